@@ -1,0 +1,61 @@
+/**
+ * skyport entry point: reads the configuration, starts the server, prints
+ * where to find it, and shuts down cleanly on SIGINT/SIGTERM.
+ *
+ * Nothing else lives here; the server itself is `src/app.ts`.
+ */
+import { startServer, type RunningServer } from "./src/app.ts";
+import { ConfigError, HelpRequested, parseConfig, usage } from "./src/config.ts";
+import { consoleLogger } from "./src/log.ts";
+
+/** Exit code for bad flags or environment, as getopt-style tools use. */
+const exitUsage = 2;
+
+/** Hard deadline for shutdown: if draining hangs, exit anyway. */
+const shutdownDeadlineMilliseconds = 4500;
+
+function readConfig() {
+  try {
+    return parseConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (error instanceof HelpRequested) {
+      console.log(usage());
+      process.exit(0);
+    }
+    if (error instanceof ConfigError) {
+      console.error(`skyport: ${error.message}\n\n${usage()}`);
+      process.exit(exitUsage);
+    }
+    throw error;
+  }
+}
+
+const config = readConfig();
+let running: RunningServer;
+try {
+  running = startServer(config, { logger: consoleLogger });
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`skyport: cannot listen on ${config.hostname}:${config.port}: ${message}`);
+  process.exit(1);
+}
+
+const page = running.url;
+const ws = new URL(page);
+ws.protocol = page.protocol === "https:" ? "wss:" : "ws:";
+console.log(
+  [
+    `skyport listening on ${page.host}`,
+    `  page     ${page.href}`,
+    `  echo     ${new URL("/echo", ws).href}`,
+    `  health   ${new URL("/healthz", page).href}`,
+  ].join("\n"),
+);
+
+function shutdown(signal: string): void {
+  consoleLogger.info({ event: "shutdown", signal, connections: running.connections.size });
+  setTimeout(() => process.exit(0), shutdownDeadlineMilliseconds).unref();
+  running.stop().then(() => process.exit(0));
+}
+process.once("SIGINT", () => shutdown("SIGINT"));
+process.once("SIGTERM", () => shutdown("SIGTERM"));

@@ -1,0 +1,159 @@
+/**
+ * Server configuration: defaults, command-line flags and environment variables.
+ *
+ * Owns parsing and validating every knob, and the usage text generated from
+ * the same table, so help and behaviour cannot drift apart. Pure: it reads the
+ * argv and env it is given, never `process` itself, and never starts anything.
+ * Precedence: flag > environment variable > default.
+ */
+
+/** Everything the server needs to know to start. */
+export interface Config {
+  /** Interface to listen on. */
+  hostname: string;
+  /** TCP port; 0 picks a free one (tests). */
+  port: number;
+  /** Largest message `/echo` accepts, in bytes; larger closes with 1009. */
+  echoMaxBytes: number;
+}
+
+/** Sixteen mebibytes, the echo endpoint's default message limit. */
+const sixteenMebibytes = 16 * 1024 * 1024;
+
+export const defaultConfig: Readonly<Config> = Object.freeze({
+  hostname: "localhost",
+  port: 8080,
+  echoMaxBytes: sixteenMebibytes,
+});
+
+/** A user mistake in flags or environment: the CLI prints it with the usage and exits 2. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Thrown for `--help`: not an error, the caller prints the usage and exits 0. */
+export class HelpRequested extends Error {
+  override name = "HelpRequested";
+}
+
+interface Setting {
+  /** Flag name without dashes, if it can be given on the command line. */
+  flag?: string;
+  /** Environment variable that sets it, if any. */
+  env?: string;
+  /** Placeholder for the value in the usage text. */
+  valueName: string;
+  help: string;
+  apply(config: Config, raw: string, source: string): void;
+}
+
+/** Every setting, in the order the usage text lists them. */
+const settings: Setting[] = [
+  {
+    flag: "addr",
+    valueName: "host:port",
+    help: `address to listen on (default ${defaultConfig.hostname}:${defaultConfig.port})`,
+    apply(config, raw, source) {
+      const { hostname, port } = parseAddr(raw, source);
+      config.hostname = hostname;
+      config.port = port;
+    },
+  },
+  {
+    env: "HOST",
+    valueName: "host",
+    help: "interface to listen on; --addr overrides it",
+    apply(config, raw, source) {
+      if (raw.trim() === "") throw new ConfigError(`${source} must be a host name or IP address: received an empty value`);
+      config.hostname = raw.trim();
+    },
+  },
+  {
+    env: "PORT",
+    valueName: "port",
+    help: "port to listen on; --addr overrides it",
+    apply(config, raw, source) {
+      config.port = parseInteger(raw, source, 0, 65535);
+    },
+  },
+  {
+    flag: "echo-max-bytes",
+    env: "SKYPORT_ECHO_MAX_BYTES",
+    valueName: "bytes",
+    help: `largest message /echo accepts; larger closes with 1009 (default ${sixteenMebibytes})`,
+    apply(config, raw, source) {
+      config.echoMaxBytes = parseInteger(raw, source, 1, 0xffffffff);
+    },
+  },
+];
+
+/**
+ * Builds the configuration from command-line arguments (without the program
+ * name) and an environment. Throws ConfigError for anything invalid and
+ * HelpRequested for `--help`/`-h`.
+ */
+export function parseConfig(argv: readonly string[], env: Record<string, string | undefined> = {}): Config {
+  const config: Config = { ...defaultConfig };
+  for (const setting of settings) {
+    const value = setting.env ? env[setting.env] : undefined;
+    if (setting.env && value !== undefined) setting.apply(config, value, setting.env);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--help" || arg === "-h") throw new HelpRequested();
+    if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}: flags start with --`);
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    const setting = settings.find((s) => s.flag === name);
+    if (!setting) throw new ConfigError(`unknown flag --${name}`);
+    let raw: string | undefined;
+    if (eq !== -1) raw = arg.slice(eq + 1);
+    else {
+      raw = argv[i + 1];
+      i++;
+    }
+    if (raw === undefined) throw new ConfigError(`--${name} needs a value: --${name} ${setting.valueName}`);
+    setting.apply(config, raw, `--${name}`);
+  }
+  return config;
+}
+
+/** The usage text, generated from the settings table. */
+export function usage(): string {
+  const flagLines = settings
+    .filter((s) => s.flag)
+    .map((s) => row(`--${s.flag} ${s.valueName}`, s.help + (s.env ? ` [env ${s.env}]` : "")));
+  const envLines = settings.filter((s) => s.env && !s.flag).map((s) => row(s.env!, s.help));
+  return [
+    "usage: bun run server.ts [flags]",
+    "",
+    "flags:",
+    ...flagLines,
+    row("--help", "print this help and exit"),
+    "",
+    "environment:",
+    ...envLines,
+  ].join("\n");
+}
+
+function row(left: string, right: string): string {
+  return `  ${left.padEnd(28)} ${right}`;
+}
+
+/** Parses `host:port`, `[v6addr]:port` or `:port` (all interfaces). */
+export function parseAddr(raw: string, source: string): { hostname: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s\[\]]*)):(\d+)$/.exec(raw);
+  if (!match) throw new ConfigError(`${source} must be host:port, for example localhost:8080: received ${JSON.stringify(raw)}`);
+  const hostname = match[1] ?? (match[2] === "" ? "0.0.0.0" : match[2]!);
+  return { hostname, port: parseInteger(match[3]!, `the port in ${source}`, 0, 65535) };
+}
+
+/** Parses a whole decimal number within [min, max], naming the source in the error. */
+export function parseInteger(raw: string, source: string, min: number, max: number): number {
+  const trimmed = raw.trim();
+  const value = /^\d+$/.test(trimmed) ? Number(trimmed) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${source} must be a whole number from ${min} to ${max}: received ${JSON.stringify(raw)}`);
+  }
+  return value;
+}

@@ -1,0 +1,25 @@
+/**
+ * The `/echo` endpoint: every message back unchanged, with the same opcode,
+ * in the order received.
+ *
+ * Bun hands text frames over as strings and binary frames as Buffers, and
+ * `send` keeps that distinction, so echoing the value as-is preserves the
+ * opcode byte for byte. Size limits, UTF-8 validation (1007) and protocol
+ * errors (1002) are enforced by Bun's native frame parser before this runs.
+ * This is a hot path: no allocation, no logging, no parsing.
+ */
+import type { Socket } from "./connections.ts";
+
+/** Close code for a peer whose unread echoes exceed the backpressure limit. */
+export const closeCodeTryAgainLater = 1013;
+
+/** Sends the message straight back to its sender. */
+export function echoMessage(ws: Socket, message: string | Buffer): void {
+  // `send` returns the bytes written, -1 when queued under backpressure, and 0
+  // when Bun dropped the frame at the backpressure limit because the peer is
+  // not reading. Closing says so; silently losing an echo would break the
+  // contract. An empty message also returns 0 (zero payload bytes written).
+  if (ws.send(message) === 0 && message.length !== 0) {
+    ws.close(closeCodeTryAgainLater, "echo backlog over limit: read your echoes");
+  } else ws.data.messagesOut++;
+}

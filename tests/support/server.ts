@@ -1,0 +1,80 @@
+/**
+ * Test harness for servers: an in-process skyport on an ephemeral loopback
+ * port, and real `server.ts` processes for signal and CLI tests.
+ */
+import { spawn, type Subprocess } from "bun";
+import { join } from "node:path";
+import { startServer, type RunningServer } from "../../src/app.ts";
+import { defaultConfig, type Config } from "../../src/config.ts";
+import { collectingLogger } from "../../src/log.ts";
+
+export const repoRoot = join(import.meta.dir, "..", "..");
+
+/** An in-process server on 127.0.0.1 with a free port and a collecting logger. */
+export function startTestServer(overrides: Partial<Config> = {}) {
+  const logger = collectingLogger();
+  const running: RunningServer = startServer({ ...defaultConfig, hostname: "127.0.0.1", port: 0, ...overrides }, { logger });
+  const port = running.server.port!;
+  return {
+    ...running,
+    logger,
+    port,
+    http: (path: string) => `http://127.0.0.1:${port}${path}`,
+    ws: (path: string) => `ws://127.0.0.1:${port}${path}`,
+  };
+}
+
+/** A real `bun run server.ts` child process, listening on a free loopback port. */
+export interface ServerProcess {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  port: number;
+  http(path: string): string;
+  ws(path: string): string;
+  /** Every stdout line so far. */
+  output: string[];
+  exited: Promise<number>;
+}
+
+/** Starts `server.ts` with extra flags and resolves once it prints its address. */
+export async function spawnServer(args: string[] = [], timeoutMs = 10_000): Promise<ServerProcess> {
+  const proc = spawn([process.execPath, "run", join(repoRoot, "server.ts"), "--addr", "127.0.0.1:0", ...args], {
+    cwd: repoRoot,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const output: string[] = [];
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start within ${timeoutMs} ms: ${output.join("\n")}`)), timeoutMs);
+    (async () => {
+      const decoder = new TextDecoder();
+      let buffered = "";
+      const reader = proc.stdout.getReader();
+      for (let read = await reader.read(); !read.done; read = await reader.read()) {
+        const chunk = read.value;
+        buffered += decoder.decode(chunk, { stream: true });
+        let newline: number;
+        while ((newline = buffered.indexOf("\n")) !== -1) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          output.push(line);
+          const match = /^skyport listening on .*:(\d+)$/.exec(line);
+          if (match) {
+            clearTimeout(timer);
+            resolve(Number(match[1]));
+          }
+        }
+      }
+      clearTimeout(timer);
+      reject(new Error(`server exited before listening: ${output.join("\n")} ${await new Response(proc.stderr).text()}`));
+    })();
+  });
+  return {
+    proc,
+    port,
+    output,
+    http: (path) => `http://127.0.0.1:${port}${path}`,
+    ws: (path) => `ws://127.0.0.1:${port}${path}`,
+    exited: proc.exited,
+  };
+}
