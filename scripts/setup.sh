@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs everything skyport's tests and benchmarks need on a fresh Debian
+# machine with Node.js and npm: Bun and the dev dependencies from npm, and
+# Debian's Chromium (browser tests), redis-server (scale-out tests), Go with
+# gorilla/websocket and Python's websockets (interop and benchmark peers).
+# Idempotent: a second run installs nothing and takes about a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# npm: Bun itself comes from the pinned `bun` dev dependency.
+if [ ! -x node_modules/.bin/bun ] || [ ! -x node_modules/.bin/tsc ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dev dependencies (bun, typescript, ...)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+if ! node_modules/.bin/bun --version >/dev/null 2>&1; then
+  # npm may skip install scripts; bun's own installer links the platform binary.
+  node node_modules/bun/install.js
+fi
+
+# Debian packages, installed only where missing.
+declare -A wanted=(
+  [chromium]=/usr/bin/chromium
+  [redis-server]=/usr/bin/redis-server
+  [golang-go]=/usr/bin/go
+  [golang-github-gorilla-websocket-dev]=/usr/share/gocode/src/github.com/gorilla/websocket
+  [python3-websockets]=/usr/lib/python3/dist-packages/websockets
+)
+missing=()
+for package in "${!wanted[@]}"; do
+  [ -e "${wanted[$package]}" ] || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing Debian packages (${missing[*]}); install them with: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
