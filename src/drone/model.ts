@@ -1,0 +1,74 @@
+/**
+ * The drone flight simulator's public face: create a drone, give it commands,
+ * advance time.
+ *
+ * Pure throughout: state in, command or dt in, new state and events out. It
+ * never reads the clock, never does I/O and never uses randomness, which is
+ * what makes it testable and lets another node take a drone over from its
+ * last state. The server, the protocol and the tests import from here; the
+ * rules live in the modules re-exported below.
+ */
+import { horizontalDistanceFromHome } from "./geometry.ts";
+import { resolveLimits } from "./limits.ts";
+import type { DroneLimits, DroneState } from "./types.ts";
+
+export { applyCommand, type CommandOutcome } from "./commands.ts";
+export { emergencyFallMetresPerSecond, tick } from "./flight.ts";
+export { defaultLimits } from "./limits.ts";
+export { minimumMoveAltitudeMetres } from "./geofence.ts";
+export {
+  chargePercentPerSecond,
+  chargingPadRadiusMetres,
+  climbDrainPercentPerSecond,
+  horizontalDrainPercentPerSecondPerMetrePerSecond,
+  hoverDrainPercentPerSecond,
+} from "./battery.ts";
+
+/**
+ * A new drone: landed at home, heading north, full battery, default speed.
+ *
+ * @param limits overrides for defaultLimits; each must be a positive finite
+ *   number, default speed at most max speed, takeoff altitude at most the
+ *   ceiling, critical battery below low battery.
+ * @throws {RangeError} naming the field, the rule and the value received.
+ * @example
+ * const drone = createDrone("alpha", { maxAltitudeMetres: 60 });
+ */
+export function createDrone(id: string, limits: Partial<DroneLimits> = {}): DroneState {
+  if (typeof id !== "string" || id.length === 0) {
+    throw new RangeError(`'id' must be a non-empty string: received ${JSON.stringify(id)}`);
+  }
+  const resolved = resolveLimits(limits);
+  return {
+    id,
+    state: "landed",
+    position: { x: 0, y: 0, z: 0 },
+    velocity: { x: 0, y: 0, z: 0 },
+    heading: 0,
+    battery: 100,
+    speedLimit: resolved.defaultSpeedMetresPerSecond,
+    flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false, failsafe: false },
+    task: null,
+    limits: resolved,
+    flightSeconds: 0,
+  };
+}
+
+/** True unless the drone is on the ground (an emergency fall counts as airborne). */
+export function isAirborne(drone: DroneState): boolean {
+  return drone.state !== "landed";
+}
+
+/** Horizontal distance from home, metres: what the geofence radius limits. */
+export function distanceFromHome(drone: DroneState): number {
+  return horizontalDistanceFromHome(drone.position);
+}
+
+/**
+ * The drone with its failsafe flag set or cleared. The lease manager decides
+ * when a pilot has gone quiet; the model only carries the flag for telemetry.
+ */
+export function setFailsafe(drone: DroneState, on: boolean): DroneState {
+  if (drone.flags.failsafe === on) return drone;
+  return { ...drone, flags: { ...drone.flags, failsafe: on } };
+}
