@@ -48,6 +48,8 @@ console.log(
     `skyport listening on ${page.host}`,
     `  page     ${page.href}`,
     `  echo     ${new URL("/echo", ws).href}`,
+    `  drone    ${new URL("/drone", ws).href}   (drones: ${config.drones.join(", ")})`,
+    `  tutorial ${new URL("/api/controller", ws).href}`,
     `  health   ${new URL("/healthz", page).href}`,
   ].join("\n"),
 );

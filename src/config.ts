@@ -6,6 +6,7 @@
  * argv and env it is given, never `process` itself, and never starts anything.
  * Precedence: flag > environment variable > default.
  */
+import { isValidDroneId } from "./protocol.ts";
 
 /** Everything the server needs to know to start. */
 export interface Config {
@@ -15,6 +16,14 @@ export interface Config {
   port: number;
   /** Largest message `/echo` accepts, in bytes; larger closes with 1009. */
   echoMaxBytes: number;
+  /** Ids of the simulated drones, in order; the first is the default drone. */
+  drones: string[];
+  /** Telemetry frames per second per drone (also the simulation step rate). */
+  telemetryHz: number;
+  /** Seconds of telemetry each drone keeps for resume with `since`. */
+  replaySeconds: number;
+  /** Seconds a flying drone without a pilot hovers before it returns home. */
+  failsafeSeconds: number;
 }
 
 /** Sixteen mebibytes, the echo endpoint's default message limit. */
@@ -24,7 +33,16 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   hostname: "localhost",
   port: 8080,
   echoMaxBytes: sixteenMebibytes,
+  drones: ["alpha"],
+  telemetryHz: 10,
+  replaySeconds: 60,
+  failsafeSeconds: 10,
 });
+
+/** Upper bounds that keep a typo from turning into a runaway server. */
+const maxDrones = 1000;
+const maxTelemetryHz = 100;
+const maxReplaySeconds = 3600;
 
 /** A user mistake in flags or environment: the CLI prints it with the usage and exits 2. */
 export class ConfigError extends Error {
@@ -85,6 +103,42 @@ const settings: Setting[] = [
       config.echoMaxBytes = parseInteger(raw, source, 1, 0xffffffff);
     },
   },
+  {
+    flag: "drones",
+    env: "SKYPORT_DRONES",
+    valueName: "id,id,...",
+    help: `simulated drones; the first is the default (default ${defaultConfig.drones.join(",")})`,
+    apply(config, raw, source) {
+      config.drones = parseDroneIds(raw, source);
+    },
+  },
+  {
+    flag: "telemetry-hz",
+    env: "SKYPORT_TELEMETRY_HZ",
+    valueName: "hz",
+    help: `telemetry frames per second per drone, 1 to ${maxTelemetryHz} (default ${defaultConfig.telemetryHz})`,
+    apply(config, raw, source) {
+      config.telemetryHz = parseNumber(raw, source, 1, maxTelemetryHz);
+    },
+  },
+  {
+    flag: "replay-seconds",
+    env: "SKYPORT_REPLAY_SECONDS",
+    valueName: "seconds",
+    help: `telemetry history kept per drone for resume with since (default ${defaultConfig.replaySeconds})`,
+    apply(config, raw, source) {
+      config.replaySeconds = parseNumber(raw, source, 1, maxReplaySeconds);
+    },
+  },
+  {
+    flag: "failsafe-seconds",
+    env: "SKYPORT_FAILSAFE_SECONDS",
+    valueName: "seconds",
+    help: `a flying drone left without a pilot hovers this long, then returns home (default ${defaultConfig.failsafeSeconds})`,
+    apply(config, raw, source) {
+      config.failsafeSeconds = parseNumber(raw, source, 0.1, 3600);
+    },
+  },
 ];
 
 /**
@@ -93,7 +147,7 @@ const settings: Setting[] = [
  * HelpRequested for `--help`/`-h`.
  */
 export function parseConfig(argv: readonly string[], env: Record<string, string | undefined> = {}): Config {
-  const config: Config = { ...defaultConfig };
+  const config: Config = { ...defaultConfig, drones: [...defaultConfig.drones] };
   for (const setting of settings) {
     const value = setting.env ? env[setting.env] : undefined;
     if (setting.env && value !== undefined) setting.apply(config, value, setting.env);
@@ -156,4 +210,31 @@ export function parseInteger(raw: string, source: string, min: number, max: numb
     throw new ConfigError(`${source} must be a whole number from ${min} to ${max}: received ${JSON.stringify(raw)}`);
   }
   return value;
+}
+
+/** Parses a decimal number within [min, max], naming the source in the error. */
+export function parseNumber(raw: string, source: string, min: number, max: number): number {
+  const trimmed = raw.trim();
+  const value = /^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : NaN;
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(`${source} must be a number from ${min} to ${max}: received ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** Parses `alpha,bravo`: unique ids of lowercase letters, digits, - and _. */
+export function parseDroneIds(raw: string, source: string): string[] {
+  const ids = raw.split(",").map((id) => id.trim());
+  if (ids.length > maxDrones) throw new ConfigError(`${source} may name at most ${maxDrones} drones: received ${ids.length}`);
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (!isValidDroneId(id)) {
+      throw new ConfigError(
+        `${source} must be comma-separated drone ids of 1 to 32 lowercase letters, digits, - or _: received ${JSON.stringify(id)} in ${JSON.stringify(raw)}`,
+      );
+    }
+    if (seen.has(id)) throw new ConfigError(`${source} names ${JSON.stringify(id)} twice: drone ids must be unique`);
+    seen.add(id);
+  }
+  return ids;
 }

@@ -8,9 +8,24 @@
  */
 import type { ServerWebSocket } from "bun";
 import type { Logger } from "./log.ts";
+import type { RateLimiter } from "./rate-limit.ts";
 
-/** The WebSocket endpoints, named by their path without the slash. */
-export type Endpoint = "echo";
+/** The WebSocket endpoints: `/echo`, `/drone`, and the tutorial-compatible `/api/controller`. */
+export type Endpoint = "echo" | "drone" | "controller";
+
+/** Paths of the WebSocket endpoints, for logs and the banner. */
+export const endpointPaths: Record<Endpoint, string> = { echo: "/echo", drone: "/drone", controller: "/api/controller" };
+
+/** A `/drone` or `/api/controller` client: who it is to the fleet and what it watches. */
+export interface DroneSession {
+  /** Short random id, shown to other clients as the pilot's identity. */
+  id: string;
+  /** Drone that text commands and JSON commands without `data.drone` address. */
+  defaultDrone: string;
+  /** Drones whose telemetry topic this socket is subscribed to. */
+  subscriptions: Set<string>;
+  limiter: RateLimiter;
+}
 
 /** Typed per-socket data (`ws.data`), kept small: it exists once per connection. */
 export interface SocketData {
@@ -21,6 +36,8 @@ export interface SocketData {
   openedAt: number;
   messagesIn: number;
   messagesOut: number;
+  /** Set for `/drone` and `/api/controller` sockets, null for `/echo`. */
+  session: DroneSession | null;
 }
 
 export type Socket = ServerWebSocket<SocketData>;
@@ -36,17 +53,23 @@ export class ConnectionRegistry {
     let sockets = this.open.get(ws.data.endpoint);
     if (!sockets) this.open.set(ws.data.endpoint, (sockets = new Set()));
     sockets.add(ws);
-    this.logger.info({ event: "ws_open", endpoint: `/${ws.data.endpoint}`, remote: ws.data.remote });
+    this.logger.info({
+      event: "ws_open",
+      endpoint: endpointPaths[ws.data.endpoint],
+      remote: ws.data.remote,
+      ...(ws.data.session ? { session: ws.data.session.id } : {}),
+    });
   }
 
   /** Forgets a socket that closed and logs its summary line. */
   closed(ws: Socket, code: number, reason: string): void {
     this.open.get(ws.data.endpoint)?.delete(ws);
-    const { endpoint, remote, openedAt, messagesIn, messagesOut } = ws.data;
+    const { endpoint, remote, openedAt, messagesIn, messagesOut, session } = ws.data;
     this.logger.info({
       event: "ws_close",
-      endpoint: `/${endpoint}`,
+      endpoint: endpointPaths[endpoint],
       remote,
+      ...(session ? { session: session.id } : {}),
       code,
       reason,
       durationMs: Math.round(performance.now() - openedAt),

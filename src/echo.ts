@@ -23,3 +23,18 @@ export function echoMessage(ws: Socket, message: string | Buffer): void {
     ws.close(closeCodeTryAgainLater, "echo backlog over limit: read your echoes");
   } else ws.data.messagesOut++;
 }
+
+/** Close code for a message over the endpoint's size limit. */
+export const closeCodeMessageTooBig = 1009;
+
+/**
+ * The echo handler for a limit below the server-wide payload limit (Bun has
+ * one per server): checks the size by hand, then echoes.
+ */
+export function echoMessageWithLimit(maxBytes: number): (ws: Socket, message: string | Buffer) => void {
+  return (ws, message) => {
+    const bytes = typeof message === "string" ? Buffer.byteLength(message) : message.length;
+    if (bytes > maxBytes) ws.close(closeCodeMessageTooBig, `message of ${bytes} bytes exceeds the ${maxBytes}-byte limit`);
+    else echoMessage(ws, message);
+  };
+}

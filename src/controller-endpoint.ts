@@ -1,0 +1,91 @@
+/**
+ * `/api/controller`: compatibility with the Go drone tutorial skyport grew
+ * from, so its unchanged HTML client flies the default drone.
+ *
+ * It speaks that tutorial's dialect: text commands such as `UP 10` or `LAND`
+ * (any case; the full skyport text grammar works too), answered on the same
+ * frame type with `- Drone OK (UP 10)!` or `- Drone ERROR (UP 10): <reason>!`.
+ * The socket claims the pilot lease on its first command, and `UP` on a
+ * landed drone takes off first, because that client has no takeoff button.
+ */
+import type { Socket } from "./connections.ts";
+import { closeCodes, commandsPerSecond, describeStatus, droneMaxMessageBytes } from "./drone-endpoint.ts";
+import type { CommandOrigin } from "./fleet.ts";
+import type { FlightService } from "./flight-service.ts";
+import { parseTextLine } from "./protocol.ts";
+
+/** Longest command text echoed back in a reply, characters. */
+const maxEchoedCommandLength = 80;
+
+export class ControllerEndpoint {
+  constructor(private readonly flight: FlightService) {}
+
+  open(ws: Socket): void {
+    this.flight.register(ws);
+  }
+
+  close(ws: Socket): void {
+    this.flight.unregister(ws);
+  }
+
+  message(ws: Socket, message: string | Buffer): void {
+    const binary = typeof message !== "string";
+    if ((binary ? message.length : Buffer.byteLength(message)) > droneMaxMessageBytes) {
+      ws.close(closeCodes.messageTooBig, `messages are limited to ${droneMaxMessageBytes} bytes`);
+      return;
+    }
+    const reply = (line: string) => {
+      ws.send(binary ? Buffer.from(line) : line);
+      ws.data.messagesOut++;
+    };
+    const text = binary ? new TextDecoder("utf-8", { fatal: false }).decode(message) : message;
+    const shown = shorten(text.trim());
+    const verdict = ws.data.session!.limiter.take(performance.now());
+    if (verdict === "abusive") {
+      ws.close(closeCodes.policyViolation, `rate limit of ${commandsPerSecond} messages/s exceeded for too long`);
+      return;
+    }
+    if (verdict === "limited") return reply(refused(shown, `slow down, at most ${commandsPerSecond} commands per second`));
+    reply(this.execute(ws, shown, text));
+    this.flight.deliver();
+  }
+
+  /** Runs one command and returns the reply line. */
+  private execute(ws: Socket, shown: string, text: string): string {
+    const session = ws.data.session!;
+    const drone = session.defaultDrone;
+    const fleet = this.flight.fleet;
+    const parsed = parseTextLine(text);
+    if (!parsed.ok) return refused(shown, parsed.error.message);
+    const line = parsed.line;
+    if (line.kind === "release") {
+      const released = fleet.release(drone, session.id, this.flight.nowSeconds());
+      return released.ok ? accepted(shown) : refused(shown, released.error.message);
+    }
+    const pilot = fleet.pilotOf(drone);
+    if (pilot !== null && pilot !== session.id) return refused(shown, `${drone} is flown by another pilot (session ${pilot})`);
+    if (pilot === null) fleet.claim(drone, session.id);
+    if (line.kind === "claim") return accepted(shown);
+    if (line.request.name === "status") return `- Drone OK (${shown}): ${describeStatus(this.flight, drone, session.id)}!`;
+
+    const origin: CommandOrigin = { session: session.id, label: line.text, form: "controller" };
+    const request = line.request;
+    const result =
+      request.name === "up" && fleet.drone(drone).state === "landed"
+        ? fleet.command(drone, { name: "takeoff" }, origin, request)
+        : fleet.command(drone, request, origin);
+    return result.ok ? accepted(shown) : refused(shown, result.error.message);
+  }
+}
+
+function accepted(command: string): string {
+  return `- Drone OK (${command})!`;
+}
+
+function refused(command: string, reason: string): string {
+  return `- Drone ERROR (${command}): ${reason}!`;
+}
+
+function shorten(text: string): string {
+  return text.length > maxEchoedCommandLength ? `${text.slice(0, maxEchoedCommandLength)}...` : text;
+}

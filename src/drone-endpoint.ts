@@ -1,0 +1,281 @@
+/**
+ * The `/drone` endpoint: one socket's conversation with the fleet.
+ *
+ * Owns the per-socket protocol handling: welcome, the size/binary/rate
+ * checks, turning each parsed message into a fleet call, and the reply in the
+ * client's own form (JSON envelope or text line). Parsing lives in
+ * `protocol.ts`, flight rules in the fleet and model, publishing in the
+ * flight service.
+ */
+import type { DroneSession, Socket } from "./connections.ts";
+import type { CommandOrigin } from "./fleet.ts";
+import type { FlightService } from "./flight-service.ts";
+import {
+  errorLine,
+  errorMessage,
+  formatRequest,
+  parseClientFrame,
+  protocolVersion,
+  type AnnouncedLimits,
+  type ClientMessage,
+  type DroneRequest,
+  type ProtocolError,
+  type RequestId,
+  type TextLine,
+} from "./protocol.ts";
+import { RateLimiter } from "./rate-limit.ts";
+import { telemetryData, telemetryTopic } from "./telemetry.ts";
+
+/** Largest message `/drone` accepts, bytes; larger closes with 1009. */
+export const droneMaxMessageBytes = 64 * 1024;
+/** Messages per second a socket may send on average (and in a burst). */
+export const commandsPerSecond = 50;
+/** Seconds of continuous rate limiting after which a socket is closed with 1008. */
+export const abuseSeconds = 10;
+
+/** Close codes this endpoint uses (RFC 6455 section 7.4.1). */
+export const closeCodes = {
+  unsupportedData: 1003,
+  policyViolation: 1008,
+  messageTooBig: 1009,
+} as const;
+
+/** A fresh session for a socket that is about to open. */
+export function newSession(defaultDrone: string, subscriptions: Iterable<string>): DroneSession {
+  return {
+    id: crypto.randomUUID().slice(0, 8),
+    defaultDrone,
+    subscriptions: new Set(subscriptions),
+    limiter: new RateLimiter({ perSecond: commandsPerSecond, abuseSeconds }),
+  };
+}
+
+export class DroneEndpoint {
+  constructor(
+    private readonly flight: FlightService,
+    private readonly limits: AnnouncedLimits,
+  ) {}
+
+  open(ws: Socket): void {
+    const session = ws.data.session!;
+    this.flight.register(ws);
+    for (const drone of session.subscriptions) ws.subscribe(telemetryTopic(drone));
+    this.send(ws, {
+      type: "welcome",
+      data: {
+        session: session.id,
+        role: "observer",
+        protocolVersion,
+        drones: this.flight.summaries(),
+        subscribed: [...session.subscriptions],
+        limits: this.limits,
+      },
+    });
+  }
+
+  close(ws: Socket): void {
+    this.flight.unregister(ws);
+  }
+
+  message(ws: Socket, message: string | Buffer): void {
+    if (typeof message !== "string") {
+      ws.close(closeCodes.unsupportedData, "binary frames are not supported on /drone: send text");
+      return;
+    }
+    if (message.length > droneMaxMessageBytes / 4 && Buffer.byteLength(message) > droneMaxMessageBytes) {
+      ws.close(closeCodes.messageTooBig, `messages on /drone are limited to ${droneMaxMessageBytes} bytes`);
+      return;
+    }
+    const session = ws.data.session!;
+    const parsed = parseClientFrame(message);
+    const verdict = session.limiter.take(performance.now());
+    if (verdict === "abusive") {
+      ws.close(closeCodes.policyViolation, `rate limit of ${commandsPerSecond} messages/s exceeded for ${abuseSeconds} s`);
+      return;
+    }
+    const reply = parsed.form === "json" ? jsonReplier(ws, parsed.ok ? parsed.message.id : parsed.id) : textReplier(ws);
+    if (verdict === "limited") {
+      reply.error({ code: "rate_limited", message: `slow down: at most ${commandsPerSecond} messages per second` });
+      return;
+    }
+    if (!parsed.ok) {
+      reply.error(parsed.error);
+      return;
+    }
+    ws.cork(() => {
+      if (parsed.form === "text") this.handleLine(session, parsed.line, reply);
+      else this.handleMessage(ws, session, parsed.message, reply);
+      this.flight.deliver();
+    });
+  }
+
+  // ------------------------------------------------------------ text lines
+
+  private handleLine(session: DroneSession, line: TextLine, reply: Replier): void {
+    const drone = session.defaultDrone;
+    if (line.kind === "claim") {
+      const claimed = this.flight.fleet.claim(drone, session.id);
+      return claimed.ok ? reply.ok(`ok claim: you are the pilot of ${drone}`, {}) : reply.error(claimed.error);
+    }
+    if (line.kind === "release") {
+      const released = this.flight.fleet.release(drone, session.id, this.flight.nowSeconds());
+      return released.ok ? reply.ok(`ok release: ${drone} has no pilot`, {}) : reply.error(released.error);
+    }
+    if (line.request.name === "status") return reply.ok(`ok status ${describeStatus(this.flight, drone, session.id)}`, {});
+    // Text clients (the Tello-style ones) know nothing of leases: a command on a
+    // free drone claims it. A drone someone else flies still answers not_pilot.
+    if (this.flight.fleet.pilotOf(drone) === null) this.flight.fleet.claim(drone, session.id);
+    const origin: CommandOrigin = { session: session.id, label: line.text, form: "text" };
+    const result = this.flight.fleet.command(drone, line.request, origin);
+    if (!result.ok) return reply.error(result.error);
+    reply.ok(`ok ${line.text}`, {});
+  }
+
+  // ------------------------------------------------------------ JSON envelopes
+
+  private handleMessage(ws: Socket, session: DroneSession, message: ClientMessage, reply: Replier): void {
+    switch (message.type) {
+      case "command": {
+        const drone = this.droneOrError(message.data.drone ?? session.defaultDrone, reply);
+        if (drone === null) return;
+        return this.command(session, drone, message.data.request, message.id, reply);
+      }
+      case "subscribe": {
+        const drone = this.droneOrError(message.data.drone, reply);
+        if (drone === null) return;
+        return this.subscribe(ws, session, drone, message.data.since, reply);
+      }
+      case "unsubscribe": {
+        const drone = this.droneOrError(message.data.drone, reply);
+        if (drone === null) return;
+        const was = session.subscriptions.delete(drone);
+        ws.unsubscribe(telemetryTopic(drone));
+        return reply.ok("", { drone, subscribed: false, ...(was ? {} : { note: "was not subscribed" }) });
+      }
+      case "claim": {
+        const drone = this.droneOrError(message.data.drone ?? session.defaultDrone, reply);
+        if (drone === null) return;
+        const claimed = this.flight.fleet.claim(drone, session.id);
+        if (!claimed.ok) return reply.error(claimed.error);
+        return reply.ok("", { drone, role: "pilot", pilot: session.id });
+      }
+      case "release": {
+        const drone = this.droneOrError(message.data.drone ?? session.defaultDrone, reply);
+        if (drone === null) return;
+        const released = this.flight.fleet.release(drone, session.id, this.flight.nowSeconds());
+        if (!released.ok) return reply.error(released.error);
+        return reply.ok("", { drone, role: "observer", pilot: null });
+      }
+      case "ping":
+        return reply.raw({ type: "pong", ...(message.id === undefined ? {} : { id: message.id }), data: { time: Date.now() } });
+      case "hello":
+        return reply.ok("", { session: session.id });
+    }
+  }
+
+  private command(session: DroneSession, drone: string, request: DroneRequest, id: RequestId | undefined, reply: Replier): void {
+    const label = formatRequest(request);
+    if (request.name === "status") {
+      const status = telemetryData(this.flight.fleet.drone(drone), this.flight.latestSeq(drone) ?? 0, Date.now(), this.flight.fleet.pilotOf(drone));
+      reply.ok("", { drone, command: label, status });
+      return reply.raw({ type: "done", ...(id === undefined ? {} : { id }), data: { drone, command: label, status: "completed" } });
+    }
+    const origin: CommandOrigin = { session: session.id, label, form: "json", ...(id === undefined ? {} : { requestId: id }) };
+    const result = this.flight.fleet.command(drone, request, origin);
+    if (!result.ok) return reply.error(result.error);
+    reply.ok("", { drone, command: label, target: result.target });
+  }
+
+  private subscribe(ws: Socket, session: DroneSession, drone: string, since: number | undefined, reply: Replier): void {
+    const topic = telemetryTopic(drone);
+    if (since === undefined) {
+      session.subscriptions.add(drone);
+      ws.subscribe(topic);
+      return reply.ok("", { drone, subscribed: true, replayed: 0, latestSeq: this.flight.latestSeq(drone) });
+    }
+    // Replay, then subscribe, in one synchronous turn: no frame can be
+    // published in between, so the client sees no gap and no duplicate.
+    const plan = this.flight.replay(drone, since);
+    if (session.subscriptions.has(drone)) ws.unsubscribe(topic);
+    reply.ok("", { drone, subscribed: true, replayed: plan.frames.length, lost: plan.lost, latestSeq: this.flight.latestSeq(drone) });
+    if (plan.reset) {
+      reply.raw({
+        type: "event",
+        data: { drone, kind: "stream_reset", message: `seq ${since} is ahead of this server's stream (it restarted): continuing live`, latestSeq: this.flight.latestSeq(drone) },
+      });
+    }
+    if (plan.lost > 0) {
+      reply.raw({
+        type: "event",
+        data: { drone, kind: "frames_lost", message: `${plan.lost} frames after seq ${since} are no longer buffered`, lost: plan.lost },
+      });
+    }
+    for (const frame of plan.frames) ws.send(frame);
+    ws.data.messagesOut += plan.frames.length;
+    session.subscriptions.add(drone);
+    ws.subscribe(topic);
+  }
+
+  private droneOrError(drone: string, reply: Replier): string | null {
+    if (this.flight.fleet.has(drone)) return drone;
+    reply.error({ code: "unknown_drone", message: `no drone ${JSON.stringify(drone)}: this server flies ${this.flight.fleet.ids.join(", ")}`, field: "data.drone" });
+    return null;
+  }
+
+  private send(ws: Socket, message: object): void {
+    ws.send(JSON.stringify(message));
+    ws.data.messagesOut++;
+  }
+}
+
+/** Answers one request in the form it came in. */
+interface Replier {
+  /** Success: a text line for text clients, an `ack` with `data` for JSON clients. */
+  ok(line: string, data: Record<string, unknown>): void;
+  error(error: ProtocolError): void;
+  /** A JSON message as-is (JSON clients only). */
+  raw(message: object): void;
+}
+
+function jsonReplier(ws: Socket, id: RequestId | undefined): Replier {
+  const send = (text: string) => {
+    ws.send(text);
+    ws.data.messagesOut++;
+  };
+  return {
+    ok: (_line, data) => send(JSON.stringify(id === undefined ? { type: "ack", data } : { type: "ack", id, data })),
+    error: (error) => send(errorMessage(error, id)),
+    raw: (message) => send(JSON.stringify(message)),
+  };
+}
+
+function textReplier(ws: Socket): Replier {
+  const send = (text: string) => {
+    ws.send(text);
+    ws.data.messagesOut++;
+  };
+  return {
+    ok: (line) => send(line),
+    error: (error) => send(errorLine(error)),
+    raw: () => {},
+  };
+}
+
+/** The `status` text reply: one line a person can read. */
+export function describeStatus(flight: FlightService, droneId: string, session: string): string {
+  const drone = flight.fleet.drone(droneId);
+  const pilot = flight.fleet.pilotOf(droneId);
+  const { x, y, z } = drone.position;
+  const speed = Math.hypot(drone.velocity.x, drone.velocity.y);
+  return [
+    droneId,
+    drone.state,
+    `x=${x.toFixed(2)}`,
+    `y=${y.toFixed(2)}`,
+    `z=${z.toFixed(2)}`,
+    `heading=${Math.round(drone.heading)}`,
+    `speed=${speed.toFixed(2)}`,
+    `battery=${drone.battery.toFixed(1)}%`,
+    `pilot=${pilot === null ? "none" : pilot === session ? "you" : pilot}`,
+  ].join(" ");
+}
