@@ -40,7 +40,7 @@ export class ControllerEndpoint {
     };
     const text = binary ? new TextDecoder("utf-8", { fatal: false }).decode(message) : message;
     const shown = shorten(text.trim());
-    const verdict = ws.data.session!.limiter.take(performance.now());
+    const verdict = ws.data.session!.limiter.take(this.flight.nowMs());
     if (verdict === "abusive") {
       ws.close(closeCodes.policyViolation, `rate limit of ${commandsPerSecond} messages/s exceeded for too long`);
       return;

@@ -88,7 +88,7 @@ export class DroneEndpoint {
     }
     const session = ws.data.session!;
     const parsed = parseClientFrame(message);
-    const verdict = session.limiter.take(performance.now());
+    const verdict = session.limiter.take(this.flight.nowMs());
     if (verdict === "abusive") {
       ws.close(closeCodes.policyViolation, `rate limit of ${commandsPerSecond} messages/s exceeded for ${abuseSeconds} s`);
       return;

@@ -73,6 +73,11 @@ export class FlightService {
     return this.clocks.monotonicMs() / 1000;
   }
 
+  /** Milliseconds on the monotonic clock, for per-socket rate limits. */
+  nowMs(): number {
+    return this.clocks.monotonicMs();
+  }
+
   /** One simulation step: physics, failsafe timers, telemetry, then notices. */
   step(): void {
     const nowMs = this.clocks.monotonicMs();

@@ -204,6 +204,8 @@ export function parseTextLine(text: string): { ok: true; line: TextLine } | { ok
     return { ok: true, line: { kind: name, text: canonical } };
   }
   if (!isCommandName(name)) return unknownCommand(words[0]!, "command");
+  // Count first: "takeoff now" is best told that takeoff takes no arguments.
+  if (words.length - 1 !== commandSpecs[name].args.length) return checkArgs(name, words.slice(1), "args") as { ok: false; error: ProtocolError };
   const args: number[] = [];
   for (let i = 1; i < words.length; i++) {
     const word = words[i]!;

@@ -78,3 +78,33 @@ export async function spawnServer(args: string[] = [], timeoutMs = 10_000): Prom
     exited: proc.exited,
   };
 }
+
+/**
+ * An in-process server whose simulation runs on a fake clock: nothing moves
+ * until the test calls `advance`, so drone tests never sleep.
+ */
+export function startSimServer(overrides: Partial<Config> = {}) {
+  let monotonicMs = 0;
+  const wallStart = Date.UTC(2026, 0, 1);
+  const clocks = { monotonicMs: () => monotonicMs, wallMs: () => wallStart + monotonicMs };
+  const logger = collectingLogger();
+  const config = { ...defaultConfig, hostname: "127.0.0.1", port: 0, ...overrides };
+  const running = startServer(config, { logger, clocks, autoStep: false });
+  const port = running.server.port!;
+  return {
+    ...running,
+    logger,
+    port,
+    http: (path: string) => `http://127.0.0.1:${port}${path}`,
+    ws: (path: string) => `ws://127.0.0.1:${port}${path}`,
+    /** Advances the fake clock by `seconds`, one simulation step per telemetry period. */
+    advance(seconds: number): void {
+      const stepMs = 1000 / config.telemetryHz;
+      const steps = Math.round((seconds * 1000) / stepMs);
+      for (let i = 0; i < steps; i++) {
+        monotonicMs += stepMs;
+        running.flight.step();
+      }
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/** Telemetry frames and the replay ring buffer. */
+import { describe, expect, test } from "bun:test";
+import { createDrone } from "../src/drone/model.ts";
+import { encodeTelemetry, ReplayBuffer, telemetryData, telemetryTopic } from "../src/telemetry.ts";
+
+describe("ReplayBuffer", () => {
+  function filled(capacity: number, count: number, first = 0) {
+    const buffer = new ReplayBuffer(capacity);
+    for (let seq = first; seq < first + count; seq++) buffer.push(seq, `f${seq}`);
+    return buffer;
+  }
+
+  test("replays exactly the frames after since", () => {
+    const buffer = filled(10, 6);
+    expect(buffer.since(2)).toEqual({ frames: ["f3", "f4", "f5"], lost: 0, reset: false });
+    expect(buffer.since(5)).toEqual({ frames: [], lost: 0, reset: false });
+  });
+
+  test("keeps only the newest frames once full, and counts what a late resume lost", () => {
+    const buffer = filled(4, 10);
+    expect([buffer.oldest(), buffer.latest(), buffer.size]).toEqual([6, 9, 4]);
+    expect(buffer.since(2)).toEqual({ frames: ["f6", "f7", "f8", "f9"], lost: 3, reset: false });
+    expect(buffer.since(5)).toEqual({ frames: ["f6", "f7", "f8", "f9"], lost: 0, reset: false });
+  });
+
+  test("a since ahead of the stream, or on an empty buffer, means the stream restarted", () => {
+    expect(filled(4, 3).since(10).reset).toBe(true);
+    expect(new ReplayBuffer(4).since(0).reset).toBe(true);
+  });
+
+  test("wraps around many times without losing order", () => {
+    const buffer = filled(7, 1000);
+    expect(buffer.since(990).frames).toEqual(["f993", "f994", "f995", "f996", "f997", "f998", "f999"].slice(-7));
+    expect(buffer.since(995).frames).toEqual(["f996", "f997", "f998", "f999"]);
+  });
+
+  test("refuses out-of-order seqs and bad capacities", () => {
+    const buffer = filled(4, 2);
+    expect(() => buffer.push(5, "x")).toThrow(/expected 2, received 5/);
+    expect(() => new ReplayBuffer(0)).toThrow(/'capacity' must be a whole number >= 1: received 0/);
+  });
+});
+
+describe("telemetry frames", () => {
+  test("carry drone, seq, time, state, position, velocity, heading, speed, battery, flags, target, pilot", () => {
+    const data = telemetryData(createDrone("alpha"), 12, 1_700_000_000_123.4, "s1");
+    expect(data).toEqual({
+      drone: "alpha",
+      seq: 12,
+      time: 1_700_000_000_123,
+      state: "landed",
+      position: { x: 0, y: 0, z: 0 },
+      velocity: { x: 0, y: 0, z: 0 },
+      heading: 0,
+      speed: 0,
+      battery: 100,
+      flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false, failsafe: false },
+      target: null,
+      pilot: "s1",
+    });
+    expect(JSON.parse(encodeTelemetry(data))).toEqual({ type: "telemetry", data });
+  });
+
+  test("one topic per drone", () => {
+    expect(telemetryTopic("alpha")).not.toBe(telemetryTopic("bravo"));
+  });
+});
