@@ -22,6 +22,7 @@ import {
   type ProtocolError,
   type RequestId,
   type TextLine,
+  wireArgField,
 } from "./protocol.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { telemetryData, telemetryTopic } from "./telemetry.ts";
@@ -182,7 +183,10 @@ export class DroneEndpoint {
     }
     const origin: CommandOrigin = { session: session.id, label, form: "json", ...(id === undefined ? {} : { requestId: id }) };
     const result = this.flight.fleet.command(drone, request, origin);
-    if (!result.ok) return reply.error(result.error);
+    if (!result.ok) {
+      const { field } = result.error;
+      return reply.error(field === undefined ? result.error : { ...result.error, field: wireArgField(request.name, field, "data.args") });
+    }
     reply.ok("", { drone, command: label, target: result.target });
   }
 

@@ -115,6 +115,15 @@ export function formatRequest(request: DroneRequest): string {
   }
 }
 
+/**
+ * Where a model-named argument (`distance`, `z`, `speed`) sits on the wire:
+ * `data.args[0]` for JSON (`args[0]` for text lines). Unknown names pass through.
+ */
+export function wireArgField(command: DroneRequest["name"], field: string, prefix: "data.args" | "args"): string {
+  const index = (commandSpecs[command].args as readonly ArgSpec[]).findIndex((spec) => spec.name === field);
+  return index === -1 ? field : `${prefix}[${index}]`;
+}
+
 // ---------------------------------------------------------------- errors
 
 /** Every error code the server sends, in `error` messages and text replies. */

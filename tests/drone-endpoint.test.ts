@@ -88,6 +88,11 @@ describe("JSON envelope", () => {
     expect((await pilot.request("command", { drone: "alpha", name: "forward", args: [5] })).data.code).toBe("not_flying");
     await pilot.request("command", { drone: "alpha", name: "takeoff" });
     server.advance(1);
+    const tooFast = await pilot.request("command", { drone: "alpha", name: "speed", args: [20] });
+    expect(tooFast.data).toMatchObject({ code: "out_of_range", field: "data.args[0]" });
+    expect(tooFast.data.message).toContain("at most 15 m/s");
+    const belowFloor = await pilot.request("command", { drone: "alpha", name: "down", args: [5] });
+    expect(belowFloor.data).toMatchObject({ code: "out_of_range", field: "data.args[0]" });
     const refused = await pilot.request("command", { drone: "alpha", name: "goto", args: [0, 0, 130] });
     expect(refused.data).toMatchObject({ code: "geofence" });
     expect(refused.data.message).toContain("120 m");
