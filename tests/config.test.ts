@@ -38,6 +38,28 @@ describe("parseConfig", () => {
     expect(() => parseConfig(argv)).toThrow(ConfigError);
   });
 
+  test("drone flags and their environment variables", () => {
+    expect(parseConfig(["--drones", "alpha,bravo-2,c_3", "--telemetry-hz", "50", "--replay-seconds", "30", "--failsafe-seconds", "0.5"])).toMatchObject({
+      drones: ["alpha", "bravo-2", "c_3"],
+      telemetryHz: 50,
+      replaySeconds: 30,
+      failsafeSeconds: 0.5,
+    });
+    expect(parseConfig([], { SKYPORT_DRONES: "x,y", SKYPORT_TELEMETRY_HZ: "20" })).toMatchObject({ drones: ["x", "y"], telemetryHz: 20 });
+    expect(defaultConfig).toMatchObject({ drones: ["alpha"], telemetryHz: 10, replaySeconds: 60, failsafeSeconds: 10 });
+  });
+
+  test.each([
+    [["--drones", "alpha,alpha"], /names "alpha" twice/],
+    [["--drones", "Alpha"], /lowercase letters.*received "Alpha"/],
+    [["--drones", "a,,b"], /received ""/],
+    [["--telemetry-hz", "0"], /--telemetry-hz must be a number from 1 to 100: received "0"/],
+    [["--telemetry-hz", "fast"], /--telemetry-hz must be a number/],
+    [["--failsafe-seconds", "-1"], /--failsafe-seconds must be a number/],
+  ])("%p is refused", (argv, message) => {
+    expect(() => parseConfig(argv)).toThrow(message);
+  });
+
   test("a bad PORT is refused naming PORT", () => {
     expect(() => parseConfig([], { PORT: "eighty" })).toThrow(/PORT must be a whole number/);
   });
