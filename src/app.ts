@@ -1,23 +1,27 @@
 /**
  * Wires skyport together: HTTP routes, WebSocket upgrades and per-socket
- * handlers on one `Bun.serve`, plus graceful shutdown.
+ * handlers on one `Bun.serve`, admission control, metrics, and graceful
+ * shutdown.
  *
  * Owns the Bun-specific edge (server.upgrade, websocket options, stop). The
- * behaviour of each endpoint lives in its own module; this file only routes.
- * It does not read argv, env or signals: `server.ts` does that.
+ * behaviour of each endpoint lives in its own module and every rule in a
+ * pure one; this file only routes and admits. It does not read argv, env or
+ * signals: `server.ts` does that.
  */
 import type { Server } from "bun";
 import page from "../client/index.html";
 import type { Config } from "./config.ts";
-import { ConnectionRegistry, type DroneSession, type Endpoint, type Socket, type SocketData } from "./connections.ts";
+import { ConnectionRegistry, endpointPaths, type DroneSession, type Endpoint, type Socket, type SocketData } from "./connections.ts";
 import { ControllerEndpoint } from "./controller-endpoint.ts";
-import { commandsPerSecond, DroneEndpoint, droneMaxMessageBytes, newSession } from "./drone-endpoint.ts";
+import { DroneEndpoint, newSession } from "./drone-endpoint.ts";
 import { echoMessage, echoMessageWithLimit } from "./echo.ts";
 import { FlightService, type Clocks } from "./flight-service.ts";
 import { checkHandshake } from "./handshake.ts";
 import { healthResponse, methodNotAllowed, notFound, textResponse } from "./http.ts";
 import { consoleLogger, type Logger } from "./log.ts";
+import { Metrics, type Traffic } from "./metrics.ts";
 import { droneSubprotocol } from "./protocol.ts";
+import { ConnectionLimiter, originAllowed, parseOfferedProtocols, tokensEqual } from "./security.ts";
 
 /** Close code and reason sent to every client when the server stops (RFC 6455 "going away"). */
 export const closeCodeGoingAway = 1001;
@@ -25,6 +29,13 @@ export const shutdownReason = "server shutting down";
 
 /** How long shutdown waits for clients to answer the close handshake before dropping them. */
 const shutdownGraceMilliseconds = 2000;
+
+/**
+ * Bun's hard per-socket send buffer, bytes. Past it Bun drops messages, so it
+ * sits far above the slow-consumer limit where skyport itself stops sending
+ * telemetry: acks and replies are never dropped.
+ */
+const minimumBackpressureLimitBytes = 16 * 1024 * 1024;
 
 export interface StartOptions {
   logger?: Logger;
@@ -41,9 +52,11 @@ export interface RunningServer {
   url: URL;
   connections: ConnectionRegistry;
   flight: FlightService;
+  metrics: Metrics;
   /**
-   * Stops accepting, closes every socket with 1001 and resolves once they
-   * are closed (or the grace period ran out). Safe to call more than once.
+   * Drains: refuses new upgrades, tells flying drones to hover, closes every
+   * socket with 1001 and resolves once they are closed (or the grace period
+   * ran out). Safe to call more than once.
    */
   stop(): Promise<void>;
 }
@@ -55,62 +68,112 @@ const upgradePaths: Record<string, Endpoint> = { "/echo": "echo", "/drone": "dro
 export function startServer(config: Config, options: StartOptions = {}): RunningServer {
   const logger = options.logger ?? consoleLogger;
   const connections = new ConnectionRegistry(logger);
-  const flight = new FlightService(config, logger, options.clocks);
-  const drone = new DroneEndpoint(flight, {
-    maxMessageBytes: droneMaxMessageBytes,
-    commandsPerSecond,
-    telemetryHz: config.telemetryHz,
-    replayBufferFrames: Math.round(config.telemetryHz * config.replaySeconds),
-    failsafeSeconds: config.failsafeSeconds,
-  });
-  const controller = new ControllerEndpoint(flight);
+  const metrics = new Metrics();
+  const admission = new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp);
+  const flight = new FlightService(config, logger, metrics, options.clocks);
+  const drone = new DroneEndpoint(flight, config, metrics);
+  const controller = new ControllerEndpoint(flight, config, metrics);
   // Bun has one payload limit per server; the smaller per-endpoint limits are checked by hand.
-  const maxPayloadLength = Math.max(config.echoMaxBytes, droneMaxMessageBytes);
+  const maxPayloadLength = Math.max(config.echoMaxBytes, config.droneMaxBytes);
   const echo = config.echoMaxBytes < maxPayloadLength ? echoMessageWithLimit(config.echoMaxBytes) : echoMessage;
   const startedAt = performance.now();
   let stopping: Promise<void> | null = null;
 
+  /** Refuses an upgrade before the handshake, counting the reason. */
+  function refuse(reason: string, status: number, message: string, headers?: Record<string, string>): Response {
+    metrics.refuseUpgrade(reason);
+    return textResponse(status, message, headers);
+  }
+
   /** The session a `/drone` or `/api/controller` socket starts with, or the refusal. */
-  function sessionFor(endpoint: Endpoint, url: URL): DroneSession | Response | null {
+  function sessionFor(endpoint: Endpoint, url: URL, viewerToken: string | null): DroneSession | Response | null {
     if (endpoint === "echo") return null;
-    if (endpoint === "controller") return newSession(config.drones[0]!, []);
+    // The tutorial dialect cannot present a viewer token and receives no telemetry; it flies under the pilot rules.
+    if (endpoint === "controller") return newSession(config, config.drones[0]!, [], true);
+    // A wrong token in the header was refused before this point; a missing one must come in `hello`.
+    const authenticated = config.viewerToken === null || viewerToken !== null;
     const asked = url.searchParams.get("drone");
-    if (asked === null) return newSession(config.drones[0]!, config.drones);
-    const wanted = asked.split(",").map((id) => id.trim());
+    const wanted = asked === null ? config.drones.slice(0, config.maxSubscriptions) : asked.split(",").map((id) => id.trim());
     const unknown = wanted.find((id) => !flight.fleet.has(id));
     if (unknown !== undefined) {
-      return textResponse(404, `no drone ${JSON.stringify(unknown.slice(0, 40))}: this server flies ${config.drones.join(", ")}`);
+      return refuse("unknown_drone", 404, `no drone ${JSON.stringify(unknown.slice(0, 40))}: this server flies ${config.drones.join(", ")}`);
     }
-    return newSession(wanted[0]!, wanted);
+    if (wanted.length > config.maxSubscriptions) {
+      return refuse("too_many_subscriptions", 400, `?drone= names ${wanted.length} drones: a socket may watch at most ${config.maxSubscriptions}`);
+    }
+    return newSession(config, wanted[0]!, wanted, authenticated);
   }
 
   function upgrade(endpoint: Endpoint) {
     return (req: Request, server: Server<SocketData>): Response | undefined => {
-      if (stopping) return textResponse(503, "server shutting down: try again shortly", { "Retry-After": "5" });
-      const refusal = checkHandshake(req.headers);
-      if (refusal) return textResponse(refusal.status, refusal.message, refusal.headers);
-      const headers: Record<string, string> = {};
-      if (endpoint === "drone") {
-        const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim()).filter(Boolean);
-        if (offered.length > 0 && !offered.includes(droneSubprotocol)) {
-          return textResponse(400, `unsupported subprotocol ${JSON.stringify(offered.join(", "))}: /drone speaks ${droneSubprotocol}`);
-        }
-        if (offered.length > 0) headers["Sec-WebSocket-Protocol"] = droneSubprotocol;
+      if (stopping) return refuse("draining", 503, "server shutting down: try again shortly", { "Retry-After": "5" });
+      if (!originAllowed(req.headers.get("origin"), req.headers.get("host"), config.allowedOrigins)) {
+        return refuse("origin", 403, `origin ${JSON.stringify(req.headers.get("origin")!.slice(0, 100))} may not open WebSockets here`);
       }
-      const session = sessionFor(endpoint, new URL(req.url));
+      const refusal = checkHandshake(req.headers);
+      if (refusal) return refuse("bad_handshake", refusal.status, refusal.message, refusal.headers);
+
+      const headers: Record<string, string> = {};
+      let viewerToken: string | null = null;
+      if (endpoint === "drone") {
+        const offered = parseOfferedProtocols(req.headers.get("sec-websocket-protocol"));
+        viewerToken = offered.token;
+        if (offered.protocols.length > 0 && !offered.protocols.includes(droneSubprotocol)) {
+          return refuse("subprotocol", 400, `unsupported subprotocol ${JSON.stringify(offered.protocols.join(", ").slice(0, 100))}: /drone speaks ${droneSubprotocol}`);
+        }
+        if (offered.token !== null && (config.viewerToken === null || !tokensEqual(offered.token, config.viewerToken))) {
+          return refuse("unauthorized", 401, "unauthorized: the viewer token in Sec-WebSocket-Protocol is wrong");
+        }
+        // Select our subprotocol whenever the client offered any value (a token alone included), never the token.
+        if (offered.protocols.length > 0 || offered.token !== null) headers["Sec-WebSocket-Protocol"] = droneSubprotocol;
+      }
+      const session = sessionFor(endpoint, new URL(req.url), viewerToken);
       if (session instanceof Response) return session;
+
       const peer = server.requestIP(req);
+      const address = peer?.address ?? "unknown";
+      const limit = admission.admit(address);
+      if (limit === "max_connections") {
+        return refuse(limit, 503, `server full: ${config.maxConnections} connections are open`, { "Retry-After": "10" });
+      }
+      if (limit === "max_connections_per_ip") {
+        return refuse(limit, 429, `too many connections from ${address}: at most ${config.maxConnectionsPerIp}`, { "Retry-After": "10" });
+      }
       const data: SocketData = {
         endpoint,
         remote: peer ? `${peer.address}:${peer.port}` : "unknown",
+        address,
         openedAt: performance.now(),
         messagesIn: 0,
         messagesOut: 0,
+        bytesIn: 0,
+        bytesOut: 0,
         session,
       };
       if (server.upgrade(req, { data, headers })) return undefined;
-      return textResponse(400, "WebSocket upgrade failed: the handshake headers were not accepted");
+      admission.release(address);
+      return refuse("bad_handshake", 400, "WebSocket upgrade failed: the handshake headers were not accepted");
     };
+  }
+
+  function renderMetrics(): Response {
+    const open = new Map<string, { connections: number; traffic: Traffic }>();
+    for (const endpoint of Object.keys(endpointPaths) as Endpoint[]) {
+      const traffic: Traffic = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 };
+      const sockets = connections.sockets(endpoint);
+      for (const ws of sockets) {
+        traffic.messagesIn += ws.data.messagesIn;
+        traffic.messagesOut += ws.data.messagesOut;
+        traffic.bytesIn += ws.data.bytesIn;
+        traffic.bytesOut += ws.data.bytesOut;
+      }
+      open.set(endpointPaths[endpoint], { connections: sockets.size, traffic });
+    }
+    const text = metrics.render(open, {
+      process_resident_memory_bytes: { help: "Resident set size of the server process.", value: process.memoryUsage.rss() },
+      skyport_uptime_seconds: { help: "Seconds since the server started.", value: Math.round((performance.now() - startedAt) / 1000) },
+    });
+    return new Response(text, { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store" } });
   }
 
   const routes: Record<string, unknown> = {
@@ -123,6 +186,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
           connections: connections.counts(),
         }),
     },
+    "/metrics": { GET: renderMetrics },
   };
   for (const [path, endpoint] of Object.entries(upgradePaths)) routes[path] = { GET: upgrade(endpoint) };
 
@@ -142,6 +206,10 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     },
     websocket: {
       maxPayloadLength,
+      idleTimeout: config.idleTimeoutSeconds,
+      sendPings: true,
+      backpressureLimit: Math.max(minimumBackpressureLimitBytes, config.slowConsumerBytes * 4),
+      closeOnBackpressureLimit: false,
       open(ws: Socket) {
         connections.opened(ws);
         if (ws.data.endpoint === "drone") drone.open(ws);
@@ -154,9 +222,15 @@ export function startServer(config: Config, options: StartOptions = {}): Running
         else if (endpoint === "drone") drone.message(ws, message);
         else controller.message(ws, message);
       },
+      drain(ws: Socket) {
+        if (ws.data.session) flight.drained(ws);
+      },
       close(ws: Socket, code, reason) {
         if (ws.data.endpoint === "drone") drone.close(ws);
         else if (ws.data.endpoint === "controller") controller.close(ws);
+        admission.release(ws.data.address);
+        const { messagesIn, messagesOut, bytesIn, bytesOut } = ws.data;
+        metrics.addClosedTraffic(endpointPaths[ws.data.endpoint], { messagesIn, messagesOut, bytesIn, bytesOut });
         connections.closed(ws, code, reason);
       },
     },
@@ -167,6 +241,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   async function stop(): Promise<void> {
     if (stopping) return stopping;
     stopping = (async () => {
+      flight.hoverAll("server shutting down");
       flight.stop();
       connections.closeAll(closeCodeGoingAway, shutdownReason);
       const deadline = performance.now() + shutdownGraceMilliseconds;
@@ -176,5 +251,5 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     return stopping;
   }
 
-  return { server, url: server.url, connections, flight, stop };
+  return { server, url: server.url, connections, flight, metrics, stop };
 }

@@ -7,6 +7,7 @@
  * Precedence: flag > environment variable > default.
  */
 import { isValidDroneId } from "./protocol.ts";
+import { isSubprotocolSafe, normaliseOrigin, type AllowedOrigins } from "./security.ts";
 
 /** Everything the server needs to know to start. */
 export interface Config {
@@ -24,6 +25,28 @@ export interface Config {
   replaySeconds: number;
   /** Seconds a flying drone without a pilot hovers before it returns home. */
   failsafeSeconds: number;
+  /** Browser origins allowed to open WebSockets besides the server's own, or `*` for any. */
+  allowedOrigins: AllowedOrigins;
+  /** Token `claim` must carry, or null when anyone may fly. */
+  pilotToken: string | null;
+  /** Token a `/drone` client must present before anything else, or null when anyone may watch. */
+  viewerToken: string | null;
+  /** Open WebSocket connections in total; more get 503 before the upgrade. */
+  maxConnections: number;
+  /** Open WebSocket connections per remote address; more get 429 before the upgrade. */
+  maxConnectionsPerIp: number;
+  /** Largest message `/drone` and `/api/controller` accept, bytes; larger closes with 1009. */
+  droneMaxBytes: number;
+  /** Messages a `/drone` socket may send per second (burst of the same size). */
+  commandsPerSecond: number;
+  /** Drones one socket may subscribe to at once. */
+  maxSubscriptions: number;
+  /** Seconds without traffic before Bun pings, then closes, a connection (0 disables). */
+  idleTimeoutSeconds: number;
+  /** Unsent bytes queued for a socket above which it stops receiving telemetry. */
+  slowConsumerBytes: number;
+  /** Seconds a socket may stay over `slowConsumerBytes` before it is closed. */
+  stallSeconds: number;
 }
 
 /** Sixteen mebibytes, the echo endpoint's default message limit. */
@@ -37,6 +60,17 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   telemetryHz: 10,
   replaySeconds: 60,
   failsafeSeconds: 10,
+  allowedOrigins: new Set<string>(),
+  pilotToken: null,
+  viewerToken: null,
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 100,
+  droneMaxBytes: 64 * 1024,
+  commandsPerSecond: 50,
+  maxSubscriptions: 1000,
+  idleTimeoutSeconds: 120,
+  slowConsumerBytes: 1024 * 1024,
+  stallSeconds: 30,
 });
 
 /** Upper bounds that keep a typo from turning into a runaway server. */
@@ -139,6 +173,105 @@ const settings: Setting[] = [
       config.failsafeSeconds = parseNumber(raw, source, 0.1, 3600);
     },
   },
+  {
+    flag: "allowed-origins",
+    env: "SKYPORT_ALLOWED_ORIGINS",
+    valueName: "origin,...",
+    help: "browser origins that may connect besides this server's own, or * for any (default: own origin only)",
+    apply(config, raw, source) {
+      config.allowedOrigins = parseOrigins(raw, source);
+    },
+  },
+  {
+    flag: "pilot-token",
+    env: "SKYPORT_PILOT_TOKEN",
+    valueName: "token",
+    help: "claim must carry this token (prefer the env var: flags show in ps)",
+    apply(config, raw, source) {
+      config.pilotToken = parseToken(raw, source, false);
+    },
+  },
+  {
+    flag: "viewer-token",
+    env: "SKYPORT_VIEWER_TOKEN",
+    valueName: "token",
+    help: "/drone clients must present this token (hello or subprotocol) before anything else",
+    apply(config, raw, source) {
+      config.viewerToken = parseToken(raw, source, true);
+    },
+  },
+  {
+    flag: "max-connections",
+    env: "SKYPORT_MAX_CONNECTIONS",
+    valueName: "n",
+    help: `open WebSocket connections in total; more get 503 (default ${defaultConfig.maxConnections})`,
+    apply(config, raw, source) {
+      config.maxConnections = parseInteger(raw, source, 1, 1_000_000);
+    },
+  },
+  {
+    flag: "max-connections-per-ip",
+    env: "SKYPORT_MAX_CONNECTIONS_PER_IP",
+    valueName: "n",
+    help: `open WebSocket connections per remote address; more get 429 (default ${defaultConfig.maxConnectionsPerIp})`,
+    apply(config, raw, source) {
+      config.maxConnectionsPerIp = parseInteger(raw, source, 1, 1_000_000);
+    },
+  },
+  {
+    flag: "drone-max-bytes",
+    env: "SKYPORT_DRONE_MAX_BYTES",
+    valueName: "bytes",
+    help: `largest message /drone accepts; larger closes with 1009 (default ${defaultConfig.droneMaxBytes})`,
+    apply(config, raw, source) {
+      config.droneMaxBytes = parseInteger(raw, source, 256, sixteenMebibytes);
+    },
+  },
+  {
+    flag: "commands-per-second",
+    env: "SKYPORT_COMMANDS_PER_SECOND",
+    valueName: "n",
+    help: `messages a /drone socket may send per second (default ${defaultConfig.commandsPerSecond})`,
+    apply(config, raw, source) {
+      config.commandsPerSecond = parseNumber(raw, source, 1, 100_000);
+    },
+  },
+  {
+    flag: "max-subscriptions",
+    env: "SKYPORT_MAX_SUBSCRIPTIONS",
+    valueName: "n",
+    help: `drones one socket may watch at once (default ${defaultConfig.maxSubscriptions})`,
+    apply(config, raw, source) {
+      config.maxSubscriptions = parseInteger(raw, source, 1, maxDrones);
+    },
+  },
+  {
+    flag: "idle-timeout",
+    env: "SKYPORT_IDLE_TIMEOUT",
+    valueName: "seconds",
+    help: `silent connections are pinged, then closed, after this long; 0 disables (default ${defaultConfig.idleTimeoutSeconds})`,
+    apply(config, raw, source) {
+      config.idleTimeoutSeconds = parseInteger(raw, source, 0, 960);
+    },
+  },
+  {
+    flag: "slow-consumer-bytes",
+    env: "SKYPORT_SLOW_CONSUMER_BYTES",
+    valueName: "bytes",
+    help: `unsent bytes above which a socket stops getting telemetry (default ${defaultConfig.slowConsumerBytes})`,
+    apply(config, raw, source) {
+      config.slowConsumerBytes = parseInteger(raw, source, 1024, sixteenMebibytes);
+    },
+  },
+  {
+    flag: "stall-seconds",
+    env: "SKYPORT_STALL_SECONDS",
+    valueName: "seconds",
+    help: `a socket over --slow-consumer-bytes this long is closed with 1008 (default ${defaultConfig.stallSeconds})`,
+    apply(config, raw, source) {
+      config.stallSeconds = parseNumber(raw, source, 1, 3600);
+    },
+  },
 ];
 
 /**
@@ -147,7 +280,7 @@ const settings: Setting[] = [
  * HelpRequested for `--help`/`-h`.
  */
 export function parseConfig(argv: readonly string[], env: Record<string, string | undefined> = {}): Config {
-  const config: Config = { ...defaultConfig, drones: [...defaultConfig.drones] };
+  const config: Config = { ...defaultConfig, drones: [...defaultConfig.drones], allowedOrigins: new Set<string>() };
   for (const setting of settings) {
     const value = setting.env ? env[setting.env] : undefined;
     if (setting.env && value !== undefined) setting.apply(config, value, setting.env);
@@ -237,4 +370,28 @@ export function parseDroneIds(raw: string, source: string): string[] {
     seen.add(id);
   }
   return ids;
+}
+
+/** Parses `*` or comma-separated http(s) origins such as `https://a.example`. */
+export function parseOrigins(raw: string, source: string): AllowedOrigins {
+  if (raw.trim() === "*") return "*";
+  const origins = new Set<string>();
+  for (const part of raw.split(",")) {
+    const origin = normaliseOrigin(part.trim());
+    if (origin === null || part.trim().replace(/\/$/, "").toLowerCase() !== origin) {
+      throw new ConfigError(`${source} must be * or comma-separated origins like https://app.example: received ${JSON.stringify(part.trim())}`);
+    }
+    origins.add(origin);
+  }
+  return origins;
+}
+
+/** A token must be non-empty; a viewer token also travels as a subprotocol value, so it is limited to token characters. */
+function parseToken(raw: string, source: string, asSubprotocol: boolean): string {
+  if (raw.length === 0) throw new ConfigError(`${source} must not be empty`);
+  if (raw.length > 256) throw new ConfigError(`${source} must be at most 256 characters: received ${raw.length}`);
+  if (asSubprotocol && !isSubprotocolSafe(raw)) {
+    throw new ConfigError(`${source} may use only letters, digits and . _ ~ - (it travels in Sec-WebSocket-Protocol)`);
+  }
+  return raw;
 }

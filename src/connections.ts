@@ -25,6 +25,14 @@ export interface DroneSession {
   /** Drones whose telemetry topic this socket is subscribed to. */
   subscriptions: Set<string>;
   limiter: RateLimiter;
+  /** False until the viewer token was presented, when the server requires one. */
+  authenticated: boolean;
+  /** Failed token attempts; the third closes the socket with 1008. */
+  authFailures: number;
+  /** When the socket went over the slow-consumer limit (monotonic ms), or null while it keeps up. */
+  stalledSince: number | null;
+  /** Each drone's latest seq when telemetry stopped for this stalled socket. */
+  stalledAtSeq: Map<string, number | null>;
 }
 
 /** Typed per-socket data (`ws.data`), kept small: it exists once per connection. */
@@ -32,10 +40,14 @@ export interface SocketData {
   endpoint: Endpoint;
   /** Peer address as `ip:port`, for logs. */
   remote: string;
+  /** Peer IP alone, for the per-address connection limit. */
+  address: string;
   /** `performance.now()` at upgrade, for the connection's duration. */
   openedAt: number;
   messagesIn: number;
   messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
   /** Set for `/drone` and `/api/controller` sockets, null for `/echo`. */
   session: DroneSession | null;
 }
@@ -78,6 +90,11 @@ export class ConnectionRegistry {
     });
   }
 
+  /** Every open socket of one endpoint. */
+  sockets(endpoint: Endpoint): ReadonlySet<Socket> {
+    return this.open.get(endpoint) ?? new Set();
+  }
+
   /** Open connections per endpoint plus the total. */
   counts(): Record<string, number> & { total: number } {
     const counts: Record<string, number> & { total: number } = { total: 0 };
@@ -100,4 +117,16 @@ export class ConnectionRegistry {
       for (const ws of sockets) ws.close(code, reason);
     }
   }
+}
+
+/**
+ * Sends one message to one socket and counts it. Returns Bun's verdict:
+ * bytes sent, -1 queued under backpressure, 0 dropped.
+ */
+export function sendTo(ws: Socket, message: string | Uint8Array): number {
+  const sent = ws.send(message);
+  const data = ws.data;
+  data.messagesOut++;
+  if (sent > 0) data.bytesOut += sent;
+  return sent;
 }

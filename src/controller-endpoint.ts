@@ -8,17 +8,23 @@
  * The socket claims the pilot lease on its first command, and `UP` on a
  * landed drone takes off first, because that client has no takeoff button.
  */
-import type { Socket } from "./connections.ts";
-import { closeCodes, commandsPerSecond, describeStatus, droneMaxMessageBytes } from "./drone-endpoint.ts";
+import { sendTo, type Socket } from "./connections.ts";
+import type { Config } from "./config.ts";
+import { closeCodes, describeStatus } from "./drone-endpoint.ts";
 import type { CommandOrigin } from "./fleet.ts";
 import type { FlightService } from "./flight-service.ts";
+import type { Metrics } from "./metrics.ts";
 import { parseTextLine } from "./protocol.ts";
 
 /** Longest command text echoed back in a reply, characters. */
 const maxEchoedCommandLength = 80;
 
 export class ControllerEndpoint {
-  constructor(private readonly flight: FlightService) {}
+  constructor(
+    private readonly flight: FlightService,
+    private readonly config: Config,
+    private readonly metrics: Metrics,
+  ) {}
 
   open(ws: Socket): void {
     this.flight.register(ws);
@@ -30,22 +36,21 @@ export class ControllerEndpoint {
 
   message(ws: Socket, message: string | Buffer): void {
     const binary = typeof message !== "string";
-    if ((binary ? message.length : Buffer.byteLength(message)) > droneMaxMessageBytes) {
-      ws.close(closeCodes.messageTooBig, `messages are limited to ${droneMaxMessageBytes} bytes`);
+    const bytes = binary ? message.length : Buffer.byteLength(message);
+    if (bytes > this.config.droneMaxBytes) {
+      ws.close(closeCodes.messageTooBig, `messages are limited to ${this.config.droneMaxBytes} bytes`);
       return;
     }
-    const reply = (line: string) => {
-      ws.send(binary ? Buffer.from(line) : line);
-      ws.data.messagesOut++;
-    };
+    ws.data.bytesIn += bytes;
+    const reply = (line: string) => void sendTo(ws, binary ? Buffer.from(line) : line);
     const text = binary ? new TextDecoder("utf-8", { fatal: false }).decode(message) : message;
     const shown = shorten(text.trim());
     const verdict = ws.data.session!.limiter.take(this.flight.nowMs());
     if (verdict === "abusive") {
-      ws.close(closeCodes.policyViolation, `rate limit of ${commandsPerSecond} messages/s exceeded for too long`);
+      ws.close(closeCodes.policyViolation, `rate limit of ${this.config.commandsPerSecond} messages/s exceeded for too long`);
       return;
     }
-    if (verdict === "limited") return reply(refused(shown, `slow down, at most ${commandsPerSecond} commands per second`));
+    if (verdict === "limited") return reply(refused(shown, `slow down, at most ${this.config.commandsPerSecond} commands per second`));
     reply(this.execute(ws, shown, text));
     this.flight.deliver();
   }
@@ -63,17 +68,22 @@ export class ControllerEndpoint {
       return released.ok ? accepted(shown) : refused(shown, released.error.message);
     }
     const pilot = fleet.pilotOf(drone);
+    const request = line.kind === "request" ? line.request : null;
+    if (request?.name === "status") return `- Drone OK (${shown}): ${describeStatus(this.flight, drone, session.id)}!`;
     if (pilot !== null && pilot !== session.id) return refused(shown, `${drone} is flown by another pilot (session ${pilot})`);
-    if (pilot === null) fleet.claim(drone, session.id);
-    if (line.kind === "claim") return accepted(shown);
-    if (line.request.name === "status") return `- Drone OK (${shown}): ${describeStatus(this.flight, drone, session.id)}!`;
+    if (pilot === null) {
+      // This dialect cannot carry a pilot token: a server that requires one does not let it fly.
+      if (this.config.pilotToken !== null) return refused(shown, "unauthorized, this server requires a pilot token: fly over /drone with claim");
+      fleet.claim(drone, session.id);
+    }
+    if (request === null) return accepted(shown); // a claim line
 
-    const origin: CommandOrigin = { session: session.id, label: line.text, form: "controller" };
-    const request = line.request;
+    const origin: CommandOrigin = { session: session.id, label: line.text, form: "controller", receivedAt: this.flight.nowSeconds() };
     const result =
       request.name === "up" && fleet.drone(drone).state === "landed"
         ? fleet.command(drone, { name: "takeoff" }, origin, request)
         : fleet.command(drone, request, origin);
+    this.metrics.countCommand(result.ok ? "accepted" : result.error.code);
     return result.ok ? accepted(shown) : refused(shown, result.error.message);
   }
 }

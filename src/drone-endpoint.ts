@@ -7,9 +7,11 @@
  * `protocol.ts`, flight rules in the fleet and model, publishing in the
  * flight service.
  */
-import type { DroneSession, Socket } from "./connections.ts";
+import { sendTo, type DroneSession, type Socket } from "./connections.ts";
+import type { Config } from "./config.ts";
 import type { CommandOrigin } from "./fleet.ts";
 import type { FlightService } from "./flight-service.ts";
+import type { Metrics } from "./metrics.ts";
 import {
   errorLine,
   errorMessage,
@@ -25,14 +27,13 @@ import {
   wireArgField,
 } from "./protocol.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { tokensEqual } from "./security.ts";
 import { telemetryData, telemetryTopic } from "./telemetry.ts";
 
-/** Largest message `/drone` accepts, bytes; larger closes with 1009. */
-export const droneMaxMessageBytes = 64 * 1024;
-/** Messages per second a socket may send on average (and in a burst). */
-export const commandsPerSecond = 50;
 /** Seconds of continuous rate limiting after which a socket is closed with 1008. */
 export const abuseSeconds = 10;
+/** Failed token attempts after which a socket is closed with 1008. */
+export const maxAuthFailures = 3;
 
 /** Close codes this endpoint uses (RFC 6455 section 7.4.1). */
 export const closeCodes = {
@@ -42,24 +43,58 @@ export const closeCodes = {
 } as const;
 
 /** A fresh session for a socket that is about to open. */
-export function newSession(defaultDrone: string, subscriptions: Iterable<string>): DroneSession {
+export function newSession(config: Config, defaultDrone: string, subscriptions: Iterable<string>, authenticated: boolean): DroneSession {
   return {
     id: crypto.randomUUID().slice(0, 8),
     defaultDrone,
     subscriptions: new Set(subscriptions),
-    limiter: new RateLimiter({ perSecond: commandsPerSecond, abuseSeconds }),
+    limiter: new RateLimiter({ perSecond: config.commandsPerSecond, abuseSeconds }),
+    authenticated,
+    authFailures: 0,
+    stalledSince: null,
+    stalledAtSeq: new Map(),
   };
 }
 
+/**
+ * Records a failed token attempt and answers it; the third closes the
+ * socket with 1008. Shared by `/drone` and `/api/controller`.
+ * @returns true if the socket is being closed.
+ */
+export function failAuth(ws: Socket, session: DroneSession, answer: () => void): boolean {
+  session.authFailures++;
+  answer();
+  if (session.authFailures < maxAuthFailures) return false;
+  ws.close(closeCodes.policyViolation, `unauthorized: ${maxAuthFailures} failed attempts`);
+  return true;
+}
+
 export class DroneEndpoint {
+  private readonly limits: AnnouncedLimits;
+
   constructor(
     private readonly flight: FlightService,
-    private readonly limits: AnnouncedLimits,
-  ) {}
+    private readonly config: Config,
+    private readonly metrics: Metrics,
+  ) {
+    this.limits = {
+      maxMessageBytes: config.droneMaxBytes,
+      commandsPerSecond: config.commandsPerSecond,
+      telemetryHz: config.telemetryHz,
+      replayBufferFrames: Math.round(config.telemetryHz * config.replaySeconds),
+      failsafeSeconds: config.failsafeSeconds,
+      maxSubscriptions: config.maxSubscriptions,
+    };
+  }
 
   open(ws: Socket): void {
-    const session = ws.data.session!;
     this.flight.register(ws);
+    if (ws.data.session!.authenticated) this.welcome(ws);
+  }
+
+  /** Subscribes the socket to its drones and greets it: on open, or after `hello` with the viewer token. */
+  private welcome(ws: Socket): void {
+    const session = ws.data.session!;
     for (const drone of session.subscriptions) ws.subscribe(telemetryTopic(drone));
     this.send(ws, {
       type: "welcome",
@@ -83,40 +118,74 @@ export class DroneEndpoint {
       ws.close(closeCodes.unsupportedData, "binary frames are not supported on /drone: send text");
       return;
     }
-    if (message.length > droneMaxMessageBytes / 4 && Buffer.byteLength(message) > droneMaxMessageBytes) {
-      ws.close(closeCodes.messageTooBig, `messages on /drone are limited to ${droneMaxMessageBytes} bytes`);
+    // A JS string of n code units is at most 3n UTF-8 bytes: only long ones need counting.
+    const maxBytes = this.config.droneMaxBytes;
+    const bytes = message.length * 3 <= maxBytes ? message.length : Buffer.byteLength(message);
+    if (bytes > maxBytes) {
+      ws.close(closeCodes.messageTooBig, `messages on /drone are limited to ${maxBytes} bytes`);
       return;
     }
+    ws.data.bytesIn += bytes;
     const session = ws.data.session!;
     const parsed = parseClientFrame(message);
     const verdict = session.limiter.take(this.flight.nowMs());
     if (verdict === "abusive") {
-      ws.close(closeCodes.policyViolation, `rate limit of ${commandsPerSecond} messages/s exceeded for ${abuseSeconds} s`);
+      ws.close(closeCodes.policyViolation, `rate limit of ${this.config.commandsPerSecond} messages/s exceeded for ${abuseSeconds} s`);
       return;
     }
     const reply = parsed.form === "json" ? jsonReplier(ws, parsed.ok ? parsed.message.id : parsed.id) : textReplier(ws);
     if (verdict === "limited") {
-      reply.error({ code: "rate_limited", message: `slow down: at most ${commandsPerSecond} messages per second` });
+      reply.error({ code: "rate_limited", message: `slow down: at most ${this.config.commandsPerSecond} messages per second` });
       return;
     }
     if (!parsed.ok) {
       reply.error(parsed.error);
       return;
     }
+    if (!session.authenticated) return this.authenticate(ws, session, parsed.ok && parsed.form === "json" ? parsed.message : null, reply);
     ws.cork(() => {
-      if (parsed.form === "text") this.handleLine(session, parsed.line, reply);
+      if (parsed.form === "text") this.handleLine(ws, session, parsed.line, reply);
       else this.handleMessage(ws, session, parsed.message, reply);
       this.flight.deliver();
     });
   }
 
+  /** Before the viewer token is presented, only `hello` with the right token is answered. */
+  private authenticate(ws: Socket, session: DroneSession, message: ClientMessage | null, reply: Replier): void {
+    const expected = this.config.viewerToken!;
+    if (message?.type === "hello" && message.data.token !== undefined && tokensEqual(message.data.token, expected)) {
+      session.authenticated = true;
+      reply.ok("", { session: session.id });
+      this.welcome(ws);
+      return;
+    }
+    const hint = message?.type === "hello" ? "wrong viewer token" : 'this server requires a viewer token: send {"type":"hello","data":{"token":"..."}} first';
+    failAuth(ws, session, () => reply.error({ code: "unauthorized", message: hint, ...(message?.type === "hello" ? { field: "data.token" } : {}) }));
+  }
+
+  /** Claims a drone for the session, checking the pilot token when the server has one. */
+  private claim(ws: Socket, session: DroneSession, drone: string, token: string | undefined, reply: Replier): boolean {
+    const expected = this.config.pilotToken;
+    if (expected !== null && (token === undefined || !tokensEqual(token, expected))) {
+      const message = token === undefined ? "this server requires a pilot token: claim with data.token" : "wrong pilot token";
+      failAuth(ws, session, () => reply.error({ code: "unauthorized", message, field: "data.token" }));
+      return false;
+    }
+    const claimed = this.flight.fleet.claim(drone, session.id);
+    if (!claimed.ok) {
+      reply.error(claimed.error);
+      return false;
+    }
+    return true;
+  }
+
   // ------------------------------------------------------------ text lines
 
-  private handleLine(session: DroneSession, line: TextLine, reply: Replier): void {
+  private handleLine(ws: Socket, session: DroneSession, line: TextLine, reply: Replier): void {
     const drone = session.defaultDrone;
     if (line.kind === "claim") {
-      const claimed = this.flight.fleet.claim(drone, session.id);
-      return claimed.ok ? reply.ok(`ok claim: you are the pilot of ${drone}`, {}) : reply.error(claimed.error);
+      if (this.claim(ws, session, drone, undefined, reply)) reply.ok(`ok claim: you are the pilot of ${drone}`, {});
+      return;
     }
     if (line.kind === "release") {
       const released = this.flight.fleet.release(drone, session.id, this.flight.nowSeconds());
@@ -125,9 +194,10 @@ export class DroneEndpoint {
     if (line.request.name === "status") return reply.ok(`ok status ${describeStatus(this.flight, drone, session.id)}`, {});
     // Text clients (the Tello-style ones) know nothing of leases: a command on a
     // free drone claims it. A drone someone else flies still answers not_pilot.
-    if (this.flight.fleet.pilotOf(drone) === null) this.flight.fleet.claim(drone, session.id);
-    const origin: CommandOrigin = { session: session.id, label: line.text, form: "text" };
+    if (this.flight.fleet.pilotOf(drone) === null && !this.claim(ws, session, drone, undefined, reply)) return;
+    const origin: CommandOrigin = { session: session.id, label: line.text, form: "text", receivedAt: this.flight.nowSeconds() };
     const result = this.flight.fleet.command(drone, line.request, origin);
+    this.metrics.countCommand(result.ok ? "accepted" : result.error.code);
     if (!result.ok) return reply.error(result.error);
     reply.ok(`ok ${line.text}`, {});
   }
@@ -156,9 +226,8 @@ export class DroneEndpoint {
       case "claim": {
         const drone = this.droneOrError(message.data.drone ?? session.defaultDrone, reply);
         if (drone === null) return;
-        const claimed = this.flight.fleet.claim(drone, session.id);
-        if (!claimed.ok) return reply.error(claimed.error);
-        return reply.ok("", { drone, role: "pilot", pilot: session.id });
+        if (this.claim(ws, session, drone, message.data.token, reply)) reply.ok("", { drone, role: "pilot", pilot: session.id });
+        return;
       }
       case "release": {
         const drone = this.droneOrError(message.data.drone ?? session.defaultDrone, reply);
@@ -181,8 +250,9 @@ export class DroneEndpoint {
       reply.ok("", { drone, command: label, status });
       return reply.raw({ type: "done", ...(id === undefined ? {} : { id }), data: { drone, command: label, status: "completed" } });
     }
-    const origin: CommandOrigin = { session: session.id, label, form: "json", ...(id === undefined ? {} : { requestId: id }) };
+    const origin: CommandOrigin = { session: session.id, label, form: "json", receivedAt: this.flight.nowSeconds(), ...(id === undefined ? {} : { requestId: id }) };
     const result = this.flight.fleet.command(drone, request, origin);
+    this.metrics.countCommand(result.ok ? "accepted" : result.error.code);
     if (!result.ok) {
       const { field } = result.error;
       return reply.error(field === undefined ? result.error : { ...result.error, field: wireArgField(request.name, field, "data.args") });
@@ -192,6 +262,14 @@ export class DroneEndpoint {
 
   private subscribe(ws: Socket, session: DroneSession, drone: string, since: number | undefined, reply: Replier): void {
     const topic = telemetryTopic(drone);
+    if (!session.subscriptions.has(drone) && session.subscriptions.size >= this.config.maxSubscriptions) {
+      return reply.error({ code: "too_many_subscriptions", message: `a socket may watch at most ${this.config.maxSubscriptions} drones: unsubscribe one first`, field: "data.drone" });
+    }
+    if (session.stalledSince !== null) {
+      // Telemetry resumes when the socket drains; remember the wish.
+      session.subscriptions.add(drone);
+      return reply.ok("", { drone, subscribed: true, replayed: 0, latestSeq: this.flight.latestSeq(drone), note: "socket is backpressured: telemetry resumes when it drains" });
+    }
     if (since === undefined) {
       session.subscriptions.add(drone);
       ws.subscribe(topic);
@@ -214,8 +292,7 @@ export class DroneEndpoint {
         data: { drone, kind: "frames_lost", message: `${plan.lost} frames after seq ${since} are no longer buffered`, lost: plan.lost },
       });
     }
-    for (const frame of plan.frames) ws.send(frame);
-    ws.data.messagesOut += plan.frames.length;
+    for (const frame of plan.frames) sendTo(ws, frame);
     session.subscriptions.add(drone);
     ws.subscribe(topic);
   }
@@ -227,8 +304,7 @@ export class DroneEndpoint {
   }
 
   private send(ws: Socket, message: object): void {
-    ws.send(JSON.stringify(message));
-    ws.data.messagesOut++;
+    sendTo(ws, JSON.stringify(message));
   }
 }
 
@@ -242,10 +318,7 @@ interface Replier {
 }
 
 function jsonReplier(ws: Socket, id: RequestId | undefined): Replier {
-  const send = (text: string) => {
-    ws.send(text);
-    ws.data.messagesOut++;
-  };
+  const send = (text: string) => void sendTo(ws, text);
   return {
     ok: (_line, data) => send(JSON.stringify(id === undefined ? { type: "ack", data } : { type: "ack", id, data })),
     error: (error) => send(errorMessage(error, id)),
@@ -254,10 +327,7 @@ function jsonReplier(ws: Socket, id: RequestId | undefined): Replier {
 }
 
 function textReplier(ws: Socket): Replier {
-  const send = (text: string) => {
-    ws.send(text);
-    ws.data.messagesOut++;
-  };
+  const send = (text: string) => void sendTo(ws, text);
   return {
     ok: (line) => send(line),
     error: (error) => send(errorLine(error)),

@@ -19,9 +19,21 @@ export function echoMessage(ws: Socket, message: string | Buffer): void {
   // when Bun dropped the frame at the backpressure limit because the peer is
   // not reading. Closing says so; silently losing an echo would break the
   // contract. An empty message also returns 0 (zero payload bytes written).
-  if (ws.send(message) === 0 && message.length !== 0) {
+  const sent = ws.send(message);
+  const data = ws.data;
+  if (sent > 0) {
+    // `send` reports the payload's UTF-8 size: the same bytes came in.
+    data.bytesIn += sent;
+    data.bytesOut += sent;
+    data.messagesOut++;
+  } else if (sent === 0 && message.length !== 0) {
     ws.close(closeCodeTryAgainLater, "echo backlog over limit: read your echoes");
-  } else ws.data.messagesOut++;
+  } else {
+    const bytes = typeof message === "string" ? Buffer.byteLength(message) : message.length;
+    data.bytesIn += bytes;
+    data.bytesOut += bytes;
+    data.messagesOut++;
+  }
 }
 
 /** Close code for a message over the endpoint's size limit. */

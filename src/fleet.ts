@@ -24,6 +24,8 @@ export interface CommandOrigin {
   label: string;
   /** How the client talks: JSON clients get a `done` message; text and controller clients do not. */
   form: "json" | "text" | "controller";
+  /** When the command arrived, seconds on the fleet's clock, for latency metrics. */
+  receivedAt?: number;
 }
 
 /** Something the server must deliver after a fleet call. */
@@ -267,6 +269,15 @@ export class Fleet {
   private followUp(droneId: string, command: DroneCommand, origin: CommandOrigin): void {
     const result = this.command(droneId, command, origin);
     if (!result.ok) this.notices.push({ kind: "done", origin, drone: droneId, status: "failed", reason: result.error.message });
+  }
+
+  /** Tells every flying drone (not landing, returning or falling) to hold position. */
+  hoverAll(reason: string): void {
+    for (const [droneId, drone] of this.drones) {
+      if (drone.state !== "taking_off" && drone.state !== "hovering" && drone.state !== "moving") continue;
+      this.update(droneId, this.applyInternal(drone, { name: "hover" }));
+      this.notices.push({ kind: "event", drone: droneId, event: "failsafe", message: `${reason}: holding position`, details: { action: "hover" } });
+    }
   }
 
   /** Forgets the routing of completions for a session that went away (its drones keep flying). */

@@ -9,14 +9,21 @@
  */
 import type { Server } from "bun";
 import type { Config } from "./config.ts";
-import type { Socket, SocketData } from "./connections.ts";
+import { sendTo, type Socket, type SocketData } from "./connections.ts";
 import { Fleet, type FleetNotice } from "./fleet.ts";
 import type { Logger } from "./log.ts";
+import type { Metrics } from "./metrics.ts";
 import type { DroneSummary } from "./protocol.ts";
 import { encodeTelemetry, ReplayBuffer, telemetryData, telemetryTopic, type ReplayPlan } from "./telemetry.ts";
 
 /** Longest simulated step, seconds: a stalled event loop must not teleport drones. */
 const maxStepSeconds = 1;
+/** How often sockets are checked for backpressure and missing authentication, milliseconds. */
+const sweepIntervalMilliseconds = 1000;
+/** Seconds a `/drone` socket has to present the viewer token before it is closed. */
+export const authTimeoutSeconds = 10;
+/** Close code for slow consumers and unauthenticated sockets (policy violation). */
+const closeCodePolicy = 1008;
 
 interface TelemetryStream {
   /** Seq of the last frame published, -1 before the first. */
@@ -40,10 +47,12 @@ export class FlightService {
   private server: Server<SocketData> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastStepMs = 0;
+  private lastSweepMs = 0;
 
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
     private readonly clocks: Clocks = systemClocks,
   ) {
     this.fleet = new Fleet({ droneIds: config.drones, failsafeSeconds: config.failsafeSeconds });
@@ -54,7 +63,7 @@ export class FlightService {
   /** Publishes on `server` without a timer: the caller calls `step()` (tests with an injected clock). */
   attach(server: Server<SocketData>): void {
     this.server = server;
-    this.lastStepMs = this.clocks.monotonicMs();
+    this.lastStepMs = this.lastSweepMs = this.clocks.monotonicMs();
   }
 
   /** Starts stepping and publishing on `server` at the telemetry rate. */
@@ -91,6 +100,79 @@ export class FlightService {
       stream.buffer.push(stream.seq, frame);
       this.server?.publish(telemetryTopic(droneId), frame);
     }
+    this.metrics.telemetryFramesPublished += this.streams.size;
+    this.deliver();
+    if (nowMs - this.lastSweepMs >= sweepIntervalMilliseconds) {
+      this.lastSweepMs = nowMs;
+      this.sweep(nowMs);
+    }
+  }
+
+  /**
+   * Once a second: a socket whose unsent data exceeds the slow-consumer limit
+   * stops receiving telemetry (frames for it are dropped and counted; acks
+   * still go out), and is closed if it stays there for `stallSeconds`.
+   * Sockets that never presented a required viewer token are closed too.
+   */
+  private sweep(nowMs: number): void {
+    for (const ws of this.sessions.values()) {
+      const session = ws.data.session!;
+      if (!session.authenticated && nowMs - ws.data.openedAt >= authTimeoutSeconds * 1000) {
+        ws.close(closeCodePolicy, `unauthorized: no viewer token within ${authTimeoutSeconds} s`);
+        continue;
+      }
+      const buffered = ws.getBufferedAmount();
+      if (session.stalledSince === null) {
+        if (buffered > this.config.slowConsumerBytes) this.stall(ws, nowMs);
+      } else if (buffered <= this.config.slowConsumerBytes / 2) {
+        this.drained(ws);
+      } else if (nowMs - session.stalledSince >= this.config.stallSeconds * 1000) {
+        this.metrics.slowConsumersClosed++;
+        this.logger.warn({ event: "slow_consumer_closed", remote: ws.data.remote, session: session.id, bufferedBytes: buffered });
+        ws.close(closeCodePolicy, `too slow: over ${this.config.slowConsumerBytes} bytes unread for ${this.config.stallSeconds} s`);
+        // A peer that does not read will not read our close frame either.
+        setTimeout(() => ws.readyState === 1 || ws.readyState === 2 ? ws.terminate() : undefined, 2000).unref?.();
+      }
+    }
+  }
+
+  /** Stops telemetry to a backpressured socket, remembering where each stream was. */
+  private stall(ws: Socket, nowMs: number): void {
+    const session = ws.data.session!;
+    session.stalledSince = nowMs;
+    for (const drone of session.subscriptions) {
+      session.stalledAtSeq.set(drone, this.latestSeq(drone));
+      ws.unsubscribe(telemetryTopic(drone));
+    }
+  }
+
+  /**
+   * Bun calls this when a backpressured socket can take data again. Once it is
+   * under half the slow-consumer limit, telemetry resumes and the socket is
+   * told how many frames it missed, so it can fetch them with `subscribe` `since`.
+   */
+  drained(ws: Socket): void {
+    const session = ws.data.session;
+    if (!session || session.stalledSince === null || ws.getBufferedAmount() > this.config.slowConsumerBytes / 2) return;
+    session.stalledSince = null;
+    for (const drone of session.subscriptions) {
+      const from = session.stalledAtSeq.get(drone) ?? null;
+      const latest = this.latestSeq(drone);
+      const dropped = latest === null ? 0 : latest - (from ?? -1);
+      ws.subscribe(telemetryTopic(drone));
+      if (dropped <= 0) continue;
+      this.metrics.telemetryFramesDropped += dropped;
+      sendTo(ws, JSON.stringify({
+        type: "event",
+        data: { drone, kind: "frames_dropped", message: `${dropped} frames were not sent while this socket was backpressured: resubscribe with since to fetch them`, dropped, since: from },
+      }));
+    }
+    session.stalledAtSeq.clear();
+  }
+
+  /** Tells every flying drone to hold position (shutdown). */
+  hoverAll(reason: string): void {
+    this.fleet.hoverAll(reason);
     this.deliver();
   }
 
@@ -141,19 +223,22 @@ export class FlightService {
     switch (notice.kind) {
       case "done": {
         const { origin } = notice;
+        this.metrics.countCommand(notice.status);
+        if (origin.receivedAt !== undefined) this.metrics.observeCommandLatency(this.nowSeconds() - origin.receivedAt);
         if (origin.form !== "json") return;
         const ws = this.sessions.get(origin.session);
         if (!ws) return;
         const data = { drone: notice.drone, command: origin.label, status: notice.status, ...(notice.reason ? { reason: notice.reason } : {}) };
-        ws.send(JSON.stringify(origin.requestId === undefined ? { type: "done", data } : { type: "done", id: origin.requestId, data }));
-        ws.data.messagesOut++;
+        sendTo(ws, JSON.stringify(origin.requestId === undefined ? { type: "done", data } : { type: "done", id: origin.requestId, data }));
         return;
       }
       case "lease":
+        this.metrics.leaseChanges++;
         this.logger.info({ event: "lease", drone: notice.drone, pilot: notice.pilot, reason: notice.reason });
         this.publish(notice.drone, { type: "lease", data: { drone: notice.drone, pilot: notice.pilot, reason: notice.reason } });
         return;
       case "event":
+        if (notice.event === "failsafe") this.metrics.failsafeEvents++;
         if (notice.event === "failsafe" || notice.event === "low_battery" || notice.event === "critical_battery") {
           this.logger.warn({ event: notice.event, drone: notice.drone, message: notice.message });
         }

@@ -419,6 +419,7 @@ export interface AnnouncedLimits {
   telemetryHz: number;
   replayBufferFrames: number;
   failsafeSeconds: number;
+  maxSubscriptions: number;
 }
 
 /** One telemetry frame: everything a viewer needs to draw the drone. Positions in metres, speeds m/s. */
@@ -453,6 +454,7 @@ export type EventKind =
   | "critical_battery"
   | "landed"
   | "frames_lost"
+  | "frames_dropped"
   | "stream_reset";
 
 /** Every message the server sends. */

@@ -1,0 +1,111 @@
+/**
+ * Who may connect and who may fly: the origin check against Cross-Site
+ * WebSocket Hijacking, constant-time token comparison, token extraction from
+ * `Sec-WebSocket-Protocol`, and the connection admission limits.
+ *
+ * Pure: headers, strings and counters in, verdicts out. No sockets, no
+ * clock, and tokens are never logged or echoed from here.
+ */
+
+/** Which browser origins may open WebSockets: `*`, or an explicit list (plus always the server's own). */
+export type AllowedOrigins = "*" | ReadonlySet<string>;
+
+/**
+ * Whether a request's Origin may upgrade. No Origin header means a
+ * non-browser client (browsers always send one on WebSocket requests), which
+ * origin checks cannot and need not stop. The server's own origin is the
+ * page it serves, so its host must match the Host header.
+ */
+export function originAllowed(origin: string | null, host: string | null, allowed: AllowedOrigins): boolean {
+  if (origin === null) return true;
+  if (allowed === "*") return true;
+  const normalised = normaliseOrigin(origin);
+  if (normalised === null) return false;
+  if (allowed.has(normalised)) return true;
+  return host !== null && new URL(normalised).host === host.toLowerCase();
+}
+
+/** `https://A.example:443/` → `https://a.example`; null for anything that is not an http(s) origin. */
+export function normaliseOrigin(origin: string): string | null {
+  try {
+    const url = new URL(origin);
+    if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+    return url.origin.toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Compares a presented token with the expected one in time that depends only
+ * on the expected token's length, so response timing reveals nothing of it.
+ */
+export function tokensEqual(presented: string, expected: string): boolean {
+  const a = new TextEncoder().encode(presented);
+  const b = new TextEncoder().encode(expected);
+  let difference = a.length ^ b.length;
+  for (let i = 0; i < b.length; i++) difference |= (a[i] ?? 0) ^ b[i]!;
+  return difference === 0;
+}
+
+/** Prefix of the subprotocol value that carries a viewer token (browsers cannot set headers). */
+export const tokenSubprotocolPrefix = "skyport.token.";
+
+/** Characters a token may use to travel as a subprotocol value (an HTTP token). */
+export function isSubprotocolSafe(token: string): boolean {
+  return /^[A-Za-z0-9._~-]+$/.test(token);
+}
+
+/** Splits an offered `Sec-WebSocket-Protocol` list into real subprotocols and a carried token. */
+export function parseOfferedProtocols(header: string | null): { protocols: string[]; token: string | null } {
+  const protocols: string[] = [];
+  let token: string | null = null;
+  for (const value of (header ?? "").split(",")) {
+    const trimmed = value.trim();
+    if (trimmed === "") continue;
+    if (trimmed.startsWith(tokenSubprotocolPrefix)) token = trimmed.slice(tokenSubprotocolPrefix.length);
+    else protocols.push(trimmed);
+  }
+  return { protocols, token };
+}
+
+/** Why an upgrade was refused before it happened; also the metrics label. */
+export type AdmissionRefusal = "max_connections" | "max_connections_per_ip";
+
+/**
+ * Counts open connections, in total and per remote address, and admits new
+ * ones under both limits. Invariant: every admitted connection is released
+ * exactly once.
+ */
+export class ConnectionLimiter {
+  private total = 0;
+  private readonly perAddress = new Map<string, number>();
+
+  constructor(
+    private readonly maxTotal: number,
+    private readonly maxPerAddress: number,
+  ) {}
+
+  /** Reserves a slot for `address`, or says which limit refuses it. */
+  admit(address: string): AdmissionRefusal | null {
+    if (this.total >= this.maxTotal) return "max_connections";
+    const current = this.perAddress.get(address) ?? 0;
+    if (current >= this.maxPerAddress) return "max_connections_per_ip";
+    this.total++;
+    this.perAddress.set(address, current + 1);
+    return null;
+  }
+
+  /** Frees the slot of a connection that closed (or never opened). */
+  release(address: string): void {
+    const current = this.perAddress.get(address);
+    if (current === undefined) return;
+    this.total--;
+    if (current <= 1) this.perAddress.delete(address);
+    else this.perAddress.set(address, current - 1);
+  }
+
+  get open(): number {
+    return this.total;
+  }
+}
