@@ -40,6 +40,15 @@ try {
   process.exit(1);
 }
 
+function shutdown(signal: string): void {
+  consoleLogger.info({ event: "shutdown", signal, connections: running.connections.size });
+  setTimeout(() => process.exit(0), shutdownDeadlineMilliseconds).unref();
+  running.stop().then(() => process.exit(0));
+}
+process.once("SIGINT", () => shutdown("SIGINT"));
+process.once("SIGTERM", () => shutdown("SIGTERM"));
+
+// Handlers first, banner second: whoever reads the banner may signal at once.
 const page = running.url;
 const ws = new URL(page);
 ws.protocol = page.protocol === "https:" ? "wss:" : "ws:";
@@ -51,13 +60,12 @@ console.log(
     `  drone    ${new URL("/drone", ws).href}   (drones: ${config.drones.join(", ")})`,
     `  tutorial ${new URL("/api/controller", ws).href}`,
     `  health   ${new URL("/healthz", page).href}`,
+    `  metrics  ${new URL("/metrics", page).href}`,
   ].join("\n"),
 );
-
-function shutdown(signal: string): void {
-  consoleLogger.info({ event: "shutdown", signal, connections: running.connections.size });
-  setTimeout(() => process.exit(0), shutdownDeadlineMilliseconds).unref();
-  running.stop().then(() => process.exit(0));
+if (config.pilotToken === null) {
+  console.error("skyport: warning: no pilot token is set, so anyone who can connect may fly (set SKYPORT_PILOT_TOKEN)");
 }
-process.once("SIGINT", () => shutdown("SIGINT"));
-process.once("SIGTERM", () => shutdown("SIGTERM"));
+if (config.allowedOrigins === "*") {
+  console.error("skyport: warning: --allowed-origins * lets any web page open WebSockets to this server");
+}

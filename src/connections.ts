@@ -27,6 +27,8 @@ export interface DroneSession {
   limiter: RateLimiter;
   /** False until the viewer token was presented, when the server requires one. */
   authenticated: boolean;
+  /** When the socket opened on the flight clock (monotonic ms), for the authentication deadline. */
+  openedAtMs: number;
   /** Failed token attempts; the third closes the socket with 1008. */
   authFailures: number;
   /** When the socket went over the slow-consumer limit (monotonic ms), or null while it keeps up. */

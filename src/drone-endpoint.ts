@@ -50,6 +50,7 @@ export function newSession(config: Config, defaultDrone: string, subscriptions: 
     subscriptions: new Set(subscriptions),
     limiter: new RateLimiter({ perSecond: config.commandsPerSecond, abuseSeconds }),
     authenticated,
+    openedAtMs: 0,
     authFailures: 0,
     stalledSince: null,
     stalledAtSeq: new Map(),

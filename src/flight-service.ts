@@ -117,7 +117,7 @@ export class FlightService {
   private sweep(nowMs: number): void {
     for (const ws of this.sessions.values()) {
       const session = ws.data.session!;
-      if (!session.authenticated && nowMs - ws.data.openedAt >= authTimeoutSeconds * 1000) {
+      if (!session.authenticated && nowMs - session.openedAtMs >= authTimeoutSeconds * 1000) {
         ws.close(closeCodePolicy, `unauthorized: no viewer token within ${authTimeoutSeconds} s`);
         continue;
       }
@@ -178,7 +178,10 @@ export class FlightService {
 
   /** Makes a session reachable for its command completions. */
   register(ws: Socket): void {
-    if (ws.data.session) this.sessions.set(ws.data.session.id, ws);
+    const session = ws.data.session;
+    if (!session) return;
+    session.openedAtMs = this.nowMs();
+    this.sessions.set(session.id, ws);
   }
 
   /** A session's socket closed: it loses its leases (failsafe may engage) and its pending replies. */

@@ -94,3 +94,43 @@ describe("server.ts with bad flags", () => {
     expect(await new Response(proc.stdout).text()).toContain("--addr host:port");
   });
 });
+
+describe("hardening flags", () => {
+  test("defaults match the documented limits", () => {
+    expect(defaultConfig).toMatchObject({
+      pilotToken: null,
+      viewerToken: null,
+      maxConnections: 10_000,
+      maxConnectionsPerIp: 100,
+      droneMaxBytes: 65536,
+      commandsPerSecond: 50,
+      idleTimeoutSeconds: 120,
+      stallSeconds: 30,
+    });
+  });
+
+  test("origins, tokens and limits parse; tokens are never echoed in errors", () => {
+    const config = parseConfig(["--allowed-origins", "https://a.example,http://b.example:8080", "--pilot-token", "p", "--max-connections", "5"], {
+      SKYPORT_VIEWER_TOKEN: "v-1",
+    });
+    expect([...(config.allowedOrigins as Set<string>)]).toEqual(["https://a.example", "http://b.example:8080"]);
+    expect(config).toMatchObject({ pilotToken: "p", viewerToken: "v-1", maxConnections: 5 });
+    expect(parseConfig(["--allowed-origins", "*"]).allowedOrigins).toBe("*");
+    expect(() => parseConfig(["--allowed-origins", "a.example"])).toThrow(/origins like https:\/\/app.example: received "a.example"/);
+    expect(() => parseConfig(["--viewer-token", "has space secret"])).toThrow(ConfigError);
+    try {
+      parseConfig(["--viewer-token", "has space secret"]);
+    } catch (error) {
+      expect((error as Error).message).not.toContain("secret");
+    }
+  });
+
+  test("the server warns at start when anyone may fly", async () => {
+    const proc = Bun.spawn([process.execPath, "run", join(repoRoot, "server.ts"), "--addr", "127.0.0.1:0"], { stdout: "pipe", stderr: "pipe" });
+    const reader = proc.stderr.getReader();
+    const { value } = await reader.read();
+    proc.kill("SIGTERM");
+    await proc.exited;
+    expect(new TextDecoder().decode(value)).toContain("anyone who can connect may fly");
+  });
+});
