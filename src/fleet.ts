@@ -11,7 +11,7 @@
  * drone only if that session is its pilot; every accepted command ends in
  * exactly one `done` notice (completed or failed).
  */
-import { applyCommand, createDrone, isAirborne, setFailsafe, tick } from "./drone/model.ts";
+import { applyCommand, createDrone, distanceFromHome, isAirborne, setFailsafe, tick } from "./drone/model.ts";
 import type { DroneCommand, DroneEvent, DroneLimits, DroneState, Vector3 } from "./drone/types.ts";
 import type { EventKind, ProtocolError, RequestId } from "./protocol.ts";
 
@@ -49,6 +49,9 @@ export interface FleetOptions {
 
 /** Token for commands the fleet issues itself (failsafe hover and return): nobody awaits them. */
 const internalToken = 0;
+
+/** Within this horizontal distance of home, the failsafe lands instead of returning, metres. */
+const homeRadiusMetres = 1;
 
 interface PendingCommand {
   origin: CommandOrigin;
@@ -150,8 +153,10 @@ export class Fleet {
     // Link-loss failsafe, as flight controllers do it: hold position, then
     // come home if nobody takes over. A drone already landing or returning
     // keeps doing that: both end on the ground.
+    // A takeoff in progress finishes first: hovering a few centimetres off
+    // the ground would be the worst place to wait.
     let next = setFailsafe(drone, true);
-    if (next.state !== "landing" && next.state !== "returning") next = this.applyInternal(next, { name: "hover" });
+    if (next.state === "hovering" || next.state === "moving") next = this.applyInternal(next, { name: "hover" });
     this.update(droneId, next);
     this.failsafes.set(droneId, { returnAt: now + this.options.failsafeSeconds });
     this.notices.push({
@@ -201,13 +206,20 @@ export class Fleet {
       this.failsafes.delete(droneId);
       const drone = this.drone(droneId);
       if (!isAirborne(drone) || this.pilots.has(droneId)) continue;
-      if (drone.state !== "landing" && drone.state !== "returning") this.update(droneId, this.applyInternal(drone, { name: "rth" }));
+      if (drone.state === "taking_off") {
+        // Let the takeoff finish, then decide: check again on the next step.
+        this.failsafes.set(droneId, { returnAt: now });
+        continue;
+      }
+      // Already over home: land where it is rather than climb to the return altitude first.
+      const action = distanceFromHome(drone) <= homeRadiusMetres ? "land" : "rth";
+      if (drone.state !== "landing" && drone.state !== "returning") this.update(droneId, this.applyInternal(drone, { name: action }));
       this.notices.push({
         kind: "event",
         drone: droneId,
         event: "failsafe",
-        message: `no pilot for ${this.options.failsafeSeconds} s: returning home to land`,
-        details: { action: "rth" },
+        message: `no pilot for ${this.options.failsafeSeconds} s: ${action === "land" ? "landing at home" : "returning home to land"}`,
+        details: { action },
       });
     }
   }

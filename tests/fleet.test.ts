@@ -148,6 +148,8 @@ describe("link-loss failsafe", () => {
   test("release while flying engages the failsafe too; on the ground nothing happens", () => {
     const h = harness(2);
     airborne(h);
+    h.fleet.command("alpha", { name: "forward", distance: 10 }, origin("pilot"));
+    h.run(3);
     h.fleet.release("alpha", "pilot", h.now);
     expect(h.fleet.drone("alpha").flags.failsafe).toBe(true);
     h.run(2.1);
@@ -158,6 +160,27 @@ describe("link-loss failsafe", () => {
     ground.fleet.disconnect("p", ground.now);
     expect(ground.drain().some((n) => n.kind === "event")).toBe(false);
     expect(ground.fleet.drone("alpha").flags.failsafe).toBe(false);
+  });
+
+  test("pilot lost during takeoff: the takeoff completes, and at home the failsafe lands instead of climbing", () => {
+    const h = harness(2);
+    h.fleet.claim("alpha", "pilot");
+    h.fleet.command("alpha", { name: "takeoff" }, origin("pilot", 1));
+    h.run(0.2);
+    h.fleet.disconnect("pilot", h.now);
+    h.run(1);
+    expect(h.fleet.drone("alpha").state).toBe("hovering");
+    expect(h.fleet.drone("alpha").position.z).toBeCloseTo(2, 6);
+    let highest = 0;
+    for (let i = 0; i < 50; i++) {
+      h.run(0.1);
+      highest = Math.max(highest, h.fleet.drone("alpha").position.z);
+    }
+    expect(h.fleet.drone("alpha").state).toBe("landed");
+    expect(highest).toBeLessThanOrEqual(2 + 1e-9);
+    expect(h.drain().find((n) => n.kind === "event" && n.event === "failsafe" && n.details?.action !== "hover")).toMatchObject({
+      details: { action: "land" },
+    });
   });
 
   test("a drone already landing keeps landing", () => {
