@@ -7,9 +7,15 @@
  */
 import { UsageError } from "./args.ts";
 import { echoUsage, runEcho } from "./commands/echo.ts";
+import { flyUsage, runFly } from "./commands/fly.ts";
+import { runSend, sendUsage } from "./commands/send.ts";
+import { runWatch, watchUsage } from "./commands/watch.ts";
 
 const commands: Record<string, { run(argv: string[]): Promise<number>; usage: string; summary: string }> = {
   echo: { run: runEcho, usage: echoUsage, summary: "send the time every second to /echo and print the echoes" },
+  watch: { run: runWatch, usage: watchUsage, summary: "show a drone's telemetry live" },
+  fly: { run: runFly, usage: flyUsage, summary: "claim a drone and fly it from a prompt" },
+  send: { run: runSend, usage: sendUsage, summary: "claim a drone, send commands in order, release it (for scripts)" },
 };
 
 const mainUsage = `usage: bun run client/cli.ts <command> [flags]
