@@ -19,10 +19,11 @@ import { batteryDangerPercent, batteryLevel, batteryWarnPercent, TelemetryReadou
 import { Sparkline } from "./ui/sparkline.ts";
 import type { CommandName } from "../src/protocol.ts";
 
-/** Geofence radius around home, metres. The server does not announce it yet: these are its defaults. */
-const geofenceRadiusMetres = 500;
-/** Geofence ceiling above home, metres (server default, not yet announced in welcome). */
-const geofenceCeilingMetres = 120;
+/**
+ * The geofence drawn on the map. Until the server's `welcome` announces its
+ * own (`limits.maxRadiusMetres`, `limits.maxAltitudeMetres`), the defaults.
+ */
+const geofence = { radiusMetres: 500, ceilingMetres: 120 };
 /** Where the selected drone is remembered between visits. */
 const selectedDroneStorageKey = "skyport.dashboard.drone";
 
@@ -56,12 +57,8 @@ const controls = new FlightControls({
   denied: () => pilotBar.flashReason(),
   modalOpen: () => dialog.isOpen,
 });
-const readouts = new TelemetryReadouts(geofenceRadiusMetres);
-const map = new FlightMap(
-  byId("map", HTMLCanvasElement),
-  { radiusMetres: geofenceRadiusMetres, ceilingMetres: geofenceCeilingMetres },
-  byId("map-legend", HTMLElement),
-);
+const readouts = new TelemetryReadouts(geofence);
+const map = new FlightMap(byId("map", HTMLCanvasElement), geofence, byId("map-legend", HTMLElement));
 const altitudeChart = new Sparkline(byId("altitude-sparkline", HTMLCanvasElement), byId("altitude-range", HTMLElement), {
   floor: 0,
   minimumTop: 5,
@@ -197,6 +194,8 @@ client.on("state", (state) => {
 client.on("reconnecting", (info) => connection.setReconnect(info));
 
 client.on("welcome", (welcome) => {
+  geofence.radiusMetres = welcome.limits.maxRadiusMetres ?? geofence.radiusMetres;
+  geofence.ceilingMetres = welcome.limits.maxAltitudeMetres ?? geofence.ceilingMetres;
   drones = welcome.drones.map((drone) => drone.id);
   selected = pickDrone(drones);
   pilotBar.setDrones(drones, selected);

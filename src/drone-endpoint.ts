@@ -85,6 +85,8 @@ export class DroneEndpoint {
       replayBufferFrames: Math.round(config.telemetryHz * config.replaySeconds),
       failsafeSeconds: config.failsafeSeconds,
       maxSubscriptions: config.maxSubscriptions,
+      maxAltitudeMetres: flight.fleet.drone(config.drones[0]!).limits.maxAltitudeMetres,
+      maxRadiusMetres: flight.fleet.drone(config.drones[0]!).limits.maxRadiusMetres,
     };
   }
 

@@ -420,6 +420,10 @@ export interface AnnouncedLimits {
   replayBufferFrames: number;
   failsafeSeconds: number;
   maxSubscriptions: number;
+  /** Geofence ceiling above home, metres: targets above it are refused. */
+  maxAltitudeMetres: number;
+  /** Geofence radius around home, metres: targets beyond it are refused. */
+  maxRadiusMetres: number;
 }
 
 /** One telemetry frame: everything a viewer needs to draw the drone. Positions in metres, speeds m/s. */

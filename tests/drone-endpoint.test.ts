@@ -27,7 +27,16 @@ describe("welcome", () => {
           { id: "alpha", state: "landed", pilot: null },
           { id: "bravo", state: "landed", pilot: null },
         ],
-        limits: { maxMessageBytes: 65536, commandsPerSecond: 50, telemetryHz: 10, failsafeSeconds: 10 },
+        limits: {
+          maxMessageBytes: 65536,
+          commandsPerSecond: 50,
+          telemetryHz: 10,
+          replayBufferFrames: 600,
+          failsafeSeconds: 10,
+          maxSubscriptions: 1000,
+          maxAltitudeMetres: 120,
+          maxRadiusMetres: 500,
+        },
       },
     });
     expect(client.session).toMatch(/^[0-9a-f]{8}$/);

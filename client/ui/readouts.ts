@@ -41,7 +41,8 @@ export class TelemetryReadouts {
   private readonly position = byId("readout-position", HTMLElement);
   private readonly flags = byId("flags", HTMLUListElement);
 
-  constructor(private readonly geofenceRadiusMetres: number) {}
+  /** @param geofence read at every update, so a radius announced later takes effect. */
+  constructor(private readonly geofence: { readonly radiusMetres: number }) {}
 
   /** Shows `frame` for `drone`, or dashes when no frame has arrived yet. */
   show(drone: string | null, frame: TelemetryData | null): void {
@@ -72,7 +73,7 @@ export class TelemetryReadouts {
     this.batteryFill.style.width = `${Math.max(0, Math.min(100, frame.battery))}%`;
     const fromHome = Math.hypot(position.x, position.y);
     setText(this.distance, formatMetres(fromHome));
-    this.distanceBox.dataset.level = fromHome > this.geofenceRadiusMetres * geofenceWarnFraction ? "warn" : "ok";
+    this.distanceBox.dataset.level = fromHome > this.geofence.radiusMetres * geofenceWarnFraction ? "warn" : "ok";
     setText(this.position, `x ${position.x.toFixed(1)} · y ${position.y.toFixed(1)} · z ${position.z.toFixed(1)} m`);
     this.showFlags(frame);
   }
