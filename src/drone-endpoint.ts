@@ -269,8 +269,9 @@ export class DroneEndpoint {
       return reply.error({ code: "too_many_subscriptions", message: `a socket may watch at most ${this.config.maxSubscriptions} drones: unsubscribe one first`, field: "data.drone" });
     }
     if (session.stalledSince !== null) {
-      // Telemetry resumes when the socket drains; remember the wish.
+      // Telemetry resumes when the socket drains; remember the wish and where the stream stood.
       session.subscriptions.add(drone);
+      if (!session.stalledAtSeq.has(drone)) session.stalledAtSeq.set(drone, since ?? this.flight.latestSeq(drone));
       return reply.ok("", { drone, subscribed: true, replayed: 0, latestSeq: this.flight.latestSeq(drone), note: "socket is backpressured: telemetry resumes when it drains" });
     }
     if (since === undefined) {

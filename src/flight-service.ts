@@ -9,7 +9,7 @@
  */
 import type { Server } from "bun";
 import type { Config } from "./config.ts";
-import { sendTo, type Socket, type SocketData } from "./connections.ts";
+import { sendTo, type DroneSession, type Socket, type SocketData } from "./connections.ts";
 import { Fleet, type FleetNotice } from "./fleet.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
@@ -155,19 +155,31 @@ export class FlightService {
     const session = ws.data.session;
     if (!session || session.stalledSince === null || ws.getBufferedAmount() > this.config.slowConsumerBytes / 2) return;
     session.stalledSince = null;
+    const dropped = this.droppedWhileStalled(session);
+    session.stalledAtSeq.clear();
     for (const drone of session.subscriptions) {
-      const from = session.stalledAtSeq.get(drone) ?? null;
-      const latest = this.latestSeq(drone);
-      const dropped = latest === null ? 0 : latest - (from ?? -1);
       ws.subscribe(telemetryTopic(drone));
-      if (dropped <= 0) continue;
-      this.metrics.telemetryFramesDropped += dropped;
+      // Lease changes travel on the same topic and may have been missed: restate the current one.
+      sendTo(ws, JSON.stringify({ type: "lease", data: { drone, pilot: this.fleet.pilotOf(drone), reason: "resync after backpressure" } }));
+      const missed = dropped.get(drone);
+      if (!missed) continue;
+      this.metrics.telemetryFramesDropped += missed.dropped;
       sendTo(ws, JSON.stringify({
         type: "event",
-        data: { drone, kind: "frames_dropped", message: `${dropped} frames were not sent while this socket was backpressured: resubscribe with since to fetch them`, dropped, since: from },
+        data: { drone, kind: "frames_dropped", message: `${missed.dropped} frames were not sent while this socket was backpressured: resubscribe with since to fetch them`, ...missed },
       }));
     }
-    session.stalledAtSeq.clear();
+  }
+
+  /** Per drone, the frames a stalled socket has missed so far and the seq to resume after. */
+  private droppedWhileStalled(session: DroneSession): Map<string, { dropped: number; since: number | null }> {
+    const dropped = new Map<string, { dropped: number; since: number | null }>();
+    for (const [drone, since] of session.stalledAtSeq) {
+      const latest = this.latestSeq(drone);
+      const count = latest === null ? 0 : latest - (since ?? -1);
+      if (count > 0) dropped.set(drone, { dropped: count, since });
+    }
+    return dropped;
   }
 
   /** Tells every flying drone to hold position (shutdown). */
@@ -189,6 +201,8 @@ export class FlightService {
     const session = ws.data.session;
     if (!session) return;
     this.sessions.delete(session.id);
+    // A socket closed while stalled never got those frames: count them.
+    if (session.stalledSince !== null) for (const { dropped } of this.droppedWhileStalled(session).values()) this.metrics.telemetryFramesDropped += dropped;
     this.fleet.disconnect(session.id, this.nowSeconds());
     this.fleet.forgetSession(session.id);
     this.deliver();

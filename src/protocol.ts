@@ -249,7 +249,7 @@ function checkArgs(name: CommandName, args: unknown[], field: string): { ok: tru
     const value = args[i];
     const where = `${field}[${i}]`;
     if (typeof value !== "number") {
-      return fail("invalid_args", `${spec.name} of ${name} must be a number, not a ${describeType(value)}: received ${preview(value)}`, where);
+      return fail("invalid_args", `${spec.name} of ${name} must be a number, not ${describeType(value)}: received ${preview(value)}`, where);
     }
     if (!Number.isFinite(value)) return fail("invalid_args", `${spec.name} of ${name} must be a finite number: received ${value}`, where);
     if (value < spec.min || value > spec.max) {
@@ -259,15 +259,49 @@ function checkArgs(name: CommandName, args: unknown[], field: string): { ok: tru
   return { ok: true };
 }
 
+/** A value's JSON kind with its article, for messages: "a string", "an array", "null". */
 function describeType(value: unknown): string {
   if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  return typeof value;
+  if (Array.isArray(value)) return "an array";
+  const type = typeof value;
+  return type === "object" || type === "undefined" ? `an ${type}` : `a ${type}`;
 }
 
+/**
+ * Shows a received value in an error message. Only primitives are quoted:
+ * arrays and objects are described, never serialised, because serialising
+ * an untrusted structure costs time the sender controls.
+ */
 function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  if (Array.isArray(value)) return `an array of ${value.length} item${value.length === 1 ? "" : "s"}`;
+  if (typeof value === "object" && value !== null) return "an object";
+  const text = typeof value === "string" ? JSON.stringify(value.length > 60 ? value.slice(0, 60) : value) : String(value);
   return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+}
+
+/**
+ * Deepest nesting of arrays and objects an envelope may have. A valid one
+ * needs 3 (`{"data":{"args":[...]}}`); the margin is for clients that add
+ * nothing harmful. Deeper input is refused before `JSON.parse` sees it.
+ */
+export const maxJsonDepth = 16;
+
+/** The deepest `[`/`{` nesting in JSON text, ignoring brackets inside strings. Linear, no allocation. */
+export function jsonNestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > deepest) deepest = depth;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return deepest;
 }
 
 const envelopeKeys = new Set(["type", "id", "data"]);
@@ -289,6 +323,13 @@ export function parseEnvelope(text: string): ParsedInput {
   } catch {
     return { ok: false, form: "json", error: { code: "invalid_json", message: "the message is not valid JSON" } };
   }
+  // Deep structures are refused before anything walks them (the id is still
+  // honoured, so the refusal can be correlated).
+  if (jsonNestingDepth(text) > maxJsonDepth) {
+    const error: ProtocolError = { code: "invalid_message", message: `the message nests arrays and objects deeper than ${maxJsonDepth} levels` };
+    const id = isPlainObject(value) ? checkId(value) : null;
+    return { ok: false, form: "json", error, ...(id?.ok && id.id !== undefined ? { id: id.id } : {}) };
+  }
   const result = validateEnvelope(value);
   if (result.ok) return { ok: true, form: "json", message: result.message };
   return { ok: false, form: "json", error: result.error, ...(result.id !== undefined ? { id: result.id } : {}) };
@@ -298,7 +339,7 @@ type EnvelopeResult = { ok: true; message: ClientMessage } | { ok: false; error:
 
 function validateEnvelope(value: unknown): EnvelopeResult {
   if (!isPlainObject(value)) {
-    return fail("invalid_message", `a message must be a JSON object {"type", "id", "data"}: received a ${describeType(value)}`);
+    return fail("invalid_message", `a message must be a JSON object {"type", "id", "data"}: received ${describeType(value)}`);
   }
   const idCheck = checkId(value);
   if (!idCheck.ok) return idCheck;
@@ -315,7 +356,7 @@ function validateEnvelope(value: unknown): EnvelopeResult {
   }
   const messageType = type as ClientMessageType;
   const data = value.data ?? {};
-  if (!isPlainObject(data)) return withId(fail("invalid_message", `data must be an object: received a ${describeType(data)}`, "data"));
+  if (!isPlainObject(data)) return withId(fail("invalid_message", `data must be an object: received ${describeType(data)}`, "data"));
   const allowed = dataKeys[messageType];
   for (const key of Object.keys(data)) {
     if (!allowed.includes(key)) {
@@ -334,7 +375,7 @@ function validateEnvelope(value: unknown): EnvelopeResult {
       const lower = name.toLowerCase();
       if (!isCommandName(lower)) return withId(unknownCommand(name, "data.name"));
       const args = data.args ?? [];
-      if (!Array.isArray(args)) return withId(fail("invalid_args", `data.args must be an array of numbers: received a ${describeType(args)}`, "data.args"));
+      if (!Array.isArray(args)) return withId(fail("invalid_args", `data.args must be an array of numbers: received ${describeType(args)}`, "data.args"));
       const checked = checkArgs(lower, args, "data.args");
       if (!checked.ok) return withId(checked);
       return { ok: true, message: { type: "command", ...base, data: { ...droneOf(drone.drone), request: toRequest(lower, args as number[]) } } };

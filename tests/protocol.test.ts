@@ -186,3 +186,26 @@ describe("parseClientFrame", () => {
     expect(parseClientFrame("  {bad").form).toBe("json");
   });
 });
+
+describe("nesting guard", () => {
+  test("measures nesting outside strings only", async () => {
+    const { jsonNestingDepth } = await import("../src/protocol.ts");
+    expect(jsonNestingDepth('{"a":[1,{"b":2}]}')).toBe(3);
+    expect(jsonNestingDepth('{"a":"[[[[{{{{\\\\\\"[[["}')).toBe(1);
+    expect(jsonNestingDepth("[".repeat(50) + "]".repeat(50))).toBe(50);
+  });
+
+  test("an envelope nested deeper than the limit is refused, keeping its id", () => {
+    const deep = "[".repeat(40) + "]".repeat(40);
+    const refused = envelopeError(`{"type":"command","id":"d","data":{"name":"up","args":${deep}}}`);
+    expect(refused.error.code).toBe("invalid_message");
+    expect(refused.error.message).toContain("deeper than 16 levels");
+    expect(refused.id).toBe("d");
+  });
+
+  test("error messages describe structures instead of serialising them", () => {
+    const refused = envelopeError({ type: [1, 2, 3] });
+    expect(refused.error.message).toContain("an array of 3 items");
+    expect(envelopeError({ type: "command", data: { name: "up", args: [{ x: 1 }] } }).error.message).toContain("not an object");
+  });
+});
