@@ -4,24 +4,31 @@
  */
 import { spawn, type Subprocess } from "bun";
 import { join } from "node:path";
-import { startServer, type RunningServer } from "../../src/app.ts";
+import { startServer, type RunningServer, type StartOptions } from "../../src/app.ts";
 import { defaultConfig, type Config } from "../../src/config.ts";
 import { collectingLogger } from "../../src/log.ts";
 
 export const repoRoot = join(import.meta.dir, "..", "..");
 
 /** An in-process server on 127.0.0.1 with a free port and a collecting logger. */
-export function startTestServer(overrides: Partial<Config> = {}) {
+function startOnLoopback(overrides: Partial<Config>, options: StartOptions) {
   const logger = collectingLogger();
-  const running: RunningServer = startServer({ ...defaultConfig, hostname: "127.0.0.1", port: 0, ...overrides }, { logger });
+  const config: Config = { ...defaultConfig, hostname: "127.0.0.1", port: 0, ...overrides };
+  const running: RunningServer = startServer(config, { logger, ...options });
   const port = running.server.port!;
   return {
     ...running,
+    config,
     logger,
     port,
     http: (path: string) => `http://127.0.0.1:${port}${path}`,
     ws: (path: string) => `ws://127.0.0.1:${port}${path}`,
   };
+}
+
+/** An in-process server with real timers: the simulation runs on its own. */
+export function startTestServer(overrides: Partial<Config> = {}) {
+  return startOnLoopback(overrides, {});
 }
 
 /** A real `bun run server.ts` child process, listening on a free loopback port. */
@@ -87,23 +94,16 @@ export function startSimServer(overrides: Partial<Config> = {}) {
   let monotonicMs = 0;
   const wallStart = Date.UTC(2026, 0, 1);
   const clocks = { monotonicMs: () => monotonicMs, wallMs: () => wallStart + monotonicMs };
-  const logger = collectingLogger();
-  const config = { ...defaultConfig, hostname: "127.0.0.1", port: 0, ...overrides };
-  const running = startServer(config, { logger, clocks, autoStep: false });
-  const port = running.server.port!;
+  const server = startOnLoopback(overrides, { clocks, autoStep: false });
   return {
-    ...running,
-    logger,
-    port,
-    http: (path: string) => `http://127.0.0.1:${port}${path}`,
-    ws: (path: string) => `ws://127.0.0.1:${port}${path}`,
+    ...server,
     /** Advances the fake clock by `seconds`, one simulation step per telemetry period. */
     advance(seconds: number): void {
-      const stepMs = 1000 / config.telemetryHz;
+      const stepMs = 1000 / server.config.telemetryHz;
       const steps = Math.round((seconds * 1000) / stepMs);
       for (let i = 0; i < steps; i++) {
         monotonicMs += stepMs;
-        running.flight.step();
+        server.flight.step();
       }
     },
   };
