@@ -1,0 +1,131 @@
+/**
+ * The runner's side of the load generator: spawns `bench/loadgen.ts`
+ * children pinned to the load core, splits connections between them, and
+ * sends them commands in lockstep (start, mark, stop).
+ *
+ * Owns the stdio protocol with the children (see loadgen.ts) and its
+ * timeouts. It does not sample the server or compute results.
+ */
+import { join } from "node:path";
+import { spawnChild, stopChild } from "./children.ts";
+import type { LoadgenMessage } from "./loadgen.ts";
+import { repoRoot } from "./servers.ts";
+import { lines } from "./streams.ts";
+
+/** Longest wait for a child's "ready" (all connections upgraded) or "result" line. */
+const replyTimeoutMilliseconds = 90_000;
+/** A load generator kills itself after this long even if the runner never says stop. */
+const loadgenMaxSeconds = 300;
+
+export interface LoadPlan {
+  port: number;
+  path: string;
+  connections: number;
+  /** Messages in flight per connection; 0 holds idle connections. */
+  inflight: number;
+  payloadBytes: number;
+  /** Child processes to spread the connections over. */
+  processes: number;
+  /** CPU core every child is pinned to. */
+  core: number;
+}
+
+type ResultMessage = Extract<LoadgenMessage, { type: "result" }>;
+
+/** One load generator child: its pid (for /proc sampling), commands in, JSON lines out. */
+class Loadgen {
+  private readonly lines: AsyncIterator<string>;
+
+  constructor(private readonly child: ReturnType<typeof spawnChild>) {
+    this.lines = lines(child.stdout as ReadableStream<Uint8Array>);
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  command(name: "start" | "mark" | "stop"): void {
+    const stdin = this.child.stdin as import("bun").FileSink;
+    stdin.write(`${name}\n`);
+    stdin.flush();
+  }
+
+  /** The next JSON line, which must be of type `expected`. */
+  async expect<T extends LoadgenMessage["type"]>(expected: T): Promise<Extract<LoadgenMessage, { type: T }>> {
+    const next = await Promise.race([
+      this.lines.next(),
+      Bun.sleep(replyTimeoutMilliseconds).then(() => ({ done: true as const, value: "timeout" })),
+    ]);
+    if (next.done) {
+      const stderr = await stderrText(this.child);
+      throw new Error(`load generator ${next.value === "timeout" ? "timed out" : "exited"} waiting for "${expected}": ${stderr}`);
+    }
+    const message = JSON.parse(next.value) as LoadgenMessage;
+    if (message.type === "error") throw new Error(`load generator: ${message.message}`);
+    if (message.type !== expected) throw new Error(`load generator sent "${message.type}", expected "${expected}"`);
+    return message as Extract<LoadgenMessage, { type: T }>;
+  }
+
+  stop(): Promise<void> {
+    return stopChild(this.child, 1000);
+  }
+}
+
+/** A group of load generators driven together. */
+export class LoadGroup {
+  private constructor(readonly members: Loadgen[]) {}
+
+  /** Spawns the children and waits until every connection is upgraded. */
+  static async open(plan: LoadPlan): Promise<LoadGroup> {
+    const processes = Math.max(1, Math.min(plan.processes, plan.connections));
+    const members: Loadgen[] = [];
+    for (let i = 0; i < processes; i++) {
+      const connections = Math.floor(plan.connections / processes) + (i < plan.connections % processes ? 1 : 0);
+      const child = spawnChild(
+        [
+          "taskset", "-c", String(plan.core),
+          process.execPath, "run", join(repoRoot, "bench/loadgen.ts"),
+          "--port", String(plan.port),
+          "--path", plan.path,
+          "--connections", String(connections),
+          "--inflight", String(plan.inflight),
+          "--payload-bytes", String(plan.payloadBytes),
+          "--max-seconds", String(loadgenMaxSeconds),
+        ],
+        { stdin: "pipe", stdout: "pipe", stderr: "pipe" },
+      );
+      members.push(new Loadgen(child));
+    }
+    const group = new LoadGroup(members);
+    try {
+      await Promise.all(members.map((m) => m.expect("ready")));
+    } catch (error) {
+      await group.close();
+      throw error;
+    }
+    return group;
+  }
+
+  get pids(): number[] {
+    return this.members.map((m) => m.pid);
+  }
+
+  command(name: "start" | "mark"): void {
+    for (const m of this.members) m.command(name);
+  }
+
+  /** Ends the measured window on every child and collects their results. */
+  async stop(): Promise<ResultMessage[]> {
+    for (const m of this.members) m.command("stop");
+    return Promise.all(this.members.map((m) => m.expect("result")));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.stop()));
+  }
+}
+
+async function stderrText(child: ReturnType<typeof spawnChild>): Promise<string> {
+  const text = await Promise.race([new Response(child.stderr as ReadableStream).text(), Bun.sleep(1000).then(() => "")]);
+  return JSON.stringify(text.trim().slice(-1000));
+}

@@ -1,0 +1,147 @@
+/**
+ * Reference for the telemetry fan-out benchmarks: the thinnest Bun publish
+ * loop. Subscribers connect to any path and are subscribed to one topic; the
+ * server publishes a fixed-size binary frame to that topic at a fixed rate,
+ * or as fast as it can.
+ *
+ * usage: bun run bench/reference/bun-publish.ts [flags]
+ *   --addr host:port        address to listen on (default 127.0.0.1:0)
+ *   --frame-bytes n         bytes per published frame, >= 12 (default 64)
+ *   --rate n                frames per second; 0 = as fast as possible (default 0)
+ *   --topic name            topic name (default telemetry)
+ *   --max-seconds n         exit after this long, whatever happens (default 600)
+ *
+ * Prints `bun-publish listening on HOST:PORT` once listening. Each frame
+ * starts with the send time (float64 LE, epoch milliseconds, µs precision)
+ * and a sequence number (uint32 LE), so subscribers can measure delivery
+ * latency and loss; the rest is zero padding. Publishing only runs while the
+ * topic has at least one subscriber.
+ */
+
+/** Send time (8 bytes) + sequence number (4 bytes). */
+const frameHeaderBytes = 12;
+/** How often the rate-limited loop wakes up to publish what is due. */
+const rateTickMilliseconds = 1;
+/** Most frames published in one macrotask, so the event loop still accepts and reads. */
+const maxFramesPerTurn = 256;
+/** How often to check again for subscribers while there are none. */
+const idlePollMilliseconds = 10;
+
+interface Flags {
+  hostname: string;
+  port: number;
+  frameBytes: number;
+  rate: number;
+  topic: string;
+  maxSeconds: number;
+}
+
+function fail(message: string): never {
+  console.error(`bun-publish: ${message}`);
+  process.exit(2);
+}
+
+function parseFlags(argv: string[]): Flags {
+  const flags: Flags = { hostname: "127.0.0.1", port: 0, frameBytes: 64, rate: 0, topic: "telemetry", maxSeconds: 600 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const name = argv[i];
+    const value = argv[i + 1];
+    if (value === undefined) fail(`${name} needs a value`);
+    const number = Number(value);
+    switch (name) {
+      case "--addr": {
+        const match = /^(.*):(\d+)$/.exec(value);
+        if (!match) fail(`--addr must be host:port: got ${JSON.stringify(value)}`);
+        flags.hostname = match[1] || "127.0.0.1";
+        flags.port = Number(match[2]);
+        break;
+      }
+      case "--frame-bytes":
+        if (!Number.isInteger(number) || number < frameHeaderBytes) fail(`--frame-bytes must be an integer >= ${frameHeaderBytes}: got ${value}`);
+        flags.frameBytes = number;
+        break;
+      case "--rate":
+        if (!Number.isFinite(number) || number < 0) fail(`--rate must be >= 0 frames per second: got ${value}`);
+        flags.rate = number;
+        break;
+      case "--topic":
+        flags.topic = value;
+        break;
+      case "--max-seconds":
+        if (!Number.isFinite(number) || number <= 0) fail(`--max-seconds must be > 0: got ${value}`);
+        flags.maxSeconds = number;
+        break;
+      default:
+        fail(`unknown flag ${JSON.stringify(name)}`);
+    }
+  }
+  return flags;
+}
+
+const flags = parseFlags(process.argv.slice(2));
+const frame = new Uint8Array(flags.frameBytes);
+const header = new DataView(frame.buffer);
+let sequence = 0;
+
+const server = Bun.serve({
+  hostname: flags.hostname,
+  port: flags.port,
+  development: false,
+  fetch(req, server) {
+    if (server.upgrade(req)) return undefined;
+    return new Response("WebSocket upgrade required\n", { status: 426, headers: { Upgrade: "websocket" } });
+  },
+  websocket: {
+    open(ws) {
+      ws.subscribe(flags.topic);
+    },
+    message() {},
+  },
+});
+
+function publishOne(): void {
+  header.setFloat64(0, performance.timeOrigin + performance.now(), true);
+  header.setUint32(8, sequence++ >>> 0, true);
+  server.publish(flags.topic, frame);
+}
+
+const startedAt = performance.now();
+/** Frames published since the rate-limited loop started (or restarted after an idle spell). */
+let publishedSinceStart = 0;
+let rateStartedAt = startedAt;
+let idle = true;
+
+/**
+ * One turn of the publish loop: publishes at most `maxFramesPerTurn` frames,
+ * then schedules the next turn. Ends the process after --max-seconds.
+ */
+function turn(): void {
+  const now = performance.now();
+  if (now - startedAt > flags.maxSeconds * 1000) {
+    server.stop(true);
+    process.exit(0);
+  }
+  if (server.subscriberCount(flags.topic) === 0) {
+    idle = true;
+    setTimeout(turn, idlePollMilliseconds);
+    return;
+  }
+  if (idle) {
+    idle = false;
+    rateStartedAt = now;
+    publishedSinceStart = 0;
+  }
+  if (flags.rate === 0) {
+    for (let i = 0; i < maxFramesPerTurn; i++) publishOne();
+    setImmediate(turn);
+    return;
+  }
+  const due = Math.floor(((now - rateStartedAt) / 1000) * flags.rate) - publishedSinceStart;
+  const count = Math.min(due, maxFramesPerTurn);
+  for (let i = 0; i < count; i++) publishOne();
+  publishedSinceStart += count;
+  setTimeout(turn, rateTickMilliseconds);
+}
+
+turn();
+console.log(`bun-publish listening on ${server.hostname}:${server.port}`);

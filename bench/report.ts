@@ -1,0 +1,150 @@
+/**
+ * Formats the summary as the one results table (aligned plain text for the
+ * terminal, Markdown for docs) and the list of target verdicts.
+ *
+ * Owns number formatting and layout only; the numbers come from stats.ts and
+ * the verdicts from targets.ts.
+ */
+import type { Metric, Spread, SummaryRow } from "./stats.ts";
+import { referenceServer } from "./stats.ts";
+import type { Verdict } from "./targets.ts";
+
+export interface TableLabels {
+  scenarioTitles: Record<string, string>;
+  serverLabels: Record<string, string>;
+  /** Metrics each scenario compares with bare Bun. */
+  compared: Record<string, ReadonlyArray<Metric>>;
+}
+
+/** Three significant digits with k/M suffixes: 1.91M, 213k, 17.5k, 950. */
+export function formatCount(value: number): string {
+  if (value >= 1e6) return `${(value / 1e6).toPrecision(3)}M`;
+  if (value >= 1e3) return `${(value / 1e3).toPrecision(3)}k`;
+  return value.toPrecision(3);
+}
+
+/** Three significant digits, without exponent notation for large values. */
+export function formatNumber(value: number): string {
+  if (value >= 1000) return Math.round(value).toLocaleString("en-US");
+  return value.toPrecision(3);
+}
+
+export function formatBytes(value: number): string {
+  if (Math.abs(value) >= 1024 ** 3) return `${(value / 1024 ** 3).toPrecision(3)} GiB`;
+  if (Math.abs(value) >= 1024 * 1024) return `${(value / 1024 / 1024).toPrecision(3)} MiB`;
+  if (Math.abs(value) >= 1024) return `${(value / 1024).toPrecision(3)} KiB`;
+  return `${Math.round(value)} B`;
+}
+
+function formatPercent(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}
+
+const formatters: Record<Metric, (value: number) => string> = {
+  messagesPerSecond: formatCount,
+  p50Micros: formatNumber,
+  p99Micros: formatNumber,
+  cpuMicrosPerMessage: formatNumber,
+  serverCoreShare: formatPercent,
+  loadgenCoreShare: formatPercent,
+  otherLoadServerCore: formatPercent,
+  otherLoadLoadCore: formatPercent,
+  rssBytesPerConnection: formatBytes,
+  rssBeforeBytes: formatBytes,
+  rssAfterBytes: formatBytes,
+};
+
+/** Short names for the ratio column. */
+const ratioNames: Partial<Record<Metric, string>> = {
+  messagesPerSecond: "thr",
+  cpuMicrosPerMessage: "cpu",
+  p50Micros: "p50",
+  p99Micros: "p99",
+  rssBytesPerConnection: "rss",
+};
+
+/** `median [min–max]`, or just the median when every round agreed or only one ran. */
+function cell(s: Spread | undefined, format: (value: number) => string): string {
+  if (!s) return "–";
+  const median = format(s.median);
+  if (s.count === 1) return median;
+  const min = format(s.min);
+  const max = format(s.max);
+  return min === max ? median : `${median} [${min}–${max}]`;
+}
+
+const columns: Array<{ title: string; metric?: Metric }> = [
+  { title: "scenario" },
+  { title: "server" },
+  { title: "msgs/s", metric: "messagesPerSecond" },
+  { title: "p50 µs", metric: "p50Micros" },
+  { title: "p99 µs", metric: "p99Micros" },
+  { title: "CPU µs/msg", metric: "cpuMicrosPerMessage" },
+  { title: "server CPU", metric: "serverCoreShare" },
+  { title: "loadgen CPU", metric: "loadgenCoreShare" },
+  { title: "RSS/conn", metric: "rssBytesPerConnection" },
+  { title: "vs bare Bun" },
+];
+
+function ratioCell(row: SummaryRow, labels: TableLabels): string {
+  if (row.server === referenceServer) return "1 (reference)";
+  const parts = (labels.compared[row.scenario] ?? [])
+    .map((metric) => {
+      const ratio = row.ratios[metric];
+      return ratio ? `${ratioNames[metric] ?? metric} ${cell(ratio, (v) => v.toFixed(2))}` : undefined;
+    })
+    .filter((part): part is string => part !== undefined);
+  return parts.length ? parts.join(", ") : "–";
+}
+
+function tableCells(rows: SummaryRow[], labels: TableLabels): string[][] {
+  return rows.map((row) =>
+    columns.map((column, index) => {
+      if (index === 0) return labels.scenarioTitles[row.scenario] ?? row.scenario;
+      if (index === 1) return (labels.serverLabels[row.server] ?? row.server) + (row.errors.length ? ` (${row.errors.length} failed)` : "");
+      if (column.metric) return cell(row.metrics[column.metric], formatters[column.metric]);
+      return ratioCell(row, labels);
+    }),
+  );
+}
+
+/** The results table as aligned text. Cells are `median [min–max]` across rounds. */
+export function textTable(rows: SummaryRow[], labels: TableLabels): string {
+  const body = tableCells(rows, labels);
+  const all = [columns.map((c) => c.title), ...body];
+  const widths = columns.map((_, i) => Math.max(...all.map((r) => [...r[i]!].length)));
+  const line = (r: string[]) => r.map((c, i) => c + " ".repeat(widths[i]! - [...c].length)).join("  ").trimEnd();
+  const rule = widths.map((w) => "-".repeat(w)).join("  ");
+  return [line(all[0]!), rule, ...body.map(line)].join("\n");
+}
+
+/** The same table in Markdown. */
+export function markdownTable(rows: SummaryRow[], labels: TableLabels): string {
+  const body = tableCells(rows, labels);
+  const line = (r: string[]) => `| ${r.join(" | ")} |`;
+  return [line(columns.map((c) => c.title)), line(columns.map(() => "---")), ...body.map(line)].join("\n");
+}
+
+/** One line per target: the measured ratio, the limit, met or missed and by how much. */
+export function verdictLines(verdicts: Verdict[]): string[] {
+  return verdicts.map(({ target, ratio, met, margin }) => {
+    const limit = `${target.direction === "atLeast" ? "≥" : "≤"} ${target.limit.toFixed(2)}x`;
+    if (!ratio || met === undefined || margin === undefined) return `- ${target.description}: not measured (needs ${limit})`;
+    const spreadText = `${ratio.median.toFixed(3)}x [${ratio.min.toFixed(3)}–${ratio.max.toFixed(3)}]`;
+    const by = `${(Math.abs(margin) * 100).toFixed(1)}% of the limit`;
+    return `- ${target.description}: ${spreadText}, target ${limit}: ${met ? `MET, ${by} to spare` : `MISSED by ${by}`}`;
+  });
+}
+
+/** Lines flagging rows where the load generator was busier than the server (its core, not the server's, may be the limit). */
+export function loadgenWarnings(rows: SummaryRow[], labels: TableLabels): string[] {
+  const loadgenBusyShare = 0.9;
+  return rows
+    .filter((r) => (r.metrics.loadgenCoreShare?.median ?? 0) > loadgenBusyShare && (r.metrics.serverCoreShare?.median ?? 1) < loadgenBusyShare)
+    .map(
+      (r) =>
+        `note: ${labels.serverLabels[r.server] ?? r.server}, ${labels.scenarioTitles[r.scenario] ?? r.scenario}: load generator at ` +
+        `${formatPercent(r.metrics.loadgenCoreShare!.median)} of its core, server at ${formatPercent(r.metrics.serverCoreShare!.median)}: ` +
+        "the load generator may be the limit",
+    );
+}

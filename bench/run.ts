@@ -1,0 +1,318 @@
+/**
+ * The benchmark runner: `bun run bench [--quick] [--rounds N] [--only LIST]
+ * [--servers LIST] [--load-processes N]`.
+ *
+ * Runs every selected scenario against skyport and the reference servers,
+ * interleaved (round 1: A B C D, round 2: A B C D, ...), each run on a fresh
+ * server pinned to core 0 with the load generators (and this runner) on
+ * core 1. Prints one table of medians with min–max across rounds and the
+ * ratio to bare Bun, then the verdict on each target; writes
+ * bench/results/latest.{json,md} and the SVG chart.
+ *
+ * Owns orchestration and output files only: scenarios measure, servers start
+ * and stop, stats/report/chart summarise and format.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { killAllChildren } from "./children.ts";
+import { describeMachine, type MachineInfo } from "./machine.ts";
+import { formatBytes, formatCount, formatNumber, loadgenWarnings, markdownTable, textTable, verdictLines, type TableLabels } from "./report.ts";
+import { fullTiming, quickTiming, scenarios, type Sample, type Scenario, type Timing } from "./scenarios.ts";
+import { repoRoot, serverSpecs, startServer, type ServerSpec } from "./servers.ts";
+import { referenceServer, summarize, type RunRecord } from "./stats.ts";
+import { writeResults } from "./output.ts";
+import { judge } from "./targets.ts";
+
+/** Core the server under test is pinned to. */
+const serverCore = 0;
+/** Core the load generators and this runner are pinned to. */
+const loadCore = 1;
+/**
+ * Rounds when --rounds is not given. On a shared VM two identical runs differ
+ * by up to ±15% in p99 latency; five rounds keep the median stable while a
+ * full run stays under 10 minutes.
+ */
+const defaultRounds = 5;
+/** Rounds with --quick (unless --rounds says otherwise): the fewest that give a median and a spread. */
+const quickRounds = 3;
+/** Upper bound on --rounds, so that a typo cannot book the machine for a day. */
+const maxRounds = 20;
+/** Pause between runs so that the previous server's sockets are gone and the core is quiet. */
+const pauseBetweenRunsMilliseconds = 100;
+/**
+ * A run during which other processes used more than this share of the
+ * server's or the load generator's core was disturbed; it is retried and the
+ * least disturbed attempt kept. A quiet machine shows about 4% (interrupt
+ * work charged to no process).
+ */
+const disturbedShare = 0.1;
+/** Attempts per run, the first included. */
+const maxAttemptsPerRun = 3;
+/** Pause before retrying a disturbed run, hoping the other load passes. */
+const retryPauseMilliseconds = 1000;
+
+const resultsDir = join(repoRoot, "bench/results");
+const docsChartPath = join(repoRoot, "docs/benchmarks.svg");
+
+const usage = `usage: bun run bench [flags]
+
+flags:
+  --quick                 short windows and ${quickTiming.idleConnections} idle connections (about 2 minutes)
+  --rounds N              rounds of every scenario and server (default ${defaultRounds}, ${quickRounds} with --quick; max ${maxRounds})
+  --only LIST             scenarios or groups, comma-separated: ${[...new Set(scenarios.flatMap((s) => [s.group, s.id]))].join(", ")}
+  --servers LIST          comma-separated: ${serverSpecs.map((s) => s.name).join(", ")} (default all)
+  --load-processes N      load generator processes per traffic run, all on core ${loadCore} (default 1)
+  --help                  print this help
+
+A full run (no --quick, --only or --servers) also redraws docs/benchmarks.svg;
+other runs draw bench/results/latest.svg.`;
+
+interface Options {
+  quick: boolean;
+  rounds: number;
+  only: string[] | null;
+  servers: string[] | null;
+  loadProcesses: number;
+}
+
+class UsageError extends Error {}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { quick: false, rounds: 0, only: null, servers: null, loadProcesses: 1 };
+  const list = (value: string | undefined, flag: string) => {
+    if (!value) throw new UsageError(`${flag} needs a comma-separated list`);
+    return value.split(",").map((s) => s.trim()).filter(Boolean);
+  };
+  const positive = (value: string | undefined, flag: string, max: number) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`${flag} must be an integer from 1 to ${max}: got ${JSON.stringify(value)}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === "--help" || flag === "-h") {
+      console.log(usage);
+      process.exit(0);
+    } else if (flag === "--quick") options.quick = true;
+    else if (flag === "--rounds") options.rounds = positive(argv[++i], flag, maxRounds);
+    else if (flag === "--load-processes") options.loadProcesses = positive(argv[++i], flag, 8);
+    else if (flag === "--only") {
+      options.only = list(argv[++i], flag);
+      const known = new Set(scenarios.flatMap((s) => [s.id, s.group]));
+      const unknown = options.only.filter((name) => !known.has(name));
+      if (unknown.length) throw new UsageError(`--only: unknown scenario ${unknown.join(", ")}; known: ${[...known].join(", ")}`);
+    } else if (flag === "--servers") {
+      options.servers = list(argv[++i], flag);
+      const unknown = options.servers.filter((name) => !serverSpecs.some((s) => s.name === name));
+      if (unknown.length) throw new UsageError(`--servers: unknown server ${unknown.join(", ")}; known: ${serverSpecs.map((s) => s.name).join(", ")}`);
+    } else throw new UsageError(`unknown flag ${JSON.stringify(flag)}`);
+  }
+  if (options.rounds === 0) options.rounds = options.quick ? quickRounds : defaultRounds;
+  return options;
+}
+
+/** Pins this process (all its threads) to the load core, away from the server's. */
+function pinSelf(): void {
+  const result = Bun.spawnSync(["taskset", "-a", "-p", "-c", String(loadCore), String(process.pid)], { stdout: "ignore", stderr: "pipe" });
+  if (result.exitCode !== 0) throw new Error(`taskset failed (is util-linux installed?): ${result.stderr.toString().trim()}`);
+}
+
+function progressLine(sample: Sample): string {
+  const parts: string[] = [];
+  if (sample.messagesPerSecond !== undefined) parts.push(`${formatCount(sample.messagesPerSecond)} msgs/s`);
+  if (sample.p50Micros !== undefined) parts.push(`p50 ${formatNumber(sample.p50Micros)} µs`);
+  if (sample.p99Micros !== undefined) parts.push(`p99 ${formatNumber(sample.p99Micros)} µs`);
+  if (sample.cpuMicrosPerMessage !== undefined) parts.push(`${formatNumber(sample.cpuMicrosPerMessage)} CPU µs/msg`);
+  if (sample.serverCoreShare !== undefined) parts.push(`server ${Math.round(sample.serverCoreShare * 100)}%`);
+  if (sample.loadgenCoreShare !== undefined) parts.push(`loadgen ${Math.round(sample.loadgenCoreShare * 100)}%`);
+  if (sample.otherLoadServerCore !== undefined) parts.push(`others ${Math.round(contention(sample) * 100)}%`);
+  if (sample.rssBytesPerConnection !== undefined) parts.push(`${formatBytes(sample.rssBytesPerConnection)}/conn`);
+  return parts.join(", ");
+}
+
+/** How much of the busier pinned core other processes used during the window (0 when not measured). */
+function contention(sample: Sample): number {
+  return Math.max(sample.otherLoadServerCore ?? 0, sample.otherLoadLoadCore ?? 0);
+}
+
+type Outcome = Pick<RunRecord, "sample" | "error" | "attempts" | "contended">;
+
+/**
+ * Runs `attempt` until it was not disturbed by other processes, at most
+ * `maxAttemptsPerRun` times and while `mayRetry()` grants a retry; keeps the
+ * least disturbed sample. An error ends the attempts.
+ */
+async function measureWithRetries(tag: string, attempt: () => Promise<Sample>, mayRetry: () => boolean): Promise<Outcome> {
+  let best: Sample | undefined;
+  let attempts = 0;
+  try {
+    while (attempts < maxAttemptsPerRun) {
+      attempts++;
+      const sample = await attempt();
+      if (!best || contention(sample) < contention(best)) best = sample;
+      if (contention(best) <= disturbedShare || attempts === maxAttemptsPerRun || !mayRetry()) break;
+      console.log(`${tag} disturbed (other processes used ${Math.round(contention(sample) * 100)}% of a pinned core): retrying`);
+      await Bun.sleep(retryPauseMilliseconds);
+    }
+    return { sample: best, attempts, contended: contention(best!) > disturbedShare };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error), attempts };
+  }
+}
+
+/** Rough duration of one run of `scenario`, for the up-front estimate (measured: about 0.5 s of start and stop per run). */
+function estimateSeconds(scenario: Scenario, timing: Timing): number {
+  const overhead = 0.5;
+  if (scenario.group === "memory") return 2 * timing.minSettleSeconds + 2 * overhead;
+  return timing.warmupSeconds + timing.measureSeconds + overhead;
+}
+
+/** A command line with repository paths made relative and the temporary build directory elided. */
+function displayCommand(cmd: string[]): string {
+  return cmd
+    .map((part) => (part === process.execPath ? "bun" : part.startsWith(repoRoot) ? relative(repoRoot, part) : part.replace(tmpdir(), "$TMPDIR")))
+    .join(" ");
+}
+
+function machineLine(machine: MachineInfo): string {
+  return `${machine.cpuModel}, ${machine.cores} cores, ${formatBytes(machine.memoryTotalBytes)}, Linux ${machine.kernel}, Bun ${machine.bun}`;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const timing = options.quick ? quickTiming : fullTiming;
+  // Before pinning: nproc counts the cores this process may use.
+  const machine = describeMachine();
+  pinSelf();
+  const startedAt = new Date();
+  const command = ["bun", "run", "bench", ...process.argv.slice(2)].join(" ");
+
+  const selectedScenarios = scenarios.filter((s) => !options.only || options.only.includes(s.id) || options.only.includes(s.group));
+  const selectedSpecs = serverSpecs.filter((s) => !options.servers || options.servers.includes(s.name));
+  const workDir = mkdtempSync(join(tmpdir(), "skyport-bench-"));
+  process.on("exit", () => rmSync(workDir, { recursive: true, force: true }));
+
+  const servers: Array<{ spec: ServerSpec; cmd: string[] }> = [];
+  const skipped: Array<{ name: string; reason: string }> = [];
+  for (const spec of selectedSpecs) {
+    const prepared = await spec.prepare(workDir);
+    if ("skip" in prepared) {
+      skipped.push({ name: spec.name, reason: prepared.skip });
+      console.log(`skipping ${spec.name}: ${prepared.skip}`);
+    } else servers.push({ spec, cmd: prepared.cmd });
+  }
+  for (const { spec, cmd } of servers) console.log(`${spec.name.padEnd(8)} ${displayCommand(cmd)}`);
+  if (!servers.some((s) => s.spec.name === referenceServer)) console.log(`note: ${referenceServer} is not selected, so there are no ratios`);
+
+  const runs = selectedScenarios.flatMap((scenario) => servers.filter((s) => s.spec.paths[scenario.role]).map(() => scenario));
+  const estimate = options.rounds * runs.reduce((sum, scenario) => sum + estimateSeconds(scenario, timing), 0);
+  console.log(`${machineLine(machine)}`);
+  console.log(
+    `${options.quick ? "quick" : "full"} run: ${options.rounds} rounds × ${runs.length} runs, ` +
+      `${timing.warmupSeconds} s warm-up + ${timing.measureSeconds} s measured each; about ${Math.ceil(estimate / 60)} min\n`,
+  );
+
+  /** One run on a fresh server, stopped whatever happens. */
+  async function runOnce(spec: ServerSpec, cmd: string[], scenario: Scenario, path: string): Promise<Sample> {
+    const server = await startServer(spec, cmd, serverCore);
+    try {
+      return await scenario.run({ server, path, timing, serverCore, loadCore, loadProcesses: options.loadProcesses });
+    } finally {
+      await server.stop();
+    }
+  }
+
+  const records: RunRecord[] = [];
+  // Bounded, so that a busy machine cannot stretch the benchmark indefinitely.
+  let retriesLeft = Math.ceil(options.rounds * runs.length * timing.retryShare);
+  const takeRetry = (): boolean => {
+    if (retriesLeft === 0) return false;
+    retriesLeft--;
+    return true;
+  };
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const scenario of selectedScenarios) {
+      for (const { spec, cmd } of servers) {
+        const path = spec.paths[scenario.role];
+        if (!path) continue;
+        const tag = `[round ${round}/${options.rounds}] ${scenario.id.padEnd(8)} ${spec.name.padEnd(8)}`;
+        const outcome = await measureWithRetries(tag, () => runOnce(spec, cmd, scenario, path), takeRetry);
+        records.push({ round, scenario: scenario.id, server: spec.name, ...outcome });
+        console.log(`${tag} ${outcome.sample ? progressLine(outcome.sample) : `FAILED: ${outcome.error}`}${outcome.contended ? " (disturbed)" : ""}`);
+        await Bun.sleep(pauseBetweenRunsMilliseconds);
+      }
+    }
+  }
+
+  const scenarioIds = selectedScenarios.map((s) => s.id);
+  const serverNames = servers.map((s) => s.spec.name);
+  const summary = summarize(records, scenarioIds, serverNames);
+  const verdicts = judge(summary);
+  const labels: TableLabels = {
+    scenarioTitles: Object.fromEntries(selectedScenarios.map((s) => [s.id, s.label(timing)])),
+    serverLabels: Object.fromEntries(servers.map((s) => [s.spec.name, s.spec.label])),
+    compared: Object.fromEntries(selectedScenarios.map((s) => [s.id, s.compare])),
+  };
+  const finishedAt = new Date();
+  const minutes = ((finishedAt.getTime() - startedAt.getTime()) / 60_000).toFixed(1);
+
+  const table = textTable(summary, labels);
+  const warnings = loadgenWarnings(summary, labels);
+  const verdictText = verdictLines(verdicts);
+  console.log(`\nmedian [min–max] over ${options.rounds} rounds; ratios paired by round, skyport ÷ bare Bun (${minutes} min)\n`);
+  console.log(table);
+  const disturbed = records.filter((r) => r.contended);
+  if (disturbed.length) {
+    warnings.push(
+      `note: ${disturbed.length} of ${records.length} runs were disturbed by other processes on the pinned cores even after retries ` +
+        `(other processes used > ${disturbedShare * 100}% of a pinned core; "contended" in latest.json): treat their numbers with care`,
+    );
+  }
+  if (warnings.length) console.log(`\n${warnings.join("\n")}`);
+  console.log(`\nskyport targets (median ratio to bare Bun):\n${verdictText.join("\n")}`);
+
+  const complete = !options.quick && !options.only && !options.servers;
+  const written = writeResults({
+    directory: resultsDir,
+    chartPath: complete ? docsChartPath : join(resultsDir, "latest.svg"),
+    result: {
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      command,
+      machine,
+      options: { ...options, timing, serverCore, loadCore },
+      servers: servers.map((s) => ({ name: s.spec.name, label: s.spec.label, command: displayCommand(s.cmd) })),
+      skipped,
+      scenarios: selectedScenarios.map(({ id, group, title, role }) => ({ id, group, title, role })),
+      records,
+      summary,
+      verdicts,
+    },
+    markdown:
+      `${machineLine(machine)}; ${command}; ${startedAt.toISOString()}\n\n` +
+      `${markdownTable(summary, labels)}\n\n${warnings.length ? `${warnings.join("\n")}\n\n` : ""}${verdictText.join("\n")}\n`,
+    chart: {
+      rows: summary,
+      scenarioOrder: scenarioIds,
+      scenarioTitles: labels.scenarioTitles,
+      serverOrder: serverNames,
+      serverLabels: labels.serverLabels,
+      subtitle: `${machineLine(machine)}. Bars: median of ${options.rounds} rounds; whiskers: min–max. ${startedAt.toISOString().slice(0, 10)}`,
+    },
+  });
+  console.log(`\nwrote ${written.map((path) => relative(repoRoot, path)).join(", ")}`);
+}
+
+try {
+  await main();
+  process.exit(0);
+} catch (error) {
+  killAllChildren();
+  if (error instanceof UsageError) {
+    console.error(`bench: ${error.message}\n\n${usage}`);
+    process.exit(2);
+  }
+  console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+}
