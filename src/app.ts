@@ -11,7 +11,7 @@
 import type { Server } from "bun";
 import page from "../client/index.html";
 import type { Config } from "./config.ts";
-import { ConnectionRegistry, endpointPaths, type DroneSession, type Endpoint, type Socket, type SocketData } from "./connections.ts";
+import { closeCodes, ConnectionRegistry, endpointPaths, type DroneSession, type Endpoint, type Socket, type SocketData } from "./connections.ts";
 import { ControllerEndpoint } from "./controller-endpoint.ts";
 import { DroneEndpoint, newSession } from "./drone-endpoint.ts";
 import { echoMessage, echoMessageWithLimit } from "./echo.ts";
@@ -23,8 +23,7 @@ import { Metrics, type Traffic } from "./metrics.ts";
 import { droneSubprotocol } from "./protocol.ts";
 import { ConnectionLimiter, originAllowed, parseOfferedProtocols, tokensEqual } from "./security.ts";
 
-/** Close code and reason sent to every client when the server stops (RFC 6455 "going away"). */
-export const closeCodeGoingAway = 1001;
+/** Reason sent with 1001 ("going away") to every client when the server stops. */
 export const shutdownReason = "server shutting down";
 
 /** How long shutdown waits for clients to answer the close handshake before dropping them. */
@@ -243,7 +242,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     stopping = (async () => {
       flight.hoverAll("server shutting down");
       flight.stop();
-      connections.closeAll(closeCodeGoingAway, shutdownReason);
+      connections.closeAll(closeCodes.goingAway, shutdownReason);
       const deadline = performance.now() + shutdownGraceMilliseconds;
       while (connections.size > 0 && performance.now() < deadline) await Bun.sleep(10);
       await server.stop(true);

@@ -132,3 +132,17 @@ export function sendTo(ws: Socket, message: string | Uint8Array): number {
   if (sent > 0) data.bytesOut += sent;
   return sent;
 }
+
+/** The close codes skyport sends (RFC 6455 section 7.4.1), one name each. */
+export const closeCodes = {
+  goingAway: 1001,
+  unsupportedData: 1003,
+  policyViolation: 1008,
+  messageTooBig: 1009,
+  tryAgainLater: 1013,
+} as const;
+
+/** A message's payload size in bytes: UTF-8 for text, as sent on the wire. */
+export function payloadBytes(message: string | Uint8Array): number {
+  return typeof message === "string" ? Buffer.byteLength(message) : message.length;
+}

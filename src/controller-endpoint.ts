@@ -8,9 +8,9 @@
  * The socket claims the pilot lease on its first command, and `UP` on a
  * landed drone takes off first, because that client has no takeoff button.
  */
-import { sendTo, type Socket } from "./connections.ts";
+import { closeCodes, payloadBytes, sendTo, type Socket } from "./connections.ts";
 import type { Config } from "./config.ts";
-import { closeCodes, describeStatus } from "./drone-endpoint.ts";
+import { describeStatus } from "./drone-endpoint.ts";
 import type { CommandOrigin } from "./fleet.ts";
 import type { FlightService } from "./flight-service.ts";
 import type { Metrics } from "./metrics.ts";
@@ -36,7 +36,7 @@ export class ControllerEndpoint {
 
   message(ws: Socket, message: string | Buffer): void {
     const binary = typeof message !== "string";
-    const bytes = binary ? message.length : Buffer.byteLength(message);
+    const bytes = payloadBytes(message);
     if (bytes > this.config.droneMaxBytes) {
       ws.close(closeCodes.messageTooBig, `messages are limited to ${this.config.droneMaxBytes} bytes`);
       return;

@@ -7,7 +7,7 @@
  * `protocol.ts`, flight rules in the fleet and model, publishing in the
  * flight service.
  */
-import { sendTo, type DroneSession, type Socket } from "./connections.ts";
+import { closeCodes, payloadBytes, sendTo, type DroneSession, type Socket } from "./connections.ts";
 import type { Config } from "./config.ts";
 import type { CommandOrigin } from "./fleet.ts";
 import type { FlightService } from "./flight-service.ts";
@@ -35,12 +35,6 @@ export const abuseSeconds = 10;
 /** Failed token attempts after which a socket is closed with 1008. */
 export const maxAuthFailures = 3;
 
-/** Close codes this endpoint uses (RFC 6455 section 7.4.1). */
-export const closeCodes = {
-  unsupportedData: 1003,
-  policyViolation: 1008,
-  messageTooBig: 1009,
-} as const;
 
 /** A fresh session for a socket that is about to open. */
 export function newSession(config: Config, defaultDrone: string, subscriptions: Iterable<string>, authenticated: boolean): DroneSession {
@@ -121,9 +115,8 @@ export class DroneEndpoint {
       ws.close(closeCodes.unsupportedData, "binary frames are not supported on /drone: send text");
       return;
     }
-    // A JS string of n code units is at most 3n UTF-8 bytes: only long ones need counting.
     const maxBytes = this.config.droneMaxBytes;
-    const bytes = message.length * 3 <= maxBytes ? message.length : Buffer.byteLength(message);
+    const bytes = payloadBytes(message);
     if (bytes > maxBytes) {
       ws.close(closeCodes.messageTooBig, `messages on /drone are limited to ${maxBytes} bytes`);
       return;

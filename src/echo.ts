@@ -8,10 +8,7 @@
  * errors (1002) are enforced by Bun's native frame parser before this runs.
  * This is a hot path: no allocation, no logging, no parsing.
  */
-import type { Socket } from "./connections.ts";
-
-/** Close code for a peer whose unread echoes exceed the backpressure limit. */
-export const closeCodeTryAgainLater = 1013;
+import { closeCodes, payloadBytes, type Socket } from "./connections.ts";
 
 /** Sends the message straight back to its sender. */
 export function echoMessage(ws: Socket, message: string | Buffer): void {
@@ -27,17 +24,14 @@ export function echoMessage(ws: Socket, message: string | Buffer): void {
     data.bytesOut += sent;
     data.messagesOut++;
   } else if (sent === 0 && message.length !== 0) {
-    ws.close(closeCodeTryAgainLater, "echo backlog over limit: read your echoes");
+    ws.close(closeCodes.tryAgainLater, "echo backlog over limit: read your echoes");
   } else {
-    const bytes = typeof message === "string" ? Buffer.byteLength(message) : message.length;
+    const bytes = payloadBytes(message);
     data.bytesIn += bytes;
     data.bytesOut += bytes;
     data.messagesOut++;
   }
 }
-
-/** Close code for a message over the endpoint's size limit. */
-export const closeCodeMessageTooBig = 1009;
 
 /**
  * The echo handler for a limit below the server-wide payload limit (Bun has
@@ -45,8 +39,8 @@ export const closeCodeMessageTooBig = 1009;
  */
 export function echoMessageWithLimit(maxBytes: number): (ws: Socket, message: string | Buffer) => void {
   return (ws, message) => {
-    const bytes = typeof message === "string" ? Buffer.byteLength(message) : message.length;
-    if (bytes > maxBytes) ws.close(closeCodeMessageTooBig, `message of ${bytes} bytes exceeds the ${maxBytes}-byte limit`);
+    const bytes = payloadBytes(message);
+    if (bytes > maxBytes) ws.close(closeCodes.messageTooBig, `message of ${bytes} bytes exceeds the ${maxBytes}-byte limit`);
     else echoMessage(ws, message);
   };
 }

@@ -9,7 +9,7 @@
  */
 import type { Server } from "bun";
 import type { Config } from "./config.ts";
-import { sendTo, type DroneSession, type Socket, type SocketData } from "./connections.ts";
+import { closeCodes, sendTo, type DroneSession, type Socket, type SocketData } from "./connections.ts";
 import { Fleet, type FleetNotice } from "./fleet.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
@@ -22,8 +22,7 @@ const maxStepSeconds = 1;
 const sweepIntervalMilliseconds = 1000;
 /** Seconds a `/drone` socket has to present the viewer token before it is closed. */
 export const authTimeoutSeconds = 10;
-/** Close code for slow consumers and unauthenticated sockets (policy violation). */
-const closeCodePolicy = 1008;
+
 
 interface TelemetryStream {
   /** Seq of the last frame published, -1 before the first. */
@@ -118,7 +117,7 @@ export class FlightService {
     for (const ws of this.sessions.values()) {
       const session = ws.data.session!;
       if (!session.authenticated && nowMs - session.openedAtMs >= authTimeoutSeconds * 1000) {
-        ws.close(closeCodePolicy, `unauthorized: no viewer token within ${authTimeoutSeconds} s`);
+        ws.close(closeCodes.policyViolation, `unauthorized: no viewer token within ${authTimeoutSeconds} s`);
         continue;
       }
       const buffered = ws.getBufferedAmount();
@@ -129,7 +128,7 @@ export class FlightService {
       } else if (nowMs - session.stalledSince >= this.config.stallSeconds * 1000) {
         this.metrics.slowConsumersClosed++;
         this.logger.warn({ event: "slow_consumer_closed", remote: ws.data.remote, session: session.id, bufferedBytes: buffered });
-        ws.close(closeCodePolicy, `too slow: over ${this.config.slowConsumerBytes} bytes unread for ${this.config.stallSeconds} s`);
+        ws.close(closeCodes.policyViolation, `too slow: over ${this.config.slowConsumerBytes} bytes unread for ${this.config.stallSeconds} s`);
         // A peer that does not read will not read our close frame either.
         setTimeout(() => ws.readyState === 1 || ws.readyState === 2 ? ws.terminate() : undefined, 2000).unref?.();
       }
