@@ -13,6 +13,7 @@ import type { CommandOrigin } from "./fleet.ts";
 import type { FlightService } from "./flight-service.ts";
 import type { Metrics } from "./metrics.ts";
 import {
+  encodeMessage,
   errorLine,
   errorMessage,
   formatRequest,
@@ -23,6 +24,7 @@ import {
   type DroneRequest,
   type ProtocolError,
   type RequestId,
+  type ServerMessage,
   type TextLine,
   wireArgField,
 } from "./protocol.ts";
@@ -233,7 +235,7 @@ export class DroneEndpoint {
         return reply.ok("", { drone, role: "observer", pilot: null });
       }
       case "ping":
-        return reply.raw({ type: "pong", ...(message.id === undefined ? {} : { id: message.id }), data: { time: Date.now() } });
+        return reply.send("pong", { time: Date.now() });
       case "hello":
         return reply.ok("", { session: session.id });
     }
@@ -244,7 +246,7 @@ export class DroneEndpoint {
     if (request.name === "status") {
       const status = telemetryData(this.flight.fleet.drone(drone), this.flight.latestSeq(drone) ?? 0, Date.now(), this.flight.fleet.pilotOf(drone));
       reply.ok("", { drone, command: label, status });
-      return reply.raw({ type: "done", ...(id === undefined ? {} : { id }), data: { drone, command: label, status: "completed" } });
+      return reply.send("done", { drone, command: label, status: "completed" });
     }
     const origin: CommandOrigin = { session: session.id, label, form: "json", receivedAt: this.flight.nowSeconds(), ...(id === undefined ? {} : { requestId: id }) };
     const result = this.flight.fleet.command(drone, request, origin);
@@ -310,15 +312,18 @@ interface Replier {
   /** Success: a text line for text clients, an `ack` with `data` for JSON clients. */
   ok(line: string, data: Record<string, unknown>): void;
   error(error: ProtocolError): void;
-  /** A JSON message as-is (JSON clients only). */
+  /** A JSON message of the given type carrying the request's id (JSON clients only). */
+  send(type: ServerMessage["type"], data: object): void;
+  /** A JSON message as-is, without the request's id (JSON clients only). */
   raw(message: object): void;
 }
 
 function jsonReplier(ws: Socket, id: RequestId | undefined): Replier {
   const send = (text: string) => void sendTo(ws, text);
   return {
-    ok: (_line, data) => send(JSON.stringify(id === undefined ? { type: "ack", data } : { type: "ack", id, data })),
+    ok: (_line, data) => send(encodeMessage("ack", data, id)),
     error: (error) => send(errorMessage(error, id)),
+    send: (type, data) => send(encodeMessage(type, data, id)),
     raw: (message) => send(JSON.stringify(message)),
   };
 }
@@ -328,6 +333,7 @@ function textReplier(ws: Socket): Replier {
   return {
     ok: (line) => send(line),
     error: (error) => send(errorLine(error)),
+    send: () => {},
     raw: () => {},
   };
 }

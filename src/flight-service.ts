@@ -13,7 +13,7 @@ import { closeCodes, sendTo, type DroneSession, type Socket, type SocketData } f
 import { Fleet, type FleetNotice } from "./fleet.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
-import type { DroneSummary } from "./protocol.ts";
+import { encodeMessage, type DroneSummary } from "./protocol.ts";
 import { encodeTelemetry, ReplayBuffer, telemetryData, telemetryTopic, type ReplayPlan } from "./telemetry.ts";
 
 /** Longest simulated step, seconds: a stalled event loop must not teleport drones. */
@@ -245,7 +245,7 @@ export class FlightService {
         const ws = this.sessions.get(origin.session);
         if (!ws) return;
         const data = { drone: notice.drone, command: origin.label, status: notice.status, ...(notice.reason ? { reason: notice.reason } : {}) };
-        sendTo(ws, JSON.stringify(origin.requestId === undefined ? { type: "done", data } : { type: "done", id: origin.requestId, data }));
+        sendTo(ws, encodeMessage("done", data, origin.requestId));
         return;
       }
       case "lease":

@@ -523,9 +523,14 @@ export type ServerMessage =
   | { type: "event"; data: { drone: string; kind: EventKind; message: string } & Record<string, unknown> }
   | { type: "pong"; id?: RequestId; data: { time: number } };
 
+/** Serialises a server message, with the request id when there is one. */
+export function encodeMessage(type: ServerMessage["type"], data: unknown, id?: RequestId): string {
+  return JSON.stringify(id === undefined ? { type, data } : { type, id, data });
+}
+
 /** Serialises an error reply, with the request id when there was a valid one. */
 export function errorMessage(error: ProtocolError, id?: RequestId): string {
-  return JSON.stringify(id === undefined ? { type: "error", data: error } : { type: "error", id, data: error });
+  return encodeMessage("error", error, id);
 }
 
 /** The text-grammar reply for an error: `error <code>: <message>`. */
