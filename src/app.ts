@@ -85,13 +85,13 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   }
 
   /** The session a `/drone` or `/api/controller` socket starts with, or the refusal. */
-  function sessionFor(endpoint: Endpoint, url: URL, viewerToken: string | null): DroneSession | Response | null {
+  function sessionFor(endpoint: Endpoint, requestUrl: string, viewerToken: string | null): DroneSession | Response | null {
     if (endpoint === "echo") return null;
     // The tutorial dialect cannot present a viewer token and receives no telemetry; it flies under the pilot rules.
     if (endpoint === "controller") return newSession(config, config.drones[0]!, [], true);
     // A wrong token in the header was refused before this point; a missing one must come in `hello`.
     const authenticated = config.viewerToken === null || viewerToken !== null;
-    const asked = url.searchParams.get("drone");
+    const asked = new URL(requestUrl).searchParams.get("drone");
     const wanted = asked === null ? config.drones.slice(0, config.maxSubscriptions) : asked.split(",").map((id) => id.trim());
     const unknown = wanted.find((id) => !flight.fleet.has(id));
     if (unknown !== undefined) {
@@ -126,7 +126,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
         // Select our subprotocol whenever the client offered any value (a token alone included), never the token.
         if (offered.protocols.length > 0 || offered.token !== null) headers["Sec-WebSocket-Protocol"] = droneSubprotocol;
       }
-      const session = sessionFor(endpoint, new URL(req.url), viewerToken);
+      const session = sessionFor(endpoint, req.url, viewerToken);
       if (session instanceof Response) return session;
 
       const peer = server.requestIP(req);
@@ -215,8 +215,10 @@ export function startServer(config: Config, options: StartOptions = {}): Running
         else if (ws.data.endpoint === "controller") controller.open(ws);
       },
       message(ws: Socket, message) {
-        ws.data.messagesIn++;
-        const endpoint = ws.data.endpoint;
+        // `ws.data` is a native getter: read it once on this hot path.
+        const data = ws.data;
+        data.messagesIn++;
+        const endpoint = data.endpoint;
         if (endpoint === "echo") echo(ws, message);
         else if (endpoint === "drone") drone.message(ws, message);
         else controller.message(ws, message);
