@@ -140,8 +140,8 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       }
       const data: SocketData = {
         endpoint,
-        remote: peer ? `${peer.address}:${peer.port}` : "unknown",
         address,
+        port: peer?.port ?? 0,
         openedAt: performance.now(),
         messagesIn: 0,
         messagesOut: 0,

@@ -40,10 +40,10 @@ export interface DroneSession {
 /** Typed per-socket data (`ws.data`), kept small: it exists once per connection. */
 export interface SocketData {
   endpoint: Endpoint;
-  /** Peer address as `ip:port`, for logs. */
-  remote: string;
-  /** Peer IP alone, for the per-address connection limit. */
+  /** Peer IP, for the per-address connection limit and (with `port`) for logs. */
   address: string;
+  /** Peer port, 0 when unknown. `remoteOf` joins the two only when a log line needs them. */
+  port: number;
   /** `performance.now()` at upgrade, for the connection's duration. */
   openedAt: number;
   messagesIn: number;
@@ -55,6 +55,14 @@ export interface SocketData {
 }
 
 export type Socket = ServerWebSocket<SocketData>;
+
+/**
+ * The peer as `ip:port` for logs. Built on demand rather than stored: one
+ * string fewer per connection, and most connections never log twice.
+ */
+export function remoteOf(data: Pick<SocketData, "address" | "port">): string {
+  return data.port > 0 ? `${data.address}:${data.port}` : data.address;
+}
 
 /** Tracks open sockets so that health can count them and shutdown can close them. */
 export class ConnectionRegistry {
@@ -70,7 +78,7 @@ export class ConnectionRegistry {
     this.logger.info({
       event: "ws_open",
       endpoint: endpointPaths[ws.data.endpoint],
-      remote: ws.data.remote,
+      remote: remoteOf(ws.data),
       ...(ws.data.session ? { session: ws.data.session.id } : {}),
     });
   }
@@ -78,11 +86,11 @@ export class ConnectionRegistry {
   /** Forgets a socket that closed and logs its summary line. */
   closed(ws: Socket, code: number, reason: string): void {
     this.open.get(ws.data.endpoint)?.delete(ws);
-    const { endpoint, remote, openedAt, messagesIn, messagesOut, session } = ws.data;
+    const { endpoint, openedAt, messagesIn, messagesOut, session } = ws.data;
     this.logger.info({
       event: "ws_close",
       endpoint: endpointPaths[endpoint],
-      remote,
+      remote: remoteOf(ws.data),
       ...(session ? { session: session.id } : {}),
       code,
       reason,

@@ -9,7 +9,7 @@
  */
 import type { Server } from "bun";
 import type { Config } from "./config.ts";
-import { closeCodes, sendTo, type DroneSession, type Socket, type SocketData } from "./connections.ts";
+import { closeCodes, remoteOf, sendTo, type DroneSession, type Socket, type SocketData } from "./connections.ts";
 import { Fleet, type FleetNotice } from "./fleet.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
@@ -127,7 +127,7 @@ export class FlightService {
         this.drained(ws);
       } else if (nowMs - session.stalledSince >= this.config.stallSeconds * 1000) {
         this.metrics.slowConsumersClosed++;
-        this.logger.warn({ event: "slow_consumer_closed", remote: ws.data.remote, session: session.id, bufferedBytes: buffered });
+        this.logger.warn({ event: "slow_consumer_closed", remote: remoteOf(ws.data), session: session.id, bufferedBytes: buffered });
         ws.close(closeCodes.policyViolation, `too slow: over ${this.config.slowConsumerBytes} bytes unread for ${this.config.stallSeconds} s`);
         // A peer that does not read will not read our close frame either.
         setTimeout(() => ws.readyState === 1 || ws.readyState === 2 ? ws.terminate() : undefined, 2000).unref?.();
