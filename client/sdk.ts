@@ -18,7 +18,7 @@
  * const takeoff = await client.command("alpha", "takeoff");
  * await takeoff.done;
  */
-import type { EventKind, RequestId, ServerMessage, TelemetryData } from "../src/protocol.ts";
+import { allDrones, type EventKind, type RequestId, type ServerMessage, type TelemetryData } from "../src/protocol.ts";
 
 export type { DroneSummary, EventKind, TelemetryData } from "../src/protocol.ts";
 
@@ -555,22 +555,29 @@ export class SkyportClient {
    * Watches a drone's telemetry, resubscribed automatically after a
    * reconnection. With `since` (the last seq you saw) the server first
    * replays what you missed from its buffer.
+   *
+   * `"*"` watches every drone as one `telemetry_batch` per tick (delivered
+   * here frame by frame, like any telemetry); its `since` is the last seq
+   * seen per drone, e.g. `{ alpha: 41, bravo: 40 }`.
    */
-  subscribe(drone: string, since?: number): Promise<AckData> {
+  subscribe(drone: string, since?: number | Readonly<Record<string, number>>): Promise<AckData> {
+    const resumed: Array<[string, number]> = since === undefined ? [] : typeof since === "number" ? [[drone, since]] : Object.entries(since);
     // Live frames that arrive before the ack were published before the
     // server replays, so the replay contains them: hold them until the ack.
-    if (since !== undefined) this.held.set(drone, this.held.get(drone) ?? []);
+    for (const [resumedDrone] of resumed) this.held.set(resumedDrone, this.held.get(resumedDrone) ?? []);
     return this.request({ type: "subscribe", data: since === undefined ? { drone } : { drone, since } }, {
       onFail: () => {
-        if (since !== undefined) this.held.delete(drone);
+        for (const [resumedDrone] of resumed) this.held.delete(resumedDrone);
       },
       settle: (ack) => {
         this.watched?.add(drone);
-        const latestSeq = ack.latestSeq;
-        // A `since` beyond the stream means it restarted: the stream_reset
-        // event that follows at once releases the held frames instead.
-        const reset = since !== undefined && (typeof latestSeq !== "number" || since > latestSeq);
-        if (!reset) this.held.delete(drone);
+        for (const [resumedDrone, resumedSince] of resumed) {
+          const latestSeq = typeof ack.latestSeq === "object" && ack.latestSeq !== null ? (ack.latestSeq as Record<string, unknown>)[resumedDrone] : ack.latestSeq;
+          // A `since` beyond the stream means it restarted: the stream_reset
+          // event that follows at once releases the held frames instead.
+          const reset = typeof latestSeq !== "number" || resumedSince > latestSeq;
+          if (!reset) this.held.delete(resumedDrone);
+        }
         return ack;
       },
     });
@@ -667,6 +674,9 @@ export class SkyportClient {
         return this.welcomed(message.data);
       case "telemetry":
         return this.deliverFrame(message.data);
+      case "telemetry_batch":
+        for (const frame of message.data.frames) this.deliverFrame(frame);
+        return;
       case "ack":
       case "pong": {
         const request = this.takePending(message.id);
@@ -724,7 +734,7 @@ export class SkyportClient {
       if (!watched.has(drone)) this.unsubscribe(drone).catch((error) => this.background(error));
     }
     for (const drone of watched) {
-      const since = this.lastSeqs.get(drone);
+      const since = drone === allDrones ? this.lastSeqsOfAll() : this.lastSeqs.get(drone);
       if (since === undefined && welcome.subscribed.includes(drone)) continue;
       this.subscribe(drone, since).catch((error) => this.background(error));
     }
@@ -734,6 +744,11 @@ export class SkyportClient {
       else if (this.pastSessions.has(pilot)) this.awaitingLapse.add(drone); // the server has not yet noticed our old socket is gone
       else this.lostLease(drone, pilot);
     }
+  }
+
+  /** The `since` that resumes the all-drones subscription: every drone's last seq, or undefined if none yet. */
+  private lastSeqsOfAll(): Record<string, number> | undefined {
+    return this.lastSeqs.size === 0 ? undefined : Object.fromEntries(this.lastSeqs);
   }
 
   private reclaim(drone: string): void {

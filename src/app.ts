@@ -20,7 +20,7 @@ import { checkHandshake } from "./handshake.ts";
 import { healthResponse, methodNotAllowed, notFound, textResponse } from "./http.ts";
 import { consoleLogger, type Logger } from "./log.ts";
 import { Metrics, type Traffic } from "./metrics.ts";
-import { droneSubprotocol } from "./protocol.ts";
+import { allDrones, droneSubprotocol } from "./protocol.ts";
 import { ConnectionLimiter, originAllowed, parseOfferedProtocols, tokensEqual } from "./security.ts";
 
 /** Reason sent with 1001 ("going away") to every client when the server stops. */
@@ -93,14 +93,16 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     const authenticated = config.viewerToken === null || viewerToken !== null;
     const asked = new URL(requestUrl).searchParams.get("drone");
     const wanted = asked === null ? config.drones.slice(0, config.maxSubscriptions) : asked.split(",").map((id) => id.trim());
-    const unknown = wanted.find((id) => !flight.fleet.has(id));
+    const unknown = wanted.find((id) => id !== allDrones && !flight.fleet.has(id));
     if (unknown !== undefined) {
       return refuse("unknown_drone", 404, `no drone ${JSON.stringify(unknown.slice(0, 40))}: this server flies ${config.drones.join(", ")}`);
     }
     if (wanted.length > config.maxSubscriptions) {
       return refuse("too_many_subscriptions", 400, `?drone= names ${wanted.length} drones: a socket may watch at most ${config.maxSubscriptions}`);
     }
-    return newSession(config, wanted[0]!, wanted, authenticated);
+    // Commands without data.drone address the first drone named, or the fleet's first for `*`.
+    const defaultDrone = wanted.find((id) => id !== allDrones) ?? config.drones[0]!;
+    return newSession(config, defaultDrone, wanted, authenticated);
   }
 
   function upgrade(endpoint: Endpoint) {

@@ -13,6 +13,7 @@ import type { CommandOrigin } from "./fleet.ts";
 import type { FlightService } from "./flight-service.ts";
 import type { Metrics } from "./metrics.ts";
 import {
+  allDrones,
   encodeMessage,
   errorLine,
   errorMessage,
@@ -30,7 +31,7 @@ import {
 } from "./protocol.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { tokensEqual } from "./security.ts";
-import { telemetryData, telemetryTopic } from "./telemetry.ts";
+import { fleetTopic, telemetryData, telemetryTopic, type ReplayPlan } from "./telemetry.ts";
 
 /** Seconds of continuous rate limiting after which a socket is closed with 1008. */
 export const abuseSeconds = 10;
@@ -210,12 +211,13 @@ export class DroneEndpoint {
         return this.command(session, drone, message.data.request, message.id, reply);
       }
       case "subscribe": {
-        const drone = this.droneOrError(message.data.drone, reply);
-        if (drone === null) return;
-        return this.subscribe(ws, session, drone, message.data.since, reply);
+        const { drone, since } = message.data;
+        if (drone === allDrones) return this.subscribeAll(ws, session, since instanceof Map ? since : undefined, reply);
+        if (this.droneOrError(drone, reply) === null) return;
+        return this.subscribe(ws, session, drone, typeof since === "number" ? since : undefined, reply);
       }
       case "unsubscribe": {
-        const drone = this.droneOrError(message.data.drone, reply);
+        const drone = message.data.drone === allDrones ? allDrones : this.droneOrError(message.data.drone, reply);
         if (drone === null) return;
         const was = session.subscriptions.delete(drone);
         ws.unsubscribe(telemetryTopic(drone));
@@ -279,6 +281,44 @@ export class DroneEndpoint {
     const plan = this.flight.replay(drone, since);
     if (session.subscriptions.has(drone)) ws.unsubscribe(topic);
     reply.ok("", { drone, subscribed: true, replayed: plan.frames.length, lost: plan.lost, latestSeq: this.flight.latestSeq(drone) });
+    this.sendReplay(ws, drone, since, plan, reply);
+    session.subscriptions.add(drone);
+    ws.subscribe(topic);
+  }
+
+  /**
+   * The all-drones subscription: one `telemetry_batch` per tick. With `since`
+   * (the last seq seen per drone) each drone's missed frames are replayed
+   * first, as `telemetry` messages, in the same synchronous turn.
+   */
+  private subscribeAll(ws: Socket, session: DroneSession, since: ReadonlyMap<string, number> | undefined, reply: Replier): void {
+    const unknown = [...(since?.keys() ?? [])].find((drone) => !this.flight.fleet.has(drone));
+    if (unknown !== undefined) {
+      return reply.error({ code: "unknown_drone", message: `no drone ${JSON.stringify(unknown)} in data.since: this server flies ${this.flight.fleet.ids.join(", ")}`, field: `data.since.${unknown}` });
+    }
+    if (!session.subscriptions.has(allDrones) && session.subscriptions.size >= this.config.maxSubscriptions) {
+      return reply.error({ code: "too_many_subscriptions", message: `a socket may watch at most ${this.config.maxSubscriptions} drones: unsubscribe one first`, field: "data.drone" });
+    }
+    const latestSeq = Object.fromEntries(this.flight.fleet.ids.map((drone) => [drone, this.flight.latestSeq(drone)]));
+    if (session.stalledSince !== null) {
+      session.subscriptions.add(allDrones);
+      for (const drone of this.flight.fleet.ids) {
+        if (!session.stalledAtSeq.has(drone)) session.stalledAtSeq.set(drone, since?.get(drone) ?? this.flight.latestSeq(drone));
+      }
+      return reply.ok("", { drone: allDrones, subscribed: true, replayed: 0, latestSeq, note: "socket is backpressured: telemetry resumes when it drains" });
+    }
+    if (session.subscriptions.has(allDrones)) ws.unsubscribe(fleetTopic);
+    const plans = [...(since ?? [])].map(([drone, seq]) => ({ drone, seq, plan: this.flight.replay(drone, seq) }));
+    const replayed = plans.reduce((sum, { plan }) => sum + plan.frames.length, 0);
+    const lost = plans.reduce((sum, { plan }) => sum + plan.lost, 0);
+    reply.ok("", { drone: allDrones, subscribed: true, replayed, lost, latestSeq });
+    for (const { drone, seq, plan } of plans) this.sendReplay(ws, drone, seq, plan, reply);
+    session.subscriptions.add(allDrones);
+    ws.subscribe(fleetTopic);
+  }
+
+  /** A resume's events (stream reset, frames lost) and frames, in that order. */
+  private sendReplay(ws: Socket, drone: string, since: number, plan: ReplayPlan, reply: Replier): void {
     if (plan.reset) {
       reply.raw({
         type: "event",
@@ -292,8 +332,6 @@ export class DroneEndpoint {
       });
     }
     for (const frame of plan.frames) sendTo(ws, frame);
-    session.subscriptions.add(drone);
-    ws.subscribe(topic);
   }
 
   private droneOrError(drone: string, reply: Replier): string | null {

@@ -13,8 +13,8 @@ import { closeCodes, remoteOf, sendTo, type DroneSession, type Socket, type Sock
 import { Fleet, type FleetNotice } from "./fleet.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
-import { encodeMessage, type DroneSummary } from "./protocol.ts";
-import { encodeTelemetry, ReplayBuffer, telemetryData, telemetryTopic, type ReplayPlan } from "./telemetry.ts";
+import { allDrones, encodeMessage, type DroneSummary } from "./protocol.ts";
+import { fleetTopic, ReplayBuffer, telemetryBatch, telemetryData, telemetryFrame, telemetryTopic, type ReplayPlan } from "./telemetry.ts";
 
 /** Longest simulated step, seconds: a stalled event loop must not teleport drones. */
 const maxStepSeconds = 1;
@@ -93,12 +93,17 @@ export class FlightService {
     this.lastStepMs = nowMs;
     if (dtSeconds > 0) this.fleet.advance(dtSeconds, nowMs / 1000);
     const wallMs = this.clocks.wallMs();
+    // The all-drones batch reuses each frame's JSON; it is only built while someone watches it.
+    const batch: string[] | null = this.server !== null && this.server.subscriberCount(fleetTopic) > 0 ? [] : null;
     for (const [droneId, stream] of this.streams) {
       stream.seq++;
-      const frame = encodeTelemetry(telemetryData(this.fleet.drone(droneId), stream.seq, wallMs, this.fleet.pilotOf(droneId)));
+      const dataJson = JSON.stringify(telemetryData(this.fleet.drone(droneId), stream.seq, wallMs, this.fleet.pilotOf(droneId)));
+      const frame = telemetryFrame(dataJson);
       stream.buffer.push(stream.seq, frame);
       this.server?.publish(telemetryTopic(droneId), frame);
+      batch?.push(dataJson);
     }
+    if (batch) this.server!.publish(fleetTopic, telemetryBatch(wallMs, batch));
     this.metrics.telemetryFramesPublished += this.streams.size;
     this.deliver();
     if (nowMs - this.lastSweepMs >= sweepIntervalMilliseconds) {
@@ -139,10 +144,8 @@ export class FlightService {
   private stall(ws: Socket, nowMs: number): void {
     const session = ws.data.session!;
     session.stalledSince = nowMs;
-    for (const drone of session.subscriptions) {
-      session.stalledAtSeq.set(drone, this.latestSeq(drone));
-      ws.unsubscribe(telemetryTopic(drone));
-    }
+    for (const drone of this.watchedDrones(session)) session.stalledAtSeq.set(drone, this.latestSeq(drone));
+    for (const subscription of session.subscriptions) ws.unsubscribe(telemetryTopic(subscription));
   }
 
   /**
@@ -156,8 +159,8 @@ export class FlightService {
     session.stalledSince = null;
     const dropped = this.droppedWhileStalled(session);
     session.stalledAtSeq.clear();
-    for (const drone of session.subscriptions) {
-      ws.subscribe(telemetryTopic(drone));
+    for (const subscription of session.subscriptions) ws.subscribe(telemetryTopic(subscription));
+    for (const drone of this.watchedDrones(session)) {
       // Lease changes travel on the same topic and may have been missed: restate the current one.
       sendTo(ws, JSON.stringify({ type: "lease", data: { drone, pilot: this.fleet.pilotOf(drone), reason: "resync after backpressure" } }));
       const missed = dropped.get(drone);
@@ -168,6 +171,11 @@ export class FlightService {
         data: { drone, kind: "frames_dropped", message: `${missed.dropped} frames were not sent while this socket was backpressured: resubscribe with since to fetch them`, ...missed },
       }));
     }
+  }
+
+  /** The drones a session watches, with the all-drones subscription spelled out. */
+  watchedDrones(session: DroneSession): Iterable<string> {
+    return session.subscriptions.has(allDrones) ? this.fleet.ids : session.subscriptions;
   }
 
   /** Per drone, the frames a stalled socket has missed so far and the seq to resume after. */
@@ -225,9 +233,11 @@ export class FlightService {
     return this.streams.get(droneId)!.buffer.since(since);
   }
 
-  /** Sends a JSON message to every subscriber of a drone's topic. */
+  /** Sends a JSON message to every subscriber of a drone's topic and to those watching every drone. */
   publish(droneId: string, message: object): void {
-    this.server?.publish(telemetryTopic(droneId), JSON.stringify(message));
+    const text = JSON.stringify(message);
+    this.server?.publish(telemetryTopic(droneId), text);
+    this.server?.publish(fleetTopic, text);
   }
 
   /** Delivers the fleet's pending notices: completions to their origin, the rest to the drone's viewers. */

@@ -20,6 +20,11 @@ export const maxIdLength = 64;
 
 /** Longest drone id accepted anywhere. */
 export const maxDroneIdLength = 32;
+/**
+ * The drone id that means "every drone" in `subscribe`, `unsubscribe` and
+ * `?drone=`: one `telemetry_batch` per tick instead of one frame per drone.
+ */
+export const allDrones = "*";
 
 // ---------------------------------------------------------------- commands
 
@@ -170,7 +175,12 @@ export type RequestId = string | number;
 /** Every message a client may send as JSON: `{type, id?, data?}`. */
 export type ClientMessage =
   | { type: "command"; id?: RequestId; data: { drone?: string; request: DroneRequest } }
-  | { type: "subscribe"; id?: RequestId; data: { drone: string; since?: number } }
+  | {
+      type: "subscribe";
+      id?: RequestId;
+      /** `since` is the last seq seen: a number for one drone, a seq per drone for `allDrones`. */
+      data: { drone: string; since?: number | ReadonlyMap<string, number> };
+    }
   | { type: "unsubscribe"; id?: RequestId; data: { drone: string } }
   | { type: "claim"; id?: RequestId; data: { drone?: string; token?: string } }
   | { type: "release"; id?: RequestId; data: { drone?: string } }
@@ -381,11 +391,9 @@ function validateEnvelope(value: unknown): EnvelopeResult {
       return { ok: true, message: { type: "command", ...base, data: { ...droneOf(drone.drone), request: toRequest(lower, args as number[]) } } };
     }
     case "subscribe": {
-      const since = data.since;
-      if (since !== undefined && (typeof since !== "number" || !Number.isSafeInteger(since) || since < 0)) {
-        return withId(fail("invalid_args", `data.since must be a whole number >= 0 (the last seq you saw): received ${preview(since)}`, "data.since"));
-      }
-      return { ok: true, message: { type: "subscribe", ...base, data: { drone: drone.drone!, ...(since === undefined ? {} : { since }) } } };
+      const since = drone.drone === allDrones ? checkSinceByDrone(data.since) : checkSince(data.since);
+      if (!since.ok) return withId(since);
+      return { ok: true, message: { type: "subscribe", ...base, data: { drone: drone.drone!, ...(since.since === undefined ? {} : { since: since.since }) } } };
     }
     case "unsubscribe":
       return { ok: true, message: { type: "unsubscribe", ...base, data: { drone: drone.drone! } } };
@@ -427,6 +435,32 @@ function checkDroneField(data: Record<string, unknown>, required: boolean): { ok
     return fail("invalid_args", `data.drone must be a drone id of 1 to ${maxDroneIdLength} characters: received ${preview(drone)}`, "data.drone");
   }
   return { ok: true, drone };
+}
+
+function isSeq(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+function checkSince(since: unknown): { ok: true; since?: number } | { ok: false; error: ProtocolError } {
+  if (since === undefined || isSeq(since)) return { ok: true, since };
+  return fail("invalid_args", `data.since must be a whole number >= 0 (the last seq you saw): received ${preview(since)}`, "data.since");
+}
+
+/** `since` for the all-drones subscription: `{"<drone>": <last seq seen>, ...}`. */
+function checkSinceByDrone(since: unknown): { ok: true; since?: ReadonlyMap<string, number> } | { ok: false; error: ProtocolError } {
+  if (since === undefined) return { ok: true };
+  if (!isPlainObject(since)) {
+    return fail("invalid_args", `data.since for drone "*" must be an object of the last seq seen per drone, e.g. {"alpha": 41}: received ${describeType(since)}`, "data.since");
+  }
+  const seqs = new Map<string, number>();
+  for (const [drone, seq] of Object.entries(since)) {
+    if (drone.length === 0 || drone.length > maxDroneIdLength) {
+      return fail("invalid_args", `data.since keys must be drone ids of 1 to ${maxDroneIdLength} characters: received ${preview(drone)}`, "data.since");
+    }
+    if (!isSeq(seq)) return fail("invalid_args", `data.since.${drone} must be a whole number >= 0 (the last seq you saw): received ${preview(seq)}`, `data.since.${drone}`);
+    seqs.set(drone, seq);
+  }
+  return { ok: true, since: seqs };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -519,6 +553,8 @@ export type ServerMessage =
   | { type: "done"; id?: RequestId; data: { drone: string; command: string; status: "completed" | "failed"; reason?: string } }
   | { type: "error"; id?: RequestId; data: ProtocolError }
   | { type: "telemetry"; data: TelemetryData }
+  /** Every drone's frame of one tick, for the all-drones subscription. */
+  | { type: "telemetry_batch"; data: { time: number; frames: TelemetryData[] } }
   | { type: "lease"; data: { drone: string; pilot: string | null; reason: string } }
   | { type: "event"; data: { drone: string; kind: EventKind; message: string } & Record<string, unknown> }
   | { type: "pong"; id?: RequestId; data: { time: number } };

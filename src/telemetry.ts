@@ -7,12 +7,18 @@
  * the server's job; this module decides what a frame says and what to replay.
  */
 import type { DroneState } from "./drone/types.ts";
-import type { TelemetryData } from "./protocol.ts";
+import { allDrones, type TelemetryData } from "./protocol.ts";
 
 /** The Bun pub/sub topic that carries one drone's telemetry, leases and events. */
 export function telemetryTopic(droneId: string): string {
-  return `drone:${droneId}`;
+  return droneId === allDrones ? fleetTopic : `drone:${droneId}`;
 }
+
+/**
+ * The topic of the all-drones subscription: one `telemetry_batch` per tick
+ * with every drone's frame, plus every drone's leases and events.
+ */
+export const fleetTopic = "fleet";
 
 /** Rounds to centimetres (positions) or hundredths, keeping frames short and stable. */
 function round2(value: number): number {
@@ -42,7 +48,20 @@ export function telemetryData(drone: DroneState, seq: number, timeMs: number, pi
 
 /** Serialises a frame once; the same string goes to every subscriber and into the replay buffer. */
 export function encodeTelemetry(data: TelemetryData): string {
-  return JSON.stringify({ type: "telemetry", data });
+  return telemetryFrame(JSON.stringify(data));
+}
+
+/** A `telemetry` message around frame data that is already JSON. */
+export function telemetryFrame(dataJson: string): string {
+  return `{"type":"telemetry","data":${dataJson}}`;
+}
+
+/**
+ * A `telemetry_batch` message: the frames of one tick, already JSON, joined
+ * without parsing or serialising them again.
+ */
+export function telemetryBatch(timeMs: number, dataJsons: readonly string[]): string {
+  return `{"type":"telemetry_batch","data":{"time":${Math.round(timeMs)},"frames":[${dataJsons.join(",")}]}}`;
 }
 
 /** What a resume from `since` yields: the frames to replay, and how many were lost before them. */

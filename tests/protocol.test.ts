@@ -117,6 +117,11 @@ describe("JSON envelope", () => {
   test("subscribe, unsubscribe, claim, release, ping, hello", () => {
     expect(envelope({ type: "subscribe", id: "s", data: { drone: "alpha", since: 41 } })).toEqual({ type: "subscribe", id: "s", data: { drone: "alpha", since: 41 } });
     expect(envelope({ type: "unsubscribe", data: { drone: "alpha" } })).toEqual({ type: "unsubscribe", data: { drone: "alpha" } });
+    expect(envelope({ type: "subscribe", data: { drone: "*", since: { alpha: 4, bravo: 0 } } })).toEqual({
+      type: "subscribe",
+      data: { drone: "*", since: new Map([["alpha", 4], ["bravo", 0]]) },
+    });
+    expect(envelope({ type: "unsubscribe", data: { drone: "*" } })).toEqual({ type: "unsubscribe", data: { drone: "*" } });
     expect(envelope({ type: "claim", data: { drone: "alpha", token: "t" } })).toEqual({ type: "claim", data: { drone: "alpha", token: "t" } });
     expect(envelope({ type: "release" })).toEqual({ type: "release", data: {} });
     expect(envelope({ type: "ping", id: 1 })).toEqual({ type: "ping", id: 1, data: {} });
@@ -149,6 +154,11 @@ describe("JSON envelope", () => {
     [{ type: "subscribe", data: { drone: "alpha", since: -1 } }, "invalid_args", "data.since"],
     [{ type: "subscribe", data: { drone: "alpha", since: 1.5 } }, "invalid_args", "data.since"],
     [{ type: "subscribe", data: { drone: "alpha", since: "3" } }, "invalid_args", "data.since"],
+    [{ type: "subscribe", data: { drone: "alpha", since: { alpha: 1 } } }, "invalid_args", "data.since"],
+    [{ type: "subscribe", data: { drone: "*", since: 3 } }, "invalid_args", "data.since"],
+    [{ type: "subscribe", data: { drone: "*", since: [3] } }, "invalid_args", "data.since"],
+    [{ type: "subscribe", data: { drone: "*", since: { alpha: "3" } } }, "invalid_args", "data.since.alpha"],
+    [{ type: "subscribe", data: { drone: "*", since: { ["x".repeat(33)]: 3 } } }, "invalid_args", "data.since"],
     [{ type: "claim", data: { token: 5 } }, "invalid_args", "data.token"],
     [{ type: "ping", id: "x".repeat(65) }, "invalid_id", "id"],
     [{ type: "ping", id: 1.5 }, "invalid_id", "id"],

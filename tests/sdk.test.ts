@@ -398,6 +398,34 @@ describe("reconnection", () => {
     expect(resume.length).toBe(2);
   });
 
+  test("watching * (one batch per tick) resumes every drone after a drop: each frame exactly once, in order", async () => {
+    const server = simServer({ drones: ["alpha", "bravo"] });
+    const sdk = client({ url: server.ws("/drone?drone=*"), backoff: { initialMs: 20, maxMs: 20 } });
+    const seqs = new Map<string, number[]>();
+    sdk.on("telemetry", (frame) => seqs.set(frame.drone, [...(seqs.get(frame.drone) ?? []), frame.seq]));
+    expect((await connected(sdk)).subscribed).toEqual(["*"]);
+    server.advance(1);
+    await seenSeq(sdk, "bravo", 9);
+
+    const reconnecting = nextEvent(sdk, "reconnecting");
+    server.connections.closeAll(1012, "test: drop the client");
+    await reconnecting;
+    server.advance(1); // frames 10..19 of both drones go to nobody but the replay buffers
+
+    const welcomed = nextEvent(sdk, "welcome");
+    const stopLive = sdk.on("welcome", () => server.advance(0.3)); // live batches race the resume
+    await welcomed;
+    stopLive();
+    await seenSeq(sdk, "alpha", 22);
+    await seenSeq(sdk, "bravo", 22);
+    server.advance(0.5);
+    await seenSeq(sdk, "bravo", 27);
+
+    const expected = Array.from({ length: 28 }, (_, seq) => seq);
+    expect(seqs.get("alpha")).toEqual(expected);
+    expect(seqs.get("bravo")).toEqual(expected);
+  });
+
   test("frames no longer buffered are announced with frames_lost, and the stream continues after them", async () => {
     const server = simServer({ replaySeconds: 0.5 }); // 5 frames at 10 Hz
     const sdk = client({ url: server.ws("/drone"), backoff: { initialMs: 20, maxMs: 20 } });

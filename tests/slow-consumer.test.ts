@@ -331,6 +331,50 @@ describe("a socket that stalls, then resumes", () => {
     }
   });
 
+  test("an all-drones (*) watcher is told per drone what it missed, and resumes every drone with one since map", async () => {
+    const server = startSimServer({ drones: simDrones, telemetryHz: simHz, replaySeconds: 60, slowConsumerBytes: 64 * 1024, stallSeconds: 3600 });
+    try {
+      const client = await rawDroneClient(server, "/drone?drone=*");
+      await stall(server, client);
+      server.advance(3);
+      client.conn.socket.resume();
+      const lastSeen = new Map<string, number>();
+      const dropped = new Map<string, { dropped: number; since: number | null }>();
+      const deadline = Date.now() + 10_000;
+      while (dropped.size < simDrones.length && Date.now() < deadline) {
+        const message = await client.next(Math.max(1, deadline - Date.now()));
+        if (message.type === "telemetry_batch") for (const frame of message.data.frames) lastSeen.set(frame.drone, frame.seq);
+        else if (message.type === "event" && message.data.kind === "frames_dropped") dropped.set(message.data.drone, message.data);
+      }
+      expect(dropped.size).toBe(simDrones.length);
+      for (const drone of simDrones) expect({ drone, since: dropped.get(drone)!.since }).toEqual({ drone, since: lastSeen.get(drone)! });
+
+      const since = Object.fromEntries([...dropped].map(([drone, event]) => [drone, event.since!]));
+      client.send({ type: "subscribe", id: "refill", data: { drone: "*", since } });
+      let ack: any = null;
+      const replayed = new Map<string, number[]>();
+      const refillDeadline = Date.now() + 5000;
+      while ((ack === null || [...replayed.values()].flat().length < ack.data.replayed) && Date.now() < refillDeadline) {
+        const message = await client.next(Math.max(1, refillDeadline - Date.now()));
+        if (message.type === "ack" && message.id === "refill") ack = message;
+        else if (ack !== null && message.type === "telemetry") replayed.set(message.data.drone, [...(replayed.get(message.data.drone) ?? []), message.data.seq]);
+      }
+      server.advance(0.1);
+      let next: any;
+      do next = await client.next(Math.max(1, refillDeadline + 5000 - Date.now()));
+      while (next.type !== "telemetry_batch" && Date.now() < refillDeadline + 5000);
+      for (const drone of simDrones) {
+        const latest = server.flight.latestSeq(drone)! - 1; // the batch just read is the newest tick
+        const from = since[drone]! + 1;
+        expect({ drone, replayed: replayed.get(drone) }).toEqual({ drone, replayed: Array.from({ length: latest - from + 1 }, (_, i) => from + i) });
+      }
+      expect(next.data.frames.map((frame: any) => frame.seq)).toEqual(simDrones.map((drone) => server.flight.latestSeq(drone)));
+      client.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
   /*
    * Regression guard for a bug this test found: a drone subscribed to WHILE
    * the socket was stalled had no entry in `stalledAtSeq`, so on drain the

@@ -1,7 +1,7 @@
 /** Telemetry frames and the replay ring buffer. */
 import { describe, expect, test } from "bun:test";
 import { createDrone } from "../src/drone/model.ts";
-import { encodeTelemetry, ReplayBuffer, telemetryData, telemetryTopic } from "../src/telemetry.ts";
+import { encodeTelemetry, fleetTopic, ReplayBuffer, telemetryBatch, telemetryData, telemetryFrame, telemetryTopic } from "../src/telemetry.ts";
 
 describe("ReplayBuffer", () => {
   function filled(capacity: number, count: number, first = 0) {
@@ -61,7 +61,17 @@ describe("telemetry frames", () => {
     expect(JSON.parse(encodeTelemetry(data))).toEqual({ type: "telemetry", data });
   });
 
-  test("one topic per drone", () => {
+  test("one topic per drone, and the fleet topic for *", () => {
     expect(telemetryTopic("alpha")).not.toBe(telemetryTopic("bravo"));
+    expect(telemetryTopic("*")).toBe(fleetTopic);
+    expect(telemetryTopic("alpha")).not.toBe(fleetTopic);
+  });
+
+  test("a batch joins frames' JSON into one valid message without re-serialising them", () => {
+    const frames = [{ drone: "alpha", seq: 3 }, { drone: "bravo", seq: 9 }];
+    const batch = telemetryBatch(1_700_000_000_123.4, frames.map((frame) => JSON.stringify(frame)));
+    expect(JSON.parse(batch)).toEqual({ type: "telemetry_batch", data: { time: 1_700_000_000_123, frames } });
+    expect(JSON.parse(telemetryBatch(5, []))).toEqual({ type: "telemetry_batch", data: { time: 5, frames: [] } });
+    expect(JSON.parse(telemetryFrame(JSON.stringify(frames[0])))).toEqual({ type: "telemetry", data: frames[0] });
   });
 });

@@ -7,6 +7,8 @@ import { openSocket } from "./sockets.ts";
 
 export class DroneTestClient {
   readonly telemetry: any[] = [];
+  /** `telemetry_batch` data (all-drones subscription), in arrival order. */
+  readonly batches: any[] = [];
   readonly messages: any[] = [];
   closed: { code: number; reason: string } | null = null;
   /** Everyone awaiting an arrival; woken on each message and on close. */
@@ -18,6 +20,7 @@ export class DroneTestClient {
       let message: any = raw;
       if (typeof raw === "string" && raw.startsWith("{")) message = JSON.parse(raw);
       if (message?.type === "telemetry") this.telemetry.push(message.data);
+      else if (message?.type === "telemetry_batch") this.batches.push(message.data);
       else this.messages.push(message);
       for (const wake of this.waiters) wake();
     });
@@ -89,6 +92,11 @@ export class DroneTestClient {
   /** Waits until the telemetry received so far satisfies a condition. */
   waitTelemetry(condition: (frames: any[]) => boolean, timeoutMs = 3000): Promise<void> {
     return this.until(() => condition(this.telemetry), timeoutMs, () => `telemetry condition not met (have ${this.telemetry.length} frames)`);
+  }
+
+  /** Waits until the batches received so far satisfy a condition. */
+  waitBatches(condition: (batches: any[]) => boolean, timeoutMs = 3000): Promise<void> {
+    return this.until(() => condition(this.batches), timeoutMs, () => `batch condition not met (have ${this.batches.length} batches)`);
   }
 
   async waitClose(timeoutMs = 3000): Promise<{ code: number; reason: string }> {
