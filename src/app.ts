@@ -183,6 +183,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       GET: () =>
         healthResponse({
           status: stopping ? "draining" : "ok",
+          pid: process.pid,
           uptimeSeconds: Math.round((performance.now() - startedAt) / 1000),
           connections: connections.counts(),
         }),
@@ -194,6 +195,8 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const server: Server<SocketData> = Bun.serve<SocketData>({
     hostname: config.hostname,
     port: config.port,
+    // Worker processes (`--workers`) share one port; the kernel spreads connections over them.
+    reusePort: config.workers > 1,
     development: false,
     routes: routes as never,
     fetch(req) {

@@ -47,6 +47,14 @@ export interface Config {
   slowConsumerBytes: number;
   /** Seconds a socket may stay over `slowConsumerBytes` before it is closed. */
   stallSeconds: number;
+  /** Redis to share drones, telemetry and leases with other nodes (`redis://host:port`), or null to run alone. */
+  redisUrl: string | null;
+  /** Name of this node in the cluster, or null for `<hostname>-<pid>`. */
+  nodeId: string | null;
+  /** Seconds a node's claim on a drone lasts unless renewed: how soon another node takes over a dead node's drones. */
+  ownerLeaseSeconds: number;
+  /** Server processes sharing the port (`reusePort`); more than 1 needs Redis. */
+  workers: number;
 }
 
 /** Sixteen mebibytes, the echo endpoint's default message limit. */
@@ -71,7 +79,14 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   idleTimeoutSeconds: 120,
   slowConsumerBytes: 1024 * 1024,
   stallSeconds: 30,
+  redisUrl: null,
+  nodeId: null,
+  ownerLeaseSeconds: 3,
+  workers: 1,
 });
+
+/** Most worker processes `--workers` starts. */
+const maxWorkers = 64;
 
 /** Upper bounds that keep a typo from turning into a runaway server. */
 const maxDrones = 1000;
@@ -272,6 +287,43 @@ const settings: Setting[] = [
       config.stallSeconds = parseNumber(raw, source, 1, 3600);
     },
   },
+  {
+    flag: "redis",
+    env: "REDIS_URL",
+    valueName: "url",
+    help: "share drones, telemetry and leases with other nodes through this Redis, e.g. redis://127.0.0.1:6379 (default: none, one process alone)",
+    apply(config, raw, source) {
+      config.redisUrl = parseRedisUrl(raw, source);
+    },
+  },
+  {
+    flag: "node-id",
+    env: "SKYPORT_NODE_ID",
+    valueName: "name",
+    help: "this node's name in the cluster, unique per process (default <hostname>-<pid>)",
+    apply(config, raw, source) {
+      if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw new ConfigError(`${source} must be 1 to 64 letters, digits, . _ or -: received ${JSON.stringify(raw)}`);
+      config.nodeId = raw;
+    },
+  },
+  {
+    flag: "owner-lease-seconds",
+    env: "SKYPORT_OWNER_LEASE_SECONDS",
+    valueName: "seconds",
+    help: `with --redis, how long a node's claim on a drone lasts unless renewed: a dead node's drones move within it (default ${defaultConfig.ownerLeaseSeconds})`,
+    apply(config, raw, source) {
+      config.ownerLeaseSeconds = parseNumber(raw, source, 1, 60);
+    },
+  },
+  {
+    flag: "workers",
+    env: "SKYPORT_WORKERS",
+    valueName: "n",
+    help: `server processes sharing the port (Linux reusePort); more than 1 needs --redis (default ${defaultConfig.workers})`,
+    apply(config, raw, source) {
+      config.workers = parseInteger(raw, source, 1, maxWorkers);
+    },
+  },
 ];
 
 /**
@@ -301,6 +353,9 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
     }
     if (raw === undefined) throw new ConfigError(`--${name} needs a value: --${name} ${setting.valueName}`);
     setting.apply(config, raw, `--${name}`);
+  }
+  if (config.workers > 1 && config.redisUrl === null) {
+    throw new ConfigError(`--workers ${config.workers} needs --redis: without a shared broker each worker would fly a fleet of its own`);
   }
   return config;
 }
@@ -370,6 +425,21 @@ export function parseDroneIds(raw: string, source: string): string[] {
     seen.add(id);
   }
   return ids;
+}
+
+/** Parses `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
+export function parseRedisUrl(raw: string, source: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`${source} must be a URL like redis://127.0.0.1:6379: received ${JSON.stringify(raw)}`);
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new ConfigError(`${source} must start with redis:// or rediss://: received ${JSON.stringify(raw)}`);
+  }
+  if (url.hostname === "") throw new ConfigError(`${source} must name a host, e.g. redis://127.0.0.1:6379: received ${JSON.stringify(raw)}`);
+  return raw.trim();
 }
 
 /** Parses `*` or comma-separated http(s) origins such as `https://a.example`. */

@@ -27,6 +27,8 @@ export function methodNotAllowed(method: string, url: URL, allowed: readonly str
 /** What `GET /healthz` reports. */
 export interface HealthReport {
   status: "ok" | "draining";
+  /** The process answering: with `--workers`, which worker took this connection. */
+  pid: number;
   uptimeSeconds: number;
   connections: Record<string, number> & { total: number };
 }
