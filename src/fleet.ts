@@ -148,6 +148,11 @@ export class Fleet {
   private dropPilot(droneId: string, reason: string, now: number): void {
     this.pilots.delete(droneId);
     this.notices.push({ kind: "lease", drone: droneId, pilot: null, reason });
+    this.engageFailsafe(droneId, reason, now);
+  }
+
+  /** A flying drone without a pilot holds position, then comes home unless someone claims it. */
+  private engageFailsafe(droneId: string, reason: string, now: number): void {
     const drone = this.drone(droneId);
     if (!isAirborne(drone) || drone.state === "emergency") return;
     // Link-loss failsafe, as flight controllers do it: hold position, then
@@ -194,9 +199,13 @@ export class Fleet {
     return { ok: true, target: outcome.result.target };
   }
 
-  /** Advances every drone by `dtSeconds`, then fires failsafe timers due at `now`. */
-  advance(dtSeconds: number, now: number): void {
+  /**
+   * Advances every drone by `dtSeconds` (or only those in `simulated`: in a
+   * cluster, the ones this node owns), then fires failsafe timers due at `now`.
+   */
+  advance(dtSeconds: number, now: number, simulated?: ReadonlySet<string>): void {
     for (const [droneId, drone] of this.drones) {
+      if (simulated && !simulated.has(droneId)) continue;
       const stepped = tick(drone, dtSeconds);
       this.update(droneId, stepped.drone);
       this.collect(droneId, stepped.events);
@@ -289,6 +298,39 @@ export class Fleet {
       if (drone.state !== "taking_off" && drone.state !== "hovering" && drone.state !== "moving") continue;
       this.update(droneId, this.applyInternal(drone, { name: "hover" }));
       this.notices.push({ kind: "event", drone: droneId, event: "failsafe", message: `${reason}: holding position`, details: { action: "hover" } });
+    }
+  }
+
+  // ------------------------------------------------------------ ownership (cluster)
+
+  /**
+   * Takes over a drone another node simulated: its state as resumed from the
+   * last snapshot, and its pilot if that pilot is still connected somewhere.
+   * A flying drone whose pilot is gone enters the failsafe at once.
+   */
+  adopt(droneId: string, drone: DroneState, pilot: string | null, now: number): void {
+    this.drone(droneId); // throws for an unknown id
+    this.failsafes.delete(droneId);
+    this.drones.set(droneId, drone);
+    if (pilot !== null) {
+      this.pilots.set(droneId, pilot);
+      return;
+    }
+    this.pilots.delete(droneId);
+    if (drone.flags.failsafe || isAirborne(drone)) this.engageFailsafe(droneId, "pilot lost with the node that simulated this drone", now);
+  }
+
+  /**
+   * Stops simulating a drone another node now owns: its lease and timers
+   * live there. Commands still in progress here fail, so their senders hear.
+   */
+  relinquish(droneId: string, reason: string): void {
+    this.pilots.delete(droneId);
+    this.failsafes.delete(droneId);
+    for (const [token, pending] of this.pending) {
+      if (pending.drone !== droneId) continue;
+      this.pending.delete(token);
+      this.notices.push({ kind: "done", origin: pending.origin, drone: droneId, status: "failed", reason });
     }
   }
 

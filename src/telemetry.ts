@@ -107,6 +107,30 @@ export class ReplayBuffer {
     }
   }
 
+  /** Forgets every frame: the next push may start at any seq (a stream that jumped). */
+  clear(): void {
+    this.start = 0;
+    this.count = 0;
+    this.firstSeq = 0;
+  }
+
+  /**
+   * Adds frames older than the oldest buffered one (read back from shared
+   * storage after a restart), as far as they are consecutive with it; on an
+   * empty buffer, takes them all. Keeps the newest `capacity` frames.
+   */
+  backfill(older: ReadonlyArray<{ seq: number; frame: string }>): void {
+    const oldest = this.oldest();
+    const existing = oldest === null ? [] : this.since(oldest - 1).frames.map((frame, i) => ({ seq: oldest + i, frame }));
+    const before = oldest === null ? older : older.filter((entry) => entry.seq < oldest);
+    const merged = [...before, ...existing];
+    // Only the consecutive run that ends at the newest frame is kept.
+    let from = merged.length - 1;
+    while (from > 0 && merged[from - 1]!.seq === merged[from]!.seq - 1) from--;
+    this.clear();
+    for (const entry of merged.slice(Math.max(from, merged.length - this.capacity))) this.push(entry.seq, entry.frame);
+  }
+
   get size(): number {
     return this.count;
   }

@@ -10,7 +10,9 @@ import {
   distanceFromHome,
   emergencyFallMetresPerSecond,
   isAirborne,
+  resumeDrone,
   setFailsafe,
+  type DroneSnapshot,
   tick,
 } from "../src/drone/model.ts";
 import type { DroneCommand, DroneEvent, DroneLimits, DroneState } from "../src/drone/types.ts";
@@ -1016,5 +1018,50 @@ describe("purity", () => {
     tick(drone, 30);
     setFailsafe(drone, true);
     expect(JSON.stringify(drone)).toBe(snapshot);
+  });
+});
+
+describe("resumeDrone: taking a drone over from its last snapshot", () => {
+  const snapshot = (state: DroneState["state"], z: number): DroneSnapshot => ({
+    state,
+    position: { x: 30, y: -40, z },
+    velocity: { x: 1, y: 0, z: 0 },
+    heading: 90,
+    battery: 61.5,
+    flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false, failsafe: true },
+  });
+  const fly = (drone: DroneState, seconds: number) => {
+    for (let t = 0; t < seconds * 10; t++) drone = tick(drone, 0.1).drone;
+    return drone;
+  };
+
+  test("keeps position, heading, battery and flags", () => {
+    const drone = resumeDrone("alpha", snapshot("hovering", 12));
+    expect(drone).toMatchObject({ id: "alpha", state: "hovering", position: { x: 30, y: -40, z: 12 }, heading: 90, battery: 61.5 });
+    expect(drone.flags.failsafe).toBe(true);
+  });
+
+  test("a moving or climbing drone holds position", () => {
+    for (const state of ["moving", "taking_off"] as const) {
+      const drone = fly(resumeDrone("alpha", snapshot(state, 12)), 5);
+      expect(drone.state).toBe("hovering");
+      expect(drone.position.z).toBeCloseTo(12, 0);
+      expect(Math.hypot(drone.position.x - 30, drone.position.y + 40)).toBeLessThan(3);
+    }
+  });
+
+  test("a landing drone lands where it is, a returning one comes home and lands", () => {
+    const landing = fly(resumeDrone("alpha", snapshot("landing", 6)), 30);
+    expect(landing.state).toBe("landed");
+    expect(landing.position).toMatchObject({ x: 30, y: -40, z: 0 });
+    const returning = fly(resumeDrone("alpha", snapshot("returning", 20)), 120);
+    expect(returning.state).toBe("landed");
+    expect(Math.hypot(returning.position.x, returning.position.y)).toBeLessThan(0.5);
+  });
+
+  test("a landed drone stays landed and still", () => {
+    const drone = fly(resumeDrone("alpha", snapshot("landed", 0)), 2);
+    expect(drone.state).toBe("landed");
+    expect(drone.velocity).toEqual({ x: 0, y: 0, z: 0 });
   });
 });

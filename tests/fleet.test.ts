@@ -200,3 +200,48 @@ test("bad options are refused", () => {
   expect(() => new Fleet({ droneIds: ["a", "a"], failsafeSeconds: 1 })).toThrow(/unique/);
   expect(() => new Fleet({ droneIds: ["a"], failsafeSeconds: 0 })).toThrow(/'failsafeSeconds'/);
 });
+
+describe("ownership in a cluster", () => {
+  test("advance steps only the drones this node simulates", () => {
+    const h = harness();
+    airborne(h);
+    h.fleet.claim("bravo", "other");
+    h.fleet.command("bravo", { name: "takeoff" }, origin("other"));
+    const bravoBefore = h.fleet.drone("bravo");
+    h.fleet.advance(1, h.now + 1, new Set(["alpha"]));
+    expect(h.fleet.drone("bravo")).toBe(bravoBefore);
+  });
+
+  test("adopting a flying drone whose pilot is gone engages the failsafe: hover, then home", () => {
+    const h = harness(2);
+    airborne(h);
+    const flying = h.fleet.drone("alpha");
+    const fresh = harness(2);
+    fresh.fleet.adopt("alpha", flying, null, fresh.now);
+    expect(fresh.fleet.pilotOf("alpha")).toBeNull();
+    expect(fresh.fleet.drone("alpha").flags.failsafe).toBe(true);
+    expect(fresh.drain().filter((n) => n.kind === "event").map((n) => (n as any).details.action)).toEqual(["hover"]);
+    fresh.run(2.5);
+    expect(fresh.fleet.drone("alpha").state).toBe("landing"); // over home: lands in place
+  });
+
+  test("adopting with a live pilot keeps the lease: that pilot can fly on", () => {
+    const h = harness();
+    airborne(h);
+    const fresh = harness();
+    fresh.fleet.adopt("alpha", h.fleet.drone("alpha"), "pilot", 0);
+    expect(fresh.fleet.pilotOf("alpha")).toBe("pilot");
+    expect(fresh.fleet.command("alpha", { name: "up", distance: 2 }, origin("pilot", 5)).ok).toBe(true);
+    expect(fresh.drain()).toEqual([]);
+  });
+
+  test("relinquishing fails the commands still in progress, so their senders hear", () => {
+    const h = harness();
+    airborne(h);
+    h.drain().length = 0;
+    h.fleet.command("alpha", { name: "forward", distance: 50 }, origin("pilot", 9));
+    h.fleet.relinquish("alpha", "simulation moved to node b");
+    expect(h.fleet.pilotOf("alpha")).toBeNull();
+    expect(h.drain()).toEqual([{ kind: "done", origin: origin("pilot", 9), drone: "alpha", status: "failed", reason: "simulation moved to node b" }]);
+  });
+});

@@ -75,3 +75,38 @@ describe("telemetry frames", () => {
     expect(JSON.parse(telemetryFrame(JSON.stringify(frames[0])))).toEqual({ type: "telemetry", data: frames[0] });
   });
 });
+
+describe("ReplayBuffer backfill (frames read back from shared storage)", () => {
+  const entries = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ seq: from + i, frame: `f${from + i}` }));
+
+  test("an empty buffer takes every frame, up to its capacity", () => {
+    const buffer = new ReplayBuffer(5);
+    buffer.backfill(entries(10, 20));
+    expect([buffer.oldest(), buffer.latest()]).toEqual([16, 20]);
+    expect(buffer.since(17).frames).toEqual(["f18", "f19", "f20"]);
+  });
+
+  test("older frames go before the buffered ones when they join up; overlaps are not duplicated", () => {
+    const buffer = new ReplayBuffer(10);
+    buffer.push(7, "live7");
+    buffer.push(8, "live8");
+    buffer.backfill(entries(3, 7));
+    expect(buffer.since(2).frames).toEqual(["f3", "f4", "f5", "f6", "live7", "live8"]);
+  });
+
+  test("older frames with a gap before the buffered ones are dropped, keeping the live run", () => {
+    const buffer = new ReplayBuffer(10);
+    buffer.push(9, "live9");
+    buffer.backfill(entries(3, 6));
+    expect([buffer.oldest(), buffer.latest()]).toEqual([9, 9]);
+  });
+
+  test("clear lets the stream restart at any seq", () => {
+    const buffer = new ReplayBuffer(3);
+    buffer.push(1, "a");
+    buffer.clear();
+    expect(buffer.latest()).toBeNull();
+    buffer.push(40, "b");
+    expect(buffer.since(39).frames).toEqual(["b"]);
+  });
+});

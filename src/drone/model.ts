@@ -8,9 +8,10 @@
  * last state. The server, the protocol and the tests import from here; the
  * rules live in the modules re-exported below.
  */
+import { applyCommand } from "./commands.ts";
 import { horizontalDistanceFromHome } from "./geometry.ts";
 import { resolveLimits } from "./limits.ts";
-import type { DroneLimits, DroneState } from "./types.ts";
+import type { DroneFlags, DroneLimits, DroneState, FlightState, Vector3 } from "./types.ts";
 
 export { applyCommand, type CommandOutcome } from "./commands.ts";
 export { emergencyFallMetresPerSecond, tick } from "./flight.ts";
@@ -71,4 +72,54 @@ export function distanceFromHome(drone: DroneState): number {
 export function setFailsafe(drone: DroneState, on: boolean): DroneState {
   if (drone.flags.failsafe === on) return drone;
   return { ...drone, flags: { ...drone.flags, failsafe: on } };
+}
+
+/** What another node saw of a drone last: the flight-relevant part of a telemetry frame. */
+export interface DroneSnapshot {
+  state: FlightState;
+  position: Vector3;
+  velocity: Vector3;
+  heading: number;
+  battery: number;
+  flags: DroneFlags;
+}
+
+/**
+ * A drone taken over from its last snapshot (another node simulated it and
+ * stopped). Position, battery and flags carry on. The command in progress
+ * is not in a snapshot, so the drone does the safe thing for its state: one
+ * landing or returning home keeps doing that, one in an emergency keeps
+ * falling, and one taking off, hovering or moving holds position.
+ */
+export function resumeDrone(id: string, snapshot: DroneSnapshot, limits: Partial<DroneLimits> = {}): DroneState {
+  const fresh = createDrone(id, limits);
+  const drone: DroneState = {
+    ...fresh,
+    state: snapshot.state,
+    position: { ...snapshot.position },
+    velocity: { ...snapshot.velocity },
+    heading: snapshot.heading,
+    battery: snapshot.battery,
+    flags: { ...snapshot.flags },
+  };
+  switch (snapshot.state) {
+    case "landed":
+      return { ...drone, velocity: { x: 0, y: 0, z: 0 } };
+    case "emergency":
+      return drone;
+    case "landing":
+      return resumeWith(drone, "land");
+    case "returning":
+      return resumeWith(drone, "rth");
+    case "taking_off":
+    case "hovering":
+    case "moving":
+      return resumeWith({ ...drone, state: "hovering" }, "hover");
+  }
+}
+
+/** Applies an internal command (no one awaits its completion); keeps the drone as is if refused. */
+function resumeWith(drone: DroneState, name: "land" | "rth" | "hover"): DroneState {
+  const outcome = applyCommand(drone, { name }, 0);
+  return outcome.result.accepted ? outcome.drone : drone;
 }
