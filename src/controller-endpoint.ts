@@ -11,7 +11,7 @@
 import { closeCodes, payloadBytes, sendTo, type Socket } from "./connections.ts";
 import type { Config } from "./config.ts";
 import { describeStatus } from "./drone-endpoint.ts";
-import type { CommandOrigin } from "./fleet.ts";
+import type { DroneOp } from "./drone-ops.ts";
 import type { FlightService } from "./flight-service.ts";
 import type { Metrics } from "./metrics.ts";
 import { parseTextLine } from "./protocol.ts";
@@ -51,40 +51,39 @@ export class ControllerEndpoint {
       return;
     }
     if (verdict === "limited") return reply(refused(shown, `slow down, at most ${this.config.commandsPerSecond} commands per second`));
-    reply(this.execute(ws, shown, text));
+    this.execute(ws, shown, text, reply);
     this.flight.deliver();
   }
 
-  /** Runs one command and returns the reply line. */
-  private execute(ws: Socket, shown: string, text: string): string {
+  /** Runs one command and answers it with one reply line (at once, or when the drone's node answers). */
+  private execute(ws: Socket, shown: string, text: string, reply: (line: string) => void): void {
     const session = ws.data.session!;
     const drone = session.defaultDrone;
-    const fleet = this.flight.fleet;
     const parsed = parseTextLine(text);
-    if (!parsed.ok) return refused(shown, parsed.error.message);
+    if (!parsed.ok) return reply(refused(shown, parsed.error.message));
     const line = parsed.line;
     if (line.kind === "release") {
-      const released = fleet.release(drone, session.id, this.flight.nowSeconds());
-      return released.ok ? accepted(shown) : refused(shown, released.error.message);
+      return this.flight.perform({ kind: "release", drone, session: session.id }, (result) =>
+        reply(result.ok ? accepted(shown) : refused(shown, result.error.message)),
+      );
     }
-    const pilot = fleet.pilotOf(drone);
+    const pilot = this.flight.pilotOf(drone);
     const request = line.kind === "request" ? line.request : null;
-    if (request?.name === "status") return `- Drone OK (${shown}): ${describeStatus(this.flight, drone, session.id)}!`;
-    if (pilot !== null && pilot !== session.id) return refused(shown, `${drone} is flown by another pilot (session ${pilot})`);
-    if (pilot === null) {
-      // This dialect cannot carry a pilot token: a server that requires one does not let it fly.
-      if (this.config.pilotToken !== null) return refused(shown, "unauthorized, this server requires a pilot token: fly over /drone with claim");
-      fleet.claim(drone, session.id);
-    }
-    if (request === null) return accepted(shown); // a claim line
-
-    const origin: CommandOrigin = { session: session.id, label: line.text, form: "controller", receivedAt: this.flight.nowSeconds() };
-    const result =
-      request.name === "up" && fleet.drone(drone).state === "landed"
-        ? fleet.command(drone, { name: "takeoff" }, origin, request)
-        : fleet.command(drone, request, origin);
-    this.metrics.countCommand(result.ok ? "accepted" : result.error.code);
-    return result.ok ? accepted(shown) : refused(shown, result.error.message);
+    if (request?.name === "status") return reply(`- Drone OK (${shown}): ${describeStatus(this.flight.snapshot(drone), session.id)}!`);
+    if (pilot !== null && pilot !== session.id) return reply(refused(shown, `${drone} is flown by another pilot (session ${pilot})`));
+    const command = () => {
+      if (request === null) return reply(accepted(shown)); // a claim line
+      // `up` on the ground takes off first: the tutorial's drone does.
+      const op: DroneOp = { kind: "command", drone, session: session.id, request, label: line.text, form: "controller", takeoffFirstIfLanded: request.name === "up" };
+      this.flight.perform(op, (result) => {
+        this.metrics.countCommand(result.ok ? "accepted" : result.error.code);
+        reply(result.ok ? accepted(shown) : refused(shown, result.error.message));
+      });
+    };
+    if (pilot !== null) return command();
+    // This dialect cannot carry a pilot token: a server that requires one does not let it fly.
+    if (this.config.pilotToken !== null) return reply(refused(shown, "unauthorized, this server requires a pilot token: fly over /drone with claim"));
+    this.flight.perform({ kind: "claim", drone, session: session.id }, (result) => (result.ok ? command() : reply(refused(shown, result.error.message))));
   }
 }
 

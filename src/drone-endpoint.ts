@@ -9,7 +9,7 @@
  */
 import { closeCodes, payloadBytes, sendTo, type DroneSession, type Socket } from "./connections.ts";
 import type { Config } from "./config.ts";
-import type { CommandOrigin } from "./fleet.ts";
+import type { DroneOp } from "./drone-ops.ts";
 import type { FlightService } from "./flight-service.ts";
 import type { Metrics } from "./metrics.ts";
 import {
@@ -26,12 +26,13 @@ import {
   type ProtocolError,
   type RequestId,
   type ServerMessage,
+  type TelemetryData,
   type TextLine,
   wireArgField,
 } from "./protocol.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { tokensEqual } from "./security.ts";
-import { fleetTopic, telemetryData, telemetryTopic, type ReplayPlan } from "./telemetry.ts";
+import { fleetTopic, telemetryTopic, type ReplayPlan } from "./telemetry.ts";
 
 /** Seconds of continuous rate limiting after which a socket is closed with 1008. */
 export const abuseSeconds = 10;
@@ -162,43 +163,38 @@ export class DroneEndpoint {
     failAuth(ws, session, () => reply.error({ code: "unauthorized", message: hint, ...(message?.type === "hello" ? { field: "data.token" } : {}) }));
   }
 
-  /** Claims a drone for the session, checking the pilot token when the server has one. */
-  private claim(ws: Socket, session: DroneSession, drone: string, token: string | undefined, reply: Replier): boolean {
+  /** Claims a drone for the session, checking the pilot token when the server has one; `then` runs once it is ours. */
+  private claim(ws: Socket, session: DroneSession, drone: string, token: string | undefined, reply: Replier, then: (data: Record<string, unknown>) => void): void {
     const expected = this.config.pilotToken;
     if (expected !== null && (token === undefined || !tokensEqual(token, expected))) {
       const message = token === undefined ? "this server requires a pilot token: claim with data.token" : "wrong pilot token";
       failAuth(ws, session, () => reply.error({ code: "unauthorized", message, field: "data.token" }));
-      return false;
+      return;
     }
-    const claimed = this.flight.fleet.claim(drone, session.id);
-    if (!claimed.ok) {
-      reply.error(claimed.error);
-      return false;
-    }
-    return true;
+    this.flight.perform({ kind: "claim", drone, session: session.id }, (result) => (result.ok ? then(result.data) : reply.error(result.error)));
   }
 
   // ------------------------------------------------------------ text lines
 
   private handleLine(ws: Socket, session: DroneSession, line: TextLine, reply: Replier): void {
     const drone = session.defaultDrone;
-    if (line.kind === "claim") {
-      if (this.claim(ws, session, drone, undefined, reply)) reply.ok(`ok claim: you are the pilot of ${drone}`, {});
-      return;
-    }
+    if (line.kind === "claim") return this.claim(ws, session, drone, undefined, reply, () => reply.ok(`ok claim: you are the pilot of ${drone}`, {}));
     if (line.kind === "release") {
-      const released = this.flight.fleet.release(drone, session.id, this.flight.nowSeconds());
-      return released.ok ? reply.ok(`ok release: ${drone} has no pilot`, {}) : reply.error(released.error);
+      return this.flight.perform({ kind: "release", drone, session: session.id }, (result) =>
+        result.ok ? reply.ok(`ok release: ${drone} has no pilot`, {}) : reply.error(result.error),
+      );
     }
-    if (line.request.name === "status") return reply.ok(`ok status ${describeStatus(this.flight, drone, session.id)}`, {});
+    const request = line.request;
+    if (request.name === "status") return reply.ok(`ok status ${describeStatus(this.flight.snapshot(drone), session.id)}`, {});
+    const command = () =>
+      this.flight.perform({ kind: "command", drone, session: session.id, request, label: line.text, form: "text" }, (result) => {
+        this.metrics.countCommand(result.ok ? "accepted" : result.error.code);
+        return result.ok ? reply.ok(`ok ${line.text}`, {}) : reply.error(result.error);
+      });
     // Text clients (the Tello-style ones) know nothing of leases: a command on a
     // free drone claims it. A drone someone else flies still answers not_pilot.
-    if (this.flight.fleet.pilotOf(drone) === null && !this.claim(ws, session, drone, undefined, reply)) return;
-    const origin: CommandOrigin = { session: session.id, label: line.text, form: "text", receivedAt: this.flight.nowSeconds() };
-    const result = this.flight.fleet.command(drone, line.request, origin);
-    this.metrics.countCommand(result.ok ? "accepted" : result.error.code);
-    if (!result.ok) return reply.error(result.error);
-    reply.ok(`ok ${line.text}`, {});
+    if (this.flight.pilotOf(drone) === null) return this.claim(ws, session, drone, undefined, reply, command);
+    command();
   }
 
   // ------------------------------------------------------------ JSON envelopes
@@ -226,15 +222,12 @@ export class DroneEndpoint {
       case "claim": {
         const drone = this.droneOrError(message.data.drone ?? session.defaultDrone, reply);
         if (drone === null) return;
-        if (this.claim(ws, session, drone, message.data.token, reply)) reply.ok("", { drone, role: "pilot", pilot: session.id });
-        return;
+        return this.claim(ws, session, drone, message.data.token, reply, (data) => reply.ok("", data));
       }
       case "release": {
         const drone = this.droneOrError(message.data.drone ?? session.defaultDrone, reply);
         if (drone === null) return;
-        const released = this.flight.fleet.release(drone, session.id, this.flight.nowSeconds());
-        if (!released.ok) return reply.error(released.error);
-        return reply.ok("", { drone, role: "observer", pilot: null });
+        return this.flight.perform({ kind: "release", drone, session: session.id }, (result) => (result.ok ? reply.ok("", result.data) : reply.error(result.error)));
       }
       case "ping":
         return reply.send("pong", { time: Date.now() });
@@ -246,18 +239,16 @@ export class DroneEndpoint {
   private command(session: DroneSession, drone: string, request: DroneRequest, id: RequestId | undefined, reply: Replier): void {
     const label = formatRequest(request);
     if (request.name === "status") {
-      const status = telemetryData(this.flight.fleet.drone(drone), this.flight.latestSeq(drone) ?? 0, Date.now(), this.flight.fleet.pilotOf(drone));
-      reply.ok("", { drone, command: label, status });
+      reply.ok("", { drone, command: label, status: this.flight.snapshot(drone) });
       return reply.send("done", { drone, command: label, status: "completed" });
     }
-    const origin: CommandOrigin = { session: session.id, label, form: "json", receivedAt: this.flight.nowSeconds(), ...(id === undefined ? {} : { requestId: id }) };
-    const result = this.flight.fleet.command(drone, request, origin);
-    this.metrics.countCommand(result.ok ? "accepted" : result.error.code);
-    if (!result.ok) {
+    const op: DroneOp = { kind: "command", drone, session: session.id, request, label, form: "json", ...(id === undefined ? {} : { requestId: id }) };
+    this.flight.perform(op, (result) => {
+      this.metrics.countCommand(result.ok ? "accepted" : result.error.code);
+      if (result.ok) return reply.ok("", result.data);
       const { field } = result.error;
-      return reply.error(field === undefined ? result.error : { ...result.error, field: wireArgField(request.name, field, "data.args") });
-    }
-    reply.ok("", { drone, command: label, target: result.target });
+      reply.error(field === undefined ? result.error : { ...result.error, field: wireArgField(request.name, field, "data.args") });
+    });
   }
 
   private subscribe(ws: Socket, session: DroneSession, drone: string, since: number | undefined, reply: Replier): void {
@@ -377,13 +368,11 @@ function textReplier(ws: Socket): Replier {
 }
 
 /** The `status` text reply: one line a person can read. */
-export function describeStatus(flight: FlightService, droneId: string, session: string): string {
-  const drone = flight.fleet.drone(droneId);
-  const pilot = flight.fleet.pilotOf(droneId);
+export function describeStatus(drone: TelemetryData, session: string): string {
+  const { pilot, speed } = drone;
   const { x, y, z } = drone.position;
-  const speed = Math.hypot(drone.velocity.x, drone.velocity.y);
   return [
-    droneId,
+    drone.drone,
     drone.state,
     `x=${x.toFixed(2)}`,
     `y=${y.toFixed(2)}`,

@@ -26,6 +26,8 @@ export interface CommandOrigin {
   form: "json" | "text" | "controller";
   /** When the command arrived, seconds on the fleet's clock, for latency metrics. */
   receivedAt?: number;
+  /** In a cluster, the node the client is connected to, when that is not the node simulating the drone. */
+  node?: string;
 }
 
 /** Something the server must deliver after a fleet call. */

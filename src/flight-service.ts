@@ -8,12 +8,15 @@
  * do) and does not decide flight rules (the fleet and model do).
  */
 import type { Server } from "bun";
+import { inProcessBroker, type Broker, type TickEntry } from "./broker.ts";
 import type { Config } from "./config.ts";
 import { closeCodes, remoteOf, sendTo, type DroneSession, type Socket, type SocketData } from "./connections.ts";
+import { resumeDrone } from "./drone/model.ts";
+import { executeOp, type DroneOp, type OpResult } from "./drone-ops.ts";
 import { Fleet, type FleetNotice } from "./fleet.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
-import { allDrones, encodeMessage, type DroneSummary } from "./protocol.ts";
+import { allDrones, encodeMessage, type DroneSummary, type TelemetryData } from "./protocol.ts";
 import { fleetTopic, ReplayBuffer, telemetryBatch, telemetryData, telemetryFrame, telemetryTopic, type ReplayPlan } from "./telemetry.ts";
 
 /** Longest simulated step, seconds: a stalled event loop must not teleport drones. */
@@ -47,6 +50,13 @@ export class FlightService {
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastStepMs = 0;
   private lastSweepMs = 0;
+  private broker: Broker = inProcessBroker;
+  /** The latest frame of each drone another node simulates, as received. */
+  private readonly remoteLatest = new Map<string, TelemetryData>();
+  /** Sessions here that sent ops to drones simulated elsewhere: those nodes hear when they close. */
+  private readonly sessionsWithRemoteOps = new Set<string>();
+  /** For drones simulated here: the node of each pilot session connected elsewhere. */
+  private readonly remotePilotNodes = new Map<string, string>();
 
   constructor(
     private readonly config: Config,
@@ -91,20 +101,26 @@ export class FlightService {
     const nowMs = this.clocks.monotonicMs();
     const dtSeconds = Math.min(maxStepSeconds, (nowMs - this.lastStepMs) / 1000);
     this.lastStepMs = nowMs;
-    if (dtSeconds > 0) this.fleet.advance(dtSeconds, nowMs / 1000);
+    const broker = this.broker;
+    const clustered = broker !== inProcessBroker;
+    if (dtSeconds > 0) this.fleet.advance(dtSeconds, nowMs / 1000, clustered ? this.ownedDrones() : undefined);
     const wallMs = this.clocks.wallMs();
     // The all-drones batch reuses each frame's JSON; it is only built while someone watches it.
     const batch: string[] | null = this.server !== null && this.server.subscriberCount(fleetTopic) > 0 ? [] : null;
+    const entries: TickEntry[] | null = clustered ? [] : null;
     for (const [droneId, stream] of this.streams) {
+      if (clustered && !broker.owns(droneId)) continue;
       stream.seq++;
       const dataJson = JSON.stringify(telemetryData(this.fleet.drone(droneId), stream.seq, wallMs, this.fleet.pilotOf(droneId)));
       const frame = telemetryFrame(dataJson);
       stream.buffer.push(stream.seq, frame);
       this.server?.publish(telemetryTopic(droneId), frame);
       batch?.push(dataJson);
+      entries?.push({ drone: droneId, seq: stream.seq, dataJson });
+      this.metrics.telemetryFramesPublished++;
     }
-    if (batch) this.server!.publish(fleetTopic, telemetryBatch(wallMs, batch));
-    this.metrics.telemetryFramesPublished += this.streams.size;
+    if (batch && batch.length > 0) this.server!.publish(fleetTopic, telemetryBatch(wallMs, batch));
+    if (entries && entries.length > 0) broker.publishTick(wallMs, entries);
     this.deliver();
     if (nowMs - this.lastSweepMs >= sweepIntervalMilliseconds) {
       this.lastSweepMs = nowMs;
@@ -162,7 +178,7 @@ export class FlightService {
     for (const subscription of session.subscriptions) ws.subscribe(telemetryTopic(subscription));
     for (const drone of this.watchedDrones(session)) {
       // Lease changes travel on the same topic and may have been missed: restate the current one.
-      sendTo(ws, JSON.stringify({ type: "lease", data: { drone, pilot: this.fleet.pilotOf(drone), reason: "resync after backpressure" } }));
+      sendTo(ws, JSON.stringify({ type: "lease", data: { drone, pilot: this.pilotOf(drone), reason: "resync after backpressure" } }));
       const missed = dropped.get(drone);
       if (!missed) continue;
       this.metrics.telemetryFramesDropped += missed.dropped;
@@ -212,14 +228,16 @@ export class FlightService {
     if (session.stalledSince !== null) for (const { dropped } of this.droppedWhileStalled(session).values()) this.metrics.telemetryFramesDropped += dropped;
     this.fleet.disconnect(session.id, this.nowSeconds());
     this.fleet.forgetSession(session.id);
+    if (this.sessionsWithRemoteOps.delete(session.id)) this.broker.sessionClosed(session.id);
     this.deliver();
   }
 
   /** The drones as listed in `welcome`. */
   summaries(): DroneSummary[] {
     return this.fleet.ids.map((id) => {
-      const seq = this.streams.get(id)!.seq;
-      return { id, state: this.fleet.drone(id).state, pilot: this.fleet.pilotOf(id), seq: seq < 0 ? null : seq };
+      const seq = this.latestSeq(id);
+      const remote = this.broker.owns(id) ? undefined : this.remoteLatest.get(id);
+      return { id, state: remote ? remote.state : this.fleet.drone(id).state, pilot: this.pilotOf(id), seq };
     });
   }
 
@@ -228,21 +246,184 @@ export class FlightService {
     return seq < 0 ? null : seq;
   }
 
+  /** The drone's pilot: from the fleet here, or as last heard from the node that simulates it. */
+  pilotOf(droneId: string): string | null {
+    if (this.broker.owns(droneId)) return this.fleet.pilotOf(droneId);
+    return this.remoteLatest.get(droneId)?.pilot ?? null;
+  }
+
+  /** The drone's telemetry as of now: computed here, or the last frame from the node that simulates it. */
+  snapshot(droneId: string): TelemetryData {
+    const remote = this.broker.owns(droneId) ? undefined : this.remoteLatest.get(droneId);
+    if (remote) return remote;
+    return telemetryData(this.fleet.drone(droneId), this.latestSeq(droneId) ?? 0, this.clocks.wallMs(), this.fleet.pilotOf(droneId));
+  }
+
+  // ------------------------------------------------------------ operations, here or on another node
+
+  /**
+   * Runs a client's op on its drone: at once when this node simulates it
+   * (`answer` is called before this returns), else on the node that does.
+   */
+  perform(op: DroneOp, answer: (result: OpResult) => void): void {
+    if (this.broker.owns(op.drone)) {
+      answer(executeOp(this.fleet, op, { now: this.nowSeconds(), snapshot: (drone) => this.snapshot(drone) }));
+      return;
+    }
+    if (op.kind !== "status") this.sessionsWithRemoteOps.add(op.session);
+    this.broker.forward(op, (result) => {
+      answer(result);
+      this.deliver();
+    });
+  }
+
+  /**
+   * Runs an op another node forwarded for a drone simulated here. `reply`
+   * goes out before the notices the op caused, so an ack precedes its `done`.
+   */
+  performForNode(op: DroneOp, node: string, reply: (result: OpResult) => void): void {
+    if (!this.broker.owns(op.drone)) {
+      reply({ ok: false, error: { code: "drone_unavailable", message: `${op.drone} moved to another node: try again` } });
+      return;
+    }
+    if (op.kind === "claim" || op.kind === "command") this.remotePilotNodes.set(op.session, node);
+    reply(executeOp(this.fleet, op, { now: this.nowSeconds(), node, snapshot: (drone) => this.snapshot(drone) }));
+    this.deliver();
+  }
+
+  /** A session on another node closed: it loses its leases here, as a local one would. */
+  remoteSessionClosed(session: string): void {
+    this.remotePilotNodes.delete(session);
+    this.fleet.disconnect(session, this.nowSeconds());
+    this.fleet.forgetSession(session);
+    this.deliver();
+  }
+
+  /** Pilots of drones simulated here whose sessions live on other nodes, by node. */
+  remotePilots(): Map<string, string> {
+    const pilots = new Map<string, string>();
+    for (const drone of this.ownedDrones()) {
+      const pilot = this.fleet.pilotOf(drone);
+      const node = pilot === null ? undefined : this.remotePilotNodes.get(pilot);
+      if (pilot !== null && node !== undefined) pilots.set(pilot, node);
+    }
+    return pilots;
+  }
+
+  // ------------------------------------------------------------ cluster
+
+  /** Joins a cluster: from now on this node simulates only the drones the broker says it owns. */
+  useBroker(broker: Broker): void {
+    this.broker = broker;
+  }
+
+  /** The drones this node simulates. */
+  ownedDrones(): Set<string> {
+    return new Set(this.fleet.ids.filter((id) => this.broker.owns(id)));
+  }
+
+  /**
+   * One tick of frames from the node simulating those drones: kept for
+   * resume and published to this node's sockets, as if simulated here.
+   */
+  ingestTick(timeMs: number, entries: readonly TickEntry[]): void {
+    const batch: string[] | null = this.server !== null && this.server.subscriberCount(fleetTopic) > 0 ? [] : null;
+    for (const { drone, seq, dataJson } of entries) {
+      const stream = this.streams.get(drone);
+      if (!stream || this.broker.owns(drone)) continue;
+      if (seq <= stream.seq && stream.buffer.latest() !== null) continue; // already seen
+      if (stream.buffer.latest() !== null && seq !== stream.seq + 1) stream.buffer.clear(); // a gap: frames lost
+      stream.seq = seq;
+      const frame = telemetryFrame(dataJson);
+      stream.buffer.push(seq, frame);
+      this.remoteLatest.set(drone, JSON.parse(dataJson) as TelemetryData);
+      this.server?.publish(telemetryTopic(drone), frame);
+      batch?.push(dataJson);
+    }
+    if (batch && batch.length > 0) this.server!.publish(fleetTopic, telemetryBatch(timeMs, batch));
+  }
+
+  /** A lease or event from the node simulating the drone, for this node's viewers. */
+  ingestNotice(drone: string, text: string): void {
+    if (!this.streams.has(drone)) return;
+    if (text.startsWith('{"type":"lease"')) {
+      const latest = this.remoteLatest.get(drone);
+      const lease = JSON.parse(text) as { data: { pilot: string | null } };
+      if (latest) this.remoteLatest.set(drone, { ...latest, pilot: lease.data.pilot });
+    }
+    this.server?.publish(telemetryTopic(drone), text);
+    this.server?.publish(fleetTopic, text);
+  }
+
+  /** Frames read back from shared storage (a node that starts late, or reconnects), oldest first. */
+  backfill(drone: string, history: ReadonlyArray<{ seq: number; frame: string }>): void {
+    const stream = this.streams.get(drone);
+    if (!stream || history.length === 0) return;
+    stream.buffer.backfill(history);
+    stream.seq = Math.max(stream.seq, stream.buffer.latest() ?? -1);
+  }
+
+  /**
+   * This node now simulates the drone: it carries on from the last frame any
+   * node published (seq continues), with its pilot if that pilot is still
+   * connected somewhere. Viewers get a `failover` event when the drone was
+   * being simulated by another node until now.
+   */
+  adopt(drone: string, last: TelemetryData | null, pilot: { session: string; node: string } | null, takenFrom: string | null): void {
+    const stream = this.streams.get(drone)!;
+    if (last !== null) {
+      if (stream.buffer.latest() !== null && stream.buffer.latest() !== last.seq) stream.buffer.clear();
+      stream.seq = last.seq;
+      const limits = this.fleet.drone(drone).limits;
+      this.fleet.adopt(drone, resumeDrone(drone, last, limits), pilot?.session ?? null, this.nowSeconds());
+    }
+    if (pilot !== null && pilot.node !== this.broker.nodeId) this.remotePilotNodes.set(pilot.session, pilot.node);
+    this.remoteLatest.delete(drone);
+    this.logger.info({ event: "drone_adopted", drone, seq: stream.seq, pilot: pilot?.session ?? null, from: takenFrom });
+    if (takenFrom !== null) {
+      this.publish(drone, {
+        type: "event",
+        data: {
+          drone,
+          kind: "failover",
+          message: `node ${this.broker.nodeId} took ${drone} over from node ${takenFrom}, which stopped answering; continuing from seq ${stream.seq}`,
+          node: this.broker.nodeId,
+          previousNode: takenFrom,
+        },
+      });
+    }
+    this.deliver();
+  }
+
+  /** Another node simulates the drone now: stop here; commands in progress fail. */
+  relinquish(drone: string, reason: string): void {
+    this.fleet.relinquish(drone, reason);
+    this.logger.warn({ event: "drone_relinquished", drone, reason });
+    this.deliver();
+  }
+
   /** What a subscriber resuming after `since` must be sent. */
   replay(droneId: string, since: number): ReplayPlan {
     return this.streams.get(droneId)!.buffer.since(since);
   }
 
-  /** Sends a JSON message to every subscriber of a drone's topic and to those watching every drone. */
+  /** Sends a JSON message to every subscriber of a drone's topic and to those watching every drone, on every node. */
   publish(droneId: string, message: object): void {
     const text = JSON.stringify(message);
     this.server?.publish(telemetryTopic(droneId), text);
     this.server?.publish(fleetTopic, text);
+    this.broker.publishNotice(droneId, text);
   }
 
   /** Delivers the fleet's pending notices: completions to their origin, the rest to the drone's viewers. */
   deliver(): void {
     for (const notice of this.fleet.takeNotices()) this.deliverOne(notice);
+  }
+
+  /** A `done` message for a session connected here (from this node's fleet or another's). */
+  deliverDone(session: string, text: string): void {
+    const ws = this.sessions.get(session);
+    if (ws) sendTo(ws, text);
   }
 
   private deliverOne(notice: FleetNotice): void {
@@ -252,14 +433,17 @@ export class FlightService {
         this.metrics.countCommand(notice.status);
         if (origin.receivedAt !== undefined) this.metrics.observeCommandLatency(this.nowSeconds() - origin.receivedAt);
         if (origin.form !== "json") return;
-        const ws = this.sessions.get(origin.session);
-        if (!ws) return;
         const data = { drone: notice.drone, command: origin.label, status: notice.status, ...(notice.reason ? { reason: notice.reason } : {}) };
-        sendTo(ws, encodeMessage("done", data, origin.requestId));
+        if (origin.node !== undefined && origin.node !== this.broker.nodeId) {
+          this.broker.sendDone(origin.node, origin.session, encodeMessage("done", data, origin.requestId));
+          return;
+        }
+        this.deliverDone(origin.session, encodeMessage("done", data, origin.requestId));
         return;
       }
       case "lease":
         this.metrics.leaseChanges++;
+        this.broker.leaseChanged(notice.drone, notice.pilot, notice.pilot === null ? null : (this.remotePilotNodes.get(notice.pilot) ?? this.broker.nodeId));
         this.logger.info({ event: "lease", drone: notice.drone, pilot: notice.pilot, reason: notice.reason });
         this.publish(notice.drone, { type: "lease", data: { drone: notice.drone, pilot: notice.pilot, reason: notice.reason } });
         return;

@@ -148,6 +148,8 @@ export type ErrorCode =
   | "rate_limited"
   | "unauthorized"
   | "binary_not_supported"
+  /** Cluster: the node simulating the drone did not answer, or no node simulates it right now (failover). */
+  | "drone_unavailable"
   // Refusals from the drone model:
   | "not_flying"
   | "already_flying"
@@ -534,7 +536,8 @@ export type EventKind =
   | "landed"
   | "frames_lost"
   | "frames_dropped"
-  | "stream_reset";
+  | "stream_reset"
+  | "failover";
 
 /** Every message the server sends. */
 export type ServerMessage =
