@@ -7,6 +7,7 @@
 import { startServer, type RunningServer } from "./src/app.ts";
 import { ConfigError, HelpRequested, parseConfig, usage } from "./src/config.ts";
 import { consoleLogger } from "./src/log.ts";
+import { exitWhenSupervisorExits, isWorker, superviseWorkers } from "./src/workers.ts";
 
 /** Exit code for bad flags or environment, as getopt-style tools use. */
 const exitUsage = 2;
@@ -31,6 +32,8 @@ function readConfig() {
 }
 
 const config = readConfig();
+// `--workers N`: this process only supervises N copies of itself (src/workers.ts).
+if (config.workers > 1 && !isWorker()) process.exit(await superviseWorkers(config, process.argv.slice(2)));
 let running: RunningServer;
 try {
   running = startServer(config, { logger: consoleLogger });
@@ -47,6 +50,7 @@ function shutdown(signal: string): void {
 }
 process.once("SIGINT", () => shutdown("SIGINT"));
 process.once("SIGTERM", () => shutdown("SIGTERM"));
+if (isWorker()) exitWhenSupervisorExits();
 
 // Handlers first, banner second: whoever reads the banner may signal at once.
 const page = running.url;
