@@ -21,6 +21,8 @@ import { healthResponse, methodNotAllowed, notFound, textResponse } from "./http
 import { consoleLogger, type Logger } from "./log.ts";
 import { Metrics, type Traffic } from "./metrics.ts";
 import { allDrones, droneSubprotocol } from "./protocol.ts";
+import { RedisBroker } from "./cluster/redis-broker.ts";
+import { hostname } from "node:os";
 import { ConnectionLimiter, originAllowed, parseOfferedProtocols, tokensEqual } from "./security.ts";
 
 /** Reason sent with 1001 ("going away") to every client when the server stops. */
@@ -51,6 +53,8 @@ export interface RunningServer {
   url: URL;
   connections: ConnectionRegistry;
   flight: FlightService;
+  /** The Redis broker when started with --redis, else null. */
+  cluster: RedisBroker | null;
   metrics: Metrics;
   /**
    * Drains: refuses new upgrades, tells flying drones to hover, closes every
@@ -72,6 +76,15 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const flight = new FlightService(config, logger, metrics, options.clocks);
   const drone = new DroneEndpoint(flight, config, metrics);
   const controller = new ControllerEndpoint(flight, config, metrics);
+  // With --redis this node joins a cluster; it serves its own sockets whether Redis is up or not.
+  const cluster = config.redisUrl === null ? null : new RedisBroker({
+    url: config.redisUrl,
+    nodeId: config.nodeId ?? `${hostname()}-${process.pid}`,
+    droneIds: config.drones,
+    ownerLeaseSeconds: config.ownerLeaseSeconds,
+    replayFrames: Math.max(1, Math.round(config.telemetryHz * config.replaySeconds)),
+    logger,
+  });
   // Bun has one payload limit per server; the smaller per-endpoint limits are checked by hand.
   const maxPayloadLength = Math.max(config.echoMaxBytes, config.droneMaxBytes);
   const echo = config.echoMaxBytes < maxPayloadLength ? echoMessageWithLimit(config.echoMaxBytes) : echoMessage;
@@ -170,9 +183,21 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       }
       open.set(endpointPaths[endpoint], { connections: sockets.size, traffic });
     }
+    const status = cluster?.status();
     const text = metrics.render(open, {
       process_resident_memory_bytes: { help: "Resident set size of the server process.", value: process.memoryUsage.rss() },
       skyport_uptime_seconds: { help: "Seconds since the server started.", value: Math.round((performance.now() - startedAt) / 1000) },
+      ...(status === undefined
+        ? {}
+        : {
+            skyport_redis_up: { help: "1 while this node is connected to Redis, 0 while degraded (serving its own sockets only).", value: status.redis === "up" ? 1 : 0 },
+            skyport_redis_reconnects_total: { help: "Reconnections to Redis after a lost connection.", value: status.reconnects },
+            skyport_drones_owned: { help: "Drones this node simulates.", value: status.ownedDrones.length },
+            skyport_ops_forwarded_total: { help: "Claims, releases and commands forwarded to the node simulating the drone.", value: status.forwardedOps },
+            skyport_ops_forward_failures_total: { help: "Forwarded operations answered with an error or not answered in time.", value: status.forwardFailures },
+            skyport_cluster_ticks_published_total: { help: "Ticks of telemetry this node published to Redis.", value: status.ticksPublished },
+            skyport_cluster_ticks_received_total: { help: "Ticks of telemetry received from other nodes.", value: status.ticksReceived },
+          }),
     });
     return new Response(text, { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store" } });
   }
@@ -182,10 +207,11 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     "/healthz": {
       GET: () =>
         healthResponse({
-          status: stopping ? "draining" : "ok",
+          status: stopping ? "draining" : cluster?.status().redis === "down" ? "degraded" : "ok",
           pid: process.pid,
           uptimeSeconds: Math.round((performance.now() - startedAt) / 1000),
           connections: connections.counts(),
+          ...(cluster ? { cluster: cluster.status() } : {}),
         }),
     },
     "/metrics": { GET: renderMetrics },
@@ -243,6 +269,9 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   });
   if (options.autoStep ?? true) flight.start(server);
   else flight.attach(server);
+  if (cluster) {
+    cluster.start(flight).catch((error) => logger.error({ event: "cluster_start_failed", message: error instanceof Error ? error.message : String(error) }));
+  }
 
   async function stop(): Promise<void> {
     if (stopping) return stopping;
@@ -252,10 +281,12 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       connections.closeAll(closeCodes.goingAway, shutdownReason);
       const deadline = performance.now() + shutdownGraceMilliseconds;
       while (connections.size > 0 && performance.now() < deadline) await Bun.sleep(10);
+      // Hands this node's drones to the others at once instead of after the owner lease.
+      await cluster?.stop();
       await server.stop(true);
     })();
     return stopping;
   }
 
-  return { server, url: server.url, connections, flight, metrics, stop };
+  return { server, url: server.url, connections, flight, cluster, metrics, stop };
 }

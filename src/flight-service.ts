@@ -371,6 +371,9 @@ export class FlightService {
    */
   adopt(drone: string, last: TelemetryData | null, pilot: { session: string; node: string } | null, takenFrom: string | null): void {
     const stream = this.streams.get(drone)!;
+    // The newest frame anyone kept: Redis, or this node's own copy if Redis lost its data (a restart).
+    const mirrored = this.remoteLatest.get(drone) ?? null;
+    if (mirrored !== null && (last === null || mirrored.seq > last.seq)) last = mirrored;
     if (last !== null) {
       if (stream.buffer.latest() !== null && stream.buffer.latest() !== last.seq) stream.buffer.clear();
       stream.seq = last.seq;

@@ -24,13 +24,18 @@ export function methodNotAllowed(method: string, url: URL, allowed: readonly str
   });
 }
 
+import type { ClusterStatus } from "./cluster/redis-broker.ts";
+
 /** What `GET /healthz` reports. */
 export interface HealthReport {
-  status: "ok" | "draining";
+  /** `degraded`: in a cluster, Redis is unreachable; this node serves its own sockets only. */
+  status: "ok" | "draining" | "degraded";
   /** The process answering: with `--workers`, which worker took this connection. */
   pid: number;
   uptimeSeconds: number;
   connections: Record<string, number> & { total: number };
+  /** With --redis: this node's name, Redis state and the drones it simulates. */
+  cluster?: ClusterStatus;
 }
 
 export function healthResponse(report: HealthReport): Response {
