@@ -241,7 +241,7 @@ class Supervisor {
       reportPort = resolve;
       failStart = reject;
     });
-    listening.catch(() => {}); // a restarted worker's failure is handled by its exit
+    listening.catch(() => {}); // handled by whoever awaits it; never an unhandled rejection
     const timer = setTimeout(
       () => failStart(new Error(`worker ${slot.index} (pid ${proc.pid}) did not start listening within ${workerStartupTimeoutMs} ms`)),
       workerStartupTimeoutMs,
@@ -308,7 +308,12 @@ class Supervisor {
       const replacement = this.start(slot, false);
       replacement.listening.then(
         () => this.logger.info({ event: "worker_started", worker: slot.index, pid: replacement.proc.pid }),
-        () => {},
+        (error: Error) => {
+          // Exited before listening: its exit restarts it. Still running but silent: kill it, and that exit restarts it.
+          if (replacement.proc.exitCode !== null || replacement.proc.signalCode !== null) return;
+          this.logger.warn({ event: "worker_start_timeout", worker: slot.index, pid: replacement.proc.pid, message: error.message });
+          replacement.proc.kill("SIGKILL");
+        },
       );
     }, delayMs);
   }
