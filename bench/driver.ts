@@ -19,15 +19,37 @@ const loadgenMaxSeconds = 300;
 
 export interface LoadPlan {
   port: number;
+  /** WebSocket path, with its query string. */
   path: string;
   connections: number;
-  /** Messages in flight per connection; 0 holds idle connections. */
-  inflight: number;
-  payloadBytes: number;
   /** Child processes to spread the connections over. */
   processes: number;
   /** CPU core every child is pinned to. */
   core: number;
+  /** What each connection does once upgraded. */
+  behaviour: EchoPlan | ListenPlan;
+}
+
+/** Keep `inflight` messages of `payloadBytes` in flight per connection. */
+export interface EchoPlan {
+  mode: "echo";
+  inflight: number;
+  payloadBytes: number;
+}
+
+/** Send `send`, wait for `replies` replies, then read (idle connections when both are empty). */
+export interface ListenPlan {
+  mode: "listen";
+  send: readonly string[];
+  replies: number;
+  /** How long to keep reading after stop before judging loss. */
+  graceMilliseconds: number;
+}
+
+/** The load generator flags for a behaviour. */
+function behaviourFlags(plan: EchoPlan | ListenPlan): string[] {
+  if (plan.mode === "echo") return ["--mode", "echo", "--inflight", String(plan.inflight), "--payload-bytes", String(plan.payloadBytes)];
+  return ["--mode", "listen", ...plan.send.flatMap((text) => ["--send", text]), "--replies", String(plan.replies), "--grace-ms", String(plan.graceMilliseconds)];
 }
 
 type ResultMessage = Extract<LoadgenMessage, { type: "result" }>;
@@ -88,8 +110,7 @@ export class LoadGroup {
           "--port", String(plan.port),
           "--path", plan.path,
           "--connections", String(connections),
-          "--inflight", String(plan.inflight),
-          "--payload-bytes", String(plan.payloadBytes),
+          ...behaviourFlags(plan.behaviour),
           "--max-seconds", String(loadgenMaxSeconds),
         ],
         { stdin: "pipe", stdout: "pipe", stderr: "pipe" },

@@ -1,77 +1,78 @@
 /**
- * Load generator child process: opens WebSocket connections over raw TCP
- * and, in echo mode, keeps K messages in flight on each (send K, then one more
- * for every echo received); in idle mode it just holds the connections open.
+ * Load generator child process: opens WebSocket connections over raw TCP,
+ * then runs one behaviour on all of them:
+ * - echo (load-echo.ts): K messages in flight per connection, round-trip latency;
+ * - listen (load-listen.ts): send opening messages (e.g. `subscribe`), then
+ *   read; telemetry deliveries are counted, timed and checked for loss. With
+ *   no opening messages it just holds idle connections.
  *
- * Why raw `Bun.connect` rather than Bun's WebSocket client: the frames are
- * pre-encoded once (masked, K copies back to back), so topping up n messages
- * is one `write` of a slice of that buffer, and reading echoes only skips
- * headers; no per-message allocation, event or unmasking. See
- * docs/benchmarks.md for the measured difference.
+ * Why raw `Bun.connect` rather than Bun's WebSocket client: frames are
+ * pre-encoded and received bytes are skipped or scanned in place, with no
+ * per-message allocation, event or unmasking. See docs/benchmarks.md for the
+ * measured difference.
  *
- * Latency: echo preserves order, so each connection keeps a FIFO of send
- * times and pairs the i-th echo with the i-th send. One clock read per TCP
- * chunk received.
- *
- * Driven by the runner over stdio, one JSON object per stdout line:
- *   stdout {"type":"ready"}  once every connection is upgraded
- *   stdin  start             begin sending (echo mode)
+ * Owns connecting, the upgrade, and the stdio protocol with the runner, one
+ * JSON object per stdout line:
+ *   stdout {"type":"ready"}  once every connection is upgraded and settled
+ *   stdin  start             begin sending (echo)
  *   stdin  mark              start the measured window: reset counters
  *   stdin  stop              end the window, print {"type":"result",...}, exit
  * It exits on stdin EOF (the runner died) and after --max-seconds regardless.
  *
  * usage: bun run bench/loadgen.ts --port N [--host 127.0.0.1] [--path /echo]
- *          [--connections 64] [--inflight 16] [--payload-bytes 32]
- *          [--connect-concurrency 128] [--max-seconds 300]
- * --inflight 0 is idle mode.
+ *          [--mode echo|listen] [--connections 64] [--connect-concurrency 128] [--max-seconds 300]
+ *          echo:   [--inflight 16] [--payload-bytes 32]
+ *          listen: [--send TEXT]... [--replies N] [--grace-ms 500]
  */
 import type { Socket } from "bun";
-import { LatencyHistogram, type HistogramSnapshot } from "./histogram.ts";
+import type { HistogramSnapshot } from "./histogram.ts";
+import type { Connection, LoadBehaviour, TelemetryTally } from "./load-behaviour.ts";
+import { EchoLoad } from "./load-echo.ts";
+import { ListenLoad } from "./load-listen.ts";
 import { lines } from "./streams.ts";
-import { encodeClientFrame, endOfHttpHead, FrameCounter, opcodeBinary, repeatFrame, upgradeRequest } from "./wire.ts";
+import { endOfHttpHead, upgradeRequest } from "./wire.ts";
 
 /** Messages the runner receives from a load generator. */
 export type LoadgenMessage =
   | { type: "ready"; connections: number; connectSeconds: number }
-  | { type: "result"; messages: number; windowSeconds: number; latency: HistogramSnapshot; connectionsLost: number }
+  | {
+      type: "result";
+      messages: number;
+      windowSeconds: number;
+      latency: HistogramSnapshot;
+      connectionsLost: number;
+      telemetry?: TelemetryTally;
+    }
   | { type: "error"; message: string };
+
+export type LoadMode = "echo" | "listen";
 
 export interface LoadgenOptions {
   host: string;
   port: number;
   path: string;
+  mode: LoadMode;
   connections: number;
-  /** Messages kept in flight per connection; 0 = idle connections. */
+  /** echo: messages kept in flight per connection. */
   inflight: number;
+  /** echo: bytes per message. */
   payloadBytes: number;
+  /** listen: text messages each connection sends once upgraded. */
+  send: string[];
+  /** listen: non-telemetry replies each connection waits for before it is ready. */
+  replies: number;
+  /** listen: how long to keep reading after stop before judging loss. */
+  graceMs: number;
   /** Handshakes in progress at once, to stay well under the server's listen backlog. */
   connectConcurrency: number;
   /** Hard limit on this process's lifetime. */
   maxSeconds: number;
 }
 
-/** Upper bound on connecting and upgrading all connections. */
+/** Upper bound on connecting and upgrading all connections, and separately on their opening exchange. */
 const connectTimeoutMilliseconds = 60_000;
 /** Largest HTTP response head accepted before the upgrade counts as failed. */
 const maxResponseHeadBytes = 8192;
-
-/** One client connection's state. Invariant: sends - echoes <= inflight, so the ring never overflows. */
-interface Connection {
-  socket: Socket<Connection> | null;
-  upgraded: boolean;
-  head: Uint8Array;
-  counter: FrameCounter;
-  /** Send times (Bun.nanoseconds) of messages in flight, oldest at `oldest`. */
-  sendTimes: Float64Array;
-  oldest: number;
-  newest: number;
-  /** Messages owed to the server but not yet handed to `write` (waiting for drain). */
-  owed: number;
-  /** Bytes [pendingStart, pendingEnd) of the shared batch buffer not yet written. */
-  pendingStart: number;
-  pendingEnd: number;
-  onUpgrade: (error?: Error) => void;
-}
 
 /** Numeric flags and the option each sets. */
 const numericFlags = {
@@ -79,6 +80,8 @@ const numericFlags = {
   "--connections": "connections",
   "--inflight": "inflight",
   "--payload-bytes": "payloadBytes",
+  "--replies": "replies",
+  "--grace-ms": "graceMs",
   "--connect-concurrency": "connectConcurrency",
   "--max-seconds": "maxSeconds",
 } as const satisfies Record<string, keyof LoadgenOptions>;
@@ -88,9 +91,13 @@ export function parseLoadgenArgs(argv: string[]): LoadgenOptions {
     host: "127.0.0.1",
     port: 0,
     path: "/",
+    mode: "echo",
     connections: 64,
     inflight: 16,
     payloadBytes: 32,
+    send: [],
+    replies: 0,
+    graceMs: 500,
     connectConcurrency: 128,
     maxSeconds: 300,
   };
@@ -100,7 +107,11 @@ export function parseLoadgenArgs(argv: string[]): LoadgenOptions {
     if (value === undefined) throw new Error(`${name} needs a value`);
     if (name === "--host") options.host = value;
     else if (name === "--path") options.path = value;
-    else if (name in numericFlags) {
+    else if (name === "--send") options.send.push(value);
+    else if (name === "--mode") {
+      if (value !== "echo" && value !== "listen") throw new Error(`--mode must be echo or listen: got ${JSON.stringify(value)}`);
+      options.mode = value;
+    } else if (name in numericFlags) {
       const number = Number(value);
       if (!Number.isInteger(number) || number < 0) throw new Error(`${name} must be a non-negative integer: got ${JSON.stringify(value)}`);
       options[numericFlags[name as keyof typeof numericFlags]] = number;
@@ -112,6 +123,14 @@ export function parseLoadgenArgs(argv: string[]): LoadgenOptions {
   return options;
 }
 
+function behaviourFor(options: LoadgenOptions): LoadBehaviour<unknown> {
+  const behaviour =
+    options.mode === "echo"
+      ? new EchoLoad(options.inflight, options.payloadBytes)
+      : new ListenLoad({ openingMessages: options.send, replies: options.replies, graceMilliseconds: options.graceMs });
+  return behaviour as LoadBehaviour<unknown>;
+}
+
 async function main(options: LoadgenOptions): Promise<void> {
   const lifetime = setTimeout(() => {
     console.error(`loadgen: --max-seconds ${options.maxSeconds} reached without "stop"; exiting`);
@@ -119,63 +138,12 @@ async function main(options: LoadgenOptions): Promise<void> {
   }, options.maxSeconds * 1000);
   lifetime.unref();
 
-  const maskKey = crypto.getRandomValues(new Uint8Array(4));
-  const payload = new Uint8Array(options.payloadBytes);
-  for (let i = 0; i < payload.length; i++) payload[i] = 0x61 + (i % 26);
-  const frame = encodeClientFrame(payload, opcodeBinary, maskKey);
-  const frameBytes = frame.length;
-  const inflight = options.inflight;
-  const batch = repeatFrame(frame, Math.max(inflight, 1));
-  const histogram = new LatencyHistogram();
+  const behaviour = behaviourFor(options);
   const request = upgradeRequest(options.host, options.port, options.path);
-
-  let sending = false;
-  let received = 0;
   let lost = 0;
-  const connections: Connection[] = [];
+  const connections: Connection<unknown>[] = [];
 
-  /** Writes what the connection owes; stops at a short write and resumes on drain. */
-  function flush(c: Connection): void {
-    const socket = c.socket!;
-    for (;;) {
-      if (c.pendingStart === c.pendingEnd) {
-        if (c.owed === 0) return;
-        const n = Math.min(c.owed, inflight);
-        c.owed -= n;
-        c.pendingStart = 0;
-        c.pendingEnd = n * frameBytes;
-      }
-      const written = socket.write(batch, c.pendingStart, c.pendingEnd - c.pendingStart);
-      if (written <= 0) return;
-      c.pendingStart += written;
-      if (c.pendingStart < c.pendingEnd) return;
-    }
-  }
-
-  function send(c: Connection, n: number, now: number): void {
-    const ring = c.sendTimes;
-    for (let i = 0; i < n; i++) {
-      ring[c.newest] = now;
-      c.newest = c.newest + 1 === inflight ? 0 : c.newest + 1;
-    }
-    c.owed += n;
-    if (c.pendingStart === c.pendingEnd) flush(c);
-  }
-
-  function onEchoes(c: Connection, chunk: Uint8Array): void {
-    const n = c.counter.feed(chunk);
-    if (n === 0) return;
-    const now = Bun.nanoseconds();
-    const ring = c.sendTimes;
-    for (let i = 0; i < n; i++) {
-      histogram.record((now - ring[c.oldest]!) / 1000);
-      c.oldest = c.oldest + 1 === inflight ? 0 : c.oldest + 1;
-    }
-    received += n;
-    if (sending) send(c, n, now);
-  }
-
-  function onHandshakeBytes(c: Connection, chunk: Uint8Array): void {
+  function onHandshakeBytes(c: Connection<unknown>, chunk: Uint8Array): void {
     const head = new Uint8Array(c.head.length + chunk.length);
     head.set(c.head);
     head.set(chunk, c.head.length);
@@ -193,26 +161,20 @@ async function main(options: LoadgenOptions): Promise<void> {
     c.upgraded = true;
     c.head = new Uint8Array(0);
     c.onUpgrade();
-    if (end < head.length) onEchoes(c, head.subarray(end));
+    behaviour.upgraded(c, head.subarray(end));
   }
 
   function open(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const c: Connection = {
+      const c: Connection<unknown> = {
         socket: null,
         upgraded: false,
         head: new Uint8Array(0),
-        counter: new FrameCounter(),
-        sendTimes: new Float64Array(Math.max(inflight, 1)),
-        oldest: 0,
-        newest: 0,
-        owed: 0,
-        pendingStart: 0,
-        pendingEnd: 0,
         onUpgrade: (error) => (error ? reject(error) : resolve()),
+        state: behaviour.newState(),
       };
       connections.push(c);
-      Bun.connect<Connection>({
+      Bun.connect<Connection<unknown>>({
         hostname: options.host,
         port: options.port,
         data: c,
@@ -224,11 +186,11 @@ async function main(options: LoadgenOptions): Promise<void> {
           },
           data(socket, chunk) {
             const conn = socket.data;
-            if (conn.upgraded) onEchoes(conn, chunk);
+            if (conn.upgraded) behaviour.data(conn, chunk);
             else onHandshakeBytes(conn, chunk);
           },
           drain(socket) {
-            flush(socket.data);
+            if (socket.data.upgraded) behaviour.drain(socket.data);
           },
           close(socket) {
             const conn = socket.data;
@@ -263,38 +225,24 @@ async function main(options: LoadgenOptions): Promise<void> {
   } finally {
     clearTimeout(deadline);
   }
+  await behaviour.settled(connections, connectTimeoutMilliseconds);
   const connectSeconds = (performance.now() - connectStarted) / 1000;
   await report({ type: "ready", connections: connections.length, connectSeconds });
 
-  let markReceived = 0;
-  let markLost = 0;
+  let lostAtMark = 0;
   let markAt = performance.now();
   for await (const command of lines(Bun.stdin.stream())) {
     if (command === "start") {
-      if (inflight > 0 && !sending) {
-        sending = true;
-        const now = Bun.nanoseconds();
-        for (const c of connections) send(c, inflight, now);
-      }
+      behaviour.start(connections);
     } else if (command === "mark") {
       markAt = performance.now();
-      markReceived = received;
-      markLost = lost;
-      histogram.reset();
+      lostAtMark = lost;
+      behaviour.mark(connections);
     } else if (command === "stop") {
       const windowSeconds = (performance.now() - markAt) / 1000;
-      sending = false;
-      const echoedBytes = connections.reduce((sum, c) => sum + c.counter.dataBytes, 0);
-      if (echoedBytes !== received * options.payloadBytes) {
-        throw new Error(`echoes are not the size sent: ${received} echoes carried ${echoedBytes} bytes, expected ${options.payloadBytes} each`);
-      }
-      await report({
-        type: "result",
-        messages: received - markReceived,
-        windowSeconds,
-        latency: histogram.snapshot(),
-        connectionsLost: lost - markLost,
-      });
+      const connectionsLost = lost - lostAtMark;
+      const result = await behaviour.stop(connections);
+      await report({ type: "result", windowSeconds, connectionsLost, ...result });
       process.exit(0);
     } else {
       await report({ type: "error", message: `unknown command ${JSON.stringify(command)}` });

@@ -40,6 +40,11 @@ function formatPercent(share: number): string {
   return `${Math.round(share * 100)}%`;
 }
 
+/** Lost frames: exactly 0 reads "0", anything else three significant digits. */
+function formatLoss(value: number): string {
+  return value === 0 ? "0" : formatNumber(value);
+}
+
 const formatters: Record<Metric, (value: number) => string> = {
   messagesPerSecond: formatCount,
   p50Micros: formatNumber,
@@ -52,6 +57,11 @@ const formatters: Record<Metric, (value: number) => string> = {
   rssBytesPerConnection: formatBytes,
   rssBeforeBytes: formatBytes,
   rssAfterBytes: formatBytes,
+  lostFrames: formatLoss,
+  lostFramesPerSubscriber: formatLoss,
+  subscribersWithLoss: formatLoss,
+  messageBytes: formatBytes,
+  droneFramesPerSecond: formatCount,
 };
 
 /** Short names for the ratio column. */
@@ -83,6 +93,8 @@ const columns: Array<{ title: string; metric?: Metric }> = [
   { title: "server CPU", metric: "serverCoreShare" },
   { title: "loadgen CPU", metric: "loadgenCoreShare" },
   { title: "RSS/conn", metric: "rssBytesPerConnection" },
+  { title: "lost/sub", metric: "lostFramesPerSubscriber" },
+  { title: "msg size", metric: "messageBytes" },
   { title: "vs bare Bun" },
 ];
 
@@ -125,14 +137,24 @@ export function markdownTable(rows: SummaryRow[], labels: TableLabels): string {
   return [line(columns.map((c) => c.title)), line(columns.map(() => "---")), ...body.map(line)].join("\n");
 }
 
-/** One line per target: the measured ratio, the limit, met or missed and by how much. */
+/** A target's figure for a verdict line: ratios as 1.040x, latencies in ms, shares in %, counts as they are. */
+function formatTargetValue(target: Verdict["target"], value: number): string {
+  if (target.basis === "ratio") return `${value.toFixed(3)}x`;
+  if (target.metric === "p50Micros" || target.metric === "p99Micros") return `${+(value / 1000).toPrecision(3)} ms`;
+  if (target.metric === "serverCoreShare" || target.metric === "loadgenCoreShare") return `${+(value * 100).toPrecision(3)}%`;
+  return formatters[target.metric](value);
+}
+
+/** One line per target: what was measured, the limit, met or missed and by how much. */
 export function verdictLines(verdicts: Verdict[]): string[] {
-  return verdicts.map(({ target, ratio, met, margin }) => {
-    const limit = `${target.direction === "atLeast" ? "≥" : "≤"} ${target.limit.toFixed(2)}x`;
-    if (!ratio || met === undefined || margin === undefined) return `- ${target.description}: not measured (needs ${limit})`;
-    const spreadText = `${ratio.median.toFixed(3)}x [${ratio.min.toFixed(3)}–${ratio.max.toFixed(3)}]`;
-    const by = `${(Math.abs(margin) * 100).toFixed(1)}% of the limit`;
-    return `- ${target.description}: ${spreadText}, target ${limit}: ${met ? `MET, ${by} to spare` : `MISSED by ${by}`}`;
+  return verdicts.map(({ target, measured, judged, met, margin }) => {
+    const show = (value: number) => formatTargetValue(target, value);
+    const limit = `${target.direction === "atLeast" ? "≥" : "≤"} ${show(target.limit)}`;
+    if (!measured || judged === undefined || met === undefined) return `- ${target.description}: not measured (needs ${limit})`;
+    const spreadText = `${show(measured.median)} [${show(measured.min)}–${show(measured.max)}]${target.judgedOn === "worst" ? `, worst round ${show(judged)}` : ""}`;
+    const by = margin === undefined ? `by ${show(Math.abs(judged - target.limit))}` : `${(Math.abs(margin) * 100).toFixed(1)}% of the limit`;
+    const basis = target.basis === "ratio" ? " (skyport ÷ bare Bun)" : "";
+    return `- ${target.description}${basis}: ${spreadText}, target ${limit}: ${met ? `MET${margin === undefined ? "" : `, ${by} to spare`}` : `MISSED ${by}`}`;
   });
 }
 

@@ -1,25 +1,28 @@
 /**
  * The benchmark runner: `bun run bench [--quick] [--rounds N] [--only LIST]
- * [--servers LIST] [--load-processes N]`.
+ * [--servers LIST] [--load-processes N] [--skyport DIR]`.
  *
  * Runs every selected scenario against skyport and the reference servers,
  * interleaved (round 1: A B C D, round 2: A B C D, ...), each run on a fresh
  * server pinned to core 0 with the load generators (and this runner) on
- * core 1. Prints one table of medians with min–max across rounds and the
- * ratio to bare Bun, then the verdict on each target; writes
- * bench/results/latest.{json,md} and the SVG chart.
+ * core 1. Before the rounds, each telemetry scenario measures skyport's
+ * message size once, so that bare Bun publishes frames of that size. Prints
+ * one table of medians with min–max across rounds and the ratio to bare
+ * Bun, then the verdict on each target; writes bench/results/latest.{json,md}
+ * and the SVG chart.
  *
  * Owns orchestration and output files only: scenarios measure, servers start
  * and stop, stats/report/chart summarise and format.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { killAllChildren } from "./children.ts";
+import { probeTelemetryBytes } from "./frame-probe.ts";
 import { describeMachine, type MachineInfo } from "./machine.ts";
 import { formatBytes, formatCount, formatNumber, loadgenWarnings, markdownTable, textTable, verdictLines, type TableLabels } from "./report.ts";
 import { fullTiming, quickTiming, scenarios, type Sample, type Scenario, type Timing } from "./scenarios.ts";
-import { repoRoot, serverSpecs, startServer, type ServerSpec } from "./servers.ts";
+import { repoRoot, serverSpecs, startServer, type Launch, type PreparedServer, type ServerSpec, type Workload } from "./servers.ts";
 import { referenceServer, summarize, type RunRecord } from "./stats.ts";
 import { writeResults } from "./output.ts";
 import { judge } from "./targets.ts";
@@ -63,6 +66,7 @@ flags:
   --only LIST             scenarios or groups, comma-separated: ${[...new Set(scenarios.flatMap((s) => [s.group, s.id]))].join(", ")}
   --servers LIST          comma-separated: ${serverSpecs.map((s) => s.name).join(", ")} (default all)
   --load-processes N      load generator processes per traffic run, all on core ${loadCore} (default 1)
+  --skyport DIR           the skyport checkout to benchmark (default: this repository, ${repoRoot})
   --help                  print this help
 
 A full run (no --quick, --only or --servers) also redraws docs/benchmarks.svg;
@@ -74,12 +78,14 @@ interface Options {
   only: string[] | null;
   servers: string[] | null;
   loadProcesses: number;
+  /** Directory holding the server.ts under test. */
+  skyportDir: string;
 }
 
 class UsageError extends Error {}
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { quick: false, rounds: 0, only: null, servers: null, loadProcesses: 1 };
+  const options: Options = { quick: false, rounds: 0, only: null, servers: null, loadProcesses: 1, skyportDir: repoRoot };
   const list = (value: string | undefined, flag: string) => {
     if (!value) throw new UsageError(`${flag} needs a comma-separated list`);
     return value.split(",").map((s) => s.trim()).filter(Boolean);
@@ -97,6 +103,11 @@ function parseOptions(argv: string[]): Options {
     } else if (flag === "--quick") options.quick = true;
     else if (flag === "--rounds") options.rounds = positive(argv[++i], flag, maxRounds);
     else if (flag === "--load-processes") options.loadProcesses = positive(argv[++i], flag, 8);
+    else if (flag === "--skyport") {
+      const dir = argv[++i];
+      if (!dir || !existsSync(join(dir, "server.ts"))) throw new UsageError(`--skyport must name a skyport checkout (a directory with server.ts): got ${JSON.stringify(dir)}`);
+      options.skyportDir = resolve(dir);
+    }
     else if (flag === "--only") {
       options.only = list(argv[++i], flag);
       const known = new Set(scenarios.flatMap((s) => [s.id, s.group]));
@@ -128,6 +139,8 @@ function progressLine(sample: Sample): string {
   if (sample.loadgenCoreShare !== undefined) parts.push(`loadgen ${Math.round(sample.loadgenCoreShare * 100)}%`);
   if (sample.otherLoadServerCore !== undefined) parts.push(`others ${Math.round(contention(sample) * 100)}%`);
   if (sample.rssBytesPerConnection !== undefined) parts.push(`${formatBytes(sample.rssBytesPerConnection)}/conn`);
+  if (sample.lostFrames !== undefined) parts.push(`${sample.lostFrames} frames lost (${sample.subscribersWithLoss} subscribers)`);
+  if (sample.messageBytes !== undefined) parts.push(`${Math.round(sample.messageBytes)} B/msg`);
   return parts.join(", ");
 }
 
@@ -161,10 +174,15 @@ async function measureWithRetries(tag: string, attempt: () => Promise<Sample>, m
   }
 }
 
-/** Rough duration of one run of `scenario`, for the up-front estimate (measured: about 0.5 s of start and stop per run). */
+/**
+ * Rough duration of one run of `scenario`, for the up-front estimate
+ * (measured: about 0.5 s of start and stop per run; a fan-out run also
+ * connects its subscribers and waits out the loss grace period).
+ */
 function estimateSeconds(scenario: Scenario, timing: Timing): number {
   const overhead = 0.5;
   if (scenario.group === "memory") return 2 * timing.minSettleSeconds + 2 * overhead;
+  if (scenario.workload.role === "telemetry") return timing.warmupSeconds + timing.measureSeconds + 2 * overhead + 1;
   return timing.warmupSeconds + timing.measureSeconds + overhead;
 }
 
@@ -193,19 +211,57 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), "skyport-bench-"));
   process.on("exit", () => rmSync(workDir, { recursive: true, force: true }));
 
-  const servers: Array<{ spec: ServerSpec; cmd: string[] }> = [];
+  const servers: Array<{ spec: ServerSpec; prepared: PreparedServer }> = [];
   const skipped: Array<{ name: string; reason: string }> = [];
   for (const spec of selectedSpecs) {
-    const prepared = await spec.prepare(workDir);
+    const prepared = await spec.prepare(workDir, options.skyportDir);
     if ("skip" in prepared) {
       skipped.push({ name: spec.name, reason: prepared.skip });
       console.log(`skipping ${spec.name}: ${prepared.skip}`);
-    } else servers.push({ spec, cmd: prepared.cmd });
+    } else servers.push({ spec, prepared });
   }
-  for (const { spec, cmd } of servers) console.log(`${spec.name.padEnd(8)} ${displayCommand(cmd)}`);
   if (!servers.some((s) => s.spec.name === referenceServer)) console.log(`note: ${referenceServer} is not selected, so there are no ratios`);
+  if (options.skyportDir !== repoRoot) console.log(`skyport under test: ${options.skyportDir}`);
 
-  const runs = selectedScenarios.flatMap((scenario) => servers.filter((s) => s.spec.paths[scenario.role]).map(() => scenario));
+  // Telemetry references publish frames of skyport's size: measure it once per scenario.
+  const workloads = new Map<string, Workload>();
+  for (const scenario of selectedScenarios) {
+    let workload = scenario.workload;
+    if (workload.role === "telemetry" && servers.some((s) => s.spec.name !== "skyport" && s.spec.roles.includes("telemetry"))) {
+      const skyport = serverSpecs.find((s) => s.name === "skyport")!;
+      const prepared = servers.find((s) => s.spec === skyport)?.prepared ?? (await skyport.prepare(workDir, options.skyportDir));
+      if ("skip" in prepared) throw new Error(`the ${scenario.id} reference needs skyport's frame size, but skyport cannot run: ${prepared.skip}`);
+      try {
+        const frameBytes = await probeTelemetryBytes(skyport, prepared.launch(workload), serverCore);
+        console.log(`${scenario.id}: skyport's telemetry message is ${frameBytes} B; bare Bun publishes frames of that size`);
+        workload = { ...workload, frameBytes };
+      } catch (error) {
+        // The reference runs of this scenario will fail saying why; the rest of the benchmark goes on.
+        console.log(`${scenario.id}: cannot measure skyport's telemetry message size: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    workloads.set(scenario.id, workload);
+  }
+  const plays = (spec: ServerSpec, scenario: Scenario) => spec.roles.includes(scenario.workload.role);
+  /** A server's launch for a scenario, or why there is none (the run then fails with that reason). */
+  const launchFor = (prepared: PreparedServer, scenario: Scenario): Launch | Error => {
+    try {
+      return prepared.launch(workloads.get(scenario.id)!);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  };
+  const commands = selectedScenarios.flatMap((scenario) =>
+    servers
+      .filter((s) => plays(s.spec, scenario))
+      .map((s) => {
+        const launch = launchFor(s.prepared, scenario);
+        return { scenario: scenario.id, server: s.spec.name, command: launch instanceof Error ? `(cannot run: ${launch.message})` : displayCommand(launch.cmd) };
+      }),
+  );
+  for (const { scenario, server, command } of commands) console.log(`${scenario.padEnd(14)} ${server.padEnd(8)} ${command}`);
+
+  const runs = selectedScenarios.flatMap((scenario) => servers.filter((s) => plays(s.spec, scenario)).map(() => scenario));
   const estimate = options.rounds * runs.reduce((sum, scenario) => sum + estimateSeconds(scenario, timing), 0);
   console.log(`${machineLine(machine)}`);
   console.log(
@@ -214,10 +270,10 @@ async function main(): Promise<void> {
   );
 
   /** One run on a fresh server, stopped whatever happens. */
-  async function runOnce(spec: ServerSpec, cmd: string[], scenario: Scenario, path: string): Promise<Sample> {
-    const server = await startServer(spec, cmd, serverCore);
+  async function runOnce(spec: ServerSpec, launch: Launch, scenario: Scenario): Promise<Sample> {
+    const server = await startServer(spec, launch, serverCore);
     try {
-      return await scenario.run({ server, path, timing, serverCore, loadCore, loadProcesses: options.loadProcesses });
+      return await scenario.run({ server, launch, timing, serverCore, loadCore, loadProcesses: options.loadProcesses });
     } finally {
       await server.stop();
     }
@@ -233,11 +289,12 @@ async function main(): Promise<void> {
   };
   for (let round = 1; round <= options.rounds; round++) {
     for (const scenario of selectedScenarios) {
-      for (const { spec, cmd } of servers) {
-        const path = spec.paths[scenario.role];
-        if (!path) continue;
-        const tag = `[round ${round}/${options.rounds}] ${scenario.id.padEnd(8)} ${spec.name.padEnd(8)}`;
-        const outcome = await measureWithRetries(tag, () => runOnce(spec, cmd, scenario, path), takeRetry);
+      for (const { spec, prepared } of servers) {
+        if (!plays(spec, scenario)) continue;
+        const launch = launchFor(prepared, scenario);
+        const tag = `[round ${round}/${options.rounds}] ${scenario.id.padEnd(13)} ${spec.name.padEnd(8)}`;
+        const attempt = () => (launch instanceof Error ? Promise.reject(launch) : runOnce(spec, launch, scenario));
+        const outcome = await measureWithRetries(tag, attempt, takeRetry);
         records.push({ round, scenario: scenario.id, server: spec.name, ...outcome });
         console.log(`${tag} ${outcome.sample ? progressLine(outcome.sample) : `FAILED: ${outcome.error}`}${outcome.contended ? " (disturbed)" : ""}`);
         await Bun.sleep(pauseBetweenRunsMilliseconds);
@@ -270,7 +327,7 @@ async function main(): Promise<void> {
     );
   }
   if (warnings.length) console.log(`\n${warnings.join("\n")}`);
-  console.log(`\nskyport targets (median ratio to bare Bun):\n${verdictText.join("\n")}`);
+  console.log(`\nskyport targets (median across rounds unless noted):\n${verdictText.join("\n")}`);
 
   const complete = !options.quick && !options.only && !options.servers;
   const written = writeResults({
@@ -282,9 +339,10 @@ async function main(): Promise<void> {
       command,
       machine,
       options: { ...options, timing, serverCore, loadCore },
-      servers: servers.map((s) => ({ name: s.spec.name, label: s.spec.label, command: displayCommand(s.cmd) })),
+      servers: servers.map((s) => ({ name: s.spec.name, label: s.spec.label })),
+      commands,
       skipped,
-      scenarios: selectedScenarios.map(({ id, group, title, role }) => ({ id, group, title, role })),
+      scenarios: selectedScenarios.map(({ id, group, title }) => ({ id, group, title, workload: workloads.get(id) })),
       records,
       summary,
       verdicts,

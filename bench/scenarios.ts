@@ -2,16 +2,19 @@
  * The benchmark scenarios: what load to apply to a running server and what
  * to measure, producing one `Sample` per run.
  *
- * Owns the measurement protocol (warm up, mark, measure, stop; settle, read
- * RSS) and the scenario list. It does not start servers or aggregate rounds.
- * A new scenario (e.g. telemetry fan-out once the drone endpoint exists) is
- * one more entry in `scenarios` with its `role` and a `run` function; the
- * runner, table and chart pick it up from here.
+ * Owns the scenario list and the echo and memory measurement protocols
+ * (warm up, mark, measure, stop; settle, read RSS); the fan-out protocol is
+ * in fanout.ts. It does not start servers or aggregate rounds. A new
+ * scenario is one more entry in `scenarios` with the `workload` it asks of a
+ * server and a `run` function; the runner, table and chart pick it up from
+ * here.
  */
-import { LoadGroup } from "./driver.ts";
+import { LoadGroup, type ListenPlan } from "./driver.ts";
+import { runFanout } from "./fanout.ts";
 import { mergeSnapshots, percentile } from "./histogram.ts";
-import { coreTimes, cpuBetween, otherLoadShare, rssBytes, sampleCpu } from "./proc.ts";
-import type { Role, RunningServer } from "./servers.ts";
+import { rssBytes } from "./proc.ts";
+import type { Launch, RunningServer, TelemetryWorkload, Workload } from "./servers.ts";
+import { loadgenCoreShare, measureWindow } from "./window.ts";
 
 /** Phase lengths and sizes that differ between a full run and `--quick`. */
 export interface Timing {
@@ -55,8 +58,8 @@ export interface ScenarioContext {
   server: RunningServer;
   /** Cores the server and the load generators are pinned to. */
   serverCore: number;
-  /** The server's WebSocket path for the scenario's role. */
-  path: string;
+  /** The server's path and opening messages for the scenario's workload. */
+  launch: Launch;
   timing: Timing;
   loadCore: number;
   /** Load generator child processes per traffic run. */
@@ -65,10 +68,12 @@ export interface ScenarioContext {
 
 /** What one run measured. Absent fields do not apply to the scenario. */
 export interface Sample {
+  /** Echoes per second; for fan-out, telemetry messages delivered per second (all subscribers). */
   messagesPerSecond?: number;
+  /** Round-trip (echo) or delivery (fan-out: receipt minus the send time in the message) latency. */
   p50Micros?: number;
   p99Micros?: number;
-  /** Server CPU time (user + system) per echoed message. */
+  /** Server CPU time (user + system) per echoed or delivered message. */
   cpuMicrosPerMessage?: number;
   /** Server CPU time over the window as a share of one core (1 = 100 %). */
   serverCoreShare?: number;
@@ -84,6 +89,16 @@ export interface Sample {
   rssBytesPerConnection?: number;
   rssBeforeBytes?: number;
   rssAfterBytes?: number;
+  /** Fan-out: frames that never reached a subscriber in the window (seq gaps, plus frames still missing after the grace period). */
+  lostFrames?: number;
+  /** Fan-out: `lostFrames` over the number of subscribers. */
+  lostFramesPerSubscriber?: number;
+  /** Fan-out: subscribers that lost at least one frame. */
+  subscribersWithLoss?: number;
+  /** Fan-out: mean payload bytes of a delivered telemetry message. */
+  messageBytes?: number;
+  /** Fan-out: drone frames delivered per second (a batch carries one per drone). */
+  droneFramesPerSecond?: number;
 }
 
 export interface Scenario {
@@ -93,7 +108,8 @@ export interface Scenario {
   title: string;
   /** The title as the table and chart show it, with sizes that depend on --quick. */
   label(timing: Timing): string;
-  role: Role;
+  /** What the server must run; the runner picks the servers that can. */
+  workload: Workload;
   /** Metrics compared with bare Bun in the table's ratio column. */
   compare: ReadonlyArray<keyof Sample>;
   run(context: ScenarioContext): Promise<Sample>;
@@ -117,26 +133,17 @@ async function runTraffic(shape: TrafficShape, context: ScenarioContext): Promis
   const { server, timing } = context;
   const group = await LoadGroup.open({
     port: server.port,
-    path: context.path,
-    ...shape,
+    path: context.launch.path,
+    connections: shape.connections,
     processes: shape.connections === 1 ? 1 : context.loadProcesses,
     core: context.loadCore,
+    behaviour: { mode: "echo", inflight: shape.inflight, payloadBytes: shape.payloadBytes },
   });
   try {
     group.command("start");
     await Bun.sleep(timing.warmupSeconds * 1000);
     group.command("mark");
-    const serverBefore = sampleCpu(server.pid);
-    const loadBefore = group.pids.map(sampleCpu);
-    const runnerBefore = process.cpuUsage();
-    const serverCoreBefore = coreTimes(context.serverCore);
-    const loadCoreBefore = coreTimes(context.loadCore);
-    await Bun.sleep(timing.measureSeconds * 1000);
-    const serverCoreAfter = coreTimes(context.serverCore);
-    const loadCoreAfter = coreTimes(context.loadCore);
-    const runner = process.cpuUsage(runnerBefore);
-    const loadAfter = group.pids.map(sampleCpu);
-    const serverAfter = sampleCpu(server.pid);
+    const window = await measureWindow(server.pid, group.pids, { server: context.serverCore, load: context.loadCore }, timing.measureSeconds);
     const results = await group.stop();
 
     const lost = results.reduce((sum, r) => sum + r.connectionsLost, 0);
@@ -144,20 +151,15 @@ async function runTraffic(shape: TrafficShape, context: ScenarioContext): Promis
     const messagesPerSecond = results.reduce((sum, r) => sum + r.messages / r.windowSeconds, 0);
     if (messagesPerSecond === 0) throw new Error("no echoes received in the measured window");
     const latency = mergeSnapshots(results.map((r) => r.latency));
-    const serverCpu = cpuBetween(serverBefore, serverAfter);
-    const loadCpu = loadAfter.map((after, i) => cpuBetween(loadBefore[i]!, after));
-    // The runner (this process) is pinned to the load core too.
-    const oursOnLoadCore = loadCpu.reduce((sum, use) => sum + use.cpuSeconds, 0) + (runner.user + runner.system) / 1e6;
     return {
       messagesPerSecond,
       p50Micros: percentile(latency, 0.5),
       p99Micros: percentile(latency, 0.99),
-      cpuMicrosPerMessage: (serverCpu.coreShare / messagesPerSecond) * 1e6,
-      serverCoreShare: serverCpu.coreShare,
-      // All children share one core, so their shares add up.
-      loadgenCoreShare: loadCpu.reduce((sum, use) => sum + use.coreShare, 0),
-      otherLoadServerCore: otherLoadShare(serverCoreBefore, serverCoreAfter, serverCpu.cpuSeconds, serverCpu.wallSeconds),
-      otherLoadLoadCore: otherLoadShare(loadCoreBefore, loadCoreAfter, oursOnLoadCore, serverCpu.wallSeconds),
+      cpuMicrosPerMessage: (window.server.coreShare / messagesPerSecond) * 1e6,
+      serverCoreShare: window.server.coreShare,
+      loadgenCoreShare: loadgenCoreShare(window),
+      otherLoadServerCore: window.otherLoadServerCore,
+      otherLoadLoadCore: window.otherLoadLoadCore,
     };
   } finally {
     await group.close();
@@ -181,8 +183,10 @@ async function settledRss(pid: number, timing: Timing): Promise<number> {
 
 /** Opens idle connections and charges the RSS growth to them. */
 async function runIdleMemory(context: ScenarioContext): Promise<Sample> {
-  const { server, timing } = context;
-  const idle = { port: server.port, path: context.path, inflight: 0, payloadBytes: 0, processes: 1, core: context.loadCore };
+  const { server, timing, launch } = context;
+  // After its opening exchange (for /drone: welcome, unsubscribe, ack) an idle connection only listens.
+  const behaviour: ListenPlan = { mode: "listen", send: launch.openingMessages, replies: launch.replies, graceMilliseconds: 0 };
+  const idle = { port: server.port, path: launch.path, processes: 1, core: context.loadCore, behaviour };
   const warm = await LoadGroup.open({ ...idle, connections: warmConnections });
   try {
     const rssBeforeBytes = await settledRss(server.pid, timing);
@@ -199,7 +203,36 @@ async function runIdleMemory(context: ScenarioContext): Promise<Sample> {
 }
 
 function traffic(id: string, group: string, title: string, shape: TrafficShape, compare: ReadonlyArray<keyof Sample>): Scenario {
-  return { id, group, title, role: "echo", label: () => title, compare, run: (context) => runTraffic(shape, context) };
+  return { id, group, title, workload: { role: "echo" }, label: () => title, compare, run: (context) => runTraffic(shape, context) };
+}
+
+function idleMemory(id: string, workload: Workload, what: string): Scenario {
+  return {
+    id,
+    group: "memory",
+    title: `memory per idle ${what}`,
+    workload,
+    label: (timing) => `memory per idle ${what} (${timing.idleConnections.toLocaleString("en-US")} open)`,
+    compare: ["rssBytesPerConnection"],
+    run: runIdleMemory,
+  };
+}
+
+/** skyport's limit for unsent bytes per socket (--slow-consumer-bytes default), used unless a scenario says otherwise. */
+const defaultSlowConsumerBytes = 1024 * 1024;
+/** Drones in telemetry-max: enough that 100 Hz × this × 1,000 subscribers is more than one server core can send. */
+const maxRateDrones = 20;
+
+function fanout(id: string, title: string, subscribers: number, workload: Omit<TelemetryWorkload, "role">, compare: ReadonlyArray<keyof Sample>): Scenario {
+  return {
+    id,
+    group: "telemetry",
+    title,
+    workload: { role: "telemetry", ...workload },
+    label: () => title,
+    compare,
+    run: (context) => runFanout(subscribers, context),
+  };
 }
 
 export const scenarios: readonly Scenario[] = [
@@ -216,13 +249,34 @@ export const scenarios: readonly Scenario[] = [
     "p99Micros",
     "cpuMicrosPerMessage",
   ]),
-  {
-    id: "memory",
-    group: "memory",
-    title: "memory per idle connection",
-    role: "echo",
-    label: (timing) => `memory per idle connection (${timing.idleConnections.toLocaleString("en-US")} open)`,
-    compare: ["rssBytesPerConnection"],
-    run: runIdleMemory,
-  },
+  idleMemory("memory", { role: "echo" }, "connection"),
+  idleMemory("memory-drone", { role: "idle-drone" }, "/drone connection"),
+  fanout(
+    "telemetry-10k",
+    "telemetry 10,000 subscribers × 1 drone at 10 Hz",
+    10_000,
+    { drones: 1, hz: 10, view: "each-drone", unpaced: false, slowConsumerBytes: defaultSlowConsumerBytes },
+    ["messagesPerSecond", "p99Micros", "cpuMicrosPerMessage"],
+  ),
+  fanout(
+    "telemetry-max",
+    `telemetry max rate, 1,000 subscribers × ${maxRateDrones} drones at 100 Hz`,
+    1000,
+    { drones: maxRateDrones, hz: 100, view: "each-drone", unpaced: true, slowConsumerBytes: defaultSlowConsumerBytes },
+    ["messagesPerSecond", "cpuMicrosPerMessage"],
+  ),
+  fanout(
+    "fleet",
+    "fleet 1,000 viewers × 100 drones at 10 Hz, one batch per tick",
+    1000,
+    { drones: 100, hz: 10, view: "batch", unpaced: false, slowConsumerBytes: defaultSlowConsumerBytes },
+    ["messagesPerSecond", "p99Micros", "cpuMicrosPerMessage"],
+  ),
+  fanout(
+    "fleet-each",
+    "fleet 1,000 viewers × 100 drones at 10 Hz, a frame per drone",
+    1000,
+    { drones: 100, hz: 10, view: "each-drone", unpaced: false, slowConsumerBytes: defaultSlowConsumerBytes },
+    ["messagesPerSecond", "p99Micros", "cpuMicrosPerMessage"],
+  ),
 ];

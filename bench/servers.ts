@@ -2,10 +2,12 @@
  * The servers under test (skyport and the reference implementations) and
  * how to start and stop one pinned to a CPU core.
  *
- * Owns: each server's command line, the gorilla build into a temporary
- * directory, the `taskset` pinning, reading the `... listening on HOST:PORT`
- * banner, and draining the server's output so that logging never blocks it.
- * It does not measure anything; scenarios do.
+ * Owns: each server's command line for each workload a scenario asks for
+ * (skyport's flags and the reference's differ per scenario), the WebSocket
+ * path and opening messages its clients use, the gorilla build into a
+ * temporary directory, the `taskset` pinning, reading the
+ * `... listening on HOST:PORT` banner, and draining the server's output so
+ * that logging never blocks it. It does not measure anything; scenarios do.
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -15,8 +17,53 @@ import { textChunks } from "./streams.ts";
 /** Repository root: bench/ lives directly under it. */
 export const repoRoot = resolve(import.meta.dir, "..");
 
-/** What a server can be benchmarked for. Fan-out ("publish") servers come with the drone endpoint. */
-export type Role = "echo" | "publish";
+/** What a server can be benchmarked for: echo, idle /drone-like connections, telemetry fan-out. */
+export type Role = Workload["role"];
+
+/** What one scenario asks of a server. */
+export type Workload = { role: "echo" } | { role: "idle-drone" } | TelemetryWorkload;
+
+/**
+ * Telemetry fan-out: `drones` drones, each publishing one frame per tick at
+ * `hz` ticks per second, to viewers that watch every drone.
+ */
+export interface TelemetryWorkload {
+  role: "telemetry";
+  drones: number;
+  hz: number;
+  /**
+   * How viewers watch: every drone one by one (a frame per drone per tick),
+   * or skyport's all-drones subscription `*` (one `telemetry_batch` per tick).
+   */
+  view: "each-drone" | "batch";
+  /** The reference publishes as fast as it can rather than at `hz` (skyport's own top rate is --telemetry-hz 100). */
+  unpaced: boolean;
+  /**
+   * Unsent bytes per socket beyond which the server stops sending it frames:
+   * skyport's --slow-consumer-bytes, the reference's --backpressure-limit.
+   */
+  slowConsumerBytes: number;
+  /** Payload bytes of one reference frame: the size of skyport's message, measured by the runner before the rounds. */
+  frameBytes?: number;
+}
+
+/** How to run a server for a workload, and how its clients open the conversation. */
+export interface Launch {
+  cmd: string[];
+  /** Working directory (default: the repository root). */
+  cwd?: string;
+  /** WebSocket path with query string. */
+  path: string;
+  /** Text messages each client sends once upgraded. */
+  openingMessages: string[];
+  /** Messages other than telemetry (welcome, acks) each client receives in answer before it is ready. */
+  replies: number;
+}
+
+/** A server ready to launch for any of its roles. */
+export interface PreparedServer {
+  launch(workload: Workload): Launch;
+}
 
 /** Every server must print its banner within this time of being spawned. */
 const bannerTimeoutMilliseconds = 20_000;
@@ -45,50 +92,96 @@ export interface ServerSpec {
   name: string;
   /** What the server is, for the table and chart. */
   label: string;
-  /** The WebSocket path for each role this server plays. */
-  paths: Partial<Record<Role, string>>;
-  /** Resolves the command line (building it if needed), or says why the server cannot run here. */
-  prepare(workDir: string): Promise<{ cmd: string[] } | { skip: string }>;
+  /** The workloads this server can run. */
+  roles: readonly Role[];
+  /**
+   * Resolves the command lines (building if needed), or says why the server
+   * cannot run here. `skyportDir` is the skyport checkout under test.
+   */
+  prepare(workDir: string, skyportDir: string): Promise<PreparedServer | { skip: string }>;
 }
 
 const bun = process.execPath;
 const listenFlag = ["--addr", "127.0.0.1:0"];
+/** A client that speaks only after the server's first word: no opening messages, no replies. */
+const silentClient = { openingMessages: [], replies: 0 };
 
 export const serverSpecs: readonly ServerSpec[] = [
   {
     name: "skyport",
     label: "skyport",
-    paths: { echo: "/echo" },
+    roles: ["echo", "idle-drone", "telemetry"],
     prepare: prepareSkyport,
   },
   {
     name: "bun",
     label: "bare Bun.serve",
-    paths: { echo: "/" },
-    prepare: async () => ({ cmd: [bun, "run", join(repoRoot, "bench/reference/bun-echo.ts"), ...listenFlag] }),
+    roles: ["echo", "idle-drone", "telemetry"],
+    prepare: async () => ({ launch: launchBareBun }),
   },
   {
     name: "node",
     label: "Node + ws",
-    paths: { echo: "/" },
+    roles: ["echo"],
     prepare: async () => {
       const node = Bun.which("node");
       if (!node) return { skip: "node not found on PATH" };
-      return { cmd: [node, join(repoRoot, "bench/reference/node-ws-echo.mjs"), ...listenFlag] };
+      const cmd = [node, join(repoRoot, "bench/reference/node-ws-echo.mjs"), ...listenFlag];
+      return { launch: () => ({ cmd, path: "/", ...silentClient }) };
     },
   },
   {
     name: "gorilla",
     label: "Go + gorilla",
-    paths: { echo: "/" },
+    roles: ["echo"],
     prepare: buildGorilla,
   },
 ];
 
-/** skyport's command line, with the admission-limit flags this version of server.ts knows. */
-async function prepareSkyport(): Promise<{ cmd: string[] } | { skip: string }> {
-  const entry = join(repoRoot, "server.ts");
-  const child = spawnChild([bun, "run", entry, "--help"], { cwd: repoRoot });
+/**
+ * Drone ids for a telemetry workload: `alpha` (the default drone) alone,
+ * else d00, d01, ... of equal length, so that every drone's frame has the
+ * same size.
+ */
+export function droneIds(count: number): string[] {
+  if (count === 1) return ["alpha"];
+  const width = Math.max(2, String(count - 1).length);
+  return Array.from({ length: count }, (_, i) => `d${String(i).padStart(width, "0")}`);
+}
+
+/** The `subscribe` a viewer sends for `drone` (`*` for the all-drones batch). */
+export function subscribeMessage(drone: string): string {
+  return JSON.stringify({ type: "subscribe", id: "s", data: { drone } });
+}
+
+/**
+ * Bare Bun: `bun-echo.ts` for echo and idle connections (an idle bare Bun
+ * connection is the baseline for an idle /drone connection), `bun-publish.ts`
+ * for telemetry, publishing frames of skyport's measured size at the same
+ * rate and in the same bursts (one burst per tick, a frame per drone).
+ */
+function launchBareBun(workload: Workload): Launch {
+  if (workload.role !== "telemetry") {
+    return { cmd: [bun, "run", join(repoRoot, "bench/reference/bun-echo.ts"), ...listenFlag], path: "/", ...silentClient };
+  }
+  if (workload.frameBytes === undefined) throw new Error("bare Bun's telemetry reference needs skyport's frame size (frameBytes)");
+  const framesPerTick = workload.view === "batch" ? 1 : workload.drones;
+  const rate = workload.unpaced ? 0 : workload.hz * framesPerTick;
+  const cmd = [
+    bun, "run", join(repoRoot, "bench/reference/bun-publish.ts"), ...listenFlag,
+    "--frame-bytes", String(workload.frameBytes),
+    "--rate", String(rate),
+    "--burst", String(framesPerTick),
+    "--backpressure-limit", String(workload.slowConsumerBytes),
+  ];
+  return { cmd, path: "/", ...silentClient };
+}
+
+/** skyport's command lines, with the admission-limit flags this version of server.ts knows. */
+async function prepareSkyport(_workDir: string, skyportDir: string): Promise<PreparedServer | { skip: string }> {
+  const entry = join(skyportDir, "server.ts");
+  if (!existsSync(entry)) return { skip: `no server.ts in ${skyportDir}` };
+  const child = spawnChild([bun, "run", entry, "--help"], { cwd: skyportDir });
   const timer = setTimeout(() => child.kill("SIGKILL"), helpTimeoutMilliseconds);
   const [code, help, stderr] = await Promise.all([
     child.exited,
@@ -98,11 +191,36 @@ async function prepareSkyport(): Promise<{ cmd: string[] } | { skip: string }> {
   clearTimeout(timer);
   if (code !== 0) return { skip: `server.ts --help failed (exit ${code}): ${stderr.trim().split("\n").slice(0, 3).join(" | ")}` };
   const limits = skyportLimitFlags.filter(([flag]) => new RegExp(`${flag}\\b(?!-)`).test(help)).flat();
-  return { cmd: [bun, "run", entry, ...listenFlag, ...limits] };
+  const base = [bun, "run", entry, ...listenFlag, ...limits];
+  return { launch: (workload) => ({ ...launchSkyport(base, workload), cwd: skyportDir }) };
+}
+
+/**
+ * skyport per workload. Viewers name what they watch in `?drone=` (the
+ * socket is subscribed from the start, docs/protocol.md) and confirm it with
+ * one `subscribe` for the first of it, whose `ack` (after the `welcome`) says
+ * the subscription is live. Idle /drone connections unsubscribe from the
+ * default drone, so that no telemetry flows to them.
+ */
+function launchSkyport(base: string[], workload: Workload): Launch {
+  if (workload.role === "echo") return { cmd: base, path: "/echo", ...silentClient };
+  if (workload.role === "idle-drone") {
+    const unsubscribe = JSON.stringify({ type: "unsubscribe", id: "u", data: { drone: "alpha" } });
+    return { cmd: [...base, "--drones", "alpha"], path: "/drone", openingMessages: [unsubscribe], replies: 2 };
+  }
+  const ids = droneIds(workload.drones);
+  const cmd = [
+    ...base,
+    "--drones", ids.join(","),
+    "--telemetry-hz", String(workload.hz),
+    "--slow-consumer-bytes", String(workload.slowConsumerBytes),
+  ];
+  const watched = workload.view === "batch" ? ["*"] : ids;
+  return { cmd, path: `/drone?drone=${watched.join(",")}`, openingMessages: [subscribeMessage(watched[0]!)], replies: 2 };
 }
 
 /** Builds bench/reference/gorilla-echo into `workDir` in GOPATH mode (no module downloads). */
-async function buildGorilla(workDir: string): Promise<{ cmd: string[] } | { skip: string }> {
+async function buildGorilla(workDir: string): Promise<PreparedServer | { skip: string }> {
   const go = Bun.which("go");
   if (!go) return { skip: "go not found on PATH" };
   const goPath = process.env.GORILLA_GOPATH ?? defaultGoPath;
@@ -117,7 +235,8 @@ async function buildGorilla(workDir: string): Promise<{ cmd: string[] } | { skip
   const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr as ReadableStream).text()]);
   clearTimeout(timer);
   if (code !== 0) return { skip: `go build failed (exit ${code}): ${stderr.trim().split("\n").slice(0, 3).join(" | ")}` };
-  return { cmd: [binary, ...listenFlag] };
+  const cmd = [binary, ...listenFlag];
+  return { launch: () => ({ cmd, path: "/", ...silentClient }) };
 }
 
 /** A server started by `startServer`. `pid` is the server process itself (taskset execs it). */
@@ -128,9 +247,9 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Starts `cmd` pinned to `core` and waits for its banner. */
-export async function startServer(spec: ServerSpec, cmd: string[], core: number): Promise<RunningServer> {
-  const child = spawnChild(["taskset", "-c", String(core), ...cmd], { cwd: repoRoot, stdout: "pipe", stderr: "pipe" });
+/** Starts the launch's command pinned to `core` and waits for its banner. */
+export async function startServer(spec: ServerSpec, launch: Launch, core: number): Promise<RunningServer> {
+  const child = spawnChild(["taskset", "-c", String(core), ...launch.cmd], { cwd: launch.cwd ?? repoRoot, stdout: "pipe", stderr: "pipe" });
   let stderrTail = "";
   void drain(child.stderr as ReadableStream<Uint8Array>, (text) => {
     stderrTail = (stderrTail + text).slice(-stderrTailBytes);

@@ -1,18 +1,28 @@
 /**
- * skyport's performance targets (issue 6), each a ratio to bare Bun.serve
- * measured in the same run, and their verdicts.
+ * skyport's performance targets (issue 6) and their verdicts. A target is
+ * either a ratio to bare Bun.serve measured in the same round (echo,
+ * memory, fan-out throughput) or an absolute limit on skyport's own figure
+ * (fan-out latency, lost frames, CPU share).
  *
- * Owns the list of targets and the met/missed judgement (on the median of
- * the per-round ratios). It does not measure or format tables.
+ * Owns the list of targets and the met/missed judgement: on the median
+ * across rounds, or for zero-tolerance targets on the worst round. It does
+ * not measure or format tables.
  */
-import type { Metric, SummaryRow } from "./stats.ts";
+import type { Metric, Spread, SummaryRow } from "./stats.ts";
 
 export interface Target {
   scenario: string;
   metric: Metric;
-  /** "atLeast": ratio must be >= limit (higher is better); "atMost": <= limit. */
+  /** "ratio": skyport's metric over bare Bun's, paired by round; "absolute": skyport's metric itself. */
+  basis: "ratio" | "absolute";
+  /** "atLeast": the value must be >= limit (higher is better); "atMost": <= limit. */
   direction: "atLeast" | "atMost";
   limit: number;
+  /**
+   * Which figure is judged: the median across rounds (default), or the
+   * worst round, for limits that no round may break (zero lost frames).
+   */
+  judgedOn?: "median" | "worst";
   description: string;
 }
 
@@ -20,32 +30,48 @@ export interface Target {
 export const targetServer = "skyport";
 
 export const targets: readonly Target[] = [
-  { scenario: "echo-32", metric: "messagesPerSecond", direction: "atLeast", limit: 0.95, description: "throughput, 32 B echo" },
-  { scenario: "echo-4k", metric: "messagesPerSecond", direction: "atLeast", limit: 0.95, description: "throughput, 4 KiB echo" },
-  { scenario: "echo-32", metric: "cpuMicrosPerMessage", direction: "atMost", limit: 1.05, description: "CPU per message, 32 B echo" },
-  { scenario: "echo-4k", metric: "cpuMicrosPerMessage", direction: "atMost", limit: 1.05, description: "CPU per message, 4 KiB echo" },
-  { scenario: "latency", metric: "cpuMicrosPerMessage", direction: "atMost", limit: 1.05, description: "CPU per message, 1 × 1 ping-pong" },
-  { scenario: "latency", metric: "p50Micros", direction: "atMost", limit: 1.1, description: "latency p50, 1 × 1" },
-  { scenario: "latency", metric: "p99Micros", direction: "atMost", limit: 1.1, description: "latency p99, 1 × 1" },
-  { scenario: "memory", metric: "rssBytesPerConnection", direction: "atMost", limit: 1.25, description: "RSS per idle connection" },
+  { scenario: "echo-32", metric: "messagesPerSecond", basis: "ratio", direction: "atLeast", limit: 0.95, description: "throughput, 32 B echo" },
+  { scenario: "echo-4k", metric: "messagesPerSecond", basis: "ratio", direction: "atLeast", limit: 0.95, description: "throughput, 4 KiB echo" },
+  { scenario: "echo-32", metric: "cpuMicrosPerMessage", basis: "ratio", direction: "atMost", limit: 1.05, description: "CPU per message, 32 B echo" },
+  { scenario: "echo-4k", metric: "cpuMicrosPerMessage", basis: "ratio", direction: "atMost", limit: 1.05, description: "CPU per message, 4 KiB echo" },
+  { scenario: "latency", metric: "cpuMicrosPerMessage", basis: "ratio", direction: "atMost", limit: 1.05, description: "CPU per message, 1 × 1 ping-pong" },
+  { scenario: "latency", metric: "p50Micros", basis: "ratio", direction: "atMost", limit: 1.1, description: "latency p50, 1 × 1" },
+  { scenario: "latency", metric: "p99Micros", basis: "ratio", direction: "atMost", limit: 1.1, description: "latency p99, 1 × 1" },
+  { scenario: "memory", metric: "rssBytesPerConnection", basis: "ratio", direction: "atMost", limit: 1.25, description: "RSS per idle connection" },
+  { scenario: "memory-drone", metric: "rssBytesPerConnection", basis: "ratio", direction: "atMost", limit: 1.25, description: "RSS per idle /drone connection" },
+  { scenario: "telemetry-10k", metric: "p99Micros", basis: "absolute", direction: "atMost", limit: 25_000, description: "delivery latency p99, 10,000 subscribers at 10 Hz" },
+  { scenario: "telemetry-10k", metric: "lostFrames", basis: "absolute", direction: "atMost", limit: 0, judgedOn: "worst", description: "lost frames, 10,000 subscribers at 10 Hz" },
+  { scenario: "telemetry-10k", metric: "serverCoreShare", basis: "absolute", direction: "atMost", limit: 1 / 3, description: "server CPU, 10,000 subscribers at 10 Hz" },
+  { scenario: "telemetry-max", metric: "messagesPerSecond", basis: "ratio", direction: "atLeast", limit: 0.9, description: "deliveries per second at the maximum rate" },
+  { scenario: "telemetry-max", metric: "cpuMicrosPerMessage", basis: "ratio", direction: "atMost", limit: 1.1, description: "CPU per delivery at the maximum rate" },
+  { scenario: "fleet", metric: "p99Micros", basis: "absolute", direction: "atMost", limit: 50_000, description: "delivery latency p99, 100 drones × 1,000 viewers" },
 ];
 
 export interface Verdict {
   target: Target;
-  /** Median, min and max of skyport / bare Bun across rounds; absent when not measured. */
-  ratio?: { median: number; min: number; max: number };
+  /** What the target reads across rounds: the ratio to bare Bun, or skyport's own metric. Absent when not measured. */
+  measured?: Spread;
+  /** The figure judged: `measured`'s median, or its worst round. */
+  judged?: number;
   met?: boolean;
-  /** How far the median is on the right (positive) or wrong (negative) side of the limit, as a fraction of the limit: 0.93 against >= 0.95 is -0.021. */
+  /**
+   * How far `judged` is on the right (positive) or wrong (negative) side of
+   * the limit, as a fraction of the limit: 0.93 against >= 0.95 is -0.021.
+   * Absent for a limit of 0.
+   */
   margin?: number;
 }
 
 export function judge(rows: SummaryRow[]): Verdict[] {
   return targets.map((target) => {
     const row = rows.find((r) => r.scenario === target.scenario && r.server === targetServer);
-    const ratio = row?.ratios[target.metric];
-    if (!ratio) return { target };
-    const met = target.direction === "atLeast" ? ratio.median >= target.limit : ratio.median <= target.limit;
-    const margin = (target.direction === "atLeast" ? ratio.median - target.limit : target.limit - ratio.median) / target.limit;
-    return { target, ratio, met, margin };
+    const measured = target.basis === "ratio" ? row?.ratios[target.metric] : row?.metrics[target.metric];
+    if (!measured) return { target };
+    const worst = target.direction === "atLeast" ? measured.min : measured.max;
+    const judged = target.judgedOn === "worst" ? worst : measured.median;
+    const met = target.direction === "atLeast" ? judged >= target.limit : judged <= target.limit;
+    const verdict: Verdict = { target, measured, judged, met };
+    if (target.limit !== 0) verdict.margin = (target.direction === "atLeast" ? judged - target.limit : target.limit - judged) / target.limit;
+    return verdict;
   });
 }

@@ -2,28 +2,31 @@
  * Reference for the telemetry fan-out benchmarks: the thinnest Bun publish
  * loop. Subscribers connect to any path and are subscribed to one topic; the
  * server publishes a fixed-size binary frame to that topic at a fixed rate,
- * or as fast as it can.
+ * or as fast as it can, in bursts of --burst frames (skyport publishes one
+ * frame per drone per tick, back to back, and uWebSockets sends a burst to
+ * each subscriber in one write, so the reference must burst the same way).
  *
  * usage: bun run bench/reference/bun-publish.ts [flags]
- *   --addr host:port        address to listen on (default 127.0.0.1:0)
- *   --frame-bytes n         bytes per published frame, >= 12 (default 64)
- *   --rate n                frames per second; 0 = as fast as possible (default 0)
- *   --topic name            topic name (default telemetry)
- *   --max-seconds n         exit after this long, whatever happens (default 600)
+ *   --addr host:port          address to listen on (default 127.0.0.1:0)
+ *   --frame-bytes n           bytes per published frame, >= 12 (default 64)
+ *   --rate n                  frames per second; 0 = as fast as possible (default 0)
+ *   --burst n                 frames published back to back per tick (default 1)
+ *   --topic name              topic name (default telemetry)
+ *   --backpressure-limit n    unsent bytes per socket beyond which Bun drops
+ *                             frames for it (default 16777216, Bun's own default)
+ *   --max-seconds n           exit after this long, whatever happens (default 600)
  *
  * Prints `bun-publish listening on HOST:PORT` once listening. Each frame
- * starts with the send time (float64 LE, epoch milliseconds, µs precision)
- * and a sequence number (uint32 LE), so subscribers can measure delivery
- * latency and loss; the rest is zero padding. Publishing only runs while the
- * topic has at least one subscriber.
+ * starts with the send time (float64 LE, epoch milliseconds, µs precision,
+ * read once per burst) and a sequence number (uint32 LE), so subscribers can
+ * measure delivery latency and loss; the rest is zero padding. Publishing
+ * only runs while the topic has at least one subscriber.
  */
 
 /** Send time (8 bytes) + sequence number (4 bytes). */
 const frameHeaderBytes = 12;
-/** How often the rate-limited loop wakes up to publish what is due. */
-const rateTickMilliseconds = 1;
-/** Most frames published in one macrotask, so the event loop still accepts and reads. */
-const maxFramesPerTurn = 256;
+/** Most bursts published in one macrotask when the paced loop is behind, so the event loop still accepts and reads. */
+const maxBurstsPerTurn = 16;
 /** How often to check again for subscribers while there are none. */
 const idlePollMilliseconds = 10;
 
@@ -32,7 +35,9 @@ interface Flags {
   port: number;
   frameBytes: number;
   rate: number;
+  burst: number;
   topic: string;
+  backpressureLimit: number;
   maxSeconds: number;
 }
 
@@ -42,7 +47,16 @@ function fail(message: string): never {
 }
 
 function parseFlags(argv: string[]): Flags {
-  const flags: Flags = { hostname: "127.0.0.1", port: 0, frameBytes: 64, rate: 0, topic: "telemetry", maxSeconds: 600 };
+  const flags: Flags = {
+    hostname: "127.0.0.1",
+    port: 0,
+    frameBytes: 64,
+    rate: 0,
+    burst: 1,
+    topic: "telemetry",
+    backpressureLimit: 16 * 1024 * 1024,
+    maxSeconds: 600,
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i];
     const value = argv[i + 1];
@@ -64,8 +78,16 @@ function parseFlags(argv: string[]): Flags {
         if (!Number.isFinite(number) || number < 0) fail(`--rate must be >= 0 frames per second: got ${value}`);
         flags.rate = number;
         break;
+      case "--burst":
+        if (!Number.isInteger(number) || number < 1) fail(`--burst must be an integer >= 1: got ${value}`);
+        flags.burst = number;
+        break;
       case "--topic":
         flags.topic = value;
+        break;
+      case "--backpressure-limit":
+        if (!Number.isInteger(number) || number < 1024) fail(`--backpressure-limit must be an integer >= 1024 bytes: got ${value}`);
+        flags.backpressureLimit = number;
         break;
       case "--max-seconds":
         if (!Number.isFinite(number) || number <= 0) fail(`--max-seconds must be > 0: got ${value}`);
@@ -92,6 +114,8 @@ const server = Bun.serve({
     return new Response("WebSocket upgrade required\n", { status: 426, headers: { Upgrade: "websocket" } });
   },
   websocket: {
+    backpressureLimit: flags.backpressureLimit,
+    closeOnBackpressureLimit: false,
     open(ws) {
       ws.subscribe(flags.topic);
     },
@@ -99,21 +123,27 @@ const server = Bun.serve({
   },
 });
 
-function publishOne(): void {
+/** Publishes one burst, all frames stamped with the same send time (skyport stamps a tick once). */
+function publishBurst(): void {
   header.setFloat64(0, performance.timeOrigin + performance.now(), true);
-  header.setUint32(8, sequence++ >>> 0, true);
-  server.publish(flags.topic, frame);
+  for (let i = 0; i < flags.burst; i++) {
+    header.setUint32(8, sequence++ >>> 0, true);
+    server.publish(flags.topic, frame);
+  }
 }
 
 const startedAt = performance.now();
-/** Frames published since the rate-limited loop started (or restarted after an idle spell). */
-let publishedSinceStart = 0;
+/** Milliseconds between bursts when paced. */
+const burstIntervalMilliseconds = flags.rate > 0 ? (1000 * flags.burst) / flags.rate : 0;
+/** Bursts published since the paced loop started (or restarted after an idle spell). */
+let burstsSinceStart = 0;
 let rateStartedAt = startedAt;
 let idle = true;
 
 /**
- * One turn of the publish loop: publishes at most `maxFramesPerTurn` frames,
- * then schedules the next turn. Ends the process after --max-seconds.
+ * One turn of the publish loop: publishes what is due (as fast as possible:
+ * one burst), then schedules the next turn for when the next burst is due.
+ * Ends the process after --max-seconds.
  */
 function turn(): void {
   const now = performance.now();
@@ -129,18 +159,19 @@ function turn(): void {
   if (idle) {
     idle = false;
     rateStartedAt = now;
-    publishedSinceStart = 0;
+    burstsSinceStart = 0;
   }
   if (flags.rate === 0) {
-    for (let i = 0; i < maxFramesPerTurn; i++) publishOne();
+    publishBurst();
     setImmediate(turn);
     return;
   }
-  const due = Math.floor(((now - rateStartedAt) / 1000) * flags.rate) - publishedSinceStart;
-  const count = Math.min(due, maxFramesPerTurn);
-  for (let i = 0; i < count; i++) publishOne();
-  publishedSinceStart += count;
-  setTimeout(turn, rateTickMilliseconds);
+  const due = Math.floor((now - rateStartedAt) / burstIntervalMilliseconds) + 1 - burstsSinceStart;
+  const count = Math.min(due, maxBurstsPerTurn);
+  for (let i = 0; i < count; i++) publishBurst();
+  burstsSinceStart += count;
+  const nextDueAt = rateStartedAt + burstsSinceStart * burstIntervalMilliseconds;
+  setTimeout(turn, Math.max(0, nextDueAt - performance.now()));
 }
 
 turn();

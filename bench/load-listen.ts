@@ -1,0 +1,193 @@
+/**
+ * The load generator's listening behaviour: each connection sends its
+ * opening messages (e.g. a `subscribe`), waits for the server's replies, then
+ * only reads. Telemetry deliveries are counted, timed against the send time
+ * they carry, and checked for lost frames by seq; other messages (welcome,
+ * acks) are counted as replies. With no opening messages and no telemetry
+ * this is simply an idle connection (the memory scenarios).
+ *
+ * One clock read per TCP chunk; no allocation per message (see
+ * messages.ts and telemetry-frames.ts).
+ */
+import { LatencyHistogram } from "./histogram.ts";
+import type { BehaviourResult, Connection, LoadBehaviour, TelemetryTally } from "./load-behaviour.ts";
+import { MessageReader, type MessageHandler } from "./messages.ts";
+import { SeqTracker, streamHeads } from "./seq-tracker.ts";
+import { TelemetryScanner } from "./telemetry-frames.ts";
+import { encodeClientFrame, opcodeText } from "./wire.ts";
+
+/** How often `settled` checks whether every connection has its replies. */
+const settlePollMilliseconds = 10;
+/** Start of a server's error reply; any during the opening exchange fails the run. */
+const errorReplyPrefix = '{"type":"error"';
+
+export interface ListenOptions {
+  /** Text messages every connection sends once upgraded. */
+  openingMessages: string[];
+  /** Non-telemetry messages (welcome, acks) every connection must receive before it counts as settled. */
+  replies: number;
+  /**
+   * After stop, keep reading this long before judging loss, so that frames
+   * published just before stop are not counted as lost merely for being in flight.
+   */
+  graceMilliseconds: number;
+}
+
+export interface ListenState {
+  reader: MessageReader;
+  tracker: SeqTracker;
+  onMessage: MessageHandler;
+  replies: number;
+  /** Tracker loss count at the mark, so that the window's loss is the difference. */
+  lostAtMark: number;
+  /** Opening bytes not yet accepted by the socket. */
+  pending: Uint8Array;
+}
+
+export class ListenLoad implements LoadBehaviour<ListenState> {
+  private readonly scanner = new TelemetryScanner();
+  private readonly histogram = new LatencyHistogram();
+  private readonly opening: Uint8Array;
+  /** Epoch milliseconds (µs precision) when the current chunk arrived. */
+  private chunkArrivedMs = 0;
+  private counting = false;
+  private deliveries = 0;
+  private droneFrames = 0;
+  private payloadBytes = 0;
+  private firstError: string | null = null;
+  /** The first malformed message (thrown by the reader or scanner); reported instead of a result. */
+  private failure: Error | null = null;
+
+  constructor(private readonly options: ListenOptions) {
+    const mask = crypto.getRandomValues(new Uint8Array(4));
+    const frames = options.openingMessages.map((text) => encodeClientFrame(new TextEncoder().encode(text), opcodeText, mask));
+    this.opening = new Uint8Array(frames.reduce((sum, f) => sum + f.length, 0));
+    let offset = 0;
+    for (const frame of frames) {
+      this.opening.set(frame, offset);
+      offset += frame.length;
+    }
+  }
+
+  newState(): ListenState {
+    const state: ListenState = {
+      reader: new MessageReader(),
+      tracker: new SeqTracker(),
+      onMessage: (opcode, bytes, start, end) => this.onMessage(state, opcode, bytes, start, end),
+      replies: 0,
+      lostAtMark: 0,
+      pending: this.opening,
+    };
+    return state;
+  }
+
+  upgraded(c: Connection<ListenState>, rest: Uint8Array): void {
+    this.drain(c);
+    if (rest.length > 0) this.data(c, Buffer.from(rest.buffer, rest.byteOffset, rest.length));
+  }
+
+  data(c: Connection<ListenState>, chunk: Buffer): void {
+    this.chunkArrivedMs = performance.timeOrigin + performance.now();
+    try {
+      c.state.reader.feed(chunk, c.state.onMessage);
+    } catch (error) {
+      this.failure ??= error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  drain(c: Connection<ListenState>): void {
+    const s = c.state;
+    if (s.pending.length === 0) return;
+    const written = c.socket!.write(s.pending);
+    if (written > 0) s.pending = s.pending.subarray(written);
+  }
+
+  async settled(connections: readonly Connection<ListenState>[], timeoutMilliseconds: number): Promise<void> {
+    const deadline = performance.now() + timeoutMilliseconds;
+    for (;;) {
+      if (this.failure) throw this.failure;
+      if (this.firstError !== null) throw new Error(`the server refused an opening message: ${this.firstError}`);
+      const waiting = connections.filter((c) => c.state.replies < this.options.replies).length;
+      if (waiting === 0) return;
+      if (performance.now() > deadline) {
+        throw new Error(`${waiting} of ${connections.length} connections did not get their ${this.options.replies} replies within ${timeoutMilliseconds} ms`);
+      }
+      await Bun.sleep(settlePollMilliseconds);
+    }
+  }
+
+  start(): void {
+    // Listeners never send after the opening exchange.
+  }
+
+  mark(connections: readonly Connection<ListenState>[]): void {
+    for (const c of connections) c.state.lostAtMark = c.state.tracker.lost;
+    this.deliveries = 0;
+    this.droneFrames = 0;
+    this.payloadBytes = 0;
+    this.histogram.reset();
+    this.counting = true;
+  }
+
+  async stop(connections: readonly Connection<ListenState>[]): Promise<BehaviourResult> {
+    this.counting = false;
+    const messages = this.deliveries;
+    const { droneFrames, payloadBytes } = this;
+    const latency = this.histogram.snapshot();
+    const trackers = connections.map((c) => c.state.tracker);
+    const heads = streamHeads(trackers, this.scanner.drones.size);
+    await Bun.sleep(this.options.graceMilliseconds);
+    if (this.failure) throw this.failure;
+    return { messages, latency, telemetry: tally(connections, heads, droneFrames, payloadBytes) };
+  }
+
+  private onMessage(s: ListenState, opcode: number, bytes: Buffer, start: number, end: number): void {
+    const kind = this.scanner.read(opcode, bytes, start, end);
+    if (kind === "other") {
+      if (opcode !== opcodeText) return;
+      s.replies++;
+      if (this.firstError === null && bytes.toString("utf8", start, Math.min(end, start + errorReplyPrefix.length)) === errorReplyPrefix) {
+        this.firstError = bytes.toString("utf8", start, Math.min(end, start + 300));
+      }
+      return;
+    }
+    const scan = this.scanner.scan;
+    for (let i = 0; i < scan.count; i++) s.tracker.record(scan.slots[i]!, scan.seqs[i]!);
+    if (!this.counting) return;
+    this.deliveries++;
+    this.droneFrames += scan.count;
+    this.payloadBytes += end - start;
+    this.histogram.record(Math.max(0, (this.chunkArrivedMs - scan.timeMs) * 1000));
+  }
+}
+
+/** The window's fan-out figures once the grace period is over. */
+function tally(connections: readonly Connection<ListenState>[], heads: Float64Array, droneFrames: number, payloadBytes: number): TelemetryTally {
+  const result: TelemetryTally = {
+    subscribers: connections.length,
+    droneFrames,
+    payloadBytes,
+    lostInGaps: 0,
+    framesBehind: 0,
+    repeated: 0,
+    subscribersWithLoss: 0,
+    maxLostPerSubscriber: 0,
+    silentSubscribers: 0,
+    streams: heads.filter((head) => head >= 0).length,
+  };
+  for (const c of connections) {
+    const tracker = c.state.tracker;
+    if (!tracker.seenAny) {
+      result.silentSubscribers++;
+      continue;
+    }
+    const gaps = tracker.lost - c.state.lostAtMark;
+    const behind = tracker.framesBehind(heads);
+    result.lostInGaps += gaps;
+    result.framesBehind += behind;
+    result.repeated += tracker.repeated;
+    if (gaps + behind > 0) result.subscribersWithLoss++;
+    result.maxLostPerSubscriber = Math.max(result.maxLostPerSubscriber, gaps + behind);
+  }
+  return result;
+}

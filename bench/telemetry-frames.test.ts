@@ -1,0 +1,95 @@
+/** Tests for bench/telemetry-frames.ts: reading time and seqs out of skyport's JSON and the reference's binary frames. */
+import { describe, expect, test } from "bun:test";
+import { DroneSlots, referenceStream, TelemetryScanner } from "./telemetry-frames.ts";
+import { opcodeBinary, opcodeText } from "./wire.ts";
+
+const data = (drone: string, seq: number, time: number) => ({
+  drone,
+  seq,
+  time,
+  state: "landed",
+  position: { x: 0, y: 0, z: 0 },
+  velocity: { x: 0, y: 0, z: 0 },
+  heading: 0,
+  speed: 0,
+  battery: 100,
+  flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false, failsafe: false },
+  target: null,
+  pilot: null,
+});
+
+/** `text` placed inside a larger buffer, as it sits inside a TCP chunk. */
+function inChunk(text: string): { bytes: Buffer; start: number; end: number } {
+  const payload = Buffer.from(text);
+  const bytes = Buffer.concat([Buffer.from("GARBAGE"), payload, Buffer.from('{"seq":999,"drone":"zz"}')]);
+  return { bytes, start: 7, end: 7 + payload.length };
+}
+
+describe("TelemetryScanner", () => {
+  test("reads drone, seq and time of a telemetry frame", () => {
+    const scanner = new TelemetryScanner();
+    const { bytes, start, end } = inChunk(JSON.stringify({ type: "telemetry", data: data("alpha", 48, 1763712000123) }));
+    expect(scanner.read(opcodeText, bytes, start, end)).toBe("telemetry");
+    expect(scanner.scan.timeMs).toBe(1763712000123);
+    expect(scanner.scan.count).toBe(1);
+    expect(scanner.scan.seqs[0]).toBe(48);
+    expect(scanner.drones.ids[scanner.scan.slots[0]!]).toBe("alpha");
+  });
+
+  test("reads the batch time and every drone's seq of a batch, and never past the message's end", () => {
+    const scanner = new TelemetryScanner();
+    const drones = Array.from({ length: 20 }, (_, i) => `d${String(i).padStart(2, "0")}`);
+    const batch = { type: "telemetry_batch", data: { time: 1763712000500, frames: drones.map((d, i) => data(d, 1000 + i, 1763712000500)) } };
+    const { bytes, start, end } = inChunk(JSON.stringify(batch));
+    expect(scanner.read(opcodeText, bytes, start, end)).toBe("batch");
+    const scan = scanner.scan;
+    expect(scan.timeMs).toBe(1763712000500);
+    expect(scan.count).toBe(20);
+    expect(Array.from(scan.seqs.subarray(0, 20))).toEqual(drones.map((_, i) => 1000 + i));
+    expect(Array.from(scan.slots.subarray(0, 20)).map((slot) => scanner.drones.ids[slot])).toEqual(drones);
+  });
+
+  test("gives the same drone the same slot in single frames and batches", () => {
+    const scanner = new TelemetryScanner();
+    const single = Buffer.from(JSON.stringify({ type: "telemetry", data: data("bravo", 1, 5) }));
+    scanner.read(opcodeText, single, 0, single.length);
+    const slot = scanner.scan.slots[0];
+    const batch = Buffer.from(JSON.stringify({ type: "telemetry_batch", data: { time: 6, frames: [data("alpha", 2, 6), data("bravo", 2, 6)] } }));
+    scanner.read(opcodeText, batch, 0, batch.length);
+    expect(scanner.scan.slots[1]).toBe(slot!);
+  });
+
+  test("reads the reference's binary frame, truncating its time to whole milliseconds like Date.now()", () => {
+    const scanner = new TelemetryScanner();
+    const frame = Buffer.alloc(64);
+    frame.writeDoubleLE(1763712000123.875, 0);
+    frame.writeUInt32LE(77, 8);
+    expect(scanner.read(opcodeBinary, frame, 0, frame.length)).toBe("reference");
+    expect(scanner.scan.timeMs).toBe(1763712000123);
+    expect(scanner.scan.seqs[0]).toBe(77);
+    expect(scanner.drones.ids[scanner.scan.slots[0]!]).toBe(referenceStream);
+  });
+
+  test("everything else is other", () => {
+    const scanner = new TelemetryScanner();
+    for (const text of ['{"type":"welcome","data":{"drones":[{"id":"alpha","seq":3}]}}', '{"type":"ack","id":"s","data":{"drone":"alpha"}}', "ok takeoff"]) {
+      const bytes = Buffer.from(text);
+      expect(scanner.read(opcodeText, bytes, 0, bytes.length)).toBe("other");
+    }
+  });
+
+  test("a telemetry frame without a seq is an error that quotes it", () => {
+    const scanner = new TelemetryScanner();
+    const bytes = Buffer.from('{"type":"telemetry","data":{"drone":"alpha","time":1}}');
+    expect(() => scanner.read(opcodeText, bytes, 0, bytes.length)).toThrow('telemetry without "seq"');
+  });
+});
+
+test("DroneSlots gives each id one slot and compares bytes, not just hashes", () => {
+  const slots = new DroneSlots();
+  const a = Buffer.from("xalphax");
+  expect(slots.slotOf(a, 1, 6)).toBe(0);
+  expect(slots.slotOfName("bravo")).toBe(1);
+  expect(slots.slotOfName("alpha")).toBe(0);
+  expect(slots.ids).toEqual(["alpha", "bravo"]);
+});
