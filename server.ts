@@ -6,6 +6,7 @@
  */
 import { startServer, type RunningServer } from "./src/app.ts";
 import { ConfigError, HelpRequested, parseConfig, usage } from "./src/config.ts";
+import { redactedUrl } from "./src/cluster/redis-link.ts";
 import { consoleLogger } from "./src/log.ts";
 import { exitWhenSupervisorExits, isWorker, superviseWorkers } from "./src/workers.ts";
 
@@ -65,6 +66,7 @@ console.log(
     `  tutorial ${new URL("/api/controller", ws).href}`,
     `  health   ${new URL("/healthz", page).href}`,
     `  metrics  ${new URL("/metrics", page).href}`,
+    ...(running.cluster ? [`  cluster  node ${running.cluster.nodeId} via ${redactedUrl(running.cluster.url)} (drones are shared with every node on it)`] : []),
   ].join("\n"),
 );
 if (config.pilotToken === null) {

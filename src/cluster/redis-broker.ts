@@ -108,6 +108,8 @@ export interface ClusterStatus {
 
 export class RedisBroker implements Broker {
   readonly nodeId: string;
+  /** The Redis this node shares drones through. */
+  readonly url: string;
   private readonly link: RedisLink;
   private readonly owned = new Set<string>();
   /** Each drone's owner as of the last ownership round. */
@@ -124,6 +126,7 @@ export class RedisBroker implements Broker {
 
   constructor(private readonly options: RedisBrokerOptions) {
     this.nodeId = options.nodeId;
+    this.url = options.url;
     const leaseMs = options.ownerLeaseSeconds * 1000;
     // Renew often enough, and expire early enough, that a dead node's drones
     // are taken over within the lease: expiry plus one round <= lease.
