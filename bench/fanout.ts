@@ -13,13 +13,6 @@ import { mergeSnapshots, percentile } from "./histogram.ts";
 import type { Sample, ScenarioContext } from "./scenarios.ts";
 import { loadgenCoreShare, measureWindow } from "./window.ts";
 
-/**
- * After the window, subscribers keep reading this long before loss is
- * judged: a frame published just before the window ended and delivered
- * within this time is late, not lost. Far above every p99 measured here.
- */
-const lossGraceMilliseconds = 500;
-
 /** Runs `subscribers` viewers against the running server for one window. */
 export async function runFanout(subscribers: number, context: ScenarioContext): Promise<Sample> {
   const { server, timing, launch } = context;
@@ -29,7 +22,7 @@ export async function runFanout(subscribers: number, context: ScenarioContext): 
     connections: subscribers,
     processes: context.loadProcesses,
     core: context.loadCore,
-    behaviour: { mode: "listen", send: launch.openingMessages, replies: launch.replies, graceMilliseconds: lossGraceMilliseconds },
+    behaviour: { mode: "listen", send: launch.openingMessages, replies: launch.replies, graceMilliseconds: timing.lossGraceSeconds * 1000 },
   });
   try {
     await Bun.sleep(timing.warmupSeconds * 1000);

@@ -14,7 +14,8 @@ import { startServer, type Launch, type ServerSpec } from "./servers.ts";
 const collectMilliseconds = 600;
 /** Upper bound on the whole probe after the server started. */
 const probeTimeoutMilliseconds = 10_000;
-const telemetryPrefix = '{"type":"telemetry"';
+/** How skyport's telemetry messages start: one drone's frame, or every drone's in a batch. */
+const telemetryPrefixes = ['{"type":"telemetry",', '{"type":"telemetry_batch",'];
 
 /** Median UTF-8 byte size of the telemetry messages (single frames or batches) a viewer receives. */
 export async function probeTelemetryBytes(spec: ServerSpec, launch: Launch, core: number): Promise<number> {
@@ -32,7 +33,7 @@ export async function probeTelemetryBytes(spec: ServerSpec, launch: Launch, core
       socket.onopen = () => launch.openingMessages.forEach((text) => socket!.send(text));
       socket.onerror = () => reject(new Error(`cannot open ws://127.0.0.1:${server.port}${launch.path}`));
       socket.onmessage = (event) => {
-        if (typeof event.data !== "string" || !event.data.startsWith(telemetryPrefix)) return;
+        if (typeof event.data !== "string" || !telemetryPrefixes.some((prefix) => event.data.startsWith(prefix))) return;
         if (sizes.length === 0) setTimeout(done, collectMilliseconds);
         sizes.push(Buffer.byteLength(event.data));
       };

@@ -32,13 +32,18 @@ const serverCore = 0;
 /** Core the load generators and this runner are pinned to. */
 const loadCore = 1;
 /**
- * Rounds when --rounds is not given. On a shared VM two identical runs differ
- * by up to ±15% in p99 latency; five rounds keep the median stable while a
- * full run stays under 10 minutes.
+ * Rounds when --rounds is not given: the fewest that give a median and a
+ * spread, interleaved A B A B. With the fan-out and /drone scenarios a round
+ * takes about three minutes, and a full run must stay under ten.
  */
-const defaultRounds = 5;
+const defaultRounds = 3;
 /** Rounds with --quick (unless --rounds says otherwise): the fewest that give a median and a spread. */
 const quickRounds = 3;
+/**
+ * Servers with --quick unless --servers says otherwise: the pair every
+ * target compares, so that a quick look stays under two minutes.
+ */
+const quickServers = ["skyport", "bun"];
 /** Upper bound on --rounds, so that a typo cannot book the machine for a day. */
 const maxRounds = 20;
 /** Pause between runs so that the previous server's sockets are gone and the core is quiet. */
@@ -61,10 +66,11 @@ const docsChartPath = join(repoRoot, "docs/benchmarks.svg");
 const usage = `usage: bun run bench [flags]
 
 flags:
-  --quick                 short windows and ${quickTiming.idleConnections} idle connections (about 2 minutes)
+  --quick                 short windows, ${quickTiming.idleConnections} idle connections, fan-out at ${quickTiming.subscriberScale * 100}% of its
+                          subscribers, skyport and bare Bun only (under 2 minutes): a smoke test
   --rounds N              rounds of every scenario and server (default ${defaultRounds}, ${quickRounds} with --quick; max ${maxRounds})
   --only LIST             scenarios or groups, comma-separated: ${[...new Set(scenarios.flatMap((s) => [s.group, s.id]))].join(", ")}
-  --servers LIST          comma-separated: ${serverSpecs.map((s) => s.name).join(", ")} (default all)
+  --servers LIST          comma-separated: ${serverSpecs.map((s) => s.name).join(", ")} (default all; ${quickServers.join(",")} with --quick)
   --load-processes N      load generator processes per traffic run, all on core ${loadCore} (default 1)
   --skyport DIR           the skyport checkout to benchmark (default: this repository, ${repoRoot})
   --help                  print this help
@@ -120,6 +126,7 @@ function parseOptions(argv: string[]): Options {
     } else throw new UsageError(`unknown flag ${JSON.stringify(flag)}`);
   }
   if (options.rounds === 0) options.rounds = options.quick ? quickRounds : defaultRounds;
+  if (options.quick && !options.servers) options.servers = quickServers;
   return options;
 }
 
@@ -327,6 +334,7 @@ async function main(): Promise<void> {
     );
   }
   if (warnings.length) console.log(`\n${warnings.join("\n")}`);
+  if (options.quick) verdictText.unshift(`(--quick: short windows, fan-out at ${timing.subscriberScale * 100}% of its subscribers: indicative only)`);
   console.log(`\nskyport targets (median across rounds unless noted):\n${verdictText.join("\n")}`);
 
   const complete = !options.quick && !options.only && !options.servers;

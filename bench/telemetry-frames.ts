@@ -24,11 +24,16 @@ export type MessageKind = "telemetry" | "batch" | "reference" | "other";
 const encoder = new TextEncoder();
 const bytesOf = (text: string) => Buffer.from(encoder.encode(text));
 
-const telemetryPrefix = bytesOf('{"type":"telemetry",');
-const batchPrefix = bytesOf('{"type":"telemetry_batch",');
+/** What every skyport telemetry message starts with; the next byte tells a single frame (`"`) from a batch (`_`). */
+const typePrefix = bytesOf('{"type":"telemetry');
+const singleRest = bytesOf('","data":{"drone":"');
+const batchRest = bytesOf('_batch",');
 const droneKey = bytesOf('"drone":"');
 const seqKey = bytesOf('"seq":');
 const timeKey = bytesOf('"time":');
+/** What follows a drone id when the fields come in skyport's order: `","seq":`, and `,"time":` after the seq. */
+const seqAfterId = bytesOf('","seq":');
+const timeAfterSeq = bytesOf(',"time":');
 const quote = 0x22;
 const opcodeText = 0x1;
 const opcodeBinary = 0x2;
@@ -108,12 +113,19 @@ export class TelemetryScan {
 export class TelemetryScanner {
   readonly scan = new TelemetryScan();
   private readonly referenceSlot: number;
+  /** Reused return value of readDroneSeq, so the hot path allocates nothing. */
+  private readonly cursor = { seqEnd: 0 };
 
   constructor(readonly drones = new DroneSlots()) {
     this.referenceSlot = drones.slotOfName(referenceStream);
   }
 
-  /** Classifies the message in `bytes[start, end)` and, for telemetry, fills `scan`. */
+  /**
+   * Classifies the message in `bytes[start, end)` and, for telemetry, fills
+   * `scan`. Fields are read where skyport puts them (drone, seq, time, in
+   * that order), checked byte for byte; if the layout differs they are
+   * searched for instead, so a reordering costs speed, not correctness.
+   */
   read(opcode: number, bytes: Buffer, start: number, end: number): MessageKind {
     const scan = this.scan;
     scan.count = 0;
@@ -123,44 +135,67 @@ export class TelemetryScanner {
       scan.push(this.referenceSlot, bytes.readUInt32LE(start + 8));
       return (scan.kind = "reference");
     }
-    if (opcode !== opcodeText) return (scan.kind = "other");
-    if (hasPrefix(bytes, start, end, batchPrefix)) {
-      scan.timeMs = numberAfter(bytes, timeKey, start + batchPrefix.length, end);
-      let at = start + batchPrefix.length;
+    if (opcode !== opcodeText || !matchAt(bytes, start, end, typePrefix)) return (scan.kind = "other");
+    const afterType = start + typePrefix.length;
+    if (matchAt(bytes, afterType, end, singleRest)) {
+      const at = this.readDroneSeq(bytes, afterType + singleRest.length - droneKey.length, end);
+      scan.timeMs = matchAt(bytes, at.seqEnd, end, timeAfterSeq) ? digitsAt(bytes, at.seqEnd + timeAfterSeq.length, end) : numberAfter(bytes, timeKey, afterType, end);
+      return (scan.kind = "telemetry");
+    }
+    if (matchAt(bytes, afterType, end, batchRest)) {
+      const afterHead = afterType + batchRest.length;
+      scan.timeMs = numberAfter(bytes, timeKey, afterHead, end);
+      let at = afterHead;
       for (;;) {
         const key = bytes.indexOf(droneKey, at);
         if (key < 0 || key >= end) break;
-        at = this.readDroneSeq(bytes, key, end);
+        at = this.readDroneSeq(bytes, key, end).seqEnd;
       }
       return (scan.kind = "batch");
     }
-    if (hasPrefix(bytes, start, end, telemetryPrefix)) {
-      const key = bytes.indexOf(droneKey, start + telemetryPrefix.length);
+    if (bytes[afterType] === quote) {
+      // A single frame whose data does not start with the drone: search for the fields.
+      const key = bytes.indexOf(droneKey, afterType);
       if (key < 0 || key >= end) throw new Error(`telemetry without "drone": ${preview(bytes, start, end)}`);
       this.readDroneSeq(bytes, key, end);
-      scan.timeMs = numberAfter(bytes, timeKey, start + telemetryPrefix.length, end);
+      scan.timeMs = numberAfter(bytes, timeKey, afterType, end);
       return (scan.kind = "telemetry");
     }
     return (scan.kind = "other");
   }
 
-  /** Reads `"drone":"<id>"` at `key` and the `"seq":N` after it into `scan`; returns where it stopped. */
-  private readDroneSeq(bytes: Buffer, key: number, end: number): number {
+  /** Reads `"drone":"<id>"` at `key` and the `"seq":N` after it into `scan`; returns where the seq's digits end. */
+  private readDroneSeq(bytes: Buffer, key: number, end: number): { seqEnd: number } {
     const idStart = key + droneKey.length;
-    const idEnd = bytes.indexOf(quote, idStart);
-    if (idEnd < 0 || idEnd >= end) throw new Error(`unterminated drone id: ${preview(bytes, key, end)}`);
+    let idEnd = idStart;
+    while (idEnd < end && bytes[idEnd] !== quote) idEnd++;
+    if (idEnd >= end) throw new Error(`unterminated drone id: ${preview(bytes, key, end)}`);
     const slot = this.drones.slotOf(bytes, idStart, idEnd);
-    const seqAt = bytes.indexOf(seqKey, idEnd);
-    if (seqAt < 0 || seqAt >= end) throw new Error(`telemetry without "seq": ${preview(bytes, key, end)}`);
-    const digitsEnd = seqAt + seqKey.length;
-    this.scan.push(slot, digitsAt(bytes, digitsEnd, end));
-    return digitsEnd;
+    let digits: number;
+    if (matchAt(bytes, idEnd, end, seqAfterId)) digits = idEnd + seqAfterId.length;
+    else {
+      const seqAt = bytes.indexOf(seqKey, idEnd);
+      if (seqAt < 0 || seqAt >= end) throw new Error(`telemetry without "seq": ${preview(bytes, key, end)}`);
+      digits = seqAt + seqKey.length;
+    }
+    let seqEnd = digits;
+    let seq = 0;
+    for (; seqEnd < end; seqEnd++) {
+      const digit = bytes[seqEnd]! - 0x30;
+      if (digit < 0 || digit > 9) break;
+      seq = seq * 10 + digit;
+    }
+    if (seqEnd === digits) throw new Error(`expected the seq's digits: ${preview(bytes, key, end)}`);
+    this.scan.push(slot, seq);
+    this.cursor.seqEnd = seqEnd;
+    return this.cursor;
   }
 }
 
-function hasPrefix(bytes: Uint8Array, start: number, end: number, prefix: Uint8Array): boolean {
-  if (end - start < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (bytes[start + i] !== prefix[i]) return false;
+/** True if `literal` sits at `bytes[at]`, wholly before `end`. */
+function matchAt(bytes: Uint8Array, at: number, end: number, literal: Uint8Array): boolean {
+  if (end - at < literal.length) return false;
+  for (let i = 0; i < literal.length; i++) if (bytes[at + i] !== literal[i]) return false;
   return true;
 }
 
