@@ -1,0 +1,131 @@
+import { describe, expect, test } from "bun:test";
+import type { HopSample } from "./cluster-hop.ts";
+import { formatSpread, hopSentence, markdownTable, scaleTable, summarizeHop, summarizeScale, textTable, type ScaleRecord } from "./cluster-report.ts";
+import type { ScaleSample } from "./cluster-scale.ts";
+
+function scaleSample(workers: number, deliveriesPerSecond: number, workerShares: number[]): ScaleSample {
+  return {
+    workers,
+    deliveriesPerSecond,
+    ticksPerSecond: deliveriesPerSecond / 10_000,
+    p50Micros: 8000,
+    p99Micros: 20000,
+    lostFrames: 0,
+    viewersWithLoss: 0,
+    viewersClosed: 0,
+    viewersSilent: 0,
+    workerCoreShares: workerShares,
+    ownerWorker: 0,
+    workersCoreShare: workerShares.reduce((a, b) => a + b, 0),
+    supervisorCoreShare: 0,
+    redisCoreShare: 0.01,
+    loadgenCoreShare: 0.8,
+    runnerCoreShare: 0,
+    otherCoreShare: 0.02,
+  };
+}
+
+const record = (round: number, workers: number, deliveries: number, shares: number[]): ScaleRecord => ({
+  round,
+  placement: "core0",
+  workers,
+  sample: scaleSample(workers, deliveries, shares),
+  attempts: 1,
+  disturbed: false,
+});
+
+describe("summarizeScale", () => {
+  const records = [
+    record(1, 1, 700_000, [1]),
+    record(1, 2, 630_000, [0.5, 0.5]),
+    record(2, 1, 600_000, [1]),
+    record(2, 2, 660_000, [0.5, 0.5]),
+    { round: 3, placement: "core0", workers: 2, error: "boom", attempts: 2, disturbed: false } satisfies ScaleRecord,
+  ];
+  const rows = summarizeScale(records, ["core0", "shared"], [1, 2, 4]);
+
+  test("one row per placement and worker count that ran", () => {
+    expect(rows.map((r) => `${r.placement}/${r.workers}`)).toEqual(["core0/1", "core0/2"]);
+  });
+
+  test("deliveries over 1 worker are paired by round, not a ratio of medians", () => {
+    const two = rows[1]!;
+    // round 1: 0.9, round 2: 1.1
+    expect(two.versusOneWorker!.min).toBeCloseTo(0.9);
+    expect(two.versusOneWorker!.max).toBeCloseTo(1.1);
+    expect(two.versusOneWorker!.median).toBeCloseTo(1.0);
+  });
+
+  test("deliveries per worker core-second, per-worker shares and failures", () => {
+    const two = rows[1]!;
+    expect(two.deliveriesPerWorkerCoreSecond!.median).toBeCloseTo(645_000);
+    expect(two.perWorkerCoreShare.map((s) => s.median)).toEqual([0.5, 0.5]);
+    expect(two.runs).toBe(2);
+    expect(two.errors).toEqual(["round 3: boom"]);
+  });
+
+  test("the table has a header and a row per summary row", () => {
+    const cells = scaleTable(rows);
+    expect(cells.length).toBe(3);
+    expect(cells[1]![4]).toBe("1 (reference)");
+    expect(cells[2]![4]).toBe("1.00x [0.90x–1.10x]");
+    expect(cells[2]![10]).toBe("50% / 50%");
+  });
+});
+
+function hopSample(setup: HopSample["setup"], load: HopSample["load"], hop: [number, number]): HopSample {
+  const latency = { count: 500, p50Micros: 700, p99Micros: 1500 };
+  return {
+    setup,
+    load,
+    firstLatency: latency,
+    secondLatency: latency,
+    hop: { count: 500, p50Micros: hop[0], p99Micros: hop[1] },
+    unpaired: 0,
+    backgroundLostFrames: 0,
+    nodeCoreShares: [0.1, 0.1],
+    redisCoreShare: 0.01,
+    loadgenCoreShare: 0,
+    otherCoreShare: 0,
+    framesPerSecond: 100,
+  };
+}
+
+describe("hop summary", () => {
+  const records = [1, 2, 3].flatMap((round) => [
+    { round, setup: "single" as const, samples: [hopSample("single", "idle", [20, 100]), hopSample("single", "loaded", [200, 900])], attempts: 1, disturbed: false },
+    { round, setup: "redis" as const, samples: [hopSample("redis", "idle", [130 + round, 400]), hopSample("redis", "loaded", [500, 5000])], attempts: 1, disturbed: false },
+  ]);
+  const rows = summarizeHop(records);
+
+  test("one row per setup and load, medians over rounds", () => {
+    expect(rows.map((r) => `${r.setup}/${r.load}`)).toEqual(["single/idle", "single/loaded", "redis/idle", "redis/loaded"]);
+    expect(rows[2]!.hopP50).toEqual({ median: 132, min: 131, max: 133, count: 3 });
+    expect(rows[2]!.samples).toBe(1500);
+  });
+
+  test("the sentence the docs quote", () => {
+    expect(hopSentence(rows, 1000)).toBe(
+      "the Redis hop adds 132 µs at p50 and 400 µs at p99 with no other load; 500 µs and 5,000 µs with 1,000 background viewers (median over rounds); two viewers of one process differ by 20 / 100 µs, the method's floor.",
+    );
+  });
+
+  test("no sentence without the Redis setup", () => {
+    expect(hopSentence(rows.filter((r) => r.setup === "single"), 1000)).toBeNull();
+  });
+});
+
+describe("formatting", () => {
+  test("formatSpread leaves out a range every round agreed on", () => {
+    const pct = (n: number) => `${Math.round(n * 100)}%`;
+    expect(formatSpread({ median: 0.5, min: 0.5, max: 0.5, count: 3 }, pct)).toBe("50%");
+    expect(formatSpread({ median: 0.5, min: 0.4, max: 0.6, count: 3 }, pct)).toBe("50% [40%–60%]");
+    expect(formatSpread(undefined, pct)).toBe("–");
+  });
+
+  test("text and Markdown tables", () => {
+    const cells = [["a", "bb"], ["ccc", "d"]];
+    expect(textTable(cells)).toBe("a    bb\nccc  d");
+    expect(markdownTable(cells)).toBe("| a | bb |\n| --- | --- |\n| ccc | d |");
+  });
+});
