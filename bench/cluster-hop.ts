@@ -15,6 +15,7 @@
  * listening load generators).
  */
 import { LoadGroup } from "./driver.ts";
+import { mergeSnapshots, percentile } from "./histogram.ts";
 import { startNode, type RunningNode } from "./cluster-nodes.ts";
 import { flushRedis, waitForCluster } from "./cluster-redis.ts";
 import { startCpuWindow } from "./cluster-window.ts";
@@ -152,9 +153,11 @@ export interface HopShape {
 
 /**
  * `redis`: node a (started first, so it owns the drone) and node b, one
- * viewer on each; the hop is b's arrival minus a's.
- * `single`: one process without --redis and two viewers on it; their
- * difference is the method's floor (same node, no Redis).
+ * timing viewer on each; the hop is b's arrival minus a's. Background
+ * viewers: half on a, half on b.
+ * `single`: one process without --redis with both timing viewers (their
+ * difference is the method's floor: same process, no Redis) and all the
+ * background viewers.
  */
 export type HopSetup = "redis" | "single";
 export type HopLoad = "idle" | "loaded";
@@ -170,6 +173,16 @@ export interface HopSample {
   /** Second arrival minus first, per frame. */
   hop: Percentiles;
   unpaired: number;
+  /**
+   * Loaded phase only: the background viewers' delivery latency, all of
+   * them for `single`, and [node a's, node b's] for `redis`. Under load the
+   * timing viewers' per-frame hop depends on where each sits in its node's
+   * fan-out (a node sends a frame to its hundreds of sockets one after
+   * another, in an order of its own), so the hop under load is also read
+   * from these populations: node b's percentile minus node a's, over the
+   * same frames (so both carry the same whole-ms `time` bias).
+   */
+  backgroundLatency: Percentiles[];
   /** Frames the background viewers missed (loaded phase only). */
   backgroundLostFrames: number;
   /** Each node's CPU over the window (a, then b), share of one core. */
@@ -240,12 +253,16 @@ async function timeWindow(
   };
 }
 
-/** Opens the background viewers, spread evenly over the nodes' ports. */
+/** Background load generators: two, one per node (both on the single process), splitting the viewers evenly. */
+const backgroundGroups = 2;
+
+/** Opens the background viewers: group i on `nodes[i]` (or on the only node). */
 async function openBackground(nodes: RunningNode[], shape: HopShape): Promise<LoadGroup[]> {
   const groups: LoadGroup[] = [];
   try {
-    for (const [i, node] of nodes.entries()) {
-      const connections = Math.floor(shape.backgroundViewers / nodes.length) + (i < shape.backgroundViewers % nodes.length ? 1 : 0);
+    for (let i = 0; i < backgroundGroups; i++) {
+      const node = nodes[Math.min(i, nodes.length - 1)]!;
+      const connections = Math.floor(shape.backgroundViewers / backgroundGroups) + (i < shape.backgroundViewers % backgroundGroups ? 1 : 0);
       groups.push(
         await LoadGroup.open({
           port: node.port,
@@ -278,19 +295,27 @@ export async function runHop(setup: HopSetup, shape: HopShape, redisUrl: string,
 
     await Bun.sleep(shape.warmupSeconds * 1000);
     const idle = await timeWindow(running, shape.measureSeconds, redisPids, cores);
-    samples.push({ setup, load: "idle", ...omitExtra(idle), backgroundLostFrames: 0, redisCoreShare: idle.extraShares[0] ?? 0, loadgenCoreShare: 0 });
+    samples.push({ setup, load: "idle", ...omitExtra(idle), backgroundLatency: [], backgroundLostFrames: 0, redisCoreShare: idle.extraShares[0] ?? 0, loadgenCoreShare: 0 });
 
     const groups = await openBackground(nodes, shape);
     try {
       await Bun.sleep(shape.warmupSeconds * 1000);
       for (const group of groups) group.command("mark");
       const loaded = await timeWindow(running, shape.measureSeconds, [...redisPids, ...groups.flatMap((g) => g.pids)], cores);
-      const results = (await Promise.all(groups.map((group) => group.stop()))).flat();
+      const byGroup = await Promise.all(groups.map((group) => group.stop()));
+      const results = byGroup.flat();
       const lost = results.reduce((sum, r) => sum + (r.telemetry ? r.telemetry.lostInGaps + r.telemetry.framesBehind : 0), 0);
+      const latencyOf = (group: typeof results) => {
+        const latency = mergeSnapshots(group.map((r) => r.latency));
+        return { count: latency.count, p50Micros: percentile(latency, 0.5), p99Micros: percentile(latency, 0.99) };
+      };
+      // One process: its viewers are one population, whichever load generator holds them.
+      const backgroundLatency = setup === "single" ? [latencyOf(results)] : byGroup.map(latencyOf);
       samples.push({
         setup,
         load: "loaded",
         ...omitExtra(loaded),
+        backgroundLatency,
         backgroundLostFrames: lost,
         redisCoreShare: redisPids.length ? loaded.extraShares[0]! : 0,
         loadgenCoreShare: loaded.extraShares.slice(redisPids.length).reduce((sum, s) => sum + s, 0),

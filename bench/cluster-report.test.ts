@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { HopSample } from "./cluster-hop.ts";
-import { formatSpread, hopSentence, markdownTable, scaleTable, summarizeHop, summarizeScale, textTable, type ScaleRecord } from "./cluster-report.ts";
+import { backgroundTable, formatSpread, hopSentence, micros, markdownTable, scaleTable, summarizeHop, summarizeScale, textTable, type ScaleRecord } from "./cluster-report.ts";
 import type { ScaleSample } from "./cluster-scale.ts";
 
 function scaleSample(workers: number, deliveriesPerSecond: number, workerShares: number[]): ScaleSample {
@@ -73,7 +73,7 @@ describe("summarizeScale", () => {
   });
 });
 
-function hopSample(setup: HopSample["setup"], load: HopSample["load"], hop: [number, number]): HopSample {
+function hopSample(setup: HopSample["setup"], load: HopSample["load"], hop: [number, number], groups: Array<[number, number]> = []): HopSample {
   const latency = { count: 500, p50Micros: 700, p99Micros: 1500 };
   return {
     setup,
@@ -82,6 +82,7 @@ function hopSample(setup: HopSample["setup"], load: HopSample["load"], hop: [num
     secondLatency: latency,
     hop: { count: 500, p50Micros: hop[0], p99Micros: hop[1] },
     unpaired: 0,
+    backgroundLatency: groups.map(([p50Micros, p99Micros]) => ({ count: 50_000, p50Micros, p99Micros })),
     backgroundLostFrames: 0,
     nodeCoreShares: [0.1, 0.1],
     redisCoreShare: 0.01,
@@ -93,8 +94,8 @@ function hopSample(setup: HopSample["setup"], load: HopSample["load"], hop: [num
 
 describe("hop summary", () => {
   const records = [1, 2, 3].flatMap((round) => [
-    { round, setup: "single" as const, samples: [hopSample("single", "idle", [20, 100]), hopSample("single", "loaded", [200, 900])], attempts: 1, disturbed: false },
-    { round, setup: "redis" as const, samples: [hopSample("redis", "idle", [130 + round, 400]), hopSample("redis", "loaded", [500, 5000])], attempts: 1, disturbed: false },
+    { round, setup: "single" as const, samples: [hopSample("single", "idle", [20, 100]), hopSample("single", "loaded", [200, 900], [[2000, 5000]])], attempts: 1, disturbed: false },
+    { round, setup: "redis" as const, samples: [hopSample("redis", "idle", [130 + round, 400]), hopSample("redis", "loaded", [-500, 5000], [[1500, 4000], [1700 + round, 4500]])], attempts: 1, disturbed: false },
   ]);
   const rows = summarizeHop(records);
 
@@ -104,9 +105,24 @@ describe("hop summary", () => {
     expect(rows[2]!.samples).toBe(1500);
   });
 
+  test("under load the hop is node b's percentile minus node a's, per round", () => {
+    expect(rows[3]!.groupHopP50).toEqual({ median: 202, min: 201, max: 203, count: 3 });
+    expect(rows[3]!.groupHopP99!.median).toBe(500);
+    expect(rows[0]!.groupHopP50).toBeUndefined();
+    expect(rows[1]!.groupHopP50).toBeUndefined();
+    expect(backgroundTable(rows, 1000).map((r) => r.slice(0, 3))).toEqual([
+      ["background viewers", "p50 µs", "p99 µs"],
+      ["all 1,000 on one process, no Redis", "2,000", "5,000"],
+      ["500 on node a (owner)", "1,500", "4,000"],
+      ["500 on node b (via Redis)", "1,702 [1,701–1,703]", "4,500"],
+      ["node b − node a, same frames", "202 [201–203]", "500"],
+    ]);
+  });
+
   test("the sentence the docs quote", () => {
     expect(hopSentence(rows, 1000)).toBe(
-      "the Redis hop adds 132 µs at p50 and 400 µs at p99 with no other load; 500 µs and 5,000 µs with 1,000 background viewers (median over rounds); two viewers of one process differ by 20 / 100 µs, the method's floor.",
+      "the Redis hop adds 132 µs at p50 and 400 µs at p99 with no other load (same frame, one viewer per node), against 20 / 100 µs between two viewers of one process; " +
+        "with 1,000 background viewers, those on node b get frames 202 µs (p50) and 500 µs (p99) later than those on node a (medians over rounds).",
     );
   });
 
@@ -121,6 +137,12 @@ describe("formatting", () => {
     expect(formatSpread({ median: 0.5, min: 0.5, max: 0.5, count: 3 }, pct)).toBe("50%");
     expect(formatSpread({ median: 0.5, min: 0.4, max: 0.6, count: 3 }, pct)).toBe("50% [40%–60%]");
     expect(formatSpread(undefined, pct)).toBe("–");
+  });
+
+  test("micros: whole µs, separators, sign kept", () => {
+    expect(micros(123.4)).toBe("123");
+    expect(micros(12_345.6)).toBe("12,346");
+    expect(micros(-1_200)).toBe("-1,200");
   });
 
   test("text and Markdown tables", () => {

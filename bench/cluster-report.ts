@@ -82,6 +82,18 @@ export interface HopRow {
   hopP50?: Spread;
   hopP99?: Spread;
   samples: number;
+  /**
+   * Loaded rows: the background viewers' latency (`single`: all of them as
+   * group 1; `redis`: node a's as group 1, node b's as group 2) and, for
+   * `redis`, node b's percentile minus node a's per round.
+   */
+  group1P50?: Spread;
+  group1P99?: Spread;
+  group2P50?: Spread;
+  group2P99?: Spread;
+  groupHopP50?: Spread;
+  groupHopP99?: Spread;
+  backgroundLostFrames?: Spread;
   framesPerSecond?: Spread;
   nodesCoreShare?: Spread;
   redisCoreShare?: Spread;
@@ -148,6 +160,7 @@ export function summarizeHop(records: readonly HopRecord[]): HopRow[] {
         hopP50: spreadOf(samples, (s) => s.hop.p50Micros),
         hopP99: spreadOf(samples, (s) => s.hop.p99Micros),
         samples: samples.reduce((sum, s) => sum + s.hop.count, 0),
+        ...groupSpreads(load === "loaded" ? samples : []),
         framesPerSecond: spreadOf(samples, (s) => s.framesPerSecond),
         nodesCoreShare: spreadOf(samples, (s) => s.nodeCoreShares.reduce((sum, share) => sum + share, 0)),
         redisCoreShare: spreadOf(samples, (s) => s.redisCoreShare),
@@ -157,6 +170,23 @@ export function summarizeHop(records: readonly HopRecord[]): HopRow[] {
     }
   }
   return rows;
+}
+
+/** The background viewers' figures of the loaded samples (none for idle ones). */
+function groupSpreads(samples: readonly HopSample[]): Partial<HopRow> {
+  const loaded = samples.filter((s) => s.backgroundLatency.length > 0);
+  if (loaded.length === 0) return {};
+  const group = (i: number, pick: (p: HopSample["firstLatency"]) => number) => spreadOf(loaded, (s) => (s.backgroundLatency[i] ? pick(s.backgroundLatency[i]) : NaN));
+  const pairs = loaded.filter((s) => s.backgroundLatency.length === 2);
+  return {
+    group1P50: group(0, (p) => p.p50Micros),
+    group1P99: group(0, (p) => p.p99Micros),
+    group2P50: group(1, (p) => p.p50Micros),
+    group2P99: group(1, (p) => p.p99Micros),
+    groupHopP50: spreadOf(pairs, (s) => s.backgroundLatency[1]!.p50Micros - s.backgroundLatency[0]!.p50Micros),
+    groupHopP99: spreadOf(pairs, (s) => s.backgroundLatency[1]!.p99Micros - s.backgroundLatency[0]!.p99Micros),
+    backgroundLostFrames: spreadOf(loaded, (s) => s.backgroundLostFrames),
+  };
 }
 
 // ------------------------------------------------------------ Formatting
@@ -174,7 +204,8 @@ export function formatSpread(value: Spread | undefined, format: (n: number) => s
 export const percent = (share: number): string => `${Math.round(share * 100)}%`;
 /** µs shown as ms with three significant digits (delivery latencies under load are milliseconds). */
 export const milliseconds = (micros: number): string => formatNumber(micros / 1000);
-export const micros = (value: number): string => (Math.abs(value) >= 1000 ? formatNumber(value) : String(Math.round(value)));
+/** Whole µs with thousands separators; negative values (a hop can be) keep their sign. */
+export const micros = (value: number): string => `${value < 0 ? "-" : ""}${Math.round(Math.abs(value)).toLocaleString("en-US")}`;
 const ratio = (value: number): string => `${value.toFixed(2)}x`;
 const loss = (value: number): string => (value === 0 ? "0" : formatCount(value));
 
@@ -207,7 +238,7 @@ export const setupLabels: Record<HopSetup, string> = {
   redis: "node a → Redis → node b",
 };
 
-/** Column headers and cells of the hop table. */
+/** The timing viewers' table: one row per setup and load, the hop paired frame by frame. */
 export function hopTable(rows: readonly HopRow[], backgroundViewers: number): string[][] {
   const header = ["setup", "background", "viewer 1 p50 / p99 µs", "viewer 2 p50 / p99 µs", "hop p50 µs", "hop p99 µs", "frames", "frames/s", "skyport CPU", "redis"];
   return [
@@ -227,6 +258,28 @@ export function hopTable(rows: readonly HopRow[], backgroundViewers: number): st
   ];
 }
 
+/**
+ * The background viewers' table: for the loaded phase, the same viewers on
+ * one process, then on node a and node b, and node b minus node a.
+ */
+export function backgroundTable(rows: readonly HopRow[], backgroundViewers: number): string[][] {
+  const all = backgroundViewers.toLocaleString("en-US");
+  const half = (backgroundViewers / 2).toLocaleString("en-US");
+  const header = ["background viewers", "p50 µs", "p99 µs", "lost"];
+  const out: string[][] = [header];
+  const single = rows.find((r) => r.setup === "single" && r.load === "loaded");
+  if (single) out.push([`all ${all} on one process, no Redis`, formatSpread(single.group1P50, micros), formatSpread(single.group1P99, micros), formatSpread(single.backgroundLostFrames, loss)]);
+  const cluster = rows.find((r) => r.setup === "redis" && r.load === "loaded");
+  if (cluster) {
+    out.push(
+      [`${half} on node a (owner)`, formatSpread(cluster.group1P50, micros), formatSpread(cluster.group1P99, micros), formatSpread(cluster.backgroundLostFrames, loss)],
+      [`${half} on node b (via Redis)`, formatSpread(cluster.group2P50, micros), formatSpread(cluster.group2P99, micros), ""],
+      ["node b − node a, same frames", formatSpread(cluster.groupHopP50, micros), formatSpread(cluster.groupHopP99, micros), ""],
+    );
+  }
+  return out;
+}
+
 /** Aligned plain text, one line per row, columns separated by two spaces. */
 export function textTable(cells: readonly string[][]): string {
   const widths = cells[0]!.map((_, column) => Math.max(...cells.map((row) => [...(row[column] ?? "")].length)));
@@ -238,17 +291,19 @@ export function markdownTable(cells: readonly string[][]): string {
   return [line(cells[0]!), line(cells[0]!.map(() => "---")), ...cells.slice(1).map(line)].join("\n");
 }
 
-/** The one-sentence answer to "what does the Redis hop cost", from the redis rows; null without them. */
+/** The answer to "what does the Redis hop cost", from the summary rows; null without the Redis setup. */
 export function hopSentence(rows: readonly HopRow[], backgroundViewers: number): string | null {
-  const idle = rows.find((r) => r.setup === "redis" && r.load === "idle");
-  const loaded = rows.find((r) => r.setup === "redis" && r.load === "loaded");
-  const floor = rows.find((r) => r.setup === "single" && r.load === "idle");
+  const find = (setup: HopSetup, load: HopLoad) => rows.find((r) => r.setup === setup && r.load === load);
+  const idle = find("redis", "idle");
   if (!idle?.hopP50 || !idle.hopP99) return null;
-  const parts = [`the Redis hop adds ${micros(idle.hopP50.median)} µs at p50 and ${micros(idle.hopP99.median)} µs at p99 with no other load`];
-  if (loaded?.hopP50 && loaded.hopP99) {
-    parts.push(`${micros(loaded.hopP50.median)} µs and ${micros(loaded.hopP99.median)} µs with ${backgroundViewers.toLocaleString("en-US")} background viewers`);
+  let sentence = `the Redis hop adds ${micros(idle.hopP50.median)} µs at p50 and ${micros(idle.hopP99.median)} µs at p99 with no other load (same frame, one viewer per node)`;
+  const floor = find("single", "idle");
+  if (floor?.hopP50 && floor.hopP99) sentence += `, against ${micros(floor.hopP50.median)} / ${micros(floor.hopP99.median)} µs between two viewers of one process`;
+  const loaded = find("redis", "loaded");
+  if (loaded?.groupHopP50 && loaded.groupHopP99) {
+    sentence +=
+      `; with ${backgroundViewers.toLocaleString("en-US")} background viewers, those on node b get frames ${micros(loaded.groupHopP50.median)} µs (p50) ` +
+      `and ${micros(loaded.groupHopP99.median)} µs (p99) later than those on node a`;
   }
-  let sentence = `${parts.join("; ")} (median over rounds)`;
-  if (floor?.hopP50 && floor.hopP99) sentence += `; two viewers of one process differ by ${micros(floor.hopP50.median)} / ${micros(floor.hopP99.median)} µs, the method's floor`;
-  return `${sentence}.`;
+  return `${sentence} (medians over rounds).`;
 }

@@ -27,6 +27,7 @@ import { killAllChildren } from "./children.ts";
 import { runHop, type HopSetup, type HopShape } from "./cluster-hop.ts";
 import { killLeftoverWorkers } from "./cluster-nodes.ts";
 import {
+  backgroundTable,
   hopSentence,
   hopTable,
   markdownTable,
@@ -292,6 +293,7 @@ async function main(): Promise<void> {
   const hopRows = summarizeHop(hopRecords);
   const scaleCells = scaleTable(scaleRows);
   const hopCells = hopTable(hopRows, hopBackgroundViewers);
+  const backgroundCells = backgroundTable(hopRows, hopBackgroundViewers);
   const sentence = hopSentence(hopRows, hopBackgroundViewers);
   console.log(`\nmedian [min–max] over ${timing.rounds} rounds (${minutes} min)`);
   if (scaleRows.length) {
@@ -301,6 +303,11 @@ async function main(): Promise<void> {
   if (hopRows.length) {
     console.log(`\nRedis hop: 1 drone at ${hopHz} Hz; hop = viewer 2's arrival minus viewer 1's, same frame; viewer latency = arrival minus the frame's whole-ms time (0–1 ms high)\n`);
     console.log(textTable(hopCells));
+    console.log(
+      `\nunder load a timing viewer's place in its node's fan-out order weighs as much as the hop; over all the background viewers ` +
+        `(same latency as above, same frames on both nodes):\n`,
+    );
+    console.log(textTable(backgroundCells));
     if (sentence) console.log(`\n${sentence[0]!.toUpperCase()}${sentence.slice(1)}`);
   }
   const errors = [...scaleRows.flatMap((r) => r.errors), ...hopRows.flatMap((r) => r.errors)];
@@ -320,7 +327,7 @@ async function main(): Promise<void> {
         options: { ...options, loadCore, serverCore, disturbedCores },
         scale: { drones: scaleDrones, hz: scaleHz, viewers: scaleViewers, workerCounts, placements, records: scaleRecords, summary: scaleRows },
         hop: { hz: hopHz, backgroundViewers: hopBackgroundViewers, records: hopRecords, summary: hopRows, sentence },
-        markdown: { scale: scaleRows.length ? markdownTable(scaleCells) : null, hop: hopRows.length ? markdownTable(hopCells) : null },
+        markdown: { scale: scaleRows.length ? markdownTable(scaleCells) : null, hop: hopRows.length ? markdownTable(hopCells) : null, background: hopRows.length ? markdownTable(backgroundCells) : null },
       },
       null,
       2,
