@@ -1,7 +1,8 @@
 /**
  * Draws the results as a hand-written SVG: small multiples of grouped bars,
- * one panel per scenario and metric (throughput, p99 latency, RSS per idle
- * connection), one bar per server with a min–max whisker across rounds.
+ * one panel per scenario and metric (throughput or deliveries, p99 latency,
+ * RSS per idle connection), one bar per server with a min–max whisker
+ * across rounds.
  *
  * Owns the chart's geometry and styling only. Each panel has its own y scale
  * starting at zero, because the scenarios differ by orders of magnitude; a
@@ -66,8 +67,8 @@ function formatDuration(micros: number): string {
 }
 
 const chartRows: ChartRow[] = [
-  { metric: "messagesPerSecond", title: "Throughput, messages per second (higher is better)", unit: 1, tick: compactCount, format: formatCount },
-  { metric: "p99Micros", title: "p99 latency (lower is better)", unit: 1, tick: formatDuration, format: formatDuration },
+  { metric: "messagesPerSecond", title: "Throughput: echoes, or telemetry deliveries, per second (higher is better)", unit: 1, tick: compactCount, format: formatCount },
+  { metric: "p99Micros", title: "p99 latency: echo round trip, or telemetry delivery (lower is better)", unit: 1, tick: formatDuration, format: formatDuration },
   { metric: "rssBytesPerConnection", title: "RSS per idle connection (lower is better)", unit: 1024, tick: (kib) => `${+kib.toFixed(2)} KiB`, format: formatBytes },
 ];
 

@@ -18,8 +18,9 @@ export interface TableLabels {
 
 /** Three significant digits with k/M suffixes: 1.91M, 213k, 17.5k, 950. */
 export function formatCount(value: number): string {
-  if (value >= 1e6) return `${(value / 1e6).toPrecision(3)}M`;
-  if (value >= 1e3) return `${(value / 1e3).toPrecision(3)}k`;
+  // Thresholds just below the unit, so that 999,700 reads 1.00M, not 1.00e+3k.
+  if (value >= 999_500) return `${(value / 1e6).toPrecision(3)}M`;
+  if (value >= 999.5) return `${(value / 1e3).toPrecision(3)}k`;
   return value.toPrecision(3);
 }
 
@@ -158,15 +159,19 @@ export function verdictLines(verdicts: Verdict[]): string[] {
   });
 }
 
-/** Lines flagging rows where the load generator was busier than the server (its core, not the server's, may be the limit). */
+/**
+ * Lines flagging rows where the load generator's core, not only the
+ * server's, may be the limit: it was busier than the server, or both were
+ * saturated.
+ */
 export function loadgenWarnings(rows: SummaryRow[], labels: TableLabels): string[] {
-  const loadgenBusyShare = 0.9;
+  const busyShare = 0.9;
   return rows
-    .filter((r) => (r.metrics.loadgenCoreShare?.median ?? 0) > loadgenBusyShare && (r.metrics.serverCoreShare?.median ?? 1) < loadgenBusyShare)
-    .map(
-      (r) =>
-        `note: ${labels.serverLabels[r.server] ?? r.server}, ${labels.scenarioTitles[r.scenario] ?? r.scenario}: load generator at ` +
-        `${formatPercent(r.metrics.loadgenCoreShare!.median)} of its core, server at ${formatPercent(r.metrics.serverCoreShare!.median)}: ` +
-        "the load generator may be the limit",
-    );
+    .filter((r) => (r.metrics.loadgenCoreShare?.median ?? 0) > busyShare)
+    .map((r) => {
+      const loadgen = r.metrics.loadgenCoreShare!.median;
+      const server = r.metrics.serverCoreShare?.median ?? 1;
+      const what = `note: ${labels.serverLabels[r.server] ?? r.server}, ${labels.scenarioTitles[r.scenario] ?? r.scenario}: load generator at ${formatPercent(loadgen)} of its core, server at ${formatPercent(server)}: `;
+      return what + (server < busyShare ? "the load generator may be the limit" : "both cores are saturated, so the load generator is as much the limit as the server");
+    });
 }

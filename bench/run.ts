@@ -193,10 +193,21 @@ function estimateSeconds(scenario: Scenario, timing: Timing): number {
   return timing.warmupSeconds + timing.measureSeconds + overhead;
 }
 
-/** A command line with repository paths made relative and the temporary build directory elided. */
+/** Comma-separated lists longer than this many items are shown by their ends and count. */
+const longListItems = 6;
+
+/**
+ * A command line with repository paths made relative, the temporary build
+ * directory elided, and long lists (100 drone ids) shortened to
+ * `d00,d01,…,d99 (100)`.
+ */
 function displayCommand(cmd: string[]): string {
+  const shorten = (part: string) => {
+    const items = part.split(",");
+    return items.length > longListItems ? `${items.slice(0, 2).join(",")},…,${items[items.length - 1]} (${items.length})` : part;
+  };
   return cmd
-    .map((part) => (part === process.execPath ? "bun" : part.startsWith(repoRoot) ? relative(repoRoot, part) : part.replace(tmpdir(), "$TMPDIR")))
+    .map((part) => (part === process.execPath ? "bun" : part.startsWith(repoRoot) ? relative(repoRoot, part) : shorten(part.replace(tmpdir(), "$TMPDIR"))))
     .join(" ");
 }
 
@@ -249,7 +260,7 @@ async function main(): Promise<void> {
     }
     workloads.set(scenario.id, workload);
   }
-  const plays = (spec: ServerSpec, scenario: Scenario) => spec.roles.includes(scenario.workload.role);
+  const plays = (spec: ServerSpec, scenario: Scenario) => spec.roles.includes(scenario.workload.role) && (spec.plays?.(scenario.workload) ?? true);
   /** A server's launch for a scenario, or why there is none (the run then fails with that reason). */
   const launchFor = (prepared: PreparedServer, scenario: Scenario): Launch | Error => {
     try {
@@ -266,7 +277,7 @@ async function main(): Promise<void> {
         return { scenario: scenario.id, server: s.spec.name, command: launch instanceof Error ? `(cannot run: ${launch.message})` : displayCommand(launch.cmd) };
       }),
   );
-  for (const { scenario, server, command } of commands) console.log(`${scenario.padEnd(14)} ${server.padEnd(8)} ${command}`);
+  for (const { scenario, server, command } of commands) console.log(`${scenario.padEnd(14)} ${server.padEnd(10)} ${command}`);
 
   const runs = selectedScenarios.flatMap((scenario) => servers.filter((s) => plays(s.spec, scenario)).map(() => scenario));
   const estimate = options.rounds * runs.reduce((sum, scenario) => sum + estimateSeconds(scenario, timing), 0);
@@ -299,7 +310,7 @@ async function main(): Promise<void> {
       for (const { spec, prepared } of servers) {
         if (!plays(spec, scenario)) continue;
         const launch = launchFor(prepared, scenario);
-        const tag = `[round ${round}/${options.rounds}] ${scenario.id.padEnd(13)} ${spec.name.padEnd(8)}`;
+        const tag = `[round ${round}/${options.rounds}] ${scenario.id.padEnd(13)} ${spec.name.padEnd(10)}`;
         const attempt = () => (launch instanceof Error ? Promise.reject(launch) : runOnce(spec, launch, scenario));
         const outcome = await measureWithRetries(tag, attempt, takeRetry);
         records.push({ round, scenario: scenario.id, server: spec.name, ...outcome });

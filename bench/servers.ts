@@ -94,6 +94,8 @@ export interface ServerSpec {
   label: string;
   /** The workloads this server can run. */
   roles: readonly Role[];
+  /** Narrows `roles` to the workloads where this server adds something (default: every workload of its roles). */
+  plays?(workload: Workload): boolean;
   /**
    * Resolves the command lines (building if needed), or says why the server
    * cannot run here. `skyportDir` is the skyport checkout under test.
@@ -117,7 +119,15 @@ export const serverSpecs: readonly ServerSpec[] = [
     name: "bun",
     label: "bare Bun.serve",
     roles: ["echo", "idle-drone", "telemetry"],
-    prepare: async () => ({ launch: launchBareBun }),
+    prepare: async () => ({ launch: (workload) => launchBareBun(workload, false) }),
+  },
+  {
+    // Bare Bun with skyport's topic layout: tells what a topic per drone costs from what skyport adds.
+    name: "bun-topics",
+    label: "bare Bun, topic per drone",
+    roles: ["telemetry"],
+    plays: (workload) => workload.role === "telemetry" && workload.view === "each-drone" && workload.drones > 1,
+    prepare: async () => ({ launch: (workload) => launchBareBun(workload, true) }),
   },
   {
     name: "node",
@@ -157,10 +167,11 @@ export function subscribeMessage(drone: string): string {
 /**
  * Bare Bun: `bun-echo.ts` for echo and idle connections (an idle bare Bun
  * connection is the baseline for an idle /drone connection), `bun-publish.ts`
- * for telemetry, publishing frames of skyport's measured size at the same
- * rate and in the same bursts (one burst per tick, a frame per drone).
+ * for telemetry, publishing text frames of skyport's measured size at the
+ * same rate and in the same bursts (one burst per tick, a frame per drone),
+ * on one topic, or with `topicPerDrone` on a topic per drone as skyport does.
  */
-function launchBareBun(workload: Workload): Launch {
+function launchBareBun(workload: Workload, topicPerDrone: boolean): Launch {
   if (workload.role !== "telemetry") {
     return { cmd: [bun, "run", join(repoRoot, "bench/reference/bun-echo.ts"), ...listenFlag], path: "/", ...silentClient };
   }
@@ -172,6 +183,7 @@ function launchBareBun(workload: Workload): Launch {
     "--frame-bytes", String(workload.frameBytes),
     "--rate", String(rate),
     "--burst", String(framesPerTick),
+    "--topics", String(topicPerDrone ? framesPerTick : 1),
     "--backpressure-limit", String(workload.slowConsumerBytes),
   ];
   return { cmd, path: "/", ...silentClient };

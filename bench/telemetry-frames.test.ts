@@ -64,10 +64,25 @@ describe("TelemetryScanner", () => {
     const frame = Buffer.alloc(64);
     frame.writeDoubleLE(1763712000123.875, 0);
     frame.writeUInt32LE(77, 8);
+    frame.writeUInt16LE(3, 12);
     expect(scanner.read(opcodeBinary, frame, 0, frame.length)).toBe("reference");
     expect(scanner.scan.timeMs).toBe(1763712000123);
     expect(scanner.scan.seqs[0]).toBe(77);
-    expect(scanner.drones.ids[scanner.scan.slots[0]!]).toBe(referenceStream);
+    expect(scanner.drones.ids[scanner.scan.slots[0]!]).toBe(referenceStream(3));
+  });
+
+  test("reads the reference's text frame the same way, a stream per topic", () => {
+    const scanner = new TelemetryScanner();
+    const frame = (topic: number, seq: number) => Buffer.from(`R${String(1763712000123875).padStart(16, "0")}${String(topic).padStart(4, "0")}${String(seq).padStart(10, "0")}${" ".repeat(40)}`);
+    const first = frame(0, 77);
+    expect(scanner.read(opcodeText, first, 0, first.length)).toBe("reference");
+    expect(scanner.scan.timeMs).toBe(1763712000123);
+    expect(scanner.scan.seqs[0]).toBe(77);
+    const topic0 = scanner.scan.slots[0];
+    const second = frame(12, 5);
+    scanner.read(opcodeText, second, 0, second.length);
+    expect(scanner.scan.slots[0]).not.toBe(topic0!);
+    expect(scanner.drones.ids[scanner.scan.slots[0]!]).toBe(referenceStream(12));
   });
 
   test("everything else is other", () => {

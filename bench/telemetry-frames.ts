@@ -7,8 +7,10 @@
  * Three message shapes count as telemetry:
  * - skyport `{"type":"telemetry","data":{"drone":"alpha","seq":48,"time":1763712000123,...}}`
  * - skyport `{"type":"telemetry_batch","data":{"time":1763712000123,"frames":[{"drone":..,"seq":..},...]}}`
- * - bench/reference/bun-publish.ts: a binary frame starting with the send
- *   time (float64 LE, epoch ms) and a seq (uint32 LE), one stream.
+ * - bench/reference/bun-publish.ts, a stream per topic: a text frame `R` +
+ *   the send time in 16 digits of epoch µs + the topic in 4 digits + the seq
+ *   in 10 + padding, or a binary frame starting with the send time (float64
+ *   LE, epoch ms), the seq (uint32 LE) and the topic (uint16 LE).
  * Everything else (welcome, ack, lease, event, error) is "other".
  *
  * skyport's `time` is whole milliseconds (`Date.now()`, which truncates), so
@@ -37,10 +39,17 @@ const timeAfterSeq = bytesOf(',"time":');
 const quote = 0x22;
 const opcodeText = 0x1;
 const opcodeBinary = 0x2;
-/** Send time (float64) + seq (uint32) at the start of a reference frame. */
-const referenceHeaderBytes = 12;
-/** Name of the reference server's single stream in the drone table. */
-export const referenceStream = "(reference)";
+/** Send time (float64) + seq (uint32) + topic (uint16) at the start of a binary reference frame. */
+const referenceHeaderBytes = 14;
+/** First byte of a text reference frame, then 16 digits of epoch µs, 4 of topic and 10 of seq. */
+const referenceTextMarker = 0x52; // "R"
+const referenceTimeDigits = 16;
+const referenceTopicDigits = 4;
+const referenceSeqDigits = 10;
+/** Name of the reference server's stream for `topic` in the drone table. */
+export function referenceStream(topic: number): string {
+  return `(reference topic ${topic})`;
+}
 
 /**
  * Drone ids seen so far, each given a small integer slot so that per-drone
@@ -112,12 +121,15 @@ export class TelemetryScan {
 /** Reads telemetry messages into `scan`, giving drones slots from `drones`. */
 export class TelemetryScanner {
   readonly scan = new TelemetryScan();
-  private readonly referenceSlot: number;
+  /** Slot of each reference topic's stream, filled on first sight. */
+  private readonly referenceSlots: number[] = [];
   /** Reused return value of readDroneSeq, so the hot path allocates nothing. */
   private readonly cursor = { seqEnd: 0 };
 
-  constructor(readonly drones = new DroneSlots()) {
-    this.referenceSlot = drones.slotOfName(referenceStream);
+  constructor(readonly drones = new DroneSlots()) {}
+
+  private referenceSlot(topic: number): number {
+    return (this.referenceSlots[topic] ??= this.drones.slotOfName(referenceStream(topic)));
   }
 
   /**
@@ -132,10 +144,19 @@ export class TelemetryScanner {
     if (opcode === opcodeBinary) {
       if (end - start < referenceHeaderBytes) return (scan.kind = "other");
       scan.timeMs = Math.floor(bytes.readDoubleLE(start));
-      scan.push(this.referenceSlot, bytes.readUInt32LE(start + 8));
+      scan.push(this.referenceSlot(bytes.readUInt16LE(start + 12)), bytes.readUInt32LE(start + 8));
       return (scan.kind = "reference");
     }
-    if (opcode !== opcodeText || !matchAt(bytes, start, end, typePrefix)) return (scan.kind = "other");
+    if (opcode !== opcodeText) return (scan.kind = "other");
+    if (bytes[start] === referenceTextMarker && end - start >= 1 + referenceTimeDigits + referenceTopicDigits + referenceSeqDigits) {
+      const timeAt = start + 1;
+      const topicAt = timeAt + referenceTimeDigits;
+      const seqAt = topicAt + referenceTopicDigits;
+      scan.timeMs = Math.floor(fixedDigitsAt(bytes, timeAt, referenceTimeDigits) / 1000);
+      scan.push(this.referenceSlot(fixedDigitsAt(bytes, topicAt, referenceTopicDigits)), fixedDigitsAt(bytes, seqAt, referenceSeqDigits));
+      return (scan.kind = "reference");
+    }
+    if (!matchAt(bytes, start, end, typePrefix)) return (scan.kind = "other");
     const afterType = start + typePrefix.length;
     if (matchAt(bytes, afterType, end, singleRest)) {
       const at = this.readDroneSeq(bytes, afterType + singleRest.length - droneKey.length, end);
@@ -204,6 +225,17 @@ function numberAfter(bytes: Buffer, key: Uint8Array, from: number, end: number):
   const at = bytes.indexOf(key, from);
   if (at < 0 || at >= end) throw new Error(`telemetry without ${new TextDecoder().decode(key)} ${preview(bytes, from, end)}`);
   return digitsAt(bytes, at + key.length, end);
+}
+
+/** The unsigned decimal integer of exactly `count` digits at `bytes[at]`. */
+function fixedDigitsAt(bytes: Uint8Array, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) {
+    const digit = bytes[i]! - 0x30;
+    if (digit < 0 || digit > 9) throw new Error(`expected ${count} digits at byte ${at}: ${preview(bytes, at, at + count)}`);
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** The unsigned decimal integer starting at `bytes[at]`. */
