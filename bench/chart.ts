@@ -28,10 +28,15 @@ const chartWidthPx = 960;
 const marginPx = 24;
 const columnsPerRow = 3;
 const panelGapPx = 28;
-const panelHeightPx = 210;
 /** Room on a panel's left for y-axis labels. */
 const axisLabelWidthPx = 48;
-const panelTitleHeightPx = 22;
+/** Room for a panel's title: two lines of 12 px text. */
+const panelTitleHeightPx = 34;
+/** Line height of a panel title that wraps. */
+const panelTitleLinePx = 14;
+/** Average width of a 12 px title character, for wrapping titles to their panel. */
+const titleCharWidthPx = 6.4;
+const panelHeightPx = 222;
 const rowTitleHeightPx = 30;
 const headerHeightPx = 78;
 const barGapPx = 8;
@@ -85,6 +90,21 @@ function niceScale(value: number): { max: number; step: number } {
   return { max: Math.ceil(value / step - 1e-9) * step, step };
 }
 
+/**
+ * A title in at most two lines of `maxChars`: broken after the last comma
+ * that fits, else at the last space; a second line that is still too long
+ * is cut with an ellipsis.
+ */
+export function wrapTitle(title: string, maxChars: number): string[] {
+  if (title.length <= maxChars) return [title];
+  const head = title.slice(0, maxChars + 1);
+  const comma = head.lastIndexOf(", ");
+  const space = head.lastIndexOf(" ");
+  const cut = comma > maxChars / 3 ? comma + 1 : space > 0 ? space : maxChars;
+  const rest = title.slice(cut).trim();
+  return [title.slice(0, cut).trim(), rest.length > maxChars ? `${rest.slice(0, maxChars - 1)}…` : rest];
+}
+
 function text(x: number, y: number, content: string, attributes = ""): string {
   return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${attributes}>${escapeXml(content)}</text>`;
 }
@@ -105,7 +125,9 @@ function panel(input: ChartInput, row: ChartRow, scenario: string, x: number, y:
   const { max, step } = niceScale(cap / row.unit);
   const yOf = (raw: number) => plotBottom - (Math.min(raw / row.unit, max) / max) * plotHeight;
 
-  parts.push(text(x + width / 2, y + 14, input.scenarioTitles[scenario] ?? scenario, 'text-anchor="middle" class="panel-title"'));
+  wrapTitle(input.scenarioTitles[scenario] ?? scenario, Math.floor(width / titleCharWidthPx)).forEach((line, i) => {
+    parts.push(text(x + width / 2, y + 14 + i * panelTitleLinePx, line, 'text-anchor="middle" class="panel-title"'));
+  });
   for (let tick = 0; tick <= max + step / 2; tick += step) {
     const ty = yOf(tick * row.unit);
     parts.push(`<line x1="${plotLeft}" x2="${plotLeft + plotWidth}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" class="grid"/>`);

@@ -17,6 +17,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
+import type { ChartInput } from "./chart.ts";
 import { killAllChildren } from "./children.ts";
 import { probeTelemetryBytes } from "./frame-probe.ts";
 import { describeMachine, type MachineInfo } from "./machine.ts";
@@ -349,6 +350,14 @@ async function main(): Promise<void> {
   console.log(`\nskyport targets (median across rounds unless noted):\n${verdictText.join("\n")}`);
 
   const complete = !options.quick && !options.only && !options.servers;
+  const chart: ChartInput = {
+    rows: summary,
+    scenarioOrder: scenarioIds,
+    scenarioTitles: labels.scenarioTitles,
+    serverOrder: serverNames,
+    serverLabels: labels.serverLabels,
+    subtitle: `${machineLine(machine)}. Bars: median of ${options.rounds} rounds; whiskers: min–max. ${startedAt.toISOString().slice(0, 10)}`,
+  };
   const written = writeResults({
     directory: resultsDir,
     chartPath: complete ? docsChartPath : join(resultsDir, "latest.svg"),
@@ -365,18 +374,13 @@ async function main(): Promise<void> {
       records,
       summary,
       verdicts,
+      // What the chart was drawn from, so that bench/redraw.ts can draw it again.
+      chart,
     },
     markdown:
       `${machineLine(machine)}; ${command}; ${startedAt.toISOString()}\n\n` +
       `${markdownTable(summary, labels)}\n\n${warnings.length ? `${warnings.join("\n")}\n\n` : ""}${verdictText.join("\n")}\n`,
-    chart: {
-      rows: summary,
-      scenarioOrder: scenarioIds,
-      scenarioTitles: labels.scenarioTitles,
-      serverOrder: serverNames,
-      serverLabels: labels.serverLabels,
-      subtitle: `${machineLine(machine)}. Bars: median of ${options.rounds} rounds; whiskers: min–max. ${startedAt.toISOString().slice(0, 10)}`,
-    },
+    chart,
   });
   console.log(`\nwrote ${written.map((path) => relative(repoRoot, path)).join(", ")}`);
 }
