@@ -24,7 +24,8 @@ export interface DroneSession {
   defaultDrone: string;
   /** Drones whose telemetry topic this socket is subscribed to. */
   subscriptions: Set<string>;
-  limiter: RateLimiter;
+  /** Created on the first message: an idle socket does not pay for one. */
+  limiter: RateLimiter | null;
   /** False until the viewer token was presented, when the server requires one. */
   authenticated: boolean;
   /** When the socket opened on the flight clock (monotonic ms), for the authentication deadline. */
@@ -33,8 +34,8 @@ export interface DroneSession {
   authFailures: number;
   /** When the socket went over the slow-consumer limit (monotonic ms), or null while it keeps up. */
   stalledSince: number | null;
-  /** Each drone's latest seq when telemetry stopped for this stalled socket. */
-  stalledAtSeq: Map<string, number | null>;
+  /** Each drone's latest seq when telemetry stopped for this stalled socket; null while it keeps up. */
+  stalledAtSeq: Map<string, number | null> | null;
 }
 
 /** Typed per-socket data (`ws.data`), kept small: it exists once per connection. */

@@ -10,7 +10,7 @@
  */
 import { closeCodes, payloadBytes, sendTo, type Socket } from "./connections.ts";
 import type { Config } from "./config.ts";
-import { describeStatus } from "./drone-endpoint.ts";
+import { describeStatus, limiterOf } from "./drone-endpoint.ts";
 import type { DroneOp } from "./drone-ops.ts";
 import type { FlightService } from "./flight-service.ts";
 import type { Metrics } from "./metrics.ts";
@@ -45,7 +45,7 @@ export class ControllerEndpoint {
     const reply = (line: string) => void sendTo(ws, binary ? Buffer.from(line) : line);
     const text = binary ? new TextDecoder("utf-8", { fatal: false }).decode(message) : message;
     const shown = shorten(text.trim());
-    const verdict = ws.data.session!.limiter.take(this.flight.nowMs());
+    const verdict = limiterOf(ws.data.session!, this.config).take(this.flight.nowMs());
     if (verdict === "abusive") {
       ws.close(closeCodes.policyViolation, `rate limit of ${this.config.commandsPerSecond} messages/s exceeded for too long`);
       return;

@@ -46,13 +46,18 @@ export function newSession(config: Config, defaultDrone: string, subscriptions: 
     id: crypto.randomUUID().slice(0, 8),
     defaultDrone,
     subscriptions: new Set(subscriptions),
-    limiter: new RateLimiter({ perSecond: config.commandsPerSecond, abuseSeconds }),
+    limiter: null,
     authenticated,
     openedAtMs: 0,
     authFailures: 0,
     stalledSince: null,
-    stalledAtSeq: new Map(),
+    stalledAtSeq: null,
   };
+}
+
+/** The session's rate limiter, created on its first message. */
+export function limiterOf(session: DroneSession, config: Config): RateLimiter {
+  return (session.limiter ??= new RateLimiter({ perSecond: config.commandsPerSecond, abuseSeconds }));
 }
 
 /**
@@ -128,7 +133,7 @@ export class DroneEndpoint {
     ws.data.bytesIn += bytes;
     const session = ws.data.session!;
     const parsed = parseClientFrame(message);
-    const verdict = session.limiter.take(this.flight.nowMs());
+    const verdict = limiterOf(session, this.config).take(this.flight.nowMs());
     if (verdict === "abusive") {
       ws.close(closeCodes.policyViolation, `rate limit of ${this.config.commandsPerSecond} messages/s exceeded for ${abuseSeconds} s`);
       return;
@@ -259,7 +264,8 @@ export class DroneEndpoint {
     if (session.stalledSince !== null) {
       // Telemetry resumes when the socket drains; remember the wish and where the stream stood.
       session.subscriptions.add(drone);
-      if (!session.stalledAtSeq.has(drone)) session.stalledAtSeq.set(drone, since ?? this.flight.latestSeq(drone));
+      const stalledAtSeq = (session.stalledAtSeq ??= new Map());
+      if (!stalledAtSeq.has(drone)) stalledAtSeq.set(drone, since ?? this.flight.latestSeq(drone));
       return reply.ok("", { drone, subscribed: true, replayed: 0, latestSeq: this.flight.latestSeq(drone), note: "socket is backpressured: telemetry resumes when it drains" });
     }
     if (since === undefined) {
@@ -293,8 +299,9 @@ export class DroneEndpoint {
     const latestSeq = Object.fromEntries(this.flight.fleet.ids.map((drone) => [drone, this.flight.latestSeq(drone)]));
     if (session.stalledSince !== null) {
       session.subscriptions.add(allDrones);
+      const stalledAtSeq = (session.stalledAtSeq ??= new Map());
       for (const drone of this.flight.fleet.ids) {
-        if (!session.stalledAtSeq.has(drone)) session.stalledAtSeq.set(drone, since?.get(drone) ?? this.flight.latestSeq(drone));
+        if (!stalledAtSeq.has(drone)) stalledAtSeq.set(drone, since?.get(drone) ?? this.flight.latestSeq(drone));
       }
       return reply.ok("", { drone: allDrones, subscribed: true, replayed: 0, latestSeq, note: "socket is backpressured: telemetry resumes when it drains" });
     }

@@ -160,7 +160,8 @@ export class FlightService {
   private stall(ws: Socket, nowMs: number): void {
     const session = ws.data.session!;
     session.stalledSince = nowMs;
-    for (const drone of this.watchedDrones(session)) session.stalledAtSeq.set(drone, this.latestSeq(drone));
+    const stalledAtSeq = (session.stalledAtSeq = new Map());
+    for (const drone of this.watchedDrones(session)) stalledAtSeq.set(drone, this.latestSeq(drone));
     for (const subscription of session.subscriptions) ws.unsubscribe(telemetryTopic(subscription));
   }
 
@@ -174,7 +175,7 @@ export class FlightService {
     if (!session || session.stalledSince === null || ws.getBufferedAmount() > this.config.slowConsumerBytes / 2) return;
     session.stalledSince = null;
     const dropped = this.droppedWhileStalled(session);
-    session.stalledAtSeq.clear();
+    session.stalledAtSeq = null;
     for (const subscription of session.subscriptions) ws.subscribe(telemetryTopic(subscription));
     for (const drone of this.watchedDrones(session)) {
       // Lease changes travel on the same topic and may have been missed: restate the current one.
@@ -197,7 +198,7 @@ export class FlightService {
   /** Per drone, the frames a stalled socket has missed so far and the seq to resume after. */
   private droppedWhileStalled(session: DroneSession): Map<string, { dropped: number; since: number | null }> {
     const dropped = new Map<string, { dropped: number; since: number | null }>();
-    for (const [drone, since] of session.stalledAtSeq) {
+    for (const [drone, since] of session.stalledAtSeq ?? []) {
       const latest = this.latestSeq(drone);
       const count = latest === null ? 0 : latest - (since ?? -1);
       if (count > 0) dropped.set(drone, { dropped: count, since });
