@@ -42,9 +42,8 @@ export interface ScaleSample {
   deliveriesPerSecond: number;
   /**
    * Frames per second per drone that the average viewer got: the drones'
-   * real tick rate. Below `hz` when the owner is short of CPU, and also when
-   * it is not: with Bun's setInterval a tick whose fan-out takes t ms was
-   * seen to follow the previous one by about 10 + t ms at 100 Hz.
+   * real tick rate, below `hz` when the worker that simulates them is short
+   * of CPU (every worker's viewers get the ticks that worker makes).
    */
   ticksPerSecond: number;
   /** Delivery latency: arrival minus the frame's `time` (whole ms, so 0–1 ms too high). */

@@ -53,11 +53,11 @@ const placements: readonly Placement[] = ["core0", "shared"];
 /**
  * The deliveries workload: 2,000 viewers of 5 drones at 100 Hz ask for
  * 1,000,000 deliveries per second, more than one worker can send on this
- * machine (about 0.7 M with its core at 100 %) while the load generator,
- * with about 85 % of its core, still keeps up. With more drones per viewer
- * the load generator, not skyport, runs out of CPU first (20 drones × 1,000
- * viewers: skyport at 76 %, the load generator at 84 %, every frame
- * delivered); with one drone both saturate at once.
+ * machine (about 0.75 M with its core at 98 %) while the load generator,
+ * at about 80 % of its core, still keeps up. With many more drones per
+ * viewer (20 × 1,000 viewers) skyport sends a tick's frames to a socket in
+ * one write and the load generator, which scans every frame, ran out of CPU
+ * first; with one drone (× 5,000 viewers) both saturated at once.
  */
 const scaleDrones = 5;
 const scaleHz = 100;
@@ -103,7 +103,7 @@ Redis, and the latency the Redis hop adds. Needs Linux, taskset and Debian's
 redis-server (${redisServerPath}).
 
 flags:
-  --quick          short windows, ${quickTiming.rounds} rounds (about a minute; full run: ${fullTiming.rounds} rounds, about 4 minutes)
+  --quick          short windows, ${quickTiming.rounds} rounds, no retries (about a minute; full run: ${fullTiming.rounds} rounds, about 3 minutes)
   --rounds N       rounds of every run (1 to ${maxRounds})
   --only WHAT      scale (deliveries per second) or hop (the Redis hop)
   --help           print this help`;
