@@ -258,15 +258,9 @@ export class DroneEndpoint {
 
   private subscribe(ws: Socket, session: DroneSession, drone: string, since: number | undefined, reply: Replier): void {
     const topic = telemetryTopic(drone);
-    if (!session.subscriptions.has(drone) && session.subscriptions.size >= this.config.maxSubscriptions) {
-      return reply.error({ code: "too_many_subscriptions", message: `a socket may watch at most ${this.config.maxSubscriptions} drones: unsubscribe one first`, field: "data.drone" });
-    }
+    if (this.refusedOverLimit(session, drone, reply)) return;
     if (session.stalledSince !== null) {
-      // Telemetry resumes when the socket drains; remember the wish and where the stream stood.
-      session.subscriptions.add(drone);
-      const stalledAtSeq = (session.stalledAtSeq ??= new Map());
-      if (!stalledAtSeq.has(drone)) stalledAtSeq.set(drone, since ?? this.flight.latestSeq(drone));
-      return reply.ok("", { drone, subscribed: true, replayed: 0, latestSeq: this.flight.latestSeq(drone), note: "socket is backpressured: telemetry resumes when it drains" });
+      return this.subscribeWhileStalled(session, drone, [drone], () => since, this.flight.latestSeq(drone), reply);
     }
     if (since === undefined) {
       session.subscriptions.add(drone);
@@ -293,17 +287,10 @@ export class DroneEndpoint {
     if (unknown !== undefined) {
       return reply.error({ code: "unknown_drone", message: `no drone ${JSON.stringify(unknown)} in data.since: this server flies ${this.flight.fleet.ids.join(", ")}`, field: `data.since.${unknown}` });
     }
-    if (!session.subscriptions.has(allDrones) && session.subscriptions.size >= this.config.maxSubscriptions) {
-      return reply.error({ code: "too_many_subscriptions", message: `a socket may watch at most ${this.config.maxSubscriptions} drones: unsubscribe one first`, field: "data.drone" });
-    }
+    if (this.refusedOverLimit(session, allDrones, reply)) return;
     const latestSeq = Object.fromEntries(this.flight.fleet.ids.map((drone) => [drone, this.flight.latestSeq(drone)]));
     if (session.stalledSince !== null) {
-      session.subscriptions.add(allDrones);
-      const stalledAtSeq = (session.stalledAtSeq ??= new Map());
-      for (const drone of this.flight.fleet.ids) {
-        if (!stalledAtSeq.has(drone)) stalledAtSeq.set(drone, since?.get(drone) ?? this.flight.latestSeq(drone));
-      }
-      return reply.ok("", { drone: allDrones, subscribed: true, replayed: 0, latestSeq, note: "socket is backpressured: telemetry resumes when it drains" });
+      return this.subscribeWhileStalled(session, allDrones, this.flight.fleet.ids, (drone) => since?.get(drone), latestSeq, reply);
     }
     if (session.subscriptions.has(allDrones)) ws.unsubscribe(fleetTopic);
     const plans = [...(since ?? [])].map(([drone, seq]) => ({ drone, seq, plan: this.flight.replay(drone, seq) }));
@@ -313,6 +300,32 @@ export class DroneEndpoint {
     for (const { drone, seq, plan } of plans) this.sendReplay(ws, drone, seq, plan, reply);
     session.subscriptions.add(allDrones);
     ws.subscribe(fleetTopic);
+  }
+
+  /** Refuses a new subscription past the per-socket limit; true if it did. */
+  private refusedOverLimit(session: DroneSession, subscription: string, reply: Replier): boolean {
+    if (session.subscriptions.has(subscription) || session.subscriptions.size < this.config.maxSubscriptions) return false;
+    reply.error({ code: "too_many_subscriptions", message: `a socket may watch at most ${this.config.maxSubscriptions} drones: unsubscribe one first`, field: "data.drone" });
+    return true;
+  }
+
+  /**
+   * A subscription made while the socket is backpressured: telemetry resumes
+   * when it drains, so remember the wish and, per drone, where the stream
+   * stood (or the client's `since`), for the `frames_dropped` count then.
+   */
+  private subscribeWhileStalled(
+    session: DroneSession,
+    subscription: string,
+    drones: Iterable<string>,
+    sinceOf: (drone: string) => number | undefined,
+    latestSeq: unknown,
+    reply: Replier,
+  ): void {
+    session.subscriptions.add(subscription);
+    const stalledAtSeq = (session.stalledAtSeq ??= new Map());
+    for (const drone of drones) if (!stalledAtSeq.has(drone)) stalledAtSeq.set(drone, sinceOf(drone) ?? this.flight.latestSeq(drone));
+    reply.ok("", { drone: subscription, subscribed: true, replayed: 0, latestSeq, note: "socket is backpressured: telemetry resumes when it drains" });
   }
 
   /** A resume's events (stream reset, frames lost) and frames, in that order. */
