@@ -123,8 +123,7 @@ export class FlightService {
     const clustered = broker !== inProcessBroker;
     if (dtSeconds > 0) this.fleet.advance(dtSeconds, nowMs / 1000, clustered ? this.ownedDrones() : undefined);
     const wallMs = this.clocks.wallMs();
-    // The all-drones batch reuses each frame's JSON; it is only built while someone watches it.
-    const batch: string[] | null = this.server !== null && this.server.subscriberCount(fleetTopic) > 0 ? [] : null;
+    const batch = this.startBatch();
     const entries: TickEntry[] | null = clustered ? [] : null;
     for (const [droneId, stream] of this.streams) {
       if (clustered && !broker.owns(droneId)) continue;
@@ -137,7 +136,7 @@ export class FlightService {
       entries?.push({ drone: droneId, seq: stream.seq, dataJson });
       this.metrics.telemetryFramesPublished++;
     }
-    if (batch && batch.length > 0) this.server!.publish(fleetTopic, telemetryBatch(wallMs, batch));
+    this.publishBatch(wallMs, batch);
     if (entries && entries.length > 0) broker.publishTick(wallMs, entries);
     this.deliver();
     if (nowMs - this.lastSweepMs >= sweepIntervalMilliseconds) {
@@ -255,7 +254,7 @@ export class FlightService {
   summaries(): DroneSummary[] {
     return this.fleet.ids.map((id) => {
       const seq = this.latestSeq(id);
-      const remote = this.broker.owns(id) ? undefined : this.remoteLatest.get(id);
+      const remote = this.remoteFrame(id);
       return { id, state: remote ? remote.state : this.fleet.drone(id).state, pilot: this.pilotOf(id), seq };
     });
   }
@@ -268,12 +267,17 @@ export class FlightService {
   /** The drone's pilot: from the fleet here, or as last heard from the node that simulates it. */
   pilotOf(droneId: string): string | null {
     if (this.broker.owns(droneId)) return this.fleet.pilotOf(droneId);
-    return this.remoteLatest.get(droneId)?.pilot ?? null;
+    return this.remoteFrame(droneId)?.pilot ?? null;
+  }
+
+  /** The last frame of a drone another node simulates, as received; undefined for a drone simulated here. */
+  private remoteFrame(droneId: string): TelemetryData | undefined {
+    return this.broker.owns(droneId) ? undefined : this.remoteLatest.get(droneId);
   }
 
   /** The drone's telemetry as of now: computed here, or the last frame from the node that simulates it. */
   snapshot(droneId: string): TelemetryData {
-    const remote = this.broker.owns(droneId) ? undefined : this.remoteLatest.get(droneId);
+    const remote = this.remoteFrame(droneId);
     if (remote) return remote;
     return telemetryData(this.fleet.drone(droneId), this.latestSeq(droneId) ?? 0, this.clocks.wallMs(), this.fleet.pilotOf(droneId));
   }
@@ -305,8 +309,10 @@ export class FlightService {
       reply({ ok: false, error: { code: "drone_unavailable", message: `${op.drone} moved to another node: try again` } });
       return;
     }
-    if (op.kind === "claim" || op.kind === "command") this.remotePilotNodes.set(op.session, node);
-    reply(executeOp(this.fleet, op, { now: this.nowSeconds(), node, snapshot: (drone) => this.snapshot(drone) }));
+    const result = executeOp(this.fleet, op, { now: this.nowSeconds(), node, snapshot: (drone) => this.snapshot(drone) });
+    // Only a claim makes a pilot; its lease notice (delivered below) records the pilot's node in Redis.
+    if (op.kind === "claim" && result.ok) this.remotePilotNodes.set(op.session, node);
+    reply(result);
     this.deliver();
   }
 
@@ -346,7 +352,7 @@ export class FlightService {
    * resume and published to this node's sockets, as if simulated here.
    */
   ingestTick(timeMs: number, entries: readonly TickEntry[]): void {
-    const batch: string[] | null = this.server !== null && this.server.subscriberCount(fleetTopic) > 0 ? [] : null;
+    const batch = this.startBatch();
     for (const { drone, seq, dataJson } of entries) {
       const stream = this.streams.get(drone);
       if (!stream || this.broker.owns(drone)) continue;
@@ -359,7 +365,17 @@ export class FlightService {
       this.server?.publish(telemetryTopic(drone), frame);
       batch?.push(dataJson);
     }
-    if (batch && batch.length > 0) this.server!.publish(fleetTopic, telemetryBatch(timeMs, batch));
+    this.publishBatch(timeMs, batch);
+  }
+
+  /** A tick's all-drones batch to fill with frames' JSON, or null while nobody here watches `*`. */
+  private startBatch(): string[] | null {
+    return this.server !== null && this.server.subscriberCount(fleetTopic) > 0 ? [] : null;
+  }
+
+  /** Publishes a filled batch to this node's `*` watchers; the frames' JSON is joined, not serialised again. */
+  private publishBatch(timeMs: number, batch: string[] | null): void {
+    if (batch && batch.length > 0) this.server?.publish(fleetTopic, telemetryBatch(timeMs, batch));
   }
 
   /** A lease or event from the node simulating the drone, for this node's viewers. */
@@ -370,8 +386,7 @@ export class FlightService {
       const lease = JSON.parse(text) as { data: { pilot: string | null } };
       if (latest) this.remoteLatest.set(drone, { ...latest, pilot: lease.data.pilot });
     }
-    this.server?.publish(telemetryTopic(drone), text);
-    this.server?.publish(fleetTopic, text);
+    this.publishHere(drone, text);
   }
 
   /** Frames read back from shared storage (a node that starts late, or reconnects), oldest first. */
@@ -432,9 +447,14 @@ export class FlightService {
   /** Sends a JSON message to every subscriber of a drone's topic and to those watching every drone, on every node. */
   publish(droneId: string, message: object): void {
     const text = JSON.stringify(message);
+    this.publishHere(droneId, text);
+    this.broker.publishNotice(droneId, text);
+  }
+
+  /** A lease or event to this node's viewers of the drone and of every drone. */
+  private publishHere(droneId: string, text: string): void {
     this.server?.publish(telemetryTopic(droneId), text);
     this.server?.publish(fleetTopic, text);
-    this.broker.publishNotice(droneId, text);
   }
 
   /** Delivers the fleet's pending notices: completions to their origin, the rest to the drone's viewers. */
@@ -456,11 +476,9 @@ export class FlightService {
         if (origin.receivedAt !== undefined) this.metrics.observeCommandLatency(this.nowSeconds() - origin.receivedAt);
         if (origin.form !== "json") return;
         const data = { drone: notice.drone, command: origin.label, status: notice.status, ...(notice.reason ? { reason: notice.reason } : {}) };
-        if (origin.node !== undefined && origin.node !== this.broker.nodeId) {
-          this.broker.sendDone(origin.node, origin.session, encodeMessage("done", data, origin.requestId));
-          return;
-        }
-        this.deliverDone(origin.session, encodeMessage("done", data, origin.requestId));
+        const text = encodeMessage("done", data, origin.requestId);
+        if (origin.node !== undefined && origin.node !== this.broker.nodeId) this.broker.sendDone(origin.node, origin.session, text);
+        else this.deliverDone(origin.session, text);
         return;
       }
       case "lease":
