@@ -27,6 +27,11 @@ export interface RedisLinkEvents {
   down(reason: string): void;
 }
 
+/** Redis took longer than `timeoutMilliseconds` to answer a command: the connection is considered hung. */
+class RedisTimeout extends Error {
+  override name = "RedisTimeout";
+}
+
 /** The reconnect delay after `failures` consecutive failed attempts (1-based), milliseconds. */
 export function retryDelayMs(failures: number, random: () => number = Math.random): number {
   const ceiling = Math.min(maxRetryMilliseconds, firstRetryMilliseconds * 2 ** Math.max(0, failures - 1));
@@ -82,13 +87,13 @@ export class RedisLink {
     if (!this.up || !client) throw new Error("redis unavailable");
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`redis did not answer ${command} within ${timeoutMilliseconds} ms`)), timeoutMilliseconds);
+      timer = setTimeout(() => reject(new RedisTimeout(`redis did not answer ${command} within ${timeoutMilliseconds} ms`)), timeoutMilliseconds);
     });
     try {
       return await Promise.race([client.send(command, args), timeout]);
     } catch (error) {
       // A command that timed out on an open socket means a hung server: start over.
-      if (this.up && error instanceof Error && error.message.includes("did not answer")) this.lost(this.generation, error.message);
+      if (this.up && error instanceof RedisTimeout) this.lost(this.generation, error.message);
       throw error;
     } finally {
       clearTimeout(timer);
