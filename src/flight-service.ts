@@ -390,10 +390,10 @@ export class FlightService {
   }
 
   /** Frames read back from shared storage (a node that starts late, or reconnects), oldest first. */
-  backfill(drone: string, history: ReadonlyArray<{ seq: number; frame: string }>): void {
+  backfill(drone: string, history: readonly TickEntry[]): void {
     const stream = this.streams.get(drone);
     if (!stream || history.length === 0) return;
-    stream.buffer.backfill(history);
+    stream.buffer.backfill(history.map((entry) => ({ seq: entry.seq, frame: telemetryFrame(entry.dataJson) })));
     stream.seq = Math.max(stream.seq, stream.buffer.latest() ?? -1);
   }
 

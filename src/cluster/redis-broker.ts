@@ -15,7 +15,6 @@ import type { DroneOp, OpResult } from "../drone-ops.ts";
 import type { FlightService } from "../flight-service.ts";
 import type { Logger } from "../log.ts";
 import type { TelemetryData } from "../protocol.ts";
-import { telemetryFrame } from "../telemetry.ts";
 import { RedisLink } from "./redis-link.ts";
 
 /** Every key and channel starts with this. */
@@ -290,12 +289,7 @@ export class RedisBroker implements Broker {
 
   /** After (re)connecting: fills each replay buffer from Redis, so `since` works for frames published while away. */
   private async catchUp(): Promise<void> {
-    const flight = this.flight!;
-    for (const drone of this.options.droneIds) {
-      if (this.owned.has(drone)) continue;
-      const history = await this.history(drone).catch(() => []);
-      flight.backfill(drone, history.map((entry) => ({ seq: entry.seq, frame: telemetryFrame(entry.dataJson) })));
-    }
+    await Promise.all(this.options.droneIds.filter((drone) => !this.owned.has(drone)).map((drone) => this.refill(drone)));
   }
 
   /** One ownership round: renew, take free drones over, notice drones lost to other nodes and pilots on dead nodes. */
@@ -306,6 +300,7 @@ export class RedisBroker implements Broker {
       const drones = this.options.droneIds;
       const keys = [...drones.map(ownerKey), aliveKey(this.nodeId)];
       const owners = (await this.link.send("EVAL", [ownershipScript, String(keys.length), ...keys, this.nodeId, String(this.ownerKeyMs), String(this.ownerKeyMs)])) as string[];
+      const takeovers: Array<Promise<void>> = [];
       for (let i = 0; i < drones.length; i++) {
         const drone = drones[i]!;
         const reported = owners[i] ?? "";
@@ -313,11 +308,14 @@ export class RedisBroker implements Broker {
         const owner = taken ? reported.slice(1) : reported;
         const previous = this.owners.get(drone);
         this.owners.set(drone, owner);
-        if (taken) await this.takeOver(drone, previous !== undefined && previous !== this.nodeId ? previous : null);
+        if (taken) takeovers.push(this.takeOver(drone, previous !== undefined && previous !== this.nodeId ? previous : null));
         else if (owner !== this.nodeId && this.owned.delete(drone)) {
           this.flight!.relinquish(drone, `simulation moved to node ${owner}`);
         }
       }
+      // Taken drones are read back from Redis together (one round trip, pipelined), not one after another:
+      // a node taking over a whole fleet must finish before its next round is due to renew the keys.
+      await Promise.all(takeovers);
       await this.dropPilotsOfDeadNodes();
     } catch (error) {
       this.options.logger.warn({ event: "ownership_round_failed", reason: error instanceof Error ? error.message : String(error) });
@@ -329,8 +327,7 @@ export class RedisBroker implements Broker {
   /** This node just became the drone's owner: carry on from the last frame any node stored. */
   private async takeOver(drone: string, takenFrom: string | null): Promise<void> {
     const flight = this.flight!;
-    const history = await this.history(drone).catch(() => []);
-    flight.backfill(drone, history.map((entry) => ({ seq: entry.seq, frame: telemetryFrame(entry.dataJson) })));
+    const history = await this.refill(drone);
     const lastEntry = history.at(-1);
     const last = lastEntry ? (JSON.parse(lastEntry.dataJson) as TelemetryData) : null;
     const pilot = await this.livePilot(drone).catch(() => null);
@@ -361,6 +358,13 @@ export class RedisBroker implements Broker {
       this.options.logger.warn({ event: "pilot_node_lost", session, node });
       flight.remoteSessionClosed(session);
     }
+  }
+
+  /** Fills this node's replay buffer of a drone from its frames in Redis, and returns them (none if Redis fails). */
+  private async refill(drone: string): Promise<TickEntry[]> {
+    const history = await this.history(drone).catch(() => []);
+    this.flight!.backfill(drone, history);
+    return history;
   }
 
   /** A drone's frames as stored in Redis, oldest first. */
