@@ -202,12 +202,12 @@ export class Fleet {
   }
 
   /**
-   * Advances every drone by `dtSeconds` (or only those in `simulated`: in a
-   * cluster, the ones this node owns), then fires failsafe timers due at `now`.
+   * Advances every drone by `dtSeconds` (or only those `simulates` accepts:
+   * in a cluster, the ones this node owns), then fires failsafe timers due at `now`.
    */
-  advance(dtSeconds: number, now: number, simulated?: ReadonlySet<string>): void {
+  advance(dtSeconds: number, now: number, simulates?: (droneId: string) => boolean): void {
     for (const [droneId, drone] of this.drones) {
-      if (simulated && !simulated.has(droneId)) continue;
+      if (simulates && !simulates(droneId)) continue;
       const stepped = tick(drone, dtSeconds);
       this.update(droneId, stepped.drone);
       this.collect(droneId, stepped.events);

@@ -121,7 +121,7 @@ export class FlightService {
     this.lastStepMs = nowMs;
     const broker = this.broker;
     const clustered = broker !== inProcessBroker;
-    if (dtSeconds > 0) this.fleet.advance(dtSeconds, nowMs / 1000, clustered ? this.ownedDrones() : undefined);
+    if (dtSeconds > 0) this.fleet.advance(dtSeconds, nowMs / 1000, clustered ? (droneId) => broker.owns(droneId) : undefined);
     const wallMs = this.clocks.wallMs();
     const batch = this.startBatch();
     const entries: TickEntry[] | null = clustered ? [] : null;
@@ -327,7 +327,8 @@ export class FlightService {
   /** Pilots of drones simulated here whose sessions live on other nodes, by node. */
   remotePilots(): Map<string, string> {
     const pilots = new Map<string, string>();
-    for (const drone of this.ownedDrones()) {
+    for (const drone of this.fleet.ids) {
+      if (!this.broker.owns(drone)) continue;
       const pilot = this.fleet.pilotOf(drone);
       const node = pilot === null ? undefined : this.remotePilotNodes.get(pilot);
       if (pilot !== null && node !== undefined) pilots.set(pilot, node);
@@ -340,11 +341,6 @@ export class FlightService {
   /** Joins a cluster: from now on this node simulates only the drones the broker says it owns. */
   useBroker(broker: Broker): void {
     this.broker = broker;
-  }
-
-  /** The drones this node simulates. */
-  ownedDrones(): Set<string> {
-    return new Set(this.fleet.ids.filter((id) => this.broker.owns(id)));
   }
 
   /**
