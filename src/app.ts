@@ -205,14 +205,16 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const routes: Record<string, unknown> = {
     "/": { GET: page },
     "/healthz": {
-      GET: () =>
-        healthResponse({
-          status: stopping ? "draining" : cluster?.status().redis === "down" ? "degraded" : "ok",
+      GET: () => {
+        const status = cluster?.status();
+        return healthResponse({
+          status: stopping ? "draining" : status?.redis === "down" ? "degraded" : "ok",
           pid: process.pid,
           uptimeSeconds: Math.round((performance.now() - startedAt) / 1000),
           connections: connections.counts(),
-          ...(cluster ? { cluster: cluster.status() } : {}),
-        }),
+          ...(status ? { cluster: status } : {}),
+        });
+      },
     },
     "/metrics": { GET: renderMetrics },
   };
