@@ -2,13 +2,13 @@
  * skyport entry point: reads the configuration, starts the server, prints
  * where to find it, and shuts down cleanly on SIGINT/SIGTERM.
  *
- * Nothing else lives here; the server itself is `src/app.ts`.
+ * Nothing else lives here; the server itself is `src/edge/app.ts`.
  */
-import { startServer, type RunningServer } from "./src/app.ts";
-import { ConfigError, HelpRequested, parseConfig, usage } from "./src/config.ts";
-import { redactedUrl } from "./src/cluster/redis-link.ts";
-import { consoleLogger } from "./src/log.ts";
-import { exitWhenSupervisorExits, isWorker, superviseWorkers } from "./src/workers.ts";
+import { startServer, type RunningServer } from "./src/edge/app.ts";
+import { ConfigError, HelpRequested, parseConfig, usage } from "./src/edge/config.ts";
+import { redactedUrl } from "./src/runtime/cluster/redis-link.ts";
+import { consoleLogger } from "./src/runtime/observability/log.ts";
+import { exitWhenSupervisorExits, isWorker, superviseWorkers } from "./src/edge/workers.ts";
 
 /** Exit code for bad flags or environment, as getopt-style tools use. */
 const exitUsage = 2;
@@ -33,7 +33,7 @@ function readConfig() {
 }
 
 const config = readConfig();
-// `--workers N`: this process only supervises N copies of itself (src/workers.ts).
+// `--workers N`: this process only supervises N copies of itself (src/edge/workers.ts).
 if (config.workers > 1 && !isWorker()) process.exit(await superviseWorkers(config, process.argv.slice(2)));
 let running: RunningServer;
 try {

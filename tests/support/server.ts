@@ -4,9 +4,9 @@
  */
 import { spawn, type Subprocess } from "bun";
 import { join } from "node:path";
-import { startServer, type RunningServer, type StartOptions } from "../../src/app.ts";
-import { defaultConfig, type Config } from "../../src/config.ts";
-import { collectingLogger } from "../../src/log.ts";
+import { startServer, type RunningServer, type StartOptions } from "../../src/edge/app.ts";
+import { defaultConfig, type Config } from "../../src/edge/config.ts";
+import { collectingLogger } from "../../src/runtime/observability/log.ts";
 
 export const repoRoot = join(import.meta.dir, "..", "..");
 

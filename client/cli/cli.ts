@@ -1,0 +1,53 @@
+/**
+ * skyport's command-line client: `bun run client/cli/cli.ts <command> [flags]`.
+ *
+ * Dispatches to one module per subcommand and turns usage mistakes into one
+ * line plus usage (exit 2). Subcommands report their own failures in one
+ * line and return the exit code; nothing here prints a stack trace.
+ */
+import { UsageError } from "./args.ts";
+import { echoUsage, runEcho } from "./commands/echo.ts";
+import { flyUsage, runFly } from "./commands/fly.ts";
+import { runSend, sendUsage } from "./commands/send.ts";
+import { runWatch, watchUsage } from "./commands/watch.ts";
+
+const commands: Record<string, { run(argv: string[]): Promise<number>; usage: string; summary: string }> = {
+  echo: { run: runEcho, usage: echoUsage, summary: "send the time every second to /echo and print the echoes" },
+  watch: { run: runWatch, usage: watchUsage, summary: "show a drone's telemetry live" },
+  fly: { run: runFly, usage: flyUsage, summary: "claim a drone and fly it from a prompt" },
+  send: { run: runSend, usage: sendUsage, summary: "claim a drone, send commands in order, release it (for scripts)" },
+};
+
+const mainUsage = `usage: bun run client/cli/cli.ts <command> [flags]
+
+commands:
+${Object.entries(commands)
+  .map(([name, command]) => `  ${name.padEnd(8)} ${command.summary}`)
+  .join("\n")}
+
+Run "bun run client/cli/cli.ts <command> --help" for a command's flags.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(mainUsage);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`skyport: unknown command ${JSON.stringify(name)}\n\n${mainUsage}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`skyport ${name}: ${error.message}\n\n${command.usage}`);
+      return 2;
+    }
+    console.error(`skyport ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+process.exit(await main(process.argv.slice(2)));

@@ -1,0 +1,132 @@
+/**
+ * What `watch`, `fly` and `send` share: their flags, the first connection
+ * (which must succeed: only after it does does the SDK's reconnection take
+ * over), picking the drone, and the one-line wording of acks, completions
+ * and errors. Printing is left to each command.
+ */
+import { formatRequest, type DroneRequest } from "../../../protocol/index.ts";
+import { parseWebSocketUrl, type ParsedArgs } from "../args.ts";
+import { SkyportClient, SkyportError, type CommandHandle, type DoneData, type TelemetryData, type WelcomeData } from "../../sdk/index.ts";
+
+export const defaultDroneUrl = "ws://localhost:8080/drone";
+
+/** The `--url` and `--drone` lines of each command's usage. */
+export const droneFlagsUsage = `  --url URL    the /drone endpoint (default ${defaultDroneUrl})
+  --drone ID   the drone (default: the server's default drone, alpha out of the box)`;
+
+/** Where to connect and which drone, from `--url` and `--drone`. */
+export interface DroneTarget {
+  url: URL;
+  /** The drone asked for, or undefined for the server's default drone. */
+  drone: string | undefined;
+}
+
+export function droneTarget(args: ParsedArgs): DroneTarget {
+  const url = parseWebSocketUrl((args.flags.get("url") as string | undefined) ?? defaultDroneUrl);
+  const drone = args.flags.get("drone") as string | undefined;
+  return { url, drone };
+}
+
+/** A welcomed client on the chosen drone, watching only that drone. */
+export interface DroneLink {
+  client: SkyportClient;
+  welcome: WelcomeData;
+  drone: string;
+}
+
+/**
+ * Connects, checks the drone exists and narrows the subscriptions to it.
+ * If the first connection fails, or the drone is unknown, prints one line
+ * and returns null: the caller exits 1. Later drops are the SDK's to repair.
+ */
+export async function openDroneLink(command: string, target: DroneTarget): Promise<DroneLink | null> {
+  const client = new SkyportClient({ url: target.url.href });
+  const first = await new Promise<WelcomeData | null>((resolve) => {
+    const stops = [client.on("welcome", (welcome) => finish(welcome)), client.on("reconnecting", () => finish(null))];
+    function finish(result: WelcomeData | null) {
+      for (const stop of stops) stop();
+      resolve(result);
+    }
+    client.connect();
+  });
+  if (first === null) {
+    await client.close();
+    console.error(`skyport ${command}: cannot connect to ${target.url.href}: is the server running?`);
+    return null;
+  }
+  const known = first.drones.map((drone) => drone.id);
+  // With ?drone=a,b the server's default for this session is the first listed; otherwise its first drone.
+  const drone = target.drone ?? first.subscribed[0] ?? known[0];
+  if (drone === undefined || !known.includes(drone)) {
+    await client.close();
+    console.error(`skyport ${command}: no drone ${JSON.stringify(drone ?? "")}: this server flies ${known.join(", ")}`);
+    return null;
+  }
+  for (const other of first.subscribed) if (other !== drone) await client.unsubscribe(other);
+  if (!first.subscribed.includes(drone)) await client.subscribe(drone);
+  return { client, welcome: first, drone };
+}
+
+/**
+ * Claims the drone. On refusal returns the one line to print, e.g.
+ * `alpha is already flown by session 1a2b3c4d`; null on success.
+ */
+export async function claimOrExplain(link: DroneLink): Promise<string | null> {
+  try {
+    await link.client.claim(link.drone);
+    return null;
+  } catch (error) {
+    const pilot = link.client.pilotOf(link.drone);
+    if (error instanceof SkyportError && error.code === "lease_taken" && pilot !== null) return `${link.drone} is already flown by session ${pilot}`;
+    return describeError(error);
+  }
+}
+
+/** Releases the lease if held and closes; never throws (the CLI is on its way out). */
+export async function closeDroneLink(link: DroneLink): Promise<void> {
+  if (link.client.isPilot(link.drone) && link.client.state === "open") await link.client.release(link.drone).catch(() => {});
+  await link.client.close();
+}
+
+/** Sends a parsed request through the SDK as a typed command. */
+export function sendRequest(link: DroneLink, request: DroneRequest): Promise<CommandHandle> {
+  const [name, ...args] = formatRequest(request).split(" ");
+  return link.client.command(link.drone, name!, args.map(Number));
+}
+
+/** `x=1.00 y=-2.50 z=10.00`: metres, to the centimetre. */
+export function describePosition(point: { x: number; y: number; z: number }): string {
+  return `x=${point.x.toFixed(2)} y=${point.y.toFixed(2)} z=${point.z.toFixed(2)}`;
+}
+
+/** `ack forward 10 → target x=.. y=.. z=.. (12 ms)`. */
+export function describeAck(label: string, handle: CommandHandle): string {
+  const target = handle.ack.target as { x: number; y: number; z: number } | undefined;
+  return `ack ${label}${target ? ` → target ${describePosition(target)}` : ""} (${handle.roundTripMs} ms)`;
+}
+
+/** `done forward 10 completed (2.1 s)` or `done forward 10 failed: superseded by hover (0.4 s)`. */
+export function describeDone(label: string, done: DoneData, elapsedMs: number): string {
+  const outcome = done.status === "completed" ? "completed" : `failed: ${done.reason ?? "no reason given"}`;
+  return `done ${label} ${outcome} (${(elapsedMs / 1000).toFixed(1)} s)`;
+}
+
+/** A status report on one line, from a telemetry frame. */
+export function describeStatus(frame: TelemetryData, session: string | null): string {
+  const pilot = frame.pilot === null ? "none" : frame.pilot === session ? "you" : frame.pilot;
+  return [
+    `status ${frame.drone} ${frame.state}`,
+    describePosition(frame.position),
+    `heading=${Math.round(frame.heading)}`,
+    `speed=${frame.speed.toFixed(2)}`,
+    `battery=${frame.battery.toFixed(1)}%`,
+    `pilot=${pilot}`,
+  ].join(" ");
+}
+
+/** `error geofence: ...` for the server's refusals and the SDK's own failures; a plain message otherwise. */
+export function describeError(error: unknown): string {
+  // Same wording as the server's text replies (protocol.ts errorLine), for the SDK's own codes too.
+  if (error instanceof SkyportError) return `error ${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}

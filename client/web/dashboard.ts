@@ -1,0 +1,233 @@
+/**
+ * The drone dashboard at GET /: wires one SkyportClient to the page's panels.
+ *
+ * Owns the page-level state (which drone is selected, the telemetry history)
+ * and the translation of SDK events into panel updates. It draws nothing and
+ * handles no input itself: each panel lives in its own module under ui/.
+ */
+import { FleetHistory } from "./dashboard-history.ts";
+import { flightPermission } from "./dashboard-permission.ts";
+import { SkyportClient, SkyportError } from "../sdk/index.ts";
+import { ConnectionStatus } from "./ui/connection.ts";
+import { FlightControls } from "./ui/controls.ts";
+import { byId } from "./ui/dom.ts";
+import { EmergencyDialog } from "./ui/emergency-dialog.ts";
+import { CommandLog } from "./ui/log.ts";
+import { FlightMap } from "./ui/map.ts";
+import { PilotBar } from "./ui/pilot.ts";
+import { batteryDangerPercent, batteryLevel, batteryWarnPercent, TelemetryReadouts } from "./ui/readouts.ts";
+import { Sparkline } from "./ui/sparkline.ts";
+import type { CommandName } from "../../protocol/index.ts";
+
+/**
+ * The geofence drawn on the map. Until the server's `welcome` announces its
+ * own (`limits.maxRadiusMetres`, `limits.maxAltitudeMetres`), the defaults.
+ */
+const geofence = { radiusMetres: 500, ceilingMetres: 120 };
+/** Where the selected drone is remembered between visits. */
+const selectedDroneStorageKey = "skyport.dashboard.drone";
+
+/** The `/drone` endpoint on the server that served this page. */
+export function droneUrl(location: Location): string {
+  return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/drone`;
+}
+
+const client = new SkyportClient({ url: droneUrl(window.location) });
+const history = new FleetHistory();
+let drones: string[] = [];
+let selected: string | null = null;
+
+const log = new CommandLog(byId("command-log", HTMLOListElement));
+const connection = new ConnectionStatus();
+const dialog = new EmergencyDialog();
+const pilotBar = new PilotBar({
+  select(drone) {
+    selectDrone(drone);
+  },
+  claim() {
+    if (selected) void lease("claim", selected);
+  },
+  release() {
+    if (selected) void lease("release", selected);
+  },
+});
+const controls = new FlightControls({
+  send: (name, args) => void sendCommand(name, args),
+  confirmEmergency: () => dialog.confirm(selected ?? "the drone"),
+  denied: () => pilotBar.flashReason(),
+  modalOpen: () => dialog.isOpen,
+});
+const readouts = new TelemetryReadouts(geofence);
+const map = new FlightMap(byId("map", HTMLCanvasElement), geofence, byId("map-legend", HTMLElement));
+const altitudeChart = new Sparkline(byId("altitude-sparkline", HTMLCanvasElement), byId("altitude-range", HTMLElement), {
+  floor: 0,
+  minimumTop: 5,
+  fill: true,
+  colour: (theme) => theme.accent,
+  caption: (min, max) => `${min.toFixed(1)}–${max.toFixed(1)} m`,
+});
+const batteryChart = new Sparkline(byId("battery-sparkline", HTMLCanvasElement), byId("battery-range", HTMLElement), {
+  floor: 0,
+  minimumTop: 100,
+  fixedTop: 100,
+  fill: false,
+  thresholds: [
+    { value: batteryWarnPercent, level: "warn" },
+    { value: batteryDangerPercent, level: "bad" },
+  ],
+  colour: (theme, latest) => ({ ok: theme.ok, warn: theme.warn, danger: theme.bad })[batteryLevel(latest)],
+  caption: (min, max) => `${min.toFixed(1)}–${max.toFixed(1)} %`,
+});
+byId("clear-trail", HTMLButtonElement).addEventListener("click", () => {
+  if (selected === null) return;
+  history.of(selected).clearTrail();
+  renderMap();
+});
+
+// ------------------------------------------------------------ rendering
+
+/** Controls, badge and reason follow the lease; recomputed whenever it may have changed. */
+let permissionKey = "";
+function renderPermission(): void {
+  const permission = flightPermission({
+    connection: client.state,
+    drone: selected,
+    session: client.session,
+    pilot: selected === null ? null : client.pilotOf(selected),
+  });
+  const key = `${selected}|${permission.role}|${permission.reason}`;
+  if (key === permissionKey) return;
+  permissionKey = key;
+  pilotBar.setPermission(selected, permission);
+  controls.setEnabled(permission.canFly, permission.reason);
+  if (!permission.canFly) dialog.cancel();
+}
+
+function renderMap(): void {
+  const drone = selected === null ? null : history.of(selected);
+  map.update({ drone: selected, frame: drone?.latest ?? null, trail: drone?.trail ?? [], others: history.others(selected ?? "") });
+}
+
+function renderSelected(): void {
+  const drone = selected === null ? null : history.of(selected);
+  readouts.show(selected, drone?.latest ?? null);
+  altitudeChart.update(drone?.altitude ?? []);
+  batteryChart.update(drone?.battery ?? []);
+  renderMap();
+}
+
+function selectDrone(drone: string): void {
+  if (!drones.includes(drone)) return;
+  selected = drone;
+  try {
+    localStorage.setItem(selectedDroneStorageKey, drone);
+  } catch {
+    // Storage may be off (private mode); the choice then lasts for this visit.
+  }
+  dialog.cancel();
+  pilotBar.setDrones(drones, selected);
+  renderSelected();
+  renderPermission();
+}
+
+/** The drone to show after a welcome: the current one, the remembered one, or the server's first. */
+function pickDrone(ids: readonly string[]): string | null {
+  if (selected !== null && ids.includes(selected)) return selected;
+  let remembered: string | null = null;
+  try {
+    remembered = localStorage.getItem(selectedDroneStorageKey);
+  } catch {
+    remembered = null;
+  }
+  if (remembered !== null && ids.includes(remembered)) return remembered;
+  return ids[0] ?? null;
+}
+
+// ------------------------------------------------------------ actions
+
+async function sendCommand(name: CommandName, args: number[]): Promise<void> {
+  const drone = selected;
+  if (drone === null) return;
+  const entry = log.command(drone, [name, ...args].join(" "));
+  try {
+    const handle = await client.command(drone, name, args);
+    entry.acked(handle.roundTripMs);
+    const done = await handle.done;
+    if (done.status === "completed") entry.completed();
+    else entry.failed(done.reason ?? "the drone did not finish it");
+  } catch (error) {
+    if (error instanceof SkyportError) entry.refused(error.code, error.message);
+    else entry.refused("client", error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function lease(kind: "claim" | "release", drone: string): Promise<void> {
+  const entry = log.command(drone, kind);
+  const started = performance.now();
+  try {
+    await (kind === "claim" ? client.claim(drone) : client.release(drone));
+    entry.acked(performance.now() - started);
+    entry.completed();
+  } catch (error) {
+    if (error instanceof SkyportError) entry.refused(error.code, error.message);
+    else entry.refused("client", error instanceof Error ? error.message : String(error));
+  }
+  renderPermission();
+}
+
+// ------------------------------------------------------------ SDK events
+
+let wasOpen = false;
+const dashboard = document.querySelector<HTMLElement>(".dashboard");
+client.on("state", (state) => {
+  connection.setState(state, client.session);
+  // Telemetry on screen stops being live the moment the link drops: say so by dimming it.
+  if (dashboard) dashboard.dataset.link = state === "open" ? "live" : "down";
+  if (state === "open") wasOpen = true;
+  else if (wasOpen && state === "reconnecting") {
+    wasOpen = false;
+    log.note("Connection lost: reconnecting", "warn");
+  }
+  renderPermission();
+});
+
+client.on("reconnecting", (info) => connection.setReconnect(info));
+
+client.on("welcome", (welcome) => {
+  geofence.radiusMetres = welcome.limits.maxRadiusMetres ?? geofence.radiusMetres;
+  geofence.ceilingMetres = welcome.limits.maxAltitudeMetres ?? geofence.ceilingMetres;
+  drones = welcome.drones.map((drone) => drone.id);
+  selected = pickDrone(drones);
+  pilotBar.setDrones(drones, selected);
+  connection.setState(client.state, welcome.session);
+  log.note(`Connected as session ${welcome.session}: ${drones.length === 1 ? "1 drone" : `${drones.length} drones`} (${drones.join(", ")})`, "ok");
+  renderSelected();
+  permissionKey = "";
+  renderPermission();
+});
+
+client.on("telemetry", (frame) => {
+  history.add(frame);
+  if (frame.drone === selected) {
+    renderSelected();
+    renderPermission();
+  } else {
+    renderMap();
+  }
+});
+
+client.on("lease", (change) => {
+  const { drone, pilot, reason } = change;
+  if (pilot === null) log.note(`${drone} has no pilot (${reason})`, "warn");
+  else if (pilot === client.session) log.note(`You are the pilot of ${drone}`, "ok");
+  else log.note(`${drone} is now flown by session ${pilot} (${reason})`);
+  renderPermission();
+});
+
+client.on("event", (event) => log.event(event.drone, event.kind, event.message));
+
+client.on("error", (error) => log.note(`error ${error.code}: ${error.message}`, "danger"));
+
+renderSelected();
+renderPermission();
+client.connect();

@@ -1,0 +1,66 @@
+/**
+ * The connection line in the top bar: connecting, connected (with the
+ * session id), reconnecting with a live countdown to the next attempt, or
+ * closed.
+ *
+ * Owns #connection and its countdown timer; it learns about the socket only
+ * through `setState` and `setReconnect`.
+ */
+import type { ConnectionState, ReconnectInfo } from "../../sdk/index.ts";
+import { byId, setText } from "./dom.ts";
+import { formatCountdown } from "./format.ts";
+
+/** How often the countdown text refreshes, milliseconds. */
+const countdownTickMs = 100;
+
+export class ConnectionStatus {
+  private readonly root = byId("connection", HTMLElement);
+  private readonly text = byId("connection-text", HTMLElement);
+  private state: ConnectionState = "connecting";
+  private session: string | null = null;
+  private reconnect: ReconnectInfo | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  setState(state: ConnectionState, session: string | null): void {
+    this.state = state;
+    this.session = session;
+    if (state !== "reconnecting") this.reconnect = null;
+    this.render();
+  }
+
+  /** The SDK scheduled attempt `info.attempt` at `info.at`: count down to it. */
+  setReconnect(info: ReconnectInfo): void {
+    this.reconnect = info;
+    this.state = "reconnecting";
+    this.render();
+  }
+
+  private render(): void {
+    this.root.dataset.state = this.state;
+    const counting = this.state === "reconnecting" && this.reconnect !== null;
+    if (counting && this.timer === null) this.timer = setInterval(() => this.render(), countdownTickMs);
+    if (!counting && this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+    setText(this.text, this.describe());
+  }
+
+  private describe(): string {
+    switch (this.state) {
+      case "connecting":
+        return "Connecting…";
+      case "open":
+        return this.session ? `Connected · session ${this.session}` : "Connected";
+      case "closed":
+        return "Disconnected";
+      case "reconnecting": {
+        const info = this.reconnect;
+        if (!info) return "Reconnecting…";
+        const remaining = info.at - Date.now();
+        if (remaining <= 0) return `Reconnecting now (attempt ${info.attempt})…`;
+        return `Connection lost · retrying in ${formatCountdown(remaining)} (attempt ${info.attempt})`;
+      }
+    }
+  }
+}

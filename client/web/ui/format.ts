@@ -1,0 +1,60 @@
+/**
+ * How the dashboard writes numbers, states and durations for people.
+ *
+ * Pure: values in, strings out; the readouts, log and status line share it so
+ * a metre looks the same everywhere.
+ */
+import type { FlightState } from "../../../src/core/drone/types.ts";
+
+const stateLabels: Record<FlightState, string> = {
+  landed: "Landed",
+  taking_off: "Taking off",
+  hovering: "Hovering",
+  moving: "Moving",
+  landing: "Landing",
+  returning: "Returning home",
+  emergency: "Emergency stop",
+};
+
+/** "Taking off" for `taking_off`; unknown states are shown as sent. */
+export function formatState(state: string): string {
+  return stateLabels[state as FlightState] ?? state;
+}
+
+/** Metres with one decimal: "12.3 m". */
+export function formatMetres(metres: number): string {
+  return `${metres.toFixed(1)} m`;
+}
+
+export function formatSpeed(metresPerSecond: number): string {
+  return `${metresPerSecond.toFixed(1)} m/s`;
+}
+
+const compassPoints = ["N", "NE", "E", "SE", "S", "SW", "W", "NW"] as const;
+
+/** Heading as "045° NE" (0 = north, clockwise). */
+export function formatHeading(degrees: number): string {
+  const normalised = ((Math.round(degrees) % 360) + 360) % 360;
+  const point = compassPoints[Math.round(normalised / 45) % 8]!;
+  return `${String(normalised).padStart(3, "0")}° ${point}`;
+}
+
+export function formatPercent(percent: number): string {
+  return `${Math.round(percent)} %`;
+}
+
+/** A countdown in seconds with one decimal, never negative: "2.4 s". */
+export function formatCountdown(milliseconds: number): string {
+  return `${(Math.max(0, milliseconds) / 1000).toFixed(1)} s`;
+}
+
+/** Round-trip times: "12 ms", or "1.2 s" once they get long. */
+export function formatRoundTrip(milliseconds: number): string {
+  return milliseconds < 1000 ? `${Math.round(milliseconds)} ms` : `${(milliseconds / 1000).toFixed(1)} s`;
+}
+
+/** Wall-clock time of day for log lines: "14:03:27". */
+export function formatClock(epochMs: number): string {
+  const date = new Date(epochMs);
+  return [date.getHours(), date.getMinutes(), date.getSeconds()].map((part) => String(part).padStart(2, "0")).join(":");
+}

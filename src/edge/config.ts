@@ -1,0 +1,467 @@
+/**
+ * Server configuration: defaults, command-line flags and environment variables.
+ *
+ * Owns parsing and validating every knob, and the usage text generated from
+ * the same table, so help and behaviour cannot drift apart. Pure: it reads the
+ * argv and env it is given, never `process` itself, and never starts anything.
+ * Precedence: flag > environment variable > default.
+ */
+import { isValidDroneId } from "../../protocol/index.ts";
+import { isSubprotocolSafe, normaliseOrigin, type AllowedOrigins } from "./security.ts";
+
+/** Everything the server needs to know to start. */
+export interface Config {
+  /** Interface to listen on. */
+  hostname: string;
+  /** TCP port; 0 picks a free one (tests). */
+  port: number;
+  /** Largest message `/echo` accepts, in bytes; larger closes with 1009. */
+  echoMaxBytes: number;
+  /** Ids of the simulated drones, in order; the first is the default drone. */
+  drones: string[];
+  /** Telemetry frames per second per drone (also the simulation step rate). */
+  telemetryHz: number;
+  /** Seconds of telemetry each drone keeps for resume with `since`. */
+  replaySeconds: number;
+  /** Seconds a flying drone without a pilot hovers before it returns home. */
+  failsafeSeconds: number;
+  /** Browser origins allowed to open WebSockets besides the server's own, or `*` for any. */
+  allowedOrigins: AllowedOrigins;
+  /** Token `claim` must carry, or null when anyone may fly. */
+  pilotToken: string | null;
+  /** Token a `/drone` client must present before anything else, or null when anyone may watch. */
+  viewerToken: string | null;
+  /** Open WebSocket connections in total; more get 503 before the upgrade. */
+  maxConnections: number;
+  /** Open WebSocket connections per remote address; more get 429 before the upgrade. */
+  maxConnectionsPerIp: number;
+  /** Largest message `/drone` and `/api/controller` accept, bytes; larger closes with 1009. */
+  droneMaxBytes: number;
+  /** Messages a `/drone` socket may send per second (burst of the same size). */
+  commandsPerSecond: number;
+  /** Drones one socket may subscribe to at once. */
+  maxSubscriptions: number;
+  /** Seconds without traffic before Bun pings, then closes, a connection (0 disables). */
+  idleTimeoutSeconds: number;
+  /** Unsent bytes queued for a socket above which it stops receiving telemetry. */
+  slowConsumerBytes: number;
+  /** Seconds a socket may stay over `slowConsumerBytes` before it is closed. */
+  stallSeconds: number;
+  /** Redis to share drones, telemetry and leases with other nodes (`redis://host:port`), or null to run alone. */
+  redisUrl: string | null;
+  /** Name of this node in the cluster, or null for `<hostname>-<pid>`. */
+  nodeId: string | null;
+  /** Seconds a node's claim on a drone lasts unless renewed: how soon another node takes over a dead node's drones. */
+  ownerLeaseSeconds: number;
+  /** Server processes sharing the port (`reusePort`); more than 1 needs Redis. */
+  workers: number;
+}
+
+/** Sixteen mebibytes, the echo endpoint's default message limit. */
+const sixteenMebibytes = 16 * 1024 * 1024;
+
+export const defaultConfig: Readonly<Config> = Object.freeze({
+  hostname: "localhost",
+  port: 8080,
+  echoMaxBytes: sixteenMebibytes,
+  drones: ["alpha"],
+  telemetryHz: 10,
+  replaySeconds: 60,
+  failsafeSeconds: 10,
+  allowedOrigins: new Set<string>(),
+  pilotToken: null,
+  viewerToken: null,
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 100,
+  droneMaxBytes: 64 * 1024,
+  commandsPerSecond: 50,
+  maxSubscriptions: 1000,
+  idleTimeoutSeconds: 120,
+  slowConsumerBytes: 1024 * 1024,
+  stallSeconds: 30,
+  redisUrl: null,
+  nodeId: null,
+  ownerLeaseSeconds: 3,
+  workers: 1,
+});
+
+/** Most worker processes `--workers` starts. */
+const maxWorkers = 64;
+
+/** Upper bounds that keep a typo from turning into a runaway server. */
+const maxDrones = 1000;
+const maxTelemetryHz = 100;
+const maxReplaySeconds = 3600;
+
+/** A user mistake in flags or environment: the CLI prints it with the usage and exits 2. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Thrown for `--help`: not an error, the caller prints the usage and exits 0. */
+export class HelpRequested extends Error {
+  override name = "HelpRequested";
+}
+
+interface Setting {
+  /** Flag name without dashes, if it can be given on the command line. */
+  flag?: string;
+  /** Environment variable that sets it, if any. */
+  env?: string;
+  /** Placeholder for the value in the usage text. */
+  valueName: string;
+  help: string;
+  apply(config: Config, raw: string, source: string): void;
+}
+
+/** Every setting, in the order the usage text lists them. */
+const settings: Setting[] = [
+  {
+    flag: "addr",
+    valueName: "host:port",
+    help: `address to listen on (default ${defaultConfig.hostname}:${defaultConfig.port})`,
+    apply(config, raw, source) {
+      const { hostname, port } = parseAddr(raw, source);
+      config.hostname = hostname;
+      config.port = port;
+    },
+  },
+  {
+    env: "HOST",
+    valueName: "host",
+    help: "interface to listen on; --addr overrides it",
+    apply(config, raw, source) {
+      if (raw.trim() === "") throw new ConfigError(`${source} must be a host name or IP address: received an empty value`);
+      config.hostname = raw.trim();
+    },
+  },
+  {
+    env: "PORT",
+    valueName: "port",
+    help: "port to listen on; --addr overrides it",
+    apply(config, raw, source) {
+      config.port = parseInteger(raw, source, 0, 65535);
+    },
+  },
+  {
+    flag: "echo-max-bytes",
+    env: "SKYPORT_ECHO_MAX_BYTES",
+    valueName: "bytes",
+    help: `largest message /echo accepts; larger closes with 1009 (default ${sixteenMebibytes})`,
+    apply(config, raw, source) {
+      config.echoMaxBytes = parseInteger(raw, source, 1, 0xffffffff);
+    },
+  },
+  {
+    flag: "drones",
+    env: "SKYPORT_DRONES",
+    valueName: "id,id,...",
+    help: `simulated drones; the first is the default (default ${defaultConfig.drones.join(",")})`,
+    apply(config, raw, source) {
+      config.drones = parseDroneIds(raw, source);
+    },
+  },
+  {
+    flag: "telemetry-hz",
+    env: "SKYPORT_TELEMETRY_HZ",
+    valueName: "hz",
+    help: `telemetry frames per second per drone, 1 to ${maxTelemetryHz} (default ${defaultConfig.telemetryHz})`,
+    apply(config, raw, source) {
+      config.telemetryHz = parseNumber(raw, source, 1, maxTelemetryHz);
+    },
+  },
+  {
+    flag: "replay-seconds",
+    env: "SKYPORT_REPLAY_SECONDS",
+    valueName: "seconds",
+    help: `telemetry history kept per drone for resume with since (default ${defaultConfig.replaySeconds})`,
+    apply(config, raw, source) {
+      config.replaySeconds = parseNumber(raw, source, 1, maxReplaySeconds);
+    },
+  },
+  {
+    flag: "failsafe-seconds",
+    env: "SKYPORT_FAILSAFE_SECONDS",
+    valueName: "seconds",
+    help: `a flying drone left without a pilot hovers this long, then returns home (default ${defaultConfig.failsafeSeconds})`,
+    apply(config, raw, source) {
+      config.failsafeSeconds = parseNumber(raw, source, 0.1, 3600);
+    },
+  },
+  {
+    flag: "allowed-origins",
+    env: "SKYPORT_ALLOWED_ORIGINS",
+    valueName: "origin,...",
+    help: "browser origins that may connect besides this server's own, or * for any (default: own origin only)",
+    apply(config, raw, source) {
+      config.allowedOrigins = parseOrigins(raw, source);
+    },
+  },
+  {
+    flag: "pilot-token",
+    env: "SKYPORT_PILOT_TOKEN",
+    valueName: "token",
+    help: "claim must carry this token (prefer the env var: flags show in ps)",
+    apply(config, raw, source) {
+      config.pilotToken = parseToken(raw, source, false);
+    },
+  },
+  {
+    flag: "viewer-token",
+    env: "SKYPORT_VIEWER_TOKEN",
+    valueName: "token",
+    help: "/drone clients must present this token (hello or subprotocol) before anything else",
+    apply(config, raw, source) {
+      config.viewerToken = parseToken(raw, source, true);
+    },
+  },
+  {
+    flag: "max-connections",
+    env: "SKYPORT_MAX_CONNECTIONS",
+    valueName: "n",
+    help: `open WebSocket connections in total; more get 503 (default ${defaultConfig.maxConnections})`,
+    apply(config, raw, source) {
+      config.maxConnections = parseInteger(raw, source, 1, 1_000_000);
+    },
+  },
+  {
+    flag: "max-connections-per-ip",
+    env: "SKYPORT_MAX_CONNECTIONS_PER_IP",
+    valueName: "n",
+    help: `open WebSocket connections per remote address; more get 429 (default ${defaultConfig.maxConnectionsPerIp})`,
+    apply(config, raw, source) {
+      config.maxConnectionsPerIp = parseInteger(raw, source, 1, 1_000_000);
+    },
+  },
+  {
+    flag: "drone-max-bytes",
+    env: "SKYPORT_DRONE_MAX_BYTES",
+    valueName: "bytes",
+    help: `largest message /drone accepts; larger closes with 1009 (default ${defaultConfig.droneMaxBytes})`,
+    apply(config, raw, source) {
+      config.droneMaxBytes = parseInteger(raw, source, 256, sixteenMebibytes);
+    },
+  },
+  {
+    flag: "commands-per-second",
+    env: "SKYPORT_COMMANDS_PER_SECOND",
+    valueName: "n",
+    help: `messages a /drone socket may send per second (default ${defaultConfig.commandsPerSecond})`,
+    apply(config, raw, source) {
+      config.commandsPerSecond = parseNumber(raw, source, 1, 100_000);
+    },
+  },
+  {
+    flag: "max-subscriptions",
+    env: "SKYPORT_MAX_SUBSCRIPTIONS",
+    valueName: "n",
+    help: `drones one socket may watch at once (default ${defaultConfig.maxSubscriptions})`,
+    apply(config, raw, source) {
+      config.maxSubscriptions = parseInteger(raw, source, 1, maxDrones);
+    },
+  },
+  {
+    flag: "idle-timeout",
+    env: "SKYPORT_IDLE_TIMEOUT",
+    valueName: "seconds",
+    help: `silent connections are pinged, then closed, after this long; 0 disables (default ${defaultConfig.idleTimeoutSeconds})`,
+    apply(config, raw, source) {
+      config.idleTimeoutSeconds = parseInteger(raw, source, 0, 960);
+    },
+  },
+  {
+    flag: "slow-consumer-bytes",
+    env: "SKYPORT_SLOW_CONSUMER_BYTES",
+    valueName: "bytes",
+    help: `unsent bytes above which a socket stops getting telemetry (default ${defaultConfig.slowConsumerBytes})`,
+    apply(config, raw, source) {
+      config.slowConsumerBytes = parseInteger(raw, source, 1024, sixteenMebibytes);
+    },
+  },
+  {
+    flag: "stall-seconds",
+    env: "SKYPORT_STALL_SECONDS",
+    valueName: "seconds",
+    help: `a socket over --slow-consumer-bytes this long is closed with 1008 (default ${defaultConfig.stallSeconds})`,
+    apply(config, raw, source) {
+      config.stallSeconds = parseNumber(raw, source, 1, 3600);
+    },
+  },
+  {
+    flag: "redis",
+    env: "REDIS_URL",
+    valueName: "url",
+    help: "share drones, telemetry and leases with other nodes through this Redis, e.g. redis://127.0.0.1:6379 (default: none, one process alone)",
+    apply(config, raw, source) {
+      config.redisUrl = parseRedisUrl(raw, source);
+    },
+  },
+  {
+    flag: "node-id",
+    env: "SKYPORT_NODE_ID",
+    valueName: "name",
+    help: "this node's name in the cluster, unique per process (default <hostname>-<pid>)",
+    apply(config, raw, source) {
+      if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw new ConfigError(`${source} must be 1 to 64 letters, digits, . _ or -: received ${JSON.stringify(raw)}`);
+      config.nodeId = raw;
+    },
+  },
+  {
+    flag: "owner-lease-seconds",
+    env: "SKYPORT_OWNER_LEASE_SECONDS",
+    valueName: "seconds",
+    help: `with --redis, how long a node's claim on a drone lasts unless renewed: a dead node's drones move within it (default ${defaultConfig.ownerLeaseSeconds})`,
+    apply(config, raw, source) {
+      config.ownerLeaseSeconds = parseNumber(raw, source, 1, 60);
+    },
+  },
+  {
+    flag: "workers",
+    env: "SKYPORT_WORKERS",
+    valueName: "n",
+    help: `server processes sharing the port (Linux reusePort); more than 1 needs --redis (default ${defaultConfig.workers})`,
+    apply(config, raw, source) {
+      config.workers = parseInteger(raw, source, 1, maxWorkers);
+    },
+  },
+];
+
+/**
+ * Builds the configuration from command-line arguments (without the program
+ * name) and an environment. Throws ConfigError for anything invalid and
+ * HelpRequested for `--help`/`-h`.
+ */
+export function parseConfig(argv: readonly string[], env: Record<string, string | undefined> = {}): Config {
+  const config: Config = { ...defaultConfig, drones: [...defaultConfig.drones], allowedOrigins: new Set<string>() };
+  for (const setting of settings) {
+    const value = setting.env ? env[setting.env] : undefined;
+    if (setting.env && value !== undefined) setting.apply(config, value, setting.env);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--help" || arg === "-h") throw new HelpRequested();
+    if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}: flags start with --`);
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    const setting = settings.find((s) => s.flag === name);
+    if (!setting) throw new ConfigError(`unknown flag --${name}`);
+    let raw: string | undefined;
+    if (eq !== -1) raw = arg.slice(eq + 1);
+    else {
+      raw = argv[i + 1];
+      i++;
+    }
+    if (raw === undefined) throw new ConfigError(`--${name} needs a value: --${name} ${setting.valueName}`);
+    setting.apply(config, raw, `--${name}`);
+  }
+  if (config.workers > 1 && config.redisUrl === null) {
+    throw new ConfigError(`--workers ${config.workers} needs --redis: without a shared broker each worker would fly a fleet of its own`);
+  }
+  return config;
+}
+
+/** The usage text, generated from the settings table. */
+export function usage(): string {
+  const flagLines = settings
+    .filter((s) => s.flag)
+    .map((s) => row(`--${s.flag} ${s.valueName}`, s.help + (s.env ? ` [env ${s.env}]` : "")));
+  const envLines = settings.filter((s) => s.env && !s.flag).map((s) => row(s.env!, s.help));
+  return [
+    "usage: bun run server.ts [flags]",
+    "",
+    "flags:",
+    ...flagLines,
+    row("--help", "print this help and exit"),
+    "",
+    "environment:",
+    ...envLines,
+  ].join("\n");
+}
+
+function row(left: string, right: string): string {
+  return `  ${left.padEnd(28)} ${right}`;
+}
+
+/** Parses `host:port`, `[v6addr]:port` or `:port` (all interfaces). */
+export function parseAddr(raw: string, source: string): { hostname: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s\[\]]*)):(\d+)$/.exec(raw);
+  if (!match) throw new ConfigError(`${source} must be host:port, for example localhost:8080: received ${JSON.stringify(raw)}`);
+  const hostname = match[1] ?? (match[2] === "" ? "0.0.0.0" : match[2]!);
+  return { hostname, port: parseInteger(match[3]!, `the port in ${source}`, 0, 65535) };
+}
+
+/** Parses a whole decimal number within [min, max], naming the source in the error. */
+export function parseInteger(raw: string, source: string, min: number, max: number): number {
+  const trimmed = raw.trim();
+  const value = /^\d+$/.test(trimmed) ? Number(trimmed) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${source} must be a whole number from ${min} to ${max}: received ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** Parses a decimal number within [min, max], naming the source in the error. */
+export function parseNumber(raw: string, source: string, min: number, max: number): number {
+  const trimmed = raw.trim();
+  const value = /^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : NaN;
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(`${source} must be a number from ${min} to ${max}: received ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** Parses `alpha,bravo`: unique ids of lowercase letters, digits, - and _. */
+export function parseDroneIds(raw: string, source: string): string[] {
+  const ids = raw.split(",").map((id) => id.trim());
+  if (ids.length > maxDrones) throw new ConfigError(`${source} may name at most ${maxDrones} drones: received ${ids.length}`);
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (!isValidDroneId(id)) {
+      throw new ConfigError(
+        `${source} must be comma-separated drone ids of 1 to 32 lowercase letters, digits, - or _: received ${JSON.stringify(id)} in ${JSON.stringify(raw)}`,
+      );
+    }
+    if (seen.has(id)) throw new ConfigError(`${source} names ${JSON.stringify(id)} twice: drone ids must be unique`);
+    seen.add(id);
+  }
+  return ids;
+}
+
+/** Parses `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
+export function parseRedisUrl(raw: string, source: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`${source} must be a URL like redis://127.0.0.1:6379: received ${JSON.stringify(raw)}`);
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new ConfigError(`${source} must start with redis:// or rediss://: received ${JSON.stringify(raw)}`);
+  }
+  if (url.hostname === "") throw new ConfigError(`${source} must name a host, e.g. redis://127.0.0.1:6379: received ${JSON.stringify(raw)}`);
+  return raw.trim();
+}
+
+/** Parses `*` or comma-separated http(s) origins such as `https://a.example`. */
+export function parseOrigins(raw: string, source: string): AllowedOrigins {
+  if (raw.trim() === "*") return "*";
+  const origins = new Set<string>();
+  for (const part of raw.split(",")) {
+    const origin = normaliseOrigin(part.trim());
+    if (origin === null || part.trim().replace(/\/$/, "").toLowerCase() !== origin) {
+      throw new ConfigError(`${source} must be * or comma-separated origins like https://app.example: received ${JSON.stringify(part.trim())}`);
+    }
+    origins.add(origin);
+  }
+  return origins;
+}
+
+/** A token must be non-empty; a viewer token also travels as a subprotocol value, so it is limited to token characters. */
+function parseToken(raw: string, source: string, asSubprotocol: boolean): string {
+  if (raw.length === 0) throw new ConfigError(`${source} must not be empty`);
+  if (raw.length > 256) throw new ConfigError(`${source} must be at most 256 characters: received ${raw.length}`);
+  if (asSubprotocol && !isSubprotocolSafe(raw)) {
+    throw new ConfigError(`${source} may use only letters, digits and . _ ~ - (it travels in Sec-WebSocket-Protocol)`);
+  }
+  return raw;
+}

@@ -1,0 +1,157 @@
+/**
+ * The set of open WebSocket connections, per endpoint.
+ *
+ * Owns: the per-socket data every endpoint shares (`SocketData`), the
+ * open/close bookkeeping, the one log line per connection open and close, and
+ * closing everything at shutdown. It never reads or answers messages: that is
+ * each endpoint's job.
+ */
+import type { ServerWebSocket } from "bun";
+import type { Logger } from "../runtime/observability/log.ts";
+import type { RateLimiter } from "../core/flow/rate-limit.ts";
+
+/** The WebSocket endpoints: `/echo`, `/drone`, and the tutorial-compatible `/api/controller`. */
+export type Endpoint = "echo" | "drone" | "controller";
+
+/** Paths of the WebSocket endpoints, for logs and the banner. */
+export const endpointPaths: Record<Endpoint, string> = { echo: "/echo", drone: "/drone", controller: "/api/controller" };
+
+/** A `/drone` or `/api/controller` client: who it is to the fleet and what it watches. */
+export interface DroneSession {
+  /** Short random id, shown to other clients as the pilot's identity. */
+  id: string;
+  /** Drone that text commands and JSON commands without `data.drone` address. */
+  defaultDrone: string;
+  /** Drones whose telemetry topic this socket is subscribed to. */
+  subscriptions: Set<string>;
+  /** Created on the first message: an idle socket does not pay for one. */
+  limiter: RateLimiter | null;
+  /** False until the viewer token was presented, when the server requires one. */
+  authenticated: boolean;
+  /** When the socket opened on the flight clock (monotonic ms), for the authentication deadline. */
+  openedAtMs: number;
+  /** Failed token attempts; the third closes the socket with 1008. */
+  authFailures: number;
+  /** When the socket went over the slow-consumer limit (monotonic ms), or null while it keeps up. */
+  stalledSince: number | null;
+  /** Each drone's latest seq when telemetry stopped for this stalled socket; null while it keeps up. */
+  stalledAtSeq: Map<string, number | null> | null;
+}
+
+/** Typed per-socket data (`ws.data`), kept small: it exists once per connection. */
+export interface SocketData {
+  endpoint: Endpoint;
+  /** Peer IP, for the per-address connection limit and (with `port`) for logs. */
+  address: string;
+  /** Peer port, 0 when unknown. `remoteOf` joins the two only when a log line needs them. */
+  port: number;
+  /** `performance.now()` at upgrade, for the connection's duration. */
+  openedAt: number;
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Set for `/drone` and `/api/controller` sockets, null for `/echo`. */
+  session: DroneSession | null;
+}
+
+export type Socket = ServerWebSocket<SocketData>;
+
+/**
+ * The peer as `ip:port` for logs. Built on demand rather than stored: one
+ * string fewer per connection, and most connections never log twice.
+ */
+export function remoteOf(data: Pick<SocketData, "address" | "port">): string {
+  return data.port > 0 ? `${data.address}:${data.port}` : data.address;
+}
+
+/** Tracks open sockets so that health can count them and shutdown can close them. */
+export class ConnectionRegistry {
+  private readonly open = new Map<Endpoint, Set<Socket>>();
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Records a socket that just opened and logs it. */
+  opened(ws: Socket): void {
+    let sockets = this.open.get(ws.data.endpoint);
+    if (!sockets) this.open.set(ws.data.endpoint, (sockets = new Set()));
+    sockets.add(ws);
+    this.logger.info({
+      event: "ws_open",
+      endpoint: endpointPaths[ws.data.endpoint],
+      remote: remoteOf(ws.data),
+      ...(ws.data.session ? { session: ws.data.session.id } : {}),
+    });
+  }
+
+  /** Forgets a socket that closed and logs its summary line. */
+  closed(ws: Socket, code: number, reason: string): void {
+    this.open.get(ws.data.endpoint)?.delete(ws);
+    const { endpoint, openedAt, messagesIn, messagesOut, session } = ws.data;
+    this.logger.info({
+      event: "ws_close",
+      endpoint: endpointPaths[endpoint],
+      remote: remoteOf(ws.data),
+      ...(session ? { session: session.id } : {}),
+      code,
+      reason,
+      durationMs: Math.round(performance.now() - openedAt),
+      messagesIn,
+      messagesOut,
+    });
+  }
+
+  /** Every open socket of one endpoint. */
+  sockets(endpoint: Endpoint): ReadonlySet<Socket> {
+    return this.open.get(endpoint) ?? new Set();
+  }
+
+  /** Open connections per endpoint plus the total. */
+  counts(): Record<string, number> & { total: number } {
+    const counts: Record<string, number> & { total: number } = { total: 0 };
+    for (const [endpoint, sockets] of this.open) {
+      counts[endpoint] = sockets.size;
+      counts.total += sockets.size;
+    }
+    return counts;
+  }
+
+  get size(): number {
+    let total = 0;
+    for (const sockets of this.open.values()) total += sockets.size;
+    return total;
+  }
+
+  /** Starts the close handshake on every open socket. */
+  closeAll(code: number, reason: string): void {
+    for (const sockets of this.open.values()) {
+      for (const ws of sockets) ws.close(code, reason);
+    }
+  }
+}
+
+/**
+ * Sends one message to one socket and counts it. Returns Bun's verdict:
+ * bytes sent, -1 queued under backpressure, 0 dropped.
+ */
+export function sendTo(ws: Socket, message: string | Uint8Array): number {
+  const sent = ws.send(message);
+  const data = ws.data;
+  data.messagesOut++;
+  if (sent > 0) data.bytesOut += sent;
+  return sent;
+}
+
+/** The close codes skyport sends (RFC 6455 section 7.4.1), one name each. */
+export const closeCodes = {
+  goingAway: 1001,
+  unsupportedData: 1003,
+  policyViolation: 1008,
+  messageTooBig: 1009,
+  tryAgainLater: 1013,
+} as const;
+
+/** A message's payload size in bytes: UTF-8 for text, as sent on the wire. */
+export function payloadBytes(message: string | Uint8Array): number {
+  return typeof message === "string" ? Buffer.byteLength(message) : message.length;
+}

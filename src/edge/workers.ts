@@ -1,0 +1,404 @@
+/**
+ * `--workers N`: one supervisor process and N server processes sharing a port.
+ *
+ * Owns both sides of that contract. The supervisor starts the workers (the
+ * first one alone, to learn the port when it was 0), prints one banner,
+ * forwards the workers' log lines tagged with their index, restarts a worker
+ * that dies (with backoff, within a budget), and on SIGTERM/SIGINT forwards
+ * the signal and waits for every worker. The worker side is how a process
+ * knows it is a worker, its node id, and leaving when its supervisor is gone.
+ *
+ * Linux only: the workers share the port with `reusePort` (SO_REUSEPORT, set
+ * by `src/edge/app.ts` when `config.workers > 1`) and the kernel spreads new
+ * connections over them. Nothing here knows about Redis: every worker gets
+ * the supervisor's own flags and environment, `--redis` included.
+ */
+import type { Subprocess } from "bun";
+import type { Config } from "./config.ts";
+import { consoleLogger, type Logger } from "../runtime/observability/log.ts";
+
+/** Set in a worker's environment to its index, 0 to N-1: its presence is what makes a process a worker. */
+export const workerIndexEnv = "SKYPORT_WORKER_INDEX";
+/** Set in a worker's environment to the supervisor's pid, so the worker notices when it is orphaned. */
+export const supervisorPidEnv = "SKYPORT_SUPERVISOR_PID";
+
+/** Longest node id `--node-id` accepts (src/edge/config.ts); a worker's id adds `-w<index>` to the supervisor's. */
+const maxNodeIdLength = 64;
+
+/** How long one worker may take from spawn to its `skyport listening on` line. */
+const workerStartupTimeoutMs = 20_000;
+/** Restarts allowed per worker within `restartWindowMs`; one more and the supervisor gives up. */
+const maxRestartsPerWindow = 5;
+/** The window over which restarts are counted, ms. */
+const restartWindowMs = 60_000;
+/** Delay before the first restart in a window, ms; it doubles with each further restart in the window. */
+const restartBackoffBaseMs = 100;
+/** Longest delay before a restart, ms. */
+const restartBackoffMaxMs = 5_000;
+/** After forwarding SIGTERM/SIGINT, how long workers get to drain (they exit by themselves within 4.5 s). */
+const stopGraceMs = 5_000;
+/** After SIGKILL, how long to wait for the kernel to report the exits. */
+const killWaitMs = 2_000;
+/** After the workers exit, how long to wait for the rest of their output to be forwarded. */
+const outputDrainMs = 1_000;
+/** How often a worker checks that its supervisor is still its parent, ms. */
+const supervisorCheckIntervalMs = 1_000;
+
+/** Exit codes of the supervisor. */
+const exitClean = 0;
+const exitFailure = 1;
+const exitUsage = 2;
+
+/** The first line of a server's banner: `skyport listening on HOST:PORT`. */
+const listeningLinePattern = /^skyport listening on (.+):(\d+)$/;
+/** Startup warnings every worker prints alike; the supervisor forwards each only once. */
+const startupWarningPrefix = "skyport: warning:";
+
+/** True in a process the supervisor started as a worker. */
+export function isWorker(env: Record<string, string | undefined> = process.env): boolean {
+  return env[workerIndexEnv] !== undefined;
+}
+
+/**
+ * A worker's node id: `<node-id>-w<index>` when `--node-id` was given, else
+ * null, which lets every worker default to its own `<hostname>-<pid>`.
+ */
+export function workerNodeId(baseNodeId: string | null, index: number): string | null {
+  return baseNodeId === null ? null : `${baseNodeId}-w${index}`;
+}
+
+/** Why the workers' node ids would be invalid, or null when they are fine. */
+export function workerNodeIdProblem(config: Pick<Config, "nodeId" | "workers">): string | null {
+  const longest = workerNodeId(config.nodeId, config.workers - 1);
+  if (longest === null || longest.length <= maxNodeIdLength) return null;
+  const allowed = maxNodeIdLength - (longest.length - config.nodeId!.length);
+  return `--node-id must be at most ${allowed} characters with --workers ${config.workers} (each worker appends -w<index>): received ${config.nodeId!.length}`;
+}
+
+/** The port in a `skyport listening on HOST:PORT` line, or null for any other line. */
+export function parseListeningPort(line: string): number | null {
+  const match = listeningLinePattern.exec(line);
+  return match ? Number(match[2]) : null;
+}
+
+/** `host:port` for `--addr`, with brackets around an IPv6 host. */
+export function formatAddr(hostname: string, port: number): string {
+  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
+
+/**
+ * Marks a worker's output line with its index: JSON log lines get a
+ * `"worker"` field first (they stay one JSON object per line), anything else
+ * a `[worker i]` prefix.
+ */
+export function tagWorkerLine(line: string, index: number): string {
+  return line.startsWith('{"') ? `{"worker":${index},${line.slice(1)}` : `[worker ${index}] ${line}`;
+}
+
+/**
+ * How often one worker may be restarted: at most `maxRestarts` within any
+ * `windowMs`, each after a backoff that doubles with the restarts already in
+ * the window. Pure: the caller passes the time.
+ */
+export class RestartBudget {
+  /** Times of the restarts still inside the window, oldest first. */
+  private readonly recent: number[] = [];
+
+  constructor(
+    readonly maxRestarts = maxRestartsPerWindow,
+    readonly windowMs = restartWindowMs,
+  ) {}
+
+  /** Spends one restart at `nowMs`: the delay before it in ms, or null when the budget is spent. */
+  spend(nowMs: number): number | null {
+    while (this.recent.length > 0 && nowMs - this.recent[0]! >= this.windowMs) this.recent.shift();
+    if (this.recent.length >= this.maxRestarts) return null;
+    const delayMs = Math.min(restartBackoffBaseMs * 2 ** this.recent.length, restartBackoffMaxMs);
+    this.recent.push(nowMs);
+    return delayMs;
+  }
+}
+
+/**
+ * In a worker: shuts the worker down (as SIGTERM would) once its supervisor
+ * is gone, e.g. killed with SIGKILL, so workers never outlive it for long.
+ * Call it after the SIGTERM handler is installed.
+ */
+export function exitWhenSupervisorExits(env: Record<string, string | undefined> = process.env, logger: Logger = consoleLogger): void {
+  const supervisorPid = Number(env[supervisorPidEnv]);
+  if (!Number.isSafeInteger(supervisorPid)) return;
+  const timer = setInterval(() => {
+    if (process.ppid === supervisorPid) return;
+    clearInterval(timer);
+    logger.warn({ event: "supervisor_gone", supervisorPid });
+    process.kill(process.pid, "SIGTERM");
+  }, supervisorCheckIntervalMs);
+  timer.unref();
+}
+
+/**
+ * Runs the supervisor for `config.workers` workers, each running `script`
+ * with the same `argv`. Resolves with the exit code once every worker has
+ * exited: 0 after SIGTERM/SIGINT, 1 if the workers could not start or one
+ * died more often than its restart budget allows, 2 for an unusable
+ * `--node-id`.
+ *
+ * @example process.exit(await superviseWorkers(config, process.argv.slice(2)));
+ */
+export async function superviseWorkers(config: Config, argv: readonly string[], script: string = process.argv[1]!): Promise<number> {
+  const problem = workerNodeIdProblem(config);
+  if (problem !== null) {
+    console.error(`skyport: ${problem}`);
+    return exitUsage;
+  }
+  return new Supervisor(config, argv, script, consoleLogger).run();
+}
+
+/** One running worker process and what the supervisor learns from it. */
+interface WorkerProcess {
+  index: number;
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  /** Resolves with the port from the worker's banner; rejects if it exits or times out first. */
+  listening: Promise<number>;
+  /** Resolves once all of the worker's output has been forwarded. */
+  outputDone: Promise<void>;
+}
+
+/** A worker position (index) across restarts. */
+interface WorkerSlot {
+  index: number;
+  current: WorkerProcess | null;
+  budget: RestartBudget;
+  restartTimer: ReturnType<typeof setTimeout> | null;
+}
+
+type Phase = "starting" | "running" | "stopping";
+
+/** The supervisor's state. Invariant: each slot has at most one live process, `slot.current`. */
+class Supervisor {
+  private phase: Phase = "starting";
+  private readonly slots: WorkerSlot[];
+  /** `--addr` for every worker after the first has reported its port. */
+  private sharedAddr: string | null = null;
+  /** Worker 0's banner lines, printed once as the supervisor's own. */
+  private readonly bannerLines: string[] = [];
+  /** Workers' stdout lines held until the banner is out, so the banner comes first; null once printed. */
+  private heldStdout: string[] | null = [];
+  private readonly warningsForwarded = new Set<string>();
+  private readonly allOutput: Promise<void>[] = [];
+  private finish!: (code: number) => void;
+  private readonly finished = new Promise<number>((resolve) => (this.finish = resolve));
+
+  constructor(
+    private readonly config: Config,
+    private readonly argv: readonly string[],
+    private readonly script: string,
+    private readonly logger: Logger,
+  ) {
+    this.slots = Array.from({ length: config.workers }, (_, index) => ({ index, current: null, budget: new RestartBudget(), restartTimer: null }));
+  }
+
+  async run(): Promise<number> {
+    process.on("SIGTERM", () => void this.stop("SIGTERM", "SIGTERM", exitClean));
+    process.on("SIGINT", () => void this.stop("SIGINT", "SIGINT", exitClean));
+    try {
+      const port = await this.start(this.slots[0]!, true).listening;
+      this.sharedAddr = formatAddr(this.config.hostname, port);
+      if (this.phase !== "starting") return this.finished;
+      const others = this.slots.slice(1).map((slot) => this.start(slot, false));
+      await Promise.all(others.map((worker) => worker.listening));
+    } catch (error) {
+      if (this.phase === "starting") {
+        this.logger.error({ event: "workers_start_failed", message: error instanceof Error ? error.message : String(error) });
+        void this.stop("workers could not start", "SIGTERM", exitFailure);
+      }
+      return this.finished;
+    }
+    if (this.phase !== "starting") return this.finished;
+    this.phase = "running";
+    this.printBanner();
+    return this.finished;
+  }
+
+  /** Spawns the worker for `slot`; `captureBanner` keeps its banner as the supervisor's. */
+  private start(slot: WorkerSlot, captureBanner: boolean): WorkerProcess {
+    const args = [this.script, ...this.argv];
+    if (this.sharedAddr !== null) args.push("--addr", this.sharedAddr);
+    const nodeId = workerNodeId(this.config.nodeId, slot.index);
+    if (nodeId !== null) args.push("--node-id", nodeId);
+    const proc = Bun.spawn([process.execPath, ...args], {
+      env: { ...process.env, [workerIndexEnv]: String(slot.index), [supervisorPidEnv]: String(process.pid) },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      // Its own process group: a terminal's Ctrl-C reaches only the supervisor, which forwards it once.
+      detached: true,
+    });
+
+    let reportPort!: (port: number) => void;
+    let failStart!: (error: Error) => void;
+    const listening = new Promise<number>((resolve, reject) => {
+      reportPort = resolve;
+      failStart = reject;
+    });
+    listening.catch(() => {}); // handled by whoever awaits it; never an unhandled rejection
+    const timer = setTimeout(
+      () => failStart(new Error(`worker ${slot.index} (pid ${proc.pid}) did not start listening within ${workerStartupTimeoutMs} ms`)),
+      workerStartupTimeoutMs,
+    );
+
+    let bannerSeen = false;
+    let inBanner = false;
+    const onStdout = (line: string) => {
+      const port = bannerSeen ? null : parseListeningPort(line);
+      if (port !== null) {
+        bannerSeen = inBanner = true;
+        clearTimeout(timer);
+        reportPort(port);
+        if (captureBanner) this.bannerLines.push(line);
+        return;
+      }
+      if (inBanner && line.startsWith("  ")) {
+        if (captureBanner) this.bannerLines.push(line);
+        return;
+      }
+      inBanner = false;
+      this.writeStdout(tagWorkerLine(line, slot.index));
+    };
+    const onStderr = (line: string) => {
+      if (line.startsWith(startupWarningPrefix)) {
+        if (this.warningsForwarded.has(line)) return;
+        this.warningsForwarded.add(line);
+        process.stderr.write(`${line}\n`);
+        return;
+      }
+      process.stderr.write(`${tagWorkerLine(line, slot.index)}\n`);
+    };
+    const outputDone = Promise.all([forEachLine(proc.stdout, onStdout), forEachLine(proc.stderr, onStderr)]).then(() => {});
+    this.allOutput.push(outputDone);
+
+    const worker: WorkerProcess = { index: slot.index, proc, listening, outputDone };
+    slot.current = worker;
+    void proc.exited.then(() => {
+      clearTimeout(timer);
+      failStart(new Error(`worker ${slot.index} (pid ${proc.pid}) exited with ${describeExit(proc)} before listening`));
+      this.onExit(slot, worker);
+    });
+    return worker;
+  }
+
+  /** A worker exited: while running that is unexpected, so restart it within its budget. */
+  private onExit(slot: WorkerSlot, worker: WorkerProcess): void {
+    if (this.phase !== "running" || slot.current !== worker) return;
+    slot.current = null;
+    const delayMs = slot.budget.spend(Date.now());
+    this.logger.warn({ event: "worker_exit", worker: slot.index, pid: worker.proc.pid, exit: describeExit(worker.proc), restartInMs: delayMs });
+    if (delayMs === null) {
+      this.logger.error({
+        event: "worker_restart_limit",
+        worker: slot.index,
+        message: `worker ${slot.index} died ${slot.budget.maxRestarts + 1} times within ${slot.budget.windowMs / 1000} s; stopping every worker`,
+      });
+      void this.stop("restart limit", "SIGTERM", exitFailure);
+      return;
+    }
+    slot.restartTimer = setTimeout(() => {
+      slot.restartTimer = null;
+      if (this.phase !== "running") return;
+      const replacement = this.start(slot, false);
+      replacement.listening.then(
+        () => this.logger.info({ event: "worker_started", worker: slot.index, pid: replacement.proc.pid }),
+        (error: Error) => {
+          // Exited before listening: its exit restarts it. Still running but silent: kill it, and that exit restarts it.
+          if (replacement.proc.exitCode !== null || replacement.proc.signalCode !== null) return;
+          this.logger.warn({ event: "worker_start_timeout", worker: slot.index, pid: replacement.proc.pid, message: error.message });
+          replacement.proc.kill("SIGKILL");
+        },
+      );
+    }, delayMs);
+  }
+
+  /**
+   * Sends `signal` to every worker, waits for them (SIGKILL after
+   * `stopGraceMs`), then resolves `run` with `exitCode`. A second call, e.g.
+   * a second Ctrl-C, kills the workers at once.
+   */
+  private async stop(reason: string, signal: "SIGTERM" | "SIGINT", exitCode: number): Promise<void> {
+    if (this.phase === "stopping") {
+      for (const worker of this.liveWorkers()) worker.proc.kill("SIGKILL");
+      return;
+    }
+    this.phase = "stopping";
+    for (const slot of this.slots) if (slot.restartTimer !== null) clearTimeout(slot.restartTimer);
+    const live = this.liveWorkers();
+    this.logger.info({ event: "shutdown", reason, workers: live.map((worker) => worker.proc.pid) });
+    for (const worker of live) worker.proc.kill(signal);
+    const allExited = Promise.all(live.map((worker) => worker.proc.exited));
+    if (!(await settlesWithin(allExited, stopGraceMs))) {
+      const stuck = this.liveWorkers();
+      this.logger.error({ event: "workers_killed", after: `${stopGraceMs} ms`, pids: stuck.map((worker) => worker.proc.pid) });
+      for (const worker of stuck) worker.proc.kill("SIGKILL");
+      await settlesWithin(allExited, killWaitMs);
+    }
+    await settlesWithin(Promise.all(this.allOutput), outputDrainMs);
+    this.flushHeldStdout();
+    this.finish(exitCode);
+  }
+
+  private liveWorkers(): WorkerProcess[] {
+    return this.slots.flatMap((slot) => (slot.current && slot.current.proc.exitCode === null && slot.current.proc.signalCode === null ? [slot.current] : []));
+  }
+
+  /** Worker 0's banner as the supervisor's own, plus the worker pids; then any output held back meanwhile. */
+  private printBanner(): void {
+    const pids = this.slots.map((slot) => slot.current!.proc.pid);
+    console.log([...this.bannerLines, `  workers  ${pids.length} processes sharing the port: pids ${pids.join(", ")} (supervisor ${process.pid})`].join("\n"));
+    this.flushHeldStdout();
+  }
+
+  private writeStdout(line: string): void {
+    if (this.heldStdout !== null) this.heldStdout.push(line);
+    else process.stdout.write(`${line}\n`);
+  }
+
+  private flushHeldStdout(): void {
+    const held = this.heldStdout ?? [];
+    this.heldStdout = null;
+    if (held.length > 0) process.stdout.write(`${held.join("\n")}\n`);
+  }
+}
+
+/** Calls `onLine` for every line of a stream (a last line without a newline included). */
+async function forEachLine(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  const reader = stream.getReader();
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    buffered += decoder.decode(read.value, { stream: true });
+    let newline: number;
+    while ((newline = buffered.indexOf("\n")) !== -1) {
+      onLine(buffered.slice(0, newline));
+      buffered = buffered.slice(newline + 1);
+    }
+  }
+  buffered += decoder.decode();
+  if (buffered !== "") onLine(buffered);
+}
+
+/** True if `promise` settles within `ms`, false if the time ran out first. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  const result = await Promise.race([settled, timeout]);
+  clearTimeout(timer);
+  return result;
+}
+
+/** `code 1` or `signal SIGKILL`, for log lines. */
+function describeExit(proc: Subprocess): string {
+  return proc.signalCode !== null ? `signal ${proc.signalCode}` : `code ${proc.exitCode}`;
+}

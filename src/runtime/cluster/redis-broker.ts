@@ -1,0 +1,394 @@
+/**
+ * The Redis broker: many skyport nodes behaving as one server.
+ *
+ * Owns the cluster protocol on top of Redis: who simulates each drone (an
+ * owner key per drone, SET NX with an expiry, renewed while alive), the
+ * telemetry every node needs (one pub/sub message per tick per node, and a
+ * capped list per drone for resume after a restart), operations forwarded to
+ * a drone's node with their replies and `done` messages routed back, the
+ * cluster-wide pilot lease record, and node liveness for pilots connected to
+ * nodes that die. The flight rules stay in the fleet; this module only moves
+ * data and decides ownership. Keys and channels are listed in docs/scaling.md.
+ */
+import type { Broker, TickEntry } from "./broker.ts";
+import type { DroneOp, OpResult } from "../../core/fleet/ops.ts";
+import type { FlightService } from "../flight-service.ts";
+import type { Logger } from "../observability/log.ts";
+import type { TelemetryData } from "../../../protocol/index.ts";
+import { RedisLink } from "./redis-link.ts";
+
+/** Every key and channel starts with this. */
+const prefix = "skyport:";
+const busChannel = `${prefix}bus`;
+const nodeChannel = (node: string) => `${prefix}node:${node}`;
+const ownerKey = (drone: string) => `${prefix}owner:${drone}`;
+const framesKey = (drone: string) => `${prefix}frames:${drone}`;
+const pilotKey = (drone: string) => `${prefix}pilot:${drone}`;
+const aliveKey = (node: string) => `${prefix}alive:${node}`;
+
+/** How long a forwarded op may wait for the drone's node, milliseconds. */
+const forwardTimeoutMilliseconds = 3000;
+/** Longest interval between ownership rounds, milliseconds. */
+const maxRoundMilliseconds = 500;
+
+/**
+ * One ownership round, atomically: renew this node's liveness and the drones
+ * it owns, take every drone nobody owns, and report each drone's owner
+ * (prefixed with `+` when this node just took it).
+ * KEYS: the owner key of every drone, then this node's alive key.
+ * ARGV: node id, owner key expiry ms, alive key expiry ms.
+ */
+const ownershipScript = `
+local owners = {}
+for i = 1, #KEYS - 1 do
+  local owner = redis.call('GET', KEYS[i])
+  if owner == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
+    owners[i] = owner
+  elseif not owner then
+    redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
+    owners[i] = '+' .. ARGV[1]
+  else
+    owners[i] = owner
+  end
+end
+redis.call('SET', KEYS[#KEYS], '1', 'PX', ARGV[3])
+return owners`;
+
+/** Appends one tick's frames to each drone's capped list. KEYS: frame lists; ARGV: capacity, then one entry per key. */
+const appendFramesScript = `
+for i = 1, #KEYS do
+  redis.call('RPUSH', KEYS[i], ARGV[i + 1])
+  redis.call('LTRIM', KEYS[i], -tonumber(ARGV[1]), -1)
+end
+return #KEYS`;
+
+/** Deletes the owner keys this node still holds (clean shutdown: others take over at once). */
+const releaseScript = `
+local released = 0
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('DEL', KEYS[i]); released = released + 1 end
+end
+return released`;
+
+type NodeMessage =
+  | { kind: "op"; corr: number; from: string; op: DroneOp }
+  | { kind: "reply"; corr: number; result: OpResult }
+  | { kind: "done"; session: string; text: string };
+
+interface PendingForward {
+  answer(result: OpResult): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export interface RedisBrokerOptions {
+  url: string;
+  nodeId: string;
+  droneIds: readonly string[];
+  /** Seconds an owner key lasts unless renewed. */
+  ownerLeaseSeconds: number;
+  /** Frames kept per drone in Redis (and in each node's replay buffer). */
+  replayFrames: number;
+  logger: Logger;
+}
+
+/** What /healthz and /metrics report about the cluster. */
+export interface ClusterStatus {
+  node: string;
+  redis: "up" | "down";
+  ownedDrones: string[];
+  reconnects: number;
+  lastError: string | null;
+  forwardedOps: number;
+  forwardFailures: number;
+  ticksPublished: number;
+  ticksReceived: number;
+}
+
+export class RedisBroker implements Broker {
+  readonly nodeId: string;
+  /** The Redis this node shares drones through. */
+  readonly url: string;
+  private readonly link: RedisLink;
+  private readonly owned = new Set<string>();
+  /** Each drone's owner as of the last ownership round. */
+  private readonly owners = new Map<string, string>();
+  private readonly pending = new Map<number, PendingForward>();
+  private nextCorr = 1;
+  private roundTimer: ReturnType<typeof setInterval> | null = null;
+  private roundRunning = false;
+  private readonly roundMs: number;
+  private readonly ownerKeyMs: number;
+  private flight: FlightService | null = null;
+  private stopped = false;
+  private readonly counters = { forwardedOps: 0, forwardFailures: 0, ticksPublished: 0, ticksReceived: 0 };
+
+  constructor(private readonly options: RedisBrokerOptions) {
+    this.nodeId = options.nodeId;
+    this.url = options.url;
+    const leaseMs = options.ownerLeaseSeconds * 1000;
+    // Renew often enough, and expire early enough, that a dead node's drones
+    // are taken over within the lease: expiry plus one round <= lease.
+    this.roundMs = Math.min(maxRoundMilliseconds, leaseMs / 4);
+    this.ownerKeyMs = Math.round(leaseMs - this.roundMs);
+    this.link = new RedisLink(options.url, { up: () => this.linkUp(), down: (reason) => this.linkDown(reason) }, options.logger);
+  }
+
+  /** Connects and starts the ownership rounds. Resolves after the first connection attempt, up or not. */
+  async start(flight: FlightService): Promise<void> {
+    this.flight = flight;
+    flight.useBroker(this);
+    await this.link.subscribe(busChannel, (message) => this.onBus(message));
+    await this.link.subscribe(nodeChannel(this.nodeId), (message) => this.onNodeMessage(message));
+    await this.link.start();
+    this.roundTimer = setInterval(() => void this.round(), this.roundMs);
+  }
+
+  /** Gives the drones back (other nodes take them over at once) and disconnects. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.roundTimer) clearInterval(this.roundTimer);
+    const owned = [...this.owned].map(ownerKey);
+    if (owned.length > 0 && this.link.up) {
+      await this.link.send("EVAL", [releaseScript, String(owned.length), ...owned, this.nodeId]).catch(() => {});
+    }
+    await this.link.send("DEL", [aliveKey(this.nodeId)]).catch(() => {});
+    for (const [corr, pending] of this.pending) this.settle(corr, pending, unavailable("the server is shutting down"));
+    this.link.stop();
+  }
+
+  status(): ClusterStatus {
+    return {
+      node: this.nodeId,
+      redis: this.link.up ? "up" : "down",
+      ownedDrones: [...this.owned],
+      reconnects: this.link.reconnects,
+      lastError: this.link.lastError,
+      ...this.counters,
+    };
+  }
+
+  // ------------------------------------------------------------ Broker
+
+  owns(drone: string): boolean {
+    return this.owned.has(drone);
+  }
+
+  publishTick(timeMs: number, entries: readonly TickEntry[]): void {
+    if (!this.link.up) return;
+    const lines = entries.map((entry) => `${entry.drone}\t${entry.seq}\t${entry.dataJson}`);
+    this.link.publish(busChannel, `T\t${this.nodeId}\t${Math.round(timeMs)}\n${lines.join("\n")}`);
+    const keys = entries.map((entry) => framesKey(entry.drone));
+    const values = entries.map((entry) => `${entry.seq}\t${entry.dataJson}`);
+    this.link.send("EVAL", [appendFramesScript, String(keys.length), ...keys, String(this.options.replayFrames), ...values]).catch(() => {});
+    this.counters.ticksPublished++;
+  }
+
+  publishNotice(drone: string, text: string): void {
+    this.link.publish(busChannel, `N\t${this.nodeId}\t${drone}\t${text}`);
+  }
+
+  leaseChanged(drone: string, pilot: string | null, pilotNode: string | null): void {
+    const command = pilot === null ? this.link.send("DEL", [pilotKey(drone)]) : this.link.send("SET", [pilotKey(drone), `${pilot}\t${pilotNode ?? this.nodeId}`]);
+    command.catch(() => {});
+  }
+
+  forward(op: DroneOp, answer: (result: OpResult) => void): void {
+    const owner = this.owners.get(op.drone);
+    if (!this.link.up) return answer(unavailable(`${op.drone} is simulated by another node and this node has lost Redis: try again shortly`));
+    if (owner === undefined) return answer(unavailable(`no node simulates ${op.drone} right now (a takeover is in progress): try again in a few seconds`));
+    const corr = this.nextCorr++;
+    const timer = setTimeout(() => {
+      const pending = this.pending.get(corr);
+      if (pending) this.settle(corr, pending, unavailable(`node ${owner}, which simulates ${op.drone}, did not answer within ${forwardTimeoutMilliseconds / 1000} s`));
+    }, forwardTimeoutMilliseconds);
+    this.pending.set(corr, { answer, timer });
+    this.counters.forwardedOps++;
+    this.sendToNode(owner, { kind: "op", corr, from: this.nodeId, op });
+  }
+
+  sendDone(node: string, session: string, text: string): void {
+    this.sendToNode(node, { kind: "done", session, text });
+  }
+
+  sessionClosed(session: string): void {
+    this.link.publish(busChannel, `C\t${this.nodeId}\t${session}`);
+  }
+
+  // ------------------------------------------------------------ incoming
+
+  private onBus(message: string): void {
+    const flight = this.flight;
+    if (!flight) return;
+    const kind = message[0];
+    const nodeEnd = message.indexOf("\t", 2);
+    if (nodeEnd === -1 || message.slice(2, nodeEnd) === this.nodeId) return; // our own broadcast
+    if (kind === "T") {
+      const headerEnd = message.indexOf("\n");
+      const timeMs = Number(message.slice(nodeEnd + 1, headerEnd === -1 ? undefined : headerEnd));
+      if (headerEnd === -1) return;
+      const entries: TickEntry[] = [];
+      for (const line of message.slice(headerEnd + 1).split("\n")) {
+        const entry = parseEntry(line);
+        if (entry) entries.push(entry);
+      }
+      this.counters.ticksReceived++;
+      flight.ingestTick(timeMs, entries);
+    } else if (kind === "N") {
+      const droneEnd = message.indexOf("\t", nodeEnd + 1);
+      if (droneEnd !== -1) flight.ingestNotice(message.slice(nodeEnd + 1, droneEnd), message.slice(droneEnd + 1));
+    } else if (kind === "C") {
+      flight.remoteSessionClosed(message.slice(nodeEnd + 1));
+    }
+  }
+
+  private onNodeMessage(text: string): void {
+    let message: NodeMessage;
+    try {
+      message = JSON.parse(text) as NodeMessage;
+    } catch {
+      return;
+    }
+    const flight = this.flight;
+    if (!flight) return;
+    switch (message.kind) {
+      case "op":
+        return flight.performForNode(message.op, message.from, (result) => this.sendToNode(message.from, { kind: "reply", corr: message.corr, result }));
+      case "reply": {
+        const pending = this.pending.get(message.corr);
+        if (pending) this.settle(message.corr, pending, message.result);
+        return;
+      }
+      case "done":
+        return flight.deliverDone(message.session, message.text);
+    }
+  }
+
+  private settle(corr: number, pending: PendingForward, result: OpResult): void {
+    this.pending.delete(corr);
+    clearTimeout(pending.timer);
+    if (!result.ok) this.counters.forwardFailures++;
+    pending.answer(result);
+  }
+
+  private sendToNode(node: string, message: NodeMessage): void {
+    this.link.publish(nodeChannel(node), JSON.stringify(message));
+  }
+
+  // ------------------------------------------------------------ ownership
+
+  private linkUp(): void {
+    void this.catchUp().then(() => this.round());
+  }
+
+  private linkDown(reason: string): void {
+    // Forwarded ops cannot be answered now; the drones this node simulates keep flying here.
+    for (const [corr, pending] of this.pending) this.settle(corr, pending, unavailable(`lost Redis (${reason}): try again shortly`));
+  }
+
+  /** After (re)connecting: fills each replay buffer from Redis, so `since` works for frames published while away. */
+  private async catchUp(): Promise<void> {
+    await Promise.all(this.options.droneIds.filter((drone) => !this.owned.has(drone)).map((drone) => this.refill(drone)));
+  }
+
+  /** One ownership round: renew, take free drones over, notice drones lost to other nodes and pilots on dead nodes. */
+  private async round(): Promise<void> {
+    if (this.roundRunning || this.stopped || !this.link.up) return;
+    this.roundRunning = true;
+    try {
+      const drones = this.options.droneIds;
+      const keys = [...drones.map(ownerKey), aliveKey(this.nodeId)];
+      const owners = (await this.link.send("EVAL", [ownershipScript, String(keys.length), ...keys, this.nodeId, String(this.ownerKeyMs), String(this.ownerKeyMs)])) as string[];
+      const takeovers: Array<Promise<void>> = [];
+      for (let i = 0; i < drones.length; i++) {
+        const drone = drones[i]!;
+        const reported = owners[i] ?? "";
+        const taken = reported.startsWith("+");
+        const owner = taken ? reported.slice(1) : reported;
+        const previous = this.owners.get(drone);
+        this.owners.set(drone, owner);
+        if (taken) takeovers.push(this.takeOver(drone, previous !== undefined && previous !== this.nodeId ? previous : null));
+        else if (owner !== this.nodeId && this.owned.delete(drone)) {
+          this.flight!.relinquish(drone, `simulation moved to node ${owner}`);
+        }
+      }
+      // Taken drones are read back from Redis together (one round trip, pipelined), not one after another:
+      // a node taking over a whole fleet must finish before its next round is due to renew the keys.
+      await Promise.all(takeovers);
+      await this.dropPilotsOfDeadNodes();
+    } catch (error) {
+      this.options.logger.warn({ event: "ownership_round_failed", reason: error instanceof Error ? error.message : String(error) });
+    } finally {
+      this.roundRunning = false;
+    }
+  }
+
+  /** This node just became the drone's owner: carry on from the last frame any node stored. */
+  private async takeOver(drone: string, takenFrom: string | null): Promise<void> {
+    const flight = this.flight!;
+    const history = await this.refill(drone);
+    const lastEntry = history.at(-1);
+    const last = lastEntry ? (JSON.parse(lastEntry.dataJson) as TelemetryData) : null;
+    const pilot = await this.livePilot(drone).catch(() => null);
+    this.owned.add(drone);
+    flight.adopt(drone, last, pilot, takenFrom);
+  }
+
+  /** The recorded pilot of a drone, if its node is still alive. */
+  private async livePilot(drone: string): Promise<{ session: string; node: string } | null> {
+    const recorded = (await this.link.send("GET", [pilotKey(drone)])) as string | null;
+    if (!recorded) return null;
+    const [session, node] = recorded.split("\t");
+    if (!session || !node) return null;
+    const alive = node === this.nodeId || Number(await this.link.send("EXISTS", [aliveKey(node)])) === 1;
+    return alive ? { session, node } : null;
+  }
+
+  /** Pilots of our drones connected to nodes that stopped renewing their alive key lose their leases. */
+  private async dropPilotsOfDeadNodes(): Promise<void> {
+    const flight = this.flight!;
+    const pilots = flight.remotePilots();
+    const nodes = [...new Set(pilots.values())];
+    if (nodes.length === 0) return;
+    const alive = (await this.link.send("MGET", nodes.map(aliveKey))) as Array<string | null>;
+    const dead = new Set(nodes.filter((_, i) => alive[i] === null));
+    for (const [session, node] of pilots) {
+      if (!dead.has(node)) continue;
+      this.options.logger.warn({ event: "pilot_node_lost", session, node });
+      flight.remoteSessionClosed(session);
+    }
+  }
+
+  /** Fills this node's replay buffer of a drone from its frames in Redis, and returns them (none if Redis fails). */
+  private async refill(drone: string): Promise<TickEntry[]> {
+    const history = await this.history(drone).catch(() => []);
+    this.flight!.backfill(drone, history);
+    return history;
+  }
+
+  /** A drone's frames as stored in Redis, oldest first. */
+  private async history(drone: string): Promise<TickEntry[]> {
+    const lines = (await this.link.send("LRANGE", [framesKey(drone), "0", "-1"])) as string[];
+    const entries: TickEntry[] = [];
+    for (const line of lines) {
+      const entry = parseEntry(`${drone}\t${line}`);
+      if (entry) entries.push(entry);
+    }
+    return entries;
+  }
+}
+
+/** Parses `drone<TAB>seq<TAB>dataJson`; null for anything malformed. */
+function parseEntry(line: string): TickEntry | null {
+  const first = line.indexOf("\t");
+  const second = line.indexOf("\t", first + 1);
+  if (first <= 0 || second === -1) return null;
+  const seq = Number(line.slice(first + 1, second));
+  if (!Number.isSafeInteger(seq) || seq < 0) return null;
+  return { drone: line.slice(0, first), seq, dataJson: line.slice(second + 1) };
+}
+
+function unavailable(message: string): OpResult {
+  return { ok: false, error: { code: "drone_unavailable", message } };
+}

@@ -1,0 +1,65 @@
+/** /api/controller: the Go drone tutorial's dialect and reply format, unchanged. */
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { DroneTestClient } from "../support/drone-client.ts";
+import { startSimServer } from "../support/server.ts";
+import { Inbox, openSocket, waitUntil } from "../support/sockets.ts";
+
+let server: ReturnType<typeof startSimServer>;
+beforeEach(() => {
+  server = startSimServer();
+});
+afterEach(async () => {
+  await server.stop();
+});
+
+async function controller() {
+  const ws = await openSocket(server.ws("/api/controller"));
+  return { ws, inbox: new Inbox(ws) };
+}
+
+test("UP 10 on a landed drone takes off first, then climbs; replies keep the tutorial's format", async () => {
+  const { ws, inbox } = await controller();
+  ws.send("UP 10");
+  expect(await inbox.next()).toBe("- Drone OK (UP 10)!");
+  server.advance(6);
+  expect(server.flight.fleet.drone("alpha").position.z).toBeCloseTo(12, 6);
+  for (const command of ["LEFT 10", "RIGHT 10", "DOWN 10"]) {
+    ws.send(command);
+    expect(await inbox.next()).toBe(`- Drone OK (${command})!`);
+    server.advance(5);
+  }
+  ws.send("LAND");
+  expect(await inbox.next()).toBe("- Drone OK (LAND)!");
+  server.advance(2);
+  expect(server.flight.fleet.drone("alpha").state).toBe("landed");
+});
+
+test("a binary command is answered with a binary frame", async () => {
+  const { ws, inbox } = await controller();
+  ws.send(new TextEncoder().encode("up 3"));
+  const reply = await inbox.next();
+  expect(reply).toBeInstanceOf(ArrayBuffer);
+  expect(new TextDecoder().decode(reply as ArrayBuffer)).toBe("- Drone OK (up 3)!");
+});
+
+test("refusals are `- Drone ERROR (cmd): reason!`", async () => {
+  const { ws, inbox } = await controller();
+  ws.send("DOWN 10");
+  expect(await inbox.next()).toBe("- Drone ERROR (DOWN 10): down needs the drone airborne; it is landed: send takeoff first!");
+  ws.send("JUMP");
+  expect(String(await inbox.next())).toStartWith('- Drone ERROR (JUMP): unknown command "JUMP"');
+});
+
+test("the socket claims the lease on its first command, and is refused while another pilot holds it", async () => {
+  const pilot = await DroneTestClient.connect(server.ws("/drone"));
+  await pilot.request("claim", { drone: "alpha" });
+  const { ws, inbox } = await controller();
+  ws.send("UP 10");
+  expect(await inbox.next()).toBe(`- Drone ERROR (UP 10): alpha is flown by another pilot (session ${pilot.session})!`);
+  pilot.close();
+  await pilot.waitClose();
+  await waitUntil(() => server.flight.fleet.pilotOf("alpha") === null, 2000, "the server to drop the closed pilot's lease");
+  ws.send("UP 10");
+  expect(await inbox.next()).toBe("- Drone OK (UP 10)!");
+  expect(server.flight.fleet.pilotOf("alpha")).not.toBeNull();
+});

@@ -1,0 +1,193 @@
+/** Who may connect and fly: origins, viewer and pilot tokens, and per-socket limits. */
+import { afterEach, describe, expect, test } from "bun:test";
+import { originAllowed, parseOfferedProtocols, tokensEqual } from "../../src/edge/security.ts";
+import { DroneTestClient } from "../support/drone-client.ts";
+import { rawConnect } from "../support/raw.ts";
+import { startSimServer } from "../support/server.ts";
+import { Inbox, openSocket } from "../support/sockets.ts";
+
+let server: ReturnType<typeof startSimServer> | null = null;
+afterEach(async () => {
+  await server?.stop();
+  server = null;
+});
+
+function start(overrides: Parameters<typeof startSimServer>[0] = {}) {
+  server = startSimServer(overrides);
+  return server;
+}
+
+describe("origin check (Cross-Site WebSocket Hijacking)", () => {
+  test("pure rules: own origin and no origin pass; others only when listed or *", () => {
+    const none = new Set<string>();
+    expect(originAllowed(null, "localhost:8080", none)).toBe(true);
+    expect(originAllowed("http://localhost:8080", "localhost:8080", none)).toBe(true);
+    expect(originAllowed("https://LOCALHOST:8080", "localhost:8080", none)).toBe(true);
+    expect(originAllowed("https://evil.example", "localhost:8080", none)).toBe(false);
+    expect(originAllowed("null", "localhost:8080", none)).toBe(false);
+    expect(originAllowed("https://app.example", "localhost:8080", new Set(["https://app.example"]))).toBe(true);
+    expect(originAllowed("https://evil.example", "localhost:8080", "*")).toBe(true);
+  });
+
+  test.each(["/echo", "/drone", "/api/controller"])("a foreign origin gets 403 and no upgrade on %s", async (path) => {
+    const s = start();
+    const conn = await rawConnect(s.port, { path, headers: { Origin: "https://evil.example" } });
+    expect(conn.status).toBe(403);
+    expect(conn.body).toContain("https://evil.example");
+    conn.close();
+    const own = await rawConnect(s.port, { path, headers: { Origin: `http://127.0.0.1:${s.port}` } });
+    expect(own.status).toBe(101);
+    own.close();
+  });
+
+  test("--allowed-origins admits the listed origin", async () => {
+    const s = start({ allowedOrigins: new Set(["https://app.example"]) });
+    const conn = await rawConnect(s.port, { path: "/drone", headers: { Origin: "https://app.example" } });
+    expect(conn.status).toBe(101);
+    conn.close();
+  });
+});
+
+describe("viewer token", () => {
+  test("pure: tokens compare exactly; the token subprotocol is split from real ones", () => {
+    expect(tokensEqual("s3cret", "s3cret")).toBe(true);
+    expect(tokensEqual("s3cre", "s3cret")).toBe(false);
+    expect(tokensEqual("s3cret!", "s3cret")).toBe(false);
+    expect(tokensEqual("", "s3cret")).toBe(false);
+    expect(parseOfferedProtocols("skyport.v1.json, skyport.token.abc")).toEqual({ protocols: ["skyport.v1.json"], token: "abc" });
+  });
+
+  test("without the token, a socket gets nothing but unauthorized; hello with it gets the welcome", async () => {
+    const s = start({ viewerToken: "let-me-watch" });
+    const ws = await openSocket(s.ws("/drone"));
+    const inbox = new Inbox(ws);
+    s.advance(0.5);
+    ws.send(JSON.stringify({ type: "ping", id: 1 }));
+    const refused = JSON.parse((await inbox.next()) as string);
+    expect(refused).toMatchObject({ type: "error", id: 1, data: { code: "unauthorized" } });
+    expect(refused.data.message).toContain("hello");
+    ws.send(JSON.stringify({ type: "hello", id: 2, data: { token: "let-me-watch" } }));
+    expect(JSON.parse((await inbox.next()) as string)).toMatchObject({ type: "ack", id: 2 });
+    expect(JSON.parse((await inbox.next()) as string).type).toBe("welcome");
+    s.advance(0.1);
+    expect(JSON.parse((await inbox.next()) as string).type).toBe("telemetry");
+  });
+
+  test("three failures close with 1008, and the token is never echoed", async () => {
+    const s = start({ viewerToken: "let-me-watch" });
+    const ws = await openSocket(s.ws("/drone"));
+    const inbox = new Inbox(ws);
+    for (let i = 0; i < 3; i++) ws.send(JSON.stringify({ type: "hello", id: i, data: { token: `guess-${i}` } }));
+    for (let i = 0; i < 3; i++) {
+      const reply = (await inbox.next()) as string;
+      expect(JSON.parse(reply)).toMatchObject({ type: "error", id: i, data: { code: "unauthorized", field: "data.token" } });
+      expect(reply).not.toContain("let-me-watch");
+    }
+    expect((await inbox.waitClose()).code).toBe(1008);
+    expect(JSON.stringify(s.logger.lines)).not.toContain("let-me-watch");
+  });
+
+  test("the token may come in Sec-WebSocket-Protocol; a wrong one gets 401; the token is never selected", async () => {
+    const s = start({ viewerToken: "let-me-watch" });
+    const client = await DroneTestClient.connect(s.ws("/drone"), ["skyport.v1.json", "skyport.token.let-me-watch"]);
+    expect(client.ws.protocol).toBe("skyport.v1.json");
+    expect(client.welcome.data.session).toBe(client.session);
+    const wrong = await rawConnect(s.port, { path: "/drone", headers: { "Sec-WebSocket-Protocol": "skyport.v1.json, skyport.token.nope" } });
+    expect(wrong.status).toBe(401);
+    wrong.close();
+  });
+
+  test("a socket that never authenticates is closed after 10 s", async () => {
+    const s = start({ viewerToken: "let-me-watch" });
+    const ws = await openSocket(s.ws("/drone"));
+    const inbox = new Inbox(ws);
+    s.advance(9);
+    ws.send(JSON.stringify({ type: "ping", id: "still-open" }));
+    expect(JSON.parse((await inbox.next()) as string)).toMatchObject({ id: "still-open", data: { code: "unauthorized" } });
+    s.advance(2);
+    const closed = await inbox.waitClose();
+    expect(closed.code).toBe(1008);
+    expect(closed.reason).toContain("viewer token");
+  });
+});
+
+describe("pilot token", () => {
+  test("claim needs the token; a wrong or missing one is unauthorized; the right one flies", async () => {
+    const s = start({ pilotToken: "pilot-only" });
+    const client = await DroneTestClient.connect(s.ws("/drone"));
+    expect((await client.request("claim", { drone: "alpha" })).data).toMatchObject({ code: "unauthorized", field: "data.token" });
+    expect((await client.request("claim", { drone: "alpha", token: "nope" })).data).toMatchObject({ code: "unauthorized" });
+    expect((await client.request("claim", { drone: "alpha", token: "pilot-only" })).type).toBe("ack");
+    expect(s.flight.fleet.pilotOf("alpha")).toBe(client.session);
+  });
+
+  test("text commands cannot claim implicitly; three failures close with 1008", async () => {
+    const s = start({ pilotToken: "pilot-only" });
+    const client = await DroneTestClient.connect(s.ws("/drone"));
+    for (let i = 0; i < 3; i++) {
+      client.send("takeoff");
+      expect(await client.take((m) => typeof m === "string")).toStartWith("error unauthorized: ");
+    }
+    expect((await client.waitClose()).code).toBe(1008);
+    expect(s.flight.fleet.pilotOf("alpha")).toBeNull();
+  });
+
+  test("the tutorial controller cannot fly a token-protected drone", async () => {
+    const s = start({ pilotToken: "pilot-only" });
+    const ws = await openSocket(s.ws("/api/controller"));
+    const inbox = new Inbox(ws);
+    ws.send("UP 10");
+    expect(await inbox.next()).toStartWith("- Drone ERROR (UP 10): unauthorized");
+    expect(s.flight.fleet.drone("alpha").state).toBe("landed");
+  });
+});
+
+describe("limits", () => {
+  test("max connections: 503 before the upgrade; per address: 429", async () => {
+    const s = start({ maxConnections: 3, maxConnectionsPerIp: 100 });
+    const open = await Promise.all([1, 2, 3].map(() => openSocket(s.ws("/echo"))));
+    const full = await rawConnect(s.port, { path: "/echo" });
+    expect(full.status).toBe(503);
+    full.close();
+    open[0]!.close();
+    await new Promise((resolve) => (open[0]!.onclose = resolve));
+    const again = await rawConnect(s.port, { path: "/echo" });
+    expect(again.status).toBe(101);
+    again.close();
+    for (const ws of open) ws.close();
+
+    const perIp = start({ maxConnections: 100, maxConnectionsPerIp: 2 });
+    await Promise.all([1, 2].map(() => openSocket(perIp.ws("/echo"))));
+    const third = await rawConnect(perIp.port, { path: "/drone" });
+    expect(third.status).toBe(429);
+    expect(third.body).toContain("at most 2");
+    third.close();
+  });
+
+  test("max subscriptions per socket", async () => {
+    const s = start({ drones: ["a", "b", "c"], maxSubscriptions: 2 });
+    const client = await DroneTestClient.connect(s.ws("/drone"));
+    expect(client.welcome.data.subscribed).toEqual(["a", "b"]);
+    expect((await client.request("subscribe", { drone: "c" })).data).toMatchObject({ code: "too_many_subscriptions" });
+    await client.request("unsubscribe", { drone: "a" });
+    expect((await client.request("subscribe", { drone: "c" })).type).toBe("ack");
+    const refused = await rawConnect(s.port, { path: "/drone?drone=a,b,c" });
+    expect(refused.status).toBe(400);
+    refused.close();
+  });
+
+  test("the /drone message size limit is configurable", async () => {
+    const s = start({ droneMaxBytes: 1024 });
+    const client = await DroneTestClient.connect(s.ws("/drone"));
+    client.send("x".repeat(1025));
+    expect((await client.waitClose()).code).toBe(1009);
+  });
+
+  test("the command rate is configurable and announced", async () => {
+    const s = start({ commandsPerSecond: 5 });
+    const client = await DroneTestClient.connect(s.ws("/drone"));
+    expect(client.welcome.data.limits.commandsPerSecond).toBe(5);
+    for (let i = 0; i < 6; i++) client.send({ type: "ping", id: i });
+    expect((await client.take((m) => m.id === 5)).data.code).toBe("rate_limited");
+  });
+});

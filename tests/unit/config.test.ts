@@ -1,0 +1,136 @@
+/** Flag and environment parsing (pure) and how server.ts reports bad input. */
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { ConfigError, defaultConfig, HelpRequested, parseConfig, usage } from "../../src/edge/config.ts";
+import { repoRoot } from "../support/server.ts";
+
+describe("parseConfig", () => {
+  test("defaults to localhost:8080 and 16 MiB messages", () => {
+    expect(parseConfig([], {})).toEqual({ ...defaultConfig });
+    expect(defaultConfig).toMatchObject({ hostname: "localhost", port: 8080, echoMaxBytes: 16 * 1024 * 1024 });
+  });
+
+  test("--addr sets host and port, in both flag forms", () => {
+    expect(parseConfig(["--addr", "127.0.0.1:9000"])).toMatchObject({ hostname: "127.0.0.1", port: 9000 });
+    expect(parseConfig(["--addr=0.0.0.0:1"])).toMatchObject({ hostname: "0.0.0.0", port: 1 });
+    expect(parseConfig(["--addr", ":7000"])).toMatchObject({ hostname: "0.0.0.0", port: 7000 });
+    expect(parseConfig(["--addr", "[::1]:7001"])).toMatchObject({ hostname: "::1", port: 7001 });
+  });
+
+  test("HOST and PORT set the address; --addr wins over them", () => {
+    expect(parseConfig([], { HOST: "0.0.0.0", PORT: "9001" })).toMatchObject({ hostname: "0.0.0.0", port: 9001 });
+    expect(parseConfig(["--addr", "127.0.0.1:9002"], { HOST: "0.0.0.0", PORT: "9001" })).toMatchObject({
+      hostname: "127.0.0.1",
+      port: 9002,
+    });
+  });
+
+  test.each([
+    [["--addr", "localhost:99999"], /port in --addr must be a whole number from 0 to 65535: received "99999"/],
+    [["--addr", "nonsense"], /--addr must be host:port.*received "nonsense"/],
+    [["--bogus"], /unknown flag --bogus/],
+    [["--addr"], /--addr needs a value/],
+    [["stray"], /unexpected argument "stray"/],
+    [["--echo-max-bytes", "-5"], /--echo-max-bytes must be a whole number/],
+    [["--echo-max-bytes", "1.5"], /--echo-max-bytes must be a whole number/],
+  ])("%p is refused", (argv, message) => {
+    expect(() => parseConfig(argv)).toThrow(message);
+    expect(() => parseConfig(argv)).toThrow(ConfigError);
+  });
+
+  test("drone flags and their environment variables", () => {
+    expect(parseConfig(["--drones", "alpha,bravo-2,c_3", "--telemetry-hz", "50", "--replay-seconds", "30", "--failsafe-seconds", "0.5"])).toMatchObject({
+      drones: ["alpha", "bravo-2", "c_3"],
+      telemetryHz: 50,
+      replaySeconds: 30,
+      failsafeSeconds: 0.5,
+    });
+    expect(parseConfig([], { SKYPORT_DRONES: "x,y", SKYPORT_TELEMETRY_HZ: "20" })).toMatchObject({ drones: ["x", "y"], telemetryHz: 20 });
+    expect(defaultConfig).toMatchObject({ drones: ["alpha"], telemetryHz: 10, replaySeconds: 60, failsafeSeconds: 10 });
+  });
+
+  test.each([
+    [["--drones", "alpha,alpha"], /names "alpha" twice/],
+    [["--drones", "Alpha"], /lowercase letters.*received "Alpha"/],
+    [["--drones", "a,,b"], /received ""/],
+    [["--telemetry-hz", "0"], /--telemetry-hz must be a number from 1 to 100: received "0"/],
+    [["--telemetry-hz", "fast"], /--telemetry-hz must be a number/],
+    [["--failsafe-seconds", "-1"], /--failsafe-seconds must be a number/],
+  ])("%p is refused", (argv, message) => {
+    expect(() => parseConfig(argv)).toThrow(message);
+  });
+
+  test("a bad PORT is refused naming PORT", () => {
+    expect(() => parseConfig([], { PORT: "eighty" })).toThrow(/PORT must be a whole number/);
+  });
+
+  test("--help is not an error", () => {
+    expect(() => parseConfig(["--help"])).toThrow(HelpRequested);
+  });
+
+  test("usage lists every flag and environment variable", () => {
+    const text = usage();
+    for (const word of ["--addr", "--echo-max-bytes", "HOST", "PORT", "SKYPORT_ECHO_MAX_BYTES"]) expect(text).toContain(word);
+  });
+});
+
+describe("server.ts with bad flags", () => {
+  test.each([[["--addr", "localhost:99999"]], [["--addr", "nonsense"]], [["--unknown-flag"]]])(
+    "%p prints one error line plus usage and exits 2",
+    async (argv) => {
+      const proc = Bun.spawn([process.execPath, "run", join(repoRoot, "server.ts"), ...argv], { stdout: "pipe", stderr: "pipe" });
+      const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+      expect(code).toBe(2);
+      const lines = stderr.split("\n");
+      expect(lines[0]).toStartWith("skyport: ");
+      expect(stderr).toContain("usage: bun run server.ts");
+      expect(stderr).not.toContain("    at "); // no stack trace
+    },
+  );
+
+  test("--help prints usage and exits 0", async () => {
+    const proc = Bun.spawn([process.execPath, "run", join(repoRoot, "server.ts"), "--help"], { stdout: "pipe" });
+    expect(await proc.exited).toBe(0);
+    expect(await new Response(proc.stdout).text()).toContain("--addr host:port");
+  });
+});
+
+describe("hardening flags", () => {
+  test("defaults match the documented limits", () => {
+    expect(defaultConfig).toMatchObject({
+      pilotToken: null,
+      viewerToken: null,
+      maxConnections: 10_000,
+      maxConnectionsPerIp: 100,
+      droneMaxBytes: 65536,
+      commandsPerSecond: 50,
+      idleTimeoutSeconds: 120,
+      stallSeconds: 30,
+    });
+  });
+
+  test("origins, tokens and limits parse; tokens are never echoed in errors", () => {
+    const config = parseConfig(["--allowed-origins", "https://a.example,http://b.example:8080", "--pilot-token", "p", "--max-connections", "5"], {
+      SKYPORT_VIEWER_TOKEN: "v-1",
+    });
+    expect([...(config.allowedOrigins as Set<string>)]).toEqual(["https://a.example", "http://b.example:8080"]);
+    expect(config).toMatchObject({ pilotToken: "p", viewerToken: "v-1", maxConnections: 5 });
+    expect(parseConfig(["--allowed-origins", "*"]).allowedOrigins).toBe("*");
+    expect(() => parseConfig(["--allowed-origins", "a.example"])).toThrow(/origins like https:\/\/app.example: received "a.example"/);
+    expect(() => parseConfig(["--viewer-token", "has space secret"])).toThrow(ConfigError);
+    try {
+      parseConfig(["--viewer-token", "has space secret"]);
+    } catch (error) {
+      expect((error as Error).message).not.toContain("secret");
+    }
+  });
+
+  test("the server warns at start when anyone may fly", async () => {
+    const proc = Bun.spawn([process.execPath, "run", join(repoRoot, "server.ts"), "--addr", "127.0.0.1:0"], { stdout: "pipe", stderr: "pipe" });
+    const reader = proc.stderr.getReader();
+    const { value } = await reader.read();
+    proc.kill("SIGTERM");
+    await proc.exited;
+    expect(new TextDecoder().decode(value)).toContain("anyone who can connect may fly");
+  });
+});
