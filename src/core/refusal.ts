@@ -1,0 +1,42 @@
+/**
+ * Why the core said no, in domain terms: a code, a sentence for a person,
+ * and what the refusal is about (the vehicle named, or one of the command's
+ * arguments by its model name).
+ *
+ * Owns only this vocabulary. It knows nothing of the wire: the protocol layer
+ * turns a `Refusal` into an error message and names the field the client
+ * wrote (`data.drone`, `data.args[0]`, `args[0]`).
+ */
+
+/** Every refusal the fleet, a vehicle or the cluster can give. */
+export type RefusalCode =
+  /** No vehicle by that id. */
+  | "unknown_drone"
+  /** The session does not hold the vehicle's lease. */
+  | "not_pilot"
+  /** Another session holds the lease. */
+  | "lease_taken"
+  /** The vehicle cannot be reached now: its node did not answer, a takeover is in progress, its link is down, or it did not acknowledge in time. */
+  | "drone_unavailable"
+  // Refusals from the vehicle itself:
+  | "not_flying"
+  | "already_flying"
+  | "geofence"
+  | "battery_low"
+  | "emergency"
+  | "busy"
+  | "out_of_range";
+
+/** What a refusal is about: the vehicle named in the request, or one argument of the command (model name, e.g. `distance`, `z`). */
+export type RefusalSubject = { vehicle: true } | { argument: string };
+
+export interface Refusal {
+  code: RefusalCode;
+  message: string;
+  about?: RefusalSubject;
+}
+
+/** A refusal about the vehicle the request named. */
+export function vehicleRefusal(code: RefusalCode, message: string): Refusal {
+  return { code, message, about: { vehicle: true } };
+}
