@@ -16,6 +16,7 @@ import { ControllerEndpoint } from "./endpoints/controller.ts";
 import { DroneEndpoint, newSession } from "./endpoints/drone.ts";
 import { echoMessage, echoMessageWithLimit } from "./endpoints/echo.ts";
 import { FlightService, type Clocks } from "../runtime/flight-service.ts";
+import type { Vehicle } from "../core/vehicle/vehicle.ts";
 import { checkHandshake } from "./handshake.ts";
 import { healthResponse, methodNotAllowed, notFound, textResponse } from "./http.ts";
 import { consoleLogger, type Logger } from "../runtime/observability/log.ts";
@@ -44,6 +45,8 @@ export interface StartOptions {
   clocks?: Clocks;
   /** Start the simulation timer (default true). Tests that step by hand turn it off. */
   autoStep?: boolean;
+  /** The vehicles to fly instead of one simulated drone per `config.drones` id (tests fly other kinds). */
+  vehicles?: readonly Vehicle[];
 }
 
 /** A started server and the handles tests and `server.ts` need. */
@@ -73,14 +76,15 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const connections = new ConnectionRegistry(logger);
   const metrics = new Metrics();
   const admission = new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp);
-  const flight = new FlightService(config, logger, metrics, options.clocks);
+  const flight = new FlightService(config, logger, metrics, options.clocks, options.vehicles);
+  const droneIds = flight.fleet.ids;
   const drone = new DroneEndpoint(flight, config, metrics);
   const controller = new ControllerEndpoint(flight, config, metrics);
   // With --redis this node joins a cluster; it serves its own sockets whether Redis is up or not.
   const cluster = config.redisUrl === null ? null : new RedisBroker({
     url: config.redisUrl,
     nodeId: config.nodeId ?? `${hostname()}-${process.pid}`,
-    droneIds: config.drones,
+    droneIds,
     ownerLeaseSeconds: config.ownerLeaseSeconds,
     replayFrames: Math.max(1, Math.round(config.telemetryHz * config.replaySeconds)),
     logger,
@@ -101,20 +105,20 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   function sessionFor(endpoint: Endpoint, requestUrl: string, viewerToken: string | null): DroneSession | Response | null {
     if (endpoint === "echo") return null;
     // The tutorial dialect cannot present a viewer token and receives no telemetry; it flies under the pilot rules.
-    if (endpoint === "controller") return newSession(config, config.drones[0]!, [], true);
+    if (endpoint === "controller") return newSession(config, droneIds[0]!, [], true);
     // A wrong token in the header was refused before this point; a missing one must come in `hello`.
     const authenticated = config.viewerToken === null || viewerToken !== null;
     const asked = new URL(requestUrl).searchParams.get("drone");
-    const wanted = asked === null ? config.drones.slice(0, config.maxSubscriptions) : asked.split(",").map((id) => id.trim());
+    const wanted = asked === null ? droneIds.slice(0, config.maxSubscriptions) : asked.split(",").map((id) => id.trim());
     const unknown = wanted.find((id) => id !== allDrones && !flight.fleet.has(id));
     if (unknown !== undefined) {
-      return refuse("unknown_drone", 404, `no drone ${JSON.stringify(unknown.slice(0, 40))}: this server flies ${config.drones.join(", ")}`);
+      return refuse("unknown_drone", 404, `no drone ${JSON.stringify(unknown.slice(0, 40))}: this server flies ${droneIds.join(", ")}`);
     }
     if (wanted.length > config.maxSubscriptions) {
       return refuse("too_many_subscriptions", 400, `?drone= names ${wanted.length} drones: a socket may watch at most ${config.maxSubscriptions}`);
     }
     // Commands without data.drone address the first drone named, or the fleet's first for `*`.
-    const defaultDrone = wanted.find((id) => id !== allDrones) ?? config.drones[0]!;
+    const defaultDrone = wanted.find((id) => id !== allDrones) ?? droneIds[0]!;
     return newSession(config, defaultDrone, wanted, authenticated);
   }
 

@@ -11,9 +11,10 @@ import type { Server } from "bun";
 import { inProcessBroker, type Broker, type TickEntry } from "./cluster/broker.ts";
 import type { Config } from "../edge/config.ts";
 import { closeCodes, remoteOf, sendTo, type DroneSession, type Socket, type SocketData } from "../edge/connections.ts";
-import { resumeDrone } from "../core/drone/model.ts";
-import { executeOp, type DroneOp, type OpResult } from "../core/fleet/ops.ts";
+import { commandResult, executeOp, type CommandOrigin, type DroneOp, type OpOutcome, type OpResult } from "../core/fleet/ops.ts";
 import { Fleet, type FleetNotice } from "../core/fleet/fleet.ts";
+import { SimulatedVehicle } from "../core/vehicle/simulated.ts";
+import type { Vehicle } from "../core/vehicle/vehicle.ts";
 import type { Logger } from "./observability/log.ts";
 import type { Metrics } from "./observability/metrics.ts";
 import { allDrones, encodeMessage, type DroneSummary, type TelemetryData } from "../../protocol/index.ts";
@@ -43,7 +44,9 @@ export interface Clocks {
 export const systemClocks: Clocks = { monotonicMs: () => performance.now(), wallMs: () => Date.now() };
 
 export class FlightService {
-  readonly fleet: Fleet;
+  readonly fleet: Fleet<CommandOrigin>;
+  /** Ops whose vehicle answers later, by the ticket of the fleet notice that will carry the answer. */
+  private readonly awaitingAnswer = new Map<number, { op: { drone: string; label: string }; answer: (result: OpResult) => void }>();
   private readonly streams = new Map<string, TelemetryStream>();
   private readonly sessions = new Map<string, Socket>();
   private server: Server<SocketData> | null = null;
@@ -63,10 +66,12 @@ export class FlightService {
     private readonly logger: Logger,
     private readonly metrics: Metrics,
     private readonly clocks: Clocks = systemClocks,
+    /** The vehicles to fly; by default one simulated drone per configured id. */
+    vehicles: readonly Vehicle[] | undefined = undefined,
   ) {
-    this.fleet = new Fleet({ droneIds: config.drones, failsafeSeconds: config.failsafeSeconds });
+    this.fleet = new Fleet({ vehicles: vehicles ?? config.drones.map((id) => new SimulatedVehicle(id)), failsafeSeconds: config.failsafeSeconds });
     const capacity = Math.max(1, Math.round(config.telemetryHz * config.replaySeconds));
-    for (const id of config.drones) this.streams.set(id, { seq: -1, buffer: new ReplayBuffer(capacity) });
+    for (const id of this.fleet.ids) this.streams.set(id, { seq: -1, buffer: new ReplayBuffer(capacity) });
   }
 
   /** Publishes on `server` without a timer: the caller calls `step()` (tests with an injected clock). */
@@ -128,7 +133,7 @@ export class FlightService {
     for (const [droneId, stream] of this.streams) {
       if (clustered && !broker.owns(droneId)) continue;
       stream.seq++;
-      const dataJson = JSON.stringify(telemetryData(this.fleet.drone(droneId), stream.seq, wallMs, this.fleet.pilotOf(droneId)));
+      const dataJson = JSON.stringify(this.frameData(droneId, stream.seq, wallMs));
       const frame = telemetryFrame(dataJson);
       stream.buffer.push(stream.seq, frame);
       this.server?.publish(telemetryTopic(droneId), frame);
@@ -225,7 +230,7 @@ export class FlightService {
 
   /** Tells every flying drone to hold position (shutdown). */
   hoverAll(reason: string): void {
-    this.fleet.hoverAll(reason);
+    this.fleet.hoverAll(reason, this.nowSeconds());
     this.deliver();
   }
 
@@ -255,7 +260,7 @@ export class FlightService {
     return this.fleet.ids.map((id) => {
       const seq = this.latestSeq(id);
       const remote = this.remoteFrame(id);
-      return { id, state: remote ? remote.state : this.fleet.drone(id).state, pilot: this.pilotOf(id), seq };
+      return { id, state: remote ? remote.state : this.fleet.state(id).state, pilot: this.pilotOf(id), seq };
     });
   }
 
@@ -279,7 +284,13 @@ export class FlightService {
   snapshot(droneId: string): TelemetryData {
     const remote = this.remoteFrame(droneId);
     if (remote) return remote;
-    return telemetryData(this.fleet.drone(droneId), this.latestSeq(droneId) ?? 0, this.clocks.wallMs(), this.fleet.pilotOf(droneId));
+    return this.frameData(droneId, this.latestSeq(droneId) ?? 0, this.clocks.wallMs());
+  }
+
+  /** A frame's data for a vehicle flown here. */
+  private frameData(droneId: string, seq: number, wallMs: number): TelemetryData {
+    const fleet = this.fleet;
+    return telemetryData(droneId, fleet.state(droneId), fleet.failsafeEngaged(droneId), seq, wallMs, fleet.pilotOf(droneId));
   }
 
   // ------------------------------------------------------------ operations, here or on another node
@@ -290,10 +301,10 @@ export class FlightService {
    */
   perform(op: DroneOp, answer: (result: OpResult) => void): void {
     if (this.broker.owns(op.drone)) {
-      answer(executeOp(this.fleet, op, { now: this.nowSeconds(), snapshot: (drone) => this.snapshot(drone) }));
+      this.settle(op, executeOp(this.fleet, op, { now: this.nowSeconds() }), answer);
       return;
     }
-    if (op.kind !== "status") this.sessionsWithRemoteOps.add(op.session);
+    this.sessionsWithRemoteOps.add(op.session);
     this.broker.forward(op, (result) => {
       answer(result);
       this.deliver();
@@ -309,11 +320,17 @@ export class FlightService {
       reply({ ok: false, error: { code: "drone_unavailable", message: `${op.drone} moved to another node: try again` } });
       return;
     }
-    const result = executeOp(this.fleet, op, { now: this.nowSeconds(), node, snapshot: (drone) => this.snapshot(drone) });
+    const result = executeOp(this.fleet, op, { now: this.nowSeconds(), node });
     // Only a claim makes a pilot; its lease notice (delivered below) records the pilot's node in Redis.
-    if (op.kind === "claim" && result.ok) this.remotePilotNodes.set(op.session, node);
-    reply(result);
+    if (op.kind === "claim" && result.ok === true) this.remotePilotNodes.set(op.session, node);
+    this.settle(op, result, reply);
     this.deliver();
+  }
+
+  /** Answers an op now, or once its vehicle answers (the fleet's `answer` notice with the ticket). */
+  private settle(op: DroneOp, outcome: OpOutcome, answer: (result: OpResult) => void): void {
+    if (outcome.ok !== "pending") return answer(outcome);
+    this.awaitingAnswer.set(outcome.ticket, { op: { drone: op.drone, label: op.kind === "command" ? op.label : op.kind }, answer });
   }
 
   /** A session on another node closed: it loses its leases here, as a local one would. */
@@ -407,8 +424,7 @@ export class FlightService {
     if (last !== null) {
       if (stream.buffer.latest() !== null && stream.buffer.latest() !== last.seq) stream.buffer.clear();
       stream.seq = last.seq;
-      const limits = this.fleet.drone(drone).limits;
-      this.fleet.adopt(drone, resumeDrone(drone, last, limits), pilot?.session ?? null, this.nowSeconds());
+      this.fleet.adopt(drone, { state: last, failsafe: last.flags.failsafe }, pilot?.session ?? null, this.nowSeconds());
     }
     if (pilot !== null && pilot.node !== this.broker.nodeId) this.remotePilotNodes.set(pilot.session, pilot.node);
     this.remoteLatest.delete(drone);
@@ -464,8 +480,15 @@ export class FlightService {
     if (ws) sendTo(ws, text);
   }
 
-  private deliverOne(notice: FleetNotice): void {
+  private deliverOne(notice: FleetNotice<CommandOrigin>): void {
     switch (notice.kind) {
+      case "answer": {
+        const waiting = this.awaitingAnswer.get(notice.ticket);
+        if (!waiting) return;
+        this.awaitingAnswer.delete(notice.ticket);
+        waiting.answer(commandResult(waiting.op, notice.answer));
+        return;
+      }
       case "done": {
         const { origin } = notice;
         this.metrics.countCommand(notice.status);

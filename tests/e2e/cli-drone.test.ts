@@ -68,7 +68,7 @@ describe("send", () => {
     expect(lines[1]).toMatch(/^done takeoff completed \(\d+\.\d s\)$/);
     expect(lines[2]).toMatch(/^ack up 2 → target x=0\.00 y=0\.00 z=4\.00 \(\d+ ms\)$/);
     expect(lines[3]).toMatch(/^done up 2 completed \(\d+\.\d s\)$/);
-    const drone = skyport.flight.fleet.drone("alpha");
+    const drone = skyport.flight.fleet.state("alpha");
     expect(drone.state).toBe("hovering");
     expect(drone.position.z).toBeCloseTo(4, 1);
     // Released at the end: nobody flies it (the server's failsafe holds it).
@@ -151,7 +151,7 @@ describe("fly", () => {
     expect(await proc.exited).toBe(0);
     expect(stderr.text).toBe("");
     expect(skyport.flight.fleet.pilotOf("alpha")).toBeNull();
-    expect(skyport.flight.fleet.drone("alpha").state).toBe("hovering");
+    expect(skyport.flight.fleet.state("alpha").state).toBe("hovering");
     await waitUntil(() => skyport.logger.lines.some((line) => line.event === "ws_close" && line.code === 1000), 2000, "a clean close");
   });
 

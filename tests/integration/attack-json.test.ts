@@ -23,7 +23,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DroneTestClient } from "../support/drone-client.ts";
 import { fuzzSeed, SeededRandom, withSeed } from "../support/seeded-random.ts";
-import { startSimServer } from "../support/server.ts";
+import { simulatedModel, startSimServer } from "../support/server.ts";
 
 const seed = fuzzSeed(0x15017a11);
 /** Envelopes generated; each is sent by the observer and then by the pilot. */
@@ -292,7 +292,7 @@ function expectedReply(text: string): ExpectedReply {
 const isReply = (message: any) => typeof message === "string" || message?.type === "ack" || message?.type === "error" || message?.type === "pong";
 
 function fleetSnapshot() {
-  return drones.map((id) => ({ id, drone: structuredClone(server.flight.fleet.drone(id)), pilot: server.flight.fleet.pilotOf(id) }));
+  return drones.map((id) => ({ id, drone: structuredClone(simulatedModel(server, id)), pilot: server.flight.fleet.pilotOf(id) }));
 }
 
 // ------------------------------------------------------------------ sending

@@ -22,7 +22,7 @@ test("UP 10 on a landed drone takes off first, then climbs; replies keep the tut
   ws.send("UP 10");
   expect(await inbox.next()).toBe("- Drone OK (UP 10)!");
   server.advance(6);
-  expect(server.flight.fleet.drone("alpha").position.z).toBeCloseTo(12, 6);
+  expect(server.flight.fleet.state("alpha").position.z).toBeCloseTo(12, 6);
   for (const command of ["LEFT 10", "RIGHT 10", "DOWN 10"]) {
     ws.send(command);
     expect(await inbox.next()).toBe(`- Drone OK (${command})!`);
@@ -31,7 +31,7 @@ test("UP 10 on a landed drone takes off first, then climbs; replies keep the tut
   ws.send("LAND");
   expect(await inbox.next()).toBe("- Drone OK (LAND)!");
   server.advance(2);
-  expect(server.flight.fleet.drone("alpha").state).toBe("landed");
+  expect(server.flight.fleet.state("alpha").state).toBe("landed");
 });
 
 test("a binary command is answered with a binary frame", async () => {

@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { DroneTestClient } from "../support/drone-client.ts";
 import { rawConnect } from "../support/raw.ts";
-import { startSimServer } from "../support/server.ts";
+import { simulatedModel, startSimServer } from "../support/server.ts";
 
 let server: ReturnType<typeof startSimServer>;
 beforeEach(() => {
@@ -78,7 +78,7 @@ describe("JSON envelope", () => {
     expect((await observer.request("command", { drone: "alpha", name: "takeoff" }, 9)).data).toMatchObject({ code: "not_pilot" });
     expect((await observer.request("claim", { drone: "alpha" }, 10)).data).toMatchObject({ code: "lease_taken", field: "data.drone" });
     server.advance(0.5);
-    expect(server.flight.fleet.drone("alpha").state).toBe("landed");
+    expect(server.flight.fleet.state("alpha").state).toBe("landed");
   });
 
   test("lease changes reach every subscriber", async () => {
@@ -170,7 +170,7 @@ describe("bad input: a clear error, the socket stays up, nothing else changes", 
   test.each(cases)("%s → %s", async (input, code, field) => {
     const client = await connect();
     await client.request("claim", { drone: "alpha" });
-    const before = structuredClone(server.flight.fleet.drone("alpha"));
+    const before = structuredClone(simulatedModel(server, "alpha"));
     client.send(input);
     const reply = await client.take((m) => typeof m === "string" || m.type === "error");
     if (typeof reply === "string") expect(reply).toStartWith(`error ${code}: `);
@@ -180,7 +180,7 @@ describe("bad input: a clear error, the socket stays up, nothing else changes", 
       expect(reply.data.message.length).toBeGreaterThan(10);
     }
     expect((await client.request("ping", {}, "alive")).type).toBe("pong");
-    expect(server.flight.fleet.drone("alpha")).toEqual(before);
+    expect(simulatedModel(server, "alpha")).toEqual(before);
   });
 
   test("binary frames close with 1003", async () => {

@@ -116,7 +116,7 @@ describe("failsafe end to end", () => {
     expect((await viewer.take((m) => m.type === "event" && m.data.kind === "failsafe")).data).toMatchObject({ action: "rth" });
     server.advance(40);
     await viewer.take((m) => m.type === "event" && m.data.kind === "landed");
-    const alpha = server.flight.fleet.drone("alpha");
+    const alpha = server.flight.fleet.state("alpha");
     expect(alpha.state).toBe("landed");
     expect(Math.hypot(alpha.position.x, alpha.position.y)).toBeLessThan(0.01);
   });

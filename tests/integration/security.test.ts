@@ -138,7 +138,7 @@ describe("pilot token", () => {
     const inbox = new Inbox(ws);
     ws.send("UP 10");
     expect(await inbox.next()).toStartWith("- Drone ERROR (UP 10): unauthorized");
-    expect(s.flight.fleet.drone("alpha").state).toBe("landed");
+    expect(s.flight.fleet.state("alpha").state).toBe("landed");
   });
 });
 

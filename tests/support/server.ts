@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { startServer, type RunningServer, type StartOptions } from "../../src/edge/app.ts";
 import { defaultConfig, type Config } from "../../src/edge/config.ts";
 import { collectingLogger } from "../../src/runtime/observability/log.ts";
+import type { DroneState } from "../../src/core/drone/types.ts";
+import { SimulatedVehicle } from "../../src/core/vehicle/simulated.ts";
 
 export const repoRoot = join(import.meta.dir, "..", "..");
 
@@ -90,11 +92,11 @@ export async function spawnServer(args: string[] = [], timeoutMs = 10_000): Prom
  * An in-process server whose simulation runs on a fake clock: nothing moves
  * until the test calls `advance`, so drone tests never sleep.
  */
-export function startSimServer(overrides: Partial<Config> = {}) {
+export function startSimServer(overrides: Partial<Config> = {}, options: Pick<StartOptions, "vehicles"> = {}) {
   let monotonicMs = 0;
   const wallStart = Date.UTC(2026, 0, 1);
   const clocks = { monotonicMs: () => monotonicMs, wallMs: () => wallStart + monotonicMs };
-  const server = startOnLoopback(overrides, { clocks, autoStep: false });
+  const server = startOnLoopback(overrides, { clocks, autoStep: false, ...options });
   return {
     ...server,
     /** Advances the fake clock by `seconds`, one simulation step per telemetry period. */
@@ -107,4 +109,11 @@ export function startSimServer(overrides: Partial<Config> = {}) {
       }
     },
   };
+}
+
+/** The whole model state of a simulated drone on a running server (task, limits, speed limit included), for "nothing changed" checks. */
+export function simulatedModel(server: Pick<RunningServer, "flight">, id: string): DroneState {
+  const vehicle = server.flight.fleet.vehicle(id);
+  if (!(vehicle instanceof SimulatedVehicle)) throw new TypeError(`${id} is a ${vehicle.kind} vehicle, not a simulated one`);
+  return vehicle.model;
 }

@@ -1,6 +1,8 @@
 /** The fleet: pilot leases, the link-loss failsafe and completion routing, on a fake clock. */
 import { describe, expect, test } from "bun:test";
-import { Fleet, type CommandOrigin, type FleetNotice } from "../../src/core/fleet/fleet.ts";
+import { Fleet, type FleetNotice } from "../../src/core/fleet/fleet.ts";
+import type { CommandOrigin } from "../../src/core/fleet/ops.ts";
+import { SimulatedVehicle } from "../../src/core/vehicle/simulated.ts";
 
 const step = 0.1;
 
@@ -8,11 +10,15 @@ function origin(session: string, requestId?: number): CommandOrigin {
   return { session, label: "test", form: "json", ...(requestId === undefined ? {} : { requestId }) };
 }
 
+function simulated(...ids: string[]) {
+  return ids.map((id) => new SimulatedVehicle(id));
+}
+
 /** A fleet plus a clock that only moves when the test says so. */
 function harness(failsafeSeconds = 10) {
-  const fleet = new Fleet({ droneIds: ["alpha", "bravo"], failsafeSeconds });
+  const fleet = new Fleet<CommandOrigin>({ vehicles: simulated("alpha", "bravo"), failsafeSeconds });
   let now = 0;
-  const notices: FleetNotice[] = [];
+  const notices: FleetNotice<CommandOrigin>[] = [];
   return {
     fleet,
     notices,
@@ -35,9 +41,9 @@ function harness(failsafeSeconds = 10) {
 
 function airborne(h: ReturnType<typeof harness>, session = "pilot") {
   h.fleet.claim("alpha", session);
-  expect(h.fleet.command("alpha", { name: "takeoff" }, origin(session, 1)).ok).toBe(true);
+  expect(h.fleet.command("alpha", { name: "takeoff" }, origin(session, 1), h.now).ok).toBe(true);
   h.run(1);
-  expect(h.fleet.drone("alpha").state).toBe("hovering");
+  expect(h.fleet.state("alpha").state).toBe("hovering");
 }
 
 describe("pilot lease", () => {
@@ -47,26 +53,26 @@ describe("pilot lease", () => {
     expect(h.fleet.claim("alpha", "a")).toEqual({ ok: true, alreadyPilot: true });
     const refused = h.fleet.claim("alpha", "b");
     expect(refused.ok).toBe(false);
-    if (!refused.ok) expect(refused.error.code).toBe("lease_taken");
+    if (!refused.ok) expect(refused.refusal.code).toBe("lease_taken");
     expect(h.fleet.claim("bravo", "b").ok).toBe(true);
     expect([h.fleet.pilotOf("alpha"), h.fleet.pilotOf("bravo")]).toEqual(["a", "b"]);
   });
 
   test("observers' commands are refused with not_pilot, also before anyone claims", () => {
     const h = harness();
-    const unclaimed = h.fleet.command("alpha", { name: "takeoff" }, origin("a"));
-    expect(!unclaimed.ok && unclaimed.error.code).toBe("not_pilot");
+    const unclaimed = h.fleet.command("alpha", { name: "takeoff" }, origin("a"), h.now);
+    expect(!unclaimed.ok && unclaimed.refusal.code).toBe("not_pilot");
     h.fleet.claim("alpha", "a");
-    const observer = h.fleet.command("alpha", { name: "takeoff" }, origin("b"));
-    expect(!observer.ok && observer.error.code).toBe("not_pilot");
-    expect(h.fleet.drone("alpha").state).toBe("landed");
+    const observer = h.fleet.command("alpha", { name: "takeoff" }, origin("b"), h.now);
+    expect(!observer.ok && observer.refusal.code).toBe("not_pilot");
+    expect(h.fleet.state("alpha").state).toBe("landed");
   });
 
   test("every change is a lease notice; release by a non-pilot is refused", () => {
     const h = harness();
     h.fleet.claim("alpha", "a");
     const notPilot = h.fleet.release("alpha", "b", h.now);
-    expect(!notPilot.ok && notPilot.error.code).toBe("not_pilot");
+    expect(!notPilot.ok && notPilot.refusal.code).toBe("not_pilot");
     h.fleet.release("alpha", "a", h.now);
     h.fleet.claim("alpha", "b");
     h.fleet.disconnect("b", h.now);
@@ -83,11 +89,11 @@ describe("completions", () => {
   test("each accepted command ends in exactly one done for its origin", () => {
     const h = harness();
     h.fleet.claim("alpha", "a");
-    h.fleet.command("alpha", { name: "takeoff" }, origin("a", 1));
+    h.fleet.command("alpha", { name: "takeoff" }, origin("a", 1), h.now);
     h.run(1);
-    h.fleet.command("alpha", { name: "forward", distance: 10 }, origin("a", 2));
+    h.fleet.command("alpha", { name: "forward", distance: 10 }, origin("a", 2), h.now);
     h.run(0.5);
-    h.fleet.command("alpha", { name: "land" }, origin("a", 3)); // supersedes forward
+    h.fleet.command("alpha", { name: "land" }, origin("a", 3), h.now); // supersedes forward
     h.run(2);
     const dones = h.drain().filter((n) => n.kind === "done");
     expect(dones.map((n) => n.kind === "done" && [n.origin.requestId, n.status])).toEqual([
@@ -101,9 +107,9 @@ describe("completions", () => {
   test("a chained command runs after the first completes (takeoff, then up)", () => {
     const h = harness();
     h.fleet.claim("alpha", "a");
-    h.fleet.command("alpha", { name: "takeoff" }, origin("a"), { name: "up", distance: 3 });
+    h.fleet.command("alpha", { name: "takeoff" }, origin("a"), h.now, { name: "up", distance: 3 });
     h.run(3);
-    expect(h.fleet.drone("alpha").position.z).toBeCloseTo(5, 6);
+    expect(h.fleet.state("alpha").position.z).toBeCloseTo(5, 6);
     expect(h.drain().filter((n) => n.kind === "done" && n.status === "completed").length).toBe(2);
   });
 });
@@ -112,25 +118,25 @@ describe("link-loss failsafe", () => {
   test("pilot lost while flying: hover at once, return home after failsafeSeconds, land", () => {
     const h = harness(10);
     airborne(h);
-    h.fleet.command("alpha", { name: "forward", distance: 20 }, origin("pilot", 2));
+    h.fleet.command("alpha", { name: "forward", distance: 20 }, origin("pilot", 2), h.now);
     h.run(1);
     h.drain().length = 0;
     h.fleet.disconnect("pilot", h.now);
-    const drone = h.fleet.drone("alpha");
+    const drone = h.fleet.state("alpha");
     expect(drone.state).toBe("hovering");
-    expect(drone.flags.failsafe).toBe(true);
+    expect(h.fleet.failsafeEngaged("alpha")).toBe(true);
     expect(h.drain().find((n) => n.kind === "event" && n.event === "failsafe")).toMatchObject({ details: { action: "hover" } });
 
     h.run(9.9);
-    expect(h.fleet.drone("alpha").state).toBe("hovering");
+    expect(h.fleet.state("alpha").state).toBe("hovering");
     h.run(0.2);
-    expect(h.fleet.drone("alpha").state).toBe("returning");
+    expect(h.fleet.state("alpha").state).toBe("returning");
     expect(h.drain().filter((n) => n.kind === "event" && n.event === "failsafe").length).toBe(2);
     h.run(30);
-    const landed = h.fleet.drone("alpha");
+    const landed = h.fleet.state("alpha");
     expect(landed.state).toBe("landed");
     expect(Math.hypot(landed.position.x, landed.position.y)).toBeLessThan(0.01);
-    expect(landed.flags.failsafe).toBe(false);
+    expect(h.fleet.failsafeEngaged("alpha")).toBe(false);
   });
 
   test("a new pilot within the window cancels the return and clears the flag", () => {
@@ -139,44 +145,44 @@ describe("link-loss failsafe", () => {
     h.fleet.disconnect("pilot", h.now);
     h.run(5);
     expect(h.fleet.claim("alpha", "rescuer").ok).toBe(true);
-    expect(h.fleet.drone("alpha").flags.failsafe).toBe(false);
+    expect(h.fleet.failsafeEngaged("alpha")).toBe(false);
     expect(h.drain().some((n) => n.kind === "event" && n.event === "pilot_regained")).toBe(true);
     h.run(10);
-    expect(h.fleet.drone("alpha").state).toBe("hovering");
+    expect(h.fleet.state("alpha").state).toBe("hovering");
   });
 
   test("release while flying engages the failsafe too; on the ground nothing happens", () => {
     const h = harness(2);
     airborne(h);
-    h.fleet.command("alpha", { name: "forward", distance: 10 }, origin("pilot"));
+    h.fleet.command("alpha", { name: "forward", distance: 10 }, origin("pilot"), h.now);
     h.run(3);
     h.fleet.release("alpha", "pilot", h.now);
-    expect(h.fleet.drone("alpha").flags.failsafe).toBe(true);
+    expect(h.fleet.failsafeEngaged("alpha")).toBe(true);
     h.run(2.1);
-    expect(h.fleet.drone("alpha").state).toBe("returning");
+    expect(h.fleet.state("alpha").state).toBe("returning");
 
     const ground = harness(2);
     ground.fleet.claim("alpha", "p");
     ground.fleet.disconnect("p", ground.now);
     expect(ground.drain().some((n) => n.kind === "event")).toBe(false);
-    expect(ground.fleet.drone("alpha").flags.failsafe).toBe(false);
+    expect(ground.fleet.failsafeEngaged("alpha")).toBe(false);
   });
 
   test("pilot lost during takeoff: the takeoff completes, and at home the failsafe lands instead of climbing", () => {
     const h = harness(2);
     h.fleet.claim("alpha", "pilot");
-    h.fleet.command("alpha", { name: "takeoff" }, origin("pilot", 1));
+    h.fleet.command("alpha", { name: "takeoff" }, origin("pilot", 1), h.now);
     h.run(0.2);
     h.fleet.disconnect("pilot", h.now);
     h.run(1);
-    expect(h.fleet.drone("alpha").state).toBe("hovering");
-    expect(h.fleet.drone("alpha").position.z).toBeCloseTo(2, 6);
+    expect(h.fleet.state("alpha").state).toBe("hovering");
+    expect(h.fleet.state("alpha").position.z).toBeCloseTo(2, 6);
     let highest = 0;
     for (let i = 0; i < 50; i++) {
       h.run(0.1);
-      highest = Math.max(highest, h.fleet.drone("alpha").position.z);
+      highest = Math.max(highest, h.fleet.state("alpha").position.z);
     }
-    expect(h.fleet.drone("alpha").state).toBe("landed");
+    expect(h.fleet.state("alpha").state).toBe("landed");
     expect(highest).toBeLessThanOrEqual(2 + 1e-9);
     expect(h.drain().find((n) => n.kind === "event" && n.event === "failsafe" && n.details?.action !== "hover")).toMatchObject({
       details: { action: "land" },
@@ -186,19 +192,19 @@ describe("link-loss failsafe", () => {
   test("a drone already landing keeps landing", () => {
     const h = harness(10);
     airborne(h);
-    h.fleet.command("alpha", { name: "land" }, origin("pilot"));
+    h.fleet.command("alpha", { name: "land" }, origin("pilot"), h.now);
     h.run(0.2);
     h.fleet.disconnect("pilot", h.now);
-    expect(h.fleet.drone("alpha").state).toBe("landing");
+    expect(h.fleet.state("alpha").state).toBe("landing");
     h.run(2);
-    expect(h.fleet.drone("alpha").state).toBe("landed");
+    expect(h.fleet.state("alpha").state).toBe("landed");
   });
 });
 
 test("bad options are refused", () => {
-  expect(() => new Fleet({ droneIds: [], failsafeSeconds: 1 })).toThrow(/at least one drone/);
-  expect(() => new Fleet({ droneIds: ["a", "a"], failsafeSeconds: 1 })).toThrow(/unique/);
-  expect(() => new Fleet({ droneIds: ["a"], failsafeSeconds: 0 })).toThrow(/'failsafeSeconds'/);
+  expect(() => new Fleet({ vehicles: [], failsafeSeconds: 1 })).toThrow(/at least one vehicle/);
+  expect(() => new Fleet({ vehicles: simulated("a", "a"), failsafeSeconds: 1 })).toThrow(/unique/);
+  expect(() => new Fleet({ vehicles: simulated("a"), failsafeSeconds: 0 })).toThrow(/'failsafeSeconds'/);
 });
 
 describe("ownership in a cluster", () => {
@@ -206,32 +212,32 @@ describe("ownership in a cluster", () => {
     const h = harness();
     airborne(h);
     h.fleet.claim("bravo", "other");
-    h.fleet.command("bravo", { name: "takeoff" }, origin("other"));
-    const bravoBefore = h.fleet.drone("bravo");
+    h.fleet.command("bravo", { name: "takeoff" }, origin("other"), h.now);
+    const bravoBefore = structuredClone(h.fleet.state("bravo"));
     h.fleet.advance(1, h.now + 1, (droneId) => droneId === "alpha");
-    expect(h.fleet.drone("bravo")).toBe(bravoBefore);
+    expect(h.fleet.state("bravo")).toEqual(bravoBefore);
   });
 
   test("adopting a flying drone whose pilot is gone engages the failsafe: hover, then home", () => {
     const h = harness(2);
     airborne(h);
-    const flying = h.fleet.drone("alpha");
+    const flying = { state: h.fleet.state("alpha"), failsafe: false };
     const fresh = harness(2);
     fresh.fleet.adopt("alpha", flying, null, fresh.now);
     expect(fresh.fleet.pilotOf("alpha")).toBeNull();
-    expect(fresh.fleet.drone("alpha").flags.failsafe).toBe(true);
+    expect(fresh.fleet.failsafeEngaged("alpha")).toBe(true);
     expect(fresh.drain().filter((n) => n.kind === "event").map((n) => (n as any).details.action)).toEqual(["hover"]);
     fresh.run(2.5);
-    expect(fresh.fleet.drone("alpha").state).toBe("landing"); // over home: lands in place
+    expect(fresh.fleet.state("alpha").state).toBe("landing"); // over home: lands in place
   });
 
   test("adopting with a live pilot keeps the lease: that pilot can fly on", () => {
     const h = harness();
     airborne(h);
     const fresh = harness();
-    fresh.fleet.adopt("alpha", h.fleet.drone("alpha"), "pilot", 0);
+    fresh.fleet.adopt("alpha", { state: h.fleet.state("alpha"), failsafe: false }, "pilot", 0);
     expect(fresh.fleet.pilotOf("alpha")).toBe("pilot");
-    expect(fresh.fleet.command("alpha", { name: "up", distance: 2 }, origin("pilot", 5)).ok).toBe(true);
+    expect(fresh.fleet.command("alpha", { name: "up", distance: 2 }, origin("pilot", 5), fresh.now).ok).toBe(true);
     expect(fresh.drain()).toEqual([]);
   });
 
@@ -239,7 +245,7 @@ describe("ownership in a cluster", () => {
     const h = harness();
     airborne(h);
     h.drain().length = 0;
-    h.fleet.command("alpha", { name: "forward", distance: 50 }, origin("pilot", 9));
+    h.fleet.command("alpha", { name: "forward", distance: 50 }, origin("pilot", 9), h.now);
     h.fleet.relinquish("alpha", "simulation moved to node b");
     expect(h.fleet.pilotOf("alpha")).toBeNull();
     expect(h.drain()).toEqual([{ kind: "done", origin: origin("pilot", 9), drone: "alpha", status: "failed", reason: "simulation moved to node b" }]);

@@ -1,6 +1,6 @@
 /** Telemetry frames and the replay ring buffer. */
 import { describe, expect, test } from "bun:test";
-import { createDrone } from "../../src/core/drone/model.ts";
+import { SimulatedVehicle } from "../../src/core/vehicle/simulated.ts";
 import { encodeTelemetry, fleetTopic, ReplayBuffer, telemetryBatch, telemetryData, telemetryFrame, telemetryTopic } from "../../src/core/telemetry/telemetry.ts";
 
 describe("ReplayBuffer", () => {
@@ -43,7 +43,7 @@ describe("ReplayBuffer", () => {
 
 describe("telemetry frames", () => {
   test("carry drone, seq, time, state, position, velocity, heading, speed, battery, flags, target, pilot", () => {
-    const data = telemetryData(createDrone("alpha"), 12, 1_700_000_000_123.4, "s1");
+    const data = telemetryData("alpha", new SimulatedVehicle("alpha").state(), false, 12, 1_700_000_000_123.4, "s1");
     expect(data).toEqual({
       drone: "alpha",
       seq: 12,
@@ -59,6 +59,10 @@ describe("telemetry frames", () => {
       pilot: "s1",
     });
     expect(JSON.parse(encodeTelemetry(data))).toEqual({ type: "telemetry", data });
+    // The wire keeps its field order byte for byte.
+    expect(JSON.stringify(data)).toBe(
+      '{"drone":"alpha","seq":12,"time":1700000000123,"state":"landed","position":{"x":0,"y":0,"z":0},"velocity":{"x":0,"y":0,"z":0},"heading":0,"speed":0,"battery":100,"flags":{"lowBattery":false,"criticalBattery":false,"emergencyStopped":false,"failsafe":false},"target":null,"pilot":"s1"}',
+    );
   });
 
   test("one topic per drone, and the fleet topic for *", () => {

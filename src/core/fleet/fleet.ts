@@ -1,105 +1,129 @@
 /**
- * The fleet: every simulated drone, who pilots each one (the pilot lease),
- * the link-loss failsafe, and the routing of each command's completion back
- * to whoever sent it.
+ * The fleet: every vehicle, who pilots each one (the pilot lease), the
+ * link-loss failsafe, and the routing of each command's answer and
+ * completion back to whoever sent it.
  *
- * Pure like the model it drives: time comes in as arguments (seconds on any
- * monotonic clock), results go out as notices that the server delivers. It
- * never touches a socket, a timer or the wall clock.
+ * Works on the Vehicle seam only (`../vehicle/vehicle.ts`): a simulated drone
+ * and a reporting aircraft are flown alike. Pure like the vehicles it drives:
+ * time comes in as arguments (seconds on any monotonic clock), results go out
+ * as notices that the runtime delivers. It never touches a socket, a timer or
+ * the wall clock, and knows nothing of the wire: refusals are domain
+ * `Refusal`s, and a command's origin is carried without being read, except
+ * for the session that sent it.
  *
- * Invariants: a drone has at most one pilot; a session's command reaches a
- * drone only if that session is its pilot; every accepted command ends in
- * exactly one `done` notice (completed or failed).
+ * Invariants: a vehicle has at most one pilot; a session's command reaches a
+ * vehicle only if that session is its pilot; every command the fleet takes
+ * is answered exactly once (at once, or by an `answer` notice), and every
+ * accepted command ends in exactly one `done` notice (completed or failed).
  */
-import { applyCommand, createDrone, distanceFromHome, isAirborne, setFailsafe, tick } from "../drone/model.ts";
-import type { DroneCommand, DroneEvent, DroneLimits, DroneState, Vector3 } from "../drone/types.ts";
-import type { EventKind, ProtocolError, RequestId } from "../../../protocol/index.ts";
+import { vehicleRefusal, type Refusal } from "../refusal.ts";
+import type { DroneCommand } from "../drone/types.ts";
+import { distanceFromHome, internalToken, isAirborne, type CommandPlan, type Vehicle, type VehicleEvent, type VehicleState } from "../vehicle/vehicle.ts";
 
-/** Who asked for a command, so its completion can find its way back. */
-export interface CommandOrigin {
+/** What the fleet reads of a command's origin: the session that sent it. The rest travels untouched. */
+export interface CommandSender {
   session: string;
-  /** The request id of a JSON command, if it had one. */
-  requestId?: RequestId;
-  /** The command as the client wrote it, for replies and logs. */
-  label: string;
-  /** How the client talks: JSON clients get a `done` message; text and controller clients do not. */
-  form: "json" | "text" | "controller";
-  /** When the command arrived, seconds on the fleet's clock, for latency metrics. */
-  receivedAt?: number;
-  /** In a cluster, the node the client is connected to, when that is not the node simulating the drone. */
-  node?: string;
 }
 
-/** Something the server must deliver after a fleet call. */
-export type FleetNotice =
-  | { kind: "done"; origin: CommandOrigin; drone: string; status: "completed" | "failed"; reason?: string }
-  | { kind: "event"; drone: string; event: EventKind; message: string; details?: Record<string, unknown> }
+/** What viewers are told happened to a vehicle. */
+export type FleetEventKind =
+  | "failsafe"
+  | "pilot_regained"
+  | "geofence"
+  | "low_battery"
+  | "critical_battery"
+  | "landed"
+  | "link_lost"
+  | "link_regained";
+
+/** The answer to a command: what it will do, or why not. */
+export type CommandAnswer = { ok: true; plan: CommandPlan } | { ok: false; refusal: Refusal };
+
+/** Something the runtime must deliver after a fleet call. */
+export type FleetNotice<Origin extends CommandSender = CommandSender> =
+  /** An accepted command finished or failed. */
+  | { kind: "done"; origin: Origin; drone: string; status: "completed" | "failed"; reason?: string }
+  /** A command `command()` returned as pending was answered. */
+  | { kind: "answer"; ticket: number; drone: string; answer: CommandAnswer }
+  | { kind: "event"; drone: string; event: FleetEventKind; message: string; details?: Record<string, unknown> }
   | { kind: "lease"; drone: string; pilot: string | null; reason: string };
 
-/** The result of a command the fleet accepted: where it will end. */
-export interface AcceptedCommand {
-  ok: true;
-  target: Vector3 & { heading: number; speedLimit: number };
-}
+/** What `command()` returns: the answer now, or a ticket its `answer` notice will carry. */
+export type CommandResult = CommandAnswer | { ok: "pending"; ticket: number };
 
 export interface FleetOptions {
-  droneIds: readonly string[];
-  limits?: Partial<DroneLimits>;
-  /** Seconds a flying drone without a pilot hovers before it returns home. */
+  vehicles: readonly Vehicle[];
+  /** Seconds a flying vehicle without a pilot holds position before it returns home. */
   failsafeSeconds: number;
 }
-
-/** Token for commands the fleet issues itself (failsafe hover and return): nobody awaits them. */
-const internalToken = 0;
 
 /** Within this horizontal distance of home, the failsafe lands instead of returning, metres. */
 const homeRadiusMetres = 1;
 
-interface PendingCommand {
-  origin: CommandOrigin;
+interface PendingCommand<Origin> {
+  origin: Origin;
   drone: string;
-  /** A command to apply once this one completes (the controller's takeoff-then-climb). */
-  then?: { command: DroneCommand; origin: CommandOrigin };
+  /** Set while the vehicle has not answered yet: the ticket its answer notice carries. */
+  ticket?: number;
+  /** A command to give once this one completes (the controller's takeoff-then-climb). */
+  then?: DroneCommand;
 }
 
 interface FailsafeTimer {
-  /** When the drone turns for home unless a pilot claims it first, seconds. */
+  /** When the vehicle turns for home unless a pilot claims it first, seconds. */
   returnAt: number;
 }
 
-export class Fleet {
-  private readonly drones = new Map<string, DroneState>();
+export class Fleet<Origin extends CommandSender = CommandSender> {
+  private readonly vehicles = new Map<string, Vehicle>();
+  private readonly order: string[] = [];
   private readonly pilots = new Map<string, string>();
-  private readonly failsafes = new Map<string, FailsafeTimer>();
-  private readonly pending = new Map<number, PendingCommand>();
-  private notices: FleetNotice[] = [];
+  /** Vehicles whose failsafe is engaged: held or returning for lack of a pilot. */
+  private readonly failsafe = new Set<string>();
+  private readonly failsafeTimers = new Map<string, FailsafeTimer>();
+  /** Commands the fleet gave for a session, by token, until their `done`. */
+  private readonly pending = new Map<number, PendingCommand<Origin>>();
+  private notices: FleetNotice<Origin>[] = [];
+  /** Tickets of chained commands still unanswered: their answer goes to nobody, a refusal fails their origin's `done`. */
+  private readonly followUps = new Set<number>();
   private nextToken = internalToken + 1;
 
   constructor(private readonly options: FleetOptions) {
-    if (options.droneIds.length === 0) throw new RangeError("'droneIds' must name at least one drone: received none");
+    if (options.vehicles.length === 0) throw new RangeError("'vehicles' must hold at least one vehicle: received none");
     if (!(options.failsafeSeconds > 0)) {
       throw new RangeError(`'failsafeSeconds' must be a positive number: received ${options.failsafeSeconds}`);
     }
-    for (const id of options.droneIds) {
-      if (this.drones.has(id)) throw new RangeError(`'droneIds' must be unique: ${JSON.stringify(id)} appears twice`);
-      this.drones.set(id, createDrone(id, options.limits));
+    for (const vehicle of options.vehicles) {
+      if (this.vehicles.has(vehicle.id)) throw new RangeError(`vehicle ids must be unique: ${JSON.stringify(vehicle.id)} appears twice`);
+      this.vehicles.set(vehicle.id, vehicle);
+      this.order.push(vehicle.id);
     }
   }
 
-  /** Drone ids in the order they were configured. */
+  /** Vehicle ids in the order they were configured. */
   get ids(): readonly string[] {
-    return this.options.droneIds;
+    return this.order;
   }
 
   has(droneId: string): boolean {
-    return this.drones.has(droneId);
+    return this.vehicles.has(droneId);
   }
 
-  /** The drone's current state; throws for an unknown id (callers check `has` first). */
-  drone(droneId: string): DroneState {
-    const drone = this.drones.get(droneId);
-    if (!drone) throw new RangeError(`unknown drone ${JSON.stringify(droneId)}`);
-    return drone;
+  /** The vehicle; throws for an unknown id (callers check `has` first). */
+  vehicle(droneId: string): Vehicle {
+    const vehicle = this.vehicles.get(droneId);
+    if (!vehicle) throw new RangeError(`unknown vehicle ${JSON.stringify(droneId)}`);
+    return vehicle;
+  }
+
+  /** The vehicle's latest state; throws for an unknown id. */
+  state(droneId: string): VehicleState {
+    return this.vehicle(droneId).state();
+  }
+
+  /** Whether the fleet holds or returns the vehicle for lack of a pilot. */
+  failsafeEngaged(droneId: string): boolean {
+    return this.failsafe.has(droneId);
   }
 
   pilotOf(droneId: string): string | null {
@@ -107,7 +131,7 @@ export class Fleet {
   }
 
   /** The notices produced since the last call, in order. */
-  takeNotices(): FleetNotice[] {
+  takeNotices(): FleetNotice<Origin>[] {
     const taken = this.notices;
     this.notices = [];
     return taken;
@@ -115,26 +139,26 @@ export class Fleet {
 
   // ------------------------------------------------------------ leases
 
-  /** Makes `session` the pilot of the drone if nobody else is. */
-  claim(droneId: string, session: string): { ok: true; alreadyPilot: boolean } | { ok: false; error: ProtocolError } {
+  /** Makes `session` the pilot of the vehicle if nobody else is. */
+  claim(droneId: string, session: string): { ok: true; alreadyPilot: boolean } | { ok: false; refusal: Refusal } {
     const current = this.pilots.get(droneId);
     if (current === session) return { ok: true, alreadyPilot: true };
     if (current !== undefined) {
-      return { ok: false, error: { code: "lease_taken", message: `${droneId} is already flown by session ${current}: wait for a release`, field: "data.drone" } };
+      return { ok: false, refusal: vehicleRefusal("lease_taken", `${droneId} is already flown by session ${current}: wait for a release`) };
     }
     this.pilots.set(droneId, session);
     this.notices.push({ kind: "lease", drone: droneId, pilot: session, reason: "claimed" });
-    if (this.failsafes.delete(droneId) || this.drone(droneId).flags.failsafe) {
-      this.update(droneId, setFailsafe(this.drone(droneId), false));
+    const timerRunning = this.failsafeTimers.delete(droneId);
+    if (this.failsafe.delete(droneId) || timerRunning) {
       this.notices.push({ kind: "event", drone: droneId, event: "pilot_regained", message: `session ${session} took control: failsafe cleared` });
     }
     return { ok: true, alreadyPilot: false };
   }
 
-  /** Gives up the lease. A drone left flying without a pilot enters the failsafe. */
-  release(droneId: string, session: string, now: number): { ok: true } | { ok: false; error: ProtocolError } {
+  /** Gives up the lease. A vehicle left flying without a pilot enters the failsafe. */
+  release(droneId: string, session: string, now: number): { ok: true } | { ok: false; refusal: Refusal } {
     if (this.pilots.get(droneId) !== session) {
-      return { ok: false, error: { code: "not_pilot", message: `you are not the pilot of ${droneId}: nothing to release`, field: "data.drone" } };
+      return { ok: false, refusal: vehicleRefusal("not_pilot", `you are not the pilot of ${droneId}: nothing to release`) };
     }
     this.dropPilot(droneId, "released", now);
     return { ok: true };
@@ -153,19 +177,20 @@ export class Fleet {
     this.engageFailsafe(droneId, reason, now);
   }
 
-  /** A flying drone without a pilot holds position, then comes home unless someone claims it. */
+  /** A flying vehicle without a pilot holds position, then comes home unless someone claims it. */
   private engageFailsafe(droneId: string, reason: string, now: number): void {
-    const drone = this.drone(droneId);
-    if (!isAirborne(drone) || drone.state === "emergency") return;
+    const vehicle = this.vehicle(droneId);
+    const state = vehicle.state();
+    if (!isAirborne(state) || state.state === "emergency") return;
     // Link-loss failsafe, as flight controllers do it: hold position, then
-    // come home if nobody takes over. A drone already landing or returning
+    // come home if nobody takes over. A vehicle already landing or returning
     // keeps doing that: both end on the ground.
     // A takeoff in progress finishes first: hovering a few centimetres off
     // the ground would be the worst place to wait.
-    let next = setFailsafe(drone, true);
-    if (next.state === "hovering" || next.state === "moving") next = this.applyInternal(next, { name: "hover" });
-    this.update(droneId, next);
-    this.failsafes.set(droneId, { returnAt: now + this.options.failsafeSeconds });
+    this.failsafe.add(droneId);
+    if (state.state === "hovering" || state.state === "moving") vehicle.holdPosition(now);
+    this.collect(droneId, now);
+    this.failsafeTimers.set(droneId, { returnAt: now + this.options.failsafeSeconds });
     this.notices.push({
       kind: "event",
       drone: droneId,
@@ -178,53 +203,61 @@ export class Fleet {
   // ------------------------------------------------------------ commands
 
   /**
-   * Sends a command from a session to a drone. The session must be its pilot.
-   * On acceptance, a `done` notice follows when the command completes or fails;
-   * instant commands (speed, hover, emergency) complete at once.
+   * Gives a command from a session to a vehicle. The session must be its
+   * pilot. The answer comes now, or (for a vehicle that answers later) in an
+   * `answer` notice with the returned ticket. Once accepted, a `done` notice
+   * follows when the command completes or fails; instant commands (speed,
+   * hover, emergency) complete at once. `then` is given when this one completes.
    */
-  command(droneId: string, command: DroneCommand, origin: CommandOrigin, then?: DroneCommand): AcceptedCommand | { ok: false; error: ProtocolError } {
+  command(droneId: string, command: DroneCommand, origin: Origin, now: number, then?: DroneCommand): CommandResult {
     const pilot = this.pilots.get(droneId);
     if (pilot !== origin.session) {
       const message = pilot === undefined ? `claim ${droneId} before flying it` : `${droneId} is flown by session ${pilot}: you are an observer`;
-      return { ok: false, error: { code: "not_pilot", message } };
+      return { ok: false, refusal: { code: "not_pilot", message } };
     }
     const token = this.nextToken++;
-    const outcome = applyCommand(this.drone(droneId), command, token);
-    if (!outcome.result.accepted) {
-      const { code, message, field } = outcome.result;
-      this.collect(droneId, outcome.events);
-      return { ok: false, error: field === undefined ? { code, message } : { code, message, field } };
+    const entry: PendingCommand<Origin> = { origin, drone: droneId, ...(then ? { then } : {}) };
+    // Registered before the vehicle sees it: an instant command completes inside `command`.
+    this.pending.set(token, entry);
+    const receipt = this.vehicle(droneId).command(command, token, now);
+    if (receipt.status === "refused") this.pending.delete(token);
+    if (receipt.status === "pending") entry.ticket = token;
+    this.collect(droneId, now);
+    switch (receipt.status) {
+      case "accepted":
+        return { ok: true, plan: receipt.plan };
+      case "refused":
+        return { ok: false, refusal: receipt.refusal };
+      case "pending":
+        return { ok: "pending", ticket: token };
     }
-    this.pending.set(token, { origin, drone: droneId, ...(then ? { then: { command: then, origin } } : {}) });
-    this.update(droneId, outcome.drone);
-    this.collect(droneId, outcome.events);
-    return { ok: true, target: outcome.result.target };
   }
 
   /**
-   * Advances every drone by `dtSeconds` (or only those `simulates` accepts:
-   * in a cluster, the ones this node owns), then fires failsafe timers due at `now`.
+   * Advances time: every vehicle (or only those `simulates` accepts: in a
+   * cluster, the ones this node owns) by `dtSeconds`, then the failsafe timers due at `now`.
    */
   advance(dtSeconds: number, now: number, simulates?: (droneId: string) => boolean): void {
-    for (const [droneId, drone] of this.drones) {
+    for (const [droneId, vehicle] of this.vehicles) {
       if (simulates && !simulates(droneId)) continue;
-      const stepped = tick(drone, dtSeconds);
-      this.update(droneId, stepped.drone);
-      this.collect(droneId, stepped.events);
+      vehicle.advance(dtSeconds, now);
+      this.collect(droneId, now);
     }
-    for (const [droneId, timer] of this.failsafes) {
+    for (const [droneId, timer] of this.failsafeTimers) {
       if (now < timer.returnAt) continue;
-      this.failsafes.delete(droneId);
-      const drone = this.drone(droneId);
-      if (!isAirborne(drone) || this.pilots.has(droneId)) continue;
-      if (drone.state === "taking_off") {
+      this.failsafeTimers.delete(droneId);
+      const vehicle = this.vehicle(droneId);
+      const state = vehicle.state();
+      if (!isAirborne(state) || this.pilots.has(droneId)) continue;
+      if (state.state === "taking_off") {
         // Let the takeoff finish, then decide: check again on the next step.
-        this.failsafes.set(droneId, { returnAt: now });
+        this.failsafeTimers.set(droneId, { returnAt: now });
         continue;
       }
       // Already over home: land where it is rather than climb to the return altitude first.
-      const action = distanceFromHome(drone) <= homeRadiusMetres ? "land" : "rth";
-      if (drone.state !== "landing" && drone.state !== "returning") this.update(droneId, this.applyInternal(drone, { name: action }));
+      const action = distanceFromHome(state) <= homeRadiusMetres ? "land" : "rth";
+      if (state.state !== "landing" && state.state !== "returning") vehicle.command({ name: action }, internalToken, now);
+      this.collect(droneId, now);
       this.notices.push({
         kind: "event",
         drone: droneId,
@@ -235,70 +268,88 @@ export class Fleet {
     }
   }
 
-  private applyInternal(drone: DroneState, command: DroneCommand): DroneState {
-    const outcome = applyCommand(drone, command, internalToken);
-    this.collect(drone.id, outcome.events);
-    return outcome.result.accepted ? outcome.drone : drone;
-  }
-
-  private update(droneId: string, drone: DroneState): void {
-    this.drones.set(droneId, drone);
-    if (drone.state === "landed" && drone.flags.failsafe) {
+  /** Turns the vehicle's events into notices: answers and completions to their origin, the rest to every viewer. */
+  private collect(droneId: string, now: number): void {
+    const vehicle = this.vehicle(droneId);
+    for (const event of vehicle.takeEvents()) this.collectOne(droneId, event, now);
+    if (this.failsafe.has(droneId) && vehicle.state().state === "landed") {
       // Safely on the ground: the failsafe has done its job.
-      this.drones.set(droneId, setFailsafe(drone, false));
-      this.failsafes.delete(droneId);
+      this.failsafe.delete(droneId);
+      this.failsafeTimers.delete(droneId);
     }
   }
 
-  /** Turns model events into notices: completions to their origin, the rest to every viewer. */
-  private collect(droneId: string, events: readonly DroneEvent[]): void {
-    for (const event of events) {
-      switch (event.type) {
-        case "command_done":
-        case "command_failed": {
-          const pending = this.pending.get(event.token);
-          if (!pending) break;
-          this.pending.delete(event.token);
-          const failed = event.type === "command_failed";
-          this.notices.push({
-            kind: "done",
-            origin: pending.origin,
-            drone: pending.drone,
-            status: failed ? "failed" : "completed",
-            ...(failed ? { reason: event.reason } : {}),
-          });
-          if (!failed && pending.then) this.followUp(pending.drone, pending.then.command, pending.then.origin);
+  private collectOne(droneId: string, event: VehicleEvent, now: number): void {
+    switch (event.type) {
+      case "command_accepted":
+      case "command_refused": {
+        const pending = this.pending.get(event.token);
+        if (!pending || pending.ticket === undefined) break;
+        const ticket = pending.ticket;
+        delete pending.ticket;
+        if (event.type === "command_refused") this.pending.delete(event.token);
+        if (this.followUps.delete(ticket)) {
+          if (event.type === "command_refused") this.notices.push({ kind: "done", origin: pending.origin, drone: droneId, status: "failed", reason: event.refusal.message });
           break;
         }
-        case "low_battery":
-          this.notices.push({ kind: "event", drone: droneId, event: "low_battery", message: `battery at ${event.battery.toFixed(1)} %: returning home`, details: { battery: event.battery } });
-          break;
-        case "critical_battery":
-          this.notices.push({ kind: "event", drone: droneId, event: "critical_battery", message: `battery at ${event.battery.toFixed(1)} %: landing now`, details: { battery: event.battery } });
-          break;
-        case "landed":
-          this.notices.push({ kind: "event", drone: droneId, event: "landed", message: `${droneId} landed` });
-          break;
-        case "geofence":
-          this.notices.push({ kind: "event", drone: droneId, event: "geofence", message: event.reason });
-          break;
-        case "state_changed":
-          break;
+        const answer: CommandAnswer = event.type === "command_accepted" ? { ok: true, plan: event.plan } : { ok: false, refusal: event.refusal };
+        this.notices.push({ kind: "answer", ticket, drone: droneId, answer });
+        break;
       }
+      case "command_done":
+      case "command_failed": {
+        const pending = this.pending.get(event.token);
+        if (!pending) break;
+        this.pending.delete(event.token);
+        const failed = event.type === "command_failed";
+        this.notices.push({
+          kind: "done",
+          origin: pending.origin,
+          drone: pending.drone,
+          status: failed ? "failed" : "completed",
+          ...(failed ? { reason: event.reason } : {}),
+        });
+        if (!failed && pending.then) this.followUp(pending.drone, pending.then, pending.origin, now);
+        break;
+      }
+      case "low_battery":
+        this.notices.push({ kind: "event", drone: droneId, event: "low_battery", message: `battery at ${event.battery.toFixed(1)} %: returning home`, details: { battery: event.battery } });
+        break;
+      case "critical_battery":
+        this.notices.push({ kind: "event", drone: droneId, event: "critical_battery", message: `battery at ${event.battery.toFixed(1)} %: landing now`, details: { battery: event.battery } });
+        break;
+      case "landed":
+        this.notices.push({ kind: "event", drone: droneId, event: "landed", message: `${droneId} landed` });
+        break;
+      case "geofence":
+        this.notices.push({ kind: "event", drone: droneId, event: "geofence", message: event.reason });
+        break;
+      case "link_lost":
+        this.notices.push({ kind: "event", drone: droneId, event: "link_lost", message: `lost the link to ${droneId}: ${event.reason}` });
+        break;
+      case "link_regained":
+        this.notices.push({ kind: "event", drone: droneId, event: "link_regained", message: `the link to ${droneId} is back` });
+        break;
     }
   }
 
-  /** Applies a chained command; a refusal is reported to its origin as a failed `done`. */
-  private followUp(droneId: string, command: DroneCommand, origin: CommandOrigin): void {
-    const result = this.command(droneId, command, origin);
-    if (!result.ok) this.notices.push({ kind: "done", origin, drone: droneId, status: "failed", reason: result.error.message });
+  /**
+   * Gives a chained command as its sender would (the pilot rule applies). A
+   * refusal, now or later, is reported to the origin as a failed `done`: nobody awaits its answer.
+   */
+  private followUp(droneId: string, command: DroneCommand, origin: Origin, now: number): void {
+    const result = this.command(droneId, command, origin, now);
+    if (result.ok === false) this.notices.push({ kind: "done", origin, drone: droneId, status: "failed", reason: result.refusal.message });
+    else if (result.ok === "pending") this.followUps.add(result.ticket);
   }
 
-  /** Tells every flying drone (not landing, returning or falling) to hold position. */
-  hoverAll(reason: string): void {
-    for (const [droneId, drone] of this.drones) {
-      if (drone.state !== "taking_off" && drone.state !== "hovering" && drone.state !== "moving") continue;
-      this.update(droneId, this.applyInternal(drone, { name: "hover" }));
+  /** Tells every flying vehicle (not landing, returning or falling) to hold position. */
+  hoverAll(reason: string, now: number): void {
+    for (const [droneId, vehicle] of this.vehicles) {
+      const state = vehicle.state().state;
+      if (state !== "taking_off" && state !== "hovering" && state !== "moving") continue;
+      vehicle.holdPosition(now);
+      this.collect(droneId, now);
       this.notices.push({ kind: "event", drone: droneId, event: "failsafe", message: `${reason}: holding position`, details: { action: "hover" } });
     }
   }
@@ -306,37 +357,45 @@ export class Fleet {
   // ------------------------------------------------------------ ownership (cluster)
 
   /**
-   * Takes over a drone another node simulated: its state as resumed from the
-   * last snapshot, and its pilot if that pilot is still connected somewhere.
-   * A flying drone whose pilot is gone enters the failsafe at once.
+   * Takes over a vehicle another node flew: it carries on from the state that
+   * node last published (when there is one), with its pilot if that pilot is
+   * still connected somewhere. A flying vehicle whose pilot is gone, or that
+   * was already in the failsafe, enters the failsafe at once.
    */
-  adopt(droneId: string, drone: DroneState, pilot: string | null, now: number): void {
-    this.drone(droneId); // throws for an unknown id
-    this.failsafes.delete(droneId);
-    this.drones.set(droneId, drone);
+  adopt(droneId: string, last: { state: VehicleState; failsafe: boolean } | null, pilot: string | null, now: number): void {
+    const vehicle = this.vehicle(droneId);
+    this.failsafeTimers.delete(droneId);
+    this.failsafe.delete(droneId);
+    if (last !== null) vehicle.resumeFrom?.(last.state);
+    this.collect(droneId, now);
     if (pilot !== null) {
       this.pilots.set(droneId, pilot);
       return;
     }
     this.pilots.delete(droneId);
-    if (drone.flags.failsafe || isAirborne(drone)) this.engageFailsafe(droneId, "pilot lost with the node that simulated this drone", now);
+    if (last?.failsafe || isAirborne(vehicle.state())) this.engageFailsafe(droneId, "pilot lost with the node that flew this vehicle", now);
   }
 
   /**
-   * Stops simulating a drone another node now owns: its lease and timers
-   * live there. Commands still in progress here fail, so their senders hear.
+   * Stops flying a vehicle another node now owns: its lease and timers live
+   * there. Commands still in progress here fail, so their senders hear.
    */
   relinquish(droneId: string, reason: string): void {
     this.pilots.delete(droneId);
-    this.failsafes.delete(droneId);
+    this.failsafe.delete(droneId);
+    this.failsafeTimers.delete(droneId);
     for (const [token, pending] of this.pending) {
       if (pending.drone !== droneId) continue;
       this.pending.delete(token);
-      this.notices.push({ kind: "done", origin: pending.origin, drone: droneId, status: "failed", reason });
+      if (pending.ticket !== undefined && !this.followUps.delete(pending.ticket)) {
+        this.notices.push({ kind: "answer", ticket: pending.ticket, drone: droneId, answer: { ok: false, refusal: { code: "drone_unavailable", message: reason } } });
+      } else {
+        this.notices.push({ kind: "done", origin: pending.origin, drone: droneId, status: "failed", reason });
+      }
     }
   }
 
-  /** Forgets the routing of completions for a session that went away (its drones keep flying). */
+  /** Forgets the routing of completions for a session that went away (its vehicles keep flying). */
   forgetSession(session: string): void {
     for (const [token, pending] of this.pending) if (pending.origin.session === session) this.pending.delete(token);
   }

@@ -1,16 +1,36 @@
 /**
- * What a client can ask of a drone (claim, release, command, status) as
- * plain data, and how the node that simulates the drone carries it out.
+ * What a client can ask of a vehicle (claim, release, command) as plain
+ * data, and how the node that flies the vehicle carries it out.
  *
- * An endpoint turns a message into a `DroneOp`; the flight service runs it
- * at once when the drone is simulated here, or the cluster forwards it to
- * the node that owns the drone and brings the `OpResult` back. Keeping the
- * operation serialisable is what lets both paths share one implementation.
- * Pure apart from the fleet it is given: no sockets, no clock reads.
+ * An endpoint turns a message into a `DroneOp`; the runtime runs it at once
+ * when the vehicle is flown here, or the cluster forwards it to the node that
+ * owns the vehicle and brings the `OpResult` back. Keeping the operation
+ * serialisable is what lets both paths share one implementation.
+ * Pure apart from the fleet it is given: no sockets, no clock reads, and no
+ * wire formats (refusals are domain `Refusal`s; the endpoint words them).
  */
 import type { DroneCommand } from "../drone/types.ts";
-import type { CommandOrigin, Fleet } from "./fleet.ts";
-import type { DroneRequest, ProtocolError, RequestId, TelemetryData } from "../../../protocol/index.ts";
+import type { Refusal } from "../refusal.ts";
+import type { CommandPlan } from "../vehicle/vehicle.ts";
+import type { CommandAnswer, Fleet } from "./fleet.ts";
+
+/** A request id as the client sent it, carried back untouched. */
+export type RequestId = string | number;
+
+/** Who asked for a command, so its answer and completion can find their way back. */
+export interface CommandOrigin {
+  session: string;
+  /** The request id of a JSON command, if it had one. */
+  requestId?: RequestId;
+  /** The command as the client wrote it, for replies and logs. */
+  label: string;
+  /** How the client talks: JSON clients get a `done` message; text and controller clients do not. */
+  form: "json" | "text" | "controller";
+  /** When the command arrived, seconds on the fleet's clock, for latency metrics. */
+  receivedAt?: number;
+  /** In a cluster, the node the client is connected to, when that is not the node flying the vehicle. */
+  node?: string;
+}
 
 export type DroneOp =
   | { kind: "claim"; drone: string; session: string }
@@ -19,19 +39,23 @@ export type DroneOp =
       kind: "command";
       drone: string;
       session: string;
-      request: DroneRequest;
+      command: DroneCommand;
       /** The command as the client wrote it. */
       label: string;
       form: CommandOrigin["form"];
       requestId?: RequestId;
       /** The tutorial dialect's `up` on the ground: take off first, then climb. */
       takeoffFirstIfLanded?: boolean;
-    }
-  | { kind: "status"; drone: string };
+    };
 
-export type OpResult =
-  | { ok: true; data: Record<string, unknown> }
-  | { ok: false; error: ProtocolError };
+/** What an op's sender is told. */
+export type OpResult = { ok: true; data: OpData } | { ok: false; error: Refusal };
+
+/** The acknowledgement of each op. */
+export type OpData =
+  | { drone: string; role: "pilot"; pilot: string }
+  | { drone: string; role: "observer"; pilot: null }
+  | { drone: string; command: string; target: CommandPlan };
 
 /** Where the op came from, for routing the command's `done` back. */
 export interface OpContext {
@@ -39,23 +63,22 @@ export interface OpContext {
   now: number;
   /** The node whose client sent it, when it came from another node. */
   node?: string;
-  /** The drone's telemetry as of now, for `status`. */
-  snapshot(drone: string): TelemetryData;
 }
 
-/** Carries out an op on a drone this node simulates. */
-export function executeOp(fleet: Fleet, op: DroneOp, context: OpContext): OpResult {
+/** An op's result now, or the ticket of the fleet notice that will answer it (a vehicle that answers later). */
+export type OpOutcome = OpResult | { ok: "pending"; ticket: number };
+
+/** Carries out an op on a vehicle this node flies. */
+export function executeOp(fleet: Fleet<CommandOrigin>, op: DroneOp, context: OpContext): OpOutcome {
   switch (op.kind) {
     case "claim": {
       const claimed = fleet.claim(op.drone, op.session);
-      return claimed.ok ? { ok: true, data: { drone: op.drone, role: "pilot", pilot: op.session } } : claimed;
+      return claimed.ok ? { ok: true, data: { drone: op.drone, role: "pilot", pilot: op.session } } : { ok: false, error: claimed.refusal };
     }
     case "release": {
       const released = fleet.release(op.drone, op.session, context.now);
-      return released.ok ? { ok: true, data: { drone: op.drone, role: "observer", pilot: null } } : released;
+      return released.ok ? { ok: true, data: { drone: op.drone, role: "observer", pilot: null } } : { ok: false, error: released.refusal };
     }
-    case "status":
-      return { ok: true, data: { drone: op.drone, command: "status", status: context.snapshot(op.drone) } };
     case "command": {
       const origin: CommandOrigin = {
         session: op.session,
@@ -65,11 +88,16 @@ export function executeOp(fleet: Fleet, op: DroneOp, context: OpContext): OpResu
         ...(op.requestId === undefined ? {} : { requestId: op.requestId }),
         ...(context.node === undefined ? {} : { node: context.node }),
       };
-      const takeoffFirst = op.takeoffFirstIfLanded === true && fleet.drone(op.drone).state === "landed";
+      const takeoffFirst = op.takeoffFirstIfLanded === true && fleet.state(op.drone).state === "landed";
       const result = takeoffFirst
-        ? fleet.command(op.drone, { name: "takeoff" }, origin, op.request as DroneCommand)
-        : fleet.command(op.drone, op.request as DroneCommand, origin);
-      return result.ok ? { ok: true, data: { drone: op.drone, command: op.label, target: result.target } } : result;
+        ? fleet.command(op.drone, { name: "takeoff" }, origin, context.now, op.command)
+        : fleet.command(op.drone, op.command, origin, context.now);
+      return result.ok === "pending" ? result : commandResult(op, result);
     }
   }
+}
+
+/** A command's answer (now, or from a fleet `answer` notice) as the op result its sender gets. */
+export function commandResult(op: { drone: string; label: string }, answer: CommandAnswer): OpResult {
+  return answer.ok ? { ok: true, data: { drone: op.drone, command: op.label, target: answer.plan } } : { ok: false, error: answer.refusal };
 }

@@ -6,7 +6,7 @@
  * Pure: no sockets and no clock (the caller passes the time). Publishing is
  * the server's job; this module decides what a frame says and what to replay.
  */
-import type { DroneState } from "../drone/types.ts";
+import type { VehicleState } from "../vehicle/vehicle.ts";
 import { allDrones, type TelemetryData } from "../../../protocol/index.ts";
 
 /** The Bun pub/sub topic that carries one drone's telemetry, leases and events. */
@@ -25,23 +25,21 @@ function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-/** Builds a frame's content from the drone's state. */
-export function telemetryData(drone: DroneState, seq: number, timeMs: number, pilot: string | null): TelemetryData {
-  const { position, velocity, task } = drone;
+/** Builds a frame's content from a vehicle's state and the fleet's view of it (failsafe, pilot). */
+export function telemetryData(id: string, vehicle: VehicleState, failsafe: boolean, seq: number, timeMs: number, pilot: string | null): TelemetryData {
+  const { position, velocity, flags, target } = vehicle;
   return {
-    drone: drone.id,
+    drone: id,
     seq,
     time: Math.round(timeMs),
-    state: drone.state,
+    state: vehicle.state,
     position: { x: round2(position.x), y: round2(position.y), z: round2(position.z) },
     velocity: { x: round2(velocity.x), y: round2(velocity.y), z: round2(velocity.z) },
-    heading: round2(drone.heading),
+    heading: round2(vehicle.heading),
     speed: round2(Math.hypot(velocity.x, velocity.y)),
-    battery: round2(drone.battery),
-    flags: { ...drone.flags },
-    target: task
-      ? { x: round2(task.target.x), y: round2(task.target.y), z: round2(task.target.z), heading: round2(task.target.heading) }
-      : null,
+    battery: round2(vehicle.battery),
+    flags: { lowBattery: flags.lowBattery, criticalBattery: flags.criticalBattery, emergencyStopped: flags.emergencyStopped, failsafe },
+    target: target ? { x: round2(target.x), y: round2(target.y), z: round2(target.z), heading: round2(target.heading) } : null,
     pilot,
   };
 }

@@ -74,7 +74,7 @@ export class ControllerEndpoint {
     const command = () => {
       if (request === null) return reply(accepted(shown)); // a claim line
       // `up` on the ground takes off first: the tutorial's drone does.
-      const op: DroneOp = { kind: "command", drone, session: session.id, request, label: line.text, form: "controller", takeoffFirstIfLanded: request.name === "up" };
+      const op: DroneOp = { kind: "command", drone, session: session.id, command: request, label: line.text, form: "controller", takeoffFirstIfLanded: request.name === "up" };
       this.flight.perform(op, (result) => {
         this.metrics.countCommand(result.ok ? "accepted" : result.error.code);
         reply(result.ok ? accepted(shown) : refused(shown, result.error.message));

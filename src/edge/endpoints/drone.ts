@@ -32,6 +32,7 @@ import {
 } from "../../../protocol/index.ts";
 import { RateLimiter } from "../../core/flow/rate-limit.ts";
 import { tokensEqual } from "../security.ts";
+import { wireError } from "./refusals.ts";
 import { fleetTopic, telemetryTopic, type ReplayPlan } from "../../core/telemetry/telemetry.ts";
 
 /** Seconds of continuous rate limiting after which a socket is closed with 1008. */
@@ -88,8 +89,7 @@ export class DroneEndpoint {
       replayBufferFrames: Math.round(config.telemetryHz * config.replaySeconds),
       failsafeSeconds: config.failsafeSeconds,
       maxSubscriptions: config.maxSubscriptions,
-      maxAltitudeMetres: flight.fleet.drone(config.drones[0]!).limits.maxAltitudeMetres,
-      maxRadiusMetres: flight.fleet.drone(config.drones[0]!).limits.maxRadiusMetres,
+      ...flight.fleet.vehicle(flight.fleet.ids[0]!).geofence,
     };
   }
 
@@ -176,7 +176,7 @@ export class DroneEndpoint {
       failAuth(ws, session, () => reply.error({ code: "unauthorized", message, field: "data.token" }));
       return;
     }
-    this.flight.perform({ kind: "claim", drone, session: session.id }, (result) => (result.ok ? then(result.data) : reply.error(result.error)));
+    this.flight.perform({ kind: "claim", drone, session: session.id }, (result) => (result.ok ? then(result.data) : reply.error(wireError(result.error))));
   }
 
   // ------------------------------------------------------------ text lines
@@ -186,15 +186,15 @@ export class DroneEndpoint {
     if (line.kind === "claim") return this.claim(ws, session, drone, undefined, reply, () => reply.ok(`ok claim: you are the pilot of ${drone}`, {}));
     if (line.kind === "release") {
       return this.flight.perform({ kind: "release", drone, session: session.id }, (result) =>
-        result.ok ? reply.ok(`ok release: ${drone} has no pilot`, {}) : reply.error(result.error),
+        result.ok ? reply.ok(`ok release: ${drone} has no pilot`, {}) : reply.error(wireError(result.error)),
       );
     }
     const request = line.request;
     if (request.name === "status") return reply.ok(`ok status ${describeStatus(this.flight.snapshot(drone), session.id)}`, {});
     const command = () =>
-      this.flight.perform({ kind: "command", drone, session: session.id, request, label: line.text, form: "text" }, (result) => {
+      this.flight.perform({ kind: "command", drone, session: session.id, command: request, label: line.text, form: "text" }, (result) => {
         this.metrics.countCommand(result.ok ? "accepted" : result.error.code);
-        return result.ok ? reply.ok(`ok ${line.text}`, {}) : reply.error(result.error);
+        return result.ok ? reply.ok(`ok ${line.text}`, {}) : reply.error(wireError(result.error));
       });
     // Text clients (the Tello-style ones) know nothing of leases: a command on a
     // free drone claims it. A drone someone else flies still answers not_pilot.
@@ -232,7 +232,7 @@ export class DroneEndpoint {
       case "release": {
         const drone = this.droneOrError(message.data.drone ?? session.defaultDrone, reply);
         if (drone === null) return;
-        return this.flight.perform({ kind: "release", drone, session: session.id }, (result) => (result.ok ? reply.ok("", result.data) : reply.error(result.error)));
+        return this.flight.perform({ kind: "release", drone, session: session.id }, (result) => (result.ok ? reply.ok("", result.data) : reply.error(wireError(result.error))));
       }
       case "ping":
         return reply.send("pong", { time: Date.now() });
@@ -247,12 +247,11 @@ export class DroneEndpoint {
       reply.ok("", { drone, command: label, status: this.flight.snapshot(drone) });
       return reply.send("done", { drone, command: label, status: "completed" });
     }
-    const op: DroneOp = { kind: "command", drone, session: session.id, request, label, form: "json", ...(id === undefined ? {} : { requestId: id }) };
+    const op: DroneOp = { kind: "command", drone, session: session.id, command: request, label, form: "json", ...(id === undefined ? {} : { requestId: id }) };
     this.flight.perform(op, (result) => {
       this.metrics.countCommand(result.ok ? "accepted" : result.error.code);
       if (result.ok) return reply.ok("", result.data);
-      const { field } = result.error;
-      reply.error(field === undefined ? result.error : { ...result.error, field: wireArgField(request.name, field, "data.args") });
+      reply.error(wireError(result.error, request.name));
     });
   }
 

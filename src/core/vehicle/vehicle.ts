@@ -1,0 +1,138 @@
+/**
+ * The Vehicle seam: what every kind of aircraft is to the fleet.
+ *
+ * The fleet (leases, failsafe, completion routing), the telemetry streams,
+ * the endpoints and the cluster work on this interface only. A simulated
+ * drone computes its state (`simulated.ts`); a real aircraft reports it, late
+ * and sometimes not at all, so the seam is shaped for the real case:
+ * - a command is answered at once (`accepted` / `refused`) or later
+ *   (`pending`, then a `command_accepted` or `command_refused` event, or a
+ *   refusal when the vehicle gives up waiting);
+ * - completion is an event the vehicle raises when its reported state says
+ *   the command is over (target reached within a tolerance, mode changed):
+ *   `completion.ts` judges that for vehicles that report;
+ * - the link can go down and come back (`linkUp`, `link_lost`, `link_regained`).
+ *
+ * Pure like the fleet: time comes in as arguments (seconds on the caller's
+ * monotonic clock). An implementation that does I/O (a MAVLink link) keeps
+ * its socket outside and feeds what it hears in through its own methods.
+ */
+import type { DroneCommand, FlightState, Vector3 } from "../drone/types.ts";
+import type { Refusal } from "../refusal.ts";
+
+/** Where a command in progress ends: metres from home, heading in degrees clockwise from north. */
+export type VehicleTarget = Vector3 & { heading: number };
+
+/** What an accepted command will do, as told to its sender. */
+export type CommandPlan = VehicleTarget & { speedLimit: number };
+
+/** Conditions the vehicle reports beside its flight state. The failsafe is the fleet's, not the vehicle's. */
+export interface VehicleFlags {
+  /** The battery reached its low threshold this flight (the vehicle turned for home). */
+  lowBattery: boolean;
+  /** The battery reached its critical threshold this flight (the vehicle is landing). */
+  criticalBattery: boolean;
+  /** The motors were cut by an emergency stop. */
+  emergencyStopped: boolean;
+}
+
+/**
+ * A vehicle's latest state, computed or reported: everything a telemetry
+ * frame says except its seq, time, pilot and the fleet's failsafe flag.
+ * Frame: metres from home, x east, y north, z up; velocities in m/s.
+ */
+export interface VehicleState {
+  state: FlightState;
+  position: Vector3;
+  velocity: Vector3;
+  /** Degrees in [0, 360), 0 = north, clockwise. */
+  heading: number;
+  /** Percent in [0, 100]. */
+  battery: number;
+  flags: VehicleFlags;
+  /** Where the command in progress ends, or null. */
+  target: VehicleTarget | null;
+}
+
+/** How a vehicle answers a command when it is given. */
+export type CommandReceipt =
+  | { status: "accepted"; plan: CommandPlan }
+  | { status: "refused"; refusal: Refusal }
+  /** The answer comes later, as a `command_accepted` or `command_refused` event with the same token. */
+  | { status: "pending" };
+
+/** Something a vehicle raises, in the order it happened; the fleet collects them after every call. */
+export type VehicleEvent =
+  /** A pending command was accepted. */
+  | { type: "command_accepted"; token: number; plan: CommandPlan }
+  /** A pending command was refused, or not answered in time. */
+  | { type: "command_refused"; token: number; refusal: Refusal }
+  /** An accepted command finished. */
+  | { type: "command_done"; token: number }
+  /** An accepted command will not finish (superseded, interrupted, timed out). */
+  | { type: "command_failed"; token: number; reason: string }
+  | { type: "low_battery"; battery: number }
+  | { type: "critical_battery"; battery: number }
+  | { type: "landed" }
+  /** A command was refused for crossing the geofence. */
+  | { type: "geofence"; reason: string }
+  | { type: "link_lost"; reason: string }
+  | { type: "link_regained" };
+
+/** The geofence a vehicle flies inside, announced to clients. */
+export interface Geofence {
+  /** Ceiling above home, metres. */
+  maxAltitudeMetres: number;
+  /** Horizontal radius around home, metres. */
+  maxRadiusMetres: number;
+}
+
+/**
+ * Token for commands the fleet gives on its own (failsafe hold and return):
+ * nobody awaits their answer or completion.
+ */
+export const internalToken = 0;
+
+export interface Vehicle {
+  /** The id clients address it by (`alpha`). */
+  readonly id: string;
+  /** What kind of vehicle this is, e.g. `simulated`; for logs and status. */
+  readonly kind: string;
+  readonly geofence: Geofence;
+  /** Whether the vehicle is heard from now. A simulated one always is. */
+  readonly linkUp: boolean;
+  /** The latest state, computed or as last reported. */
+  state(): VehicleState;
+  /**
+   * Gives a command. `token` identifies it in the events that answer and
+   * complete it; `internalToken` means nobody awaits it.
+   */
+  command(command: DroneCommand, token: number, now: number): CommandReceipt;
+  /** Hold position where it is (the failsafe's first step). Nobody awaits it. */
+  holdPosition(now: number): void;
+  /** Cut the motors at once. Nobody awaits it. */
+  emergencyStop(now: number): void;
+  /**
+   * Time passed: a simulated vehicle flies for `dtSeconds`; a reporting one
+   * gives up on commands that went unanswered too long.
+   */
+  advance(dtSeconds: number, now: number): void;
+  /** The events raised since the last call, oldest first. */
+  takeEvents(): VehicleEvent[];
+  /**
+   * Carries on from a state another node last published (cluster takeover).
+   * A simulated vehicle continues from it; a reporting vehicle ignores it,
+   * since its own reports are the truth.
+   */
+  resumeFrom?(state: VehicleState): void;
+}
+
+/** True unless the vehicle is on the ground (an emergency fall counts as airborne). */
+export function isAirborne(state: VehicleState): boolean {
+  return state.state !== "landed";
+}
+
+/** Horizontal distance from home, metres. */
+export function distanceFromHome(state: VehicleState): number {
+  return Math.hypot(state.position.x, state.position.y);
+}
