@@ -537,7 +537,10 @@ export type EventKind =
   | "frames_lost"
   | "frames_dropped"
   | "stream_reset"
-  | "failover";
+  | "failover"
+  /** A vehicle that reports its state (not the simulator) stopped being heard, or was heard again. */
+  | "link_lost"
+  | "link_regained";
 
 /** Every message the server sends. */
 export type ServerMessage =
