@@ -1,0 +1,81 @@
+/** The simulated drone behind the Vehicle seam: receipts, events, state and resume, on no clock but the test's. */
+import { describe, expect, test } from "bun:test";
+import { SimulatedVehicle } from "../../../src/core/vehicle/simulated.ts";
+import { internalToken } from "../../../src/core/vehicle/vehicle.ts";
+
+function flying(): SimulatedVehicle {
+  const vehicle = new SimulatedVehicle("alpha");
+  vehicle.command({ name: "takeoff" }, 1, 0);
+  vehicle.advance(2, 2);
+  vehicle.takeEvents();
+  return vehicle;
+}
+
+describe("SimulatedVehicle", () => {
+  test("starts landed at home with the model's geofence; the failsafe flag is not the vehicle's", () => {
+    const vehicle = new SimulatedVehicle("alpha", { maxAltitudeMetres: 60 });
+    expect(vehicle.kind).toBe("simulated");
+    expect(vehicle.linkUp).toBe(true);
+    expect(vehicle.geofence).toEqual({ maxAltitudeMetres: 60, maxRadiusMetres: 500 });
+    expect(vehicle.state()).toEqual({
+      state: "landed",
+      position: { x: 0, y: 0, z: 0 },
+      velocity: { x: 0, y: 0, z: 0 },
+      heading: 0,
+      battery: 100,
+      flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false },
+      target: null,
+    });
+  });
+
+  test("an accepted command answers with its plan and completes on the model's clock", () => {
+    const vehicle = new SimulatedVehicle("alpha");
+    expect(vehicle.command({ name: "takeoff" }, 7, 0)).toEqual({ status: "accepted", plan: { x: 0, y: 0, z: 2, heading: 0, speedLimit: 5 } });
+    expect(vehicle.state().target).toEqual({ x: 0, y: 0, z: 2, heading: 0 });
+    vehicle.advance(0.5, 0.5);
+    expect(vehicle.takeEvents()).toEqual([]);
+    vehicle.advance(1, 1.5);
+    expect(vehicle.takeEvents()).toEqual([{ type: "command_done", token: 7 }]);
+    expect(vehicle.state().state).toBe("hovering");
+  });
+
+  test("a refusal names the argument by its model name; a geofence refusal also raises the geofence event", () => {
+    const vehicle = flying();
+    const refused = vehicle.command({ name: "goto", x: 900, y: 0, z: 10 }, 2, 2);
+    expect(refused).toMatchObject({ status: "refused", refusal: { code: "geofence" } });
+    expect(vehicle.takeEvents()).toEqual([{ type: "geofence", reason: expect.stringContaining("500") }]);
+    const badSpeed = vehicle.command({ name: "speed", metresPerSecond: 99 }, 3, 2);
+    expect(badSpeed).toMatchObject({ status: "refused", refusal: { code: "out_of_range", about: { argument: "speed" } } });
+  });
+
+  test("hold position and emergency stop are internal: they complete for nobody", () => {
+    const vehicle = flying();
+    vehicle.command({ name: "forward", distance: 20 }, 5, 2);
+    vehicle.holdPosition(3);
+    expect(vehicle.takeEvents()).toEqual([{ type: "command_failed", token: 5, reason: "superseded by hover" }, { type: "command_done", token: internalToken }]);
+    vehicle.emergencyStop(3);
+    expect(vehicle.state().state).toBe("emergency");
+  });
+
+  test("low battery, landing and the landed event pass through; state changes do not", () => {
+    const vehicle = flying();
+    vehicle.command({ name: "land" }, 9, 2);
+    vehicle.advance(5, 7);
+    expect(vehicle.takeEvents()).toEqual([{ type: "command_done", token: 9 }, { type: "landed" }]);
+  });
+
+  test("resumeFrom carries on from a published state: a moving drone holds where it was", () => {
+    const vehicle = new SimulatedVehicle("alpha");
+    vehicle.resumeFrom({
+      state: "moving",
+      position: { x: 10, y: -5, z: 12 },
+      velocity: { x: 2, y: 0, z: 0 },
+      heading: 90,
+      battery: 61,
+      flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false },
+      target: { x: 30, y: -5, z: 12, heading: 90 },
+    });
+    expect(vehicle.state()).toMatchObject({ state: "hovering", position: { x: 10, y: -5, z: 12 }, heading: 90, battery: 61 });
+    expect(vehicle.model.flags.failsafe).toBe(false);
+  });
+});
