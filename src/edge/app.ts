@@ -15,7 +15,9 @@ import { closeCodes, ConnectionRegistry, endpointPaths, type DroneSession, type 
 import { ControllerEndpoint } from "./endpoints/controller.ts";
 import { DroneEndpoint, newSession } from "./endpoints/drone.ts";
 import { echoMessage, echoMessageWithLimit } from "./endpoints/echo.ts";
-import { FlightService, type Clocks } from "../runtime/flight-service.ts";
+import type { Clocks } from "../runtime/clock.ts";
+import { FlightService } from "../runtime/flight-service.ts";
+import { SessionRegistry } from "./sessions/registry.ts";
 import type { Vehicle } from "../core/vehicle/vehicle.ts";
 import { checkHandshake } from "./handshake.ts";
 import { healthResponse, methodNotAllowed, notFound, textResponse } from "./http.ts";
@@ -77,6 +79,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const metrics = new Metrics();
   const admission = new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp);
   const flight = new FlightService(config, logger, metrics, options.clocks, options.vehicles);
+  const sessions = new SessionRegistry(flight, config, metrics, logger);
   const droneIds = flight.fleet.ids;
   const drone = new DroneEndpoint(flight, config, metrics);
   const controller = new ControllerEndpoint(flight, config, metrics);
@@ -248,8 +251,8 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       closeOnBackpressureLimit: false,
       open(ws: Socket) {
         connections.opened(ws);
+        if (ws.data.session) sessions.register(ws);
         if (ws.data.endpoint === "drone") drone.open(ws);
-        else if (ws.data.endpoint === "controller") controller.open(ws);
       },
       message(ws: Socket, message) {
         // `ws.data` is a native getter: read it once on this hot path.
@@ -261,11 +264,10 @@ export function startServer(config: Config, options: StartOptions = {}): Running
         else controller.message(ws, message);
       },
       drain(ws: Socket) {
-        if (ws.data.session) flight.drained(ws);
+        if (ws.data.session) sessions.drained(ws);
       },
       close(ws: Socket, code, reason) {
-        if (ws.data.endpoint === "drone") drone.close(ws);
-        else if (ws.data.endpoint === "controller") controller.close(ws);
+        if (ws.data.session) sessions.unregister(ws);
         admission.release(ws.data.address);
         const { messagesIn, messagesOut, bytesIn, bytesOut } = ws.data;
         metrics.addClosedTraffic(endpointPaths[ws.data.endpoint], { messagesIn, messagesOut, bytesIn, bytesOut });
@@ -273,8 +275,8 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       },
     },
   });
-  if (options.autoStep ?? true) flight.start(server);
-  else flight.attach(server);
+  if (options.autoStep ?? true) flight.start(server, sessions);
+  else flight.attach(server, sessions);
   if (cluster) {
     cluster.start(flight).catch((error) => logger.error({ event: "cluster_start_failed", message: error instanceof Error ? error.message : String(error) }));
   }

@@ -1,112 +1,98 @@
 /**
- * The running simulation: advances the fleet on a timer, publishes each
- * drone's telemetry with Bun's native pub/sub, keeps the replay buffers, and
- * delivers the fleet's notices (completions, leases, events) to sockets.
+ * The running fleet: steps it on the clock, turns each step into telemetry
+ * frames, and delivers the fleet's notices (answers, completions, leases,
+ * events) as metrics, log lines and messages.
  *
- * This is the clocked, socket-facing edge around the pure `Fleet`. It owns
- * the clock reads and the timer; it does not parse messages (the endpoints
- * do) and does not decide flight rules (the fleet and model do).
+ * The clocked core around the pure `Fleet`, composed of one part per role:
+ * the ticker (`ticker.ts`), the telemetry streams (`telemetry-streams.ts`),
+ * op routing here or to another node (`op-router.ts`) and the view of other
+ * nodes' vehicles (`cluster/mirror.ts`). It is what the endpoints talk to and
+ * what the cluster broker calls back (`ClusterEvents`-shaped methods below).
+ * It never touches a socket: frames go to a `Publisher`, a session's `done`
+ * to a `SessionDirectory`, both attached by the edge. It does not parse
+ * messages (the endpoints do) and does not decide flight rules (the fleet
+ * and the vehicles do).
  */
-import type { Server } from "bun";
-import { inProcessBroker, type Broker, type TickEntry } from "./cluster/broker.ts";
-import type { Config } from "../edge/config.ts";
-import { closeCodes, remoteOf, sendTo, type DroneSession, type Socket, type SocketData } from "../edge/connections.ts";
-import { commandResult, executeOp, type CommandOrigin, type DroneOp, type OpOutcome, type OpResult } from "../core/fleet/ops.ts";
+import type { CommandOrigin, DroneOp, OpResult } from "../core/fleet/ops.ts";
 import { Fleet, type FleetNotice } from "../core/fleet/fleet.ts";
+import { telemetryData } from "../core/telemetry/telemetry.ts";
+import type { ReplayPlan } from "../core/telemetry/telemetry.ts";
 import { SimulatedVehicle } from "../core/vehicle/simulated.ts";
 import type { Vehicle } from "../core/vehicle/vehicle.ts";
+import { encodeMessage, type DroneSummary, type TelemetryData } from "../../protocol/index.ts";
+import { systemClocks, type Clocks } from "./clock.ts";
+import { inProcessBroker, type Broker, type TickEntry } from "./cluster/broker.ts";
+import { ClusterMirror } from "./cluster/mirror.ts";
 import type { Logger } from "./observability/log.ts";
 import type { Metrics } from "./observability/metrics.ts";
-import { allDrones, encodeMessage, type DroneSummary, type TelemetryData } from "../../protocol/index.ts";
-import { fleetTopic, ReplayBuffer, telemetryBatch, telemetryData, telemetryFrame, telemetryTopic, type ReplayPlan } from "../core/telemetry/telemetry.ts";
+import { OpRouter } from "./op-router.ts";
+import { TelemetryStreams, type Publisher } from "./telemetry-streams.ts";
+import { startTicker, type Ticker } from "./ticker.ts";
 
-/** Longest simulated step, seconds: a stalled event loop must not teleport drones. */
+export { systemClocks, type Clocks } from "./clock.ts";
+
+/** Longest step, seconds: a stalled event loop must not teleport simulated vehicles. */
 const maxStepSeconds = 1;
-/** How often sockets are checked for backpressure and missing authentication, milliseconds. */
-const sweepIntervalMilliseconds = 1000;
-/** Seconds a `/drone` socket has to present the viewer token before it is closed. */
-export const authTimeoutSeconds = 10;
+/** How often the per-second work (the sessions' sweep) runs, milliseconds on the flight clock. */
+const secondMilliseconds = 1000;
 
-
-interface TelemetryStream {
-  /** Seq of the last frame published, -1 before the first. */
-  seq: number;
-  buffer: ReplayBuffer;
+/** What the flight service needs of this node's sessions: reaching one by id. */
+export interface SessionDirectory {
+  /** Sends a message (already JSON) to a session connected here; nothing if it is gone. */
+  deliver(session: string, text: string): void;
+  /** The once-a-second checks on every session, at `nowMs` on the flight clock. */
+  sweep(nowMs: number): void;
 }
 
-export interface Clocks {
-  /** Monotonic milliseconds, for simulation steps and timers. */
-  monotonicMs(): number;
-  /** Unix milliseconds, stamped into telemetry frames. */
-  wallMs(): number;
+/** The flight service's share of the configuration. */
+export interface FlightSettings {
+  drones: readonly string[];
+  telemetryHz: number;
+  replaySeconds: number;
+  failsafeSeconds: number;
 }
-
-export const systemClocks: Clocks = { monotonicMs: () => performance.now(), wallMs: () => Date.now() };
 
 export class FlightService {
   readonly fleet: Fleet<CommandOrigin>;
-  /** Ops whose vehicle answers later, by the ticket of the fleet notice that will carry the answer. */
-  private readonly awaitingAnswer = new Map<number, { op: { drone: string; label: string }; answer: (result: OpResult) => void }>();
-  private readonly streams = new Map<string, TelemetryStream>();
-  private readonly sessions = new Map<string, Socket>();
-  private server: Server<SocketData> | null = null;
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private lastStepMs = 0;
-  private lastSweepMs = 0;
+  private readonly streams: TelemetryStreams;
+  private readonly router: OpRouter;
+  private readonly mirror: ClusterMirror;
   private broker: Broker = inProcessBroker;
-  /** The latest frame of each drone another node simulates, as received. */
-  private readonly remoteLatest = new Map<string, TelemetryData>();
-  /** Sessions here that sent ops to drones simulated elsewhere: those nodes hear when they close. */
-  private readonly sessionsWithRemoteOps = new Set<string>();
-  /** For drones simulated here: the node of each pilot session connected elsewhere. */
-  private readonly remotePilotNodes = new Map<string, string>();
+  private sessions: SessionDirectory | null = null;
+  private ticker: Ticker | null = null;
+  private lastStepMs = 0;
+  private lastSecondMs = 0;
 
   constructor(
-    private readonly config: Config,
+    private readonly settings: FlightSettings,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
     private readonly clocks: Clocks = systemClocks,
     /** The vehicles to fly; by default one simulated drone per configured id. */
-    vehicles: readonly Vehicle[] | undefined = undefined,
+    vehicles?: readonly Vehicle[],
   ) {
-    this.fleet = new Fleet({ vehicles: vehicles ?? config.drones.map((id) => new SimulatedVehicle(id)), failsafeSeconds: config.failsafeSeconds });
-    const capacity = Math.max(1, Math.round(config.telemetryHz * config.replaySeconds));
-    for (const id of this.fleet.ids) this.streams.set(id, { seq: -1, buffer: new ReplayBuffer(capacity) });
+    this.fleet = new Fleet({ vehicles: vehicles ?? settings.drones.map((id) => new SimulatedVehicle(id)), failsafeSeconds: settings.failsafeSeconds });
+    this.streams = new TelemetryStreams(this.fleet.ids, Math.max(1, Math.round(settings.telemetryHz * settings.replaySeconds)));
+    this.router = new OpRouter(this.fleet, () => this.broker, () => this.nowSeconds());
+    this.mirror = new ClusterMirror(this.streams, (drone) => this.broker.owns(drone));
   }
 
-  /** Publishes on `server` without a timer: the caller calls `step()` (tests with an injected clock). */
-  attach(server: Server<SocketData>): void {
-    this.server = server;
-    this.lastStepMs = this.lastSweepMs = this.clocks.monotonicMs();
+  /** Publishes on `publisher` and reaches sessions through `sessions`, without a timer: the caller calls `step()`. */
+  attach(publisher: Publisher, sessions: SessionDirectory): void {
+    this.streams.attach(publisher);
+    this.sessions = sessions;
+    this.lastStepMs = this.lastSecondMs = this.clocks.monotonicMs();
   }
 
-  /**
-   * Starts stepping and publishing on `server` at the telemetry rate.
-   *
-   * Each tick is scheduled against a deadline that advances by one period,
-   * not with `setInterval`: Bun sends a tick's published frames after the
-   * callback returns, and an interval measured from there stretched every
-   * period by the sending time (10,000 viewers at 10 Hz got 7 frames a
-   * second). A tick that is more than a period late starts the schedule again
-   * from now, so an overloaded server runs its ticks one after another
-   * instead of piling them up.
-   */
-  start(server: Server<SocketData>): void {
-    this.attach(server);
-    const periodMs = 1000 / this.config.telemetryHz;
-    let dueMs = this.clocks.monotonicMs() + periodMs;
-    const tick = () => {
-      this.step();
-      const nowMs = this.clocks.monotonicMs();
-      dueMs = nowMs - dueMs > periodMs ? nowMs + periodMs / 2 : dueMs + periodMs;
-      this.timer = setTimeout(tick, Math.max(0, dueMs - nowMs));
-    };
-    this.timer = setTimeout(tick, periodMs);
+  /** Attaches, then steps at the telemetry rate until `stop`. */
+  start(publisher: Publisher, sessions: SessionDirectory): void {
+    this.attach(publisher, sessions);
+    this.ticker = startTicker(1000 / this.settings.telemetryHz, this.clocks, () => this.step());
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.ticker?.stop();
+    this.ticker = null;
   }
 
   /** Seconds on the monotonic clock: the fleet's notion of now. */
@@ -119,172 +105,73 @@ export class FlightService {
     return this.clocks.monotonicMs();
   }
 
-  /** One simulation step: physics, failsafe timers, telemetry, then notices. */
+  /** One step: the vehicles and failsafe timers, then telemetry, then notices, then the per-second work. */
   step(): void {
     const nowMs = this.clocks.monotonicMs();
     const dtSeconds = Math.min(maxStepSeconds, (nowMs - this.lastStepMs) / 1000);
     this.lastStepMs = nowMs;
     const broker = this.broker;
-    const clustered = broker !== inProcessBroker;
-    if (dtSeconds > 0) this.fleet.advance(dtSeconds, nowMs / 1000, clustered ? (droneId) => broker.owns(droneId) : undefined);
+    const flownHere = broker.shared ? (droneId: string) => broker.owns(droneId) : undefined;
+    if (dtSeconds > 0) this.fleet.advance(dtSeconds, nowMs / 1000, flownHere);
     const wallMs = this.clocks.wallMs();
-    const batch = this.startBatch();
-    const entries: TickEntry[] | null = clustered ? [] : null;
-    for (const [droneId, stream] of this.streams) {
-      if (clustered && !broker.owns(droneId)) continue;
-      stream.seq++;
-      const dataJson = JSON.stringify(this.frameData(droneId, stream.seq, wallMs));
-      const frame = telemetryFrame(dataJson);
-      stream.buffer.push(stream.seq, frame);
-      this.server?.publish(telemetryTopic(droneId), frame);
-      batch?.push(dataJson);
-      entries?.push({ drone: droneId, seq: stream.seq, dataJson });
-      this.metrics.telemetryFramesPublished++;
+    const entries: TickEntry[] = [];
+    for (const droneId of this.fleet.ids) {
+      if (flownHere && !flownHere(droneId)) continue;
+      const seq = this.streams.nextSeq(droneId);
+      entries.push({ drone: droneId, seq, dataJson: JSON.stringify(this.frameData(droneId, seq, wallMs)) });
     }
-    this.publishBatch(wallMs, batch);
-    if (entries && entries.length > 0) broker.publishTick(wallMs, entries);
+    this.streams.publishOwn(wallMs, entries);
+    this.metrics.telemetryFramesPublished += entries.length;
+    if (broker.shared && entries.length > 0) broker.publishTick(wallMs, entries);
     this.deliver();
-    if (nowMs - this.lastSweepMs >= sweepIntervalMilliseconds) {
-      this.lastSweepMs = nowMs;
-      this.sweep(nowMs);
+    if (nowMs - this.lastSecondMs >= secondMilliseconds) {
+      this.lastSecondMs = nowMs;
+      this.sessions?.sweep(nowMs);
     }
   }
 
-  /**
-   * Once a second: a socket whose unsent data exceeds the slow-consumer limit
-   * stops receiving telemetry (frames for it are dropped and counted; acks
-   * still go out), and is closed if it stays there for `stallSeconds`.
-   * Sockets that never presented a required viewer token are closed too.
-   */
-  private sweep(nowMs: number): void {
-    for (const ws of this.sessions.values()) {
-      const session = ws.data.session!;
-      if (!session.authenticated && nowMs - session.openedAtMs >= authTimeoutSeconds * 1000) {
-        ws.close(closeCodes.policyViolation, `unauthorized: no viewer token within ${authTimeoutSeconds} s`);
-        continue;
-      }
-      const buffered = ws.getBufferedAmount();
-      if (session.stalledSince === null) {
-        if (buffered > this.config.slowConsumerBytes) this.stall(ws, nowMs);
-      } else if (buffered <= this.config.slowConsumerBytes / 2) {
-        this.drained(ws);
-      } else if (nowMs - session.stalledSince >= this.config.stallSeconds * 1000) {
-        this.metrics.slowConsumersClosed++;
-        this.logger.warn({ event: "slow_consumer_closed", remote: remoteOf(ws.data), session: session.id, bufferedBytes: buffered });
-        ws.close(closeCodes.policyViolation, `too slow: over ${this.config.slowConsumerBytes} bytes unread for ${this.config.stallSeconds} s`);
-        // A peer that does not read will not read our close frame either.
-        setTimeout(() => ws.readyState === 1 || ws.readyState === 2 ? ws.terminate() : undefined, 2000).unref?.();
-      }
-    }
-  }
-
-  /** Stops telemetry to a backpressured socket, remembering where each stream was. */
-  private stall(ws: Socket, nowMs: number): void {
-    const session = ws.data.session!;
-    session.stalledSince = nowMs;
-    const stalledAtSeq = (session.stalledAtSeq = new Map());
-    for (const drone of this.watchedDrones(session)) stalledAtSeq.set(drone, this.latestSeq(drone));
-    for (const subscription of session.subscriptions) ws.unsubscribe(telemetryTopic(subscription));
-  }
-
-  /**
-   * Bun calls this when a backpressured socket can take data again. Once it is
-   * under half the slow-consumer limit, telemetry resumes and the socket is
-   * told how many frames it missed, so it can fetch them with `subscribe` `since`.
-   */
-  drained(ws: Socket): void {
-    const session = ws.data.session;
-    if (!session || session.stalledSince === null || ws.getBufferedAmount() > this.config.slowConsumerBytes / 2) return;
-    session.stalledSince = null;
-    const dropped = this.droppedWhileStalled(session);
-    session.stalledAtSeq = null;
-    for (const subscription of session.subscriptions) ws.subscribe(telemetryTopic(subscription));
-    for (const drone of this.watchedDrones(session)) {
-      // Lease changes travel on the same topic and may have been missed: restate the current one.
-      sendTo(ws, JSON.stringify({ type: "lease", data: { drone, pilot: this.pilotOf(drone), reason: "resync after backpressure" } }));
-      const missed = dropped.get(drone);
-      if (!missed) continue;
-      this.metrics.telemetryFramesDropped += missed.dropped;
-      sendTo(ws, JSON.stringify({
-        type: "event",
-        data: { drone, kind: "frames_dropped", message: `${missed.dropped} frames were not sent while this socket was backpressured: resubscribe with since to fetch them`, ...missed },
-      }));
-    }
-  }
-
-  /** The drones a session watches, with the all-drones subscription spelled out. */
-  watchedDrones(session: DroneSession): Iterable<string> {
-    return session.subscriptions.has(allDrones) ? this.fleet.ids : session.subscriptions;
-  }
-
-  /** Per drone, the frames a stalled socket has missed so far and the seq to resume after. */
-  private droppedWhileStalled(session: DroneSession): Map<string, { dropped: number; since: number | null }> {
-    const dropped = new Map<string, { dropped: number; since: number | null }>();
-    for (const [drone, since] of session.stalledAtSeq ?? []) {
-      const latest = this.latestSeq(drone);
-      const count = latest === null ? 0 : latest - (since ?? -1);
-      if (count > 0) dropped.set(drone, { dropped: count, since });
-    }
-    return dropped;
-  }
-
-  /** Tells every flying drone to hold position (shutdown). */
+  /** Tells every flying vehicle to hold position (shutdown). */
   hoverAll(reason: string): void {
     this.fleet.hoverAll(reason, this.nowSeconds());
     this.deliver();
   }
 
-  /** Makes a session reachable for its command completions. */
-  register(ws: Socket): void {
-    const session = ws.data.session;
-    if (!session) return;
-    session.openedAtMs = this.nowMs();
-    this.sessions.set(session.id, ws);
-  }
-
-  /** A session's socket closed: it loses its leases (failsafe may engage) and its pending replies. */
-  unregister(ws: Socket): void {
-    const session = ws.data.session;
-    if (!session) return;
-    this.sessions.delete(session.id);
-    // A socket closed while stalled never got those frames: count them.
-    if (session.stalledSince !== null) for (const { dropped } of this.droppedWhileStalled(session).values()) this.metrics.telemetryFramesDropped += dropped;
-    this.fleet.disconnect(session.id, this.nowSeconds());
-    this.fleet.forgetSession(session.id);
-    if (this.sessionsWithRemoteOps.delete(session.id)) this.broker.sessionClosed(session.id);
+  /** A session connected here closed: it loses its leases (the failsafe may engage) and its pending replies. */
+  sessionClosed(session: string): void {
+    this.fleet.disconnect(session, this.nowSeconds());
+    this.fleet.forgetSession(session);
+    if (this.router.closedHere(session)) this.broker.sessionClosed(session);
     this.deliver();
   }
 
-  /** The drones as listed in `welcome`. */
+  // ------------------------------------------------------------ what clients read
+
+  /** The vehicles as listed in `welcome`. */
   summaries(): DroneSummary[] {
     return this.fleet.ids.map((id) => {
-      const seq = this.latestSeq(id);
-      const remote = this.remoteFrame(id);
-      return { id, state: remote ? remote.state : this.fleet.state(id).state, pilot: this.pilotOf(id), seq };
+      const remote = this.mirror.frameOf(id);
+      return { id, state: remote ? remote.state : this.fleet.state(id).state, pilot: this.pilotOf(id), seq: this.latestSeq(id) };
     });
   }
 
   latestSeq(droneId: string): number | null {
-    const seq = this.streams.get(droneId)?.seq ?? -1;
-    return seq < 0 ? null : seq;
+    return this.streams.latestSeq(droneId);
   }
 
-  /** The drone's pilot: from the fleet here, or as last heard from the node that simulates it. */
+  /** What a subscriber resuming after `since` must be sent. */
+  replay(droneId: string, since: number): ReplayPlan {
+    return this.streams.replay(droneId, since);
+  }
+
+  /** The vehicle's pilot: from the fleet here, or as last heard from the node that flies it. */
   pilotOf(droneId: string): string | null {
     if (this.broker.owns(droneId)) return this.fleet.pilotOf(droneId);
-    return this.remoteFrame(droneId)?.pilot ?? null;
+    return this.mirror.frameOf(droneId)?.pilot ?? null;
   }
 
-  /** The last frame of a drone another node simulates, as received; undefined for a drone simulated here. */
-  private remoteFrame(droneId: string): TelemetryData | undefined {
-    return this.broker.owns(droneId) ? undefined : this.remoteLatest.get(droneId);
-  }
-
-  /** The drone's telemetry as of now: computed here, or the last frame from the node that simulates it. */
+  /** The vehicle's telemetry as of now: built here, or the last frame from the node that flies it. */
   snapshot(droneId: string): TelemetryData {
-    const remote = this.remoteFrame(droneId);
-    if (remote) return remote;
-    return this.frameData(droneId, this.latestSeq(droneId) ?? 0, this.clocks.wallMs());
+    return this.mirror.frameOf(droneId) ?? this.frameData(droneId, this.latestSeq(droneId) ?? 0, this.clocks.wallMs());
   }
 
   /** A frame's data for a vehicle flown here. */
@@ -296,146 +183,83 @@ export class FlightService {
   // ------------------------------------------------------------ operations, here or on another node
 
   /**
-   * Runs a client's op on its drone: at once when this node simulates it
-   * (`answer` is called before this returns), else on the node that does.
+   * Runs a client's op on its vehicle: at once when this node flies it
+   * (`answer` is called before this returns unless the vehicle answers
+   * later), else on the node that does.
    */
   perform(op: DroneOp, answer: (result: OpResult) => void): void {
-    if (this.broker.owns(op.drone)) {
-      this.settle(op, executeOp(this.fleet, op, { now: this.nowSeconds() }), answer);
-      return;
-    }
-    this.sessionsWithRemoteOps.add(op.session);
-    this.broker.forward(op, (result) => {
-      answer(result);
-      this.deliver();
-    });
+    this.router.perform(op, answer, () => this.deliver());
   }
 
-  /**
-   * Runs an op another node forwarded for a drone simulated here. `reply`
-   * goes out before the notices the op caused, so an ack precedes its `done`.
-   */
+  // ------------------------------------------------------------ cluster: what the broker calls back
+
+  /** Joins a cluster: from now on this node flies only the vehicles the broker says it owns. */
+  useBroker(broker: Broker): void {
+    this.broker = broker;
+  }
+
+  /** Runs an op another node forwarded; `reply` goes out before the notices it caused, so an ack precedes its `done`. */
   performForNode(op: DroneOp, node: string, reply: (result: OpResult) => void): void {
-    if (!this.broker.owns(op.drone)) {
-      reply({ ok: false, error: { code: "drone_unavailable", message: `${op.drone} moved to another node: try again` } });
-      return;
-    }
-    const result = executeOp(this.fleet, op, { now: this.nowSeconds(), node });
-    // Only a claim makes a pilot; its lease notice (delivered below) records the pilot's node in Redis.
-    if (op.kind === "claim" && result.ok === true) this.remotePilotNodes.set(op.session, node);
-    this.settle(op, result, reply);
+    this.router.performForNode(op, node, reply);
     this.deliver();
-  }
-
-  /** Answers an op now, or once its vehicle answers (the fleet's `answer` notice with the ticket). */
-  private settle(op: DroneOp, outcome: OpOutcome, answer: (result: OpResult) => void): void {
-    if (outcome.ok !== "pending") return answer(outcome);
-    this.awaitingAnswer.set(outcome.ticket, { op: { drone: op.drone, label: op.kind === "command" ? op.label : op.kind }, answer });
   }
 
   /** A session on another node closed: it loses its leases here, as a local one would. */
   remoteSessionClosed(session: string): void {
-    this.remotePilotNodes.delete(session);
+    this.router.closedElsewhere(session);
     this.fleet.disconnect(session, this.nowSeconds());
     this.fleet.forgetSession(session);
     this.deliver();
   }
 
-  /** Pilots of drones simulated here whose sessions live on other nodes, by node. */
+  /** Pilots of vehicles flown here whose sessions live on other nodes: session to node. */
   remotePilots(): Map<string, string> {
-    const pilots = new Map<string, string>();
-    for (const drone of this.fleet.ids) {
-      if (!this.broker.owns(drone)) continue;
-      const pilot = this.fleet.pilotOf(drone);
-      const node = pilot === null ? undefined : this.remotePilotNodes.get(pilot);
-      if (pilot !== null && node !== undefined) pilots.set(pilot, node);
-    }
-    return pilots;
+    return this.router.remotePilots();
   }
 
-  // ------------------------------------------------------------ cluster
-
-  /** Joins a cluster: from now on this node simulates only the drones the broker says it owns. */
-  useBroker(broker: Broker): void {
-    this.broker = broker;
-  }
-
-  /**
-   * One tick of frames from the node simulating those drones: kept for
-   * resume and published to this node's sockets, as if simulated here.
-   */
+  /** One tick of frames from the node flying those vehicles: kept for resume and published here. */
   ingestTick(timeMs: number, entries: readonly TickEntry[]): void {
-    const batch = this.startBatch();
-    for (const { drone, seq, dataJson } of entries) {
-      const stream = this.streams.get(drone);
-      if (!stream || this.broker.owns(drone)) continue;
-      if (seq <= stream.seq && stream.buffer.latest() !== null) continue; // already seen
-      if (stream.buffer.latest() !== null && seq !== stream.seq + 1) stream.buffer.clear(); // a gap: frames lost
-      stream.seq = seq;
-      const frame = telemetryFrame(dataJson);
-      stream.buffer.push(seq, frame);
-      this.remoteLatest.set(drone, JSON.parse(dataJson) as TelemetryData);
-      this.server?.publish(telemetryTopic(drone), frame);
-      batch?.push(dataJson);
-    }
-    this.publishBatch(timeMs, batch);
+    this.mirror.ingestTick(timeMs, entries);
   }
 
-  /** A tick's all-drones batch to fill with frames' JSON, or null while nobody here watches `*`. */
-  private startBatch(): string[] | null {
-    return this.server !== null && this.server.subscriberCount(fleetTopic) > 0 ? [] : null;
-  }
-
-  /** Publishes a filled batch to this node's `*` watchers; the frames' JSON is joined, not serialised again. */
-  private publishBatch(timeMs: number, batch: string[] | null): void {
-    if (batch && batch.length > 0) this.server?.publish(fleetTopic, telemetryBatch(timeMs, batch));
-  }
-
-  /** A lease or event from the node simulating the drone, for this node's viewers. */
+  /** A lease or event (already JSON) from the node flying the vehicle, for this node's viewers. */
   ingestNotice(drone: string, text: string): void {
-    if (!this.streams.has(drone)) return;
-    if (text.startsWith('{"type":"lease"')) {
-      const latest = this.remoteLatest.get(drone);
-      const lease = JSON.parse(text) as { data: { pilot: string | null } };
-      if (latest) this.remoteLatest.set(drone, { ...latest, pilot: lease.data.pilot });
-    }
-    this.publishHere(drone, text);
+    const message = JSON.parse(text) as { type: string; data: { pilot?: string | null } };
+    this.mirror.ingestNotice(drone, text, message.type === "lease" ? { pilot: message.data.pilot ?? null } : null);
   }
 
   /** Frames read back from shared storage (a node that starts late, or reconnects), oldest first. */
   backfill(drone: string, history: readonly TickEntry[]): void {
-    const stream = this.streams.get(drone);
-    if (!stream || history.length === 0) return;
-    stream.buffer.backfill(history.map((entry) => ({ seq: entry.seq, frame: telemetryFrame(entry.dataJson) })));
-    stream.seq = Math.max(stream.seq, stream.buffer.latest() ?? -1);
+    this.streams.backfill(drone, history);
+  }
+
+  /** A `done` message (already JSON) for a session connected here, from another node's fleet. */
+  deliverDone(session: string, text: string): void {
+    this.sessions?.deliver(session, text);
   }
 
   /**
-   * This node now simulates the drone: it carries on from the last frame any
+   * This node now flies the vehicle: it carries on from the newest frame any
    * node published (seq continues), with its pilot if that pilot is still
-   * connected somewhere. Viewers get a `failover` event when the drone was
-   * being simulated by another node until now.
+   * connected somewhere. Viewers get a `failover` event when another node
+   * was flying it until now.
    */
-  adopt(drone: string, last: TelemetryData | null, pilot: { session: string; node: string } | null, takenFrom: string | null): void {
-    const stream = this.streams.get(drone)!;
-    // The newest frame anyone kept: Redis, or this node's own copy if Redis lost its data (a restart).
-    const mirrored = this.remoteLatest.get(drone) ?? null;
-    if (mirrored !== null && (last === null || mirrored.seq > last.seq)) last = mirrored;
+  adopt(drone: string, stored: TelemetryData | null, pilot: { session: string; node: string } | null, takenFrom: string | null): void {
+    const last = this.mirror.takeOver(drone, stored);
     if (last !== null) {
-      if (stream.buffer.latest() !== null && stream.buffer.latest() !== last.seq) stream.buffer.clear();
-      stream.seq = last.seq;
+      this.streams.continueFrom(drone, last.seq);
       this.fleet.adopt(drone, { state: last, failsafe: last.flags.failsafe }, pilot?.session ?? null, this.nowSeconds());
     }
-    if (pilot !== null && pilot.node !== this.broker.nodeId) this.remotePilotNodes.set(pilot.session, pilot.node);
-    this.remoteLatest.delete(drone);
-    this.logger.info({ event: "drone_adopted", drone, seq: stream.seq, pilot: pilot?.session ?? null, from: takenFrom });
+    if (pilot !== null && pilot.node !== this.broker.nodeId) this.router.rememberPilotNode(pilot.session, pilot.node);
+    const seq = this.latestSeq(drone) ?? -1;
+    this.logger.info({ event: "drone_adopted", drone, seq, pilot: pilot?.session ?? null, from: takenFrom });
     if (takenFrom !== null) {
       this.publish(drone, {
         type: "event",
         data: {
           drone,
           kind: "failover",
-          message: `node ${this.broker.nodeId} took ${drone} over from node ${takenFrom}, which stopped answering; continuing from seq ${stream.seq}`,
+          message: `node ${this.broker.nodeId} took ${drone} over from node ${takenFrom}, which stopped answering; continuing from seq ${seq}`,
           node: this.broker.nodeId,
           previousNode: takenFrom,
         },
@@ -444,51 +268,32 @@ export class FlightService {
     this.deliver();
   }
 
-  /** Another node simulates the drone now: stop here; commands in progress fail. */
+  /** Another node flies the vehicle now: stop here; commands in progress fail. */
   relinquish(drone: string, reason: string): void {
     this.fleet.relinquish(drone, reason);
     this.logger.warn({ event: "drone_relinquished", drone, reason });
     this.deliver();
   }
 
-  /** What a subscriber resuming after `since` must be sent. */
-  replay(droneId: string, since: number): ReplayPlan {
-    return this.streams.get(droneId)!.buffer.since(since);
-  }
+  // ------------------------------------------------------------ notices
 
-  /** Sends a JSON message to every subscriber of a drone's topic and to those watching every drone, on every node. */
-  publish(droneId: string, message: object): void {
-    const text = JSON.stringify(message);
-    this.publishHere(droneId, text);
-    this.broker.publishNotice(droneId, text);
-  }
-
-  /** A lease or event to this node's viewers of the drone and of every drone. */
-  private publishHere(droneId: string, text: string): void {
-    this.server?.publish(telemetryTopic(droneId), text);
-    this.server?.publish(fleetTopic, text);
-  }
-
-  /** Delivers the fleet's pending notices: completions to their origin, the rest to the drone's viewers. */
+  /** Delivers the fleet's pending notices: answers and completions to their origin, the rest to the vehicle's viewers. */
   deliver(): void {
     for (const notice of this.fleet.takeNotices()) this.deliverOne(notice);
   }
 
-  /** A `done` message for a session connected here (from this node's fleet or another's). */
-  deliverDone(session: string, text: string): void {
-    const ws = this.sessions.get(session);
-    if (ws) sendTo(ws, text);
+  /** Sends a JSON message to every viewer of a vehicle and of every vehicle, on every node. */
+  private publish(droneId: string, message: object): void {
+    const text = JSON.stringify(message);
+    this.streams.publishNotice(droneId, text);
+    this.broker.publishNotice(droneId, text);
   }
 
   private deliverOne(notice: FleetNotice<CommandOrigin>): void {
     switch (notice.kind) {
-      case "answer": {
-        const waiting = this.awaitingAnswer.get(notice.ticket);
-        if (!waiting) return;
-        this.awaitingAnswer.delete(notice.ticket);
-        waiting.answer(commandResult(waiting.op, notice.answer));
+      case "answer":
+        this.router.answered(notice.ticket, notice.answer);
         return;
-      }
       case "done": {
         const { origin } = notice;
         this.metrics.countCommand(notice.status);
@@ -502,13 +307,13 @@ export class FlightService {
       }
       case "lease":
         this.metrics.leaseChanges++;
-        this.broker.leaseChanged(notice.drone, notice.pilot, notice.pilot === null ? null : (this.remotePilotNodes.get(notice.pilot) ?? this.broker.nodeId));
+        this.broker.leaseChanged(notice.drone, notice.pilot, notice.pilot === null ? null : (this.router.pilotNode(notice.pilot) ?? this.broker.nodeId));
         this.logger.info({ event: "lease", drone: notice.drone, pilot: notice.pilot, reason: notice.reason });
         this.publish(notice.drone, { type: "lease", data: { drone: notice.drone, pilot: notice.pilot, reason: notice.reason } });
         return;
       case "event":
         if (notice.event === "failsafe") this.metrics.failsafeEvents++;
-        if (notice.event === "failsafe" || notice.event === "low_battery" || notice.event === "critical_battery") {
+        if (notice.event === "failsafe" || notice.event === "low_battery" || notice.event === "critical_battery" || notice.event === "link_lost") {
           this.logger.warn({ event: notice.event, drone: notice.drone, message: notice.message });
         }
         this.publish(notice.drone, {

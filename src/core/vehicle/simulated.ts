@@ -42,7 +42,8 @@ export class SimulatedVehicle implements Vehicle {
     };
   }
 
-  command(command: DroneCommand, token: number): CommandReceipt {
+  /** `now` is not needed: the model's time is what `advance` gave it. */
+  command(command: DroneCommand, token: number, _now?: number): CommandReceipt {
     const outcome = applyCommand(this.drone, command, token);
     this.collect(outcome.events);
     if (!outcome.result.accepted) return { status: "refused", refusal: refusalOf(outcome.result) };
@@ -50,15 +51,15 @@ export class SimulatedVehicle implements Vehicle {
     return { status: "accepted", plan: outcome.result.target };
   }
 
-  holdPosition(): void {
+  holdPosition(_now?: number): void {
     this.command({ name: "hover" }, internalToken);
   }
 
-  emergencyStop(): void {
+  emergencyStop(_now?: number): void {
     this.command({ name: "emergency" }, internalToken);
   }
 
-  advance(dtSeconds: number): void {
+  advance(dtSeconds: number, _now?: number): void {
     if (!(dtSeconds > 0)) return;
     const stepped = tick(this.drone, dtSeconds);
     this.drone = stepped.drone;

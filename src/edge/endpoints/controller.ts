@@ -26,14 +26,6 @@ export class ControllerEndpoint {
     private readonly metrics: Metrics,
   ) {}
 
-  open(ws: Socket): void {
-    this.flight.register(ws);
-  }
-
-  close(ws: Socket): void {
-    this.flight.unregister(ws);
-  }
-
   message(ws: Socket, message: string | Buffer): void {
     const binary = typeof message !== "string";
     const bytes = payloadBytes(message);

@@ -93,8 +93,8 @@ export class DroneEndpoint {
     };
   }
 
+  /** A socket opened (the session registry already knows it): greet it, unless it must present the viewer token first. */
   open(ws: Socket): void {
-    this.flight.register(ws);
     if (ws.data.session!.authenticated) this.welcome(ws);
   }
 
@@ -113,10 +113,6 @@ export class DroneEndpoint {
         limits: this.limits,
       },
     });
-  }
-
-  close(ws: Socket): void {
-    this.flight.unregister(ws);
   }
 
   message(ws: Socket, message: string | Buffer): void {

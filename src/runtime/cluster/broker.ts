@@ -21,6 +21,8 @@ export interface TickEntry {
 export interface Broker {
   /** This node's name in the cluster. */
   readonly nodeId: string;
+  /** Whether other nodes share the vehicles (each node flies only those it owns), or this process flies them all. */
+  readonly shared: boolean;
   /** Whether this node simulates the drone now. */
   owns(drone: string): boolean;
   /** This node's frames of one tick, for the other nodes. */
@@ -40,6 +42,7 @@ export interface Broker {
 /** One process alone: it simulates every drone and has nobody to tell. */
 export const inProcessBroker: Broker = {
   nodeId: "local",
+  shared: false,
   owns: () => true,
   publishTick() {},
   publishNotice() {},

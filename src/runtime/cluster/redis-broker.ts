@@ -107,6 +107,7 @@ export interface ClusterStatus {
 
 export class RedisBroker implements Broker {
   readonly nodeId: string;
+  readonly shared = true;
   /** The Redis this node shares drones through. */
   readonly url: string;
   private readonly link: RedisLink;

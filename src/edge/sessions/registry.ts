@@ -1,0 +1,139 @@
+/**
+ * The `/drone` and `/api/controller` sessions connected to this node: who
+ * can be reached for a command's `done`, and the once-a-second rules on
+ * their sockets: the viewer-token deadline, and the slow-consumer policy
+ * (`src/core/flow/backpressure.ts`) applied: telemetry stopped, resumed with a
+ * `frames_dropped` count, or the socket closed.
+ *
+ * Owns the socket side of sessions; flight rules and streams are the flight
+ * service's, the decision about slow consumers is the pure policy's.
+ */
+import { backpressureVerdict, canResume, type BackpressureLimits } from "../../core/flow/backpressure.ts";
+import { allDrones } from "../../../protocol/index.ts";
+import { telemetryTopic } from "../../core/telemetry/telemetry.ts";
+import type { FlightService } from "../../runtime/flight-service.ts";
+import type { Logger } from "../../runtime/observability/log.ts";
+import type { Metrics } from "../../runtime/observability/metrics.ts";
+import { closeCodes, remoteOf, sendTo, type DroneSession, type Socket } from "../connections.ts";
+
+/** Seconds a `/drone` socket has to present the viewer token before it is closed. */
+export const authTimeoutSeconds = 10;
+/** How long a socket closed for being too slow gets to answer the close before it is dropped, milliseconds. */
+const closeGraceMilliseconds = 2000;
+
+export class SessionRegistry {
+  private readonly sessions = new Map<string, Socket>();
+  private readonly limits: BackpressureLimits;
+
+  constructor(
+    private readonly flight: FlightService,
+    limits: BackpressureLimits,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {
+    this.limits = { slowConsumerBytes: limits.slowConsumerBytes, stallSeconds: limits.stallSeconds };
+  }
+
+  /** Makes a session reachable for its command completions. */
+  register(ws: Socket): void {
+    const session = ws.data.session;
+    if (!session) return;
+    session.openedAtMs = this.flight.nowMs();
+    this.sessions.set(session.id, ws);
+  }
+
+  /** A session's socket closed: the fleet hears (it loses its leases) and frames it never got are counted. */
+  unregister(ws: Socket): void {
+    const session = ws.data.session;
+    if (!session) return;
+    this.sessions.delete(session.id);
+    // A socket closed while stalled never got those frames: count them.
+    if (session.stalledSince !== null) for (const { dropped } of this.droppedWhileStalled(session).values()) this.metrics.telemetryFramesDropped += dropped;
+    this.flight.sessionClosed(session.id);
+  }
+
+  /** Sends a message (already JSON) to a session connected here, if it still is. */
+  deliver(session: string, text: string): void {
+    const ws = this.sessions.get(session);
+    if (ws) sendTo(ws, text);
+  }
+
+  /** Once a second on the flight clock: the token deadline and the slow-consumer rule, for every session. */
+  sweep(nowMs: number): void {
+    for (const ws of this.sessions.values()) {
+      const session = ws.data.session!;
+      if (!session.authenticated && nowMs - session.openedAtMs >= authTimeoutSeconds * 1000) {
+        ws.close(closeCodes.policyViolation, `unauthorized: no viewer token within ${authTimeoutSeconds} s`);
+        continue;
+      }
+      const buffered = ws.getBufferedAmount();
+      switch (backpressureVerdict(buffered, session.stalledSince, nowMs, this.limits)) {
+        case "stall":
+          this.stall(ws, nowMs);
+          break;
+        case "resume":
+          this.drained(ws);
+          break;
+        case "close":
+          this.metrics.slowConsumersClosed++;
+          this.logger.warn({ event: "slow_consumer_closed", remote: remoteOf(ws.data), session: session.id, bufferedBytes: buffered });
+          ws.close(closeCodes.policyViolation, `too slow: over ${this.limits.slowConsumerBytes} bytes unread for ${this.limits.stallSeconds} s`);
+          // A peer that does not read will not read our close frame either.
+          setTimeout(() => (ws.readyState === 1 || ws.readyState === 2 ? ws.terminate() : undefined), closeGraceMilliseconds).unref?.();
+          break;
+        case "keep":
+          break;
+      }
+    }
+  }
+
+  /**
+   * Bun calls this when a backpressured socket can take data again. Once it is
+   * under half the slow-consumer limit, telemetry resumes and the socket is
+   * told how many frames it missed, so it can fetch them with `subscribe` `since`.
+   */
+  drained(ws: Socket): void {
+    const session = ws.data.session;
+    if (!session || session.stalledSince === null || !canResume(ws.getBufferedAmount(), this.limits)) return;
+    session.stalledSince = null;
+    const dropped = this.droppedWhileStalled(session);
+    session.stalledAtSeq = null;
+    for (const subscription of session.subscriptions) ws.subscribe(telemetryTopic(subscription));
+    for (const drone of this.watchedDrones(session)) {
+      // Lease changes travel on the same topic and may have been missed: restate the current one.
+      sendTo(ws, JSON.stringify({ type: "lease", data: { drone, pilot: this.flight.pilotOf(drone), reason: "resync after backpressure" } }));
+      const missed = dropped.get(drone);
+      if (!missed) continue;
+      this.metrics.telemetryFramesDropped += missed.dropped;
+      sendTo(ws, JSON.stringify({
+        type: "event",
+        data: { drone, kind: "frames_dropped", message: `${missed.dropped} frames were not sent while this socket was backpressured: resubscribe with since to fetch them`, ...missed },
+      }));
+    }
+  }
+
+  /** Stops telemetry to a backpressured socket, remembering where each stream was. */
+  private stall(ws: Socket, nowMs: number): void {
+    const session = ws.data.session!;
+    session.stalledSince = nowMs;
+    const stalledAtSeq = (session.stalledAtSeq = new Map());
+    for (const drone of this.watchedDrones(session)) stalledAtSeq.set(drone, this.flight.latestSeq(drone));
+    for (const subscription of session.subscriptions) ws.unsubscribe(telemetryTopic(subscription));
+  }
+
+  /** The vehicles a session watches, with the all-vehicles subscription spelled out. */
+  private watchedDrones(session: DroneSession): Iterable<string> {
+    return session.subscriptions.has(allDrones) ? this.flight.fleet.ids : session.subscriptions;
+  }
+
+  /** Per vehicle, the frames a stalled socket has missed so far and the seq to resume after. */
+  private droppedWhileStalled(session: DroneSession): Map<string, { dropped: number; since: number | null }> {
+    const dropped = new Map<string, { dropped: number; since: number | null }>();
+    for (const [drone, since] of session.stalledAtSeq ?? []) {
+      const latest = this.flight.latestSeq(drone);
+      const count = latest === null ? 0 : latest - (since ?? -1);
+      if (count > 0) dropped.set(drone, { dropped: count, since });
+    }
+    return dropped;
+  }
+}

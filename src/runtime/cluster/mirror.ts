@@ -1,0 +1,53 @@
+/**
+ * This node's view of the vehicles other nodes fly: their frames and
+ * notices republished to this node's viewers, their latest frame for
+ * `status`, `welcome` and the pilot lookups, and the newest state to carry
+ * on from when one of them is taken over.
+ *
+ * Owns only that view (no timer, no socket, no Redis): the broker delivers
+ * what other nodes publish, and the flight service decides what to fly.
+ */
+import type { TelemetryData } from "../../../protocol/index.ts";
+import type { TelemetryStreams } from "../telemetry-streams.ts";
+import type { TickEntry } from "./broker.ts";
+
+export class ClusterMirror {
+  /** The latest frame of each vehicle another node flies, as received. */
+  private readonly latest = new Map<string, TelemetryData>();
+
+  constructor(
+    private readonly streams: TelemetryStreams,
+    private readonly ownedHere: (drone: string) => boolean,
+  ) {}
+
+  /** One tick of frames from the node flying those vehicles: kept for resume and published here. */
+  ingestTick(timeMs: number, entries: readonly TickEntry[]): void {
+    const foreign = entries.filter((entry) => !this.ownedHere(entry.drone));
+    for (const entry of this.streams.publishMirrored(timeMs, foreign)) this.latest.set(entry.drone, JSON.parse(entry.dataJson) as TelemetryData);
+  }
+
+  /** A lease or event (already JSON) from the node flying the vehicle, for this node's viewers. */
+  ingestNotice(drone: string, text: string, lease: { pilot: string | null } | null): void {
+    if (!this.streams.has(drone)) return;
+    const latest = this.latest.get(drone);
+    if (lease !== null && latest) this.latest.set(drone, { ...latest, pilot: lease.pilot });
+    this.streams.publishNotice(drone, text);
+  }
+
+  /** The last frame of a vehicle another node flies, as received; undefined for one flown here. */
+  frameOf(drone: string): TelemetryData | undefined {
+    return this.ownedHere(drone) ? undefined : this.latest.get(drone);
+  }
+
+  /**
+   * The newest frame of a vehicle this node takes over: the one shared
+   * storage kept, or this node's own copy when that is newer (shared storage
+   * lost its data). Forgets the copy: the vehicle is flown here from now on.
+   */
+  takeOver(drone: string, stored: TelemetryData | null): TelemetryData | null {
+    const mirrored = this.latest.get(drone) ?? null;
+    this.latest.delete(drone);
+    if (mirrored !== null && (stored === null || mirrored.seq > stored.seq)) return mirrored;
+    return stored;
+  }
+}
