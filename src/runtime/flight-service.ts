@@ -7,7 +7,7 @@
  * the ticker (`ticker.ts`), the telemetry streams (`telemetry-streams.ts`),
  * op routing here or to another node (`op-router.ts`) and the view of other
  * nodes' vehicles (`cluster/mirror.ts`). It is what the endpoints talk to and
- * what the cluster broker calls back (`ClusterEvents`-shaped methods below).
+ * what the cluster broker calls back (`ClusterEvents`, implemented below).
  * It never touches a socket: frames go to a `Publisher`, a session's `done`
  * to a `SessionDirectory`, both attached by the edge. It does not parse
  * messages (the endpoints do) and does not decide flight rules (the fleet
@@ -21,7 +21,7 @@ import { SimulatedVehicle } from "../core/vehicle/simulated.ts";
 import type { Vehicle } from "../core/vehicle/vehicle.ts";
 import { encodeMessage, type DroneSummary, type TelemetryData } from "../../protocol/index.ts";
 import { systemClocks, type Clocks } from "./clock.ts";
-import { inProcessBroker, type Broker, type TickEntry } from "./cluster/broker.ts";
+import { inProcessBroker, type Broker, type ClusterEvents, type TickEntry } from "./cluster/broker.ts";
 import { ClusterMirror } from "./cluster/mirror.ts";
 import type { Logger } from "./observability/log.ts";
 import type { Metrics } from "./observability/metrics.ts";
@@ -52,7 +52,7 @@ export interface FlightSettings {
   failsafeSeconds: number;
 }
 
-export class FlightService {
+export class FlightService implements ClusterEvents {
   readonly fleet: Fleet<CommandOrigin>;
   private readonly streams: TelemetryStreams;
   private readonly router: OpRouter;

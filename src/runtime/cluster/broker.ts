@@ -1,14 +1,20 @@
 /**
- * The seam between one node's flight service and the other nodes.
+ * The seam between one node's flight service and the other nodes, as two
+ * interfaces, one per direction (centrifuge's Broker and BrokerEventHandler):
+ * `Broker` is what the node asks of the cluster, `ClusterEvents` is what the
+ * cluster hands back to the node. A broker knows the node only through
+ * `ClusterEvents`, registered once when the broker starts.
  *
  * Every node publishes to its own sockets with Bun's pub/sub; a broker
  * carries what the other nodes need: each tick's frames (one message per
  * tick per node, however many viewers), leases and events, operations on
  * drones simulated elsewhere and their replies. The in-process broker is the
  * default: this node simulates every drone and nothing leaves the process.
- * The Redis broker (`src/runtime/cluster/`) connects nodes through Redis.
+ * The Redis broker (`redis-broker.ts`) connects nodes through Redis.
+ * Owns only these contracts: no I/O, no clock.
  */
 import type { DroneOp, OpResult } from "../../core/fleet/ops.ts";
+import type { TelemetryData } from "../../../protocol/index.ts";
 
 /** One drone's frame of a tick, as it travels between nodes. */
 export interface TickEntry {
@@ -18,6 +24,7 @@ export interface TickEntry {
   dataJson: string;
 }
 
+/** What a node asks of the other nodes. */
 export interface Broker {
   /** This node's name in the cluster. */
   readonly nodeId: string;
@@ -51,3 +58,48 @@ export const inProcessBroker: Broker = {
   sendDone() {},
   sessionClosed() {},
 };
+
+/** Who flies a drone, as recorded cluster-wide: the pilot's session and the node its socket is on. */
+export interface PilotOnNode {
+  session: string;
+  node: string;
+}
+
+/**
+ * What the cluster hands back to the node: frames and notices of drones
+ * simulated elsewhere, ownership moving, and operations and sessions that
+ * cross nodes. Registered once with the broker (`RedisBroker.start`).
+ */
+export interface ClusterEvents {
+  /** This node joined a cluster through `broker`: from now on it simulates only the drones the broker says it owns. */
+  useBroker(broker: Broker): void;
+
+  // Telemetry of drones another node simulates.
+  /** One tick of frames from the node simulating those drones: kept for resume and published here as if simulated here. */
+  ingestTick(timeMs: number, entries: readonly TickEntry[]): void;
+  /** A lease or event message (already JSON) from the node simulating the drone, for this node's viewers. */
+  ingestNotice(drone: string, text: string): void;
+  /** A drone's frames read back from shared storage (this node started late, reconnected, or takes the drone over), oldest first. */
+  backfill(drone: string, history: readonly TickEntry[]): void;
+
+  // Ownership moving.
+  /**
+   * This node now simulates the drone: carry on from `last` (the newest frame
+   * stored cluster-wide, or null), with `pilot` if that pilot is still
+   * connected somewhere. `takenFrom` is the node that stopped answering, or
+   * null when nobody held the drone before (a start, or storage lost it).
+   */
+  adopt(drone: string, last: TelemetryData | null, pilot: PilotOnNode | null, takenFrom: string | null): void;
+  /** Another node simulates the drone now: stop here; commands in progress fail with `reason`. */
+  relinquish(drone: string, reason: string): void;
+
+  // Operations and sessions across nodes.
+  /** An op another node forwarded for a drone simulated here; `reply` is called exactly once. */
+  performForNode(op: DroneOp, node: string, reply: (result: OpResult) => void): void;
+  /** A command's `done` message (already JSON) for a session connected here. */
+  deliverDone(session: string, text: string): void;
+  /** A session on another node closed (or its node died): it loses its leases here. */
+  remoteSessionClosed(session: string): void;
+  /** Pilots of drones simulated here whose sessions live on other nodes: session to node. */
+  remotePilots(): Map<string, string>;
+}

@@ -219,13 +219,11 @@ export function decodeNodeMessage(text: string): NodeMessage | null {
 function isDroneOp(value: unknown): value is DroneOp {
   if (!isRecord(value) || !isId(value.drone)) return false;
   switch (value.kind) {
-    case "status":
-      return true;
     case "claim":
     case "release":
       return isId(value.session);
     case "command":
-      return isId(value.session) && isRecord(value.request) && typeof value.label === "string" && typeof value.form === "string";
+      return isId(value.session) && isRecord(value.command) && typeof value.label === "string" && typeof value.form === "string";
     default:
       return false;
   }

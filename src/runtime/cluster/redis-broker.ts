@@ -7,15 +7,32 @@
  * capped list per drone for resume after a restart), operations forwarded to
  * a drone's node with their replies and `done` messages routed back, the
  * cluster-wide pilot lease record, and node liveness for pilots connected to
- * nodes that die. The flight rules stay in the fleet; this module only moves
- * data and decides ownership. Keys and channels are listed in docs/scaling.md.
+ * nodes that die. The flight rules stay in the fleet and the wire formats in
+ * `bus-codec.ts`; this module only moves bytes and decides ownership. It
+ * knows the node only as `ClusterEvents`. Keys and channels are listed in
+ * docs/scaling.md.
  */
-import type { Broker, TickEntry } from "./broker.ts";
+import type { Broker, ClusterEvents, PilotOnNode, TickEntry } from "./broker.ts";
 import type { DroneOp, OpResult } from "../../core/fleet/ops.ts";
-import type { FlightService } from "../flight-service.ts";
 import type { Logger } from "../observability/log.ts";
-import type { TelemetryData } from "../../../protocol/index.ts";
+import {
+  busSender,
+  decodeBusMessage,
+  decodeFrameData,
+  decodeNodeMessage,
+  decodeOwnerReport,
+  decodePilotRecord,
+  decodeStoredFrame,
+  encodeNodeMessage,
+  encodeNotice,
+  encodePilotRecord,
+  encodeSessionClosed,
+  encodeStoredFrame,
+  encodeTick,
+  type NodeMessage,
+} from "./bus-codec.ts";
 import { RedisLink } from "./redis-link.ts";
+import { WriteFailures, type TrackedWrite } from "./write-failures.ts";
 
 /** Every key and channel starts with this. */
 const prefix = "skyport:";
@@ -49,7 +66,7 @@ for i = 1, #KEYS - 1 do
     redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
     owners[i] = '+' .. ARGV[1]
   else
-    owners[i] = owner
+    owners[i] = owner or ''
   end
 end
 redis.call('SET', KEYS[#KEYS], '1', 'PX', ARGV[3])
@@ -70,11 +87,6 @@ for i = 1, #KEYS do
   if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('DEL', KEYS[i]); released = released + 1 end
 end
 return released`;
-
-type NodeMessage =
-  | { kind: "op"; corr: number; from: string; op: DroneOp }
-  | { kind: "reply"; corr: number; result: OpResult }
-  | { kind: "done"; session: string; text: string };
 
 interface PendingForward {
   answer(result: OpResult): void;
@@ -103,6 +115,8 @@ export interface ClusterStatus {
   forwardFailures: number;
   ticksPublished: number;
   ticksReceived: number;
+  /** Writes that resume and failover depend on and that failed: frame appends, pilot records, the shutdown release. */
+  writeFailures: number;
 }
 
 export class RedisBroker implements Broker {
@@ -120,9 +134,10 @@ export class RedisBroker implements Broker {
   private roundRunning = false;
   private readonly roundMs: number;
   private readonly ownerKeyMs: number;
-  private flight: FlightService | null = null;
+  private events: ClusterEvents | null = null;
   private stopped = false;
   private readonly counters = { forwardedOps: 0, forwardFailures: 0, ticksPublished: 0, ticksReceived: 0 };
+  private readonly writeFailures = new WriteFailures();
 
   constructor(private readonly options: RedisBrokerOptions) {
     this.nodeId = options.nodeId;
@@ -135,10 +150,14 @@ export class RedisBroker implements Broker {
     this.link = new RedisLink(options.url, { up: () => this.linkUp(), down: (reason) => this.linkDown(reason) }, options.logger);
   }
 
-  /** Connects and starts the ownership rounds. Resolves after the first connection attempt, up or not. */
-  async start(flight: FlightService): Promise<void> {
-    this.flight = flight;
-    flight.useBroker(this);
+  /**
+   * Registers the node (once), connects and starts the ownership rounds.
+   * Resolves after the first connection attempt, up or not.
+   */
+  async start(events: ClusterEvents): Promise<void> {
+    if (this.events) throw new Error(`RedisBroker.start: already started for node ${this.nodeId}; a broker serves one node and is started once`);
+    this.events = events;
+    events.useBroker(this);
     await this.link.subscribe(busChannel, (message) => this.onBus(message));
     await this.link.subscribe(nodeChannel(this.nodeId), (message) => this.onNodeMessage(message));
     await this.link.start();
@@ -151,10 +170,8 @@ export class RedisBroker implements Broker {
     this.stopped = true;
     if (this.roundTimer) clearInterval(this.roundTimer);
     const owned = [...this.owned].map(ownerKey);
-    if (owned.length > 0 && this.link.up) {
-      await this.link.send("EVAL", [releaseScript, String(owned.length), ...owned, this.nodeId]).catch(() => {});
-    }
-    await this.link.send("DEL", [aliveKey(this.nodeId)]).catch(() => {});
+    if (owned.length > 0 && this.link.up) await this.write("release_owned", "EVAL", [releaseScript, String(owned.length), ...owned, this.nodeId]);
+    await this.write("alive_delete", "DEL", [aliveKey(this.nodeId)]);
     for (const [corr, pending] of this.pending) this.settle(corr, pending, unavailable("the server is shutting down"));
     this.link.stop();
   }
@@ -167,6 +184,7 @@ export class RedisBroker implements Broker {
       reconnects: this.link.reconnects,
       lastError: this.link.lastError,
       ...this.counters,
+      writeFailures: this.writeFailures.total,
     };
   }
 
@@ -178,21 +196,20 @@ export class RedisBroker implements Broker {
 
   publishTick(timeMs: number, entries: readonly TickEntry[]): void {
     if (!this.link.up) return;
-    const lines = entries.map((entry) => `${entry.drone}\t${entry.seq}\t${entry.dataJson}`);
-    this.link.publish(busChannel, `T\t${this.nodeId}\t${Math.round(timeMs)}\n${lines.join("\n")}`);
+    this.link.publish(busChannel, encodeTick(this.nodeId, timeMs, entries));
     const keys = entries.map((entry) => framesKey(entry.drone));
-    const values = entries.map((entry) => `${entry.seq}\t${entry.dataJson}`);
-    this.link.send("EVAL", [appendFramesScript, String(keys.length), ...keys, String(this.options.replayFrames), ...values]).catch(() => {});
+    const values = entries.map(encodeStoredFrame);
+    void this.write("frame_append", "EVAL", [appendFramesScript, String(keys.length), ...keys, String(this.options.replayFrames), ...values]);
     this.counters.ticksPublished++;
   }
 
   publishNotice(drone: string, text: string): void {
-    this.link.publish(busChannel, `N\t${this.nodeId}\t${drone}\t${text}`);
+    this.link.publish(busChannel, encodeNotice(this.nodeId, drone, text));
   }
 
   leaseChanged(drone: string, pilot: string | null, pilotNode: string | null): void {
-    const command = pilot === null ? this.link.send("DEL", [pilotKey(drone)]) : this.link.send("SET", [pilotKey(drone), `${pilot}\t${pilotNode ?? this.nodeId}`]);
-    command.catch(() => {});
+    if (pilot === null) void this.write("pilot_record", "DEL", [pilotKey(drone)]);
+    else void this.write("pilot_record", "SET", [pilotKey(drone), encodePilotRecord({ session: pilot, node: pilotNode ?? this.nodeId })]);
   }
 
   forward(op: DroneOp, answer: (result: OpResult) => void): void {
@@ -214,55 +231,40 @@ export class RedisBroker implements Broker {
   }
 
   sessionClosed(session: string): void {
-    this.link.publish(busChannel, `C\t${this.nodeId}\t${session}`);
+    this.link.publish(busChannel, encodeSessionClosed(this.nodeId, session));
   }
 
   // ------------------------------------------------------------ incoming
 
-  private onBus(message: string): void {
-    const flight = this.flight;
-    if (!flight) return;
-    const kind = message[0];
-    const nodeEnd = message.indexOf("\t", 2);
-    if (nodeEnd === -1 || message.slice(2, nodeEnd) === this.nodeId) return; // our own broadcast
-    if (kind === "T") {
-      const headerEnd = message.indexOf("\n");
-      const timeMs = Number(message.slice(nodeEnd + 1, headerEnd === -1 ? undefined : headerEnd));
-      if (headerEnd === -1) return;
-      const entries: TickEntry[] = [];
-      for (const line of message.slice(headerEnd + 1).split("\n")) {
-        const entry = parseEntry(line);
-        if (entry) entries.push(entry);
-      }
-      this.counters.ticksReceived++;
-      flight.ingestTick(timeMs, entries);
-    } else if (kind === "N") {
-      const droneEnd = message.indexOf("\t", nodeEnd + 1);
-      if (droneEnd !== -1) flight.ingestNotice(message.slice(nodeEnd + 1, droneEnd), message.slice(droneEnd + 1));
-    } else if (kind === "C") {
-      flight.remoteSessionClosed(message.slice(nodeEnd + 1));
+  private onBus(text: string): void {
+    const events = this.events;
+    if (!events || busSender(text) === this.nodeId) return; // our own broadcast
+    const message = decodeBusMessage(text);
+    switch (message?.kind) {
+      case "tick":
+        this.counters.ticksReceived++;
+        return events.ingestTick(message.timeMs, message.entries);
+      case "notice":
+        return events.ingestNotice(message.drone, message.text);
+      case "session_closed":
+        return events.remoteSessionClosed(message.session);
     }
   }
 
   private onNodeMessage(text: string): void {
-    let message: NodeMessage;
-    try {
-      message = JSON.parse(text) as NodeMessage;
-    } catch {
-      return;
-    }
-    const flight = this.flight;
-    if (!flight) return;
+    const events = this.events;
+    const message = decodeNodeMessage(text);
+    if (!events || !message) return;
     switch (message.kind) {
       case "op":
-        return flight.performForNode(message.op, message.from, (result) => this.sendToNode(message.from, { kind: "reply", corr: message.corr, result }));
+        return events.performForNode(message.op, message.from, (result) => this.sendToNode(message.from, { kind: "reply", corr: message.corr, result }));
       case "reply": {
         const pending = this.pending.get(message.corr);
         if (pending) this.settle(message.corr, pending, message.result);
         return;
       }
       case "done":
-        return flight.deliverDone(message.session, message.text);
+        return events.deliverDone(message.session, message.text);
     }
   }
 
@@ -274,10 +276,23 @@ export class RedisBroker implements Broker {
   }
 
   private sendToNode(node: string, message: NodeMessage): void {
-    this.link.publish(nodeChannel(node), JSON.stringify(message));
+    this.link.publish(nodeChannel(node), encodeNodeMessage(message));
   }
 
   // ------------------------------------------------------------ ownership
+
+  /** Runs a write that resume or failover depends on: a failure is counted and logged once per streak, never thrown. */
+  private async write(operation: TrackedWrite, command: string, args: string[]): Promise<void> {
+    let line;
+    try {
+      await this.link.send(command, args);
+      line = this.writeFailures.succeeded(operation);
+    } catch (error) {
+      line = this.writeFailures.failed(operation, error instanceof Error ? error.message : String(error));
+    }
+    if (line?.event === "redis_write_failed") this.options.logger.warn(line);
+    else if (line) this.options.logger.info(line);
+  }
 
   private linkUp(): void {
     void this.catchUp().then(() => this.round());
@@ -299,19 +314,18 @@ export class RedisBroker implements Broker {
     this.roundRunning = true;
     try {
       const drones = this.options.droneIds;
+      const events = this.events!;
       const keys = [...drones.map(ownerKey), aliveKey(this.nodeId)];
-      const owners = (await this.link.send("EVAL", [ownershipScript, String(keys.length), ...keys, this.nodeId, String(this.ownerKeyMs), String(this.ownerKeyMs)])) as string[];
+      const owners = (await this.link.send("EVAL", [ownershipScript, String(keys.length), ...keys, this.nodeId, String(this.ownerKeyMs), String(this.ownerKeyMs)])) as unknown[];
       const takeovers: Array<Promise<void>> = [];
       for (let i = 0; i < drones.length; i++) {
         const drone = drones[i]!;
-        const reported = owners[i] ?? "";
-        const taken = reported.startsWith("+");
-        const owner = taken ? reported.slice(1) : reported;
+        const { owner, taken } = decodeOwnerReport(owners[i]);
         const previous = this.owners.get(drone);
-        this.owners.set(drone, owner);
+        if (owner !== null) this.owners.set(drone, owner);
         if (taken) takeovers.push(this.takeOver(drone, previous !== undefined && previous !== this.nodeId ? previous : null));
         else if (owner !== this.nodeId && this.owned.delete(drone)) {
-          this.flight!.relinquish(drone, `simulation moved to node ${owner}`);
+          events.relinquish(drone, `simulation moved to node ${owner}`);
         }
       }
       // Taken drones are read back from Redis together (one round trip, pipelined), not one after another:
@@ -327,29 +341,26 @@ export class RedisBroker implements Broker {
 
   /** This node just became the drone's owner: carry on from the last frame any node stored. */
   private async takeOver(drone: string, takenFrom: string | null): Promise<void> {
-    const flight = this.flight!;
     const history = await this.refill(drone);
     const lastEntry = history.at(-1);
-    const last = lastEntry ? (JSON.parse(lastEntry.dataJson) as TelemetryData) : null;
+    const last = lastEntry ? decodeFrameData(lastEntry.dataJson) : null;
     const pilot = await this.livePilot(drone).catch(() => null);
     this.owned.add(drone);
-    flight.adopt(drone, last, pilot, takenFrom);
+    this.events!.adopt(drone, last, pilot, takenFrom);
   }
 
   /** The recorded pilot of a drone, if its node is still alive. */
-  private async livePilot(drone: string): Promise<{ session: string; node: string } | null> {
-    const recorded = (await this.link.send("GET", [pilotKey(drone)])) as string | null;
+  private async livePilot(drone: string): Promise<PilotOnNode | null> {
+    const recorded = decodePilotRecord(await this.link.send("GET", [pilotKey(drone)]));
     if (!recorded) return null;
-    const [session, node] = recorded.split("\t");
-    if (!session || !node) return null;
-    const alive = node === this.nodeId || Number(await this.link.send("EXISTS", [aliveKey(node)])) === 1;
-    return alive ? { session, node } : null;
+    const alive = recorded.node === this.nodeId || Number(await this.link.send("EXISTS", [aliveKey(recorded.node)])) === 1;
+    return alive ? recorded : null;
   }
 
   /** Pilots of our drones connected to nodes that stopped renewing their alive key lose their leases. */
   private async dropPilotsOfDeadNodes(): Promise<void> {
-    const flight = this.flight!;
-    const pilots = flight.remotePilots();
+    const events = this.events!;
+    const pilots = events.remotePilots();
     const nodes = [...new Set(pilots.values())];
     if (nodes.length === 0) return;
     const alive = (await this.link.send("MGET", nodes.map(aliveKey))) as Array<string | null>;
@@ -357,37 +368,27 @@ export class RedisBroker implements Broker {
     for (const [session, node] of pilots) {
       if (!dead.has(node)) continue;
       this.options.logger.warn({ event: "pilot_node_lost", session, node });
-      flight.remoteSessionClosed(session);
+      events.remoteSessionClosed(session);
     }
   }
 
   /** Fills this node's replay buffer of a drone from its frames in Redis, and returns them (none if Redis fails). */
   private async refill(drone: string): Promise<TickEntry[]> {
     const history = await this.history(drone).catch(() => []);
-    this.flight!.backfill(drone, history);
+    this.events!.backfill(drone, history);
     return history;
   }
 
   /** A drone's frames as stored in Redis, oldest first. */
   private async history(drone: string): Promise<TickEntry[]> {
-    const lines = (await this.link.send("LRANGE", [framesKey(drone), "0", "-1"])) as string[];
+    const stored = (await this.link.send("LRANGE", [framesKey(drone), "0", "-1"])) as string[];
     const entries: TickEntry[] = [];
-    for (const line of lines) {
-      const entry = parseEntry(`${drone}\t${line}`);
+    for (const line of stored) {
+      const entry = decodeStoredFrame(drone, line);
       if (entry) entries.push(entry);
     }
     return entries;
   }
-}
-
-/** Parses `drone<TAB>seq<TAB>dataJson`; null for anything malformed. */
-function parseEntry(line: string): TickEntry | null {
-  const first = line.indexOf("\t");
-  const second = line.indexOf("\t", first + 1);
-  if (first <= 0 || second === -1) return null;
-  const seq = Number(line.slice(first + 1, second));
-  if (!Number.isSafeInteger(seq) || seq < 0) return null;
-  return { drone: line.slice(0, first), seq, dataJson: line.slice(second + 1) };
 }
 
 function unavailable(message: string): OpResult {

@@ -130,14 +130,13 @@ describe("node channel", () => {
   const messages: NodeMessage[] = [
     { kind: "op", corr: 1, from: "node-b", op: { kind: "claim", drone: "alpha", session: "s-1" } },
     { kind: "op", corr: 2, from: "node-b", op: { kind: "release", drone: "alpha", session: "s-1" } },
-    { kind: "op", corr: 3, from: "node-b", op: { kind: "status", drone: "alpha" } },
     {
       kind: "op",
       corr: 4,
       from: "node-b",
-      op: { kind: "command", drone: "alpha", session: "s-1", request: { name: "goto", x: 1, y: 2 } as never, label: "goto\t1 2", form: "json", requestId: 9 },
+      op: { kind: "command", drone: "alpha", session: "s-1", command: { name: "goto", x: 1, y: 2 } as never, label: "goto\t1 2", form: "json", requestId: 9 },
     },
-    { kind: "reply", corr: 4, result: { ok: true, data: { drone: "alpha", target: { x: 1, y: 2, z: 10 } } } },
+    { kind: "reply", corr: 4, result: { ok: true, data: { drone: "alpha", command: "goto", target: { x: 1, y: 2, z: 10, heading: 0, speedLimit: 5 } } as never } },
     { kind: "reply", corr: 5, result: { ok: false, error: { code: "not_pilot", message: "line\none" } } },
     { kind: "done", session: "s-1", text: JSON.stringify({ type: "done", data: { status: "completed" } }) },
   ];
@@ -164,6 +163,7 @@ describe("node channel", () => {
       '{"kind":"op","corr":1,"op":{"kind":"claim","drone":"alpha","session":"s"}}',
       '{"kind":"op","corr":1,"from":"b","op":{"kind":"claim","drone":"alpha"}}',
       '{"kind":"op","corr":1,"from":"b","op":{"kind":"fly","drone":"alpha","session":"s"}}',
+      '{"kind":"op","corr":1,"from":"b","op":{"kind":"status","drone":"alpha"}}',
       '{"kind":"op","corr":1,"from":"b","op":{"kind":"command","drone":"alpha","session":"s","label":"x","form":"json"}}',
       '{"kind":"op","corr":1,"from":"b","op":null}',
       '{"kind":"reply","corr":1}',
