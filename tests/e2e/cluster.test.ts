@@ -152,10 +152,12 @@ describe("two nodes, one Redis", () => {
   test("resume with since on another node: exactly the missed frames, then live", async () => {
     const { a, b } = await twoNodes();
     const first = await viewer(a);
+    const onB = await viewer(b);
     await first.waitTelemetry((frames) => frames.length >= 10, 5000);
     const lastSeen = seqsOf(first).at(-1)!;
     first.close();
-    await Bun.sleep(500); // frames published while away
+    // Frames published while away, until node B holds at least three of them.
+    await onB.waitTelemetry(() => (seqsOf(onB).at(-1) ?? -1) >= lastSeen + 3, 3000);
 
     const second = await viewer(b, "/drone?drone=bravo");
     const ack = await second.request("subscribe", { drone: "alpha", since: lastSeen });
@@ -173,8 +175,7 @@ describe("two nodes, one Redis", () => {
     await early.waitTelemetry((frames) => frames.length >= 15, 5000);
     const since = seqsOf(early)[2]!;
     const b = await startNode("node-b");
-    await until("node-b to connect to redis", () => health(b), (h) => h.cluster?.redis === "up");
-    await Bun.sleep(200); // its catch-up read of the frame lists
+    await until("node-b's catch-up read of the frame lists", () => health(b), (h) => h.cluster?.redis === "up" && h.cluster.catchUps >= 1);
     const late = await viewer(b, "/drone?drone=bravo");
     const ack = await late.request("subscribe", { drone: "alpha", since });
     expect(ack.data.lost).toBe(0);

@@ -115,6 +115,8 @@ export interface ClusterStatus {
   forwardFailures: number;
   ticksPublished: number;
   ticksReceived: number;
+  /** Catch-up reads of the frame lists finished (one after each connection to Redis): resume with `since` works from here. */
+  catchUps: number;
   /** Writes that resume and failover depend on and that failed: frame appends, pilot records, the shutdown release. */
   writeFailures: number;
 }
@@ -136,7 +138,7 @@ export class RedisBroker implements Broker {
   private readonly ownerKeyMs: number;
   private events: ClusterEvents | null = null;
   private stopped = false;
-  private readonly counters = { forwardedOps: 0, forwardFailures: 0, ticksPublished: 0, ticksReceived: 0 };
+  private readonly counters = { forwardedOps: 0, forwardFailures: 0, ticksPublished: 0, ticksReceived: 0, catchUps: 0 };
   private readonly writeFailures = new WriteFailures();
 
   constructor(private readonly options: RedisBrokerOptions) {
@@ -306,6 +308,7 @@ export class RedisBroker implements Broker {
   /** After (re)connecting: fills each replay buffer from Redis, so `since` works for frames published while away. */
   private async catchUp(): Promise<void> {
     await Promise.all(this.options.droneIds.filter((drone) => !this.owned.has(drone)).map((drone) => this.refill(drone)));
+    this.counters.catchUps++;
   }
 
   /** One ownership round: renew, take free drones over, notice drones lost to other nodes and pilots on dead nodes. */
