@@ -41,9 +41,9 @@ async function redisCommand(args: string[]): Promise<unknown> {
   }
 }
 
-/** Starts a node of the cluster; `drones` as --drones. */
-async function startNode(name: string, drones = "alpha,bravo"): Promise<ServerProcess> {
-  const node = await spawnServer(["--redis", redis.url, "--node-id", name, "--drones", drones, "--telemetry-hz", "10"]);
+/** Starts a node of the cluster; `drones` as --drones, `extra` more flags. */
+async function startNode(name: string, drones = "alpha,bravo", extra: string[] = []): Promise<ServerProcess> {
+  const node = await spawnServer(["--redis", redis.url, "--node-id", name, "--drones", drones, "--telemetry-hz", "10", ...extra]);
   nodes.push(node);
   return node;
 }
@@ -74,10 +74,10 @@ const seqsOf = (client: DroneTestClient, drone = "alpha") => client.telemetry.fi
 const consecutive = (seqs: number[]) => seqs.every((seq, i) => i === 0 || seq === seqs[i - 1]! + 1);
 
 /** Node A starts first and simulates every drone; node B joins and simulates none. */
-async function twoNodes() {
-  const a = await startNode("node-a");
+async function twoNodes(extra: string[] = []) {
+  const a = await startNode("node-a", undefined, extra);
   await until("node-a to own both drones", () => health(a), (h) => h.cluster?.ownedDrones?.length === 2);
-  const b = await startNode("node-b");
+  const b = await startNode("node-b", undefined, extra);
   await until("node-b to connect to redis", () => health(b), (h) => h.cluster?.redis === "up");
   expect((await health(b)).cluster.ownedDrones).toEqual([]);
   return { a, b };
@@ -227,4 +227,40 @@ describe("two nodes, one Redis", () => {
     const owners = async () => [(await health(a)).cluster.ownedDrones, (await health(b)).cluster.ownedDrones].flat().sort();
     await until("each drone to have one owner", owners, (all) => JSON.stringify(all) === JSON.stringify(["alpha", "bravo"]), 5000);
   }, 40_000);
+
+  test("Redis restarts empty and the non-owner reconnects first: it leaves the drone to its owner, and seq never goes back", async () => {
+    // A longer lease than the default gives node A room to reconnect after it is resumed.
+    const { a, b } = await twoNodes(["--owner-lease-seconds", "6"]);
+    const onA = await viewer(a);
+    const onB = await viewer(b);
+    await onB.waitTelemetry((frames) => frames.length >= 5, 5000);
+
+    // Redis hangs: both nodes go degraded. A keeps flying alpha; B hears nothing more of it.
+    process.kill(redis.pid, "SIGSTOP");
+    await until("both nodes to notice", async () => [(await health(a)).status, (await health(b)).status], (s) => s[0] === "degraded" && s[1] === "degraded", 10_000);
+    const lastOnB = seqsOf(onB).at(-1)!;
+    await onA.waitTelemetry(() => seqsOf(onA).at(-1)! >= lastOnB + 10, 3000);
+
+    // A pauses, Redis comes back empty, and B reconnects first: every owner key is gone.
+    a.proc.kill("SIGSTOP");
+    try {
+      const newest = seqsOf(onA).at(-1)!;
+      await redis.restart();
+      await until("node-b to reconnect", () => health(b), (h) => h.status === "ok", 10_000);
+      a.proc.kill("SIGCONT");
+      await until("node-a to reconnect", () => health(a), (h) => h.status === "ok", 10_000);
+      const seenOnB = seqsOf(onB).length;
+      await onB.waitTelemetry(() => seqsOf(onB).length >= seenOnB + 10, 8000);
+
+      // B's viewer continues from the newest frame anyone published, not from the stale one B heard last.
+      const afterOutage = seqsOf(onB).filter((seq) => seq > lastOnB);
+      expect(afterOutage[0]).toBeGreaterThan(newest);
+      expect(consecutive(seqsOf(onA))).toBe(true);
+      // Node A, which kept simulating its drones, still does.
+      expect((await health(a)).cluster.ownedDrones.sort()).toEqual(["alpha", "bravo"]);
+      expect((await health(b)).cluster.ownedDrones).toEqual([]);
+    } finally {
+      a.proc.kill("SIGCONT");
+    }
+  }, 60_000);
 });

@@ -31,6 +31,7 @@ import {
   encodeTick,
   type NodeMessage,
 } from "./bus-codec.ts";
+import { mayTake, ownershipChange } from "./ownership.ts";
 import { RedisLink } from "./redis-link.ts";
 import { WriteFailures, type TrackedWrite } from "./write-failures.ts";
 
@@ -50,10 +51,12 @@ const maxRoundMilliseconds = 500;
 
 /**
  * One ownership round, atomically: renew this node's liveness and the drones
- * it owns, take every drone nobody owns, and report each drone's owner
- * (prefixed with `+` when this node just took it).
+ * it owns, take every drone nobody owns that this node may take, and report
+ * each drone's owner (prefixed with `+` when this node just took it, empty
+ * when nobody owns it).
  * KEYS: the owner key of every drone, then this node's alive key.
- * ARGV: node id, owner key expiry ms, alive key expiry ms.
+ * ARGV: node id, owner key expiry ms, alive key expiry ms, then per drone
+ * `1` if this node may take it, else `0`.
  */
 const ownershipScript = `
 local owners = {}
@@ -62,7 +65,7 @@ for i = 1, #KEYS - 1 do
   if owner == ARGV[1] then
     redis.call('PEXPIRE', KEYS[i], ARGV[2])
     owners[i] = owner
-  elseif not owner then
+  elseif not owner and ARGV[3 + i] == '1' then
     redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
     owners[i] = '+' .. ARGV[1]
   else
@@ -102,6 +105,8 @@ export interface RedisBrokerOptions {
   /** Frames kept per drone in Redis (and in each node's replay buffer). */
   replayFrames: number;
   logger: Logger;
+  /** Monotonic milliseconds, for how long the link has been up. @default performance.now */
+  nowMs?: () => number;
 }
 
 /** What /healthz and /metrics report about the cluster. */
@@ -138,6 +143,9 @@ export class RedisBroker implements Broker {
   private readonly ownerKeyMs: number;
   private events: ClusterEvents | null = null;
   private stopped = false;
+  /** When the link last came up, monotonic ms (see `mayTake`). */
+  private linkUpSinceMs = 0;
+  private readonly nowMs: () => number;
   private readonly counters = { forwardedOps: 0, forwardFailures: 0, ticksPublished: 0, ticksReceived: 0, catchUps: 0 };
   private readonly writeFailures = new WriteFailures();
 
@@ -149,6 +157,7 @@ export class RedisBroker implements Broker {
     // are taken over within the lease: expiry plus one round <= lease.
     this.roundMs = Math.min(maxRoundMilliseconds, leaseMs / 4);
     this.ownerKeyMs = Math.round(leaseMs - this.roundMs);
+    this.nowMs = options.nowMs ?? (() => performance.now());
     this.link = new RedisLink(options.url, { up: () => this.linkUp(), down: (reason) => this.linkDown(reason) }, options.logger);
   }
 
@@ -281,7 +290,7 @@ export class RedisBroker implements Broker {
     this.link.publish(nodeChannel(node), encodeNodeMessage(message));
   }
 
-  // ------------------------------------------------------------ ownership
+  // ------------------------------------------------------------ writes
 
   /** Runs a write that resume or failover depends on: a failure is counted and logged once per streak, never thrown. */
   private async write(operation: TrackedWrite, command: string, args: string[]): Promise<void> {
@@ -296,7 +305,10 @@ export class RedisBroker implements Broker {
     else if (line) this.options.logger.info(line);
   }
 
+  // ------------------------------------------------------------ ownership
+
   private linkUp(): void {
+    this.linkUpSinceMs = this.nowMs();
     void this.catchUp().then(() => this.round());
   }
 
@@ -319,16 +331,22 @@ export class RedisBroker implements Broker {
       const drones = this.options.droneIds;
       const events = this.events!;
       const keys = [...drones.map(ownerKey), aliveKey(this.nodeId)];
-      const owners = (await this.link.send("EVAL", [ownershipScript, String(keys.length), ...keys, this.nodeId, String(this.ownerKeyMs), String(this.ownerKeyMs)])) as unknown[];
+      const before = drones.map((drone) => ({ previousOwner: this.owners.get(drone), simulatedHere: this.owned.has(drone) }));
+      const nowMs = this.nowMs();
+      const takeable = before.map((drone) => (mayTake(drone, this.nodeId, nowMs, this.linkUpSinceMs, this.ownerKeyMs) ? "1" : "0"));
+      const owners = (await this.link.send("EVAL", [ownershipScript, String(keys.length), ...keys, this.nodeId, String(this.ownerKeyMs), String(this.ownerKeyMs), ...takeable])) as unknown[];
       const takeovers: Array<Promise<void>> = [];
       for (let i = 0; i < drones.length; i++) {
         const drone = drones[i]!;
-        const { owner, taken } = decodeOwnerReport(owners[i]);
-        const previous = this.owners.get(drone);
-        if (owner !== null) this.owners.set(drone, owner);
-        if (taken) takeovers.push(this.takeOver(drone, previous !== undefined && previous !== this.nodeId ? previous : null));
-        else if (owner !== this.nodeId && this.owned.delete(drone)) {
-          events.relinquish(drone, `simulation moved to node ${owner}`);
+        const report = decodeOwnerReport(owners[i]);
+        // Nobody owns it and this node may not take it yet: ops still go to the node that had it.
+        if (report.owner !== null) this.owners.set(drone, report.owner);
+        const change = ownershipChange(before[i]!, report, this.nodeId);
+        if (change.kind === "adopt") takeovers.push(this.takeOver(drone, change.takenFrom));
+        else if (change.kind === "keep" && report.taken) this.options.logger.info({ event: "owner_key_retaken", drone, reason: "Redis lost the key; this node still simulates the drone and goes on from its own state" });
+        else if (change.kind === "lose") {
+          this.owned.delete(drone);
+          events.relinquish(drone, change.owner === null ? "no node holds it now" : `simulation moved to node ${change.owner}`);
         }
       }
       // Taken drones are read back from Redis together (one round trip, pipelined), not one after another:

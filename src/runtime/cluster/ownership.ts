@@ -1,0 +1,56 @@
+/**
+ * The decisions of one ownership round, per drone: may this node take a
+ * drone nobody owns, and what does the owner Redis reports mean for this
+ * node (start simulating it, keep simulating it, stop)?
+ *
+ * Pure: the broker runs the round against Redis and carries the decisions
+ * out. No Redis, no clock reads (the time is passed in), no sockets.
+ */
+import type { OwnerReport } from "./bus-codec.ts";
+
+/** What one drone's owner report means for this node. */
+export type OwnershipChange =
+  /** This node starts simulating the drone: read its history and carry on from the newest frame. `takenFrom` is the node that held it. */
+  | { kind: "adopt"; takenFrom: string | null }
+  /** This node simulates the drone and goes on from its own state (renewed, or re-taken after Redis lost the key). */
+  | { kind: "keep" }
+  /** Another node (or nobody) holds the drone now: this node stops simulating it. */
+  | { kind: "lose"; owner: string | null }
+  /** Another node simulated it and still does, or nobody does and this node may not take it yet. */
+  | { kind: "none" };
+
+/** What the round knows about a drone before asking Redis. */
+export interface DroneBefore {
+  /** The owner reported by the previous round, if any. */
+  previousOwner: string | undefined;
+  /** Whether this node simulates the drone now. */
+  simulatedHere: boolean;
+}
+
+/**
+ * Whether this node may take a drone whose owner key is missing.
+ *
+ * A key that expired means its owner stopped renewing it: take the drone.
+ * But when Redis restarts empty, every key is gone at once while the owners
+ * are alive and still simulating; a node that reconnects first must not take
+ * their drones from the stale frame it heard last. So for one owner-key
+ * lifetime after this node's link came up, a drone that another node owned
+ * in the last round is left to that node to re-take, exactly as if its key
+ * had survived the restart.
+ */
+export function mayTake(drone: DroneBefore, self: string, nowMs: number, linkUpSinceMs: number, ownerKeyMs: number): boolean {
+  const other = drone.previousOwner !== undefined && drone.previousOwner !== self;
+  return !other || nowMs - linkUpSinceMs >= ownerKeyMs;
+}
+
+/** What a drone's owner report means for this node. */
+export function ownershipChange(drone: DroneBefore, report: OwnerReport, self: string): OwnershipChange {
+  if (report.owner === self) {
+    // Taken or renewed by this node: a drone it already simulates goes on from its own state,
+    // which is newer than anything stored (Redis may have restarted empty).
+    if (drone.simulatedHere) return { kind: "keep" };
+    const takenFrom = drone.previousOwner !== undefined && drone.previousOwner !== self ? drone.previousOwner : null;
+    return { kind: "adopt", takenFrom };
+  }
+  return drone.simulatedHere ? { kind: "lose", owner: report.owner } : { kind: "none" };
+}

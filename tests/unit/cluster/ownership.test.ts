@@ -1,0 +1,50 @@
+/** One ownership round's decisions: who may take a drone whose key is gone, and what a report means for this node. */
+import { describe, expect, test } from "bun:test";
+import { mayTake, ownershipChange } from "../../../src/runtime/cluster/ownership.ts";
+
+const self = "node-b";
+const ownerKeyMs = 2500;
+
+describe("mayTake", () => {
+  test("a drone nobody owned before, or this node owned, may be taken at once", () => {
+    expect(mayTake({ previousOwner: undefined, simulatedHere: false }, self, 1000, 1000, ownerKeyMs)).toBe(true);
+    expect(mayTake({ previousOwner: self, simulatedHere: true }, self, 1000, 1000, ownerKeyMs)).toBe(true);
+  });
+
+  test("another node's drone is left to it for one key lifetime after this node's link came up (Redis may have restarted empty)", () => {
+    const other = { previousOwner: "node-a", simulatedHere: false };
+    expect(mayTake(other, self, 10_000, 10_000, ownerKeyMs)).toBe(false);
+    expect(mayTake(other, self, 12_499, 10_000, ownerKeyMs)).toBe(false);
+    expect(mayTake(other, self, 12_500, 10_000, ownerKeyMs)).toBe(true);
+  });
+
+  test("a key that expired while this node's link was up long enough means a dead owner: take it", () => {
+    expect(mayTake({ previousOwner: "node-a", simulatedHere: false }, self, 60_000, 1000, ownerKeyMs)).toBe(true);
+  });
+});
+
+describe("ownershipChange", () => {
+  test("taking a drone this node did not simulate adopts it, naming the node that held it", () => {
+    expect(ownershipChange({ previousOwner: "node-a", simulatedHere: false }, { owner: self, taken: true }, self)).toEqual({ kind: "adopt", takenFrom: "node-a" });
+    expect(ownershipChange({ previousOwner: undefined, simulatedHere: false }, { owner: self, taken: true }, self)).toEqual({ kind: "adopt", takenFrom: null });
+  });
+
+  test("re-taking a drone this node still simulates keeps its own state: never adopt older stored frames", () => {
+    expect(ownershipChange({ previousOwner: self, simulatedHere: true }, { owner: self, taken: true }, self)).toEqual({ kind: "keep" });
+    expect(ownershipChange({ previousOwner: self, simulatedHere: true }, { owner: self, taken: false }, self)).toEqual({ kind: "keep" });
+  });
+
+  test("a key this node holds for a drone it does not simulate is adopted, not left idle", () => {
+    expect(ownershipChange({ previousOwner: self, simulatedHere: false }, { owner: self, taken: false }, self)).toEqual({ kind: "adopt", takenFrom: null });
+  });
+
+  test("another owner, or none, makes this node stop simulating", () => {
+    expect(ownershipChange({ previousOwner: self, simulatedHere: true }, { owner: "node-a", taken: false }, self)).toEqual({ kind: "lose", owner: "node-a" });
+    expect(ownershipChange({ previousOwner: self, simulatedHere: true }, { owner: null, taken: false }, self)).toEqual({ kind: "lose", owner: null });
+  });
+
+  test("a drone simulated elsewhere, or left unowned for now, changes nothing here", () => {
+    expect(ownershipChange({ previousOwner: "node-a", simulatedHere: false }, { owner: "node-a", taken: false }, self)).toEqual({ kind: "none" });
+    expect(ownershipChange({ previousOwner: "node-a", simulatedHere: false }, { owner: null, taken: false }, self)).toEqual({ kind: "none" });
+  });
+});
