@@ -263,4 +263,32 @@ describe("two nodes, one Redis", () => {
       a.proc.kill("SIGCONT");
     }
   }, 60_000);
+
+  test("a pilot on node B keeps its lease across a Redis restart, even when the owner reconnects first", async () => {
+    const { a, b } = await twoNodes(["--owner-lease-seconds", "6"]);
+    const onA = await viewer(a);
+    const pilot = await viewer(b);
+    expect((await pilot.request("claim", { drone: "alpha" })).type).toBe("ack");
+    const record = `${pilot.session}\tnode-b`;
+    await until("the pilot record", () => redisCommand(["GET", "skyport:pilot:alpha"]), (stored) => stored === record);
+
+    // B pauses across the restart: A reconnects first and finds neither B's heartbeat nor any record.
+    b.proc.kill("SIGSTOP");
+    try {
+      await redis.restart();
+      await until("node-a to re-take its drones", () => redisCommand(["GET", "skyport:owner:alpha"]), (owner) => owner === "node-a", 10_000);
+      // The owner writes the pilot record again: a later takeover still knows who flies.
+      await until("the pilot record to be restored", () => redisCommand(["GET", "skyport:pilot:alpha"]), (stored) => stored === record);
+      b.proc.kill("SIGCONT");
+      await until("node-b to reconnect", () => health(b), (h) => h.status === "ok", 10_000);
+      await until("node-b's heartbeat", () => redisCommand(["EXISTS", "skyport:alive:node-b"]), (exists) => exists === 1);
+    } finally {
+      b.proc.kill("SIGCONT");
+    }
+    // A missing heartbeat right after Redis came back was not taken for a dead node: the pilot still flies.
+    const up = await pilot.request("command", { drone: "alpha", name: "takeoff" }, 11);
+    expect(up.type).toBe("ack");
+    expect(onA.messages.some((m: any) => m.type === "lease" && m.data.pilot === null)).toBe(false);
+    expect(onA.messages.some((m: any) => m.type === "event" && m.data.kind === "failsafe")).toBe(false);
+  }, 60_000);
 });

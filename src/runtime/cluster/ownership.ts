@@ -1,7 +1,8 @@
 /**
  * The decisions of one ownership round, per drone: may this node take a
  * drone nobody owns, and what does the owner Redis reports mean for this
- * node (start simulating it, keep simulating it, stop)?
+ * node (start simulating it, keep simulating it, stop)? And when does a
+ * missing key mean a dead node rather than a Redis that restarted empty?
  *
  * Pure: the broker runs the round against Redis and carries the decisions
  * out. No Redis, no clock reads (the time is passed in), no sockets.
@@ -28,19 +29,28 @@ export interface DroneBefore {
 }
 
 /**
- * Whether this node may take a drone whose owner key is missing.
- *
- * A key that expired means its owner stopped renewing it: take the drone.
- * But when Redis restarts empty, every key is gone at once while the owners
- * are alive and still simulating; a node that reconnects first must not take
- * their drones from the stale frame it heard last. So for one owner-key
- * lifetime after this node's link came up, a drone that another node owned
- * in the last round is left to that node to re-take, exactly as if its key
- * had survived the restart.
+ * Whether a missing owner or alive key means that its node stopped renewing
+ * it. A key that expired does. But when Redis restarts empty, every key is
+ * gone at once while the nodes are alive; each renews its keys within one
+ * key lifetime of reconnecting. So only after one key lifetime since this
+ * node's link came up does a missing key mean a dead (or cut-off) node.
+ */
+export function missingKeysMeanDead(nowMs: number, linkUpSinceMs: number, keyLifetimeMs: number): boolean {
+  return nowMs - linkUpSinceMs >= keyLifetimeMs;
+}
+
+/**
+ * Whether this node may take a drone whose owner key is missing: at once if
+ * nobody else held it in the last round; a drone another node held only
+ * once a missing key means a dead owner (see `missingKeysMeanDead`). Else a
+ * node that reconnects first after Redis restarted empty would take the
+ * drones of a live owner from the stale frame it heard last, while that
+ * owner still simulates them; left alone, the owner re-takes its key, as if
+ * the key had survived the restart.
  */
 export function mayTake(drone: DroneBefore, self: string, nowMs: number, linkUpSinceMs: number, ownerKeyMs: number): boolean {
   const other = drone.previousOwner !== undefined && drone.previousOwner !== self;
-  return !other || nowMs - linkUpSinceMs >= ownerKeyMs;
+  return !other || missingKeysMeanDead(nowMs, linkUpSinceMs, ownerKeyMs);
 }
 
 /** What a drone's owner report means for this node. */

@@ -31,7 +31,7 @@ import {
   encodeTick,
   type NodeMessage,
 } from "./bus-codec.ts";
-import { mayTake, ownershipChange } from "./ownership.ts";
+import { mayTake, missingKeysMeanDead, ownershipChange } from "./ownership.ts";
 import { RedisLink } from "./redis-link.ts";
 import { WriteFailures, type TrackedWrite } from "./write-failures.ts";
 
@@ -135,6 +135,8 @@ export class RedisBroker implements Broker {
   private readonly owned = new Set<string>();
   /** Each drone's owner as of the last ownership round. */
   private readonly owners = new Map<string, string>();
+  /** The pilot of each drone simulated here, as last recorded in Redis: written again if Redis loses it. */
+  private readonly pilotRecords = new Map<string, PilotOnNode>();
   private readonly pending = new Map<number, PendingForward>();
   private nextCorr = 1;
   private roundTimer: ReturnType<typeof setInterval> | null = null;
@@ -219,8 +221,14 @@ export class RedisBroker implements Broker {
   }
 
   leaseChanged(drone: string, pilot: string | null, pilotNode: string | null): void {
-    if (pilot === null) void this.write("pilot_record", "DEL", [pilotKey(drone)]);
-    else void this.write("pilot_record", "SET", [pilotKey(drone), encodePilotRecord({ session: pilot, node: pilotNode ?? this.nodeId })]);
+    if (pilot === null) {
+      this.pilotRecords.delete(drone);
+      void this.write("pilot_record", "DEL", [pilotKey(drone)]);
+    } else {
+      const record = { session: pilot, node: pilotNode ?? this.nodeId };
+      this.pilotRecords.set(drone, record);
+      void this.write("pilot_record", "SET", [pilotKey(drone), encodePilotRecord(record)]);
+    }
   }
 
   forward(op: DroneOp, answer: (result: OpResult) => void): void {
@@ -343,9 +351,10 @@ export class RedisBroker implements Broker {
         if (report.owner !== null) this.owners.set(drone, report.owner);
         const change = ownershipChange(before[i]!, report, this.nodeId);
         if (change.kind === "adopt") takeovers.push(this.takeOver(drone, change.takenFrom));
-        else if (change.kind === "keep" && report.taken) this.options.logger.info({ event: "owner_key_retaken", drone, reason: "Redis lost the key; this node still simulates the drone and goes on from its own state" });
+        else if (change.kind === "keep" && report.taken) this.retaken(drone);
         else if (change.kind === "lose") {
           this.owned.delete(drone);
+          this.pilotRecords.delete(drone);
           events.relinquish(drone, change.owner === null ? "no node holds it now" : `simulation moved to node ${change.owner}`);
         }
       }
@@ -360,6 +369,13 @@ export class RedisBroker implements Broker {
     }
   }
 
+  /** Redis lost the key of a drone this node simulates (it restarted empty): go on from our own state, and record the pilot again. */
+  private retaken(drone: string): void {
+    this.options.logger.info({ event: "owner_key_retaken", drone, reason: "Redis lost the key; this node still simulates the drone and goes on from its own state" });
+    const pilot = this.pilotRecords.get(drone);
+    if (pilot) void this.write("pilot_record", "SET", [pilotKey(drone), encodePilotRecord(pilot)]);
+  }
+
   /** This node just became the drone's owner: carry on from the last frame any node stored. */
   private async takeOver(drone: string, takenFrom: string | null): Promise<void> {
     const history = await this.refill(drone);
@@ -367,6 +383,7 @@ export class RedisBroker implements Broker {
     const last = lastEntry ? decodeFrameData(lastEntry.dataJson) : null;
     const pilot = await this.livePilot(drone).catch(() => null);
     this.owned.add(drone);
+    if (pilot) this.pilotRecords.set(drone, pilot);
     this.events!.adopt(drone, last, pilot, takenFrom);
   }
 
@@ -378,8 +395,13 @@ export class RedisBroker implements Broker {
     return alive ? recorded : null;
   }
 
-  /** Pilots of our drones connected to nodes that stopped renewing their alive key lose their leases. */
+  /**
+   * Pilots of our drones connected to nodes that stopped renewing their alive
+   * key lose their leases; not while a missing key may only mean that Redis
+   * restarted empty and their node has not renewed it yet.
+   */
   private async dropPilotsOfDeadNodes(): Promise<void> {
+    if (!missingKeysMeanDead(this.nowMs(), this.linkUpSinceMs, this.ownerKeyMs)) return;
     const events = this.events!;
     const pilots = events.remotePilots();
     const nodes = [...new Set(pilots.values())];

@@ -1,9 +1,18 @@
 /** One ownership round's decisions: who may take a drone whose key is gone, and what a report means for this node. */
 import { describe, expect, test } from "bun:test";
-import { mayTake, ownershipChange } from "../../../src/runtime/cluster/ownership.ts";
+import { mayTake, missingKeysMeanDead, ownershipChange } from "../../../src/runtime/cluster/ownership.ts";
 
 const self = "node-b";
 const ownerKeyMs = 2500;
+
+describe("missingKeysMeanDead", () => {
+  test("not within one key lifetime of the link coming up (Redis may have restarted empty), but after it", () => {
+    expect(missingKeysMeanDead(10_000, 10_000, ownerKeyMs)).toBe(false);
+    expect(missingKeysMeanDead(12_499, 10_000, ownerKeyMs)).toBe(false);
+    expect(missingKeysMeanDead(12_500, 10_000, ownerKeyMs)).toBe(true);
+    expect(missingKeysMeanDead(600_000, 10_000, ownerKeyMs)).toBe(true);
+  });
+});
 
 describe("mayTake", () => {
   test("a drone nobody owned before, or this node owned, may be taken at once", () => {
