@@ -23,7 +23,7 @@ import type { TelemetryData } from "../../../protocol/index.ts";
 export type BusMessage =
   /** One tick of frames from the node that simulates those drones. */
   | { kind: "tick"; node: string; timeMs: number; entries: TickEntry[] }
-  /** A lease or event message (already JSON) for a drone's viewers. */
+  /** A lease or event message (JSON, an object with a `type`) for a drone's viewers. */
   | { kind: "notice"; node: string; drone: string; text: string }
   /** A session that sent ops to other nodes closed. */
   | { kind: "session_closed"; node: string; session: string };
@@ -122,8 +122,11 @@ export function decodeBusMessage(message: string): BusMessage | null {
     }
     case kindTag.notice: {
       const droneEnd = rest.indexOf(tab);
-      if (droneEnd <= 0 || droneEnd === rest.length - 1) return null;
-      return { kind: "notice", node, drone: rest.slice(0, droneEnd), text: rest.slice(droneEnd + 1) };
+      if (droneEnd <= 0) return null;
+      const text = rest.slice(droneEnd + 1);
+      // Notices are rare (leases and events), so each is checked to be a message: the node parses it.
+      const parsed = parseJson(text);
+      return isRecord(parsed) && typeof parsed.type === "string" ? { kind: "notice", node, drone: rest.slice(0, droneEnd), text } : null;
     }
     case kindTag.session_closed:
       return rest.length > 0 && !rest.includes(tab) && !rest.includes(newline) ? { kind: "session_closed", node, session: rest } : null;

@@ -78,11 +78,13 @@ describe("notice and session closed", () => {
     const encoded = encodeNotice("node-b", "alpha", text);
     expect(busSender(encoded)).toBe("node-b");
     expect(decodeBusMessage(encoded)).toEqual({ kind: "notice", node: "node-b", drone: "alpha", text });
-    expect(decodeBusMessage("N\tb\talpha\tleft\tright")).toEqual({ kind: "notice", node: "b", drone: "alpha", text: "left\tright" });
+    const tabbed = '{"type":"event",\t"data":{}}';
+    expect(decodeBusMessage(`N\tb\talpha\t${tabbed}`)).toEqual({ kind: "notice", node: "b", drone: "alpha", text: tabbed });
   });
 
-  test("a notice without a drone or a text is null", () => {
-    for (const text of ["N\tb", "N\tb\t", "N\tb\talpha", "N\tb\talpha\t", "N\tb\t\t{}"]) expect(decodeBusMessage(text)).toBeNull();
+  test("a notice without a drone, or whose text is not a JSON message, is null", () => {
+    const hostile = ["N\tb", "N\tb\t", "N\tb\talpha", "N\tb\talpha\t", 'N\tb\t\t{"type":"lease"}', "N\tb\talpha\t{", "N\tb\talpha\tnull", 'N\tb\talpha\t["type"]', 'N\tb\talpha\t{"type":1}', 'N\tb\talpha\t{"data":{}}'];
+    for (const text of hostile) expect(decodeBusMessage(text)).toBeNull();
   });
 
   test("a closed session round-trips; an empty or tabbed one is null", () => {
