@@ -22,8 +22,15 @@ export class ClusterMirror {
 
   /** One tick of frames from the node flying those vehicles: kept for resume and published here. */
   ingestTick(timeMs: number, entries: readonly TickEntry[]): void {
-    const foreign = entries.filter((entry) => !this.ownedHere(entry.drone));
-    for (const entry of this.streams.publishMirrored(timeMs, foreign)) this.latest.set(entry.drone, JSON.parse(entry.dataJson) as TelemetryData);
+    // Each frame is read once here (the latest one is kept for status and pilot lookups); one that is not
+    // JSON is dropped before any viewer sees it, and the gap it leaves is handled like any lost frame.
+    const parsed = new Map<TickEntry, TelemetryData>();
+    for (const entry of entries) {
+      if (this.ownedHere(entry.drone)) continue;
+      const data = parseFrame(entry.dataJson);
+      if (data !== null) parsed.set(entry, data);
+    }
+    for (const entry of this.streams.publishMirrored(timeMs, [...parsed.keys()])) this.latest.set(entry.drone, parsed.get(entry)!);
   }
 
   /** A lease or event (already JSON) from the node flying the vehicle, for this node's viewers. */
@@ -49,5 +56,15 @@ export class ClusterMirror {
     this.latest.delete(drone);
     if (mirrored !== null && (stored === null || mirrored.seq > stored.seq)) return mirrored;
     return stored;
+  }
+}
+
+/** A frame's data as another node sent it, or null when it is not a JSON object. */
+function parseFrame(dataJson: string): TelemetryData | null {
+  try {
+    const value: unknown = JSON.parse(dataJson);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as TelemetryData) : null;
+  } catch {
+    return null;
   }
 }

@@ -55,3 +55,21 @@ describe("TelemetryStreams", () => {
     expect(sent).toEqual([["drone:alpha", '{"type":"lease"}'], ["fleet", '{"type":"lease"}']]);
   });
 });
+
+describe("ClusterMirror", () => {
+  test("frames of vehicles owned here are ignored; a frame that is not JSON is dropped before any viewer sees it", async () => {
+    const { ClusterMirror } = await import("../../../src/runtime/cluster/mirror.ts");
+    const streams = new TelemetryStreams(["alpha", "bravo"], 10);
+    const { sent, publisher } = recorder();
+    streams.attach(publisher);
+    const mirror = new ClusterMirror(streams, (drone) => drone === "bravo");
+    mirror.ingestTick(0, [
+      { drone: "alpha", seq: 0, dataJson: '{"drone":"alpha","seq":0,"pilot":null}' },
+      { drone: "alpha", seq: 1, dataJson: '{"drone":"alpha","seq":1' },
+      { drone: "bravo", seq: 0, dataJson: '{"drone":"bravo","seq":0}' },
+    ]);
+    expect(sent.map(([topic]) => topic)).toEqual(["drone:alpha"]);
+    expect(mirror.frameOf("alpha")).toEqual({ drone: "alpha", seq: 0, pilot: null } as never);
+    expect(mirror.frameOf("bravo")).toBeUndefined();
+  });
+});
