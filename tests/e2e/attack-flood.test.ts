@@ -14,7 +14,7 @@
  * and both admit again once some close.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { closeBody, frameBytes, opcode } from "../support/frame-oracle.ts";
+import { closePayload, encodeFrame, opcodes } from "../support/frames.ts";
 import { health, mebibytes, rssBytes, stopServer } from "../support/process-stats.ts";
 import { closeCodeOf, rawConnect, type RawConnection } from "../support/raw.ts";
 import { spawnServer, type ServerProcess } from "../support/server.ts";
@@ -73,7 +73,7 @@ async function openOne(server: ServerProcess, style: Style, message: string | nu
     throw new Error(`upgrade answered ${conn.statusLine}`);
   }
   if (message !== null) {
-    conn.send(frameBytes({ opcode: opcode.text, payload: message, maskKey: crypto.getRandomValues(new Uint8Array(4)) }));
+    conn.send(encodeFrame({ opcode: opcodes.text, payload: message, maskKey: crypto.getRandomValues(new Uint8Array(4)) }));
     // Raw clients that vanish do not wait for their echo: the server must cope with writing to a dead peer.
     if (style === "raw-close-frame") {
       const echo = await conn.nextFrame(waveTimeoutMs);
@@ -82,9 +82,9 @@ async function openOne(server: ServerProcess, style: Style, message: string | nu
   }
   return async () => {
     if (style === "raw-close-frame") {
-      conn.send(frameBytes({ opcode: opcode.close, payload: closeBody(1000), maskKey: new Uint8Array([1, 2, 3, 4]) }));
+      conn.send(encodeFrame({ opcode: opcodes.close, payload: closePayload(1000), maskKey: new Uint8Array([1, 2, 3, 4]) }));
       const reply = await conn.nextFrame(waveTimeoutMs);
-      if (reply.opcode !== opcode.close || closeCodeOf(reply) !== 1000) throw new Error("the close frame was not answered with 1000");
+      if (reply.opcode !== opcodes.close || closeCodeOf(reply) !== 1000) throw new Error("the close frame was not answered with 1000");
       await Promise.race([conn.ended, Bun.sleep(waveTimeoutMs)]);
       conn.close();
     } else if (style === "raw-fin") {

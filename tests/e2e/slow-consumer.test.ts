@@ -13,7 +13,7 @@
  * those with `subscribe` `since`.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { closeBody, frameBytes, opcode } from "../support/frame-oracle.ts";
+import { closePayload, encodeFrame, opcodes } from "../support/frames.ts";
 import { health, mebibytes, metricsText, metricValue, rssBytes, stopServer } from "../support/process-stats.ts";
 import { closeCodeOf, rawConnect, type RawConnection, type ServerFrame } from "../support/raw.ts";
 import { spawnServer, startSimServer, type ServerProcess } from "../support/server.ts";
@@ -159,7 +159,7 @@ describe("slow consumer against a real server process", () => {
     const received: ServerFrame[] = [];
     const drainDeadline = Date.now() + 5000;
     try {
-      while (Date.now() < drainDeadline && !received.some((frame) => frame.opcode === opcode.close)) {
+      while (Date.now() < drainDeadline && !received.some((frame) => frame.opcode === opcodes.close)) {
         received.push(await stuck.nextFrame(Math.max(1, drainDeadline - Date.now())));
       }
     } catch {
@@ -174,9 +174,9 @@ describe("slow consumer against a real server process", () => {
     const rateB = b.frames / readerCount / (phaseBMs / 1000);
     const latency = (stats: PhaseStats) => ({ p50: percentile(stats.latencies, 50), p99: percentile(stats.latencies, 99), max: percentile(stats.latencies, 100) });
     const telemetry = received
-      .filter((frame) => frame.opcode === opcode.text && new TextDecoder().decode(frame.payload.subarray(0, 20)).startsWith('{"type":"telemetry"'))
+      .filter((frame) => frame.opcode === opcodes.text && new TextDecoder().decode(frame.payload.subarray(0, 20)).startsWith('{"type":"telemetry"'))
       .map((frame) => JSON.parse(new TextDecoder().decode(frame.payload)).data as { drone: string; seq: number; time: number });
-    const closeFrame = received.find((frame) => frame.opcode === opcode.close);
+    const closeFrame = received.find((frame) => frame.opcode === opcodes.close);
     // The stall happens in the sweep right after a tick's frames are published: the last frame it was sent dates it.
     const stalledAt = Math.max(...telemetry.map((frame) => frame.time));
     const cutOffAfterStallMs = cutOffAt === null ? null : cutOffAt - stalledAt;
@@ -243,10 +243,10 @@ async function rawDroneClient(server: ReturnType<typeof startSimServer>, path: s
       return JSON.parse(new TextDecoder().decode((await conn.nextFrame(timeoutMs)).payload));
     },
     send(message: object): void {
-      conn.send(frameBytes({ opcode: opcode.text, payload: JSON.stringify(message), maskKey: new Uint8Array([masks++ & 0xff, 7, 13, 31]) }));
+      conn.send(encodeFrame({ opcode: opcodes.text, payload: JSON.stringify(message), maskKey: new Uint8Array([masks++ & 0xff, 7, 13, 31]) }));
     },
     close(): void {
-      conn.send(frameBytes({ opcode: opcode.close, payload: closeBody(1000), maskKey: new Uint8Array([1, 1, 1, 1]) }));
+      conn.send(encodeFrame({ opcode: opcodes.close, payload: closePayload(1000), maskKey: new Uint8Array([1, 1, 1, 1]) }));
       conn.close();
     },
   };
