@@ -15,7 +15,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { closePayload, encodeFrame, opcodes } from "../support/frames.ts";
-import { health, mebibytes, rssBytes, stopServer } from "../support/process-stats.ts";
+import { health, mebibytes, rssBytes, rssFallingTo, settledRssBytes, stopServer } from "../support/process-stats.ts";
 import { closeCodeOf, rawConnect, type RawConnection } from "../support/raw.ts";
 import { spawnServer, type ServerProcess } from "../support/server.ts";
 import { Inbox, openSocket } from "../support/sockets.ts";
@@ -167,8 +167,7 @@ describe("connection flood", () => {
     // Warm-up wave: JIT, allocator pools and socket buffers reach their working size first.
     await wave(server, -1, connectionsPerWave);
     await waitForEchoConnections(server, 0);
-    await Bun.sleep(1000);
-    const baseline = rssBytes(pid);
+    const baseline = await settledRssBytes(pid);
 
     const liveSocket = await openSocket(server.ws("/echo"));
     const live = liveEchoLoop(liveSocket, new Inbox(liveSocket));
@@ -208,9 +207,8 @@ describe("connection flood", () => {
     await waitForEchoConnections(server, 0);
     expect((await health(server)).connections.total).toBe(0);
 
-    // Give the collector a moment, then compare with the baseline (see rssSlackBytes for the bound).
-    await Bun.sleep(2000);
-    const final = rssBytes(pid);
+    // The collector returns memory in its own time: wait for RSS to come within the bound (see rssSlackBytes), then check it did.
+    const final = await rssFallingTo(pid, baseline + rssSlackBytes);
     console.log(
       `flood: baseline RSS ${mebibytes(baseline)} MiB, peak ${mebibytes(healthy.peakRss)} MiB, final ${mebibytes(final)} MiB; ` +
         `waves opened in ${stats.map((s) => s.openMs).join("/")} ms; live echo ${live.roundTrips} round trips, max ${Math.round(live.maxRttMs)} ms; ` +

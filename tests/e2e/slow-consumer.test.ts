@@ -17,7 +17,7 @@ import { closePayload, encodeFrame, opcodes } from "../support/frames.ts";
 import { health, mebibytes, metricsText, metricValue, rssBytes, stopServer } from "../support/process-stats.ts";
 import { closeCodeOf, rawConnect, type RawConnection, type ServerFrame } from "../support/raw.ts";
 import { spawnServer, startSimServer, type ServerProcess } from "../support/server.ts";
-import { openSocket } from "../support/sockets.ts";
+import { openSocket, waitUntil } from "../support/sockets.ts";
 
 // ------------------------------------------------------------------ the real-process scenario
 
@@ -105,6 +105,9 @@ async function connectReaders(server: ServerProcess) {
     phases,
     problems,
     setPhase: (name: string) => void (phase = name),
+    /** Waits until the readers have received `framesEach` frames each (in total) in `name`; fails after twice the time that takes at full rate. */
+    waitForFrames: (name: string, framesEach: number) =>
+      waitUntil(() => (phases.get(name)?.frames ?? 0) >= framesEach * readerCount, (2 * framesEach * 1000) / telemetryHz, `${framesEach} frames per reader in phase ${name}`),
     close: () => sockets.forEach((ws) => ((ws.onclose = null), ws.close())),
   };
 }
@@ -127,10 +130,11 @@ describe("slow consumer against a real server process", () => {
     const pid = server.proc.pid;
     const readers = await connectReaders(server);
 
-    await Bun.sleep(warmupSeconds * 1000);
+    // Phases end on what the readers received, not on the wall clock: a phase is its nominal length's worth of frames.
+    await readers.waitForFrames("warmup", warmupSeconds * telemetryHz);
     readers.setPhase("A");
     const phaseAStart = Date.now();
-    await Bun.sleep(phaseASeconds * 1000);
+    await readers.waitForFrames("A", phaseASeconds * telemetryHz);
     const phaseAMs = Date.now() - phaseAStart;
     const baselineRss = rssBytes(pid);
 
@@ -390,7 +394,8 @@ describe("a socket that stalls, then resumes", () => {
       const client = await rawDroneClient(server, `/drone?drone=${watched.join(",")}`);
       await stall(server, client);
       client.send({ type: "subscribe", id: "late", data: { drone: late } });
-      await Bun.sleep(50); // the request reaches the server; its ack waits in the stalled socket's buffer
+      // The request reaches the server (its ack waits in the stalled socket's buffer) before the clock moves on.
+      await waitUntil(() => client.session.subscriptions.has(late), 5000, `the subscription to ${late}`);
       server.advance(3);
       client.conn.socket.resume();
       let ack: any = null;
