@@ -27,15 +27,7 @@ import { analyzeSource, readModule, typeScriptFiles, type ModuleFacts } from "..
 const allowed: ReadonlyArray<{ violation: string; reason: string }> = [
   {
     violation: "src/core/telemetry/telemetry.ts imports protocol/index.ts (a value)",
-    reason: "the frame templates (telemetryFrame, telemetryBatch) and allDrones live in protocol/ while they are moved to protocol/messages.ts (protocol engineer, F6)",
-  },
-  {
-    violation: "src/runtime/flight-service.ts imports src/edge/config.ts (a type)",
-    reason: "FlightService takes the edge's Config whole; it should take only the settings it uses (flight-service split, F1)",
-  },
-  {
-    violation: "src/runtime/flight-service.ts imports src/edge/connections.ts (a value)",
-    reason: "the session registry and DroneSession live in the edge's connections.ts; they move to a sessions module the runtime may use (F1, F5, F8)",
+    reason: "telemetryTopic compares with the value allDrones (\"*\") from protocol/: the core should own that sentinel and the protocol re-export it (F7)",
   },
   {
     violation: "client/web/ui/format.ts imports src/core/drone/types.ts (a type)",
