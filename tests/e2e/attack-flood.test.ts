@@ -73,7 +73,7 @@ async function openOne(server: ServerProcess, style: Style, message: string | nu
     throw new Error(`upgrade answered ${conn.statusLine}`);
   }
   if (message !== null) {
-    conn.send(encodeFrame({ opcode: opcodes.text, payload: message, maskKey: crypto.getRandomValues(new Uint8Array(4)) }));
+    conn.send(encodeFrame({ opcode: opcodes.text, payload: message }));
     // Raw clients that vanish do not wait for their echo: the server must cope with writing to a dead peer.
     if (style === "raw-close-frame") {
       const echo = await conn.nextFrame(waveTimeoutMs);
