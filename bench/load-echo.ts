@@ -11,7 +11,8 @@
  */
 import { LatencyHistogram } from "./histogram.ts";
 import type { BehaviourResult, Connection, LoadBehaviour } from "./load-behaviour.ts";
-import { encodeClientFrame, FrameCounter, opcodeBinary, repeatFrame } from "./wire.ts";
+import { encodeFrame, opcodes } from "../tests/support/frames.ts";
+import { FrameCounter, repeatFrame } from "./wire.ts";
 
 /** One connection's echo state. Invariant: sends - echoes <= inflight, so the ring never overflows. */
 export interface EchoState {
@@ -47,7 +48,7 @@ export class EchoLoad implements LoadBehaviour<EchoState> {
     const maskKey = crypto.getRandomValues(new Uint8Array(4));
     const payload = new Uint8Array(payloadBytes);
     for (let i = 0; i < payload.length; i++) payload[i] = 0x61 + (i % 26);
-    const frame = encodeClientFrame(payload, opcodeBinary, maskKey);
+    const frame = encodeFrame({ opcode: opcodes.binary, payload, maskKey });
     this.frameBytes = frame.length;
     this.batch = repeatFrame(frame, inflight);
   }

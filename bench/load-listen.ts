@@ -14,7 +14,7 @@ import type { BehaviourResult, Connection, LoadBehaviour, TelemetryTally } from 
 import { MessageReader, type MessageHandler } from "./messages.ts";
 import { SeqTracker, streamHeads } from "./seq-tracker.ts";
 import { TelemetryScanner } from "./telemetry-frames.ts";
-import { encodeClientFrame, opcodeText } from "./wire.ts";
+import { encodeFrame, opcodes } from "../tests/support/frames.ts";
 
 /** How often `settled` checks whether every connection has its replies. */
 const settlePollMilliseconds = 10;
@@ -60,7 +60,7 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
 
   constructor(private readonly options: ListenOptions) {
     const mask = crypto.getRandomValues(new Uint8Array(4));
-    const frames = options.openingMessages.map((text) => encodeClientFrame(new TextEncoder().encode(text), opcodeText, mask));
+    const frames = options.openingMessages.map((text) => encodeFrame({ opcode: opcodes.text, payload: text, maskKey: mask }));
     this.opening = new Uint8Array(frames.reduce((sum, f) => sum + f.length, 0));
     let offset = 0;
     for (const frame of frames) {
@@ -144,7 +144,7 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
   private onMessage(s: ListenState, opcode: number, bytes: Buffer, start: number, end: number): void {
     const kind = this.scanner.read(opcode, bytes, start, end);
     if (kind === "other") {
-      if (opcode !== opcodeText) return;
+      if (opcode !== opcodes.text) return;
       s.replies++;
       if (this.firstError === null && bytes.toString("utf8", start, Math.min(end, start + errorReplyPrefix.length)) === errorReplyPrefix) {
         this.firstError = bytes.toString("utf8", start, Math.min(end, start + 300));

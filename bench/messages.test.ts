@@ -1,23 +1,11 @@
 /** Tests for bench/messages.ts: whole messages out of a stream cut anywhere. */
 import { describe, expect, test } from "bun:test";
+import { encodeFrame, opcodes } from "../tests/support/frames.ts";
 import { frameLength, MessageReader } from "./messages.ts";
-import { headerBytes, opcodeBinary, opcodeText } from "./wire.ts";
 
 /** An unmasked server frame carrying `payload`. */
 function serverFrame(opcode: number, payload: Uint8Array, fin = true): Uint8Array {
-  const header = headerBytes(payload.length, false);
-  const frame = new Uint8Array(header + payload.length);
-  frame[0] = (fin ? 0x80 : 0) | opcode;
-  if (payload.length < 126) frame[1] = payload.length;
-  else if (payload.length <= 0xffff) {
-    frame[1] = 126;
-    new DataView(frame.buffer).setUint16(2, payload.length);
-  } else {
-    frame[1] = 127;
-    new DataView(frame.buffer).setBigUint64(2, BigInt(payload.length));
-  }
-  frame.set(payload, header);
-  return frame;
+  return encodeFrame({ opcode, payload, fin, mask: false });
 }
 
 function concat(parts: Uint8Array[]): Buffer {
@@ -36,10 +24,10 @@ function readAll(stream: Buffer, chunkBytes: number): Array<[number, string]> {
 
 describe("MessageReader", () => {
   const payloads = [0, 1, 125, 126, 4096, 65_535, 65_536, 200_000].map((n) => "x".repeat(n).replace(/x/g, (_, i: number) => String.fromCharCode(97 + (i % 26))));
-  const stream = concat(payloads.map((p, i) => serverFrame(i % 2 ? opcodeBinary : opcodeText, new TextEncoder().encode(p))));
+  const stream = concat(payloads.map((p, i) => serverFrame(i % 2 ? opcodes.binary : opcodes.text, new TextEncoder().encode(p))));
 
   test("yields every message with its opcode and payload, however the stream is cut", () => {
-    const expected = payloads.map((p, i) => [i % 2 ? opcodeBinary : opcodeText, p]);
+    const expected = payloads.map((p, i) => [i % 2 ? opcodes.binary : opcodes.text, p]);
     for (const chunkBytes of [1, 2, 3, 9, 13, 125, 4099, 70_000, stream.length]) {
       expect({ chunkBytes, messages: readAll(stream, chunkBytes) }).toEqual({ chunkBytes, messages: expected as Array<[number, string]> });
     }
@@ -48,13 +36,13 @@ describe("MessageReader", () => {
   test("passes control frames through and refuses fragments", () => {
     const ping = serverFrame(0x9, new Uint8Array([1, 2]));
     expect(readAll(concat([ping]), 1)).toEqual([[0x9, "\u0001\u0002"]]);
-    const fragment = serverFrame(opcodeText, new Uint8Array(3), false);
+    const fragment = serverFrame(opcodes.text, new Uint8Array(3), false);
     expect(() => readAll(concat([fragment]), 100)).toThrow("fragmented message");
   });
 });
 
 test("frameLength needs the whole header and counts header plus payload", () => {
-  const frame = serverFrame(opcodeText, new Uint8Array(300));
+  const frame = serverFrame(opcodes.text, new Uint8Array(300));
   expect(frameLength(frame, 0, 1)).toBe(-1);
   expect(frameLength(frame, 0, 3)).toBe(-1);
   expect(frameLength(frame, 0, 4)).toBe(304);

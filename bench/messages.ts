@@ -9,7 +9,7 @@
  * a fragmented or masked server frame is an error here, not something to
  * guess around.
  */
-import { opcodeContinuation } from "./wire.ts";
+import { opcodes } from "../tests/support/frames.ts";
 
 /**
  * Called once per complete frame with its opcode and its payload, which is
@@ -109,7 +109,7 @@ function emit(bytes: Buffer, start: number, end: number, onMessage: MessageHandl
   const b0 = bytes[start]!;
   const b1 = bytes[start + 1]!;
   const opcode = b0 & 0x0f;
-  if ((b0 & 0x80) === 0 || opcode === opcodeContinuation) {
+  if ((b0 & 0x80) === 0 || opcode === opcodes.continuation) {
     throw new Error(`the server sent a fragmented message (opcode ${opcode}, FIN ${b0 >> 7}): the load generator expects one frame per message`);
   }
   if (b1 & 0x80) throw new Error("the server sent a masked frame, which RFC 6455 forbids");

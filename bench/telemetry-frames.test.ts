@@ -1,7 +1,7 @@
 /** Tests for bench/telemetry-frames.ts: reading time and seqs out of skyport's JSON and the reference's binary frames. */
 import { describe, expect, test } from "bun:test";
+import { opcodes } from "../tests/support/frames.ts";
 import { DroneSlots, referenceStream, TelemetryScanner } from "./telemetry-frames.ts";
-import { opcodeBinary, opcodeText } from "./wire.ts";
 
 const data = (drone: string, seq: number, time: number) => ({
   drone,
@@ -29,7 +29,7 @@ describe("TelemetryScanner", () => {
   test("reads drone, seq and time of a telemetry frame", () => {
     const scanner = new TelemetryScanner();
     const { bytes, start, end } = inChunk(JSON.stringify({ type: "telemetry", data: data("alpha", 48, 1763712000123) }));
-    expect(scanner.read(opcodeText, bytes, start, end)).toBe("telemetry");
+    expect(scanner.read(opcodes.text, bytes, start, end)).toBe("telemetry");
     expect(scanner.scan.timeMs).toBe(1763712000123);
     expect(scanner.scan.count).toBe(1);
     expect(scanner.scan.seqs[0]).toBe(48);
@@ -41,7 +41,7 @@ describe("TelemetryScanner", () => {
     const drones = Array.from({ length: 20 }, (_, i) => `d${String(i).padStart(2, "0")}`);
     const batch = { type: "telemetry_batch", data: { time: 1763712000500, frames: drones.map((d, i) => data(d, 1000 + i, 1763712000500)) } };
     const { bytes, start, end } = inChunk(JSON.stringify(batch));
-    expect(scanner.read(opcodeText, bytes, start, end)).toBe("batch");
+    expect(scanner.read(opcodes.text, bytes, start, end)).toBe("batch");
     const scan = scanner.scan;
     expect(scan.timeMs).toBe(1763712000500);
     expect(scan.count).toBe(20);
@@ -52,10 +52,10 @@ describe("TelemetryScanner", () => {
   test("gives the same drone the same slot in single frames and batches", () => {
     const scanner = new TelemetryScanner();
     const single = Buffer.from(JSON.stringify({ type: "telemetry", data: data("bravo", 1, 5) }));
-    scanner.read(opcodeText, single, 0, single.length);
+    scanner.read(opcodes.text, single, 0, single.length);
     const slot = scanner.scan.slots[0];
     const batch = Buffer.from(JSON.stringify({ type: "telemetry_batch", data: { time: 6, frames: [data("alpha", 2, 6), data("bravo", 2, 6)] } }));
-    scanner.read(opcodeText, batch, 0, batch.length);
+    scanner.read(opcodes.text, batch, 0, batch.length);
     expect(scanner.scan.slots[1]).toBe(slot!);
   });
 
@@ -65,7 +65,7 @@ describe("TelemetryScanner", () => {
     frame.writeDoubleLE(1763712000123.875, 0);
     frame.writeUInt32LE(77, 8);
     frame.writeUInt16LE(3, 12);
-    expect(scanner.read(opcodeBinary, frame, 0, frame.length)).toBe("reference");
+    expect(scanner.read(opcodes.binary, frame, 0, frame.length)).toBe("reference");
     expect(scanner.scan.timeMs).toBe(1763712000123);
     expect(scanner.scan.seqs[0]).toBe(77);
     expect(scanner.drones.ids[scanner.scan.slots[0]!]).toBe(referenceStream(3));
@@ -75,12 +75,12 @@ describe("TelemetryScanner", () => {
     const scanner = new TelemetryScanner();
     const frame = (topic: number, seq: number) => Buffer.from(`R${String(1763712000123875).padStart(16, "0")}${String(topic).padStart(4, "0")}${String(seq).padStart(10, "0")}${" ".repeat(40)}`);
     const first = frame(0, 77);
-    expect(scanner.read(opcodeText, first, 0, first.length)).toBe("reference");
+    expect(scanner.read(opcodes.text, first, 0, first.length)).toBe("reference");
     expect(scanner.scan.timeMs).toBe(1763712000123);
     expect(scanner.scan.seqs[0]).toBe(77);
     const topic0 = scanner.scan.slots[0];
     const second = frame(12, 5);
-    scanner.read(opcodeText, second, 0, second.length);
+    scanner.read(opcodes.text, second, 0, second.length);
     expect(scanner.scan.slots[0]).not.toBe(topic0!);
     expect(scanner.drones.ids[scanner.scan.slots[0]!]).toBe(referenceStream(12));
   });
@@ -89,14 +89,14 @@ describe("TelemetryScanner", () => {
     const scanner = new TelemetryScanner();
     for (const text of ['{"type":"welcome","data":{"drones":[{"id":"alpha","seq":3}]}}', '{"type":"ack","id":"s","data":{"drone":"alpha"}}', "ok takeoff"]) {
       const bytes = Buffer.from(text);
-      expect(scanner.read(opcodeText, bytes, 0, bytes.length)).toBe("other");
+      expect(scanner.read(opcodes.text, bytes, 0, bytes.length)).toBe("other");
     }
   });
 
   test("a telemetry frame without a seq is an error that quotes it", () => {
     const scanner = new TelemetryScanner();
     const bytes = Buffer.from('{"type":"telemetry","data":{"drone":"alpha","time":1}}');
-    expect(() => scanner.read(opcodeText, bytes, 0, bytes.length)).toThrow('telemetry without "seq"');
+    expect(() => scanner.read(opcodes.text, bytes, 0, bytes.length)).toThrow('telemetry without "seq"');
   });
 });
 

@@ -20,6 +20,7 @@
  * Pure: bytes in, fields out, into a reused `TelemetryScan` so the hot path
  * allocates nothing. No sockets, no clock.
  */
+import { opcodes } from "../tests/support/frames.ts";
 
 export type MessageKind = "telemetry" | "batch" | "reference" | "other";
 
@@ -37,8 +38,6 @@ const timeKey = bytesOf('"time":');
 const seqAfterId = bytesOf('","seq":');
 const timeAfterSeq = bytesOf(',"time":');
 const quote = 0x22;
-const opcodeText = 0x1;
-const opcodeBinary = 0x2;
 /** Send time (float64) + seq (uint32) + topic (uint16) at the start of a binary reference frame. */
 const referenceHeaderBytes = 14;
 /** First byte of a text reference frame, then 16 digits of epoch µs, 4 of topic and 10 of seq. */
@@ -141,13 +140,13 @@ export class TelemetryScanner {
   read(opcode: number, bytes: Buffer, start: number, end: number): MessageKind {
     const scan = this.scan;
     scan.count = 0;
-    if (opcode === opcodeBinary) {
+    if (opcode === opcodes.binary) {
       if (end - start < referenceHeaderBytes) return (scan.kind = "other");
       scan.timeMs = Math.floor(bytes.readDoubleLE(start));
       scan.push(this.referenceSlot(bytes.readUInt16LE(start + 12)), bytes.readUInt32LE(start + 8));
       return (scan.kind = "reference");
     }
-    if (opcode !== opcodeText) return (scan.kind = "other");
+    if (opcode !== opcodes.text) return (scan.kind = "other");
     if (bytes[start] === referenceTextMarker && end - start >= 1 + referenceTimeDigits + referenceTopicDigits + referenceSeqDigits) {
       const timeAt = start + 1;
       const topicAt = timeAt + referenceTimeDigits;

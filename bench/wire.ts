@@ -1,24 +1,14 @@
 /**
- * The few pieces of RFC 6455 the load generator needs, as pure functions:
- * the upgrade request, pre-encoded masked client frames, and a streaming
- * counter of the server's (unmasked) frames.
+ * The few pieces of RFC 6455 the load generator needs beyond the shared
+ * frame encoder (tests/support/frames.ts, which also holds the opcode table):
+ * the upgrade request, batches of pre-encoded frames, and a streaming counter
+ * of the server's (unmasked) frames.
  *
  * Owns byte layouts only. It never touches a socket or a clock, so the load
  * generator can pre-encode everything once and the hot path is a copy-free
  * `write` plus a header-skipping loop.
  */
-
-export const opcodeContinuation = 0x0;
-export const opcodeText = 0x1;
-export const opcodeBinary = 0x2;
-export const opcodeClose = 0x8;
-
-/** Largest payload a 7-bit length field holds; 126 and 127 announce 16- and 64-bit lengths. */
-const maxShortPayloadBytes = 125;
-/** Largest payload the 16-bit extended length holds. */
-const maxMediumPayloadBytes = 0xffff;
-/** Bytes in a client frame's masking key. */
-const maskKeyBytes = 4;
+import { maskKeyBytes, opcodes } from "../tests/support/frames.ts";
 
 /**
  * The HTTP/1.1 upgrade request for `path`. The key is the RFC 6455 sample
@@ -33,37 +23,6 @@ export function upgradeRequest(host: string, port: number, path: string): string
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
     "Sec-WebSocket-Version: 13\r\n\r\n"
   );
-}
-
-/** Length of a frame header for `payloadBytes`, with or without a mask. */
-export function headerBytes(payloadBytes: number, masked: boolean): number {
-  const length = payloadBytes <= maxShortPayloadBytes ? 2 : payloadBytes <= maxMediumPayloadBytes ? 4 : 10;
-  return length + (masked ? maskKeyBytes : 0);
-}
-
-/** One complete (FIN) masked client frame carrying `payload`. */
-export function encodeClientFrame(payload: Uint8Array, opcode: number, maskKey: Uint8Array): Uint8Array {
-  if (maskKey.length !== maskKeyBytes) throw new Error(`mask key must be ${maskKeyBytes} bytes: got ${maskKey.length}`);
-  const header = headerBytes(payload.length, true);
-  const frame = new Uint8Array(header + payload.length);
-  const view = new DataView(frame.buffer);
-  frame[0] = 0x80 | opcode;
-  let offset = 2;
-  if (payload.length <= maxShortPayloadBytes) {
-    frame[1] = 0x80 | payload.length;
-  } else if (payload.length <= maxMediumPayloadBytes) {
-    frame[1] = 0x80 | 126;
-    view.setUint16(2, payload.length);
-    offset = 4;
-  } else {
-    frame[1] = 0x80 | 127;
-    view.setBigUint64(2, BigInt(payload.length));
-    offset = 10;
-  }
-  frame.set(maskKey, offset);
-  offset += maskKeyBytes;
-  for (let i = 0; i < payload.length; i++) frame[offset + i] = payload[i]! ^ maskKey[i % maskKeyBytes]!;
-  return frame;
 }
 
 /** `count` copies of `frame` back to back, so that n frames are one `write` of n * frame.length bytes. */
@@ -166,8 +125,8 @@ export class FrameCounter {
 
   /** A frame's payload ended: 1 if it completed a data message, else 0. */
   private frameDone(): number {
-    if (this.opcode === opcodeClose) this.closed = true;
-    const data = this.opcode === opcodeText || this.opcode === opcodeBinary || this.opcode === opcodeContinuation;
+    if (this.opcode === opcodes.close) this.closed = true;
+    const data = this.opcode === opcodes.text || this.opcode === opcodes.binary || this.opcode === opcodes.continuation;
     if (!data) return 0;
     this.dataBytes += this.frameLength;
     return this.fin ? 1 : 0;

@@ -14,8 +14,8 @@
  * and both admit again once some close.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { closeBody, frameBytes, opcode } from "../support/frame-oracle.ts";
-import { health, mebibytes, rssBytes, stopServer } from "../support/process-stats.ts";
+import { closePayload, encodeFrame, opcodes } from "../support/frames.ts";
+import { health, mebibytes, rssBytes, rssFallingTo, settledRssBytes, stopServer } from "../support/process-stats.ts";
 import { closeCodeOf, rawConnect, type RawConnection } from "../support/raw.ts";
 import { spawnServer, type ServerProcess } from "../support/server.ts";
 import { Inbox, openSocket } from "../support/sockets.ts";
@@ -73,7 +73,7 @@ async function openOne(server: ServerProcess, style: Style, message: string | nu
     throw new Error(`upgrade answered ${conn.statusLine}`);
   }
   if (message !== null) {
-    conn.send(frameBytes({ opcode: opcode.text, payload: message, maskKey: crypto.getRandomValues(new Uint8Array(4)) }));
+    conn.send(encodeFrame({ opcode: opcodes.text, payload: message }));
     // Raw clients that vanish do not wait for their echo: the server must cope with writing to a dead peer.
     if (style === "raw-close-frame") {
       const echo = await conn.nextFrame(waveTimeoutMs);
@@ -82,9 +82,9 @@ async function openOne(server: ServerProcess, style: Style, message: string | nu
   }
   return async () => {
     if (style === "raw-close-frame") {
-      conn.send(frameBytes({ opcode: opcode.close, payload: closeBody(1000), maskKey: new Uint8Array([1, 2, 3, 4]) }));
+      conn.send(encodeFrame({ opcode: opcodes.close, payload: closePayload(1000), maskKey: new Uint8Array([1, 2, 3, 4]) }));
       const reply = await conn.nextFrame(waveTimeoutMs);
-      if (reply.opcode !== opcode.close || closeCodeOf(reply) !== 1000) throw new Error("the close frame was not answered with 1000");
+      if (reply.opcode !== opcodes.close || closeCodeOf(reply) !== 1000) throw new Error("the close frame was not answered with 1000");
       await Promise.race([conn.ended, Bun.sleep(waveTimeoutMs)]);
       conn.close();
     } else if (style === "raw-fin") {
@@ -167,8 +167,7 @@ describe("connection flood", () => {
     // Warm-up wave: JIT, allocator pools and socket buffers reach their working size first.
     await wave(server, -1, connectionsPerWave);
     await waitForEchoConnections(server, 0);
-    await Bun.sleep(1000);
-    const baseline = rssBytes(pid);
+    const baseline = await settledRssBytes(pid);
 
     const liveSocket = await openSocket(server.ws("/echo"));
     const live = liveEchoLoop(liveSocket, new Inbox(liveSocket));
@@ -208,9 +207,8 @@ describe("connection flood", () => {
     await waitForEchoConnections(server, 0);
     expect((await health(server)).connections.total).toBe(0);
 
-    // Give the collector a moment, then compare with the baseline (see rssSlackBytes for the bound).
-    await Bun.sleep(2000);
-    const final = rssBytes(pid);
+    // The collector returns memory in its own time: wait for RSS to come within the bound (see rssSlackBytes), then check it did.
+    const final = await rssFallingTo(pid, baseline + rssSlackBytes);
     console.log(
       `flood: baseline RSS ${mebibytes(baseline)} MiB, peak ${mebibytes(healthy.peakRss)} MiB, final ${mebibytes(final)} MiB; ` +
         `waves opened in ${stats.map((s) => s.openMs).join("/")} ms; live echo ${live.roundTrips} round trips, max ${Math.round(live.maxRttMs)} ms; ` +

@@ -145,7 +145,9 @@ test("keyboard flight: T takes off, ArrowUp flies north; keys typed in the echo 
   await page.fill("#echo-input", "");
   await page.type("#echo-input", "tlh ");
   expect(await page.inputValue("#echo-input")).toBe("tlh ");
-  await Bun.sleep(300);
+  // A command sent while typing would reach the server before it publishes two more frames: wait for those, not for time.
+  const typedAt = (await shownTelemetry(page)).seq;
+  await page.waitForFunction((seq) => Number(document.getElementById("telemetry")?.dataset.seq) >= seq + 2, typedAt, { timeout: waitMs });
   expect(await loggedCommandCount(page, "takeoff")).toBe(0);
   expect((await shownTelemetry(page)).state).toBe("landed");
 
@@ -173,7 +175,8 @@ test("keyboard flight: T takes off, ArrowUp flies north; keys typed in the echo 
   await page.focus('button[data-action="up"]');
   await page.keyboard.press("Space");
   await page.locator("#command-log li.log-command", { hasText: "alpha › hover" }).waitFor({ timeout: waitMs });
-  await Bun.sleep(200);
+  // A click from the same key would have logged "up" at once, and the hover's server round trip outlasts that.
+  await waitForCommandDone(page, "hover");
   expect(await loggedCommandCount(page, "up 5")).toBe(0);
   expect(await loggedCommandCount(page, "up 1")).toBe(0);
   expect(page.errors).toEqual([]);

@@ -4,7 +4,8 @@
  * timeout is 8 s, so this test takes real seconds (bounded at 25).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { opcodes, rawConnect } from "../support/raw.ts";
+import { opcodes } from "../support/frames.ts";
+import { rawConnect } from "../support/raw.ts";
 import { startTestServer } from "../support/server.ts";
 import { Inbox, openSocket } from "../support/sockets.ts";
 

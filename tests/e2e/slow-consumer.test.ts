@@ -13,11 +13,11 @@
  * those with `subscribe` `since`.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { closeBody, frameBytes, opcode } from "../support/frame-oracle.ts";
+import { closePayload, encodeFrame, opcodes } from "../support/frames.ts";
 import { health, mebibytes, metricsText, metricValue, rssBytes, stopServer } from "../support/process-stats.ts";
 import { closeCodeOf, rawConnect, type RawConnection, type ServerFrame } from "../support/raw.ts";
 import { spawnServer, startSimServer, type ServerProcess } from "../support/server.ts";
-import { openSocket } from "../support/sockets.ts";
+import { openSocket, waitUntil } from "../support/sockets.ts";
 
 // ------------------------------------------------------------------ the real-process scenario
 
@@ -105,6 +105,9 @@ async function connectReaders(server: ServerProcess) {
     phases,
     problems,
     setPhase: (name: string) => void (phase = name),
+    /** Waits until the readers have received `framesEach` frames each (in total) in `name`; fails after twice the time that takes at full rate. */
+    waitForFrames: (name: string, framesEach: number) =>
+      waitUntil(() => (phases.get(name)?.frames ?? 0) >= framesEach * readerCount, (2 * framesEach * 1000) / telemetryHz, `${framesEach} frames per reader in phase ${name}`),
     close: () => sockets.forEach((ws) => ((ws.onclose = null), ws.close())),
   };
 }
@@ -127,10 +130,11 @@ describe("slow consumer against a real server process", () => {
     const pid = server.proc.pid;
     const readers = await connectReaders(server);
 
-    await Bun.sleep(warmupSeconds * 1000);
+    // Phases end on what the readers received, not on the wall clock: a phase is its nominal length's worth of frames.
+    await readers.waitForFrames("warmup", warmupSeconds * telemetryHz);
     readers.setPhase("A");
     const phaseAStart = Date.now();
-    await Bun.sleep(phaseASeconds * 1000);
+    await readers.waitForFrames("A", phaseASeconds * telemetryHz);
     const phaseAMs = Date.now() - phaseAStart;
     const baselineRss = rssBytes(pid);
 
@@ -159,7 +163,7 @@ describe("slow consumer against a real server process", () => {
     const received: ServerFrame[] = [];
     const drainDeadline = Date.now() + 5000;
     try {
-      while (Date.now() < drainDeadline && !received.some((frame) => frame.opcode === opcode.close)) {
+      while (Date.now() < drainDeadline && !received.some((frame) => frame.opcode === opcodes.close)) {
         received.push(await stuck.nextFrame(Math.max(1, drainDeadline - Date.now())));
       }
     } catch {
@@ -174,9 +178,9 @@ describe("slow consumer against a real server process", () => {
     const rateB = b.frames / readerCount / (phaseBMs / 1000);
     const latency = (stats: PhaseStats) => ({ p50: percentile(stats.latencies, 50), p99: percentile(stats.latencies, 99), max: percentile(stats.latencies, 100) });
     const telemetry = received
-      .filter((frame) => frame.opcode === opcode.text && new TextDecoder().decode(frame.payload.subarray(0, 20)).startsWith('{"type":"telemetry"'))
+      .filter((frame) => frame.opcode === opcodes.text && new TextDecoder().decode(frame.payload.subarray(0, 20)).startsWith('{"type":"telemetry"'))
       .map((frame) => JSON.parse(new TextDecoder().decode(frame.payload)).data as { drone: string; seq: number; time: number });
-    const closeFrame = received.find((frame) => frame.opcode === opcode.close);
+    const closeFrame = received.find((frame) => frame.opcode === opcodes.close);
     // The stall happens in the sweep right after a tick's frames are published: the last frame it was sent dates it.
     const stalledAt = Math.max(...telemetry.map((frame) => frame.time));
     const cutOffAfterStallMs = cutOffAt === null ? null : cutOffAt - stalledAt;
@@ -243,10 +247,10 @@ async function rawDroneClient(server: ReturnType<typeof startSimServer>, path: s
       return JSON.parse(new TextDecoder().decode((await conn.nextFrame(timeoutMs)).payload));
     },
     send(message: object): void {
-      conn.send(frameBytes({ opcode: opcode.text, payload: JSON.stringify(message), maskKey: new Uint8Array([masks++ & 0xff, 7, 13, 31]) }));
+      conn.send(encodeFrame({ opcode: opcodes.text, payload: JSON.stringify(message), maskKey: new Uint8Array([masks++ & 0xff, 7, 13, 31]) }));
     },
     close(): void {
-      conn.send(frameBytes({ opcode: opcode.close, payload: closeBody(1000), maskKey: new Uint8Array([1, 1, 1, 1]) }));
+      conn.send(encodeFrame({ opcode: opcodes.close, payload: closePayload(1000), maskKey: new Uint8Array([1, 1, 1, 1]) }));
       conn.close();
     },
   };
@@ -390,7 +394,8 @@ describe("a socket that stalls, then resumes", () => {
       const client = await rawDroneClient(server, `/drone?drone=${watched.join(",")}`);
       await stall(server, client);
       client.send({ type: "subscribe", id: "late", data: { drone: late } });
-      await Bun.sleep(50); // the request reaches the server; its ack waits in the stalled socket's buffer
+      // The request reaches the server (its ack waits in the stalled socket's buffer) before the clock moves on.
+      await waitUntil(() => client.session.subscriptions.has(late), 5000, `the subscription to ${late}`);
       server.advance(3);
       client.conn.socket.resume();
       let ack: any = null;

@@ -19,15 +19,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DroneTestClient } from "../support/drone-client.ts";
-import {
-  closeBody,
-  concatBytes,
-  expectReaction,
-  frameBytes,
-  opcode,
-  type Expectation,
-  type FrameBytes,
-} from "../support/frame-oracle.ts";
+import { concatBytes, expectReaction, type Expectation } from "../support/frame-oracle.ts";
+import { closePayload, encodeFrame, opcodes, type FrameSpec } from "../support/frames.ts";
 import { closeCodeOf, rawConnect, type RawConnection, type ServerFrame } from "../support/raw.ts";
 import { fuzzSeed, SeededRandom, withSeed } from "../support/seeded-random.ts";
 import { startTestServer } from "../support/server.ts";
@@ -104,8 +97,8 @@ const payloadSizes = [0, 1, 2, 5, 100, 124, 125, 126, 127, 128, 1000, 65535, 655
 class CaseMaker {
   constructor(private readonly rng: SeededRandom) {}
 
-  frame(spec: Omit<FrameBytes, "maskKey">): Uint8Array {
-    return frameBytes({ ...spec, maskKey: this.rng.bytes(4) });
+  frame(spec: Omit<FrameSpec, "maskKey">): Uint8Array {
+    return encodeFrame({ ...spec, maskKey: this.rng.bytes(4) });
   }
 
   unicodeText(codePoints: number): string {
@@ -117,9 +110,9 @@ class CaseMaker {
   /** A valid data payload of an interesting size: text (valid UTF-8) or binary. */
   dataPayload(): { op: number; payload: Uint8Array } {
     const size = this.rng.pick(payloadSizes);
-    if (this.rng.chance(0.5)) return { op: opcode.binary, payload: this.rng.bytes(size) };
+    if (this.rng.chance(0.5)) return { op: opcodes.binary, payload: this.rng.bytes(size) };
     const text = size < 2000 ? this.unicodeText(Math.max(0, Math.floor(size / 3))) : this.rng.string(size);
-    return { op: opcode.text, payload: new TextEncoder().encode(text) };
+    return { op: opcodes.text, payload: new TextEncoder().encode(text) };
   }
 
   /** A valid message as 1 to 4 frames, with pings and pongs between the fragments. */
@@ -131,7 +124,7 @@ class CaseMaker {
     const frames: Uint8Array[] = [];
     for (let i = 0; i + 1 < bounds.length; i++) {
       const last = i + 2 === bounds.length;
-      frames.push(this.frame({ opcode: i === 0 ? op : opcode.continuation, fin: last, payload: payload.subarray(bounds[i], bounds[i + 1]) }));
+      frames.push(this.frame({ opcode: i === 0 ? op : opcodes.continuation, fin: last, payload: payload.subarray(bounds[i], bounds[i + 1]) }));
       if (!last && this.rng.chance(0.5)) frames.push(this.control());
     }
     return concatBytes(frames);
@@ -139,7 +132,7 @@ class CaseMaker {
 
   /** A valid ping or pong of up to 125 bytes. */
   control(): Uint8Array {
-    return this.frame({ opcode: this.rng.pick([opcode.ping, opcode.pong]), payload: this.rng.bytes(this.rng.pick([0, 1, 60, 125])) });
+    return this.frame({ opcode: this.rng.pick([opcodes.ping, opcodes.pong]), payload: this.rng.bytes(this.rng.pick([0, 1, 60, 125])) });
   }
 
   /** Any frame, valid or not, as raw material for mutations. */
@@ -148,7 +141,7 @@ class CaseMaker {
   }
 
   closeCode(code: number, reason: Uint8Array | string = ""): Uint8Array {
-    return this.frame({ opcode: opcode.close, payload: closeBody(code, reason) });
+    return this.frame({ opcode: opcodes.close, payload: closePayload(code, reason) });
   }
 
   /** One case of a category; `prefix` valid messages may come first so echoes precede the verdict. */
@@ -160,13 +153,13 @@ class CaseMaker {
       case "reserved-opcode":
         return this.frame({ opcode: r.pick([3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf]), fin: r.chance(0.8), payload: r.bytes(r.int(0, 40)) });
       case "rsv-bits": {
-        const op = r.pick([opcode.text, opcode.binary, opcode.ping, opcode.close, opcode.continuation]);
-        const payload = op === opcode.close ? closeBody(1000) : op === opcode.text ? "hello" : r.bytes(r.int(0, 20));
+        const op = r.pick([opcodes.text, opcodes.binary, opcodes.ping, opcodes.close, opcodes.continuation]);
+        const payload = op === opcodes.close ? closePayload(1000) : op === opcodes.text ? "hello" : r.bytes(r.int(0, 20));
         return this.frame({ opcode: op, rsv: r.int(1, 7), payload });
       }
       case "unmasked": {
-        const op = r.pick([opcode.text, opcode.binary, opcode.ping, opcode.pong, opcode.close]);
-        return frameBytes({ opcode: op, mask: false, payload: op === opcode.close ? closeBody(1000) : op === opcode.text ? this.unicodeText(r.int(0, 30)) : r.bytes(r.int(0, 30)) });
+        const op = r.pick([opcodes.text, opcodes.binary, opcodes.ping, opcodes.pong, opcodes.close]);
+        return encodeFrame({ opcode: op, mask: false, payload: op === opcodes.close ? closePayload(1000) : op === opcodes.text ? this.unicodeText(r.int(0, 30)) : r.bytes(r.int(0, 30)) });
       }
       case "length-says-more": {
         const { op, payload } = this.dataPayload();
@@ -175,7 +168,7 @@ class CaseMaker {
       }
       case "length-says-less": {
         const payload = r.bytes(r.int(4, 200));
-        return this.frame({ opcode: r.pick([opcode.text, opcode.binary]), payload, lengthOverride: r.int(0, payload.length - 1) });
+        return this.frame({ opcode: r.pick([opcodes.text, opcodes.binary]), payload, lengthOverride: r.int(0, payload.length - 1) });
       }
       case "truncated": {
         const bytes = this.anyFrame();
@@ -183,51 +176,51 @@ class CaseMaker {
       }
       case "huge-length": {
         const length = r.pick([2n ** 63n, 2n ** 64n - 1n, 2n ** 63n + 5n, 2n ** 40n, 2n ** 32n, BigInt(maxPayloadBytes + 1), 2n ** 62n]);
-        return this.frame({ opcode: r.pick([opcode.text, opcode.binary, opcode.continuation]), lengthOverride: length, lengthForm: 64, payload: r.bytes(r.int(0, 16)) });
+        return this.frame({ opcode: r.pick([opcodes.text, opcodes.binary, opcodes.continuation]), lengthOverride: length, lengthForm: 64, payload: r.bytes(r.int(0, 16)) });
       }
       case "non-minimal-length": {
         // RFC 6455 5.2 asks senders for the minimal encoding; Bun accepts longer ones, as most servers do.
         const payload = r.bytes(r.int(0, 125));
-        return this.frame({ opcode: opcode.binary, payload, lengthForm: r.pick([16, 64] as const) });
+        return this.frame({ opcode: opcodes.binary, payload, lengthForm: r.pick([16, 64] as const) });
       }
       case "invalid-utf8": {
         const bad = new Uint8Array(r.pick(invalidUtf8));
         const before = new TextEncoder().encode(this.unicodeText(r.int(0, 10)));
         const after = new TextEncoder().encode(this.unicodeText(r.int(0, 10)));
         const payload = concatBytes([before, bad, after]);
-        if (r.chance(0.5)) return this.frame({ opcode: opcode.text, payload });
+        if (r.chance(0.5)) return this.frame({ opcode: opcodes.text, payload });
         const cut = r.int(0, payload.length);
-        return concatBytes([this.frame({ opcode: opcode.text, fin: false, payload: payload.subarray(0, cut) }), this.frame({ opcode: opcode.continuation, payload: payload.subarray(cut) })]);
+        return concatBytes([this.frame({ opcode: opcodes.text, fin: false, payload: payload.subarray(0, cut) }), this.frame({ opcode: opcodes.continuation, payload: payload.subarray(cut) })]);
       }
       case "utf8-split-across-fragments": {
         // Valid text cut mid-character between fragments: must be accepted.
         const payload = new TextEncoder().encode(this.unicodeText(r.int(2, 20)));
         const cut = r.int(1, payload.length - 1);
-        return concatBytes([this.frame({ opcode: opcode.text, fin: false, payload: payload.subarray(0, cut) }), this.frame({ opcode: opcode.continuation, payload: payload.subarray(cut) })]);
+        return concatBytes([this.frame({ opcode: opcodes.text, fin: false, payload: payload.subarray(0, cut) }), this.frame({ opcode: opcodes.continuation, payload: payload.subarray(cut) })]);
       }
       case "oversized-control":
-        return this.frame({ opcode: r.pick([opcode.ping, opcode.pong, opcode.close]), payload: r.bytes(r.pick([126, 127, 200, 1000, 65536])) });
+        return this.frame({ opcode: r.pick([opcodes.ping, opcodes.pong, opcodes.close]), payload: r.bytes(r.pick([126, 127, 200, 1000, 65536])) });
       case "fragmented-control":
         return concatBytes([
-          this.frame({ opcode: r.pick([opcode.ping, opcode.pong, opcode.close]), fin: false, payload: r.bytes(r.int(0, 20)) }),
-          this.frame({ opcode: opcode.continuation, payload: r.bytes(r.int(0, 20)) }),
+          this.frame({ opcode: r.pick([opcodes.ping, opcodes.pong, opcodes.close]), fin: false, payload: r.bytes(r.int(0, 20)) }),
+          this.frame({ opcode: opcodes.continuation, payload: r.bytes(r.int(0, 20)) }),
         ]);
       case "continuation-without-start":
-        return this.frame({ opcode: opcode.continuation, fin: r.chance(0.5), payload: r.bytes(r.int(0, 40)) });
+        return this.frame({ opcode: opcodes.continuation, fin: r.chance(0.5), payload: r.bytes(r.int(0, 40)) });
       case "data-inside-fragmented":
         return concatBytes([
-          this.frame({ opcode: r.pick([opcode.text, opcode.binary]), fin: false, payload: "abc" }),
+          this.frame({ opcode: r.pick([opcodes.text, opcodes.binary]), fin: false, payload: "abc" }),
           ...(r.chance(0.5) ? [this.control()] : []),
-          this.frame({ opcode: r.pick([opcode.text, opcode.binary]), fin: r.chance(0.5), payload: "def" }),
+          this.frame({ opcode: r.pick([opcodes.text, opcodes.binary]), fin: r.chance(0.5), payload: "def" }),
         ]);
       case "invalid-close-code":
         return this.closeCode(r.pick(invalidCloseCodes), r.chance(0.5) ? "bye" : "");
       case "valid-close-code":
         return this.closeCode(r.pick(validCloseCodes), this.unicodeText(r.int(0, 20)));
       case "close-1-byte":
-        return this.frame({ opcode: opcode.close, payload: new Uint8Array([r.int(0, 255)]) });
+        return this.frame({ opcode: opcodes.close, payload: new Uint8Array([r.int(0, 255)]) });
       case "close-empty":
-        return this.frame({ opcode: opcode.close });
+        return this.frame({ opcode: opcodes.close });
       case "close-bad-utf8-reason":
         return this.closeCode(r.pick([1000, 1001, 3000]), concatBytes([new TextEncoder().encode("bye "), new Uint8Array(r.pick(invalidUtf8.slice(0, -1)))]));
       case "pings-interleaved":
@@ -295,7 +288,7 @@ interface Reaction {
   elapsedMs: number;
 }
 
-const isTelemetry = (frame: ServerFrame) => frame.opcode === opcode.text && Buffer.from(frame.payload.subarray(0, 20)).toString("latin1").startsWith('{"type":"telemetry"');
+const isTelemetry = (frame: ServerFrame) => frame.opcode === opcodes.text && Buffer.from(frame.payload.subarray(0, 20)).toString("latin1").startsWith('{"type":"telemetry"');
 
 /** Reads frames until `stop` says so, the server closes TCP, or the deadline passes. */
 async function readFrames(conn: RawConnection, into: ServerFrame[], stop: () => boolean, deadline: number): Promise<"stopped" | "ended" | "timeout"> {
@@ -308,7 +301,7 @@ async function readFrames(conn: RawConnection, into: ServerFrame[], stop: () => 
     } catch (error) {
       return (error as Error).message.startsWith("connection ended") ? "ended" : "timeout";
     }
-    if (isTelemetry(frame) || frame.opcode === opcode.ping) continue;
+    if (isTelemetry(frame) || frame.opcode === opcodes.ping) continue;
     into.push(frame);
   }
   return "stopped";
@@ -342,20 +335,20 @@ async function runCase(path: string, fuzz: FuzzCase, expected: Expectation, rng:
     await writeInPieces(conn, fuzz.bytes, fuzz.splits);
     const frames: ServerFrame[] = [];
     const deadline = Date.now() + reactionTimeoutMs;
-    const sawClose = () => frames.some((frame) => frame.opcode === opcode.close);
+    const sawClose = () => frames.some((frame) => frame.opcode === opcodes.close);
     let outcome: "stopped" | "ended" | "timeout";
     if (expected.verdict.kind === "close") {
       outcome = await readFrames(conn, frames, sawClose, deadline);
     } else {
       outcome = await readFrames(conn, frames, () => sawClose() || frames.length >= expected.replies.length, deadline);
       if (outcome === "stopped" && !sawClose()) {
-        if (expected.verdict.kind === "open") conn.send(frameBytes({ opcode: opcode.close, payload: closeBody(1000), maskKey: rng.bytes(4) }));
+        if (expected.verdict.kind === "open") conn.send(encodeFrame({ opcode: opcodes.close, payload: closePayload(1000), maskKey: rng.bytes(4) }));
         else conn.socket.end();
         outcome = await readFrames(conn, frames, sawClose, deadline);
       }
     }
     // Answer the server's close, as a client must, then the server closes TCP.
-    if (sawClose() && outcome !== "ended" && !conn.socket.writableEnded) conn.send(frameBytes({ opcode: opcode.close, payload: closeBody(1000), maskKey: rng.bytes(4) }));
+    if (sawClose() && outcome !== "ended" && !conn.socket.writableEnded) conn.send(encodeFrame({ opcode: opcodes.close, payload: closePayload(1000), maskKey: rng.bytes(4) }));
     const tcpClosed =
       outcome === "ended" ||
       (await Promise.race([conn.ended.then(() => true), Bun.sleep(Math.max(0, deadline - Date.now())).then(() => false)]));
@@ -366,14 +359,14 @@ async function runCase(path: string, fuzz: FuzzCase, expected: Expectation, rng:
 }
 
 function describeFrame(frame: { opcode: number; payload?: Uint8Array }): string {
-  if (frame.opcode === opcode.close) return `close(${closeCodeOf({ fin: true, opcode: frame.opcode, payload: frame.payload ?? new Uint8Array() })})`;
+  if (frame.opcode === opcodes.close) return `close(${closeCodeOf({ fin: true, opcode: frame.opcode, payload: frame.payload ?? new Uint8Array() })})`;
   const size = frame.payload === undefined ? "any" : `${frame.payload.length}B`;
   return `${({ 1: "text", 2: "binary", 9: "ping", 10: "pong" } as Record<number, string>)[frame.opcode] ?? `op${frame.opcode}`}(${size})`;
 }
 
 /** Compares a reaction with the oracle's expectation; returns what differs, or null. */
 function mismatch(expected: Expectation, reaction: Reaction): string | null {
-  const closeAt = reaction.frames.findIndex((frame) => frame.opcode === opcode.close);
+  const closeAt = reaction.frames.findIndex((frame) => frame.opcode === opcodes.close);
   const replies = closeAt === -1 ? reaction.frames : reaction.frames.slice(0, closeAt);
   const close = closeAt === -1 ? null : reaction.frames[closeAt]!;
   const seen = `sent ${reaction.frames.map(describeFrame).join(", ") || "nothing"}${reaction.tcpClosed ? ", then closed TCP" : ", and TCP stayed open"}`;
@@ -461,27 +454,27 @@ async function fuzzEndpoint(path: "/echo" | "/drone", streamSeed: number): Promi
 
 /** Reactions RFC 6455 spells out, one named case each (the fuzzer covers their variations). */
 const explicitCases: Array<{ name: string; bytes: () => Uint8Array; codes: number[] }> = [
-  { name: "unmasked client frame → 1002", bytes: () => frameBytes({ opcode: opcode.text, payload: "hi", mask: false }), codes: [1002] },
-  { name: "invalid UTF-8 in text → 1007", bytes: () => frameBytes({ opcode: opcode.text, payload: new Uint8Array([0x68, 0xc3, 0x28]) }), codes: [1007] },
-  { name: "reserved data opcode 3 → 1002", bytes: () => frameBytes({ opcode: 3, payload: "x" }), codes: [1002] },
-  { name: "reserved control opcode 0xB → 1002", bytes: () => frameBytes({ opcode: 0xb, payload: "x" }), codes: [1002] },
-  { name: "RSV1 without an extension → 1002", bytes: () => frameBytes({ opcode: opcode.text, payload: "x", rsv: 4 }), codes: [1002] },
-  { name: "RSV3 on a ping → 1002", bytes: () => frameBytes({ opcode: opcode.ping, payload: "x", rsv: 1 }), codes: [1002] },
-  { name: "ping of 126 bytes → 1002", bytes: () => frameBytes({ opcode: opcode.ping, payload: new Uint8Array(126) }), codes: [1002] },
-  { name: "fragmented ping → 1002", bytes: () => frameBytes({ opcode: opcode.ping, payload: "x", fin: false }), codes: [1002] },
-  { name: "continuation without a start → 1002", bytes: () => frameBytes({ opcode: opcode.continuation, payload: "x" }), codes: [1002] },
+  { name: "unmasked client frame → 1002", bytes: () => encodeFrame({ opcode: opcodes.text, payload: "hi", mask: false }), codes: [1002] },
+  { name: "invalid UTF-8 in text → 1007", bytes: () => encodeFrame({ opcode: opcodes.text, payload: new Uint8Array([0x68, 0xc3, 0x28]) }), codes: [1007] },
+  { name: "reserved data opcode 3 → 1002", bytes: () => encodeFrame({ opcode: 3, payload: "x" }), codes: [1002] },
+  { name: "reserved control opcode 0xB → 1002", bytes: () => encodeFrame({ opcode: 0xb, payload: "x" }), codes: [1002] },
+  { name: "RSV1 without an extension → 1002", bytes: () => encodeFrame({ opcode: opcodes.text, payload: "x", rsv: 4 }), codes: [1002] },
+  { name: "RSV3 on a ping → 1002", bytes: () => encodeFrame({ opcode: opcodes.ping, payload: "x", rsv: 1 }), codes: [1002] },
+  { name: "ping of 126 bytes → 1002", bytes: () => encodeFrame({ opcode: opcodes.ping, payload: new Uint8Array(126) }), codes: [1002] },
+  { name: "fragmented ping → 1002", bytes: () => encodeFrame({ opcode: opcodes.ping, payload: "x", fin: false }), codes: [1002] },
+  { name: "continuation without a start → 1002", bytes: () => encodeFrame({ opcode: opcodes.continuation, payload: "x" }), codes: [1002] },
   {
     name: "new text frame inside a fragmented message → 1002",
-    bytes: () => concatBytes([frameBytes({ opcode: opcode.text, payload: "a", fin: false }), frameBytes({ opcode: opcode.text, payload: "b" })]),
+    bytes: () => concatBytes([encodeFrame({ opcode: opcodes.text, payload: "a", fin: false }), encodeFrame({ opcode: opcodes.text, payload: "b" })]),
     codes: [1002],
   },
-  ...[0, 999, 1004, 1005, 1006, 1015, 5000].map((code) => ({ name: `close code ${code} → 1002`, bytes: () => frameBytes({ opcode: opcode.close, payload: closeBody(code) }), codes: [1002] })),
-  { name: "close with a 1-byte payload → 1002", bytes: () => frameBytes({ opcode: opcode.close, payload: new Uint8Array([3]) }), codes: [1002] },
-  { name: "close reason not UTF-8 → 1007", bytes: () => frameBytes({ opcode: opcode.close, payload: closeBody(1000, new Uint8Array([0xff])) }), codes: [1007] },
+  ...[0, 999, 1004, 1005, 1006, 1015, 5000].map((code) => ({ name: `close code ${code} → 1002`, bytes: () => encodeFrame({ opcode: opcodes.close, payload: closePayload(code) }), codes: [1002] })),
+  { name: "close with a 1-byte payload → 1002", bytes: () => encodeFrame({ opcode: opcodes.close, payload: new Uint8Array([3]) }), codes: [1002] },
+  { name: "close reason not UTF-8 → 1007", bytes: () => encodeFrame({ opcode: opcodes.close, payload: closePayload(1000, new Uint8Array([0xff])) }), codes: [1007] },
   // RFC 6455 5.2: the 64-bit length's top bit "MUST be 0", so this is a protocol error (1002).
   // Bun reads it as an enormous length and answers 1009; both close at once, so both are accepted.
-  { name: "64-bit length with the top bit set → 1002 (Bun: 1009)", bytes: () => frameBytes({ opcode: opcode.binary, lengthOverride: 2n ** 63n, lengthForm: 64 }), codes: [1002, 1009] },
-  { name: "length over the 16 MiB limit → 1009", bytes: () => frameBytes({ opcode: opcode.binary, lengthOverride: maxPayloadBytes + 1 }), codes: [1009] },
+  { name: "64-bit length with the top bit set → 1002 (Bun: 1009)", bytes: () => encodeFrame({ opcode: opcodes.binary, lengthOverride: 2n ** 63n, lengthForm: 64 }), codes: [1002, 1009] },
+  { name: "length over the 16 MiB limit → 1009", bytes: () => encodeFrame({ opcode: opcodes.binary, lengthOverride: maxPayloadBytes + 1 }), codes: [1009] },
 ];
 
 describe("reactions RFC 6455 makes explicit", () => {

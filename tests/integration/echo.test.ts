@@ -1,6 +1,7 @@
 /** The echo contract on /echo, through real sockets on an ephemeral port. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { closeCodeOf, closePayload, encodeFrame, opcodes, rawConnect } from "../support/raw.ts";
+import { closePayload, encodeFrame, opcodes } from "../support/frames.ts";
+import { closeCodeOf, rawConnect } from "../support/raw.ts";
 import { startTestServer } from "../support/server.ts";
 import { Inbox, openSocket } from "../support/sockets.ts";
 

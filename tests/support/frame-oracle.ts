@@ -4,63 +4,14 @@
  * which messages, answer which pings, and then either close with which code,
  * stay open, or wait for more bytes.
  *
- * Pure: bytes in, expectation out. No sockets. Also holds a frame encoder
- * whose masking key comes from the caller, so fuzz runs are reproducible
- * byte for byte (the shared `encodeFrame` draws keys from crypto).
+ * Pure: bytes in, expectation out. No sockets. Frames are built with
+ * frames.ts's encoder; fuzz runs pass seeded masking keys, so they are
+ * reproducible byte for byte.
  */
-
-export const opcode = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
+import { opcodes } from "./frames.ts";
 
 /** Largest control-frame payload, bytes (RFC 6455 section 5.5). */
 export const maxControlPayloadBytes = 125;
-
-export interface FrameBytes {
-  opcode: number;
-  payload?: Uint8Array | string;
-  fin?: boolean;
-  /** RSV1..3 as a 3-bit number. */
-  rsv?: number;
-  /** Client frames must be masked; fuzz cases may not. Default true. */
-  mask?: boolean;
-  /** Masking key; default 4 zero bytes would hide masking bugs, so callers pass seeded keys. */
-  maskKey?: Uint8Array;
-  /** Length written in the header instead of the payload's real length. */
-  lengthOverride?: number | bigint;
-  /** Force a length encoding: 7-bit, 16-bit (126) or 64-bit (127), even when not minimal. */
-  lengthForm?: 7 | 16 | 64;
-}
-
-/** Encodes one frame exactly as described, right or wrong. */
-export function frameBytes(spec: FrameBytes): Uint8Array<ArrayBuffer> {
-  const payload = typeof spec.payload === "string" ? new TextEncoder().encode(spec.payload) : (spec.payload ?? new Uint8Array());
-  const mask = spec.mask ?? true;
-  const length = BigInt(spec.lengthOverride ?? payload.length);
-  const form = spec.lengthForm ?? (length < 126n ? 7 : length < 65536n ? 16 : 64);
-  const header: number[] = [((spec.fin ?? true) ? 0x80 : 0) | (((spec.rsv ?? 0) & 7) << 4) | (spec.opcode & 0xf)];
-  const maskBit = mask ? 0x80 : 0;
-  if (form === 7) header.push(maskBit | Number(length & 0x7fn));
-  else if (form === 16) header.push(maskBit | 126, Number((length >> 8n) & 0xffn), Number(length & 0xffn));
-  else {
-    header.push(maskBit | 127);
-    for (let shift = 56n; shift >= 0n; shift -= 8n) header.push(Number((length >> shift) & 0xffn));
-  }
-  const key = mask ? (spec.maskKey ?? new Uint8Array([0x37, 0xfa, 0x21, 0x3d])) : new Uint8Array();
-  const out = new Uint8Array(header.length + key.length + payload.length);
-  out.set(header, 0);
-  out.set(key, header.length);
-  for (let i = 0; i < payload.length; i++) out[header.length + key.length + i] = payload[i]! ^ (mask ? key[i & 3]! : 0);
-  return out;
-}
-
-/** A close frame's payload: a 2-byte code plus a reason (bytes, so it may be invalid UTF-8). */
-export function closeBody(code: number, reason: Uint8Array | string = ""): Uint8Array<ArrayBuffer> {
-  const text = typeof reason === "string" ? new TextEncoder().encode(reason) : reason;
-  const out = new Uint8Array(2 + text.length);
-  out[0] = (code >> 8) & 0xff;
-  out[1] = code & 0xff;
-  out.set(text, 2);
-  return out;
-}
 
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
@@ -159,14 +110,14 @@ export function expectReaction(bytes: Uint8Array, options: OracleOptions): Expec
   const incomplete = (codes: Iterable<number>, why: string): Expectation => {
     const mayClose = new Set(codes);
     // A fragmented text message whose bytes so far can never become UTF-8 may be refused before it ends.
-    if (fragmented?.opcode === opcode.text && !isUtf8Prefix(concatBytes(fragmented.parts))) mayClose.add(invalidPayload);
+    if (fragmented?.opcode === opcodes.text && !isUtf8Prefix(concatBytes(fragmented.parts))) mayClose.add(invalidPayload);
     return done({ kind: "incomplete", mayClose: [...mayClose].sort(), why });
   };
 
   for (;;) {
     const left = bytes.length - pos;
     if (left === 0) {
-      if (fragmented?.opcode === opcode.text && !isUtf8Prefix(concatBytes(fragmented.parts))) {
+      if (fragmented?.opcode === opcodes.text && !isUtf8Prefix(concatBytes(fragmented.parts))) {
         return incomplete([], "an unfinished text message that can no longer be UTF-8");
       }
       return done({ kind: "open" });
@@ -188,8 +139,8 @@ export function expectReaction(bytes: Uint8Array, options: OracleOptions): Expec
     if (!isReservedOpcode(op) && isControl && !fin) early.push("fragmented control frame");
     if (!isReservedOpcode(op) && isControl && len7 > maxControlPayloadBytes) early.push("control frame over 125 bytes");
     if (!masked) early.push("unmasked client frame");
-    if (!isReservedOpcode(op) && op === opcode.continuation && fragmented === null) early.push("continuation without a message to continue");
-    if (!isReservedOpcode(op) && (op === opcode.text || op === opcode.binary) && fragmented !== null) early.push("new data frame inside a fragmented message");
+    if (!isReservedOpcode(op) && op === opcodes.continuation && fragmented === null) early.push("continuation without a message to continue");
+    if (!isReservedOpcode(op) && (op === opcodes.text || op === opcodes.binary) && fragmented !== null) early.push("new data frame inside a fragmented message");
 
     const extended = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
     const headerLength = 2 + extended + (masked ? 4 : 0);
@@ -230,7 +181,7 @@ export function expectReaction(bytes: Uint8Array, options: OracleOptions): Expec
     for (let i = 0; i < size; i++) payload[i] = bytes[pos + headerLength + i]! ^ key[i & 3]!;
     pos += headerLength + size;
 
-    if (op === opcode.close) {
+    if (op === opcodes.close) {
       if (size === 0) return done({ kind: "close", codes: [1005], why: "a close frame without a code (answered with an empty close)" });
       if (size === 1) return done({ kind: "close", codes: [protocolError], why: "a 1-byte close payload" });
       const code = (payload[0]! << 8) | payload[1]!;
@@ -239,11 +190,11 @@ export function expectReaction(bytes: Uint8Array, options: OracleOptions): Expec
       // The server answers a valid close with the same code (RFC 6455 5.5.1: "typically echos the status code it received").
       return done({ kind: "close", codes: [code], why: `a valid close with ${code}` });
     }
-    if (op === opcode.ping) {
-      replies.push({ opcode: opcode.pong, payload });
+    if (op === opcodes.ping) {
+      replies.push({ opcode: opcodes.pong, payload });
       continue;
     }
-    if (op === opcode.pong) continue;
+    if (op === opcodes.pong) continue;
 
     // Data: a whole message, or one fragment of one.
     if (fragmented === null) fragmented = { opcode: op, parts: [], size: 0 };
@@ -253,13 +204,13 @@ export function expectReaction(bytes: Uint8Array, options: OracleOptions): Expec
     const message = concatBytes(fragmented.parts);
     const messageOpcode = fragmented.opcode;
     fragmented = null;
-    if (messageOpcode === opcode.text && !isValidUtf8(message)) return done({ kind: "close", codes: [invalidPayload], why: "a text message that is not UTF-8" });
+    if (messageOpcode === opcodes.text && !isValidUtf8(message)) return done({ kind: "close", codes: [invalidPayload], why: "a text message that is not UTF-8" });
     if (options.endpoint === "echo") {
       replies.push({ opcode: messageOpcode, payload: message });
       continue;
     }
-    if (messageOpcode === opcode.binary) return done({ kind: "close", codes: [unsupportedData], why: "a binary message on /drone" });
+    if (messageOpcode === opcodes.binary) return done({ kind: "close", codes: [unsupportedData], why: "a binary message on /drone" });
     if (message.length > (options.droneMaxBytes ?? 65536)) return done({ kind: "close", codes: [tooBig], why: "a /drone message over its limit" });
-    replies.push({ opcode: opcode.text });
+    replies.push({ opcode: opcodes.text });
   }
 }

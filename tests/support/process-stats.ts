@@ -15,6 +15,46 @@ export function rssBytes(pid: number): number {
   return Number(match[1]) * 1024;
 }
 
+/**
+ * The process's RSS once it has stopped moving: sampled every `sampleMs`,
+ * settled when the last `samples` readings lie within `toleranceBytes` of
+ * each other (the collector and the allocator have finished with what came
+ * before). A baseline read this way is as low as it will get, so a bound
+ * measured from it stays strict.
+ *
+ * @throws {Error} when it has not settled within `timeoutMs`, with the readings.
+ */
+export async function settledRssBytes(
+  pid: number,
+  { samples = 5, sampleMs = 100, toleranceBytes = 1024 * 1024, timeoutMs = 15_000 } = {},
+): Promise<number> {
+  const readings: number[] = [];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    readings.push(rssBytes(pid));
+    const window = readings.slice(-samples);
+    if (window.length === samples && Math.max(...window) - Math.min(...window) <= toleranceBytes) return window.at(-1)!;
+    if (Date.now() > deadline) {
+      throw new Error(`RSS of ${pid} did not settle within ${toleranceBytes} bytes over ${samples} readings in ${timeoutMs} ms: last ${window.map(mebibytes).join(", ")} MiB`);
+    }
+    await Bun.sleep(sampleMs);
+  }
+}
+
+/**
+ * Polls the process's RSS until it is at most `bytes` and returns that
+ * reading, or returns the last reading (still above) after `timeoutMs`: the
+ * caller's assertion then reports it.
+ */
+export async function rssFallingTo(pid: number, bytes: number, { sampleMs = 100, timeoutMs = 10_000 } = {}): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const reading = rssBytes(pid);
+    if (reading <= bytes || Date.now() > deadline) return reading;
+    await Bun.sleep(sampleMs);
+  }
+}
+
 export const mebibytes = (bytes: number) => Math.round((bytes / (1024 * 1024)) * 10) / 10;
 
 /** One sample (without labels, or with exactly these labels) from a Prometheus text exposition. */

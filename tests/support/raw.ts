@@ -1,55 +1,12 @@
 /**
  * A raw RFC 6455 client over plain TCP, for tests that must send what no
  * well-behaved WebSocket library would: hand-written handshakes and frames
- * with any opcode, RSV bits, mask, or length.
+ * with any opcode, RSV bits, mask, or length (encoded by frames.ts).
+ *
+ * Owns the TCP connection, the handshake and reading the server's frames;
+ * building frames is frames.ts's job.
  */
 import { connect, type Socket } from "node:net";
-
-export const opcodes = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
-
-export interface FrameSpec {
-  opcode: number;
-  payload?: Uint8Array | string;
-  fin?: boolean;
-  /** RSV1..3 as a 3-bit number. */
-  rsv?: number;
-  /** Clients must mask; tests may not. */
-  mask?: boolean;
-  /** Claim a different payload length in the header than the bytes sent. */
-  lengthOverride?: number;
-}
-
-/** Encodes one frame exactly as described, right or wrong. */
-export function encodeFrame(spec: FrameSpec): Uint8Array {
-  const payload = typeof spec.payload === "string" ? new TextEncoder().encode(spec.payload) : (spec.payload ?? new Uint8Array());
-  const mask = spec.mask ?? true;
-  const length = spec.lengthOverride ?? payload.length;
-  const header: number[] = [((spec.fin ?? true) ? 0x80 : 0) | (((spec.rsv ?? 0) & 7) << 4) | (spec.opcode & 0xf)];
-  const maskBit = mask ? 0x80 : 0;
-  if (length < 126) header.push(maskBit | length);
-  else if (length < 65536) header.push(maskBit | 126, length >> 8, length & 0xff);
-  else {
-    header.push(maskBit | 127);
-    const big = BigInt(length);
-    for (let shift = 56n; shift >= 0n; shift -= 8n) header.push(Number((big >> shift) & 0xffn));
-  }
-  const key = mask ? crypto.getRandomValues(new Uint8Array(4)) : new Uint8Array();
-  const out = new Uint8Array(header.length + key.length + payload.length);
-  out.set(header, 0);
-  out.set(key, header.length);
-  for (let i = 0; i < payload.length; i++) out[header.length + key.length + i] = payload[i]! ^ (mask ? key[i & 3]! : 0);
-  return out;
-}
-
-/** A close frame's payload: code plus UTF-8 reason. */
-export function closePayload(code: number, reason = ""): Uint8Array {
-  const text = new TextEncoder().encode(reason);
-  const out = new Uint8Array(2 + text.length);
-  out[0] = code >> 8;
-  out[1] = code & 0xff;
-  out.set(text, 2);
-  return out;
-}
 
 export interface ServerFrame {
   fin: boolean;
