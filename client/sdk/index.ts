@@ -27,7 +27,7 @@ type ServerMessageOf<T extends ServerMessage["type"]> = Extract<ServerMessage, {
 /** The `welcome` a socket receives first: session id, drones and their pilots, server limits. */
 export type WelcomeData = ServerMessageOf<"welcome">["data"];
 /** An `ack`'s data: what the server did (its fields depend on the request). */
-export type AckData = ServerMessageOf<"ack">["data"];
+export type AckData = Record<string, unknown>; // protocol now types acks per request (AckFor): the SDK adopts it in its own split
 /** A `done`'s data: how an accepted command ended (`status` "completed" or "failed", with a `reason`). */
 export type DoneData = ServerMessageOf<"done">["data"];
 /** A pilot lease change: `pilot` is the new pilot's session id, or null when nobody flies the drone. */

@@ -13,7 +13,8 @@ import page from "../../client/web/index.html";
 import type { Config } from "./config.ts";
 import { closeCodes, ConnectionRegistry, endpointPaths, type DroneSession, type Endpoint, type Socket, type SocketData } from "./connections.ts";
 import { ControllerEndpoint } from "./endpoints/controller.ts";
-import { DroneEndpoint, newSession } from "./endpoints/drone.ts";
+import { DroneEndpoint } from "./endpoints/drone.ts";
+import { newSession } from "./sessions/session.ts";
 import { echoMessage, echoMessageWithLimit } from "./endpoints/echo.ts";
 import type { Clocks } from "../runtime/clock.ts";
 import { FlightService } from "../runtime/flight-service.ts";
@@ -81,7 +82,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const flight = new FlightService(config, logger, metrics, options.clocks, options.vehicles);
   const sessions = new SessionRegistry(flight, config, metrics, logger);
   const droneIds = flight.fleet.ids;
-  const drone = new DroneEndpoint(flight, config, metrics);
+  const drone = new DroneEndpoint(flight, config, metrics, options.clocks);
   const controller = new ControllerEndpoint(flight, config, metrics);
   // With --redis this node joins a cluster; it serves its own sockets whether Redis is up or not.
   const cluster = config.redisUrl === null ? null : new RedisBroker({
@@ -108,7 +109,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   function sessionFor(endpoint: Endpoint, requestUrl: string, viewerToken: string | null): DroneSession | Response | null {
     if (endpoint === "echo") return null;
     // The tutorial dialect cannot present a viewer token and receives no telemetry; it flies under the pilot rules.
-    if (endpoint === "controller") return newSession(config, droneIds[0]!, [], true);
+    if (endpoint === "controller") return newSession(droneIds[0]!, [], true);
     // A wrong token in the header was refused before this point; a missing one must come in `hello`.
     const authenticated = config.viewerToken === null || viewerToken !== null;
     const asked = new URL(requestUrl).searchParams.get("drone");
@@ -122,7 +123,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     }
     // Commands without data.drone address the first drone named, or the fleet's first for `*`.
     const defaultDrone = wanted.find((id) => id !== allDrones) ?? droneIds[0]!;
-    return newSession(config, defaultDrone, wanted, authenticated);
+    return newSession(defaultDrone, wanted, authenticated);
   }
 
   function upgrade(endpoint: Endpoint) {

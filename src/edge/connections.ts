@@ -142,14 +142,8 @@ export function sendTo(ws: Socket, message: string | Uint8Array): number {
   return sent;
 }
 
-/** The close codes skyport sends (RFC 6455 section 7.4.1), one name each. */
-export const closeCodes = {
-  goingAway: 1001,
-  unsupportedData: 1003,
-  policyViolation: 1008,
-  messageTooBig: 1009,
-  tryAgainLater: 1013,
-} as const;
+/** The close codes are the protocol's (protocol/errors.ts); re-exported for this module's importers. */
+export { closeCodes } from "../../protocol/index.ts";
 
 /** A message's payload size in bytes: UTF-8 for text, as sent on the wire. */
 export function payloadBytes(message: string | Uint8Array): number {

@@ -7,7 +7,7 @@
  * the server's job; this module decides what a frame says and what to replay.
  */
 import type { VehicleState } from "../vehicle/vehicle.ts";
-import { allDrones, type TelemetryData } from "../../../protocol/index.ts";
+import { allDrones, telemetryFrame, type TelemetryData } from "../../../protocol/index.ts";
 
 /** The Bun pub/sub topic that carries one drone's telemetry, leases and events. */
 export function telemetryTopic(droneId: string): string {
@@ -49,18 +49,8 @@ export function encodeTelemetry(data: TelemetryData): string {
   return telemetryFrame(JSON.stringify(data));
 }
 
-/** A `telemetry` message around frame data that is already JSON. */
-export function telemetryFrame(dataJson: string): string {
-  return `{"type":"telemetry","data":${dataJson}}`;
-}
-
-/**
- * A `telemetry_batch` message: the frames of one tick, already JSON, joined
- * without parsing or serialising them again.
- */
-export function telemetryBatch(timeMs: number, dataJsons: readonly string[]): string {
-  return `{"type":"telemetry_batch","data":{"time":${Math.round(timeMs)},"frames":[${dataJsons.join(",")}]}}`;
-}
+/** The frame templates are wire encoders and live with the protocol's; re-exported for this module's importers. */
+export { telemetryBatch, telemetryFrame } from "../../../protocol/index.ts";
 
 /** What a resume from `since` yields: the frames to replay, and how many were lost before them. */
 export interface ReplayPlan {

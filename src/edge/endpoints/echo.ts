@@ -8,7 +8,8 @@
  * errors (1002) are enforced by Bun's native frame parser before this runs.
  * This is a hot path: no allocation, no logging, no parsing.
  */
-import { closeCodes, payloadBytes, type Socket } from "../connections.ts";
+import { closeCodes } from "../../../protocol/index.ts";
+import { payloadBytes, type Socket } from "../connections.ts";
 
 /** Sends the message straight back to its sender. */
 export function echoMessage(ws: Socket, message: string | Buffer): void {

@@ -1,0 +1,151 @@
+/**
+ * The protocol's error vocabulary: every error code, the `ProtocolError` a
+ * refusal travels as, the WebSocket close codes, one builder per refusal
+ * more than one place gives, and `wireError`, which turns the core's domain
+ * `Refusal` into a wire error naming the field the client wrote.
+ *
+ * Owns the wording of shared refusals, so each is said once. Pure: values in,
+ * values out; it never sends anything and knows no socket.
+ */
+import type { Refusal, RefusalCode } from "../src/core/refusal.ts";
+import { argumentIndex, type CommandName } from "./commands.ts";
+
+/**
+ * Every error code the server sends, in `error` messages and text replies:
+ * the protocol's own, and every refusal the core can give (`RefusalCode`:
+ * lease, cluster and drone-model refusals such as `not_pilot`, `geofence`).
+ */
+export type ErrorCode =
+  | RefusalCode
+  | "invalid_json"
+  | "invalid_message"
+  | "unknown_type"
+  | "unknown_command"
+  | "invalid_args"
+  | "invalid_id"
+  | "not_subscribed"
+  | "too_many_subscriptions"
+  | "rate_limited"
+  | "unauthorized"
+  | "binary_not_supported";
+
+/** A refusal: what was wrong, and which field of the request it was in. */
+export interface ProtocolError {
+  code: ErrorCode;
+  message: string;
+  /** Dotted path of the offending field, e.g. `data.args[0]`. */
+  field?: string;
+}
+
+/** The close codes skyport sends (RFC 6455 section 7.4.1), one name each. */
+export const closeCodes = {
+  goingAway: 1001,
+  unsupportedData: 1003,
+  policyViolation: 1008,
+  messageTooBig: 1009,
+  tryAgainLater: 1013,
+} as const;
+
+/** The failed half of a parse result, with the field when there is one. */
+export function failure(code: ErrorCode, message: string, field?: string): { ok: false; error: ProtocolError } {
+  return { ok: false, error: field === undefined ? { code, message } : { code, message, field } };
+}
+
+// ---------------------------------------------------------------- shared refusals
+
+/** Longest drone id echoed back in a refusal, characters (ids on the wire are shorter; `?drone=` is not checked first). */
+const maxEchoedDroneIdLength = 40;
+
+/**
+ * No drone by that id. `field` is where the client named it: `data.drone`
+ * by default, or a key of `data.since` (the message then says so).
+ * @example
+ * unknownDrone("zulu", ["alpha", "bravo"]).message
+ * // 'no drone "zulu": this server flies alpha, bravo'
+ */
+export function unknownDrone(id: string, ids: readonly string[], field = "data.drone"): ProtocolError {
+  const where = field.startsWith("data.since.") ? " in data.since" : "";
+  const message = `no drone ${JSON.stringify(id.slice(0, maxEchoedDroneIdLength))}${where}: this server flies ${ids.join(", ")}`;
+  return { code: "unknown_drone", message, field };
+}
+
+/** A new subscription past the per-socket limit. */
+export function tooManySubscriptions(max: number): ProtocolError {
+  return { code: "too_many_subscriptions", message: `a socket may watch at most ${max} drones: unsubscribe one first`, field: "data.drone" };
+}
+
+/** A message over the per-socket rate. */
+export function rateLimited(perSecond: number): ProtocolError {
+  return { code: "rate_limited", message: `slow down: at most ${perSecond} messages per second` };
+}
+
+/** The close reason for a socket that kept exceeding its rate for `abuseSeconds`. */
+export function abusiveCloseReason(perSecond: number, abuseSeconds: number): string {
+  return `rate limit of ${perSecond} messages/s exceeded for ${abuseSeconds} s`;
+}
+
+/** The close reason after too many wrong tokens. */
+export function authFailuresCloseReason(maxFailures: number): string {
+  return `unauthorized: ${maxFailures} failed attempts`;
+}
+
+/** A claim without the pilot token (or with a wrong one), on a server that requires it. */
+export function pilotTokenRequired(given: "missing" | "wrong"): ProtocolError {
+  const message = given === "missing" ? "this server requires a pilot token: claim with data.token" : "wrong pilot token";
+  return { code: "unauthorized", message, field: "data.token" };
+}
+
+/** Anything but `hello` with the right viewer token, before it was presented. */
+export function viewerTokenRequired(sentHello: boolean): ProtocolError {
+  if (sentHello) return { code: "unauthorized", message: "wrong viewer token", field: "data.token" };
+  return { code: "unauthorized", message: 'this server requires a viewer token: send {"type":"hello","data":{"token":"..."}} first' };
+}
+
+// ---------------------------------------------------------------- domain refusals
+
+/**
+ * A domain refusal as the client sees it: its code and message, and the
+ * field the client wrote. A refusal about the vehicle names `data.drone` for
+ * JSON (text lines have no such field); one about an argument names
+ * `data.args[i]` for JSON or `args[i]` for text, found through the command
+ * table. An argument the command does not have is named as the core named it.
+ * @example
+ * wireError({ code: "out_of_range", message: "...", about: { argument: "distance" } }, "json", "up").field
+ * // "data.args[0]"
+ */
+export function wireError(refusal: Refusal, form: "json" | "text", command?: CommandName): ProtocolError {
+  const { code, message } = refusal;
+  const field = wireField(refusal, form, command);
+  return field === undefined ? { code, message } : { code, message, field };
+}
+
+function wireField(refusal: Refusal, form: "json" | "text", command: CommandName | undefined): string | undefined {
+  const about = refusal.about;
+  if (about === undefined) return undefined;
+  if ("vehicle" in about) return form === "json" ? "data.drone" : undefined;
+  const index = command === undefined ? -1 : argumentIndex(command, about.argument);
+  if (index === -1) return about.argument;
+  return form === "json" ? `data.args[${index}]` : `args[${index}]`;
+}
+
+// ---------------------------------------------------------------- describing received values
+
+/** A value's JSON kind with its article, for messages: "a string", "an array", "null". */
+export function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  const type = typeof value;
+  return type === "object" || type === "undefined" ? `an ${type}` : `a ${type}`;
+}
+
+/**
+ * Shows a received value in an error message. Only primitives are quoted:
+ * arrays and objects are described, never serialised, because serialising
+ * an untrusted structure costs time the sender controls.
+ */
+export function preview(value: unknown): string {
+  if (Array.isArray(value)) return `an array of ${value.length} item${value.length === 1 ? "" : "s"}`;
+  if (typeof value === "object" && value !== null) return "an object";
+  const text = typeof value === "string" ? JSON.stringify(value.length > 60 ? value.slice(0, 60) : value) : String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+}

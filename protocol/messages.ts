@@ -1,0 +1,355 @@
+/**
+ * The wire messages in both directions, as types, and the encoders that put
+ * server messages on the wire.
+ *
+ * `WireClientMessage` is what a client sends (`{type, id?, data?}`);
+ * `ServerMessage` is what the server sends, with `AckFor<type>` the ack data
+ * each request type gets, so a client can be typed end to end. Each type's
+ * data keys are also listed at run time (`serverDataShapes`,
+ * `clientDataKeys`); the compiler checks those lists against the types in
+ * both directions, so the types stay the one truth.
+ *
+ * Encoders are generic over `ServerMessage`: the compiler checks the data of
+ * every message sent. The telemetry templates are string templates on
+ * purpose: a frame is serialised once per tick and fanned out as is, so the
+ * envelope around it is never `JSON.stringify`d per frame. Pure.
+ */
+import type { CommandName } from "./commands.ts";
+import type { ProtocolError } from "./errors.ts";
+import type { FlightState, Vector3 } from "../src/core/drone/types.ts";
+
+/** Bumped whenever a message changes shape or meaning. Sent in `welcome`. */
+export const protocolVersion = 1;
+
+/** The subprotocol name `/drone` offers in `Sec-WebSocket-Protocol`. */
+export const droneSubprotocol = "skyport.v1.json";
+
+/**
+ * The drone id that means "every drone" in `subscribe`, `unsubscribe` and
+ * `?drone=`: one `telemetry_batch` per tick instead of one frame per drone.
+ */
+export const allDrones = "*";
+
+/** A request's correlation id, echoed in its replies. */
+export type RequestId = string | number;
+
+// ---------------------------------------------------------------- client → server
+
+/** The `data` of each message a client may send, as it goes on the wire. */
+export interface WireClientData {
+  /** `name` is case-insensitive on the wire; `args` defaults to none. */
+  command: { drone?: string; name: CommandName; args?: number[] };
+  /** `since` is the last seq seen: a number for one drone, a seq per drone for `allDrones`. */
+  subscribe: { drone: string; since?: number | Readonly<Record<string, number>> };
+  unsubscribe: { drone: string };
+  claim: { drone?: string; token?: string };
+  release: { drone?: string };
+  /** No fields. */
+  ping: { [key in never]: never };
+  hello: { token?: string };
+}
+
+export type ClientMessageType = keyof WireClientData;
+
+/** What a client puts on the wire: `{type, id?, data?}` (no `data` means `{}`). */
+export type WireClientMessage = { [T in ClientMessageType]: { type: T; id?: RequestId; data?: WireClientData[T] } }[ClientMessageType];
+
+// ---------------------------------------------------------------- server → client
+
+/** Role of a session for a drone. */
+export type Role = "pilot" | "observer";
+
+/** A drone as listed in `welcome`. */
+export type DroneSummary = {
+  id: string;
+  state: FlightState;
+  /** Session id of the pilot, or null when nobody flies it. */
+  pilot: string | null;
+  /** Latest telemetry seq published, or null before the first frame. */
+  seq: number | null;
+};
+
+/** Server limits announced in `welcome`, so clients can pace themselves. */
+export type AnnouncedLimits = {
+  maxMessageBytes: number;
+  commandsPerSecond: number;
+  telemetryHz: number;
+  replayBufferFrames: number;
+  failsafeSeconds: number;
+  maxSubscriptions: number;
+  /** Geofence ceiling above home, metres: targets above it are refused. */
+  maxAltitudeMetres: number;
+  /** Geofence radius around home, metres: targets beyond it are refused. */
+  maxRadiusMetres: number;
+};
+
+/** One telemetry frame: everything a viewer needs to draw the drone. Positions in metres, speeds m/s. */
+export type TelemetryData = {
+  drone: string;
+  /** Strictly increasing per drone, with no gaps for a subscriber that keeps up. */
+  seq: number;
+  /** Server time, Unix milliseconds. */
+  time: number;
+  state: FlightState;
+  position: Vector3;
+  velocity: Vector3;
+  /** Degrees [0, 360), 0 = north, clockwise. */
+  heading: number;
+  /** Horizontal ground speed, m/s. */
+  speed: number;
+  /** Percent. */
+  battery: number;
+  flags: { lowBattery: boolean; criticalBattery: boolean; emergencyStopped: boolean; failsafe: boolean };
+  /** Where the current command ends, if one is in progress. */
+  target: (Vector3 & { heading: number }) | null;
+  /** Session id of the pilot, or null. */
+  pilot: string | null;
+};
+
+export type WelcomeData = {
+  session: string;
+  role: Role;
+  protocolVersion: number;
+  drones: DroneSummary[];
+  subscribed: string[];
+  limits: AnnouncedLimits;
+};
+
+/** A seq per drone (null before its first frame), for the all-drones subscription. */
+export type SeqByDrone = Record<string, number | null>;
+
+/** Each kind of ack's data, by name. */
+export type AckVariants = {
+  /** A flight command accepted: where it will end. */
+  command: { drone: string; command: string; target: Vector3 & { heading: number; speedLimit: number } };
+  /** `status`: the drone's telemetry as of now. */
+  status: { drone: string; command: "status"; status: TelemetryData };
+  claim: { drone: string; role: "pilot"; pilot: string };
+  release: { drone: string; role: "observer"; pilot: null };
+  /** `lost` only on a resume; `note` while the socket is backpressured. `latestSeq` is a `SeqByDrone` for `*`. */
+  subscribe: { drone: string; subscribed: true; replayed: number; lost?: number; latestSeq: number | null | SeqByDrone; note?: string };
+  unsubscribe: { drone: string; subscribed: false; note?: string };
+  hello: { session: string };
+};
+
+/** Any ack's data. */
+export type AckData = AckVariants[keyof AckVariants];
+
+/** `pong`'s data: the server's time, Unix milliseconds. */
+export type PongData = { time: number };
+
+/**
+ * The data a request of type `T` is answered with when it succeeds: its
+ * `ack`, or for `ping` its `pong`. A `command` named `status` gets the status
+ * ack (narrow with `CommandAckFor`).
+ */
+export type AckFor<T extends ClientMessageType> = {
+  command: AckVariants["command"] | AckVariants["status"];
+  subscribe: AckVariants["subscribe"];
+  unsubscribe: AckVariants["unsubscribe"];
+  claim: AckVariants["claim"];
+  release: AckVariants["release"];
+  ping: PongData;
+  hello: AckVariants["hello"];
+}[T];
+
+/** The ack of one named command. */
+export type CommandAckFor<Name extends CommandName> = Name extends "status" ? AckVariants["status"] : AckVariants["command"];
+
+/** How an accepted command ended. Every accepted JSON command gets exactly one. */
+export type DoneData = { drone: string; command: string; status: "completed" | "failed"; reason?: string };
+
+/** Who pilots a drone now, and why it changed (`claimed`, `released`, `pilot disconnected`, ...). */
+export type LeaseData = { drone: string; pilot: string | null; reason: string };
+
+/** The extra fields of each kind of `event`, beyond `drone`, `kind` and `message`. */
+export type EventExtras = {
+  /** `action` is hover, rth or land; `returnInSeconds` when it holds first. */
+  failsafe: { action: "hover" | "rth" | "land"; returnInSeconds?: number };
+  pilot_regained: {};
+  geofence: {};
+  low_battery: { battery: number };
+  critical_battery: { battery: number };
+  landed: {};
+  /** Frames after `since` no longer buffered (only to the resuming socket). */
+  frames_lost: { lost: number };
+  /** Frames not sent while the socket was backpressured; resubscribe with `since` to fetch them. */
+  frames_dropped: { dropped: number; since: number | null };
+  /** The resume asked for a seq beyond this server's stream (it restarted). */
+  stream_reset: { latestSeq: number | null };
+  /** Another node took the drone over from a node that stopped answering. */
+  failover: { node: string; previousNode: string };
+  /** A vehicle that reports its own state (not the simulator) stopped being heard. */
+  link_lost: {};
+  /** That vehicle is heard again. */
+  link_regained: {};
+};
+
+/** The kinds of `event` message. */
+export type EventKind = keyof EventExtras;
+
+/** One kind of event's data. */
+export type EventOf<K extends EventKind> = { drone: string; kind: K; message: string } & EventExtras[K];
+
+/** Any event's data. */
+export type EventData = { [K in EventKind]: EventOf<K> }[EventKind];
+
+/** The `data` of each message the server sends. */
+export type ServerData = {
+  welcome: WelcomeData;
+  ack: AckData;
+  done: DoneData;
+  error: ProtocolError;
+  telemetry: TelemetryData;
+  /** Every drone's frame of one tick, for the all-drones subscription. */
+  telemetry_batch: { time: number; frames: TelemetryData[] };
+  lease: LeaseData;
+  event: EventData;
+  pong: PongData;
+};
+
+/** The server messages that answer one request, and so carry its id when it had one. */
+type RepliesWithId = "ack" | "done" | "error" | "pong";
+
+export type ServerMessageType = keyof ServerData;
+
+/** Every message the server sends. */
+export type ServerMessage = {
+  [T in ServerMessageType]: T extends RepliesWithId ? { type: T; id?: RequestId; data: ServerData[T] } : { type: T; data: ServerData[T] };
+}[ServerMessageType];
+
+// ---------------------------------------------------------------- encoders
+
+/**
+ * Serialises a server message: `{"type","id","data"}` in that order, the id
+ * only on replies to a request that had one. The compiler checks `data`
+ * against the type.
+ * @example
+ * encodeMessage("lease", { drone: "alpha", pilot: null, reason: "released" })
+ * // '{"type":"lease","data":{"drone":"alpha","pilot":null,"reason":"released"}}'
+ */
+export function encodeMessage<T extends ServerMessageType>(type: T, data: ServerData[T], ...id: T extends RepliesWithId ? [id?: RequestId] : []): string {
+  const requestId = id[0];
+  return JSON.stringify(requestId === undefined ? { type, data } : { type, id: requestId, data });
+}
+
+/** Serialises an error reply, with the request id when there was a valid one. */
+export function errorMessage(error: ProtocolError, id?: RequestId): string {
+  return encodeMessage("error", error, id);
+}
+
+/** A `telemetry` message around frame data that is already JSON: the frame's bytes are reused, not re-encoded. */
+export function telemetryFrame(dataJson: string): string {
+  return `{"type":"telemetry","data":${dataJson}}`;
+}
+
+/**
+ * A `telemetry_batch` message: the frames of one tick, already JSON, joined
+ * without parsing or serialising them again.
+ */
+export function telemetryBatch(timeMs: number, dataJsons: readonly string[]): string {
+  return `{"type":"telemetry_batch","data":{"time":${Math.round(timeMs)},"frames":[${dataJsons.join(",")}]}}`;
+}
+
+// ---------------------------------------------------------------- shapes at run time
+
+type RequiredKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? never : K }[keyof T] & string;
+type OptionalKeys<T> = Exclude<keyof T, RequiredKeys<T>> & string;
+/** `unknown` when `Listed` names every one of `All`, else a type no array satisfies, naming what is missing. */
+type NamesAll<Listed extends readonly string[], All extends string> = [Exclude<All, Listed[number]>] extends [never] ? unknown : { missingKeys: Exclude<All, Listed[number]> };
+
+/** The data keys of one message shape, for checks at run time. */
+export interface DataShape {
+  required: readonly string[];
+  optional: readonly string[];
+}
+
+/**
+ * The run-time key lists of type `T`: the compiler refuses a list that names
+ * a key `T` lacks, or leaves out one it has.
+ */
+export function keysOf<T>() {
+  return <const Required extends readonly RequiredKeys<T>[], const Optional extends readonly OptionalKeys<T>[]>(
+    required: Required & NamesAll<Required, RequiredKeys<T>>,
+    optional: Optional & NamesAll<Optional, OptionalKeys<T>>,
+  ): DataShape => ({ required, optional });
+}
+
+/**
+ * Every key of type `T`, in the order given (the order error messages list
+ * them in): the compiler refuses a key `T` lacks, or a missing one.
+ */
+export function keyListOf<T>() {
+  return <const Keys extends readonly (keyof T & string)[]>(keys: Keys & NamesAll<Keys, keyof T & string>): readonly (keyof T & string)[] => keys;
+}
+
+/** Each ack variant's keys. */
+export const ackShapes: { [K in keyof AckVariants]: DataShape } = {
+  command: keysOf<AckVariants["command"]>()(["drone", "command", "target"], []),
+  status: keysOf<AckVariants["status"]>()(["drone", "command", "status"], []),
+  claim: keysOf<AckVariants["claim"]>()(["drone", "role", "pilot"], []),
+  release: keysOf<AckVariants["release"]>()(["drone", "role", "pilot"], []),
+  subscribe: keysOf<AckVariants["subscribe"]>()(["drone", "subscribed", "replayed", "latestSeq"], ["lost", "note"]),
+  unsubscribe: keysOf<AckVariants["unsubscribe"]>()(["drone", "subscribed"], ["note"]),
+  hello: keysOf<AckVariants["hello"]>()(["session"], []),
+};
+
+/** Each event kind's keys. */
+export const eventShapes: { [K in EventKind]: DataShape } = {
+  failsafe: keysOf<EventOf<"failsafe">>()(["drone", "kind", "message", "action"], ["returnInSeconds"]),
+  pilot_regained: keysOf<EventOf<"pilot_regained">>()(["drone", "kind", "message"], []),
+  geofence: keysOf<EventOf<"geofence">>()(["drone", "kind", "message"], []),
+  low_battery: keysOf<EventOf<"low_battery">>()(["drone", "kind", "message", "battery"], []),
+  critical_battery: keysOf<EventOf<"critical_battery">>()(["drone", "kind", "message", "battery"], []),
+  landed: keysOf<EventOf<"landed">>()(["drone", "kind", "message"], []),
+  frames_lost: keysOf<EventOf<"frames_lost">>()(["drone", "kind", "message", "lost"], []),
+  frames_dropped: keysOf<EventOf<"frames_dropped">>()(["drone", "kind", "message", "dropped", "since"], []),
+  stream_reset: keysOf<EventOf<"stream_reset">>()(["drone", "kind", "message", "latestSeq"], []),
+  failover: keysOf<EventOf<"failover">>()(["drone", "kind", "message", "node", "previousNode"], []),
+  link_lost: keysOf<EventOf<"link_lost">>()(["drone", "kind", "message"], []),
+  link_regained: keysOf<EventOf<"link_regained">>()(["drone", "kind", "message"], []),
+};
+
+/** Each server message type's possible data shapes (several for `ack` and `event`). */
+export const serverDataShapes: { [T in ServerMessageType]: readonly DataShape[] } = {
+  welcome: [keysOf<WelcomeData>()(["session", "role", "protocolVersion", "drones", "subscribed", "limits"], [])],
+  ack: Object.values(ackShapes),
+  done: [keysOf<DoneData>()(["drone", "command", "status"], ["reason"])],
+  error: [keysOf<ProtocolError>()(["code", "message"], ["field"])],
+  telemetry: [
+    keysOf<TelemetryData>()(["drone", "seq", "time", "state", "position", "velocity", "heading", "speed", "battery", "flags", "target", "pilot"], []),
+  ],
+  telemetry_batch: [keysOf<ServerData["telemetry_batch"]>()(["time", "frames"], [])],
+  lease: [keysOf<LeaseData>()(["drone", "pilot", "reason"], [])],
+  event: Object.values(eventShapes),
+  pong: [keysOf<PongData>()(["time"], [])],
+};
+
+/** Whether a type of message answers a request (and so may carry its id). */
+export function repliesWithId(type: ServerMessageType): boolean {
+  return type === "ack" || type === "done" || type === "error" || type === "pong";
+}
+
+/**
+ * Checks that a parsed value has the shape of a server message: a known
+ * type, an id only where replies carry one, and data whose keys are exactly
+ * those one of the type's shapes declares. Returns what is wrong, or null.
+ * Checks keys, not values: it is for docs and tests, not the hot path.
+ */
+export function serverMessageProblem(value: unknown): string | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "a server message is a JSON object";
+  const message = value as Record<string, unknown>;
+  const type = message.type;
+  if (typeof type !== "string" || !Object.hasOwn(serverDataShapes, type)) return `unknown type ${JSON.stringify(type)}`;
+  const known = type as ServerMessageType;
+  for (const key of Object.keys(message)) {
+    if (key !== "type" && key !== "data" && !(key === "id" && repliesWithId(known))) return `${known} has no field ${JSON.stringify(key)}`;
+  }
+  const data = message.data;
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return `${known}.data must be an object`;
+  const keys = Object.keys(data);
+  const fits = serverDataShapes[known].some(
+    (shape) => shape.required.every((key) => keys.includes(key)) && keys.every((key) => shape.required.includes(key) || shape.optional.includes(key)),
+  );
+  return fits ? null : `${known}.data has keys ${keys.join(", ")}: no ${known} shape declares exactly those`;
+}

@@ -1,0 +1,43 @@
+/**
+ * The preamble every message on `/drone` and `/api/controller` passes
+ * before it is read: the size limit, the byte count, the rate limiter, and
+ * the close for a socket that stays over its rate.
+ *
+ * Owns the order of those checks and the close reasons; answering a limited
+ * message is the endpoint's job, in its own dialect.
+ */
+import { abusiveCloseReason, closeCodes } from "../../../protocol/index.ts";
+import { payloadBytes, type Socket } from "../connections.ts";
+import { abuseSeconds, limiterOf } from "../sessions/session.ts";
+
+/** What became of a message: read it, answer that it was rate limited, or nothing (the socket is closing). */
+export type Admission = "admitted" | "limited" | "closed";
+
+export interface AdmissionRules {
+  /** Largest message accepted, bytes; a larger one closes the socket with 1009. */
+  maxBytes: number;
+  /** The endpoint's path as its close reasons name it, or "" to name none. */
+  pathInReasons: string;
+  commandsPerSecond: number;
+}
+
+/**
+ * Admits one message on a session socket: size, then bytes in, then the
+ * rate. `nowMs` is the flight service's monotonic clock.
+ */
+export function admitMessage(ws: Socket, message: string | Buffer, rules: AdmissionRules, nowMs: number): Admission {
+  const bytes = payloadBytes(message);
+  if (bytes > rules.maxBytes) {
+    const on = rules.pathInReasons === "" ? "" : ` on ${rules.pathInReasons}`;
+    ws.close(closeCodes.messageTooBig, `messages${on} are limited to ${rules.maxBytes} bytes`);
+    return "closed";
+  }
+  const data = ws.data;
+  data.bytesIn += bytes;
+  const verdict = limiterOf(data.session!, rules.commandsPerSecond).take(nowMs);
+  if (verdict === "abusive") {
+    ws.close(closeCodes.policyViolation, abusiveCloseReason(rules.commandsPerSecond, abuseSeconds));
+    return "closed";
+  }
+  return verdict === "limited" ? "limited" : "admitted";
+}

@@ -1,0 +1,140 @@
+/**
+ * The subscribe rules, as a pure plan plus a thin step that carries it out.
+ *
+ * The plan decides: refuse (unknown drone, too many subscriptions), defer
+ * (the socket is backpressured: remember the wish and where each stream
+ * stood, and resume when it drains), or go live, with the resume's replay
+ * first. Applying it does what was decided in one synchronous turn: the ack,
+ * the replayed events and frames, then the live topic, so no frame is
+ * published in between and the client sees no gap and no duplicate.
+ */
+import { allDrones, tooManySubscriptions, unknownDrone, type AckVariants, type EventData, type ProtocolError, type SeqByDrone } from "../../../protocol/index.ts";
+import type { ReplayPlan } from "../../core/telemetry/telemetry.ts";
+import { fleetTopic, telemetryTopic } from "../../core/telemetry/telemetry.ts";
+import type { DroneSession, Socket } from "../connections.ts";
+import type { JsonReplier } from "./replier.ts";
+
+/** What a subscribe asks for: one drone (with the last seq seen) or every drone (a seq per drone). */
+export type SubscribeRequest = { drone: string; since?: number } | { drone: typeof allDrones; since?: ReadonlyMap<string, number> };
+
+/** The telemetry streams as the plan reads them. */
+export interface Streams {
+  readonly ids: readonly string[];
+  has(drone: string): boolean;
+  latestSeq(drone: string): number | null;
+  /** What a subscriber resuming after `since` must be sent. */
+  replay(drone: string, since: number): ReplayPlan;
+}
+
+/** The subscribing socket as the plan reads it. */
+export interface Subscriber {
+  readonly subscriptions: ReadonlySet<string>;
+  /** Whether telemetry to it is stopped for backpressure. */
+  readonly stalled: boolean;
+  readonly maxSubscriptions: number;
+}
+
+/** One message of a resume, in order: an event about the stream, or a buffered frame as it was published. */
+export type ReplayItem = { event: EventData } | { frame: string };
+
+export type SubscriptionPlan =
+  | { kind: "refuse"; error: ProtocolError }
+  /** Backpressured: subscribe once it drains; `sinceByDrone` is where each stream stands for this socket (kept if already set). */
+  | { kind: "defer"; subscription: string; sinceByDrone: ReadonlyMap<string, number | null>; ack: AckVariants["subscribe"] }
+  /** Live now: `resubscribe` drops the topic first so the replay cannot interleave with live frames. */
+  | { kind: "live"; subscription: string; topic: string; resubscribe: boolean; ack: AckVariants["subscribe"]; replay: ReplayItem[] };
+
+const backpressuredNote = "socket is backpressured: telemetry resumes when it drains";
+
+/** Decides what a subscribe does. Pure: reads the streams and the subscriber, changes nothing. */
+export function planSubscription(request: SubscribeRequest, streams: Streams, subscriber: Subscriber): SubscriptionPlan {
+  const { drone } = request;
+  const all = drone === allDrones;
+  const since = request.since;
+  if (all) {
+    const unknown = [...((since as ReadonlyMap<string, number> | undefined)?.keys() ?? [])].find((id) => !streams.has(id));
+    if (unknown !== undefined) return { kind: "refuse", error: unknownDrone(unknown, streams.ids, `data.since.${unknown}`) };
+  } else if (!streams.has(drone)) {
+    return { kind: "refuse", error: unknownDrone(drone, streams.ids) };
+  }
+  if (!subscriber.subscriptions.has(drone) && subscriber.subscriptions.size >= subscriber.maxSubscriptions) {
+    return { kind: "refuse", error: tooManySubscriptions(subscriber.maxSubscriptions) };
+  }
+  return all ? planAll(since as ReadonlyMap<string, number> | undefined, streams, subscriber) : planOne(drone, since as number | undefined, streams, subscriber);
+}
+
+function planOne(drone: string, since: number | undefined, streams: Streams, subscriber: Subscriber): SubscriptionPlan {
+  const latestSeq = streams.latestSeq(drone);
+  if (subscriber.stalled) {
+    const sinceByDrone = new Map([[drone, since ?? latestSeq]]);
+    return { kind: "defer", subscription: drone, sinceByDrone, ack: { drone, subscribed: true, replayed: 0, latestSeq, note: backpressuredNote } };
+  }
+  const topic = telemetryTopic(drone);
+  if (since === undefined) {
+    return { kind: "live", subscription: drone, topic, resubscribe: false, ack: { drone, subscribed: true, replayed: 0, latestSeq }, replay: [] };
+  }
+  const plan = streams.replay(drone, since);
+  return {
+    kind: "live",
+    subscription: drone,
+    topic,
+    resubscribe: subscriber.subscriptions.has(drone),
+    ack: { drone, subscribed: true, replayed: plan.frames.length, lost: plan.lost, latestSeq },
+    replay: replayItems(drone, since, plan, latestSeq),
+  };
+}
+
+function planAll(since: ReadonlyMap<string, number> | undefined, streams: Streams, subscriber: Subscriber): SubscriptionPlan {
+  const latestSeq: SeqByDrone = Object.fromEntries(streams.ids.map((drone) => [drone, streams.latestSeq(drone)]));
+  if (subscriber.stalled) {
+    const sinceByDrone = new Map(streams.ids.map((drone) => [drone, since?.get(drone) ?? latestSeq[drone] ?? null]));
+    return { kind: "defer", subscription: allDrones, sinceByDrone, ack: { drone: allDrones, subscribed: true, replayed: 0, latestSeq, note: backpressuredNote } };
+  }
+  const plans = [...(since ?? [])].map(([drone, seq]) => ({ drone, seq, plan: streams.replay(drone, seq) }));
+  const replayed = plans.reduce((sum, { plan }) => sum + plan.frames.length, 0);
+  const lost = plans.reduce((sum, { plan }) => sum + plan.lost, 0);
+  return {
+    kind: "live",
+    subscription: allDrones,
+    topic: fleetTopic,
+    resubscribe: subscriber.subscriptions.has(allDrones),
+    ack: { drone: allDrones, subscribed: true, replayed, lost, latestSeq },
+    replay: plans.flatMap(({ drone, seq, plan }) => replayItems(drone, seq, plan, latestSeq[drone] ?? null)),
+  };
+}
+
+/** A resume's events (stream reset, frames lost) and frames, in that order. */
+function replayItems(drone: string, since: number, plan: ReplayPlan, latestSeq: number | null): ReplayItem[] {
+  const items: ReplayItem[] = [];
+  if (plan.reset) {
+    items.push({ event: { drone, kind: "stream_reset", message: `seq ${since} is ahead of this server's stream (it restarted): continuing live`, latestSeq } });
+  }
+  if (plan.lost > 0) {
+    items.push({ event: { drone, kind: "frames_lost", message: `${plan.lost} frames after seq ${since} are no longer buffered`, lost: plan.lost } });
+  }
+  for (const frame of plan.frames) items.push({ frame });
+  return items;
+}
+
+/** Carries a plan out on the socket, in one synchronous turn. */
+export function applySubscription(plan: SubscriptionPlan, ws: Socket, session: DroneSession, reply: JsonReplier): void {
+  switch (plan.kind) {
+    case "refuse":
+      return reply.error(plan.error);
+    case "defer": {
+      session.subscriptions.add(plan.subscription);
+      const stalledAtSeq = (session.stalledAtSeq ??= new Map());
+      for (const [drone, seq] of plan.sinceByDrone) if (!stalledAtSeq.has(drone)) stalledAtSeq.set(drone, seq);
+      return reply.ack(plan.ack);
+    }
+    case "live":
+      if (plan.resubscribe) ws.unsubscribe(plan.topic);
+      reply.ack(plan.ack);
+      for (const item of plan.replay) {
+        if ("event" in item) reply.event(item.event);
+        else reply.encoded(item.frame);
+      }
+      session.subscriptions.add(plan.subscription);
+      ws.subscribe(plan.topic);
+  }
+}

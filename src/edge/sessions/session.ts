@@ -1,0 +1,69 @@
+/**
+ * A `/drone` or `/api/controller` client's session: creating one, its rate
+ * limiter, and the token rules (viewer token before anything else when the
+ * server requires one, pilot token to claim, and the failed-attempt limit).
+ *
+ * Owns the decisions, not the sending: each check returns the refusal to
+ * answer with (or null), and the endpoint sends it from one place. Never
+ * touches a socket.
+ */
+import { RateLimiter } from "../../core/flow/rate-limit.ts";
+import { authFailuresCloseReason, pilotTokenRequired, viewerTokenRequired, type ClientMessage, type ProtocolError } from "../../../protocol/index.ts";
+import type { DroneSession } from "../connections.ts";
+import { tokensEqual } from "../security.ts";
+
+/** Seconds of continuous rate limiting after which a socket is closed with 1008. */
+export const abuseSeconds = 10;
+/** Failed token attempts after which a socket is closed with 1008. */
+export const maxAuthFailures = 3;
+
+/** Length of a session id: a UUID's first group, 8 hex characters, short because other clients see it as the pilot's identity. */
+const sessionIdLength = 8;
+
+/**
+ * A fresh session for a socket that is about to open. `openedAtMs` is set
+ * when the flight service registers the socket, on its clock.
+ */
+export function newSession(defaultDrone: string, subscriptions: Iterable<string>, authenticated: boolean): DroneSession {
+  return {
+    id: crypto.randomUUID().slice(0, sessionIdLength),
+    defaultDrone,
+    subscriptions: new Set(subscriptions),
+    limiter: null,
+    authenticated,
+    openedAtMs: 0,
+    authFailures: 0,
+    stalledSince: null,
+    stalledAtSeq: null,
+  };
+}
+
+/** The session's rate limiter, created on its first message so an idle socket does not pay for one. */
+export function limiterOf(session: DroneSession, commandsPerSecond: number): RateLimiter {
+  return (session.limiter ??= new RateLimiter({ perSecond: commandsPerSecond, abuseSeconds }));
+}
+
+/**
+ * Before the viewer token is presented, only `hello` with the right token is
+ * answered: null for that, else the refusal (which counts as a failed attempt).
+ */
+export function checkViewerHello(message: ClientMessage | null, expected: string): ProtocolError | null {
+  if (message?.type === "hello" && message.data.token !== undefined && tokensEqual(message.data.token, expected)) return null;
+  return viewerTokenRequired(message?.type === "hello");
+}
+
+/** A claim's pilot token against the server's (null: none required): null when it may claim, else the refusal. */
+export function checkPilotToken(token: string | undefined, expected: string | null): ProtocolError | null {
+  if (expected === null) return null;
+  if (token === undefined) return pilotTokenRequired("missing");
+  return tokensEqual(token, expected) ? null : pilotTokenRequired("wrong");
+}
+
+/**
+ * Counts a refused token. Returns the close reason once the session has used
+ * up its attempts (the socket must then close with 1008), else null.
+ */
+export function countAuthFailure(session: DroneSession): string | null {
+  session.authFailures++;
+  return session.authFailures < maxAuthFailures ? null : authFailuresCloseReason(maxAuthFailures);
+}
