@@ -348,7 +348,10 @@ export function serverMessageProblem(value: unknown): string | null {
   const data = message.data;
   if (typeof data !== "object" || data === null || Array.isArray(data)) return `${known}.data must be an object`;
   const keys = Object.keys(data);
-  const fits = serverDataShapes[known].some(
+  // An event is held to its own kind's shape.
+  const kind = (data as Record<string, unknown>).kind;
+  const shapes = known === "event" && typeof kind === "string" && Object.hasOwn(eventShapes, kind) ? [eventShapes[kind as EventKind]] : serverDataShapes[known];
+  const fits = shapes.some(
     (shape) => shape.required.every((key) => keys.includes(key)) && keys.every((key) => shape.required.includes(key) || shape.optional.includes(key)),
   );
   return fits ? null : `${known}.data has keys ${keys.join(", ")}: no ${known} shape declares exactly those`;
