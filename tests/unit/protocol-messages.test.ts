@@ -10,24 +10,11 @@ import {
   telemetryBatch,
   telemetryFrame,
   type AckFor,
-  type TelemetryData,
   type WireClientMessage,
 } from "../../protocol/messages.ts";
+import { hoveringFrame } from "./protocol-fixtures.ts";
 
-const frame: TelemetryData = {
-  drone: "alpha",
-  seq: 7,
-  time: 1_763_712_000_123,
-  state: "hovering",
-  position: { x: 0, y: 20, z: 2 },
-  velocity: { x: 0, y: 0, z: 0 },
-  heading: 0,
-  speed: 0,
-  battery: 97.9,
-  flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false, failsafe: false },
-  target: null,
-  pilot: null,
-};
+const frame = hoveringFrame;
 
 describe("encodeMessage", () => {
   test("type, id, data in that order; the id only when there is one", () => {

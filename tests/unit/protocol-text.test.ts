@@ -1,22 +1,10 @@
 /** The lines every text client reads: the error line and the status line. */
 import { expect, test } from "bun:test";
 import { describeStatus, errorLine } from "../../protocol/text.ts";
-import type { TelemetryData } from "../../protocol/messages.ts";
+import { hoveringFrame } from "./protocol-fixtures.ts";
 
-const frame: TelemetryData = {
-  drone: "alpha",
-  seq: 7,
-  time: 0,
-  state: "hovering",
-  position: { x: 0, y: 20, z: 2 },
-  velocity: { x: 0, y: 0, z: 0 },
-  heading: 359.6,
-  speed: 0,
-  battery: 97.94,
-  flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false, failsafe: false },
-  target: null,
-  pilot: "abcd1234",
-};
+/** Heading and battery that show the rounding. */
+const frame = { ...hoveringFrame, heading: 359.6, battery: 97.94 };
 
 test("the status line: position to the centimetre, heading rounded, battery to a tenth, the pilot as seen by the reader", () => {
   expect(describeStatus(frame, "abcd1234")).toBe("alpha hovering x=0.00 y=20.00 z=2.00 heading=360 speed=0.00 battery=97.9% pilot=you");
