@@ -63,3 +63,20 @@ test("the socket claims the lease on its first command, and is refused while ano
   expect(await inbox.next()).toBe("- Drone OK (UP 10)!");
   expect(server.flight.fleet.pilotOf("alpha")).not.toBeNull();
 });
+
+test("flooding past the rate is answered in the tutorial's words, and 10 s of it closes with 1008 and /drone's reason", async () => {
+  const { ws, inbox } = await controller();
+  for (let i = 0; i < 51; i++) ws.send("status");
+  const replies: Array<string | ArrayBuffer> = [];
+  while (replies.length < 51) replies.push(await inbox.next());
+  expect(replies.slice(0, 50).every((reply) => String(reply).startsWith("- Drone OK (status): alpha landed"))).toBe(true);
+  expect(replies.at(-1)).toBe("- Drone ERROR (status): slow down, at most 50 commands per second!");
+  for (let second = 0; second < 21 && !inbox.closed; second++) {
+    server.advance(0.5);
+    for (let i = 0; i < 40; i++) ws.send("status");
+    // Each burst is answered (or the socket closes) before the clock moves on.
+    await waitUntil(() => inbox.closed !== null || inbox.pending === 40, 2000, "the burst's replies or the close");
+    while (inbox.pending > 0) await inbox.next();
+  }
+  expect(await inbox.waitClose()).toEqual({ code: 1008, reason: "rate limit of 50 messages/s exceeded for 10 s" });
+});

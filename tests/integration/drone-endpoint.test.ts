@@ -114,6 +114,15 @@ describe("JSON envelope", () => {
     expect(pong.type).toBe("pong");
     expect(typeof pong.data.time).toBe("number");
   });
+
+  test("pong's time is the flight service's wall clock, the one telemetry is stamped with", async () => {
+    const client = await connect();
+    server.advance(1.5); // 15 ticks: seqs 0 to 14
+    await client.waitTelemetry((frames) => frames.some((frame) => frame.seq === 14));
+    const latest = client.telemetry.find((frame) => frame.seq === 14);
+    const pong = await client.request("ping", {}, "t");
+    expect(pong.data.time).toBe(latest.time);
+  });
 });
 
 describe("text commands", () => {

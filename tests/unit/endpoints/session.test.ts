@@ -1,0 +1,32 @@
+/** Session creation and the token rules, as values: each check returns the refusal to send, or null. */
+import { expect, test } from "bun:test";
+import { checkPilotToken, checkViewerHello, countAuthFailure, limiterOf, maxAuthFailures, newSession } from "../../../src/edge/sessions/session.ts";
+
+test("a new session: an 8-character id, its drones, no limiter until its first message", () => {
+  const session = newSession("bravo", ["bravo", "*"], false);
+  expect(session).toMatchObject({ defaultDrone: "bravo", subscriptions: new Set(["bravo", "*"]), limiter: null, authenticated: false, authFailures: 0 });
+  expect(session.id).toMatch(/^[0-9a-f]{8}$/);
+  const limiter = limiterOf(session, 50);
+  expect(limiterOf(session, 50)).toBe(limiter);
+});
+
+test("the pilot token: none required, missing, wrong, right", () => {
+  expect(checkPilotToken(undefined, null)).toBeNull();
+  expect(checkPilotToken(undefined, "secret")).toMatchObject({ code: "unauthorized", field: "data.token", message: "this server requires a pilot token: claim with data.token" });
+  expect(checkPilotToken("guess", "secret")).toMatchObject({ code: "unauthorized", message: "wrong pilot token" });
+  expect(checkPilotToken("secret", "secret")).toBeNull();
+});
+
+test("the viewer token: only hello with the right token passes", () => {
+  expect(checkViewerHello({ type: "hello", data: { token: "v" } }, "v")).toBeNull();
+  expect(checkViewerHello({ type: "hello", data: { token: "x" } }, "v")).toMatchObject({ message: "wrong viewer token", field: "data.token" });
+  expect(checkViewerHello({ type: "hello", data: {} }, "v")).toMatchObject({ message: "wrong viewer token" });
+  expect(checkViewerHello({ type: "ping", data: {} }, "v")?.message).toStartWith("this server requires a viewer token");
+  expect(checkViewerHello(null, "v")?.field).toBeUndefined();
+});
+
+test("the last failed attempt allowed gives the close reason", () => {
+  const session = newSession("alpha", [], false);
+  for (let attempt = 1; attempt < maxAuthFailures; attempt++) expect(countAuthFailure(session)).toBeNull();
+  expect(countAuthFailure(session)).toBe(`unauthorized: ${maxAuthFailures} failed attempts`);
+});

@@ -1,0 +1,109 @@
+/** The subscribe rules as a pure plan: refuse, defer while backpressured, or go live with the resume first. */
+import { describe, expect, test } from "bun:test";
+import { planSubscription, type Streams, type Subscriber } from "../../../src/edge/endpoints/subscriptions.ts";
+import type { ReplayPlan } from "../../../src/core/telemetry/telemetry.ts";
+
+/** Two drones: alpha at seq 10 with frames 6..10 buffered, bravo with no frame yet. */
+function streams(plans: Record<string, ReplayPlan> = {}): Streams {
+  const latest: Record<string, number | null> = { alpha: 10, bravo: null };
+  return {
+    ids: ["alpha", "bravo"],
+    has: (drone) => drone in latest,
+    latestSeq: (drone) => latest[drone] ?? null,
+    replay: (drone, since) => plans[`${drone}@${since}`] ?? { frames: [], lost: 0, reset: false },
+  };
+}
+
+const fresh: Subscriber = { subscriptions: new Set(), stalled: false, maxSubscriptions: 2 };
+
+describe("refusals", () => {
+  test("an unknown drone, worded once", () => {
+    expect(planSubscription({ drone: "zulu" }, streams(), fresh)).toEqual({
+      kind: "refuse",
+      error: { code: "unknown_drone", message: 'no drone "zulu": this server flies alpha, bravo', field: "data.drone" },
+    });
+  });
+
+  test("an unknown drone in the all-drones since names that key", () => {
+    const plan = planSubscription({ drone: "*", since: new Map([["zulu", 3]]) }, streams(), fresh);
+    expect(plan).toMatchObject({ kind: "refuse", error: { code: "unknown_drone", field: "data.since.zulu" } });
+  });
+
+  test("past the limit, unless it is a subscription the socket already has", () => {
+    const full: Subscriber = { ...fresh, subscriptions: new Set(["alpha", "bravo"]) };
+    expect(planSubscription({ drone: "*" }, streams(), full)).toMatchObject({ kind: "refuse", error: { code: "too_many_subscriptions" } });
+    expect(planSubscription({ drone: "alpha" }, streams(), full).kind).toBe("live");
+  });
+});
+
+describe("live", () => {
+  test("without since: the topic, and an ack with no replay", () => {
+    expect(planSubscription({ drone: "alpha" }, streams(), fresh)).toEqual({
+      kind: "live",
+      subscription: "alpha",
+      topic: "drone:alpha",
+      resubscribe: false,
+      ack: { drone: "alpha", subscribed: true, replayed: 0, latestSeq: 10 },
+      replay: [],
+    });
+  });
+
+  test("a resume: events first (reset, lost), then the frames, and the topic dropped first if already held", () => {
+    const plan = planSubscription({ drone: "alpha", since: 3 }, streams({ "alpha@3": { frames: ["f6", "f7"], lost: 2, reset: false } }), {
+      ...fresh,
+      subscriptions: new Set(["alpha"]),
+    });
+    expect(plan).toMatchObject({ kind: "live", resubscribe: true, ack: { drone: "alpha", subscribed: true, replayed: 2, lost: 2, latestSeq: 10 } });
+    if (plan.kind !== "live") throw new Error("expected live");
+    expect(Object.keys(plan.ack)).toEqual(["drone", "subscribed", "replayed", "lost", "latestSeq"]); // the ack's bytes are the wire's
+    expect(plan.replay).toEqual([
+      { event: { drone: "alpha", kind: "frames_lost", message: "2 frames after seq 3 are no longer buffered", lost: 2 } },
+      { frame: "f6" },
+      { frame: "f7" },
+    ]);
+  });
+
+  test("a since ahead of the stream: stream_reset with the latest seq", () => {
+    const plan = planSubscription({ drone: "alpha", since: 99 }, streams({ "alpha@99": { frames: [], lost: 0, reset: true } }), fresh);
+    if (plan.kind !== "live") throw new Error("expected live");
+    expect(plan.replay).toEqual([
+      { event: { drone: "alpha", kind: "stream_reset", message: "seq 99 is ahead of this server's stream (it restarted): continuing live", latestSeq: 10 } },
+    ]);
+  });
+
+  test("every drone: the fleet topic, a latest seq per drone, replays drone by drone for those in since", () => {
+    const plan = planSubscription({ drone: "*", since: new Map([["alpha", 8]]) }, streams({ "alpha@8": { frames: ["f9", "f10"], lost: 0, reset: false } }), fresh);
+    expect(plan).toEqual({
+      kind: "live",
+      subscription: "*",
+      topic: "fleet",
+      resubscribe: false,
+      ack: { drone: "*", subscribed: true, replayed: 2, lost: 0, latestSeq: { alpha: 10, bravo: null } },
+      replay: [{ frame: "f9" }, { frame: "f10" }],
+    });
+  });
+});
+
+describe("while backpressured: deferred until the socket drains", () => {
+  const stalled: Subscriber = { ...fresh, stalled: true };
+  const note = "socket is backpressured: telemetry resumes when it drains";
+
+  test("one drone: where its stream stands for this socket is the client's since, else the latest seq", () => {
+    expect(planSubscription({ drone: "alpha", since: 4 }, streams(), stalled)).toEqual({
+      kind: "defer",
+      subscription: "alpha",
+      sinceByDrone: new Map([["alpha", 4]]),
+      ack: { drone: "alpha", subscribed: true, replayed: 0, latestSeq: 10, note },
+    });
+    expect(planSubscription({ drone: "bravo" }, streams(), stalled)).toMatchObject({ sinceByDrone: new Map([["bravo", null]]) });
+  });
+
+  test("every drone: each drone's since or latest seq", () => {
+    expect(planSubscription({ drone: "*", since: new Map([["bravo", 0]]) }, streams(), stalled)).toEqual({
+      kind: "defer",
+      subscription: "*",
+      sinceByDrone: new Map([["alpha", 10], ["bravo", 0]]),
+      ack: { drone: "*", subscribed: true, replayed: 0, latestSeq: { alpha: 10, bravo: null }, note },
+    });
+  });
+});
