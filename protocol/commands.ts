@@ -10,7 +10,8 @@
  * the model's question, not this file's.
  */
 import type { DroneCommand } from "../src/core/drone/types.ts";
-import { describeType, failure, preview, type ProtocolError } from "./errors.ts";
+import type { ProtocolError } from "./errors.ts";
+import { describeType, failure, preview } from "./received.ts";
 
 /** A validated request for a drone: a model command, or `status` which the server answers itself. */
 export type DroneRequest = { name: "status" } | DroneCommand;

@@ -8,7 +8,8 @@
  * each type's data are derived from it, checked by the compiler. Pure.
  */
 import { buildRequest, checkArgs, isCommandName, unknownCommand, type DroneRequest } from "./commands.ts";
-import { describeType, failure, preview, type ProtocolError } from "./errors.ts";
+import type { ProtocolError } from "./errors.ts";
+import { describeType, failure, preview } from "./received.ts";
 import { allDrones, keyListOf, type ClientMessageType, type RequestId, type WireClientData } from "./messages.ts";
 
 /** Longest request id accepted, in characters, so ids cannot bloat replies. */

@@ -46,11 +46,6 @@ export const closeCodes = {
   tryAgainLater: 1013,
 } as const;
 
-/** The failed half of a parse result, with the field when there is one. */
-export function failure(code: ErrorCode, message: string, field?: string): { ok: false; error: ProtocolError } {
-  return { ok: false, error: field === undefined ? { code, message } : { code, message, field } };
-}
-
 // ---------------------------------------------------------------- shared refusals
 
 /** Longest drone id echoed back in a refusal, characters (ids on the wire are shorter; `?drone=` is not checked first). */
@@ -126,26 +121,4 @@ function wireField(refusal: Refusal, form: "json" | "text", command: CommandName
   const index = command === undefined ? -1 : argumentIndex(command, about.argument);
   if (index === -1) return about.argument;
   return form === "json" ? `data.args[${index}]` : `args[${index}]`;
-}
-
-// ---------------------------------------------------------------- describing received values
-
-/** A value's JSON kind with its article, for messages: "a string", "an array", "null". */
-export function describeType(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  const type = typeof value;
-  return type === "object" || type === "undefined" ? `an ${type}` : `a ${type}`;
-}
-
-/**
- * Shows a received value in an error message. Only primitives are quoted:
- * arrays and objects are described, never serialised, because serialising
- * an untrusted structure costs time the sender controls.
- */
-export function preview(value: unknown): string {
-  if (Array.isArray(value)) return `an array of ${value.length} item${value.length === 1 ? "" : "s"}`;
-  if (typeof value === "object" && value !== null) return "an object";
-  const text = typeof value === "string" ? JSON.stringify(value.length > 60 ? value.slice(0, 60) : value) : String(value);
-  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }

@@ -8,6 +8,7 @@
  * - `frame.ts`: one inbound frame sorted into text or JSON
  * - `messages.ts`: wire types both ways, encoders, telemetry templates
  * - `errors.ts`: error and close codes, shared refusals, domain refusals to wire errors
+ * - `received.ts` (internal, not re-exported): how parsers word what they refuse
  *
  * Pure throughout: strings in, values out. No sockets, no clock, no drone
  * state: whether a command makes sense for a drone right now is the model's question.

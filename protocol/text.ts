@@ -6,7 +6,8 @@
  * Shared by the server and the CLI so both say the same thing. Pure.
  */
 import { buildRequest, checkArgs, commandSpecs, isCommandName, unknownCommand, type DroneRequest } from "./commands.ts";
-import { failure, type ProtocolError } from "./errors.ts";
+import type { ProtocolError } from "./errors.ts";
+import { failure } from "./received.ts";
 import type { TelemetryData } from "./messages.ts";
 
 /** What a text line can ask for: a drone request, or a lease change. `text` is the line, lowercased and single-spaced. */
