@@ -37,13 +37,15 @@ import { checkPilotToken, checkViewerHello, countAuthFailure } from "../sessions
 import { admitMessage, type AdmissionRules } from "./admit.ts";
 import { wireOpError } from "./op-errors.ts";
 import { jsonReplier, textReplier, type JsonReplier, type Replier, type TextReplier } from "./replier.ts";
-import { applySubscription, planSubscription, type SubscribeRequest } from "./subscriptions.ts";
+import { applySubscription, planSubscription, type Streams } from "./subscriptions.ts";
 import { runTextLine, skyportReplies, type TextDialect } from "./text-commands.ts";
 
 export class DroneEndpoint {
   private readonly limits: AnnouncedLimits;
   private readonly textDialect: TextDialect;
   private readonly admission: AdmissionRules;
+  /** The telemetry streams as the subscribe plan reads them. */
+  private readonly streams: Streams;
 
   constructor(
     private readonly flight: FlightService,
@@ -60,6 +62,14 @@ export class DroneEndpoint {
       failsafeSeconds: config.failsafeSeconds,
       maxSubscriptions: config.maxSubscriptions,
       ...flight.fleet.vehicle(flight.fleet.ids[0]!).geofence,
+    };
+    this.streams = {
+      get ids() {
+        return flight.fleet.ids;
+      },
+      has: (drone) => flight.fleet.has(drone),
+      latestSeq: (drone) => flight.latestSeq(drone),
+      replay: (drone, since) => flight.replay(drone, since),
     };
     this.admission = { maxBytes: config.droneMaxBytes, pathInReasons: "/drone", commandsPerSecond: config.commandsPerSecond };
     this.textDialect = {
@@ -148,10 +158,10 @@ export class DroneEndpoint {
       case "command": {
         const drone = message.data.drone ?? session.defaultDrone;
         if (!this.flight.fleet.has(drone)) return refuse(this.unknownDrone(drone));
-        return this.command(session, drone, message.data.request, message.id, reply);
+        return this.command(ws, session, drone, message.data.request, message.id, reply);
       }
       case "subscribe": {
-        const plan = planSubscription(message.data as SubscribeRequest, this.streams(), {
+        const plan = planSubscription(message.data, this.streams, {
           subscriptions: session.subscriptions,
           stalled: session.stalledSince !== null,
           maxSubscriptions: this.config.maxSubscriptions,
@@ -188,7 +198,7 @@ export class DroneEndpoint {
     }
   }
 
-  private command(session: DroneSession, drone: string, request: DroneRequest, id: RequestId | undefined, reply: JsonReplier): void {
+  private command(ws: Socket, session: DroneSession, drone: string, request: DroneRequest, id: RequestId | undefined, reply: JsonReplier): void {
     const label = formatRequest(request);
     if (request.name === "status") {
       reply.ack({ drone, command: "status", status: this.flight.snapshot(drone) });
@@ -198,23 +208,12 @@ export class DroneEndpoint {
     this.flight.perform(op, (result) => {
       this.metrics.countCommand(result.ok ? "accepted" : result.error.code);
       if (result.ok) return reply.ack(opData(result.data));
-      reply.error(wireOpError(result.error, "json", request.name));
+      this.refuse(ws, reply, wireOpError(result.error, "json", request.name));
     });
   }
 
   private unknownDrone(drone: string): ProtocolError {
     return unknownDrone(drone, this.flight.fleet.ids);
-  }
-
-  /** The telemetry streams as the subscribe plan reads them. */
-  private streams() {
-    const flight = this.flight;
-    return {
-      ids: flight.fleet.ids,
-      has: (drone: string) => flight.fleet.has(drone),
-      latestSeq: (drone: string) => flight.latestSeq(drone),
-      replay: (drone: string, since: number) => flight.replay(drone, since),
-    };
   }
 }
 

@@ -8,14 +8,14 @@
  * the replayed events and frames, then the live topic, so no frame is
  * published in between and the client sees no gap and no duplicate.
  */
-import { allDrones, tooManySubscriptions, unknownDrone, type AckVariants, type EventData, type ProtocolError, type SeqByDrone } from "../../../protocol/index.ts";
+import { allDrones, tooManySubscriptions, unknownDrone, type AckVariants, type ClientMessage, type EventData, type ProtocolError, type SeqByDrone } from "../../../protocol/index.ts";
 import type { ReplayPlan } from "../../core/telemetry/telemetry.ts";
 import { fleetTopic, telemetryTopic } from "../../core/telemetry/telemetry.ts";
 import type { DroneSession, Socket } from "../connections.ts";
 import type { JsonReplier } from "./replier.ts";
 
-/** What a subscribe asks for: one drone (with the last seq seen) or every drone (a seq per drone). */
-export type SubscribeRequest = { drone: string; since?: number } | { drone: typeof allDrones; since?: ReadonlyMap<string, number> };
+/** What a subscribe asks for: one drone with the last seq seen, or `*` with a seq per drone (as the envelope validated it). */
+export type SubscribeRequest = Extract<ClientMessage, { type: "subscribe" }>["data"];
 
 /** The telemetry streams as the plan reads them. */
 export interface Streams {
@@ -48,11 +48,10 @@ const backpressuredNote = "socket is backpressured: telemetry resumes when it dr
 
 /** Decides what a subscribe does. Pure: reads the streams and the subscriber, changes nothing. */
 export function planSubscription(request: SubscribeRequest, streams: Streams, subscriber: Subscriber): SubscriptionPlan {
-  const { drone } = request;
+  const { drone, since } = request;
   const all = drone === allDrones;
-  const since = request.since;
   if (all) {
-    const unknown = [...((since as ReadonlyMap<string, number> | undefined)?.keys() ?? [])].find((id) => !streams.has(id));
+    const unknown = [...(since instanceof Map ? since.keys() : [])].find((id) => !streams.has(id));
     if (unknown !== undefined) return { kind: "refuse", error: unknownDrone(unknown, streams.ids, `data.since.${unknown}`) };
   } else if (!streams.has(drone)) {
     return { kind: "refuse", error: unknownDrone(drone, streams.ids) };
@@ -60,7 +59,8 @@ export function planSubscription(request: SubscribeRequest, streams: Streams, su
   if (!subscriber.subscriptions.has(drone) && subscriber.subscriptions.size >= subscriber.maxSubscriptions) {
     return { kind: "refuse", error: tooManySubscriptions(subscriber.maxSubscriptions) };
   }
-  return all ? planAll(since as ReadonlyMap<string, number> | undefined, streams, subscriber) : planOne(drone, since as number | undefined, streams, subscriber);
+  if (all) return planAll(since instanceof Map ? since : undefined, streams, subscriber);
+  return planOne(drone, typeof since === "number" ? since : undefined, streams, subscriber);
 }
 
 function planOne(drone: string, since: number | undefined, streams: Streams, subscriber: Subscriber): SubscriptionPlan {
