@@ -10,7 +10,8 @@
 import { buildRequest, checkArgs, isCommandName, unknownCommand, type DroneRequest } from "./commands.ts";
 import type { ProtocolError } from "./errors.ts";
 import { describeType, failure, preview } from "./received.ts";
-import { allDrones, keyListOf, type ClientMessageType, type RequestId, type WireClientData } from "./messages.ts";
+import { allDrones, type ClientMessageType, type RequestId, type WireClientData } from "./messages.ts";
+import { keyListOf } from "./shapes.ts";
 
 /** Longest request id accepted, in characters, so ids cannot bloat replies. */
 export const maxIdLength = 64;

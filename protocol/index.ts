@@ -7,6 +7,7 @@
  * - `envelope.ts`: JSON envelopes in, validated; the nesting guard
  * - `frame.ts`: one inbound frame sorted into text or JSON
  * - `messages.ts`: wire types both ways, encoders, telemetry templates
+ * - `shapes.ts`: each type's data keys at run time, checked against the types
  * - `errors.ts`: error and close codes, shared refusals, domain refusals to wire errors
  * - `received.ts` (internal, not re-exported): how parsers word what they refuse
  *
@@ -18,4 +19,5 @@ export * from "./envelope.ts";
 export * from "./errors.ts";
 export * from "./frame.ts";
 export * from "./messages.ts";
+export * from "./shapes.ts";
 export * from "./text.ts";

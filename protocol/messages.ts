@@ -4,10 +4,9 @@
  *
  * `WireClientMessage` is what a client sends (`{type, id?, data?}`);
  * `ServerMessage` is what the server sends, with `AckFor<type>` the ack data
- * each request type gets, so a client can be typed end to end. Each type's
- * data keys are also listed at run time (`serverDataShapes`,
- * `clientDataKeys`); the compiler checks those lists against the types in
- * both directions, so the types stay the one truth.
+ * each request type gets, so a client can be typed end to end. These types
+ * are the one truth: the run-time key lists (shapes.ts) are checked against
+ * them by the compiler.
  *
  * Encoders are generic over `ServerMessage`: the compiler checks the data of
  * every message sent. The telemetry templates are string templates on
@@ -209,7 +208,7 @@ export type ServerData = {
 };
 
 /** The server messages that answer one request, and so carry its id when it had one. */
-type RepliesWithId = "ack" | "done" | "error" | "pong";
+export type RepliesWithId = "ack" | "done" | "error" | "pong";
 
 export type ServerMessageType = keyof ServerData;
 
@@ -249,110 +248,4 @@ export function telemetryFrame(dataJson: string): string {
  */
 export function telemetryBatch(timeMs: number, dataJsons: readonly string[]): string {
   return `{"type":"telemetry_batch","data":{"time":${Math.round(timeMs)},"frames":[${dataJsons.join(",")}]}}`;
-}
-
-// ---------------------------------------------------------------- shapes at run time
-
-type RequiredKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? never : K }[keyof T] & string;
-type OptionalKeys<T> = Exclude<keyof T, RequiredKeys<T>> & string;
-/** `unknown` when `Listed` names every one of `All`, else a type no array satisfies, naming what is missing. */
-type NamesAll<Listed extends readonly string[], All extends string> = [Exclude<All, Listed[number]>] extends [never] ? unknown : { missingKeys: Exclude<All, Listed[number]> };
-
-/** The data keys of one message shape, for checks at run time. */
-export interface DataShape {
-  required: readonly string[];
-  optional: readonly string[];
-}
-
-/**
- * The run-time key lists of type `T`: the compiler refuses a list that names
- * a key `T` lacks, or leaves out one it has.
- */
-export function keysOf<T>() {
-  return <const Required extends readonly RequiredKeys<T>[], const Optional extends readonly OptionalKeys<T>[]>(
-    required: Required & NamesAll<Required, RequiredKeys<T>>,
-    optional: Optional & NamesAll<Optional, OptionalKeys<T>>,
-  ): DataShape => ({ required, optional });
-}
-
-/**
- * Every key of type `T`, in the order given (the order error messages list
- * them in): the compiler refuses a key `T` lacks, or a missing one.
- */
-export function keyListOf<T>() {
-  return <const Keys extends readonly (keyof T & string)[]>(keys: Keys & NamesAll<Keys, keyof T & string>): readonly (keyof T & string)[] => keys;
-}
-
-/** Each ack variant's keys. */
-export const ackShapes: { [K in keyof AckVariants]: DataShape } = {
-  command: keysOf<AckVariants["command"]>()(["drone", "command", "target"], []),
-  status: keysOf<AckVariants["status"]>()(["drone", "command", "status"], []),
-  claim: keysOf<AckVariants["claim"]>()(["drone", "role", "pilot"], []),
-  release: keysOf<AckVariants["release"]>()(["drone", "role", "pilot"], []),
-  subscribe: keysOf<AckVariants["subscribe"]>()(["drone", "subscribed", "replayed", "latestSeq"], ["lost", "note"]),
-  unsubscribe: keysOf<AckVariants["unsubscribe"]>()(["drone", "subscribed"], ["note"]),
-  hello: keysOf<AckVariants["hello"]>()(["session"], []),
-};
-
-/** Each event kind's keys. */
-export const eventShapes: { [K in EventKind]: DataShape } = {
-  failsafe: keysOf<EventOf<"failsafe">>()(["drone", "kind", "message", "action"], ["returnInSeconds"]),
-  pilot_regained: keysOf<EventOf<"pilot_regained">>()(["drone", "kind", "message"], []),
-  geofence: keysOf<EventOf<"geofence">>()(["drone", "kind", "message"], []),
-  low_battery: keysOf<EventOf<"low_battery">>()(["drone", "kind", "message", "battery"], []),
-  critical_battery: keysOf<EventOf<"critical_battery">>()(["drone", "kind", "message", "battery"], []),
-  landed: keysOf<EventOf<"landed">>()(["drone", "kind", "message"], []),
-  frames_lost: keysOf<EventOf<"frames_lost">>()(["drone", "kind", "message", "lost"], []),
-  frames_dropped: keysOf<EventOf<"frames_dropped">>()(["drone", "kind", "message", "dropped", "since"], []),
-  stream_reset: keysOf<EventOf<"stream_reset">>()(["drone", "kind", "message", "latestSeq"], []),
-  failover: keysOf<EventOf<"failover">>()(["drone", "kind", "message", "node", "previousNode"], []),
-  link_lost: keysOf<EventOf<"link_lost">>()(["drone", "kind", "message"], []),
-  link_regained: keysOf<EventOf<"link_regained">>()(["drone", "kind", "message"], []),
-};
-
-/** Each server message type's possible data shapes (several for `ack` and `event`). */
-export const serverDataShapes: { [T in ServerMessageType]: readonly DataShape[] } = {
-  welcome: [keysOf<WelcomeData>()(["session", "role", "protocolVersion", "drones", "subscribed", "limits"], [])],
-  ack: Object.values(ackShapes),
-  done: [keysOf<DoneData>()(["drone", "command", "status"], ["reason"])],
-  error: [keysOf<ProtocolError>()(["code", "message"], ["field"])],
-  telemetry: [
-    keysOf<TelemetryData>()(["drone", "seq", "time", "state", "position", "velocity", "heading", "speed", "battery", "flags", "target", "pilot"], []),
-  ],
-  telemetry_batch: [keysOf<ServerData["telemetry_batch"]>()(["time", "frames"], [])],
-  lease: [keysOf<LeaseData>()(["drone", "pilot", "reason"], [])],
-  event: Object.values(eventShapes),
-  pong: [keysOf<PongData>()(["time"], [])],
-};
-
-/** Whether a type of message answers a request (and so may carry its id). */
-export function repliesWithId(type: ServerMessageType): boolean {
-  return type === "ack" || type === "done" || type === "error" || type === "pong";
-}
-
-/**
- * Checks that a parsed value has the shape of a server message: a known
- * type, an id only where replies carry one, and data whose keys are exactly
- * those one of the type's shapes declares. Returns what is wrong, or null.
- * Checks keys, not values: it is for docs and tests, not the hot path.
- */
-export function serverMessageProblem(value: unknown): string | null {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return "a server message is a JSON object";
-  const message = value as Record<string, unknown>;
-  const type = message.type;
-  if (typeof type !== "string" || !Object.hasOwn(serverDataShapes, type)) return `unknown type ${JSON.stringify(type)}`;
-  const known = type as ServerMessageType;
-  for (const key of Object.keys(message)) {
-    if (key !== "type" && key !== "data" && !(key === "id" && repliesWithId(known))) return `${known} has no field ${JSON.stringify(key)}`;
-  }
-  const data = message.data;
-  if (typeof data !== "object" || data === null || Array.isArray(data)) return `${known}.data must be an object`;
-  const keys = Object.keys(data);
-  // An event is held to its own kind's shape.
-  const kind = (data as Record<string, unknown>).kind;
-  const shapes = known === "event" && typeof kind === "string" && Object.hasOwn(eventShapes, kind) ? [eventShapes[kind as EventKind]] : serverDataShapes[known];
-  const fits = shapes.some(
-    (shape) => shape.required.every((key) => keys.includes(key)) && keys.every((key) => shape.required.includes(key) || shape.optional.includes(key)),
-  );
-  return fits ? null : `${known}.data has keys ${keys.join(", ")}: no ${known} shape declares exactly those`;
 }

@@ -1,17 +1,7 @@
 /** Server message encoders: typed in, the exact bytes out; the run-time shapes match the types. */
 import { describe, expect, test } from "bun:test";
-import {
-  ackShapes,
-  encodeMessage,
-  errorMessage,
-  eventShapes,
-  keysOf,
-  serverMessageProblem,
-  telemetryBatch,
-  telemetryFrame,
-  type AckFor,
-  type WireClientMessage,
-} from "../../protocol/messages.ts";
+import { encodeMessage, errorMessage, telemetryBatch, telemetryFrame, type AckFor, type WireClientMessage } from "../../protocol/messages.ts";
+import { ackShapes, eventShapes, keysOf, serverMessageProblem } from "../../protocol/shapes.ts";
 import { hoveringFrame } from "./protocol-fixtures.ts";
 
 const frame = hoveringFrame;
