@@ -17,7 +17,7 @@ import {
   protocolVersion,
   rateLimited,
   unknownDrone,
-  type AckData,
+  wireError,
   type AnnouncedLimits,
   type ClientMessage,
   type DroneRequest,
@@ -35,7 +35,6 @@ import type { Config } from "../config.ts";
 import { sendTo, type DroneSession, type Socket } from "../connections.ts";
 import { checkPilotToken, checkViewerHello, countAuthFailure } from "../sessions/session.ts";
 import { admitMessage, type AdmissionRules } from "./admit.ts";
-import { wireOpError } from "./op-errors.ts";
 import { jsonReplier, textReplier, type JsonReplier, type Replier, type TextReplier } from "./replier.ts";
 import { applySubscription, planSubscription, type Streams } from "./subscriptions.ts";
 import { runTextLine, skyportReplies, type TextDialect } from "./text-commands.ts";
@@ -181,14 +180,14 @@ export class DroneEndpoint {
         const tokenRefusal = checkPilotToken(message.data.token, this.config.pilotToken);
         if (tokenRefusal !== null) return refuse(tokenRefusal);
         return this.flight.perform({ kind: "claim", drone, session: session.id }, (result) =>
-          result.ok ? reply.ack(opData(result.data)) : refuse(wireOpError(result.error, "json")),
+          result.ok ? reply.ack(result.data) : refuse(wireError(result.error, "json")),
         );
       }
       case "release": {
         const drone = message.data.drone ?? session.defaultDrone;
         if (!this.flight.fleet.has(drone)) return refuse(this.unknownDrone(drone));
         return this.flight.perform({ kind: "release", drone, session: session.id }, (result) =>
-          result.ok ? reply.ack(opData(result.data)) : refuse(wireOpError(result.error, "json")),
+          result.ok ? reply.ack(result.data) : refuse(wireError(result.error, "json")),
         );
       }
       case "ping":
@@ -207,8 +206,8 @@ export class DroneEndpoint {
     const op: DroneOp = { kind: "command", drone, session: session.id, command: request, label, form: "json", ...(id === undefined ? {} : { requestId: id }) };
     this.flight.perform(op, (result) => {
       this.metrics.countCommand(result.ok ? "accepted" : result.error.code);
-      if (result.ok) return reply.ack(opData(result.data));
-      this.refuse(ws, reply, wireOpError(result.error, "json", request.name));
+      if (result.ok) return reply.ack(result.data);
+      this.refuse(ws, reply, wireError(result.error, "json", request.name));
     });
   }
 
@@ -221,12 +220,4 @@ export class DroneEndpoint {
 function replierFor(ws: Socket, parsed: ParsedInput): Replier {
   if (parsed.form === "text") return textReplier(ws);
   return jsonReplier(ws, parsed.ok ? parsed.message.id : parsed.id);
-}
-
-/**
- * An op's success data as an ack. The ops module types it loosely
- * (`Record<string, unknown>`); what it holds per op is `AckVariants`.
- */
-function opData(data: Record<string, unknown>): AckData {
-  return data as AckData;
 }

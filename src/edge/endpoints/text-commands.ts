@@ -9,12 +9,11 @@
  * Owns the flow, not the socket: the outcome goes to a callback, at once or
  * when the drone's node answers.
  */
-import { describeStatus, errorLine, type DroneRequest, type ProtocolError, type TelemetryData, type TextLine } from "../../../protocol/index.ts";
+import { describeStatus, errorLine, wireError, type DroneRequest, type ProtocolError, type TelemetryData, type TextLine } from "../../../protocol/index.ts";
 import type { DroneOp } from "../../core/fleet/ops.ts";
 import type { FlightService } from "../../runtime/flight-service.ts";
 import type { Metrics } from "../../runtime/observability/metrics.ts";
 import type { DroneSession } from "../connections.ts";
-import { wireOpError } from "./op-errors.ts";
 
 /** What the two text dialects do differently. */
 export interface TextDialect {
@@ -58,7 +57,7 @@ export function runTextLine(context: TextContext, line: TextLine, finish: (outco
   const done = () => finish({ ok: true, line });
   const refused = (error: ProtocolError) => finish({ ok: false, error });
   if (line.kind === "release") {
-    return flight.perform({ kind: "release", drone, session: session.id }, (result) => (result.ok ? done() : refused(wireOpError(result.error, "text"))));
+    return flight.perform({ kind: "release", drone, session: session.id }, (result) => (result.ok ? done() : refused(wireError(result.error, "text"))));
   }
   const pilot = flight.pilotOf(drone);
   const othersDrone = dialect.othersDrone !== null && pilot !== null && pilot !== session.id ? dialect.othersDrone(drone, pilot) : null;
@@ -66,7 +65,7 @@ export function runTextLine(context: TextContext, line: TextLine, finish: (outco
   /** Claims the drone for the session, then `then`; a refusal ends the line. */
   const claim = (then: () => void) => {
     if (dialect.pilotTokenRefusal !== null) return refused(dialect.pilotTokenRefusal);
-    flight.perform({ kind: "claim", drone, session: session.id }, (result) => (result.ok ? then() : refused(wireOpError(result.error, "text"))));
+    flight.perform({ kind: "claim", drone, session: session.id }, (result) => (result.ok ? then() : refused(wireError(result.error, "text"))));
   };
   if (line.kind === "claim") {
     if (othersDrone !== null) return refused(othersDrone);
@@ -89,7 +88,7 @@ export function runTextLine(context: TextContext, line: TextLine, finish: (outco
     };
     flight.perform(op, (result) => {
       metrics.countCommand(result.ok ? "accepted" : result.error.code);
-      return result.ok ? done() : refused(wireOpError(result.error, "text", request.name));
+      return result.ok ? done() : refused(wireError(result.error, "text", request.name));
     });
   };
   // Text clients (Tello-style ones, the tutorial's page) know nothing of
