@@ -14,12 +14,12 @@
  * and the vehicles do).
  */
 import type { CommandOrigin, DroneOp, OpResult } from "../core/fleet/ops.ts";
-import { Fleet, type FleetNotice } from "../core/fleet/fleet.ts";
-import { telemetryData } from "../core/telemetry/telemetry.ts";
-import type { ReplayPlan } from "../core/telemetry/telemetry.ts";
+import { Fleet, type FleetEvent, type FleetEventDetails, type FleetNotice } from "../core/fleet/fleet.ts";
+import { telemetryData } from "../core/telemetry/frames.ts";
+import type { ReplayPlan } from "../core/telemetry/replay-buffer.ts";
 import { SimulatedVehicle } from "../core/vehicle/simulated.ts";
 import type { Vehicle } from "../core/vehicle/vehicle.ts";
-import { encodeMessage, type DroneSummary, type TelemetryData } from "../../protocol/index.ts";
+import { encodeMessage, type DroneSummary, type EventData, type EventExtras, type TelemetryData } from "../../protocol/index.ts";
 import { systemClocks, type Clocks } from "./clock.ts";
 import { inProcessBroker, type Broker, type ClusterEvents, type TickEntry } from "./cluster/broker.ts";
 import { ClusterMirror } from "./cluster/mirror.ts";
@@ -254,16 +254,8 @@ export class FlightService implements ClusterEvents {
     const seq = this.latestSeq(drone) ?? -1;
     this.logger.info({ event: "drone_adopted", drone, seq, pilot: pilot?.session ?? null, from: takenFrom });
     if (takenFrom !== null) {
-      this.publish(drone, {
-        type: "event",
-        data: {
-          drone,
-          kind: "failover",
-          message: `node ${this.broker.nodeId} took ${drone} over from node ${takenFrom}, which stopped answering; continuing from seq ${seq}`,
-          node: this.broker.nodeId,
-          previousNode: takenFrom,
-        },
-      });
+      const message = `node ${this.broker.nodeId} took ${drone} over from node ${takenFrom}, which stopped answering; continuing from seq ${seq}`;
+      this.publish(drone, encodeMessage("event", { drone, kind: "failover", message, node: this.broker.nodeId, previousNode: takenFrom }));
     }
     this.deliver();
   }
@@ -282,9 +274,8 @@ export class FlightService implements ClusterEvents {
     for (const notice of this.fleet.takeNotices()) this.deliverOne(notice);
   }
 
-  /** Sends a JSON message to every viewer of a vehicle and of every vehicle, on every node. */
-  private publish(droneId: string, message: object): void {
-    const text = JSON.stringify(message);
+  /** Sends a message (already encoded) to every viewer of a vehicle and of every vehicle, on every node. */
+  private publish(droneId: string, text: string): void {
     this.streams.publishNotice(droneId, text);
     this.broker.publishNotice(droneId, text);
   }
@@ -309,18 +300,34 @@ export class FlightService implements ClusterEvents {
         this.metrics.leaseChanges++;
         this.broker.leaseChanged(notice.drone, notice.pilot, notice.pilot === null ? null : (this.router.pilotNode(notice.pilot) ?? this.broker.nodeId));
         this.logger.info({ event: "lease", drone: notice.drone, pilot: notice.pilot, reason: notice.reason });
-        this.publish(notice.drone, { type: "lease", data: { drone: notice.drone, pilot: notice.pilot, reason: notice.reason } });
+        this.publish(notice.drone, encodeMessage("lease", { drone: notice.drone, pilot: notice.pilot, reason: notice.reason }));
         return;
       case "event":
         if (notice.event === "failsafe") this.metrics.failsafeEvents++;
         if (notice.event === "failsafe" || notice.event === "low_battery" || notice.event === "critical_battery" || notice.event === "link_lost") {
           this.logger.warn({ event: notice.event, drone: notice.drone, message: notice.message });
         }
-        this.publish(notice.drone, {
-          type: "event",
-          data: { drone: notice.drone, kind: notice.event, message: notice.message, ...notice.details },
-        });
+        this.publish(notice.drone, encodeMessage("event", eventData(notice)));
         return;
     }
   }
+}
+
+/** Every fleet event's facts are what the wire's event of that kind carries (checked here by the compiler). */
+type FleetEventsFitTheWire = { [K in keyof FleetEventDetails]: FleetEventDetails[K] extends EventExtras[K] ? true : never };
+const fleetEventsFitTheWire: FleetEventsFitTheWire = {
+  failsafe: true,
+  pilot_regained: true,
+  geofence: true,
+  low_battery: true,
+  critical_battery: true,
+  landed: true,
+  link_lost: true,
+  link_regained: true,
+};
+void fleetEventsFitTheWire;
+
+/** A fleet event as the `event` message's data. */
+function eventData(notice: FleetEvent): EventData {
+  return { drone: notice.drone, kind: notice.event, message: notice.message, ...notice.details } as EventData;
 }

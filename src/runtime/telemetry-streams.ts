@@ -10,7 +10,9 @@
  * never reads a clock.
  */
 import type { TickEntry } from "./cluster/broker.ts";
-import { fleetTopic, ReplayBuffer, telemetryBatch, telemetryFrame, telemetryTopic, type ReplayPlan } from "../core/telemetry/telemetry.ts";
+import { ReplayBuffer, type ReplayPlan } from "../core/telemetry/replay-buffer.ts";
+import { telemetryBatch, telemetryFrame } from "../../protocol/index.ts";
+import { fleetTopic, telemetryTopic } from "./topics.ts";
 
 /** Where frames go: topics with subscribers. `Bun.serve`'s server fits as is. */
 export interface Publisher {

@@ -26,10 +26,6 @@ import { analyzeSource, readModule, typeScriptFiles, type ModuleFacts } from "..
  */
 const allowed: ReadonlyArray<{ violation: string; reason: string }> = [
   {
-    violation: "src/core/telemetry/telemetry.ts imports protocol/index.ts (a value)",
-    reason: "telemetryTopic compares with the value allDrones (\"*\") from protocol/: the core should own that sentinel and the protocol re-export it (F7)",
-  },
-  {
     violation: "client/web/ui/format.ts imports src/core/drone/types.ts (a type)",
     reason: "the page formats DroneState fields with the model's types; it should use the wire types protocol/ re-exports (client engineer)",
   },

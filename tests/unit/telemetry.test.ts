@@ -1,7 +1,10 @@
 /** Telemetry frames and the replay ring buffer. */
 import { describe, expect, test } from "bun:test";
 import { SimulatedVehicle } from "../../src/core/vehicle/simulated.ts";
-import { encodeTelemetry, fleetTopic, ReplayBuffer, telemetryBatch, telemetryData, telemetryFrame, telemetryTopic } from "../../src/core/telemetry/telemetry.ts";
+import { telemetryBatch, telemetryFrame } from "../../protocol/index.ts";
+import { telemetryData } from "../../src/core/telemetry/frames.ts";
+import { ReplayBuffer } from "../../src/core/telemetry/replay-buffer.ts";
+import { fleetTopic, telemetryTopic } from "../../src/runtime/topics.ts";
 
 describe("ReplayBuffer", () => {
   function filled(capacity: number, count: number, first = 0) {
@@ -58,7 +61,7 @@ describe("telemetry frames", () => {
       target: null,
       pilot: "s1",
     });
-    expect(JSON.parse(encodeTelemetry(data))).toEqual({ type: "telemetry", data });
+    expect(JSON.parse(telemetryFrame(JSON.stringify(data)))).toEqual({ type: "telemetry", data });
     // The wire keeps its field order byte for byte.
     expect(JSON.stringify(data)).toBe(
       '{"drone":"alpha","seq":12,"time":1700000000123,"state":"landed","position":{"x":0,"y":0,"z":0},"velocity":{"x":0,"y":0,"z":0},"heading":0,"speed":0,"battery":100,"flags":{"lowBattery":false,"criticalBattery":false,"emergencyStopped":false,"failsafe":false},"target":null,"pilot":"s1"}',

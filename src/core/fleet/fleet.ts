@@ -25,16 +25,25 @@ export interface CommandSender {
   session: string;
 }
 
-/** What viewers are told happened to a vehicle. */
-export type FleetEventKind =
-  | "failsafe"
-  | "pilot_regained"
-  | "geofence"
-  | "low_battery"
-  | "critical_battery"
-  | "landed"
-  | "link_lost"
-  | "link_regained";
+/** What viewers are told happened to a vehicle, and the facts each kind carries. */
+export interface FleetEventDetails {
+  /** Holding position (`returnInSeconds` until it turns for home), returning home, or landing where it is. */
+  failsafe: { action: "hover" | "rth" | "land"; returnInSeconds?: number };
+  pilot_regained: {};
+  geofence: {};
+  low_battery: { battery: number };
+  critical_battery: { battery: number };
+  landed: {};
+  link_lost: {};
+  link_regained: {};
+}
+
+export type FleetEventKind = keyof FleetEventDetails;
+
+/** An event notice of one kind. */
+export type FleetEvent = {
+  [K in FleetEventKind]: { kind: "event"; drone: string; event: K; message: string; details: FleetEventDetails[K] };
+}[FleetEventKind];
 
 /** The answer to a command: what it will do, or why not. */
 export type CommandAnswer = { ok: true; plan: CommandPlan } | { ok: false; refusal: Refusal };
@@ -45,7 +54,7 @@ export type FleetNotice<Origin extends CommandSender = CommandSender> =
   | { kind: "done"; origin: Origin; drone: string; status: "completed" | "failed"; reason?: string }
   /** A command `command()` returned as pending was answered. */
   | { kind: "answer"; ticket: number; drone: string; answer: CommandAnswer }
-  | { kind: "event"; drone: string; event: FleetEventKind; message: string; details?: Record<string, unknown> }
+  | FleetEvent
   | { kind: "lease"; drone: string; pilot: string | null; reason: string };
 
 /** What `command()` returns: the answer now, or a ticket its `answer` notice will carry. */
@@ -150,7 +159,7 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
     this.notices.push({ kind: "lease", drone: droneId, pilot: session, reason: "claimed" });
     const timerRunning = this.failsafeTimers.delete(droneId);
     if (this.failsafe.delete(droneId) || timerRunning) {
-      this.notices.push({ kind: "event", drone: droneId, event: "pilot_regained", message: `session ${session} took control: failsafe cleared` });
+      this.notices.push({ kind: "event", drone: droneId, event: "pilot_regained", message: `session ${session} took control: failsafe cleared`, details: {} });
     }
     return { ok: true, alreadyPilot: false };
   }
@@ -319,16 +328,16 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
         this.notices.push({ kind: "event", drone: droneId, event: "critical_battery", message: `battery at ${event.battery.toFixed(1)} %: landing now`, details: { battery: event.battery } });
         break;
       case "landed":
-        this.notices.push({ kind: "event", drone: droneId, event: "landed", message: `${droneId} landed` });
+        this.notices.push({ kind: "event", drone: droneId, event: "landed", message: `${droneId} landed`, details: {} });
         break;
       case "geofence":
-        this.notices.push({ kind: "event", drone: droneId, event: "geofence", message: event.reason });
+        this.notices.push({ kind: "event", drone: droneId, event: "geofence", message: event.reason, details: {} });
         break;
       case "link_lost":
-        this.notices.push({ kind: "event", drone: droneId, event: "link_lost", message: `lost the link to ${droneId}: ${event.reason}` });
+        this.notices.push({ kind: "event", drone: droneId, event: "link_lost", message: `lost the link to ${droneId}: ${event.reason}`, details: {} });
         break;
       case "link_regained":
-        this.notices.push({ kind: "event", drone: droneId, event: "link_regained", message: `the link to ${droneId} is back` });
+        this.notices.push({ kind: "event", drone: droneId, event: "link_regained", message: `the link to ${droneId} is back`, details: {} });
         break;
     }
   }

@@ -30,7 +30,7 @@ import type { DroneOp } from "../../core/fleet/ops.ts";
 import { systemClocks, type Clocks } from "../../runtime/clock.ts";
 import type { FlightService } from "../../runtime/flight-service.ts";
 import type { Metrics } from "../../runtime/observability/metrics.ts";
-import { telemetryTopic } from "../../core/telemetry/telemetry.ts";
+import { telemetryTopic } from "../../runtime/topics.ts";
 import type { Config } from "../config.ts";
 import { sendTo, type DroneSession, type Socket } from "../connections.ts";
 import { checkPilotToken, checkViewerHello, countAuthFailure } from "../sessions/session.ts";

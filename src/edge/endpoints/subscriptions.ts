@@ -9,8 +9,8 @@
  * published in between and the client sees no gap and no duplicate.
  */
 import { allDrones, tooManySubscriptions, unknownDrone, type AckVariants, type ClientMessage, type EventData, type ProtocolError, type SeqByDrone } from "../../../protocol/index.ts";
-import type { ReplayPlan } from "../../core/telemetry/telemetry.ts";
-import { fleetTopic, telemetryTopic } from "../../core/telemetry/telemetry.ts";
+import type { ReplayPlan } from "../../core/telemetry/replay-buffer.ts";
+import { fleetTopic, telemetryTopic } from "../../runtime/topics.ts";
 import type { DroneSession, Socket } from "../connections.ts";
 import type { JsonReplier } from "./replier.ts";
 

@@ -9,8 +9,8 @@
  * service's, the decision about slow consumers is the pure policy's.
  */
 import { backpressureVerdict, canResume, type BackpressureLimits } from "../../core/flow/backpressure.ts";
-import { allDrones } from "../../../protocol/index.ts";
-import { telemetryTopic } from "../../core/telemetry/telemetry.ts";
+import { allDrones, encodeMessage } from "../../../protocol/index.ts";
+import { telemetryTopic } from "../../runtime/topics.ts";
 import type { FlightService } from "../../runtime/flight-service.ts";
 import type { Logger } from "../../runtime/observability/log.ts";
 import type { Metrics } from "../../runtime/observability/metrics.ts";
@@ -101,14 +101,12 @@ export class SessionRegistry {
     for (const subscription of session.subscriptions) ws.subscribe(telemetryTopic(subscription));
     for (const drone of this.watchedDrones(session)) {
       // Lease changes travel on the same topic and may have been missed: restate the current one.
-      sendTo(ws, JSON.stringify({ type: "lease", data: { drone, pilot: this.flight.pilotOf(drone), reason: "resync after backpressure" } }));
+      sendTo(ws, encodeMessage("lease", { drone, pilot: this.flight.pilotOf(drone), reason: "resync after backpressure" }));
       const missed = dropped.get(drone);
       if (!missed) continue;
       this.metrics.telemetryFramesDropped += missed.dropped;
-      sendTo(ws, JSON.stringify({
-        type: "event",
-        data: { drone, kind: "frames_dropped", message: `${missed.dropped} frames were not sent while this socket was backpressured: resubscribe with since to fetch them`, ...missed },
-      }));
+      const message = `${missed.dropped} frames were not sent while this socket was backpressured: resubscribe with since to fetch them`;
+      sendTo(ws, encodeMessage("event", { drone, kind: "frames_dropped", message, ...missed }));
     }
   }
 

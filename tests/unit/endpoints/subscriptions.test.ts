@@ -1,7 +1,7 @@
 /** The subscribe rules as a pure plan: refuse, defer while backpressured, or go live with the resume first. */
 import { describe, expect, test } from "bun:test";
 import { planSubscription, type Streams, type Subscriber } from "../../../src/edge/endpoints/subscriptions.ts";
-import type { ReplayPlan } from "../../../src/core/telemetry/telemetry.ts";
+import type { ReplayPlan } from "../../../src/core/telemetry/replay-buffer.ts";
 
 /** Two drones: alpha at seq 10 with frames 6..10 buffered, bravo with no frame yet. */
 function streams(plans: Record<string, ReplayPlan> = {}): Streams {

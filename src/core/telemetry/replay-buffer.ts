@@ -1,56 +1,8 @@
 /**
- * Telemetry frames: their pub/sub topic, their content, their one-time
- * serialisation, and the per-drone replay buffer that lets a reconnecting
- * client resume without a gap.
- *
- * Pure: no sockets and no clock (the caller passes the time). Publishing is
- * the server's job; this module decides what a frame says and what to replay.
+ * The replay buffer: each vehicle's most recent frames, so a reconnecting
+ * client resumes without a gap (`subscribe` with `since`), and what a resume
+ * yields. Pure: frames in, plans out; no sockets, no clock.
  */
-import type { VehicleState } from "../vehicle/vehicle.ts";
-import { allDrones, telemetryFrame, type TelemetryData } from "../../../protocol/index.ts";
-
-/** The Bun pub/sub topic that carries one drone's telemetry, leases and events. */
-export function telemetryTopic(droneId: string): string {
-  return droneId === allDrones ? fleetTopic : `drone:${droneId}`;
-}
-
-/**
- * The topic of the all-drones subscription: one `telemetry_batch` per tick
- * with every drone's frame, plus every drone's leases and events.
- */
-export const fleetTopic = "fleet";
-
-/** Rounds to centimetres (positions) or hundredths, keeping frames short and stable. */
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
-}
-
-/** Builds a frame's content from a vehicle's state and the fleet's view of it (failsafe, pilot). */
-export function telemetryData(id: string, vehicle: VehicleState, failsafe: boolean, seq: number, timeMs: number, pilot: string | null): TelemetryData {
-  const { position, velocity, flags, target } = vehicle;
-  return {
-    drone: id,
-    seq,
-    time: Math.round(timeMs),
-    state: vehicle.state,
-    position: { x: round2(position.x), y: round2(position.y), z: round2(position.z) },
-    velocity: { x: round2(velocity.x), y: round2(velocity.y), z: round2(velocity.z) },
-    heading: round2(vehicle.heading),
-    speed: round2(Math.hypot(velocity.x, velocity.y)),
-    battery: round2(vehicle.battery),
-    flags: { lowBattery: flags.lowBattery, criticalBattery: flags.criticalBattery, emergencyStopped: flags.emergencyStopped, failsafe },
-    target: target ? { x: round2(target.x), y: round2(target.y), z: round2(target.z), heading: round2(target.heading) } : null,
-    pilot,
-  };
-}
-
-/** Serialises a frame once; the same string goes to every subscriber and into the replay buffer. */
-export function encodeTelemetry(data: TelemetryData): string {
-  return telemetryFrame(JSON.stringify(data));
-}
-
-/** The frame templates are wire encoders and live with the protocol's; re-exported for this module's importers. */
-export { telemetryBatch, telemetryFrame } from "../../../protocol/index.ts";
 
 /** What a resume from `since` yields: the frames to replay, and how many were lost before them. */
 export interface ReplayPlan {
