@@ -1,0 +1,174 @@
+/**
+ * Request correlation: each request gets an id, goes out as soon as a
+ * welcomed socket is up, and settles exactly once: on the reply with its id
+ * (`ack`, `pong` or `error`), on its timeout, or when the socket drops or the
+ * client closes. A command's `done` is matched by the same id.
+ *
+ * Owns the pending requests, their timers and the `done` waiters. Owns no
+ * socket: it sends through a `RequestLink` and is told what arrived.
+ */
+import type { RequestId, ServerMessage } from "../../protocol/index.ts";
+import type { SkyportClock, TimerHandle } from "./clock.ts";
+import { SkyportError } from "./errors.ts";
+
+type AckData = Extract<ServerMessage, { type: "ack" }>["data"];
+type DoneData = Extract<ServerMessage, { type: "done" }>["data"];
+/** What a reply carries: an ack's data, or a pong's (`{time}`, which fits the same shape). */
+type ReplyData = AckData;
+
+/** A request as the client builds it; the id is added here. */
+export interface OutgoingRequest {
+  type: string;
+  data: object;
+}
+
+/** Where requests go out. */
+export interface RequestLink {
+  /** Whether a welcomed socket is up: requests go out only then, and wait otherwise. */
+  readonly live: boolean;
+  send(text: string): void;
+}
+
+/** What the caller does with a request's outcome. */
+export interface RequestHandlers<T> {
+  /** Turns the reply's data into the promise's value; runs synchronously, before any later message is handled. */
+  settle(data: ReplyData, roundTripMs: number): T;
+  /** Runs once the id is known, before the request can go out. */
+  beforeSend?(id: number): void;
+  /** Runs when the request fails (error reply, timeout, drop or close), before the promise rejects. */
+  onFail?(id: number): void;
+}
+
+/** A request sent or waiting to be sent, until its reply, its timeout or a drop. */
+interface PendingRequest {
+  /** The serialized message, sent as soon as the link is live. */
+  text: string;
+  /** `clock.now()` when it went out, null while it waits for the link. */
+  sentAt: number | null;
+  timer: TimerHandle;
+  settle(data: ReplyData, sentAt: number): void;
+  fail(error: SkyportError): void;
+}
+
+export class Requests {
+  private nextId = 1;
+  private readonly pending = new Map<number, PendingRequest>();
+  /** Accepted (or about to be) commands awaiting their `done`, by request id. */
+  private readonly doneWaiters = new Map<number, PromiseWithResolvers<DoneData>>();
+
+  constructor(
+    private readonly clock: SkyportClock,
+    private readonly timeoutMs: number,
+    private readonly link: RequestLink,
+  ) {}
+
+  /**
+   * Sends `{type, id, data}` and settles on the reply with that id. Sent at
+   * once on a live link, otherwise as soon as one is (`transmitWaiting`);
+   * the timeout runs from the call either way.
+   */
+  send<T>(message: OutgoingRequest, handlers: RequestHandlers<T>): Promise<T> {
+    const id = this.nextId++;
+    handlers.beforeSend?.(id);
+    const { promise, resolve, reject } = Promise.withResolvers<T>();
+    const timer = this.clock.setTimeout(() => {
+      this.pending.delete(id);
+      handlers.onFail?.(id);
+      const waitedFor = request.sentAt === null ? "the connection" : "the server's reply";
+      reject(new SkyportError("timeout", `${message.type} timed out after ${this.timeoutMs} ms waiting for ${waitedFor}`));
+    }, this.timeoutMs);
+    const request: PendingRequest = {
+      text: JSON.stringify({ type: message.type, id, data: message.data }),
+      sentAt: null,
+      timer,
+      settle: (data, sentAt) => {
+        try {
+          resolve(handlers.settle(data, Math.round(this.clock.now() - sentAt)));
+        } catch (error) {
+          reject(error);
+        }
+      },
+      fail: (error) => {
+        handlers.onFail?.(id);
+        reject(error);
+      },
+    };
+    this.pending.set(id, request);
+    if (this.link.live) this.transmit(request);
+    return promise;
+  }
+
+  /**
+   * Sends a command: like `send`, and its `done` (matched by the same id)
+   * is handed to `settle` with the ack. Nobody need await that `done`: a
+   * drop that rejects it is not an unhandled rejection.
+   */
+  sendCommand<T>(message: OutgoingRequest, settle: (ack: AckData, roundTripMs: number, done: Promise<DoneData>) => T): Promise<T> {
+    const done = Promise.withResolvers<DoneData>();
+    done.promise.catch(() => {});
+    return this.send(message, {
+      beforeSend: (id) => this.doneWaiters.set(id, done),
+      onFail: (id) => this.doneWaiters.delete(id),
+      settle: (ack, roundTripMs) => settle(ack, roundTripMs, done.promise),
+    });
+  }
+
+  /** Sends every request that was waiting for the link; call once a socket is welcomed. */
+  transmitWaiting(): void {
+    for (const request of this.pending.values()) if (request.sentAt === null) this.transmit(request);
+  }
+
+  /** An `ack` or `pong` arrived: settles the request with its id, if one was sent and still waits. */
+  replied(id: RequestId | undefined, data: ReplyData): void {
+    const request = this.take(id);
+    if (request && request.sentAt !== null) request.settle(data, request.sentAt);
+  }
+
+  /** An `error` arrived: rejects the request with its id; false if none was waiting (the error is unsolicited). */
+  refused(id: RequestId | undefined, error: SkyportError): boolean {
+    const request = this.take(id);
+    if (!request) return false;
+    request.fail(error);
+    return true;
+  }
+
+  /** A `done` arrived: resolves the `done` of the command with its id. */
+  done(id: RequestId | undefined, data: DoneData): void {
+    const key = typeof id === "number" ? id : -1;
+    this.doneWaiters.get(key)?.resolve(data);
+    this.doneWaiters.delete(key);
+  }
+
+  /**
+   * Rejects every `done` and every request already sent (their replies can
+   * no longer arrive). Requests still waiting for the link keep waiting,
+   * within their timeout, unless `includeUnsent`.
+   */
+  failAll(error: SkyportError, includeUnsent: boolean): void {
+    for (const [id, done] of this.doneWaiters) {
+      if (!includeUnsent && this.pending.get(id)?.sentAt === null) continue;
+      this.doneWaiters.delete(id);
+      done.reject(error);
+    }
+    for (const [id, request] of this.pending) {
+      if (request.sentAt === null && !includeUnsent) continue;
+      this.pending.delete(id);
+      this.clock.clearTimeout(request.timer);
+      request.fail(error);
+    }
+  }
+
+  private transmit(request: PendingRequest): void {
+    request.sentAt = this.clock.now();
+    this.link.send(request.text);
+  }
+
+  private take(id: RequestId | undefined): PendingRequest | undefined {
+    if (typeof id !== "number") return undefined;
+    const request = this.pending.get(id);
+    if (!request) return undefined;
+    this.pending.delete(id);
+    this.clock.clearTimeout(request.timer);
+    return request;
+  }
+}
