@@ -1,11 +1,22 @@
 /**
- * The client SDK (`client/sdk/index.ts`) against real in-process servers: the
+ * The client SDK (`client/sdk/`) against real in-process servers: the
  * simulated fleet on a fake clock for anything about drones, and bare
  * `Bun.serve` sockets for servers that misbehave (never answer, never speak).
+ * Where a test is about the client's own timing (stable connections, an
+ * idle link), the client runs on a `FakeClock` too and the test moves time.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import type { ServerWebSocket } from "bun";
-import { reconnectDelayMs, SkyportClient, SkyportError, type SkyportClientOptions, type SkyportEvents, type TelemetryData } from "../../client/sdk/index.ts";
+import {
+  reconnectDelayMs,
+  SkyportClient,
+  SkyportError,
+  type SkyportClientOptions,
+  type SkyportClock,
+  type SkyportEvents,
+  type TelemetryData,
+  type TimerHandle,
+} from "../../client/sdk/index.ts";
 import { startSimServer } from "../support/server.ts";
 
 /** Everything a test started, stopped after it whatever happened. */
@@ -72,6 +83,43 @@ function seenSeq(sdk: SkyportClient, drone: string, seq: number, timeoutMs = 300
 }
 
 /**
+ * A clock that moves only when the test says: `advance(ms)` fires every
+ * timer due on the way, earliest first, each seeing `now()` at its due time.
+ */
+class FakeClock implements SkyportClock {
+  private time = Date.UTC(2026, 10, 30);
+  private nextHandle = 1;
+  private readonly timers = new Map<number, { dueAt: number; callback: () => void }>();
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    const handle = this.nextHandle++;
+    this.timers.set(handle, { dueAt: this.time + delayMs, callback });
+    return handle;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.timers.delete(handle as number);
+  }
+
+  advance(ms: number): void {
+    const end = this.time + ms;
+    for (;;) {
+      let next: [number, { dueAt: number; callback: () => void }] | undefined;
+      for (const entry of this.timers) if (entry[1].dueAt <= end && (next === undefined || entry[1].dueAt < next[1].dueAt)) next = entry;
+      if (next === undefined) break;
+      this.timers.delete(next[0]);
+      this.time = next[1].dueAt;
+      next[1].callback();
+    }
+    this.time = end;
+  }
+}
+
+/**
  * A bare WebSocket server for misbehaviour: it accepts, optionally sends a
  * plausible welcome, and then never answers anything (except, with
  * `ackCommands`, an ack for each command, whose done never comes).
@@ -120,12 +168,14 @@ function silentServer(options: { welcome: boolean; ackCommands?: boolean }) {
 /**
  * A WebSocket that can be frozen into a half-open link: while frozen it
  * neither delivers nor sends anything and ignores close(), so the server
- * still believes the old connection is alive.
+ * still believes the old connection is alive. It also lets a test await the
+ * next message it delivers (after the client has handled it).
  */
 class FreezableSocket {
   static all: FreezableSocket[] = [];
   readonly inner: WebSocket;
   frozen = false;
+  private delivered: Array<() => void> = [];
   onopen: ((event: Event) => void) | null = null;
   onmessage: ((event: MessageEvent) => void) | null = null;
   onclose: ((event: CloseEvent) => void) | null = null;
@@ -135,7 +185,9 @@ class FreezableSocket {
     this.inner = new WebSocket(url, protocols);
     this.inner.onopen = (event) => this.onopen?.(event);
     this.inner.onmessage = (event) => {
-      if (!this.frozen) this.onmessage?.(event);
+      if (this.frozen) return;
+      this.onmessage?.(event);
+      for (const resolve of this.delivered.splice(0)) resolve();
     };
     this.inner.onclose = (event) => {
       if (!this.frozen) this.onclose?.(event);
@@ -146,6 +198,13 @@ class FreezableSocket {
 
   get readyState(): number {
     return this.inner.readyState;
+  }
+
+  /** Resolves once the next message has been delivered to the client. */
+  nextMessage(): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.delivered.push(resolve);
+    return promise;
   }
 
   send(text: string): void {
@@ -446,25 +505,28 @@ describe("reconnection", () => {
 
   test("the backoff starts over after a connection that stayed open for stableAfterMs", async () => {
     const server = simServer();
-    const sdk = client({ url: server.ws("/drone"), backoff: { initialMs: 20, maxMs: 1000, stableAfterMs: 100 }, random: () => 0 });
+    const clock = new FakeClock();
+    const sdk = client({ url: server.ws("/drone"), backoff: { initialMs: 20, maxMs: 1000, stableAfterMs: 100 }, random: () => 0, clock });
     const attempts: number[] = [];
     sdk.on("reconnecting", (info) => attempts.push(info.attempt));
     await connected(sdk);
 
-    // Two quick drops in a row: the second connection was not stable.
+    // Two quick drops in a row (no time passes on the client's clock): the second connection was not stable.
     let dropped = nextEvent(sdk, "reconnecting");
     server.connections.closeAll(1012, "drop");
-    await dropped;
+    let wait = await dropped;
     let welcomed = nextEvent(sdk, "welcome");
+    clock.advance(wait.delayMs);
     await welcomed;
     dropped = nextEvent(sdk, "reconnecting");
     server.connections.closeAll(1012, "drop");
-    await dropped;
+    wait = await dropped;
     expect(attempts).toEqual([1, 2]);
 
     welcomed = nextEvent(sdk, "welcome");
+    clock.advance(wait.delayMs);
     await welcomed;
-    await Bun.sleep(150); // stay open past stableAfterMs: nothing to await but time
+    clock.advance(150); // stay open past stableAfterMs
     dropped = nextEvent(sdk, "reconnecting");
     server.connections.closeAll(1012, "drop");
     await dropped;
@@ -528,12 +590,22 @@ describe("staleness", () => {
   });
 
   test("an idle but healthy link stays open: its pings are answered", async () => {
-    const server = simServer(); // no telemetry: the fake clock never moves
-    const sdk = client({ url: server.ws("/drone"), staleAfterMs: 250 });
+    FreezableSocket.all = [];
+    const server = simServer(); // no telemetry: the server's fake clock never moves
+    const clock = new FakeClock();
+    const staleAfterMs = 250;
+    const sdk = client({ url: server.ws("/drone"), staleAfterMs, clock, WebSocketImpl: FreezableSocket as unknown as typeof WebSocket });
     await connected(sdk);
+    const socket = FreezableSocket.all[0]!;
     const drops: unknown[] = [];
     sdk.on("reconnecting", (info) => drops.push(info));
-    await Bun.sleep(1000); // four stale periods of silence but for the pongs: nothing to await but time
+    // Four stale periods of silence but for the pongs, one watchdog check (staleAfterMs / 3) at a time.
+    for (let check = 1; check <= 12; check++) {
+      const pong = socket.nextMessage();
+      clock.advance(staleAfterMs / 3);
+      if (drops.length > 0) break; // declared dead at this check: no pong will come
+      await pong;
+    }
     expect(drops).toEqual([]);
     expect(sdk.state).toBe("open");
     await sdk.close();
