@@ -262,6 +262,20 @@ describe("connection", () => {
     expect(await ended).toEqual({ value: undefined, done: true });
   });
 
+  test("a listener that throws goes to the logger; the other listeners and the connection carry on", async () => {
+    const server = simServer();
+    const logged: Array<[string, unknown]> = [];
+    const sdk = client({ url: server.ws("/drone"), logger: { error: (message, cause) => logged.push([message, cause]) } });
+    const failure = new Error("page handler bug");
+    sdk.on("welcome", () => {
+      throw failure;
+    });
+    const welcome = await connected(sdk);
+    expect(welcome.subscribed).toEqual(["alpha"]);
+    expect(logged).toEqual([['skyport: a "welcome" listener threw:', failure]]);
+    expect(await sdk.ping()).toBeGreaterThanOrEqual(0);
+  });
+
   test("bad options are refused up front, naming the option and the value", () => {
     expect(() => new SkyportClient({ url: "http://localhost:8080/drone" })).toThrow(`'url' must be a ws:// or wss:// URL: received "http://localhost:8080/drone"`);
     expect(() => new SkyportClient({ url: "ws://x/drone", requestTimeoutMs: 0 })).toThrow("'requestTimeoutMs' must be a positive number of milliseconds: received 0");

@@ -1,0 +1,107 @@
+/**
+ * The SDK's telemetry delivery rules (`client/sdk/telemetry-stream.ts`),
+ * without a socket: dedupe by seq, frames held during a resume, and the
+ * fresh count after a stream reset.
+ */
+import { describe, expect, test } from "bun:test";
+import type { TelemetryData } from "../../../protocol/index.ts";
+import { TelemetryStreams } from "../../../client/sdk/telemetry-stream.ts";
+
+function frame(drone: string, seq: number): TelemetryData {
+  return {
+    drone,
+    seq,
+    time: 0,
+    state: "landed",
+    position: { x: 0, y: 0, z: 0 },
+    velocity: { x: 0, y: 0, z: 0 },
+    heading: 0,
+    speed: 0,
+    battery: 100,
+    flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false, failsafe: false },
+    target: null,
+    pilot: null,
+  };
+}
+
+/** The seqs of the frames `accept` lets through, in order. */
+function delivered(streams: TelemetryStreams, frames: TelemetryData[]): number[] {
+  return frames.filter((each) => streams.accept(each)).map((each) => each.seq);
+}
+
+describe("dedupe", () => {
+  test("each frame once, and only above the last seq delivered, per drone", () => {
+    const streams = new TelemetryStreams();
+    expect(streams.lastSeq("alpha")).toBeUndefined();
+    expect(delivered(streams, [frame("alpha", 0), frame("alpha", 1), frame("alpha", 1), frame("alpha", 0), frame("alpha", 3)])).toEqual([0, 1, 3]);
+    expect(delivered(streams, [frame("bravo", 0)])).toEqual([0]);
+    expect(streams.lastSeq("alpha")).toBe(3);
+    expect(streams.lastSeqsOfAll()).toEqual({ alpha: 3, bravo: 0 });
+  });
+
+  test("clear forgets every seq", () => {
+    const streams = new TelemetryStreams();
+    delivered(streams, [frame("alpha", 5)]);
+    streams.clear();
+    expect(streams.lastSeqsOfAll()).toBeUndefined();
+    expect(delivered(streams, [frame("alpha", 0)])).toEqual([0]);
+  });
+});
+
+describe("resume", () => {
+  test("live frames are held until the ack, then dropped: the replay that follows contains them", () => {
+    const streams = new TelemetryStreams();
+    delivered(streams, [frame("alpha", 9)]);
+    streams.holdForResume([["alpha", 9]]);
+    expect(delivered(streams, [frame("alpha", 20), frame("alpha", 21), frame("bravo", 0)])).toEqual([0]);
+    streams.resumed([["alpha", 9]], 21);
+    expect(delivered(streams, [frame("alpha", 10), frame("alpha", 11)])).toEqual([10, 11]);
+  });
+
+  test("for *, the ack's latestSeq is one per drone", () => {
+    const streams = new TelemetryStreams();
+    streams.holdForResume([
+      ["alpha", 4],
+      ["bravo", 4],
+    ]);
+    streams.resumed(
+      [
+        ["alpha", 4],
+        ["bravo", 4],
+      ],
+      { alpha: 8, bravo: 2 },
+    );
+    expect(delivered(streams, [frame("alpha", 5)])).toEqual([5]);
+    // bravo's since is beyond its stream: it restarted, so its frames stay held for the stream_reset.
+    expect(delivered(streams, [frame("bravo", 3)])).toEqual([]);
+    expect(streams.reset("bravo").map((each) => each.seq)).toEqual([3]);
+  });
+
+  test("a since beyond the stream keeps holding; the stream_reset releases the held frames in seq order", () => {
+    const streams = new TelemetryStreams();
+    delivered(streams, [frame("alpha", 40)]);
+    streams.holdForResume([["alpha", 40]]);
+    streams.accept(frame("alpha", 2));
+    streams.accept(frame("alpha", 1));
+    streams.resumed([["alpha", 40]], 2);
+    const held = streams.reset("alpha");
+    expect(held.map((each) => each.seq)).toEqual([1, 2]);
+    expect(streams.lastSeq("alpha")).toBeUndefined();
+    expect(delivered(streams, held)).toEqual([1, 2]);
+  });
+
+  test("a failed resume, an unsubscribe or a lost socket stop holding", () => {
+    const streams = new TelemetryStreams();
+    for (const stopHolding of [
+      () => streams.cancelResume([["alpha", 0]]),
+      () => streams.unwatched("alpha"),
+      () => streams.socketLost(),
+    ]) {
+      streams.clear();
+      streams.holdForResume([["alpha", 0]]);
+      expect(streams.accept(frame("alpha", 1))).toBe(false);
+      stopHolding();
+      expect(streams.accept(frame("alpha", 1))).toBe(true);
+    }
+  });
+});
