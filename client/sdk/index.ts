@@ -144,7 +144,7 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 export class SkyportClient {
   private readonly connection: Connection;
   private readonly requests: Requests;
-  private readonly streams = new TelemetryStreams();
+  private readonly streams = new TelemetryStreams<TelemetryData>();
   private readonly leases = new Leases();
   private readonly emitter: Emitter<SkyportEvents>;
 

@@ -11,7 +11,8 @@
 import type { ServerMessage } from "../../protocol/index.ts";
 
 type LeaseData = Extract<ServerMessage, { type: "lease" }>["data"];
-type WelcomeData = Extract<ServerMessage, { type: "welcome" }>["data"];
+/** What the rules read of a welcome: the new session, and each drone's pilot. */
+type WelcomePilots = Pick<Extract<ServerMessage, { type: "welcome" }>["data"], "session" | "drones">;
 
 /** What the client must do about one drone's lease. */
 export type LeaseDecision =
@@ -42,7 +43,7 @@ export class Leases {
   }
 
   /** A socket was welcomed: its drones' pilots, and the session it replaces (null on the first). */
-  welcomed(welcome: WelcomeData, previousSession: string | null): void {
+  welcomed(welcome: WelcomePilots, previousSession: string | null): void {
     if (previousSession !== null && previousSession !== welcome.session) this.pastSessions.add(previousSession);
     for (const drone of welcome.drones) this.pilots.set(drone.id, drone.pilot);
   }

@@ -6,16 +6,21 @@
  * Pure bookkeeping: frames and acks in, "deliver this frame" decisions out.
  * Owns no socket, no clock and no listeners; the client emits what it says.
  */
-import type { TelemetryData } from "../../protocol/index.ts";
+/** What the rules read of a telemetry frame (the protocol's `Frame` has these and more). */
+export interface SequencedFrame {
+  drone: string;
+  /** Strictly increasing per drone, until the stream restarts. */
+  seq: number;
+}
 
 /** A resumed subscription: the drone and the last seq the client had seen of it. */
 export type ResumePoint = readonly [drone: string, since: number];
 
-export class TelemetryStreams {
+export class TelemetryStreams<Frame extends SequencedFrame> {
   /** The seq of the last frame delivered, per drone. */
   private readonly lastSeqs = new Map<string, number>();
   /** Live frames held back while a resume's replay is on its way (the replay contains them). */
-  private readonly held = new Map<string, TelemetryData[]>();
+  private readonly held = new Map<string, Frame[]>();
 
   /** Seq of the last frame delivered for a drone, or undefined if none yet (or since a stream reset). */
   lastSeq(drone: string): number | undefined {
@@ -32,7 +37,7 @@ export class TelemetryStreams {
    * A frame is held while its drone is resuming, and dropped when its seq is
    * not above the last one delivered.
    */
-  accept(frame: TelemetryData): boolean {
+  accept(frame: Frame): boolean {
     const held = this.held.get(frame.drone);
     if (held) {
       held.push(frame);
@@ -78,7 +83,7 @@ export class TelemetryStreams {
    * scratch. Returns the frames held back during the resume, in seq order,
    * to pass through `accept` (they are the new stream's).
    */
-  reset(drone: string): TelemetryData[] {
+  reset(drone: string): Frame[] {
     this.lastSeqs.delete(drone);
     const held = this.held.get(drone) ?? [];
     this.held.delete(drone);

@@ -3,29 +3,11 @@
  * what a reconnection does about each drone the client flew.
  */
 import { describe, expect, test } from "bun:test";
-import type { ServerMessage } from "../../../protocol/index.ts";
 import { Leases } from "../../../client/sdk/leases.ts";
 
-type WelcomeData = Extract<ServerMessage, { type: "welcome" }>["data"];
-
-function welcome(session: string, pilots: Record<string, string | null>): WelcomeData {
-  return {
-    session,
-    role: "observer",
-    protocolVersion: 1,
-    drones: Object.entries(pilots).map(([id, pilot]) => ({ id, state: "hovering", pilot, seq: null })),
-    subscribed: [],
-    limits: {
-      maxMessageBytes: 65536,
-      commandsPerSecond: 50,
-      telemetryHz: 10,
-      replayBufferFrames: 600,
-      failsafeSeconds: 10,
-      maxSubscriptions: 64,
-      maxAltitudeMetres: 120,
-      maxRadiusMetres: 500,
-    },
-  };
+/** The part of a welcome the lease rules read: the session, and each drone's pilot. */
+function welcome(session: string, pilots: Record<string, string | null>) {
+  return { session, drones: Object.entries(pilots).map(([id, pilot]) => ({ id, state: "hovering" as const, pilot, seq: null })) };
 }
 
 describe("after a reconnection", () => {

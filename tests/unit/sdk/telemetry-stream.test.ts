@@ -4,34 +4,20 @@
  * fresh count after a stream reset.
  */
 import { describe, expect, test } from "bun:test";
-import type { TelemetryData } from "../../../protocol/index.ts";
-import { TelemetryStreams } from "../../../client/sdk/telemetry-stream.ts";
+import { TelemetryStreams, type SequencedFrame } from "../../../client/sdk/telemetry-stream.ts";
 
-function frame(drone: string, seq: number): TelemetryData {
-  return {
-    drone,
-    seq,
-    time: 0,
-    state: "landed",
-    position: { x: 0, y: 0, z: 0 },
-    velocity: { x: 0, y: 0, z: 0 },
-    heading: 0,
-    speed: 0,
-    battery: 100,
-    flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false, failsafe: false },
-    target: null,
-    pilot: null,
-  };
+function frame(drone: string, seq: number): SequencedFrame {
+  return { drone, seq };
 }
 
 /** The seqs of the frames `accept` lets through, in order. */
-function delivered(streams: TelemetryStreams, frames: TelemetryData[]): number[] {
+function delivered(streams: TelemetryStreams<SequencedFrame>, frames: SequencedFrame[]): number[] {
   return frames.filter((each) => streams.accept(each)).map((each) => each.seq);
 }
 
 describe("dedupe", () => {
   test("each frame once, and only above the last seq delivered, per drone", () => {
-    const streams = new TelemetryStreams();
+    const streams = new TelemetryStreams<SequencedFrame>();
     expect(streams.lastSeq("alpha")).toBeUndefined();
     expect(delivered(streams, [frame("alpha", 0), frame("alpha", 1), frame("alpha", 1), frame("alpha", 0), frame("alpha", 3)])).toEqual([0, 1, 3]);
     expect(delivered(streams, [frame("bravo", 0)])).toEqual([0]);
@@ -40,7 +26,7 @@ describe("dedupe", () => {
   });
 
   test("clear forgets every seq", () => {
-    const streams = new TelemetryStreams();
+    const streams = new TelemetryStreams<SequencedFrame>();
     delivered(streams, [frame("alpha", 5)]);
     streams.clear();
     expect(streams.lastSeqsOfAll()).toBeUndefined();
@@ -50,7 +36,7 @@ describe("dedupe", () => {
 
 describe("resume", () => {
   test("live frames are held until the ack, then dropped: the replay that follows contains them", () => {
-    const streams = new TelemetryStreams();
+    const streams = new TelemetryStreams<SequencedFrame>();
     delivered(streams, [frame("alpha", 9)]);
     streams.holdForResume([["alpha", 9]]);
     expect(delivered(streams, [frame("alpha", 20), frame("alpha", 21), frame("bravo", 0)])).toEqual([0]);
@@ -59,7 +45,7 @@ describe("resume", () => {
   });
 
   test("for *, the ack's latestSeq is one per drone", () => {
-    const streams = new TelemetryStreams();
+    const streams = new TelemetryStreams<SequencedFrame>();
     streams.holdForResume([
       ["alpha", 4],
       ["bravo", 4],
@@ -78,7 +64,7 @@ describe("resume", () => {
   });
 
   test("a since beyond the stream keeps holding; the stream_reset releases the held frames in seq order", () => {
-    const streams = new TelemetryStreams();
+    const streams = new TelemetryStreams<SequencedFrame>();
     delivered(streams, [frame("alpha", 40)]);
     streams.holdForResume([["alpha", 40]]);
     streams.accept(frame("alpha", 2));
@@ -91,7 +77,7 @@ describe("resume", () => {
   });
 
   test("a failed resume, an unsubscribe or a lost socket stop holding", () => {
-    const streams = new TelemetryStreams();
+    const streams = new TelemetryStreams<SequencedFrame>();
     for (const stopHolding of [
       () => streams.cancelResume([["alpha", 0]]),
       () => streams.unwatched("alpha"),
