@@ -6,7 +6,8 @@
  * Pure bookkeeping: frames and acks in, "deliver this frame" decisions out.
  * Owns no socket, no clock and no listeners; the client emits what it says.
  */
-/** What the rules read of a telemetry frame (the protocol's `Frame` has these and more). */
+
+/** What the rules read of a telemetry frame (the protocol's `TelemetryData` has these and more). */
 export interface SequencedFrame {
   drone: string;
   /** Strictly increasing per drone, until the stream restarts. */
