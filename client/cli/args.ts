@@ -1,65 +1,67 @@
 /**
- * Tiny flag parser shared by the CLI's subcommands: `--name value`,
- * `--name=value`, boolean flags, and positional arguments, with errors that
- * name the flag and what it expected.
+ * Flag parsing shared by the CLI's subcommands, on `util.parseArgs`:
+ * `--name value`, `--name=value`, boolean flags, `-h`/`--help`, `--`, and
+ * positional arguments, with usage errors that name the flag and what it
+ * expected. Owns the wording of those errors; prints nothing.
  */
+import { parseArgs } from "node:util";
+import { parseWebSocketUrl } from "../sdk/index.ts";
 
+/** A mistake in how the CLI was called: cli.ts prints it with the usage and exits 2. */
 export class UsageError extends Error {
   override name = "UsageError";
 }
 
-export interface ParsedArgs {
-  flags: Map<string, string | true>;
-  positional: string[];
+/** A subcommand's flags: each valued flag's string, each boolean flag (and `help`) true when given. */
+export type Flags<Valued extends string, Boolean extends string> = { [Name in Valued]?: string } & { [Name in Boolean | "help"]?: true };
+
+export interface ParsedArgs<Valued extends string, Boolean extends string> {
+  flags: Flags<Valued, Boolean>;
+  positionals: string[];
 }
 
 /**
  * Parses argv against the flags a subcommand knows. `valued` flags take a
- * value; `booleans` do not. Anything else starting with `--` is an error.
+ * value; `booleans` (and `help`, also `-h`) do not. Any other flag is a
+ * UsageError; the last of a repeated flag wins.
+ *
+ * @example
+ * parseFlags(["--url", "ws://x/drone", "--wait", "takeoff"], ["url", "drone"], ["wait"]);
+ * // { flags: { url: "ws://x/drone", wait: true }, positionals: ["takeoff"] }
  */
-export function parseArgs(argv: readonly string[], valued: readonly string[], booleans: readonly string[] = []): ParsedArgs {
-  const flags = new Map<string, string | true>();
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--") {
-      positional.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg === "-h") {
-      flags.set("help", true);
-      continue;
-    }
-    if (!arg.startsWith("--")) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (booleans.includes(name) || name === "help") {
-      if (eq !== -1) throw new UsageError(`--${name} takes no value`);
-      flags.set(name, true);
-    } else if (valued.includes(name)) {
-      const value = eq !== -1 ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined) throw new UsageError(`--${name} needs a value`);
-      flags.set(name, value);
+export function parseFlags<const Valued extends string, const Boolean extends string = never>(
+  argv: readonly string[],
+  valued: readonly Valued[],
+  booleans: readonly Boolean[] = [],
+): ParsedArgs<Valued, Boolean> {
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" } };
+  for (const name of valued) options[name] = { type: "string" };
+  for (const name of booleans) options[name] = { type: "boolean" };
+  // Not strict: the tokens are checked here, so each mistake gets the CLI's own wording.
+  const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  const flags: Record<string, string | true> = {};
+  const positionals: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === "positional") positionals.push(token.value);
+    if (token.kind !== "option") continue;
+    const type = options[token.name]?.type;
+    if (type === undefined) throw new UsageError(`unknown flag ${token.rawName}`);
+    if (type === "boolean") {
+      if (token.value !== undefined) throw new UsageError(`${token.rawName} takes no value`);
+      flags[token.name] = true;
     } else {
-      throw new UsageError(`unknown flag --${name}`);
+      if (token.value === undefined) throw new UsageError(`${token.rawName} needs a value`);
+      flags[token.name] = token.value;
     }
   }
-  return { flags, positional };
+  return { flags: flags as Flags<Valued, Boolean>, positionals };
 }
 
-/** Validates a WebSocket URL given on the command line. */
-export function parseWebSocketUrl(raw: string, flag = "--url"): URL {
-  let url: URL;
+/** The WebSocket URL given to `flag`, checked by the SDK's own rule; a bad one is a UsageError naming the flag. */
+export function webSocketUrlFlag(raw: string, flag = "--url"): URL {
   try {
-    url = new URL(raw);
-  } catch {
-    throw new UsageError(`${flag} must be a ws:// or wss:// URL: received ${JSON.stringify(raw)}`);
+    return parseWebSocketUrl(raw, flag);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
   }
-  if (url.protocol !== "ws:" && url.protocol !== "wss:") {
-    throw new UsageError(`${flag} must be a ws:// or wss:// URL: received ${JSON.stringify(raw)}`);
-  }
-  return url;
 }

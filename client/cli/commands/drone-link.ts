@@ -5,7 +5,7 @@
  * and errors. Printing is left to each command.
  */
 import { formatRequest, type DroneRequest } from "../../../protocol/index.ts";
-import { parseWebSocketUrl, type ParsedArgs } from "../args.ts";
+import { webSocketUrlFlag, type Flags } from "../args.ts";
 import { SkyportClient, SkyportError, type CommandHandle, type DoneData, type TelemetryData, type WelcomeData } from "../../sdk/index.ts";
 
 export const defaultDroneUrl = "ws://localhost:8080/drone";
@@ -21,10 +21,8 @@ export interface DroneTarget {
   drone: string | undefined;
 }
 
-export function droneTarget(args: ParsedArgs): DroneTarget {
-  const url = parseWebSocketUrl((args.flags.get("url") as string | undefined) ?? defaultDroneUrl);
-  const drone = args.flags.get("drone") as string | undefined;
-  return { url, drone };
+export function droneTarget(flags: Flags<"url" | "drone", never>): DroneTarget {
+  return { url: webSocketUrlFlag(flags.url ?? defaultDroneUrl), drone: flags.drone };
 }
 
 /** A welcomed client on the chosen drone, watching only that drone. */

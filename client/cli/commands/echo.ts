@@ -3,7 +3,7 @@
  * and prints each echo; on Ctrl-C sends a 1000 close, waits up to a second
  * for the server's close, and exits 0.
  */
-import { parseArgs, parseWebSocketUrl, UsageError } from "../args.ts";
+import { parseFlags, UsageError, webSocketUrlFlag } from "../args.ts";
 
 export const echoUsage = `usage: bun run client/cli/cli.ts echo [--url ws://localhost:8080/echo]
 
@@ -20,13 +20,13 @@ const sendIntervalMilliseconds = 1000;
 const closeWaitMilliseconds = 1000;
 
 export async function runEcho(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ["url"]);
-  if (args.flags.has("help")) {
+  const args = parseFlags(argv, ["url"]);
+  if (args.flags.help) {
     console.log(echoUsage);
     return 0;
   }
-  if (args.positional.length > 0) throw new UsageError(`echo takes no arguments: received ${JSON.stringify(args.positional[0])}`);
-  const url = parseWebSocketUrl((args.flags.get("url") as string | undefined) ?? "ws://localhost:8080/echo");
+  if (args.positionals.length > 0) throw new UsageError(`echo takes no arguments: received ${JSON.stringify(args.positionals[0])}`);
+  const url = webSocketUrlFlag(args.flags.url ?? "ws://localhost:8080/echo");
 
   return new Promise<number>((resolve) => {
     const ws = new WebSocket(url);

@@ -8,7 +8,7 @@
  */
 import { createInterface } from "node:readline";
 import { commandSpecs, errorLine, formatRequest, parseTextLine, type DroneRequest } from "../../../protocol/index.ts";
-import { parseArgs, UsageError } from "../args.ts";
+import { parseFlags, UsageError } from "../args.ts";
 import type { TelemetryData } from "../../sdk/index.ts";
 import { ansi } from "../term.ts";
 import {
@@ -52,13 +52,13 @@ function helpText(): string {
 }
 
 export async function runFly(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ["url", "drone"]);
-  if (args.flags.has("help")) {
+  const args = parseFlags(argv, ["url", "drone"]);
+  if (args.flags.help) {
     console.log(flyUsage);
     return 0;
   }
-  if (args.positional.length > 0) throw new UsageError(`fly takes no arguments: received ${JSON.stringify(args.positional[0])}`);
-  const link = await openDroneLink("fly", droneTarget(args));
+  if (args.positionals.length > 0) throw new UsageError(`fly takes no arguments: received ${JSON.stringify(args.positionals[0])}`);
+  const link = await openDroneLink("fly", droneTarget(args.flags));
   if (link === null) return 1;
   const refusal = await claimOrExplain(link);
   if (refusal !== null) {

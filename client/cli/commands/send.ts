@@ -5,7 +5,7 @@
  * command succeeded, 1 at the first error (printed as one line on stderr).
  */
 import { errorLine, formatRequest, parseTextLine, type DroneRequest } from "../../../protocol/index.ts";
-import { parseArgs, UsageError } from "../args.ts";
+import { parseFlags, UsageError } from "../args.ts";
 import type { TelemetryData } from "../../sdk/index.ts";
 import { claimOrExplain, closeDroneLink, describeAck, describeDone, describeError, describeStatus, droneFlagsUsage, droneTarget, openDroneLink, sendRequest } from "./drone-link.ts";
 
@@ -26,18 +26,18 @@ ${droneFlagsUsage}
   --help       print this help`;
 
 export async function runSend(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ["url", "drone"], ["wait"]);
-  if (args.flags.has("help")) {
+  const args = parseFlags(argv, ["url", "drone"], ["wait"]);
+  if (args.flags.help) {
     console.log(sendUsage);
     return 0;
   }
-  if (args.positional.length === 0) throw new UsageError(`send needs at least one command, e.g. takeoff "up 5": received none`);
-  const target = droneTarget(args);
-  const wait = args.flags.has("wait");
+  if (args.positionals.length === 0) throw new UsageError(`send needs at least one command, e.g. takeoff "up 5": received none`);
+  const target = droneTarget(args.flags);
+  const wait = args.flags.wait === true;
 
   // Check every command before touching the drone: a typo in the last one must not leave it half-flown.
   const requests: DroneRequest[] = [];
-  for (const text of args.positional) {
+  for (const text of args.positionals) {
     const parsed = parseTextLine(text);
     if (!parsed.ok) {
       console.error(`skyport send: ${JSON.stringify(text)}: ${errorLine(parsed.error)}`);

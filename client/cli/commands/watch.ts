@@ -5,7 +5,7 @@
  * otherwise (pipes, tests) it prints one plain line per redraw. Redraws are
  * throttled; Ctrl-C closes cleanly and exits 0.
  */
-import { parseArgs, UsageError } from "../args.ts";
+import { parseFlags, UsageError } from "../args.ts";
 import type { ConnectionState, ReconnectInfo, TelemetryData } from "../../sdk/index.ts";
 import { ansi, fit, gauge, paint, type Colour } from "../term.ts";
 import { describePosition, droneFlagsUsage, droneTarget, openDroneLink } from "./drone-link.ts";
@@ -43,13 +43,13 @@ interface WatchModel {
 }
 
 export async function runWatch(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ["url", "drone"]);
-  if (args.flags.has("help")) {
+  const args = parseFlags(argv, ["url", "drone"]);
+  if (args.flags.help) {
     console.log(watchUsage);
     return 0;
   }
-  if (args.positional.length > 0) throw new UsageError(`watch takes no arguments: received ${JSON.stringify(args.positional[0])}`);
-  const target = droneTarget(args);
+  if (args.positionals.length > 0) throw new UsageError(`watch takes no arguments: received ${JSON.stringify(args.positionals[0])}`);
+  const target = droneTarget(args.flags);
   const link = await openDroneLink("watch", target);
   if (link === null) return 1;
   const { client, drone } = link;
