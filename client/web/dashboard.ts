@@ -17,22 +17,13 @@ import { FlightMap } from "./ui/map.ts";
 import { PilotBar } from "./ui/pilot.ts";
 import { batteryDangerPercent, batteryLevel, batteryWarnPercent, TelemetryReadouts } from "./ui/readouts.ts";
 import { Sparkline } from "./ui/sparkline.ts";
+import { sameServerSocketUrl } from "./socket-url.ts";
 import type { CommandName } from "../../protocol/index.ts";
 
-/**
- * The geofence drawn on the map. Until the server's `welcome` announces its
- * own (`limits.maxRadiusMetres`, `limits.maxAltitudeMetres`), the defaults.
- */
-const geofence = { radiusMetres: 500, ceilingMetres: 120 };
 /** Where the selected drone is remembered between visits. */
 const selectedDroneStorageKey = "skyport.dashboard.drone";
 
-/** The `/drone` endpoint on the server that served this page. */
-export function droneUrl(location: Location): string {
-  return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/drone`;
-}
-
-const client = new SkyportClient({ url: droneUrl(window.location) });
+const client = new SkyportClient({ url: sameServerSocketUrl(window.location, "/drone") });
 const history = new FleetHistory();
 let drones: string[] = [];
 let selected: string | null = null;
@@ -57,8 +48,8 @@ const controls = new FlightControls({
   denied: () => pilotBar.flashReason(),
   modalOpen: () => dialog.isOpen,
 });
-const readouts = new TelemetryReadouts(geofence);
-const map = new FlightMap(byId("map", HTMLCanvasElement), geofence, byId("map-legend", HTMLElement));
+const readouts = new TelemetryReadouts();
+const map = new FlightMap(byId("map", HTMLCanvasElement), byId("map-legend", HTMLElement));
 const altitudeChart = new Sparkline(byId("altitude-sparkline", HTMLCanvasElement), byId("altitude-range", HTMLElement), {
   floor: 0,
   minimumTop: 5,
@@ -194,8 +185,9 @@ client.on("state", (state) => {
 client.on("reconnecting", (info) => connection.setReconnect(info));
 
 client.on("welcome", (welcome) => {
-  geofence.radiusMetres = welcome.limits.maxRadiusMetres ?? geofence.radiusMetres;
-  geofence.ceilingMetres = welcome.limits.maxAltitudeMetres ?? geofence.ceilingMetres;
+  // The geofence is the server's: drawn and warned about as its welcome announces it.
+  readouts.setGeofenceRadius(welcome.limits.maxRadiusMetres);
+  map.setGeofence({ radiusMetres: welcome.limits.maxRadiusMetres, ceilingMetres: welcome.limits.maxAltitudeMetres });
   drones = welcome.drones.map((drone) => drone.id);
   selected = pickDrone(drones);
   pilotBar.setDrones(drones, selected);

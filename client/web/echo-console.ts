@@ -3,30 +3,21 @@
  * RESPONSE, CLOSE (with code) and ERROR, as in the classic gorilla echo page.
  * Owns only the #echo-panel elements.
  */
+import { sameServerSocketUrl } from "./socket-url.ts";
+import { byId } from "./ui/dom.ts";
 
 /** Oldest log lines are dropped past this many, so a long session stays light. */
 const maxLogLines = 200;
 
-function element<T extends HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (!found) throw new Error(`echo console: missing #${id}`);
-  return found as T;
-}
-
-/** The echo endpoint on the server that served this page. */
-export function echoUrl(location: Location): string {
-  return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/echo`;
-}
-
 export function mountEchoConsole(): void {
-  const openButton = element<HTMLButtonElement>("echo-open");
-  const closeButton = element<HTMLButtonElement>("echo-close");
-  const sendButton = element<HTMLButtonElement>("echo-send");
-  const input = element<HTMLInputElement>("echo-input");
-  const form = element<HTMLFormElement>("echo-form");
-  const log = element<HTMLOListElement>("echo-log");
-  const url = echoUrl(window.location);
-  element("echo-url").textContent = url;
+  const openButton = byId("echo-open", HTMLButtonElement);
+  const closeButton = byId("echo-close", HTMLButtonElement);
+  const sendButton = byId("echo-send", HTMLButtonElement);
+  const input = byId("echo-input", HTMLInputElement);
+  const form = byId("echo-form", HTMLFormElement);
+  const log = byId("echo-log", HTMLOListElement);
+  const url = sameServerSocketUrl(window.location, "/echo");
+  byId("echo-url", HTMLElement).textContent = url;
   let ws: WebSocket | null = null;
 
   function print(kind: "open" | "send" | "response" | "close" | "error", text: string): void {

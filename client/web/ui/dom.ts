@@ -1,5 +1,6 @@
 /**
- * Typed element lookups for the dashboard's UI modules.
+ * Typed element lookups for the page's modules (the dashboard's panels and
+ * the echo console).
  *
  * Owns no state and draws nothing: a missing or mistyped element is a bug in
  * index.html, so it fails loudly at mount time with the id it wanted.
@@ -8,8 +9,8 @@
 /** The element with `id`, checked to be an instance of `type` (e.g. HTMLButtonElement). */
 export function byId<T extends Element>(id: string, type: abstract new (...args: never[]) => T): T {
   const found = document.getElementById(id);
-  if (!found) throw new Error(`dashboard: missing #${id} in index.html`);
-  if (!(found instanceof type)) throw new Error(`dashboard: #${id} is a <${found.tagName.toLowerCase()}>, expected ${type.name}`);
+  if (!found) throw new Error(`page: missing #${id} in index.html`);
+  if (!(found instanceof type)) throw new Error(`page: #${id} is a <${found.tagName.toLowerCase()}>, expected ${type.name}`);
   return found;
 }
 

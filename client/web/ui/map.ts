@@ -23,6 +23,7 @@ const northBoxPx = 44;
 /** Length of the drone arrow, pixels. */
 const droneArrowPx = 22;
 
+/** The geofence the server announces in its welcome (`limits.maxRadiusMetres`, `limits.maxAltitudeMetres`). */
 export interface MapGeofence {
   radiusMetres: number;
   ceilingMetres: number;
@@ -62,10 +63,11 @@ function niceBelow(value: number): number {
 export class FlightMap {
   private readonly surface: CrispCanvas;
   private view: MapView = { drone: null, frame: null, trail: [], others: [] };
+  /** Null until the server has announced it: no circle is drawn before then. */
+  private geofence: MapGeofence | null = null;
 
   constructor(
     canvas: HTMLCanvasElement,
-    private readonly geofence: MapGeofence,
     private readonly legend: HTMLElement,
   ) {
     this.surface = new CrispCanvas(canvas, (context, width, height) => this.draw(context, width, height));
@@ -73,6 +75,12 @@ export class FlightMap {
 
   update(view: MapView): void {
     this.view = view;
+    this.surface.invalidate();
+  }
+
+  /** The geofence from the server's welcome. */
+  setGeofence(geofence: MapGeofence): void {
+    this.geofence = geofence;
     this.surface.invalidate();
   }
 
@@ -101,7 +109,7 @@ export class FlightMap {
     context.fillStyle = theme.bg;
     context.fillRect(0, 0, width, height);
     this.drawGrid(context, theme, width, height, centreX, centreY, scale, radiusMetres);
-    this.drawGeofence(context, theme, centreX, centreY, scale);
+    if (this.geofence) this.drawGeofence(context, theme, this.geofence, centreX, centreY, scale);
     this.drawTrail(context, theme, toCanvas);
     this.drawHome(context, theme, centreX, centreY);
     for (const other of this.view.others) this.drawOther(context, theme, other, toCanvas);
@@ -113,9 +121,8 @@ export class FlightMap {
     this.drawNorth(context, theme, width);
     const ring = ringSpacingMetres(radiusMetres);
     this.drawScaleBar(context, theme, height, ring, scale);
-    const legend =
-      `North is up; rings every ${ring} m. H is home; the dashed circle is the ${this.geofence.radiusMetres} m geofence` +
-      ` (ceiling ${this.geofence.ceilingMetres} m).`;
+    const fence = this.geofence ? `; the dashed circle is the ${this.geofence.radiusMetres} m geofence (ceiling ${this.geofence.ceilingMetres} m)` : "";
+    const legend = `North is up; rings every ${ring} m. H is home${fence}.`;
     if (this.legend.textContent !== legend) this.legend.textContent = legend;
   }
 
@@ -147,13 +154,13 @@ export class FlightMap {
     }
   }
 
-  private drawGeofence(context: CanvasRenderingContext2D, theme: Theme, cx: number, cy: number, scale: number): void {
+  private drawGeofence(context: CanvasRenderingContext2D, theme: Theme, geofence: MapGeofence, cx: number, cy: number, scale: number): void {
     context.save();
     context.strokeStyle = theme.bad;
     context.lineWidth = 2;
     context.setLineDash([8, 6]);
     context.beginPath();
-    context.arc(cx, cy, this.geofence.radiusMetres * scale, 0, Math.PI * 2);
+    context.arc(cx, cy, geofence.radiusMetres * scale, 0, Math.PI * 2);
     context.stroke();
     context.restore();
   }

@@ -41,8 +41,13 @@ export class TelemetryReadouts {
   private readonly position = byId("readout-position", HTMLElement);
   private readonly flags = byId("flags", HTMLUListElement);
 
-  /** @param geofence read at every update, so a radius announced later takes effect. */
-  constructor(private readonly geofence: { readonly radiusMetres: number }) {}
+  /** The geofence radius from the server's welcome, metres; null until then (no warning before it is known). */
+  private geofenceRadiusMetres: number | null = null;
+
+  /** Takes effect from the next `show`. */
+  setGeofenceRadius(metres: number): void {
+    this.geofenceRadiusMetres = metres;
+  }
 
   /** Shows `frame` for `drone`, or dashes when no frame has arrived yet. */
   show(drone: string | null, frame: TelemetryData | null): void {
@@ -73,7 +78,8 @@ export class TelemetryReadouts {
     this.batteryFill.style.width = `${Math.max(0, Math.min(100, frame.battery))}%`;
     const fromHome = Math.hypot(position.x, position.y);
     setText(this.distance, formatMetres(fromHome));
-    this.distanceBox.dataset.level = fromHome > this.geofence.radiusMetres * geofenceWarnFraction ? "warn" : "ok";
+    const nearFence = this.geofenceRadiusMetres !== null && fromHome > this.geofenceRadiusMetres * geofenceWarnFraction;
+    this.distanceBox.dataset.level = nearFence ? "warn" : "ok";
     setText(this.position, `x ${position.x.toFixed(1)} · y ${position.y.toFixed(1)} · z ${position.z.toFixed(1)} m`);
     this.showFlags(frame);
   }
