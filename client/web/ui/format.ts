@@ -4,7 +4,10 @@
  * Pure: values in, strings out; the readouts, log and status line share it so
  * a metre looks the same everywhere.
  */
-import type { FlightState } from "../../../src/core/drone/types.ts";
+import type { TelemetryData } from "../../../protocol/index.ts";
+
+/** A drone's flight state as the wire carries it. */
+type FlightState = TelemetryData["state"];
 
 const stateLabels: Record<FlightState, string> = {
   landed: "Landed",
