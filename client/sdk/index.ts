@@ -12,8 +12,9 @@
  * `clock.ts` (the only source of time).
  *
  * Uses only the standard `WebSocket`: no Node APIs, no dependencies. Message
- * shapes come from `protocol/` as type-only imports (plus the `*` constant),
- * so bundling this SDK for a page pulls in nothing from the server.
+ * shapes come from `protocol/` as type-only imports (plus two constants: the
+ * `*` drone id and the subprotocol name), so bundling this SDK for a page
+ * pulls in nothing from the server.
  *
  * @example
  * const client = new SkyportClient({ url: "ws://localhost:8080/drone" });
@@ -23,7 +24,7 @@
  * const takeoff = await client.command("alpha", "takeoff");
  * await takeoff.done;
  */
-import { allDrones, type EventKind, type ServerMessage, type TelemetryData } from "../../protocol/index.ts";
+import { allDrones, droneSubprotocol, type CommandName, type EventKind, type ServerMessage, type TelemetryData } from "../../protocol/index.ts";
 import { systemClock, type SkyportClock } from "./clock.ts";
 import { Connection, parseWebSocketUrl, type BackoffOptions, type ReconnectInfo } from "./connection.ts";
 import { SkyportError } from "./errors.ts";
@@ -32,7 +33,7 @@ import { Leases, type LeaseDecision } from "./leases.ts";
 import { Requests, type OutgoingRequest, type RequestHandlers } from "./requests.ts";
 import { TelemetryStreams, type ResumePoint } from "./telemetry-stream.ts";
 
-export type { DroneSummary, EventKind, TelemetryData } from "../../protocol/index.ts";
+export type { CommandName, DroneSummary, EventKind, TelemetryData } from "../../protocol/index.ts";
 export type { SkyportClock, TimerHandle } from "./clock.ts";
 export { systemClock } from "./clock.ts";
 export type { BackoffOptions, ReconnectInfo } from "./connection.ts";
@@ -123,7 +124,7 @@ export interface SkyportEvents {
 export const defaultRequestTimeoutMs = 5000;
 export const defaultStaleAfterMs = 3000;
 export const defaultBackoff: Required<BackoffOptions> = { initialMs: 500, maxMs: 30_000, stableAfterMs: 10_000 };
-export const defaultProtocols = ["skyport.v1.json"];
+export const defaultProtocols = [droneSubprotocol];
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -305,7 +306,7 @@ export class SkyportClient {
    * @param name a command of the protocol's table: takeoff, forward, goto...
    * @param args its numbers, in order: `command("alpha", "goto", [10, -5, 30])`
    */
-  command(drone: string, name: string, args: number[] = []): Promise<CommandHandle> {
+  command(drone: string, name: CommandName, args: number[] = []): Promise<CommandHandle> {
     if (this.currentState === "closed") return this.refuseClosed();
     return this.requests.sendCommand({ type: "command", data: { drone, name, args } }, (ack, roundTripMs, done): CommandHandle => ({ ack, done, roundTripMs }));
   }

@@ -88,8 +88,8 @@ export async function closeDroneLink(link: DroneLink): Promise<void> {
 
 /** Sends a parsed request through the SDK as a typed command. */
 export function sendRequest(link: DroneLink, request: DroneRequest): Promise<CommandHandle> {
-  const [name, ...args] = formatRequest(request).split(" ");
-  return link.client.command(link.drone, name!, args.map(Number));
+  const [, ...args] = formatRequest(request).split(" ");
+  return link.client.command(link.drone, request.name, args.map(Number));
 }
 
 /** `x=1.00 y=-2.50 z=10.00`: metres, to the centimetre. */
