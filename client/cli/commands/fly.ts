@@ -135,8 +135,7 @@ function pilotConsole(link: DroneLink): Promise<number> {
     await sendLine(parsed.line.request);
   }
 
-  let resolveExit!: (code: number) => void;
-  const exited = new Promise<number>((resolve) => (resolveExit = resolve));
+  const exit = Promise.withResolvers<number>();
   let finishing: Promise<void> | null = null;
   function finish(): Promise<void> {
     finishing ??= (async () => {
@@ -147,7 +146,7 @@ function pilotConsole(link: DroneLink): Promise<number> {
       prompt.close();
       await closeDroneLink(link);
       say(`released ${drone}: bye`);
-      resolveExit(0);
+      exit.resolve(0);
     })();
     return finishing;
   }
@@ -168,5 +167,5 @@ function pilotConsole(link: DroneLink): Promise<number> {
 
   say(`flying ${drone} as session ${client.session}: type a command, "help" for the list, "quit" to leave`);
   if (interactive) prompt.prompt();
-  return exited;
+  return exit.promise;
 }
