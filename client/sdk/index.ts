@@ -156,32 +156,27 @@ export class SkyportClient {
   private watched: Set<string> | null = null;
 
   constructor(options: SkyportClientOptions) {
-    const url = parseWebSocketUrl(options.url);
-    const clock = options.clock ?? systemClock;
-    const logger = options.logger ?? console;
+    const url = parseWebSocketUrl(options.url).href;
+    const requestTimeoutMs = positive("requestTimeoutMs", options.requestTimeoutMs, defaultRequestTimeoutMs);
+    const staleAfterMs = positive("staleAfterMs", options.staleAfterMs, defaultStaleAfterMs);
+    const backoff = {
+      initialMs: positive("backoff.initialMs", options.backoff?.initialMs, defaultBackoff.initialMs),
+      maxMs: positive("backoff.maxMs", options.backoff?.maxMs, defaultBackoff.maxMs),
+      stableAfterMs: positive("backoff.stableAfterMs", options.backoff?.stableAfterMs, defaultBackoff.stableAfterMs),
+    };
     const WebSocketImpl = options.WebSocketImpl ?? globalThis.WebSocket;
     if (typeof WebSocketImpl !== "function") throw new TypeError("'WebSocketImpl' is required where there is no global WebSocket");
-    const requestTimeoutMs = positive("requestTimeoutMs", options.requestTimeoutMs, defaultRequestTimeoutMs);
-    const settings = {
-      url: url.href,
-      protocols: options.protocols ?? defaultProtocols,
-      WebSocketImpl,
-      staleAfterMs: positive("staleAfterMs", options.staleAfterMs, defaultStaleAfterMs),
-      backoff: {
-        initialMs: positive("backoff.initialMs", options.backoff?.initialMs, defaultBackoff.initialMs),
-        maxMs: positive("backoff.maxMs", options.backoff?.maxMs, defaultBackoff.maxMs),
-        stableAfterMs: positive("backoff.stableAfterMs", options.backoff?.stableAfterMs, defaultBackoff.stableAfterMs),
-      },
-      random: options.random ?? Math.random,
-      clock,
-    };
+    const clock = options.clock ?? systemClock;
+    const logger = options.logger ?? console;
+
     // A throwing listener must not break the connection or starve the other listeners.
     this.emitter = new Emitter((event, error) => logger.error(`skyport: a "${String(event)}" listener threw:`, error));
+    const settings = { url, protocols: options.protocols ?? defaultProtocols, WebSocketImpl, staleAfterMs, backoff, random: options.random ?? Math.random, clock };
     this.connection = new Connection(settings, {
       message: (text) => this.receive(text),
-      lost: () => this.lost(settings.url),
+      lost: () => this.lost(url),
       reconnecting: (info) => {
-        // Listeners may call close(): after each event, check that reconnecting is still wanted.
+        // A state listener may call close(), which cancels the scheduled dial: then there is no attempt to announce.
         this.setState("reconnecting");
         if (this.currentState === "reconnecting") this.emitter.emit("reconnecting", info);
       },
