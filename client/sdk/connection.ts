@@ -8,6 +8,7 @@
  * requests, telemetry or leases: it hands each text message and each drop to
  * its `ConnectionEvents`, and reads time only from the injected clock.
  */
+import type { WireClientMessage } from "../../protocol/index.ts";
 import type { SkyportClock, TimerHandle } from "./clock.ts";
 
 /** Reconnection backoff, milliseconds. */
@@ -59,7 +60,7 @@ const staleCloseCode = 4000;
 const socketConnecting = 0;
 const socketOpen = 1;
 /** The app-level ping the watchdog sends on a quiet link; its pong proves the link. */
-const heartbeat = JSON.stringify({ type: "ping" });
+const heartbeat = JSON.stringify({ type: "ping" } satisfies WireClientMessage);
 
 /**
  * Checks that `raw` is a ws:// or wss:// URL, or throws a TypeError naming

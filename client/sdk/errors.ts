@@ -2,6 +2,10 @@
  * The one error type the SDK rejects with and emits: a code a program can
  * branch on, the message a person can read, and the request field at fault.
  */
+import type { ErrorCode } from "../../protocol/index.ts";
+
+/** The client's own failure codes, beside the server's `ErrorCode`s. */
+export type ClientErrorCode = "timeout" | "disconnected" | "closed" | "internal";
 
 /**
  * Why a request failed. `code` is the server's error code (`not_pilot`,
@@ -11,12 +15,12 @@
  */
 export class SkyportError extends Error {
   override name = "SkyportError";
-  /** The server's error code, or `timeout`, `disconnected` or `closed`. */
-  readonly code: string;
+  /** The server's error code, or the client's own: `timeout`, `disconnected`, `closed` (or `internal`, a bug). */
+  readonly code: ErrorCode | ClientErrorCode;
   /** The offending request field, e.g. `data.args[0]`, when the server named one. */
   readonly field?: string;
 
-  constructor(code: string, message: string, field?: string) {
+  constructor(code: ErrorCode | ClientErrorCode, message: string, field?: string) {
     super(message);
     this.code = code;
     if (field !== undefined) this.field = field;

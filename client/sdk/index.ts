@@ -24,7 +24,20 @@
  * const takeoff = await client.command("alpha", "takeoff");
  * await takeoff.done;
  */
-import { allDrones, droneSubprotocol, type CommandName, type EventKind, type ServerMessage, type TelemetryData } from "../../protocol/index.ts";
+import {
+  allDrones,
+  droneSubprotocol,
+  type AckFor,
+  type ClientMessageType,
+  type CommandAckFor,
+  type CommandName,
+  type DoneData,
+  type EventData,
+  type LeaseData,
+  type ServerMessage,
+  type TelemetryData,
+  type WelcomeData,
+} from "../../protocol/index.ts";
 import { systemClock, type SkyportClock } from "./clock.ts";
 import { Connection, parseWebSocketUrl, type BackoffOptions, type ReconnectInfo } from "./connection.ts";
 import { SkyportError } from "./errors.ts";
@@ -33,26 +46,27 @@ import { Leases, type LeaseDecision } from "./leases.ts";
 import { Requests, type OutgoingRequest, type RequestHandlers } from "./requests.ts";
 import { TelemetryStreams, type ResumePoint } from "./telemetry-stream.ts";
 
-export type { CommandName, DroneSummary, EventKind, TelemetryData } from "../../protocol/index.ts";
+export type {
+  AckData,
+  AckFor,
+  CommandAckFor,
+  CommandName,
+  DoneData,
+  DroneSummary,
+  ErrorCode,
+  EventData,
+  EventKind,
+  EventOf,
+  LeaseData,
+  TelemetryData,
+  WelcomeData,
+} from "../../protocol/index.ts";
 export type { SkyportClock, TimerHandle } from "./clock.ts";
 export { systemClock } from "./clock.ts";
 export type { BackoffOptions, ReconnectInfo } from "./connection.ts";
 export { parseWebSocketUrl, reconnectDelayMs } from "./connection.ts";
-export { SkyportError } from "./errors.ts";
+export { SkyportError, type ClientErrorCode } from "./errors.ts";
 export type { StopListening } from "./events.ts";
-
-type ServerMessageOf<T extends ServerMessage["type"]> = Extract<ServerMessage, { type: T }>;
-
-/** The `welcome` a socket receives first: session id, drones and their pilots, server limits. */
-export type WelcomeData = ServerMessageOf<"welcome">["data"];
-/** An `ack`'s data: what the server did (its fields depend on the request). */
-export type AckData = Record<string, unknown>; // protocol now types acks per request (AckFor): the SDK adopts it in its own split
-/** A `done`'s data: how an accepted command ended (`status` "completed" or "failed", with a `reason`). */
-export type DoneData = ServerMessageOf<"done">["data"];
-/** A pilot lease change: `pilot` is the new pilot's session id, or null when nobody flies the drone. */
-export type LeaseData = ServerMessageOf<"lease">["data"];
-/** A drone event (failsafe, geofence, low battery, landed, frames_lost, stream_reset...) with its extra fields. */
-export type EventData = { drone: string; kind: EventKind; message: string } & Record<string, unknown>;
 
 /**
  * Where the connection stands. `connecting` is the first attempt after
@@ -93,9 +107,9 @@ export interface SkyportClientOptions {
 }
 
 /** An accepted command: its ack, and a promise for its completion. */
-export interface CommandHandle {
-  /** The ack's data: `drone`, `command` and the `target` the drone is heading for. */
-  ack: AckData;
+export interface CommandHandle<Ack = AckFor<"command">> {
+  /** The ack's data: `drone`, `command` and the `target` the drone is heading for (for `status`: the drone's telemetry). */
+  ack: Ack;
   /**
    * Resolves when the command ends, with `status` "completed" or "failed"
    * (a failed command is an outcome, not an error). Rejects with a
@@ -301,16 +315,21 @@ export class SkyportClient {
    * @param name a command of the protocol's table: takeoff, forward, goto...
    * @param args its numbers, in order: `command("alpha", "goto", [10, -5, 30])`
    */
-  command(drone: string, name: CommandName, args: number[] = []): Promise<CommandHandle> {
+  command<Name extends CommandName>(drone: string, name: Name, args: number[] = []): Promise<CommandHandle<CommandAckFor<Name>>> {
     if (this.currentState === "closed") return this.refuseClosed();
-    return this.requests.sendCommand({ type: "command", data: { drone, name, args } }, (ack, roundTripMs, done): CommandHandle => ({ ack, done, roundTripMs }));
+    return this.requests.sendCommand({ type: "command", data: { drone, name, args } }, (ack, roundTripMs, done) => ({
+      // A command named `status` is answered with the status ack, any other with the command ack: the protocol's contract.
+      ack: ack as CommandAckFor<Name>,
+      done,
+      roundTripMs,
+    }));
   }
 
   /**
    * Becomes the drone's pilot. The lease is reclaimed automatically after a
    * reconnection. Rejects with `lease_taken` if another session flies it.
    */
-  claim(drone: string, token?: string): Promise<AckData> {
+  claim(drone: string, token?: string): Promise<AckFor<"claim">> {
     return this.request({ type: "claim", data: token === undefined ? { drone } : { drone, token } }, {
       settle: (ack) => {
         this.leases.claimed(drone, this.session, token);
@@ -320,7 +339,7 @@ export class SkyportClient {
   }
 
   /** Gives up the pilot lease (a drone left flying hovers, then returns home: the server's failsafe). */
-  release(drone: string): Promise<AckData> {
+  release(drone: string): Promise<AckFor<"release">> {
     this.leases.releasing(drone);
     return this.request({ type: "release", data: { drone } }, {
       settle: (ack) => {
@@ -339,7 +358,7 @@ export class SkyportClient {
    * here frame by frame, like any telemetry); its `since` is the last seq
    * seen per drone, e.g. `{ alpha: 41, bravo: 40 }`.
    */
-  subscribe(drone: string, since?: number | Readonly<Record<string, number>>): Promise<AckData> {
+  subscribe(drone: string, since?: number | Readonly<Record<string, number>>): Promise<AckFor<"subscribe">> {
     const resumed: ResumePoint[] = since === undefined ? [] : typeof since === "number" ? [[drone, since]] : Object.entries(since);
     this.streams.holdForResume(resumed);
     return this.request({ type: "subscribe", data: since === undefined ? { drone } : { drone, since } }, {
@@ -353,7 +372,7 @@ export class SkyportClient {
   }
 
   /** Stops watching a drone's telemetry. */
-  unsubscribe(drone: string): Promise<AckData> {
+  unsubscribe(drone: string): Promise<AckFor<"unsubscribe">> {
     this.watched?.delete(drone);
     this.streams.unwatched(drone);
     return this.request({ type: "unsubscribe", data: { drone } }, { settle: (ack) => ack });
@@ -381,7 +400,7 @@ export class SkyportClient {
   }
 
   /** Sends a request unless the client is closed (see `Requests.send`). */
-  private request<T>(message: OutgoingRequest, handlers: RequestHandlers<T>): Promise<T> {
+  private request<T extends ClientMessageType, Result>(message: OutgoingRequest<T>, handlers: RequestHandlers<T, Result>): Promise<Result> {
     if (this.currentState === "closed") return this.refuseClosed();
     return this.requests.send(message, handlers);
   }

@@ -8,11 +8,10 @@
  * Pure bookkeeping: welcomes, lease messages and acks in, decisions out.
  * Sends nothing and emits nothing; the client carries out each decision.
  */
-import type { ServerMessage } from "../../protocol/index.ts";
+import type { LeaseData, WelcomeData } from "../../protocol/index.ts";
 
-type LeaseData = Extract<ServerMessage, { type: "lease" }>["data"];
 /** What the rules read of a welcome: the new session, and each drone's pilot. */
-type WelcomePilots = Pick<Extract<ServerMessage, { type: "welcome" }>["data"], "session" | "drones">;
+type WelcomePilots = Pick<WelcomeData, "session" | "drones">;
 
 /** What the client must do about one drone's lease. */
 export type LeaseDecision =

@@ -7,20 +7,18 @@
  * Owns the pending requests, their timers and the `done` waiters. Owns no
  * socket: it sends through a `RequestLink` and is told what arrived.
  */
-import type { RequestId, ServerMessage } from "../../protocol/index.ts";
+import type { AckData, AckFor, ClientMessageType, DoneData, PongData, RequestId, WireClientData, WireClientMessage } from "../../protocol/index.ts";
 import type { SkyportClock, TimerHandle } from "./clock.ts";
 import { SkyportError } from "./errors.ts";
 
-type AckData = Extract<ServerMessage, { type: "ack" }>["data"];
-type DoneData = Extract<ServerMessage, { type: "done" }>["data"];
-/** What a reply carries: an ack's data, or a pong's (`{time}`, which fits the same shape). */
-type ReplyData = AckData;
-
-/** A request as the client builds it; the id is added here. */
-export interface OutgoingRequest {
-  type: string;
-  data: object;
+/** A request as the client builds it: a wire message of type `T` without its id, which is added here. */
+export interface OutgoingRequest<T extends ClientMessageType> {
+  type: T;
+  data: WireClientData[T];
 }
+
+/** Whatever a reply carries: an ack's data, or a pong's. */
+type ReplyData = AckData | PongData;
 
 /** Where requests go out. */
 export interface RequestLink {
@@ -29,10 +27,10 @@ export interface RequestLink {
   send(text: string): void;
 }
 
-/** What the caller does with a request's outcome. */
-export interface RequestHandlers<T> {
+/** What the caller does with the outcome of a request of type `T`. */
+export interface RequestHandlers<T extends ClientMessageType, Result> {
   /** Turns the reply's data into the promise's value; runs synchronously, before any later message is handled. */
-  settle(data: ReplyData, roundTripMs: number): T;
+  settle(data: AckFor<T>, roundTripMs: number): Result;
   /** Runs once the id is known, before the request can go out. */
   beforeSend?(id: number): void;
   /** Runs when the request fails (error reply, timeout, drop or close), before the promise rejects. */
@@ -67,23 +65,26 @@ export class Requests {
    * once on a live link, otherwise as soon as one is (`transmitWaiting`);
    * the timeout runs from the call either way.
    */
-  send<T>(message: OutgoingRequest, handlers: RequestHandlers<T>): Promise<T> {
+  send<T extends ClientMessageType, Result>(message: OutgoingRequest<T>, handlers: RequestHandlers<T, Result>): Promise<Result> {
     const id = this.nextId++;
     handlers.beforeSend?.(id);
-    const { promise, resolve, reject } = Promise.withResolvers<T>();
+    const { promise, resolve, reject } = Promise.withResolvers<Result>();
     const timer = this.clock.setTimeout(() => {
       this.pending.delete(id);
       handlers.onFail?.(id);
       const waitedFor = request.sentAt === null ? "the connection" : "the server's reply";
       reject(new SkyportError("timeout", `${message.type} timed out after ${this.timeoutMs} ms waiting for ${waitedFor}`));
     }, this.timeoutMs);
+    // For each T this is exactly WireClientMessage's member for T; the compiler cannot relate a generic T to a union member.
+    const wire = { type: message.type, id, data: message.data } as WireClientMessage;
     const request: PendingRequest = {
-      text: JSON.stringify({ type: message.type, id, data: message.data }),
+      text: JSON.stringify(wire),
       sentAt: null,
       timer,
       settle: (data, sentAt) => {
         try {
-          resolve(handlers.settle(data, Math.round(this.clock.now() - sentAt)));
+          // The reply with this id answers this request: by the protocol's contract its data is AckFor<T>.
+          resolve(handlers.settle(data as AckFor<T>, Math.round(this.clock.now() - sentAt)));
         } catch (error) {
           reject(error);
         }
@@ -103,7 +104,7 @@ export class Requests {
    * is handed to `settle` with the ack. Nobody need await that `done`: a
    * drop that rejects it is not an unhandled rejection.
    */
-  sendCommand<T>(message: OutgoingRequest, settle: (ack: AckData, roundTripMs: number, done: Promise<DoneData>) => T): Promise<T> {
+  sendCommand<Result>(message: OutgoingRequest<"command">, settle: (ack: AckFor<"command">, roundTripMs: number, done: Promise<DoneData>) => Result): Promise<Result> {
     const done = Promise.withResolvers<DoneData>();
     done.promise.catch(() => {});
     return this.send(message, {

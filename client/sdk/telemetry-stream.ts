@@ -71,9 +71,9 @@ export class TelemetryStreams<Frame extends SequencedFrame> {
    * them. A `since` beyond the stream means it restarted: keep holding, as
    * the `stream_reset` event that follows at once releases them.
    */
-  resumed(resumed: readonly ResumePoint[], latestSeq: unknown): void {
+  resumed(resumed: readonly ResumePoint[], latestSeq: number | null | Readonly<Record<string, number | null>>): void {
     for (const [drone, since] of resumed) {
-      const latest = typeof latestSeq === "object" && latestSeq !== null ? (latestSeq as Record<string, unknown>)[drone] : latestSeq;
+      const latest = typeof latestSeq === "object" && latestSeq !== null ? latestSeq[drone] : latestSeq;
       const reset = typeof latest !== "number" || since > latest;
       if (!reset) this.held.delete(drone);
     }

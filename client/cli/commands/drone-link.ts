@@ -4,9 +4,9 @@
  * over), picking the drone, and the one-line wording of acks, completions
  * and errors. Printing is left to each command.
  */
-import { formatRequest, type DroneRequest } from "../../../protocol/index.ts";
+import { describeStatus, requestArgs, type DroneRequest } from "../../../protocol/index.ts";
 import { webSocketUrlFlag, type Flags } from "../args.ts";
-import { SkyportClient, SkyportError, type CommandHandle, type DoneData, type TelemetryData, type WelcomeData } from "../../sdk/index.ts";
+import { SkyportClient, SkyportError, type CommandAckFor, type CommandHandle, type DoneData, type WelcomeData } from "../../sdk/index.ts";
 
 export const defaultDroneUrl = "ws://localhost:8080/drone";
 
@@ -88,8 +88,7 @@ export async function closeDroneLink(link: DroneLink): Promise<void> {
 
 /** Sends a parsed request through the SDK as a typed command. */
 export function sendRequest(link: DroneLink, request: DroneRequest): Promise<CommandHandle> {
-  const [, ...args] = formatRequest(request).split(" ");
-  return link.client.command(link.drone, request.name, args.map(Number));
+  return link.client.command(link.drone, request.name, requestArgs(request));
 }
 
 /** `x=1.00 y=-2.50 z=10.00`: metres, to the centimetre. */
@@ -99,7 +98,7 @@ export function describePosition(point: { x: number; y: number; z: number }): st
 
 /** `ack forward 10 → target x=.. y=.. z=.. (12 ms)`. */
 export function describeAck(label: string, handle: CommandHandle): string {
-  const target = handle.ack.target as { x: number; y: number; z: number } | undefined;
+  const target = "target" in handle.ack ? handle.ack.target : undefined;
   return `ack ${label}${target ? ` → target ${describePosition(target)}` : ""} (${handle.roundTripMs} ms)`;
 }
 
@@ -109,22 +108,14 @@ export function describeDone(label: string, done: DoneData, elapsedMs: number): 
   return `done ${label} ${outcome} (${(elapsedMs / 1000).toFixed(1)} s)`;
 }
 
-/** A status report on one line, from a telemetry frame. */
-export function describeStatus(frame: TelemetryData, session: string | null): string {
-  const pilot = frame.pilot === null ? "none" : frame.pilot === session ? "you" : frame.pilot;
-  return [
-    `status ${frame.drone} ${frame.state}`,
-    describePosition(frame.position),
-    `heading=${Math.round(frame.heading)}`,
-    `speed=${frame.speed.toFixed(2)}`,
-    `battery=${frame.battery.toFixed(1)}%`,
-    `pilot=${pilot}`,
-  ].join(" ");
+/** `status alpha hovering x=0.00 ... pilot=you`: a status ack as one line, in the server's own status wording. */
+export function describeStatusReport(report: CommandAckFor<"status">, session: string | null): string {
+  return `status ${describeStatus(report.status, session)}`;
 }
 
 /** `error geofence: ...` for the server's refusals and the SDK's own failures; a plain message otherwise. */
 export function describeError(error: unknown): string {
-  // Same wording as the server's text replies (protocol.ts errorLine), for the SDK's own codes too.
+  // Same wording as the server's text replies (protocol's errorLine), for the SDK's own codes too.
   if (error instanceof SkyportError) return `error ${error.code}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
 }

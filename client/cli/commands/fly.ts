@@ -9,7 +9,6 @@
 import { createInterface } from "node:readline";
 import { commandSpecs, errorLine, formatRequest, parseTextLine, type DroneRequest } from "../../../protocol/index.ts";
 import { parseFlags, UsageError } from "../args.ts";
-import type { TelemetryData } from "../../sdk/index.ts";
 import { ansi } from "../term.ts";
 import {
   claimOrExplain,
@@ -17,7 +16,7 @@ import {
   describeAck,
   describeDone,
   describeError,
-  describeStatus,
+  describeStatusReport,
   droneFlagsUsage,
   droneTarget,
   openDroneLink,
@@ -101,7 +100,7 @@ function pilotConsole(link: DroneLink): Promise<number> {
     const sentAt = performance.now();
     try {
       const handle = await sendRequest(link, request);
-      if (request.name === "status") return say(describeStatus(handle.ack.status as TelemetryData, client.session));
+      if ("status" in handle.ack) return say(describeStatusReport(handle.ack, client.session));
       say(describeAck(label, handle));
       handle.done.then(
         (done) => say(describeDone(label, done, performance.now() - sentAt)),

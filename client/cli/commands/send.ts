@@ -6,8 +6,7 @@
  */
 import { errorLine, formatRequest, parseTextLine, type DroneRequest } from "../../../protocol/index.ts";
 import { parseFlags, UsageError } from "../args.ts";
-import type { TelemetryData } from "../../sdk/index.ts";
-import { claimOrExplain, closeDroneLink, describeAck, describeDone, describeError, describeStatus, droneFlagsUsage, droneTarget, openDroneLink, sendRequest } from "./drone-link.ts";
+import { claimOrExplain, closeDroneLink, describeAck, describeDone, describeError, describeStatusReport, droneFlagsUsage, droneTarget, openDroneLink, sendRequest } from "./drone-link.ts";
 
 export const sendUsage = `usage: bun run client/cli/cli.ts send [--url URL] [--drone ID] [--wait] COMMAND...
 
@@ -68,8 +67,8 @@ export async function runSend(argv: string[]): Promise<number> {
         console.error(`skyport send: ${label}: ${describeError(error)}`);
         return 1;
       }
-      if (request.name === "status") {
-        console.log(describeStatus(handle.ack.status as TelemetryData, link.client.session));
+      if ("status" in handle.ack) {
+        console.log(describeStatusReport(handle.ack, link.client.session));
         continue;
       }
       console.log(describeAck(label, handle));
