@@ -138,6 +138,7 @@ export interface SkyportEvents {
 export const defaultRequestTimeoutMs = 5000;
 export const defaultStaleAfterMs = 3000;
 export const defaultBackoff: Required<BackoffOptions> = { initialMs: 500, maxMs: 30_000, stableAfterMs: 10_000 };
+/** The subprotocols offered by default: the one `/drone` speaks. */
 export const defaultProtocols = [droneSubprotocol];
 
 function positive(name: string, value: number | undefined, fallback: number): number {
