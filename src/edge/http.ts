@@ -24,7 +24,7 @@ export function methodNotAllowed(method: string, url: URL, allowed: readonly str
   });
 }
 
-import type { ClusterStatus } from "../runtime/cluster/redis-broker.ts";
+import type { ClusterStatus } from "../runtime/cluster/broker.ts";
 
 /** What `GET /healthz` reports. */
 export interface HealthReport {

@@ -24,6 +24,23 @@ export interface TickEntry {
   dataJson: string;
 }
 
+/** What /healthz and /metrics report about the cluster. */
+export interface ClusterStatus {
+  node: string;
+  redis: "up" | "down";
+  ownedDrones: string[];
+  reconnects: number;
+  lastError: string | null;
+  forwardedOps: number;
+  forwardFailures: number;
+  ticksPublished: number;
+  ticksReceived: number;
+  /** Catch-up reads of the frame lists finished (one after each connection to Redis): resume with `since` works from here. */
+  catchUps: number;
+  /** Writes that resume and failover depend on and that failed: frame appends, pilot records, the shutdown release. */
+  writeFailures: number;
+}
+
 /** What a node asks of the other nodes. */
 export interface Broker {
   /** This node's name in the cluster. */

@@ -12,7 +12,7 @@
  * knows the node only as `ClusterEvents`. Keys and channels are listed in
  * docs/scaling.md.
  */
-import type { Broker, ClusterEvents, PilotOnNode, TickEntry } from "./broker.ts";
+import type { Broker, ClusterEvents, ClusterStatus, PilotOnNode, TickEntry } from "./broker.ts";
 import type { DroneOp, OpResult } from "../../core/fleet/ops.ts";
 import type { Logger } from "../observability/log.ts";
 import {
@@ -107,23 +107,6 @@ export interface RedisBrokerOptions {
   logger: Logger;
   /** Monotonic milliseconds, for how long the link has been up. @default performance.now */
   nowMs?: () => number;
-}
-
-/** What /healthz and /metrics report about the cluster. */
-export interface ClusterStatus {
-  node: string;
-  redis: "up" | "down";
-  ownedDrones: string[];
-  reconnects: number;
-  lastError: string | null;
-  forwardedOps: number;
-  forwardFailures: number;
-  ticksPublished: number;
-  ticksReceived: number;
-  /** Catch-up reads of the frame lists finished (one after each connection to Redis): resume with `since` works from here. */
-  catchUps: number;
-  /** Writes that resume and failover depend on and that failed: frame appends, pilot records, the shutdown release. */
-  writeFailures: number;
 }
 
 export class RedisBroker implements Broker {
