@@ -6,8 +6,9 @@
  * argv and env it is given, never `process` itself, and never starts anything.
  * Precedence: flag > environment variable > default.
  */
+import { parseArgs } from "node:util";
 import { isValidDroneId } from "../../protocol/index.ts";
-import { isSubprotocolSafe, normaliseOrigin, type AllowedOrigins } from "./security.ts";
+import { isSubprotocolSafe, normalizeOrigin, type AllowedOrigins } from "./security.ts";
 
 /** Everything the server needs to know to start. */
 export interface Config {
@@ -88,6 +89,12 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
 /** Most worker processes `--workers` starts. */
 const maxWorkers = 64;
 
+/** Longest `--node-id`; a worker's id appends `-w<index>` within the same limit (src/edge/workers.ts). */
+export const maxNodeIdLength = 64;
+
+/** Exit code for bad flags or environment, as getopt-style tools use. */
+export const exitUsage = 2;
+
 /** Upper bounds that keep a typo from turning into a runaway server. */
 const maxDrones = 1000;
 const maxTelemetryHz = 100;
@@ -113,6 +120,9 @@ interface Setting {
   help: string;
   apply(config: Config, raw: string, source: string): void;
 }
+
+/** A node id: letters, digits, `.`, `_` and `-`, at most `maxNodeIdLength` of them. */
+const nodeIdPattern = new RegExp(`^[A-Za-z0-9._-]{1,${maxNodeIdLength}}$`);
 
 /** Every setting, in the order the usage text lists them. */
 const settings: Setting[] = [
@@ -302,7 +312,9 @@ const settings: Setting[] = [
     valueName: "name",
     help: "this node's name in the cluster, unique per process (default <hostname>-<pid>)",
     apply(config, raw, source) {
-      if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw new ConfigError(`${source} must be 1 to 64 letters, digits, . _ or -: received ${JSON.stringify(raw)}`);
+      if (!nodeIdPattern.test(raw)) {
+        throw new ConfigError(`${source} must be 1 to ${maxNodeIdLength} letters, digits, . _ or -: received ${JSON.stringify(raw)}`);
+      }
       config.nodeId = raw;
     },
   },
@@ -337,27 +349,43 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
     const value = setting.env ? env[setting.env] : undefined;
     if (setting.env && value !== undefined) setting.apply(config, value, setting.env);
   }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--help" || arg === "-h") throw new HelpRequested();
-    if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}: flags start with --`);
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    const setting = settings.find((s) => s.flag === name);
-    if (!setting) throw new ConfigError(`unknown flag --${name}`);
-    let raw: string | undefined;
-    if (eq !== -1) raw = arg.slice(eq + 1);
-    else {
-      raw = argv[i + 1];
-      i++;
-    }
-    if (raw === undefined) throw new ConfigError(`--${name} needs a value: --${name} ${setting.valueName}`);
-    setting.apply(config, raw, `--${name}`);
-  }
+  for (const { setting, raw, source } of flagsIn(argv)) setting.apply(config, raw, source);
   if (config.workers > 1 && config.redisUrl === null) {
     throw new ConfigError(`--workers ${config.workers} needs --redis: without a shared broker each worker would fly a fleet of its own`);
   }
   return config;
+}
+
+/** The settings that have a flag, by flag name. */
+const settingsByFlag = new Map(settings.flatMap((setting) => (setting.flag ? [[setting.flag, setting] as const] : [])));
+
+/** The flag table `util.parseArgs` reads, derived from the settings table. */
+const parseArgsOptions = {
+  ...Object.fromEntries([...settingsByFlag.keys()].map((flag) => [flag, { type: "string" as const }])),
+  help: { type: "boolean" as const, short: "h" },
+};
+
+/**
+ * The flags in argv, in order, each with its setting and raw value; lazily,
+ * so the first mistake in argv is the one reported. Parsed by
+ * `util.parseArgs` in its lenient mode so that every mistake gets skyport's
+ * own message (one line naming the flag and what it expects).
+ * @throws HelpRequested for `--help` or `-h`; ConfigError for anything that is not a known flag with a value.
+ */
+function* flagsIn(argv: readonly string[]): Generator<{ setting: Setting; raw: string; source: string }> {
+  const { tokens } = parseArgs({ args: [...argv], options: parseArgsOptions, strict: false, allowPositionals: true, tokens: true });
+  for (const token of tokens) {
+    if (token.kind === "option-terminator") throw new ConfigError("unknown flag --");
+    if (token.kind === "positional" || !token.rawName.startsWith("--")) {
+      if (token.kind === "option" && token.name === "help") throw new HelpRequested();
+      throw new ConfigError(`unexpected argument ${JSON.stringify(argv[token.index])}: flags start with --`);
+    }
+    if (token.name === "help") throw new HelpRequested();
+    const setting = settingsByFlag.get(token.name);
+    if (!setting) throw new ConfigError(`unknown flag --${token.name}`);
+    if (typeof token.value !== "string") throw new ConfigError(`--${token.name} needs a value: --${token.name} ${setting.valueName}`);
+    yield { setting, raw: token.value, source: `--${token.name}` };
+  }
 }
 
 /** The usage text, generated from the settings table. */
@@ -447,7 +475,7 @@ export function parseOrigins(raw: string, source: string): AllowedOrigins {
   if (raw.trim() === "*") return "*";
   const origins = new Set<string>();
   for (const part of raw.split(",")) {
-    const origin = normaliseOrigin(part.trim());
+    const origin = normalizeOrigin(part.trim());
     if (origin === null || part.trim().replace(/\/$/, "").toLowerCase() !== origin) {
       throw new ConfigError(`${source} must be * or comma-separated origins like https://app.example: received ${JSON.stringify(part.trim())}`);
     }

@@ -6,6 +6,7 @@
  * Pure: headers, strings and counters in, verdicts out. No sockets, no
  * clock, and tokens are never logged or echoed from here.
  */
+import { createHash, timingSafeEqual } from "node:crypto";
 
 /** Which browser origins may open WebSockets: `*`, or an explicit list (plus always the server's own). */
 export type AllowedOrigins = "*" | ReadonlySet<string>;
@@ -19,14 +20,14 @@ export type AllowedOrigins = "*" | ReadonlySet<string>;
 export function originAllowed(origin: string | null, host: string | null, allowed: AllowedOrigins): boolean {
   if (origin === null) return true;
   if (allowed === "*") return true;
-  const normalised = normaliseOrigin(origin);
-  if (normalised === null) return false;
-  if (allowed.has(normalised)) return true;
-  return host !== null && new URL(normalised).host === host.toLowerCase();
+  const normalized = normalizeOrigin(origin);
+  if (normalized === null) return false;
+  if (allowed.has(normalized)) return true;
+  return host !== null && new URL(normalized).host === host.toLowerCase();
 }
 
 /** `https://A.example:443/` → `https://a.example`; null for anything that is not an http(s) origin. */
-export function normaliseOrigin(origin: string): string | null {
+export function normalizeOrigin(origin: string): string | null {
   try {
     const url = new URL(origin);
     if (url.protocol !== "http:" && url.protocol !== "https:") return null;
@@ -37,15 +38,16 @@ export function normaliseOrigin(origin: string): string | null {
 }
 
 /**
- * Compares a presented token with the expected one in time that depends only
- * on the expected token's length, so response timing reveals nothing of it.
+ * Compares a presented token with the expected one in constant time: both
+ * are hashed to SHA-256 first, so the comparison runs over equal lengths and
+ * response timing reveals nothing of the expected token, its length included.
  */
 export function tokensEqual(presented: string, expected: string): boolean {
-  const a = new TextEncoder().encode(presented);
-  const b = new TextEncoder().encode(expected);
-  let difference = a.length ^ b.length;
-  for (let i = 0; i < b.length; i++) difference |= (a[i] ?? 0) ^ b[i]!;
-  return difference === 0;
+  return timingSafeEqual(sha256(presented), sha256(expected));
+}
+
+function sha256(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
 }
 
 /** Prefix of the subprotocol value that carries a viewer token (browsers cannot set headers). */
