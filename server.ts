@@ -1,17 +1,17 @@
 /**
- * skyport entry point: reads the configuration, starts the server, prints
- * where to find it, and shuts down cleanly on SIGINT/SIGTERM.
+ * skyport entry point: reads the configuration, then either supervises
+ * `--workers` copies of itself or serves; prints where to find it, and shuts
+ * down cleanly on SIGINT/SIGTERM.
  *
- * Nothing else lives here; the server itself is `src/edge/app.ts`.
+ * Nothing else lives here; the server itself is `src/edge/app.ts`, the
+ * supervisor `src/edge/workers.ts`.
  */
 import { startServer, type RunningServer } from "./src/edge/app.ts";
-import { ConfigError, HelpRequested, parseConfig, usage } from "./src/edge/config.ts";
+import { bannerLines, clusterLine, startupWarnings } from "./src/edge/banner.ts";
+import { ConfigError, exitUsage, HelpRequested, parseConfig, usage } from "./src/edge/config.ts";
+import { isWorker, reportToSupervisor, superviseWorkers, workerNodeIdProblem } from "./src/edge/workers.ts";
 import { redactedUrl } from "./src/runtime/cluster/redis-link.ts";
 import { consoleLogger } from "./src/runtime/observability/log.ts";
-import { exitWhenSupervisorExits, isWorker, superviseWorkers } from "./src/edge/workers.ts";
-
-/** Exit code for bad flags or environment, as getopt-style tools use. */
-const exitUsage = 2;
 
 /** Hard deadline for shutdown: if draining hangs, exit anyway. */
 const shutdownDeadlineMilliseconds = 4500;
@@ -34,7 +34,14 @@ function readConfig() {
 
 const config = readConfig();
 // `--workers N`: this process only supervises N copies of itself (src/edge/workers.ts).
-if (config.workers > 1 && !isWorker()) process.exit(await superviseWorkers(config, process.argv.slice(2)));
+if (config.workers > 1 && !isWorker()) {
+  const problem = workerNodeIdProblem(config);
+  if (problem !== null) {
+    console.error(`skyport: ${problem}`);
+    process.exit(exitUsage);
+  }
+  process.exit(await superviseWorkers(config, process.argv.slice(2), consoleLogger));
+}
 let running: RunningServer;
 try {
   running = startServer(config, { logger: consoleLogger });
@@ -51,27 +58,14 @@ function shutdown(signal: string): void {
 }
 process.once("SIGINT", () => shutdown("SIGINT"));
 process.once("SIGTERM", () => shutdown("SIGTERM"));
-if (isWorker()) exitWhenSupervisorExits();
 
-// Handlers first, banner second: whoever reads the banner may signal at once.
-const page = running.url;
-const ws = new URL(page);
-ws.protocol = page.protocol === "https:" ? "wss:" : "ws:";
-console.log(
-  [
-    `skyport listening on ${page.host}`,
-    `  page     ${page.href}`,
-    `  echo     ${new URL("/echo", ws).href}`,
-    `  drone    ${new URL("/drone", ws).href}   (drones: ${config.drones.join(", ")})`,
-    `  tutorial ${new URL("/api/controller", ws).href}`,
-    `  health   ${new URL("/healthz", page).href}`,
-    `  metrics  ${new URL("/metrics", page).href}`,
-    ...(running.cluster ? [`  cluster  node ${running.cluster.nodeId} via ${redactedUrl(running.cluster.url)} (drones are shared with every node on it)`] : []),
-  ].join("\n"),
-);
-if (config.pilotToken === null) {
-  console.error("skyport: warning: no pilot token is set, so anyone who can connect may fly (set SKYPORT_PILOT_TOKEN)");
-}
-if (config.allowedOrigins === "*") {
-  console.error("skyport: warning: --allowed-origins * lets any web page open WebSockets to this server");
+// Handlers first, banner (or report) second: whoever reads it may signal at once.
+const nodeId = running.cluster?.nodeId ?? null;
+if (isWorker()) {
+  // The supervisor prints the one banner and the warnings for every worker.
+  reportToSupervisor({ listening: running.server.port!, url: running.url.href, nodeId }, consoleLogger);
+} else {
+  const cluster = nodeId === null || config.redisUrl === null ? null : clusterLine([nodeId], redactedUrl(config.redisUrl));
+  console.log(bannerLines({ url: running.url, drones: running.flight.fleet.ids, cluster }).join("\n"));
+  for (const warning of startupWarnings(config)) console.error(warning);
 }

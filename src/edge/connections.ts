@@ -8,13 +8,11 @@
  */
 import type { ServerWebSocket } from "bun";
 import type { Logger } from "../runtime/observability/log.ts";
+import type { OpenTraffic } from "../runtime/observability/metrics.ts";
 import type { RateLimiter } from "../core/flow/rate-limit.ts";
+import { endpointPaths, endpointRoutes, type Endpoint } from "./paths.ts";
 
-/** The WebSocket endpoints: `/echo`, `/drone`, and the tutorial-compatible `/api/controller`. */
-export type Endpoint = "echo" | "drone" | "controller";
-
-/** Paths of the WebSocket endpoints, for logs and the banner. */
-export const endpointPaths: Record<Endpoint, string> = { echo: "/echo", drone: "/drone", controller: "/api/controller" };
+export type { Endpoint };
 
 /** A `/drone` or `/api/controller` client: who it is to the fleet and what it watches. */
 export interface DroneSession {
@@ -114,6 +112,24 @@ export class ConnectionRegistry {
       counts.total += sockets.size;
     }
     return counts;
+  }
+
+  /** Per endpoint path: the open sockets and their traffic so far, for a metrics scrape. */
+  openTraffic(): Map<string, OpenTraffic> {
+    const open = new Map<string, OpenTraffic>();
+    for (const { endpoint, path } of endpointRoutes) {
+      const traffic = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 };
+      const sockets = this.sockets(endpoint);
+      for (const ws of sockets) {
+        const data = ws.data;
+        traffic.messagesIn += data.messagesIn;
+        traffic.messagesOut += data.messagesOut;
+        traffic.bytesIn += data.bytesIn;
+        traffic.bytesOut += data.bytesOut;
+      }
+      open.set(path, { connections: sockets.size, traffic });
+    }
+    return open;
   }
 
   get size(): number {

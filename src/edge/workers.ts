@@ -1,12 +1,15 @@
 /**
  * `--workers N`: one supervisor process and N server processes sharing a port.
  *
- * Owns both sides of that contract. The supervisor starts the workers (the
- * first one alone, to learn the port when it was 0), prints one banner,
+ * Owns both sides of that contract, which runs over Bun's IPC channel
+ * (`Bun.spawn({ ipc })` and `process.send`). The supervisor starts the
+ * workers (the first one alone, to learn the port when it was 0), learns from
+ * each worker's `{listening}` report that it serves, prints one banner,
  * forwards the workers' log lines tagged with their index, restarts a worker
  * that dies (with backoff, within a budget), and on SIGTERM/SIGINT forwards
  * the signal and waits for every worker. The worker side is how a process
- * knows it is a worker, its node id, and leaving when its supervisor is gone.
+ * knows it is a worker, its node id, its report, and leaving when the IPC
+ * channel closes (its supervisor is gone).
  *
  * Linux only: the workers share the port with `reusePort` (SO_REUSEPORT, set
  * by `src/edge/app.ts` when `config.workers > 1`) and the kernel spreads new
@@ -14,18 +17,16 @@
  * the supervisor's own flags and environment, `--redis` included.
  */
 import type { Subprocess } from "bun";
-import type { Config } from "./config.ts";
-import { consoleLogger, type Logger } from "../runtime/observability/log.ts";
+import { bannerLines, clusterLine, startupWarnings } from "./banner.ts";
+import { maxNodeIdLength, type Config } from "./config.ts";
+import { settlesWithin } from "./deadline.ts";
+import { redactedUrl } from "../runtime/cluster/redis-link.ts";
+import type { Logger } from "../runtime/observability/log.ts";
 
 /** Set in a worker's environment to its index, 0 to N-1: its presence is what makes a process a worker. */
 export const workerIndexEnv = "SKYPORT_WORKER_INDEX";
-/** Set in a worker's environment to the supervisor's pid, so the worker notices when it is orphaned. */
-export const supervisorPidEnv = "SKYPORT_SUPERVISOR_PID";
 
-/** Longest node id `--node-id` accepts (src/edge/config.ts); a worker's id adds `-w<index>` to the supervisor's. */
-const maxNodeIdLength = 64;
-
-/** How long one worker may take from spawn to its `skyport listening on` line. */
+/** How long one worker may take from spawn to its `{listening}` report. */
 const workerStartupTimeoutMs = 20_000;
 /** Restarts allowed per worker within `restartWindowMs`; one more and the supervisor gives up. */
 const maxRestartsPerWindow = 5;
@@ -41,18 +42,27 @@ const stopGraceMs = 5_000;
 const killWaitMs = 2_000;
 /** After the workers exit, how long to wait for the rest of their output to be forwarded. */
 const outputDrainMs = 1_000;
-/** How often a worker checks that its supervisor is still its parent, ms. */
-const supervisorCheckIntervalMs = 1_000;
 
 /** Exit codes of the supervisor. */
 const exitClean = 0;
 const exitFailure = 1;
-const exitUsage = 2;
 
-/** The first line of a server's banner: `skyport listening on HOST:PORT`. */
-const listeningLinePattern = /^skyport listening on (.+):(\d+)$/;
-/** Startup warnings every worker prints alike; the supervisor forwards each only once. */
-const startupWarningPrefix = "skyport: warning:";
+/** What a worker tells its supervisor over IPC once it serves. */
+export interface WorkerReport {
+  /** The port it listens on. */
+  listening: number;
+  /** Its page URL, for the banner. */
+  url: string;
+  /** Its node id in the cluster, or null when it runs without one. */
+  nodeId: string | null;
+}
+
+/** Whether an IPC message is a well-formed `WorkerReport`. */
+export function isWorkerReport(message: unknown): message is WorkerReport {
+  if (typeof message !== "object" || message === null) return false;
+  const { listening, url, nodeId } = message as Record<string, unknown>;
+  return Number.isInteger(listening) && typeof url === "string" && (typeof nodeId === "string" || nodeId === null);
+}
 
 /** True in a process the supervisor started as a worker. */
 export function isWorker(env: Record<string, string | undefined> = process.env): boolean {
@@ -73,12 +83,6 @@ export function workerNodeIdProblem(config: Pick<Config, "nodeId" | "workers">):
   if (longest === null || longest.length <= maxNodeIdLength) return null;
   const allowed = maxNodeIdLength - (longest.length - config.nodeId!.length);
   return `--node-id must be at most ${allowed} characters with --workers ${config.workers} (each worker appends -w<index>): received ${config.nodeId!.length}`;
-}
-
-/** The port in a `skyport listening on HOST:PORT` line, or null for any other line. */
-export function parseListeningPort(line: string): number | null {
-  const match = listeningLinePattern.exec(line);
-  return match ? Number(match[2]) : null;
 }
 
 /** `host:port` for `--addr`, with brackets around an IPv6 host. */
@@ -120,46 +124,39 @@ export class RestartBudget {
 }
 
 /**
- * In a worker: shuts the worker down (as SIGTERM would) once its supervisor
- * is gone, e.g. killed with SIGKILL, so workers never outlive it for long.
- * Call it after the SIGTERM handler is installed.
+ * In a worker: tells the supervisor that this worker serves, and shuts the
+ * worker down (as SIGTERM would) once the IPC channel closes, i.e. the
+ * supervisor is gone, even killed with SIGKILL. Call it after the SIGTERM
+ * handler is installed.
  */
-export function exitWhenSupervisorExits(env: Record<string, string | undefined> = process.env, logger: Logger = consoleLogger): void {
-  const supervisorPid = Number(env[supervisorPidEnv]);
-  if (!Number.isSafeInteger(supervisorPid)) return;
-  const timer = setInterval(() => {
-    if (process.ppid === supervisorPid) return;
-    clearInterval(timer);
-    logger.warn({ event: "supervisor_gone", supervisorPid });
+export function reportToSupervisor(report: WorkerReport, logger: Logger): void {
+  process.once("disconnect", () => {
+    logger.warn({ event: "supervisor_gone" });
     process.kill(process.pid, "SIGTERM");
-  }, supervisorCheckIntervalMs);
-  timer.unref();
+  });
+  if (!process.send) throw new Error(`this process has ${workerIndexEnv} set but no IPC channel: only the supervisor starts workers`);
+  process.send(report);
 }
 
 /**
  * Runs the supervisor for `config.workers` workers, each running `script`
  * with the same `argv`. Resolves with the exit code once every worker has
  * exited: 0 after SIGTERM/SIGINT, 1 if the workers could not start or one
- * died more often than its restart budget allows, 2 for an unusable
- * `--node-id`.
+ * died more often than its restart budget allows. Check
+ * `workerNodeIdProblem(config)` first.
  *
- * @example process.exit(await superviseWorkers(config, process.argv.slice(2)));
+ * @example process.exit(await superviseWorkers(config, process.argv.slice(2), consoleLogger));
  */
-export async function superviseWorkers(config: Config, argv: readonly string[], script: string = process.argv[1]!): Promise<number> {
-  const problem = workerNodeIdProblem(config);
-  if (problem !== null) {
-    console.error(`skyport: ${problem}`);
-    return exitUsage;
-  }
-  return new Supervisor(config, argv, script, consoleLogger).run();
+export async function superviseWorkers(config: Config, argv: readonly string[], logger: Logger, script: string = process.argv[1]!): Promise<number> {
+  return new Supervisor(config, argv, script, logger).run();
 }
 
 /** One running worker process and what the supervisor learns from it. */
 interface WorkerProcess {
   index: number;
   proc: Subprocess<"ignore", "pipe", "pipe">;
-  /** Resolves with the port from the worker's banner; rejects if it exits or times out first. */
-  listening: Promise<number>;
+  /** Resolves with the worker's report; rejects if it exits or times out first. */
+  listening: Promise<WorkerReport>;
   /** Resolves once all of the worker's output has been forwarded. */
   outputDone: Promise<void>;
 }
@@ -180,14 +177,10 @@ class Supervisor {
   private readonly slots: WorkerSlot[];
   /** `--addr` for every worker after the first has reported its port. */
   private sharedAddr: string | null = null;
-  /** Worker 0's banner lines, printed once as the supervisor's own. */
-  private readonly bannerLines: string[] = [];
   /** Workers' stdout lines held until the banner is out, so the banner comes first; null once printed. */
   private heldStdout: string[] | null = [];
-  private readonly warningsForwarded = new Set<string>();
   private readonly allOutput: Promise<void>[] = [];
-  private finish!: (code: number) => void;
-  private readonly finished = new Promise<number>((resolve) => (this.finish = resolve));
+  private readonly done = Promise.withResolvers<number>();
 
   constructor(
     private readonly config: Config,
@@ -201,79 +194,60 @@ class Supervisor {
   async run(): Promise<number> {
     process.on("SIGTERM", () => void this.stop("SIGTERM", "SIGTERM", exitClean));
     process.on("SIGINT", () => void this.stop("SIGINT", "SIGINT", exitClean));
+    let reports: WorkerReport[];
     try {
-      const port = await this.start(this.slots[0]!, true).listening;
-      this.sharedAddr = formatAddr(this.config.hostname, port);
-      if (this.phase !== "starting") return this.finished;
-      const others = this.slots.slice(1).map((slot) => this.start(slot, false));
-      await Promise.all(others.map((worker) => worker.listening));
+      const first = await this.start(this.slots[0]!).listening;
+      this.sharedAddr = formatAddr(this.config.hostname, first.listening);
+      if (this.phase !== "starting") return this.done.promise;
+      const others = this.slots.slice(1).map((slot) => this.start(slot));
+      reports = [first, ...(await Promise.all(others.map((worker) => worker.listening)))];
     } catch (error) {
       if (this.phase === "starting") {
         this.logger.error({ event: "workers_start_failed", message: error instanceof Error ? error.message : String(error) });
         void this.stop("workers could not start", "SIGTERM", exitFailure);
       }
-      return this.finished;
+      return this.done.promise;
     }
-    if (this.phase !== "starting") return this.finished;
+    if (this.phase !== "starting") return this.done.promise;
     this.phase = "running";
-    this.printBanner();
-    return this.finished;
+    this.printBanner(reports);
+    return this.done.promise;
   }
 
-  /** Spawns the worker for `slot`; `captureBanner` keeps its banner as the supervisor's. */
-  private start(slot: WorkerSlot, captureBanner: boolean): WorkerProcess {
+  /** Spawns the worker for `slot`. */
+  private start(slot: WorkerSlot): WorkerProcess {
     const args = [this.script, ...this.argv];
     if (this.sharedAddr !== null) args.push("--addr", this.sharedAddr);
     const nodeId = workerNodeId(this.config.nodeId, slot.index);
     if (nodeId !== null) args.push("--node-id", nodeId);
+    const started = Promise.withResolvers<WorkerReport>();
+    started.promise.catch(() => {}); // handled by whoever awaits it; never an unhandled rejection
     const proc = Bun.spawn([process.execPath, ...args], {
-      env: { ...process.env, [workerIndexEnv]: String(slot.index), [supervisorPidEnv]: String(process.pid) },
+      env: { ...process.env, [workerIndexEnv]: String(slot.index) },
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
       // Its own process group: a terminal's Ctrl-C reaches only the supervisor, which forwards it once.
       detached: true,
+      // The worker reports `{listening}` here; when the supervisor dies the channel closes and the worker leaves.
+      serialization: "json",
+      ipc: (message) => {
+        if (!isWorkerReport(message)) {
+          this.logger.warn({ event: "worker_message_unknown", worker: slot.index, message: JSON.stringify(message)?.slice(0, 200) });
+          return;
+        }
+        clearTimeout(timer);
+        started.resolve(message);
+      },
     });
-
-    let reportPort!: (port: number) => void;
-    let failStart!: (error: Error) => void;
-    const listening = new Promise<number>((resolve, reject) => {
-      reportPort = resolve;
-      failStart = reject;
-    });
-    listening.catch(() => {}); // handled by whoever awaits it; never an unhandled rejection
     const timer = setTimeout(
-      () => failStart(new Error(`worker ${slot.index} (pid ${proc.pid}) did not start listening within ${workerStartupTimeoutMs} ms`)),
+      () => started.reject(new Error(`worker ${slot.index} (pid ${proc.pid}) did not start listening within ${workerStartupTimeoutMs} ms`)),
       workerStartupTimeoutMs,
     );
+    const listening = started.promise;
 
-    let bannerSeen = false;
-    let inBanner = false;
-    const onStdout = (line: string) => {
-      const port = bannerSeen ? null : parseListeningPort(line);
-      if (port !== null) {
-        bannerSeen = inBanner = true;
-        clearTimeout(timer);
-        reportPort(port);
-        if (captureBanner) this.bannerLines.push(line);
-        return;
-      }
-      if (inBanner && line.startsWith("  ")) {
-        if (captureBanner) this.bannerLines.push(line);
-        return;
-      }
-      inBanner = false;
-      this.writeStdout(tagWorkerLine(line, slot.index));
-    };
-    const onStderr = (line: string) => {
-      if (line.startsWith(startupWarningPrefix)) {
-        if (this.warningsForwarded.has(line)) return;
-        this.warningsForwarded.add(line);
-        process.stderr.write(`${line}\n`);
-        return;
-      }
-      process.stderr.write(`${tagWorkerLine(line, slot.index)}\n`);
-    };
+    const onStdout = (line: string) => this.writeStdout(tagWorkerLine(line, slot.index));
+    const onStderr = (line: string) => void process.stderr.write(`${tagWorkerLine(line, slot.index)}\n`);
     const outputDone = Promise.all([forEachLine(proc.stdout, onStdout), forEachLine(proc.stderr, onStderr)]).then(() => {});
     this.allOutput.push(outputDone);
 
@@ -281,7 +255,7 @@ class Supervisor {
     slot.current = worker;
     void proc.exited.then(() => {
       clearTimeout(timer);
-      failStart(new Error(`worker ${slot.index} (pid ${proc.pid}) exited with ${describeExit(proc)} before listening`));
+      started.reject(new Error(`worker ${slot.index} (pid ${proc.pid}) exited with ${describeExit(proc)} before listening`));
       this.onExit(slot, worker);
     });
     return worker;
@@ -305,7 +279,7 @@ class Supervisor {
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = null;
       if (this.phase !== "running") return;
-      const replacement = this.start(slot, false);
+      const replacement = this.start(slot);
       replacement.listening.then(
         () => this.logger.info({ event: "worker_started", worker: slot.index, pid: replacement.proc.pid }),
         (error: Error) => {
@@ -342,17 +316,21 @@ class Supervisor {
     }
     await settlesWithin(Promise.all(this.allOutput), outputDrainMs);
     this.flushHeldStdout();
-    this.finish(exitCode);
+    this.done.resolve(exitCode);
   }
 
   private liveWorkers(): WorkerProcess[] {
     return this.slots.flatMap((slot) => (slot.current && slot.current.proc.exitCode === null && slot.current.proc.signalCode === null ? [slot.current] : []));
   }
 
-  /** Worker 0's banner as the supervisor's own, plus the worker pids; then any output held back meanwhile. */
-  private printBanner(): void {
+  /** The one banner, from worker 0's URL and every worker's node, plus the worker pids; then any output held back meanwhile. */
+  private printBanner(reports: readonly WorkerReport[]): void {
     const pids = this.slots.map((slot) => slot.current!.proc.pid);
-    console.log([...this.bannerLines, `  workers  ${pids.length} processes sharing the port: pids ${pids.join(", ")} (supervisor ${process.pid})`].join("\n"));
+    const cluster = this.config.redisUrl === null ? null : clusterLine(reports.flatMap((report) => report.nodeId ?? []), redactedUrl(this.config.redisUrl));
+    const lines = bannerLines({ url: new URL(reports[0]!.url), drones: this.config.drones, cluster });
+    lines.push(`  workers  ${pids.length} processes sharing the port: pids ${pids.join(", ")} (supervisor ${process.pid})`);
+    process.stdout.write(`${lines.join("\n")}\n`);
+    for (const warning of startupWarnings(this.config)) process.stderr.write(`${warning}\n`);
     this.flushHeldStdout();
   }
 
@@ -383,19 +361,6 @@ async function forEachLine(stream: ReadableStream<Uint8Array>, onLine: (line: st
   }
   buffered += decoder.decode();
   if (buffered !== "") onLine(buffered);
-}
-
-/** True if `promise` settles within `ms`, false if the time ran out first. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  const settled = promise.then(
-    () => true,
-    () => true,
-  );
-  const result = await Promise.race([settled, timeout]);
-  clearTimeout(timer);
-  return result;
 }
 
 /** `code 1` or `signal SIGKILL`, for log lines. */

@@ -10,13 +10,13 @@ import { join } from "node:path";
 import {
   formatAddr,
   isWorker,
-  parseListeningPort,
   RestartBudget,
   tagWorkerLine,
   workerIndexEnv,
   workerNodeId,
   workerNodeIdProblem,
 } from "../../src/edge/workers.ts";
+import { parseListeningPort } from "../../src/edge/banner.ts";
 import { startRedis, type RedisServer } from "../support/redis.ts";
 import { repoRoot } from "../support/server.ts";
 import { Inbox, openSocket, waitUntil } from "../support/sockets.ts";

@@ -1,11 +1,16 @@
 /**
- * Server metrics in the Prometheus text exposition format (version 0.0.4).
+ * The server's own metrics: connections, traffic, refusals, telemetry,
+ * commands and their latency, leases and failsafe actions.
  *
- * Owns the counters, gauges and the one histogram, and their rendering.
+ * Owns these counters and the one histogram, and registers their families in
+ * the registry (`registry.ts` renders them). Other modules' families (the
+ * process, the cluster) are registered by their owners, not here.
  * Hot paths stay cheap: per-message counts live on each socket's data and are
  * folded in here when the socket closes and when `/metrics` is scraped, so a
  * message costs no extra work beyond its own socket's counter.
  */
+
+import type { MetricFamily, MetricsRegistry } from "./registry.ts";
 
 /** Command latency buckets, seconds: from receipt to `done`. Flights take seconds to minutes. */
 const commandLatencyBuckets = [0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
@@ -18,6 +23,13 @@ export interface Traffic {
   bytesOut: number;
 }
 
+/** One endpoint's open sockets at scrape time: how many, and their traffic so far. */
+export interface OpenTraffic {
+  connections: number;
+  traffic: Traffic;
+}
+
+/** The server's counters; hot paths bump the fields directly. */
 export class Metrics {
   readonly upgradesRefused = new Map<string, number>();
   readonly commands = new Map<string, number>();
@@ -58,57 +70,70 @@ export class Metrics {
   }
 
   /**
-   * Renders every metric. `open` gives the open connections and the traffic
-   * so far of open sockets, per endpoint; `extra` adds gauges such as RSS.
+   * Registers the server's own families. `openTraffic` is read once per
+   * scrape: the open connections and the traffic so far of open sockets, per
+   * endpoint path.
    */
-  render(open: Map<string, { connections: number; traffic: Traffic }>, extra: Record<string, { help: string; value: number }>): string {
-    const out: string[] = [];
-    const family = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    const endpoints = new Set([...open.keys(), ...this.closedTraffic.keys()]);
+  registerIn(registry: MetricsRegistry, openTraffic: () => ReadonlyMap<string, OpenTraffic>): void {
+    registry.register(() => this.families(openTraffic()));
+  }
 
-    family("skyport_connections_open", "gauge", "Open WebSocket connections per endpoint.");
-    for (const endpoint of endpoints) out.push(`skyport_connections_open{endpoint="${endpoint}"} ${open.get(endpoint)?.connections ?? 0}`);
-
-    family("skyport_upgrades_refused_total", "counter", "Upgrade requests refused before the handshake, by reason.");
-    for (const [reason, count] of this.upgradesRefused) out.push(`skyport_upgrades_refused_total{reason="${reason}"} ${count}`);
-
-    const traffic = (metric: keyof Traffic, name: string, help: string) => {
-      family(name, "counter", help);
-      for (const endpoint of endpoints) {
-        const value = (this.closedTraffic.get(endpoint)?.[metric] ?? 0) + (open.get(endpoint)?.traffic[metric] ?? 0);
-        out.push(`${name}{endpoint="${endpoint}"} ${value}`);
-      }
-    };
-    traffic("messagesIn", "skyport_messages_received_total", "WebSocket messages received, per endpoint.");
-    traffic("messagesOut", "skyport_messages_sent_total", "WebSocket messages sent to one socket (not pub/sub deliveries), per endpoint.");
-    traffic("bytesIn", "skyport_bytes_received_total", "Payload bytes received, per endpoint.");
-    traffic("bytesOut", "skyport_bytes_sent_total", "Payload bytes sent to one socket (not pub/sub deliveries), per endpoint.");
-
-    family("skyport_telemetry_frames_published_total", "counter", "Telemetry frames published, each once per tick per drone whatever the number of subscribers.");
-    out.push(`skyport_telemetry_frames_published_total ${this.telemetryFramesPublished}`);
-    family("skyport_telemetry_frames_dropped_total", "counter", "Telemetry frames not delivered to a backpressured socket (it may resume with since).");
-    out.push(`skyport_telemetry_frames_dropped_total ${this.telemetryFramesDropped}`);
-    family("skyport_slow_consumers_closed_total", "counter", "Sockets closed for staying backpressured too long.");
-    out.push(`skyport_slow_consumers_closed_total ${this.slowConsumersClosed}`);
-
-    family("skyport_commands_total", "counter", "Drone commands by result: accepted, completed, failed, or the refusal code.");
-    for (const [result, count] of this.commands) out.push(`skyport_commands_total{result="${result}"} ${count}`);
-
-    family("skyport_command_duration_seconds", "histogram", "Time from a command's receipt to its completion or failure.");
-    commandLatencyBuckets.forEach((bound, i) => out.push(`skyport_command_duration_seconds_bucket{le="${bound}"} ${this.latencyCounts[i]}`));
-    out.push(`skyport_command_duration_seconds_bucket{le="+Inf"} ${this.latencyCount}`);
-    out.push(`skyport_command_duration_seconds_sum ${this.latencySum}`);
-    out.push(`skyport_command_duration_seconds_count ${this.latencyCount}`);
-
-    family("skyport_lease_changes_total", "counter", "Pilot lease changes (claims, releases, disconnects).");
-    out.push(`skyport_lease_changes_total ${this.leaseChanges}`);
-    family("skyport_failsafe_events_total", "counter", "Link-loss failsafe actions (hover, return home).");
-    out.push(`skyport_failsafe_events_total ${this.failsafeEvents}`);
-
-    for (const [name, { help, value }] of Object.entries(extra)) {
-      family(name, "gauge", help);
-      out.push(`${name} ${value}`);
-    }
-    return out.join("\n") + "\n";
+  /** Every family this class counts, in the order /metrics lists them. */
+  private families(open: ReadonlyMap<string, OpenTraffic>): MetricFamily[] {
+    const endpoints = [...new Set([...open.keys(), ...this.closedTraffic.keys()])];
+    const one = (name: string, help: string, value: number): MetricFamily => ({ name, type: "counter", help, samples: [{ value }] });
+    const perEndpoint = (metric: keyof Traffic, name: string, help: string): MetricFamily => ({
+      name,
+      type: "counter",
+      help,
+      samples: endpoints.map((endpoint) => ({
+        labels: { endpoint },
+        value: (this.closedTraffic.get(endpoint)?.[metric] ?? 0) + (open.get(endpoint)?.traffic[metric] ?? 0),
+      })),
+    });
+    return [
+      {
+        name: "skyport_connections_open",
+        type: "gauge",
+        help: "Open WebSocket connections per endpoint.",
+        samples: endpoints.map((endpoint) => ({ labels: { endpoint }, value: open.get(endpoint)?.connections ?? 0 })),
+      },
+      {
+        name: "skyport_upgrades_refused_total",
+        type: "counter",
+        help: "Upgrade requests refused before the handshake, by reason.",
+        samples: [...this.upgradesRefused].map(([reason, value]) => ({ labels: { reason }, value })),
+      },
+      perEndpoint("messagesIn", "skyport_messages_received_total", "WebSocket messages received, per endpoint."),
+      perEndpoint("messagesOut", "skyport_messages_sent_total", "WebSocket messages sent to one socket (not pub/sub deliveries), per endpoint."),
+      perEndpoint("bytesIn", "skyport_bytes_received_total", "Payload bytes received, per endpoint."),
+      perEndpoint("bytesOut", "skyport_bytes_sent_total", "Payload bytes sent to one socket (not pub/sub deliveries), per endpoint."),
+      one(
+        "skyport_telemetry_frames_published_total",
+        "Telemetry frames published, each once per tick per drone whatever the number of subscribers.",
+        this.telemetryFramesPublished,
+      ),
+      one("skyport_telemetry_frames_dropped_total", "Telemetry frames not delivered to a backpressured socket (it may resume with since).", this.telemetryFramesDropped),
+      one("skyport_slow_consumers_closed_total", "Sockets closed for staying backpressured too long.", this.slowConsumersClosed),
+      {
+        name: "skyport_commands_total",
+        type: "counter",
+        help: "Drone commands by result: accepted, completed, failed, or the refusal code.",
+        samples: [...this.commands].map(([result, value]) => ({ labels: { result }, value })),
+      },
+      {
+        name: "skyport_command_duration_seconds",
+        type: "histogram",
+        help: "Time from a command's receipt to its completion or failure.",
+        samples: [
+          ...commandLatencyBuckets.map((bound, i) => ({ suffix: "_bucket", labels: { le: String(bound) }, value: this.latencyCounts[i]! })),
+          { suffix: "_bucket", labels: { le: "+Inf" }, value: this.latencyCount },
+          { suffix: "_sum", value: this.latencySum },
+          { suffix: "_count", value: this.latencyCount },
+        ],
+      },
+      one("skyport_lease_changes_total", "Pilot lease changes (claims, releases, disconnects).", this.leaseChanges),
+      one("skyport_failsafe_events_total", "Link-loss failsafe actions (hover, return home).", this.failsafeEvents),
+    ];
   }
 }

@@ -1,0 +1,178 @@
+/**
+ * The upgrade decision: may this request become a WebSocket, and if so with
+ * what socket data and response headers; if not, which refusal, and why.
+ *
+ * Pure and web-standard: a `Request` and the server's state in, a decision
+ * out. It never calls `server.upgrade`, never reads a clock (the caller
+ * passes `nowMs`) and never touches a socket; `app.ts` does those. The only
+ * state it changes is the admission limiter's count: an accepted decision
+ * holds one slot, which the caller releases when the socket closes (or when
+ * Bun's upgrade fails after all).
+ *
+ * The checks run in this order, and each refusal is counted under its reason:
+ * draining, origin, RFC 6455 handshake, subprotocol and viewer token
+ * (`/drone`), `?drone=` (unknown drone, too many subscriptions), admission
+ * limits.
+ */
+import { allDrones, droneSubprotocol } from "../../protocol/index.ts";
+import type { Config } from "./config.ts";
+import type { DroneSession, SocketData } from "./connections.ts";
+import { newSession } from "./sessions/session.ts";
+import { checkHandshake } from "./handshake.ts";
+import { textResponse } from "./http.ts";
+import type { Endpoint } from "./paths.ts";
+import { type ConnectionLimiter, originAllowed, parseOfferedProtocols, tokensEqual } from "./security.ts";
+
+/** What the decision needs to know about the server and the peer. */
+export interface UpgradeContext {
+  config: Config;
+  /** Counts open connections; an accepted decision takes one slot. */
+  admission: ConnectionLimiter;
+  /** True once shutdown began: every upgrade is refused with 503. */
+  draining: boolean;
+  /** The drones this server flies: their ids in order (the first is the default), and a fast membership test. */
+  fleet: { readonly ids: readonly string[]; has(id: string): boolean };
+  /** The peer's address and port, or null when Bun cannot tell. */
+  peer: { address: string; port: number } | null;
+  /** Monotonic now in ms, recorded as the socket's `openedAt`. */
+  nowMs: number;
+}
+
+/** Why an upgrade was refused: the `reason` label of `skyport_upgrades_refused_total`. */
+export type RefusalReason =
+  | "draining"
+  | "origin"
+  | "bad_handshake"
+  | "subprotocol"
+  | "unauthorized"
+  | "unknown_drone"
+  | "too_many_subscriptions"
+  | "max_connections"
+  | "max_connections_per_ip";
+
+/** A refused upgrade: the HTTP response to send and the reason to count. */
+export interface UpgradeRefusal {
+  refuse: Response;
+  reason: RefusalReason;
+}
+
+/** An accepted upgrade: the socket's data and the extra handshake response headers. */
+export interface UpgradeAcceptance {
+  data: SocketData;
+  headers: Record<string, string>;
+}
+
+export type UpgradeDecision = UpgradeRefusal | UpgradeAcceptance;
+
+/** Retry-After, seconds, for a server that is shutting down: a new process should be up by then. */
+const drainingRetrySeconds = 5;
+/** Retry-After, seconds, when an admission limit is reached. */
+const admissionRetrySeconds = 10;
+/** Longest echo of client-chosen text in a refusal: header values (origin, subprotocols), and a drone id. */
+const maxEchoedHeaderChars = 100;
+const maxEchoedDroneIdChars = 40;
+
+/** Decides whether `request` may open a socket on `endpoint`. */
+export function decideUpgrade(request: Request, endpoint: Endpoint, context: UpgradeContext): UpgradeDecision {
+  const { config } = context;
+  if (context.draining) return refusal("draining", 503, "server shutting down: try again shortly", { "Retry-After": String(drainingRetrySeconds) });
+  const origin = request.headers.get("origin");
+  if (!originAllowed(origin, request.headers.get("host"), config.allowedOrigins)) {
+    return refusal("origin", 403, `origin ${JSON.stringify(origin!.slice(0, maxEchoedHeaderChars))} may not open WebSockets here`);
+  }
+  const handshake = checkHandshake(request.headers);
+  if (handshake) return refusal("bad_handshake", handshake.status, handshake.message, handshake.headers);
+
+  const negotiated = endpoint === "drone" ? negotiateDroneProtocol(request.headers.get("sec-websocket-protocol"), config) : noSubprotocol;
+  if ("refuse" in negotiated) return negotiated;
+  const session = sessionFor(endpoint, new URL(request.url), negotiated.viewerToken, context);
+  if (session !== null && "refuse" in session) return session;
+
+  const address = context.peer?.address ?? "unknown";
+  const limit = context.admission.admit(address);
+  if (limit === "max_connections") {
+    return refusal(limit, 503, `server full: ${config.maxConnections} connections are open`, { "Retry-After": String(admissionRetrySeconds) });
+  }
+  if (limit === "max_connections_per_ip") {
+    return refusal(limit, 429, `too many connections from ${address}: at most ${config.maxConnectionsPerIp}`, { "Retry-After": String(admissionRetrySeconds) });
+  }
+  const data: SocketData = {
+    endpoint,
+    address,
+    port: context.peer?.port ?? 0,
+    openedAt: context.nowMs,
+    messagesIn: 0,
+    messagesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    session,
+  };
+  return { data, headers: negotiated.headers };
+}
+
+/** The refusal when Bun itself rejects an upgrade the checks accepted. */
+export function upgradeFailed(): UpgradeRefusal {
+  return refusal("bad_handshake", 400, "WebSocket upgrade failed: the handshake headers were not accepted");
+}
+
+/** A refusal with a one-line plain-text body. */
+function refusal(reason: RefusalReason, status: number, message: string, headers?: Record<string, string>): UpgradeRefusal {
+  return { refuse: textResponse(status, message, headers), reason };
+}
+
+/** The outcome of subprotocol negotiation: the headers to answer with and the token a client carried. */
+interface Negotiated {
+  headers: Record<string, string>;
+  viewerToken: string | null;
+}
+
+const noSubprotocol: Negotiated = Object.freeze({ headers: {}, viewerToken: null });
+
+/**
+ * `/drone` speaks `skyport.v1.json`; a browser, which cannot set headers,
+ * may carry the viewer token as a `skyport.token.<token>` value beside it.
+ */
+function negotiateDroneProtocol(header: string | null, config: Config): Negotiated | UpgradeRefusal {
+  const offered = parseOfferedProtocols(header);
+  if (offered.protocols.length > 0 && !offered.protocols.includes(droneSubprotocol)) {
+    const list = JSON.stringify(offered.protocols.join(", ").slice(0, maxEchoedHeaderChars));
+    return refusal("subprotocol", 400, `unsupported subprotocol ${list}: /drone speaks ${droneSubprotocol}`);
+  }
+  if (offered.token !== null && (config.viewerToken === null || !tokensEqual(offered.token, config.viewerToken))) {
+    return refusal("unauthorized", 401, "unauthorized: the viewer token in Sec-WebSocket-Protocol is wrong");
+  }
+  // Select our subprotocol whenever the client offered any value (a token alone included), never the token.
+  const selects = offered.protocols.length > 0 || offered.token !== null;
+  return { headers: selects ? { "Sec-WebSocket-Protocol": droneSubprotocol } : {}, viewerToken: offered.token };
+}
+
+/** The session a `/drone` or `/api/controller` socket starts with (null for `/echo`), or the refusal. */
+function sessionFor(endpoint: Endpoint, url: URL, viewerToken: string | null, context: UpgradeContext): DroneSession | UpgradeRefusal | null {
+  const { config } = context;
+  if (endpoint === "echo") return null;
+  // The tutorial dialect cannot present a viewer token and receives no telemetry; it flies under the pilot rules.
+  const { ids } = context.fleet;
+  if (endpoint === "controller") return newSession(ids[0]!, [], true);
+  // A wrong token in the header was refused before this point; a missing one must come in `hello`.
+  const authenticated = config.viewerToken === null || viewerToken !== null;
+  const wanted = parseDroneQuery(url.searchParams.get("drone"), ids, config.maxSubscriptions);
+  const unknown = wanted.find((id) => id !== allDrones && !context.fleet.has(id));
+  if (unknown !== undefined) {
+    return refusal("unknown_drone", 404, `no drone ${JSON.stringify(unknown.slice(0, maxEchoedDroneIdChars))}: this server flies ${ids.join(", ")}`);
+  }
+  if (wanted.length > config.maxSubscriptions) {
+    return refusal("too_many_subscriptions", 400, `?drone= names ${wanted.length} drones: a socket may watch at most ${config.maxSubscriptions}`);
+  }
+  // Commands without data.drone address the first drone named, or the fleet's first for `*`.
+  const defaultDrone = wanted.find((id) => id !== allDrones) ?? ids[0]!;
+  return newSession(defaultDrone, wanted, authenticated);
+}
+
+/**
+ * The drones a `/drone` socket asks to watch with `?drone=a,b` (or `*`).
+ * Without the parameter it watches the fleet, up to `maxSubscriptions`.
+ */
+export function parseDroneQuery(value: string | null, fleetIds: readonly string[], maxSubscriptions: number): string[] {
+  if (value === null) return fleetIds.slice(0, maxSubscriptions);
+  return value.split(",").map((id) => id.trim());
+}
