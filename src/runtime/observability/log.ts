@@ -26,9 +26,6 @@ export const consoleLogger: Logger = {
   error: (fields) => console.error(line("error", fields)),
 };
 
-/** Discards everything: for tests and benchmarks that measure the server, not its logs. */
-export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
-
 /** Keeps every line in memory, so tests can assert on what was logged. */
 export function collectingLogger(): Logger & { lines: Array<LogFields & { level: string }> } {
   const lines: Array<LogFields & { level: string }> = [];
