@@ -1,78 +1,16 @@
 /**
  * `--workers N` (src/edge/workers.ts): the supervisor and its workers as real
- * processes sharing one port, with a real redis-server, and the pure pieces
- * (restart budget, node ids, line tagging) on their own.
+ * processes sharing one port, with a real redis-server. The pure pieces
+ * (restart budget, node ids, line tagging, the report) are tests/unit/workers.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, type Subprocess } from "bun";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  formatAddr,
-  isWorker,
-  RestartBudget,
-  tagWorkerLine,
-  workerIndexEnv,
-  workerNodeId,
-  workerNodeIdProblem,
-} from "../../src/edge/workers.ts";
 import { parseListeningPort } from "../../src/edge/banner.ts";
 import { startRedis, type RedisServer } from "../support/redis.ts";
 import { repoRoot } from "../support/server.ts";
 import { Inbox, openSocket, waitUntil } from "../support/sockets.ts";
-
-describe("worker identity and log lines (pure)", () => {
-  test("a process is a worker when its environment carries the worker index", () => {
-    expect(isWorker({})).toBe(false);
-    expect(isWorker({ [workerIndexEnv]: "0" })).toBe(true);
-  });
-
-  test("worker node ids append -w<index> to --node-id; without one each worker keeps its own default", () => {
-    expect(workerNodeId("edge", 0)).toBe("edge-w0");
-    expect(workerNodeId("edge", 12)).toBe("edge-w12");
-    expect(workerNodeId(null, 3)).toBeNull();
-  });
-
-  test("a --node-id too long for the suffix is refused with the allowed length", () => {
-    expect(workerNodeIdProblem({ nodeId: null, workers: 64 })).toBeNull();
-    expect(workerNodeIdProblem({ nodeId: "a".repeat(61), workers: 10 })).toBeNull();
-    expect(workerNodeIdProblem({ nodeId: "a".repeat(62), workers: 10 })).toBe(
-      "--node-id must be at most 61 characters with --workers 10 (each worker appends -w<index>): received 62",
-    );
-  });
-
-  test("the port comes from the banner's first line, IPv6 included", () => {
-    expect(parseListeningPort("skyport listening on 127.0.0.1:41234")).toBe(41234);
-    expect(parseListeningPort("skyport listening on [::1]:8080")).toBe(8080);
-    expect(parseListeningPort("  page     http://127.0.0.1:41234/")).toBeNull();
-    expect(formatAddr("::1", 8080)).toBe("[::1]:8080");
-    expect(formatAddr("0.0.0.0", 9000)).toBe("0.0.0.0:9000");
-  });
-
-  test("JSON log lines get a worker field and stay JSON; other lines get a prefix", () => {
-    const tagged = tagWorkerLine(JSON.stringify({ time: "t", level: "info", event: "ws_open" }), 3);
-    expect(JSON.parse(tagged)).toEqual({ worker: 3, time: "t", level: "info", event: "ws_open" });
-    expect(tagWorkerLine("panic: oops", 1)).toBe("[worker 1] panic: oops");
-  });
-
-  test("the restart budget backs off exponentially and allows 5 restarts per minute", () => {
-    const budget = new RestartBudget();
-    expect([0, 1, 2, 3, 4].map((i) => budget.spend(i * 1000))).toEqual([100, 200, 400, 800, 1600]);
-    expect(budget.spend(5000)).toBeNull();
-    // A minute after the first restart, one slot is free again, at the backoff of four recent restarts.
-    expect(budget.spend(60_000)).toBe(1600);
-    expect(budget.spend(60_001)).toBeNull();
-    // Once the window is quiet, the backoff starts over.
-    expect(budget.spend(200_000)).toBe(100);
-  });
-
-  test("the backoff is capped at 5 s", () => {
-    const budget = new RestartBudget(10, 60_000);
-    const delays = Array.from({ length: 10 }, (_, i) => budget.spend(i));
-    expect(delays.at(-1)).toBe(5000);
-    expect(budget.spend(10)).toBeNull();
-  });
-});
 
 /** A real `server.ts --workers` process, with every stdout and stderr line it printed so far. */
 interface Supervisor {

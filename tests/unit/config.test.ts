@@ -66,6 +66,26 @@ describe("parseConfig", () => {
 
   test("--help is not an error", () => {
     expect(() => parseConfig(["--help"])).toThrow(HelpRequested);
+    expect(() => parseConfig(["--drones", "a", "-h"])).toThrow(HelpRequested);
+  });
+
+  test.each([
+    [["-x"], 'unexpected argument "-x": flags start with --'],
+    [["-abc"], 'unexpected argument "-abc": flags start with --'],
+    [["--"], "unknown flag --"],
+    [["--addr="], '--addr must be host:port, for example localhost:8080: received ""'],
+    [["--addr", "--drones", "a"], '--addr must be host:port, for example localhost:8080: received "--drones"'],
+    [["--addr", "nonsense", "--bogus"], '--addr must be host:port, for example localhost:8080: received "nonsense"'],
+    [["--bogus", "--addr", "nonsense"], "unknown flag --bogus"],
+    [["--drones", "a", "--workers"], "--workers needs a value: --workers n"],
+    [["--node-id", "n".repeat(65)], `--node-id must be 1 to 64 letters, digits, . _ or -: received "${"n".repeat(65)}"`],
+  ])("%p: the first mistake in argv is reported, in skyport's words", (argv, message) => {
+    expect(() => parseConfig(argv)).toThrow(new ConfigError(message));
+  });
+
+  test("a flag given twice: the last one wins, as with any flag parser", () => {
+    expect(parseConfig(["--drones", "a", "--drones=b"]).drones).toEqual(["b"]);
+    expect(parseConfig(["--node-id", "n".repeat(64)]).nodeId).toBe("n".repeat(64));
   });
 
   test("usage lists every flag and environment variable", () => {

@@ -1,0 +1,201 @@
+/**
+ * The upgrade decision (src/edge/upgrade.ts) without a server: web-standard
+ * Requests in, refusals or socket data out.
+ */
+import { describe, expect, test } from "bun:test";
+import { defaultConfig, type Config } from "../../src/edge/config.ts";
+import type { Endpoint } from "../../src/edge/paths.ts";
+import { ConnectionLimiter } from "../../src/edge/security.ts";
+import { decideUpgrade, parseDroneQuery, upgradeFailed, type UpgradeAcceptance, type UpgradeContext, type UpgradeDecision, type UpgradeRefusal } from "../../src/edge/upgrade.ts";
+
+/** The headers of a valid RFC 6455 opening handshake. */
+const handshake = {
+  Upgrade: "websocket",
+  Connection: "Upgrade",
+  "Sec-WebSocket-Version": "13",
+  "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+  Host: "skyport.test",
+};
+
+function request(path: string, headers: Record<string, string | null> = {}): Request {
+  const merged: Record<string, string> = {};
+  for (const [name, value] of Object.entries({ ...handshake, ...headers })) if (value !== null) merged[name] = value;
+  return new Request(`http://skyport.test${path}`, { headers: merged });
+}
+
+function context(overrides: Partial<Config> = {}, extra: Partial<UpgradeContext> = {}): UpgradeContext {
+  const config: Config = { ...defaultConfig, drones: ["alpha", "bravo", "charlie"], ...overrides };
+  return {
+    config,
+    admission: new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp),
+    draining: false,
+    knowsDrone: (id) => config.drones.includes(id),
+    peer: { address: "203.0.113.7", port: 50_000 },
+    nowMs: 1234.5,
+    ...extra,
+  };
+}
+
+function decide(endpoint: Endpoint, path: string, headers: Record<string, string | null> = {}, ctx: UpgradeContext = context()): UpgradeDecision {
+  return decideUpgrade(request(path, headers), endpoint, ctx);
+}
+
+function accepted(decision: UpgradeDecision): UpgradeAcceptance {
+  if ("refuse" in decision) throw new Error(`expected an acceptance, got ${decision.reason} ${decision.refuse.status}`);
+  return decision;
+}
+
+async function refused(decision: UpgradeDecision): Promise<{ reason: string; status: number; body: string; headers: Headers }> {
+  if (!("refuse" in decision)) throw new Error("expected a refusal, got an acceptance");
+  const { refuse, reason } = decision as UpgradeRefusal;
+  return { reason, status: refuse.status, body: await refuse.text(), headers: refuse.headers };
+}
+
+describe("accepting", () => {
+  test("/echo gets socket data without a session and no extra headers", () => {
+    const { data, headers } = accepted(decide("echo", "/echo"));
+    expect(data).toEqual({ endpoint: "echo", address: "203.0.113.7", port: 50_000, openedAt: 1234.5, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, session: null });
+    expect(headers).toEqual({});
+  });
+
+  test("an unknown peer is `unknown`, port 0", () => {
+    const { data } = accepted(decide("echo", "/echo", {}, context({}, { peer: null })));
+    expect(data).toMatchObject({ address: "unknown", port: 0 });
+  });
+
+  test("an accepted upgrade holds one admission slot; a refused one holds none", () => {
+    const ctx = context();
+    accepted(decide("echo", "/echo", {}, ctx));
+    expect(ctx.admission.open).toBe(1);
+    decide("echo", "/echo", { Origin: "https://evil.example" }, ctx);
+    decide("drone", "/drone?drone=nope", {}, ctx);
+    expect(ctx.admission.open).toBe(1);
+  });
+
+  test("/api/controller flies the first drone, watches nothing, and needs no viewer token", () => {
+    const { data, headers } = accepted(decide("controller", "/api/controller", { "Sec-WebSocket-Protocol": "anything" }, context({ viewerToken: "v" })));
+    expect(headers).toEqual({});
+    expect(data.session).toMatchObject({ defaultDrone: "alpha", authenticated: true });
+    expect([...data.session!.subscriptions]).toEqual([]);
+  });
+});
+
+describe("refusals, in order", () => {
+  test("draining: 503 with Retry-After, before anything else is looked at", async () => {
+    const result = await refused(decide("echo", "/echo", { Upgrade: null, Origin: "https://evil.example" }, context({}, { draining: true })));
+    expect(result).toMatchObject({ reason: "draining", status: 503, body: "server shutting down: try again shortly\n" });
+    expect(result.headers.get("retry-after")).toBe("5");
+  });
+
+  test("a foreign Origin is 403; the server's own origin and no Origin pass", async () => {
+    expect(await refused(decide("echo", "/echo", { Origin: "https://evil.example" }))).toMatchObject({
+      reason: "origin",
+      status: 403,
+      body: 'origin "https://evil.example" may not open WebSockets here\n',
+    });
+    accepted(decide("echo", "/echo", { Origin: "http://skyport.test" }));
+    accepted(decide("echo", "/echo", { Origin: "https://app.example" }, context({ allowedOrigins: new Set(["https://app.example"]) })));
+  });
+
+  test("the RFC 6455 handshake: a plain GET is 426 with Upgrade: websocket, a bad key 400", async () => {
+    const plain = await refused(decide("echo", "/echo", { Upgrade: null, Connection: null }));
+    expect(plain).toMatchObject({ reason: "bad_handshake", status: 426 });
+    expect(plain.headers.get("upgrade")).toBe("websocket");
+    expect(await refused(decide("drone", "/drone", { "Sec-WebSocket-Key": "short" }))).toMatchObject({ reason: "bad_handshake", status: 400 });
+  });
+
+  test("the failed-upgrade refusal is a 400 counted as bad_handshake", async () => {
+    expect(await refused(upgradeFailed())).toMatchObject({ reason: "bad_handshake", status: 400, body: "WebSocket upgrade failed: the handshake headers were not accepted\n" });
+  });
+});
+
+describe("/drone subprotocol and viewer token", () => {
+  test("skyport.v1.json is selected when offered; nothing offered, nothing selected", () => {
+    expect(accepted(decide("drone", "/drone", { "Sec-WebSocket-Protocol": "other, skyport.v1.json" })).headers).toEqual({ "Sec-WebSocket-Protocol": "skyport.v1.json" });
+    expect(accepted(decide("drone", "/drone")).headers).toEqual({});
+  });
+
+  test("only unknown subprotocols: 400 naming them", async () => {
+    expect(await refused(decide("drone", "/drone", { "Sec-WebSocket-Protocol": "mqtt, graphql-ws" }))).toMatchObject({
+      reason: "subprotocol",
+      status: 400,
+      body: 'unsupported subprotocol "mqtt, graphql-ws": /drone speaks skyport.v1.json\n',
+    });
+  });
+
+  test("the right token in the subprotocol authenticates, and our subprotocol is selected, never the token", () => {
+    const { data, headers } = accepted(decide("drone", "/drone", { "Sec-WebSocket-Protocol": "skyport.token.s3cret" }, context({ viewerToken: "s3cret" })));
+    expect(headers).toEqual({ "Sec-WebSocket-Protocol": "skyport.v1.json" });
+    expect(data.session!.authenticated).toBe(true);
+  });
+
+  test("a wrong token, or a token where none is configured, is 401 and never echoed", async () => {
+    for (const ctx of [context({ viewerToken: "s3cret" }), context()]) {
+      const result = await refused(decide("drone", "/drone", { "Sec-WebSocket-Protocol": "skyport.v1.json, skyport.token.guess" }, ctx));
+      expect(result).toMatchObject({ reason: "unauthorized", status: 401 });
+      expect(result.body).not.toContain("guess");
+    }
+  });
+
+  test("without a token the session must authenticate in hello when the server requires one", () => {
+    expect(accepted(decide("drone", "/drone", {}, context({ viewerToken: "s3cret" }))).data.session!.authenticated).toBe(false);
+    expect(accepted(decide("drone", "/drone")).data.session!.authenticated).toBe(true);
+  });
+});
+
+describe("/drone ?drone=", () => {
+  test("absent: watch the fleet up to --max-subscriptions, commands address the first drone", () => {
+    const session = accepted(decide("drone", "/drone", {}, context({ maxSubscriptions: 2 }))).data.session!;
+    expect([...session.subscriptions]).toEqual(["alpha", "bravo"]);
+    expect(session.defaultDrone).toBe("alpha");
+  });
+
+  test("a list: watch those, address the first named; `*` addresses the fleet's first", () => {
+    const listed = accepted(decide("drone", "/drone?drone=charlie,%20bravo")).data.session!;
+    expect([...listed.subscriptions]).toEqual(["charlie", "bravo"]);
+    expect(listed.defaultDrone).toBe("charlie");
+    const all = accepted(decide("drone", "/drone?drone=*")).data.session!;
+    expect([...all.subscriptions]).toEqual(["*"]);
+    expect(all.defaultDrone).toBe("alpha");
+  });
+
+  test("an unknown drone is 404 naming it and the fleet, cut to 40 characters", async () => {
+    expect(await refused(decide("drone", "/drone?drone=alpha,zulu"))).toMatchObject({
+      reason: "unknown_drone",
+      status: 404,
+      body: 'no drone "zulu": this server flies alpha, bravo, charlie\n',
+    });
+    const long = await refused(decide("drone", `/drone?drone=${"x".repeat(100)}`));
+    expect(long.body).toContain(`"${"x".repeat(40)}"`);
+    expect(long.body).not.toContain("x".repeat(41));
+  });
+
+  test("more drones than --max-subscriptions is 400", async () => {
+    expect(await refused(decide("drone", "/drone?drone=alpha,bravo,charlie", {}, context({ maxSubscriptions: 2 })))).toMatchObject({
+      reason: "too_many_subscriptions",
+      status: 400,
+      body: "?drone= names 3 drones: a socket may watch at most 2\n",
+    });
+  });
+
+  test("parseDroneQuery trims ids and defaults to the fleet", () => {
+    expect(parseDroneQuery(" a , b", { drones: ["x"], maxSubscriptions: 5 })).toEqual(["a", "b"]);
+    expect(parseDroneQuery(null, { drones: ["x", "y", "z"], maxSubscriptions: 2 })).toEqual(["x", "y"]);
+  });
+});
+
+describe("admission limits", () => {
+  test("past --max-connections: 503; past --max-connections-per-ip: 429; both with Retry-After", async () => {
+    const total = context({ maxConnections: 1 });
+    accepted(decide("echo", "/echo", {}, total));
+    const full = await refused(decide("echo", "/echo", {}, { ...total, peer: { address: "198.51.100.1", port: 1 } }));
+    expect(full).toMatchObject({ reason: "max_connections", status: 503, body: "server full: 1 connections are open\n" });
+    expect(full.headers.get("retry-after")).toBe("10");
+
+    const perIp = context({ maxConnectionsPerIp: 1 });
+    accepted(decide("echo", "/echo", {}, perIp));
+    const busy = await refused(decide("echo", "/echo", {}, perIp));
+    expect(busy).toMatchObject({ reason: "max_connections_per_ip", status: 429, body: "too many connections from 203.0.113.7: at most 1\n" });
+    expect(busy.headers.get("retry-after")).toBe("10");
+  });
+});
