@@ -91,37 +91,10 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   registerProcessMetrics(registry, () => secondsSince(startedAt));
   if (cluster) registerClusterMetrics(registry, () => cluster.status());
 
-  const health = (): HealthReport => {
-    const status = cluster?.status();
-    return {
-      status: stopping ? "draining" : status?.redis === "down" ? "degraded" : "ok",
-      pid: process.pid,
-      uptimeSeconds: secondsSince(startedAt),
-      connections: connections.counts(),
-      ...(status ? { cluster: status } : {}),
-    };
-  };
-  const upgrade = (endpoint: Endpoint) => (request: Request, server: Server<SocketData>): Response | undefined => {
-    const decision = decideUpgrade(request, endpoint, {
-      config,
-      admission,
-      draining: stopping !== null,
-      fleet: flight.fleet,
-      peer: server.requestIP(request),
-      nowMs: performance.now(),
-    });
-    if ("refuse" in decision) return refused(decision);
-    if (server.upgrade(request, decision)) return undefined;
-    admission.release(decision.data.address);
-    return refused(upgradeFailed());
-  };
-  const refused = ({ refuse, reason }: UpgradeRefusal): Response => {
-    metrics.refuseUpgrade(reason);
-    return refuse;
-  };
-
+  const draining = () => stopping !== null;
+  const health = () => healthReport({ draining: draining(), uptimeSeconds: secondsSince(startedAt), connections, cluster });
   const routes: Serve.RoutesWithUpgrade<SocketData, string> = httpRoutes({ health, metrics: registry });
-  for (const { endpoint, path } of endpointRoutes) routes[path] = { GET: upgrade(endpoint) };
+  for (const { endpoint, path } of endpointRoutes) routes[path] = { GET: upgradeRoute(endpoint, { config, admission, metrics, flight, draining }) };
   const knownPaths = new Set(Object.keys(routes));
 
   const server: Server<SocketData> = Bun.serve<SocketData>({
@@ -144,7 +117,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
 
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
-      flight.hoverAll("server shutting down");
+      flight.hoverAll(shutdownReason);
       flight.stop();
       connections.closeAll(closeCodes.goingAway, shutdownReason);
       // Stops listening; resolves once every socket finished its close handshake.
@@ -167,6 +140,52 @@ function newClusterBroker(config: Config, redisUrl: string, droneIds: readonly s
     replayFrames: Math.max(1, Math.round(config.telemetryHz * config.replaySeconds)),
     logger,
   });
+}
+
+/** What `/healthz` reports: draining first, then degraded while a cluster node has lost Redis. */
+function healthReport(state: { draining: boolean; uptimeSeconds: number; connections: ConnectionRegistry; cluster: RedisBroker | null }): HealthReport {
+  const status = state.cluster?.status();
+  return {
+    status: state.draining ? "draining" : status?.redis === "down" ? "degraded" : "ok",
+    pid: process.pid,
+    uptimeSeconds: state.uptimeSeconds,
+    connections: state.connections.counts(),
+    ...(status ? { cluster: status } : {}),
+  };
+}
+
+/** What an upgrade route reads and counts. */
+interface UpgradeServices {
+  config: Config;
+  admission: ConnectionLimiter;
+  metrics: Metrics;
+  flight: FlightService;
+  draining(): boolean;
+}
+
+/**
+ * The GET handler of one WebSocket path: the pure decision, then Bun's
+ * upgrade; every refusal is counted under its reason.
+ */
+function upgradeRoute(endpoint: Endpoint, { config, admission, metrics, flight, draining }: UpgradeServices) {
+  const refused = ({ refuse, reason }: UpgradeRefusal): Response => {
+    metrics.refuseUpgrade(reason);
+    return refuse;
+  };
+  return (request: Request, server: Server<SocketData>): Response | undefined => {
+    const decision = decideUpgrade(request, endpoint, {
+      config,
+      admission,
+      draining: draining(),
+      fleet: flight.fleet,
+      peer: server.requestIP(request),
+      nowMs: performance.now(),
+    });
+    if ("refuse" in decision) return refused(decision);
+    if (server.upgrade(request, decision)) return undefined;
+    admission.release(decision.data.address);
+    return refused(upgradeFailed());
+  };
 }
 
 /** What the per-socket handlers share with the rest of the server. */
