@@ -13,8 +13,9 @@
  *
  * Linux only: the workers share the port with `reusePort` (SO_REUSEPORT, set
  * by `src/edge/app.ts` when `config.workers > 1`) and the kernel spreads new
- * connections over them. Nothing here knows about Redis: every worker gets
- * the supervisor's own flags and environment, `--redis` included.
+ * connections over them. Nothing here talks to Redis: every worker gets the
+ * supervisor's own flags and environment, `--redis` included (the banner
+ * only names it).
  */
 import type { Subprocess } from "bun";
 import { bannerLines, clusterLine, startupWarnings } from "./banner.ts";
@@ -130,11 +131,11 @@ export class RestartBudget {
  * handler is installed.
  */
 export function reportToSupervisor(report: WorkerReport, logger: Logger): void {
+  if (!process.send) throw new Error(`this process has ${workerIndexEnv} set but no IPC channel: only the supervisor starts workers`);
   process.once("disconnect", () => {
     logger.warn({ event: "supervisor_gone" });
     process.kill(process.pid, "SIGTERM");
   });
-  if (!process.send) throw new Error(`this process has ${workerIndexEnv} set but no IPC channel: only the supervisor starts workers`);
   process.send(report);
 }
 
