@@ -29,7 +29,7 @@ function context(overrides: Partial<Config> = {}, extra: Partial<UpgradeContext>
     config,
     admission: new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp),
     draining: false,
-    knowsDrone: (id) => config.drones.includes(id),
+    fleet: { ids: config.drones, has: (id) => config.drones.includes(id) },
     peer: { address: "203.0.113.7", port: 50_000 },
     nowMs: 1234.5,
     ...extra,
@@ -144,6 +144,13 @@ describe("/drone subprotocol and viewer token", () => {
 });
 
 describe("/drone ?drone=", () => {
+  test("the fleet's ids, not the config's, are what the server flies", async () => {
+    const ctx = context({ drones: ["alpha"] }, { fleet: { ids: ["scripted-1", "scripted-2"], has: (id) => id.startsWith("scripted-") } });
+    expect(accepted(decide("drone", "/drone", {}, ctx)).data.session!.defaultDrone).toBe("scripted-1");
+    expect(accepted(decide("controller", "/api/controller", {}, ctx)).data.session!.defaultDrone).toBe("scripted-1");
+    expect((await refused(decide("drone", "/drone?drone=alpha", {}, ctx))).body).toBe('no drone "alpha": this server flies scripted-1, scripted-2\n');
+  });
+
   test("absent: watch the fleet up to --max-subscriptions, commands address the first drone", () => {
     const session = accepted(decide("drone", "/drone", {}, context({ maxSubscriptions: 2 }))).data.session!;
     expect([...session.subscriptions]).toEqual(["alpha", "bravo"]);
@@ -179,8 +186,8 @@ describe("/drone ?drone=", () => {
   });
 
   test("parseDroneQuery trims ids and defaults to the fleet", () => {
-    expect(parseDroneQuery(" a , b", { drones: ["x"], maxSubscriptions: 5 })).toEqual(["a", "b"]);
-    expect(parseDroneQuery(null, { drones: ["x", "y", "z"], maxSubscriptions: 2 })).toEqual(["x", "y"]);
+    expect(parseDroneQuery(" a , b", ["x"], 5)).toEqual(["a", "b"]);
+    expect(parseDroneQuery(null, ["x", "y", "z"], 2)).toEqual(["x", "y"]);
   });
 });
 
