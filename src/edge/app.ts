@@ -67,9 +67,10 @@ export interface RunningServer {
   cluster: RedisBroker | null;
   metrics: Metrics;
   /**
-   * Drains: refuses new upgrades, tells flying drones to hover, closes every
-   * socket with 1001 and resolves once they are closed (or the grace period
-   * ran out). Safe to call more than once.
+   * Drains: tells flying drones to hover, closes every socket with 1001,
+   * stops listening (an upgrade already in flight gets 503 "draining") and
+   * resolves once every connection is closed or the grace period ran out,
+   * whichever comes first. Safe to call more than once.
    */
   stop(): Promise<void>;
 }
