@@ -5,6 +5,7 @@
  * sockets. Every client mistake gets a 4xx with a one-line explanation, never
  * a 500.
  */
+import type { ClusterStatus } from "../runtime/cluster/broker.ts";
 
 /** A plain-text response, one line, for HTTP errors a person reads. */
 export function textResponse(status: number, message: string, headers: Record<string, string> = {}): Response {
@@ -14,17 +15,17 @@ export function textResponse(status: number, message: string, headers: Record<st
   });
 }
 
+/** 404 naming the path that does not exist. */
 export function notFound(url: URL): Response {
   return textResponse(404, `no such path: ${url.pathname}`);
 }
 
+/** 405 naming the method refused and the ones allowed, with the `Allow` header RFC 9110 requires. */
 export function methodNotAllowed(method: string, url: URL, allowed: readonly string[]): Response {
   return textResponse(405, `${method} is not allowed on ${url.pathname}: use ${allowed.join(" or ")}`, {
     Allow: allowed.join(", "),
   });
 }
-
-import type { ClusterStatus } from "../runtime/cluster/broker.ts";
 
 /** What `GET /healthz` reports. */
 export interface HealthReport {
@@ -38,6 +39,7 @@ export interface HealthReport {
   cluster?: ClusterStatus;
 }
 
+/** `GET /healthz`: the report as JSON, never cached. */
 export function healthResponse(report: HealthReport): Response {
   return Response.json(report, { headers: { "Cache-Control": "no-store" } });
 }
