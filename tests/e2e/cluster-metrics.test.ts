@@ -27,7 +27,7 @@ test("cluster counters are counters and cluster gauges are gauges", async () => 
   expect(text).toContain("# TYPE skyport_redis_reconnects_total counter\n");
   expect(types.get("skyport_redis_up")).toBe("gauge");
   expect(types.get("skyport_drones_owned")).toBe("gauge");
-  for (const name of ["skyport_ops_forwarded_total", "skyport_ops_forward_failures_total", "skyport_cluster_ticks_published_total", "skyport_cluster_ticks_received_total"]) {
+  for (const name of ["skyport_ops_forwarded_total", "skyport_ops_forward_failures_total", "skyport_cluster_ticks_published_total", "skyport_cluster_ticks_received_total", "skyport_redis_write_failures_total"]) {
     expect(`${name} ${types.get(name)}`).toBe(`${name} counter`);
   }
   // Every family of the page follows the rule: a counter ends in _total, and every _total is a counter.

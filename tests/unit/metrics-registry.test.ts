@@ -27,6 +27,8 @@ const status: ClusterStatus = {
   forwardFailures: 1,
   ticksPublished: 100,
   ticksReceived: 90,
+  catchUps: 1,
+  writeFailures: 0,
 };
 
 describe("the registry", () => {
@@ -130,6 +132,7 @@ describe("the families", () => {
         ["skyport_ops_forward_failures_total", "counter"],
         ["skyport_cluster_ticks_published_total", "counter"],
         ["skyport_cluster_ticks_received_total", "counter"],
+        ["skyport_redis_write_failures_total", "counter"],
       ]),
     );
     expect(text).toContain("skyport_redis_up 1\n");
@@ -137,8 +140,8 @@ describe("the families", () => {
     expect(text).toContain("skyport_redis_reconnects_total 3\n");
   });
 
-  test("a status with writeFailures exports skyport_redis_write_failures_total as a counter", () => {
-    const families = clusterFamilies({ ...status, redis: "down", writeFailures: 5 } as ClusterStatus);
+  test("failed Redis writes are skyport_redis_write_failures_total, a counter; Redis down is skyport_redis_up 0", () => {
+    const families = clusterFamilies({ ...status, redis: "down", writeFailures: 5 });
     expect(families.find((family) => family.name === "skyport_redis_up")!.samples).toEqual([{ value: 0 }]);
     expect(families.find((family) => family.name === "skyport_redis_write_failures_total")).toMatchObject({ type: "counter", samples: [{ value: 5 }] });
   });

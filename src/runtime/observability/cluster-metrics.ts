@@ -17,7 +17,7 @@ export function registerClusterMetrics(registry: MetricsRegistry, status: () => 
 export function clusterFamilies(status: ClusterStatus): MetricFamily[] {
   const gauge = (name: string, help: string, value: number): MetricFamily => ({ name, type: "gauge", help, samples: [{ value }] });
   const counter = (name: string, help: string, value: number): MetricFamily => ({ name, type: "counter", help, samples: [{ value }] });
-  const families = [
+  return [
     gauge("skyport_redis_up", "1 while this node is connected to Redis, 0 while degraded (serving its own sockets only).", status.redis === "up" ? 1 : 0),
     counter("skyport_redis_reconnects_total", "Reconnections to Redis after a lost connection.", status.reconnects),
     gauge("skyport_drones_owned", "Drones this node simulates.", status.ownedDrones.length),
@@ -25,11 +25,10 @@ export function clusterFamilies(status: ClusterStatus): MetricFamily[] {
     counter("skyport_ops_forward_failures_total", "Forwarded operations answered with an error or not answered in time.", status.forwardFailures),
     counter("skyport_cluster_ticks_published_total", "Ticks of telemetry this node published to Redis.", status.ticksPublished),
     counter("skyport_cluster_ticks_received_total", "Ticks of telemetry received from other nodes.", status.ticksReceived),
+    counter(
+      "skyport_redis_write_failures_total",
+      "Redis writes that resume and failover depend on and that failed: frame appends, pilot records, the shutdown release.",
+      status.writeFailures,
+    ),
   ];
-  // Counted by brokers that report it: Redis writes that resume and failover depend on and that failed.
-  const { writeFailures } = status as ClusterStatus & { writeFailures?: number };
-  if (writeFailures !== undefined) {
-    families.push(counter("skyport_redis_write_failures_total", "Redis writes that failed (frame appends, pilot records, shutdown releases).", writeFailures));
-  }
-  return families;
 }
