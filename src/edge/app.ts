@@ -12,7 +12,8 @@
 import type { Serve, Server, WebSocketHandler } from "bun";
 import { hostname } from "node:os";
 import type { Config } from "./config.ts";
-import { closeCodes, ConnectionRegistry, type Socket, type SocketData } from "./connections.ts";
+import { closeCodes } from "../../protocol/index.ts";
+import { ConnectionRegistry, type Socket, type SocketData } from "./connections.ts";
 import { ControllerEndpoint } from "./endpoints/controller.ts";
 import { DroneEndpoint } from "./endpoints/drone.ts";
 import { echoMessage, echoMessageWithLimit } from "./endpoints/echo.ts";

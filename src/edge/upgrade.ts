@@ -14,7 +14,7 @@
  * (`/drone`), `?drone=` (unknown drone, too many subscriptions), admission
  * limits.
  */
-import { allDrones, droneSubprotocol } from "../../protocol/index.ts";
+import { allDrones, droneSubprotocol, unknownDrone } from "../../protocol/index.ts";
 import type { Config } from "./config.ts";
 import type { DroneSession, SocketData } from "./connections.ts";
 import { newSession } from "./sessions/session.ts";
@@ -68,9 +68,8 @@ export type UpgradeDecision = UpgradeRefusal | UpgradeAcceptance;
 const drainingRetrySeconds = 5;
 /** Retry-After, seconds, when an admission limit is reached. */
 const admissionRetrySeconds = 10;
-/** Longest echo of client-chosen text in a refusal: header values (origin, subprotocols), and a drone id. */
+/** Longest echo of a client's header value (origin, subprotocols) in a refusal. */
 const maxEchoedHeaderChars = 100;
-const maxEchoedDroneIdChars = 40;
 
 /** Decides whether `request` may open a socket on `endpoint`. */
 export function decideUpgrade(request: Request, endpoint: Endpoint, context: UpgradeContext): UpgradeDecision {
@@ -158,7 +157,8 @@ function sessionFor(endpoint: Endpoint, url: URL, viewerToken: string | null, co
   const wanted = parseDroneQuery(url.searchParams.get("drone"), ids, config.maxSubscriptions);
   const unknown = wanted.find((id) => id !== allDrones && !context.fleet.has(id));
   if (unknown !== undefined) {
-    return refusal("unknown_drone", 404, `no drone ${JSON.stringify(unknown.slice(0, maxEchoedDroneIdChars))}: this server flies ${ids.join(", ")}`);
+    // The same wording a JSON or text client gets for an unknown drone.
+    return refusal("unknown_drone", 404, unknownDrone(unknown, ids).message);
   }
   if (wanted.length > config.maxSubscriptions) {
     return refusal("too_many_subscriptions", 400, `?drone= names ${wanted.length} drones: a socket may watch at most ${config.maxSubscriptions}`);
