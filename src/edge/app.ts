@@ -11,9 +11,10 @@
  */
 import type { Serve, Server, WebSocketHandler } from "bun";
 import { hostname } from "node:os";
-import type { Config } from "./config.ts";
 import { closeCodes } from "../../protocol/index.ts";
+import type { Config } from "./config.ts";
 import { ConnectionRegistry, type Socket, type SocketData } from "./connections.ts";
+import { settlesWithin } from "./deadline.ts";
 import { ControllerEndpoint } from "./endpoints/controller.ts";
 import { DroneEndpoint } from "./endpoints/drone.ts";
 import { echoMessage, echoMessageWithLimit } from "./endpoints/echo.ts";
@@ -21,13 +22,12 @@ import { textResponse, type HealthReport } from "./http.ts";
 import { endpointPaths, endpointRoutes, type Endpoint } from "./paths.ts";
 import { fallback, httpRoutes } from "./routes.ts";
 import { ConnectionLimiter } from "./security.ts";
-import { settlesWithin } from "./deadline.ts";
+import { SessionRegistry } from "./sessions/registry.ts";
 import { decideUpgrade, upgradeFailed, type UpgradeRefusal } from "./upgrade.ts";
 import type { Vehicle } from "../core/vehicle/vehicle.ts";
 import type { Clocks } from "../runtime/clock.ts";
-import { FlightService } from "../runtime/flight-service.ts";
-import { SessionRegistry } from "./sessions/registry.ts";
 import { RedisBroker } from "../runtime/cluster/redis-broker.ts";
+import { FlightService } from "../runtime/flight-service.ts";
 import { registerClusterMetrics } from "../runtime/observability/cluster-metrics.ts";
 import { consoleLogger, type Logger } from "../runtime/observability/log.ts";
 import { Metrics } from "../runtime/observability/metrics.ts";
@@ -122,7 +122,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       flight.hoverAll(shutdownReason);
       flight.stop();
       connections.closeAll(closeCodes.goingAway, shutdownReason);
-      // Stops listening; resolves once every socket finished its close handshake.
+      // Stops listening; resolves once every connection is closed (Bun ends a socket right after its close frame).
       await settlesWithin(server.stop(), shutdownGraceMilliseconds);
       // Hands this node's drones to the others at once instead of after the owner lease.
       await cluster?.stop();
