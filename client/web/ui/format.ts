@@ -37,9 +37,9 @@ const compassPoints = ["N", "NE", "E", "SE", "S", "SW", "W", "NW"] as const;
 
 /** Heading as "045° NE" (0 = north, clockwise). */
 export function formatHeading(degrees: number): string {
-  const normalised = ((Math.round(degrees) % 360) + 360) % 360;
-  const point = compassPoints[Math.round(normalised / 45) % 8]!;
-  return `${String(normalised).padStart(3, "0")}° ${point}`;
+  const normalized = ((Math.round(degrees) % 360) + 360) % 360;
+  const point = compassPoints[Math.round(normalized / 45) % 8]!;
+  return `${String(normalized).padStart(3, "0")}° ${point}`;
 }
 
 export function formatPercent(percent: number): string {

@@ -1,7 +1,7 @@
 /**
  * Heading and distance arithmetic in the home frame.
  *
- * Owns the one place headings are normalised and turned into unit vectors, so
+ * Owns the one place headings are normalized and turned into unit vectors, so
  * "0 = north, clockwise positive" is written down once. Pure maths only.
  */
 import type { Vector3 } from "./types.ts";
