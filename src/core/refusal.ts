@@ -7,6 +7,7 @@
  * turns a `Refusal` into an error message and names the field the client
  * wrote (`data.drone`, `data.args[0]`, `args[0]`).
  */
+import type { CommandRejectionCode } from "./drone/types.ts";
 
 /** Every refusal the fleet, a vehicle or the cluster can give. */
 export type RefusalCode =
@@ -18,14 +19,8 @@ export type RefusalCode =
   | "lease_taken"
   /** The vehicle cannot be reached now: its node did not answer, a takeover is in progress, its link is down, or it did not acknowledge in time. */
   | "drone_unavailable"
-  // Refusals from the vehicle itself:
-  | "not_flying"
-  | "already_flying"
-  | "geofence"
-  | "battery_low"
-  | "emergency"
-  | "busy"
-  | "out_of_range";
+  /** Refusals from the vehicle itself, in the flight model's vocabulary. */
+  | CommandRejectionCode;
 
 /** What a refusal is about: the vehicle named in the request, or one argument of the command (model name, e.g. `distance`, `z`). */
 export type RefusalSubject = { vehicle: true } | { argument: string };

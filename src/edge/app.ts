@@ -80,10 +80,11 @@ export interface RunningServer {
 export function startServer(config: Config, options: StartOptions = {}): RunningServer {
   const logger = options.logger ?? consoleLogger;
   const startedAt = performance.now();
-  const connections = new ConnectionRegistry(logger);
   const metrics = new Metrics();
   const admission = new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp);
   const flight = new FlightService(config, logger, metrics, options.clocks, options.vehicles);
+  // One clock for every socket: durations, deadlines and rates all read the flight service's.
+  const connections = new ConnectionRegistry(logger, () => flight.nowMs());
   const sessions = new SessionRegistry(flight, config, metrics, logger);
   const cluster = config.redisUrl === null ? null : newClusterBroker(config, config.redisUrl, flight.fleet.ids, logger);
   let stopping: Promise<void> | null = null;
@@ -181,7 +182,7 @@ function upgradeRoute(endpoint: Endpoint, { config, admission, metrics, flight, 
       draining: draining(),
       fleet: flight.fleet,
       peer: server.requestIP(request),
-      nowMs: performance.now(),
+      nowMs: flight.nowMs(),
     });
     if ("refuse" in decision) return refused(decision);
     if (server.upgrade(request, decision)) return undefined;

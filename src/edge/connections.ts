@@ -26,8 +26,6 @@ export interface DroneSession {
   limiter: RateLimiter | null;
   /** False until the viewer token was presented, when the server requires one. */
   authenticated: boolean;
-  /** When the socket opened on the flight clock (monotonic ms), for the authentication deadline. */
-  openedAtMs: number;
   /** Failed token attempts; the third closes the socket with 1008. */
   authFailures: number;
   /** When the socket went over the slow-consumer limit (monotonic ms), or null while it keeps up. */
@@ -43,7 +41,7 @@ export interface SocketData {
   address: string;
   /** Peer port, 0 when unknown. `remoteOf` joins the two only when a log line needs them. */
   port: number;
-  /** `performance.now()` at upgrade, for the connection's duration. */
+  /** Monotonic ms at upgrade on the server's one clock (the flight service's): the connection's duration, the viewer-token deadline. */
   openedAt: number;
   messagesIn: number;
   messagesOut: number;
@@ -67,7 +65,11 @@ export function remoteOf(data: Pick<SocketData, "address" | "port">): string {
 export class ConnectionRegistry {
   private readonly open = new Map<Endpoint, Set<Socket>>();
 
-  constructor(private readonly logger: Logger) {}
+  /** @param nowMs the server's monotonic clock, the one `openedAt` was read from. */
+  constructor(
+    private readonly logger: Logger,
+    private readonly nowMs: () => number,
+  ) {}
 
   /** Records a socket that just opened and logs it. */
   opened(ws: Socket): void {
@@ -93,7 +95,7 @@ export class ConnectionRegistry {
       ...(session ? { session: session.id } : {}),
       code,
       reason,
-      durationMs: Math.round(performance.now() - openedAt),
+      durationMs: Math.round(this.nowMs() - openedAt),
       messagesIn,
       messagesOut,
     });

@@ -132,6 +132,7 @@ describe("the families", () => {
         ["skyport_ops_forward_failures_total", "counter"],
         ["skyport_cluster_ticks_published_total", "counter"],
         ["skyport_cluster_ticks_received_total", "counter"],
+        ["skyport_cluster_catch_ups_total", "counter"],
         ["skyport_redis_write_failures_total", "counter"],
       ]),
     );

@@ -38,7 +38,6 @@ export class SessionRegistry {
   register(ws: Socket): void {
     const session = ws.data.session;
     if (!session) return;
-    session.openedAtMs = this.flight.nowMs();
     this.sessions.set(session.id, ws);
   }
 
@@ -62,7 +61,7 @@ export class SessionRegistry {
   sweep(nowMs: number): void {
     for (const ws of this.sessions.values()) {
       const session = ws.data.session!;
-      if (!session.authenticated && nowMs - session.openedAtMs >= authTimeoutSeconds * 1000) {
+      if (!session.authenticated && nowMs - ws.data.openedAt >= authTimeoutSeconds * 1000) {
         ws.close(closeCodes.policyViolation, `unauthorized: no viewer token within ${authTimeoutSeconds} s`);
         continue;
       }

@@ -20,10 +20,7 @@ export const maxAuthFailures = 3;
 /** Length of a session id: a UUID's first group, 8 hex characters, short because other clients see it as the pilot's identity. */
 const sessionIdLength = 8;
 
-/**
- * A fresh session for a socket that is about to open. `openedAtMs` is set
- * when the flight service registers the socket, on its clock.
- */
+/** A fresh session for a socket that is about to open. */
 export function newSession(defaultDrone: string, subscriptions: Iterable<string>, authenticated: boolean): DroneSession {
   return {
     id: crypto.randomUUID().slice(0, sessionIdLength),
@@ -31,7 +28,6 @@ export function newSession(defaultDrone: string, subscriptions: Iterable<string>
     subscriptions: new Set(subscriptions),
     limiter: null,
     authenticated,
-    openedAtMs: 0,
     authFailures: 0,
     stalledSince: null,
     stalledAtSeq: null,

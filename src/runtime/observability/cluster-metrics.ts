@@ -25,6 +25,7 @@ export function clusterFamilies(status: ClusterStatus): MetricFamily[] {
     counter("skyport_ops_forward_failures_total", "Forwarded operations answered with an error or not answered in time.", status.forwardFailures),
     counter("skyport_cluster_ticks_published_total", "Ticks of telemetry this node published to Redis.", status.ticksPublished),
     counter("skyport_cluster_ticks_received_total", "Ticks of telemetry received from other nodes.", status.ticksReceived),
+    counter("skyport_cluster_catch_ups_total", "Replay buffers refilled from Redis after this node (re)connected.", status.catchUps),
     counter(
       "skyport_redis_write_failures_total",
       "Redis writes that resume and failover depend on and that failed: frame appends, pilot records, the shutdown release.",
