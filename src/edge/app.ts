@@ -218,7 +218,7 @@ function socketHandlers(config: Config, { connections, admission, metrics, fligh
     closeOnBackpressureLimit: false,
     open(ws: Socket) {
       connections.opened(ws);
-      if (ws.data.session) sessions.register(ws);
+      if (ws.data.session && !sessions.register(ws)) return;
       if (ws.data.endpoint === "drone") drone.open(ws);
     },
     message(ws: Socket, message) {

@@ -16,7 +16,7 @@ export type { Endpoint };
 
 /** A `/drone` or `/api/controller` client: who it is to the fleet and what it watches. */
 export interface DroneSession {
-  /** Short random id, shown to other clients as the pilot's identity. */
+  /** Random 128-bit id (22 base64url characters), shown to other clients as the pilot's identity; the pilot's credential to the fleet. */
   id: string;
   /** Drone that text commands and JSON commands without `data.drone` address. */
   defaultDrone: string;

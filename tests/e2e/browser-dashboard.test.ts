@@ -68,7 +68,7 @@ test("the page loads without console errors and shows it is connected", async ()
   const running = server();
   const page = await visitor();
   await openDashboard(page, running.http("/"));
-  expect(await page.textContent("#connection-text")).toMatch(/^Connected · session [0-9a-f]{8}$/);
+  expect(await page.textContent("#connection-text")).toMatch(/^Connected · session [A-Za-z0-9_-]{22}$/);
   expect(await page.inputValue("#drone-select")).toBe("alpha");
   expect(await page.getAttribute("#role-badge", "data-role")).toBe("free");
   expect(await page.textContent("#control-reason")).toBe("Claim alpha to fly");

@@ -39,7 +39,7 @@ describe("welcome", () => {
         },
       },
     });
-    expect(client.session).toMatch(/^[0-9a-f]{8}$/);
+    expect(client.session).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 });
 
@@ -143,7 +143,7 @@ describe("text commands", () => {
     await pilot.request("claim", { drone: "alpha" });
     const other = await connect();
     other.send("takeoff");
-    expect(await other.take((m) => typeof m === "string")).toMatch(/^error not_pilot: alpha is flown by session [0-9a-f]{8}: you are an observer$/);
+    expect(await other.take((m) => typeof m === "string")).toMatch(/^error not_pilot: alpha is flown by session [A-Za-z0-9_-]{22}: you are an observer$/);
     other.send("barrel roll");
     expect(await other.take((m) => typeof m === "string")).toMatch(/^error unknown_command: unknown command "barrel"/);
     other.send("up 5 metres");

@@ -34,17 +34,28 @@ export class SessionRegistry {
     this.limits = { slowConsumerBytes: limits.slowConsumerBytes, stallSeconds: limits.stallSeconds };
   }
 
-  /** Makes a session reachable for its command completions. */
-  register(ws: Socket): void {
+  /**
+   * Makes a session reachable for its command completions. An id already in
+   * use is refused (false, and the socket is closed with 1013): a colliding
+   * id must never act as the live session that holds it.
+   */
+  register(ws: Socket): boolean {
     const session = ws.data.session;
-    if (!session) return;
+    if (!session) return false;
+    if (this.sessions.has(session.id)) {
+      this.logger.warn({ event: "session_id_collision", remote: remoteOf(ws.data) });
+      ws.close(closeCodes.tryAgainLater, "session id already in use: reconnect for a fresh one");
+      return false;
+    }
     this.sessions.set(session.id, ws);
+    return true;
   }
 
   /** A session's socket closed: the fleet hears (it loses its leases) and frames it never got are counted. */
   unregister(ws: Socket): void {
     const session = ws.data.session;
-    if (!session) return;
+    // A socket refused at register (its id was in use) was never this session.
+    if (!session || this.sessions.get(session.id) !== ws) return;
     this.sessions.delete(session.id);
     // A socket closed while stalled never got those frames: count them.
     if (session.stalledSince !== null) for (const { dropped } of this.droppedWhileStalled(session).values()) this.metrics.telemetryFramesDropped += dropped;

@@ -5,7 +5,7 @@ import { checkPilotToken, checkViewerHello, countAuthFailure, limiterOf, maxAuth
 test("a new session: an 8-character id, its drones, no limiter until its first message", () => {
   const session = newSession("bravo", ["bravo", "*"], false);
   expect(session).toMatchObject({ defaultDrone: "bravo", subscriptions: new Set(["bravo", "*"]), limiter: null, authenticated: false, authFailures: 0 });
-  expect(session.id).toMatch(/^[0-9a-f]{8}$/);
+  expect(session.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
   const limiter = limiterOf(session, 50);
   expect(limiterOf(session, 50)).toBe(limiter);
 });
