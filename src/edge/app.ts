@@ -225,10 +225,16 @@ function socketHandlers(config: Config, { connections, admission, metrics, fligh
       // `ws.data` is a native getter: read it once on this hot path.
       const data = ws.data;
       data.messagesIn++;
+      if (data.session !== null) SessionRegistry.heard(data.session);
       const endpoint = data.endpoint;
       if (endpoint === "echo") echo(ws, message);
       else if (endpoint === "drone") drone.message(ws, message);
       else controller.message(ws, message);
+    },
+    pong(ws: Socket) {
+      // A pong to the registry's ping is a pilot's liveness (sessions/registry.ts).
+      const session = ws.data.session;
+      if (session !== null) SessionRegistry.heard(session);
     },
     drain(ws: Socket) {
       if (ws.data.session) sessions.drained(ws);

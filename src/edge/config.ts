@@ -26,6 +26,10 @@ export interface Config {
   replaySeconds: number;
   /** Seconds a flying drone without a pilot hovers before it returns home. */
   failsafeSeconds: number;
+  /** Seconds without a frame (message or pong) from a pilot's session before it loses its leases. */
+  pilotTimeoutSeconds: number;
+  /** Seconds a lost pilot's lease stays reserved for it to reclaim with its resume token (0: no reservation). */
+  leaseGraceSeconds: number;
   /** Browser origins allowed to open WebSockets besides the server's own, or `*` for any. */
   allowedOrigins: AllowedOrigins;
   /** Token `claim` must carry, or null when anyone may fly. */
@@ -69,6 +73,10 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   telemetryHz: 10,
   replaySeconds: 60,
   failsafeSeconds: 10,
+  // ArduPilot's ground-station failsafe (FS_GCS_TIMEOUT) is 5 s.
+  pilotTimeoutSeconds: 5,
+  // Long enough for a link blip and the SDK's first reconnect (0.5 s backoff), short enough that nobody waits long.
+  leaseGraceSeconds: 3,
   allowedOrigins: new Set<string>(),
   pilotToken: null,
   viewerToken: null,
@@ -99,6 +107,10 @@ export const exitUsage = 2;
 const maxDrones = 1000;
 const maxTelemetryHz = 100;
 const maxReplaySeconds = 3600;
+/** Longest pilot timeout, seconds: past a minute a silent pilot is a lost aircraft. */
+const maxPilotTimeoutSeconds = 60;
+/** Longest lease reservation, seconds: a reserved drone has no pilot and cannot be flown by anyone else. */
+const maxLeaseGraceSeconds = 60;
 
 /** A user mistake in flags or environment: the CLI prints it with the usage and exits 2. */
 export class ConfigError extends Error {
@@ -196,6 +208,24 @@ const settings: Setting[] = [
     help: `a flying drone left without a pilot hovers this long, then returns home (default ${defaultConfig.failsafeSeconds})`,
     apply(config, raw, source) {
       config.failsafeSeconds = parseNumber(raw, source, 0.1, 3600);
+    },
+  },
+  {
+    flag: "pilot-timeout-seconds",
+    env: "SKYPORT_PILOT_TIMEOUT_SECONDS",
+    valueName: "seconds",
+    help: `a pilot that sends nothing (no message, no pong to the server's ping) this long loses its lease (default ${defaultConfig.pilotTimeoutSeconds})`,
+    apply(config, raw, source) {
+      config.pilotTimeoutSeconds = parseInteger(raw, source, 1, maxPilotTimeoutSeconds);
+    },
+  },
+  {
+    flag: "lease-grace-seconds",
+    env: "SKYPORT_LEASE_GRACE_SECONDS",
+    valueName: "seconds",
+    help: `a lost pilot's lease is reserved this long for it to reclaim with its resume token; 0 disables (default ${defaultConfig.leaseGraceSeconds})`,
+    apply(config, raw, source) {
+      config.leaseGraceSeconds = parseNumber(raw, source, 0, maxLeaseGraceSeconds);
     },
   },
   {

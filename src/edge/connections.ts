@@ -26,6 +26,8 @@ export interface DroneSession {
   limiter: RateLimiter | null;
   /** False until the viewer token was presented, when the server requires one. */
   authenticated: boolean;
+  /** The session registry's once-a-second sweeps since this socket last sent a frame (message or pong): a pilot's liveness. */
+  silentSweeps: number;
   /** Failed token attempts; the third closes the socket with 1008. */
   authFailures: number;
   /** When the socket went over the slow-consumer limit (monotonic ms), or null while it keeps up. */

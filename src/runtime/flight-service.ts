@@ -62,6 +62,8 @@ export class FlightService implements ClusterEvents {
   private ticker: Ticker | null = null;
   private lastStepMs = 0;
   private lastSecondMs = 0;
+  /** Sessions connected here that were granted a lease (here or on another node), until they close or go silent. */
+  private readonly pilotSessions = new Set<string>();
 
   constructor(
     private readonly settings: FlightSettings,
@@ -136,8 +138,27 @@ export class FlightService implements ClusterEvents {
     this.deliver();
   }
 
+  /** Whether a session connected here was granted a lease: its liveness is watched (`pilotSilent`). */
+  isPilot(session: string): boolean {
+    return this.pilotSessions.has(session);
+  }
+
+  /**
+   * A pilot's session here sent nothing (no message, no pong) for `seconds`:
+   * it loses every lease it holds, here and on the nodes flying its other
+   * vehicles, and the failsafe engages; its socket stays open as an observer.
+   */
+  pilotSilent(session: string, seconds: number): void {
+    this.pilotSessions.delete(session);
+    this.logger.warn({ event: "pilot_silent", session, seconds });
+    this.fleet.disconnect(session, this.nowSeconds(), `pilot silent for ${seconds} s (no message or pong)`);
+    if (this.router.closedHere(session)) this.broker.sessionClosed(session);
+    this.deliver();
+  }
+
   /** A session connected here closed: it loses its leases (the failsafe may engage) and its pending replies. */
   sessionClosed(session: string): void {
+    this.pilotSessions.delete(session);
     this.fleet.disconnect(session, this.nowSeconds());
     this.fleet.forgetSession(session);
     if (this.router.closedHere(session)) this.broker.sessionClosed(session);
@@ -188,7 +209,15 @@ export class FlightService implements ClusterEvents {
    * later), else on the node that does.
    */
   perform(op: DroneOp, answer: (result: OpResult) => void): void {
-    this.router.perform(op, answer, () => this.deliver());
+    if (op.kind !== "claim") return this.router.perform(op, answer, () => this.deliver());
+    this.router.perform(
+      op,
+      (result) => {
+        if (result.ok) this.pilotSessions.add(op.session);
+        answer(result);
+      },
+      () => this.deliver(),
+    );
   }
 
   // ------------------------------------------------------------ cluster: what the broker calls back

@@ -173,10 +173,13 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
     return { ok: true };
   }
 
-  /** A session went away: it loses every lease it held, and pending commands stop reporting to it. */
-  disconnect(session: string, now: number): void {
+  /**
+   * A session went away, or went silent (`reason` says which): it loses every
+   * lease it held, and a flying vehicle enters the failsafe.
+   */
+  disconnect(session: string, now: number, reason = "pilot disconnected"): void {
     for (const [droneId, pilot] of this.pilots) {
-      if (pilot === session) this.dropPilot(droneId, "pilot disconnected", now);
+      if (pilot === session) this.dropPilot(droneId, reason, now);
     }
   }
 

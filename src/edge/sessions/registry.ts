@@ -1,7 +1,8 @@
 /**
  * The `/drone` and `/api/controller` sessions connected to this node: who
  * can be reached for a command's `done`, and the once-a-second rules on
- * their sockets: the viewer-token deadline, and the slow-consumer policy
+ * their sockets: the viewer-token deadline, a pilot's liveness (pinged every
+ * second; silent for `pilotTimeoutSeconds` loses its leases), and the slow-consumer policy
  * (`src/core/flow/backpressure.ts`) applied: telemetry stopped, resumed with a
  * `frames_dropped` count, or the socket closed.
  *
@@ -21,17 +22,40 @@ export const authTimeoutSeconds = 10;
 /** How long a socket closed for being too slow gets to answer the close before it is dropped, milliseconds. */
 const closeGraceMilliseconds = 2000;
 
+/** The pilot liveness rule's setting (`--pilot-timeout-seconds`). */
+export interface PilotLiveness {
+  /** Seconds without a frame (message or pong) from a pilot's session before it loses its leases. */
+  pilotTimeoutSeconds: number;
+}
+
 export class SessionRegistry {
   private readonly sessions = new Map<string, Socket>();
   private readonly limits: BackpressureLimits;
+  private readonly pilotTimeoutSeconds: number;
+  /**
+   * Whether the event loop has turned (and so could read sockets) since the
+   * last sweep. A sweep that follows none (a stalled process, or a test
+   * stepping a fake clock) heard nothing because it could not listen: it
+   * does not count towards a pilot's silence.
+   */
+  private listening = false;
+  private readonly markListening = () => {
+    this.listening = true;
+  };
 
   constructor(
     private readonly flight: FlightService,
-    limits: BackpressureLimits,
+    settings: BackpressureLimits & PilotLiveness,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
   ) {
-    this.limits = { slowConsumerBytes: limits.slowConsumerBytes, stallSeconds: limits.stallSeconds };
+    this.limits = { slowConsumerBytes: settings.slowConsumerBytes, stallSeconds: settings.stallSeconds };
+    this.pilotTimeoutSeconds = settings.pilotTimeoutSeconds;
+  }
+
+  /** A frame (any message, or a pong) arrived from the session's socket: its pilot is alive. */
+  static heard(session: DroneSession): void {
+    session.silentSweeps = 0;
   }
 
   /**
@@ -68,14 +92,18 @@ export class SessionRegistry {
     if (ws) sendTo(ws, text);
   }
 
-  /** Once a second on the flight clock: the token deadline and the slow-consumer rule, for every session. */
+  /** Once a second on the flight clock: the token deadline, pilot liveness and the slow-consumer rule, for every session. */
   sweep(nowMs: number): void {
+    const listened = this.listening;
+    this.listening = false;
+    setImmediate(this.markListening);
     for (const ws of this.sessions.values()) {
       const session = ws.data.session!;
       if (!session.authenticated && nowMs - ws.data.openedAt >= authTimeoutSeconds * 1000) {
         ws.close(closeCodes.policyViolation, `unauthorized: no viewer token within ${authTimeoutSeconds} s`);
         continue;
       }
+      if (this.flight.isPilot(session.id)) this.checkPilot(ws, session, listened);
       const buffered = ws.getBufferedAmount();
       switch (backpressureVerdict(buffered, session.stalledSince, nowMs, this.limits)) {
         case "stall":
@@ -95,6 +123,23 @@ export class SessionRegistry {
           break;
       }
     }
+  }
+
+  /**
+   * A pilot's liveness comes from what it sends, never from what the server
+   * writes (every telemetry frame Bun writes resets its idle timer). Silent
+   * for more than `pilotTimeoutSeconds` sweeps (so between N and N + 1 s
+   * after its last frame) loses its leases; else it is pinged, so a pilot
+   * with nothing to say still answers (every WebSocket client pongs).
+   */
+  private checkPilot(ws: Socket, session: DroneSession, listened: boolean): void {
+    if (listened) session.silentSweeps++;
+    if (session.silentSweeps > this.pilotTimeoutSeconds) {
+      session.silentSweeps = 0;
+      this.flight.pilotSilent(session.id, this.pilotTimeoutSeconds);
+      return;
+    }
+    ws.ping();
   }
 
   /**

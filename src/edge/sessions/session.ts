@@ -37,6 +37,7 @@ export function newSession(defaultDrone: string, subscriptions: Iterable<string>
     subscriptions: new Set(subscriptions),
     limiter: null,
     authenticated,
+    silentSweeps: 0,
     authFailures: 0,
     stalledSince: null,
     stalledAtSeq: null,
