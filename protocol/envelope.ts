@@ -48,7 +48,7 @@ export const clientDataKeys: { [T in ClientMessageType]: readonly string[] } = {
   command: keyListOf<WireClientData["command"]>()(["drone", "name", "args"]),
   subscribe: keyListOf<WireClientData["subscribe"]>()(["drone", "since"]),
   unsubscribe: keyListOf<WireClientData["unsubscribe"]>()(["drone"]),
-  claim: keyListOf<WireClientData["claim"]>()(["drone", "token"]),
+  claim: keyListOf<WireClientData["claim"]>()(["drone", "token", "resume"]),
   release: keyListOf<WireClientData["release"]>()(["drone"]),
   ping: keyListOf<WireClientData["ping"]>()([]),
   hello: keyListOf<WireClientData["hello"]>()(["token"]),
@@ -153,7 +153,12 @@ function validateEnvelope(value: unknown): EnvelopeResult {
       }
       const tokenPart = token === undefined ? {} : { token };
       if (messageType === "hello") return { ok: true, message: { type: "hello", ...base, data: tokenPart } };
-      return { ok: true, message: { type: "claim", ...base, data: { ...droneOf(drone.drone), ...tokenPart } } };
+      const resume = data.resume;
+      if (resume !== undefined && (typeof resume !== "string" || resume.length > maxTokenLength)) {
+        return withId(failure("invalid_args", `data.resume must be a string of at most ${maxTokenLength} characters`, "data.resume"));
+      }
+      const resumePart = resume === undefined ? {} : { resume };
+      return { ok: true, message: { type: "claim", ...base, data: { ...droneOf(drone.drone), ...tokenPart, ...resumePart } } };
     }
     case "release":
       return { ok: true, message: { type: "release", ...base, data: droneOf(drone.drone) } };

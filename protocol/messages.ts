@@ -41,7 +41,8 @@ export interface WireClientData {
   /** `since` is the last seq seen: a number for one drone, a seq per drone for `allDrones`. */
   subscribe: { drone: string; since?: number | Readonly<Record<string, number>> };
   unsubscribe: { drone: string };
-  claim: { drone?: string; token?: string };
+  /** `resume`: the resume token from an earlier session's claim ack, to take back a lease reserved for that pilot. */
+  claim: { drone?: string; token?: string; resume?: string };
   release: { drone?: string };
   /** No fields. */
   ping: { [key in never]: never };
@@ -123,7 +124,8 @@ export type AckVariants = {
   command: { drone: string; command: string; target: Vector3 & { heading: number; speedLimit: number } };
   /** `status`: the drone's telemetry as of now. */
   status: { drone: string; command: "status"; status: TelemetryData };
-  claim: { drone: string; role: "pilot"; pilot: string };
+  /** `resume`: this session's secret resume token; a later session claims with it to take back a lease reserved for this one. */
+  claim: { drone: string; role: "pilot"; pilot: string; resume?: string };
   release: { drone: string; role: "observer"; pilot: null };
   /** `lost` only on a resume; `note` while the socket is backpressured. `latestSeq` is a `SeqByDrone` for `*`. */
   subscribe: { drone: string; subscribed: true; replayed: number; lost?: number; latestSeq: number | null | SeqByDrone; note?: string };
@@ -159,7 +161,13 @@ export type CommandAckFor<Name extends CommandName> = Name extends "status" ? Ac
 export type DoneData = { drone: string; command: string; status: "completed" | "failed"; reason?: string };
 
 /** Who pilots a drone now, and why it changed (`claimed`, `released`, `pilot disconnected`, ...). */
-export type LeaseData = { drone: string; pilot: string | null; reason: string };
+export type LeaseData = {
+  drone: string;
+  pilot: string | null;
+  reason: string;
+  /** Set when a lost pilot's lease is reserved for it: seconds only its resume token (claim `data.resume`) may take it back. */
+  reservedSeconds?: number;
+};
 
 /** The extra fields of each kind of `event`, beyond `drone`, `kind` and `message`. */
 export type EventExtras = {

@@ -57,7 +57,7 @@ export function keyListOf<T>() {
 export const ackShapes: { [K in keyof AckVariants]: DataShape } = {
   command: keysOf<AckVariants["command"]>()(["drone", "command", "target"], []),
   status: keysOf<AckVariants["status"]>()(["drone", "command", "status"], []),
-  claim: keysOf<AckVariants["claim"]>()(["drone", "role", "pilot"], []),
+  claim: keysOf<AckVariants["claim"]>()(["drone", "role", "pilot"], ["resume"]),
   release: keysOf<AckVariants["release"]>()(["drone", "role", "pilot"], []),
   subscribe: keysOf<AckVariants["subscribe"]>()(["drone", "subscribed", "replayed", "latestSeq"], ["lost", "note"]),
   unsubscribe: keysOf<AckVariants["unsubscribe"]>()(["drone", "subscribed"], ["note"]),
@@ -90,7 +90,7 @@ export const serverDataShapes: { [T in ServerMessageType]: readonly DataShape[] 
     keysOf<TelemetryData>()(["drone", "seq", "time", "state", "position", "velocity", "heading", "speed", "battery", "flags", "target", "pilot"], []),
   ],
   telemetry_batch: [keysOf<ServerData["telemetry_batch"]>()(["time", "frames"], [])],
-  lease: [keysOf<LeaseData>()(["drone", "pilot", "reason"], [])],
+  lease: [keysOf<LeaseData>()(["drone", "pilot", "reason"], ["reservedSeconds"])],
   event: Object.values(eventShapes),
   pong: [keysOf<PongData>()(["time"], [])],
 };

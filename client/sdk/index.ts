@@ -331,9 +331,15 @@ export class SkyportClient {
    * reconnection. Rejects with `lease_taken` if another session flies it.
    */
   claim(drone: string, token?: string): Promise<AckFor<"claim">> {
-    return this.request({ type: "claim", data: token === undefined ? { drone } : { drone, token } }, {
+    return this.claimWith(drone, token, undefined);
+  }
+
+  /** A claim, with the resume token of an earlier session when reclaiming (the server reserves a dropped pilot's lease for it). */
+  private claimWith(drone: string, token: string | undefined, resume: string | undefined): Promise<AckFor<"claim">> {
+    const data = { drone, ...(token === undefined ? {} : { token }), ...(resume === undefined ? {} : { resume }) };
+    return this.request({ type: "claim", data }, {
       settle: (ack) => {
-        this.leases.claimed(drone, this.session, token);
+        this.leases.claimed(drone, this.session, token, ack.resume);
         return ack;
       },
     });
@@ -478,7 +484,7 @@ export class SkyportClient {
       this.emitter.emit("error", new SkyportError("lease_taken", `${drone} is now flown by session ${decision.pilot}: the lease was not reclaimed`, "data.drone"));
       return;
     }
-    this.claim(drone, decision.token).catch((error) => {
+    this.claimWith(drone, decision.token, decision.resume).catch((error) => {
       if (error instanceof SkyportError && error.code === "lease_taken") this.leases.reclaimRefused(drone);
       this.background(error);
     });

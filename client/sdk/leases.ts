@@ -1,6 +1,8 @@
 /**
  * Pilot leases as this client knows them, and the rule for taking them back
- * after a reconnection: a lease nobody holds is reclaimed at once; one still
+ * after a reconnection: a lease nobody holds (or one the server reserves for
+ * us for a short grace after our socket dropped) is reclaimed at once, with
+ * the resume token the claim's ack gave; one still
  * held by one of our own earlier sessions (a half-open socket the server has
  * not noticed yet) is reclaimed the moment the server frees it; one held by
  * anybody else is lost, and said so.
@@ -15,8 +17,8 @@ type WelcomePilots = Pick<WelcomeData, "session" | "drones">;
 
 /** What the client must do about one drone's lease. */
 export type LeaseDecision =
-  /** Claim the drone again, with the token the first claim used. */
-  | { kind: "reclaim"; drone: string; token: string | undefined }
+  /** Claim the drone again, with the token the first claim used and the resume token its ack gave (which takes back a reserved lease). */
+  | { kind: "reclaim"; drone: string; token: string | undefined; resume?: string }
   /** Another session flies the drone now: tell the application; the client no longer wants it back. */
   | { kind: "lost"; drone: string; pilot: string };
 
@@ -25,6 +27,8 @@ export class Leases {
   private readonly pilots = new Map<string, string | null>();
   /** Drones this client flies, to reclaim after a reconnection, with the claim token used. */
   private readonly piloting = new Map<string, string | undefined>();
+  /** Per drone flown, the resume token from its claim's ack: the server reserves a dropped pilot's lease for it. */
+  private readonly resumeTokens = new Map<string, string>();
   /** Drones to reclaim once the server notices our previous socket is gone and frees the lease. */
   private readonly awaitingLapse = new Set<string>();
   /** Our earlier session ids: a lease still held by one of them is ours to take back. */
@@ -38,6 +42,7 @@ export class Leases {
   /** A fresh start (`connect()` after `close()`): no lease is wanted back. */
   clear(): void {
     this.piloting.clear();
+    this.resumeTokens.clear();
     this.awaitingLapse.clear();
   }
 
@@ -52,7 +57,7 @@ export class Leases {
     const decisions: LeaseDecision[] = [];
     for (const [drone, token] of [...this.piloting]) {
       const pilot = this.pilots.get(drone) ?? null;
-      if (pilot === null) decisions.push({ kind: "reclaim", drone, token });
+      if (pilot === null) decisions.push(this.reclaim(drone, token));
       else if (this.pastSessions.has(pilot)) this.awaitingLapse.add(drone); // the server has not yet noticed our old socket is gone
       else decisions.push(this.lost(drone, pilot));
     }
@@ -63,21 +68,24 @@ export class Leases {
   changed(lease: LeaseData, session: string | null): LeaseDecision | null {
     const { drone, pilot } = lease;
     this.pilots.set(drone, pilot);
-    if (pilot === null && this.awaitingLapse.delete(drone)) return { kind: "reclaim", drone, token: this.piloting.get(drone) };
+    if (pilot === null && this.awaitingLapse.delete(drone)) return this.reclaim(drone, this.piloting.get(drone));
     if (pilot !== null && pilot !== session && !this.pastSessions.has(pilot) && this.piloting.has(drone)) return this.lost(drone, pilot);
     return null;
   }
 
-  /** A claim was acked: `session` flies the drone, and wants it back after a drop. */
-  claimed(drone: string, session: string | null, token: string | undefined): void {
+  /** A claim was acked: `session` flies the drone, and wants it back after a drop (with `resume`, the ack's resume token). */
+  claimed(drone: string, session: string | null, token: string | undefined, resume?: string): void {
     this.pilots.set(drone, session);
     this.piloting.set(drone, token);
+    if (resume === undefined) this.resumeTokens.delete(drone);
+    else this.resumeTokens.set(drone, resume);
     this.awaitingLapse.delete(drone);
   }
 
   /** The application gives the drone up: whatever the server answers, do not take it back after a drop. */
   releasing(drone: string): void {
     this.piloting.delete(drone);
+    this.resumeTokens.delete(drone);
     this.awaitingLapse.delete(drone);
   }
 
@@ -89,10 +97,17 @@ export class Leases {
   /** A reclaim was refused because another session took the drone first: stop wanting it. */
   reclaimRefused(drone: string): void {
     this.piloting.delete(drone);
+    this.resumeTokens.delete(drone);
+  }
+
+  private reclaim(drone: string, token: string | undefined): LeaseDecision {
+    const resume = this.resumeTokens.get(drone);
+    return resume === undefined ? { kind: "reclaim", drone, token } : { kind: "reclaim", drone, token, resume };
   }
 
   private lost(drone: string, pilot: string): LeaseDecision {
     this.piloting.delete(drone);
+    this.resumeTokens.delete(drone);
     this.awaitingLapse.delete(drone);
     return { kind: "lost", drone, pilot };
   }

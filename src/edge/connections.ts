@@ -28,6 +28,8 @@ export interface DroneSession {
   authenticated: boolean;
   /** The session registry's once-a-second sweeps since this socket last sent a frame (message or pong): a pilot's liveness. */
   silentSweeps: number;
+  /** Secret 128-bit token given in this session's claim ack (made on its first claim): a later session presents it to take back a lease reserved for this one. Never logged. */
+  resumeToken: string | null;
   /** Failed token attempts; the third closes the socket with 1008. */
   authFailures: number;
   /** When the socket went over the slow-consumer limit (monotonic ms), or null while it keeps up. */

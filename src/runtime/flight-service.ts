@@ -50,6 +50,8 @@ export interface FlightSettings {
   telemetryHz: number;
   replaySeconds: number;
   failsafeSeconds: number;
+  /** Seconds a lost pilot's lease stays reserved for its resume token (0: none). */
+  leaseGraceSeconds?: number;
 }
 
 export class FlightService implements ClusterEvents {
@@ -73,7 +75,7 @@ export class FlightService implements ClusterEvents {
     /** The vehicles to fly; by default one simulated drone per configured id. */
     vehicles?: readonly Vehicle[],
   ) {
-    this.fleet = new Fleet({ vehicles: vehicles ?? settings.drones.map((id) => new SimulatedVehicle(id)), failsafeSeconds: settings.failsafeSeconds });
+    this.fleet = new Fleet({ vehicles: vehicles ?? settings.drones.map((id) => new SimulatedVehicle(id)), failsafeSeconds: settings.failsafeSeconds, leaseGraceSeconds: settings.leaseGraceSeconds ?? 0 });
     this.streams = new TelemetryStreams(this.fleet.ids, Math.max(1, Math.round(settings.telemetryHz * settings.replaySeconds)));
     this.router = new OpRouter(this.fleet, () => this.broker, () => this.nowSeconds());
     this.mirror = new ClusterMirror(this.streams, (drone) => this.broker.owns(drone));
@@ -329,7 +331,8 @@ export class FlightService implements ClusterEvents {
         this.metrics.leaseChanges++;
         this.broker.leaseChanged(notice.drone, notice.pilot, notice.pilot === null ? null : (this.router.pilotNode(notice.pilot) ?? this.broker.nodeId));
         this.logger.info({ event: "lease", drone: notice.drone, pilot: notice.pilot, reason: notice.reason });
-        this.publish(notice.drone, encodeMessage("lease", { drone: notice.drone, pilot: notice.pilot, reason: notice.reason }));
+        const reserved = notice.reservedSeconds === undefined ? {} : { reservedSeconds: notice.reservedSeconds };
+        this.publish(notice.drone, encodeMessage("lease", { drone: notice.drone, pilot: notice.pilot, reason: notice.reason, ...reserved }));
         return;
       case "event":
         if (notice.event === "failsafe") this.metrics.failsafeEvents++;

@@ -1,5 +1,6 @@
 /** /api/controller: the Go drone tutorial's dialect and reply format, unchanged. */
 import { afterEach, beforeEach, expect, test } from "bun:test";
+import { defaultConfig } from "../../src/edge/config.ts";
 import { DroneTestClient } from "../support/drone-client.ts";
 import { startSimServer } from "../support/server.ts";
 import { Inbox, openSocket, waitUntil } from "../support/sockets.ts";
@@ -59,6 +60,8 @@ test("the socket claims the lease on its first command, and is refused while ano
   pilot.close();
   await pilot.waitClose();
   await waitUntil(() => server.flight.fleet.pilotOf("alpha") === null, 2000, "the server to drop the closed pilot's lease");
+  // The lease stays reserved for the closed pilot's resume token for the grace (issue 19 #15).
+  server.advance(defaultConfig.leaseGraceSeconds + 0.1);
   ws.send("UP 10");
   expect(await inbox.next()).toBe("- Drone OK (UP 10)!");
   expect(server.flight.fleet.pilotOf("alpha")).not.toBeNull();

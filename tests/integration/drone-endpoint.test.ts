@@ -49,7 +49,7 @@ describe("JSON envelope", () => {
     expect(await pilot.request("claim", { drone: "alpha" }, "c1")).toEqual({
       type: "ack",
       id: "c1",
-      data: { drone: "alpha", role: "pilot", pilot: pilot.session },
+      data: { drone: "alpha", role: "pilot", pilot: pilot.session, resume: expect.any(String) },
     });
     const ack = await pilot.request("command", { drone: "alpha", name: "takeoff" }, 1);
     expect(ack).toEqual({ type: "ack", id: 1, data: { drone: "alpha", command: "takeoff", target: { x: 0, y: 0, z: 2, heading: 0, speedLimit: 5 } } });

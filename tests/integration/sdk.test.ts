@@ -288,7 +288,7 @@ describe("requests", () => {
     await connected(sdk);
     const lease = nextEvent(sdk, "lease");
     const claimed = await sdk.claim("alpha");
-    expect(claimed).toEqual({ drone: "alpha", role: "pilot", pilot: sdk.session! });
+    expect(claimed).toEqual({ drone: "alpha", role: "pilot", pilot: sdk.session!, resume: expect.any(String) });
     expect(sdk.isPilot("alpha")).toBe(true);
     expect(await lease).toEqual({ drone: "alpha", pilot: sdk.session, reason: "claimed" });
 

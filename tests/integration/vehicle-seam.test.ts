@@ -54,7 +54,7 @@ describe("a scripted vehicle over /drone", () => {
   test("lease: one pilot; another session is refused and cannot command it", async () => {
     const pilot = await connect();
     const other = await connect();
-    expect((await pilot.request("claim", { drone: "quick" })).data).toEqual({ drone: "quick", role: "pilot", pilot: pilot.welcome.data.session });
+    expect((await pilot.request("claim", { drone: "quick" })).data).toEqual({ drone: "quick", role: "pilot", pilot: pilot.welcome.data.session, resume: expect.any(String) });
     const taken = await other.request("claim", { drone: "quick" });
     expect(taken.data).toMatchObject({ code: "lease_taken", field: "data.drone" });
     const refused = await other.request("command", { drone: "quick", name: "takeoff" });

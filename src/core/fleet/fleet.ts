@@ -55,7 +55,8 @@ export type FleetNotice<Origin extends CommandSender = CommandSender> =
   /** A command `command()` returned as pending was answered. */
   | { kind: "answer"; ticket: number; drone: string; answer: CommandAnswer }
   | FleetEvent
-  | { kind: "lease"; drone: string; pilot: string | null; reason: string };
+  /** `reservedSeconds`: a lost pilot's lease is reserved for it this long (its resume token reclaims it). */
+  | { kind: "lease"; drone: string; pilot: string | null; reason: string; reservedSeconds?: number };
 
 /** What `command()` returns: the answer now, or a ticket its `answer` notice will carry. */
 export type CommandResult = CommandAnswer | { ok: "pending"; ticket: number };
@@ -64,6 +65,26 @@ export interface FleetOptions {
   vehicles: readonly Vehicle[];
   /** Seconds a flying vehicle without a pilot holds position before it returns home. */
   failsafeSeconds: number;
+  /**
+   * Seconds a lost pilot's lease stays reserved for it (its socket closed or
+   * it went silent): only a claim with its resume token takes it back. 0 (the
+   * default) reserves nothing.
+   */
+  leaseGraceSeconds?: number;
+}
+
+/** What a claim may carry besides the session: the claimer's own resume token, and one presented to take back a reserved lease. */
+export interface ClaimCredentials {
+  /** The claiming session's resume token: kept with the lease, it reclaims the lease if this session is lost. */
+  resume?: string;
+  /** A resume token of a lost pilot, presented to take back the lease reserved for it. */
+  reclaim?: string;
+}
+
+/** A lease held for a pilot that was lost, until `until` (seconds). */
+interface Reservation {
+  resume: string;
+  until: number;
 }
 
 /** Within this horizontal distance of home, the failsafe lands instead of returning, metres. */
@@ -87,6 +108,10 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
   private readonly vehicles = new Map<string, Vehicle>();
   private readonly order: string[] = [];
   private readonly pilots = new Map<string, string>();
+  /** The current pilot's resume token, per vehicle, when its claim carried one. */
+  private readonly resumeTokens = new Map<string, string>();
+  /** Leases reserved for a lost pilot that may still come back. */
+  private readonly reservations = new Map<string, Reservation>();
   /** Vehicles whose failsafe is engaged: held or returning for lack of a pilot. */
   private readonly failsafe = new Set<string>();
   private readonly failsafeTimers = new Map<string, FailsafeTimer>();
@@ -148,15 +173,34 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
 
   // ------------------------------------------------------------ leases
 
-  /** Makes `session` the pilot of the vehicle if nobody else is. */
-  claim(droneId: string, session: string): { ok: true; alreadyPilot: boolean } | { ok: false; refusal: Refusal } {
+  /**
+   * Makes `session` the pilot of the vehicle if nobody else is and the lease
+   * is not reserved for a lost pilot; a claim presenting that pilot's resume
+   * token takes the reserved lease back (reason `reclaimed`).
+   */
+  claim(droneId: string, session: string, now = 0, credentials: ClaimCredentials = {}): { ok: true; alreadyPilot: boolean } | { ok: false; refusal: Refusal } {
     const current = this.pilots.get(droneId);
     if (current === session) return { ok: true, alreadyPilot: true };
     if (current !== undefined) {
       return { ok: false, refusal: vehicleRefusal("lease_taken", `${droneId} is already flown by session ${current}: wait for a release`) };
     }
+    const reservation = this.reservations.get(droneId);
+    if (reservation !== undefined && now >= reservation.until) this.reservations.delete(droneId);
+    const reserved = reservation !== undefined && now < reservation.until;
+    // The lost pilot's token, presented by its next session (`reclaim`) or held by the same session coming back to life (`resume`).
+    const reclaimed = reserved && [credentials.reclaim, credentials.resume].some((token) => token !== undefined && tokensMatch(token, reservation.resume));
+    if (reserved && !reclaimed) {
+      const left = (reservation.until - now).toFixed(1);
+      return {
+        ok: false,
+        refusal: vehicleRefusal("lease_taken", `${droneId} is reserved for its pilot, who lost its link, for another ${left} s: only that pilot's resume token reclaims it now`),
+      };
+    }
+    this.reservations.delete(droneId);
     this.pilots.set(droneId, session);
-    this.notices.push({ kind: "lease", drone: droneId, pilot: session, reason: "claimed" });
+    if (credentials.resume !== undefined) this.resumeTokens.set(droneId, credentials.resume);
+    else this.resumeTokens.delete(droneId);
+    this.notices.push({ kind: "lease", drone: droneId, pilot: session, reason: reclaimed ? "reclaimed" : "claimed" });
     const timerRunning = this.failsafeTimers.delete(droneId);
     if (this.failsafe.delete(droneId) || timerRunning) {
       this.notices.push({ kind: "event", drone: droneId, event: "pilot_regained", message: `session ${session} took control: failsafe cleared`, details: {} });
@@ -169,7 +213,7 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
     if (this.pilots.get(droneId) !== session) {
       return { ok: false, refusal: vehicleRefusal("not_pilot", `you are not the pilot of ${droneId}: nothing to release`) };
     }
-    this.dropPilot(droneId, "released", now);
+    this.dropPilot(droneId, "released", now, false);
     return { ok: true };
   }
 
@@ -179,13 +223,19 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
    */
   disconnect(session: string, now: number, reason = "pilot disconnected"): void {
     for (const [droneId, pilot] of this.pilots) {
-      if (pilot === session) this.dropPilot(droneId, reason, now);
+      if (pilot === session) this.dropPilot(droneId, reason, now, true);
     }
   }
 
-  private dropPilot(droneId: string, reason: string, now: number): void {
+  /** Drops the pilot; a lost one (`reserve`) whose claim carried a resume token gets the lease reserved for the grace. */
+  private dropPilot(droneId: string, reason: string, now: number, reserve: boolean): void {
     this.pilots.delete(droneId);
-    this.notices.push({ kind: "lease", drone: droneId, pilot: null, reason });
+    const resume = this.resumeTokens.get(droneId);
+    this.resumeTokens.delete(droneId);
+    const grace = this.options.leaseGraceSeconds ?? 0;
+    const reserved = reserve && resume !== undefined && grace > 0;
+    if (reserved) this.reservations.set(droneId, { resume, until: now + grace });
+    this.notices.push({ kind: "lease", drone: droneId, pilot: null, reason, ...(reserved ? { reservedSeconds: grace } : {}) });
     this.engageFailsafe(droneId, reason, now);
   }
 
@@ -380,6 +430,9 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
     this.failsafe.delete(droneId);
     if (last !== null) vehicle.resumeFrom?.(last.state);
     this.collect(droneId, now);
+    // Resume tokens and reservations stay with the node that held them: a takeover starts without.
+    this.resumeTokens.delete(droneId);
+    this.reservations.delete(droneId);
     if (pilot !== null) {
       this.pilots.set(droneId, pilot);
       return;
@@ -394,6 +447,8 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
    */
   relinquish(droneId: string, reason: string): void {
     this.pilots.delete(droneId);
+    this.resumeTokens.delete(droneId);
+    this.reservations.delete(droneId);
     this.failsafe.delete(droneId);
     this.failsafeTimers.delete(droneId);
     for (const [token, pending] of this.pending) {
@@ -411,4 +466,11 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
   forgetSession(session: string): void {
     for (const [token, pending] of this.pending) if (pending.origin.session === session) this.pending.delete(token);
   }
+}
+
+/** Compares two resume tokens in time that depends only on their lengths (no early exit on the first difference). */
+function tokensMatch(given: string, expected: string): boolean {
+  let difference = given.length ^ expected.length;
+  for (let i = 0; i < expected.length; i++) difference |= (given.charCodeAt(i) | 0) ^ expected.charCodeAt(i);
+  return difference === 0;
 }

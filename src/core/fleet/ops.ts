@@ -33,7 +33,15 @@ export interface CommandOrigin {
 }
 
 export type DroneOp =
-  | { kind: "claim"; drone: string; session: string }
+  | {
+      kind: "claim";
+      drone: string;
+      session: string;
+      /** The claiming session's resume token, kept with the lease (secret: never logged). */
+      resume?: string;
+      /** A lost pilot's resume token, presented to take back its reserved lease (secret: never logged). */
+      reclaim?: string;
+    }
   | { kind: "release"; drone: string; session: string }
   | {
       kind: "command";
@@ -72,7 +80,8 @@ export type OpOutcome = OpResult | { ok: "pending"; ticket: number };
 export function executeOp(fleet: Fleet<CommandOrigin>, op: DroneOp, context: OpContext): OpOutcome {
   switch (op.kind) {
     case "claim": {
-      const claimed = fleet.claim(op.drone, op.session);
+      const credentials = { ...(op.resume === undefined ? {} : { resume: op.resume }), ...(op.reclaim === undefined ? {} : { reclaim: op.reclaim }) };
+      const claimed = fleet.claim(op.drone, op.session, context.now, credentials);
       return claimed.ok ? { ok: true, data: { drone: op.drone, role: "pilot", pilot: op.session } } : { ok: false, error: claimed.refusal };
     }
     case "release": {

@@ -18,6 +18,7 @@ import {
   rateLimited,
   unknownDrone,
   wireError,
+  type AckData,
   type AnnouncedLimits,
   type ClientMessage,
   type DroneRequest,
@@ -33,7 +34,7 @@ import type { Metrics } from "../../runtime/observability/metrics.ts";
 import { telemetryTopic } from "../../runtime/topics.ts";
 import type { Config } from "../config.ts";
 import { sendTo, type DroneSession, type Socket } from "../connections.ts";
-import { checkPilotToken, checkViewerHello, countAuthFailure } from "../sessions/session.ts";
+import { checkPilotToken, checkViewerHello, countAuthFailure, newSessionId } from "../sessions/session.ts";
 import { admitMessage, type AdmissionRules } from "./admit.ts";
 import { jsonReplier, textReplier, type JsonReplier, type Replier, type TextReplier } from "./replier.ts";
 import { applySubscription, planSubscription, type Streams } from "./subscriptions.ts";
@@ -179,8 +180,11 @@ export class DroneEndpoint {
         if (!this.flight.fleet.has(drone)) return refuse(this.unknownDrone(drone));
         const tokenRefusal = checkPilotToken(message.data.token, this.config.pilotToken);
         if (tokenRefusal !== null) return refuse(tokenRefusal);
-        return this.flight.perform({ kind: "claim", drone, session: session.id }, (result) =>
-          result.ok ? reply.ack(result.data) : refuse(wireError(result.error, "json")),
+        // The session's resume token goes with its lease and back in the ack; `data.resume` presents a lost pilot's.
+        const resume = (session.resumeToken ??= newSessionId());
+        const reclaim = message.data.resume;
+        return this.flight.perform({ kind: "claim", drone, session: session.id, resume, ...(reclaim === undefined ? {} : { reclaim }) }, (result) =>
+          result.ok ? reply.ack({ ...result.data, resume } as AckData) : refuse(wireError(result.error, "json")),
         );
       }
       case "release": {

@@ -38,6 +38,7 @@ export function newSession(defaultDrone: string, subscriptions: Iterable<string>
     limiter: null,
     authenticated,
     silentSweeps: 0,
+    resumeToken: null,
     authFailures: 0,
     stalledSince: null,
     stalledAtSeq: null,
