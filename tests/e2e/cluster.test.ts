@@ -104,7 +104,7 @@ describe("two nodes, one Redis", () => {
     const onA = await viewer(a);
     const pilot = await viewer(b);
     const claim = await pilot.request("claim", { drone: "alpha" });
-    expect(claim.data).toEqual({ drone: "alpha", role: "pilot", pilot: pilot.session });
+    expect(claim.data).toEqual({ drone: "alpha", role: "pilot", pilot: pilot.session, resume: expect.any(String) });
     const lease = await onA.take((m) => m.type === "lease" && m.data.pilot === pilot.session, 3000);
     expect(lease.data.drone).toBe("alpha");
 
