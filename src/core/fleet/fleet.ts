@@ -176,7 +176,8 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
   /**
    * Makes `session` the pilot of the vehicle if nobody else is and the lease
    * is not reserved for a lost pilot; a claim presenting that pilot's resume
-   * token takes the reserved lease back (reason `reclaimed`).
+   * token takes the reserved lease back (reason `reclaimed`). `now` (seconds)
+   * judges a reservation; a fleet without a lease grace never reads it.
    */
   claim(droneId: string, session: string, now = 0, credentials: ClaimCredentials = {}): { ok: true; alreadyPilot: boolean } | { ok: false; refusal: Refusal } {
     const current = this.pilots.get(droneId);

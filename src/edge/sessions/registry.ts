@@ -61,7 +61,8 @@ export class SessionRegistry {
   /**
    * Makes a session reachable for its command completions. An id already in
    * use is refused (false, and the socket is closed with 1013): a colliding
-   * id must never act as the live session that holds it.
+   * id must never act as the live session that holds it (Bun dispatches no
+   * message to a socket closed in its `open`, even one already pipelined).
    */
   register(ws: Socket): boolean {
     const session = ws.data.session;
