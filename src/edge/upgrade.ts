@@ -10,8 +10,8 @@
  * Bun's upgrade fails after all).
  *
  * The checks run in this order, and each refusal is counted under its reason:
- * draining, origin, RFC 6455 handshake, subprotocol and viewer token
- * (`/drone`), `?drone=` (unknown drone, too many subscriptions), admission
+ * draining, origin, RFC 6455 handshake, subprotocol (`/drone`) and viewer
+ * token (`/drone` and `/api/controller`), `?drone=` (unknown drone, too many subscriptions), admission
  * limits.
  */
 import { allDrones, droneSubprotocol, unknownDrone } from "../../protocol/index.ts";
@@ -82,7 +82,7 @@ export function decideUpgrade(request: Request, endpoint: Endpoint, context: Upg
   const handshake = checkHandshake(request.headers);
   if (handshake) return refusal("bad_handshake", handshake.status, handshake.message, handshake.headers);
 
-  const negotiated = endpoint === "drone" ? negotiateDroneProtocol(request.headers.get("sec-websocket-protocol"), config) : noSubprotocol;
+  const negotiated = negotiateProtocol(endpoint, request.headers.get("sec-websocket-protocol"), config);
   if ("refuse" in negotiated) return negotiated;
   const session = sessionFor(endpoint, new URL(request.url), negotiated.viewerToken, context);
   if (session !== null && "refuse" in session) return session;
@@ -128,17 +128,29 @@ interface Negotiated {
 const noSubprotocol: Negotiated = Object.freeze({ headers: {}, viewerToken: null });
 
 /**
+ * The subprotocol and the viewer token a client carried. Every endpoint that
+ * exposes a drone (`/drone`, `/api/controller`) reads the token the same
+ * way; `/echo` exposes none and ignores the header.
+ */
+function negotiateProtocol(endpoint: Endpoint, header: string | null, config: Config): Negotiated | UpgradeRefusal {
+  if (endpoint === "echo") return noSubprotocol;
+  const offered = parseOfferedProtocols(header);
+  if (offered.token !== null && (config.viewerToken === null || !tokensEqual(offered.token, config.viewerToken))) {
+    return refusal("unauthorized", 401, "unauthorized: the viewer token in Sec-WebSocket-Protocol is wrong");
+  }
+  // The tutorial dialect has no subprotocol: it selects none, whatever was offered.
+  if (endpoint === "controller") return { headers: {}, viewerToken: offered.token };
+  return negotiateDroneProtocol(offered);
+}
+
+/**
  * `/drone` speaks `skyport.v1.json`; a browser, which cannot set headers,
  * may carry the viewer token as a `skyport.token.<token>` value beside it.
  */
-function negotiateDroneProtocol(header: string | null, config: Config): Negotiated | UpgradeRefusal {
-  const offered = parseOfferedProtocols(header);
+function negotiateDroneProtocol(offered: { protocols: string[]; token: string | null }): Negotiated | UpgradeRefusal {
   if (offered.protocols.length > 0 && !offered.protocols.includes(droneSubprotocol)) {
     const list = JSON.stringify(offered.protocols.join(", ").slice(0, maxEchoedHeaderChars));
     return refusal("subprotocol", 400, `unsupported subprotocol ${list}: /drone speaks ${droneSubprotocol}`);
-  }
-  if (offered.token !== null && (config.viewerToken === null || !tokensEqual(offered.token, config.viewerToken))) {
-    return refusal("unauthorized", 401, "unauthorized: the viewer token in Sec-WebSocket-Protocol is wrong");
   }
   // Select our subprotocol whenever the client offered any value (a token alone included), never the token.
   const selects = offered.protocols.length > 0 || offered.token !== null;
@@ -149,11 +161,13 @@ function negotiateDroneProtocol(header: string | null, config: Config): Negotiat
 function sessionFor(endpoint: Endpoint, url: URL, viewerToken: string | null, context: UpgradeContext): DroneSession | UpgradeRefusal | null {
   const { config } = context;
   if (endpoint === "echo") return null;
-  // The tutorial dialect cannot present a viewer token and receives no telemetry; it flies under the pilot rules.
-  const { ids } = context.fleet;
-  if (endpoint === "controller") return newSession(ids[0]!, [], true);
-  // A wrong token in the header was refused before this point; a missing one must come in `hello`.
+  // One rule for every endpoint that exposes a drone: a wrong token in the
+  // header was refused before this point; a missing one must come in `hello`
+  // (`/drone`) or the socket is refused everything (`/api/controller`, whose
+  // dialect has no way to present it).
   const authenticated = config.viewerToken === null || viewerToken !== null;
+  const { ids } = context.fleet;
+  if (endpoint === "controller") return newSession(ids[0]!, [], authenticated);
   const wanted = parseDroneQuery(url.searchParams.get("drone"), ids, config.maxSubscriptions);
   const unknown = wanted.find((id) => id !== allDrones && !context.fleet.has(id));
   if (unknown !== undefined) {

@@ -111,6 +111,40 @@ describe("viewer token", () => {
   });
 });
 
+describe("one viewer-token rule for every endpoint that exposes a drone (issue 19 #11)", () => {
+  test("/api/controller without the viewer token reads no state and flies nothing; the refusal says why", async () => {
+    const s = start({ viewerToken: "let-me-watch" });
+    const ws = await openSocket(s.ws("/api/controller"));
+    const inbox = new Inbox(ws);
+    ws.send("STATUS");
+    const status = (await inbox.next()) as string;
+    expect(status).toStartWith("- Drone ERROR (STATUS): unauthorized");
+    expect(status).toContain("viewer token");
+    expect(status).toContain("Go tutorial");
+    expect(status).not.toContain("battery");
+    ws.send("UP 10");
+    expect(await inbox.next()).toStartWith("- Drone ERROR (UP 10): unauthorized");
+    s.advance(1);
+    expect(s.flight.fleet.state("alpha").state).toBe("landed");
+    expect(s.flight.fleet.pilotOf("alpha")).toBeNull();
+    // The third failed attempt closes the socket, as on /drone.
+    ws.send("LAND");
+    await inbox.next();
+    expect((await inbox.waitClose()).code).toBe(1008);
+  });
+
+  test("/api/controller with the viewer token in Sec-WebSocket-Protocol flies; a wrong token is 401", async () => {
+    const s = start({ viewerToken: "let-me-watch" });
+    const ws = await openSocket(s.ws("/api/controller"), ["skyport.token.let-me-watch"]);
+    const inbox = new Inbox(ws);
+    ws.send("STATUS");
+    expect(await inbox.next()).toStartWith("- Drone OK (STATUS)");
+    const wrong = await rawConnect(s.port, { path: "/api/controller", headers: { "Sec-WebSocket-Protocol": "skyport.token.nope" } });
+    expect(wrong.status).toBe(401);
+    wrong.close();
+  });
+});
+
 describe("pilot token", () => {
   test("claim needs the token; a wrong or missing one is unauthorized; the right one flies", async () => {
     const s = start({ pilotToken: "pilot-only" });

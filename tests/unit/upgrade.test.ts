@@ -72,11 +72,18 @@ describe("accepting", () => {
     expect(ctx.admission.open).toBe(1);
   });
 
-  test("/api/controller flies the first drone, watches nothing, and needs no viewer token", () => {
-    const { data, headers } = accepted(decide("controller", "/api/controller", { "Sec-WebSocket-Protocol": "anything" }, context({ viewerToken: "v" })));
+  test("/api/controller flies the first drone, watches nothing, selects no subprotocol, and follows /drone's viewer-token rule (issue 19 #11)", () => {
+    const { data, headers } = accepted(decide("controller", "/api/controller", { "Sec-WebSocket-Protocol": "anything, skyport.token.v" }, context({ viewerToken: "v" })));
     expect(headers).toEqual({});
     expect(data.session).toMatchObject({ defaultDrone: "alpha", authenticated: true });
     expect([...data.session!.subscriptions]).toEqual([]);
+    // Without the token it is admitted unauthenticated: every line is refused until the deadline closes it.
+    expect(accepted(decide("controller", "/api/controller", { "Sec-WebSocket-Protocol": "anything" }, context({ viewerToken: "v" }))).data.session!.authenticated).toBe(false);
+    expect(accepted(decide("controller", "/api/controller")).data.session!.authenticated).toBe(true);
+  });
+
+  test("/api/controller: a wrong viewer token in Sec-WebSocket-Protocol is 401 (issue 19 #11)", async () => {
+    expect(await refused(decide("controller", "/api/controller", { "Sec-WebSocket-Protocol": "skyport.token.guess" }, context({ viewerToken: "v" })))).toMatchObject({ reason: "unauthorized", status: 401 });
   });
 });
 

@@ -5,20 +5,34 @@
  * It speaks that tutorial's dialect: text commands such as `UP 10` or `LAND`
  * (any case; the full skyport text grammar works too), answered on the same
  * frame type with `- Drone OK (UP 10)!` or `- Drone ERROR (UP 10): <reason>!`.
+ * On a server with a viewer token it is refused every line unless the token
+ * came in Sec-WebSocket-Protocol (the same rule as `/drone`'s).
  * The socket claims the pilot lease on its first command, and `UP` on a
  * landed drone takes off first, because that client has no takeoff button.
  * The flow is text-commands.ts's; this file holds only the dialect.
  */
-import { parseTextLine, type ProtocolError } from "../../../protocol/index.ts";
+import { closeCodes, parseTextLine, type ProtocolError } from "../../../protocol/index.ts";
 import type { FlightService } from "../../runtime/flight-service.ts";
 import type { Metrics } from "../../runtime/observability/metrics.ts";
 import type { Config } from "../config.ts";
 import { sendTo, type Socket } from "../connections.ts";
+import { countAuthFailure } from "../sessions/session.ts";
 import { admitMessage, type AdmissionRules } from "./admit.ts";
 import { echoedCommand, runTextLine, tutorialReplies, type TextDialect } from "./text-commands.ts";
 
 /** This dialect cannot carry a pilot token: on a server that requires one, it cannot fly. */
 const pilotTokenRefusal: ProtocolError = { code: "unauthorized", message: "unauthorized, this server requires a pilot token: fly over /drone with claim" };
+
+/**
+ * On a server with a viewer token, a controller socket that did not offer it
+ * as `skyport.token.<token>` in Sec-WebSocket-Protocol is refused every line:
+ * the Go tutorial's page cannot present a token at all.
+ */
+const viewerTokenRefusal: ProtocolError = {
+  code: "unauthorized",
+  message:
+    "unauthorized, this server requires a viewer token, which the Go tutorial's client cannot present: offer it as the subprotocol skyport.token.<token>, or use /drone with hello",
+};
 
 /** The rate refusal in the tutorial's words (skyport's own is `rateLimited`). */
 function tutorialRateLimited(perSecond: number): ProtocolError {
@@ -55,6 +69,12 @@ export class ControllerEndpoint {
     const session = ws.data.session!;
     const replies = tutorialReplies(echoedCommand(text), session.id);
     if (admission === "limited") return send(replies.refused(tutorialRateLimited(this.config.commandsPerSecond)));
+    if (!session.authenticated) {
+      send(replies.refused(viewerTokenRefusal));
+      const closeReason = countAuthFailure(session);
+      if (closeReason !== null) ws.close(closeCodes.policyViolation, closeReason);
+      return;
+    }
     const parsed = parseTextLine(text);
     if (!parsed.ok) return send(replies.refused(parsed.error));
     runTextLine({ flight: this.flight, metrics: this.metrics, session, dialect: this.dialect }, parsed.line, (outcome) =>
