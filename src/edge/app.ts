@@ -21,7 +21,7 @@ import { echoMessage, echoMessageWithLimit } from "./endpoints/echo.ts";
 import { textResponse, type HealthReport } from "./http.ts";
 import { endpointPaths, endpointRoutes, type Endpoint } from "./paths.ts";
 import { fallback, httpRoutes } from "./routes.ts";
-import { ConnectionLimiter } from "./security.ts";
+import { ConnectionLimiter, hostAllowed, hostRefusalMessage } from "./security.ts";
 import { SessionRegistry } from "./sessions/registry.ts";
 import { decideUpgrade, upgradeFailed, type UpgradeRefusal } from "./upgrade.ts";
 import type { Vehicle } from "../core/vehicle/vehicle.ts";
@@ -96,7 +96,8 @@ export function startServer(config: Config, options: StartOptions = {}): Running
 
   const draining = () => stopping !== null;
   const health = () => healthReport({ draining: draining(), uptimeSeconds: secondsSince(startedAt), connections, cluster });
-  const routes: Serve.RoutesWithUpgrade<SocketData, string> = httpRoutes({ health, metrics: registry });
+  const hostRefusal = (request: Request) => rebindingRefusal(request, config, metrics);
+  const routes: Serve.RoutesWithUpgrade<SocketData, string> = httpRoutes({ health, metrics: registry, hostRefusal });
   for (const { endpoint, path } of endpointRoutes) routes[path] = { GET: upgradeRoute(endpoint, { config, admission, metrics, flight, draining }) };
   const knownPaths = new Set(Object.keys(routes));
 
@@ -107,7 +108,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     reusePort: config.workers > 1,
     development: false,
     routes,
-    fetch: (request) => fallback(request, knownPaths),
+    fetch: (request) => fallback(request, knownPaths, hostRefusal),
     error(error) {
       logger.error({ event: "http_error", message: error.message });
       return textResponse(500, "internal server error");
@@ -155,6 +156,14 @@ function healthReport(state: { draining: boolean; uptimeSeconds: number; connect
     connections: state.connections.counts(),
     ...(status ? { cluster: status } : {}),
   };
+}
+
+/** The DNS-rebinding guard for plain HTTP: a 403 counted like a refused upgrade, or null when Host names this server. */
+function rebindingRefusal(request: Request, config: Config, metrics: Metrics): Response | null {
+  const host = request.headers.get("host");
+  if (hostAllowed(host, config.hostname, config.allowedHosts)) return null;
+  metrics.refuseUpgrade("host");
+  return textResponse(403, hostRefusalMessage(host!));
 }
 
 /** What an upgrade route reads and counts. */

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { isValidDroneId } from "../../protocol/index.ts";
-import { isSubprotocolSafe, normalizeOrigin, type AllowedOrigins } from "./security.ts";
+import { hostNameOf, isSubprotocolSafe, normalizeOrigin, type AllowedHosts, type AllowedOrigins } from "./security.ts";
 
 /** Everything the server needs to know to start. */
 export interface Config {
@@ -32,6 +32,8 @@ export interface Config {
   leaseGraceSeconds: number;
   /** Browser origins allowed to open WebSockets besides the server's own, or `*` for any. */
   allowedOrigins: AllowedOrigins;
+  /** `Host` names that may reach the server besides loopback names, IP literals and the bound name, or `*` for any (DNS rebinding guard). */
+  allowedHosts: AllowedHosts;
   /** Token `claim` must carry, or null when anyone may fly. */
   pilotToken: string | null;
   /** Token a `/drone` client must present before anything else, or null when anyone may watch. */
@@ -78,6 +80,7 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   // Long enough for a link blip and the SDK's first reconnect (0.5 s backoff), short enough that nobody waits long.
   leaseGraceSeconds: 3,
   allowedOrigins: new Set<string>(),
+  allowedHosts: new Set<string>(),
   pilotToken: null,
   viewerToken: null,
   maxConnections: 10_000,
@@ -238,6 +241,15 @@ const settings: Setting[] = [
     },
   },
   {
+    flag: "allowed-hosts",
+    env: "SKYPORT_ALLOWED_HOSTS",
+    valueName: "host,...",
+    help: "Host names this server answers to besides loopback, IP literals and --addr's; .example.com admits subdomains; * for any (default: none)",
+    apply(config, raw, source) {
+      config.allowedHosts = parseHosts(raw, source);
+    },
+  },
+  {
     flag: "pilot-token",
     env: "SKYPORT_PILOT_TOKEN",
     valueName: "token",
@@ -374,7 +386,7 @@ const settings: Setting[] = [
  * HelpRequested for `--help`/`-h`.
  */
 export function parseConfig(argv: readonly string[], env: Record<string, string | undefined> = {}): Config {
-  const config: Config = { ...defaultConfig, drones: [...defaultConfig.drones], allowedOrigins: new Set<string>() };
+  const config: Config = { ...defaultConfig, drones: [...defaultConfig.drones], allowedOrigins: new Set<string>(), allowedHosts: new Set<string>() };
   for (const setting of settings) {
     const value = setting.env ? env[setting.env] : undefined;
     if (setting.env && value !== undefined) setting.apply(config, value, setting.env);
@@ -512,6 +524,21 @@ export function parseOrigins(raw: string, source: string): AllowedOrigins {
     origins.add(origin);
   }
   return origins;
+}
+
+/** Parses `*` or comma-separated host names without ports, e.g. `drones.example,.fleet.example`. */
+export function parseHosts(raw: string, source: string): AllowedHosts {
+  if (raw.trim() === "*") return "*";
+  const hosts = new Set<string>();
+  for (const part of raw.split(",")) {
+    const entry = part.trim().toLowerCase();
+    const name = entry.startsWith(".") ? entry.slice(1) : entry;
+    if (name === "" || name.includes(":") || hostNameOf(name) !== name.replace(/\.$/, "")) {
+      throw new ConfigError(`${source} must be * or comma-separated host names without ports, like drones.example or .fleet.example: received ${JSON.stringify(part.trim())}`);
+    }
+    hosts.add(entry.startsWith(".") ? `.${hostNameOf(name)}` : hostNameOf(name)!);
+  }
+  return hosts;
 }
 
 /** A token must be non-empty; a viewer token also travels as a subprotocol value, so it is limited to token characters. */

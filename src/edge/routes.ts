@@ -1,6 +1,7 @@
 /**
  * The plain HTTP routes: the page, `/healthz`, `/metrics`, and 404 or 405 for
- * everything else.
+ * everything else; every one but the page (a static bundle Bun serves itself,
+ * which a handler cannot wrap in Bun 1.4.5) behind the DNS-rebinding guard.
  *
  * Each handler is web-standard `Request -> Response` over what the caller
  * gives it (a health report, a metrics registry); nothing here upgrades, and
@@ -23,6 +24,8 @@ export interface HttpRouteSources {
   /** The health document as of now. */
   health(): HealthReport;
   metrics: MetricsRegistry;
+  /** The DNS-rebinding guard: the 403 for a request whose Host is not this server's, else null. */
+  hostRefusal(request: Request): Response | null;
 }
 
 /** The methods every skyport path accepts. */
@@ -32,8 +35,8 @@ export const allowedMethods = ["GET"] as const;
 export function httpRoutes(sources: HttpRouteSources): Record<string, GetRoute | { GET: Response }> {
   return {
     [httpPaths.page]: getOnly(page),
-    [httpPaths.health]: { GET: () => healthResponse(sources.health()) },
-    [httpPaths.metrics]: { GET: () => metricsResponse(sources.metrics) },
+    [httpPaths.health]: { GET: (request) => sources.hostRefusal(request) ?? healthResponse(sources.health()) },
+    [httpPaths.metrics]: { GET: (request) => sources.hostRefusal(request) ?? metricsResponse(sources.metrics) },
   };
 }
 
@@ -42,8 +45,10 @@ export function metricsResponse(registry: MetricsRegistry): Response {
   return new Response(registry.render(), { headers: { "Content-Type": exposition, "Cache-Control": "no-store" } });
 }
 
-/** Any request no route answered: 405 on a known path (wrong method), else 404. */
-export function fallback(request: Request, knownPaths: ReadonlySet<string>): Response {
+/** Any request no route answered: 403 for a Host that is not this server's, 405 on a known path (wrong method), else 404. */
+export function fallback(request: Request, knownPaths: ReadonlySet<string>, hostRefusal: (request: Request) => Response | null): Response {
+  const refused = hostRefusal(request);
+  if (refused !== null) return refused;
   const url = new URL(request.url);
   if (knownPaths.has(url.pathname)) return methodNotAllowed(request.method, url, allowedMethods);
   return notFound(url);

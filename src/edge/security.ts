@@ -1,6 +1,6 @@
 /**
- * Who may connect and who may fly: the origin check against Cross-Site
- * WebSocket Hijacking, constant-time token comparison, token extraction from
+ * Who may connect and who may fly: the Host check against DNS rebinding,
+ * the origin check against Cross-Site WebSocket Hijacking, constant-time token comparison, token extraction from
  * `Sec-WebSocket-Protocol`, and the connection admission limits.
  *
  * Pure: headers, strings and counters in, verdicts out. No sockets, no
@@ -24,6 +24,52 @@ export function originAllowed(origin: string | null, host: string | null, allowe
   if (normalized === null) return false;
   if (allowed.has(normalized)) return true;
   return host !== null && new URL(normalized).host === host.toLowerCase();
+}
+
+/**
+ * Which `Host` names may reach the server besides its own (loopback names,
+ * IP literals, the bound name): `*`, or lowercase names, where `.fleet.example`
+ * also admits every subdomain of fleet.example.
+ */
+export type AllowedHosts = "*" | ReadonlySet<string>;
+
+/**
+ * The DNS-rebinding guard, as Vite's `allowedHosts` and webpack-dev-server's
+ * host check do it: a page at `rebind.example` whose name is later pointed at
+ * 127.0.0.1 is same-origin with itself, so the origin check passes; only the
+ * `Host` header still says which name the browser meant. Allowed: no `Host`
+ * (not a browser: browsers always send one), IP literals (no DNS name was
+ * resolved), `localhost` and `*.localhost` (RFC 6761: always loopback), the
+ * name the server is bound to, and the configured names.
+ */
+export function hostAllowed(host: string | null, boundHostname: string, allowed: AllowedHosts): boolean {
+  if (host === null || allowed === "*") return true;
+  const name = hostNameOf(host);
+  if (name === null) return false;
+  if (name.startsWith("[") || ipv4Literal.test(name)) return true;
+  if (name === "localhost" || name.endsWith(".localhost")) return true;
+  if (name === boundHostname.toLowerCase()) return true;
+  if (allowed.has(name)) return true;
+  for (const entry of allowed) if (entry.startsWith(".") && (name.endsWith(entry) || name === entry.slice(1))) return true;
+  return false;
+}
+
+const ipv4Literal = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** `Host` without its port, lowercase, without a trailing dot; `[v6]` keeps its brackets; null when malformed. */
+export function hostNameOf(host: string): string | null {
+  const trimmed = host.trim().toLowerCase();
+  const match = /^(\[[0-9a-f:.]+\]|[^:\[\]\s]+)(?::\d{1,5})?$/.exec(trimmed);
+  if (!match) return null;
+  const name = match[1]!;
+  return name.endsWith(".") ? name.slice(0, -1) : name;
+}
+
+/** The refusal body for a Host the guard does not know: what was received and how to allow it. */
+export function hostRefusalMessage(host: string): string {
+  const shown = JSON.stringify(host.slice(0, 100));
+  const name = hostNameOf(host) ?? "<name>";
+  return `Host ${shown} is not a name of this server (DNS rebinding guard): start it with --allowed-hosts ${name} to allow it`;
 }
 
 /** `https://A.example:443/` → `https://a.example`; null for anything that is not an http(s) origin. */

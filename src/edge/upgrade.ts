@@ -10,7 +10,7 @@
  * Bun's upgrade fails after all).
  *
  * The checks run in this order, and each refusal is counted under its reason:
- * draining, origin, RFC 6455 handshake, subprotocol (`/drone`) and viewer
+ * draining, host (DNS rebinding), origin, RFC 6455 handshake, subprotocol (`/drone`) and viewer
  * token (`/drone` and `/api/controller`), `?drone=` (unknown drone, too many subscriptions), admission
  * limits.
  */
@@ -21,7 +21,7 @@ import { newSession } from "./sessions/session.ts";
 import { checkHandshake } from "./handshake.ts";
 import { textResponse } from "./http.ts";
 import type { Endpoint } from "./paths.ts";
-import { type ConnectionLimiter, originAllowed, parseOfferedProtocols, tokensEqual } from "./security.ts";
+import { type ConnectionLimiter, hostAllowed, hostRefusalMessage, originAllowed, parseOfferedProtocols, tokensEqual } from "./security.ts";
 
 /** What the decision needs to know about the server and the peer. */
 export interface UpgradeContext {
@@ -41,6 +41,7 @@ export interface UpgradeContext {
 /** Why an upgrade was refused: the `reason` label of `skyport_upgrades_refused_total`. */
 export type RefusalReason =
   | "draining"
+  | "host"
   | "origin"
   | "bad_handshake"
   | "subprotocol"
@@ -75,8 +76,10 @@ const maxEchoedHeaderChars = 100;
 export function decideUpgrade(request: Request, endpoint: Endpoint, context: UpgradeContext): UpgradeDecision {
   const { config } = context;
   if (context.draining) return refusal("draining", 503, "server shutting down: try again shortly", { "Retry-After": String(drainingRetrySeconds) });
+  const host = request.headers.get("host");
+  if (!hostAllowed(host, config.hostname, config.allowedHosts)) return refusal("host", 403, hostRefusalMessage(host!));
   const origin = request.headers.get("origin");
-  if (!originAllowed(origin, request.headers.get("host"), config.allowedOrigins)) {
+  if (!originAllowed(origin, host, config.allowedOrigins)) {
     return refusal("origin", 403, `origin ${JSON.stringify(origin!.slice(0, maxEchoedHeaderChars))} may not open WebSockets here`);
   }
   const handshake = checkHandshake(request.headers);

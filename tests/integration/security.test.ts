@@ -48,6 +48,45 @@ describe("origin check (Cross-Site WebSocket Hijacking)", () => {
   });
 });
 
+describe("DNS rebinding: Host must name this server (issue 19 #12)", () => {
+  test.each(["/echo", "/drone", "/api/controller"])("a rebound name in Host and Origin gets 403 saying how to allow it, before any upgrade on %s", async (path) => {
+    const s = start();
+    const host = `rebind.example:${s.port}`;
+    const conn = await rawConnect(s.port, { path, headers: { Host: host, Origin: `http://${host}` } });
+    expect(conn.status).toBe(403);
+    expect(conn.body).toContain(`"${host}"`);
+    expect(conn.body).toContain("--allowed-hosts rebind.example");
+    conn.close();
+    // Loopback names and IP literals are this server's names.
+    for (const own of [`localhost:${s.port}`, `app.localhost:${s.port}`, `127.0.0.1:${s.port}`, `[::1]:${s.port}`]) {
+      const ok = await rawConnect(s.port, { path, headers: { Host: own, Origin: `http://${own}` } });
+      expect(ok.status).toBe(101);
+      ok.close();
+    }
+  });
+
+  test("/healthz and /metrics refuse a rebound Host too", async () => {
+    const s = start();
+    for (const path of ["/healthz", "/metrics", "/nope"]) {
+      const conn = await rawConnect(s.port, { path, headers: { Host: "rebind.example", Upgrade: null, Connection: null } });
+      expect(conn.status).toBe(403);
+      conn.close();
+    }
+  });
+
+  test("--allowed-hosts admits a configured name and its subdomains with a leading dot", async () => {
+    const s = start({ allowedHosts: new Set(["drones.example", ".fleet.example"]) });
+    for (const host of ["drones.example", "DRONES.example.", "a.fleet.example", "fleet.example"]) {
+      const conn = await rawConnect(s.port, { path: "/drone", headers: { Host: `${host}:${s.port}` } });
+      expect(conn.status).toBe(101);
+      conn.close();
+    }
+    const other = await rawConnect(s.port, { path: "/drone", headers: { Host: "evil-drones.example" } });
+    expect(other.status).toBe(403);
+    other.close();
+  });
+});
+
 describe("viewer token", () => {
   test("pure: tokens compare exactly; the token subprotocol is split from real ones", () => {
     expect(tokensEqual("s3cret", "s3cret")).toBe(true);

@@ -145,6 +145,14 @@ describe("hardening flags", () => {
     }
   });
 
+  test("--allowed-hosts: names without ports, a leading dot for subdomains, or * (issue 19 #12)", () => {
+    expect([...(parseConfig(["--allowed-hosts", "Drones.Example, .fleet.example"]).allowedHosts as Set<string>)]).toEqual(["drones.example", ".fleet.example"]);
+    expect(parseConfig([], { SKYPORT_ALLOWED_HOSTS: "*" }).allowedHosts).toBe("*");
+    expect(parseConfig([]).allowedHosts).toEqual(new Set());
+    expect(() => parseConfig(["--allowed-hosts", "drones.example:8080"])).toThrow(/host names without ports.*received "drones.example:8080"/);
+    expect(() => parseConfig(["--allowed-hosts", "a,,b"])).toThrow(ConfigError);
+  });
+
   test("the server warns at start when anyone may fly", async () => {
     const proc = Bun.spawn([process.execPath, "run", join(repoRoot, "server.ts"), "--addr", "127.0.0.1:0"], { stdout: "pipe", stderr: "pipe" });
     const reader = proc.stderr.getReader();

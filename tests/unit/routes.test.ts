@@ -14,7 +14,7 @@ const report: HealthReport = { status: "ok", pid: 1, uptimeSeconds: 2, connectio
 describe("routes", () => {
   const registry = new MetricsRegistry();
   registry.single("skyport_uptime_seconds", "gauge", "Seconds since the server started.", () => 7);
-  const routes = httpRoutes({ health: () => report, metrics: registry });
+  const routes = httpRoutes({ health: () => report, metrics: registry, hostRefusal: () => null });
 
   test("the table has the page, health and metrics, each under GET", () => {
     expect(Object.keys(routes).sort()).toEqual(["/", "/healthz", "/metrics"]);
@@ -36,11 +36,11 @@ describe("routes", () => {
 
   test("a wrong method on a known path is 405 with Allow: GET; an unknown path is 404 naming it", async () => {
     const known = new Set(["/", "/echo"]);
-    const wrongMethod = fallback(new Request("http://x/echo", { method: "POST" }), known);
+    const wrongMethod = fallback(new Request("http://x/echo", { method: "POST" }), known, () => null);
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get("allow")).toBe("GET");
     expect(await wrongMethod.text()).toBe("POST is not allowed on /echo: use GET\n");
-    const missing = fallback(new Request("http://x/nope?q=1"), known);
+    const missing = fallback(new Request("http://x/nope?q=1"), known, () => null);
     expect(missing.status).toBe(404);
     expect(await missing.text()).toBe("no such path: /nope\n");
   });

@@ -24,7 +24,8 @@ function request(path: string, headers: Record<string, string | null> = {}): Req
 }
 
 function context(overrides: Partial<Config> = {}, extra: Partial<UpgradeContext> = {}): UpgradeContext {
-  const config: Config = { ...defaultConfig, drones: ["alpha", "bravo", "charlie"], ...overrides };
+  // skyport.test is this server's configured name (--allowed-hosts), as behind a proxy that forwards Host.
+  const config: Config = { ...defaultConfig, drones: ["alpha", "bravo", "charlie"], allowedHosts: new Set(["skyport.test"]), ...overrides };
   return {
     config,
     admission: new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp),
@@ -195,6 +196,18 @@ describe("/drone ?drone=", () => {
   test("parseDroneQuery trims ids and defaults to the fleet", () => {
     expect(parseDroneQuery(" a , b", ["x"], 5)).toEqual(["a", "b"]);
     expect(parseDroneQuery(null, ["x", "y", "z"], 2)).toEqual(["x", "y"]);
+  });
+});
+
+describe("DNS rebinding guard (issue 19 #12)", () => {
+  test("a Host that is not this server's is 403 before the origin check, naming it and the flag that allows it", async () => {
+    expect(await refused(decide("drone", "/drone", { Host: "rebind.example:8080", Origin: "http://rebind.example:8080" }))).toMatchObject({
+      reason: "host",
+      status: 403,
+      body: 'Host "rebind.example:8080" is not a name of this server (DNS rebinding guard): start it with --allowed-hosts rebind.example to allow it\n',
+    });
+    accepted(decide("drone", "/drone", { Host: "rebind.example:8080" }, context({ allowedHosts: "*" })));
+    accepted(decide("drone", "/drone", { Host: "myhost.lan:8080" }, context({ hostname: "myhost.lan" })));
   });
 });
 
