@@ -79,6 +79,11 @@ export function abusiveCloseReason(perSecond: number, abuseSeconds: number): str
   return `rate limit of ${perSecond} messages/s exceeded for ${abuseSeconds} s`;
 }
 
+/** The close reason for a socket that sent `maxExcess` messages over its rate in one streak (a flood). */
+export function floodingCloseReason(perSecond: number, maxExcess: number): string {
+  return `rate limit of ${perSecond} messages/s exceeded by ${maxExcess} messages`;
+}
+
 /** The close reason after too many wrong tokens. */
 export function authFailuresCloseReason(maxFailures: number): string {
   return `unauthorized: ${maxFailures} failed attempts`;

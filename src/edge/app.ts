@@ -17,13 +17,14 @@ import { ConnectionRegistry, type Socket, type SocketData } from "./connections.
 import { settlesWithin } from "./deadline.ts";
 import { ControllerEndpoint } from "./endpoints/controller.ts";
 import { DroneEndpoint } from "./endpoints/drone.ts";
-import { echoMessage, echoMessageWithLimit } from "./endpoints/echo.ts";
+import { echoHandler } from "./endpoints/echo.ts";
 import { textResponse, type HealthReport } from "./http.ts";
 import { endpointPaths, endpointRoutes, type Endpoint } from "./paths.ts";
 import { fallback, httpRoutes } from "./routes.ts";
 import { ConnectionLimiter, hostAllowed, hostRefusalMessage } from "./security.ts";
 import { SessionRegistry } from "./sessions/registry.ts";
 import { decideUpgrade, upgradeFailed, type UpgradeRefusal } from "./upgrade.ts";
+import { SharedBuckets } from "../core/flow/rate-limit.ts";
 import type { Vehicle } from "../core/vehicle/vehicle.ts";
 import type { Clocks } from "../runtime/clock.ts";
 import { RedisBroker } from "../runtime/cluster/redis-broker.ts";
@@ -218,7 +219,8 @@ function socketHandlers(config: Config, { connections, admission, metrics, fligh
   const controller = new ControllerEndpoint(flight, config, metrics);
   // Bun has one payload limit per server; the smaller per-endpoint limits are checked by hand.
   const maxPayloadLength = Math.max(config.echoMaxBytes, config.droneMaxBytes);
-  const echo = config.echoMaxBytes < maxPayloadLength ? echoMessageWithLimit(config.echoMaxBytes) : echoMessage;
+  const echo = echoHandler({ maxBytes: config.echoMaxBytes, serverMaxBytes: maxPayloadLength, perAddressPerSecond: config.echoMessagesPerSecond });
+  const echoBudgets = config.echoMessagesPerSecond > 0 ? new SharedBuckets(config.echoMessagesPerSecond) : null;
   return {
     maxPayloadLength,
     idleTimeout: config.idleTimeoutSeconds,
@@ -227,6 +229,7 @@ function socketHandlers(config: Config, { connections, admission, metrics, fligh
     closeOnBackpressureLimit: false,
     open(ws: Socket) {
       connections.opened(ws);
+      if (ws.data.endpoint === "echo" && echoBudgets) ws.data.echoBudget = echoBudgets.open(ws.data.address);
       if (ws.data.session && !sessions.register(ws)) return;
       if (ws.data.endpoint === "drone") drone.open(ws);
     },
@@ -251,6 +254,7 @@ function socketHandlers(config: Config, { connections, admission, metrics, fligh
     close(ws: Socket, code, reason) {
       if (ws.data.session) sessions.unregister(ws);
       admission.release(ws.data.address);
+      if (ws.data.echoBudget) echoBudgets?.close(ws.data.address);
       const { messagesIn, messagesOut, bytesIn, bytesOut } = ws.data;
       metrics.addClosedTraffic(endpointPaths[ws.data.endpoint], { messagesIn, messagesOut, bytesIn, bytesOut });
       connections.closed(ws, code, reason);

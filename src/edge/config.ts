@@ -18,6 +18,8 @@ export interface Config {
   port: number;
   /** Largest message `/echo` accepts, in bytes; larger closes with 1009. */
   echoMaxBytes: number;
+  /** Messages per second all `/echo` sockets of one address may send together (burst the same); more closes with 1008; 0 for no budget. */
+  echoMessagesPerSecond: number;
   /** Ids of the simulated drones, in order; the first is the default drone. */
   drones: string[];
   /** Telemetry frames per second per drone (also the simulation step rate). */
@@ -71,6 +73,7 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   hostname: "localhost",
   port: 8080,
   echoMaxBytes: sixteenMebibytes,
+  echoMessagesPerSecond: 10_000,
   drones: ["alpha"],
   telemetryHz: 10,
   replaySeconds: 60,
@@ -175,6 +178,15 @@ const settings: Setting[] = [
     help: `largest message /echo accepts; larger closes with 1009 (default ${sixteenMebibytes})`,
     apply(config, raw, source) {
       config.echoMaxBytes = parseInteger(raw, source, 1, 0xffffffff);
+    },
+  },
+  {
+    flag: "echo-messages-per-second",
+    env: "SKYPORT_ECHO_MESSAGES_PER_SECOND",
+    valueName: "n",
+    help: `messages per second all /echo sockets of one address may send; more closes with 1008; 0 for no budget (default ${defaultConfig.echoMessagesPerSecond})`,
+    apply(config, raw, source) {
+      config.echoMessagesPerSecond = parseInteger(raw, source, 0, 100_000_000);
     },
   },
   {

@@ -9,7 +9,7 @@
 import type { ServerWebSocket } from "bun";
 import type { Logger } from "../runtime/observability/log.ts";
 import type { OpenTraffic } from "../runtime/observability/metrics.ts";
-import type { RateLimiter } from "../core/flow/rate-limit.ts";
+import type { RateLimiter, TokenBucket } from "../core/flow/rate-limit.ts";
 import { endpointPaths, endpointRoutes, type Endpoint } from "./paths.ts";
 
 export type { Endpoint };
@@ -53,6 +53,8 @@ export interface SocketData {
   bytesOut: number;
   /** Set for `/drone` and `/api/controller` sockets, null for `/echo`. */
   session: DroneSession | null;
+  /** An `/echo` socket's share of its address's message budget (one bucket for all its sockets), set on open; absent without a budget. */
+  echoBudget?: TokenBucket;
 }
 
 export type Socket = ServerWebSocket<SocketData>;

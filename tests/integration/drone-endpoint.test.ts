@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { DroneTestClient } from "../support/drone-client.ts";
 import { rawConnect } from "../support/raw.ts";
 import { simulatedModel, startSimServer } from "../support/server.ts";
+import { waitUntil } from "../support/sockets.ts";
 
 let server: ReturnType<typeof startSimServer>;
 beforeEach(() => {
@@ -212,13 +213,22 @@ describe("bad input: a clear error, the socket stays up, nothing else changes", 
   test("more than 50 messages a second are rate_limited; 10 s of it closes with 1008", async () => {
     const client = await connect();
     for (let i = 0; i < 60; i++) client.send({ type: "ping", id: i });
-    const replies = await Promise.all(Array.from({ length: 60 }, (_, i) => client.take((m) => m.id === i)));
+    // At most one rate_limited answer a second (issue 19 #10): the 51st is answered, the rest dropped unread.
+    const replies = await Promise.all(Array.from({ length: 51 }, (_, i) => client.take((m) => m.id === i)));
     expect(replies.filter((m) => m.type === "pong").length).toBe(50);
     expect(replies.filter((m) => m.type === "error").every((m) => m.data.code === "rate_limited")).toBe(true);
+    expect(replies[50]).toMatchObject({ type: "error", id: 50, data: { code: "rate_limited" } });
+    // Limited messages past the first of a second get no answer: the server's message count says when a burst was read.
+    const [socket] = server.connections.sockets("drone");
+    let sent = 60;
+    await waitUntil(() => socket!.data.messagesIn >= sent, 2000, "the 60 pings to be read");
     for (let second = 0; second < 21 && !client.closed; second++) {
       server.advance(0.5);
-      for (let i = 0; i < 40; i++) client.send("status");
+      // The probe goes first, on the refilled bucket; the burst after it is over the rate.
       await client.request("ping", {}, `probe-${second}`).catch(() => undefined);
+      for (let i = 0; i < 40; i++) client.send("status");
+      sent += 41;
+      await waitUntil(() => client.closed !== null || socket!.data.messagesIn >= sent, 2000, "the burst to be read");
     }
     const closed = await client.waitClose();
     expect(closed.code).toBe(1008);

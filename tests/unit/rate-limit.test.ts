@@ -1,6 +1,6 @@
 /** The per-socket token bucket and the sustained-abuse rule, on a fake clock. */
 import { expect, test } from "bun:test";
-import { RateLimiter } from "../../src/core/flow/rate-limit.ts";
+import { RateLimiter, SharedBuckets } from "../../src/core/flow/rate-limit.ts";
 
 test("allows a burst of perSecond, then limits until tokens refill", () => {
   const limiter = new RateLimiter({ perSecond: 50, abuseSeconds: 10 });
@@ -37,4 +37,41 @@ test("10 s of continuous abuse becomes abusive; a pause of over a second forgive
 test("bad options are refused naming the option", () => {
   expect(() => new RateLimiter({ perSecond: 0, abuseSeconds: 1 })).toThrow(/'perSecond' must be a positive number: received 0/);
   expect(() => new RateLimiter({ perSecond: 1, abuseSeconds: -1 })).toThrow(/'abuseSeconds'/);
+});
+
+test("maxExcess: a flood is cut after that many messages over the rate, long before the 10 s rule (issue 19 #10)", () => {
+  const limiter = new RateLimiter({ perSecond: 50, abuseSeconds: 10, maxExcess: 500 });
+  const verdicts: string[] = [];
+  for (let i = 0; i < 550; i++) verdicts.push(limiter.take(0)); // a burst of 550 in one instant
+  expect(verdicts.slice(0, 50).every((v) => v === "allowed")).toBe(true);
+  expect(verdicts.slice(50, 549).every((v) => v === "limited")).toBe(true);
+  expect(verdicts[549]).toBe("flooding");
+  // Twice the rate (limited from 1 s on) reaches 500 over the rate 10 s later, as the time rule does; four times, after 3.3 s.
+  for (const [every, cutAfter] of [[10, 11_000], [5, 333 + 3_333]] as const) {
+    const limiter2 = new RateLimiter({ perSecond: 50, abuseSeconds: 10, maxExcess: 500 });
+    let cutAt = -1;
+    for (let t = 0; t <= 12_000 && cutAt < 0; t += every) if (["abusive", "flooding"].includes(limiter2.take(t))) cutAt = t;
+    expect(Math.abs(cutAt - cutAfter)).toBeLessThan(50);
+  }
+});
+
+test("answerLimited: at most one rate_limited answer a second (issue 19 #10)", () => {
+  const limiter = new RateLimiter({ perSecond: 1, abuseSeconds: 10 });
+  expect(limiter.answerLimited(0)).toBe(true);
+  expect(limiter.answerLimited(999)).toBe(false);
+  expect(limiter.answerLimited(1000)).toBe(true);
+  expect(limiter.answerLimited(1500)).toBe(false);
+});
+
+test("SharedBuckets: one budget per key for all its sockets, gone with the last socket", () => {
+  const buckets = new SharedBuckets(3);
+  const a = buckets.open("203.0.113.7");
+  const b = buckets.open("203.0.113.7");
+  expect(a).toBe(b);
+  expect([a.take(0), b.take(0), a.take(0), b.take(0)]).toEqual([true, true, true, false]);
+  expect(buckets.open("198.51.100.1").take(0)).toBe(true);
+  buckets.close("203.0.113.7");
+  buckets.close("203.0.113.7");
+  buckets.close("198.51.100.1");
+  expect(buckets.size).toBe(0);
 });

@@ -4,14 +4,22 @@
  * the close for a socket that stays over its rate.
  *
  * Owns the order of those checks and the close reasons; answering a limited
- * message is the endpoint's job, in its own dialect.
+ * message is the endpoint's job, in its own dialect. Every check here runs
+ * before the message is parsed: a flood costs a size and a bucket check per
+ * frame, at most one parsed and answered frame per second, and is cut after
+ * `floodExcessSeconds` of excess (issue 19 #10).
  */
-import { abusiveCloseReason, closeCodes } from "../../../protocol/index.ts";
+import { abusiveCloseReason, closeCodes, floodingCloseReason } from "../../../protocol/index.ts";
 import { payloadBytes, type Socket } from "../connections.ts";
-import { abuseSeconds, limiterOf } from "../sessions/session.ts";
+import { abuseSeconds, floodExcessSeconds, limiterOf } from "../sessions/session.ts";
 
-/** What became of a message: read it, answer that it was rate limited, or nothing (the socket is closing). */
-export type Admission = "admitted" | "limited" | "closed";
+/**
+ * What became of a message: read it; answer that it was rate limited (the
+ * first limited message of a second, the only one parsed); or nothing more
+ * (`dropped`: limited and already answered this second, so not even parsed;
+ * `closed`: the socket is closing).
+ */
+export type Admission = "admitted" | "limited" | "dropped" | "closed";
 
 export interface AdmissionRules {
   /** Largest message accepted, bytes; a larger one closes the socket with 1009. */
@@ -34,10 +42,14 @@ export function admitMessage(ws: Socket, message: string | Buffer, rules: Admiss
   }
   const data = ws.data;
   data.bytesIn += bytes;
-  const verdict = limiterOf(data.session!, rules.commandsPerSecond).take(nowMs);
-  if (verdict === "abusive") {
-    ws.close(closeCodes.policyViolation, abusiveCloseReason(rules.commandsPerSecond, abuseSeconds));
-    return "closed";
-  }
-  return verdict === "limited" ? "limited" : "admitted";
+  const limiter = limiterOf(data.session!, rules.commandsPerSecond);
+  const verdict = limiter.take(nowMs);
+  if (verdict === "allowed") return "admitted";
+  if (verdict === "limited") return limiter.answerLimited(nowMs) ? "limited" : "dropped";
+  const reason =
+    verdict === "abusive"
+      ? abusiveCloseReason(rules.commandsPerSecond, abuseSeconds)
+      : floodingCloseReason(rules.commandsPerSecond, Math.ceil(rules.commandsPerSecond * floodExcessSeconds));
+  ws.close(closeCodes.policyViolation, reason);
+  return "closed";
 }

@@ -61,7 +61,7 @@ export class ControllerEndpoint {
 
   message(ws: Socket, message: string | Buffer): void {
     const admission = admitMessage(ws, message, this.admission, this.flight.nowMs());
-    if (admission === "closed") return;
+    if (admission === "closed" || admission === "dropped") return;
     const binary = typeof message !== "string";
     // Answered on the frame type it came in: the tutorial's page sends either.
     const send = (line: string) => void sendTo(ws, binary ? Buffer.from(line) : line);

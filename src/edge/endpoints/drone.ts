@@ -107,7 +107,7 @@ export class DroneEndpoint {
       return;
     }
     const admission = admitMessage(ws, message, this.admission, this.flight.nowMs());
-    if (admission === "closed") return;
+    if (admission === "closed" || admission === "dropped") return;
     const session = ws.data.session!;
     const parsed = parseClientFrame(message);
     if (admission === "limited") return this.refuse(ws, replierFor(ws, parsed), rateLimited(this.config.commandsPerSecond));

@@ -5,8 +5,9 @@
  * Bun hands text frames over as strings and binary frames as Buffers, and
  * `send` keeps that distinction, so echoing the value as-is preserves the
  * opcode byte for byte. Size limits, UTF-8 validation (1007) and protocol
- * errors (1002) are enforced by Bun's native frame parser before this runs.
- * This is a hot path: no allocation, no logging, no parsing.
+ * errors (1002) are enforced by Bun's native frame parser before this runs;
+ * a per-address message budget (issue 19 #10) here. This is a hot path: no
+ * allocation, no logging, no parsing.
  */
 import { closeCodes } from "../../../protocol/index.ts";
 import { payloadBytes, type Socket } from "../connections.ts";
@@ -34,14 +35,37 @@ export function echoMessage(ws: Socket, message: string | Buffer): void {
   }
 }
 
+type EchoHandler = (ws: Socket, message: string | Buffer) => void;
+
+/** What the echo handler enforces besides Bun's own frame rules. */
+export interface EchoRules {
+  /** `/echo`'s message limit, bytes. */
+  maxBytes: number;
+  /** The server-wide payload limit Bun enforces (one per server); a smaller `maxBytes` is checked by hand. */
+  serverMaxBytes: number;
+  /** Messages per second all `/echo` sockets of one address may send together; 0 for no budget. */
+  perAddressPerSecond: number;
+}
+
 /**
- * The echo handler for a limit below the server-wide payload limit (Bun has
- * one per server): checks the size by hand, then echoes.
+ * The echo handler for these rules: the plain echo when Bun's limits are
+ * the endpoint's, else with the size checked by hand and the address's
+ * budget (`ws.data.echoBudget`, shared by its sockets) taken before echoing.
+ * An echo cannot be refused without breaking the contract, so a message over
+ * the budget closes the socket with 1008 saying so.
  */
-export function echoMessageWithLimit(maxBytes: number): (ws: Socket, message: string | Buffer) => void {
+export function echoHandler(rules: EchoRules): EchoHandler {
+  const { maxBytes, perAddressPerSecond } = rules;
+  const checkSize = maxBytes < rules.serverMaxBytes;
+  if (!checkSize && perAddressPerSecond === 0) return echoMessage;
+  const overBudget = `echo budget: at most ${perAddressPerSecond} messages per second from one address`;
   return (ws, message) => {
-    const bytes = payloadBytes(message);
-    if (bytes > maxBytes) ws.close(closeCodes.messageTooBig, `message of ${bytes} bytes exceeds the ${maxBytes}-byte limit`);
-    else echoMessage(ws, message);
+    if (checkSize) {
+      const bytes = payloadBytes(message);
+      if (bytes > maxBytes) return ws.close(closeCodes.messageTooBig, `message of ${bytes} bytes exceeds the ${maxBytes}-byte limit`);
+    }
+    const budget = ws.data.echoBudget;
+    if (budget !== undefined && !budget.take(performance.now())) return ws.close(closeCodes.policyViolation, overBudget);
+    echoMessage(ws, message);
   };
 }

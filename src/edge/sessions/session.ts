@@ -45,9 +45,18 @@ export function newSession(defaultDrone: string, subscriptions: Iterable<string>
   };
 }
 
+/**
+ * Messages over the rate in one streak after which a socket is closed at
+ * once, as seconds of its allowed rate: as many as `abuseSeconds` of allowed
+ * traffic. A client at twice its rate reaches it when the 10 s rule does; one
+ * at k times its rate after 10 / (k − 1) s; a flood of tiny frames after
+ * 500 of them (at the default 50/s), within milliseconds (issue 19 #10).
+ */
+export const floodExcessSeconds = abuseSeconds;
+
 /** The session's rate limiter, created on its first message so an idle socket does not pay for one. */
 export function limiterOf(session: DroneSession, commandsPerSecond: number): RateLimiter {
-  return (session.limiter ??= new RateLimiter({ perSecond: commandsPerSecond, abuseSeconds }));
+  return (session.limiter ??= new RateLimiter({ perSecond: commandsPerSecond, abuseSeconds, maxExcess: Math.ceil(commandsPerSecond * floodExcessSeconds) }));
 }
 
 /**
