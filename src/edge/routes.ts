@@ -10,7 +10,7 @@
  */
 import type { HTMLBundle } from "bun";
 import page from "../../client/web/index.html";
-import { healthResponse, methodNotAllowed, notFound, type HealthReport } from "./http.ts";
+import { healthResponse, methodNotAllowed, notFound, textResponse, type HealthReport } from "./http.ts";
 import { httpPaths } from "./paths.ts";
 import { exposition, type MetricsRegistry } from "../runtime/observability/registry.ts";
 
@@ -49,9 +49,20 @@ export function metricsResponse(registry: MetricsRegistry): Response {
 export function fallback(request: Request, knownPaths: ReadonlySet<string>, hostRefusal: (request: Request) => Response | null): Response {
   const refused = hostRefusal(request);
   if (refused !== null) return refused;
+  // CONNECT's authority form (`host:port`) is no URL: a client's mistake, never a 500.
+  if (!URL.canParse(request.url)) return notAProxy(request);
   const url = new URL(request.url);
   if (knownPaths.has(url.pathname)) return methodNotAllowed(request.method, url, allowedMethods);
   return notFound(url);
+}
+
+/** Longest request target echoed in a refusal, characters. */
+const maxEchoedTargetChars = 100;
+
+/** A request whose target is not a path (CONNECT host:port, or anything Bun could not make a URL of): 405, Allow: GET. */
+function notAProxy(request: Request): Response {
+  const target = request.url.slice(0, maxEchoedTargetChars);
+  return textResponse(405, `${request.method} ${target} is not allowed: skyport is not a proxy; use GET on a path such as /drone`, { Allow: allowedMethods.join(", ") });
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Plain HTTP behaviour: the page, health, and clear errors for client mistakes. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connect } from "node:net";
 import { startTestServer } from "../support/server.ts";
 import { Inbox, openSocket, waitUntil } from "../support/sockets.ts";
 
@@ -24,6 +25,14 @@ describe("HTTP routes", () => {
     expect(response.status).toBe(426);
     expect(response.headers.get("upgrade")).toBe("websocket");
     expect(await response.text()).toContain("WebSocket");
+  });
+
+  test("CONNECT in authority form is a 405 naming it, never a 500 (issue 19 #14)", async () => {
+    const head = await rawRequest(`CONNECT 127.0.0.1:${server.port} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+    expect(head).toStartWith("HTTP/1.1 405");
+    expect(head.toLowerCase()).toContain("allow: get");
+    expect(head).toContain(`CONNECT 127.0.0.1:${server.port} is not allowed: skyport is not a proxy`);
+    expect(JSON.stringify(server.logger.lines)).not.toContain("http_error");
   });
 
   test("unknown paths are 404", async () => {
@@ -72,3 +81,24 @@ describe("connection logs", () => {
     expect(server.logger.lines.some((line) => /message/.test(line.event))).toBe(false);
   });
 });
+
+/** Writes one raw HTTP request and resolves with the response head and the start of its body. */
+function rawRequest(text: string, timeoutMs = 2000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(server.port, "127.0.0.1", () => socket.write(text));
+    let buffer = "";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no response within ${timeoutMs} ms: ${JSON.stringify(buffer)}`));
+    }, timeoutMs);
+    socket.on("data", (chunk) => {
+      buffer += chunk.toString();
+      const end = buffer.indexOf("\r\n\r\n");
+      if (end !== -1 && buffer.length > end + 4) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(buffer);
+      }
+    });
+  });
+}
