@@ -21,7 +21,7 @@ import { echoHandler } from "./endpoints/echo.ts";
 import { textResponse, type HealthReport } from "./http.ts";
 import { endpointPaths, endpointRoutes, type Endpoint } from "./paths.ts";
 import { fallback, httpRoutes } from "./routes.ts";
-import { ConnectionLimiter, hostAllowed, hostRefusalMessage } from "./security.ts";
+import { addressKey, ConnectionLimiter, hostAllowed, hostRefusalMessage } from "./security.ts";
 import { SessionRegistry } from "./sessions/registry.ts";
 import { decideUpgrade, upgradeFailed, type UpgradeRefusal } from "./upgrade.ts";
 import { SharedBuckets } from "../core/flow/rate-limit.ts";
@@ -229,7 +229,7 @@ function socketHandlers(config: Config, { connections, admission, metrics, fligh
     closeOnBackpressureLimit: false,
     open(ws: Socket) {
       connections.opened(ws);
-      if (ws.data.endpoint === "echo" && echoBudgets) ws.data.echoBudget = echoBudgets.open(ws.data.address);
+      if (ws.data.endpoint === "echo" && echoBudgets) ws.data.echoBudget = echoBudgets.open(addressKey(ws.data.address));
       if (ws.data.session && !sessions.register(ws)) return;
       if (ws.data.endpoint === "drone") drone.open(ws);
     },
@@ -254,7 +254,7 @@ function socketHandlers(config: Config, { connections, admission, metrics, fligh
     close(ws: Socket, code, reason) {
       if (ws.data.session) sessions.unregister(ws);
       admission.release(ws.data.address);
-      if (ws.data.echoBudget) echoBudgets?.close(ws.data.address);
+      if (ws.data.echoBudget) echoBudgets?.close(addressKey(ws.data.address));
       const { messagesIn, messagesOut, bytesIn, bytesOut } = ws.data;
       metrics.addClosedTraffic(endpointPaths[ws.data.endpoint], { messagesIn, messagesOut, bytesIn, bytesOut });
       connections.closed(ws, code, reason);

@@ -42,7 +42,9 @@ export interface Config {
   viewerToken: string | null;
   /** Open WebSocket connections in total; more get 503 before the upgrade. */
   maxConnections: number;
-  /** Open WebSocket connections per remote address; more get 429 before the upgrade. */
+  /** Take the client's address from X-Forwarded-For's last hop (for limits and logs): only behind a proxy that sets it. */
+  trustProxy: boolean;
+  /** Open WebSocket connections per remote address (an IPv6 /64 counts as one); more get 429 before the upgrade. */
   maxConnectionsPerIp: number;
   /** Largest message `/drone` and `/api/controller` accept, bytes; larger closes with 1009. */
   droneMaxBytes: number;
@@ -88,6 +90,7 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   viewerToken: null,
   maxConnections: 10_000,
   maxConnectionsPerIp: 100,
+  trustProxy: false,
   droneMaxBytes: 64 * 1024,
   commandsPerSecond: 50,
   maxSubscriptions: 1000,
@@ -298,6 +301,15 @@ const settings: Setting[] = [
     },
   },
   {
+    flag: "trust-proxy",
+    env: "SKYPORT_TRUST_PROXY",
+    valueName: "true|false",
+    help: "behind a reverse proxy: the client's address for limits and logs is X-Forwarded-For's last hop (default false)",
+    apply(config, raw, source) {
+      config.trustProxy = parseBoolean(raw, source);
+    },
+  },
+  {
     flag: "drone-max-bytes",
     env: "SKYPORT_DRONE_MAX_BYTES",
     valueName: "bytes",
@@ -480,6 +492,14 @@ export function parseInteger(raw: string, source: string, min: number, max: numb
     throw new ConfigError(`${source} must be a whole number from ${min} to ${max}: received ${JSON.stringify(raw)}`);
   }
   return value;
+}
+
+/** Parses `true` or `false` (also `1`/`0`, `yes`/`no`), naming the source in the error. */
+export function parseBoolean(raw: string, source: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (["true", "1", "yes"].includes(value)) return true;
+  if (["false", "0", "no"].includes(value)) return false;
+  throw new ConfigError(`${source} must be true or false: received ${JSON.stringify(raw)}`);
 }
 
 /** Parses a decimal number within [min, max], naming the source in the error. */

@@ -117,6 +117,68 @@ export function parseOfferedProtocols(header: string | null): { protocols: strin
   return { protocols, token };
 }
 
+/**
+ * The key per-address limits count under: an IPv4 address as it is (an
+ * IPv4-mapped IPv6 address as its IPv4), an IPv6 address as its /64, the
+ * smallest network a single subscriber is usually given (every address of a
+ * /64 counted alone let one host take the whole per-address limit 2^64
+ * times). Anything else (`unknown`) as it is.
+ */
+export function addressKey(address: string): string {
+  if (!address.includes(":")) return address;
+  const groups = ipv6Groups(address);
+  if (groups === null) return address;
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return `${groups[6]! >> 8}.${groups[6]! & 0xff}.${groups[7]! >> 8}.${groups[7]! & 0xff}`;
+  }
+  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(":")}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (`::` expanded, a dotted IPv4 tail and a zone allowed), or null if it is not one. */
+export function ipv6Groups(address: string): number[] | null {
+  let text = address.trim().toLowerCase();
+  if (text.startsWith("[") && text.endsWith("]")) text = text.slice(1, -1);
+  const zone = text.indexOf("%");
+  if (zone !== -1) text = text.slice(0, zone);
+  const tail: number[] = [];
+  const dotted = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (dotted) {
+    const bytes = dotted.slice(2, 6).map(Number);
+    if (bytes.some((b) => b > 255)) return null;
+    tail.push((bytes[0]! << 8) | bytes[1]!, (bytes[2]! << 8) | bytes[3]!);
+    text = dotted[1]!.endsWith("::") ? dotted[1]! : dotted[1]!.slice(0, -1);
+  }
+  const halves = text.split("::");
+  if (halves.length > 2) return null;
+  const parse = (part: string) => (part === "" ? [] : part.split(":"));
+  const head = parse(halves[0]!);
+  const rest = halves.length === 2 ? parse(halves[1]!) : [];
+  if ([...head, ...rest].some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return null;
+  const missing = 8 - tail.length - head.length - rest.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
+  return [...head.map((g) => parseInt(g, 16)), ...new Array<number>(missing).fill(0), ...rest.map((g) => parseInt(g, 16)), ...tail];
+}
+
+/** Whether `text` is an IPv4 or IPv6 address literal. */
+export function isIpAddress(text: string): boolean {
+  if (ipv4Literal.test(text)) return text.split(".").every((b) => Number(b) <= 255);
+  return text.includes(":") && ipv6Groups(text) !== null;
+}
+
+/**
+ * The client's address: with `trustProxy`, the last hop of
+ * `X-Forwarded-For` (the one the proxy in front appended; earlier hops are
+ * the client's word and can be forged), when it is an IP address; otherwise
+ * the peer's.
+ */
+export function clientAddress(forwardedFor: string | null, peer: string | null, trustProxy: boolean): string {
+  if (trustProxy && forwardedFor !== null) {
+    const last = forwardedFor.slice(forwardedFor.lastIndexOf(",") + 1).trim();
+    if (isIpAddress(last)) return last;
+  }
+  return peer ?? "unknown";
+}
+
 /** Why an upgrade was refused before it happened; also the metrics label. */
 export type AdmissionRefusal = "max_connections" | "max_connections_per_ip";
 
@@ -134,23 +196,25 @@ export class ConnectionLimiter {
     private readonly maxPerAddress: number,
   ) {}
 
-  /** Reserves a slot for `address`, or says which limit refuses it. */
+  /** Reserves a slot for `address` (counted under its `addressKey`), or says which limit refuses it. */
   admit(address: string): AdmissionRefusal | null {
     if (this.total >= this.maxTotal) return "max_connections";
-    const current = this.perAddress.get(address) ?? 0;
+    const key = addressKey(address);
+    const current = this.perAddress.get(key) ?? 0;
     if (current >= this.maxPerAddress) return "max_connections_per_ip";
     this.total++;
-    this.perAddress.set(address, current + 1);
+    this.perAddress.set(key, current + 1);
     return null;
   }
 
   /** Frees the slot of a connection that closed (or never opened). */
   release(address: string): void {
-    const current = this.perAddress.get(address);
+    const key = addressKey(address);
+    const current = this.perAddress.get(key);
     if (current === undefined) return;
     this.total--;
-    if (current <= 1) this.perAddress.delete(address);
-    else this.perAddress.set(address, current - 1);
+    if (current <= 1) this.perAddress.delete(key);
+    else this.perAddress.set(key, current - 1);
   }
 
   get open(): number {

@@ -21,7 +21,7 @@ import { newSession } from "./sessions/session.ts";
 import { checkHandshake } from "./handshake.ts";
 import { textResponse } from "./http.ts";
 import type { Endpoint } from "./paths.ts";
-import { type ConnectionLimiter, hostAllowed, hostRefusalMessage, originAllowed, parseOfferedProtocols, tokensEqual } from "./security.ts";
+import { addressKey, clientAddress, type ConnectionLimiter, hostAllowed, hostRefusalMessage, originAllowed, parseOfferedProtocols, tokensEqual } from "./security.ts";
 
 /** What the decision needs to know about the server and the peer. */
 export interface UpgradeContext {
@@ -90,13 +90,14 @@ export function decideUpgrade(request: Request, endpoint: Endpoint, context: Upg
   const session = sessionFor(endpoint, new URL(request.url), negotiated.viewerToken, context);
   if (session !== null && "refuse" in session) return session;
 
-  const address = context.peer?.address ?? "unknown";
+  const address = clientAddress(request.headers.get("x-forwarded-for"), context.peer?.address ?? null, config.trustProxy);
   const limit = context.admission.admit(address);
   if (limit === "max_connections") {
     return refusal(limit, 503, `server full: ${config.maxConnections} connections are open`, { "Retry-After": String(admissionRetrySeconds) });
   }
   if (limit === "max_connections_per_ip") {
-    return refusal(limit, 429, `too many connections from ${address}: at most ${config.maxConnectionsPerIp}`, { "Retry-After": String(admissionRetrySeconds) });
+    const counted = address.includes(":") && addressKey(address).endsWith("/64") ? ` (counted with its /64)` : "";
+    return refusal(limit, 429, `too many connections from ${address}${counted}: at most ${config.maxConnectionsPerIp}`, { "Retry-After": String(admissionRetrySeconds) });
   }
   const data: SocketData = {
     endpoint,

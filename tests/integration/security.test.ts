@@ -1,10 +1,10 @@
 /** Who may connect and fly: origins, viewer and pilot tokens, and per-socket limits. */
 import { afterEach, describe, expect, test } from "bun:test";
-import { originAllowed, parseOfferedProtocols, tokensEqual } from "../../src/edge/security.ts";
+import { addressKey, clientAddress, ipv6Groups, originAllowed, parseOfferedProtocols, tokensEqual } from "../../src/edge/security.ts";
 import { DroneTestClient } from "../support/drone-client.ts";
 import { rawConnect } from "../support/raw.ts";
 import { startSimServer } from "../support/server.ts";
-import { Inbox, openSocket } from "../support/sockets.ts";
+import { Inbox, openSocket, waitUntil } from "../support/sockets.ts";
 
 let server: ReturnType<typeof startSimServer> | null = null;
 afterEach(async () => {
@@ -215,6 +215,25 @@ describe("pilot token", () => {
   });
 });
 
+describe("client addresses (issue 19 #14)", () => {
+  test("pure: IPv6 counts per /64, IPv4-mapped as IPv4; X-Forwarded-For's last hop only when trusted and an IP", () => {
+    expect(addressKey("203.0.113.7")).toBe("203.0.113.7");
+    expect(addressKey("2001:db8:1:2::a")).toBe("2001:db8:1:2::/64");
+    expect(addressKey("2001:0DB8:0001:0002:ffff:0:0:1")).toBe("2001:db8:1:2::/64");
+    expect(addressKey("::1")).toBe("0:0:0:0::/64");
+    expect(addressKey("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
+    expect(addressKey("::ffff:198.51.100.7")).toBe("198.51.100.7");
+    expect(addressKey("unknown")).toBe("unknown");
+    expect(ipv6Groups("1::2::3")).toBeNull();
+    expect(ipv6Groups("1:2:3:4:5:6:7:8:9")).toBeNull();
+    expect(clientAddress("10.0.0.1, 198.51.100.7", "127.0.0.1", true)).toBe("198.51.100.7");
+    expect(clientAddress("10.0.0.1, 198.51.100.7", "127.0.0.1", false)).toBe("127.0.0.1");
+    expect(clientAddress("198.51.100.7, not-an-ip", "127.0.0.1", true)).toBe("127.0.0.1");
+    expect(clientAddress("999.1.1.1", "127.0.0.1", true)).toBe("127.0.0.1");
+    expect(clientAddress(null, null, true)).toBe("unknown");
+  });
+});
+
 describe("limits", () => {
   test("max connections: 503 before the upgrade; per address: 429", async () => {
     const s = start({ maxConnections: 3, maxConnectionsPerIp: 100 });
@@ -235,6 +254,37 @@ describe("limits", () => {
     expect(third.status).toBe(429);
     expect(third.body).toContain("at most 2");
     third.close();
+  });
+
+  test("per-address limits count an IPv6 /64 as one address; --trust-proxy takes X-Forwarded-For's last hop (issue 19 #14)", async () => {
+    const s = start({ maxConnections: 100, maxConnectionsPerIp: 2, trustProxy: true });
+    const via = (forwarded: string) => rawConnect(s.port, { path: "/echo", headers: { "X-Forwarded-For": forwarded } });
+    // Two clients of one /64 fill its two slots; a third address of that /64 is refused, another /64 is not.
+    const a = await via("203.0.113.9, 2001:db8:1:2::a");
+    const b = await via("2001:DB8:1:2:0:0:0:b");
+    expect([a.status, b.status]).toEqual([101, 101]);
+    const sameNet = await via("2001:db8:1:2:ffff::1");
+    expect(sameNet.status).toBe(429);
+    expect(sameNet.body).toContain("2001:db8:1:2:ffff::1");
+    expect(sameNet.body).toContain("/64");
+    const otherNet = await via("2001:db8:1:3::a");
+    expect(otherNet.status).toBe(101);
+    // Behind the proxy, clients are told apart by the hop it appended, not the proxy's own address.
+    const v4 = await Promise.all([via("198.51.100.7"), via("198.51.100.8"), via("198.51.100.8")]);
+    expect(v4.map((c) => c.status)).toEqual([101, 101, 101]);
+    // The log names the client, not the proxy.
+    await waitUntil(() => JSON.stringify(s.logger.lines).includes("198.51.100.7"), 2000, "a log line naming the forwarded client");
+    for (const conn of [a, b, sameNet, otherNet, ...v4]) conn.close();
+  });
+
+  test("without --trust-proxy, X-Forwarded-For is ignored: everyone behind it is one address", async () => {
+    const s = start({ maxConnections: 100, maxConnectionsPerIp: 2 });
+    const via = (forwarded: string) => rawConnect(s.port, { path: "/echo", headers: { "X-Forwarded-For": forwarded } });
+    const open = [await via("198.51.100.7"), await via("198.51.100.8")];
+    const third = await via("198.51.100.9");
+    expect(third.status).toBe(429);
+    expect(third.body).toContain("127.0.0.1");
+    for (const conn of [...open, third]) conn.close();
   });
 
   test("max subscriptions per socket", async () => {
