@@ -21,7 +21,7 @@ import { echoHandler } from "./endpoints/echo.ts";
 import { textResponse, type HealthReport } from "./http.ts";
 import { endpointPaths, endpointRoutes, type Endpoint } from "./paths.ts";
 import { fallback, httpRoutes } from "./routes.ts";
-import { addressKey, ConnectionLimiter, hostAllowed, hostRefusalMessage } from "./security.ts";
+import { addressKey, AuthBackoff, ConnectionLimiter, hostAllowed, hostRefusalMessage } from "./security.ts";
 import { SessionRegistry } from "./sessions/registry.ts";
 import { decideUpgrade, upgradeFailed, type UpgradeRefusal } from "./upgrade.ts";
 import { SharedBuckets } from "../core/flow/rate-limit.ts";
@@ -83,6 +83,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const startedAt = performance.now();
   const metrics = new Metrics();
   const admission = new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp);
+  const authBackoff = new AuthBackoff();
   const flight = new FlightService(config, logger, metrics, options.clocks, options.vehicles);
   // One clock for every socket: durations, deadlines and rates all read the flight service's.
   const connections = new ConnectionRegistry(logger, () => flight.nowMs());
@@ -99,7 +100,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const health = () => healthReport({ draining: draining(), uptimeSeconds: secondsSince(startedAt), connections, cluster });
   const hostRefusal = (request: Request) => rebindingRefusal(request, config, metrics);
   const routes: Serve.RoutesWithUpgrade<SocketData, string> = httpRoutes({ health, metrics: registry, hostRefusal });
-  for (const { endpoint, path } of endpointRoutes) routes[path] = { GET: upgradeRoute(endpoint, { config, admission, metrics, flight, draining }) };
+  for (const { endpoint, path } of endpointRoutes) routes[path] = { GET: upgradeRoute(endpoint, { config, admission, authBackoff, metrics, flight, draining }) };
   const knownPaths = new Set(Object.keys(routes));
 
   const server: Server<SocketData> = Bun.serve<SocketData>({
@@ -114,7 +115,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       logger.error({ event: "http_error", message: error.message });
       return textResponse(500, "internal server error");
     },
-    websocket: socketHandlers(config, { connections, admission, metrics, flight, sessions, clocks: options.clocks }),
+    websocket: socketHandlers(config, { connections, admission, authBackoff, metrics, flight, sessions, clocks: options.clocks }),
   });
   if (options.autoStep ?? true) flight.start(server, sessions);
   else flight.attach(server, sessions);
@@ -171,6 +172,7 @@ function rebindingRefusal(request: Request, config: Config, metrics: Metrics): R
 interface UpgradeServices {
   config: Config;
   admission: ConnectionLimiter;
+  authBackoff: AuthBackoff;
   metrics: Metrics;
   flight: FlightService;
   draining(): boolean;
@@ -180,7 +182,7 @@ interface UpgradeServices {
  * The GET handler of one WebSocket path: the pure decision, then Bun's
  * upgrade; every refusal is counted under its reason.
  */
-function upgradeRoute(endpoint: Endpoint, { config, admission, metrics, flight, draining }: UpgradeServices) {
+function upgradeRoute(endpoint: Endpoint, { config, admission, authBackoff, metrics, flight, draining }: UpgradeServices) {
   const refused = ({ refuse, reason }: UpgradeRefusal): Response => {
     metrics.refuseUpgrade(reason);
     return refuse;
@@ -193,6 +195,7 @@ function upgradeRoute(endpoint: Endpoint, { config, admission, metrics, flight, 
       fleet: flight.fleet,
       peer: server.requestIP(request),
       nowMs: flight.nowMs(),
+      authBackoff,
     });
     if ("refuse" in decision) return refused(decision);
     if (server.upgrade(request, decision)) return undefined;
@@ -205,6 +208,7 @@ function upgradeRoute(endpoint: Endpoint, { config, admission, metrics, flight, 
 interface SocketServices {
   connections: ConnectionRegistry;
   admission: ConnectionLimiter;
+  authBackoff: AuthBackoff;
   metrics: Metrics;
   flight: FlightService;
   /** The `/drone` and `/api/controller` sessions: registered on open, backpressure on drain. */
@@ -214,8 +218,8 @@ interface SocketServices {
 }
 
 /** Bun's per-socket handlers: each message goes to its endpoint; open and close are booked here. */
-function socketHandlers(config: Config, { connections, admission, metrics, flight, sessions, clocks }: SocketServices): WebSocketHandler<SocketData> {
-  const drone = new DroneEndpoint(flight, config, metrics, clocks);
+function socketHandlers(config: Config, { connections, admission, authBackoff, metrics, flight, sessions, clocks }: SocketServices): WebSocketHandler<SocketData> {
+  const drone = new DroneEndpoint(flight, config, metrics, clocks, authBackoff);
   const controller = new ControllerEndpoint(flight, config, metrics);
   // Bun has one payload limit per server; the smaller per-endpoint limits are checked by hand.
   const maxPayloadLength = Math.max(config.echoMaxBytes, config.droneMaxBytes);

@@ -221,3 +221,54 @@ export class ConnectionLimiter {
     return this.total;
   }
 }
+
+/** Failed token attempts an address may make before it must wait (a person mistyping gets this many free). */
+export const freeAuthFailures = 10;
+/** The first wait after the free attempts, ms; each further failure doubles it. */
+const firstAuthBackoffMs = 1000;
+/** The longest wait, ms: about one guess a minute once an address has kept guessing. */
+const maxAuthBackoffMs = 60_000;
+/** An address's failures are forgotten after this long without one, ms. */
+const authFailureMemoryMs = 10 * 60_000;
+/** Addresses remembered at most; the oldest are forgotten first (bounds memory under a spray of addresses). */
+const maxAuthAddresses = 100_000;
+
+/**
+ * Token guessing back-off per address (keyed by `addressKey`): after
+ * `freeAuthFailures` failed token attempts, the address must wait 1 s, then
+ * 2, 4, ... up to 60 s after each further failure before its next token is
+ * even compared. Attempts made while it waits are refused without comparing
+ * and do not lengthen the wait. Pure: the caller passes the time.
+ */
+export class AuthBackoff {
+  /** Per address key: failures so far, the last one's time, and until when it must wait. Oldest first. */
+  private readonly addresses = new Map<string, { failures: number; lastMs: number; untilMs: number }>();
+
+  /** Milliseconds `address` must still wait before a token is compared, or 0. */
+  waitMs(address: string, nowMs: number): number {
+    const entry = this.addresses.get(addressKey(address));
+    return entry === undefined || entry.untilMs <= nowMs ? 0 : entry.untilMs - nowMs;
+  }
+
+  /** Counts a failed token attempt from `address`. */
+  failed(address: string, nowMs: number): void {
+    const key = addressKey(address);
+    const previous = this.addresses.get(key);
+    const failures = previous !== undefined && nowMs - previous.lastMs < authFailureMemoryMs ? previous.failures + 1 : 1;
+    const over = failures - freeAuthFailures;
+    const untilMs = over > 0 ? nowMs + Math.min(maxAuthBackoffMs, firstAuthBackoffMs * 2 ** Math.min(over - 1, 30)) : 0;
+    this.addresses.delete(key);
+    this.addresses.set(key, { failures, lastMs: nowMs, untilMs });
+    if (this.addresses.size > maxAuthAddresses) this.addresses.delete(this.addresses.keys().next().value!);
+  }
+
+  /** Addresses remembered, for tests. */
+  get size(): number {
+    return this.addresses.size;
+  }
+}
+
+/** The refusal wording while an address waits. */
+export function authBackoffMessage(waitMs: number): string {
+  return `too many failed token attempts from your address: try again in ${Math.ceil(waitMs / 1000)} s`;
+}

@@ -21,7 +21,7 @@ import { newSession } from "./sessions/session.ts";
 import { checkHandshake } from "./handshake.ts";
 import { textResponse } from "./http.ts";
 import type { Endpoint } from "./paths.ts";
-import { addressKey, clientAddress, type ConnectionLimiter, hostAllowed, hostRefusalMessage, originAllowed, parseOfferedProtocols, tokensEqual } from "./security.ts";
+import { addressKey, authBackoffMessage, clientAddress, type AuthBackoff, type ConnectionLimiter, hostAllowed, hostRefusalMessage, originAllowed, parseOfferedProtocols, tokensEqual } from "./security.ts";
 
 /** What the decision needs to know about the server and the peer. */
 export interface UpgradeContext {
@@ -36,6 +36,8 @@ export interface UpgradeContext {
   peer: { address: string; port: number } | null;
   /** Monotonic now in ms, recorded as the socket's `openedAt`. */
   nowMs: number;
+  /** Token guessing back-off per address, on the same clock as `nowMs`; absent: none. */
+  authBackoff?: AuthBackoff;
 }
 
 /** Why an upgrade was refused: the `reason` label of `skyport_upgrades_refused_total`. */
@@ -46,6 +48,7 @@ export type RefusalReason =
   | "bad_handshake"
   | "subprotocol"
   | "unauthorized"
+  | "auth_backoff"
   | "unknown_drone"
   | "too_many_subscriptions"
   | "max_connections"
@@ -85,12 +88,12 @@ export function decideUpgrade(request: Request, endpoint: Endpoint, context: Upg
   const handshake = checkHandshake(request.headers);
   if (handshake) return refusal("bad_handshake", handshake.status, handshake.message, handshake.headers);
 
-  const negotiated = negotiateProtocol(endpoint, request.headers.get("sec-websocket-protocol"), config);
+  const address = clientAddress(request.headers.get("x-forwarded-for"), context.peer?.address ?? null, config.trustProxy);
+  const negotiated = negotiateProtocol(endpoint, request.headers.get("sec-websocket-protocol"), config, (token, expected) => compareToken(token, expected, address, context));
   if ("refuse" in negotiated) return negotiated;
   const session = sessionFor(endpoint, new URL(request.url), negotiated.viewerToken, context);
   if (session !== null && "refuse" in session) return session;
 
-  const address = clientAddress(request.headers.get("x-forwarded-for"), context.peer?.address ?? null, config.trustProxy);
   const limit = context.admission.admit(address);
   if (limit === "max_connections") {
     return refusal(limit, 503, `server full: ${config.maxConnections} connections are open`, { "Retry-After": String(admissionRetrySeconds) });
@@ -136,15 +139,31 @@ const noSubprotocol: Negotiated = Object.freeze({ headers: {}, viewerToken: null
  * exposes a drone (`/drone`, `/api/controller`) reads the token the same
  * way; `/echo` exposes none and ignores the header.
  */
-function negotiateProtocol(endpoint: Endpoint, header: string | null, config: Config): Negotiated | UpgradeRefusal {
+function negotiateProtocol(endpoint: Endpoint, header: string | null, config: Config, compare: TokenComparison): Negotiated | UpgradeRefusal {
   if (endpoint === "echo") return noSubprotocol;
   const offered = parseOfferedProtocols(header);
-  if (offered.token !== null && (config.viewerToken === null || !tokensEqual(offered.token, config.viewerToken))) {
-    return refusal("unauthorized", 401, "unauthorized: the viewer token in Sec-WebSocket-Protocol is wrong");
+  if (offered.token !== null) {
+    const verdict = config.viewerToken === null ? "wrong" : compare(offered.token, config.viewerToken);
+    if (verdict === "wrong") return refusal("unauthorized", 401, "unauthorized: the viewer token in Sec-WebSocket-Protocol is wrong");
+    if (verdict !== "right") return refusal("auth_backoff", 429, authBackoffMessage(verdict.waitMs), { "Retry-After": String(Math.ceil(verdict.waitMs / 1000)) });
   }
   // The tutorial dialect has no subprotocol: it selects none, whatever was offered.
   if (endpoint === "controller") return { headers: {}, viewerToken: offered.token };
   return negotiateDroneProtocol(offered);
+}
+
+/** Compares a presented token, unless the address must wait first. */
+type TokenComparison = (presented: string, expected: string) => "right" | "wrong" | { waitMs: number };
+
+/** The upgrade's token comparison: under the address's back-off, and a wrong token counts against it. */
+function compareToken(presented: string, expected: string, address: string, context: UpgradeContext): ReturnType<TokenComparison> {
+  const backoff = context.authBackoff;
+  const nowMs = context.nowMs;
+  const waitMs = backoff?.waitMs(address, nowMs) ?? 0;
+  if (waitMs > 0) return { waitMs };
+  if (tokensEqual(presented, expected)) return "right";
+  backoff?.failed(address, nowMs);
+  return "wrong";
 }
 
 /**

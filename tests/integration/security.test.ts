@@ -1,6 +1,6 @@
 /** Who may connect and fly: origins, viewer and pilot tokens, and per-socket limits. */
 import { afterEach, describe, expect, test } from "bun:test";
-import { addressKey, clientAddress, ipv6Groups, originAllowed, parseOfferedProtocols, tokensEqual } from "../../src/edge/security.ts";
+import { addressKey, AuthBackoff, clientAddress, ipv6Groups, originAllowed, parseOfferedProtocols, tokensEqual } from "../../src/edge/security.ts";
 import { DroneTestClient } from "../support/drone-client.ts";
 import { rawConnect } from "../support/raw.ts";
 import { startSimServer } from "../support/server.ts";
@@ -181,6 +181,56 @@ describe("one viewer-token rule for every endpoint that exposes a drone (issue 1
     const wrong = await rawConnect(s.port, { path: "/api/controller", headers: { "Sec-WebSocket-Protocol": "skyport.token.nope" } });
     expect(wrong.status).toBe(401);
     wrong.close();
+  });
+});
+
+describe("token guessing backs off per address (issue 19 #14)", () => {
+  test("pure: 10 free failures, then 1, 2, 4 ... 60 s; waiting attempts do not lengthen it; per /64; forgotten after 10 min", () => {
+    const backoff = new AuthBackoff();
+    for (let i = 0; i < 10; i++) backoff.failed("2001:db8::1", 0);
+    expect(backoff.waitMs("2001:db8::2", 0)).toBe(0);
+    const waits: number[] = [];
+    let now = 0;
+    for (let i = 0; i < 9; i++) {
+      backoff.failed("2001:db8::3", now);
+      waits.push(backoff.waitMs("2001:db8::1", now));
+      now += waits.at(-1)!;
+    }
+    expect(waits).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+    expect(backoff.waitMs("203.0.113.7", now)).toBe(0);
+    backoff.failed("2001:db8::1", now + 11 * 60_000);
+    expect(backoff.waitMs("2001:db8::1", now + 11 * 60_000)).toBe(0);
+  });
+
+  test("after 10 wrong tokens from one address, no token is compared until the wait is over, on any socket or path", async () => {
+    const s = start({ viewerToken: "let-me-watch", pilotToken: "pilot-only" });
+    // Ten wrong guesses over four sockets (each socket closes after its third).
+    let guesses = 0;
+    while (guesses < 11) {
+      const ws = await openSocket(s.ws("/drone"));
+      const inbox = new Inbox(ws);
+      for (let i = 0; i < 3 && guesses < 11; i++, guesses++) {
+        ws.send(JSON.stringify({ type: "hello", id: guesses, data: { token: `guess-${guesses}` } }));
+        expect(JSON.parse((await inbox.next()) as string)).toMatchObject({ data: { code: "unauthorized", message: "wrong viewer token" } });
+      }
+      ws.close();
+      await inbox.waitClose();
+    }
+    // The 11th failure began a 1 s wait: even the right token is refused, unread, saying how long to wait.
+    const waiting = await openSocket(s.ws("/drone"));
+    const inbox = new Inbox(waiting);
+    waiting.send(JSON.stringify({ type: "hello", id: "right", data: { token: "let-me-watch" } }));
+    const refused = JSON.parse((await inbox.next()) as string);
+    expect(refused).toMatchObject({ id: "right", data: { code: "unauthorized" } });
+    expect(refused.data.message).toBe("too many failed token attempts from your address: try again in 1 s");
+    const viaHeader = await rawConnect(s.port, { path: "/drone", headers: { "Sec-WebSocket-Protocol": "skyport.token.let-me-watch" } });
+    expect(viaHeader.status).toBe(429);
+    expect(viaHeader.headers["retry-after"]).toBe("1");
+    viaHeader.close();
+    // Once the wait is over the right token works again.
+    s.advance(1.1);
+    waiting.send(JSON.stringify({ type: "hello", id: "again", data: { token: "let-me-watch" } }));
+    expect(JSON.parse((await inbox.next()) as string)).toMatchObject({ type: "ack", id: "again" });
   });
 });
 

@@ -34,6 +34,7 @@ import type { Metrics } from "../../runtime/observability/metrics.ts";
 import { telemetryTopic } from "../../runtime/topics.ts";
 import type { Config } from "../config.ts";
 import { sendTo, type DroneSession, type Socket } from "../connections.ts";
+import { AuthBackoff, authBackoffMessage } from "../security.ts";
 import { checkPilotToken, checkViewerHello, countAuthFailure, newSessionId } from "../sessions/session.ts";
 import { admitMessage, type AdmissionRules } from "./admit.ts";
 import { jsonReplier, textReplier, type JsonReplier, type Replier, type TextReplier } from "./replier.ts";
@@ -53,6 +54,8 @@ export class DroneEndpoint {
     private readonly metrics: Metrics,
     /** The flight service's clocks: the pong's time comes from the same wall clock as telemetry's. */
     private readonly clocks: Clocks = systemClocks,
+    /** Token guessing back-off per address, shared with the upgrade and every socket. */
+    private readonly authBackoff: AuthBackoff = new AuthBackoff(),
   ) {
     this.limits = {
       maxMessageBytes: config.droneMaxBytes,
@@ -131,10 +134,25 @@ export class DroneEndpoint {
     if (closeReason !== null) ws.close(closeCodes.policyViolation, closeReason);
   }
 
+  /**
+   * A token comparison (`check`) under the address's back-off: while the
+   * address must wait, the refusal says for how long and nothing is
+   * compared; a wrong token counts against the address.
+   */
+  private underBackoff(ws: Socket, check: () => ProtocolError | null): ProtocolError | null {
+    const nowMs = this.flight.nowMs();
+    const waitMs = this.authBackoff.waitMs(ws.data.address, nowMs);
+    if (waitMs > 0) return { code: "unauthorized", message: authBackoffMessage(waitMs) };
+    const refusal = check();
+    if (refusal !== null) this.authBackoff.failed(ws.data.address, nowMs);
+    return refusal;
+  }
+
   /** Before the viewer token is presented, only `hello` with the right token is answered. */
   private authenticate(ws: Socket, session: DroneSession, parsed: ParsedInput): void {
     const reply = replierFor(ws, parsed);
-    const refusal = checkViewerHello(parsed.ok && parsed.form === "json" ? parsed.message : null, this.config.viewerToken!);
+    const message = parsed.ok && parsed.form === "json" ? parsed.message : null;
+    const refusal = message?.type === "hello" ? this.underBackoff(ws, () => checkViewerHello(message, this.config.viewerToken!)) : checkViewerHello(message, this.config.viewerToken!);
     if (refusal !== null) return this.refuse(ws, reply, refusal);
     session.authenticated = true;
     if (reply.form === "json") reply.ack({ session: session.id });
@@ -178,7 +196,8 @@ export class DroneEndpoint {
       case "claim": {
         const drone = message.data.drone ?? session.defaultDrone;
         if (!this.flight.fleet.has(drone)) return refuse(this.unknownDrone(drone));
-        const tokenRefusal = checkPilotToken(message.data.token, this.config.pilotToken);
+        const token = message.data.token;
+        const tokenRefusal = token === undefined ? checkPilotToken(token, this.config.pilotToken) : this.underBackoff(ws, () => checkPilotToken(token, this.config.pilotToken));
         if (tokenRefusal !== null) return refuse(tokenRefusal);
         // The session's resume token goes with its lease and back in the ack; `data.resume` presents a lost pilot's.
         const resume = (session.resumeToken ??= newSessionId());
