@@ -19,6 +19,17 @@ export const maxIdLength = 64;
 /** Longest drone id accepted anywhere. */
 export const maxDroneIdLength = 32;
 
+/**
+ * Longest stream epoch accepted in `subscribe`, characters. The server's are
+ * 11 (64 random bits, base64url); the margin lets a client echo what it got.
+ */
+export const maxEpochLength = 32;
+
+/** Whether a string can be a stream epoch: 1 to `maxEpochLength` base64url characters. */
+export function isEpoch(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= maxEpochLength && /^[A-Za-z0-9_-]+$/.test(value);
+}
+
 /** Longest token accepted in `claim` and `hello`, characters. */
 const maxTokenLength = 256;
 
@@ -37,7 +48,7 @@ export function isValidDroneId(id: string): boolean {
 /** What validation makes of each type's wire data: a command's model request, a `since` per drone as a Map. */
 type ValidatedData = Omit<Required<WireClientData>, "command" | "subscribe"> & {
   command: { drone?: string; request: DroneRequest };
-  subscribe: { drone: string; since?: number | ReadonlyMap<string, number> };
+  subscribe: { drone: string; since?: number | ReadonlyMap<string, number>; epoch?: string | ReadonlyMap<string, string> };
 };
 
 /** A validated JSON message: the wire message with its data checked and typed. */
@@ -46,7 +57,7 @@ export type ClientMessage = { [T in ClientMessageType]: { type: T; id?: RequestI
 /** The keys each type's data may have, in the order refusals list them; checked against `WireClientData`. */
 export const clientDataKeys: { [T in ClientMessageType]: readonly string[] } = {
   command: keyListOf<WireClientData["command"]>()(["drone", "name", "args"]),
-  subscribe: keyListOf<WireClientData["subscribe"]>()(["drone", "since"]),
+  subscribe: keyListOf<WireClientData["subscribe"]>()(["drone", "since", "epoch"]),
   unsubscribe: keyListOf<WireClientData["unsubscribe"]>()(["drone"]),
   claim: keyListOf<WireClientData["claim"]>()(["drone", "token", "resume"]),
   release: keyListOf<WireClientData["release"]>()(["drone"]),
@@ -139,9 +150,14 @@ function validateEnvelope(value: unknown): EnvelopeResult {
       return { ok: true, message: { type: "command", ...base, data: { ...droneOf(drone.drone), request: buildRequest(lower, checked.args) } } };
     }
     case "subscribe": {
-      const since = drone.drone === allDrones ? checkSinceByDrone(data.since) : checkSince(data.since);
+      const all = drone.drone === allDrones;
+      const since = all ? checkSinceByDrone(data.since) : checkSince(data.since);
       if (!since.ok) return withId(since);
-      return { ok: true, message: { type: "subscribe", ...base, data: { drone: drone.drone!, ...(since.since === undefined ? {} : { since: since.since }) } } };
+      const epoch = all ? checkEpochByDrone(data.epoch) : checkEpoch(data.epoch);
+      if (!epoch.ok) return withId(epoch);
+      const sincePart = since.since === undefined ? {} : { since: since.since };
+      const epochPart = epoch.epoch === undefined ? {} : { epoch: epoch.epoch };
+      return { ok: true, message: { type: "subscribe", ...base, data: { drone: drone.drone!, ...sincePart, ...epochPart } } };
     }
     case "unsubscribe":
       return { ok: true, message: { type: "unsubscribe", ...base, data: { drone: drone.drone! } } };
@@ -214,6 +230,30 @@ function checkSinceByDrone(since: unknown): { ok: true; since?: ReadonlyMap<stri
     seqs.set(drone, seq);
   }
   return { ok: true, since: seqs };
+}
+
+const epochRule = `1 to ${maxEpochLength} characters of A-Z a-z 0-9 _ -, as the server sent it`;
+
+function checkEpoch(epoch: unknown): { ok: true; epoch?: string } | { ok: false; error: ProtocolError } {
+  if (epoch === undefined || isEpoch(epoch)) return { ok: true, epoch };
+  return failure("invalid_args", `data.epoch must be the stream epoch of your since (${epochRule}): received ${preview(epoch)}`, "data.epoch");
+}
+
+/** `epoch` for the all-drones subscription: `{"<drone>": "<epoch of its since>", ...}`. */
+function checkEpochByDrone(epoch: unknown): { ok: true; epoch?: ReadonlyMap<string, string> } | { ok: false; error: ProtocolError } {
+  if (epoch === undefined) return { ok: true };
+  if (!isPlainObject(epoch)) {
+    return failure("invalid_args", `data.epoch for drone "*" must be an object of the stream epoch per drone, e.g. {"alpha": "Qx3v9LkT2aE"}: received ${describeType(epoch)}`, "data.epoch");
+  }
+  const epochs = new Map<string, string>();
+  for (const [drone, value] of Object.entries(epoch)) {
+    if (drone.length === 0 || drone.length > maxDroneIdLength) {
+      return failure("invalid_args", `data.epoch keys must be drone ids of 1 to ${maxDroneIdLength} characters: received ${preview(drone)}`, "data.epoch");
+    }
+    if (!isEpoch(value)) return failure("invalid_args", `data.epoch.${drone} must be a stream epoch (${epochRule}): received ${preview(value)}`, `data.epoch.${drone}`);
+    epochs.set(drone, value);
+  }
+  return { ok: true, epoch: epochs };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

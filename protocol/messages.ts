@@ -38,8 +38,14 @@ export type RequestId = string | number;
 export interface WireClientData {
   /** `name` is case-insensitive on the wire; `args` defaults to none. */
   command: { drone?: string; name: CommandName; args?: number[] };
-  /** `since` is the last seq seen: a number for one drone, a seq per drone for `allDrones`. */
-  subscribe: { drone: string; since?: number | Readonly<Record<string, number>> };
+  /**
+   * `since` is the last seq seen: a number for one drone, a seq per drone for
+   * `allDrones`. `epoch` is the stream epoch that seq belongs to (a string, or
+   * one per drone for `allDrones`, from `welcome`, the subscribe ack or a
+   * `stream_reset`): a resume whose epoch is not the stream's now gets a
+   * `stream_reset`, never frames of another stream.
+   */
+  subscribe: { drone: string; since?: number | Readonly<Record<string, number>>; epoch?: string | Readonly<Record<string, string>> };
   unsubscribe: { drone: string };
   /** `resume`: the resume token from an earlier session's claim ack, to take back a lease reserved for that pilot. */
   claim: { drone?: string; token?: string; resume?: string };
@@ -67,6 +73,8 @@ export type DroneSummary = {
   pilot: string | null;
   /** Latest telemetry seq published, or null before the first frame. */
   seq: number | null;
+  /** The stream epoch: seqs are comparable only within one epoch (it changes when seq starts again). */
+  epoch: string;
 };
 
 /** Server limits announced in `welcome`, so clients can pace themselves. */
@@ -118,6 +126,9 @@ export type WelcomeData = {
 /** A seq per drone (null before its first frame), for the all-drones subscription. */
 export type SeqByDrone = Record<string, number | null>;
 
+/** A stream epoch per drone, for the all-drones subscription. */
+export type EpochByDrone = Record<string, string>;
+
 /** Each kind of ack's data, by name. */
 export type AckVariants = {
   /** A flight command accepted: where it will end. */
@@ -127,8 +138,20 @@ export type AckVariants = {
   /** `resume`: this session's secret resume token; a later session claims with it to take back a lease reserved for this one. */
   claim: { drone: string; role: "pilot"; pilot: string; resume?: string };
   release: { drone: string; role: "observer"; pilot: null };
-  /** `lost` only on a resume; `note` while the socket is backpressured. `latestSeq` is a `SeqByDrone` for `*`. */
-  subscribe: { drone: string; subscribed: true; replayed: number; lost?: number; latestSeq: number | null | SeqByDrone; note?: string };
+  /**
+   * `lost` only on a resume; `note` while the socket is backpressured.
+   * `latestSeq` is a `SeqByDrone` for `*`; `epoch` is the stream epoch the
+   * frames that follow belong to (an `EpochByDrone` for `*`).
+   */
+  subscribe: {
+    drone: string;
+    subscribed: true;
+    replayed: number;
+    lost?: number;
+    latestSeq: number | null | SeqByDrone;
+    epoch: string | EpochByDrone;
+    note?: string;
+  };
   unsubscribe: { drone: string; subscribed: false; note?: string };
   hello: { session: string };
 };
@@ -178,12 +201,21 @@ export type EventExtras = {
   low_battery: { battery: number };
   critical_battery: { battery: number };
   landed: {};
-  /** Frames after `since` no longer buffered (only to the resuming socket). */
-  frames_lost: { lost: number };
+  /**
+   * Frames this node will never send: on a resume, those after `since` no
+   * longer buffered (to the resuming socket); live, those a node not flying
+   * the drone never received (to every viewer there). `from`..`to` is the
+   * range of lost seqs, inclusive.
+   */
+  frames_lost: { lost: number; from?: number; to?: number };
   /** Frames not sent while the socket was backpressured; resubscribe with `since` to fetch them. */
   frames_dropped: { dropped: number; since: number | null };
-  /** The resume asked for a seq beyond this server's stream (it restarted). */
-  stream_reset: { latestSeq: number | null };
+  /**
+   * The stream started again (seq began anew): the resume named another
+   * epoch, or a seq beyond this stream, or, live, the stream changed epoch.
+   * Count seqs afresh from the frames that follow, of `epoch`.
+   */
+  stream_reset: { latestSeq: number | null; epoch: string };
   /** Another node took the drone over from a node that stopped answering. */
   failover: { node: string; previousNode: string };
   /** A vehicle that reports its own state (not the simulator) stopped being heard. */

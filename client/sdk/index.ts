@@ -359,20 +359,39 @@ export class SkyportClient {
   /**
    * Watches a drone's telemetry, resubscribed automatically after a
    * reconnection. With `since` (the last seq you saw) the server first
-   * replays what you missed from its buffer.
+   * replays what you missed from its buffer; with `epoch` too (the stream
+   * epoch of that seq: `streamEpoch(drone)`), a server whose stream started
+   * again answers `stream_reset` instead of frames of another stream.
    *
    * `"*"` watches every drone as one `telemetry_batch` per tick (delivered
    * here frame by frame, like any telemetry); its `since` is the last seq
-   * seen per drone, e.g. `{ alpha: 41, bravo: 40 }`.
+   * seen per drone, e.g. `{ alpha: 41, bravo: 40 }`, and its `epoch` one per drone.
    */
-  subscribe(drone: string, since?: number | Readonly<Record<string, number>>): Promise<AckFor<"subscribe">> {
-    const resumed: ResumePoint[] = since === undefined ? [] : typeof since === "number" ? [[drone, since]] : Object.entries(since);
+  subscribe(
+    drone: string,
+    since?: number | Readonly<Record<string, number>>,
+    epoch?: string | Readonly<Record<string, string>>,
+  ): Promise<AckFor<"subscribe">> {
+    return this.subscribeFrom(drone, since, epoch, (resumed) => this.streams.cancelResume(resumed));
+  }
+
+  /** `subscribe`, with what to do with the frames held for a resume that fails. */
+  private subscribeFrom(
+    drone: string,
+    since: number | Readonly<Record<string, number>> | undefined,
+    epoch: string | Readonly<Record<string, string>> | undefined,
+    resumeFailed: (resumed: readonly ResumePoint[]) => void,
+  ): Promise<AckFor<"subscribe">> {
+    const epochOf = (id: string) => (typeof epoch === "object" ? epoch[id] : epoch);
+    const resumed: ResumePoint[] =
+      since === undefined ? [] : typeof since === "number" ? [[drone, since, epochOf(drone)]] : Object.entries(since).map(([id, seq]) => [id, seq, epochOf(id)] as const);
     this.streams.holdForResume(resumed);
-    return this.request({ type: "subscribe", data: since === undefined ? { drone } : { drone, since } }, {
-      onFail: () => this.streams.cancelResume(resumed),
+    const data = since === undefined ? { drone } : epoch === undefined ? { drone, since } : { drone, since, epoch };
+    return this.request({ type: "subscribe", data }, {
+      onFail: () => resumeFailed(resumed),
       settle: (ack) => {
         this.watched?.add(drone);
-        this.streams.resumed(resumed, ack.latestSeq);
+        this.streams.resumed(resumed, ack.latestSeq, ack.epoch);
         return ack;
       },
     });
@@ -393,6 +412,11 @@ export class SkyportClient {
   /** Seq of the last telemetry frame delivered for a drone, or null if none yet (or since a stream reset). */
   lastSeq(drone: string): number | null {
     return this.streams.lastSeq(drone) ?? null;
+  }
+
+  /** The stream epoch `lastSeq(drone)` counts in (pass it with `since`), or null if unknown. */
+  streamEpoch(drone: string): string | null {
+    return this.streams.epoch(drone) ?? null;
   }
 
   /** Whether this session is the drone's pilot, as last heard. */
@@ -454,6 +478,7 @@ export class SkyportClient {
   private welcomed(welcome: WelcomeData): void {
     this.leases.welcomed(welcome, this.currentWelcome?.session ?? null);
     this.currentWelcome = welcome;
+    this.streams.welcomed(welcome.drones);
     this.connection.welcomed();
     if (this.watched === null) this.watched = new Set(welcome.subscribed);
     else this.restore(welcome);
@@ -472,7 +497,8 @@ export class SkyportClient {
     for (const drone of watched) {
       const since = drone === allDrones ? this.streams.lastSeqsOfAll() : this.streams.lastSeq(drone);
       if (since === undefined && welcome.subscribed.includes(drone)) continue;
-      this.subscribe(drone, since).catch((error) => this.background(error));
+      const epoch = since === undefined ? undefined : drone === allDrones ? this.streams.epochsOfAll() : this.streams.epoch(drone);
+      this.subscribe(drone, since, epoch).catch((error) => this.background(error));
     }
     for (const decision of this.leases.afterReconnect()) this.carryOut(decision);
   }
@@ -497,7 +523,32 @@ export class SkyportClient {
   }
 
   private deliverFrame(frame: TelemetryData): void {
+    const gapAfter = this.streams.gapBefore(frame);
+    if (gapAfter !== undefined) this.fetchGap(frame.drone, gapAfter);
     if (this.streams.accept(frame)) this.emitter.emit("telemetry", frame);
+  }
+
+  /**
+   * Frames after `last` never arrived (the frame just received skips them):
+   * resume the subscription that carries the drone from `last`, holding live
+   * frames meanwhile, so the gap is filled from the server's buffer in order
+   * (or reported lost by the server). If the resume fails, the held frames
+   * are delivered and the gap stays, reported as an error.
+   */
+  private fetchGap(drone: string, last: number): void {
+    const watched = this.watched;
+    const via = watched?.has(drone) ? drone : watched?.has(allDrones) ? allDrones : null;
+    if (via === null) return;
+    const epoch = this.streams.epoch(drone);
+    // A failed fetch delivers the held frames past the gap, not through gap detection again: one attempt per gap.
+    const deliverHeld = () => {
+      for (const frame of this.streams.release(drone)) if (this.streams.accept(frame)) this.emitter.emit("telemetry", frame);
+    };
+    const resume =
+      via === allDrones
+        ? this.subscribeFrom(allDrones, { [drone]: last }, epoch === undefined ? undefined : { [drone]: epoch }, deliverHeld)
+        : this.subscribeFrom(drone, last, epoch, deliverHeld);
+    resume.catch((error) => this.background(error));
   }
 
   private leaseChanged(lease: LeaseData): void {
@@ -510,11 +561,13 @@ export class SkyportClient {
     if (event.kind === "stream_reset") {
       // The server restarted and seq began again: count from scratch, and
       // deliver the frames held back during the resume (they are the new stream's).
-      const held = this.streams.reset(event.drone);
+      const held = this.streams.reset(event.drone, event.epoch);
       this.emitter.emit("event", event);
       for (const frame of held) this.deliverFrame(frame);
       return;
     }
+    // Frames the server will never send: the next frame after them is no gap to fetch.
+    if (event.kind === "frames_lost" && event.to !== undefined) this.streams.lost(event.drone, event.to);
     this.emitter.emit("event", event);
   }
 }

@@ -122,7 +122,7 @@ export class FlightService implements ClusterEvents {
     for (const droneId of this.fleet.ids) {
       if (flownHere && !flownHere(droneId)) continue;
       const seq = this.streams.nextSeq(droneId);
-      entries.push({ drone: droneId, seq, dataJson: JSON.stringify(this.frameData(droneId, seq, wallMs)) });
+      entries.push({ drone: droneId, seq, epoch: this.streams.epoch(droneId), dataJson: JSON.stringify(this.frameData(droneId, seq, wallMs)) });
     }
     this.streams.publishOwn(wallMs, entries);
     this.metrics.telemetryFramesPublished += entries.length;
@@ -173,7 +173,7 @@ export class FlightService implements ClusterEvents {
   summaries(): DroneSummary[] {
     return this.fleet.ids.map((id) => {
       const remote = this.mirror.frameOf(id);
-      return { id, state: remote ? remote.state : this.fleet.state(id).state, pilot: this.pilotOf(id), seq: this.latestSeq(id) };
+      return { id, state: remote ? remote.state : this.fleet.state(id).state, pilot: this.pilotOf(id), seq: this.latestSeq(id), epoch: this.epoch(id) };
     });
   }
 
@@ -181,9 +181,14 @@ export class FlightService implements ClusterEvents {
     return this.streams.latestSeq(droneId);
   }
 
-  /** What a subscriber resuming after `since` must be sent. */
-  replay(droneId: string, since: number): ReplayPlan {
-    return this.streams.replay(droneId, since);
+  /** The stream epoch the vehicle's seqs count in (see telemetry-streams.ts). */
+  epoch(droneId: string): string {
+    return this.streams.epoch(droneId);
+  }
+
+  /** What a subscriber resuming after `since` (of `epoch`, when the client said) must be sent. */
+  replay(droneId: string, since: number, epoch?: string): ReplayPlan {
+    return this.streams.replay(droneId, since, epoch);
   }
 
   /** The vehicle's pilot: from the fleet here, or as last heard from the node that flies it. */

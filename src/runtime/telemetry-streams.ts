@@ -1,17 +1,26 @@
 /**
- * One telemetry stream per vehicle: its seq, its replay buffer, and
- * publishing its frames (and its leases and events) to this node's
+ * One telemetry stream per vehicle: its seq, its epoch, its replay buffer,
+ * and publishing its frames (and its leases and events) to this node's
  * subscribers, plus the all-vehicles batch while anyone here watches `*`.
+ *
+ * A stream is (epoch, seq), as Centrifugo's (epoch, offset): seqs are
+ * comparable only within one epoch. A stream gets a fresh random epoch when
+ * its seq starts from nothing here; it keeps the epoch of the frames it
+ * carries on from (history read back from Redis, frames another node
+ * publishes, a takeover). A resume that names another epoch is a reset,
+ * never a splice. When a stream changes epoch while viewers watch (the
+ * node flying it started a new stream), they are told with `stream_reset`;
+ * when frames of the same epoch skip seqs here, with `frames_lost`.
  *
  * Frames come from two places: vehicles flown here (seq assigned here) and,
  * in a cluster, frames another node published (seq as received: duplicates
- * dropped, a gap starts the buffer again). Publishing goes through a
- * `Publisher` (Bun's server is one); this module never sees a socket and
- * never reads a clock.
+ * dropped, a gap starts the buffer again and is announced). Publishing goes
+ * through a `Publisher` (Bun's server is one); this module never sees a
+ * socket and never reads a clock.
  */
 import type { TickEntry } from "./cluster/broker.ts";
 import { ReplayBuffer, type ReplayPlan } from "../core/telemetry/replay-buffer.ts";
-import { telemetryBatch, telemetryFrame } from "../../protocol/index.ts";
+import { encodeMessage, telemetryBatch, telemetryFrame } from "../../protocol/index.ts";
 import { fleetTopic, telemetryTopic } from "./topics.ts";
 
 /** Where frames go: topics with subscribers. `Bun.serve`'s server fits as is. */
@@ -20,9 +29,23 @@ export interface Publisher {
   subscriberCount(topic: string): number;
 }
 
+/**
+ * Random bytes in a stream epoch: 64 bits, so two streams of one vehicle
+ * never share an epoch by chance (11 base64url characters on the wire).
+ */
+const epochBytes = 8;
+
+/** A fresh stream epoch: `epochBytes` random bytes as base64url. */
+export function randomEpoch(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(epochBytes));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
 interface Stream {
   /** Seq of the last frame published, -1 before the first. */
   seq: number;
+  /** The epoch `seq` counts in. */
+  epoch: string;
   buffer: ReplayBuffer;
 }
 
@@ -30,9 +53,16 @@ export class TelemetryStreams {
   private readonly streams = new Map<string, Stream>();
   private publisher: Publisher | null = null;
 
-  /** @param replayFrames frames each buffer keeps, e.g. telemetry Hz x seconds of history. */
-  constructor(ids: readonly string[], replayFrames: number) {
-    for (const id of ids) this.streams.set(id, { seq: -1, buffer: new ReplayBuffer(replayFrames) });
+  /**
+   * @param replayFrames frames each buffer keeps, e.g. telemetry Hz x seconds of history.
+   * @param newEpoch where fresh epochs come from (random by default; tests pass their own).
+   */
+  constructor(
+    ids: readonly string[],
+    replayFrames: number,
+    private readonly newEpoch: () => string = randomEpoch,
+  ) {
+    for (const id of ids) this.streams.set(id, { seq: -1, epoch: newEpoch(), buffer: new ReplayBuffer(replayFrames) });
   }
 
   /** Starts publishing on `publisher`; until then frames are only buffered. */
@@ -50,17 +80,28 @@ export class TelemetryStreams {
     return seq < 0 ? null : seq;
   }
 
+  /** The epoch the stream's seqs count in. */
+  epoch(id: string): string {
+    return this.stream(id).epoch;
+  }
+
   /** The seq the next frame of a vehicle flown here takes. */
   nextSeq(id: string): number {
     return this.stream(id).seq + 1;
   }
 
-  /** What a subscriber resuming after `since` must be sent. */
-  replay(id: string, since: number): ReplayPlan {
-    return this.stream(id).buffer.since(since);
+  /**
+   * What a subscriber resuming after `since` must be sent. A `since` of
+   * another epoch (`epoch` given and not this stream's) is a reset: its seq
+   * says nothing about this stream.
+   */
+  replay(id: string, since: number, epoch?: string): ReplayPlan {
+    const stream = this.stream(id);
+    if (epoch !== undefined && epoch !== stream.epoch) return { frames: [], lost: 0, reset: true };
+    return stream.buffer.since(since);
   }
 
-  /** One tick of frames of vehicles flown here (seqs from `nextSeq`): buffered and published. */
+  /** One tick of frames of vehicles flown here (seqs from `nextSeq`, epochs from `epoch`): buffered and published. */
   publishOwn(timeMs: number, entries: readonly TickEntry[]): void {
     const batch = this.startBatch();
     for (const entry of entries) {
@@ -72,8 +113,10 @@ export class TelemetryStreams {
   }
 
   /**
-   * One tick of frames another node published: seen ones are dropped, a gap
-   * starts the buffer again (those frames are lost). Returns those taken.
+   * One tick of frames another node published: seen ones are dropped; a gap
+   * starts the buffer again and is announced to this node's viewers
+   * (`frames_lost`); frames of another epoch start the stream again and are
+   * announced (`stream_reset`). Returns those taken.
    */
   publishMirrored(timeMs: number, entries: readonly TickEntry[]): TickEntry[] {
     const batch = this.startBatch();
@@ -81,9 +124,12 @@ export class TelemetryStreams {
     for (const entry of entries) {
       const stream = this.streams.get(entry.drone);
       if (!stream) continue;
-      const latest = stream.buffer.latest();
-      if (latest !== null && entry.seq <= stream.seq) continue; // already seen
-      if (latest !== null && entry.seq !== stream.seq + 1) stream.buffer.clear(); // a gap: frames lost
+      if (entry.epoch !== undefined && entry.epoch !== stream.epoch) {
+        this.restart(entry.drone, stream, entry.epoch, "the node flying it started a new stream");
+      } else if (stream.seq >= 0) {
+        if (entry.seq <= stream.seq) continue; // already seen
+        if (entry.seq !== stream.seq + 1) this.lose(entry.drone, stream, entry.seq);
+      }
       stream.seq = entry.seq;
       this.record(stream, entry, batch);
       taken.push(entry);
@@ -92,15 +138,26 @@ export class TelemetryStreams {
     return taken;
   }
 
-  /** Frames read back from shared storage (a node that starts late, or reconnects), oldest first. */
+  /**
+   * Frames read back from shared storage (a node that starts late,
+   * reconnects, or takes the vehicle over), oldest first. Only the newest
+   * epoch's run is kept; one that is not this stream's epoch is what the
+   * node flying the vehicle writes now, so the stream carries on from it
+   * (announced to viewers who saw the old one).
+   */
   backfill(id: string, history: readonly TickEntry[]): void {
     const stream = this.streams.get(id);
     if (!stream || history.length === 0) return;
-    stream.buffer.backfill(history.map((entry) => ({ seq: entry.seq, frame: telemetryFrame(entry.dataJson) })));
+    const epoch = history.at(-1)!.epoch;
+    let from = history.length - 1;
+    while (from > 0 && history[from - 1]!.epoch === epoch) from--;
+    const run = from === 0 ? history : history.slice(from);
+    if (epoch !== undefined && epoch !== stream.epoch) this.restart(id, stream, epoch, "its history in shared storage is of a new stream");
+    stream.buffer.backfill(run.map((entry) => ({ seq: entry.seq, frame: telemetryFrame(entry.dataJson) })));
     stream.seq = Math.max(stream.seq, stream.buffer.latest() ?? -1);
   }
 
-  /** This node carries the stream on from `seq` (a takeover): a buffer that does not end there starts again. */
+  /** This node carries the stream on from `seq` (a takeover), in its epoch: a buffer that does not end there starts again. */
   continueFrom(id: string, seq: number): void {
     const stream = this.stream(id);
     const latest = stream.buffer.latest();
@@ -118,6 +175,27 @@ export class TelemetryStreams {
     const stream = this.streams.get(id);
     if (!stream) throw new RangeError(`no telemetry stream for ${JSON.stringify(id)}`);
     return stream;
+  }
+
+  /** The stream starts again in `epoch`: its buffer and seq are of another stream, and viewers are told. */
+  private restart(id: string, stream: Stream, epoch: string, why: string): void {
+    const previous = stream.epoch;
+    const latestSeq = stream.seq < 0 ? null : stream.seq;
+    stream.epoch = epoch;
+    stream.seq = -1;
+    stream.buffer.clear();
+    const message = `${id}'s telemetry stream changed from epoch ${previous} to ${epoch} (${why}): seq starts again with the frames that follow`;
+    this.publishNotice(id, encodeMessage("event", { drone: id, kind: "stream_reset", message, latestSeq, epoch }));
+  }
+
+  /** Frames after the stream's seq and before `nextSeq` never reached this node: the buffer starts again, and viewers are told. */
+  private lose(id: string, stream: Stream, nextSeq: number): void {
+    const from = stream.seq + 1;
+    const to = nextSeq - 1;
+    const lost = to - from + 1;
+    stream.buffer.clear();
+    const message = `${lost} frames of ${id} (seq ${from} to ${to}) never reached this node: they are lost`;
+    this.publishNotice(id, encodeMessage("event", { drone: id, kind: "frames_lost", message, lost, from, to }));
   }
 
   private record(stream: Stream, entry: TickEntry, batch: string[] | null): void {

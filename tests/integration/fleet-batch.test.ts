@@ -16,6 +16,8 @@ afterEach(async () => {
 });
 
 const connect = (path = "/drone?drone=*") => DroneTestClient.connect(server.ws(path));
+/** Every drone's stream epoch on the server, as the subscribe ack states it. */
+const epochsOf = (running: typeof server) => Object.fromEntries(running.flight.fleet.ids.map((id) => [id, running.flight.epoch(id)]));
 /** Every frame a client saw for one drone, replayed singles and batched, in arrival order. */
 const seqsOf = (client: DroneTestClient, drone: string) => [
   ...client.telemetry.filter((frame) => frame.drone === drone).map((frame) => frame.seq),
@@ -49,7 +51,7 @@ describe("telemetry_batch", () => {
     const client = await connect("/drone?drone=bravo");
     server.advance(0.2);
     const ack = await client.request("subscribe", { drone: "*" });
-    expect(ack.data).toEqual({ drone: "*", subscribed: true, replayed: 0, lost: 0, latestSeq: { alpha: 1, bravo: 1, charlie: 1 } });
+    expect(ack.data).toEqual({ drone: "*", subscribed: true, replayed: 0, lost: 0, latestSeq: { alpha: 1, bravo: 1, charlie: 1 }, epoch: epochsOf(server) });
     server.advance(0.3);
     await client.waitBatches((batches) => batches.length === 3);
     expect(client.batches.map((batch) => batch.frames[0].seq)).toEqual([2, 3, 4]);
@@ -83,7 +85,7 @@ describe("resume with a seq per drone", () => {
 
     const second = await connect("/drone?drone=charlie");
     const ack = await second.request("subscribe", { drone: "*", since });
-    expect(ack.data).toEqual({ drone: "*", subscribed: true, replayed: 4 + 6, lost: 0, latestSeq: { alpha: 8, bravo: 8, charlie: 8 } });
+    expect(ack.data).toEqual({ drone: "*", subscribed: true, replayed: 4 + 6, lost: 0, latestSeq: { alpha: 8, bravo: 8, charlie: 8 }, epoch: epochsOf(server) });
     server.advance(0.2);
     await second.waitBatches((batches) => batches.length === 2);
     expect(seqsOf(second, "alpha")).toEqual([5, 6, 7, 8, 9, 10]);

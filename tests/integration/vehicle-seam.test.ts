@@ -40,8 +40,8 @@ describe("a scripted vehicle over /drone", () => {
   test("is listed and streamed like a simulated drone: its telemetry is what it reports", async () => {
     const viewer = await connect();
     expect(viewer.welcome.data.drones).toEqual([
-      { id: "quick", state: "landed", pilot: null, seq: null },
-      { id: "slow", state: "landed", pilot: null, seq: null },
+      { id: "quick", state: "landed", pilot: null, seq: null, epoch: server.flight.epoch("quick") },
+      { id: "slow", state: "landed", pilot: null, seq: null, epoch: server.flight.epoch("slow") },
     ]);
     quick.report({ state: "hovering", position: { x: 3, y: -4, z: 7.5 }, heading: 90, battery: 88.8 });
     server.advance(0.1);

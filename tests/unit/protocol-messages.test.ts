@@ -17,7 +17,7 @@ describe("encodeMessage", () => {
 
   test.each([
     ["welcome", { session: "s", role: "observer", protocolVersion: 1, drones: [], subscribed: [], limits: { maxMessageBytes: 1, commandsPerSecond: 1, telemetryHz: 1, replayBufferFrames: 1, failsafeSeconds: 1, maxSubscriptions: 1, maxAltitudeMetres: 1, maxRadiusMetres: 1 } }],
-    ["ack", { drone: "alpha", subscribed: true, replayed: 2, lost: 0, latestSeq: { alpha: 4, bravo: null } }],
+    ["ack", { drone: "alpha", subscribed: true, replayed: 2, lost: 0, latestSeq: { alpha: 4, bravo: null }, epoch: { alpha: "E1", bravo: "E2" } }],
     ["done", { drone: "alpha", command: "land", status: "failed", reason: "superseded by hover" }],
     ["event", { drone: "alpha", kind: "frames_dropped", message: "m", dropped: 3, since: null }],
     ["event", { drone: "alpha", kind: "failover", message: "m", node: "b", previousNode: "a" }],

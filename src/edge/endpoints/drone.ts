@@ -72,7 +72,8 @@ export class DroneEndpoint {
       },
       has: (drone) => flight.fleet.has(drone),
       latestSeq: (drone) => flight.latestSeq(drone),
-      replay: (drone, since) => flight.replay(drone, since),
+      epoch: (drone) => flight.epoch(drone),
+      replay: (drone, since, epoch) => flight.replay(drone, since, epoch),
     };
     this.admission = { maxBytes: config.droneMaxBytes, pathInReasons: "/drone", commandsPerSecond: config.commandsPerSecond };
     this.textDialect = {

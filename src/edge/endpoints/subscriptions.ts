@@ -7,8 +7,23 @@
  * first. Applying it does what was decided in one synchronous turn: the ack,
  * the replayed events and frames, then the live topic, so no frame is
  * published in between and the client sees no gap and no duplicate.
+ *
+ * A resume names the stream epoch its `since` counts in; one of another
+ * epoch (or, without an epoch, a seq beyond the stream) is a `stream_reset`:
+ * the client counts afresh from the live frames, never from a splice of two
+ * streams. The ack says the epoch of the frames that follow it.
  */
-import { allDrones, tooManySubscriptions, unknownDrone, type AckVariants, type ClientMessage, type EventData, type ProtocolError, type SeqByDrone } from "../../../protocol/index.ts";
+import {
+  allDrones,
+  tooManySubscriptions,
+  unknownDrone,
+  type AckVariants,
+  type ClientMessage,
+  type EpochByDrone,
+  type EventData,
+  type ProtocolError,
+  type SeqByDrone,
+} from "../../../protocol/index.ts";
 import type { ReplayPlan } from "../../core/telemetry/replay-buffer.ts";
 import { fleetTopic, telemetryTopic } from "../../runtime/topics.ts";
 import type { DroneSession, Socket } from "../connections.ts";
@@ -22,8 +37,10 @@ export interface Streams {
   readonly ids: readonly string[];
   has(drone: string): boolean;
   latestSeq(drone: string): number | null;
-  /** What a subscriber resuming after `since` must be sent. */
-  replay(drone: string, since: number): ReplayPlan;
+  /** The stream epoch the drone's seqs count in now. */
+  epoch(drone: string): string;
+  /** What a subscriber resuming after `since` (of `epoch`, when known) must be sent. */
+  replay(drone: string, since: number, epoch?: string): ReplayPlan;
 }
 
 /** The subscribing socket as the plan reads it. */
@@ -59,38 +76,49 @@ export function planSubscription(request: SubscribeRequest, streams: Streams, su
   if (!subscriber.subscriptions.has(drone) && subscriber.subscriptions.size >= subscriber.maxSubscriptions) {
     return { kind: "refuse", error: tooManySubscriptions(subscriber.maxSubscriptions) };
   }
-  if (all) return planAll(since instanceof Map ? since : undefined, streams, subscriber);
-  return planOne(drone, typeof since === "number" ? since : undefined, streams, subscriber);
+  const epoch = request.epoch;
+  if (all) return planAll(since instanceof Map ? since : undefined, epoch instanceof Map ? epoch : undefined, streams, subscriber);
+  return planOne(drone, typeof since === "number" ? since : undefined, typeof epoch === "string" ? epoch : undefined, streams, subscriber);
 }
 
-function planOne(drone: string, since: number | undefined, streams: Streams, subscriber: Subscriber): SubscriptionPlan {
+function planOne(drone: string, since: number | undefined, sinceEpoch: string | undefined, streams: Streams, subscriber: Subscriber): SubscriptionPlan {
   const latestSeq = streams.latestSeq(drone);
+  const epoch = streams.epoch(drone);
   if (subscriber.stalled) {
-    const sinceByDrone = new Map([[drone, since ?? latestSeq]]);
-    return { kind: "defer", subscription: drone, sinceByDrone, ack: { drone, subscribed: true, replayed: 0, latestSeq, note: backpressuredNote } };
+    // A since of another stream cannot be resumed when the socket drains: it starts from where the stream stands now.
+    const resumable = since !== undefined && (sinceEpoch === undefined || sinceEpoch === epoch);
+    const sinceByDrone = new Map([[drone, resumable ? since : latestSeq]]);
+    return { kind: "defer", subscription: drone, sinceByDrone, ack: { drone, subscribed: true, replayed: 0, latestSeq, epoch, note: backpressuredNote } };
   }
   const topic = telemetryTopic(drone);
   if (since === undefined) {
-    return { kind: "live", subscription: drone, topic, resubscribe: false, ack: { drone, subscribed: true, replayed: 0, latestSeq }, replay: [] };
+    return { kind: "live", subscription: drone, topic, resubscribe: false, ack: { drone, subscribed: true, replayed: 0, latestSeq, epoch }, replay: [] };
   }
-  const plan = streams.replay(drone, since);
+  const plan = streams.replay(drone, since, sinceEpoch);
   return {
     kind: "live",
     subscription: drone,
     topic,
     resubscribe: subscriber.subscriptions.has(drone),
-    ack: { drone, subscribed: true, replayed: plan.frames.length, lost: plan.lost, latestSeq },
-    replay: replayItems(drone, since, plan, latestSeq),
+    ack: { drone, subscribed: true, replayed: plan.frames.length, lost: plan.lost, latestSeq, epoch },
+    replay: replayItems(drone, since, sinceEpoch, plan, latestSeq, epoch),
   };
 }
 
-function planAll(since: ReadonlyMap<string, number> | undefined, streams: Streams, subscriber: Subscriber): SubscriptionPlan {
+function planAll(
+  since: ReadonlyMap<string, number> | undefined,
+  sinceEpochs: ReadonlyMap<string, string> | undefined,
+  streams: Streams,
+  subscriber: Subscriber,
+): SubscriptionPlan {
   const latestSeq: SeqByDrone = Object.fromEntries(streams.ids.map((drone) => [drone, streams.latestSeq(drone)]));
+  const epoch: EpochByDrone = Object.fromEntries(streams.ids.map((drone) => [drone, streams.epoch(drone)]));
   if (subscriber.stalled) {
-    const sinceByDrone = new Map(streams.ids.map((drone) => [drone, since?.get(drone) ?? latestSeq[drone] ?? null]));
-    return { kind: "defer", subscription: allDrones, sinceByDrone, ack: { drone: allDrones, subscribed: true, replayed: 0, latestSeq, note: backpressuredNote } };
+    const resumable = (drone: string) => since?.has(drone) && (sinceEpochs?.get(drone) ?? epoch[drone]) === epoch[drone];
+    const sinceByDrone = new Map(streams.ids.map((drone) => [drone, (resumable(drone) ? since?.get(drone) : undefined) ?? latestSeq[drone] ?? null]));
+    return { kind: "defer", subscription: allDrones, sinceByDrone, ack: { drone: allDrones, subscribed: true, replayed: 0, latestSeq, epoch, note: backpressuredNote } };
   }
-  const plans = [...(since ?? [])].map(([drone, seq]) => ({ drone, seq, plan: streams.replay(drone, seq) }));
+  const plans = [...(since ?? [])].map(([drone, seq]) => ({ drone, seq, sinceEpoch: sinceEpochs?.get(drone), plan: streams.replay(drone, seq, sinceEpochs?.get(drone)) }));
   const replayed = plans.reduce((sum, { plan }) => sum + plan.frames.length, 0);
   const lost = plans.reduce((sum, { plan }) => sum + plan.lost, 0);
   return {
@@ -98,19 +126,25 @@ function planAll(since: ReadonlyMap<string, number> | undefined, streams: Stream
     subscription: allDrones,
     topic: fleetTopic,
     resubscribe: subscriber.subscriptions.has(allDrones),
-    ack: { drone: allDrones, subscribed: true, replayed, lost, latestSeq },
-    replay: plans.flatMap(({ drone, seq, plan }) => replayItems(drone, seq, plan, latestSeq[drone] ?? null)),
+    ack: { drone: allDrones, subscribed: true, replayed, lost, latestSeq, epoch },
+    replay: plans.flatMap(({ drone, seq, sinceEpoch, plan }) => replayItems(drone, seq, sinceEpoch, plan, latestSeq[drone] ?? null, epoch[drone]!)),
   };
 }
 
 /** A resume's events (stream reset, frames lost) and frames, in that order. */
-function replayItems(drone: string, since: number, plan: ReplayPlan, latestSeq: number | null): ReplayItem[] {
+function replayItems(drone: string, since: number, sinceEpoch: string | undefined, plan: ReplayPlan, latestSeq: number | null, epoch: string): ReplayItem[] {
   const items: ReplayItem[] = [];
   if (plan.reset) {
-    items.push({ event: { drone, kind: "stream_reset", message: `seq ${since} is ahead of this server's stream (it restarted): continuing live`, latestSeq } });
+    const why =
+      sinceEpoch !== undefined && sinceEpoch !== epoch
+        ? `seq ${since} is of stream epoch ${sinceEpoch}, and this stream is epoch ${epoch} (the server restarted or lost the stream)`
+        : `seq ${since} is ahead of this server's stream (it restarted)`;
+    items.push({ event: { drone, kind: "stream_reset", message: `${why}: continuing live`, latestSeq, epoch } });
   }
   if (plan.lost > 0) {
-    items.push({ event: { drone, kind: "frames_lost", message: `${plan.lost} frames after seq ${since} are no longer buffered`, lost: plan.lost } });
+    const from = since + 1;
+    const to = since + plan.lost;
+    items.push({ event: { drone, kind: "frames_lost", message: `${plan.lost} frames after seq ${since} are no longer buffered`, lost: plan.lost, from, to } });
   }
   for (const frame of plan.frames) items.push({ frame });
   return items;

@@ -20,6 +20,13 @@ import type { TelemetryData } from "../../../protocol/index.ts";
 export interface TickEntry {
   drone: string;
   seq: number;
+  /**
+   * The stream epoch the seq belongs to (see telemetry-streams.ts): it
+   * travels with the frame on the bus and in Redis, so a node that takes the
+   * drone over continues the same stream. Absent only in entries written
+   * before epochs existed, which count as the receiver's current epoch.
+   */
+  epoch?: string;
   /** The frame's `data` as JSON, serialised once by the simulating node. */
   dataJson: string;
 }

@@ -12,12 +12,16 @@
  *
  * The text formats are tab-separated with one frame per line. That is safe
  * because ids never hold a tab or a newline (config and the handshake check
- * them) and a frame's `dataJson` is `JSON.stringify` output, which escapes
- * both inside strings.
+ * them), a stream epoch is base64url, and a frame's `dataJson` is
+ * `JSON.stringify` output, which escapes both inside strings.
+ *
+ * A frame carries its stream epoch between its seq and its JSON
+ * (`seq<TAB>epoch<TAB>{...}`); an entry written before epochs existed has
+ * none (`seq<TAB>{...}`: its third part starts with `{`) and still decodes.
  */
 import type { DroneOp, OpResult } from "../../core/fleet/ops.ts";
 import type { TickEntry } from "./broker.ts";
-import type { TelemetryData } from "../../../protocol/index.ts";
+import { isEpoch, type TelemetryData } from "../../../protocol/index.ts";
 
 /** A message on the shared bus channel, decoded. `node` is the sender. */
 export type BusMessage =
@@ -60,14 +64,14 @@ const kindTag = { tick: "T", notice: "N", session_closed: "C" } as const;
 
 /**
  * A tick's frames from `node`, all in one message: a header line, then one
- * `drone<TAB>seq<TAB>dataJson` line per frame.
- * @example encodeTick("a", 1700000000000, [{ drone: "alpha", seq: 7, dataJson: "{}" }]) // "T\ta\t1700000000000\nalpha\t7\t{}"
+ * `drone<TAB>seq<TAB>epoch<TAB>dataJson` line per frame.
+ * @example encodeTick("a", 1700000000000, [{ drone: "alpha", seq: 7, epoch: "E1", dataJson: "{}" }]) // "T\ta\t1700000000000\nalpha\t7\tE1\t{}"
  */
 export function encodeTick(node: string, timeMs: number, entries: readonly TickEntry[]): string {
   let text = `${kindTag.tick}${tab}${node}${tab}${Math.round(timeMs)}${newline}`;
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
-    text += `${i === 0 ? "" : newline}${entry.drone}${tab}${entry.seq}${tab}${entry.dataJson}`;
+    text += `${i === 0 ? "" : newline}${entry.drone}${tab}${encodeStoredFrame(entry)}`;
   }
   return text;
 }
@@ -137,9 +141,9 @@ export function decodeBusMessage(message: string): BusMessage | null {
 
 // ------------------------------------------------------------ stored frames
 
-/** One entry of a drone's capped frame list: `seq<TAB>dataJson` (the drone is in the key). */
-export function encodeStoredFrame(entry: Pick<TickEntry, "seq" | "dataJson">): string {
-  return `${entry.seq}${tab}${entry.dataJson}`;
+/** One entry of a drone's capped frame list: `seq<TAB>epoch<TAB>dataJson` (the drone is in the key). */
+export function encodeStoredFrame(entry: Pick<TickEntry, "seq" | "epoch" | "dataJson">): string {
+  return entry.epoch === undefined ? `${entry.seq}${tab}${entry.dataJson}` : `${entry.seq}${tab}${entry.epoch}${tab}${entry.dataJson}`;
 }
 
 /**
@@ -150,8 +154,13 @@ export function decodeStoredFrame(drone: string, stored: string): TickEntry | nu
   const seqEnd = stored.indexOf(tab);
   if (seqEnd <= 0) return null;
   const seq = parseNonNegativeInteger(stored.slice(0, seqEnd));
-  const dataJson = stored.slice(seqEnd + 1);
-  return seq === null || dataJson.length === 0 ? null : { drone, seq, dataJson };
+  if (seq === null) return null;
+  if (stored.charCodeAt(seqEnd + 1) === 123 /* { */) return { drone, seq, dataJson: stored.slice(seqEnd + 1) }; // written before epochs
+  const epochEnd = stored.indexOf(tab, seqEnd + 1);
+  if (epochEnd === -1) return null;
+  const epoch = stored.slice(seqEnd + 1, epochEnd);
+  const dataJson = stored.slice(epochEnd + 1);
+  return isEpoch(epoch) && dataJson.length > 0 ? { drone, seq, epoch, dataJson } : null;
 }
 
 /**

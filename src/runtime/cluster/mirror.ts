@@ -14,6 +14,8 @@ import type { TickEntry } from "./broker.ts";
 export class ClusterMirror {
   /** The latest frame of each vehicle another node flies, as received. */
   private readonly latest = new Map<string, TelemetryData>();
+  /** The stream epoch of each of those frames (undefined: sent without one). */
+  private readonly latestEpoch = new Map<string, string | undefined>();
 
   constructor(
     private readonly streams: TelemetryStreams,
@@ -30,7 +32,10 @@ export class ClusterMirror {
       const data = parseFrame(entry.dataJson);
       if (data !== null) parsed.set(entry, data);
     }
-    for (const entry of this.streams.publishMirrored(timeMs, [...parsed.keys()])) this.latest.set(entry.drone, parsed.get(entry)!);
+    for (const entry of this.streams.publishMirrored(timeMs, [...parsed.keys()])) {
+      this.latest.set(entry.drone, parsed.get(entry)!);
+      this.latestEpoch.set(entry.drone, entry.epoch);
+    }
   }
 
   /** A lease or event (already JSON) from the node flying the vehicle, for this node's viewers. */
@@ -49,12 +54,18 @@ export class ClusterMirror {
   /**
    * The newest frame of a vehicle this node takes over: the one shared
    * storage kept, or this node's own copy when that is newer (shared storage
-   * lost its data). Forgets the copy: the vehicle is flown here from now on.
+   * lost its data). Seqs compare only within one stream epoch: when the copy
+   * is of another epoch than the stream now (the history just read back
+   * started a new one), the stored frame wins. Forgets the copy: the vehicle
+   * is flown here from now on.
    */
   takeOver(drone: string, stored: TelemetryData | null): TelemetryData | null {
     const mirrored = this.latest.get(drone) ?? null;
+    const mirroredEpoch = this.latestEpoch.get(drone);
     this.latest.delete(drone);
-    if (mirrored !== null && (stored === null || mirrored.seq > stored.seq)) return mirrored;
+    this.latestEpoch.delete(drone);
+    const sameStream = mirroredEpoch === undefined || mirroredEpoch === this.streams.epoch(drone);
+    if (mirrored !== null && (stored === null || (sameStream && mirrored.seq > stored.seq))) return mirrored;
     return stored;
   }
 }

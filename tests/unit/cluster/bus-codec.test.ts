@@ -72,6 +72,25 @@ describe("tick", () => {
   });
 });
 
+describe("stream epochs (issue 19 #7)", () => {
+  const withEpoch = (drone: string, seq: number, epoch: string): TickEntry => ({ ...frame(drone, seq), epoch });
+
+  test("a frame's epoch travels on the bus and in the stored list", () => {
+    const entries = [withEpoch("alpha", 7, "Qx3v9LkT2aE"), withEpoch("bravo", 0, "b7Hs0PqZk1w")];
+    expect(decodeBusMessage(encodeTick("node-a", 5, entries))).toEqual({ kind: "tick", node: "node-a", timeMs: 5, entries });
+    expect(encodeStoredFrame(entries[0]!)).toBe(`7\tQx3v9LkT2aE\t${entries[0]!.dataJson}`);
+    expect(decodeStoredFrame("alpha", encodeStoredFrame(entries[0]!))).toEqual(entries[0]!);
+  });
+
+  test("an entry written before epochs still decodes, without one", () => {
+    expect(decodeStoredFrame("alpha", '12\t{"seq":12}')).toEqual({ drone: "alpha", seq: 12, dataJson: '{"seq":12}' });
+  });
+
+  test("a bad epoch is null", () => {
+    for (const stored of ["12\tE1", "12\tE1\t", "12\t\t{}", "12\tE 1\t{}", `12\t${"E".repeat(33)}\t{}`, "12\tE\u00e91\t{}"]) expect(decodeStoredFrame("alpha", stored)).toBeNull();
+  });
+});
+
 describe("notice and session closed", () => {
   test("a notice round-trips, tabs in its text included", () => {
     const text = JSON.stringify({ type: "event", data: { drone: "alpha", kind: "failsafe", message: "tab\tand\nnewline" } });

@@ -10,7 +10,9 @@ function streams(plans: Record<string, ReplayPlan> = {}): Streams {
     ids: ["alpha", "bravo"],
     has: (drone) => drone in latest,
     latestSeq: (drone) => latest[drone] ?? null,
-    replay: (drone, since) => plans[`${drone}@${since}`] ?? { frames: [], lost: 0, reset: false },
+    epoch: (drone) => `E${drone}`,
+    // A since of another epoch is a reset, as TelemetryStreams.replay rules.
+    replay: (drone, since, epoch) => (epoch !== undefined && epoch !== `E${drone}` ? { frames: [], lost: 0, reset: true } : (plans[`${drone}@${since}`] ?? { frames: [], lost: 0, reset: false })),
   };
 }
 
@@ -43,7 +45,7 @@ describe("live", () => {
       subscription: "alpha",
       topic: "drone:alpha",
       resubscribe: false,
-      ack: { drone: "alpha", subscribed: true, replayed: 0, latestSeq: 10 },
+      ack: { drone: "alpha", subscribed: true, replayed: 0, latestSeq: 10, epoch: "Ealpha" },
       replay: [],
     });
   });
@@ -53,11 +55,11 @@ describe("live", () => {
       ...fresh,
       subscriptions: new Set(["alpha"]),
     });
-    expect(plan).toMatchObject({ kind: "live", resubscribe: true, ack: { drone: "alpha", subscribed: true, replayed: 2, lost: 2, latestSeq: 10 } });
+    expect(plan).toMatchObject({ kind: "live", resubscribe: true, ack: { drone: "alpha", subscribed: true, replayed: 2, lost: 2, latestSeq: 10, epoch: "Ealpha" } });
     if (plan.kind !== "live") throw new Error("expected live");
-    expect(Object.keys(plan.ack)).toEqual(["drone", "subscribed", "replayed", "lost", "latestSeq"]); // the ack's bytes are the wire's
+    expect(Object.keys(plan.ack)).toEqual(["drone", "subscribed", "replayed", "lost", "latestSeq", "epoch"]); // the ack's bytes are the wire's
     expect(plan.replay).toEqual([
-      { event: { drone: "alpha", kind: "frames_lost", message: "2 frames after seq 3 are no longer buffered", lost: 2 } },
+      { event: { drone: "alpha", kind: "frames_lost", message: "2 frames after seq 3 are no longer buffered", lost: 2, from: 4, to: 5 } },
       { frame: "f6" },
       { frame: "f7" },
     ]);
@@ -67,7 +69,7 @@ describe("live", () => {
     const plan = planSubscription({ drone: "alpha", since: 99 }, streams({ "alpha@99": { frames: [], lost: 0, reset: true } }), fresh);
     if (plan.kind !== "live") throw new Error("expected live");
     expect(plan.replay).toEqual([
-      { event: { drone: "alpha", kind: "stream_reset", message: "seq 99 is ahead of this server's stream (it restarted): continuing live", latestSeq: 10 } },
+      { event: { drone: "alpha", kind: "stream_reset", message: "seq 99 is ahead of this server's stream (it restarted): continuing live", latestSeq: 10, epoch: "Ealpha" } },
     ]);
   });
 
@@ -78,9 +80,46 @@ describe("live", () => {
       subscription: "*",
       topic: "fleet",
       resubscribe: false,
-      ack: { drone: "*", subscribed: true, replayed: 2, lost: 0, latestSeq: { alpha: 10, bravo: null } },
+      ack: { drone: "*", subscribed: true, replayed: 2, lost: 0, latestSeq: { alpha: 10, bravo: null }, epoch: { alpha: "Ealpha", bravo: "Ebravo" } },
       replay: [{ frame: "f9" }, { frame: "f10" }],
     });
+  });
+});
+
+describe("stream epochs (issue 19 #7)", () => {
+  test("a since of another epoch is a stream_reset naming both epochs, even when its seq is within the stream: never a splice", () => {
+    const plan = planSubscription({ drone: "alpha", since: 3, epoch: "Eold" }, streams({ "alpha@3": { frames: ["f4", "f5"], lost: 0, reset: false } }), fresh);
+    if (plan.kind !== "live") throw new Error("expected live");
+    expect(plan.ack).toEqual({ drone: "alpha", subscribed: true, replayed: 0, lost: 0, latestSeq: 10, epoch: "Ealpha" });
+    expect(plan.replay).toEqual([
+      {
+        event: {
+          drone: "alpha",
+          kind: "stream_reset",
+          message: "seq 3 is of stream epoch Eold, and this stream is epoch Ealpha (the server restarted or lost the stream): continuing live",
+          latestSeq: 10,
+          epoch: "Ealpha",
+        },
+      },
+    ]);
+  });
+
+  test("a since of the stream's epoch replays as before", () => {
+    const plan = planSubscription({ drone: "alpha", since: 3, epoch: "Ealpha" }, streams({ "alpha@3": { frames: ["f4"], lost: 0, reset: false } }), fresh);
+    expect(plan).toMatchObject({ kind: "live", ack: { replayed: 1, epoch: "Ealpha" }, replay: [{ frame: "f4" }] });
+  });
+
+  test("every drone: each drone's epoch is checked on its own", () => {
+    const since = new Map([["alpha", 3], ["bravo", 0]]);
+    const plan = planSubscription({ drone: "*", since, epoch: new Map([["alpha", "Ealpha"], ["bravo", "Eold"]]) }, streams({ "alpha@3": { frames: ["f4"], lost: 0, reset: false } }), fresh);
+    if (plan.kind !== "live") throw new Error("expected live");
+    expect(plan.replay.map((item) => ("frame" in item ? item.frame : `${item.event.drone}:${item.event.kind}`))).toEqual(["f4", "bravo:stream_reset"]);
+  });
+
+  test("backpressured: a since of another epoch is not kept for the drain (the stream stands at its latest seq)", () => {
+    const stalled: Subscriber = { ...fresh, stalled: true };
+    expect(planSubscription({ drone: "alpha", since: 4, epoch: "Eold" }, streams(), stalled)).toMatchObject({ kind: "defer", sinceByDrone: new Map([["alpha", 10]]) });
+    expect(planSubscription({ drone: "alpha", since: 4, epoch: "Ealpha" }, streams(), stalled)).toMatchObject({ kind: "defer", sinceByDrone: new Map([["alpha", 4]]) });
   });
 });
 
@@ -93,7 +132,7 @@ describe("while backpressured: deferred until the socket drains", () => {
       kind: "defer",
       subscription: "alpha",
       sinceByDrone: new Map([["alpha", 4]]),
-      ack: { drone: "alpha", subscribed: true, replayed: 0, latestSeq: 10, note },
+      ack: { drone: "alpha", subscribed: true, replayed: 0, latestSeq: 10, epoch: "Ealpha", note },
     });
     expect(planSubscription({ drone: "bravo" }, streams(), stalled)).toMatchObject({ sinceByDrone: new Map([["bravo", null]]) });
   });
@@ -103,7 +142,7 @@ describe("while backpressured: deferred until the socket drains", () => {
       kind: "defer",
       subscription: "*",
       sinceByDrone: new Map([["alpha", 10], ["bravo", 0]]),
-      ack: { drone: "*", subscribed: true, replayed: 0, latestSeq: { alpha: 10, bravo: null }, note },
+      ack: { drone: "*", subscribed: true, replayed: 0, latestSeq: { alpha: 10, bravo: null }, epoch: { alpha: "Ealpha", bravo: "Ebravo" }, note },
     });
   });
 });

@@ -73,3 +73,90 @@ describe("ClusterMirror", () => {
     expect(mirror.frameOf("bravo")).toBeUndefined();
   });
 });
+
+describe("stream epochs and gaps (issue 19 #7, #8)", () => {
+  const epochs = () => {
+    let n = 0;
+    return () => `E${++n}`;
+  };
+  const framed = (drone: string, seq: number, epoch?: string) => ({ ...entry(drone, seq), ...(epoch === undefined ? {} : { epoch }) });
+  const events = (sent: Array<[string, string]>) => sent.filter(([topic, text]) => topic.startsWith("drone:") && text.includes('"type":"event"')).map(([, text]) => JSON.parse(text).data);
+
+  test("each stream starts in a fresh epoch; a resume naming another epoch is a reset even within the stream's seqs", () => {
+    const streams = new TelemetryStreams(["alpha", "bravo"], 10, epochs());
+    expect([streams.epoch("alpha"), streams.epoch("bravo")]).toEqual(["E1", "E2"]);
+    streams.publishOwn(0, [framed("alpha", 0, "E1")]);
+    streams.publishOwn(0, [framed("alpha", 1, "E1")]);
+    expect(streams.replay("alpha", 0, "E1")).toEqual({ frames: ['{"type":"telemetry","data":{"drone":"alpha","seq":1}}'], lost: 0, reset: false });
+    expect(streams.replay("alpha", 0, "Eold")).toEqual({ frames: [], lost: 0, reset: true });
+    expect(streams.replay("alpha", 0).reset).toBe(false); // no epoch: the seq rule alone, as before
+  });
+
+  test("mirrored frames of another epoch start the stream again, and live viewers are told before its first frame", () => {
+    const streams = new TelemetryStreams(["alpha"], 10, epochs());
+    const { sent, publisher } = recorder();
+    streams.attach(publisher);
+    streams.publishMirrored(0, [framed("alpha", 40, "Ea"), framed("alpha", 41, "Ea")]);
+    expect(streams.epoch("alpha")).toBe("Ea");
+    sent.length = 0;
+    expect(streams.publishMirrored(0, [framed("alpha", 0, "Eb")]).map((e) => e.seq)).toEqual([0]);
+    expect(sent.map(([topic, text]) => [topic, JSON.parse(text).type])).toEqual([
+      ["drone:alpha", "event"],
+      ["fleet", "event"],
+      ["drone:alpha", "telemetry"],
+    ]);
+    expect(events(sent)).toEqual([
+      {
+        drone: "alpha",
+        kind: "stream_reset",
+        message: "alpha's telemetry stream changed from epoch Ea to Eb (the node flying it started a new stream): seq starts again with the frames that follow",
+        latestSeq: 41,
+        epoch: "Eb",
+      },
+    ]);
+    expect([streams.epoch("alpha"), streams.latestSeq("alpha")]).toEqual(["Eb", 0]);
+    expect(streams.replay("alpha", 41, "Ea").reset).toBe(true);
+    expect(streams.replay("alpha", -1, "Eb").frames.length).toBe(1);
+  });
+
+  test("a mirrored gap is announced to live viewers with its range, before the frame after it (issue 19 #8)", () => {
+    const streams = new TelemetryStreams(["alpha"], 100, epochs());
+    const { sent, publisher } = recorder();
+    streams.attach(publisher);
+    streams.publishMirrored(0, [framed("alpha", 47, "Ea")]);
+    sent.length = 0;
+    streams.publishMirrored(0, [framed("alpha", 108, "Ea")]);
+    expect(sent.map(([topic, text]) => `${topic} ${JSON.parse(text).type}`)).toEqual(["drone:alpha event", "fleet event", "drone:alpha telemetry"]);
+    expect(events(sent)).toEqual([{ drone: "alpha", kind: "frames_lost", message: "60 frames of alpha (seq 48 to 107) never reached this node: they are lost", lost: 60, from: 48, to: 107 }]);
+    // Duplicates and the next frame announce nothing.
+    sent.length = 0;
+    streams.publishMirrored(0, [framed("alpha", 108, "Ea"), framed("alpha", 109, "Ea")]);
+    expect(events(sent)).toEqual([]);
+  });
+
+  test("backfill: a history of another epoch is the stream now; of the same epoch, it fills older frames as before", () => {
+    const streams = new TelemetryStreams(["alpha"], 10, epochs());
+    const { sent, publisher } = recorder();
+    streams.attach(publisher);
+    streams.backfill("alpha", [framed("alpha", 3, "Eold"), framed("alpha", 7, "Enew"), framed("alpha", 8, "Enew")]);
+    expect([streams.epoch("alpha"), streams.latestSeq("alpha")]).toEqual(["Enew", 8]);
+    expect(streams.replay("alpha", 6, "Enew").frames.length).toBe(2);
+    expect(events(sent).map((e) => e.kind)).toEqual(["stream_reset"]);
+    sent.length = 0;
+    streams.backfill("alpha", [framed("alpha", 5, "Enew"), framed("alpha", 6, "Enew")]);
+    expect(streams.replay("alpha", 4, "Enew").frames.length).toBe(4);
+    expect(events(sent)).toEqual([]);
+  });
+
+  test("a takeover prefers this node's newer copy only within the same epoch", async () => {
+    const { ClusterMirror } = await import("../../../src/runtime/cluster/mirror.ts");
+    const streams = new TelemetryStreams(["alpha"], 10, epochs());
+    streams.attach(recorder().publisher);
+    const mirror = new ClusterMirror(streams, () => false);
+    mirror.ingestTick(0, [{ drone: "alpha", seq: 90, epoch: "Ea", dataJson: '{"drone":"alpha","seq":90}' }]);
+    expect(mirror.takeOver("alpha", { seq: 50 } as never)?.seq).toBe(90);
+    mirror.ingestTick(0, [{ drone: "alpha", seq: 91, epoch: "Ea", dataJson: '{"drone":"alpha","seq":91}' }]);
+    streams.backfill("alpha", [{ drone: "alpha", seq: 50, epoch: "Eb", dataJson: '{"drone":"alpha","seq":50}' }]);
+    expect(mirror.takeOver("alpha", { seq: 50 } as never)?.seq).toBe(50);
+  });
+});

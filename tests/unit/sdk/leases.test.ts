@@ -7,7 +7,7 @@ import { Leases } from "../../../client/sdk/leases.ts";
 
 /** The part of a welcome the lease rules read: the session, and each drone's pilot. */
 function welcome(session: string, pilots: Record<string, string | null>) {
-  return { session, drones: Object.entries(pilots).map(([id, pilot]) => ({ id, state: "hovering" as const, pilot, seq: null })) };
+  return { session, drones: Object.entries(pilots).map(([id, pilot]) => ({ id, state: "hovering" as const, pilot, seq: null, epoch: "E1" })) };
 }
 
 describe("after a reconnection", () => {

@@ -91,3 +91,60 @@ describe("resume", () => {
     }
   });
 });
+
+describe("stream epochs (issue 19 #7)", () => {
+  test("the welcome's epoch is kept for drones with no seq yet; a drone with a seq keeps the epoch of that seq for its resume", () => {
+    const streams = new TelemetryStreams<SequencedFrame>();
+    streams.welcomed([{ id: "alpha", epoch: "E1" }]);
+    delivered(streams, [frame("alpha", 26)]);
+    streams.welcomed([{ id: "alpha", epoch: "E2" }, { id: "bravo", epoch: "F1" }]);
+    expect([streams.epoch("alpha"), streams.epoch("bravo")]).toEqual(["E1", "F1"]);
+    expect(streams.epochsOfAll()).toEqual({ alpha: "E1" });
+  });
+
+  test("an ack of another epoch is a reset even when since is within the stream: the held frames wait for stream_reset", () => {
+    const streams = new TelemetryStreams<SequencedFrame>();
+    streams.welcomed([{ id: "alpha", epoch: "E1" }]);
+    delivered(streams, [frame("alpha", 26)]);
+    streams.holdForResume([["alpha", 26, "E1"]]);
+    expect(delivered(streams, [frame("alpha", 40)])).toEqual([]);
+    streams.resumed([["alpha", 26, "E1"]], 40, "E2");
+    expect(delivered(streams, [frame("alpha", 41)])).toEqual([]); // still held: no splice of 27.. of the new stream
+    expect(streams.reset("alpha", "E2").map((f) => f.seq)).toEqual([40, 41]);
+    expect(streams.epoch("alpha")).toBe("E2");
+    expect(streams.lastSeq("alpha")).toBeUndefined();
+  });
+
+  test("an ack of the same epoch drops the held frames, as the replay carries them", () => {
+    const streams = new TelemetryStreams<SequencedFrame>();
+    streams.welcomed([{ id: "alpha", epoch: "E1" }]);
+    delivered(streams, [frame("alpha", 26)]);
+    streams.holdForResume([["alpha", 26, "E1"]]);
+    delivered(streams, [frame("alpha", 30)]);
+    streams.resumed([["alpha", 26, "E1"]], 30, "E1");
+    expect(delivered(streams, [frame("alpha", 27), frame("alpha", 28)])).toEqual([27, 28]);
+  });
+});
+
+describe("gaps (issue 19 #8)", () => {
+  test("a frame past last + 1 is a gap after the last seq; none before the first frame, while resuming, or after frames_lost", () => {
+    const streams = new TelemetryStreams<SequencedFrame>();
+    expect(streams.gapBefore(frame("alpha", 5))).toBeUndefined();
+    delivered(streams, [frame("alpha", 5)]);
+    expect(streams.gapBefore(frame("alpha", 6))).toBeUndefined();
+    expect(streams.gapBefore(frame("alpha", 9))).toBe(5);
+    streams.lost("alpha", 8);
+    expect(streams.gapBefore(frame("alpha", 9))).toBeUndefined();
+    expect(delivered(streams, [frame("alpha", 7), frame("alpha", 9)])).toEqual([9]);
+    streams.holdForResume([["alpha", 9]]);
+    expect(streams.gapBefore(frame("alpha", 20))).toBeUndefined();
+  });
+
+  test("release hands back held frames in seq order and stops holding", () => {
+    const streams = new TelemetryStreams<SequencedFrame>();
+    streams.holdForResume([["alpha", 1]]);
+    delivered(streams, [frame("alpha", 4), frame("alpha", 3)]);
+    expect(streams.release("alpha").map((f) => f.seq)).toEqual([3, 4]);
+    expect(delivered(streams, [frame("alpha", 5)])).toEqual([5]);
+  });
+});
