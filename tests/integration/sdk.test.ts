@@ -16,6 +16,8 @@ import {
   type SkyportEvents,
   type TimerHandle,
 } from "../../client/sdk/index.ts";
+import { FakeClock } from "../support/fake-clock.ts";
+import { serveScriptedDrone } from "../support/scripted-drone-server.ts";
 import { startSimServer } from "../support/server.ts";
 
 /** Everything a test started, stopped after it whatever happened. */
@@ -82,43 +84,6 @@ function seenSeq(sdk: SkyportClient, drone: string, seq: number, timeoutMs = 300
 }
 
 /**
- * A clock that moves only when the test says: `advance(ms)` fires every
- * timer due on the way, earliest first, each seeing `now()` at its due time.
- */
-class FakeClock implements SkyportClock {
-  private time = Date.UTC(2026, 10, 30);
-  private nextHandle = 1;
-  private readonly timers = new Map<number, { dueAt: number; callback: () => void }>();
-
-  now(): number {
-    return this.time;
-  }
-
-  setTimeout(callback: () => void, delayMs: number): TimerHandle {
-    const handle = this.nextHandle++;
-    this.timers.set(handle, { dueAt: this.time + delayMs, callback });
-    return handle;
-  }
-
-  clearTimeout(handle: TimerHandle): void {
-    this.timers.delete(handle as number);
-  }
-
-  advance(ms: number): void {
-    const end = this.time + ms;
-    for (;;) {
-      let next: [number, { dueAt: number; callback: () => void }] | undefined;
-      for (const entry of this.timers) if (entry[1].dueAt <= end && (next === undefined || entry[1].dueAt < next[1].dueAt)) next = entry;
-      if (next === undefined) break;
-      this.timers.delete(next[0]);
-      this.time = next[1].dueAt;
-      next[1].callback();
-    }
-    this.time = end;
-  }
-}
-
-/**
  * A bare WebSocket server for misbehaviour: it accepts, optionally sends a
  * plausible welcome, and then never answers anything (except, with
  * `ackCommands`, an ack for each command, whose done never comes).
@@ -127,30 +92,22 @@ function silentServer(options: { welcome: boolean; ackCommands?: boolean }) {
   const sockets = new Set<ServerWebSocket<unknown>>();
   const received: string[] = [];
   let opened = 0;
-  const server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch(req, srv) {
-      if (srv.upgrade(req, { data: undefined, headers: { "Sec-WebSocket-Protocol": "skyport.v1.json" } })) return undefined;
-      return new Response("WebSocket only", { status: 400 });
+  const server = serveScriptedDrone({
+    open(ws) {
+      opened++;
+      sockets.add(ws);
+      if (!options.welcome) return;
+      const limits = { maxMessageBytes: 65536, commandsPerSecond: 50, telemetryHz: 10, replayBufferFrames: 600, failsafeSeconds: 10 };
+      const drones = [{ id: "alpha", state: "landed", pilot: null, seq: null }];
+      ws.send(JSON.stringify({ type: "welcome", data: { session: `silent${opened}`, role: "observer", protocolVersion: 1, drones, subscribed: ["alpha"], limits } }));
     },
-    websocket: {
-      open(ws) {
-        opened++;
-        sockets.add(ws);
-        if (!options.welcome) return;
-        const limits = { maxMessageBytes: 65536, commandsPerSecond: 50, telemetryHz: 10, replayBufferFrames: 600, failsafeSeconds: 10 };
-        const drones = [{ id: "alpha", state: "landed", pilot: null, seq: null }];
-        ws.send(JSON.stringify({ type: "welcome", data: { session: `silent${opened}`, role: "observer", protocolVersion: 1, drones, subscribed: ["alpha"], limits } }));
-      },
-      message(ws, message) {
-        received.push(String(message));
-        const request = JSON.parse(String(message));
-        if (options.ackCommands && request.type === "command") ws.send(JSON.stringify({ type: "ack", id: request.id, data: { drone: "alpha", command: request.data.name } }));
-      },
-      close(ws) {
-        sockets.delete(ws);
-      },
+    message(ws, message) {
+      received.push(String(message));
+      const request = JSON.parse(String(message));
+      if (options.ackCommands && request.type === "command") ws.send(JSON.stringify({ type: "ack", id: request.id, data: { drone: "alpha", command: request.data.name } }));
+    },
+    close(ws) {
+      sockets.delete(ws);
     },
   });
   cleanups.push(() => server.stop(true));

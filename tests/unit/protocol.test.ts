@@ -116,6 +116,11 @@ describe("JSON envelope", () => {
 
   test("subscribe, unsubscribe, claim, release, ping, hello", () => {
     expect(envelope({ type: "subscribe", id: "s", data: { drone: "alpha", since: 41 } })).toEqual({ type: "subscribe", id: "s", data: { drone: "alpha", since: 41 } });
+    expect(envelope({ type: "subscribe", data: { drone: "alpha", since: 41, epoch: "Qx3v9LkT2aE" } })).toEqual({ type: "subscribe", data: { drone: "alpha", since: 41, epoch: "Qx3v9LkT2aE" } });
+    expect(envelope({ type: "subscribe", data: { drone: "*", since: { alpha: 4 }, epoch: { alpha: "E1" } } })).toEqual({
+      type: "subscribe",
+      data: { drone: "*", since: new Map([["alpha", 4]]), epoch: new Map([["alpha", "E1"]]) },
+    });
     expect(envelope({ type: "unsubscribe", data: { drone: "alpha" } })).toEqual({ type: "unsubscribe", data: { drone: "alpha" } });
     expect(envelope({ type: "subscribe", data: { drone: "*", since: { alpha: 4, bravo: 0 } } })).toEqual({
       type: "subscribe",
@@ -158,6 +163,12 @@ describe("JSON envelope", () => {
     [{ type: "subscribe", data: { drone: "*", since: 3 } }, "invalid_args", "data.since"],
     [{ type: "subscribe", data: { drone: "*", since: [3] } }, "invalid_args", "data.since"],
     [{ type: "subscribe", data: { drone: "*", since: { alpha: "3" } } }, "invalid_args", "data.since.alpha"],
+    [{ type: "subscribe", data: { drone: "alpha", since: 3, epoch: "" } }, "invalid_args", "data.epoch"],
+    [{ type: "subscribe", data: { drone: "alpha", since: 3, epoch: "a\tb" } }, "invalid_args", "data.epoch"],
+    [{ type: "subscribe", data: { drone: "alpha", since: 3, epoch: "E".repeat(33) } }, "invalid_args", "data.epoch"],
+    [{ type: "subscribe", data: { drone: "alpha", since: 3, epoch: { alpha: "E1" } } }, "invalid_args", "data.epoch"],
+    [{ type: "subscribe", data: { drone: "*", since: { alpha: 3 }, epoch: "E1" } }, "invalid_args", "data.epoch"],
+    [{ type: "subscribe", data: { drone: "*", since: { alpha: 3 }, epoch: { alpha: 7 } } }, "invalid_args", "data.epoch.alpha"],
     [{ type: "subscribe", data: { drone: "*", since: { ["x".repeat(33)]: 3 } } }, "invalid_args", "data.since"],
     [{ type: "claim", data: { token: 5 } }, "invalid_args", "data.token"],
     [{ type: "ping", id: "x".repeat(65) }, "invalid_id", "id"],
