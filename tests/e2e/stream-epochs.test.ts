@@ -159,3 +159,34 @@ test("#8: after a Redis hang, a live viewer on the non-owner node is told of the
     expect(lostRanges.some((range) => range.from <= seqs[i - 1]! + 1 && range.to >= seqs[i]! - 1)).toBe(true);
   }
 }, 60_000);
+
+test("#7 in a cluster: the epoch is the stream's, not a node's: a resume with A's epoch on B replays, and a takeover keeps it", async () => {
+  const cluster = ["--redis", redis.url, "--drones", "alpha", "--telemetry-hz", "10"];
+  const a = await start([...cluster, "--node-id", "node-a"]);
+  await until("node-a to own alpha", async () => (await health(a)).cluster?.ownedDrones?.length === 1);
+  const onA = await viewer(a);
+  const epoch = onA.welcome.data.drones[0].epoch as string;
+  await onA.waitTelemetry((seen) => seen.length >= 5, 5000);
+  const since = onA.telemetry[2].seq as number;
+  const b = await start([...cluster, "--node-id", "node-b"]);
+  await until("node-b's catch-up read", async () => (await health(b)).cluster?.catchUps >= 1);
+
+  const onB = await viewer(b);
+  expect(onB.welcome.data.drones[0].epoch).toBe(epoch);
+  const resumer = await viewer(b, "/drone");
+  const ack = await resumer.request("subscribe", { drone: "alpha", since, epoch });
+  expect(ack.data).toMatchObject({ drone: "alpha", lost: 0, epoch });
+  expect(ack.data.replayed).toBeGreaterThanOrEqual(1);
+  expect(resumer.messages.some((m: any) => m.type === "event" && m.data.kind === "stream_reset")).toBe(false);
+
+  // Node A dies: B takes alpha over and carries the same stream on.
+  a.proc.kill("SIGKILL");
+  await onB.take((m) => m.type === "event" && m.data.kind === "failover", 8000);
+  const seen = onB.telemetry.length;
+  await onB.waitTelemetry((frames) => frames.length >= seen + 3, 3000);
+  const late = await viewer(b);
+  expect(late.welcome.data.drones[0].epoch).toBe(epoch);
+  expect(onB.messages.some((m: any) => m.type === "event" && m.data.kind === "stream_reset")).toBe(false);
+  const seqs = onB.telemetry.map((frame) => frame.seq as number);
+  expect(seqs.every((seq, i) => i === 0 || seq === seqs[i - 1]! + 1)).toBe(true);
+}, 40_000);
