@@ -12,9 +12,7 @@ import {
   SkyportClient,
   SkyportError,
   type SkyportClientOptions,
-  type SkyportClock,
   type SkyportEvents,
-  type TimerHandle,
 } from "../../client/sdk/index.ts";
 import { FakeClock } from "../support/fake-clock.ts";
 import { serveScriptedDrone } from "../support/scripted-drone-server.ts";
