@@ -10,7 +10,9 @@
  * publishes, a takeover). A resume that names another epoch is a reset,
  * never a splice. When a stream changes epoch while viewers watch (the
  * node flying it started a new stream), they are told with `stream_reset`;
- * when frames of the same epoch skip seqs here, with `frames_lost`.
+ * when frames of the same epoch skip seqs here, with `frames_lost`; frames
+ * they missed that shared storage still has are published to them when read
+ * back, in order.
  *
  * Frames come from two places: vehicles flown here (seq assigned here) and,
  * in a cluster, frames another node published (seq as received: duplicates
@@ -123,16 +125,7 @@ export class TelemetryStreams {
     const taken: TickEntry[] = [];
     for (const entry of entries) {
       const stream = this.streams.get(entry.drone);
-      if (!stream) continue;
-      if (entry.epoch !== undefined && entry.epoch !== stream.epoch) {
-        this.restart(entry.drone, stream, entry.epoch, "the node flying it started a new stream");
-      } else if (stream.seq >= 0) {
-        if (entry.seq <= stream.seq) continue; // already seen
-        if (entry.seq !== stream.seq + 1) this.lose(entry.drone, stream, entry.seq);
-      }
-      stream.seq = entry.seq;
-      this.record(stream, entry, batch);
-      taken.push(entry);
+      if (stream && this.take(stream, entry, batch)) taken.push(entry);
     }
     this.publishBatch(timeMs, batch);
     return taken;
@@ -143,7 +136,10 @@ export class TelemetryStreams {
    * reconnects, or takes the vehicle over), oldest first. Only the newest
    * epoch's run is kept; one that is not this stream's epoch is what the
    * node flying the vehicle writes now, so the stream carries on from it
-   * (announced to viewers who saw the old one).
+   * (announced to viewers who saw the old one). Frames older than those
+   * published here fill the buffer; newer ones are frames this node's live
+   * viewers never got: published to them now, in order, after a
+   * `frames_lost` for any seqs still missing before them.
    */
   backfill(id: string, history: readonly TickEntry[]): void {
     const stream = this.streams.get(id);
@@ -153,15 +149,24 @@ export class TelemetryStreams {
     while (from > 0 && history[from - 1]!.epoch === epoch) from--;
     const run = from === 0 ? history : history.slice(from);
     if (epoch !== undefined && epoch !== stream.epoch) this.restart(id, stream, epoch, "its history in shared storage is of a new stream");
-    stream.buffer.backfill(run.map((entry) => ({ seq: entry.seq, frame: telemetryFrame(entry.dataJson) })));
-    stream.seq = Math.max(stream.seq, stream.buffer.latest() ?? -1);
+    const sent = stream.seq;
+    const older = sent < 0 ? run : run.filter((entry) => entry.seq <= sent);
+    stream.buffer.backfill(older.map((entry) => ({ seq: entry.seq, frame: telemetryFrame(entry.dataJson) })));
+    if (sent < 0) {
+      stream.seq = stream.buffer.latest() ?? -1;
+      return;
+    }
+    // Frames of the vehicle this node's viewers are watching, newer than the last one they got: sent as single
+    // frames on both topics (the `*` batch is per tick, and these are of past ticks), as a resume replays them.
+    for (const entry of run) if (entry.seq > sent) this.take(stream, entry, null, true);
   }
 
-  /** This node carries the stream on from `seq` (a takeover), in its epoch: a buffer that does not end there starts again. */
+  /** This node carries the stream on from `seq` (a takeover), in its epoch: a buffer that does not end there starts again, and frames its viewers never got are announced. */
   continueFrom(id: string, seq: number): void {
     const stream = this.stream(id);
     const latest = stream.buffer.latest();
-    if (latest !== null && latest !== seq) stream.buffer.clear();
+    if (stream.seq >= 0 && seq > stream.seq) this.lose(id, stream, seq + 1);
+    else if (latest !== null && latest !== seq) stream.buffer.clear();
     stream.seq = seq;
   }
 
@@ -175,6 +180,24 @@ export class TelemetryStreams {
     const stream = this.streams.get(id);
     if (!stream) throw new RangeError(`no telemetry stream for ${JSON.stringify(id)}`);
     return stream;
+  }
+
+  /**
+   * One frame another node published, taken into the stream unless already
+   * seen: of another epoch, the stream starts again; after a gap, the gap is
+   * announced. Returns whether it was taken.
+   */
+  private take(stream: Stream, entry: TickEntry, batch: string[] | null, singleToFleet = false): boolean {
+    if (entry.epoch !== undefined && entry.epoch !== stream.epoch) {
+      this.restart(entry.drone, stream, entry.epoch, "the node flying it started a new stream");
+    } else if (stream.seq >= 0) {
+      if (entry.seq <= stream.seq) return false; // already seen
+      if (entry.seq !== stream.seq + 1) this.lose(entry.drone, stream, entry.seq);
+    }
+    stream.seq = entry.seq;
+    const frame = this.record(stream, entry, batch);
+    if (singleToFleet) this.publisher?.publish(fleetTopic, frame);
+    return true;
   }
 
   /** The stream starts again in `epoch`: its buffer and seq are of another stream, and viewers are told. */
@@ -198,11 +221,13 @@ export class TelemetryStreams {
     this.publishNotice(id, encodeMessage("event", { drone: id, kind: "frames_lost", message, lost, from, to }));
   }
 
-  private record(stream: Stream, entry: TickEntry, batch: string[] | null): void {
+  /** Buffers a frame and publishes it to the vehicle's topic (and into `batch`); returns the `telemetry` message. */
+  private record(stream: Stream, entry: TickEntry, batch: string[] | null): string {
     const frame = telemetryFrame(entry.dataJson);
     stream.buffer.push(entry.seq, frame);
     this.publisher?.publish(telemetryTopic(entry.drone), frame);
     batch?.push(entry.dataJson);
+    return frame;
   }
 
   /** A tick's all-vehicles batch to fill with frames' JSON, or null while nobody here watches `*`. */

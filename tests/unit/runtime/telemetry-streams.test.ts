@@ -80,6 +80,15 @@ describe("stream epochs and gaps (issue 19 #7, #8)", () => {
     return () => `E${++n}`;
   };
   const framed = (drone: string, seq: number, epoch?: string) => ({ ...entry(drone, seq), ...(epoch === undefined ? {} : { epoch }) });
+  /** A node's mirrored stream of alpha whose viewers got up to seq 47 of epoch Ea; nothing recorded yet. */
+  const viewersAt47 = () => {
+    const streams = new TelemetryStreams(["alpha"], 100, epochs());
+    const { sent, publisher } = recorder();
+    streams.attach(publisher);
+    streams.publishMirrored(0, [framed("alpha", 47, "Ea")]);
+    sent.length = 0;
+    return { streams, sent };
+  };
   const events = (sent: Array<[string, string]>) => sent.filter(([topic, text]) => topic.startsWith("drone:") && text.includes('"type":"event"')).map(([, text]) => JSON.parse(text).data);
 
   test("each stream starts in a fresh epoch; a resume naming another epoch is a reset even within the stream's seqs", () => {
@@ -120,11 +129,7 @@ describe("stream epochs and gaps (issue 19 #7, #8)", () => {
   });
 
   test("a mirrored gap is announced to live viewers with its range, before the frame after it (issue 19 #8)", () => {
-    const streams = new TelemetryStreams(["alpha"], 100, epochs());
-    const { sent, publisher } = recorder();
-    streams.attach(publisher);
-    streams.publishMirrored(0, [framed("alpha", 47, "Ea")]);
-    sent.length = 0;
+    const { streams, sent } = viewersAt47();
     streams.publishMirrored(0, [framed("alpha", 108, "Ea")]);
     expect(sent.map(([topic, text]) => `${topic} ${JSON.parse(text).type}`)).toEqual(["drone:alpha event", "fleet event", "drone:alpha telemetry"]);
     expect(events(sent)).toEqual([{ drone: "alpha", kind: "frames_lost", message: "60 frames of alpha (seq 48 to 107) never reached this node: they are lost", lost: 60, from: 48, to: 107 }]);
@@ -146,6 +151,39 @@ describe("stream epochs and gaps (issue 19 #7, #8)", () => {
     streams.backfill("alpha", [framed("alpha", 5, "Enew"), framed("alpha", 6, "Enew")]);
     expect(streams.replay("alpha", 4, "Enew").frames.length).toBe(4);
     expect(events(sent)).toEqual([]);
+  });
+
+  test("backfill: stored frames newer than what viewers here got are published to them in order, after frames_lost for what is missing", () => {
+    const { streams, sent } = viewersAt47();
+    // Redis kept 50..52 (48 and 49 were never stored): viewers get the gap announced, then 50..52 on both topics.
+    streams.backfill("alpha", [framed("alpha", 46, "Ea"), framed("alpha", 47, "Ea"), framed("alpha", 50, "Ea"), framed("alpha", 51, "Ea"), framed("alpha", 52, "Ea")]);
+    expect(sent.map(([topic, text]) => `${topic} ${JSON.parse(text).type} ${JSON.parse(text).data.seq ?? JSON.parse(text).data.kind}`)).toEqual([
+      "drone:alpha event frames_lost",
+      "fleet event frames_lost",
+      "drone:alpha telemetry 50",
+      "fleet telemetry 50",
+      "drone:alpha telemetry 51",
+      "fleet telemetry 51",
+      "drone:alpha telemetry 52",
+      "fleet telemetry 52",
+    ]);
+    expect(events(sent)).toMatchObject([{ kind: "frames_lost", from: 48, to: 49, lost: 2 }]);
+    expect(streams.latestSeq("alpha")).toBe(52);
+    expect(streams.replay("alpha", 49, "Ea").frames.length).toBe(3);
+    // Read back again (a second catch-up): nothing new, nothing sent.
+    sent.length = 0;
+    streams.backfill("alpha", [framed("alpha", 51, "Ea"), framed("alpha", 52, "Ea")]);
+    expect(sent).toEqual([]);
+  });
+
+  test("a takeover that continues past what viewers here got announces the frames they never got", () => {
+    const { streams, sent } = viewersAt47();
+    streams.continueFrom("alpha", 60);
+    expect(events(sent)).toMatchObject([{ kind: "frames_lost", from: 48, to: 60, lost: 13 }]);
+    expect(streams.nextSeq("alpha")).toBe(61);
+    sent.length = 0;
+    streams.continueFrom("alpha", 60);
+    expect(sent).toEqual([]);
   });
 
   test("a takeover prefers this node's newer copy only within the same epoch", async () => {
