@@ -167,6 +167,8 @@ export class SkyportClient {
   private currentState: ConnectionState = "closed";
   private currentWelcome: WelcomeData | null = null;
   private readonly iteratorEnders = new Set<() => void>();
+  /** The last seq each drone's latest gap fetch resumed from. */
+  private readonly gapsFetched = new Map<string, number>();
   /** Drones whose telemetry we want; null until the first welcome says what the server subscribed us to. */
   private watched: Set<string> | null = null;
 
@@ -221,6 +223,7 @@ export class SkyportClient {
     if (this.currentState !== "closed") return;
     this.watched = null;
     this.streams.clear();
+    this.gapsFetched.clear();
     this.leases.clear();
     this.setState("connecting");
     this.connection.start();
@@ -524,7 +527,11 @@ export class SkyportClient {
 
   private deliverFrame(frame: TelemetryData): void {
     const gapAfter = this.streams.gapBefore(frame);
-    if (gapAfter !== undefined) this.fetchGap(frame.drone, gapAfter);
+    // One fetch per gap: a server that replays past it without saying which frames it lost is not asked again.
+    if (gapAfter !== undefined && this.gapsFetched.get(frame.drone) !== gapAfter) {
+      this.gapsFetched.set(frame.drone, gapAfter);
+      this.fetchGap(frame.drone, gapAfter);
+    }
     if (this.streams.accept(frame)) this.emitter.emit("telemetry", frame);
   }
 
@@ -561,6 +568,7 @@ export class SkyportClient {
     if (event.kind === "stream_reset") {
       // The server restarted and seq began again: count from scratch, and
       // deliver the frames held back during the resume (they are the new stream's).
+      this.gapsFetched.delete(event.drone);
       const held = this.streams.reset(event.drone, event.epoch);
       this.emitter.emit("event", event);
       for (const frame of held) this.deliverFrame(frame);

@@ -22,9 +22,10 @@ const limits = { maxMessageBytes: 65536, commandsPerSecond: 50, telemetryHz: 10,
 /**
  * Sends frames 0..3 and 7 (a silent gap). A `subscribe` with `since` gets
  * the ack, then the buffered frames after `since` up to 7 (or, with
- * `lostUpTo`, a `frames_lost` up to it and the rest), then live frame 8.
+ * `lostUpTo`, a `frames_lost` up to it and the rest: without its range
+ * when `rangeless`, as servers before issue 19 said it), then live frame 8.
  */
-function gappyServer(options: { lostUpTo?: number } = {}) {
+function gappyServer(options: { lostUpTo?: number; rangeless?: boolean } = {}) {
   const subscribes: any[] = [];
   const server = serveScriptedDrone({
     open(ws) {
@@ -44,7 +45,8 @@ function gappyServer(options: { lostUpTo?: number } = {}) {
       const ack = { drone: "alpha", subscribed: true, replayed: replayed.length, lost: lostUpTo - since, latestSeq: 7, epoch };
       ws.send(JSON.stringify({ type: "ack", id: request.id, data: ack }));
       if (lostUpTo > since) {
-        const event = { drone: "alpha", kind: "frames_lost", message: "gone", lost: lostUpTo - since, from: since + 1, to: lostUpTo };
+        const lost = { drone: "alpha", kind: "frames_lost", message: "gone", lost: lostUpTo - since };
+        const event = options.rangeless ? lost : { ...lost, from: since + 1, to: lostUpTo };
         ws.send(JSON.stringify({ type: "event", data: event }));
       }
       for (const seq of replayed) ws.send(frame(seq));
@@ -89,4 +91,14 @@ test("a gap the server no longer has is reported lost, and the frames after it f
   await until("frame 8", () => seqs.includes(8));
   expect(seqs).toEqual([0, 1, 2, 3, 6, 7, 8]);
   expect(events).toMatchObject([{ kind: "frames_lost", from: 4, to: 5 }]);
+});
+
+test("a server that replays past the gap without saying which frames it lost is asked once, not again and again", async () => {
+  const server = gappyServer({ lostUpTo: 5, rangeless: true });
+  const { sdk, seqs } = recordingClient(server.url);
+  sdk.connect();
+  await until("frame 8", () => seqs.includes(8));
+  await sdk.ping(); // a round trip after frame 8: a second fetch would have gone out before it
+  expect(server.subscribes.length).toBe(1);
+  expect(seqs).toEqual([0, 1, 2, 3, 6, 7, 8]);
 });
