@@ -17,6 +17,7 @@ import {
 import { FakeClock } from "../support/fake-clock.ts";
 import { serveScriptedDrone } from "../support/scripted-drone-server.ts";
 import { startSimServer } from "../support/server.ts";
+import { waitUntil } from "../support/sockets.ts";
 
 /** Everything a test started, stopped after it whatever happened. */
 const cleanups: Array<() => unknown> = [];
@@ -532,19 +533,23 @@ describe("reconnection", () => {
 
 describe("staleness", () => {
   test("a server that accepts but never sends is declared dead and redialled", async () => {
+    FreezableSocket.all = [];
     const server = silentServer({ welcome: false });
-    const sdk = client({ url: server.url, staleAfterMs: 150, backoff: { initialMs: 20, maxMs: 20 } });
-    const started = performance.now();
-    const reconnecting = nextEvent(sdk, "reconnecting");
+    const clock = new FakeClock();
+    const staleAfterMs = 150;
+    const sdk = client({ url: server.url, staleAfterMs, clock, backoff: { initialMs: 20, maxMs: 20 }, WebSocketImpl: FreezableSocket as unknown as typeof WebSocket });
+    const drops: Array<{ attempt: number }> = [];
+    sdk.on("reconnecting", (info) => drops.push(info));
     sdk.connect();
-    const info = await reconnecting;
-    const elapsed = performance.now() - started;
-    expect(info.attempt).toBe(1);
-    expect(elapsed).toBeGreaterThanOrEqual(150);
-    expect(elapsed).toBeLessThan(1000);
+    await waitUntil(() => FreezableSocket.all[0]?.readyState === WebSocket.OPEN, 2000, "the client's socket opened");
+    // Silent for exactly staleAfterMs: still alive; the next watchdog check (every staleAfterMs / 3) declares it dead.
+    for (let elapsed = 0; elapsed < staleAfterMs; elapsed += staleAfterMs / 3) clock.advance(staleAfterMs / 3);
+    expect(drops).toEqual([]);
+    clock.advance(staleAfterMs / 3);
+    expect(drops.map((info) => info.attempt)).toEqual([1]);
     expect(sdk.state).toBe("reconnecting");
-    await nextEvent(sdk, "reconnecting", (next) => next.attempt === 2);
-    expect(server.opened).toBeGreaterThanOrEqual(2);
+    clock.advance(20); // the backoff: it dials again
+    await waitUntil(() => server.opened >= 2, 2000, "a second connection");
   });
 
   test("a welcomed socket that falls silent is dead too; pings went out every staleAfterMs / 3", async () => {
