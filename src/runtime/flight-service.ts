@@ -291,9 +291,18 @@ export class FlightService implements ClusterEvents {
     this.deliver();
   }
 
-  /** Another node flies the vehicle now: stop here; commands in progress fail. */
+  /**
+   * Another node flies the vehicle now: stop here; commands in progress fail.
+   * A pilot connected here loses the lease: this node's viewers are told
+   * with a `lease` message (the other nodes' viewers hear the new owner).
+   */
   relinquish(drone: string, reason: string): void {
+    const pilot = this.fleet.pilotOf(drone);
     this.fleet.relinquish(drone, reason);
+    if (pilot !== null && this.router.pilotNode(pilot) === undefined) {
+      this.logger.info({ event: "lease", drone, pilot: null, reason });
+      this.streams.publishNotice(drone, encodeMessage("lease", { drone, pilot: null, reason: `lease lost: ${reason}` }));
+    }
     this.logger.warn({ event: "drone_relinquished", drone, reason });
     this.deliver();
   }

@@ -20,6 +20,7 @@ import {
   decodeBusMessage,
   decodeFrameData,
   decodeNodeMessage,
+  decodeOwnerEpoch,
   decodeOwnerReport,
   decodePilotRecord,
   decodeStoredFrame,
@@ -31,7 +32,7 @@ import {
   encodeTick,
   type NodeMessage,
 } from "./bus-codec.ts";
-import { mayTake, missingKeysMeanDead, ownershipChange } from "./ownership.ts";
+import { claimValid, mayTake, missingKeysMeanDead, ownershipChange } from "./ownership.ts";
 import { RedisLink } from "./redis-link.ts";
 import { WriteFailures, type TrackedWrite } from "./write-failures.ts";
 
@@ -43,45 +44,86 @@ const ownerKey = (drone: string) => `${prefix}owner:${drone}`;
 const framesKey = (drone: string) => `${prefix}frames:${drone}`;
 const pilotKey = (drone: string) => `${prefix}pilot:${drone}`;
 const aliveKey = (node: string) => `${prefix}alive:${node}`;
+const epochKey = (drone: string) => `${prefix}epoch:${drone}`;
 
 /** How long a forwarded op may wait for the drone's node, milliseconds. */
 const forwardTimeoutMilliseconds = 3000;
+/**
+ * How much earlier than the sender gives up the receiving node refuses a
+ * forwarded op, milliseconds: the most two nodes' wall clocks may disagree
+ * (NTP keeps them within a few ms). An op is executed before its sender
+ * times out, or never, so it never gets a second answer.
+ */
+const clockSkewMilliseconds = 500;
 /** Longest interval between ownership rounds, milliseconds. */
 const maxRoundMilliseconds = 500;
 
 /**
  * One ownership round, atomically: renew this node's liveness and the drones
- * it owns, take every drone nobody owns that this node may take, and report
- * each drone's owner (prefixed with `+` when this node just took it, empty
- * when nobody owns it).
- * KEYS: the owner key of every drone, then this node's alive key.
+ * it owns, take every drone nobody owns that this node may take (starting a
+ * new fencing epoch for it: one more than both the stored counter and the
+ * highest epoch this node knows, so epochs only grow, even after Redis
+ * restarted empty and lost the counter), and report each drone's owner
+ * (prefixed with `+` when this node just took it, empty when nobody owns it)
+ * followed by each drone's epoch.
+ * KEYS: the owner key of every drone, then the epoch key of every drone,
+ * then this node's alive key.
  * ARGV: node id, owner key expiry ms, alive key expiry ms, then per drone
- * `1` if this node may take it, else `0`.
+ * `1` if this node may take it, else `0`, then per drone the highest epoch
+ * this node knows.
  */
 const ownershipScript = `
-local owners = {}
-for i = 1, #KEYS - 1 do
+local n = (#KEYS - 1) / 2
+local reply = {}
+for i = 1, n do
   local owner = redis.call('GET', KEYS[i])
   if owner == ARGV[1] then
     redis.call('PEXPIRE', KEYS[i], ARGV[2])
-    owners[i] = owner
+    reply[i] = owner
   elseif not owner and ARGV[3 + i] == '1' then
+    local counter = tonumber(redis.call('GET', KEYS[n + i]) or '0')
+    local known = tonumber(ARGV[3 + n + i]) or 0
+    redis.call('SET', KEYS[n + i], tostring(math.max(counter, known) + 1))
     redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
-    owners[i] = '+' .. ARGV[1]
+    reply[i] = '+' .. ARGV[1]
   else
-    owners[i] = owner or ''
+    reply[i] = owner or ''
   end
+  reply[n + i] = redis.call('GET', KEYS[n + i]) or '0'
 end
 redis.call('SET', KEYS[#KEYS], '1', 'PX', ARGV[3])
-return owners`;
+return reply`;
 
-/** Appends one tick's frames to each drone's capped list. KEYS: frame lists; ARGV: capacity, then one entry per key. */
+/**
+ * Appends one tick's frames to each drone's capped list, each only if the
+ * sender still owns the drone with the same fencing epoch (a stale owner's
+ * frames are refused). Returns how many drones' frames were appended.
+ * KEYS: per drone its frame list, owner key and epoch key (three each).
+ * ARGV: capacity, node id, then per drone its entry and its epoch (two each).
+ */
 const appendFramesScript = `
-for i = 1, #KEYS do
-  redis.call('RPUSH', KEYS[i], ARGV[i + 1])
-  redis.call('LTRIM', KEYS[i], -tonumber(ARGV[1]), -1)
+local appended = 0
+for i = 1, #KEYS / 3 do
+  local k = (i - 1) * 3
+  local a = 2 + (i - 1) * 2
+  if redis.call('GET', KEYS[k + 2]) == ARGV[2] and redis.call('GET', KEYS[k + 3]) == ARGV[a + 2] then
+    redis.call('RPUSH', KEYS[k + 1], ARGV[a + 1])
+    redis.call('LTRIM', KEYS[k + 1], -tonumber(ARGV[1]), -1)
+    appended = appended + 1
+  end
 end
-return #KEYS`;
+return appended`;
+
+/**
+ * Sets (or, with an empty value, deletes) a drone's pilot record, only if
+ * the sender still owns the drone with the same fencing epoch. Returns 1 if
+ * written, 0 if refused. KEYS: pilot key, owner key, epoch key. ARGV: node
+ * id, epoch, the record or ''.
+ */
+const pilotRecordScript = `
+if redis.call('GET', KEYS[2]) ~= ARGV[1] or redis.call('GET', KEYS[3]) ~= ARGV[2] then return 0 end
+if ARGV[3] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[3]) end
+return 1`;
 
 /** Deletes the owner keys this node still holds (clean shutdown: others take over at once). */
 const releaseScript = `
@@ -105,8 +147,10 @@ export interface RedisBrokerOptions {
   /** Frames kept per drone in Redis (and in each node's replay buffer). */
   replayFrames: number;
   logger: Logger;
-  /** Monotonic milliseconds, for how long the link has been up. @default performance.now */
+  /** Monotonic milliseconds, for how long the link has been up and how old the last renewal is. @default performance.now */
   nowMs?: () => number;
+  /** Wall-clock milliseconds, for a forwarded op's deadline (the only time nodes compare). @default Date.now */
+  wallMs?: () => number;
 }
 
 export class RedisBroker implements Broker {
@@ -118,6 +162,12 @@ export class RedisBroker implements Broker {
   private readonly owned = new Set<string>();
   /** Each drone's owner as of the last ownership round. */
   private readonly owners = new Map<string, string>();
+  /** Each drone's fencing epoch as of the last ownership round: this node's shared writes carry it. */
+  private readonly epochs = new Map<string, number>();
+  /** When the last successful ownership round was sent, monotonic ms: the claims hold for one key lifetime from it. */
+  private claimSentMs = Number.NEGATIVE_INFINITY;
+  /** Whether the last frame append had some frames refused as stale: logged once per streak. */
+  private framesRefused = false;
   /** The pilot of each drone simulated here, as last recorded in Redis: written again if Redis loses it. */
   private readonly pilotRecords = new Map<string, PilotOnNode>();
   private readonly pending = new Map<number, PendingForward>();
@@ -131,6 +181,7 @@ export class RedisBroker implements Broker {
   /** When the link last came up, monotonic ms (see `mayTake`). */
   private linkUpSinceMs = 0;
   private readonly nowMs: () => number;
+  private readonly wallMs: () => number;
   private readonly counters = { forwardedOps: 0, forwardFailures: 0, ticksPublished: 0, ticksReceived: 0, catchUps: 0 };
   private readonly writeFailures = new WriteFailures();
 
@@ -143,6 +194,7 @@ export class RedisBroker implements Broker {
     this.roundMs = Math.min(maxRoundMilliseconds, leaseMs / 4);
     this.ownerKeyMs = Math.round(leaseMs - this.roundMs);
     this.nowMs = options.nowMs ?? (() => performance.now());
+    this.wallMs = options.wallMs ?? (() => Date.now());
     this.link = new RedisLink(options.url, { up: () => this.linkUp(), down: (reason) => this.linkDown(reason) }, options.logger);
   }
 
@@ -176,7 +228,7 @@ export class RedisBroker implements Broker {
     return {
       node: this.nodeId,
       redis: this.link.up ? "up" : "down",
-      ownedDrones: [...this.owned],
+      ownedDrones: [...this.owned].filter((drone) => this.owns(drone)),
       reconnects: this.link.reconnects,
       lastError: this.link.lastError,
       ...this.counters,
@@ -186,17 +238,29 @@ export class RedisBroker implements Broker {
 
   // ------------------------------------------------------------ Broker
 
+  /** Whether this node flies the drone now: it holds the key and its claim cannot have expired (`claimValid`). */
   owns(drone: string): boolean {
-    return this.owned.has(drone);
+    return this.owned.has(drone) && claimValid(this.nowMs(), this.claimSentMs, this.ownerKeyMs);
   }
 
   publishTick(timeMs: number, entries: readonly TickEntry[]): void {
     if (!this.link.up) return;
     this.link.publish(busChannel, encodeTick(this.nodeId, timeMs, entries));
-    const keys = entries.map((entry) => framesKey(entry.drone));
-    const values = entries.map(encodeStoredFrame);
-    void this.write("frame_append", "EVAL", [appendFramesScript, String(keys.length), ...keys, String(this.options.replayFrames), ...values]);
+    const keys: string[] = [];
+    const args: string[] = [String(this.options.replayFrames), this.nodeId];
+    for (const entry of entries) {
+      keys.push(framesKey(entry.drone), ownerKey(entry.drone), epochKey(entry.drone));
+      args.push(encodeStoredFrame(entry), String(this.epochs.get(entry.drone) ?? 0));
+    }
+    void this.write("frame_append", "EVAL", [appendFramesScript, String(keys.length), ...keys, ...args]).then((appended) => this.framesAppended(appended, entries.length));
     this.counters.ticksPublished++;
+  }
+
+  /** Redis refused a stale owner's frames (another node took the drone over): logged once per streak. */
+  private framesAppended(appended: unknown, sent: number): void {
+    const refused = typeof appended === "number" && appended < sent;
+    if (refused && !this.framesRefused) this.options.logger.warn({ event: "stale_frames_refused", node: this.nodeId, refused: sent - appended, reason: "this node's fencing epoch is stale: another node owns the drone now" });
+    this.framesRefused = refused;
   }
 
   publishNotice(drone: string, text: string): void {
@@ -206,16 +270,26 @@ export class RedisBroker implements Broker {
   leaseChanged(drone: string, pilot: string | null, pilotNode: string | null): void {
     if (pilot === null) {
       this.pilotRecords.delete(drone);
-      void this.write("pilot_record", "DEL", [pilotKey(drone)]);
+      this.writePilotRecord(drone, "");
     } else {
       const record = { session: pilot, node: pilotNode ?? this.nodeId };
       this.pilotRecords.set(drone, record);
-      void this.write("pilot_record", "SET", [pilotKey(drone), encodePilotRecord(record)]);
+      this.writePilotRecord(drone, encodePilotRecord(record));
     }
+  }
+
+  /** Writes (or with '' deletes) a drone's pilot record, refused by Redis unless this node owns it with its epoch. */
+  private writePilotRecord(drone: string, record: string): void {
+    const epoch = String(this.epochs.get(drone) ?? 0);
+    void this.write("pilot_record", "EVAL", [pilotRecordScript, "3", pilotKey(drone), ownerKey(drone), epochKey(drone), this.nodeId, epoch, record]);
   }
 
   forward(op: DroneOp, answer: (result: OpResult) => void): void {
     const owner = this.owners.get(op.drone);
+    if (owner === this.nodeId) {
+      // Fenced: this node held the drone, but its claim may have expired (Redis unreachable, or this process paused).
+      return answer(unavailable(`this node's claim on ${op.drone} was last renewed more than ${this.ownerKeyMs} ms ago (Redis unreachable or the process stalled), so it does not fly it until the claim is renewed: try again shortly`));
+    }
     if (!this.link.up) return answer(unavailable(`${op.drone} is simulated by another node and this node has lost Redis: try again shortly`));
     if (owner === undefined) return answer(unavailable(`no node simulates ${op.drone} right now (a takeover is in progress): try again in a few seconds`));
     const corr = this.nextCorr++;
@@ -225,7 +299,7 @@ export class RedisBroker implements Broker {
     }, forwardTimeoutMilliseconds);
     this.pending.set(corr, { answer, timer });
     this.counters.forwardedOps++;
-    this.sendToNode(owner, { kind: "op", corr, from: this.nodeId, op });
+    this.sendToNode(owner, { kind: "op", corr, from: this.nodeId, op, expiresAtMs: Math.round(this.wallMs()) + forwardTimeoutMilliseconds - clockSkewMilliseconds });
   }
 
   sendDone(node: string, session: string, text: string): void {
@@ -258,8 +332,12 @@ export class RedisBroker implements Broker {
     const message = decodeNodeMessage(text);
     if (!events || !message) return;
     switch (message.kind) {
-      case "op":
-        return events.performForNode(message.op, message.from, (result) => this.sendToNode(message.from, { kind: "reply", corr: message.corr, result }));
+      case "op": {
+        const reply = (result: OpResult) => this.sendToNode(message.from, { kind: "reply", corr: message.corr, result });
+        // Its sender has given up on it (this node stalled): never executed late, so never answered twice.
+        if (message.expiresAtMs !== undefined && this.wallMs() > message.expiresAtMs) return reply(unavailable(`the op on ${message.op.drone} reached node ${this.nodeId} after its sender stopped waiting: not executed`));
+        return events.performForNode(message.op, message.from, reply);
+      }
       case "reply": {
         const pending = this.pending.get(message.corr);
         if (pending) this.settle(message.corr, pending, message.result);
@@ -284,16 +362,18 @@ export class RedisBroker implements Broker {
   // ------------------------------------------------------------ writes
 
   /** Runs a write that resume or failover depends on: a failure is counted and logged once per streak, never thrown. */
-  private async write(operation: TrackedWrite, command: string, args: string[]): Promise<void> {
+  private async write(operation: TrackedWrite, command: string, args: string[]): Promise<unknown> {
     let line;
+    let reply: unknown = null;
     try {
-      await this.link.send(command, args);
+      reply = await this.link.send(command, args);
       line = this.writeFailures.succeeded(operation);
     } catch (error) {
       line = this.writeFailures.failed(operation, error instanceof Error ? error.message : String(error));
     }
     if (line?.event === "redis_write_failed") this.options.logger.warn(line);
     else if (line) this.options.logger.info(line);
+    return reply;
   }
 
   // ------------------------------------------------------------ ownership
@@ -321,15 +401,21 @@ export class RedisBroker implements Broker {
     try {
       const drones = this.options.droneIds;
       const events = this.events!;
-      const keys = [...drones.map(ownerKey), aliveKey(this.nodeId)];
-      const before = drones.map((drone) => ({ previousOwner: this.owners.get(drone), simulatedHere: this.owned.has(drone) }));
+      const keys = [...drones.map(ownerKey), ...drones.map(epochKey), aliveKey(this.nodeId)];
+      const before = drones.map((drone) => ({ previousOwner: this.owners.get(drone), simulatedHere: this.owned.has(drone), knownEpoch: this.epochs.get(drone) }));
       const nowMs = this.nowMs();
       const takeable = before.map((drone) => (mayTake(drone, this.nodeId, nowMs, this.linkUpSinceMs, this.ownerKeyMs) ? "1" : "0"));
-      const owners = (await this.link.send("EVAL", [ownershipScript, String(keys.length), ...keys, this.nodeId, String(this.ownerKeyMs), String(this.ownerKeyMs), ...takeable])) as unknown[];
+      const known = before.map((drone) => String(drone.knownEpoch ?? 0));
+      const ownerMs = String(this.ownerKeyMs);
+      const owners = (await this.link.send("EVAL", [ownershipScript, String(keys.length), ...keys, this.nodeId, ownerMs, ownerMs, ...takeable, ...known])) as unknown[];
+      // Every key this node holds was renewed (or taken) at the latest when the round was sent.
+      this.claimSentMs = nowMs;
       const takeovers: Array<Promise<void>> = [];
       for (let i = 0; i < drones.length; i++) {
         const drone = drones[i]!;
-        const report = decodeOwnerReport(owners[i]);
+        const epoch = decodeOwnerEpoch(owners[drones.length + i]);
+        const report = { ...decodeOwnerReport(owners[i]), epoch };
+        this.epochs.set(drone, epoch);
         // Nobody owns it and this node may not take it yet: ops still go to the node that had it.
         if (report.owner !== null) this.owners.set(drone, report.owner);
         const change = ownershipChange(before[i]!, report, this.nodeId);
@@ -356,7 +442,7 @@ export class RedisBroker implements Broker {
   private retaken(drone: string): void {
     this.options.logger.info({ event: "owner_key_retaken", drone, reason: "Redis lost the key; this node still simulates the drone and goes on from its own state" });
     const pilot = this.pilotRecords.get(drone);
-    if (pilot) void this.write("pilot_record", "SET", [pilotKey(drone), encodePilotRecord(pilot)]);
+    if (pilot) this.writePilotRecord(drone, encodePilotRecord(pilot));
   }
 
   /** This node just became the drone's owner: carry on from the last frame any node stored. */

@@ -1,0 +1,96 @@
+/**
+ * Fencing under faults (issue 19 #4, #1), end to end: a real redis-server
+ * and real `server.ts` processes, paused with SIGSTOP and killed with
+ * SIGKILL. A node whose claim on a drone may have expired stops flying,
+ * publishing and answering for it; its stale writes are refused by Redis;
+ * a node whose ownership reply was lost adopts from the key it reads.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { health, increasing, seqsOf, TestCluster, until } from "../support/cluster.ts";
+import { startRedis, type RedisServer } from "../support/redis.ts";
+
+let redis: RedisServer;
+let cluster: TestCluster;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  cluster = new TestCluster(redis);
+});
+afterAll(async () => {
+  await redis.stop();
+});
+afterEach(async () => {
+  await cluster.cleanup();
+});
+
+/** The seqs stored in Redis for a drone, oldest first. */
+async function storedSeqs(drone: string): Promise<number[]> {
+  const stored = (await cluster.redisCommand(["LRANGE", `skyport:frames:${drone}`, "0", "-1"])) as string[];
+  return stored.map((line) => Number(line.slice(0, line.indexOf("\t"))));
+}
+
+describe("a paused owner is fenced (issue 19 #4)", () => {
+  test("SIGSTOP past the lease, then SIGCONT: one history in Redis and on every node, no stale ack, the pilot told", async () => {
+    const { a, b } = await cluster.twoNodes();
+    const onA = await cluster.viewer(a);
+    const onB = await cluster.viewer(b);
+    const pilot = await cluster.viewer(a);
+    expect((await pilot.request("claim", { drone: "alpha" })).type).toBe("ack");
+    await onB.waitTelemetry((frames) => frames.length >= 10, 5000);
+
+    a.proc.kill("SIGSTOP");
+    let command: Promise<any>;
+    try {
+      await until("node-b to take alpha over", () => health(b), (h) => h.cluster.ownedDrones.includes("alpha"), 10_000);
+      const taken = seqsOf(onB).length;
+      await onB.waitTelemetry(() => seqsOf(onB).length >= taken + 10, 5000);
+      // Sent while A is paused: A reads it when it resumes.
+      command = pilot.request("command", { drone: "alpha", name: "takeoff" }, 5);
+    } finally {
+      a.proc.kill("SIGCONT");
+    }
+    // A stale copy must not accept it.
+    const answer = await command;
+    expect(answer.type).toBe("error");
+    // A's live pilot hears that it lost the lease.
+    const lease = await pilot.take((m) => m.type === "lease" && m.data.drone === "alpha" && m.data.pilot !== pilot.session, 5000);
+    expect(lease.data.pilot).toBeNull();
+    await until("node-a to notice it lost alpha", () => health(a), (h) => !h.cluster.ownedDrones.includes("alpha"), 5000);
+    const seen = seqsOf(onA).length;
+    await onA.waitTelemetry(() => seqsOf(onA).length >= seen + 10, 5000);
+
+    // One history: Redis never goes back, and every frame A's viewer saw is the frame B's viewer saw with that seq.
+    expect(increasing(await storedSeqs("alpha"))).toBe(true);
+    expect(increasing(seqsOf(onA))).toBe(true);
+    const onBBySeq = new Map(onB.telemetry.filter((f) => f.drone === "alpha").map((f) => [f.seq, f]));
+    const differing = onA.telemetry.filter((f) => f.drone === "alpha" && onBBySeq.has(f.seq) && JSON.stringify(onBBySeq.get(f.seq)) !== JSON.stringify(f));
+    expect(differing.map((f) => f.seq)).toEqual([]);
+  }, 40_000);
+});
+
+describe("a forwarded op its sender gave up on is never executed (issue 19 #4)", () => {
+  test("the owner stalls past the forward timeout but within its lease: the pilot gets one answer, and the drone stays put", async () => {
+    // A lease long enough that the pause does not fence node A: only the op's own deadline stops it.
+    const { a, b } = await cluster.twoNodes(["--owner-lease-seconds", "10"]);
+    const pilot = await cluster.viewer(b);
+    expect((await pilot.request("claim", { drone: "alpha" })).type).toBe("ack");
+    await pilot.waitTelemetry((frames) => frames.length >= 5, 5000);
+
+    a.proc.kill("SIGSTOP");
+    try {
+      pilot.send({ type: "command", id: 7, data: { drone: "alpha", name: "takeoff" } });
+      const answer = await pilot.take((m) => m.id === 7, 6000);
+      expect(answer.type).toBe("error");
+      expect(answer.data.code).toBe("drone_unavailable");
+    } finally {
+      a.proc.kill("SIGCONT");
+    }
+    // A reads the op as soon as it resumes; two seconds of its frames later it has long decided.
+    const resumedAt = pilot.telemetry.length;
+    await pilot.waitTelemetry((frames) => frames.length >= resumedAt + 20, 5000);
+    const states = new Set(pilot.telemetry.slice(resumedAt).map((f) => f.state));
+    expect([...states]).toEqual(["landed"]);
+    // The error taken above was its one answer: no second one, no `done`.
+    expect(pilot.messages.filter((m) => m.id === 7).map((m) => m.type)).toEqual([]);
+  }, 40_000);
+});
