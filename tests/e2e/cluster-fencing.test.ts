@@ -94,3 +94,28 @@ describe("a forwarded op its sender gave up on is never executed (issue 19 #4)",
     expect(pilot.messages.filter((m) => m.id === 7).map((m) => m.type)).toEqual([]);
   }, 40_000);
 });
+
+describe("an ownership reply lost (issue 19 #1)", () => {
+  test("the owner dies while Redis stalls: the survivor's take runs but its reply is lost; it adopts from the key it reads", async () => {
+    const { a, b } = await cluster.twoNodes();
+    const onB = await cluster.viewer(b);
+    await onB.waitTelemetry((frames) => frames.length >= 5, 5000);
+
+    a.proc.kill("SIGKILL");
+    const killedAt = Date.now();
+    process.kill(redis.pid, "SIGSTOP");
+    try {
+      // B's round is queued in the stalled Redis and times out: its reply is lost.
+      await until("node-b to give up on Redis", () => health(b), (h) => h.status === "degraded", 10_000);
+      // Once A's keys have expired, the queued round takes the drones for B when Redis resumes.
+      await until("node-a's owner lease to pass", async () => Date.now() - killedAt, (elapsed) => elapsed > 3500, 10_000);
+    } finally {
+      process.kill(redis.pid, "SIGCONT");
+    }
+    await until("node-b to fly both drones", () => health(b), (h) => h.status === "ok" && h.cluster.ownedDrones.length === 2, 10_000);
+    expect(await cluster.redisCommand(["GET", "skyport:owner:alpha"])).toBe("node-b");
+    const seen = seqsOf(onB).length;
+    await onB.waitTelemetry(() => seqsOf(onB).length >= seen + 5, 5000);
+    expect((await onB.request("claim", { drone: "alpha" })).type).toBe("ack");
+  }, 40_000);
+});
