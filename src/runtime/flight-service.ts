@@ -277,6 +277,7 @@ export class FlightService implements ClusterEvents {
    */
   adopt(drone: string, stored: TelemetryData | null, pilot: { session: string; node: string } | null, takenFrom: string | null): void {
     const last = this.mirror.takeOver(drone, stored);
+    const previousPilot = last?.pilot ?? null;
     if (last !== null) {
       this.streams.continueFrom(drone, last.seq);
       this.fleet.adopt(drone, { state: last, failsafe: last.flags.failsafe }, pilot?.session ?? null, this.nowSeconds());
@@ -287,6 +288,11 @@ export class FlightService implements ClusterEvents {
     if (takenFrom !== null) {
       const message = `node ${this.broker.nodeId} took ${drone} over from node ${takenFrom}, which stopped answering; continuing from seq ${seq}`;
       this.publish(drone, encodeMessage("event", { drone, kind: "failover", message, node: this.broker.nodeId, previousNode: takenFrom }));
+    }
+    // A pilot that does not come along loses the lease, and everybody hears it and why (never silently).
+    if (previousPilot !== null && previousPilot !== (pilot?.session ?? null)) {
+      const from = takenFrom === null ? "" : ` from node ${takenFrom}`;
+      this.announceLease(drone, null, `node ${this.broker.nodeId} took ${drone} over${from}, and its pilot's node no longer answers`);
     }
     this.deliver();
   }
@@ -320,6 +326,15 @@ export class FlightService implements ClusterEvents {
     this.broker.publishNotice(droneId, text);
   }
 
+  /** A vehicle flown here changed pilot: recorded cluster-wide, counted, logged and sent to every viewer with its reason. */
+  private announceLease(drone: string, pilot: string | null, reason: string, reservedSeconds?: number): void {
+    this.metrics.leaseChanges++;
+    this.broker.leaseChanged(drone, pilot, pilot === null ? null : (this.router.pilotNode(pilot) ?? this.broker.nodeId));
+    this.logger.info({ event: "lease", drone, pilot, reason });
+    const reserved = reservedSeconds === undefined ? {} : { reservedSeconds };
+    this.publish(drone, encodeMessage("lease", { drone, pilot, reason, ...reserved }));
+  }
+
   private deliverOne(notice: FleetNotice<CommandOrigin>): void {
     switch (notice.kind) {
       case "answer":
@@ -337,11 +352,7 @@ export class FlightService implements ClusterEvents {
         return;
       }
       case "lease":
-        this.metrics.leaseChanges++;
-        this.broker.leaseChanged(notice.drone, notice.pilot, notice.pilot === null ? null : (this.router.pilotNode(notice.pilot) ?? this.broker.nodeId));
-        this.logger.info({ event: "lease", drone: notice.drone, pilot: notice.pilot, reason: notice.reason });
-        const reserved = notice.reservedSeconds === undefined ? {} : { reservedSeconds: notice.reservedSeconds };
-        this.publish(notice.drone, encodeMessage("lease", { drone: notice.drone, pilot: notice.pilot, reason: notice.reason, ...reserved }));
+        this.announceLease(notice.drone, notice.pilot, notice.reason, notice.reservedSeconds);
         return;
       case "event":
         if (notice.event === "failsafe") this.metrics.failsafeEvents++;

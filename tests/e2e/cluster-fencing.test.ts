@@ -119,3 +119,30 @@ describe("an ownership reply lost (issue 19 #1)", () => {
     expect((await onB.request("claim", { drone: "alpha" })).type).toBe("ack");
   }, 40_000);
 });
+
+describe("a lease change is always announced (issue 19 #5)", () => {
+  test("Redis restarts empty while the owner is paused: the other node takes over, and both sides' viewers hear the pilot lost the lease, and why", async () => {
+    const { a, b } = await cluster.twoNodes();
+    const pilot = await cluster.viewer(a);
+    const onB = await cluster.viewer(b);
+    expect((await pilot.request("claim", { drone: "alpha" })).type).toBe("ack");
+    await onB.take((m) => m.type === "lease" && m.data.pilot === pilot.session, 3000);
+    await onB.waitTelemetry((frames) => frames.length >= 5, 5000);
+
+    a.proc.kill("SIGSTOP");
+    try {
+      await redis.restart();
+      await until("node-b to take alpha over", () => health(b), (h) => h.status === "ok" && h.cluster.ownedDrones.includes("alpha"), 15_000);
+      const lease = await onB.take((m) => m.type === "lease" && m.data.drone === "alpha", 3000);
+      expect(lease.data.pilot).toBeNull();
+      expect(lease.data.reason).toContain("took alpha over");
+    } finally {
+      a.proc.kill("SIGCONT");
+    }
+    const lost = await pilot.take((m) => m.type === "lease" && m.data.drone === "alpha" && m.data.pilot !== pilot.session, 8000);
+    expect(lost.data.pilot).toBeNull();
+    expect(lost.data.reason).toContain("node-b");
+    // Nobody holds a record of the lost pilot any more: a later takeover will not hand it back.
+    await until("the pilot record to be gone", () => cluster.redisCommand(["GET", "skyport:pilot:alpha"]), (stored) => stored === null, 5000);
+  }, 60_000);
+});
