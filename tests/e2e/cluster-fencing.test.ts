@@ -8,6 +8,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { health, increasing, seqsOf, TestCluster, until } from "../support/cluster.ts";
 import { startRedis, type RedisServer } from "../support/redis.ts";
+import { startTcpProxy } from "../support/tcp-proxy.ts";
 
 let redis: RedisServer;
 let cluster: TestCluster;
@@ -145,4 +146,40 @@ describe("a lease change is always announced (issue 19 #5)", () => {
     // Nobody holds a record of the lost pilot any more: a later takeover will not hand it back.
     await until("the pilot record to be gone", () => cluster.redisCommand(["GET", "skyport:pilot:alpha"]), (stored) => stored === null, 5000);
   }, 60_000);
+});
+
+describe("pilot presence (issue 19 #2)", () => {
+  test("a pilot disconnects while its node is cut off Redis for a moment: the owner drops the lease within the lease time", async () => {
+    const proxy = startTcpProxy(redis.port);
+    try {
+      const a = await cluster.startNode("node-a");
+      await until("node-a to own both drones", () => health(a), (h) => h.cluster?.ownedDrones?.length === 2);
+      // Node B reaches Redis through a proxy the test can cut: a partition of B alone.
+      const b = await cluster.startNode("node-b", undefined, ["--redis", `redis://127.0.0.1:${proxy.port}`]);
+      await until("node-b to connect to redis", () => health(b), (h) => h.cluster?.redis === "up");
+      const onA = await cluster.viewer(a);
+      const pilot = await cluster.viewer(b);
+      expect((await pilot.request("claim", { drone: "alpha" })).type).toBe("ack");
+      await onA.take((m) => m.type === "lease" && m.data.pilot === pilot.session, 3000);
+
+      proxy.cut();
+      try {
+        await until("node-b to notice the cut", () => health(b), (h) => h.cluster.redis === "down", 5000);
+        pilot.close();
+        await until("node-b to see its pilot go", () => health(b), (h) => h.connections.drone === 0, 5000);
+      } finally {
+        proxy.restore();
+      }
+      // B is back before its heartbeat expires: only the pilot's absence can tell the owner.
+      await until("node-b to reconnect", () => health(b), (h) => h.cluster.redis === "up", 10_000);
+      const droppedBy = Date.now() + 3000 + 1000; // the lease, plus process and scheduling slack
+      const lease = await onA.take((m) => m.type === "lease" && m.data.drone === "alpha" && m.data.pilot === null, 6000);
+      expect(Date.now()).toBeLessThanOrEqual(droppedBy);
+      expect(lease.data.reason).toBeString();
+      // Nobody is locked out: another pilot can claim the drone.
+      expect((await onA.request("claim", { drone: "alpha" })).type).toBe("ack");
+    } finally {
+      proxy.stop();
+    }
+  }, 40_000);
 });

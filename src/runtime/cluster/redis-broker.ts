@@ -45,6 +45,7 @@ const framesKey = (drone: string) => `${prefix}frames:${drone}`;
 const pilotKey = (drone: string) => `${prefix}pilot:${drone}`;
 const aliveKey = (node: string) => `${prefix}alive:${node}`;
 const epochKey = (drone: string) => `${prefix}epoch:${drone}`;
+const presenceKey = (session: string) => `${prefix}presence:${session}`;
 
 /** How long a forwarded op may wait for the drone's node, milliseconds. */
 const forwardTimeoutMilliseconds = 3000;
@@ -125,6 +126,17 @@ if redis.call('GET', KEYS[2]) ~= ARGV[1] or redis.call('GET', KEYS[3]) ~= ARGV[2
 if ARGV[3] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[3]) end
 return 1`;
 
+/**
+ * Refreshes the presence of this node's sessions that fly drones on other
+ * nodes: each key names this node and expires like an owner key, so a
+ * session this node stops vouching for (it closed, or the node died) is
+ * absent within one key lifetime, whatever messages were lost.
+ * KEYS: the presence key of every such session. ARGV: node id, expiry ms.
+ */
+const presenceScript = `
+for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
+return #KEYS`;
+
 /** Deletes the owner keys this node still holds (clean shutdown: others take over at once). */
 const releaseScript = `
 local released = 0
@@ -171,6 +183,8 @@ export class RedisBroker implements Broker {
   /** The pilot of each drone simulated here, as last recorded in Redis: written again if Redis loses it. */
   private readonly pilotRecords = new Map<string, PilotOnNode>();
   private readonly pending = new Map<number, PendingForward>();
+  /** Sessions here that sent ops to drones flown elsewhere, still open: this node vouches for them (`presenceScript`). */
+  private readonly vouched = new Set<string>();
   private nextCorr = 1;
   private roundTimer: ReturnType<typeof setInterval> | null = null;
   private roundRunning = false;
@@ -299,6 +313,11 @@ export class RedisBroker implements Broker {
     }, forwardTimeoutMilliseconds);
     this.pending.set(corr, { answer, timer });
     this.counters.forwardedOps++;
+    // Present before the op arrives (same connection, in order): its owner may check at once.
+    if (!this.vouched.has(op.session)) {
+      this.vouched.add(op.session);
+      void this.link.send("SET", [presenceKey(op.session), this.nodeId, "PX", String(this.ownerKeyMs)]).catch(() => {});
+    }
     this.sendToNode(owner, { kind: "op", corr, from: this.nodeId, op, expiresAtMs: Math.round(this.wallMs()) + forwardTimeoutMilliseconds - clockSkewMilliseconds });
   }
 
@@ -306,8 +325,11 @@ export class RedisBroker implements Broker {
     this.sendToNode(node, { kind: "done", session, text });
   }
 
+  /** A session that flew drones elsewhere closed: said on the bus at once, and no longer vouched for (so absent within a key lifetime even if the message is lost). */
   sessionClosed(session: string): void {
+    this.vouched.delete(session);
     this.link.publish(busChannel, encodeSessionClosed(this.nodeId, session));
+    if (this.link.up) void this.link.send("DEL", [presenceKey(session)]).catch(() => {});
   }
 
   // ------------------------------------------------------------ incoming
@@ -429,8 +451,8 @@ export class RedisBroker implements Broker {
       }
       // Taken drones are read back from Redis together (one round trip, pipelined), not one after another:
       // a node taking over a whole fleet must finish before its next round is due to renew the keys.
-      await Promise.all(takeovers);
-      await this.dropPilotsOfDeadNodes();
+      await Promise.all([...takeovers, this.refreshPresence()]);
+      await this.dropAbsentPilots();
     } catch (error) {
       this.options.logger.warn({ event: "ownership_round_failed", reason: error instanceof Error ? error.message : String(error) });
     } finally {
@@ -456,32 +478,38 @@ export class RedisBroker implements Broker {
     this.events!.adopt(drone, last, pilot, takenFrom);
   }
 
-  /** The recorded pilot of a drone, if its node is still alive. */
+  /** The recorded pilot of a drone, if its session is still present on its node. */
   private async livePilot(drone: string): Promise<PilotOnNode | null> {
     const recorded = decodePilotRecord(await this.link.send("GET", [pilotKey(drone)]));
     if (!recorded) return null;
-    const alive = recorded.node === this.nodeId || Number(await this.link.send("EXISTS", [aliveKey(recorded.node)])) === 1;
-    return alive ? recorded : null;
+    const present = recorded.node === this.nodeId || (await this.link.send("GET", [presenceKey(recorded.session)])) === recorded.node;
+    return present ? recorded : null;
+  }
+
+  /** Renews the presence of every session this node vouches for. */
+  private async refreshPresence(): Promise<void> {
+    if (this.vouched.size === 0) return;
+    const keys = [...this.vouched].map(presenceKey);
+    await this.link.send("EVAL", [presenceScript, String(keys.length), ...keys, this.nodeId, String(this.ownerKeyMs)]);
   }
 
   /**
-   * Pilots of our drones connected to nodes that stopped renewing their alive
-   * key lose their leases; not while a missing key may only mean that Redis
-   * restarted empty and their node has not renewed it yet.
+   * Pilots of our drones connected to other nodes lose their leases once no
+   * node vouches for their session (it closed, whether or not its node's
+   * message reached us, or its node died); not while a missing key may only
+   * mean that Redis restarted empty and their node has not renewed it yet.
    */
-  private async dropPilotsOfDeadNodes(): Promise<void> {
+  private async dropAbsentPilots(): Promise<void> {
     if (!missingKeysMeanDead(this.nowMs(), this.linkUpSinceMs, this.ownerKeyMs)) return;
     const events = this.events!;
-    const pilots = events.remotePilots();
-    const nodes = [...new Set(pilots.values())];
-    if (nodes.length === 0) return;
-    const alive = (await this.link.send("MGET", nodes.map(aliveKey))) as Array<string | null>;
-    const dead = new Set(nodes.filter((_, i) => alive[i] === null));
-    for (const [session, node] of pilots) {
-      if (!dead.has(node)) continue;
-      this.options.logger.warn({ event: "pilot_node_lost", session, node });
+    const pilots = [...events.remotePilots()];
+    if (pilots.length === 0) return;
+    const present = (await this.link.send("MGET", pilots.map(([session]) => presenceKey(session)))) as Array<string | null>;
+    pilots.forEach(([session, node], i) => {
+      if (present[i] === node) return;
+      this.options.logger.warn({ event: "pilot_absent", session, node, reason: `node ${node} no longer vouches for the session (it closed, or its node stopped renewing)` });
       events.remoteSessionClosed(session);
-    }
+    });
   }
 
   /** Fills this node's replay buffer of a drone from its frames in Redis, and returns them (none if Redis fails). */
