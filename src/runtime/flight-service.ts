@@ -264,9 +264,14 @@ export class FlightService implements ClusterEvents {
     this.streams.backfill(drone, history);
   }
 
-  /** A `done` message (already JSON) for a session connected here, from another node's fleet. */
+  /** A `done` message (already JSON) for a session connected here, from another node's fleet: delivered unless this node already ended that command. */
   deliverDone(session: string, text: string): void {
-    this.sessions?.deliver(session, text);
+    if (this.router.remoteDone(session, text)) this.sessions?.deliver(session, text);
+  }
+
+  /** Commands sent from here to a node that no longer flies their drone end now, with a failed `done`. */
+  ownersRead(): void {
+    for (const done of this.router.failOrphanedCommands((drone) => this.broker.ownerOf(drone))) this.sessions?.deliver(done.session, done.text);
   }
 
   /**
@@ -348,7 +353,7 @@ export class FlightService implements ClusterEvents {
         const data = { drone: notice.drone, command: origin.label, status: notice.status, ...(notice.reason ? { reason: notice.reason } : {}) };
         const text = encodeMessage("done", data, origin.requestId);
         if (origin.node !== undefined && origin.node !== this.broker.nodeId) this.broker.sendDone(origin.node, origin.session, text);
-        else this.deliverDone(origin.session, text);
+        else this.sessions?.deliver(origin.session, text);
         return;
       }
       case "lease":

@@ -183,3 +183,24 @@ describe("pilot presence (issue 19 #2)", () => {
     }
   }, 40_000);
 });
+
+describe("every accepted command ends in exactly one done (issue 19 #6)", () => {
+  test("the owner dies with a command in flight: the pilot's node fails it once the drone has moved", async () => {
+    const { a, b } = await cluster.twoNodes();
+    const pilot = await cluster.viewer(b);
+    expect((await pilot.request("claim", { drone: "alpha" })).type).toBe("ack");
+    const takeoff = await pilot.request("command", { drone: "alpha", name: "takeoff" }, 7);
+    expect(takeoff.type).toBe("ack");
+
+    a.proc.kill("SIGKILL");
+    const killedAt = Date.now();
+    const done = await pilot.done(7, 8000);
+    expect(done.data).toMatchObject({ drone: "alpha", command: "takeoff", status: "failed" });
+    expect(done.data.reason).toContain("node-a");
+    expect(Date.now() - killedAt).toBeLessThanOrEqual(3000 + 1000); // the lease, plus process and scheduling slack
+    // Exactly one: nothing more for request 7 while the new owner flies on.
+    const seen = pilot.telemetry.length;
+    await pilot.waitTelemetry((frames) => frames.length >= seen + 10, 5000);
+    expect(pilot.messages.filter((m) => m.id === 7)).toEqual([]);
+  }, 40_000);
+});

@@ -49,14 +49,16 @@ export interface Broker {
   readonly shared: boolean;
   /** Whether this node simulates the drone now. */
   owns(drone: string): boolean;
+  /** The node that flies the drone as of the last ownership round (undefined when unknown or in one process). */
+  ownerOf(drone: string): string | undefined;
   /** This node's frames of one tick, for the other nodes. */
   publishTick(timeMs: number, entries: readonly TickEntry[]): void;
   /** A lease or event message (already JSON) for a drone's viewers on the other nodes. */
   publishNotice(drone: string, text: string): void;
   /** A drone's pilot changed on the node that simulates it: remembered cluster-wide for a takeover. */
   leaseChanged(drone: string, pilot: string | null, pilotNode: string | null): void;
-  /** Runs an op on the node that simulates the drone; `answer` is called exactly once. */
-  forward(op: DroneOp, answer: (result: OpResult) => void): void;
+  /** Runs an op on the node that simulates the drone; `answer` is called exactly once, with the node that answered (none when none did). */
+  forward(op: DroneOp, answer: (result: OpResult, node?: string) => void): void;
   /** A command's `done` message (already JSON) for a session connected to another node. */
   sendDone(node: string, session: string, text: string): void;
   /** A session that sent ops to other nodes closed: they drop its leases. */
@@ -68,6 +70,7 @@ export const inProcessBroker: Broker = {
   nodeId: "local",
   shared: false,
   owns: () => true,
+  ownerOf: () => undefined,
   publishTick() {},
   publishNotice() {},
   leaseChanged() {},
@@ -119,4 +122,6 @@ export interface ClusterEvents {
   remoteSessionClosed(session: string): void;
   /** Pilots of drones simulated here whose sessions live on other nodes: session to node. */
   remotePilots(): Map<string, string>;
+  /** An ownership round read every drone's owner (`Broker.ownerOf`): commands in flight on a node that no longer flies their drone fail. */
+  ownersRead(): void;
 }

@@ -257,6 +257,10 @@ export class RedisBroker implements Broker {
     return this.owned.has(drone) && claimValid(this.nowMs(), this.claimSentMs, this.ownerKeyMs);
   }
 
+  ownerOf(drone: string): string | undefined {
+    return this.owners.get(drone);
+  }
+
   publishTick(timeMs: number, entries: readonly TickEntry[]): void {
     if (!this.link.up) return;
     this.link.publish(busChannel, encodeTick(this.nodeId, timeMs, entries));
@@ -298,7 +302,7 @@ export class RedisBroker implements Broker {
     void this.write("pilot_record", "EVAL", [pilotRecordScript, "3", pilotKey(drone), ownerKey(drone), epochKey(drone), this.nodeId, epoch, record]);
   }
 
-  forward(op: DroneOp, answer: (result: OpResult) => void): void {
+  forward(op: DroneOp, answer: (result: OpResult, node?: string) => void): void {
     const owner = this.owners.get(op.drone);
     if (owner === this.nodeId) {
       // Fenced: this node held the drone, but its claim may have expired (Redis unreachable, or this process paused).
@@ -311,7 +315,7 @@ export class RedisBroker implements Broker {
       const pending = this.pending.get(corr);
       if (pending) this.settle(corr, pending, unavailable(`node ${owner}, which simulates ${op.drone}, did not answer within ${forwardTimeoutMilliseconds / 1000} s`));
     }, forwardTimeoutMilliseconds);
-    this.pending.set(corr, { answer, timer });
+    this.pending.set(corr, { answer: (result) => answer(result, owner), timer });
     this.counters.forwardedOps++;
     // Present before the op arrives (same connection, in order): its owner may check at once.
     if (!this.vouched.has(op.session)) {
@@ -452,6 +456,7 @@ export class RedisBroker implements Broker {
       // Taken drones are read back from Redis together (one round trip, pipelined), not one after another:
       // a node taking over a whole fleet must finish before its next round is due to renew the keys.
       await Promise.all([...takeovers, this.refreshPresence()]);
+      events.ownersRead();
       await this.dropAbsentPilots();
     } catch (error) {
       this.options.logger.warn({ event: "ownership_round_failed", reason: error instanceof Error ? error.message : String(error) });
