@@ -305,8 +305,8 @@ export class RedisBroker implements Broker {
   forward(op: DroneOp, answer: (result: OpResult, node?: string) => void): void {
     const owner = this.owners.get(op.drone);
     if (owner === this.nodeId) {
-      // Fenced: this node held the drone, but its claim may have expired (Redis unreachable, or this process paused).
-      return answer(unavailable(`this node's claim on ${op.drone} was last renewed more than ${this.ownerKeyMs} ms ago (Redis unreachable or the process stalled), so it does not fly it until the claim is renewed: try again shortly`));
+      // Fenced (its claim may have expired: Redis unreachable, or this process paused), or taking the drone over right now.
+      return answer(unavailable(`this node holds ${op.drone} but does not fly it right now: its claim was last renewed more than ${this.ownerKeyMs} ms ago (Redis unreachable or the process stalled), or it is still taking the drone over; try again shortly`));
     }
     if (!this.link.up) return answer(unavailable(`${op.drone} is simulated by another node and this node has lost Redis: try again shortly`));
     if (owner === undefined) return answer(unavailable(`no node simulates ${op.drone} right now (a takeover is in progress): try again in a few seconds`));
