@@ -303,6 +303,20 @@ export class FlightService implements ClusterEvents {
   }
 
   /**
+   * This node took back the key of a vehicle it flies: it goes on from its
+   * own state unless another node flew the vehicle meanwhile (a frame heard
+   * from it while this node was fenced, or a stored frame newer than this
+   * node's): then it carries on from the newest, like a takeover, without a
+   * pilot it cannot vouch for. Returns whether it kept its own state.
+   */
+  retake(drone: string, stored: TelemetryData | null): boolean {
+    const ownSeq = this.latestSeq(drone) ?? -1;
+    if (this.mirror.heardSinceTakeover(drone) === undefined && (stored === null || stored.seq <= ownSeq)) return true;
+    this.adopt(drone, stored, null, null);
+    return false;
+  }
+
+  /**
    * Another node flies the vehicle now: stop here; commands in progress fail.
    * A pilot connected here loses the lease: this node's viewers are told
    * with a `lease` message (the other nodes' viewers hear the new owner).

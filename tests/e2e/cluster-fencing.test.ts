@@ -148,6 +148,41 @@ describe("a lease change is always announced (issue 19 #5)", () => {
   }, 60_000);
 });
 
+describe("the newest state wins a re-take (issue 19 #5)", () => {
+  test("A paused, B takes over and flies on, B paused, Redis restarts empty, A comes back first: A carries on from B's newer state", async () => {
+    const { a, b } = await cluster.twoNodes();
+    const onB = await cluster.viewer(b);
+    await onB.waitTelemetry((frames) => frames.length >= 5, 5000);
+    const paused = [a];
+    try {
+      a.proc.kill("SIGSTOP");
+      await until("node-b to take alpha over", () => health(b), (h) => h.cluster.ownedDrones.includes("alpha"), 10_000);
+      // B flies alpha off the ground: A's own state (landed) is now stale.
+      expect((await onB.request("claim", { drone: "alpha" })).type).toBe("ack");
+      expect((await onB.request("command", { drone: "alpha", name: "takeoff" })).type).toBe("ack");
+      await onB.waitTelemetry((frames) => frames.some((f) => f.drone === "alpha" && f.position.z >= 1), 8000);
+      b.proc.kill("SIGSTOP");
+      paused.push(b);
+      await redis.restart();
+      a.proc.kill("SIGCONT");
+      await until("node-a to take alpha back", () => cluster.redisCommand(["GET", "skyport:owner:alpha"]), (owner) => owner === "node-a", 10_000);
+      b.proc.kill("SIGCONT");
+      await until("node-b to reconnect", () => health(b), (h) => h.status === "ok", 10_000);
+      const seen = seqsOf(onB).length;
+      await onB.waitTelemetry(() => seqsOf(onB).length >= seen + 10, 8000);
+      // A went on from the newest frame (B's, with B's pilot), not its own from before its pause (landed): no jump back to the ground.
+      const alpha = onB.telemetry.filter((f) => f.drone === "alpha");
+      const lastOfB = alpha.filter((f) => f.pilot === onB.session).at(-1);
+      const firstOfA = alpha.find((f) => f.seq > lastOfB.seq);
+      expect(firstOfA.pilot).toBeNull();
+      expect(Math.abs(firstOfA.position.z - lastOfB.position.z)).toBeLessThan(1);
+      expect(increasing(seqsOf(onB))).toBe(true);
+    } finally {
+      for (const node of paused) node.proc.kill("SIGCONT");
+    }
+  }, 60_000);
+});
+
 describe("pilot presence (issue 19 #2)", () => {
   test("a pilot disconnects while its node is cut off Redis for a moment: the owner drops the lease within the lease time", async () => {
     const proxy = startTcpProxy(redis.port);

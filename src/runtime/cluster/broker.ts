@@ -110,6 +110,14 @@ export interface ClusterEvents {
    * null when nobody held the drone before (a start, or storage lost it).
    */
   adopt(drone: string, last: TelemetryData | null, pilot: PilotOnNode | null, takenFrom: string | null): void;
+  /**
+   * This node took back the key of a drone it still simulates (Redis lost
+   * the key, or this node's claim had lapsed): whether it goes on from its
+   * own state. Not when another node flew the drone meanwhile (a frame heard
+   * from it, or a stored frame newer than this node's): then it carries on
+   * from the newest, as a takeover does, and returns false.
+   */
+  retake(drone: string, stored: TelemetryData | null): boolean;
   /** Another node simulates the drone now: stop here; commands in progress fail with `reason`. */
   relinquish(drone: string, reason: string): void;
 

@@ -446,7 +446,7 @@ export class RedisBroker implements Broker {
         if (report.owner !== null) this.owners.set(drone, report.owner);
         const change = ownershipChange(before[i]!, report, this.nodeId);
         if (change.kind === "adopt") takeovers.push(this.takeOver(drone, change.takenFrom));
-        else if (change.kind === "keep" && report.taken) this.retaken(drone);
+        else if (change.kind === "keep" && report.taken) takeovers.push(this.retaken(drone));
         else if (change.kind === "lose") {
           this.owned.delete(drone);
           this.pilotRecords.delete(drone);
@@ -465,8 +465,18 @@ export class RedisBroker implements Broker {
     }
   }
 
-  /** Redis lost the key of a drone this node simulates (it restarted empty): go on from our own state, and record the pilot again. */
-  private retaken(drone: string): void {
+  /**
+   * This node took back the key of a drone it simulates (Redis restarted
+   * empty, or the key expired while this node was fenced): it goes on from
+   * its own state and records the pilot again, unless a newer state was
+   * stored or heard meanwhile (the node carries on from that instead).
+   */
+  private async retaken(drone: string): Promise<void> {
+    const stored = decodeFrameData((await this.history(drone).catch(() => [])).at(-1)?.dataJson ?? "");
+    if (!this.events!.retake(drone, stored)) {
+      this.options.logger.warn({ event: "owner_key_retaken", drone, reason: "another node flew the drone while this node's claim had lapsed: carrying on from the newest state, not this node's own" });
+      return;
+    }
     this.options.logger.info({ event: "owner_key_retaken", drone, reason: "Redis lost the key; this node still simulates the drone and goes on from its own state" });
     const pilot = this.pilotRecords.get(drone);
     if (pilot) this.writePilotRecord(drone, encodePilotRecord(pilot));
