@@ -211,8 +211,9 @@ describe("pilot presence (issue 19 #2)", () => {
       const lease = await onA.take((m) => m.type === "lease" && m.data.drone === "alpha" && m.data.pilot === null, 6000);
       expect(Date.now()).toBeLessThanOrEqual(droppedBy);
       expect(lease.data.reason).toBeString();
-      // Nobody is locked out: another pilot can claim the drone.
-      expect((await onA.request("claim", { drone: "alpha" })).type).toBe("ack");
+      // Nobody is locked out: another pilot can claim the drone once the lost pilot's reservation (if any) is over.
+      const reservedMs = (lease.data.reservedSeconds ?? 0) * 1000;
+      await until("another pilot to claim alpha", () => onA.request("claim", { drone: "alpha" }), (reply) => reply.type === "ack", reservedMs + 3000);
     } finally {
       proxy.stop();
     }
