@@ -2,12 +2,15 @@
  * The Redis broker: many skyport nodes behaving as one server.
  *
  * Owns the cluster protocol on top of Redis: who simulates each drone (an
- * owner key per drone, SET NX with an expiry, renewed while alive), the
- * telemetry every node needs (one pub/sub message per tick per node, and a
- * capped list per drone for resume after a restart), operations forwarded to
- * a drone's node with their replies and `done` messages routed back, the
- * cluster-wide pilot lease record, and node liveness for pilots connected to
- * nodes that die. The flight rules stay in the fleet and the wire formats in
+ * owner key per drone, SET NX with an expiry, renewed while alive, with a
+ * fencing epoch per take), the fence (this node flies a drone only while its
+ * last renewal is younger than the key's lifetime; every shared write
+ * carries the epoch and Redis refuses a stale one), the telemetry every node
+ * needs (one pub/sub message per tick per node, and a capped list per drone
+ * for resume after a restart), operations forwarded to a drone's node with a
+ * deadline, their replies and `done` messages routed back, the cluster-wide
+ * pilot lease record, and pilot presence (an expiring key per session that
+ * flies drones elsewhere, renewed by its node while the session is open). The flight rules stay in the fleet and the wire formats in
  * `bus-codec.ts`; this module only moves bytes and decides ownership. It
  * knows the node only as `ClusterEvents`. Keys and channels are listed in
  * docs/scaling.md.
