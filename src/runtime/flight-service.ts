@@ -269,9 +269,14 @@ export class FlightService implements ClusterEvents {
     this.streams.backfill(drone, history);
   }
 
-  /** A `done` message (already JSON) for a session connected here, from another node's fleet. */
+  /** A `done` message (already JSON) for a session connected here, from another node's fleet: delivered unless this node already ended that command. */
   deliverDone(session: string, text: string): void {
-    this.sessions?.deliver(session, text);
+    if (this.router.remoteDone(session, text)) this.sessions?.deliver(session, text);
+  }
+
+  /** Commands sent from here to a node that no longer flies their drone end now, with a failed `done`. */
+  ownersRead(): void {
+    for (const done of this.router.failOrphanedCommands((drone) => this.broker.ownerOf(drone))) this.sessions?.deliver(done.session, done.text);
   }
 
   /**
@@ -282,6 +287,7 @@ export class FlightService implements ClusterEvents {
    */
   adopt(drone: string, stored: TelemetryData | null, pilot: { session: string; node: string } | null, takenFrom: string | null): void {
     const last = this.mirror.takeOver(drone, stored);
+    const previousPilot = last?.pilot ?? null;
     if (last !== null) {
       this.streams.continueFrom(drone, last.seq);
       this.fleet.adopt(drone, { state: last, failsafe: last.flags.failsafe }, pilot?.session ?? null, this.nowSeconds());
@@ -293,12 +299,40 @@ export class FlightService implements ClusterEvents {
       const message = `node ${this.broker.nodeId} took ${drone} over from node ${takenFrom}, which stopped answering; continuing from seq ${seq}`;
       this.publish(drone, encodeMessage("event", { drone, kind: "failover", message, node: this.broker.nodeId, previousNode: takenFrom }));
     }
+    // A pilot that does not come along loses the lease, and everybody hears it and why (never silently).
+    if (previousPilot !== null && previousPilot !== (pilot?.session ?? null)) {
+      const from = takenFrom === null ? "" : ` from node ${takenFrom}`;
+      this.announceLease(drone, null, `node ${this.broker.nodeId} took ${drone} over${from}, and its pilot's node no longer answers`);
+    }
     this.deliver();
   }
 
-  /** Another node flies the vehicle now: stop here; commands in progress fail. */
+  /**
+   * This node took back the key of a vehicle it flies: it goes on from its
+   * own state unless another node flew the vehicle meanwhile (a frame heard
+   * from it while this node was fenced, or a stored frame newer than this
+   * node's): then it carries on from the newest, like a takeover, without a
+   * pilot it cannot vouch for. Returns whether it kept its own state.
+   */
+  retake(drone: string, stored: TelemetryData | null): boolean {
+    const ownSeq = this.latestSeq(drone) ?? -1;
+    if (this.mirror.heardSinceTakeover(drone) === undefined && (stored === null || stored.seq <= ownSeq)) return true;
+    this.adopt(drone, stored, null, null);
+    return false;
+  }
+
+  /**
+   * Another node flies the vehicle now: stop here; commands in progress fail.
+   * A pilot connected here loses the lease: this node's viewers are told
+   * with a `lease` message (the other nodes' viewers hear the new owner).
+   */
   relinquish(drone: string, reason: string): void {
+    const pilot = this.fleet.pilotOf(drone);
     this.fleet.relinquish(drone, reason);
+    if (pilot !== null && this.router.pilotNode(pilot) === undefined) {
+      this.logger.info({ event: "lease", drone, pilot: null, reason });
+      this.streams.publishNotice(drone, encodeMessage("lease", { drone, pilot: null, reason: `lease lost: ${reason}` }));
+    }
     this.logger.warn({ event: "drone_relinquished", drone, reason });
     this.deliver();
   }
@@ -316,6 +350,15 @@ export class FlightService implements ClusterEvents {
     this.broker.publishNotice(droneId, text);
   }
 
+  /** A vehicle flown here changed pilot: recorded cluster-wide, counted, logged and sent to every viewer with its reason. */
+  private announceLease(drone: string, pilot: string | null, reason: string, reservedSeconds?: number): void {
+    this.metrics.leaseChanges++;
+    this.broker.leaseChanged(drone, pilot, pilot === null ? null : (this.router.pilotNode(pilot) ?? this.broker.nodeId));
+    this.logger.info({ event: "lease", drone, pilot, reason });
+    const reserved = reservedSeconds === undefined ? {} : { reservedSeconds };
+    this.publish(drone, encodeMessage("lease", { drone, pilot, reason, ...reserved }));
+  }
+
   private deliverOne(notice: FleetNotice<CommandOrigin>): void {
     switch (notice.kind) {
       case "answer":
@@ -329,15 +372,11 @@ export class FlightService implements ClusterEvents {
         const data = { drone: notice.drone, command: origin.label, status: notice.status, ...(notice.reason ? { reason: notice.reason } : {}) };
         const text = encodeMessage("done", data, origin.requestId);
         if (origin.node !== undefined && origin.node !== this.broker.nodeId) this.broker.sendDone(origin.node, origin.session, text);
-        else this.deliverDone(origin.session, text);
+        else this.sessions?.deliver(origin.session, text);
         return;
       }
       case "lease":
-        this.metrics.leaseChanges++;
-        this.broker.leaseChanged(notice.drone, notice.pilot, notice.pilot === null ? null : (this.router.pilotNode(notice.pilot) ?? this.broker.nodeId));
-        this.logger.info({ event: "lease", drone: notice.drone, pilot: notice.pilot, reason: notice.reason });
-        const reserved = notice.reservedSeconds === undefined ? {} : { reservedSeconds: notice.reservedSeconds };
-        this.publish(notice.drone, encodeMessage("lease", { drone: notice.drone, pilot: notice.pilot, reason: notice.reason, ...reserved }));
+        this.announceLease(notice.drone, notice.pilot, notice.reason, notice.reservedSeconds);
         return;
       case "event":
         if (notice.event === "failsafe") this.metrics.failsafeEvents++;

@@ -185,7 +185,9 @@ describe("two nodes, one Redis", () => {
   }, 20_000);
 
   test("Redis hangs: the node reports itself degraded, keeps flying and serving its own sockets, and recovers", async () => {
-    const { a } = await twoNodes();
+    // It keeps flying while its claim on the drones holds (past it, it is fenced: cluster-fencing.test.ts);
+    // a longer lease than the default leaves room for noticing the hang, then flying 10 more frames.
+    const { a } = await twoNodes(["--owner-lease-seconds", "6"]);
     const onA = await viewer(a);
     process.kill(redis.pid, "SIGSTOP");
     try {

@@ -101,7 +101,9 @@ test("#7: a resume after a server restart gets stream_reset once the new stream 
 }, 30_000);
 
 test("#8: after a Redis hang, a live viewer on the non-owner node is told of the gap (frames_lost with the range); the SDK stays in order", async () => {
-  const cluster = ["--redis", redis.url, "--drones", "alpha", "--telemetry-hz", "10"];
+  // A owner lease long enough that node A may fly on through the hang: the fence stops a node whose
+  // claim could have expired (issue 19 #4), and at the default 3 s it would stop before the 2 s below.
+  const cluster = ["--redis", redis.url, "--drones", "alpha", "--telemetry-hz", "10", "--owner-lease-seconds", "10"];
   const a = await start([...cluster, "--node-id", "node-a"]);
   await until("node-a to own alpha", async () => (await health(a)).cluster?.ownedDrones?.length === 1);
   const b = await start([...cluster, "--node-id", "node-b"]);

@@ -56,14 +56,16 @@ export interface Broker {
   readonly shared: boolean;
   /** Whether this node simulates the drone now. */
   owns(drone: string): boolean;
+  /** The node that flies the drone as of the last ownership round (undefined when unknown or in one process). */
+  ownerOf(drone: string): string | undefined;
   /** This node's frames of one tick, for the other nodes. */
   publishTick(timeMs: number, entries: readonly TickEntry[]): void;
   /** A lease or event message (already JSON) for a drone's viewers on the other nodes. */
   publishNotice(drone: string, text: string): void;
   /** A drone's pilot changed on the node that simulates it: remembered cluster-wide for a takeover. */
   leaseChanged(drone: string, pilot: string | null, pilotNode: string | null): void;
-  /** Runs an op on the node that simulates the drone; `answer` is called exactly once. */
-  forward(op: DroneOp, answer: (result: OpResult) => void): void;
+  /** Runs an op on the node that simulates the drone; `answer` is called exactly once, with the node that answered (none when none did). */
+  forward(op: DroneOp, answer: (result: OpResult, node?: string) => void): void;
   /** A command's `done` message (already JSON) for a session connected to another node. */
   sendDone(node: string, session: string, text: string): void;
   /** A session that sent ops to other nodes closed: they drop its leases. */
@@ -75,6 +77,7 @@ export const inProcessBroker: Broker = {
   nodeId: "local",
   shared: false,
   owns: () => true,
+  ownerOf: () => undefined,
   publishTick() {},
   publishNotice() {},
   leaseChanged() {},
@@ -114,6 +117,14 @@ export interface ClusterEvents {
    * null when nobody held the drone before (a start, or storage lost it).
    */
   adopt(drone: string, last: TelemetryData | null, pilot: PilotOnNode | null, takenFrom: string | null): void;
+  /**
+   * This node took back the key of a drone it still simulates (Redis lost
+   * the key, or this node's claim had lapsed): whether it goes on from its
+   * own state. Not when another node flew the drone meanwhile (a frame heard
+   * from it, or a stored frame newer than this node's): then it carries on
+   * from the newest, as a takeover does, and returns false.
+   */
+  retake(drone: string, stored: TelemetryData | null): boolean;
   /** Another node simulates the drone now: stop here; commands in progress fail with `reason`. */
   relinquish(drone: string, reason: string): void;
 
@@ -126,4 +137,6 @@ export interface ClusterEvents {
   remoteSessionClosed(session: string): void;
   /** Pilots of drones simulated here whose sessions live on other nodes: session to node. */
   remotePilots(): Map<string, string>;
+  /** An ownership round read every drone's owner (`Broker.ownerOf`): commands in flight on a node that no longer flies their drone fail. */
+  ownersRead(): void;
 }

@@ -2,7 +2,7 @@
  * Every format the cluster writes to Redis, as encode/decode pairs: the bus
  * messages (a tick's frames, a lease or event notice, a closed session), the
  * entries of a drone's stored frame list, the pilot record, the owner report
- * of the ownership script, and the JSON messages on a node's own channel
+ * and fencing epoch of the ownership script, and the JSON messages on a node's own channel
  * (a forwarded op, its reply, a command's `done`).
  *
  * Pure: strings in, values out. No Redis, no clock, no sockets. Decoders
@@ -34,8 +34,8 @@ export type BusMessage =
 
 /** A message on one node's own channel. */
 export type NodeMessage =
-  /** Run `op` on a drone you simulate and reply to `from` with `corr`. */
-  | { kind: "op"; corr: number; from: string; op: DroneOp }
+  /** Run `op` on a drone you simulate and reply to `from` with `corr`; refuse it unrun once the wall clock passed `expiresAtMs` (its sender gave up). */
+  | { kind: "op"; corr: number; from: string; op: DroneOp; expiresAtMs?: number }
   /** The result of the op sent with `corr`. */
   | { kind: "reply"; corr: number; result: OpResult }
   /** A command's `done` message (already JSON) for a session connected to you. */
@@ -205,6 +205,11 @@ export function decodeOwnerReport(reported: unknown): OwnerReport {
   return { owner: taken ? reported.slice(1) : reported, taken };
 }
 
+/** A drone's fencing epoch as the ownership script reports it (a decimal string); 0 for a missing or malformed one. */
+export function decodeOwnerEpoch(reported: unknown): number {
+  return typeof reported === "string" ? (parseNonNegativeInteger(reported) ?? 0) : 0;
+}
+
 // ------------------------------------------------------------ node channel
 
 /** A node-channel message as JSON. */
@@ -218,7 +223,9 @@ export function decodeNodeMessage(text: string): NodeMessage | null {
   if (!isRecord(value)) return null;
   switch (value.kind) {
     case "op":
-      return isCorrelation(value.corr) && isId(value.from) && isDroneOp(value.op) ? { kind: "op", corr: value.corr, from: value.from, op: value.op } : null;
+      if (!isCorrelation(value.corr) || !isId(value.from) || !isDroneOp(value.op)) return null;
+      if (value.expiresAtMs === undefined) return { kind: "op", corr: value.corr, from: value.from, op: value.op };
+      return isCorrelation(value.expiresAtMs) ? { kind: "op", corr: value.corr, from: value.from, op: value.op, expiresAtMs: value.expiresAtMs } : null;
     case "reply":
       return isCorrelation(value.corr) && isOpResult(value.result) ? { kind: "reply", corr: value.corr, result: value.result } : null;
     case "done":

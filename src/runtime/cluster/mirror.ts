@@ -46,6 +46,15 @@ export class ClusterMirror {
     this.streams.publishNotice(drone, text);
   }
 
+  /**
+   * The newest frame another node published for a vehicle after this node
+   * last took it over (this node was fenced and someone else flew it), if
+   * any: heard even while this node holds the vehicle's key.
+   */
+  heardSinceTakeover(drone: string): TelemetryData | undefined {
+    return this.latest.get(drone);
+  }
+
   /** The last frame of a vehicle another node flies, as received; undefined for one flown here. */
   frameOf(drone: string): TelemetryData | undefined {
     return this.ownedHere(drone) ? undefined : this.latest.get(drone);

@@ -1,13 +1,17 @@
 /**
  * The decisions of one ownership round, per drone: may this node take a
  * drone nobody owns, and what does the owner Redis reports mean for this
- * node (start simulating it, keep simulating it, stop)? And when does a
+ * node (start simulating it, keep simulating it, stop)? When does a
  * missing key mean a dead node rather than a Redis that restarted empty?
+ * And when must this node stop acting as an owner (the fence)?
  *
  * Pure: the broker runs the round against Redis and carries the decisions
  * out. No Redis, no clock reads (the time is passed in), no sockets.
  */
 import type { OwnerReport } from "./bus-codec.ts";
+
+/** One drone's owner report with its fencing epoch (0 when unknown). */
+export type EpochedReport = OwnerReport & { epoch?: number };
 
 /** What one drone's owner report means for this node. */
 export type OwnershipChange =
@@ -26,6 +30,8 @@ export interface DroneBefore {
   previousOwner: string | undefined;
   /** Whether this node simulates the drone now. */
   simulatedHere: boolean;
+  /** The fencing epoch of the drone as of the previous round, if known. */
+  knownEpoch?: number;
 }
 
 /**
@@ -53,12 +59,27 @@ export function mayTake(drone: DroneBefore, self: string, nowMs: number, linkUpS
   return !other || missingKeysMeanDead(nowMs, linkUpSinceMs, ownerKeyMs);
 }
 
+/**
+ * Whether this node may still act as the owner of the drones it holds: its
+ * last successful renewal was sent less than one key lifetime ago. Past
+ * that, its keys may have expired and another node may fly its drones, so
+ * it stops flying, publishing and answering for them (the fence) until a
+ * round renews them again. Measured from when the renewal was sent, on this
+ * node's monotonic clock: Redis set the expiry later than that, so the key
+ * outlives the claim (the lease holder's rule in client-go and Chubby).
+ */
+export function claimValid(nowMs: number, renewalSentMs: number, keyLifetimeMs: number): boolean {
+  return nowMs - renewalSentMs < keyLifetimeMs;
+}
+
 /** What a drone's owner report means for this node. */
-export function ownershipChange(drone: DroneBefore, report: OwnerReport, self: string): OwnershipChange {
+export function ownershipChange(drone: DroneBefore, report: EpochedReport, self: string): OwnershipChange {
   if (report.owner === self) {
     // Taken or renewed by this node: a drone it already simulates goes on from its own state,
-    // which is newer than anything stored (Redis may have restarted empty).
-    if (drone.simulatedHere) return { kind: "keep" };
+    // which is newer than anything stored (Redis may have restarted empty)...
+    // ...unless another node held the drone in between: its epoch moved on by more than this node's own take,
+    // so this node's state is stale and it carries on from the newest stored frame, as any taker does.
+    if (drone.simulatedHere && !(report.taken && drone.knownEpoch !== undefined && report.epoch !== undefined && report.epoch > drone.knownEpoch + 1)) return { kind: "keep" };
     const takenFrom = drone.previousOwner !== undefined && drone.previousOwner !== self ? drone.previousOwner : null;
     return { kind: "adopt", takenFrom };
   }

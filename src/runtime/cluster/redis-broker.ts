@@ -2,12 +2,15 @@
  * The Redis broker: many skyport nodes behaving as one server.
  *
  * Owns the cluster protocol on top of Redis: who simulates each drone (an
- * owner key per drone, SET NX with an expiry, renewed while alive), the
- * telemetry every node needs (one pub/sub message per tick per node, and a
- * capped list per drone for resume after a restart), operations forwarded to
- * a drone's node with their replies and `done` messages routed back, the
- * cluster-wide pilot lease record, and node liveness for pilots connected to
- * nodes that die. The flight rules stay in the fleet and the wire formats in
+ * owner key per drone, SET NX with an expiry, renewed while alive, with a
+ * fencing epoch per take), the fence (this node flies a drone only while its
+ * last renewal is younger than the key's lifetime; every shared write
+ * carries the epoch and Redis refuses a stale one), the telemetry every node
+ * needs (one pub/sub message per tick per node, and a capped list per drone
+ * for resume after a restart), operations forwarded to a drone's node with a
+ * deadline, their replies and `done` messages routed back, the cluster-wide
+ * pilot lease record, and pilot presence (an expiring key per session that
+ * flies drones elsewhere, renewed by its node while the session is open). The flight rules stay in the fleet and the wire formats in
  * `bus-codec.ts`; this module only moves bytes and decides ownership. It
  * knows the node only as `ClusterEvents`. Keys and channels are listed in
  * docs/scaling.md.
@@ -20,6 +23,7 @@ import {
   decodeBusMessage,
   decodeFrameData,
   decodeNodeMessage,
+  decodeOwnerEpoch,
   decodeOwnerReport,
   decodePilotRecord,
   decodeStoredFrame,
@@ -31,7 +35,7 @@ import {
   encodeTick,
   type NodeMessage,
 } from "./bus-codec.ts";
-import { mayTake, missingKeysMeanDead, ownershipChange } from "./ownership.ts";
+import { claimValid, mayTake, missingKeysMeanDead, ownershipChange } from "./ownership.ts";
 import { RedisLink } from "./redis-link.ts";
 import { WriteFailures, type TrackedWrite } from "./write-failures.ts";
 
@@ -43,44 +47,103 @@ const ownerKey = (drone: string) => `${prefix}owner:${drone}`;
 const framesKey = (drone: string) => `${prefix}frames:${drone}`;
 const pilotKey = (drone: string) => `${prefix}pilot:${drone}`;
 const aliveKey = (node: string) => `${prefix}alive:${node}`;
+const epochKey = (drone: string) => `${prefix}epoch:${drone}`;
+const presenceKey = (session: string) => `${prefix}presence:${session}`;
 
 /** How long a forwarded op may wait for the drone's node, milliseconds. */
 const forwardTimeoutMilliseconds = 3000;
+/**
+ * How much earlier than the sender gives up the receiving node refuses a
+ * forwarded op, milliseconds: the most two nodes' wall clocks may disagree
+ * (NTP keeps them within a few ms). An op is executed before its sender
+ * times out, or never, so it never gets a second answer.
+ */
+const clockSkewMilliseconds = 500;
+/**
+ * How much faster Redis's clock may run than this node's, as a fraction:
+ * the claim is held for that much less than the key lives (1 %, 25 ms of a
+ * 2.5 s key: far above a crystal's 50 ppm, room for a VM's clock slewing).
+ */
+const clockDriftAllowance = 0.01;
 /** Longest interval between ownership rounds, milliseconds. */
 const maxRoundMilliseconds = 500;
 
 /**
  * One ownership round, atomically: renew this node's liveness and the drones
- * it owns, take every drone nobody owns that this node may take, and report
- * each drone's owner (prefixed with `+` when this node just took it, empty
- * when nobody owns it).
- * KEYS: the owner key of every drone, then this node's alive key.
+ * it owns, take every drone nobody owns that this node may take (starting a
+ * new fencing epoch for it: one more than both the stored counter and the
+ * highest epoch this node knows, so epochs only grow, even after Redis
+ * restarted empty and lost the counter), and report each drone's owner
+ * (prefixed with `+` when this node just took it, empty when nobody owns it)
+ * followed by each drone's epoch.
+ * KEYS: the owner key of every drone, then the epoch key of every drone,
+ * then this node's alive key.
  * ARGV: node id, owner key expiry ms, alive key expiry ms, then per drone
- * `1` if this node may take it, else `0`.
+ * `1` if this node may take it, else `0`, then per drone the highest epoch
+ * this node knows.
  */
 const ownershipScript = `
-local owners = {}
-for i = 1, #KEYS - 1 do
+local n = (#KEYS - 1) / 2
+local reply = {}
+for i = 1, n do
   local owner = redis.call('GET', KEYS[i])
   if owner == ARGV[1] then
     redis.call('PEXPIRE', KEYS[i], ARGV[2])
-    owners[i] = owner
+    reply[i] = owner
   elseif not owner and ARGV[3 + i] == '1' then
+    local counter = tonumber(redis.call('GET', KEYS[n + i]) or '0')
+    local known = tonumber(ARGV[3 + n + i]) or 0
+    redis.call('SET', KEYS[n + i], tostring(math.max(counter, known) + 1))
     redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
-    owners[i] = '+' .. ARGV[1]
+    reply[i] = '+' .. ARGV[1]
   else
-    owners[i] = owner or ''
+    reply[i] = owner or ''
   end
+  reply[n + i] = redis.call('GET', KEYS[n + i]) or '0'
 end
 redis.call('SET', KEYS[#KEYS], '1', 'PX', ARGV[3])
-return owners`;
+return reply`;
 
-/** Appends one tick's frames to each drone's capped list. KEYS: frame lists; ARGV: capacity, then one entry per key. */
+/**
+ * Appends one tick's frames to each drone's capped list, each only if the
+ * sender still owns the drone with the same fencing epoch (a stale owner's
+ * frames are refused). Returns how many drones' frames were appended.
+ * KEYS: per drone its frame list, owner key and epoch key (three each).
+ * ARGV: capacity, node id, then per drone its entry and its epoch (two each).
+ */
 const appendFramesScript = `
-for i = 1, #KEYS do
-  redis.call('RPUSH', KEYS[i], ARGV[i + 1])
-  redis.call('LTRIM', KEYS[i], -tonumber(ARGV[1]), -1)
+local appended = 0
+for i = 1, #KEYS / 3 do
+  local k = (i - 1) * 3
+  local a = 2 + (i - 1) * 2
+  if redis.call('GET', KEYS[k + 2]) == ARGV[2] and redis.call('GET', KEYS[k + 3]) == ARGV[a + 2] then
+    redis.call('RPUSH', KEYS[k + 1], ARGV[a + 1])
+    redis.call('LTRIM', KEYS[k + 1], -tonumber(ARGV[1]), -1)
+    appended = appended + 1
+  end
 end
+return appended`;
+
+/**
+ * Sets (or, with an empty value, deletes) a drone's pilot record, only if
+ * the sender still owns the drone with the same fencing epoch. Returns 1 if
+ * written, 0 if refused. KEYS: pilot key, owner key, epoch key. ARGV: node
+ * id, epoch, the record or ''.
+ */
+const pilotRecordScript = `
+if redis.call('GET', KEYS[2]) ~= ARGV[1] or redis.call('GET', KEYS[3]) ~= ARGV[2] then return 0 end
+if ARGV[3] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[3]) end
+return 1`;
+
+/**
+ * Refreshes the presence of this node's sessions that fly drones on other
+ * nodes: each key names this node and expires like an owner key, so a
+ * session this node stops vouching for (it closed, or the node died) is
+ * absent within one key lifetime, whatever messages were lost.
+ * KEYS: the presence key of every such session. ARGV: node id, expiry ms.
+ */
+const presenceScript = `
+for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
 return #KEYS`;
 
 /** Deletes the owner keys this node still holds (clean shutdown: others take over at once). */
@@ -105,8 +168,10 @@ export interface RedisBrokerOptions {
   /** Frames kept per drone in Redis (and in each node's replay buffer). */
   replayFrames: number;
   logger: Logger;
-  /** Monotonic milliseconds, for how long the link has been up. @default performance.now */
+  /** Monotonic milliseconds, for how long the link has been up and how old the last renewal is. @default performance.now */
   nowMs?: () => number;
+  /** Wall-clock milliseconds, for a forwarded op's deadline (the only time nodes compare). @default Date.now */
+  wallMs?: () => number;
 }
 
 export class RedisBroker implements Broker {
@@ -118,19 +183,30 @@ export class RedisBroker implements Broker {
   private readonly owned = new Set<string>();
   /** Each drone's owner as of the last ownership round. */
   private readonly owners = new Map<string, string>();
+  /** Each drone's fencing epoch as of the last ownership round: this node's shared writes carry it. */
+  private readonly epochs = new Map<string, number>();
+  /** When the last successful ownership round was sent, monotonic ms: the claims hold for one key lifetime from it. */
+  private claimSentMs = Number.NEGATIVE_INFINITY;
+  /** Whether the last frame append had some frames refused as stale: logged once per streak. */
+  private framesRefused = false;
   /** The pilot of each drone simulated here, as last recorded in Redis: written again if Redis loses it. */
   private readonly pilotRecords = new Map<string, PilotOnNode>();
   private readonly pending = new Map<number, PendingForward>();
+  /** Sessions here that sent ops to drones flown elsewhere, still open: this node vouches for them (`presenceScript`). */
+  private readonly vouched = new Set<string>();
   private nextCorr = 1;
   private roundTimer: ReturnType<typeof setInterval> | null = null;
   private roundRunning = false;
   private readonly roundMs: number;
   private readonly ownerKeyMs: number;
+  /** How long a renewal keeps this node's claims valid (the fence): the key's lifetime less the clock drift allowance. */
+  private readonly claimMs: number;
   private events: ClusterEvents | null = null;
   private stopped = false;
   /** When the link last came up, monotonic ms (see `mayTake`). */
   private linkUpSinceMs = 0;
   private readonly nowMs: () => number;
+  private readonly wallMs: () => number;
   private readonly counters = { forwardedOps: 0, forwardFailures: 0, ticksPublished: 0, ticksReceived: 0, catchUps: 0 };
   private readonly writeFailures = new WriteFailures();
 
@@ -142,7 +218,9 @@ export class RedisBroker implements Broker {
     // are taken over within the lease: expiry plus one round <= lease.
     this.roundMs = Math.min(maxRoundMilliseconds, leaseMs / 4);
     this.ownerKeyMs = Math.round(leaseMs - this.roundMs);
+    this.claimMs = Math.floor(this.ownerKeyMs * (1 - clockDriftAllowance));
     this.nowMs = options.nowMs ?? (() => performance.now());
+    this.wallMs = options.wallMs ?? (() => Date.now());
     this.link = new RedisLink(options.url, { up: () => this.linkUp(), down: (reason) => this.linkDown(reason) }, options.logger);
   }
 
@@ -176,7 +254,7 @@ export class RedisBroker implements Broker {
     return {
       node: this.nodeId,
       redis: this.link.up ? "up" : "down",
-      ownedDrones: [...this.owned],
+      ownedDrones: [...this.owned].filter((drone) => this.owns(drone)),
       reconnects: this.link.reconnects,
       lastError: this.link.lastError,
       ...this.counters,
@@ -186,17 +264,33 @@ export class RedisBroker implements Broker {
 
   // ------------------------------------------------------------ Broker
 
+  /** Whether this node flies the drone now: it holds the key and its claim cannot have expired (`claimValid`). */
   owns(drone: string): boolean {
-    return this.owned.has(drone);
+    return this.owned.has(drone) && claimValid(this.nowMs(), this.claimSentMs, this.claimMs);
+  }
+
+  ownerOf(drone: string): string | undefined {
+    return this.owners.get(drone);
   }
 
   publishTick(timeMs: number, entries: readonly TickEntry[]): void {
     if (!this.link.up) return;
     this.link.publish(busChannel, encodeTick(this.nodeId, timeMs, entries));
-    const keys = entries.map((entry) => framesKey(entry.drone));
-    const values = entries.map(encodeStoredFrame);
-    void this.write("frame_append", "EVAL", [appendFramesScript, String(keys.length), ...keys, String(this.options.replayFrames), ...values]);
+    const keys: string[] = [];
+    const args: string[] = [String(this.options.replayFrames), this.nodeId];
+    for (const entry of entries) {
+      keys.push(framesKey(entry.drone), ownerKey(entry.drone), epochKey(entry.drone));
+      args.push(encodeStoredFrame(entry), String(this.epochs.get(entry.drone) ?? 0));
+    }
+    void this.write("frame_append", "EVAL", [appendFramesScript, String(keys.length), ...keys, ...args]).then((appended) => this.framesAppended(appended, entries.length));
     this.counters.ticksPublished++;
+  }
+
+  /** Redis refused a stale owner's frames (another node took the drone over): logged once per streak. */
+  private framesAppended(appended: unknown, sent: number): void {
+    const refused = typeof appended === "number" && appended < sent;
+    if (refused && !this.framesRefused) this.options.logger.warn({ event: "stale_frames_refused", node: this.nodeId, refused: sent - appended, reason: "this node's fencing epoch is stale: another node owns the drone now" });
+    this.framesRefused = refused;
   }
 
   publishNotice(drone: string, text: string): void {
@@ -206,16 +300,26 @@ export class RedisBroker implements Broker {
   leaseChanged(drone: string, pilot: string | null, pilotNode: string | null): void {
     if (pilot === null) {
       this.pilotRecords.delete(drone);
-      void this.write("pilot_record", "DEL", [pilotKey(drone)]);
+      this.writePilotRecord(drone, "");
     } else {
       const record = { session: pilot, node: pilotNode ?? this.nodeId };
       this.pilotRecords.set(drone, record);
-      void this.write("pilot_record", "SET", [pilotKey(drone), encodePilotRecord(record)]);
+      this.writePilotRecord(drone, encodePilotRecord(record));
     }
   }
 
-  forward(op: DroneOp, answer: (result: OpResult) => void): void {
+  /** Writes (or with '' deletes) a drone's pilot record, refused by Redis unless this node owns it with its epoch. */
+  private writePilotRecord(drone: string, record: string): void {
+    const epoch = String(this.epochs.get(drone) ?? 0);
+    void this.write("pilot_record", "EVAL", [pilotRecordScript, "3", pilotKey(drone), ownerKey(drone), epochKey(drone), this.nodeId, epoch, record]);
+  }
+
+  forward(op: DroneOp, answer: (result: OpResult, node?: string) => void): void {
     const owner = this.owners.get(op.drone);
+    if (owner === this.nodeId) {
+      // Fenced (its claim may have expired: Redis unreachable, or this process paused), or taking the drone over right now.
+      return answer(unavailable(`this node holds ${op.drone} but does not fly it right now: its claim was last renewed more than ${this.ownerKeyMs} ms ago (Redis unreachable or the process stalled), or it is still taking the drone over; try again shortly`));
+    }
     if (!this.link.up) return answer(unavailable(`${op.drone} is simulated by another node and this node has lost Redis: try again shortly`));
     if (owner === undefined) return answer(unavailable(`no node simulates ${op.drone} right now (a takeover is in progress): try again in a few seconds`));
     const corr = this.nextCorr++;
@@ -223,17 +327,25 @@ export class RedisBroker implements Broker {
       const pending = this.pending.get(corr);
       if (pending) this.settle(corr, pending, unavailable(`node ${owner}, which simulates ${op.drone}, did not answer within ${forwardTimeoutMilliseconds / 1000} s`));
     }, forwardTimeoutMilliseconds);
-    this.pending.set(corr, { answer, timer });
+    this.pending.set(corr, { answer: (result) => answer(result, owner), timer });
     this.counters.forwardedOps++;
-    this.sendToNode(owner, { kind: "op", corr, from: this.nodeId, op });
+    // Present before the op arrives (same connection, in order): its owner may check at once.
+    if (!this.vouched.has(op.session)) {
+      this.vouched.add(op.session);
+      void this.link.send("SET", [presenceKey(op.session), this.nodeId, "PX", String(this.ownerKeyMs)]).catch(() => {});
+    }
+    this.sendToNode(owner, { kind: "op", corr, from: this.nodeId, op, expiresAtMs: Math.round(this.wallMs()) + forwardTimeoutMilliseconds - clockSkewMilliseconds });
   }
 
   sendDone(node: string, session: string, text: string): void {
     this.sendToNode(node, { kind: "done", session, text });
   }
 
+  /** A session that flew drones elsewhere closed: said on the bus at once, and no longer vouched for (so absent within a key lifetime even if the message is lost). */
   sessionClosed(session: string): void {
+    this.vouched.delete(session);
     this.link.publish(busChannel, encodeSessionClosed(this.nodeId, session));
+    if (this.link.up) void this.link.send("DEL", [presenceKey(session)]).catch(() => {});
   }
 
   // ------------------------------------------------------------ incoming
@@ -258,8 +370,12 @@ export class RedisBroker implements Broker {
     const message = decodeNodeMessage(text);
     if (!events || !message) return;
     switch (message.kind) {
-      case "op":
-        return events.performForNode(message.op, message.from, (result) => this.sendToNode(message.from, { kind: "reply", corr: message.corr, result }));
+      case "op": {
+        const reply = (result: OpResult) => this.sendToNode(message.from, { kind: "reply", corr: message.corr, result });
+        // Its sender has given up on it (this node stalled): never executed late, so never answered twice.
+        if (message.expiresAtMs !== undefined && this.wallMs() > message.expiresAtMs) return reply(unavailable(`the op on ${message.op.drone} reached node ${this.nodeId} after its sender stopped waiting: not executed`));
+        return events.performForNode(message.op, message.from, reply);
+      }
       case "reply": {
         const pending = this.pending.get(message.corr);
         if (pending) this.settle(message.corr, pending, message.result);
@@ -284,16 +400,18 @@ export class RedisBroker implements Broker {
   // ------------------------------------------------------------ writes
 
   /** Runs a write that resume or failover depends on: a failure is counted and logged once per streak, never thrown. */
-  private async write(operation: TrackedWrite, command: string, args: string[]): Promise<void> {
+  private async write(operation: TrackedWrite, command: string, args: string[]): Promise<unknown> {
     let line;
+    let reply: unknown = null;
     try {
-      await this.link.send(command, args);
+      reply = await this.link.send(command, args);
       line = this.writeFailures.succeeded(operation);
     } catch (error) {
       line = this.writeFailures.failed(operation, error instanceof Error ? error.message : String(error));
     }
     if (line?.event === "redis_write_failed") this.options.logger.warn(line);
     else if (line) this.options.logger.info(line);
+    return reply;
   }
 
   // ------------------------------------------------------------ ownership
@@ -321,20 +439,26 @@ export class RedisBroker implements Broker {
     try {
       const drones = this.options.droneIds;
       const events = this.events!;
-      const keys = [...drones.map(ownerKey), aliveKey(this.nodeId)];
-      const before = drones.map((drone) => ({ previousOwner: this.owners.get(drone), simulatedHere: this.owned.has(drone) }));
+      const keys = [...drones.map(ownerKey), ...drones.map(epochKey), aliveKey(this.nodeId)];
+      const before = drones.map((drone) => ({ previousOwner: this.owners.get(drone), simulatedHere: this.owned.has(drone), knownEpoch: this.epochs.get(drone) }));
       const nowMs = this.nowMs();
       const takeable = before.map((drone) => (mayTake(drone, this.nodeId, nowMs, this.linkUpSinceMs, this.ownerKeyMs) ? "1" : "0"));
-      const owners = (await this.link.send("EVAL", [ownershipScript, String(keys.length), ...keys, this.nodeId, String(this.ownerKeyMs), String(this.ownerKeyMs), ...takeable])) as unknown[];
+      const known = before.map((drone) => String(drone.knownEpoch ?? 0));
+      const ownerMs = String(this.ownerKeyMs);
+      const owners = (await this.link.send("EVAL", [ownershipScript, String(keys.length), ...keys, this.nodeId, ownerMs, ownerMs, ...takeable, ...known])) as unknown[];
+      // Every key this node holds was renewed (or taken) at the latest when the round was sent.
+      this.claimSentMs = nowMs;
       const takeovers: Array<Promise<void>> = [];
       for (let i = 0; i < drones.length; i++) {
         const drone = drones[i]!;
-        const report = decodeOwnerReport(owners[i]);
+        const epoch = decodeOwnerEpoch(owners[drones.length + i]);
+        const report = { ...decodeOwnerReport(owners[i]), epoch };
+        this.epochs.set(drone, epoch);
         // Nobody owns it and this node may not take it yet: ops still go to the node that had it.
         if (report.owner !== null) this.owners.set(drone, report.owner);
         const change = ownershipChange(before[i]!, report, this.nodeId);
         if (change.kind === "adopt") takeovers.push(this.takeOver(drone, change.takenFrom));
-        else if (change.kind === "keep" && report.taken) this.retaken(drone);
+        else if (change.kind === "keep" && report.taken) takeovers.push(this.retaken(drone));
         else if (change.kind === "lose") {
           this.owned.delete(drone);
           this.pilotRecords.delete(drone);
@@ -343,8 +467,9 @@ export class RedisBroker implements Broker {
       }
       // Taken drones are read back from Redis together (one round trip, pipelined), not one after another:
       // a node taking over a whole fleet must finish before its next round is due to renew the keys.
-      await Promise.all(takeovers);
-      await this.dropPilotsOfDeadNodes();
+      await Promise.all([...takeovers, this.refreshPresence()]);
+      events.ownersRead();
+      await this.dropAbsentPilots();
     } catch (error) {
       this.options.logger.warn({ event: "ownership_round_failed", reason: error instanceof Error ? error.message : String(error) });
     } finally {
@@ -352,11 +477,21 @@ export class RedisBroker implements Broker {
     }
   }
 
-  /** Redis lost the key of a drone this node simulates (it restarted empty): go on from our own state, and record the pilot again. */
-  private retaken(drone: string): void {
+  /**
+   * This node took back the key of a drone it simulates (Redis restarted
+   * empty, or the key expired while this node was fenced): it goes on from
+   * its own state and records the pilot again, unless a newer state was
+   * stored or heard meanwhile (the node carries on from that instead).
+   */
+  private async retaken(drone: string): Promise<void> {
+    const stored = decodeFrameData((await this.history(drone).catch(() => [])).at(-1)?.dataJson ?? "");
+    if (!this.events!.retake(drone, stored)) {
+      this.options.logger.warn({ event: "owner_key_retaken", drone, reason: "another node flew the drone while this node's claim had lapsed: carrying on from the newest state, not this node's own" });
+      return;
+    }
     this.options.logger.info({ event: "owner_key_retaken", drone, reason: "Redis lost the key; this node still simulates the drone and goes on from its own state" });
     const pilot = this.pilotRecords.get(drone);
-    if (pilot) void this.write("pilot_record", "SET", [pilotKey(drone), encodePilotRecord(pilot)]);
+    if (pilot) this.writePilotRecord(drone, encodePilotRecord(pilot));
   }
 
   /** This node just became the drone's owner: carry on from the last frame any node stored. */
@@ -370,32 +505,38 @@ export class RedisBroker implements Broker {
     this.events!.adopt(drone, last, pilot, takenFrom);
   }
 
-  /** The recorded pilot of a drone, if its node is still alive. */
+  /** The recorded pilot of a drone, if its session is still present on its node. */
   private async livePilot(drone: string): Promise<PilotOnNode | null> {
     const recorded = decodePilotRecord(await this.link.send("GET", [pilotKey(drone)]));
     if (!recorded) return null;
-    const alive = recorded.node === this.nodeId || Number(await this.link.send("EXISTS", [aliveKey(recorded.node)])) === 1;
-    return alive ? recorded : null;
+    const present = recorded.node === this.nodeId || (await this.link.send("GET", [presenceKey(recorded.session)])) === recorded.node;
+    return present ? recorded : null;
+  }
+
+  /** Renews the presence of every session this node vouches for. */
+  private async refreshPresence(): Promise<void> {
+    if (this.vouched.size === 0) return;
+    const keys = [...this.vouched].map(presenceKey);
+    await this.link.send("EVAL", [presenceScript, String(keys.length), ...keys, this.nodeId, String(this.ownerKeyMs)]);
   }
 
   /**
-   * Pilots of our drones connected to nodes that stopped renewing their alive
-   * key lose their leases; not while a missing key may only mean that Redis
-   * restarted empty and their node has not renewed it yet.
+   * Pilots of our drones connected to other nodes lose their leases once no
+   * node vouches for their session (it closed, whether or not its node's
+   * message reached us, or its node died); not while a missing key may only
+   * mean that Redis restarted empty and their node has not renewed it yet.
    */
-  private async dropPilotsOfDeadNodes(): Promise<void> {
+  private async dropAbsentPilots(): Promise<void> {
     if (!missingKeysMeanDead(this.nowMs(), this.linkUpSinceMs, this.ownerKeyMs)) return;
     const events = this.events!;
-    const pilots = events.remotePilots();
-    const nodes = [...new Set(pilots.values())];
-    if (nodes.length === 0) return;
-    const alive = (await this.link.send("MGET", nodes.map(aliveKey))) as Array<string | null>;
-    const dead = new Set(nodes.filter((_, i) => alive[i] === null));
-    for (const [session, node] of pilots) {
-      if (!dead.has(node)) continue;
-      this.options.logger.warn({ event: "pilot_node_lost", session, node });
+    const pilots = [...events.remotePilots()];
+    if (pilots.length === 0) return;
+    const present = (await this.link.send("MGET", pilots.map(([session]) => presenceKey(session)))) as Array<string | null>;
+    pilots.forEach(([session, node], i) => {
+      if (present[i] === node) return;
+      this.options.logger.warn({ event: "pilot_absent", session, node, reason: `node ${node} no longer vouches for the session (it closed, or its node stopped renewing)` });
       events.remoteSessionClosed(session);
-    }
+    });
   }
 
   /** Fills this node's replay buffer of a drone from its frames in Redis, and returns them (none if Redis fails). */

@@ -5,6 +5,7 @@ import {
   decodeBusMessage,
   decodeFrameData,
   decodeNodeMessage,
+  decodeOwnerEpoch,
   decodeOwnerReport,
   decodePilotRecord,
   decodeStoredFrame,
@@ -145,12 +146,19 @@ describe("stored frames, pilot record, owner report", () => {
     expect(decodeOwnerReport("node-b")).toEqual({ owner: "node-b", taken: false });
     for (const reported of ["", "+", null, undefined, 3]) expect(decodeOwnerReport(reported)).toEqual({ owner: null, taken: false });
   });
+
+  test("the fencing epoch: a decimal string; anything else is 0", () => {
+    expect(decodeOwnerEpoch("7")).toBe(7);
+    expect(decodeOwnerEpoch("0")).toBe(0);
+    for (const reported of ["", "-1", "1.5", "x", "99999999999999999", null, undefined, 3]) expect(decodeOwnerEpoch(reported)).toBe(0);
+  });
 });
 
 describe("node channel", () => {
   const messages: NodeMessage[] = [
     { kind: "op", corr: 1, from: "node-b", op: { kind: "claim", drone: "alpha", session: "s-1" } },
     { kind: "op", corr: 2, from: "node-b", op: { kind: "release", drone: "alpha", session: "s-1" } },
+    { kind: "op", corr: 3, from: "node-b", op: { kind: "release", drone: "alpha", session: "s-1" }, expiresAtMs: 1_700_000_002_500 },
     {
       kind: "op",
       corr: 4,
@@ -187,6 +195,8 @@ describe("node channel", () => {
       '{"kind":"op","corr":1,"from":"b","op":{"kind":"status","drone":"alpha"}}',
       '{"kind":"op","corr":1,"from":"b","op":{"kind":"command","drone":"alpha","session":"s","label":"x","form":"json"}}',
       '{"kind":"op","corr":1,"from":"b","op":null}',
+      '{"kind":"op","corr":1,"from":"b","op":{"kind":"claim","drone":"alpha","session":"s"},"expiresAtMs":"soon"}',
+      '{"kind":"op","corr":1,"from":"b","op":{"kind":"claim","drone":"alpha","session":"s"},"expiresAtMs":-5}',
       '{"kind":"reply","corr":1}',
       '{"kind":"reply","corr":1,"result":{"ok":true}}',
       '{"kind":"reply","corr":1,"result":{"ok":false,"error":{"code":"x"}}}',

@@ -1,6 +1,6 @@
 /** One ownership round's decisions: who may take a drone whose key is gone, and what a report means for this node. */
 import { describe, expect, test } from "bun:test";
-import { mayTake, missingKeysMeanDead, ownershipChange } from "../../../src/runtime/cluster/ownership.ts";
+import { claimValid, mayTake, missingKeysMeanDead, ownershipChange } from "../../../src/runtime/cluster/ownership.ts";
 
 const self = "node-b";
 const ownerKeyMs = 2500;
@@ -55,5 +55,29 @@ describe("ownershipChange", () => {
   test("a drone simulated elsewhere, or left unowned for now, changes nothing here", () => {
     expect(ownershipChange({ previousOwner: "node-a", simulatedHere: false }, { owner: "node-a", taken: false }, self)).toEqual({ kind: "none" });
     expect(ownershipChange({ previousOwner: "node-a", simulatedHere: false }, { owner: null, taken: false }, self)).toEqual({ kind: "none" });
+  });
+});
+
+describe("claimValid (the fence, issue 19 #4)", () => {
+  test("a claim holds for less than one key lifetime from when its renewal was sent, never after", () => {
+    expect(claimValid(10_000, 10_000, ownerKeyMs)).toBe(true);
+    expect(claimValid(12_499, 10_000, ownerKeyMs)).toBe(true);
+    expect(claimValid(12_500, 10_000, ownerKeyMs)).toBe(false);
+    expect(claimValid(40_000, 10_000, ownerKeyMs)).toBe(false);
+  });
+
+  test("a node that never renewed holds nothing", () => {
+    expect(claimValid(0, Number.NEGATIVE_INFINITY, ownerKeyMs)).toBe(false);
+  });
+});
+
+describe("ownershipChange with fencing epochs (issue 19 #4, #5)", () => {
+  test("re-taking a drone whose epoch moved on by more than this take: another node flew it in between, so adopt the stored state", () => {
+    expect(ownershipChange({ previousOwner: self, simulatedHere: true, knownEpoch: 3 }, { owner: self, taken: true, epoch: 6 }, self)).toEqual({ kind: "adopt", takenFrom: null });
+  });
+
+  test("re-taking with the next epoch (Redis restarted empty, nobody flew it in between), or renewing, keeps this node's own state", () => {
+    expect(ownershipChange({ previousOwner: self, simulatedHere: true, knownEpoch: 3 }, { owner: self, taken: true, epoch: 4 }, self)).toEqual({ kind: "keep" });
+    expect(ownershipChange({ previousOwner: self, simulatedHere: true, knownEpoch: 3 }, { owner: self, taken: false, epoch: 3 }, self)).toEqual({ kind: "keep" });
   });
 });

@@ -57,3 +57,32 @@ test("ops forwarded here for a vehicle another node owns are refused; a remote c
   router.closedElsewhere("far");
   expect(router.pilotNode("far")).toBeUndefined();
 });
+
+test("a command accepted elsewhere ends in exactly one done: the owner's, or a failed one once its node no longer flies the drone (issue 19 #6)", () => {
+  const owners = new Map([["now", "node-a"]]);
+  const ack: OpResult = { ok: true, data: { drone: "now", command: "takeoff", target: { x: 0, y: 0, z: 2, heading: 0, speedLimit: 5 } } };
+  const broker: Broker = { ...inProcessBroker, shared: true, owns: () => false, ownerOf: (drone) => owners.get(drone), forward: (_, answer) => answer(ack, "node-a") };
+  const { router } = setup(broker);
+  const done = (id: number, status = "completed") => JSON.stringify({ type: "done", id, data: { drone: "now", command: "takeoff", status } });
+
+  // The owner's done is delivered once; a second one for the same command is not.
+  router.perform(command("now", "s1"), () => {}, () => {});
+  expect([router.remoteDone("s1", done(1)), router.remoteDone("s1", done(1))]).toEqual([true, false]);
+
+  // The owner stops flying the drone: the command fails here, once, and a late done from the old owner is dropped.
+  router.perform(command("now", "s1"), () => {}, () => {});
+  expect(router.failOrphanedCommands((drone) => owners.get(drone))).toEqual([]);
+  owners.set("now", "node-b");
+  const failed = router.failOrphanedCommands((drone) => owners.get(drone));
+  expect(failed.map((f) => [f.session, JSON.parse(f.text).id, JSON.parse(f.text).data.status])).toEqual([["s1", 1, "failed"]]);
+  expect(JSON.parse(failed[0]!.text).data.reason).toContain("node-a");
+  expect(router.failOrphanedCommands((drone) => owners.get(drone))).toEqual([]);
+  expect(router.remoteDone("s1", done(1, "failed"))).toBe(false);
+
+  // A session that closes forgets what it awaited; anything that is not a done is never delivered.
+  router.perform(command("now", "s2"), () => {}, () => {});
+  router.closedHere("s2");
+  owners.set("now", "node-c");
+  expect(router.failOrphanedCommands((drone) => owners.get(drone))).toEqual([]);
+  expect(router.remoteDone("s2", "not json")).toBe(false);
+});
