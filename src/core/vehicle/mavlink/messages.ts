@@ -1,0 +1,121 @@
+/**
+ * The MAVLink vocabulary the pure MAVLink vehicle speaks: the few messages it
+ * reads and writes, as plain data, and the protocol numbers it uses.
+ *
+ * Owns only types and constants (numbers from the MAVLink `common` and
+ * `ardupilotmega` dialects; tests/unit/vehicle/mavlink-codec.test.ts checks
+ * each against the `mavlink-mappings` package). It must not encode or decode
+ * bytes: the runtime codec (`src/runtime/mavlink/codec.ts`, node-mavlink)
+ * turns packets into these and these into packets, so the core stays free of
+ * packages.
+ */
+
+/** What the vehicle reads, already decoded, each with the sender's system and component ids. */
+export type MavInbound =
+  | { type: "heartbeat"; sysid: number; compid: number; mavType: number; autopilot: number; baseMode: number; customMode: number; systemStatus: number }
+  /** lat/lon in degE7; alt (MSL) and relativeAlt in mm; vx (north) vy (east) vz (down) in cm/s; hdg in cdeg, 65535 unknown. */
+  | { type: "global_position_int"; sysid: number; compid: number; lat: number; lon: number; alt: number; relativeAlt: number; vx: number; vy: number; vz: number; hdg: number }
+  /** latitude/longitude in degE7, altitude (MSL) in mm. */
+  | { type: "home_position"; sysid: number; compid: number; latitude: number; longitude: number; altitude: number }
+  /** batteryRemaining in percent, -1 unknown; voltageBattery in mV. */
+  | { type: "sys_status"; sysid: number; compid: number; batteryRemaining: number; voltageBattery: number }
+  | { type: "battery_status"; sysid: number; compid: number; batteryRemaining: number }
+  | { type: "extended_sys_state"; sysid: number; compid: number; landedState: number }
+  /** targetSystem 0 when the sender did not fill it. */
+  | { type: "command_ack"; sysid: number; compid: number; command: number; result: number; targetSystem: number };
+
+/** What the vehicle asks the link to send, addressed to the vehicle's system and component. */
+export type MavOutbound =
+  | {
+      type: "command_long";
+      targetSystem: number;
+      targetComponent: number;
+      command: number;
+      /** 0 the first time, +1 on each resend of the same command. */
+      confirmation: number;
+      params: [number, number, number, number, number, number, number];
+    }
+  | {
+      /** SET_POSITION_TARGET_GLOBAL_INT in MAV_FRAME_GLOBAL_RELATIVE_ALT_INT: a position and a yaw. */
+      type: "position_target_global";
+      targetSystem: number;
+      targetComponent: number;
+      /** degE7 */
+      latInt: number;
+      lonInt: number;
+      /** Metres above home. */
+      relativeAltMetres: number;
+      /** Radians, 0 = north, clockwise. */
+      yawRadians: number;
+    };
+
+/** MAV_CMD numbers used (common.xml). */
+export const MavCmd = {
+  NAV_TAKEOFF: 22,
+  CONDITION_YAW: 115,
+  DO_SET_MODE: 176,
+  DO_CHANGE_SPEED: 178,
+  COMPONENT_ARM_DISARM: 400,
+  SET_MESSAGE_INTERVAL: 511,
+} as const;
+
+/** MAV_RESULT (common.xml). */
+export const MavResult = {
+  ACCEPTED: 0,
+  TEMPORARILY_REJECTED: 1,
+  DENIED: 2,
+  UNSUPPORTED: 3,
+  FAILED: 4,
+  IN_PROGRESS: 5,
+  CANCELLED: 6,
+} as const;
+
+/** MAV_RESULT names for refusals, by number. */
+export const mavResultNames: Readonly<Record<number, string>> = {
+  0: "ACCEPTED",
+  1: "TEMPORARILY_REJECTED",
+  2: "DENIED",
+  3: "UNSUPPORTED",
+  4: "FAILED",
+  5: "IN_PROGRESS",
+  6: "CANCELLED",
+};
+
+/** MAV_LANDED_STATE (common.xml). */
+export const MavLandedState = { UNDEFINED: 0, ON_GROUND: 1, IN_AIR: 2, TAKEOFF: 3, LANDING: 4 } as const;
+
+/** MAV_MODE_FLAG bits of HEARTBEAT.base_mode. */
+export const MavModeFlag = { CUSTOM_MODE_ENABLED: 1, SAFETY_ARMED: 128 } as const;
+
+/** MAV_TYPE values that are not a vehicle (their heartbeats say nothing of the aircraft). */
+export const MavTypeGcs = 6;
+/** MAV_AUTOPILOT_INVALID: the sender is not a flight controller (a camera, a gimbal, a GCS). */
+export const MavAutopilotInvalid = 8;
+
+/** COMPONENT_ARM_DISARM param2 that disarms even in flight (ArduPilot and PX4): the motors stop. */
+export const forceDisarmMagic = 21196;
+
+/** ArduCopter flight modes (ardupilotmega.xml COPTER_MODE), the ones skyport commands or names. */
+export const CopterMode = {
+  STABILIZE: 0,
+  ACRO: 1,
+  ALT_HOLD: 2,
+  AUTO: 3,
+  GUIDED: 4,
+  LOITER: 5,
+  RTL: 6,
+  CIRCLE: 7,
+  LAND: 9,
+  POSHOLD: 16,
+  BRAKE: 17,
+  SMART_RTL: 21,
+} as const;
+
+/** MAVLink message ids whose streams the vehicle requests (common.xml). */
+export const MavMessageId = {
+  SYS_STATUS: 1,
+  GLOBAL_POSITION_INT: 33,
+  BATTERY_STATUS: 147,
+  HOME_POSITION: 242,
+  EXTENDED_SYS_STATE: 245,
+} as const;

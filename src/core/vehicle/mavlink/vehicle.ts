@@ -1,0 +1,490 @@
+/**
+ * A MAVLink vehicle behind the Vehicle seam: an ArduCopter autopilot heard
+ * over a link, as the second implementation beside the simulated drone.
+ *
+ * Owns what the aircraft reported (HEARTBEAT, GLOBAL_POSITION_INT,
+ * HOME_POSITION, SYS_STATUS / BATTERY_STATUS, EXTENDED_SYS_STATE) turned into
+ * a `VehicleState`; the link's liveness (lost after `linkTimeoutSeconds`
+ * without a HEARTBEAT); and each pilot command turned into MAVLink steps
+ * (mode changes, arming, COMMAND_LONGs, position targets), every COMMAND_LONG
+ * resent with `confirmation` + 1 while unanswered and answered through
+ * `CommandTracker` from its COMMAND_ACK. Completion is judged from reported
+ * state by `completion.ts`.
+ *
+ * Pure: no socket, no clock, no package. It is fed decoded messages
+ * (`receive`) with the time, and queues messages to send (`takeOutgoing`,
+ * `onQueued`); `src/runtime/mavlink/` owns the bytes and the socket. Only
+ * messages from its own system id are read, and every message it sends is
+ * addressed to that system id.
+ */
+import type { DroneCommand, FlightState } from "../../drone/types.ts";
+import type { Refusal } from "../../refusal.ts";
+import { CommandTracker, defaultTolerances, planCommand, type PlanLimits, type Tolerances } from "../completion.ts";
+import { internalToken, type CommandPlan, type CommandReceipt, type Geofence, type Vehicle, type VehicleEvent, type VehicleState } from "../vehicle.ts";
+import { offsetFromHome, pointFromHome, type LatLon } from "./geodesy.ts";
+import {
+  CopterMode,
+  forceDisarmMagic,
+  MavAutopilotInvalid,
+  MavCmd,
+  MavLandedState,
+  MavMessageId,
+  MavModeFlag,
+  MavResult,
+  mavResultNames,
+  MavTypeGcs,
+  type MavInbound,
+  type MavOutbound,
+} from "./messages.ts";
+
+export interface MavlinkVehicleOptions {
+  /** The autopilot's MAVLink system id: only its messages are read, only it is commanded. @default 1 */
+  systemId: number;
+  /** skyport's own system id as a ground station: acks addressed to another system are not ours. @default 255 */
+  gcsSystemId: number;
+  /** @default a 120 m ceiling and 500 m radius, as the simulated drones */
+  geofence: Geofence;
+  /** Altitude `takeoff` climbs to, metres above home. @default 10 */
+  takeoffAltitudeMetres: number;
+  /** Speed announced with plans until `speed` changes it, m/s (ArduCopter's WPNAV_SPEED default). @default 5 */
+  speedLimitMetresPerSecond: number;
+  /** No HEARTBEAT for this long and the link is lost, seconds (ArduPilot's own GCS failsafe waits 5 s). @default 3 */
+  linkTimeoutSeconds: number;
+  /** An unacknowledged COMMAND_LONG is resent after this long, seconds. @default 1 */
+  retrySeconds: number;
+  /** A command whose steps are not all acknowledged within this long is refused, seconds. @default 5 */
+  answerSeconds: number;
+  /** How close the reported state must come to a plan, metres (GPS and EKF noise on a real aircraft). @default 1.5 */
+  positionToleranceMetres: number;
+}
+
+export const defaultMavlinkVehicleOptions: Readonly<MavlinkVehicleOptions> = Object.freeze({
+  systemId: 1,
+  gcsSystemId: 255,
+  geofence: { maxAltitudeMetres: 120, maxRadiusMetres: 500 },
+  takeoffAltitudeMetres: 10,
+  speedLimitMetresPerSecond: 5,
+  linkTimeoutSeconds: 3,
+  retrySeconds: 1,
+  answerSeconds: 5,
+  positionToleranceMetres: 1.5,
+});
+
+/** Streams requested with SET_MESSAGE_INTERVAL when the link comes up: message id and interval, microseconds. */
+export const requestedStreams: ReadonlyArray<{ messageId: number; intervalMicroseconds: number; why: string }> = [
+  { messageId: MavMessageId.GLOBAL_POSITION_INT, intervalMicroseconds: 100_000, why: "position, velocity, heading at 10 Hz, the default telemetry rate" },
+  { messageId: MavMessageId.SYS_STATUS, intervalMicroseconds: 1_000_000, why: "battery percent, 1 Hz" },
+  { messageId: MavMessageId.EXTENDED_SYS_STATE, intervalMicroseconds: 500_000, why: "landed state, 2 Hz (not streamed by default)" },
+  { messageId: MavMessageId.HOME_POSITION, intervalMicroseconds: 1_000_000, why: "home, the origin of x/y/z, 1 Hz (not streamed by default)" },
+];
+
+/** Below this speed, m/s, an airborne vehicle is hovering rather than moving. */
+const movingThresholdMetresPerSecond = 0.5;
+/** HEARTBEAT.confirmation is a uint8: resends stop counting here. */
+const maxConfirmation = 255;
+/** GLOBAL_POSITION_INT.hdg when the heading is unknown. */
+const unknownHeading = 65535;
+
+/** Why the link is counted, for `/metrics` and logs. */
+export interface MavlinkVehicleCounters {
+  /** Messages from another system id on the same link: read by nobody. */
+  otherSystem: number;
+  /** Heartbeats from a component that is not a flight controller (a camera, another GCS). */
+  nonAutopilotHeartbeats: number;
+  /** COMMAND_ACKs that answer nothing awaited (late, duplicate, or addressed to another GCS). */
+  strayAcks: number;
+}
+
+type Params = [number, number, number, number, number, number, number];
+
+/** One thing to send for a command: a COMMAND_LONG awaiting its ack, or a position target (no ack in MAVLink). */
+type Step = { kind: "command"; command: number; params: Params } | { kind: "target"; x: number; y: number; z: number; heading: number };
+
+interface Sequence {
+  token: number;
+  command: DroneCommand;
+  plan: CommandPlan;
+  steps: Step[];
+  index: number;
+  confirmation: number;
+  /** When the current step was last sent, seconds. */
+  sentAt: number;
+  /** When the command was given, seconds. */
+  startedAt: number;
+}
+
+export class MavlinkVehicle implements Vehicle {
+  readonly kind = "mavlink";
+  readonly geofence: Geofence;
+  readonly counters: MavlinkVehicleCounters = { otherSystem: 0, nonAutopilotHeartbeats: 0, strayAcks: 0 };
+  /** Called whenever a message is queued, so the link can send it at once. */
+  onQueued: (() => void) | null = null;
+  private readonly options: MavlinkVehicleOptions;
+  private readonly tracker: CommandTracker;
+  private outbox: MavOutbound[] = [];
+  private events: VehicleEvent[] = [];
+  private link = false;
+  private lastHeartbeatAt = -Infinity;
+  private component = 1;
+  private armed = false;
+  private customMode = -1;
+  private landedState: number = MavLandedState.UNDEFINED;
+  private home: (LatLon & { altitudeMetres: number }) | null = null;
+  private lastPosition: LatLon | null = null;
+  private speedLimit: number;
+  private sequence: Sequence | null = null;
+  private readonly current: VehicleState;
+
+  constructor(readonly id: string, options: Partial<MavlinkVehicleOptions> = {}) {
+    this.options = { ...defaultMavlinkVehicleOptions, ...options };
+    this.geofence = this.options.geofence;
+    this.speedLimit = this.options.speedLimitMetresPerSecond;
+    const tolerances: Tolerances = { ...defaultTolerances, positionMetres: this.options.positionToleranceMetres, answerSeconds: this.options.answerSeconds };
+    this.tracker = new CommandTracker(tolerances);
+    this.current = {
+      state: "landed",
+      position: { x: 0, y: 0, z: 0 },
+      velocity: { x: 0, y: 0, z: 0 },
+      heading: 0,
+      battery: 100,
+      flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false },
+      target: null,
+    };
+  }
+
+  get linkUp(): boolean {
+    return this.link;
+  }
+
+  /** Whether the autopilot last reported its motors armed. */
+  get isArmed(): boolean {
+    return this.armed;
+  }
+
+  /** The ArduCopter mode last reported, by name (`GUIDED`), or null before the first HEARTBEAT. */
+  get modeName(): string | null {
+    if (this.customMode < 0) return null;
+    return copterModeNames.get(this.customMode) ?? `MODE_${this.customMode}`;
+  }
+
+  state(): VehicleState {
+    return this.current;
+  }
+
+  // ------------------------------------------------------------ the fleet's side
+
+  command(command: DroneCommand, token: number, now: number): CommandReceipt {
+    if (!this.link) return { status: "refused", refusal: { code: "drone_unavailable", message: `${this.id} is out of reach: no HEARTBEAT from system ${this.options.systemId}` } };
+    const refusal = this.precondition(command);
+    if (refusal !== null) return { status: "refused", refusal };
+    const plan = planCommand(command, this.current, { takeoffAltitudeMetres: this.options.takeoffAltitudeMetres, speedLimitMetresPerSecond: this.speedLimit } satisfies PlanLimits);
+    const outside = this.outsideGeofence(plan);
+    if (outside !== null) return { status: "refused", refusal: { code: "geofence", message: outside } };
+    const steps = this.stepsFor(command, plan);
+    this.supersede(command.name);
+    if (token !== internalToken) this.tracker.sent(token, command, now);
+    this.sequence = { token, command, plan, steps, index: 0, confirmation: 0, sentAt: now, startedAt: now };
+    this.sendCurrentStep(now);
+    return { status: "pending" };
+  }
+
+  holdPosition(now: number): void {
+    this.tracker.interrupted("holding position");
+    if (this.link && this.armed) this.command({ name: "hover" }, internalToken, now);
+  }
+
+  emergencyStop(now: number): void {
+    this.tracker.interrupted("emergency stop");
+    this.current.flags.emergencyStopped = true;
+    if (this.link) this.command({ name: "emergency" }, internalToken, now);
+  }
+
+  advance(_dtSeconds: number, now: number): void {
+    if (this.link && now - this.lastHeartbeatAt > this.options.linkTimeoutSeconds) {
+      this.lose(`no HEARTBEAT from system ${this.options.systemId} for ${this.options.linkTimeoutSeconds} s`);
+    }
+    const sequence = this.sequence;
+    if (sequence !== null) {
+      if (now - sequence.startedAt >= this.options.answerSeconds) {
+        this.sequence = null;
+        this.refuse(sequence, { code: "drone_unavailable", message: `the autopilot did not answer ${sequence.command.name} within ${this.options.answerSeconds} s` });
+      } else if (now - sequence.sentAt >= this.options.retrySeconds && sequence.confirmation < maxConfirmation) {
+        sequence.confirmation += 1;
+        this.sendCurrentStep(now);
+      }
+    }
+    this.tracker.expire(now);
+  }
+
+  takeEvents(): VehicleEvent[] {
+    const taken = this.events.length === 0 ? this.tracker.takeEvents() : [...this.events, ...this.tracker.takeEvents()];
+    this.events = [];
+    return taken;
+  }
+
+  // ------------------------------------------------------------ the link's side
+
+  /** A decoded message heard on the link at `now`. Messages from another system id are counted and dropped. */
+  receive(message: MavInbound, now: number): void {
+    if (message.sysid !== this.options.systemId) {
+      this.counters.otherSystem += 1;
+      return;
+    }
+    switch (message.type) {
+      case "heartbeat":
+        if (message.autopilot === MavAutopilotInvalid || message.mavType === MavTypeGcs) {
+          this.counters.nonAutopilotHeartbeats += 1;
+          return;
+        }
+        this.heard(message.compid, now);
+        this.armed = (message.baseMode & MavModeFlag.SAFETY_ARMED) !== 0;
+        this.customMode = message.customMode;
+        break;
+      case "global_position_int":
+        this.lastPosition = { lat: message.lat / 1e7, lon: message.lon / 1e7 };
+        this.current.position.z = message.relativeAlt / 1000;
+        this.current.velocity.x = message.vy / 100;
+        this.current.velocity.y = message.vx / 100;
+        this.current.velocity.z = -message.vz / 100;
+        if (message.hdg !== unknownHeading) this.current.heading = message.hdg / 100;
+        this.placeFromHome();
+        break;
+      case "home_position":
+        this.home = { lat: message.latitude / 1e7, lon: message.longitude / 1e7, altitudeMetres: message.altitude / 1000 };
+        this.placeFromHome();
+        break;
+      case "sys_status":
+      case "battery_status":
+        if (message.batteryRemaining >= 0) this.current.battery = Math.min(100, message.batteryRemaining);
+        break;
+      case "extended_sys_state":
+        this.landedState = message.landedState;
+        break;
+      case "command_ack":
+        this.acknowledged(message, now);
+        return;
+    }
+    this.refresh();
+  }
+
+  /** The connection itself closed (TCP reset, socket error): the link is lost now, not after the HEARTBEAT timeout. */
+  disconnected(reason: string): void {
+    if (this.link) this.lose(reason);
+  }
+
+  /** The messages queued since the last call, oldest first. */
+  takeOutgoing(): MavOutbound[] {
+    const taken = this.outbox;
+    this.outbox = [];
+    return taken;
+  }
+
+  // ------------------------------------------------------------ inside
+
+  private heard(compid: number, now: number): void {
+    this.lastHeartbeatAt = now;
+    this.component = compid;
+    if (this.link) return;
+    this.link = true;
+    this.events.push({ type: "link_regained" });
+    for (const stream of requestedStreams) {
+      this.queue(this.commandLong(MavCmd.SET_MESSAGE_INTERVAL, [stream.messageId, stream.intervalMicroseconds, 0, 0, 0, 0, 0], 0));
+    }
+  }
+
+  private lose(reason: string): void {
+    this.link = false;
+    this.sequence = null;
+    this.tracker.linkLost(reason);
+    this.events.push({ type: "link_lost", reason });
+  }
+
+  /** x/y from home once both home and a position are known; before home is known the vehicle is placed at home. */
+  private placeFromHome(): void {
+    if (this.home === null || this.lastPosition === null) return;
+    const { x, y } = offsetFromHome(this.home, this.lastPosition);
+    this.current.position.x = x;
+    this.current.position.y = y;
+  }
+
+  /** A report changed the state: derive the flight state, raise `landed`, and judge the command in flight. */
+  private refresh(): void {
+    const before = this.current.state;
+    this.current.state = flightStateOf({
+      armed: this.armed,
+      landedState: this.landedState,
+      mode: this.customMode,
+      emergencyStopped: this.current.flags.emergencyStopped,
+      speed: Math.hypot(this.current.velocity.x, this.current.velocity.y, this.current.velocity.z),
+    });
+    if (this.current.state === "landed") this.current.flags.emergencyStopped = false;
+    if (before !== "landed" && this.current.state === "landed") this.events.push({ type: "landed" });
+    this.tracker.report(this.current);
+  }
+
+  private acknowledged(ack: Extract<MavInbound, { type: "command_ack" }>, now: number): void {
+    const sequence = this.sequence;
+    const step = sequence?.steps[sequence.index];
+    const forUs = ack.targetSystem === 0 || ack.targetSystem === this.options.gcsSystemId;
+    if (sequence === null || step === undefined || step.kind !== "command" || step.command !== ack.command || !forUs) {
+      if (ack.command !== MavCmd.SET_MESSAGE_INTERVAL) this.counters.strayAcks += 1;
+      return;
+    }
+    if (ack.result === MavResult.IN_PROGRESS) {
+      sequence.sentAt = now;
+      return;
+    }
+    if (ack.result !== MavResult.ACCEPTED) {
+      this.sequence = null;
+      const result = mavResultNames[ack.result] ?? String(ack.result);
+      this.refuse(sequence, {
+        code: ack.result === MavResult.TEMPORARILY_REJECTED ? "busy" : "drone_unavailable",
+        message: `the autopilot refused ${commandNames.get(step.command) ?? step.command} for ${sequence.command.name}: MAV_RESULT_${result}`,
+      });
+      return;
+    }
+    sequence.index += 1;
+    sequence.confirmation = 0;
+    this.sendCurrentStep(now);
+  }
+
+  /** Sends the sequence's current step; a position target needs no ack, so the sequence moves on at once. */
+  private sendCurrentStep(now: number): void {
+    const sequence = this.sequence;
+    if (sequence === null) return;
+    let step = sequence.steps[sequence.index];
+    while (step !== undefined && step.kind === "target") {
+      const point = this.home === null ? null : pointFromHome(this.home, step.x, step.y);
+      if (point === null) {
+        this.sequence = null;
+        this.refuse(sequence, { code: "drone_unavailable", message: `${this.id} has not reported its home position yet: position targets need it` });
+        return;
+      }
+      this.queue({
+        type: "position_target_global",
+        targetSystem: this.options.systemId,
+        targetComponent: this.component,
+        latInt: Math.round(point.lat * 1e7),
+        lonInt: Math.round(point.lon * 1e7),
+        relativeAltMetres: step.z,
+        yawRadians: (step.heading * Math.PI) / 180,
+      });
+      sequence.index += 1;
+      step = sequence.steps[sequence.index];
+    }
+    if (step === undefined) {
+      this.sequence = null;
+      this.finish(sequence, now);
+      return;
+    }
+    sequence.sentAt = now;
+    this.queue(this.commandLong(step.command, step.params, sequence.confirmation));
+  }
+
+  /** Every step acknowledged: the command is accepted and tracked until the reported state says it is over. */
+  private finish(sequence: Sequence, now: number): void {
+    if (sequence.command.name === "speed") this.speedLimit = sequence.plan.speedLimit;
+    if (sequence.command.name === "emergency") this.current.flags.emergencyStopped = true;
+    if (sequence.token === internalToken) return;
+    this.tracker.acknowledged(sequence.plan, now);
+  }
+
+  private refuse(sequence: Sequence, refusal: Refusal): void {
+    if (sequence.token !== internalToken) this.tracker.rejected(refusal);
+  }
+
+  /** A new command replaces one still awaiting its acks. */
+  private supersede(by: string): void {
+    const old = this.sequence;
+    if (old === null) return;
+    this.sequence = null;
+    this.refuse(old, { code: "busy", message: `superseded by ${by} before the autopilot answered` });
+  }
+
+  private precondition(command: DroneCommand): Refusal | null {
+    const onGround = this.current.state === "landed";
+    if (command.name === "takeoff") return onGround ? null : { code: "already_flying", message: `${this.id} is already flying` };
+    if (command.name === "speed" || command.name === "emergency") return null;
+    return onGround ? { code: "not_flying", message: `${this.id} is on the ground: take off first` } : null;
+  }
+
+  private outsideGeofence(plan: CommandPlan): string | null {
+    const { maxAltitudeMetres, maxRadiusMetres } = this.geofence;
+    if (plan.z > maxAltitudeMetres) return `the target altitude ${plan.z.toFixed(1)} m is above the ${maxAltitudeMetres} m ceiling`;
+    const radius = Math.hypot(plan.x, plan.y);
+    if (radius > maxRadiusMetres) return `the target is ${radius.toFixed(1)} m from home, beyond the ${maxRadiusMetres} m radius`;
+    return null;
+  }
+
+  /** The MAVLink steps of a command for ArduCopter. */
+  private stepsFor(command: DroneCommand, plan: CommandPlan): Step[] {
+    const guided = this.customMode === CopterMode.GUIDED ? [] : [setMode(CopterMode.GUIDED)];
+    switch (command.name) {
+      case "takeoff":
+        return [setMode(CopterMode.GUIDED), ...(this.armed ? [] : [step(MavCmd.COMPONENT_ARM_DISARM, 1)]), step(MavCmd.NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, plan.z)];
+      case "land":
+        return [setMode(CopterMode.LAND)];
+      case "rth":
+        return [setMode(CopterMode.RTL)];
+      case "hover":
+        return [setMode(CopterMode.BRAKE)];
+      case "emergency":
+        return [step(MavCmd.COMPONENT_ARM_DISARM, 0, forceDisarmMagic)];
+      case "speed":
+        // param1 1 = ground speed; param3 -1 = throttle unchanged.
+        return [step(MavCmd.DO_CHANGE_SPEED, 1, command.metresPerSecond, -1)];
+      case "cw":
+      case "ccw":
+        // param2 0 = the autopilot's default turn rate; param3 direction; param4 1 = relative to the current heading.
+        return [...guided, step(MavCmd.CONDITION_YAW, command.degrees, 0, command.name === "cw" ? 1 : -1, 1)];
+      default:
+        return [...guided, { kind: "target", x: plan.x, y: plan.y, z: plan.z, heading: plan.heading }];
+    }
+  }
+
+  private commandLong(command: number, params: Params, confirmation: number): MavOutbound {
+    return { type: "command_long", targetSystem: this.options.systemId, targetComponent: this.component, command, confirmation, params };
+  }
+
+  private queue(message: MavOutbound): void {
+    this.outbox.push(message);
+    this.onQueued?.();
+  }
+}
+
+function step(command: number, ...params: number[]): Step {
+  const full: Params = [0, 0, 0, 0, 0, 0, 0];
+  params.forEach((value, index) => (full[index] = value));
+  return { kind: "command", command, params: full };
+}
+
+/** DO_SET_MODE to an ArduCopter custom mode. */
+function setMode(mode: number): Step {
+  return step(MavCmd.DO_SET_MODE, MavModeFlag.CUSTOM_MODE_ENABLED, mode);
+}
+
+const copterModeNames = new Map<number, string>(Object.entries(CopterMode).map(([name, value]) => [value, name]));
+const commandNames = new Map<number, string>(Object.entries(MavCmd).map(([name, value]) => [value, `MAV_CMD_${name}`]));
+
+/** What the autopilot reported, reduced to the facts the flight state needs. */
+export interface ReportedFacts {
+  armed: boolean;
+  /** MAV_LANDED_STATE, UNDEFINED when EXTENDED_SYS_STATE was never heard. */
+  landedState: number;
+  /** ArduCopter custom mode, -1 unknown. */
+  mode: number;
+  emergencyStopped: boolean;
+  /** m/s */
+  speed: number;
+}
+
+/** The skyport flight state an ArduCopter's reports amount to. */
+export function flightStateOf(facts: ReportedFacts): FlightState {
+  const onGround = !facts.armed || facts.landedState === MavLandedState.ON_GROUND;
+  if (facts.emergencyStopped && facts.landedState !== MavLandedState.ON_GROUND) return "emergency";
+  if (onGround) return "landed";
+  if (facts.landedState === MavLandedState.TAKEOFF) return "taking_off";
+  if (facts.mode === CopterMode.RTL || facts.mode === CopterMode.SMART_RTL) return "returning";
+  if (facts.landedState === MavLandedState.LANDING || facts.mode === CopterMode.LAND) return "landing";
+  return facts.speed >= movingThresholdMetresPerSecond ? "moving" : "hovering";
+}

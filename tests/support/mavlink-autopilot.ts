@@ -1,0 +1,97 @@
+/**
+ * The autopilot's side of a MAVLink link, for unit tests without SITL:
+ * encodes the packets an ArduCopter sends (HEARTBEAT, GLOBAL_POSITION_INT,
+ * HOME_POSITION, SYS_STATUS, EXTENDED_SYS_STATE, COMMAND_ACK) with the same
+ * `node-mavlink` codec, from a chosen system id, and decodes what skyport sends.
+ */
+import { common, MavLinkPacketParser, MavLinkPacketSplitter, MavLinkProtocolV1, MavLinkProtocolV2, minimal, type MavLinkData, type MavLinkPacket } from "node-mavlink";
+
+export const copterHome = { lat: -35.363261, lon: 149.16523, altitudeMetres: 584 };
+
+export class FakeAutopilot {
+  private seq = 0;
+  constructor(readonly systemId = 1, readonly componentId = 1) {}
+
+  private frame(message: MavLinkData, v1 = false): Buffer {
+    const protocol = v1 ? new MavLinkProtocolV1(this.systemId, this.componentId) : new MavLinkProtocolV2(this.systemId, this.componentId);
+    const buffer = protocol.serialize(message, this.seq);
+    this.seq = (this.seq + 1) % 256;
+    return buffer;
+  }
+
+  heartbeat(options: { armed?: boolean; customMode?: number; v1?: boolean } = {}): Buffer {
+    const m = new minimal.Heartbeat();
+    m.type = minimal.MavType.QUADROTOR;
+    m.autopilot = minimal.MavAutopilot.ARDUPILOTMEGA;
+    m.baseMode = ((options.armed ? 128 : 0) | 1) as minimal.MavModeFlag;
+    m.customMode = options.customMode ?? 0;
+    m.systemStatus = minimal.MavState.STANDBY;
+    m.mavlinkVersion = 3;
+    return this.frame(m, options.v1);
+  }
+
+  /** A position `x` m east, `y` m north and `z` m above home, with velocities in m/s (x east, y north, z up) and a heading. */
+  position(x: number, y: number, z: number, options: { heading?: number; velocity?: { x: number; y: number; z: number } } = {}): Buffer {
+    const m = new common.GlobalPositionInt();
+    const metresPerDegree = (6_378_137 * Math.PI) / 180;
+    m.timeBootMs = 0;
+    m.lat = Math.round((copterHome.lat + y / metresPerDegree) * 1e7);
+    m.lon = Math.round((copterHome.lon + x / (metresPerDegree * Math.cos((copterHome.lat * Math.PI) / 180))) * 1e7);
+    m.alt = Math.round((copterHome.altitudeMetres + z) * 1000);
+    m.relativeAlt = Math.round(z * 1000);
+    const v = options.velocity ?? { x: 0, y: 0, z: 0 };
+    m.vx = Math.round(v.y * 100);
+    m.vy = Math.round(v.x * 100);
+    m.vz = Math.round(-v.z * 100);
+    m.hdg = Math.round((options.heading ?? 0) * 100);
+    return this.frame(m);
+  }
+
+  home(): Buffer {
+    const m = new common.HomePosition();
+    m.latitude = Math.round(copterHome.lat * 1e7);
+    m.longitude = Math.round(copterHome.lon * 1e7);
+    m.altitude = Math.round(copterHome.altitudeMetres * 1000);
+    m.x = m.y = m.z = 0;
+    m.q = [1, 0, 0, 0];
+    m.approachX = m.approachY = m.approachZ = 0;
+    return this.frame(m);
+  }
+
+  battery(percent: number): Buffer {
+    const m = new common.SysStatus();
+    m.batteryRemaining = percent;
+    m.voltageBattery = 12600;
+    m.currentBattery = -1;
+    return this.frame(m);
+  }
+
+  landedState(state: number): Buffer {
+    const m = new common.ExtendedSysState();
+    m.vtolState = 0;
+    m.landedState = state;
+    return this.frame(m);
+  }
+
+  ack(command: number, result: number, targetSystem = 255): Buffer {
+    const m = new common.CommandAck();
+    m.command = command;
+    m.result = result;
+    m.progress = 0;
+    m.resultParam2 = 0;
+    m.targetSystem = targetSystem;
+    m.targetComponent = 190;
+    return this.frame(m);
+  }
+}
+
+/** Decodes whole buffers of packets synchronously (the splitter emits on write). */
+export function decodePackets(bytes: Buffer): MavLinkPacket[] {
+  const splitter = new MavLinkPacketSplitter();
+  const parser = new MavLinkPacketParser();
+  splitter.pipe(parser);
+  const packets: MavLinkPacket[] = [];
+  parser.on("data", (packet: MavLinkPacket) => packets.push(packet));
+  splitter.write(bytes);
+  return packets;
+}
