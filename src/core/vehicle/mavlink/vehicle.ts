@@ -133,6 +133,12 @@ export class MavlinkVehicle implements Vehicle {
   private lastPosition: LatLon | null = null;
   private speedLimit: number;
   private sequence: Sequence | null = null;
+  /**
+   * A takeoff was acknowledged and the autopilot has not yet said it left the
+   * ground: armed on the ground counts as taking off, not landed (ArduCopter
+   * reports ON_GROUND for a moment after NAV_TAKEOFF's ack).
+   */
+  private takeoffCommanded = false;
   private readonly current: VehicleState;
 
   constructor(readonly id: string, options: Partial<MavlinkVehicleOptions> = {}) {
@@ -310,11 +316,14 @@ export class MavlinkVehicle implements Vehicle {
   /** A report changed the state: derive the flight state, raise `landed`, and judge the command in flight. */
   private refresh(): void {
     const before = this.current.state;
+    if (this.landedState !== MavLandedState.ON_GROUND && this.landedState !== MavLandedState.UNDEFINED) this.takeoffCommanded = false;
+    if (!this.armed) this.takeoffCommanded = false;
     this.current.state = flightStateOf({
       armed: this.armed,
       landedState: this.landedState,
       mode: this.customMode,
       emergencyStopped: this.current.flags.emergencyStopped,
+      takeoffCommanded: this.takeoffCommanded,
       speed: Math.hypot(this.current.velocity.x, this.current.velocity.y, this.current.velocity.z),
     });
     if (this.current.state === "landed") this.current.flags.emergencyStopped = false;
@@ -343,6 +352,8 @@ export class MavlinkVehicle implements Vehicle {
       });
       return;
     }
+    // The autopilot armed: say so before its next HEARTBEAT does, so the takeoff that follows starts from armed.
+    if (step.command === MavCmd.COMPONENT_ARM_DISARM && step.params[0] === 1) this.armed = true;
     sequence.index += 1;
     sequence.confirmation = 0;
     this.sendCurrentStep(now);
@@ -385,6 +396,10 @@ export class MavlinkVehicle implements Vehicle {
   private finish(sequence: Sequence, now: number): void {
     if (sequence.command.name === "speed") this.speedLimit = sequence.plan.speedLimit;
     if (sequence.command.name === "emergency") this.current.flags.emergencyStopped = true;
+    if (sequence.command.name === "takeoff") {
+      this.takeoffCommanded = true;
+      this.refresh();
+    }
     if (sequence.token === internalToken) return;
     this.tracker.acknowledged(sequence.plan, now);
   }
@@ -474,6 +489,8 @@ export interface ReportedFacts {
   /** ArduCopter custom mode, -1 unknown. */
   mode: number;
   emergencyStopped: boolean;
+  /** A takeoff was acknowledged and the autopilot has not yet reported leaving the ground. */
+  takeoffCommanded: boolean;
   /** m/s */
   speed: number;
 }
@@ -482,6 +499,7 @@ export interface ReportedFacts {
 export function flightStateOf(facts: ReportedFacts): FlightState {
   const onGround = !facts.armed || facts.landedState === MavLandedState.ON_GROUND;
   if (facts.emergencyStopped && facts.landedState !== MavLandedState.ON_GROUND) return "emergency";
+  if (facts.armed && facts.takeoffCommanded) return "taking_off";
   if (onGround) return "landed";
   if (facts.landedState === MavLandedState.TAKEOFF) return "taking_off";
   if (facts.mode === CopterMode.RTL || facts.mode === CopterMode.SMART_RTL) return "returning";

@@ -1,0 +1,305 @@
+/**
+ * The pure MAVLink vehicle, fed real encoded packets (node-mavlink, through
+ * the runtime decoder) from a fake ArduCopter, with time as arguments: state
+ * from the reports, link liveness, every command's MAVLink steps, acks,
+ * resends with `confirmation`, refusals with the autopilot's result, and
+ * completion judged from the reported state. No socket, no SITL.
+ */
+import { describe, expect, test } from "bun:test";
+import { CopterMode, forceDisarmMagic, MavCmd, MavLandedState, MavMessageId, MavModeFlag, MavResult, type MavOutbound } from "../../../src/core/vehicle/mavlink/messages.ts";
+import { flightStateOf, MavlinkVehicle } from "../../../src/core/vehicle/mavlink/vehicle.ts";
+import { pointFromHome } from "../../../src/core/vehicle/mavlink/geodesy.ts";
+import { MavlinkDecoder } from "../../../src/runtime/mavlink/codec.ts";
+import { copterHome, FakeAutopilot } from "../../support/mavlink-autopilot.ts";
+
+/** A vehicle, the autopilot that talks to it, and a clock the test moves. */
+function rig() {
+  const vehicle = new MavlinkVehicle("copter");
+  const autopilot = new FakeAutopilot(1, 1);
+  let now = 100;
+  const decoder = new MavlinkDecoder((message) => vehicle.receive(message, now));
+  const hear = (...packets: Buffer[]) => packets.forEach((p) => decoder.feed(p));
+  const at = (seconds: number) => {
+    now = seconds;
+    vehicle.advance(0.1, now);
+  };
+  /** The COMMAND_LONGs sent since the last call (stream requests left out unless asked). */
+  const sent = (withStreams = false): MavOutbound[] =>
+    vehicle.takeOutgoing().filter((m) => withStreams || m.type !== "command_long" || m.command !== MavCmd.SET_MESSAGE_INTERVAL);
+  return { vehicle, autopilot, hear, at, sent, now: () => now, decoder };
+}
+
+/** A vehicle on the ground at home, link up, disarmed, in STABILIZE. */
+function onGround() {
+  const r = rig();
+  r.hear(r.autopilot.heartbeat({ customMode: CopterMode.STABILIZE }), r.autopilot.home(), r.autopilot.position(0, 0, 0), r.autopilot.landedState(MavLandedState.ON_GROUND));
+  r.sent(true);
+  r.vehicle.takeEvents();
+  return r;
+}
+
+/** A vehicle hovering at 10 m in GUIDED. */
+function hovering() {
+  const r = onGround();
+  r.hear(r.autopilot.heartbeat({ armed: true, customMode: CopterMode.GUIDED }), r.autopilot.landedState(MavLandedState.IN_AIR), r.autopilot.position(0, 0, 10));
+  r.vehicle.takeEvents();
+  return r;
+}
+
+function commandsIn(messages: MavOutbound[]) {
+  return messages.flatMap((m) => (m.type === "command_long" ? [{ command: m.command, params: m.params, confirmation: m.confirmation, target: m.targetSystem }] : []));
+}
+
+describe("link", () => {
+  test("down until the autopilot's first HEARTBEAT; then link_regained and the streams requested from system 1", () => {
+    const r = rig();
+    expect(r.vehicle.linkUp).toBe(false);
+    expect(r.vehicle.command({ name: "takeoff" }, 1, 100)).toMatchObject({ status: "refused", refusal: { code: "drone_unavailable" } });
+    r.hear(r.autopilot.heartbeat());
+    expect(r.vehicle.linkUp).toBe(true);
+    expect(r.vehicle.takeEvents()).toEqual([{ type: "link_regained" }]);
+    const requests = commandsIn(r.sent(true));
+    expect(requests.every((c) => c.command === MavCmd.SET_MESSAGE_INTERVAL && c.target === 1)).toBe(true);
+    expect(requests.map((c) => c.params[0]).sort((a, b) => a - b)).toEqual(
+      [MavMessageId.SYS_STATUS, MavMessageId.GLOBAL_POSITION_INT, MavMessageId.HOME_POSITION, MavMessageId.EXTENDED_SYS_STATE].sort((a, b) => a - b),
+    );
+  });
+
+  test("lost after 3 s without a HEARTBEAT (position reports do not count), regained with the next one", () => {
+    const r = onGround();
+    r.at(101);
+    r.hear(r.autopilot.position(0, 0, 0));
+    r.at(103);
+    expect(r.vehicle.linkUp).toBe(true);
+    r.at(103.2);
+    expect(r.vehicle.linkUp).toBe(false);
+    expect(r.vehicle.takeEvents()).toEqual([{ type: "link_lost", reason: "no HEARTBEAT from system 1 for 3 s" }]);
+    r.hear(r.autopilot.heartbeat());
+    expect(r.vehicle.takeEvents()).toEqual([{ type: "link_regained" }]);
+  });
+
+  test("messages from another system id on the same link are counted and change nothing; nothing is sent to it", () => {
+    const r = rig();
+    const other = new FakeAutopilot(2, 1);
+    r.hear(other.heartbeat({ armed: true, customMode: CopterMode.GUIDED }), other.home(), other.position(50, 50, 30));
+    expect(r.vehicle.linkUp).toBe(false);
+    expect(r.vehicle.state().position).toEqual({ x: 0, y: 0, z: 0 });
+    expect(r.vehicle.counters.otherSystem).toBe(3);
+    r.hear(r.autopilot.heartbeat(), r.autopilot.home(), r.autopilot.position(0, 0, 0));
+    r.vehicle.command({ name: "takeoff" }, 1, 100);
+    r.hear(other.ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED));
+    const out = r.vehicle.takeOutgoing();
+    expect(out.length).toBeGreaterThan(0);
+    expect(out.every((m) => m.targetSystem === 1)).toBe(true);
+    expect(commandsIn(out).filter((c) => c.command !== MavCmd.SET_MESSAGE_INTERVAL).map((c) => c.command)).toEqual([MavCmd.DO_SET_MODE]);
+  });
+
+  test("heartbeats from a non-autopilot component (another GCS) do not keep the link up", () => {
+    const r = onGround();
+    const gcs = new FakeAutopilot(1, 190);
+    // A GCS heartbeat: MAV_TYPE_GCS, MAV_AUTOPILOT_INVALID.
+    r.decoder.feed(gcs.heartbeat());
+    expect(r.vehicle.counters.nonAutopilotHeartbeats).toBe(0);
+  });
+});
+
+describe("state from reports", () => {
+  test("x/y metres from home in a tangent plane, z above home, velocities, heading, battery", () => {
+    const r = onGround();
+    r.hear(r.autopilot.position(30, -40, 12.5, { heading: 271.5, velocity: { x: 1, y: 2, z: -0.5 } }), r.autopilot.battery(64));
+    const state = r.vehicle.state();
+    expect(state.position.x).toBeCloseTo(30, 1);
+    expect(state.position.y).toBeCloseTo(-40, 1);
+    expect(state.position.z).toBeCloseTo(12.5, 3);
+    expect(state.velocity).toEqual({ x: 1, y: 2, z: -0.5 });
+    expect(state.heading).toBeCloseTo(271.5, 2);
+    expect(state.battery).toBe(64);
+  });
+
+  test("flight state from armed, landed state and mode", () => {
+    const facts = { armed: true, landedState: MavLandedState.IN_AIR, mode: CopterMode.GUIDED, emergencyStopped: false, takeoffCommanded: false, speed: 0 };
+    expect(flightStateOf({ ...facts, armed: false })).toBe("landed");
+    expect(flightStateOf({ ...facts, landedState: MavLandedState.ON_GROUND })).toBe("landed");
+    expect(flightStateOf({ ...facts, landedState: MavLandedState.TAKEOFF })).toBe("taking_off");
+    // Armed on the ground right after NAV_TAKEOFF's ack: taking off, not landed.
+    expect(flightStateOf({ ...facts, landedState: MavLandedState.ON_GROUND, takeoffCommanded: true })).toBe("taking_off");
+    expect(flightStateOf({ ...facts, armed: false, landedState: MavLandedState.ON_GROUND, takeoffCommanded: true })).toBe("landed");
+    expect(flightStateOf(facts)).toBe("hovering");
+    expect(flightStateOf({ ...facts, speed: 3 })).toBe("moving");
+    expect(flightStateOf({ ...facts, mode: CopterMode.RTL, landedState: MavLandedState.LANDING })).toBe("returning");
+    expect(flightStateOf({ ...facts, mode: CopterMode.LAND })).toBe("landing");
+    expect(flightStateOf({ ...facts, armed: false, emergencyStopped: true })).toBe("emergency");
+  });
+
+  test("mode name and armed state from the HEARTBEAT", () => {
+    const r = onGround();
+    expect(r.vehicle.modeName).toBe("STABILIZE");
+    r.hear(r.autopilot.heartbeat({ armed: true, customMode: CopterMode.RTL }));
+    expect(r.vehicle.modeName).toBe("RTL");
+    expect(r.vehicle.isArmed).toBe(true);
+  });
+});
+
+describe("takeoff", () => {
+  test("GUIDED, arm, NAV_TAKEOFF to 10 m, each after the previous ack; accepted, then done at altitude", () => {
+    const r = onGround();
+    expect(r.vehicle.command({ name: "takeoff" }, 7, 100)).toEqual({ status: "pending" });
+    expect(commandsIn(r.sent())).toEqual([{ command: MavCmd.DO_SET_MODE, params: [MavModeFlag.CUSTOM_MODE_ENABLED, CopterMode.GUIDED, 0, 0, 0, 0, 0], confirmation: 0, target: 1 }]);
+    r.hear(r.autopilot.ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED));
+    expect(commandsIn(r.sent())).toEqual([{ command: MavCmd.COMPONENT_ARM_DISARM, params: [1, 0, 0, 0, 0, 0, 0], confirmation: 0, target: 1 }]);
+    r.hear(r.autopilot.ack(MavCmd.COMPONENT_ARM_DISARM, MavResult.ACCEPTED));
+    expect(commandsIn(r.sent())).toEqual([{ command: MavCmd.NAV_TAKEOFF, params: [0, 0, 0, 0, 0, 0, 10], confirmation: 0, target: 1 }]);
+    expect(r.vehicle.takeEvents()).toEqual([]);
+    r.hear(r.autopilot.ack(MavCmd.NAV_TAKEOFF, MavResult.ACCEPTED));
+    expect(r.vehicle.takeEvents()).toMatchObject([{ type: "command_accepted", token: 7, plan: { z: 10 } }]);
+    r.hear(r.autopilot.heartbeat({ armed: true, customMode: CopterMode.GUIDED }), r.autopilot.landedState(MavLandedState.TAKEOFF), r.autopilot.position(0, 0, 9.5));
+    expect(r.vehicle.state().state).toBe("taking_off");
+    expect(r.vehicle.takeEvents()).toEqual([]);
+    r.hear(r.autopilot.landedState(MavLandedState.IN_AIR), r.autopilot.position(0, 0, 9.9));
+    expect(r.vehicle.takeEvents()).toEqual([{ type: "command_done", token: 7 }]);
+  });
+
+  test("an unanswered step is resent every second with confirmation + 1, then refused after 5 s", () => {
+    const r = onGround();
+    r.vehicle.command({ name: "takeoff" }, 7, 100);
+    r.sent();
+    r.at(100.5);
+    expect(r.sent()).toEqual([]);
+    r.at(101);
+    expect(commandsIn(r.sent())).toMatchObject([{ command: MavCmd.DO_SET_MODE, confirmation: 1 }]);
+    r.hear(r.autopilot.heartbeat());
+    r.at(102);
+    expect(commandsIn(r.sent())).toMatchObject([{ command: MavCmd.DO_SET_MODE, confirmation: 2 }]);
+    r.hear(r.autopilot.heartbeat());
+    r.at(104.9);
+    r.sent();
+    r.hear(r.autopilot.heartbeat());
+    expect(r.vehicle.takeEvents()).toEqual([]);
+    r.at(105);
+    expect(r.vehicle.takeEvents()).toEqual([
+      { type: "command_refused", token: 7, refusal: { code: "drone_unavailable", message: "the autopilot did not answer takeoff within 5 s" } },
+    ]);
+  });
+
+  test("arming refused by the autopilot: refused with its MAV_RESULT, nothing more sent", () => {
+    const r = onGround();
+    r.vehicle.command({ name: "takeoff" }, 7, 100);
+    r.hear(r.autopilot.ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED));
+    r.sent();
+    r.hear(r.autopilot.ack(MavCmd.COMPONENT_ARM_DISARM, MavResult.FAILED));
+    expect(r.vehicle.takeEvents()).toEqual([
+      { type: "command_refused", token: 7, refusal: { code: "drone_unavailable", message: "the autopilot refused MAV_CMD_COMPONENT_ARM_DISARM for takeoff: MAV_RESULT_FAILED" } },
+    ]);
+    r.at(102);
+    expect(r.sent()).toEqual([]);
+  });
+
+  test("an ack addressed to another ground station does not answer ours", () => {
+    const r = onGround();
+    r.vehicle.command({ name: "takeoff" }, 7, 100);
+    r.hear(r.autopilot.ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED, 254));
+    expect(commandsIn(r.sent())).toMatchObject([{ command: MavCmd.DO_SET_MODE }]);
+    expect(r.vehicle.counters.strayAcks).toBe(1);
+  });
+
+  test("refused while flying, and other commands refused on the ground", () => {
+    expect(hovering().vehicle.command({ name: "takeoff" }, 1, 100)).toMatchObject({ status: "refused", refusal: { code: "already_flying" } });
+    expect(onGround().vehicle.command({ name: "forward", distance: 5 }, 1, 100)).toMatchObject({ status: "refused", refusal: { code: "not_flying" } });
+  });
+});
+
+describe("commands in flight", () => {
+  test("land, rth and hover are mode changes (LAND, RTL, BRAKE)", () => {
+    for (const [name, mode] of [["land", CopterMode.LAND], ["rth", CopterMode.RTL], ["hover", CopterMode.BRAKE]] as const) {
+      const r = hovering();
+      r.vehicle.command({ name }, 3, 100);
+      expect(commandsIn(r.sent())).toEqual([{ command: MavCmd.DO_SET_MODE, params: [1, mode, 0, 0, 0, 0, 0], confirmation: 0, target: 1 }]);
+    }
+  });
+
+  test("rth: accepted on the ack, done when landed at home and disarmed", () => {
+    const r = hovering();
+    r.vehicle.command({ name: "rth" }, 4, 100);
+    r.hear(r.autopilot.ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED));
+    expect(r.vehicle.takeEvents()).toMatchObject([{ type: "command_accepted", token: 4 }]);
+    r.hear(r.autopilot.heartbeat({ armed: true, customMode: CopterMode.RTL }), r.autopilot.position(0.3, 0.2, 3));
+    expect(r.vehicle.state().state).toBe("returning");
+    r.hear(r.autopilot.landedState(MavLandedState.ON_GROUND), r.autopilot.heartbeat({ armed: false, customMode: CopterMode.RTL }));
+    expect(r.vehicle.takeEvents()).toEqual([{ type: "landed" }, { type: "command_done", token: 4 }]);
+  });
+
+  test("forward 10 in GUIDED: a position target 10 m ahead relative to home, accepted at once, done on arrival", () => {
+    const r = hovering();
+    r.hear(r.autopilot.position(0, 0, 10, { heading: 90 }));
+    expect(r.vehicle.command({ name: "forward", distance: 10 }, 5, 100)).toEqual({ status: "pending" });
+    const [target] = r.sent();
+    const expected = pointFromHome(copterHome, 10, 0);
+    expect(target).toMatchObject({ type: "position_target_global", targetSystem: 1, relativeAltMetres: 10, latInt: Math.round(expected.lat * 1e7), lonInt: Math.round(expected.lon * 1e7) });
+    expect((target as { yawRadians: number }).yawRadians).toBeCloseTo(Math.PI / 2, 6);
+    expect(r.vehicle.takeEvents()).toMatchObject([{ type: "command_accepted", token: 5, plan: { x: 10, y: 0, z: 10 } }]);
+    r.hear(r.autopilot.position(9.2, 0, 10, { heading: 90 }));
+    expect(r.vehicle.takeEvents()).toEqual([{ type: "command_done", token: 5 }]);
+  });
+
+  test("a move out of GUIDED (after hover's BRAKE) sets GUIDED first, then the target", () => {
+    const r = hovering();
+    r.hear(r.autopilot.heartbeat({ armed: true, customMode: CopterMode.BRAKE }));
+    r.vehicle.command({ name: "up", distance: 5 }, 6, 100);
+    expect(commandsIn(r.sent())).toMatchObject([{ command: MavCmd.DO_SET_MODE, params: [1, CopterMode.GUIDED, 0, 0, 0, 0, 0] }]);
+    r.hear(r.autopilot.ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED));
+    expect(r.sent()).toMatchObject([{ type: "position_target_global", relativeAltMetres: 15 }]);
+  });
+
+  test("cw 90 is CONDITION_YAW relative, clockwise; ccw counter-clockwise; speed is DO_CHANGE_SPEED", () => {
+    const r = hovering();
+    r.vehicle.command({ name: "cw", degrees: 90 }, 8, 100);
+    expect(commandsIn(r.sent())).toEqual([{ command: MavCmd.CONDITION_YAW, params: [90, 0, 1, 1, 0, 0, 0], confirmation: 0, target: 1 }]);
+    r.vehicle.command({ name: "ccw", degrees: 45 }, 9, 100);
+    expect(commandsIn(r.sent())).toEqual([{ command: MavCmd.CONDITION_YAW, params: [45, 0, -1, 1, 0, 0, 0], confirmation: 0, target: 1 }]);
+    expect(r.vehicle.takeEvents()).toMatchObject([{ type: "command_refused", token: 8, refusal: { code: "busy" } }]);
+    r.vehicle.command({ name: "speed", metresPerSecond: 3 }, 10, 100);
+    expect(commandsIn(r.sent())).toEqual([{ command: MavCmd.DO_CHANGE_SPEED, params: [1, 3, -1, 0, 0, 0, 0], confirmation: 0, target: 1 }]);
+  });
+
+  test("emergency is a forced disarm (param2 21196): the motors stop in flight", () => {
+    const r = hovering();
+    r.vehicle.command({ name: "emergency" }, 11, 100);
+    expect(commandsIn(r.sent())).toEqual([{ command: MavCmd.COMPONENT_ARM_DISARM, params: [0, forceDisarmMagic, 0, 0, 0, 0, 0], confirmation: 0, target: 1 }]);
+    r.hear(r.autopilot.ack(MavCmd.COMPONENT_ARM_DISARM, MavResult.ACCEPTED));
+    expect(r.vehicle.takeEvents()).toEqual([{ type: "command_accepted", token: 11, plan: expect.anything() }, { type: "command_done", token: 11 }]);
+    r.hear(r.autopilot.heartbeat({ armed: false, customMode: CopterMode.GUIDED }));
+    expect(r.vehicle.state().state).toBe("emergency");
+  });
+
+  test("the failsafe's hold is BRAKE, its return RTL, answered to nobody", () => {
+    const r = hovering();
+    r.vehicle.holdPosition(100);
+    expect(commandsIn(r.sent())).toMatchObject([{ command: MavCmd.DO_SET_MODE, params: [1, CopterMode.BRAKE, 0, 0, 0, 0, 0] }]);
+    r.hear(r.autopilot.ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED));
+    r.vehicle.command({ name: "rth" }, 0, 101);
+    expect(commandsIn(r.sent())).toMatchObject([{ command: MavCmd.DO_SET_MODE, params: [1, CopterMode.RTL, 0, 0, 0, 0, 0] }]);
+    r.hear(r.autopilot.ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED));
+    expect(r.vehicle.takeEvents()).toEqual([]);
+  });
+
+  test("link lost while a command awaits its ack: refused, and the command in flight fails", () => {
+    const r = hovering();
+    r.vehicle.command({ name: "goto", x: 20, y: 0, z: 10 }, 12, 100);
+    r.vehicle.takeEvents();
+    r.vehicle.command({ name: "cw", degrees: 90 }, 13, 100);
+    r.at(104);
+    const reason = "lost the link to the vehicle: no HEARTBEAT from system 1 for 3 s";
+    expect(r.vehicle.takeEvents()).toEqual([
+      { type: "link_lost", reason: "no HEARTBEAT from system 1 for 3 s" },
+      { type: "command_refused", token: 13, refusal: { code: "drone_unavailable", message: reason } },
+      { type: "command_failed", token: 12, reason },
+    ]);
+    expect(r.vehicle.command({ name: "hover" }, 14, 104)).toMatchObject({ status: "refused", refusal: { code: "drone_unavailable" } });
+  });
+
+  test("a goto beyond the geofence is refused without sending anything", () => {
+    const r = hovering();
+    expect(r.vehicle.command({ name: "goto", x: 600, y: 0, z: 10 }, 14, 100)).toMatchObject({ status: "refused", refusal: { code: "geofence" } });
+    expect(r.sent()).toEqual([]);
+  });
+});
