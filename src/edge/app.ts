@@ -25,10 +25,12 @@ import { addressKey, AuthBackoff, ConnectionLimiter, hostAllowed, hostRefusalMes
 import { SessionRegistry } from "./sessions/registry.ts";
 import { decideUpgrade, upgradeFailed, type UpgradeRefusal } from "./upgrade.ts";
 import { SharedBuckets } from "../core/flow/rate-limit.ts";
+import { SimulatedVehicle } from "../core/vehicle/simulated.ts";
 import type { Vehicle } from "../core/vehicle/vehicle.ts";
 import type { Clocks } from "../runtime/clock.ts";
 import { RedisBroker } from "../runtime/cluster/redis-broker.ts";
 import { FlightService } from "../runtime/flight-service.ts";
+import { MavlinkLinks } from "../runtime/mavlink/links.ts";
 import { registerClusterMetrics } from "../runtime/observability/cluster-metrics.ts";
 import { consoleLogger, type Logger } from "../runtime/observability/log.ts";
 import { Metrics } from "../runtime/observability/metrics.ts";
@@ -84,7 +86,10 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const metrics = new Metrics();
   const admission = new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp);
   const authBackoff = new AuthBackoff();
-  const flight = new FlightService(config, logger, metrics, options.clocks, options.vehicles);
+  // `--mavlink` vehicles fly beside the simulated drones; tests that bring their own vehicles fly only those.
+  const mavlink = options.vehicles === undefined && config.mavlink.length > 0 ? new MavlinkLinks(config.mavlink) : null;
+  const vehicles = mavlink === null ? options.vehicles : [...config.drones.map((id) => new SimulatedVehicle(id)), ...mavlink.vehicles];
+  const flight = new FlightService(config, logger, metrics, options.clocks, vehicles);
   // One clock for every socket: durations, deadlines and rates all read the flight service's.
   const connections = new ConnectionRegistry(logger, () => flight.nowMs());
   const sessions = new SessionRegistry(flight, config, metrics, logger);
@@ -95,6 +100,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   metrics.registerIn(registry, () => connections.openTraffic());
   registerProcessMetrics(registry, () => secondsSince(startedAt));
   if (cluster) registerClusterMetrics(registry, () => cluster.status());
+  if (mavlink) registry.register(() => mavlink.families());
 
   const draining = () => stopping !== null;
   const health = () => healthReport({ draining: draining(), uptimeSeconds: secondsSince(startedAt), connections, cluster });
@@ -117,6 +123,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     },
     websocket: socketHandlers(config, { connections, admission, authBackoff, metrics, flight, sessions, clocks: options.clocks }),
   });
+  mavlink?.start(() => flight.nowSeconds(), logger);
   if (options.autoStep ?? true) flight.start(server, sessions);
   else flight.attach(server, sessions);
   cluster?.start(flight).catch((error) => logger.error({ event: "cluster_start_failed", message: error instanceof Error ? error.message : String(error) }));
@@ -125,6 +132,8 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     (stopping ??= (async () => {
       flight.hoverAll(shutdownReason);
       flight.stop();
+      // The vehicles' own GCS failsafe takes over once skyport's HEARTBEAT stops (docs/vehicles.md).
+      mavlink?.stop();
       connections.closeAll(closeCodes.goingAway, shutdownReason);
       // Stops listening; resolves once every connection is closed (Bun ends a socket right after its close frame).
       await settlesWithin(server.stop(), shutdownGraceMilliseconds);

@@ -9,6 +9,8 @@
 import { parseArgs } from "node:util";
 import { isValidDroneId } from "../../protocol/index.ts";
 import { hostNameOf, isSubprotocolSafe, normalizeOrigin, type AllowedHosts, type AllowedOrigins } from "./security.ts";
+import type { MavlinkVehicleSpec } from "../runtime/mavlink/links.ts";
+import { parseMavlinkUrl } from "../runtime/mavlink/url.ts";
 
 /** Everything the server needs to know to start. */
 export interface Config {
@@ -66,6 +68,8 @@ export interface Config {
   ownerLeaseSeconds: number;
   /** Server processes sharing the port (`reusePort`); more than 1 needs Redis. */
   workers: number;
+  /** MAVLink vehicles flown beside the simulated drones (`--mavlink NAME=URL`, repeatable). */
+  mavlink: MavlinkVehicleSpec[];
 }
 
 /** Sixteen mebibytes, the echo endpoint's default message limit. */
@@ -101,6 +105,7 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   nodeId: null,
   ownerLeaseSeconds: 3,
   workers: 1,
+  mavlink: [],
 });
 
 /** Most worker processes `--workers` starts. */
@@ -199,6 +204,14 @@ const settings: Setting[] = [
     help: `simulated drones; the first is the default (default ${defaultConfig.drones.join(",")})`,
     apply(config, raw, source) {
       config.drones = parseDroneIds(raw, source);
+    },
+  },
+  {
+    flag: "mavlink",
+    valueName: "name=url",
+    help: "fly a MAVLink vehicle (ArduCopter) as drone NAME over URL, e.g. copter=tcp:127.0.0.1:5760; repeatable (default: none)",
+    apply(config, raw, source) {
+      config.mavlink.push(parseMavlinkVehicle(raw, source, config.mavlink));
     },
   },
   {
@@ -410,12 +423,17 @@ const settings: Setting[] = [
  * HelpRequested for `--help`/`-h`.
  */
 export function parseConfig(argv: readonly string[], env: Record<string, string | undefined> = {}): Config {
-  const config: Config = { ...defaultConfig, drones: [...defaultConfig.drones], allowedOrigins: new Set<string>(), allowedHosts: new Set<string>() };
+  const config: Config = { ...defaultConfig, drones: [...defaultConfig.drones], allowedOrigins: new Set<string>(), allowedHosts: new Set<string>(), mavlink: [] };
   for (const setting of settings) {
     const value = setting.env ? env[setting.env] : undefined;
     if (setting.env && value !== undefined) setting.apply(config, value, setting.env);
   }
   for (const { setting, raw, source } of flagsIn(argv)) setting.apply(config, raw, source);
+  const clash = config.mavlink.find((vehicle) => config.drones.includes(vehicle.name));
+  if (clash) throw new ConfigError(`--mavlink names ${JSON.stringify(clash.name)}, already a simulated drone in --drones: drone ids must be unique`);
+  if (config.mavlink.length > 0 && (config.redisUrl !== null || config.workers > 1)) {
+    throw new ConfigError("--mavlink cannot be combined with --redis or --workers yet: one process must hold a vehicle's link");
+  }
   if (config.workers > 1 && config.redisUrl === null) {
     throw new ConfigError(`--workers ${config.workers} needs --redis: without a shared broker each worker would fly a fleet of its own`);
   }
@@ -542,6 +560,18 @@ export function parseRedisUrl(raw: string, source: string): string {
   }
   if (url.hostname === "") throw new ConfigError(`${source} must name a host, e.g. redis://127.0.0.1:6379: received ${JSON.stringify(raw)}`);
   return raw.trim();
+}
+
+/** Parses `NAME=tcp:HOST:PORT`: a new drone id and its MAVLink link. */
+export function parseMavlinkVehicle(raw: string, source: string, earlier: readonly MavlinkVehicleSpec[]): MavlinkVehicleSpec {
+  const at = raw.indexOf("=");
+  if (at < 0) throw new ConfigError(`${source} must be NAME=URL, e.g. copter=tcp:127.0.0.1:5760: received ${JSON.stringify(raw)}`);
+  const name = raw.slice(0, at).trim();
+  if (!isValidDroneId(name)) throw new ConfigError(`${source} must name the vehicle with 1 to 32 lowercase letters, digits, - or _: received ${JSON.stringify(name)} in ${JSON.stringify(raw)}`);
+  if (earlier.some((vehicle) => vehicle.name === name)) throw new ConfigError(`${source} names ${JSON.stringify(name)} twice: drone ids must be unique`);
+  const endpoint = parseMavlinkUrl(raw.slice(at + 1));
+  if ("problem" in endpoint) throw new ConfigError(`${source} ${name}: the URL ${endpoint.problem}`);
+  return { name, endpoint };
 }
 
 /** Parses `*` or comma-separated http(s) origins such as `https://a.example`. */

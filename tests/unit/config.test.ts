@@ -162,3 +162,28 @@ describe("hardening flags", () => {
     expect(new TextDecoder().decode(value)).toContain("anyone who can connect may fly");
   });
 });
+
+describe("--mavlink", () => {
+  test("NAME=tcp:HOST:PORT, repeatable, each a vehicle beside the simulated drones", () => {
+    expect(parseConfig(["--mavlink", "copter=tcp:127.0.0.1:5760", "--mavlink=hexa=tcp:[::1]:5770"]).mavlink).toEqual([
+      { name: "copter", endpoint: { transport: "tcp", host: "127.0.0.1", port: 5760 } },
+      { name: "hexa", endpoint: { transport: "tcp", host: "::1", port: 5770 } },
+    ]);
+  });
+
+  test.each([
+    [["--mavlink", "copter"], "--mavlink must be NAME=URL, e.g. copter=tcp:127.0.0.1:5760: received \"copter\""],
+    [["--mavlink", "copter=127.0.0.1:5760"], "--mavlink copter: the URL must be tcp:HOST:PORT, e.g. tcp:127.0.0.1:5760: received \"127.0.0.1:5760\""],
+    [["--mavlink", "copter=serial:/dev/ttyUSB0:57600"], "--mavlink copter: the URL must start with tcp: (tcp:HOST:PORT)"],
+    [["--mavlink", "copter=tcp:localhost"], "--mavlink copter: the URL must be tcp:HOST:PORT, e.g. tcp:127.0.0.1:5760: received \"tcp:localhost\""],
+    [["--mavlink", "copter=tcp:localhost:70000"], "--mavlink copter: the URL the port must be from 1 to 65535"],
+    [["--mavlink", "copter=udpin:0.0.0.0:14550"], "udpin: links are not supported yet"],
+    [["--mavlink", "Copter=tcp:127.0.0.1:5760"], "--mavlink must name the vehicle with 1 to 32 lowercase letters"],
+    [["--mavlink", "a=tcp:h:1", "--mavlink", "a=tcp:h:2"], "--mavlink names \"a\" twice"],
+    [["--mavlink", "alpha=tcp:h:1"], "--mavlink names \"alpha\", already a simulated drone in --drones"],
+    [["--mavlink", "copter=tcp:h:1", "--redis", "redis://127.0.0.1:6379"], "--mavlink cannot be combined with --redis or --workers yet"],
+  ])("%j is refused with one line naming the flag", (argv, message) => {
+    expect(() => parseConfig(argv)).toThrow(ConfigError);
+    expect(() => parseConfig(argv)).toThrow(message);
+  });
+});

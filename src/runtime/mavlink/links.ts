@@ -1,0 +1,71 @@
+/**
+ * The MAVLink vehicles a server flies (`--mavlink NAME=URL`): one
+ * `MavlinkVehicle` and one link per entry, started and stopped together, and
+ * their counters as `/metrics` families.
+ *
+ * Owns only that composition; the vehicle decides, the link carries bytes.
+ */
+import { MavlinkVehicle } from "../../core/vehicle/mavlink/vehicle.ts";
+import type { Logger } from "../observability/log.ts";
+import type { MetricFamily } from "../observability/registry.ts";
+import { MavlinkTcpLink, type LinkStatus } from "./link.ts";
+import type { MavlinkEndpoint } from "./url.ts";
+
+/** One `--mavlink NAME=URL`. */
+export interface MavlinkVehicleSpec {
+  /** The id clients fly it by. */
+  name: string;
+  endpoint: MavlinkEndpoint;
+}
+
+/** skyport's MAVLink system id as a ground station: 255, what QGroundControl and Mission Planner use by default. */
+export const gcsSystemId = 255;
+
+export class MavlinkLinks {
+  readonly vehicles: MavlinkVehicle[];
+  private readonly links: MavlinkTcpLink[] = [];
+
+  constructor(private readonly specs: readonly MavlinkVehicleSpec[]) {
+    this.vehicles = specs.map((spec) => new MavlinkVehicle(spec.name, { gcsSystemId }));
+  }
+
+  /** Connects every link; `nowSeconds` is the flight clock the fleet advances vehicles with. */
+  start(nowSeconds: () => number, logger: Logger): void {
+    this.specs.forEach((spec, index) => {
+      const link = new MavlinkTcpLink({ vehicle: this.vehicles[index]!, endpoint: spec.endpoint, gcsSystemId, nowSeconds, logger });
+      this.links.push(link);
+      link.start();
+    });
+  }
+
+  stop(): void {
+    for (const link of this.links) link.stop();
+  }
+
+  status(): LinkStatus[] {
+    return this.links.map((link) => link.status());
+  }
+
+  /** The links' counters for /metrics, one sample per vehicle. */
+  families(): MetricFamily[] {
+    const statuses = this.status();
+    const per = (read: (s: LinkStatus) => number) => statuses.map((s) => ({ labels: { vehicle: s.vehicle }, value: read(s) }));
+    const bad = statuses.flatMap((s) =>
+      (
+        [
+          ["crc", s.codec.crcErrors],
+          ["unknown_id", s.codec.unknownIds],
+          ["decode", s.codec.decodeErrors],
+          ["other_system", s.otherSystem],
+        ] as const
+      ).map(([reason, value]) => ({ labels: { vehicle: s.vehicle, reason }, value })),
+    );
+    return [
+      { name: "skyport_mavlink_connected", type: "gauge", help: "1 while the MAVLink connection to the vehicle is open.", samples: per((s) => (s.connected ? 1 : 0)) },
+      { name: "skyport_mavlink_reconnects_total", type: "counter", help: "MAVLink connections made after the first.", samples: per((s) => s.reconnects) },
+      { name: "skyport_mavlink_packets_total", type: "counter", help: "MAVLink packets received with a valid CRC.", samples: per((s) => s.codec.packets) },
+      { name: "skyport_mavlink_v1_frames_total", type: "counter", help: "MAVLink v1 frames received (read all the same).", samples: per((s) => s.codec.v1Frames) },
+      { name: "skyport_mavlink_bad_packets_total", type: "counter", help: "MAVLink input not used, by reason: crc, unknown_id, decode, other_system.", samples: bad },
+    ];
+  }
+}
