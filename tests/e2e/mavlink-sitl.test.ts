@@ -1,0 +1,96 @@
+/**
+ * The real autopilot: ArduCopter SITL (ArduPilot's own flight stack, EKF3 and
+ * arming checks, default parameters, real time) flown by a real `server.ts
+ * --mavlink copter=tcp:127.0.0.1:PORT` over a real `/drone` socket: claim,
+ * takeoff refused with the autopilot's own result until it is ready to arm,
+ * then acknowledged and done at the takeoff altitude, a viewer seeing z rise,
+ * then land and done once landed and disarmed.
+ *
+ * Skips with one line when `../shared/sitl` is absent (a clone elsewhere).
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { DroneTestClient } from "../support/drone-client.ts";
+import { spawnServer, type ServerProcess } from "../support/server.ts";
+import { sitlMissing, startSitl, type Sitl } from "../support/sitl.ts";
+
+const missing = sitlMissing();
+if (missing !== null) console.warn(missing);
+
+/** Arming is refused until EKF3 uses GPS: ≈41–44 s after launch here (SITL README), with margin for 2 shared cores. */
+const readyWithinMs = 120_000;
+/** Pause between takeoff attempts while the autopilot refuses to arm, ms. */
+const retryTakeoffMs = 2_000;
+/** Takeoff to 10 m takes ≈9 s; LAND from 10 m to disarmed ≈22 s. */
+const takeoffWithinMs = 40_000;
+const landWithinMs = 60_000;
+/** skyport's takeoff altitude for MAVLink vehicles, metres. */
+const takeoffAltitude = 10;
+
+/** The vehicle answers once the autopilot acknowledged every step (or gave up after its 5 s). */
+const answerWithinMs = 8_000;
+
+/** Sends a command and returns its ack or error. */
+async function command(client: DroneTestClient, name: string, id: string): Promise<any> {
+  client.send({ type: "command", id, data: { drone: "copter", name } });
+  return client.take((m) => (m?.type === "ack" || m?.type === "error") && m.id === id, answerWithinMs);
+}
+
+let sitl: Sitl;
+let server: ServerProcess;
+
+beforeAll(async () => {
+  if (missing !== null) return;
+  sitl = await startSitl();
+  server = await spawnServer(["--mavlink", `copter=tcp:127.0.0.1:${sitl.port}`]);
+});
+
+afterAll(async () => {
+  server?.proc.kill("SIGTERM");
+  await server?.exited;
+  await sitl?.stop();
+});
+
+test.skipIf(missing !== null)(
+  "claim, takeoff (refused until armable, then ack and done at 10 m), a viewer sees z rise, land and done when disarmed",
+  async () => {
+    const pilot = await DroneTestClient.connect(server.ws("/drone?drone=copter"));
+    const viewer = await DroneTestClient.connect(server.ws("/drone?drone=copter"));
+    expect(pilot.welcome.data.drones.map((d: { id: string }) => d.id)).toContain("copter");
+    expect((await pilot.request("claim", { drone: "copter" })).type).toBe("ack");
+
+    // Until EKF3 is ready the autopilot refuses to arm: each refusal carries its own MAV_RESULT.
+    const deadline = Date.now() + readyWithinMs;
+    const refusals: string[] = [];
+    let takeoff: any = null;
+    let id = 0;
+    while (takeoff === null) {
+      if (Date.now() > deadline) throw new Error(`takeoff not accepted within ${readyWithinMs} ms; refusals: ${refusals.slice(-3).join(" | ")}`);
+      id += 1;
+      const answer = await command(pilot, "takeoff", `takeoff-${id}`);
+      if (answer.type === "ack") {
+        takeoff = answer;
+        break;
+      }
+      refusals.push(`${answer.data.code}: ${answer.data.message}`);
+      expect(answer.data.message).toMatch(/MAV_RESULT_|out of reach|did not answer/);
+      await Bun.sleep(retryTakeoffMs);
+    }
+    expect(takeoff.data.target.z).toBe(takeoffAltitude);
+
+    const done = await pilot.take((m) => m?.type === "done" && m.id === takeoff.id, takeoffWithinMs);
+    expect(done.data).toMatchObject({ command: "takeoff", status: "completed" });
+    await viewer.waitTelemetry((frames) => frames.some((f) => f.drone === "copter" && f.position.z >= takeoffAltitude - 1.5), 5_000);
+    const heights = viewer.telemetry.filter((f) => f.drone === "copter").map((f) => f.position.z);
+    expect(Math.max(...heights)).toBeGreaterThan(Math.min(...heights) + 8);
+
+    const land = await command(pilot, "land", "land");
+    expect(land.type).toBe("ack");
+    const landed = await pilot.take((m) => m?.type === "done" && m.id === "land", landWithinMs);
+    expect(landed.data).toMatchObject({ command: "land", status: "completed" });
+    await viewer.waitTelemetry((frames) => frames.at(-1)?.state === "landed", 5_000);
+    expect(viewer.telemetry.at(-1).position.z).toBeLessThan(0.5);
+    pilot.close();
+    viewer.close();
+  },
+  readyWithinMs + takeoffWithinMs + landWithinMs + 20_000,
+);
