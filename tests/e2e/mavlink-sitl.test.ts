@@ -76,6 +76,7 @@ test.skipIf(missing !== null)(
       await Bun.sleep(retryTakeoffMs);
     }
     expect(takeoff.data.target.z).toBe(takeoffAltitude);
+    console.log(`takeoff accepted after ${refusals.length} refusals; the last: ${refusals.at(-1) ?? "none"}`);
 
     const done = await pilot.take((m) => m?.type === "done" && m.id === takeoff.id, takeoffWithinMs);
     expect(done.data).toMatchObject({ command: "takeoff", status: "completed" });

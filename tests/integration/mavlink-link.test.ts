@@ -1,0 +1,138 @@
+/**
+ * The MAVLink TCP link against a fake autopilot on a real loopback socket:
+ * skyport's GCS HEARTBEAT (v2, system 255, MAV_TYPE_GCS) at 1 Hz, the streams
+ * requested when the vehicle is first heard, garbage and other systems counted
+ * (never a crash, never a command to them), and a reconnect after the
+ * autopilot's side closes, with the link lost meanwhile.
+ */
+import { afterEach, expect, test } from "bun:test";
+import type { Socket, TCPSocketListener } from "bun";
+import { minimal, common, type MavLinkPacket } from "node-mavlink";
+import { MavCmd, MavMessageId } from "../../src/core/vehicle/mavlink/messages.ts";
+import { MavlinkVehicle } from "../../src/core/vehicle/mavlink/vehicle.ts";
+import { MavlinkTcpLink } from "../../src/runtime/mavlink/link.ts";
+import { collectingLogger } from "../../src/runtime/observability/log.ts";
+import { FakeAutopilot } from "../support/mavlink-autopilot.ts";
+import { MavLinkPacketParser, MavLinkPacketSplitter } from "node-mavlink";
+import { waitUntil } from "../support/sockets.ts";
+
+/** A TCP "autopilot" that records every packet skyport sends and lets the test write bytes back. */
+function fakeAutopilotServer() {
+  const received: { packet: MavLinkPacket; at: number; connection: number }[] = [];
+  let current: Socket<{ splitter: MavLinkPacketSplitter }> | null = null;
+  let connections = 0;
+  const listener: TCPSocketListener<{ splitter: MavLinkPacketSplitter }> = Bun.listen<{ splitter: MavLinkPacketSplitter }>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(socket) {
+        connections += 1;
+        const connection = connections;
+        const splitter = new MavLinkPacketSplitter();
+        const parser = new MavLinkPacketParser();
+        splitter.pipe(parser);
+        parser.on("data", (packet: MavLinkPacket) => received.push({ packet, at: performance.now(), connection }));
+        socket.data = { splitter };
+        current = socket;
+      },
+      data(socket, chunk) {
+        socket.data.splitter.write(Buffer.from(chunk));
+      },
+      close(socket) {
+        if (current === socket) current = null;
+      },
+    },
+  });
+  return {
+    port: listener.port,
+    received,
+    get connections() {
+      return connections;
+    },
+    send: (bytes: Buffer) => current?.write(bytes),
+    dropConnection: () => current?.end(),
+    stop: () => listener.stop(true),
+  };
+}
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+function rig() {
+  const autopilot = fakeAutopilotServer();
+  const vehicle = new MavlinkVehicle("copter");
+  const logger = collectingLogger();
+  const link = new MavlinkTcpLink({ vehicle, endpoint: { transport: "tcp", host: "127.0.0.1", port: autopilot.port }, gcsSystemId: 255, nowSeconds: () => performance.now() / 1000, logger, random: () => 0 });
+  link.start();
+  cleanups.push(() => link.stop(), () => autopilot.stop());
+  return { autopilot, vehicle, link, logger };
+}
+
+test("skyport sends its own v2 HEARTBEAT as a GCS (system 255) once a second while connected", async () => {
+  const { autopilot } = rig();
+  await waitUntil(() => autopilot.received.filter((r) => r.packet.header.msgid === minimal.Heartbeat.MSG_ID).length >= 3, 4_000, "three GCS heartbeats");
+  const beats = autopilot.received.filter((r) => r.packet.header.msgid === minimal.Heartbeat.MSG_ID);
+  for (const beat of beats) {
+    expect(beat.packet.header.magic).toBe(0xfd);
+    expect(beat.packet.header.sysid).toBe(255);
+    expect(beat.packet.protocol.data(beat.packet.payload, minimal.Heartbeat).type).toBe(minimal.MavType.GCS);
+  }
+  const gap = beats[2]!.at - beats[1]!.at;
+  expect(gap).toBeGreaterThan(800);
+  expect(gap).toBeLessThan(1300);
+});
+
+test("garbage and another system are counted, the vehicle's own heartbeat brings the link up and its streams are requested from it alone", async () => {
+  const { autopilot, vehicle, link } = rig();
+  const copter = new FakeAutopilot(1, 1);
+  const stranger = new FakeAutopilot(7, 1);
+  await waitUntil(() => autopilot.connections === 1 && autopilot.received.length > 0, 3_000, "connected");
+  const broken = copter.heartbeat();
+  broken[broken.length - 2] = broken[broken.length - 2]! ^ 0x55;
+  autopilot.send(Buffer.concat([Buffer.from("\x00\x01garbage bytes\r\n"), broken, stranger.heartbeat(), copter.heartbeat()]));
+  await waitUntil(() => vehicle.linkUp, 3_000, "link up");
+  await waitUntil(() => autopilot.received.filter((r) => r.packet.header.msgid === common.CommandLong.MSG_ID).length >= 4, 3_000, "stream requests");
+  const requests = autopilot.received
+    .filter((r) => r.packet.header.msgid === common.CommandLong.MSG_ID)
+    .map((r) => r.packet.protocol.data(r.packet.payload, common.CommandLong));
+  expect(requests.every((c) => c.command === MavCmd.SET_MESSAGE_INTERVAL && c.targetSystem === 1)).toBe(true);
+  expect(requests.map((c) => c._param1)).toContain(MavMessageId.EXTENDED_SYS_STATE);
+  const status = link.status();
+  expect(status.codec.crcErrors).toBe(1);
+  expect(status.otherSystem).toBe(1);
+  expect(status.connected).toBe(true);
+});
+
+test("when the autopilot's side closes, the link is lost at once and skyport reconnects", async () => {
+  const { autopilot, vehicle, link, logger } = rig();
+  const copter = new FakeAutopilot(1, 1);
+  await waitUntil(() => autopilot.connections === 1 && autopilot.received.length > 0, 3_000, "connected");
+  autopilot.send(copter.heartbeat());
+  await waitUntil(() => vehicle.linkUp, 3_000, "link up");
+  vehicle.takeEvents();
+  autopilot.dropConnection();
+  await waitUntil(() => !vehicle.linkUp, 3_000, "link lost");
+  expect(vehicle.takeEvents()).toEqual([{ type: "link_lost", reason: "the connection closed" }]);
+  await waitUntil(() => autopilot.connections === 2, 3_000, "reconnected");
+  await waitUntil(() => link.status().connected, 3_000, "connected again");
+  autopilot.send(copter.heartbeat());
+  await waitUntil(() => vehicle.linkUp, 3_000, "link regained");
+  expect(link.status().reconnects).toBe(1);
+  expect(logger.lines.some((line) => line.event === "mavlink_disconnected")).toBe(true);
+});
+
+test("nothing listening: connection failures are retried with backoff and logged once per streak", async () => {
+  const autopilot = fakeAutopilotServer();
+  const port = autopilot.port;
+  autopilot.stop();
+  const vehicle = new MavlinkVehicle("copter");
+  const logger = collectingLogger();
+  const link = new MavlinkTcpLink({ vehicle, endpoint: { transport: "tcp", host: "127.0.0.1", port }, gcsSystemId: 255, nowSeconds: () => performance.now() / 1000, logger, random: () => 0 });
+  link.start();
+  cleanups.push(() => link.stop());
+  await waitUntil(() => link.status().connectFailures >= 3, 5_000, "three failed attempts");
+  expect(logger.lines.filter((line) => line.event === "mavlink_connect_failed")).toHaveLength(1);
+  expect(vehicle.linkUp).toBe(false);
+});
