@@ -1,0 +1,82 @@
+/**
+ * A MAVLink vehicle in the fleet, over a real `/drone` socket, on the test's
+ * clock: fed encoded packets from a fake ArduCopter (no SITL), it is claimed,
+ * takes off (ack only once the autopilot acknowledged every step, done once
+ * the reports reach the altitude), streams its reported state, and when its
+ * pilot leaves the fleet's failsafe holds it (BRAKE) and then returns it (RTL).
+ */
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { CopterMode, MavCmd, MavLandedState, MavResult, type MavOutbound } from "../../src/core/vehicle/mavlink/messages.ts";
+import { MavlinkVehicle } from "../../src/core/vehicle/mavlink/vehicle.ts";
+import { MavlinkDecoder } from "../../src/runtime/mavlink/codec.ts";
+import { DroneTestClient } from "../support/drone-client.ts";
+import { FakeAutopilot } from "../support/mavlink-autopilot.ts";
+import { startSimServer } from "../support/server.ts";
+import { waitUntil } from "../support/sockets.ts";
+
+let server: ReturnType<typeof startSimServer>;
+let copter: MavlinkVehicle;
+let autopilot: FakeAutopilot;
+let decoder: MavlinkDecoder;
+let sent: MavOutbound[];
+
+beforeEach(() => {
+  copter = new MavlinkVehicle("copter");
+  autopilot = new FakeAutopilot(1, 1);
+  server = startSimServer({ failsafeSeconds: 5 }, { vehicles: [copter] });
+  decoder = new MavlinkDecoder((message) => copter.receive(message, server.flight.nowSeconds()));
+  sent = [];
+  copter.onQueued = () => sent.push(...copter.takeOutgoing());
+});
+afterEach(async () => {
+  decoder.close();
+  await server.stop();
+});
+
+/** The autopilot says something; time passes by one telemetry step so the fleet sees it. */
+function hear(...packets: Buffer[]): void {
+  for (const packet of packets) decoder.feed(packet);
+  server.advance(0.1);
+}
+
+function modesSent(): number[] {
+  return sent.flatMap((m) => (m.type === "command_long" && m.command === MavCmd.DO_SET_MODE ? [m.params[1]] : []));
+}
+
+test("claimed, taken off with every step acknowledged, streamed, then held and returned by the failsafe when its pilot leaves", async () => {
+  hear(autopilot.heartbeat({ customMode: CopterMode.STABILIZE }), autopilot.home(), autopilot.position(0, 0, 0), autopilot.landedState(MavLandedState.ON_GROUND));
+  const viewer = await DroneTestClient.connect(server.ws("/drone?drone=copter"));
+  const pilot = await DroneTestClient.connect(server.ws("/drone"));
+  expect((await pilot.request("claim", { drone: "copter" })).type).toBe("ack");
+
+  pilot.send({ type: "command", id: "up", data: { drone: "copter", name: "takeoff" } });
+  await waitUntil(() => modesSent().includes(CopterMode.GUIDED), 3_000, "GUIDED requested");
+  hear(autopilot.ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED));
+  hear(autopilot.ack(MavCmd.COMPONENT_ARM_DISARM, MavResult.ACCEPTED));
+  expect(pilot.messages.some((m) => m?.id === "up")).toBe(false);
+  hear(autopilot.ack(MavCmd.NAV_TAKEOFF, MavResult.ACCEPTED));
+  const ack = await pilot.take((m) => m?.type === "ack" && m.id === "up");
+  expect(ack.data.target).toMatchObject({ x: 0, y: 0, z: 10 });
+
+  hear(autopilot.heartbeat({ armed: true, customMode: CopterMode.GUIDED }), autopilot.landedState(MavLandedState.TAKEOFF), autopilot.position(0, 0, 5, { velocity: { x: 0, y: 0, z: 2 } }));
+  await viewer.waitTelemetry((frames) => frames.some((f) => f.state === "taking_off" && f.position.z === 5));
+  hear(autopilot.landedState(MavLandedState.IN_AIR), autopilot.position(0, 0, 9.8));
+  expect((await pilot.done("up")).data).toEqual({ drone: "copter", command: "takeoff", status: "completed" });
+
+  // The pilot leaves mid-air 40 m from home: hold at once (BRAKE), then RTL after --failsafe-seconds.
+  hear(autopilot.position(0, 40, 10));
+  sent.length = 0;
+  pilot.close();
+  await waitUntil(() => modesSent().includes(CopterMode.BRAKE), 3_000, "BRAKE on pilot loss");
+  expect(modesSent()).not.toContain(CopterMode.RTL);
+  hear(autopilot.ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED), autopilot.heartbeat({ armed: true, customMode: CopterMode.BRAKE }));
+  // 5 s of failsafe at 10 steps a second, with the autopilot's heartbeat every second; bounded at 8 s.
+  for (let i = 0; i < 80 && !modesSent().includes(CopterMode.RTL); i++) {
+    if (i % 10 === 0) decoder.feed(autopilot.heartbeat({ armed: true, customMode: CopterMode.BRAKE }));
+    server.advance(0.1);
+  }
+  expect(modesSent()).toEqual([CopterMode.BRAKE, CopterMode.RTL]);
+  const returning = await viewer.take((m) => m?.type === "event" && m.data.kind === "failsafe" && m.data.action === "rth");
+  expect(returning.data.drone).toBe("copter");
+  viewer.close();
+});
