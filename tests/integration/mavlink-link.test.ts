@@ -136,3 +136,22 @@ test("nothing listening: connection failures are retried with backoff and logged
   expect(logger.lines.filter((line) => line.event === "mavlink_connect_failed")).toHaveLength(1);
   expect(vehicle.linkUp).toBe(false);
 });
+
+test("a connection that stays silent is dropped and made anew (a half-open link must not keep the vehicle lost)", async () => {
+  const autopilot = fakeAutopilotServer();
+  const vehicle = new MavlinkVehicle("copter");
+  const logger = collectingLogger();
+  const link = new MavlinkTcpLink({
+    vehicle,
+    endpoint: { transport: "tcp", host: "127.0.0.1", port: autopilot.port },
+    gcsSystemId: 255,
+    nowSeconds: () => performance.now() / 1000,
+    logger,
+    random: () => 0,
+    silentMilliseconds: 1_500,
+  });
+  link.start();
+  cleanups.push(() => link.stop(), () => autopilot.stop());
+  await waitUntil(() => autopilot.connections === 2, 5_000, "a second connection after the first stayed silent");
+  expect(logger.lines.find((line) => line.event === "mavlink_disconnected")?.reason).toMatch(/^no bytes from the vehicle for \d+ s$/);
+});

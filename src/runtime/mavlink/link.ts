@@ -23,6 +23,13 @@ const reconnectBaseMilliseconds = 250;
 const reconnectCapMilliseconds = 5000;
 /** Each delay is scaled by a random factor in [1 - this, 1], so many links do not reconnect in step. */
 const reconnectJitter = 0.5;
+/**
+ * A connection that delivers no byte for this long is dropped and made anew,
+ * ms: a half-open TCP connection (a router or radio bridge that went away
+ * without a FIN) would otherwise keep the vehicle lost forever. Three times
+ * the vehicle's own 3 s HEARTBEAT timeout, so a slow link is not churned.
+ */
+export const defaultSilentMilliseconds = 10_000;
 
 export interface LinkStatus {
   vehicle: string;
@@ -47,6 +54,8 @@ export interface MavlinkLinkOptions {
   logger: Logger;
   /** [0, 1): the jitter's randomness; tests may fix it. @default Math.random */
   random?: () => number;
+  /** @default defaultSilentMilliseconds */
+  silentMilliseconds?: number;
 }
 
 const zeroCounters = (): CodecCounters => ({ packets: 0, crcErrors: 0, unknownIds: 0, v1Frames: 0, ignored: 0, decodeErrors: 0 });
@@ -65,6 +74,8 @@ export class MavlinkTcpLink {
   private readonly closedCounters = zeroCounters();
   /** Bytes the socket did not take yet (backpressure), sent on drain. */
   private unsent: Uint8Array[] = [];
+  /** When the current connection last delivered bytes (or opened), performance.now() ms. */
+  private lastBytesAt = 0;
   private readonly url: string;
 
   constructor(private readonly options: MavlinkLinkOptions) {
@@ -118,12 +129,14 @@ export class MavlinkTcpLink {
           this.connections += 1;
           this.decoder = new MavlinkDecoder((message) => vehicle.receive(message, this.options.nowSeconds()));
           logger.info({ event: "mavlink_connected", vehicle: vehicle.id, url: this.url, connection: this.connections });
+          this.lastBytesAt = performance.now();
           this.sendBytes(this.encoder.heartbeat());
-          this.heartbeatTimer = setInterval(() => this.sendBytes(this.encoder.heartbeat()), gcsHeartbeatMilliseconds);
+          this.heartbeatTimer = setInterval(() => this.beat(), gcsHeartbeatMilliseconds);
           this.flush();
         },
         data: (_socket, data) => {
           this.attempt = 0;
+          this.lastBytesAt = performance.now();
           this.decoder?.feed(data);
         },
         drain: (socket) => {
@@ -137,11 +150,26 @@ export class MavlinkTcpLink {
             this.unsent.shift();
           }
         },
-        close: () => this.closedThenRetry("the connection closed"),
+        // Only the current connection's close counts: an old one dropped for silence may close after its successor opened.
+        close: (socket) => {
+          if (socket === this.socket) this.closedThenRetry("the connection closed");
+        },
         error: (_socket, error) => logger.warn({ event: "mavlink_socket_error", vehicle: vehicle.id, url: this.url, message: error.message }),
         connectError: (_socket, error) => this.failed(error),
       },
     }).catch((error: unknown) => this.failed(error));
+  }
+
+  /** Once a second while connected: skyport's HEARTBEAT, and a silent connection dropped so it is made anew. */
+  private beat(): void {
+    const silentFor = performance.now() - this.lastBytesAt;
+    if (silentFor >= (this.options.silentMilliseconds ?? defaultSilentMilliseconds)) {
+      const socket = this.socket;
+      this.closedThenRetry(`no bytes from the vehicle for ${Math.round(silentFor / 1000)} s`);
+      socket?.end();
+      return;
+    }
+    this.sendBytes(this.encoder.heartbeat());
   }
 
   private failed(error: unknown): void {
