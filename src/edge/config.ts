@@ -209,7 +209,7 @@ const settings: Setting[] = [
   {
     flag: "mavlink",
     valueName: "name=url",
-    help: "fly a MAVLink vehicle (ArduCopter) as drone NAME over URL, e.g. copter=tcp:127.0.0.1:5760; repeatable (default: none)",
+    help: "fly a MAVLink vehicle (ArduCopter) as drone NAME over URL: tcp:HOST:PORT, udpin:HOST:PORT or udpout:HOST:PORT, e.g. copter=tcp:127.0.0.1:5760; repeatable (default: none)",
     apply(config, raw, source) {
       config.mavlink.push(parseMavlinkVehicle(raw, source, config.mavlink));
     },
@@ -562,7 +562,7 @@ export function parseRedisUrl(raw: string, source: string): string {
   return raw.trim();
 }
 
-/** Parses `NAME=tcp:HOST:PORT`: a new drone id and its MAVLink link. */
+/** Parses `NAME=URL` (`tcp:`, `udpin:` or `udpout:HOST:PORT`): a new drone id and its MAVLink link. */
 export function parseMavlinkVehicle(raw: string, source: string, earlier: readonly MavlinkVehicleSpec[]): MavlinkVehicleSpec {
   const at = raw.indexOf("=");
   if (at < 0) throw new ConfigError(`${source} must be NAME=URL, e.g. copter=tcp:127.0.0.1:5760: received ${JSON.stringify(raw)}`);

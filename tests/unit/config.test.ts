@@ -164,20 +164,21 @@ describe("hardening flags", () => {
 });
 
 describe("--mavlink", () => {
-  test("NAME=tcp:HOST:PORT, repeatable, each a vehicle beside the simulated drones", () => {
-    expect(parseConfig(["--mavlink", "copter=tcp:127.0.0.1:5760", "--mavlink=hexa=tcp:[::1]:5770"]).mavlink).toEqual([
+  test("NAME=tcp:HOST:PORT (or udpin:, udpout:), repeatable, each a vehicle beside the simulated drones", () => {
+    expect(parseConfig(["--mavlink", "copter=tcp:127.0.0.1:5760", "--mavlink=hexa=tcp:[::1]:5770", "--mavlink", "quad=udpin:0.0.0.0:14550", "--mavlink", "tri=udpout:10.0.0.2:14555"]).mavlink).toEqual([
       { name: "copter", endpoint: { transport: "tcp", host: "127.0.0.1", port: 5760 } },
       { name: "hexa", endpoint: { transport: "tcp", host: "::1", port: 5770 } },
+      { name: "quad", endpoint: { transport: "udpin", host: "0.0.0.0", port: 14550 } },
+      { name: "tri", endpoint: { transport: "udpout", host: "10.0.0.2", port: 14555 } },
     ]);
   });
 
   test.each([
     [["--mavlink", "copter"], "--mavlink must be NAME=URL, e.g. copter=tcp:127.0.0.1:5760: received \"copter\""],
-    [["--mavlink", "copter=127.0.0.1:5760"], "--mavlink copter: the URL must be tcp:HOST:PORT, e.g. tcp:127.0.0.1:5760: received \"127.0.0.1:5760\""],
-    [["--mavlink", "copter=serial:/dev/ttyUSB0:57600"], "--mavlink copter: the URL must start with tcp: (tcp:HOST:PORT)"],
-    [["--mavlink", "copter=tcp:localhost"], "--mavlink copter: the URL must be tcp:HOST:PORT, e.g. tcp:127.0.0.1:5760: received \"tcp:localhost\""],
+    [["--mavlink", "copter=127.0.0.1:5760"], "--mavlink copter: the URL must be tcp:HOST:PORT, udpin:HOST:PORT or udpout:HOST:PORT"],
+    [["--mavlink", "copter=serial:/dev/ttyUSB0:57600"], "--mavlink copter: the URL must start with tcp:, udpin: or udpout:"],
+    [["--mavlink", "copter=tcp:localhost"], "--mavlink copter: the URL must be tcp:HOST:PORT, udpin:HOST:PORT or udpout:HOST:PORT, e.g. tcp:127.0.0.1:5760: received \"tcp:localhost\""],
     [["--mavlink", "copter=tcp:localhost:70000"], "--mavlink copter: the URL the port must be from 1 to 65535"],
-    [["--mavlink", "copter=udpin:0.0.0.0:14550"], "udpin: links are not supported yet"],
     [["--mavlink", "Copter=tcp:127.0.0.1:5760"], "--mavlink must name the vehicle with 1 to 32 lowercase letters"],
     [["--mavlink", "a=tcp:h:1", "--mavlink", "a=tcp:h:2"], "--mavlink names \"a\" twice"],
     [["--mavlink", "alpha=tcp:h:1"], "--mavlink names \"alpha\", already a simulated drone in --drones"],

@@ -16,7 +16,7 @@ import { MavlinkDecoder, MavlinkEncoder, type CodecCounters } from "./codec.ts";
 import type { MavlinkEndpoint } from "./url.ts";
 
 /** skyport's HEARTBEAT period as a ground station, ms: MAVLink's 1 Hz, which the autopilot's GCS failsafe watches. */
-const gcsHeartbeatMilliseconds = 1000;
+export const gcsHeartbeatMilliseconds = 1000;
 /** First reconnect delay, ms. */
 const reconnectBaseMilliseconds = 250;
 /** Longest reconnect delay, ms: a rebooted autopilot or SITL is back within seconds. */
@@ -46,7 +46,7 @@ export interface LinkStatus {
 
 export interface MavlinkLinkOptions {
   vehicle: MavlinkVehicle;
-  endpoint: MavlinkEndpoint;
+  endpoint: MavlinkEndpoint & { transport: "tcp" };
   /** skyport's system id as a ground station. */
   gcsSystemId: number;
   /** The flight clock, seconds: the same time the fleet advances vehicles with. */

@@ -9,6 +9,7 @@ import { MavlinkVehicle } from "../../core/vehicle/mavlink/vehicle.ts";
 import type { Logger } from "../observability/log.ts";
 import type { MetricFamily } from "../observability/registry.ts";
 import { MavlinkTcpLink, type LinkStatus } from "./link.ts";
+import { MavlinkUdpLink } from "./udp-link.ts";
 import type { MavlinkEndpoint } from "./url.ts";
 
 /** One `--mavlink NAME=URL`. */
@@ -23,7 +24,7 @@ export const gcsSystemId = 255;
 
 export class MavlinkLinks {
   readonly vehicles: MavlinkVehicle[];
-  private readonly links: MavlinkTcpLink[] = [];
+  private readonly links: (MavlinkTcpLink | MavlinkUdpLink)[] = [];
 
   constructor(private readonly specs: readonly MavlinkVehicleSpec[]) {
     this.vehicles = specs.map((spec) => new MavlinkVehicle(spec.name, { gcsSystemId }));
@@ -32,7 +33,12 @@ export class MavlinkLinks {
   /** Connects every link; `nowSeconds` is the flight clock the fleet advances vehicles with. */
   start(nowSeconds: () => number, logger: Logger): void {
     this.specs.forEach((spec, index) => {
-      const link = new MavlinkTcpLink({ vehicle: this.vehicles[index]!, endpoint: spec.endpoint, gcsSystemId, nowSeconds, logger });
+      const vehicle = this.vehicles[index]!;
+      const { endpoint } = spec;
+      const link =
+        endpoint.transport === "tcp"
+          ? new MavlinkTcpLink({ vehicle, endpoint: { ...endpoint, transport: "tcp" }, gcsSystemId, nowSeconds, logger })
+          : new MavlinkUdpLink({ vehicle, endpoint: { ...endpoint, transport: endpoint.transport }, gcsSystemId, nowSeconds, logger });
       this.links.push(link);
       link.start();
     });

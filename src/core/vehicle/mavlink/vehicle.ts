@@ -162,6 +162,11 @@ export class MavlinkVehicle implements Vehicle {
     return this.link;
   }
 
+  /** The autopilot's MAVLink system id: the only one read and commanded. */
+  get systemId(): number {
+    return this.options.systemId;
+  }
+
   /** Whether the autopilot last reported its motors armed. */
   get isArmed(): boolean {
     return this.armed;
