@@ -3,8 +3,9 @@
  * arming checks, default parameters, real time) flown by a real `server.ts
  * --mavlink copter=tcp:127.0.0.1:PORT` over a real `/drone` socket: claim,
  * takeoff refused with the autopilot's own result until it is ready to arm,
- * then acknowledged and done at the takeoff altitude, a viewer seeing z rise,
- * then land and done once landed and disarmed.
+ * then acknowledged and done at the takeoff altitude, a viewer seeing z rise;
+ * `forward 10` done about 10 m along the heading, `cw 90` done a quarter turn
+ * later; then `rth` done once landed at home and disarmed.
  *
  * Skips with one line when `../shared/sitl` is absent (a clone elsewhere).
  */
@@ -20,9 +21,14 @@ if (missing !== null) console.warn(missing);
 const readyWithinMs = 120_000;
 /** Pause between takeoff attempts while the autopilot refuses to arm, ms. */
 const retryTakeoffMs = 2_000;
-/** Takeoff to 10 m takes ≈9 s; LAND from 10 m to disarmed ≈22 s. */
+/** Takeoff to 10 m takes ≈9 s. */
 const takeoffWithinMs = 40_000;
-const landWithinMs = 60_000;
+/** Below this ground speed, m/s, the aircraft has settled on its target. */
+const settledMetresPerSecond = 0.2;
+/** A 10 m move at ArduCopter's default 5 m/s, or a quarter turn: seconds each; with margin. */
+const manoeuvreWithinMs = 30_000;
+/** RTL climbs to RTL_ALT (15 m), flies home, descends and disarms: ≈35 s from 10 m out. */
+const returnWithinMs = 90_000;
 /** skyport's takeoff altitude for MAVLink vehicles, metres. */
 const takeoffAltitude = 10;
 
@@ -30,8 +36,8 @@ const takeoffAltitude = 10;
 const answerWithinMs = 8_000;
 
 /** Sends a command and returns its ack or error. */
-async function command(client: DroneTestClient, name: string, id: string): Promise<any> {
-  client.send({ type: "command", id, data: { drone: "copter", name } });
+async function command(client: DroneTestClient, name: string, id: string, args?: number[]): Promise<any> {
+  client.send({ type: "command", id, data: { drone: "copter", name, ...(args ? { args } : {}) } });
   return client.take((m) => (m?.type === "ack" || m?.type === "error") && m.id === id, answerWithinMs);
 }
 
@@ -51,7 +57,7 @@ afterAll(async () => {
 });
 
 test.skipIf(missing !== null)(
-  "claim, takeoff (refused until armable, then ack and done at 10 m), a viewer sees z rise, land and done when disarmed",
+  "claim, takeoff (refused until armable, then ack and done at 10 m), a viewer sees z rise, forward 10, cw 90, rth done when landed at home",
   async () => {
     const pilot = await DroneTestClient.connect(server.ws("/drone?drone=copter"));
     const viewer = await DroneTestClient.connect(server.ws("/drone?drone=copter"));
@@ -84,14 +90,37 @@ test.skipIf(missing !== null)(
     const heights = viewer.telemetry.filter((f) => f.drone === "copter").map((f) => f.position.z);
     expect(Math.max(...heights)).toBeGreaterThan(Math.min(...heights) + 8);
 
-    const land = await command(pilot, "land", "land");
-    expect(land.type).toBe("ack");
-    const landed = await pilot.take((m) => m?.type === "done" && m.id === "land", landWithinMs);
-    expect(landed.data).toMatchObject({ command: "land", status: "completed" });
+    const frame = () => viewer.telemetry.filter((f) => f.drone === "copter").at(-1);
+    const before = frame();
+    const forward = await command(pilot, "forward", "forward", [10]);
+    expect(forward.type).toBe("ack");
+    expect((await pilot.take((m) => m?.type === "done" && m.id === "forward", manoeuvreWithinMs)).data.status).toBe("completed");
+    // `done` comes within 1.5 m of the target; the aircraft then settles on it.
+    await viewer.waitTelemetry((frames) => frames.at(-1)?.speed < settledMetresPerSecond, 10_000);
+    const moved = frame();
+    const travelled = Math.hypot(moved.position.x - before.position.x, moved.position.y - before.position.y);
+    expect(travelled).toBeGreaterThan(9);
+    expect(travelled).toBeLessThan(11);
+    // Along the heading: the bearing of the move is within 10 degrees of it.
+    const bearing = (Math.atan2(moved.position.x - before.position.x, moved.position.y - before.position.y) * 180) / Math.PI;
+    expect(Math.abs(((bearing - before.heading + 540) % 360) - 180)).toBeLessThan(10);
+
+    const cw = await command(pilot, "cw", "cw", [90]);
+    expect(cw.type).toBe("ack");
+    expect((await pilot.take((m) => m?.type === "done" && m.id === "cw", manoeuvreWithinMs)).data.status).toBe("completed");
+    const turned = frame();
+    expect(Math.abs(((turned.heading - moved.heading - 90 + 540) % 360) - 180)).toBeLessThan(6);
+
+    const rth = await command(pilot, "rth", "rth");
+    expect(rth.type).toBe("ack");
+    const home = await pilot.take((m) => m?.type === "done" && m.id === "rth", returnWithinMs);
+    expect(home.data).toMatchObject({ command: "rth", status: "completed" });
     await viewer.waitTelemetry((frames) => frames.at(-1)?.state === "landed", 5_000);
-    expect(viewer.telemetry.at(-1).position.z).toBeLessThan(0.5);
+    const landed = frame();
+    expect(landed.position.z).toBeLessThan(0.5);
+    expect(Math.hypot(landed.position.x, landed.position.y)).toBeLessThan(1.5);
     pilot.close();
     viewer.close();
   },
-  readyWithinMs + takeoffWithinMs + landWithinMs + 20_000,
+  readyWithinMs + takeoffWithinMs + 2 * manoeuvreWithinMs + returnWithinMs + 20_000,
 );
