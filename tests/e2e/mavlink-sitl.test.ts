@@ -23,6 +23,8 @@ const readyWithinMs = 120_000;
 const retryTakeoffMs = 2_000;
 /** Takeoff to 10 m takes ≈9 s. */
 const takeoffWithinMs = 40_000;
+/** Frames (1 s at the default 10 Hz) a turn is given to settle after its `done`. */
+const settleFrames = 10;
 /** Below this ground speed, m/s, the aircraft has settled on its target. */
 const settledMetresPerSecond = 0.2;
 /** A 10 m move at ArduCopter's default 5 m/s, or a quarter turn: seconds each; with margin. */
@@ -39,6 +41,11 @@ const answerWithinMs = 8_000;
 async function command(client: DroneTestClient, name: string, id: string, args?: number[]): Promise<any> {
   client.send({ type: "command", id, data: { drone: "copter", name, ...(args ? { args } : {}) } });
   return client.take((m) => (m?.type === "ack" || m?.type === "error") && m.id === id, answerWithinMs);
+}
+
+/** The smaller angle between two headings, degrees in [0, 180]. */
+function angleGap(a: number, b: number): number {
+  return Math.abs(((((a - b) % 360) + 540) % 360) - 180);
 }
 
 let sitl: Sitl;
@@ -103,13 +110,17 @@ test.skipIf(missing !== null)(
     expect(travelled).toBeLessThan(11);
     // Along the heading: the bearing of the move is within 10 degrees of it.
     const bearing = (Math.atan2(moved.position.x - before.position.x, moved.position.y - before.position.y) * 180) / Math.PI;
-    expect(Math.abs(((bearing - before.heading + 540) % 360) - 180)).toBeLessThan(10);
+    expect(angleGap(bearing, before.heading)).toBeLessThan(10);
 
     const cw = await command(pilot, "cw", "cw", [90]);
     expect(cw.type).toBe("ack");
     expect((await pilot.take((m) => m?.type === "done" && m.id === "cw", manoeuvreWithinMs)).data.status).toBe("completed");
+    // `done` comes within 5 degrees of the new heading, and a frame may trail it by a tick: let the turn settle for a second.
+    const doneAt = viewer.telemetry.length;
+    await viewer.waitTelemetry((frames) => frames.length >= doneAt + settleFrames, 5_000);
     const turned = frame();
-    expect(Math.abs(((turned.heading - moved.heading - 90 + 540) % 360) - 180)).toBeLessThan(6);
+    expect(angleGap(cw.data.target.heading, moved.heading + 90)).toBeLessThan(5);
+    expect(angleGap(turned.heading, moved.heading + 90)).toBeLessThan(5);
 
     const rth = await command(pilot, "rth", "rth");
     expect(rth.type).toBe("ack");
