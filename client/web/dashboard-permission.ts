@@ -6,6 +6,7 @@
  * the same answer, so it is decided here once.
  */
 import type { ConnectionState } from "../sdk/index.ts";
+import { shortSession } from "./ui/format.ts";
 
 export type Role = "pilot" | "observer" | "free" | "offline";
 
@@ -37,6 +38,6 @@ export function flightPermission({ connection, drone, session, pilot }: Permissi
   }
   if (drone === null) return { role: "offline", ...none, reason: "Waiting for the server's drone list…" };
   if (pilot !== null && pilot === session) return { role: "pilot", canFly: true, canClaim: false, canRelease: true, reason: `You fly ${drone}` };
-  if (pilot !== null) return { role: "observer", ...none, reason: `Observer: ${drone} is flown by session ${pilot}` };
+  if (pilot !== null) return { role: "observer", ...none, reason: `Observer: ${drone} is flown by session ${shortSession(pilot)}` };
   return { role: "free", ...none, canClaim: true, reason: `Claim ${drone} to fly` };
 }

@@ -11,6 +11,7 @@ import { SkyportClient, SkyportError } from "../sdk/index.ts";
 import { ConnectionStatus } from "./ui/connection.ts";
 import { FlightControls } from "./ui/controls.ts";
 import { byId } from "./ui/dom.ts";
+import { shortSession } from "./ui/format.ts";
 import { EmergencyDialog } from "./ui/emergency-dialog.ts";
 import { CommandLog } from "./ui/log.ts";
 import { FlightMap } from "./ui/map.ts";
@@ -212,7 +213,7 @@ client.on("lease", (change) => {
   const { drone, pilot, reason } = change;
   if (pilot === null) log.note(`${drone} has no pilot (${reason})`, "warn");
   else if (pilot === client.session) log.note(`You are the pilot of ${drone}`, "ok");
-  else log.note(`${drone} is now flown by session ${pilot} (${reason})`);
+  else log.note(`${drone} is now flown by session ${shortSession(pilot)} (${reason})`);
   renderPermission();
 });
 

@@ -8,7 +8,7 @@
  */
 import type { ConnectionState, ReconnectInfo } from "../../sdk/index.ts";
 import { byId, setText } from "./dom.ts";
-import { formatCountdown } from "./format.ts";
+import { formatCountdown, shortSession } from "./format.ts";
 
 /** How often the countdown text refreshes, milliseconds. */
 const countdownTickMs = 100;
@@ -44,6 +44,7 @@ export class ConnectionStatus {
       this.timer = null;
     }
     setText(this.text, this.describe());
+    this.root.title = this.state === "open" && this.session ? `session ${this.session}` : "";
   }
 
   private describe(): string {
@@ -51,7 +52,7 @@ export class ConnectionStatus {
       case "connecting":
         return "Connecting…";
       case "open":
-        return this.session ? `Connected · session ${this.session}` : "Connected";
+        return this.session ? `Connected · session ${shortSession(this.session)}` : "Connected";
       case "closed":
         return "Disconnected";
       case "reconnecting": {

@@ -61,3 +61,15 @@ export function formatClock(epochMs: number): string {
   const date = new Date(epochMs);
   return [date.getHours(), date.getMinutes(), date.getSeconds()].map((part) => String(part).padStart(2, "0")).join(":");
 }
+
+/** Characters of a session id shown on screen (of its 22), like a short git hash. */
+const shortSessionLength = 8;
+
+/**
+ * A session id as the page shows it: its first 8 characters, enough to tell
+ * pilots apart at a glance and short enough for a phone's top bar. The whole
+ * id stays in the connection line's tooltip and the command log.
+ */
+export function shortSession(id: string): string {
+  return id.slice(0, shortSessionLength);
+}
