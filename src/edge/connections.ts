@@ -1,42 +1,21 @@
 /**
  * The set of open WebSocket connections, per endpoint.
  *
- * Owns: the per-socket data every endpoint shares (`SocketData`), the
- * open/close bookkeeping, the one log line per connection open and close, and
- * closing everything at shutdown. It never reads or answers messages: that is
- * each endpoint's job.
+ * Owns: the per-socket data every endpoint shares (`SocketData`; a drone
+ * client's session is `sessions/session.ts`'s), the open/close bookkeeping,
+ * the one log line per connection open and close, closing everything at
+ * shutdown, and the two socket-level helpers every endpoint uses (`sendTo`
+ * counts what is sent, `payloadBytes` what arrives). It never reads or
+ * answers messages: that is each endpoint's job.
  */
 import type { ServerWebSocket } from "bun";
 import type { Logger } from "../runtime/observability/log.ts";
 import type { OpenTraffic } from "../runtime/observability/metrics.ts";
-import type { RateLimiter, TokenBucket } from "../core/flow/rate-limit.ts";
+import type { TokenBucket } from "../core/flow/rate-limit.ts";
+import type { DroneSession } from "./sessions/session.ts";
 import { endpointPaths, endpointRoutes, type Endpoint } from "./paths.ts";
 
 export type { Endpoint };
-
-/** A `/drone` or `/api/controller` client: who it is to the fleet and what it watches. */
-export interface DroneSession {
-  /** Random 128-bit id (22 base64url characters), shown to other clients as the pilot's identity; the pilot's credential to the fleet. */
-  id: string;
-  /** Drone that text commands and JSON commands without `data.drone` address. */
-  defaultDrone: string;
-  /** Drones whose telemetry topic this socket is subscribed to. */
-  subscriptions: Set<string>;
-  /** Created on the first message: an idle socket does not pay for one. */
-  limiter: RateLimiter | null;
-  /** False until the viewer token was presented, when the server requires one. */
-  authenticated: boolean;
-  /** The session registry's once-a-second sweeps since this socket last sent a frame (message or pong): a pilot's liveness. */
-  silentSweeps: number;
-  /** Secret 128-bit token given in this session's claim ack (made on its first claim): a later session presents it to take back a lease reserved for this one. Never logged. */
-  resumeToken: string | null;
-  /** Failed token attempts; the third closes the socket with 1008. */
-  authFailures: number;
-  /** When the socket went over the slow-consumer limit (monotonic ms), or null while it keeps up. */
-  stalledSince: number | null;
-  /** Each drone's latest seq when telemetry stopped for this stalled socket; null while it keeps up. */
-  stalledAtSeq: Map<string, number | null> | null;
-}
 
 /** Typed per-socket data (`ws.data`), kept small: it exists once per connection. */
 export interface SocketData {

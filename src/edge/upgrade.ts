@@ -16,7 +16,8 @@
  */
 import { allDrones, droneSubprotocol, unknownDrone } from "../../protocol/index.ts";
 import type { Config } from "./config.ts";
-import type { DroneSession, SocketData } from "./connections.ts";
+import type { SocketData } from "./connections.ts";
+import type { DroneSession } from "./sessions/session.ts";
 import { newSession } from "./sessions/session.ts";
 import { checkHandshake } from "./handshake.ts";
 import { textResponse } from "./http.ts";

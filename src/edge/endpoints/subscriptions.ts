@@ -26,7 +26,8 @@ import {
 } from "../../../protocol/index.ts";
 import type { ReplayPlan } from "../../core/telemetry/replay-buffer.ts";
 import { fleetTopic, telemetryTopic } from "../../runtime/topics.ts";
-import type { DroneSession, Socket } from "../connections.ts";
+import type { Socket } from "../connections.ts";
+import type { DroneSession } from "../sessions/session.ts";
 import type { JsonReplier } from "./replier.ts";
 
 /** What a subscribe asks for: one drone with the last seq seen, or `*` with a seq per drone (as the envelope validated it). */

@@ -13,7 +13,7 @@ import { describeStatus, errorLine, wireError, type DroneRequest, type ProtocolE
 import type { DroneOp } from "../../core/fleet/ops.ts";
 import type { FlightService } from "../../runtime/flight-service.ts";
 import type { Metrics } from "../../runtime/observability/metrics.ts";
-import type { DroneSession } from "../connections.ts";
+import type { DroneSession } from "../sessions/session.ts";
 
 /** What the two text dialects do differently. */
 export interface TextDialect {

@@ -15,7 +15,8 @@ import { telemetryTopic } from "../../runtime/topics.ts";
 import type { FlightService } from "../../runtime/flight-service.ts";
 import type { Logger } from "../../runtime/observability/log.ts";
 import type { Metrics } from "../../runtime/observability/metrics.ts";
-import { closeCodes, remoteOf, sendTo, type DroneSession, type Socket } from "../connections.ts";
+import { closeCodes, remoteOf, sendTo, type Socket } from "../connections.ts";
+import type { DroneSession } from "./session.ts";
 
 /** Seconds a `/drone` socket has to present the viewer token before it is closed. */
 export const authTimeoutSeconds = 10;

@@ -1,6 +1,6 @@
 /**
- * A `/drone` or `/api/controller` client's session: creating one, its rate
- * limiter, and the token rules (viewer token before anything else when the
+ * A `/drone` or `/api/controller` client's session: what it is (`DroneSession`),
+ * creating one, its rate limiter, and the token rules (viewer token before anything else when the
  * server requires one, pilot token to claim, and the failed-attempt limit).
  *
  * Owns the decisions, not the sending: each check returns the refusal to
@@ -9,8 +9,31 @@
  */
 import { RateLimiter } from "../../core/flow/rate-limit.ts";
 import { authFailuresCloseReason, pilotTokenRequired, viewerTokenRequired, type ClientMessage, type ProtocolError } from "../../../protocol/index.ts";
-import type { DroneSession } from "../connections.ts";
 import { tokensEqual } from "../security.ts";
+
+/** A `/drone` or `/api/controller` client: who it is to the fleet and what it watches. */
+export interface DroneSession {
+  /** Random 128-bit id (22 base64url characters), shown to other clients as the pilot's identity; the pilot's credential to the fleet. */
+  id: string;
+  /** Drone that text commands and JSON commands without `data.drone` address. */
+  defaultDrone: string;
+  /** Drones whose telemetry topic this socket is subscribed to. */
+  subscriptions: Set<string>;
+  /** Created on the first message: an idle socket does not pay for one. */
+  limiter: RateLimiter | null;
+  /** False until the viewer token was presented, when the server requires one. */
+  authenticated: boolean;
+  /** The session registry's once-a-second sweeps since this socket last sent a frame (message or pong): a pilot's liveness. */
+  silentSweeps: number;
+  /** Secret 128-bit token given in this session's claim ack (made on its first claim): a later session presents it to take back a lease reserved for this one. Never logged. */
+  resumeToken: string | null;
+  /** Failed token attempts; the third closes the socket with 1008. */
+  authFailures: number;
+  /** When the socket went over the slow-consumer limit (monotonic ms), or null while it keeps up. */
+  stalledSince: number | null;
+  /** Each drone's latest seq when telemetry stopped for this stalled socket; null while it keeps up. */
+  stalledAtSeq: Map<string, number | null> | null;
+}
 
 /** Seconds of continuous rate limiting after which a socket is closed with 1008. */
 export const abuseSeconds = 10;
