@@ -11,7 +11,7 @@
 import type { DroneCommand, FlightState, Vector3 } from "../../src/core/drone/types.ts";
 import type { Refusal } from "../../src/core/refusal.ts";
 import { CommandTracker, defaultTolerances, planCommand, type PlanLimits } from "../../src/core/vehicle/completion.ts";
-import { internalToken, type CommandReceipt, type Geofence, type Vehicle, type VehicleEvent, type VehicleState } from "../../src/core/vehicle/vehicle.ts";
+import { internalToken, restingAtHome, type CommandReceipt, type Geofence, type Vehicle, type VehicleEvent, type VehicleState } from "../../src/core/vehicle/vehicle.ts";
 
 /** What the fleet asked of the vehicle, in order. */
 export type Received =
@@ -30,24 +30,11 @@ export interface ScriptedVehicleOptions {
 
 const limits: PlanLimits = { takeoffAltitudeMetres: 2, speedLimitMetresPerSecond: 5 };
 
-/** A reported state on the ground at home, full battery. */
-export function groundState(): VehicleState {
-  return {
-    state: "landed",
-    position: { x: 0, y: 0, z: 0 },
-    velocity: { x: 0, y: 0, z: 0 },
-    heading: 0,
-    battery: 100,
-    flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false },
-    target: null,
-  };
-}
-
 export class ScriptedVehicle implements Vehicle {
   readonly kind = "scripted";
   readonly geofence: Geofence;
   readonly received: Received[] = [];
-  private reported = groundState();
+  private reported = restingAtHome();
   private link = true;
   private readonly tracker: CommandTracker;
   private readonly answerLater: boolean;

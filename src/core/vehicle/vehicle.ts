@@ -17,6 +17,7 @@
  * monotonic clock). An implementation that does I/O (a MAVLink link) keeps
  * its socket outside and feeds what it hears in through its own methods.
  */
+import { horizontalDistanceFromHome } from "../drone/geometry.ts";
 import type { DroneCommand, FlightState, Vector3 } from "../drone/types.ts";
 import type { Refusal } from "../refusal.ts";
 
@@ -127,6 +128,23 @@ export interface Vehicle {
   resumeFrom?(state: VehicleState): void;
 }
 
+/**
+ * A vehicle's state before it has computed or reported anything: landed at
+ * home, still, heading north, full battery, no flags, no target. A fresh
+ * object each call: a reporting vehicle updates its own copy in place.
+ */
+export function restingAtHome(): VehicleState {
+  return {
+    state: "landed",
+    position: { x: 0, y: 0, z: 0 },
+    velocity: { x: 0, y: 0, z: 0 },
+    heading: 0,
+    battery: 100,
+    flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false },
+    target: null,
+  };
+}
+
 /** True unless the vehicle is on the ground (an emergency fall counts as airborne). */
 export function isAirborne(state: VehicleState): boolean {
   return state.state !== "landed";
@@ -134,5 +152,5 @@ export function isAirborne(state: VehicleState): boolean {
 
 /** Horizontal distance from home, metres. */
 export function distanceFromHome(state: VehicleState): number {
-  return Math.hypot(state.position.x, state.position.y);
+  return horizontalDistanceFromHome(state.position);
 }

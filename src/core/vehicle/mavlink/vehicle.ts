@@ -20,7 +20,7 @@
 import type { DroneCommand, FlightState } from "../../drone/types.ts";
 import type { Refusal } from "../../refusal.ts";
 import { CommandTracker, defaultTolerances, planCommand, type PlanLimits, type Tolerances } from "../completion.ts";
-import { internalToken, type CommandPlan, type CommandReceipt, type Geofence, type Vehicle, type VehicleEvent, type VehicleState } from "../vehicle.ts";
+import { internalToken, restingAtHome, type CommandPlan, type CommandReceipt, type Geofence, type Vehicle, type VehicleEvent, type VehicleState } from "../vehicle.ts";
 import { offsetFromHome, pointFromHome, type LatLon } from "./geodesy.ts";
 import {
   CopterMode,
@@ -147,15 +147,7 @@ export class MavlinkVehicle implements Vehicle {
     this.speedLimit = this.options.speedLimitMetresPerSecond;
     const tolerances: Tolerances = { ...defaultTolerances, positionMetres: this.options.positionToleranceMetres, answerSeconds: this.options.answerSeconds };
     this.tracker = new CommandTracker(tolerances);
-    this.current = {
-      state: "landed",
-      position: { x: 0, y: 0, z: 0 },
-      velocity: { x: 0, y: 0, z: 0 },
-      heading: 0,
-      battery: 100,
-      flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false },
-      target: null,
-    };
+    this.current = restingAtHome();
   }
 
   get linkUp(): boolean {
