@@ -252,7 +252,7 @@ function socketHandlers(config: Config, { connections, admission, authBackoff, m
       data.messagesIn++;
       if (data.session !== null) SessionRegistry.heard(data.session);
       const endpoint = data.endpoint;
-      if (endpoint === "echo") echo(ws, message);
+      if (endpoint === "echo") echo(ws, message, data);
       else if (endpoint === "drone") drone.message(ws, message);
       else controller.message(ws, message);
     },

@@ -10,16 +10,18 @@
  * allocation, no logging, no parsing.
  */
 import { closeCodes } from "../../../protocol/index.ts";
-import { payloadBytes, type Socket } from "../connections.ts";
+import { payloadBytes, type Socket, type SocketData } from "../connections.ts";
 
-/** Sends the message straight back to its sender. */
-export function echoMessage(ws: Socket, message: string | Buffer): void {
+/**
+ * Sends the message straight back to its sender. `data` is `ws.data`, read
+ * once by the caller: it is a native getter, and this runs per message.
+ */
+export function echoMessage(ws: Socket, message: string | Buffer, data: SocketData): void {
   // `send` returns the bytes written, -1 when queued under backpressure, and 0
   // when Bun dropped the frame at the backpressure limit because the peer is
   // not reading. Closing says so; silently losing an echo would break the
   // contract. An empty message also returns 0 (zero payload bytes written).
   const sent = ws.send(message);
-  const data = ws.data;
   if (sent > 0) {
     // `send` reports the payload's UTF-8 size: the same bytes came in.
     data.bytesIn += sent;
@@ -35,7 +37,7 @@ export function echoMessage(ws: Socket, message: string | Buffer): void {
   }
 }
 
-type EchoHandler = (ws: Socket, message: string | Buffer) => void;
+type EchoHandler = (ws: Socket, message: string | Buffer, data: SocketData) => void;
 
 /** What the echo handler enforces besides Bun's own frame rules. */
 export interface EchoRules {
@@ -59,13 +61,13 @@ export function echoHandler(rules: EchoRules): EchoHandler {
   const checkSize = maxBytes < rules.serverMaxBytes;
   if (!checkSize && perAddressPerSecond === 0) return echoMessage;
   const overBudget = `echo budget: at most ${perAddressPerSecond} messages per second from one address`;
-  return (ws, message) => {
+  return (ws, message, data) => {
     if (checkSize) {
       const bytes = payloadBytes(message);
       if (bytes > maxBytes) return ws.close(closeCodes.messageTooBig, `message of ${bytes} bytes exceeds the ${maxBytes}-byte limit`);
     }
-    const budget = ws.data.echoBudget;
+    const budget = data.echoBudget;
     if (budget !== undefined && !budget.take(performance.now())) return ws.close(closeCodes.policyViolation, overBudget);
-    echoMessage(ws, message);
+    echoMessage(ws, message, data);
   };
 }
