@@ -16,9 +16,18 @@
 import type { CommandName } from "./commands.ts";
 import type { ProtocolError } from "./errors.ts";
 import type { FlightState, Vector3 } from "../src/core/drone/types.ts";
+import type { AutopilotSeverity, GpsFix } from "../src/core/vehicle/vehicle.ts";
 
-/** Bumped whenever a message changes shape or meaning. Sent in `welcome`. */
-export const protocolVersion = 1;
+export type { AutopilotSeverity, GpsFix };
+
+/**
+ * Bumped whenever a message changes shape or meaning. Sent in `welcome`.
+ * 2: every telemetry frame says where the vehicle is on Earth and how it
+ * reports itself (`lat`, `lon`, `altitudeMsl`, `armed`, `mode`, `gps`,
+ * `link`, `voltage`); `autopilot` events. Only fields were added: a version 1
+ * client that ignores unknown fields keeps working.
+ */
+export const protocolVersion = 2;
 
 /** The subprotocol name `/drone` offers in `Sec-WebSocket-Protocol`. */
 export const droneSubprotocol = "skyport.v1.json";
@@ -99,6 +108,13 @@ export type TelemetryData = {
   /** Server time, Unix milliseconds. */
   time: number;
   state: FlightState;
+  /** Degrees WGS-84, north positive; null until a reporting vehicle has said where it is. */
+  lat: number | null;
+  /** Degrees WGS-84, east positive; null with `lat`. */
+  lon: number | null;
+  /** Metres above mean sea level; null with `lat`. */
+  altitudeMsl: number | null;
+  /** Metres from home: x east, y north, z up. */
   position: Vector3;
   velocity: Vector3;
   /** Degrees [0, 360), 0 = north, clockwise. */
@@ -107,6 +123,16 @@ export type TelemetryData = {
   speed: number;
   /** Percent. */
   battery: number;
+  /** Battery volts, or null when the vehicle does not report it. */
+  voltage: number | null;
+  /** Whether the motors are armed. */
+  armed: boolean;
+  /** The autopilot's flight mode by name (`GUIDED`, `RTL`, `LAND`), or null before it is known. */
+  mode: string | null;
+  /** The GNSS fix (`3d`, `rtk_fixed`, `no_fix`, ...) and satellites visible (null when not reported). */
+  gps: { fix: GpsFix; satellites: number | null };
+  /** Whether the vehicle is heard, and when it last was (Unix milliseconds, null if never). */
+  link: { status: "up" | "lost"; lastHeard: number | null };
   flags: { lowBattery: boolean; criticalBattery: boolean; emergencyStopped: boolean; failsafe: boolean };
   /** Where the current command ends, if one is in progress. */
   target: (Vector3 & { heading: number }) | null;
@@ -222,6 +248,8 @@ export type EventExtras = {
   link_lost: {};
   /** That vehicle is heard again. */
   link_regained: {};
+  /** The autopilot said something (MAVLink STATUSTEXT, e.g. `PreArm: Need Position Estimate`): its text is the message. */
+  autopilot: { severity: AutopilotSeverity };
 };
 
 /** The kinds of `event` message. */

@@ -78,6 +78,7 @@ export const eventShapes: { [K in EventKind]: DataShape } = {
   failover: keysOf<EventOf<"failover">>()(["drone", "kind", "message", "node", "previousNode"], []),
   link_lost: keysOf<EventOf<"link_lost">>()(["drone", "kind", "message"], []),
   link_regained: keysOf<EventOf<"link_regained">>()(["drone", "kind", "message"], []),
+  autopilot: keysOf<EventOf<"autopilot">>()(["drone", "kind", "message", "severity"], []),
 };
 
 /** Each server message type's possible data shapes (several for `ack` and `event`). */
@@ -87,7 +88,10 @@ export const serverDataShapes: { [T in ServerMessageType]: readonly DataShape[] 
   done: [keysOf<DoneData>()(["drone", "command", "status"], ["reason"])],
   error: [keysOf<ProtocolError>()(["code", "message"], ["field"])],
   telemetry: [
-    keysOf<TelemetryData>()(["drone", "seq", "time", "state", "position", "velocity", "heading", "speed", "battery", "flags", "target", "pilot"], []),
+    keysOf<TelemetryData>()(
+      ["drone", "seq", "time", "state", "lat", "lon", "altitudeMsl", "position", "velocity", "heading", "speed", "battery", "voltage", "armed", "mode", "gps", "link", "flags", "target", "pilot"],
+      [],
+    ),
   ],
   telemetry_batch: [keysOf<ServerData["telemetry_batch"]>()(["time", "frames"], [])],
   lease: [keysOf<LeaseData>()(["drone", "pilot", "reason"], ["reservedSeconds"])],

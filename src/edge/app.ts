@@ -88,7 +88,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const authBackoff = new AuthBackoff();
   // `--mavlink` vehicles fly beside the simulated drones; tests that bring their own vehicles fly only those.
   const mavlink = options.vehicles === undefined && config.mavlink.length > 0 ? new MavlinkLinks(config.mavlink) : null;
-  const vehicles = mavlink === null ? options.vehicles : [...config.drones.map((id) => new SimulatedVehicle(id)), ...mavlink.vehicles];
+  const vehicles = mavlink === null ? options.vehicles : [...config.drones.map((id) => new SimulatedVehicle(id, {}, config.home)), ...mavlink.vehicles];
   const flight = new FlightService(config, logger, metrics, options.clocks, vehicles);
   // One clock for every socket: durations, deadlines and rates all read the flight service's.
   const connections = new ConnectionRegistry(logger, () => flight.nowMs());

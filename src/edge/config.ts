@@ -11,6 +11,8 @@ import { isValidDroneId } from "../../protocol/index.ts";
 import { hostNameOf, isSubprotocolSafe, normalizeOrigin, type AllowedHosts, type AllowedOrigins } from "./security.ts";
 import type { MavlinkVehicleSpec } from "../runtime/mavlink/links.ts";
 import { parseMavlinkUrl } from "../runtime/mavlink/url.ts";
+import { geoPositionProblem, type GeoPosition } from "../core/vehicle/geodesy.ts";
+import { defaultSimulatedHome } from "../core/vehicle/simulated.ts";
 
 /** Everything the server needs to know to start. */
 export interface Config {
@@ -24,6 +26,8 @@ export interface Config {
   echoMessagesPerSecond: number;
   /** Ids of the simulated drones, in order; the first is the default drone. */
   drones: string[];
+  /** Where the simulated drones' home is on Earth: their x/y/z metres are placed from it. */
+  home: GeoPosition;
   /** Telemetry frames per second per drone (also the simulation step rate). */
   telemetryHz: number;
   /** Seconds of telemetry each drone keeps for resume with `since`. */
@@ -81,6 +85,7 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   echoMaxBytes: sixteenMebibytes,
   echoMessagesPerSecond: 10_000,
   drones: ["alpha"],
+  home: defaultSimulatedHome,
   telemetryHz: 10,
   replaySeconds: 60,
   failsafeSeconds: 10,
@@ -204,6 +209,15 @@ const settings: Setting[] = [
     help: `simulated drones; the first is the default (default ${defaultConfig.drones.join(",")})`,
     apply(config, raw, source) {
       config.drones = parseDroneIds(raw, source);
+    },
+  },
+  {
+    flag: "home",
+    env: "SKYPORT_HOME",
+    valueName: "lat,lon,alt",
+    help: `the simulated drones' home: degrees latitude and longitude, metres above sea level (default ${defaultSimulatedHome.lat},${defaultSimulatedHome.lon},${defaultSimulatedHome.altitudeMsl}: the CMAC field near Canberra, ArduPilot SITL's home)`,
+    apply(config, raw, source) {
+      config.home = parseHome(raw, source);
     },
   },
   {
@@ -545,6 +559,19 @@ export function parseDroneIds(raw: string, source: string): string[] {
     seen.add(id);
   }
   return ids;
+}
+
+/** Parses `LAT,LON,ALT`: degrees latitude and longitude, metres above mean sea level. */
+export function parseHome(raw: string, source: string): GeoPosition {
+  const parts = raw.split(",").map((part) => part.trim());
+  const numbers = parts.map((part) => (/^-?\d+(\.\d+)?$/.test(part) ? Number(part) : NaN));
+  if (parts.length !== 3 || numbers.some((value) => !Number.isFinite(value))) {
+    throw new ConfigError(`${source} must be LAT,LON,ALT in degrees and metres above sea level, e.g. -35.363261,149.16523,584: received ${JSON.stringify(raw)}`);
+  }
+  const home = { lat: numbers[0]!, lon: numbers[1]!, altitudeMsl: numbers[2]! };
+  const problem = geoPositionProblem(home);
+  if (problem !== null) throw new ConfigError(`${source}: ${problem}`);
+  return home;
 }
 
 /** Parses `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */

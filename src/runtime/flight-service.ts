@@ -19,6 +19,7 @@ import { telemetryData } from "../core/telemetry/frames.ts";
 import type { ReplayPlan } from "../core/telemetry/replay-buffer.ts";
 import { SimulatedVehicle } from "../core/vehicle/simulated.ts";
 import type { Vehicle } from "../core/vehicle/vehicle.ts";
+import type { GeoPosition } from "../core/vehicle/geodesy.ts";
 import { encodeMessage, type DroneSummary, type EventData, type EventExtras, type TelemetryData } from "../../protocol/index.ts";
 import { systemClocks, type Clocks } from "./clock.ts";
 import { inProcessBroker, type Broker, type ClusterEvents, type TickEntry } from "./cluster/broker.ts";
@@ -52,6 +53,8 @@ export interface FlightSettings {
   failsafeSeconds: number;
   /** Seconds a lost pilot's lease stays reserved for its resume token (0: none). */
   leaseGraceSeconds?: number;
+  /** Where the simulated drones' home is on Earth (default: the simulator's). */
+  home?: GeoPosition;
 }
 
 export class FlightService implements ClusterEvents {
@@ -75,7 +78,7 @@ export class FlightService implements ClusterEvents {
     /** The vehicles to fly; by default one simulated drone per configured id. */
     vehicles?: readonly Vehicle[],
   ) {
-    this.fleet = new Fleet({ vehicles: vehicles ?? settings.drones.map((id) => new SimulatedVehicle(id)), failsafeSeconds: settings.failsafeSeconds, leaseGraceSeconds: settings.leaseGraceSeconds ?? 0 });
+    this.fleet = new Fleet({ vehicles: vehicles ?? settings.drones.map((id) => new SimulatedVehicle(id, {}, settings.home)), failsafeSeconds: settings.failsafeSeconds, leaseGraceSeconds: settings.leaseGraceSeconds ?? 0 });
     this.streams = new TelemetryStreams(this.fleet.ids, Math.max(1, Math.round(settings.telemetryHz * settings.replaySeconds)));
     this.router = new OpRouter(this.fleet, () => this.broker, () => this.nowSeconds());
     this.mirror = new ClusterMirror(this.streams, (drone) => this.broker.owns(drone));
@@ -205,7 +208,7 @@ export class FlightService implements ClusterEvents {
   /** A frame's data for a vehicle flown here. */
   private frameData(droneId: string, seq: number, wallMs: number): TelemetryData {
     const fleet = this.fleet;
-    return telemetryData(droneId, fleet.state(droneId), fleet.failsafeEngaged(droneId), seq, wallMs, fleet.pilotOf(droneId));
+    return telemetryData(droneId, fleet.state(droneId), fleet.failsafeEngaged(droneId), seq, { wallMs, nowSeconds: this.nowSeconds() }, fleet.pilotOf(droneId));
   }
 
   // ------------------------------------------------------------ operations, here or on another node
@@ -383,6 +386,7 @@ export class FlightService implements ClusterEvents {
         if (notice.event === "failsafe" || notice.event === "low_battery" || notice.event === "critical_battery" || notice.event === "link_lost") {
           this.logger.warn({ event: notice.event, drone: notice.drone, message: notice.message });
         }
+        if (notice.event === "autopilot") this.logger.info({ event: "autopilot", drone: notice.drone, severity: notice.details.severity, message: notice.message });
         this.publish(notice.drone, encodeMessage("event", eventData(notice)));
         return;
     }
@@ -400,6 +404,7 @@ const fleetEventsFitTheWire: FleetEventsFitTheWire = {
   landed: true,
   link_lost: true,
   link_regained: true,
+  autopilot: true,
 };
 void fleetEventsFitTheWire;
 

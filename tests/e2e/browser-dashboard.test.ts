@@ -345,8 +345,8 @@ describe("dashboard logic", () => {
 
   test("history keeps a minute of samples, skips replayed frames, and restarts the trail on a new stream", () => {
     const frame = (seq: number, time: number, x: number): TelemetryData => ({
-      drone: "alpha", seq, time, state: "moving", position: { x, y: 0, z: 2 }, velocity: { x: 0, y: 0, z: 0 },
-      heading: 0, speed: 0, battery: 90, flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false, failsafe: false },
+      drone: "alpha", seq, time, state: "moving", lat: null, lon: null, altitudeMsl: null, position: { x, y: 0, z: 2 }, velocity: { x: 0, y: 0, z: 0 },
+      heading: 0, speed: 0, battery: 90, voltage: null, armed: true, mode: "GUIDED", gps: { fix: "3d", satellites: 10 }, link: { status: "up", lastHeard: time }, flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false, failsafe: false },
       target: null, pilot: null,
     });
     const history = new DroneHistory();

@@ -493,7 +493,7 @@ describe(`JSON fuzzer (seed ${seed})`, () => {
     const fresh = await DroneTestClient.connect(server.ws("/drone"));
     expect(Object.keys(fresh.welcome).sort()).toEqual(["data", "type"]);
     expect(Object.keys(fresh.welcome.data).sort()).toEqual(["drones", "limits", "protocolVersion", "role", "session", "subscribed"]);
-    expect(fresh.welcome.data).toMatchObject({ role: "observer", protocolVersion: 1, subscribed: drones });
+    expect(fresh.welcome.data).toMatchObject({ role: "observer", protocolVersion: 2, subscribed: drones });
     expect(fresh.welcome.data.drones.map((d: any) => [d.id, d.pilot])).toEqual(drones.map((id) => [id, pilot.session]));
     expect(await fresh.request("ping", {}, "fresh")).toMatchObject({ type: "pong", id: "fresh" });
     expect((await fresh.request("claim", { drone: "alpha" }, "steal")).data.code).toBe("lease_taken");

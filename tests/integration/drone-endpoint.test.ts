@@ -22,7 +22,7 @@ describe("welcome", () => {
       type: "welcome",
       data: {
         role: "observer",
-        protocolVersion: 1,
+        protocolVersion: 2,
         subscribed: ["alpha", "bravo"],
         drones: [
           { id: "alpha", state: "landed", pilot: null },

@@ -33,7 +33,7 @@ describe("fan-out", () => {
     await client.waitTelemetry((frames) => frames.length >= 2);
     const frame = client.telemetry.find((f) => f.drone === "alpha");
     expect(Object.keys(frame).sort()).toEqual(
-      ["battery", "drone", "flags", "heading", "pilot", "position", "seq", "speed", "state", "target", "time", "velocity"].sort(),
+      ["altitudeMsl", "armed", "battery", "drone", "flags", "gps", "heading", "lat", "link", "lon", "mode", "pilot", "position", "seq", "speed", "state", "target", "time", "velocity", "voltage"].sort(),
     );
   });
 

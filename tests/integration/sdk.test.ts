@@ -182,7 +182,7 @@ describe("connection", () => {
     const welcome = await connected(sdk);
     expect(states).toEqual(["connecting", "open"]);
     expect(sdk.state).toBe("open");
-    expect(welcome.protocolVersion).toBe(1);
+    expect(welcome.protocolVersion).toBe(2);
     expect(welcome.subscribed).toEqual(["alpha"]);
     expect(sdk.session).toBe(welcome.session);
     expect(sdk.welcome).toEqual(welcome);

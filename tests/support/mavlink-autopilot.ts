@@ -1,7 +1,8 @@
 /**
  * The autopilot's side of a MAVLink link, for unit tests without SITL:
  * encodes the packets an ArduCopter sends (HEARTBEAT, GLOBAL_POSITION_INT,
- * HOME_POSITION, SYS_STATUS, EXTENDED_SYS_STATE, COMMAND_ACK) with the same
+ * HOME_POSITION, SYS_STATUS, GPS_RAW_INT, STATUSTEXT, EXTENDED_SYS_STATE,
+ * COMMAND_ACK) with the same
  * `node-mavlink` codec, from a chosen system id, and decodes what skyport sends.
  */
 import { common, MavLinkPacketParser, MavLinkPacketSplitter, MavLinkProtocolV1, MavLinkProtocolV2, minimal, type MavLinkData, type MavLinkPacket } from "node-mavlink";
@@ -63,6 +64,29 @@ export class FakeAutopilot {
     m.batteryRemaining = percent;
     m.voltageBattery = 12600;
     m.currentBattery = -1;
+    return this.frame(m);
+  }
+
+  /** GPS_RAW_INT with a fix type (GPS_FIX_TYPE) and satellites visible (255 unknown). */
+  gps(fixType: number, satellites: number): Buffer {
+    const m = new common.GpsRawInt();
+    m.timeUsec = 0n;
+    m.fixType = fixType;
+    m.lat = Math.round(copterHome.lat * 1e7);
+    m.lon = Math.round(copterHome.lon * 1e7);
+    m.alt = Math.round(copterHome.altitudeMetres * 1000);
+    m.eph = m.epv = m.vel = m.cog = 65535;
+    m.satellitesVisible = satellites;
+    return this.frame(m);
+  }
+
+  /** A STATUSTEXT (severity a MAV_SEVERITY); `id` and `chunkSeq` for a text sent in chunks. */
+  statusText(severity: number, text: string, chunk: { id: number; chunkSeq: number } = { id: 0, chunkSeq: 0 }): Buffer {
+    const m = new common.StatusText();
+    m.severity = severity;
+    m.text = text;
+    m.id = chunk.id;
+    m.chunkSeq = chunk.chunkSeq;
     return this.frame(m);
   }
 

@@ -1,6 +1,7 @@
 /** Telemetry frames and the replay ring buffer. */
 import { describe, expect, test } from "bun:test";
 import { SimulatedVehicle } from "../../src/core/vehicle/simulated.ts";
+import { restingAtHome } from "../../src/core/vehicle/vehicle.ts";
 import { telemetryBatch, telemetryFrame } from "../../protocol/index.ts";
 import { telemetryData } from "../../src/core/telemetry/frames.ts";
 import { ReplayBuffer } from "../../src/core/telemetry/replay-buffer.ts";
@@ -45,18 +46,29 @@ describe("ReplayBuffer", () => {
 });
 
 describe("telemetry frames", () => {
-  test("carry drone, seq, time, state, position, velocity, heading, speed, battery, flags, target, pilot", () => {
-    const data = telemetryData("alpha", new SimulatedVehicle("alpha").state(), false, 12, 1_700_000_000_123.4, "s1");
+  test("carry drone, seq, time, state, where on Earth, position, velocity, heading, speed, battery, voltage, armed, mode, gps, link, flags, target, pilot", () => {
+    const vehicle = new SimulatedVehicle("alpha");
+    vehicle.advance(0, 5);
+    const data = telemetryData("alpha", vehicle.state(), false, 12, { wallMs: 1_700_000_000_123.4, nowSeconds: 5.5 }, "s1");
     expect(data).toEqual({
       drone: "alpha",
       seq: 12,
       time: 1_700_000_000_123,
       state: "landed",
+      lat: -35.363261,
+      lon: 149.16523,
+      altitudeMsl: 584,
       position: { x: 0, y: 0, z: 0 },
       velocity: { x: 0, y: 0, z: 0 },
       heading: 0,
       speed: 0,
       battery: 100,
+      voltage: 16.8,
+      armed: false,
+      mode: "GUIDED",
+      gps: { fix: "3d", satellites: 10 },
+      // Last heard half a second before the frame: at the vehicle's last step.
+      link: { status: "up", lastHeard: 1_699_999_999_623 },
       flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false, failsafe: false },
       target: null,
       pilot: "s1",
@@ -64,8 +76,16 @@ describe("telemetry frames", () => {
     expect(JSON.parse(telemetryFrame(JSON.stringify(data)))).toEqual({ type: "telemetry", data });
     // The wire keeps its field order byte for byte.
     expect(JSON.stringify(data)).toBe(
-      '{"drone":"alpha","seq":12,"time":1700000000123,"state":"landed","position":{"x":0,"y":0,"z":0},"velocity":{"x":0,"y":0,"z":0},"heading":0,"speed":0,"battery":100,"flags":{"lowBattery":false,"criticalBattery":false,"emergencyStopped":false,"failsafe":false},"target":null,"pilot":"s1"}',
+      '{"drone":"alpha","seq":12,"time":1700000000123,"state":"landed","lat":-35.363261,"lon":149.16523,"altitudeMsl":584,"position":{"x":0,"y":0,"z":0},"velocity":{"x":0,"y":0,"z":0},"heading":0,"speed":0,"battery":100,"voltage":16.8,"armed":false,"mode":"GUIDED","gps":{"fix":"3d","satellites":10},"link":{"status":"up","lastHeard":1699999999623},"flags":{"lowBattery":false,"criticalBattery":false,"emergencyStopped":false,"failsafe":false},"target":null,"pilot":"s1"}',
     );
+  });
+
+  test("a vehicle that has not said where it is has no lat/lon; a lost link keeps its last-heard time", () => {
+    const state = { ...restingAtHome(), link: { up: false, heardAt: 2 } };
+    const data = telemetryData("copter", state, false, 0, { wallMs: 10_000, nowSeconds: 4 }, null);
+    expect([data.lat, data.lon, data.altitudeMsl, data.voltage, data.mode, data.armed]).toEqual([null, null, null, null, null, false]);
+    expect(data.link).toEqual({ status: "lost", lastHeard: 8_000 });
+    expect(data.gps).toEqual({ fix: "no_fix", satellites: null });
   });
 
   test("one topic per drone, and the fleet topic for *", () => {

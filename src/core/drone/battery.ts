@@ -119,3 +119,19 @@ export function rearmBatteryFlags(drone: DroneState): DroneFlags {
   if (lowBattery === flags.lowBattery && criticalBattery === flags.criticalBattery) return flags;
   return { ...flags, lowBattery, criticalBattery };
 }
+
+/** The simulated pack: four lithium-polymer cells in series (4S), the common size for a camera quadcopter. */
+export const packCellsInSeries = 4;
+/** A cell under load at 0 % and at 100 %, volts: the simulated pack reads 14.0 V empty and 16.8 V full. */
+const emptyCellVolts = 3.5;
+const fullCellVolts = 4.2;
+
+/**
+ * The simulated pack's voltage at a charge level: linear between empty and
+ * full per cell. A real pack's curve is flatter in the middle; this is enough
+ * for clients to show volts next to percent as they do for real aircraft.
+ */
+export function packVoltage(percent: number): number {
+  const level = Math.min(fullPercent, Math.max(emptyPercent, percent)) / fullPercent;
+  return packCellsInSeries * (emptyCellVolts + (fullCellVolts - emptyCellVolts) * level);
+}

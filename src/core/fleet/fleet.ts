@@ -18,7 +18,7 @@
  */
 import { vehicleRefusal, type Refusal } from "../refusal.ts";
 import type { DroneCommand } from "../drone/types.ts";
-import { distanceFromHome, internalToken, isAirborne, type CommandPlan, type Vehicle, type VehicleEvent, type VehicleState } from "../vehicle/vehicle.ts";
+import { distanceFromHome, internalToken, isAirborne, type AutopilotSeverity, type CommandPlan, type Vehicle, type VehicleEvent, type VehicleMotion, type VehicleState } from "../vehicle/vehicle.ts";
 
 /** What the fleet reads of a command's origin: the session that sent it. The rest travels untouched. */
 export interface CommandSender {
@@ -36,6 +36,7 @@ export interface FleetEventDetails {
   landed: {};
   link_lost: {};
   link_regained: {};
+  autopilot: { severity: AutopilotSeverity };
 }
 
 export type FleetEventKind = keyof FleetEventDetails;
@@ -393,6 +394,9 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
       case "link_regained":
         this.notices.push({ kind: "event", drone: droneId, event: "link_regained", message: `the link to ${droneId} is back`, details: {} });
         break;
+      case "autopilot":
+        this.notices.push({ kind: "event", drone: droneId, event: "autopilot", message: event.text, details: { severity: event.severity } });
+        break;
     }
   }
 
@@ -425,7 +429,7 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
    * still connected somewhere. A flying vehicle whose pilot is gone, or that
    * was already in the failsafe, enters the failsafe at once.
    */
-  adopt(droneId: string, last: { state: VehicleState; failsafe: boolean } | null, pilot: string | null, now: number): void {
+  adopt(droneId: string, last: { state: VehicleMotion; failsafe: boolean } | null, pilot: string | null, now: number): void {
     const vehicle = this.vehicle(droneId);
     this.failsafeTimers.delete(droneId);
     this.failsafe.delete(droneId);

@@ -14,7 +14,7 @@
 import { headingUnitVector, normalizeHeading } from "../drone/geometry.ts";
 import type { DroneCommand, MoveDirection } from "../drone/types.ts";
 import type { Refusal } from "../refusal.ts";
-import type { CommandPlan, VehicleEvent, VehicleState } from "./vehicle.ts";
+import type { CommandPlan, VehicleEvent, VehicleMotion } from "./vehicle.ts";
 
 /** How close a reported state must come to a plan to count as arrived. */
 export interface Tolerances {
@@ -45,7 +45,7 @@ const moveBearingDegrees: Record<Exclude<MoveDirection, "up" | "down">, number> 
  * Where a command ends, from the state it starts in: absolute metres from
  * home and a heading. Relative moves are taken from where the vehicle is now.
  */
-export function planCommand(command: DroneCommand, from: VehicleState, limits: PlanLimits): CommandPlan {
+export function planCommand(command: DroneCommand, from: VehicleMotion, limits: PlanLimits): CommandPlan {
   const { x, y, z } = from.position;
   const here = { x, y, z, heading: from.heading, speedLimit: limits.speedLimitMetresPerSecond };
   switch (command.name) {
@@ -89,7 +89,7 @@ function isInstant(command: DroneCommand): boolean {
 }
 
 /** Whether `reported` says the command with this plan is over. */
-export function judge(command: DroneCommand, plan: CommandPlan, reported: VehicleState, tolerances: Tolerances = defaultTolerances): Verdict {
+export function judge(command: DroneCommand, plan: CommandPlan, reported: VehicleMotion, tolerances: Tolerances = defaultTolerances): Verdict {
   if (isInstant(command)) return { over: true, completed: true };
   if (reported.state === "emergency") return { over: true, completed: false, reason: "emergency stop" };
   const arrived = distance(reported, plan) <= tolerances.positionMetres;
@@ -109,7 +109,7 @@ export function judge(command: DroneCommand, plan: CommandPlan, reported: Vehicl
   }
 }
 
-function distance(state: VehicleState, plan: CommandPlan): number {
+function distance(state: VehicleMotion, plan: CommandPlan): number {
   const { x, y, z } = state.position;
   return Math.hypot(x - plan.x, y - plan.y, z - plan.z);
 }
@@ -182,7 +182,7 @@ export class CommandTracker {
   }
 
   /** A new state report: the command being flown may be over. */
-  report(state: VehicleState): void {
+  report(state: VehicleMotion): void {
     const flying = this.flying;
     if (flying === null || flying.plan === null) return;
     const verdict = judge(flying.command, flying.plan, state, this.tolerances);

@@ -3,13 +3,40 @@
  * behind the seam the fleet flies every vehicle through.
  *
  * Owns only the translation: model results to receipts, model events to
- * vehicle events, a telemetry snapshot to a resumed drone. The flight rules
- * stay in the model, which this file never changes. Pure: no clock, no I/O.
+ * vehicle events, a telemetry snapshot to a resumed drone, and the model's
+ * local flight placed on Earth from its home, reported as an ArduCopter would
+ * report the same flight (armed, mode, a 3D GPS fix, pack voltage). The
+ * flight rules stay in the model, which this file never changes. Pure: no
+ * clock, no I/O.
  */
+import { packVoltage } from "../drone/battery.ts";
 import { applyCommand, createDrone, resumeDrone, tick } from "../drone/model.ts";
-import type { CommandResult, DroneCommand, DroneEvent, DroneLimits, DroneState } from "../drone/types.ts";
+import type { CommandResult, DroneCommand, DroneEvent, DroneLimits, DroneState, FlightState } from "../drone/types.ts";
 import type { Refusal } from "../refusal.ts";
-import { internalToken, type CommandReceipt, type Geofence, type Vehicle, type VehicleEvent, type VehicleState } from "./vehicle.ts";
+import { geoFromHome, type GeoPosition } from "./geodesy.ts";
+import { internalToken, type CommandReceipt, type Geofence, type GpsReport, type Vehicle, type VehicleEvent, type VehicleMotion, type VehicleState } from "./vehicle.ts";
+
+/**
+ * Where simulated drones live unless told otherwise (`--home`): the Canberra
+ * Model Aircraft Club's field (CMAC), an open flying field, which is also
+ * ArduPilot SITL's default home, so simulated and SITL aircraft share a map.
+ */
+export const defaultSimulatedHome: Readonly<GeoPosition> = Object.freeze({ lat: -35.363261, lon: 149.16523, altitudeMsl: 584 });
+
+/** The simulated receiver: a 3D fix with 10 satellites, as ArduPilot SITL's simulated GPS reports by default (SIM_GPS_NUMSATS). */
+const simulatedGps: Readonly<GpsReport> = Object.freeze({ fix: "3d", satellites: 10 });
+
+/** The ArduCopter mode that flies what the simulator is doing, for clients that show modes. */
+function copterModeFor(state: FlightState): string {
+  switch (state) {
+    case "returning":
+      return "RTL";
+    case "landing":
+      return "LAND";
+    default:
+      return "GUIDED";
+  }
+}
 
 export class SimulatedVehicle implements Vehicle {
   readonly kind = "simulated";
@@ -17,9 +44,15 @@ export class SimulatedVehicle implements Vehicle {
   readonly geofence: Geofence;
   private drone: DroneState;
   private events: VehicleEvent[] = [];
+  /** The simulator hears itself at every step: the time of the last one, seconds. */
+  private heardAt: number | null = null;
 
-  /** A new drone landed at home, with the model's default limits unless overridden. */
-  constructor(readonly id: string, limits: Partial<DroneLimits> = {}) {
+  /** A new drone landed at `home`, with the model's default limits unless overridden. */
+  constructor(
+    readonly id: string,
+    limits: Partial<DroneLimits> = {},
+    readonly home: Readonly<GeoPosition> = defaultSimulatedHome,
+  ) {
     this.drone = createDrone(id, limits);
     this.geofence = { maxAltitudeMetres: this.drone.limits.maxAltitudeMetres, maxRadiusMetres: this.drone.limits.maxRadiusMetres };
   }
@@ -39,6 +72,12 @@ export class SimulatedVehicle implements Vehicle {
       battery,
       flags: { lowBattery: flags.lowBattery, criticalBattery: flags.criticalBattery, emergencyStopped: flags.emergencyStopped },
       target: task === null ? null : task.target,
+      geo: geoFromHome(this.home, position.x, position.y, position.z),
+      armed: state !== "landed" && state !== "emergency",
+      mode: copterModeFor(state),
+      gps: simulatedGps,
+      voltage: packVoltage(battery),
+      link: { up: true, heardAt: this.heardAt },
     };
   }
 
@@ -59,7 +98,8 @@ export class SimulatedVehicle implements Vehicle {
     this.command({ name: "emergency" }, internalToken);
   }
 
-  advance(dtSeconds: number, _now?: number): void {
+  advance(dtSeconds: number, now?: number): void {
+    if (now !== undefined) this.heardAt = now;
     if (!(dtSeconds > 0)) return;
     const stepped = tick(this.drone, dtSeconds);
     this.drone = stepped.drone;
@@ -72,7 +112,7 @@ export class SimulatedVehicle implements Vehicle {
     return taken;
   }
 
-  resumeFrom(state: VehicleState): void {
+  resumeFrom(state: VehicleMotion): void {
     this.drone = resumeDrone(this.id, { ...state, flags: { ...state.flags, failsafe: false } }, this.drone.limits);
   }
 

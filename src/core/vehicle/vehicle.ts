@@ -18,6 +18,7 @@
  * its socket outside and feeds what it hears in through its own methods.
  */
 import { horizontalDistanceFromHome } from "../drone/geometry.ts";
+import type { GeoPosition } from "./geodesy.ts";
 import type { DroneCommand, FlightState, Vector3 } from "../drone/types.ts";
 import type { Refusal } from "../refusal.ts";
 
@@ -38,11 +39,11 @@ export interface VehicleFlags {
 }
 
 /**
- * A vehicle's latest state, computed or reported: everything a telemetry
- * frame says except its seq, time, pilot and the fleet's failsafe flag.
- * Frame: metres from home, x east, y north, z up; velocities in m/s.
+ * What a vehicle is doing, in metres from home (x east, y north, z up;
+ * velocities in m/s): what completion is judged on, and all a takeover needs
+ * to carry a simulated vehicle on (cluster adoption, restart).
  */
-export interface VehicleState {
+export interface VehicleMotion {
   state: FlightState;
   position: Vector3;
   velocity: Vector3;
@@ -53,6 +54,42 @@ export interface VehicleState {
   flags: VehicleFlags;
   /** Where the command in progress ends, or null. */
   target: VehicleTarget | null;
+}
+
+/** A GNSS fix as MAVLink's GPS_FIX_TYPE names it, lowercased: `no_gps` (no receiver), `no_fix`, `2d`, `3d`, `dgps`, `rtk_float`, `rtk_fixed`, `static`, `ppp`. */
+export type GpsFix = "no_gps" | "no_fix" | "2d" | "3d" | "dgps" | "rtk_float" | "rtk_fixed" | "static" | "ppp";
+
+/** The GNSS receiver's report. */
+export interface GpsReport {
+  fix: GpsFix;
+  /** Satellites visible, or null when not reported. */
+  satellites: number | null;
+}
+
+/** Whether the vehicle is heard, and when it last was. */
+export interface LinkReport {
+  up: boolean;
+  /** When the vehicle was last heard, seconds on the caller's monotonic clock, or null if never. */
+  heardAt: number | null;
+}
+
+/**
+ * A vehicle's latest state, computed or reported: everything a telemetry
+ * frame says except its seq, time, pilot and the fleet's failsafe flag. The
+ * motion in metres from home, plus where it is on Earth and how the aircraft
+ * reports itself (armed, autopilot mode, GPS, battery voltage, link).
+ */
+export interface VehicleState extends VehicleMotion {
+  /** Where it is on Earth, or null until a reporting vehicle told both its position and home. */
+  geo: GeoPosition | null;
+  /** Whether the motors are armed. */
+  armed: boolean;
+  /** The autopilot's flight mode by name (`GUIDED`, `RTL`), or null before it is known. */
+  mode: string | null;
+  gps: GpsReport;
+  /** Battery voltage, volts, or null when not reported. */
+  voltage: number | null;
+  link: LinkReport;
 }
 
 /** How a vehicle answers a command when it is given. */
@@ -78,7 +115,12 @@ export type VehicleEvent =
   /** A command was refused for crossing the geofence. */
   | { type: "geofence"; reason: string }
   | { type: "link_lost"; reason: string }
-  | { type: "link_regained" };
+  | { type: "link_regained" }
+  /** The autopilot said something (MAVLink STATUSTEXT): `PreArm: Need Position Estimate`. */
+  | { type: "autopilot"; severity: AutopilotSeverity; text: string };
+
+/** How grave an autopilot's message is: MAVLink's MAV_SEVERITY names, lowercased, gravest first. */
+export type AutopilotSeverity = "emergency" | "alert" | "critical" | "error" | "warning" | "notice" | "info" | "debug";
 
 /** The geofence a vehicle flies inside, announced to clients. */
 export interface Geofence {
@@ -125,16 +167,23 @@ export interface Vehicle {
    * A simulated vehicle continues from it; a reporting vehicle ignores it,
    * since its own reports are the truth.
    */
-  resumeFrom?(state: VehicleState): void;
+  resumeFrom?(state: VehicleMotion): void;
 }
 
 /**
- * A vehicle's state before it has computed or reported anything: landed at
- * home, still, heading north, full battery, no flags, no target. A fresh
- * object each call: a reporting vehicle updates its own copy in place.
+ * A reporting vehicle's state before it has reported anything: landed at
+ * home, still, heading north, full battery, no flags, no target; nowhere on
+ * Earth yet, disarmed, mode and GPS unknown, never heard. A fresh object each
+ * call: a reporting vehicle updates its own copy in place.
  */
 export function restingAtHome(): VehicleState {
   return {
+    geo: null,
+    armed: false,
+    mode: null,
+    gps: { fix: "no_fix", satellites: null },
+    voltage: null,
+    link: { up: false, heardAt: null },
     state: "landed",
     position: { x: 0, y: 0, z: 0 },
     velocity: { x: 0, y: 0, z: 0 },
@@ -146,11 +195,11 @@ export function restingAtHome(): VehicleState {
 }
 
 /** True unless the vehicle is on the ground (an emergency fall counts as airborne). */
-export function isAirborne(state: VehicleState): boolean {
+export function isAirborne(state: VehicleMotion): boolean {
   return state.state !== "landed";
 }
 
 /** Horizontal distance from home, metres. */
-export function distanceFromHome(state: VehicleState): number {
+export function distanceFromHome(state: VehicleMotion): number {
   return horizontalDistanceFromHome(state.position);
 }

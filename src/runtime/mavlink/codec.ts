@@ -30,7 +30,7 @@ export interface CodecCounters {
   unknownIds: number;
   /** MAVLink v1 frames (read all the same: a v1 autopilot still flies). */
   v1Frames: number;
-  /** Known packets the vehicle does not read (ATTITUDE, STATUSTEXT, ...). */
+  /** Known packets the vehicle does not read (ATTITUDE, VFR_HUD, ...). */
   ignored: number;
   /** Packets whose payload could not be decoded. */
   decodeErrors: number;
@@ -78,6 +78,30 @@ const decoders = new Map<number, Decoder>([
       const m = packet.protocol.data(packet.payload, common.BatteryStatus);
       const { sysid, compid } = packet.header;
       return { type: "battery_status", sysid, compid, batteryRemaining: m.batteryRemaining };
+    },
+  ],
+  [
+    common.GpsRawInt.MSG_ID,
+    (packet) => {
+      const m = packet.protocol.data(packet.payload, common.GpsRawInt);
+      const { sysid, compid } = packet.header;
+      return { type: "gps_raw_int", sysid, compid, fixType: m.fixType, satellitesVisible: m.satellitesVisible };
+    },
+  ],
+  [
+    common.StatusText.MSG_ID,
+    (packet) => {
+      const m = packet.protocol.data(packet.payload, common.StatusText);
+      const { sysid, compid } = packet.header;
+      return { type: "statustext", sysid, compid, severity: m.severity, text: m.text ?? "", id: m.id ?? 0, chunkSeq: m.chunkSeq ?? 0 };
+    },
+  ],
+  [
+    common.ParamValue.MSG_ID,
+    (packet) => {
+      const m = packet.protocol.data(packet.payload, common.ParamValue);
+      const { sysid, compid } = packet.header;
+      return { type: "param_value", sysid, compid, paramId: m.paramId.replace(/\0.*$/s, ""), paramValue: m.paramValue };
     },
   ],
   [

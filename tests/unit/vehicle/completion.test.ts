@@ -1,11 +1,11 @@
 /** Planning and judging commands for vehicles that report their state, and the tracker's time limits. */
 import { describe, expect, test } from "bun:test";
 import { CommandTracker, defaultTolerances, judge, planCommand } from "../../../src/core/vehicle/completion.ts";
-import type { VehicleState } from "../../../src/core/vehicle/vehicle.ts";
+import type { VehicleMotion } from "../../../src/core/vehicle/vehicle.ts";
 
 const limits = { takeoffAltitudeMetres: 2, speedLimitMetresPerSecond: 5 };
 
-function at(x: number, y: number, z: number, state: VehicleState["state"] = "hovering", heading = 0): VehicleState {
+function at(x: number, y: number, z: number, state: VehicleMotion["state"] = "hovering", heading = 0): VehicleMotion {
   return {
     state,
     position: { x, y, z },

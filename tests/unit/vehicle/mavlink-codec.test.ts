@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { ardupilotmega, common, minimal } from "node-mavlink";
-import { CopterMode, MavCmd, MavLandedState, MavMessageId, MavResult } from "../../../src/core/vehicle/mavlink/messages.ts";
+import { CopterMode, gpsFixNames, MavCmd, mavSeverityNames, MavLandedState, MavMessageId, MavResult } from "../../../src/core/vehicle/mavlink/messages.ts";
 import type { MavInbound } from "../../../src/core/vehicle/mavlink/messages.ts";
 import { gcsComponentId, MavlinkDecoder, MavlinkEncoder } from "../../../src/runtime/mavlink/codec.ts";
 import { decodePackets, FakeAutopilot } from "../../support/mavlink-autopilot.ts";
@@ -100,9 +100,16 @@ describe("the core's MAVLink numbers", () => {
     });
     for (const [name, value] of Object.entries(MavResult)) expect(common.MavResult[name as keyof typeof common.MavResult]).toBe(value);
     for (const [name, value] of Object.entries(MavLandedState)) expect(common.MavLandedState[name as keyof typeof common.MavLandedState]).toBe(value);
+    mavSeverityNames.forEach((name, value) => expect(common.MavSeverity[name.toUpperCase() as keyof typeof common.MavSeverity]).toBe(value));
+    // The package names the 2D and 3D fixes GPS_FIX_TYPE_2D_FIX and GPS_FIX_TYPE_3D_FIX (identifiers cannot start with a digit).
+    for (const [value, name] of Object.entries(gpsFixNames)) {
+      const key = /^\d/.test(name) ? `GPS_FIX_TYPE_${name.toUpperCase()}_FIX` : name.toUpperCase();
+      expect(common.GpsFixType[key as keyof typeof common.GpsFixType]).toBe(Number(value));
+    }
     for (const [name, value] of Object.entries(CopterMode)) expect(ardupilotmega.CopterMode[name as keyof typeof ardupilotmega.CopterMode]).toBe(value);
     expect({ ...MavMessageId } as Record<string, number>).toEqual({
       SYS_STATUS: common.SysStatus.MSG_ID,
+      GPS_RAW_INT: common.GpsRawInt.MSG_ID,
       GLOBAL_POSITION_INT: common.GlobalPositionInt.MSG_ID,
       BATTERY_STATUS: common.BatteryStatus.MSG_ID,
       HOME_POSITION: common.HomePosition.MSG_ID,

@@ -8,7 +8,7 @@
 import { describe, expect, test } from "bun:test";
 import { CopterMode, forceDisarmMagic, MavCmd, MavLandedState, MavMessageId, MavModeFlag, MavResult, type MavOutbound } from "../../../src/core/vehicle/mavlink/messages.ts";
 import { flightStateOf, MavlinkVehicle } from "../../../src/core/vehicle/mavlink/vehicle.ts";
-import { pointFromHome } from "../../../src/core/vehicle/mavlink/geodesy.ts";
+import { pointFromHome } from "../../../src/core/vehicle/geodesy.ts";
 import { MavlinkDecoder } from "../../../src/runtime/mavlink/codec.ts";
 import { copterHome, FakeAutopilot } from "../../support/mavlink-autopilot.ts";
 
@@ -61,7 +61,7 @@ describe("link", () => {
     const requests = commandsIn(r.sent(true));
     expect(requests.every((c) => c.command === MavCmd.SET_MESSAGE_INTERVAL && c.target === 1)).toBe(true);
     expect(requests.map((c) => c.params[0]).sort((a, b) => a - b)).toEqual(
-      [MavMessageId.SYS_STATUS, MavMessageId.GLOBAL_POSITION_INT, MavMessageId.HOME_POSITION, MavMessageId.EXTENDED_SYS_STATE].sort((a, b) => a - b),
+      [MavMessageId.SYS_STATUS, MavMessageId.GPS_RAW_INT, MavMessageId.GLOBAL_POSITION_INT, MavMessageId.HOME_POSITION, MavMessageId.EXTENDED_SYS_STATE].sort((a, b) => a - b),
     );
   });
 
@@ -137,6 +137,46 @@ describe("state from reports", () => {
     r.hear(r.autopilot.heartbeat({ armed: true, customMode: CopterMode.RTL }));
     expect(r.vehicle.modeName).toBe("RTL");
     expect(r.vehicle.isArmed).toBe(true);
+    expect([r.vehicle.state().mode, r.vehicle.state().armed]).toEqual(["RTL", true]);
+  });
+
+  test("where it is on Earth, GPS, voltage and when it was last heard", () => {
+    const r = rig();
+    expect(r.vehicle.state()).toMatchObject({ geo: null, gps: { fix: "no_fix", satellites: null }, voltage: null, link: { up: false, heardAt: null } });
+    r.hear(r.autopilot.heartbeat({ customMode: CopterMode.STABILIZE }));
+    r.at(101);
+    r.hear(r.autopilot.position(0, 10, 5), r.autopilot.gps(3, 14), r.autopilot.battery(80));
+    const state = r.vehicle.state();
+    expect(state.geo!.lat).toBeCloseTo(pointFromHome(copterHome, 0, 10).lat, 7);
+    expect(state.geo!.lon).toBeCloseTo(copterHome.lon, 7);
+    expect(state.geo!.altitudeMsl).toBeCloseTo(copterHome.altitudeMetres + 5, 3);
+    expect(state.gps).toEqual({ fix: "3d", satellites: 14 });
+    expect(state.voltage).toBe(12.6);
+    // Heard at its HEARTBEAT (100), not at other messages; lost after 3 s without one, keeping when it was last heard.
+    expect(state.link).toEqual({ up: true, heardAt: 100 });
+    r.at(103.5);
+    expect(r.vehicle.state().link).toEqual({ up: false, heardAt: 100 });
+    r.hear(r.autopilot.gps(255 as number, 255));
+    expect(r.vehicle.state().gps).toEqual({ fix: "no_fix", satellites: null });
+    r.hear(r.autopilot.gps(6, 255));
+    expect(r.vehicle.state().gps).toEqual({ fix: "rtk_fixed", satellites: null });
+  });
+
+  test("STATUSTEXT reaches viewers as autopilot events with their severity; chunked texts are joined", () => {
+    const r = onGround();
+    r.hear(r.autopilot.statusText(6, "EKF3 IMU0 is using GPS"), r.autopilot.statusText(4, "PreArm: Battery below minimum arming voltage"));
+    const long = "Mission: 1 WP ".padEnd(50, "x");
+    r.hear(r.autopilot.statusText(5, long, { id: 9, chunkSeq: 0 }));
+    expect(r.vehicle.takeEvents()).toEqual([
+      { type: "autopilot", severity: "info", text: "EKF3 IMU0 is using GPS" },
+      { type: "autopilot", severity: "warning", text: "PreArm: Battery below minimum arming voltage" },
+    ]);
+    r.hear(r.autopilot.statusText(5, "done", { id: 9, chunkSeq: 1 }));
+    expect(r.vehicle.takeEvents()).toEqual([{ type: "autopilot", severity: "notice", text: `${long}done` }]);
+    // Another system's text is not this vehicle's.
+    const other = new FakeAutopilot(2, 1);
+    r.hear(other.statusText(0, "Crash: Disarming"));
+    expect(r.vehicle.takeEvents()).toEqual([]);
   });
 });
 
@@ -181,17 +221,49 @@ describe("takeoff", () => {
     ]);
   });
 
-  test("arming refused by the autopilot: refused with its MAV_RESULT, nothing more sent", () => {
+  test("arming refused by the autopilot: refused with its MAV_RESULT once no reason came within 0.5 s, nothing more sent", () => {
     const r = onGround();
     r.vehicle.command({ name: "takeoff" }, 7, 100);
     r.hear(r.autopilot.ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED));
     r.sent();
     r.hear(r.autopilot.ack(MavCmd.COMPONENT_ARM_DISARM, MavResult.FAILED));
+    expect(r.vehicle.takeEvents()).toEqual([]);
+    r.at(100.4);
+    expect(r.vehicle.takeEvents()).toEqual([]);
+    r.at(100.5);
     expect(r.vehicle.takeEvents()).toEqual([
       { type: "command_refused", token: 7, refusal: { code: "drone_unavailable", message: "the autopilot refused MAV_CMD_COMPONENT_ARM_DISARM for takeoff: MAV_RESULT_FAILED" } },
     ]);
     r.at(102);
     expect(r.sent()).toEqual([]);
+  });
+
+  test("a refusal carries the autopilot's own reason: its STATUSTEXT after the ack, or one just before", () => {
+    const after = onGround();
+    after.vehicle.command({ name: "takeoff" }, 7, 100);
+    after.hear(after.autopilot.ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED), after.autopilot.ack(MavCmd.COMPONENT_ARM_DISARM, MavResult.FAILED));
+    after.hear(after.autopilot.statusText(3, "Arm: Need Position Estimate"));
+    expect(after.vehicle.takeEvents()).toEqual([
+      { type: "autopilot", severity: "error", text: "Arm: Need Position Estimate" },
+      {
+        type: "command_refused",
+        token: 7,
+        refusal: { code: "drone_unavailable", message: "the autopilot refused MAV_CMD_COMPONENT_ARM_DISARM for takeoff: MAV_RESULT_FAILED (Arm: Need Position Estimate)" },
+      },
+    ]);
+
+    const before = onGround();
+    before.hear(before.autopilot.statusText(2, "PreArm: Gyros inconsistent"));
+    before.vehicle.takeEvents();
+    before.vehicle.command({ name: "takeoff" }, 8, 100.5);
+    before.hear(before.autopilot.ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED), before.autopilot.ack(MavCmd.COMPONENT_ARM_DISARM, MavResult.FAILED));
+    expect(before.vehicle.takeEvents()).toEqual([
+      {
+        type: "command_refused",
+        token: 8,
+        refusal: { code: "drone_unavailable", message: "the autopilot refused MAV_CMD_COMPONENT_ARM_DISARM for takeoff: MAV_RESULT_FAILED (PreArm: Gyros inconsistent)" },
+      },
+    ]);
   });
 
   test("an ack addressed to another ground station does not answer ours", () => {

@@ -1,6 +1,6 @@
 /** The simulated drone behind the Vehicle seam: receipts, events, state and resume, on no clock but the test's. */
 import { describe, expect, test } from "bun:test";
-import { SimulatedVehicle } from "../../../src/core/vehicle/simulated.ts";
+import { defaultSimulatedHome, SimulatedVehicle } from "../../../src/core/vehicle/simulated.ts";
 import { internalToken } from "../../../src/core/vehicle/vehicle.ts";
 
 function flying(): SimulatedVehicle {
@@ -25,7 +25,37 @@ describe("SimulatedVehicle", () => {
       battery: 100,
       flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false },
       target: null,
+      geo: { lat: expect.closeTo(defaultSimulatedHome.lat, 9), lon: expect.closeTo(defaultSimulatedHome.lon, 9), altitudeMsl: defaultSimulatedHome.altitudeMsl },
+      armed: false,
+      mode: "GUIDED",
+      gps: { fix: "3d", satellites: 10 },
+      voltage: 16.8,
+      link: { up: true, heardAt: null },
     });
+  });
+
+  test("reports where it is on Earth from its home, and as an ArduCopter would: armed, mode, voltage", () => {
+    const home = { lat: 51.5, lon: -0.12, altitudeMsl: 20 };
+    const vehicle = new SimulatedVehicle("alpha", {}, home);
+    vehicle.command({ name: "takeoff" }, 1, 0);
+    vehicle.advance(2, 2);
+    vehicle.command({ name: "forward", distance: 10 }, 2, 2);
+    for (let t = 3; t <= 12; t++) vehicle.advance(1, t);
+    const state = vehicle.state();
+    expect(state.state).toBe("hovering");
+    expect(state.link).toEqual({ up: true, heardAt: 12 });
+    expect([state.armed, state.mode]).toEqual([true, "GUIDED"]);
+    // Heading north: 10 m north is 10 / 111,319.5 degrees of latitude; altitude is home's plus the 2 m takeoff.
+    expect(state.geo!.lat).toBeCloseTo(51.5 + 10 / 111_319.49, 7);
+    expect(state.geo!.lon).toBeCloseTo(-0.12, 9);
+    expect(state.geo!.altitudeMsl).toBeCloseTo(22, 6);
+    expect(state.voltage!).toBeLessThan(16.8);
+    expect(state.voltage!).toBeGreaterThan(14);
+    vehicle.command({ name: "rth" }, 3, 12);
+    vehicle.advance(0.1, 12.1);
+    expect(vehicle.state().mode).toBe("RTL");
+    vehicle.command({ name: "emergency" }, 4, 12.2);
+    expect([vehicle.state().armed, vehicle.state().state]).toEqual([false, "emergency"]);
   });
 
   test("an accepted command answers with its plan and completes on the model's clock", () => {

@@ -20,6 +20,12 @@ export type MavInbound =
   /** batteryRemaining in percent, -1 unknown; voltageBattery in mV. */
   | { type: "sys_status"; sysid: number; compid: number; batteryRemaining: number; voltageBattery: number }
   | { type: "battery_status"; sysid: number; compid: number; batteryRemaining: number }
+  /** fixType a GPS_FIX_TYPE; satellitesVisible 255 when unknown. */
+  | { type: "gps_raw_int"; sysid: number; compid: number; fixType: number; satellitesVisible: number }
+  /** severity a MAV_SEVERITY; text up to 50 characters; id non-zero when the text comes in chunks, chunkSeq numbering them. */
+  | { type: "statustext"; sysid: number; compid: number; severity: number; text: string; id: number; chunkSeq: number }
+  /** One parameter's value, as the autopilot answers PARAM_REQUEST_READ. */
+  | { type: "param_value"; sysid: number; compid: number; paramId: string; paramValue: number }
   | { type: "extended_sys_state"; sysid: number; compid: number; landedState: number }
   /** targetSystem 0 when the sender did not fill it. */
   | { type: "command_ack"; sysid: number; compid: number; command: number; result: number; targetSystem: number };
@@ -48,6 +54,31 @@ export type MavOutbound =
       /** Radians, 0 = north, clockwise. */
       yawRadians: number;
     };
+
+/** GPS_FIX_TYPE (common.xml) by number, as the telemetry frame names it. */
+export const gpsFixNames: Readonly<Record<number, "no_gps" | "no_fix" | "2d" | "3d" | "dgps" | "rtk_float" | "rtk_fixed" | "static" | "ppp">> = {
+  0: "no_gps",
+  1: "no_fix",
+  2: "2d",
+  3: "3d",
+  4: "dgps",
+  5: "rtk_float",
+  6: "rtk_fixed",
+  7: "static",
+  8: "ppp",
+};
+
+/** MAV_SEVERITY (common.xml) by number, lowercased, as `autopilot` events name it. */
+export const mavSeverityNames = ["emergency", "alert", "critical", "error", "warning", "notice", "info", "debug"] as const;
+
+/** MAV_SEVERITY_WARNING: this severity and the more severe ones (lower numbers) explain refusals. */
+export const MavSeverityWarning = 4;
+
+/** SYS_STATUS.voltage_battery when the autopilot does not know it, mV. */
+export const unknownVoltage = 65535;
+
+/** GPS_RAW_INT.satellites_visible when unknown. */
+export const unknownSatellites = 255;
 
 /** MAV_CMD numbers used (common.xml). */
 export const MavCmd = {
@@ -114,6 +145,7 @@ export const CopterMode = {
 /** MAVLink message ids whose streams the vehicle requests (common.xml). */
 export const MavMessageId = {
   SYS_STATUS: 1,
+  GPS_RAW_INT: 24,
   GLOBAL_POSITION_INT: 33,
   BATTERY_STATUS: 147,
   HOME_POSITION: 242,

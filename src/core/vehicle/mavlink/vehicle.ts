@@ -3,8 +3,9 @@
  * over a link, as the second implementation beside the simulated drone.
  *
  * Owns what the aircraft reported (HEARTBEAT, GLOBAL_POSITION_INT,
- * HOME_POSITION, SYS_STATUS / BATTERY_STATUS, EXTENDED_SYS_STATE) turned into
- * a `VehicleState`; the link's liveness (lost after `linkTimeoutSeconds`
+ * HOME_POSITION, SYS_STATUS / BATTERY_STATUS, GPS_RAW_INT,
+ * EXTENDED_SYS_STATE) turned into a `VehicleState`; its STATUSTEXTs raised as
+ * `autopilot` events and appended to the refusal they explain; the link's liveness (lost after `linkTimeoutSeconds`
  * without a HEARTBEAT); and each pilot command turned into MAVLink steps
  * (mode changes, arming, COMMAND_LONGs, position targets), every COMMAND_LONG
  * resent with `confirmation` + 1 while unanswered and answered through
@@ -21,10 +22,15 @@ import type { DroneCommand, FlightState } from "../../drone/types.ts";
 import type { Refusal } from "../../refusal.ts";
 import { CommandTracker, defaultTolerances, planCommand, type PlanLimits, type Tolerances } from "../completion.ts";
 import { internalToken, restingAtHome, type CommandPlan, type CommandReceipt, type Geofence, type Vehicle, type VehicleEvent, type VehicleState } from "../vehicle.ts";
-import { offsetFromHome, pointFromHome, type LatLon } from "./geodesy.ts";
+import { offsetFromHome, pointFromHome, type LatLon } from "../geodesy.ts";
 import {
   CopterMode,
   forceDisarmMagic,
+  gpsFixNames,
+  mavSeverityNames,
+  MavSeverityWarning,
+  unknownSatellites,
+  unknownVoltage,
   MavAutopilotInvalid,
   MavCmd,
   MavLandedState,
@@ -73,7 +79,8 @@ export const defaultMavlinkVehicleOptions: Readonly<MavlinkVehicleOptions> = Obj
 /** Streams requested with SET_MESSAGE_INTERVAL when the link comes up: message id and interval, microseconds. */
 export const requestedStreams: ReadonlyArray<{ messageId: number; intervalMicroseconds: number; why: string }> = [
   { messageId: MavMessageId.GLOBAL_POSITION_INT, intervalMicroseconds: 100_000, why: "position, velocity, heading at 10 Hz, the default telemetry rate" },
-  { messageId: MavMessageId.SYS_STATUS, intervalMicroseconds: 1_000_000, why: "battery percent, 1 Hz" },
+  { messageId: MavMessageId.SYS_STATUS, intervalMicroseconds: 1_000_000, why: "battery percent and voltage, 1 Hz" },
+  { messageId: MavMessageId.GPS_RAW_INT, intervalMicroseconds: 1_000_000, why: "GPS fix type and satellites, 1 Hz" },
   { messageId: MavMessageId.EXTENDED_SYS_STATE, intervalMicroseconds: 500_000, why: "landed state, 2 Hz (not streamed by default)" },
   { messageId: MavMessageId.HOME_POSITION, intervalMicroseconds: 1_000_000, why: "home, the origin of x/y/z, 1 Hz (not streamed by default)" },
 ];
@@ -84,6 +91,14 @@ const movingThresholdMetresPerSecond = 0.5;
 const maxConfirmation = 255;
 /** GLOBAL_POSITION_INT.hdg when the heading is unknown. */
 const unknownHeading = 65535;
+/** A refusal waits this long for the STATUSTEXT that explains it (ArduPilot queues the text after the COMMAND_ACK), seconds. */
+const reasonWaitSeconds = 0.5;
+/** A STATUSTEXT this recent, at warning or worse, explains a refusal that follows it, seconds. */
+const reasonMemorySeconds = 1;
+/** Chunks of one STATUSTEXT kept at most (MAVLink 2 chunks a long text 50 characters at a time). */
+const maxTextChunks = 8;
+/** STATUSTEXT.text's fixed size: a shorter chunk is the last one. */
+const textChunkLength = 50;
 
 /** Why the link is counted, for `/metrics` and logs. */
 export interface MavlinkVehicleCounters {
@@ -96,6 +111,20 @@ export interface MavlinkVehicleCounters {
 }
 
 type Params = [number, number, number, number, number, number, number];
+
+/** An autopilot text heard lately, kept to explain a refusal. */
+interface RecentText {
+  text: string;
+  severity: number;
+  at: number;
+}
+
+/** A refused command waiting briefly for the autopilot's text that says why. */
+interface RefusalAwaitingReason {
+  sequence: Sequence;
+  refusal: Refusal;
+  at: number;
+}
 
 /** One thing to send for a command: a COMMAND_LONG awaiting its ack, or a position target (no ack in MAVLink). */
 type Step = { kind: "command"; command: number; params: Params } | { kind: "target"; x: number; y: number; z: number; heading: number };
@@ -140,6 +169,10 @@ export class MavlinkVehicle implements Vehicle {
    */
   private takeoffCommanded = false;
   private readonly current: VehicleState;
+  private recentTexts: RecentText[] = [];
+  private awaitingReason: RefusalAwaitingReason | null = null;
+  /** A chunked STATUSTEXT being assembled: its id and the chunks so far. */
+  private textChunks: { id: number; severity: number; chunks: string[] } | null = null;
 
   constructor(readonly id: string, options: Partial<MavlinkVehicleOptions> = {}) {
     this.options = { ...defaultMavlinkVehicleOptions, ...options };
@@ -203,6 +236,7 @@ export class MavlinkVehicle implements Vehicle {
   }
 
   advance(_dtSeconds: number, now: number): void {
+    if (this.awaitingReason !== null && now - this.awaitingReason.at >= reasonWaitSeconds) this.refuseAwaiting(null);
     if (this.link && now - this.lastHeartbeatAt > this.options.linkTimeoutSeconds) {
       this.lose(`no HEARTBEAT from system ${this.options.systemId} for ${this.options.linkTimeoutSeconds} s`);
     }
@@ -245,6 +279,7 @@ export class MavlinkVehicle implements Vehicle {
         break;
       case "global_position_int":
         this.lastPosition = { lat: message.lat / 1e7, lon: message.lon / 1e7 };
+        this.current.geo = { lat: message.lat / 1e7, lon: message.lon / 1e7, altitudeMsl: message.alt / 1000 };
         this.current.position.z = message.relativeAlt / 1000;
         this.current.velocity.x = message.vy / 100;
         this.current.velocity.y = message.vx / 100;
@@ -257,9 +292,20 @@ export class MavlinkVehicle implements Vehicle {
         this.placeFromHome();
         break;
       case "sys_status":
+        if (message.voltageBattery !== unknownVoltage) this.current.voltage = message.voltageBattery / 1000;
+        if (message.batteryRemaining >= 0) this.current.battery = Math.min(100, message.batteryRemaining);
+        break;
       case "battery_status":
         if (message.batteryRemaining >= 0) this.current.battery = Math.min(100, message.batteryRemaining);
         break;
+      case "gps_raw_int":
+        this.current.gps = { fix: gpsFixNames[message.fixType] ?? "no_fix", satellites: message.satellitesVisible === unknownSatellites ? null : message.satellitesVisible };
+        return;
+      case "statustext":
+        this.statusText(message, now);
+        return;
+      case "param_value":
+        return;
       case "extended_sys_state":
         this.landedState = message.landedState;
         break;
@@ -287,8 +333,10 @@ export class MavlinkVehicle implements Vehicle {
   private heard(compid: number, now: number): void {
     this.lastHeartbeatAt = now;
     this.component = compid;
+    this.current.link.heardAt = now;
     if (this.link) return;
     this.link = true;
+    this.current.link.up = true;
     this.events.push({ type: "link_regained" });
     for (const stream of requestedStreams) {
       this.queue(this.commandLong(MavCmd.SET_MESSAGE_INTERVAL, [stream.messageId, stream.intervalMicroseconds, 0, 0, 0, 0, 0], 0));
@@ -297,7 +345,9 @@ export class MavlinkVehicle implements Vehicle {
 
   private lose(reason: string): void {
     this.link = false;
+    this.current.link.up = false;
     this.sequence = null;
+    if (this.awaitingReason !== null) this.refuseAwaiting(null);
     this.tracker.linkLost(reason);
     this.events.push({ type: "link_lost", reason });
   }
@@ -324,6 +374,8 @@ export class MavlinkVehicle implements Vehicle {
       speed: Math.hypot(this.current.velocity.x, this.current.velocity.y, this.current.velocity.z),
     });
     if (this.current.state === "landed") this.current.flags.emergencyStopped = false;
+    this.current.armed = this.armed;
+    this.current.mode = this.modeName;
     if (before !== "landed" && this.current.state === "landed") this.events.push({ type: "landed" });
     this.tracker.report(this.current);
   }
@@ -343,10 +395,13 @@ export class MavlinkVehicle implements Vehicle {
     if (ack.result !== MavResult.ACCEPTED) {
       this.sequence = null;
       const result = mavResultNames[ack.result] ?? String(ack.result);
-      this.refuse(sequence, {
+      const refusal: Refusal = {
         code: ack.result === MavResult.TEMPORARILY_REJECTED ? "busy" : "drone_unavailable",
         message: `the autopilot refused ${commandNames.get(step.command) ?? step.command} for ${sequence.command.name}: MAV_RESULT_${result}`,
-      });
+      };
+      const reason = this.recentReason(now);
+      if (reason !== null) this.refuse(sequence, withReason(refusal, reason));
+      else this.awaitingReason = { sequence, refusal, at: now };
       return;
     }
     // The autopilot armed: say so before its next HEARTBEAT does, so the takeoff that follows starts from armed.
@@ -403,6 +458,45 @@ export class MavlinkVehicle implements Vehicle {
 
   private refuse(sequence: Sequence, refusal: Refusal): void {
     if (sequence.token !== internalToken) this.tracker.rejected(refusal);
+  }
+
+  /** A STATUSTEXT: raised as an `autopilot` event (chunks assembled first), and kept a moment to explain a refusal. */
+  private statusText(message: Extract<MavInbound, { type: "statustext" }>, now: number): void {
+    const text = this.assembleText(message);
+    if (text === null) return;
+    const severity = Math.min(Math.max(0, message.severity), mavSeverityNames.length - 1);
+    this.events.push({ type: "autopilot", severity: mavSeverityNames[severity]!, text });
+    if (severity > MavSeverityWarning) return;
+    this.recentTexts = this.recentTexts.filter((recent) => now - recent.at <= reasonMemorySeconds);
+    this.recentTexts.push({ text, severity, at: now });
+    if (this.awaitingReason !== null) this.refuseAwaiting(text);
+  }
+
+  /** The whole text once its last chunk arrived, or null while chunks are missing. Single-chunk texts (id 0) pass at once. */
+  private assembleText(message: Extract<MavInbound, { type: "statustext" }>): string | null {
+    const chunk = message.text.replace(/\0.*$/s, "");
+    if (message.id === 0) return chunk.trim();
+    let pending = this.textChunks;
+    if (pending === null || pending.id !== message.id) pending = this.textChunks = { id: message.id, severity: message.severity, chunks: [] };
+    pending.chunks[message.chunkSeq] = chunk;
+    const last = chunk.length < textChunkLength || pending.chunks.length >= maxTextChunks;
+    if (!last) return null;
+    this.textChunks = null;
+    return pending.chunks.map((part) => part ?? "…").join("").trim();
+  }
+
+  /** The most recent autopilot warning heard within the memory window, or null. */
+  private recentReason(now: number): string | null {
+    const recent = this.recentTexts.filter((text) => now - text.at <= reasonMemorySeconds);
+    return recent.length === 0 ? null : recent[recent.length - 1]!.text;
+  }
+
+  /** Sends the refusal that waited for a reason, with the autopilot's text when one came. */
+  private refuseAwaiting(reason: string | null): void {
+    const awaiting = this.awaitingReason;
+    if (awaiting === null) return;
+    this.awaitingReason = null;
+    this.refuse(awaiting.sequence, reason === null ? awaiting.refusal : withReason(awaiting.refusal, reason));
   }
 
   /** A new command replaces one still awaiting its acks. */
@@ -462,6 +556,11 @@ export class MavlinkVehicle implements Vehicle {
     this.outbox.push(message);
     this.onQueued?.();
   }
+}
+
+/** A refusal with the autopilot's own words appended: `...: MAV_RESULT_FAILED (PreArm: Need Position Estimate)`. */
+function withReason(refusal: Refusal, reason: string): Refusal {
+  return { ...refusal, message: `${refusal.message} (${reason})` };
 }
 
 function step(command: number, ...params: number[]): Step {
