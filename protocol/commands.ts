@@ -9,18 +9,19 @@
  * arguments. Pure; whether a command makes sense for a drone right now is
  * the model's question, not this file's.
  */
-import type { DroneCommand } from "../src/core/drone/types.ts";
+import type { VehicleCommand } from "../src/core/vehicle/vehicle.ts";
 import type { ProtocolError } from "./errors.ts";
 import { describeType, failure, preview } from "./received.ts";
 
-/** A validated request for a drone: a model command, or `status` which the server answers itself. */
-export type DroneRequest = { name: "status" } | DroneCommand;
+/** A validated request for a drone: a vehicle command, or `status` which the server answers itself. */
+export type DroneRequest = { name: "status" } | VehicleCommand;
 
 /** The model fields a request of this name carries (`distance`, `x`...): what an argument fills. */
 type FieldsOf<Name extends DroneRequest["name"]> = Exclude<keyof Extract<DroneRequest, { name: Name }>, "name"> & string;
 
-/** One positional argument of a command: the model field it fills, its name for people, unit and wire range. */
-export interface ArgSpec<Field extends string = string> {
+/** One positional number argument of a command: the model field it fills, its name for people, unit and wire range. */
+export interface NumberArgSpec<Field extends string = string> {
+  kind: "number";
   /** The field of the model's command this argument fills, e.g. `metresPerSecond`. */
   field: Field;
   /** The argument's name in help and error messages, e.g. `speed`. */
@@ -30,8 +31,26 @@ export interface ArgSpec<Field extends string = string> {
   max: number;
 }
 
-const distance = { field: "distance", name: "distance", unit: "m", min: 0.1, max: 1000 } as const;
-const degrees = { field: "degrees", name: "degrees", unit: "deg", min: 1, max: 360 } as const;
+/**
+ * One positional word argument: a name such as an autopilot's flight mode.
+ * Case-insensitive on the wire and carried upper-cased (`guided` is
+ * `GUIDED`); whether the vehicle knows the name is the vehicle's question.
+ */
+export interface WordArgSpec<Field extends string = string> {
+  kind: "word";
+  field: Field;
+  name: string;
+  /** What the word names, for help and errors, e.g. `an autopilot flight mode such as GUIDED`. */
+  describes: string;
+}
+
+export type ArgSpec<Field extends string = string> = NumberArgSpec<Field> | WordArgSpec<Field>;
+
+/** A word argument: a letter, then letters, digits or `_`, at most 32 (every autopilot mode name fits). */
+const wordPattern = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+
+const distance = { kind: "number", field: "distance", name: "distance", unit: "m", min: 0.1, max: 1000 } as const;
+const degrees = { kind: "number", field: "degrees", name: "degrees", unit: "deg", min: 1, max: 360 } as const;
 
 /**
  * Every command, its arguments and a one-line description. The wire ranges
@@ -52,17 +71,20 @@ export const commandSpecs = {
   ccw: { args: [degrees], help: "turn counter-clockwise N degrees" },
   goto: {
     args: [
-      { field: "x", name: "x", unit: "m", min: -10_000, max: 10_000 },
-      { field: "y", name: "y", unit: "m", min: -10_000, max: 10_000 },
-      { field: "z", name: "z", unit: "m", min: 0, max: 10_000 },
+      { kind: "number", field: "x", name: "x", unit: "m", min: -10_000, max: 10_000 },
+      { kind: "number", field: "y", name: "y", unit: "m", min: -10_000, max: 10_000 },
+      { kind: "number", field: "z", name: "z", unit: "m", min: 0, max: 10_000 },
     ],
     help: "fly to X Y Z metres from home (x east, y north, z up)",
   },
-  speed: { args: [{ field: "metresPerSecond", name: "speed", unit: "m/s", min: 0.1, max: 100 }], help: "set the horizontal speed limit (max 15 m/s)" },
+  speed: { args: [{ kind: "number", field: "metresPerSecond", name: "speed", unit: "m/s", min: 0.1, max: 100 }], help: "set the horizontal speed limit (max 15 m/s)" },
   hover: { args: [], help: "stop and hold position" },
   rth: { args: [], help: "return to home and land" },
   emergency: { args: [], help: "cut the motors at once (the drone falls)" },
   status: { args: [], help: "report the drone's state" },
+  arm: { args: [], help: "arm the motors on the ground (real vehicles; takeoff arms by itself)" },
+  disarm: { args: [], help: "disarm the motors on the ground (real vehicles; the autopilot refuses in flight: use emergency)" },
+  mode: { args: [{ kind: "word", field: "mode", name: "mode", describes: "an autopilot flight mode such as GUIDED, LOITER or RTL" }], help: "switch the autopilot to a flight mode by name, e.g. mode LOITER (real vehicles)" },
 } as const satisfies { [Name in DroneRequest["name"]]: { args: readonly ArgSpec<FieldsOf<Name>>[]; help: string } };
 
 export type CommandName = keyof typeof commandSpecs;
@@ -77,17 +99,20 @@ function argsOf(name: CommandName): readonly ArgSpec[] {
   return commandSpecs[name].args;
 }
 
+/** A command argument as it travels: a number, or a word (upper-cased once checked). */
+export type CommandArg = number | string;
+
 /** Builds the model request from a command name and its checked arguments, in table order. */
-export function buildRequest(name: CommandName, args: readonly number[]): DroneRequest {
+export function buildRequest(name: CommandName, args: readonly CommandArg[]): DroneRequest {
   const request: Record<string, unknown> = { name };
   const specs = argsOf(name);
   for (let i = 0; i < specs.length; i++) request[specs[i]!.field] = args[i];
   return request as DroneRequest;
 }
 
-/** The wire arguments of a request, in table order: `goto 1 2 3` gives `[1, 2, 3]`. */
-export function requestArgs(request: DroneRequest): number[] {
-  const fields = request as unknown as Record<string, number>;
+/** The wire arguments of a request, in table order: `goto 1 2 3` gives `[1, 2, 3]`, `mode LOITER` gives `["LOITER"]`. */
+export function requestArgs(request: DroneRequest): CommandArg[] {
+  const fields = request as unknown as Record<string, CommandArg>;
   return argsOf(request.name).map((spec) => fields[spec.field]!);
 }
 
@@ -116,16 +141,24 @@ export function unknownCommand(received: string, field: string): { ok: false; er
  * is where the arguments sit (`args` in text, `data.args` in JSON); a bad
  * argument is named `<field>[i]`.
  */
-export function checkArgs(name: CommandName, args: readonly unknown[], field: string): { ok: true; args: number[] } | { ok: false; error: ProtocolError } {
+export function checkArgs(name: CommandName, args: readonly unknown[], field: string): { ok: true; args: CommandArg[] } | { ok: false; error: ProtocolError } {
   const specs = argsOf(name);
   if (args.length !== specs.length) {
-    const expected = specs.length === 0 ? "no arguments" : specs.map((spec) => `${spec.name} (${spec.unit})`).join(", ");
+    const expected = specs.length === 0 ? "no arguments" : specs.map((spec) => `${spec.name} (${spec.kind === "word" ? spec.describes : spec.unit})`).join(", ");
     return failure("invalid_args", `${name} takes ${expected}: received ${args.length} argument${args.length === 1 ? "" : "s"}`, field);
   }
+  const checked: CommandArg[] = [];
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i]!;
     const value = args[i];
     const where = `${field}[${i}]`;
+    if (spec.kind === "word") {
+      if (typeof value !== "string" || !wordPattern.test(value)) {
+        return failure("invalid_args", `${spec.name} of ${name} must be ${spec.describes} (letters, digits and _): received ${preview(value)}`, where);
+      }
+      checked.push(value.toUpperCase());
+      continue;
+    }
     if (typeof value !== "number") {
       return failure("invalid_args", `${spec.name} of ${name} must be a number, not ${describeType(value)}: received ${preview(value)}`, where);
     }
@@ -133,6 +166,7 @@ export function checkArgs(name: CommandName, args: readonly unknown[], field: st
     if (value < spec.min || value > spec.max) {
       return failure("out_of_range", `${spec.name} of ${name} must be from ${spec.min} to ${spec.max} ${spec.unit}: received ${value}`, where);
     }
+    checked.push(value);
   }
-  return { ok: true, args: args as number[] };
+  return { ok: true, args: checked };
 }

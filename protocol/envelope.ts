@@ -144,7 +144,7 @@ function validateEnvelope(value: unknown): EnvelopeResult {
       const lower = name.toLowerCase();
       if (!isCommandName(lower)) return withId(unknownCommand(name, "data.name"));
       const args = data.args ?? [];
-      if (!Array.isArray(args)) return withId(failure("invalid_args", `data.args must be an array of numbers: received ${describeType(args)}`, "data.args"));
+      if (!Array.isArray(args)) return withId(failure("invalid_args", `data.args must be an array of arguments (numbers, or a word such as a mode name): received ${describeType(args)}`, "data.args"));
       const checked = checkArgs(lower, args, "data.args");
       if (!checked.ok) return withId(checked);
       return { ok: true, message: { type: "command", ...base, data: { ...droneOf(drone.drone), request: buildRequest(lower, checked.args) } } };

@@ -45,8 +45,8 @@ export type RequestId = string | number;
 
 /** The `data` of each message a client may send, as it goes on the wire. */
 export interface WireClientData {
-  /** `name` is case-insensitive on the wire; `args` defaults to none. */
-  command: { drone?: string; name: CommandName; args?: number[] };
+  /** `name` is case-insensitive on the wire; `args` (numbers, or a word such as a mode name) defaults to none. */
+  command: { drone?: string; name: CommandName; args?: Array<number | string> };
   /**
    * `since` is the last seq seen: a number for one drone, a seq per drone for
    * `allDrones`. `epoch` is the stream epoch that seq belongs to (a string, or

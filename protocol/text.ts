@@ -5,7 +5,7 @@
  *
  * Shared by the server and the CLI so both say the same thing. Pure.
  */
-import { buildRequest, checkArgs, commandSpecs, isCommandName, unknownCommand, type DroneRequest } from "./commands.ts";
+import { buildRequest, checkArgs, commandSpecs, isCommandName, unknownCommand, type CommandArg, type DroneRequest } from "./commands.ts";
 import type { ProtocolError } from "./errors.ts";
 import { failure } from "./received.ts";
 import type { TelemetryData } from "./messages.ts";
@@ -32,9 +32,13 @@ export function parseTextLine(text: string): { ok: true; line: TextLine } | { ok
   if (!isCommandName(name)) return unknownCommand(words[0]!, "command");
   // Count first: "takeoff now" is best told that takeoff takes no arguments.
   if (words.length - 1 !== commandSpecs[name].args.length) return checkArgs(name, words.slice(1), "args") as { ok: false; error: ProtocolError };
-  const args: number[] = [];
+  const args: CommandArg[] = [];
   for (let i = 1; i < words.length; i++) {
     const word = words[i]!;
+    if (commandSpecs[name].args[i - 1]!.kind === "word") {
+      args.push(word);
+      continue;
+    }
     if (!plainDecimal.test(word)) {
       return failure("invalid_args", `argument ${i} of ${name} must be a number: received ${JSON.stringify(word)}`, `args[${i - 1}]`);
     }
@@ -42,7 +46,7 @@ export function parseTextLine(text: string): { ok: true; line: TextLine } | { ok
   }
   const checked = checkArgs(name, args, "args");
   if (!checked.ok) return checked;
-  return { ok: true, line: { kind: "request", request: buildRequest(name, args), text: canonical } };
+  return { ok: true, line: { kind: "request", request: buildRequest(name, checked.args), text: canonical } };
 }
 
 /** The text-grammar reply for an error: `error <code>: <message>`. */

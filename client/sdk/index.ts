@@ -317,9 +317,9 @@ export class SkyportClient {
    * or `timeout` / `disconnected` / `closed`.
    *
    * @param name a command of the protocol's table: takeoff, forward, goto...
-   * @param args its numbers, in order: `command("alpha", "goto", [10, -5, 30])`
+   * @param args its arguments, in order: `command("alpha", "goto", [10, -5, 30])`, `command("copter", "mode", ["LOITER"])`
    */
-  command<Name extends CommandName>(drone: string, name: Name, args: number[] = []): Promise<CommandHandle<CommandAckFor<Name>>> {
+  command<Name extends CommandName>(drone: string, name: Name, args: Array<number | string> = []): Promise<CommandHandle<CommandAckFor<Name>>> {
     if (this.currentState === "closed") return this.refuseClosed();
     return this.requests.sendCommand({ type: "command", data: { drone, name, args } }, (ack, roundTripMs, done) => ({
       // A command named `status` is answered with the status ack, any other with the command ack: the protocol's contract.

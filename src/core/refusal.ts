@@ -19,6 +19,8 @@ export type RefusalCode =
   | "lease_taken"
   /** The vehicle cannot be reached now: its node did not answer, a takeover is in progress, its link is down, or it did not acknowledge in time. */
   | "drone_unavailable"
+  /** The vehicle has no such command: a simulated drone has no arm, disarm or mode. */
+  | "not_supported"
   /** Refusals from the vehicle itself, in the flight model's vocabulary. */
   | CommandRejectionCode;
 

@@ -80,3 +80,32 @@ test("claimed, taken off with every step acknowledged, streamed, then held and r
   expect(returning.data.drone).toBe("copter");
   viewer.close();
 });
+
+test("over the wire: mode and arm reach the autopilot, its words reach every viewer, its mode and position reach every frame", async () => {
+  hear(autopilot.heartbeat({ customMode: CopterMode.STABILIZE }), autopilot.home(), autopilot.position(0, 0, 0), autopilot.gps(3, 12), autopilot.landedState(MavLandedState.ON_GROUND));
+  const viewer = await DroneTestClient.connect(server.ws("/drone?drone=copter"));
+  const pilot = await DroneTestClient.connect(server.ws("/drone"));
+  expect((await pilot.request("claim", { drone: "copter" })).type).toBe("ack");
+
+  pilot.send({ type: "command", id: "m", data: { drone: "copter", name: "mode", args: ["loiter"] } });
+  await waitUntil(() => modesSent().includes(CopterMode.LOITER), 3_000, "LOITER requested");
+  hear(autopilot.ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED), autopilot.heartbeat({ customMode: CopterMode.LOITER }));
+  expect((await pilot.take((m) => m?.type === "ack" && m.id === "m")).data).toMatchObject({ drone: "copter", command: "mode LOITER" });
+  expect((await pilot.done("m")).data).toEqual({ drone: "copter", command: "mode LOITER", status: "completed" });
+  const frame = await viewer.waitTelemetry((frames) => frames.some((f) => f.mode === "LOITER")).then(() => viewer.telemetry.at(-1)!);
+  expect(frame).toMatchObject({ mode: "LOITER", armed: false, gps: { fix: "3d", satellites: 12 }, lat: -35.363261, lon: 149.16523, altitudeMsl: 584, link: { status: "up" } });
+
+  pilot.send({ type: "command", id: "a", data: { drone: "copter", name: "arm" } });
+  await waitUntil(() => sent.some((m) => m.type === "command_long" && m.command === MavCmd.COMPONENT_ARM_DISARM), 3_000, "arm sent");
+  hear(autopilot.ack(MavCmd.COMPONENT_ARM_DISARM, MavResult.FAILED), autopilot.statusText(2, "PreArm: Throttle below failsafe"));
+  const refused = await pilot.take((m) => m?.type === "error" && m.id === "a");
+  expect(refused.data).toEqual({ code: "drone_unavailable", message: "the autopilot refused MAV_CMD_COMPONENT_ARM_DISARM for arm: MAV_RESULT_FAILED (PreArm: Throttle below failsafe)" });
+  const said = await viewer.take((m) => m?.type === "event" && m.data.kind === "autopilot");
+  expect(said.data).toEqual({ drone: "copter", kind: "autopilot", message: "PreArm: Throttle below failsafe", severity: "critical" });
+
+  pilot.send({ type: "command", id: "bad", data: { drone: "copter", name: "mode", args: ["warp"] } });
+  const unknown = await pilot.take((m) => m?.type === "error" && m.id === "bad");
+  expect(unknown.data).toMatchObject({ code: "out_of_range", field: "data.args[0]" });
+  viewer.close();
+  pilot.close();
+});

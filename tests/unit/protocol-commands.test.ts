@@ -2,9 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import { argumentIndex, buildRequest, checkArgs, commandNames, commandSpecs, formatRequest, requestArgs, type DroneRequest } from "../../protocol/commands.ts";
 
-/** One valid set of arguments for a command: each argument's lower bound. */
-function lowestArgs(name: (typeof commandNames)[number]): number[] {
-  return commandSpecs[name].args.map((spec) => spec.min);
+/** One valid set of arguments for a command: each number argument's lower bound, a mode name for a word. */
+function lowestArgs(name: (typeof commandNames)[number]): Array<number | string> {
+  return commandSpecs[name].args.map((spec) => (spec.kind === "word" ? "LOITER" : spec.min));
 }
 
 describe("build and format derive from the table", () => {
@@ -15,6 +15,8 @@ describe("build and format derive from the table", () => {
     ["speed", [7.5], { name: "speed", metresPerSecond: 7.5 }],
     ["takeoff", [], { name: "takeoff" }],
     ["status", [], { name: "status" }],
+    ["mode", ["GUIDED"], { name: "mode", mode: "GUIDED" }],
+    ["arm", [], { name: "arm" }],
   ] as const)("%s %j builds %j", (name, args, request) => {
     expect(buildRequest(name, args)).toEqual(request as DroneRequest);
     expect(requestArgs(request as DroneRequest)).toEqual([...args]);
@@ -59,6 +61,20 @@ describe("checkArgs", () => {
     expect(checkArgs("speed", ["5"], "data.args")).toMatchObject({
       ok: false,
       error: { code: "invalid_args", field: "data.args[0]", message: 'speed of speed must be a number, not a string: received "5"' },
+    });
+  });
+
+  test("a word argument is a name, carried upper-cased; anything else is refused naming what it must be", () => {
+    expect(checkArgs("mode", ["guided"], "data.args")).toEqual({ ok: true, args: ["GUIDED"] });
+    expect(checkArgs("mode", ["smart_rtl"], "args")).toEqual({ ok: true, args: ["SMART_RTL"] });
+    for (const bad of [4, "", "1AUTO", "GUIDED;rm", "x".repeat(33), null]) {
+      expect(checkArgs("mode", [bad], "data.args")).toMatchObject({ ok: false, error: { code: "invalid_args", field: "data.args[0]" } });
+    }
+    expect(checkArgs("mode", [4], "data.args")).toMatchObject({
+      error: { message: "mode of mode must be an autopilot flight mode such as GUIDED, LOITER or RTL (letters, digits and _): received 4" },
+    });
+    expect(checkArgs("mode", [], "args")).toMatchObject({
+      error: { code: "invalid_args", message: "mode takes mode (an autopilot flight mode such as GUIDED, LOITER or RTL): received 0 arguments" },
     });
   });
 });

@@ -61,12 +61,19 @@ describe("text grammar", () => {
 
   test("every command in the table parses and formats back to itself", () => {
     for (const name of commandNames) {
-      const args = { goto: "1 2 3", speed: "5", cw: "90", ccw: "90" }[name as string] ?? (["up", "down", "left", "right", "forward", "back"].includes(name) ? "5" : "");
+      const args = { goto: "1 2 3", speed: "5", cw: "90", ccw: "90", mode: "LOITER" }[name as string] ?? (["up", "down", "left", "right", "forward", "back"].includes(name) ? "5" : "");
       const text = `${name} ${args}`.trim();
       const parsed = line(text);
       if (parsed.kind !== "request") throw new Error("expected a request");
       expect(formatRequest(parsed.request)).toBe(text);
     }
+  });
+
+  test("a mode name is case-insensitive and carried upper-cased; a number is not a mode", () => {
+    const parsed = line("MODE  loiter");
+    if (parsed.kind !== "request") throw new Error("expected a request");
+    expect(parsed.request).toEqual({ name: "mode", mode: "LOITER" });
+    expect(parseTextLine("mode 5")).toMatchObject({ ok: false, error: { code: "invalid_args", field: "args[0]" } });
   });
 
   test.each([

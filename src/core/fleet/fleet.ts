@@ -17,8 +17,7 @@
  * accepted command ends in exactly one `done` notice (completed or failed).
  */
 import { vehicleRefusal, type Refusal } from "../refusal.ts";
-import type { DroneCommand } from "../drone/types.ts";
-import { distanceFromHome, internalToken, isAirborne, type AutopilotSeverity, type CommandPlan, type Vehicle, type VehicleEvent, type VehicleMotion, type VehicleState } from "../vehicle/vehicle.ts";
+import { distanceFromHome, internalToken, isAirborne, type AutopilotSeverity, type CommandPlan, type Vehicle, type VehicleCommand, type VehicleEvent, type VehicleMotion, type VehicleState } from "../vehicle/vehicle.ts";
 
 /** What the fleet reads of a command's origin: the session that sent it. The rest travels untouched. */
 export interface CommandSender {
@@ -97,7 +96,7 @@ interface PendingCommand<Origin> {
   /** Set while the vehicle has not answered yet: the ticket its answer notice carries. */
   ticket?: number;
   /** A command to give once this one completes (the controller's takeoff-then-climb). */
-  then?: DroneCommand;
+  then?: VehicleCommand;
 }
 
 interface FailsafeTimer {
@@ -273,7 +272,7 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
    * follows when the command completes or fails; instant commands (speed,
    * hover, emergency) complete at once. `then` is given when this one completes.
    */
-  command(droneId: string, command: DroneCommand, origin: Origin, now: number, then?: DroneCommand): CommandResult {
+  command(droneId: string, command: VehicleCommand, origin: Origin, now: number, then?: VehicleCommand): CommandResult {
     const pilot = this.pilots.get(droneId);
     if (pilot !== origin.session) {
       const message = pilot === undefined ? `claim ${droneId} before flying it` : `${droneId} is flown by session ${pilot}: you are an observer`;
@@ -404,7 +403,7 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
    * Gives a chained command as its sender would (the pilot rule applies). A
    * refusal, now or later, is reported to the origin as a failed `done`: nobody awaits its answer.
    */
-  private followUp(droneId: string, command: DroneCommand, origin: Origin, now: number): void {
+  private followUp(droneId: string, command: VehicleCommand, origin: Origin, now: number): void {
     const result = this.command(droneId, command, origin, now);
     if (result.ok === false) this.notices.push({ kind: "done", origin, drone: droneId, status: "failed", reason: result.refusal.message });
     else if (result.ok === "pending") this.followUps.add(result.ticket);

@@ -9,9 +9,8 @@
  * Pure apart from the fleet it is given: no sockets, no clock reads, and no
  * wire formats (refusals are domain `Refusal`s; the endpoint words them).
  */
-import type { DroneCommand } from "../drone/types.ts";
 import type { Refusal } from "../refusal.ts";
-import type { CommandPlan } from "../vehicle/vehicle.ts";
+import type { CommandPlan, VehicleCommand } from "../vehicle/vehicle.ts";
 import type { CommandAnswer, Fleet } from "./fleet.ts";
 
 /** A request id as the client sent it, carried back untouched. */
@@ -47,7 +46,7 @@ export type DroneOp =
       kind: "command";
       drone: string;
       session: string;
-      command: DroneCommand;
+      command: VehicleCommand;
       /** The command as the client wrote it. */
       label: string;
       form: CommandOrigin["form"];

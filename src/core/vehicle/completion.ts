@@ -12,9 +12,9 @@
  * after a time limit. Pure: the caller passes every report and the time.
  */
 import { headingUnitVector, normalizeHeading } from "../drone/geometry.ts";
-import type { DroneCommand, MoveDirection } from "../drone/types.ts";
+import type { MoveDirection } from "../drone/types.ts";
 import type { Refusal } from "../refusal.ts";
-import type { CommandPlan, VehicleEvent, VehicleMotion } from "./vehicle.ts";
+import type { CommandPlan, VehicleCommand, VehicleEvent, VehicleMotion } from "./vehicle.ts";
 
 /** How close a reported state must come to a plan to count as arrived. */
 export interface Tolerances {
@@ -45,7 +45,7 @@ const moveBearingDegrees: Record<Exclude<MoveDirection, "up" | "down">, number> 
  * Where a command ends, from the state it starts in: absolute metres from
  * home and a heading. Relative moves are taken from where the vehicle is now.
  */
-export function planCommand(command: DroneCommand, from: VehicleMotion, limits: PlanLimits): CommandPlan {
+export function planCommand(command: VehicleCommand, from: VehicleMotion, limits: PlanLimits): CommandPlan {
   const { x, y, z } = from.position;
   const here = { x, y, z, heading: from.heading, speedLimit: limits.speedLimitMetresPerSecond };
   switch (command.name) {
@@ -57,6 +57,9 @@ export function planCommand(command: DroneCommand, from: VehicleMotion, limits: 
       return { ...here, x: 0, y: 0, z: 0 };
     case "hover":
     case "emergency":
+    case "arm":
+    case "disarm":
+    case "mode":
       return here;
     case "speed":
       return { ...here, speedLimit: command.metresPerSecond };
@@ -83,13 +86,26 @@ export function planCommand(command: DroneCommand, from: VehicleMotion, limits: 
 /** A command's fate as judged from one reported state. */
 export type Verdict = { over: false } | { over: true; completed: true } | { over: true; completed: false; reason: string };
 
-/** Commands that are over the moment they are accepted. */
-function isInstant(command: DroneCommand): boolean {
-  return command.name === "hover" || command.name === "speed" || command.name === "emergency";
+/**
+ * Commands that are over the moment they are accepted: an autopilot
+ * acknowledges arm, disarm and a mode change once they took effect.
+ */
+function isInstant(command: VehicleCommand): boolean {
+  switch (command.name) {
+    case "hover":
+    case "speed":
+    case "emergency":
+    case "arm":
+    case "disarm":
+    case "mode":
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** Whether `reported` says the command with this plan is over. */
-export function judge(command: DroneCommand, plan: CommandPlan, reported: VehicleMotion, tolerances: Tolerances = defaultTolerances): Verdict {
+export function judge(command: VehicleCommand, plan: CommandPlan, reported: VehicleMotion, tolerances: Tolerances = defaultTolerances): Verdict {
   if (isInstant(command)) return { over: true, completed: true };
   if (reported.state === "emergency") return { over: true, completed: false, reason: "emergency stop" };
   const arrived = distance(reported, plan) <= tolerances.positionMetres;
@@ -122,7 +138,7 @@ function headingGap(a: number, b: number): number {
 
 interface Tracked {
   token: number;
-  command: DroneCommand;
+  command: VehicleCommand;
   /** When the command was given, or accepted once it is; seconds. */
   since: number;
   /** Null until the vehicle acknowledged it. */
@@ -143,7 +159,7 @@ export class CommandTracker {
   constructor(private readonly tolerances: Tolerances = defaultTolerances) {}
 
   /** A command was sent to the vehicle and awaits its acknowledgement. Pilot commands only (never the internal token). */
-  sent(token: number, command: DroneCommand, now: number): void {
+  sent(token: number, command: VehicleCommand, now: number): void {
     if (this.awaiting !== null) this.refuse(this.awaiting, { code: "busy", message: `superseded by ${command.name} before the vehicle answered` });
     this.awaiting = { token, command, since: now, plan: null };
   }
@@ -164,7 +180,7 @@ export class CommandTracker {
   }
 
   /** A command accepted at once (the vehicle's answer came with the command): tracked from here. */
-  started(token: number, command: DroneCommand, plan: CommandPlan, now: number): void {
+  started(token: number, command: VehicleCommand, plan: CommandPlan, now: number): void {
     if (isInstant(command)) {
       // hover and emergency end what was in progress; speed does not.
       if (command.name !== "speed") this.supersede(command.name);

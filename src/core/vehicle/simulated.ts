@@ -11,10 +11,10 @@
  */
 import { packVoltage } from "../drone/battery.ts";
 import { applyCommand, createDrone, resumeDrone, tick } from "../drone/model.ts";
-import type { CommandResult, DroneCommand, DroneEvent, DroneLimits, DroneState, FlightState } from "../drone/types.ts";
+import type { CommandResult, DroneEvent, DroneLimits, DroneState, FlightState } from "../drone/types.ts";
 import type { Refusal } from "../refusal.ts";
 import { geoFromHome, type GeoPosition } from "./geodesy.ts";
-import { internalToken, type CommandReceipt, type Geofence, type GpsReport, type Vehicle, type VehicleEvent, type VehicleMotion, type VehicleState } from "./vehicle.ts";
+import { internalToken, isAutopilotCommand, type CommandReceipt, type Geofence, type GpsReport, type Vehicle, type VehicleEvent, type VehicleCommand, type VehicleMotion, type VehicleState } from "./vehicle.ts";
 
 /**
  * Where simulated drones live unless told otherwise (`--home`): the Canberra
@@ -82,7 +82,10 @@ export class SimulatedVehicle implements Vehicle {
   }
 
   /** `now` is not needed: the model's time is what `advance` gave it. */
-  command(command: DroneCommand, token: number, _now?: number): CommandReceipt {
+  command(command: VehicleCommand, token: number, _now?: number): CommandReceipt {
+    if (isAutopilotCommand(command)) {
+      return { status: "refused", refusal: { code: "not_supported", message: `${this.id} is simulated: ${command.name} is for vehicles with an autopilot (takeoff arms a simulated drone, landing disarms it)` } };
+    }
     const outcome = applyCommand(this.drone, command, token);
     this.collect(outcome.events);
     if (!outcome.result.accepted) return { status: "refused", refusal: refusalOf(outcome.result) };

@@ -22,6 +22,22 @@ import type { GeoPosition } from "./geodesy.ts";
 import type { DroneCommand, FlightState, Vector3 } from "../drone/types.ts";
 import type { Refusal } from "../refusal.ts";
 
+/**
+ * Commands only an aircraft with an autopilot takes: arm and disarm the
+ * motors on the ground, and switch to a flight mode by the autopilot's name
+ * for it (`GUIDED`, `LOITER`). A simulated drone refuses them (`not_supported`):
+ * its takeoff arms and its landing disarms.
+ */
+export type AutopilotCommand = { name: "arm" } | { name: "disarm" } | { name: "mode"; mode: string };
+
+/** Anything a pilot can ask of a vehicle: the flight model's commands, and the autopilot's. */
+export type VehicleCommand = DroneCommand | AutopilotCommand;
+
+/** Whether a command is one only an autopilot takes. */
+export function isAutopilotCommand(command: VehicleCommand): command is AutopilotCommand {
+  return command.name === "arm" || command.name === "disarm" || command.name === "mode";
+}
+
 /** Where a command in progress ends: metres from home, heading in degrees clockwise from north. */
 export type VehicleTarget = Vector3 & { heading: number };
 
@@ -150,7 +166,7 @@ export interface Vehicle {
    * Gives a command. `token` identifies it in the events that answer and
    * complete it; `internalToken` means nobody awaits it.
    */
-  command(command: DroneCommand, token: number, now: number): CommandReceipt;
+  command(command: VehicleCommand, token: number, now: number): CommandReceipt;
   /** Hold position where it is (the failsafe's first step). Nobody awaits it. */
   holdPosition(now: number): void;
   /** Cut the motors at once. Nobody awaits it. */

@@ -375,3 +375,52 @@ describe("commands in flight", () => {
     expect(r.sent()).toEqual([]);
   });
 });
+
+describe("arm, disarm and mode", () => {
+  test("arm and disarm on the ground: COMPONENT_ARM_DISARM 1 and 0, done on the ack; arming in flight is refused here", () => {
+    const r = onGround();
+    r.vehicle.command({ name: "arm" }, 11, 100);
+    expect(commandsIn(r.sent())).toEqual([{ command: MavCmd.COMPONENT_ARM_DISARM, params: [1, 0, 0, 0, 0, 0, 0], confirmation: 0, target: 1 }]);
+    r.hear(r.autopilot.ack(MavCmd.COMPONENT_ARM_DISARM, MavResult.ACCEPTED));
+    expect(r.vehicle.takeEvents()).toMatchObject([{ type: "command_accepted", token: 11 }, { type: "command_done", token: 11 }]);
+    r.hear(r.autopilot.heartbeat({ armed: true, customMode: CopterMode.STABILIZE }));
+    expect([r.vehicle.state().armed, r.vehicle.state().state]).toEqual([true, "landed"]);
+
+    r.vehicle.command({ name: "disarm" }, 12, 101);
+    expect(commandsIn(r.sent())).toEqual([{ command: MavCmd.COMPONENT_ARM_DISARM, params: [0, 0, 0, 0, 0, 0, 0], confirmation: 0, target: 1 }]);
+    r.hear(r.autopilot.ack(MavCmd.COMPONENT_ARM_DISARM, MavResult.ACCEPTED));
+    expect(r.vehicle.takeEvents()).toMatchObject([{ type: "command_accepted", token: 12 }, { type: "command_done", token: 12 }]);
+
+    expect(hovering().vehicle.command({ name: "arm" }, 13, 100)).toEqual({ status: "refused", refusal: { code: "already_flying", message: "copter is already flying" } });
+  });
+
+  test("a disarm in flight goes to the autopilot, which refuses it with its reason (emergency is the forced one)", () => {
+    const r = hovering();
+    r.vehicle.command({ name: "disarm" }, 14, 100);
+    expect(commandsIn(r.sent())).toEqual([{ command: MavCmd.COMPONENT_ARM_DISARM, params: [0, 0, 0, 0, 0, 0, 0], confirmation: 0, target: 1 }]);
+    r.hear(r.autopilot.ack(MavCmd.COMPONENT_ARM_DISARM, MavResult.FAILED), r.autopilot.statusText(4, "Disarm: vehicle is flying"));
+    expect(r.vehicle.takeEvents()).toEqual([
+      { type: "autopilot", severity: "warning", text: "Disarm: vehicle is flying" },
+      {
+        type: "command_refused",
+        token: 14,
+        refusal: { code: "drone_unavailable", message: "the autopilot refused MAV_CMD_COMPONENT_ARM_DISARM for disarm: MAV_RESULT_FAILED (Disarm: vehicle is flying)" },
+      },
+    ]);
+  });
+
+  test("mode NAME: DO_SET_MODE to the ArduCopter custom mode; an unknown name is refused before anything is sent", () => {
+    const r = hovering();
+    r.vehicle.command({ name: "mode", mode: "LOITER" }, 15, 100);
+    expect(commandsIn(r.sent())).toEqual([{ command: MavCmd.DO_SET_MODE, params: [1, CopterMode.LOITER, 0, 0, 0, 0, 0], confirmation: 0, target: 1 }]);
+    r.hear(r.autopilot.ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED));
+    expect(r.vehicle.takeEvents()).toMatchObject([{ type: "command_accepted", token: 15 }, { type: "command_done", token: 15 }]);
+    r.hear(r.autopilot.heartbeat({ armed: true, customMode: CopterMode.LOITER }));
+    expect(r.vehicle.state().mode).toBe("LOITER");
+
+    const refused = r.vehicle.command({ name: "mode", mode: "OFFBOARD" }, 16, 101);
+    expect(refused).toMatchObject({ status: "refused", refusal: { code: "out_of_range", about: { argument: "mode" } } });
+    expect((refused as { refusal: { message: string } }).refusal.message).toStartWith("ArduCopter has no mode OFFBOARD: one of STABILIZE, ACRO, ALT_HOLD, AUTO, GUIDED, LOITER");
+    expect(r.sent()).toEqual([]);
+  });
+});

@@ -109,3 +109,18 @@ describe("SimulatedVehicle", () => {
     expect(vehicle.model.flags.failsafe).toBe(false);
   });
 });
+
+describe("autopilot commands", () => {
+  test("arm, disarm and mode are refused as not supported, with what to do instead; nothing changes", () => {
+    const vehicle = new SimulatedVehicle("alpha");
+    const before = vehicle.model;
+    for (const command of [{ name: "arm" }, { name: "disarm" }, { name: "mode", mode: "LOITER" }] as const) {
+      expect(vehicle.command(command, 1, 0)).toEqual({
+        status: "refused",
+        refusal: { code: "not_supported", message: `alpha is simulated: ${command.name} is for vehicles with an autopilot (takeoff arms a simulated drone, landing disarms it)` },
+      });
+    }
+    expect(vehicle.model).toBe(before);
+    expect(vehicle.takeEvents()).toEqual([]);
+  });
+});

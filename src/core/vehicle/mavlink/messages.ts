@@ -126,7 +126,7 @@ export const MavAutopilotInvalid = 8;
 /** COMPONENT_ARM_DISARM param2 that disarms even in flight (ArduPilot and PX4): the motors stop. */
 export const forceDisarmMagic = 21196;
 
-/** ArduCopter flight modes (ardupilotmega.xml COPTER_MODE), the ones skyport commands or names. */
+/** ArduCopter flight modes (ardupilotmega.xml COPTER_MODE): every one, so `mode NAME` can reach each and telemetry names each. */
 export const CopterMode = {
   STABILIZE: 0,
   ACRO: 1,
@@ -137,9 +137,23 @@ export const CopterMode = {
   RTL: 6,
   CIRCLE: 7,
   LAND: 9,
+  DRIFT: 11,
+  SPORT: 13,
+  FLIP: 14,
+  AUTOTUNE: 15,
   POSHOLD: 16,
   BRAKE: 17,
+  THROW: 18,
+  AVOID_ADSB: 19,
+  GUIDED_NOGPS: 20,
   SMART_RTL: 21,
+  FLOWHOLD: 22,
+  FOLLOW: 23,
+  ZIGZAG: 24,
+  SYSTEMID: 25,
+  AUTOROTATE: 26,
+  AUTO_RTL: 27,
+  TURTLE: 28,
 } as const;
 
 /** MAVLink message ids whose streams the vehicle requests (common.xml). */

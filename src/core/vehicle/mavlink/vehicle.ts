@@ -18,10 +18,10 @@
  * messages from its own system id are read, and every message it sends is
  * addressed to that system id.
  */
-import type { DroneCommand, FlightState } from "../../drone/types.ts";
+import type { FlightState } from "../../drone/types.ts";
 import type { Refusal } from "../../refusal.ts";
 import { CommandTracker, defaultTolerances, planCommand, type PlanLimits, type Tolerances } from "../completion.ts";
-import { internalToken, restingAtHome, type CommandPlan, type CommandReceipt, type Geofence, type Vehicle, type VehicleEvent, type VehicleState } from "../vehicle.ts";
+import { internalToken, restingAtHome, type VehicleCommand, type CommandPlan, type CommandReceipt, type Geofence, type Vehicle, type VehicleEvent, type VehicleState } from "../vehicle.ts";
 import { offsetFromHome, pointFromHome, type LatLon } from "../geodesy.ts";
 import {
   CopterMode,
@@ -131,7 +131,7 @@ type Step = { kind: "command"; command: number; params: Params } | { kind: "targ
 
 interface Sequence {
   token: number;
-  command: DroneCommand;
+  command: VehicleCommand;
   plan: CommandPlan;
   steps: Step[];
   index: number;
@@ -209,7 +209,7 @@ export class MavlinkVehicle implements Vehicle {
 
   // ------------------------------------------------------------ the fleet's side
 
-  command(command: DroneCommand, token: number, now: number): CommandReceipt {
+  command(command: VehicleCommand, token: number, now: number): CommandReceipt {
     if (!this.link) return { status: "refused", refusal: { code: "drone_unavailable", message: `${this.id} is out of reach: no HEARTBEAT from system ${this.options.systemId}` } };
     const refusal = this.precondition(command);
     if (refusal !== null) return { status: "refused", refusal };
@@ -507,10 +507,14 @@ export class MavlinkVehicle implements Vehicle {
     this.refuse(old, { code: "busy", message: `superseded by ${by} before the autopilot answered` });
   }
 
-  private precondition(command: DroneCommand): Refusal | null {
+  private precondition(command: VehicleCommand): Refusal | null {
     const onGround = this.current.state === "landed";
-    if (command.name === "takeoff") return onGround ? null : { code: "already_flying", message: `${this.id} is already flying` };
-    if (command.name === "speed" || command.name === "emergency") return null;
+    if (command.name === "takeoff" || command.name === "arm") return onGround ? null : { code: "already_flying", message: `${this.id} is already flying` };
+    if (command.name === "mode" && !Object.hasOwn(CopterMode, command.mode)) {
+      return { code: "out_of_range", message: `ArduCopter has no mode ${command.mode}: one of ${Object.keys(CopterMode).join(", ")}`, about: { argument: "mode" } };
+    }
+    // The autopilot itself refuses a disarm in flight, with its reason: emergency is the forced one.
+    if (command.name === "speed" || command.name === "emergency" || command.name === "mode" || command.name === "disarm") return null;
     return onGround ? { code: "not_flying", message: `${this.id} is on the ground: take off first` } : null;
   }
 
@@ -523,7 +527,7 @@ export class MavlinkVehicle implements Vehicle {
   }
 
   /** The MAVLink steps of a command for ArduCopter. */
-  private stepsFor(command: DroneCommand, plan: CommandPlan): Step[] {
+  private stepsFor(command: VehicleCommand, plan: CommandPlan): Step[] {
     const guided = this.customMode === CopterMode.GUIDED ? [] : [setMode(CopterMode.GUIDED)];
     switch (command.name) {
       case "takeoff":
@@ -536,6 +540,12 @@ export class MavlinkVehicle implements Vehicle {
         return [setMode(CopterMode.BRAKE)];
       case "emergency":
         return [step(MavCmd.COMPONENT_ARM_DISARM, 0, forceDisarmMagic)];
+      case "arm":
+        return [step(MavCmd.COMPONENT_ARM_DISARM, 1)];
+      case "disarm":
+        return [step(MavCmd.COMPONENT_ARM_DISARM, 0)];
+      case "mode":
+        return [setMode(CopterMode[command.mode as keyof typeof CopterMode])];
       case "speed":
         // param1 1 = ground speed; param3 -1 = throttle unchanged.
         return [step(MavCmd.DO_CHANGE_SPEED, 1, command.metresPerSecond, -1)];
