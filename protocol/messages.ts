@@ -250,6 +250,8 @@ export type EventExtras = {
   link_regained: {};
   /** The autopilot said something (MAVLink STATUSTEXT, e.g. `PreArm: Need Position Estimate`): its text is the message. */
   autopilot: { severity: AutopilotSeverity };
+  /** skyport found a real vehicle set up unsafely for flying through it, e.g. its GCS failsafe off: the message says what to change. */
+  vehicle_warning: {};
 };
 
 /** The kinds of `event` message. */

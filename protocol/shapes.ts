@@ -79,6 +79,7 @@ export const eventShapes: { [K in EventKind]: DataShape } = {
   link_lost: keysOf<EventOf<"link_lost">>()(["drone", "kind", "message"], []),
   link_regained: keysOf<EventOf<"link_regained">>()(["drone", "kind", "message"], []),
   autopilot: keysOf<EventOf<"autopilot">>()(["drone", "kind", "message", "severity"], []),
+  vehicle_warning: keysOf<EventOf<"vehicle_warning">>()(["drone", "kind", "message"], []),
 };
 
 /** Each server message type's possible data shapes (several for `ack` and `event`). */

@@ -87,7 +87,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const admission = new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp);
   const authBackoff = new AuthBackoff();
   // `--mavlink` vehicles fly beside the simulated drones; tests that bring their own vehicles fly only those.
-  const mavlink = options.vehicles === undefined && config.mavlink.length > 0 ? new MavlinkLinks(config.mavlink) : null;
+  const mavlink = options.vehicles === undefined && config.mavlink.length > 0 ? new MavlinkLinks(config.mavlink, config.gcsSystemId) : null;
   const vehicles = mavlink === null ? options.vehicles : [...config.drones.map((id) => new SimulatedVehicle(id, {}, config.home)), ...mavlink.vehicles];
   const flight = new FlightService(config, logger, metrics, options.clocks, vehicles);
   // One clock for every socket: durations, deadlines and rates all read the flight service's.
@@ -103,7 +103,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   if (mavlink) registry.register(() => mavlink.families());
 
   const draining = () => stopping !== null;
-  const health = () => healthReport({ draining: draining(), uptimeSeconds: secondsSince(startedAt), connections, cluster });
+  const health = () => healthReport({ draining: draining(), uptimeSeconds: secondsSince(startedAt), connections, cluster, mavlink });
   const hostRefusal = (request: Request) => rebindingRefusal(request, config, metrics);
   const routes: Serve.RoutesWithUpgrade<SocketData, string> = httpRoutes({ health, metrics: registry, hostRefusal });
   for (const { endpoint, path } of endpointRoutes) routes[path] = { GET: upgradeRoute(endpoint, { config, admission, authBackoff, metrics, flight, draining }) };
@@ -158,7 +158,7 @@ function newClusterBroker(config: Config, redisUrl: string, droneIds: readonly s
 }
 
 /** What `/healthz` reports: draining first, then degraded while a cluster node has lost Redis. */
-function healthReport(state: { draining: boolean; uptimeSeconds: number; connections: ConnectionRegistry; cluster: RedisBroker | null }): HealthReport {
+function healthReport(state: { draining: boolean; uptimeSeconds: number; connections: ConnectionRegistry; cluster: RedisBroker | null; mavlink: MavlinkLinks | null }): HealthReport {
   const status = state.cluster?.status();
   return {
     status: state.draining ? "draining" : status?.redis === "down" ? "degraded" : "ok",
@@ -166,6 +166,7 @@ function healthReport(state: { draining: boolean; uptimeSeconds: number; connect
     uptimeSeconds: state.uptimeSeconds,
     connections: state.connections.counts(),
     ...(status ? { cluster: status } : {}),
+    ...(state.mavlink ? { vehicles: state.mavlink.health() } : {}),
   };
 }
 

@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { isValidDroneId } from "../../protocol/index.ts";
 import { hostNameOf, isSubprotocolSafe, normalizeOrigin, type AllowedHosts, type AllowedOrigins } from "./security.ts";
-import type { MavlinkVehicleSpec } from "../runtime/mavlink/links.ts";
+import { defaultGcsSystemId, defaultVehicleSettings, type MavlinkVehicleSpec } from "../runtime/mavlink/links.ts";
 import { parseMavlinkUrl } from "../runtime/mavlink/url.ts";
 import { geoPositionProblem, type GeoPosition } from "../core/vehicle/geodesy.ts";
 import { defaultSimulatedHome } from "../core/vehicle/simulated.ts";
@@ -74,6 +74,8 @@ export interface Config {
   workers: number;
   /** MAVLink vehicles flown beside the simulated drones (`--mavlink NAME=URL`, repeatable). */
   mavlink: MavlinkVehicleSpec[];
+  /** skyport's own MAVLink system id as a ground station (what the autopilot's SYSID_MYGCS must name). */
+  gcsSystemId: number;
 }
 
 /** Sixteen mebibytes, the echo endpoint's default message limit. */
@@ -111,6 +113,7 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   ownerLeaseSeconds: 3,
   workers: 1,
   mavlink: [],
+  gcsSystemId: defaultGcsSystemId,
 });
 
 /** Most worker processes `--workers` starts. */
@@ -223,9 +226,18 @@ const settings: Setting[] = [
   {
     flag: "mavlink",
     valueName: "name=url",
-    help: "fly a MAVLink vehicle (ArduCopter) as drone NAME over URL: tcp:HOST:PORT, udpin:HOST:PORT or udpout:HOST:PORT, e.g. copter=tcp:127.0.0.1:5760; repeatable (default: none)",
+    help: "fly a MAVLink vehicle (ArduCopter) as drone NAME over URL: tcp:HOST:PORT, udpin:HOST:PORT or udpout:HOST:PORT, e.g. copter=tcp:127.0.0.1:5760; append ,sysid=N (default 1) or ,takeoff-altitude=M (default 10); repeatable (default: none)",
     apply(config, raw, source) {
       config.mavlink.push(parseMavlinkVehicle(raw, source, config.mavlink));
+    },
+  },
+  {
+    flag: "gcs-system-id",
+    env: "SKYPORT_GCS_SYSTEM_ID",
+    valueName: "n",
+    help: `skyport's MAVLink system id as a ground station, 1 to 255: the autopilot's SYSID_MYGCS must name it for its GCS failsafe (default ${defaultGcsSystemId})`,
+    apply(config, raw, source) {
+      config.gcsSystemId = parseInteger(raw, source, 1, 255);
     },
   },
   {
@@ -589,16 +601,30 @@ export function parseRedisUrl(raw: string, source: string): string {
   return raw.trim();
 }
 
-/** Parses `NAME=URL` (`tcp:`, `udpin:` or `udpout:HOST:PORT`): a new drone id and its MAVLink link. */
+/**
+ * Parses `NAME=URL[,sysid=N][,takeoff-altitude=M]` (URL `tcp:`, `udpin:` or
+ * `udpout:HOST:PORT`): a new drone id, its MAVLink link, the autopilot's
+ * system id (default 1) and the altitude takeoff climbs to (default 10 m).
+ */
 export function parseMavlinkVehicle(raw: string, source: string, earlier: readonly MavlinkVehicleSpec[]): MavlinkVehicleSpec {
   const at = raw.indexOf("=");
   if (at < 0) throw new ConfigError(`${source} must be NAME=URL, e.g. copter=tcp:127.0.0.1:5760: received ${JSON.stringify(raw)}`);
   const name = raw.slice(0, at).trim();
   if (!isValidDroneId(name)) throw new ConfigError(`${source} must name the vehicle with 1 to 32 lowercase letters, digits, - or _: received ${JSON.stringify(name)} in ${JSON.stringify(raw)}`);
   if (earlier.some((vehicle) => vehicle.name === name)) throw new ConfigError(`${source} names ${JSON.stringify(name)} twice: drone ids must be unique`);
-  const endpoint = parseMavlinkUrl(raw.slice(at + 1));
+  const [url = "", ...options] = raw.slice(at + 1).split(",");
+  const endpoint = parseMavlinkUrl(url);
   if ("problem" in endpoint) throw new ConfigError(`${source} ${name}: the URL ${endpoint.problem}`);
-  return { name, endpoint };
+  const spec: MavlinkVehicleSpec = { name, url: url.trim(), endpoint, ...defaultVehicleSettings };
+  for (const option of options) {
+    const [key = "", value = "", ...rest] = option.split("=").map((part) => part.trim());
+    const where = `${source} ${name}: ${key}`;
+    if (rest.length > 0 || value === "") throw new ConfigError(`${source} ${name}: options after the URL are KEY=VALUE (sysid=1, takeoff-altitude=10): received ${JSON.stringify(option)}`);
+    if (key === "sysid") spec.systemId = parseInteger(value, where, 1, 255);
+    else if (key === "takeoff-altitude") spec.takeoffAltitudeMetres = parseNumber(value, where, 1, 120);
+    else throw new ConfigError(`${source} ${name}: unknown option ${JSON.stringify(key)}: expected sysid or takeoff-altitude`);
+  }
+  return spec;
 }
 
 /** Parses `*` or comma-separated http(s) origins such as `https://a.example`. */

@@ -5,6 +5,7 @@
  * sockets. Every client mistake gets a 4xx with a one-line explanation, never
  * a 500.
  */
+import type { VehicleHealth } from "../runtime/mavlink/links.ts";
 import type { ClusterStatus } from "../runtime/cluster/broker.ts";
 
 /** A plain-text response, one line, for HTTP errors a person reads. */
@@ -37,6 +38,8 @@ export interface HealthReport {
   connections: Record<string, number> & { total: number };
   /** With --redis: this node's name, Redis state and the drones it simulates. */
   cluster?: ClusterStatus;
+  /** With --mavlink: each real vehicle's link, GCS failsafe and warnings. */
+  vehicles?: VehicleHealth[];
 }
 
 /** `GET /healthz`: the report as JSON, never cached. */

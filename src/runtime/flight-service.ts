@@ -383,7 +383,7 @@ export class FlightService implements ClusterEvents {
         return;
       case "event":
         if (notice.event === "failsafe") this.metrics.failsafeEvents++;
-        if (notice.event === "failsafe" || notice.event === "low_battery" || notice.event === "critical_battery" || notice.event === "link_lost") {
+        if (notice.event === "failsafe" || notice.event === "low_battery" || notice.event === "critical_battery" || notice.event === "link_lost" || notice.event === "vehicle_warning") {
           this.logger.warn({ event: notice.event, drone: notice.drone, message: notice.message });
         }
         if (notice.event === "autopilot") this.logger.info({ event: "autopilot", drone: notice.drone, severity: notice.details.severity, message: notice.message });
@@ -405,6 +405,7 @@ const fleetEventsFitTheWire: FleetEventsFitTheWire = {
   link_lost: true,
   link_regained: true,
   autopilot: true,
+  vehicle_warning: true,
 };
 void fleetEventsFitTheWire;
 

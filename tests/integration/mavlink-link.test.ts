@@ -15,6 +15,7 @@ import { collectingLogger } from "../../src/runtime/observability/log.ts";
 import { FakeAutopilot } from "../support/mavlink-autopilot.ts";
 import { MavLinkPacketParser, MavLinkPacketSplitter } from "node-mavlink";
 import { waitUntil } from "../support/sockets.ts";
+import { startTestServer } from "../support/server.ts";
 
 /** A TCP "autopilot" that records every packet skyport sends and lets the test write bytes back. */
 function fakeAutopilotServer() {
@@ -154,4 +155,29 @@ test("a connection that stays silent is dropped and made anew (a half-open link 
   cleanups.push(() => link.stop(), () => autopilot.stop());
   await waitUntil(() => autopilot.connections === 2, 5_000, "a second connection after the first stayed silent");
   expect(logger.lines.find((line) => line.event === "mavlink_disconnected")?.reason).toMatch(/^no bytes from the vehicle for \d+ s$/);
+});
+
+test("a vehicle whose GCS failsafe is off: skyport reads FS_GCS_ENABLE, and /healthz and the log say what to set", async () => {
+  const autopilot = fakeAutopilotServer();
+  cleanups.push(() => autopilot.stop());
+  const url = `tcp:127.0.0.1:${autopilot.port}`;
+  const server = startTestServer({ mavlink: [{ name: "copter", url, endpoint: { transport: "tcp", host: "127.0.0.1", port: autopilot.port }, systemId: 1, takeoffAltitudeMetres: 10 }] });
+  cleanups.push(() => void server.stop());
+  const copter = new FakeAutopilot(1, 1);
+  const health = async () => (await (await fetch(server.http("/healthz"))).json()) as { vehicles: Array<{ id: string; url: string; link: string; gcsFailsafe: string; warnings: string[] }> };
+  expect((await health()).vehicles).toEqual([{ id: "copter", url, link: "lost", gcsFailsafe: "unknown", warnings: [] }]);
+
+  await waitUntil(() => autopilot.connections === 1, 3_000, "connected");
+  autopilot.send(copter.heartbeat());
+  await waitUntil(() => autopilot.received.some((r) => r.packet.header.msgid === common.ParamRequestRead.MSG_ID), 3_000, "FS_GCS_ENABLE asked");
+  const asked = autopilot.received.find((r) => r.packet.header.msgid === common.ParamRequestRead.MSG_ID)!;
+  expect(asked.packet.protocol.data(asked.packet.payload, common.ParamRequestRead)).toMatchObject({ targetSystem: 1, paramId: "FS_GCS_ENABLE", paramIndex: -1 });
+  autopilot.send(copter.paramValue("FS_GCS_ENABLE", 0));
+  let vehicles = (await health()).vehicles;
+  for (let i = 0; i < 100 && vehicles[0]!.gcsFailsafe !== "disabled"; i++) {
+    await Bun.sleep(20);
+    vehicles = (await health()).vehicles;
+  }
+  expect(vehicles[0]).toMatchObject({ id: "copter", link: "up", gcsFailsafe: "disabled" });
+  expect(vehicles[0]!.warnings).toEqual(["GCS failsafe off (FS_GCS_ENABLE=0): if skyport or the link dies, copter will not act on its own; set FS_GCS_ENABLE to 1 (RTL) or 5 (Land)"]);
 });

@@ -90,6 +90,17 @@ export class FakeAutopilot {
     return this.frame(m);
   }
 
+  /** PARAM_VALUE, as the answer to PARAM_REQUEST_READ. */
+  paramValue(name: string, value: number): Buffer {
+    const m = new common.ParamValue();
+    m.paramId = name;
+    m.paramValue = value;
+    m.paramType = common.MavParamType.INT8;
+    m.paramCount = 1;
+    m.paramIndex = 0;
+    return this.frame(m);
+  }
+
   landedState(state: number): Buffer {
     const m = new common.ExtendedSysState();
     m.vtolState = 0;

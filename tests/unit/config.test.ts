@@ -166,11 +166,28 @@ describe("hardening flags", () => {
 describe("--mavlink", () => {
   test("NAME=tcp:HOST:PORT (or udpin:, udpout:), repeatable, each a vehicle beside the simulated drones", () => {
     expect(parseConfig(["--mavlink", "copter=tcp:127.0.0.1:5760", "--mavlink=hexa=tcp:[::1]:5770", "--mavlink", "quad=udpin:0.0.0.0:14550", "--mavlink", "tri=udpout:10.0.0.2:14555"]).mavlink).toEqual([
-      { name: "copter", endpoint: { transport: "tcp", host: "127.0.0.1", port: 5760 } },
-      { name: "hexa", endpoint: { transport: "tcp", host: "::1", port: 5770 } },
-      { name: "quad", endpoint: { transport: "udpin", host: "0.0.0.0", port: 14550 } },
-      { name: "tri", endpoint: { transport: "udpout", host: "10.0.0.2", port: 14555 } },
+      { name: "copter", url: "tcp:127.0.0.1:5760", endpoint: { transport: "tcp", host: "127.0.0.1", port: 5760 }, systemId: 1, takeoffAltitudeMetres: 10 },
+      { name: "hexa", url: "tcp:[::1]:5770", endpoint: { transport: "tcp", host: "::1", port: 5770 }, systemId: 1, takeoffAltitudeMetres: 10 },
+      { name: "quad", url: "udpin:0.0.0.0:14550", endpoint: { transport: "udpin", host: "0.0.0.0", port: 14550 }, systemId: 1, takeoffAltitudeMetres: 10 },
+      { name: "tri", url: "udpout:10.0.0.2:14555", endpoint: { transport: "udpout", host: "10.0.0.2", port: 14555 }, systemId: 1, takeoffAltitudeMetres: 10 },
     ]);
+  });
+
+  test("per vehicle: the autopilot's system id and the takeoff altitude; skyport's own GCS system id", () => {
+    const config = parseConfig(["--mavlink", "copter=tcp:127.0.0.1:5760,sysid=7,takeoff-altitude=25", "--gcs-system-id", "254"]);
+    expect(config.mavlink[0]).toMatchObject({ name: "copter", url: "tcp:127.0.0.1:5760", systemId: 7, takeoffAltitudeMetres: 25 });
+    expect(config.gcsSystemId).toBe(254);
+    expect(parseConfig([]).gcsSystemId).toBe(255);
+    for (const [args, message] of [
+      [["--mavlink", "copter=tcp:h:1,sysid=0"], "--mavlink copter: sysid must be a whole number from 1 to 255: received \"0\""],
+      [["--mavlink", "copter=tcp:h:1,sysid=256"], '--mavlink copter: sysid must be a whole number from 1 to 255: received "256"'],
+      [["--mavlink", "copter=tcp:h:1,takeoff-altitude=500"], "--mavlink copter: takeoff-altitude must be a number from 1 to 120"],
+      [["--mavlink", "copter=tcp:h:1,speed=3"], '--mavlink copter: unknown option "speed": expected sysid or takeoff-altitude'],
+      [["--mavlink", "copter=tcp:h:1,sysid"], "--mavlink copter: options after the URL are KEY=VALUE"],
+      [["--gcs-system-id", "0"], "--gcs-system-id must be a whole number from 1 to 255"],
+    ] as const) {
+      expect(() => parseConfig([...args])).toThrow(message);
+    }
   });
 
   test.each([

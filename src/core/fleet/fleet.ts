@@ -36,6 +36,7 @@ export interface FleetEventDetails {
   link_lost: {};
   link_regained: {};
   autopilot: { severity: AutopilotSeverity };
+  vehicle_warning: {};
 }
 
 export type FleetEventKind = keyof FleetEventDetails;
@@ -395,6 +396,9 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
         break;
       case "autopilot":
         this.notices.push({ kind: "event", drone: droneId, event: "autopilot", message: event.text, details: { severity: event.severity } });
+        break;
+      case "vehicle_warning":
+        this.notices.push({ kind: "event", drone: droneId, event: "vehicle_warning", message: event.text, details: {} });
         break;
     }
   }

@@ -133,7 +133,9 @@ export type VehicleEvent =
   | { type: "link_lost"; reason: string }
   | { type: "link_regained" }
   /** The autopilot said something (MAVLink STATUSTEXT): `PreArm: Need Position Estimate`. */
-  | { type: "autopilot"; severity: AutopilotSeverity; text: string };
+  | { type: "autopilot"; severity: AutopilotSeverity; text: string }
+  /** skyport found the vehicle set up unsafely for flying through it (its GCS failsafe is off). */
+  | { type: "vehicle_warning"; text: string };
 
 /** How grave an autopilot's message is: MAVLink's MAV_SEVERITY names, lowercased, gravest first. */
 export type AutopilotSeverity = "emergency" | "alert" | "critical" | "error" | "warning" | "notice" | "info" | "debug";

@@ -221,6 +221,23 @@ export class MavlinkEncoder {
         m.yawRate = 0;
         return this.serialize(m);
       }
+      case "param_request_read": {
+        const m = new common.ParamRequestRead();
+        m.targetSystem = message.targetSystem;
+        m.targetComponent = message.targetComponent;
+        m.paramId = message.paramId;
+        m.paramIndex = -1;
+        return this.serialize(m);
+      }
+      case "request_data_stream": {
+        const m = new common.RequestDataStream();
+        m.targetSystem = message.targetSystem;
+        m.targetComponent = message.targetComponent;
+        m.reqStreamId = message.streamId;
+        m.reqMessageRate = message.rateHz;
+        m.startStop = 1;
+        return this.serialize(m);
+      }
     }
   }
 

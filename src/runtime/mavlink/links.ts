@@ -5,7 +5,7 @@
  *
  * Owns only that composition; the vehicle decides, the link carries bytes.
  */
-import { MavlinkVehicle } from "../../core/vehicle/mavlink/vehicle.ts";
+import { MavlinkVehicle, type GcsFailsafe } from "../../core/vehicle/mavlink/vehicle.ts";
 import type { Logger } from "../observability/log.ts";
 import type { MetricFamily } from "../observability/registry.ts";
 import { MavlinkTcpLink, type LinkStatus } from "./link.ts";
@@ -16,18 +16,41 @@ import type { MavlinkEndpoint } from "./url.ts";
 export interface MavlinkVehicleSpec {
   /** The id clients fly it by. */
   name: string;
+  /** The URL as given, for status pages. */
+  url: string;
   endpoint: MavlinkEndpoint;
+  /** The autopilot's MAVLink system id: the only one read and commanded. */
+  systemId: number;
+  /** Altitude `takeoff` climbs to, metres above home. */
+  takeoffAltitudeMetres: number;
 }
 
-/** skyport's MAVLink system id as a ground station: 255, what QGroundControl and Mission Planner use by default. */
-export const gcsSystemId = 255;
+/** A vehicle's settings when its `--mavlink` entry names none: system 1, take off to 10 m. */
+export const defaultVehicleSettings = { systemId: 1, takeoffAltitudeMetres: 10 } as const;
+
+/** A MAVLink vehicle's health as `/healthz` reports it. */
+export interface VehicleHealth {
+  id: string;
+  url: string;
+  link: "up" | "lost";
+  /** Whether the autopilot acts on its own when skyport's heartbeat stops (FS_GCS_ENABLE), `unknown` until it answered. */
+  gcsFailsafe: GcsFailsafe;
+  /** What an operator should fix before flying, in words. */
+  warnings: string[];
+}
+
+/** skyport's MAVLink system id as a ground station unless `--gcs-system-id` says otherwise: 255, what QGroundControl and Mission Planner use and ArduPilot's SYSID_MYGCS expects. */
+export const defaultGcsSystemId = 255;
 
 export class MavlinkLinks {
   readonly vehicles: MavlinkVehicle[];
   private readonly links: (MavlinkTcpLink | MavlinkUdpLink)[] = [];
 
-  constructor(private readonly specs: readonly MavlinkVehicleSpec[]) {
-    this.vehicles = specs.map((spec) => new MavlinkVehicle(spec.name, { gcsSystemId }));
+  constructor(
+    private readonly specs: readonly MavlinkVehicleSpec[],
+    private readonly gcsSystemId: number = defaultGcsSystemId,
+  ) {
+    this.vehicles = specs.map((spec) => new MavlinkVehicle(spec.name, { gcsSystemId, systemId: spec.systemId, takeoffAltitudeMetres: spec.takeoffAltitudeMetres }));
   }
 
   /** Connects every link; `nowSeconds` is the flight clock the fleet advances vehicles with. */
@@ -35,6 +58,7 @@ export class MavlinkLinks {
     this.specs.forEach((spec, index) => {
       const vehicle = this.vehicles[index]!;
       const { endpoint } = spec;
+      const gcsSystemId = this.gcsSystemId;
       const link =
         endpoint.transport === "tcp"
           ? new MavlinkTcpLink({ vehicle, endpoint: { ...endpoint, transport: "tcp" }, gcsSystemId, nowSeconds, logger })
@@ -50,6 +74,18 @@ export class MavlinkLinks {
 
   status(): LinkStatus[] {
     return this.links.map((link) => link.status());
+  }
+
+  /** Each vehicle as `/healthz` shows it: its link, its GCS failsafe, and what an operator should fix. */
+  health(): VehicleHealth[] {
+    return this.vehicles.map((vehicle, index) => {
+      const failsafe = vehicle.gcsFailsafe;
+      const warnings =
+        failsafe.state === "disabled"
+          ? [`GCS failsafe off (FS_GCS_ENABLE=0): if skyport or the link dies, ${vehicle.id} will not act on its own; set FS_GCS_ENABLE to 1 (RTL) or 5 (Land)`]
+          : [];
+      return { id: vehicle.id, url: this.specs[index]!.url, link: vehicle.linkUp ? "up" : "lost", gcsFailsafe: failsafe.state, warnings };
+    });
   }
 
   /** The links' counters for /metrics, one sample per vehicle. */

@@ -424,3 +424,62 @@ describe("arm, disarm and mode", () => {
     expect(r.sent()).toEqual([]);
   });
 });
+
+describe("what skyport asks of the autopilot on its own", () => {
+  test("FS_GCS_ENABLE is read when the link comes up, asked again every 5 s (5 times at most); 0 warns every viewer once", () => {
+    const r = rig();
+    r.hear(r.autopilot.heartbeat());
+    const asked = () => r.vehicle.takeOutgoing().filter((m) => m.type === "param_request_read");
+    expect(asked()).toEqual([{ type: "param_request_read", targetSystem: 1, targetComponent: 1, paramId: "FS_GCS_ENABLE" }]);
+    r.at(102);
+    expect(asked()).toEqual([]);
+    let again = 0;
+    for (let t = 103; t <= 140; t += 1) {
+      r.hear(r.autopilot.heartbeat());
+      r.at(t);
+      again += asked().length;
+    }
+    // Asked at 100, then at 105, 110, 115 and 120: five in all, then never again on this link-up.
+    expect(again).toBe(4);
+    expect(r.vehicle.gcsFailsafe).toEqual({ state: "unknown", value: null });
+
+    const fresh = rig();
+    fresh.hear(fresh.autopilot.heartbeat());
+    fresh.vehicle.takeEvents();
+    fresh.hear(fresh.autopilot.paramValue("FS_GCS_ENABLE", 0));
+    expect(fresh.vehicle.gcsFailsafe).toEqual({ state: "disabled", value: 0 });
+    const [warning] = fresh.vehicle.takeEvents();
+    expect(warning).toEqual({
+      type: "vehicle_warning",
+      text: "copter's GCS failsafe is off (FS_GCS_ENABLE=0): if skyport or its link to copter dies, the autopilot will not act on its own; set FS_GCS_ENABLE to 1 (RTL) or 5 (Land)",
+    });
+    fresh.hear(fresh.autopilot.paramValue("FS_GCS_ENABLE", 0));
+    expect(fresh.vehicle.takeEvents()).toEqual([]);
+    fresh.hear(fresh.autopilot.paramValue("FS_GCS_ENABLE", 1));
+    expect(fresh.vehicle.gcsFailsafe).toEqual({ state: "enabled", value: 1 });
+  });
+
+  test("old firmware: SET_MESSAGE_INTERVAL unsupported, or no position 3 s after the link came up, asks REQUEST_DATA_STREAM once", () => {
+    const legacy = (r: ReturnType<typeof rig>) => r.vehicle.takeOutgoing().filter((m) => m.type === "request_data_stream");
+    const refused = rig();
+    refused.hear(refused.autopilot.heartbeat());
+    legacy(refused);
+    refused.hear(refused.autopilot.ack(MavCmd.SET_MESSAGE_INTERVAL, MavResult.UNSUPPORTED), refused.autopilot.ack(MavCmd.SET_MESSAGE_INTERVAL, MavResult.UNSUPPORTED));
+    expect(legacy(refused).map((m) => (m as { streamId: number }).streamId)).toEqual([2, 6, 10]);
+    expect(refused.vehicle.counters.strayAcks).toBe(0);
+
+    const silent = rig();
+    silent.hear(silent.autopilot.heartbeat());
+    silent.at(102.9);
+    expect(legacy(silent)).toEqual([]);
+    silent.at(103);
+    expect(legacy(silent)).toMatchObject([{ streamId: 2, rateHz: 2 }, { streamId: 6, rateHz: 10 }, { streamId: 10, rateHz: 2 }]);
+    silent.at(110);
+    expect(legacy(silent)).toEqual([]);
+
+    const streaming = rig();
+    streaming.hear(streaming.autopilot.heartbeat(), streaming.autopilot.position(0, 0, 0));
+    streaming.at(105);
+    expect(legacy(streaming)).toEqual([]);
+  });
+});

@@ -53,7 +53,21 @@ export type MavOutbound =
       relativeAltMetres: number;
       /** Radians, 0 = north, clockwise. */
       yawRadians: number;
-    };
+    }
+  /** PARAM_REQUEST_READ by name (param_index -1). */
+  | { type: "param_request_read"; targetSystem: number; targetComponent: number; paramId: string }
+  /** REQUEST_DATA_STREAM: the streams of old firmware that predates SET_MESSAGE_INTERVAL; rate in Hz. */
+  | { type: "request_data_stream"; targetSystem: number; targetComponent: number; streamId: number; rateHz: number };
+
+/** MAV_DATA_STREAM groups (common.xml, deprecated but what old firmware streams by), with the rate asked for each. */
+export const legacyStreams: ReadonlyArray<{ streamId: number; rateHz: number; why: string }> = [
+  { streamId: 2, rateHz: 2, why: "EXTENDED_STATUS: SYS_STATUS, GPS_RAW_INT" },
+  { streamId: 6, rateHz: 10, why: "POSITION: GLOBAL_POSITION_INT" },
+  { streamId: 10, rateHz: 2, why: "EXTRA1: ATTITUDE (and EXTENDED_SYS_STATE on ArduPilot)" },
+];
+
+/** The ArduPilot parameter that says what the autopilot does when the ground station's heartbeat stops: 0 nothing. */
+export const gcsFailsafeParameter = "FS_GCS_ENABLE";
 
 /** GPS_FIX_TYPE (common.xml) by number, as the telemetry frame names it. */
 export const gpsFixNames: Readonly<Record<number, "no_gps" | "no_fix" | "2d" | "3d" | "dgps" | "rtk_float" | "rtk_fixed" | "static" | "ppp">> = {

@@ -26,7 +26,9 @@ import { offsetFromHome, pointFromHome, type LatLon } from "../geodesy.ts";
 import {
   CopterMode,
   forceDisarmMagic,
+  gcsFailsafeParameter,
   gpsFixNames,
+  legacyStreams,
   mavSeverityNames,
   MavSeverityWarning,
   unknownSatellites,
@@ -99,6 +101,15 @@ const reasonMemorySeconds = 1;
 const maxTextChunks = 8;
 /** STATUSTEXT.text's fixed size: a shorter chunk is the last one. */
 const textChunkLength = 50;
+/** FS_GCS_ENABLE is asked again this often until the autopilot answers, seconds. */
+const parameterRetrySeconds = 5;
+/** Times FS_GCS_ENABLE is asked per link-up before giving up (it stays `unknown`). */
+const parameterAttempts = 5;
+/** No GLOBAL_POSITION_INT this long after the link came up: the firmware ignored SET_MESSAGE_INTERVAL; ask by REQUEST_DATA_STREAM, seconds. */
+const streamFallbackSeconds = 3;
+
+/** What the autopilot does when skyport's heartbeat stops (FS_GCS_ENABLE): `unknown` until it answered. */
+export type GcsFailsafe = "unknown" | "enabled" | "disabled";
 
 /** Why the link is counted, for `/metrics` and logs. */
 export interface MavlinkVehicleCounters {
@@ -173,6 +184,11 @@ export class MavlinkVehicle implements Vehicle {
   private awaitingReason: RefusalAwaitingReason | null = null;
   /** A chunked STATUSTEXT being assembled: its id and the chunks so far. */
   private textChunks: { id: number; severity: number; chunks: string[] } | null = null;
+  private failsafeSetting: { state: GcsFailsafe; value: number | null } = { state: "unknown", value: null };
+  /** Asking FS_GCS_ENABLE on this link-up: when last asked and how often. */
+  private parameterAsk = { at: -Infinity, attempts: 0 };
+  /** Since this link-up: when it came up, whether a position was heard, whether the legacy streams were asked for. */
+  private streams = { upAt: -Infinity, positionHeard: false, legacyRequested: false };
 
   constructor(readonly id: string, options: Partial<MavlinkVehicleOptions> = {}) {
     this.options = { ...defaultMavlinkVehicleOptions, ...options };
@@ -195,6 +211,11 @@ export class MavlinkVehicle implements Vehicle {
   /** Whether the autopilot last reported its motors armed. */
   get isArmed(): boolean {
     return this.armed;
+  }
+
+  /** Whether the autopilot will act on its own when skyport's heartbeat stops (ArduPilot's FS_GCS_ENABLE), and the value it reported. */
+  get gcsFailsafe(): { state: GcsFailsafe; value: number | null } {
+    return this.failsafeSetting;
   }
 
   /** The ArduCopter mode last reported, by name (`GUIDED`), or null before the first HEARTBEAT. */
@@ -237,6 +258,7 @@ export class MavlinkVehicle implements Vehicle {
 
   advance(_dtSeconds: number, now: number): void {
     if (this.awaitingReason !== null && now - this.awaitingReason.at >= reasonWaitSeconds) this.refuseAwaiting(null);
+    if (this.link) this.keepAsking(now);
     if (this.link && now - this.lastHeartbeatAt > this.options.linkTimeoutSeconds) {
       this.lose(`no HEARTBEAT from system ${this.options.systemId} for ${this.options.linkTimeoutSeconds} s`);
     }
@@ -278,6 +300,7 @@ export class MavlinkVehicle implements Vehicle {
         this.customMode = message.customMode;
         break;
       case "global_position_int":
+        this.streams.positionHeard = true;
         this.lastPosition = { lat: message.lat / 1e7, lon: message.lon / 1e7 };
         this.current.geo = { lat: message.lat / 1e7, lon: message.lon / 1e7, altitudeMsl: message.alt / 1000 };
         this.current.position.z = message.relativeAlt / 1000;
@@ -305,6 +328,7 @@ export class MavlinkVehicle implements Vehicle {
         this.statusText(message, now);
         return;
       case "param_value":
+        if (message.paramId === gcsFailsafeParameter) this.gcsFailsafeReported(message.paramValue);
         return;
       case "extended_sys_state":
         this.landedState = message.landedState;
@@ -340,6 +364,42 @@ export class MavlinkVehicle implements Vehicle {
     this.events.push({ type: "link_regained" });
     for (const stream of requestedStreams) {
       this.queue(this.commandLong(MavCmd.SET_MESSAGE_INTERVAL, [stream.messageId, stream.intervalMicroseconds, 0, 0, 0, 0, 0], 0));
+    }
+    this.streams = { upAt: now, positionHeard: false, legacyRequested: false };
+    this.parameterAsk = { at: -Infinity, attempts: 0 };
+    this.keepAsking(now);
+  }
+
+  /** While the link is up: ask FS_GCS_ENABLE until answered, and fall back to the legacy streams if no position comes. */
+  private keepAsking(now: number): void {
+    const ask = this.parameterAsk;
+    if (this.failsafeSetting.state === "unknown" && ask.attempts < parameterAttempts && now - ask.at >= parameterRetrySeconds) {
+      ask.at = now;
+      ask.attempts += 1;
+      this.queue({ type: "param_request_read", targetSystem: this.options.systemId, targetComponent: this.component, paramId: gcsFailsafeParameter });
+    }
+    if (!this.streams.positionHeard && now - this.streams.upAt >= streamFallbackSeconds) this.requestLegacyStreams();
+  }
+
+  /** Old firmware (before SET_MESSAGE_INTERVAL) streams by group: ask each group once per link-up. */
+  private requestLegacyStreams(): void {
+    if (this.streams.legacyRequested) return;
+    this.streams.legacyRequested = true;
+    for (const stream of legacyStreams) {
+      this.queue({ type: "request_data_stream", targetSystem: this.options.systemId, targetComponent: this.component, streamId: stream.streamId, rateHz: stream.rateHz });
+    }
+  }
+
+  /** The autopilot reported FS_GCS_ENABLE: viewers are warned once when it is off. */
+  private gcsFailsafeReported(value: number): void {
+    const state: GcsFailsafe = value === 0 ? "disabled" : "enabled";
+    const was = this.failsafeSetting.state;
+    this.failsafeSetting = { state, value };
+    if (state === "disabled" && was !== "disabled") {
+      this.events.push({
+        type: "vehicle_warning",
+        text: `${this.id}'s GCS failsafe is off (${gcsFailsafeParameter}=0): if skyport or its link to ${this.id} dies, the autopilot will not act on its own; set ${gcsFailsafeParameter} to 1 (RTL) or 5 (Land)`,
+      });
     }
   }
 
@@ -384,8 +444,13 @@ export class MavlinkVehicle implements Vehicle {
     const sequence = this.sequence;
     const step = sequence?.steps[sequence.index];
     const forUs = ack.targetSystem === 0 || ack.targetSystem === this.options.gcsSystemId;
+    if (ack.command === MavCmd.SET_MESSAGE_INTERVAL) {
+      // Firmware without SET_MESSAGE_INTERVAL answers UNSUPPORTED (or DENIED): ask the old way.
+      if (forUs && ack.result !== MavResult.ACCEPTED && ack.result !== MavResult.IN_PROGRESS) this.requestLegacyStreams();
+      return;
+    }
     if (sequence === null || step === undefined || step.kind !== "command" || step.command !== ack.command || !forUs) {
-      if (ack.command !== MavCmd.SET_MESSAGE_INTERVAL) this.counters.strayAcks += 1;
+      this.counters.strayAcks += 1;
       return;
     }
     if (ack.result === MavResult.IN_PROGRESS) {
