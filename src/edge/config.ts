@@ -1,11 +1,14 @@
 /**
- * Server configuration: defaults, command-line flags and environment variables.
+ * Server configuration: defaults, a TOML file, command-line flags and
+ * environment variables.
  *
  * Owns parsing and validating every knob, and the usage text generated from
- * the same table, so help and behaviour cannot drift apart. Pure: it reads the
- * argv and env it is given, never `process` itself, and never starts anything.
- * Precedence: flag > environment variable > default.
+ * the same table, so help and behaviour cannot drift apart. It reads the argv
+ * and env it is given, never `process` itself, reads the `--config` file
+ * through the reader it is given, and never starts anything.
+ * Precedence: flag > environment variable > config file > default.
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { isValidDroneId } from "../../protocol/index.ts";
 import { hostNameOf, isSubprotocolSafe, normalizeOrigin, type AllowedHosts, type AllowedOrigins } from "./security.ts";
@@ -158,8 +161,19 @@ interface Setting {
 /** A node id: letters, digits, `.`, `_` and `-`, at most `maxNodeIdLength` of them. */
 const nodeIdPattern = new RegExp(`^[A-Za-z0-9._-]{1,${maxNodeIdLength}}$`);
 
+/** The flag (and env) naming the TOML file; read before everything else, so it has no `apply`. */
+const configFileFlag = "config";
+const configFileEnv = "SKYPORT_CONFIG";
+
 /** Every setting, in the order the usage text lists them. */
 const settings: Setting[] = [
+  {
+    flag: configFileFlag,
+    env: configFileEnv,
+    valueName: "file.toml",
+    help: "read settings from a TOML file: every flag is a key (telemetry-hz = 20), vehicles a list of tables; flags and env override it (default: none)",
+    apply() {},
+  },
   {
     flag: "addr",
     valueName: "host:port",
@@ -448,8 +462,13 @@ const settings: Setting[] = [
  * name) and an environment. Throws ConfigError for anything invalid and
  * HelpRequested for `--help`/`-h`.
  */
-export function parseConfig(argv: readonly string[], env: Record<string, string | undefined> = {}): Config {
+export function parseConfig(argv: readonly string[], env: Record<string, string | undefined> = {}, readFile: (path: string) => string = readTextFile): Config {
   const config: Config = { ...defaultConfig, drones: [...defaultConfig.drones], allowedOrigins: new Set<string>(), allowedHosts: new Set<string>(), mavlink: [] };
+  const given = flagValuesIn(argv);
+  const file = given.get(configFileFlag)?.at(-1) ?? env[configFileEnv];
+  if (file !== undefined) applyConfigFile(config, file, readFile);
+  // A --mavlink flag replaces the file's vehicles rather than adding to them, as every flag overrides its key.
+  if (given.has("mavlink")) config.mavlink = [];
   for (const setting of settings) {
     const value = setting.env ? env[setting.env] : undefined;
     if (setting.env && value !== undefined) setting.apply(config, value, setting.env);
@@ -466,6 +485,70 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
   return config;
 }
 
+function readTextFile(path: string): string {
+  return readFileSync(path, "utf8");
+}
+
+/**
+ * Applies a TOML file: each key is a flag's name (`telemetry-hz = 20`,
+ * `drones = ["alpha", "bravo"]`, `trust-proxy = true`), checked by the same
+ * code as the flag; `vehicles` is a list of tables (`[[vehicles]]` with
+ * `name`, `url` and optional `sysid`, `takeoff-altitude`). Unknown keys and
+ * wrong types are refused naming the file and the key.
+ */
+function applyConfigFile(config: Config, path: string, readFile: (path: string) => string): void {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    throw new ConfigError(`--config ${path}: cannot read the file: ${(error as Error).message}`);
+  }
+  let table: Record<string, unknown>;
+  try {
+    table = Bun.TOML.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigError(`--config ${path}: not valid TOML: ${(error as Error).message}`);
+  }
+  for (const [key, value] of Object.entries(table)) {
+    const source = `${path}: ${key}`;
+    if (key === "vehicles") {
+      applyVehicleTables(config, value, source);
+      continue;
+    }
+    const setting = settingsByFlag.get(key);
+    if (setting === undefined || key === configFileFlag) {
+      throw new ConfigError(`${source}: unknown key: keys are the flag names without dashes (telemetry-hz, drones, mavlink...) and vehicles`);
+    }
+    const values = key === "mavlink" && Array.isArray(value) ? value.map((item) => tomlScalar(item, source)) : [tomlValue(value, source)];
+    for (const raw of values) setting.apply(config, raw, source);
+  }
+}
+
+/** `[[vehicles]]` tables: each one `--mavlink NAME=URL[,sysid=N][,takeoff-altitude=M]`. */
+function applyVehicleTables(config: Config, value: unknown, source: string): void {
+  if (!Array.isArray(value)) throw new ConfigError(`${source}: must be a list of tables, [[vehicles]] with name and url`);
+  value.forEach((entry, index) => {
+    const where = `${source}[${index}]`;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new ConfigError(`${where}: must be a table with name and url`);
+    const { name, url, ...options } = entry as Record<string, unknown>;
+    if (typeof name !== "string" || typeof url !== "string") throw new ConfigError(`${where}: needs name and url strings, e.g. name = "copter", url = "tcp:127.0.0.1:5760"`);
+    const extra = Object.entries(options).map(([option, setting]) => `,${option}=${tomlScalar(setting, `${where}.${option}`)}`);
+    config.mavlink.push(parseMavlinkVehicle(`${name}=${url}${extra.join("")}`, where, config.mavlink));
+  });
+}
+
+/** A TOML value as the flag's text: scalars as written, a list of scalars joined with commas. */
+function tomlValue(value: unknown, source: string): string {
+  if (Array.isArray(value)) return value.map((item) => tomlScalar(item, source)).join(",");
+  return tomlScalar(value, source);
+}
+
+function tomlScalar(value: unknown, source: string): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  throw new ConfigError(`${source}: must be a string, number, boolean or a list of them: received ${Array.isArray(value) ? "a nested list" : typeof value === "object" && value !== null ? "a table" : typeof value}`);
+}
+
 /** The settings that have a flag, by flag name. */
 const settingsByFlag = new Map(settings.flatMap((setting) => (setting.flag ? [[setting.flag, setting] as const] : [])));
 
@@ -474,6 +557,16 @@ const parseArgsOptions = {
   ...Object.fromEntries([...settingsByFlag.keys()].map((flag) => [flag, { type: "string" as const }])),
   help: { type: "boolean" as const, short: "h" },
 };
+
+/** The values each well-formed flag in argv was given, by flag name, without checking anything: the pass that finds `--config` first. */
+function flagValuesIn(argv: readonly string[]): Map<string, string[]> {
+  const { tokens } = parseArgs({ args: [...argv], options: parseArgsOptions, strict: false, allowPositionals: true, tokens: true });
+  const values = new Map<string, string[]>();
+  for (const token of tokens) {
+    if (token.kind === "option" && typeof token.value === "string") values.set(token.name, [...(values.get(token.name) ?? []), token.value]);
+  }
+  return values;
+}
 
 /**
  * The flags in argv, in order, each with its setting and raw value; lazily,

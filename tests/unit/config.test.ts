@@ -1,5 +1,7 @@
 /** Flag and environment parsing (pure) and how server.ts reports bad input. */
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, defaultConfig, HelpRequested, parseConfig, usage } from "../../src/edge/config.ts";
 import { repoRoot } from "../support/server.ts";
@@ -204,4 +206,103 @@ describe("--mavlink", () => {
     expect(() => parseConfig(argv)).toThrow(ConfigError);
     expect(() => parseConfig(argv)).toThrow(message);
   });
+});
+
+describe("--config: a TOML file", () => {
+  /** A real file in a fresh temporary folder. */
+  function tomlFile(text: string): string {
+    const dir = mkdtempSync(join(tmpdir(), "skyport-config-"));
+    const path = join(dir, "skyport.toml");
+    writeFileSync(path, text);
+    return path;
+  }
+
+  const example = `# skyport.toml
+addr = "127.0.0.1:9000"
+drones = ["alpha", "bravo"]
+home = "51.5,-0.12,20"
+telemetry-hz = 20
+trust-proxy = true
+gcs-system-id = 254
+
+[[vehicles]]
+name = "copter"
+url = "tcp:127.0.0.1:5760"
+
+[[vehicles]]
+name = "hexa"
+url = "udpin:0.0.0.0:14550"
+sysid = 2
+takeoff-altitude = 15
+`;
+
+  test("every flag is a key, vehicles a list of tables; read with the same checks as the flags", () => {
+    const config = parseConfig(["--config", tomlFile(example)]);
+    expect(config).toMatchObject({ hostname: "127.0.0.1", port: 9000, drones: ["alpha", "bravo"], home: { lat: 51.5, lon: -0.12, altitudeMsl: 20 }, telemetryHz: 20, trustProxy: true, gcsSystemId: 254 });
+    expect(config.mavlink).toEqual([
+      { name: "copter", url: "tcp:127.0.0.1:5760", endpoint: { transport: "tcp", host: "127.0.0.1", port: 5760 }, systemId: 1, takeoffAltitudeMetres: 10 },
+      { name: "hexa", url: "udpin:0.0.0.0:14550", endpoint: { transport: "udpin", host: "0.0.0.0", port: 14550 }, systemId: 2, takeoffAltitudeMetres: 15 },
+    ]);
+    expect(parseConfig([], { SKYPORT_CONFIG: tomlFile('drones = "zulu"') }).drones).toEqual(["zulu"]);
+  });
+
+  test("env overrides the file and flags override both; a --mavlink flag replaces the file's vehicles", () => {
+    const path = tomlFile(example);
+    expect(parseConfig(["--config", path], { SKYPORT_TELEMETRY_HZ: "5" }).telemetryHz).toBe(5);
+    expect(parseConfig(["--config", path, "--telemetry-hz", "50"], { SKYPORT_TELEMETRY_HZ: "5" }).telemetryHz).toBe(50);
+    expect(parseConfig(["--telemetry-hz", "50", "--config", path]).telemetryHz).toBe(50);
+    expect(parseConfig(["--config", path, "--mavlink", "solo=tcp:10.0.0.9:5760"]).mavlink.map((v) => v.name)).toEqual(["solo"]);
+  });
+
+  test("a missing file, bad TOML, an unknown key, a wrong value or type: one line naming the file and the key", () => {
+    expect(() => parseConfig(["--config", "/nonexistent/skyport.toml"])).toThrow(/^--config \/nonexistent\/skyport\.toml: cannot read the file: /);
+    expect(() => parseConfig(["--config", tomlFile("telemetry-hz = ")])).toThrow(/: not valid TOML: /);
+    const unknown = tomlFile("telemetry_hz = 20");
+    expect(() => parseConfig(["--config", unknown])).toThrow(`${unknown}: telemetry_hz: unknown key: keys are the flag names without dashes (telemetry-hz, drones, mavlink...) and vehicles`);
+    const tooFast = tomlFile("telemetry-hz = 500");
+    expect(() => parseConfig(["--config", tooFast])).toThrow(`${tooFast}: telemetry-hz must be a number from 1 to 100: received "500"`);
+    const table = tomlFile("[redis]\nurl = 'redis://x'");
+    expect(() => parseConfig(["--config", table])).toThrow(`${table}: redis: must be a string, number, boolean or a list of them: received a table`);
+    const badVehicle = tomlFile('[[vehicles]]\nname = "copter"');
+    expect(() => parseConfig(["--config", badVehicle])).toThrow(`${badVehicle}: vehicles[0]: needs name and url strings`);
+    const badUrl = tomlFile('[[vehicles]]\nname = "copter"\nurl = "serial:/dev/ttyUSB0"');
+    expect(() => parseConfig(["--config", badUrl])).toThrow(`${badUrl}: vehicles[0] copter: the URL must be tcp:HOST:PORT`);
+    expect(() => parseConfig(["--config", tomlFile('config = "other.toml"')])).toThrow(/config: unknown key/);
+  });
+
+  test("the server starts from a file", async () => {
+    const proc = Bun.spawn([process.execPath, "run", join(repoRoot, "server.ts"), "--config", tomlFile('addr = "127.0.0.1:0"\ndrones = "kilo,lima"\n')], { stdout: "pipe", stderr: "pipe" });
+    try {
+      const reader = proc.stdout.getReader();
+      let out = "";
+      while (!/127\.0\.0\.1:\d+/.test(out)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out += new TextDecoder().decode(value);
+      }
+      const port = Number(/127\.0\.0\.1:(\d+)/.exec(out)![1]);
+      const welcome = await new Promise<{ data: { drones: Array<{ id: string }> } }>((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/drone`);
+        ws.onmessage = (event) => {
+          resolve(JSON.parse(String(event.data)));
+          ws.close();
+        };
+        ws.onerror = () => reject(new Error("socket failed"));
+      });
+      expect(welcome.data.drones.map((drone) => drone.id)).toEqual(["kilo", "lima"]);
+    } finally {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    }
+  });
+});
+
+test("README's TOML example is a valid configuration", async () => {
+  const readme = await Bun.file(join(repoRoot, "README.md")).text();
+  const example = /```toml\n([\s\S]*?)```/.exec(readme)![1]!;
+  const dir = mkdtempSync(join(tmpdir(), "skyport-readme-"));
+  writeFileSync(join(dir, "skyport.toml"), example);
+  const config = parseConfig(["--config", join(dir, "skyport.toml")]);
+  expect(config).toMatchObject({ hostname: "0.0.0.0", port: 8080, drones: ["alpha", "bravo"], telemetryHz: 10 });
+  expect(config.mavlink.map((vehicle) => [vehicle.name, vehicle.url, vehicle.systemId, vehicle.takeoffAltitudeMetres])).toEqual([["copter", "tcp:127.0.0.1:5760", 1, 10]]);
 });
