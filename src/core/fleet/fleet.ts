@@ -242,9 +242,14 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
   }
 
   /** A flying vehicle without a pilot holds position, then comes home unless someone claims it. */
-  private engageFailsafe(droneId: string, reason: string, now: number): void {
+  /**
+   * `judged` is the state that decides whether the vehicle is flying: its own,
+   * or for a vehicle not heard yet (a MAVLink vehicle this node just took
+   * over) the last one another node published.
+   */
+  private engageFailsafe(droneId: string, reason: string, now: number, judged: VehicleMotion = this.vehicle(droneId).state()): void {
     const vehicle = this.vehicle(droneId);
-    const state = vehicle.state();
+    const state = judged;
     if (!isAirborne(state) || state.state === "emergency") return;
     // Link-loss failsafe, as flight controllers do it: hold position, then
     // come home if nobody takes over. A vehicle already landing or returning
@@ -307,10 +312,16 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
       vehicle.advance(dtSeconds, now);
       this.collect(droneId, now);
     }
-    for (const [droneId, timer] of this.failsafeTimers) {
+    // A snapshot: a timer set again below ("check on the next step") must not be visited again in this loop.
+    for (const [droneId, timer] of [...this.failsafeTimers]) {
       if (now < timer.returnAt) continue;
       this.failsafeTimers.delete(droneId);
       const vehicle = this.vehicle(droneId);
+      if (!vehicle.linkUp && !this.pilots.has(droneId)) {
+        // Not heard (a vehicle taken over whose link is not up yet): its state is unknown; decide once it reports.
+        this.failsafeTimers.set(droneId, { returnAt: now });
+        continue;
+      }
       const state = vehicle.state();
       if (!isAirborne(state) || this.pilots.has(droneId)) continue;
       if (state.state === "taking_off") {
@@ -336,7 +347,7 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
   private collect(droneId: string, now: number): void {
     const vehicle = this.vehicle(droneId);
     for (const event of vehicle.takeEvents()) this.collectOne(droneId, event, now);
-    if (this.failsafe.has(droneId) && vehicle.state().state === "landed") {
+    if (this.failsafe.has(droneId) && vehicle.linkUp && vehicle.state().state === "landed") {
       // Safely on the ground: the failsafe has done its job.
       this.failsafe.delete(droneId);
       this.failsafeTimers.delete(droneId);
@@ -446,7 +457,9 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
       return;
     }
     this.pilots.delete(droneId);
-    if (last?.failsafe || isAirborne(vehicle.state())) this.engageFailsafe(droneId, "pilot lost with the node that flew this vehicle", now);
+    // A vehicle not heard here yet is judged by what the other node last published of it.
+    const judged = vehicle.linkUp || last === null ? vehicle.state() : last.state;
+    if (last?.failsafe || isAirborne(judged)) this.engageFailsafe(droneId, "pilot lost with the node that flew this vehicle", now, judged);
   }
 
   /**
