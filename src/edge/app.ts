@@ -123,7 +123,8 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     },
     websocket: socketHandlers(config, { connections, admission, authBackoff, metrics, flight, sessions, clocks: options.clocks }),
   });
-  mavlink?.start(() => flight.nowSeconds(), logger);
+  // In a cluster only the node that owns a vehicle holds its link (and every write is fenced by that ownership).
+  mavlink?.start(() => flight.nowSeconds(), logger, cluster ? (drone) => cluster.owns(drone) : undefined);
   if (options.autoStep ?? true) flight.start(server, sessions);
   else flight.attach(server, sessions);
   cluster?.start(flight).catch((error) => logger.error({ event: "cluster_start_failed", message: error instanceof Error ? error.message : String(error) }));

@@ -476,9 +476,6 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
   for (const { setting, raw, source } of flagsIn(argv)) setting.apply(config, raw, source);
   const clash = config.mavlink.find((vehicle) => config.drones.includes(vehicle.name));
   if (clash) throw new ConfigError(`--mavlink names ${JSON.stringify(clash.name)}, already a simulated drone in --drones: drone ids must be unique`);
-  if (config.mavlink.length > 0 && (config.redisUrl !== null || config.workers > 1)) {
-    throw new ConfigError("--mavlink cannot be combined with --redis or --workers yet: one process must hold a vehicle's link");
-  }
   if (config.workers > 1 && config.redisUrl === null) {
     throw new ConfigError(`--workers ${config.workers} needs --redis: without a shared broker each worker would fly a fleet of its own`);
   }

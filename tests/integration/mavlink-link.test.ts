@@ -6,55 +6,15 @@
  * autopilot's side closes, with the link lost meanwhile.
  */
 import { afterEach, expect, test } from "bun:test";
-import type { Socket, TCPSocketListener } from "bun";
-import { minimal, common, type MavLinkPacket } from "node-mavlink";
+import { minimal, common } from "node-mavlink";
 import { MavCmd, MavMessageId } from "../../src/core/vehicle/mavlink/messages.ts";
 import { MavlinkVehicle } from "../../src/core/vehicle/mavlink/vehicle.ts";
 import { MavlinkTcpLink } from "../../src/runtime/mavlink/link.ts";
 import { collectingLogger } from "../../src/runtime/observability/log.ts";
 import { FakeAutopilot } from "../support/mavlink-autopilot.ts";
-import { MavLinkPacketParser, MavLinkPacketSplitter } from "node-mavlink";
+import { startAutopilotServer } from "../support/autopilot-server.ts";
 import { waitUntil } from "../support/sockets.ts";
 import { startTestServer } from "../support/server.ts";
-
-/** A TCP "autopilot" that records every packet skyport sends and lets the test write bytes back. */
-function fakeAutopilotServer() {
-  const received: { packet: MavLinkPacket; at: number; connection: number }[] = [];
-  let current: Socket<{ splitter: MavLinkPacketSplitter }> | null = null;
-  let connections = 0;
-  const listener: TCPSocketListener<{ splitter: MavLinkPacketSplitter }> = Bun.listen<{ splitter: MavLinkPacketSplitter }>({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: {
-      open(socket) {
-        connections += 1;
-        const connection = connections;
-        const splitter = new MavLinkPacketSplitter();
-        const parser = new MavLinkPacketParser();
-        splitter.pipe(parser);
-        parser.on("data", (packet: MavLinkPacket) => received.push({ packet, at: performance.now(), connection }));
-        socket.data = { splitter };
-        current = socket;
-      },
-      data(socket, chunk) {
-        socket.data.splitter.write(Buffer.from(chunk));
-      },
-      close(socket) {
-        if (current === socket) current = null;
-      },
-    },
-  });
-  return {
-    port: listener.port,
-    received,
-    get connections() {
-      return connections;
-    },
-    send: (bytes: Buffer) => current?.write(bytes),
-    dropConnection: () => current?.end(),
-    stop: () => listener.stop(true),
-  };
-}
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -62,7 +22,7 @@ afterEach(() => {
 });
 
 function rig() {
-  const autopilot = fakeAutopilotServer();
+  const autopilot = startAutopilotServer();
   const vehicle = new MavlinkVehicle("copter");
   const logger = collectingLogger();
   const link = new MavlinkTcpLink({ vehicle, endpoint: { transport: "tcp", host: "127.0.0.1", port: autopilot.port }, gcsSystemId: 255, nowSeconds: () => performance.now() / 1000, logger, random: () => 0 });
@@ -125,7 +85,7 @@ test("when the autopilot's side closes, the link is lost at once and skyport rec
 });
 
 test("nothing listening: connection failures are retried with backoff and logged once per streak", async () => {
-  const autopilot = fakeAutopilotServer();
+  const autopilot = startAutopilotServer();
   const port = autopilot.port;
   autopilot.stop();
   const vehicle = new MavlinkVehicle("copter");
@@ -139,7 +99,7 @@ test("nothing listening: connection failures are retried with backoff and logged
 });
 
 test("a connection that stays silent is dropped and made anew (a half-open link must not keep the vehicle lost)", async () => {
-  const autopilot = fakeAutopilotServer();
+  const autopilot = startAutopilotServer();
   const vehicle = new MavlinkVehicle("copter");
   const logger = collectingLogger();
   const link = new MavlinkTcpLink({
@@ -158,7 +118,7 @@ test("a connection that stays silent is dropped and made anew (a half-open link 
 });
 
 test("a vehicle whose GCS failsafe is off: skyport reads FS_GCS_ENABLE, and /healthz and the log say what to set", async () => {
-  const autopilot = fakeAutopilotServer();
+  const autopilot = startAutopilotServer();
   cleanups.push(() => autopilot.stop());
   const url = `tcp:127.0.0.1:${autopilot.port}`;
   const server = startTestServer({ mavlink: [{ name: "copter", url, endpoint: { transport: "tcp", host: "127.0.0.1", port: autopilot.port }, systemId: 1, takeoffAltitudeMetres: 10 }] });
@@ -180,4 +140,30 @@ test("a vehicle whose GCS failsafe is off: skyport reads FS_GCS_ENABLE, and /hea
   }
   expect(vehicles[0]).toMatchObject({ id: "copter", link: "up", gcsFailsafe: "disabled" });
   expect(vehicles[0]!.warnings).toEqual(["GCS failsafe off (FS_GCS_ENABLE=0): if skyport or the link dies, copter will not act on its own; set FS_GCS_ENABLE to 1 (RTL) or 5 (Land)"]);
+});
+
+test("a link this node may not command (its cluster claim lapsed) writes nothing, heartbeats included, and counts what it held back", async () => {
+  const autopilot = startAutopilotServer();
+  cleanups.push(() => autopilot.stop());
+  const vehicle = new MavlinkVehicle("copter");
+  let mayCommand = true;
+  const link = new MavlinkTcpLink({
+    vehicle,
+    endpoint: { transport: "tcp", host: "127.0.0.1", port: autopilot.port },
+    gcsSystemId: 255,
+    nowSeconds: () => performance.now() / 1000,
+    logger: collectingLogger(),
+    mayCommand: () => mayCommand,
+  });
+  link.start();
+  cleanups.push(() => link.stop());
+  await waitUntil(() => autopilot.received.length >= 1, 3_000, "the first heartbeat");
+  mayCommand = false;
+  const fencedAt = performance.now();
+  autopilot.send(new FakeAutopilot(1, 1).heartbeat());
+  await waitUntil(() => vehicle.linkUp && link.status().fencedWrites >= 3, 5_000, "writes held back");
+  // The link came up (stream requests, FS_GCS_ENABLE, heartbeats were all due) and not one byte reached the aircraft.
+  expect(autopilot.received.filter((r) => r.at > fencedAt)).toEqual([]);
+  mayCommand = true;
+  await waitUntil(() => autopilot.received.some((r) => r.at > fencedAt), 3_000, "heartbeats again once allowed");
 });

@@ -201,7 +201,6 @@ describe("--mavlink", () => {
     [["--mavlink", "Copter=tcp:127.0.0.1:5760"], "--mavlink must name the vehicle with 1 to 32 lowercase letters"],
     [["--mavlink", "a=tcp:h:1", "--mavlink", "a=tcp:h:2"], "--mavlink names \"a\" twice"],
     [["--mavlink", "alpha=tcp:h:1"], "--mavlink names \"alpha\", already a simulated drone in --drones"],
-    [["--mavlink", "copter=tcp:h:1", "--redis", "redis://127.0.0.1:6379"], "--mavlink cannot be combined with --redis or --workers yet"],
   ])("%j is refused with one line naming the flag", (argv, message) => {
     expect(() => parseConfig(argv)).toThrow(ConfigError);
     expect(() => parseConfig(argv)).toThrow(message);

@@ -42,6 +42,8 @@ export interface LinkStatus {
   codec: CodecCounters;
   otherSystem: number;
   strayAcks: number;
+  /** Writes dropped because this node may not command the vehicle (a cluster node whose ownership lapsed). */
+  fencedWrites: number;
 }
 
 export interface MavlinkLinkOptions {
@@ -52,6 +54,13 @@ export interface MavlinkLinkOptions {
   /** The flight clock, seconds: the same time the fleet advances vehicles with. */
   nowSeconds: () => number;
   logger: Logger;
+  /**
+   * Whether this node may send to the vehicle now (in a cluster: it owns the
+   * vehicle and its claim is fresh). Checked before every write, so a node
+   * that lost or cannot renew its ownership sends nothing, heartbeats
+   * included, even before its link is closed. @default always
+   */
+  mayCommand?: () => boolean;
   /** [0, 1): the jitter's randomness; tests may fix it. @default Math.random */
   random?: () => number;
   /** @default defaultSilentMilliseconds */
@@ -77,6 +86,8 @@ export class MavlinkTcpLink {
   /** When the current connection last delivered bytes (or opened), performance.now() ms. */
   private lastBytesAt = 0;
   private readonly url: string;
+  /** Writes dropped because this node may not command the vehicle (fenced). */
+  private fencedWrites = 0;
 
   constructor(private readonly options: MavlinkLinkOptions) {
     this.encoder = new MavlinkEncoder(options.gcsSystemId);
@@ -111,6 +122,7 @@ export class MavlinkTcpLink {
       codec,
       otherSystem,
       strayAcks,
+      fencedWrites: this.fencedWrites,
     };
   }
 
@@ -222,6 +234,10 @@ export class MavlinkTcpLink {
   private sendBytes(bytes: Uint8Array): void {
     const socket = this.socket;
     if (socket === null) return;
+    if (this.options.mayCommand?.() === false) {
+      this.fencedWrites += 1;
+      return;
+    }
     if (this.unsent.length > 0) {
       this.unsent.push(bytes);
       return;

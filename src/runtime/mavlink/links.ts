@@ -1,9 +1,13 @@
 /**
  * The MAVLink vehicles a server flies (`--mavlink NAME=URL`): one
- * `MavlinkVehicle` and one link per entry, started and stopped together, and
- * their counters as `/metrics` families.
+ * `MavlinkVehicle` and one link per entry, and their counters as `/metrics`
+ * families. In a cluster every node is given the same vehicles and only the
+ * node that owns one holds its link: the links are reconciled with ownership
+ * four times a second, and every write is fenced by it (a node whose claim
+ * lapsed sends nothing, not even a heartbeat, before it closes the link).
  *
- * Owns only that composition; the vehicle decides, the link carries bytes.
+ * Owns only that composition; the vehicle decides, the link carries bytes,
+ * the broker says who owns what.
  */
 import { MavlinkVehicle, type GcsFailsafe } from "../../core/vehicle/mavlink/vehicle.ts";
 import type { Logger } from "../observability/log.ts";
@@ -42,9 +46,17 @@ export interface VehicleHealth {
 /** skyport's MAVLink system id as a ground station unless `--gcs-system-id` says otherwise: 255, what QGroundControl and Mission Planner use and ArduPilot's SYSID_MYGCS expects. */
 export const defaultGcsSystemId = 255;
 
+/** How often links are opened or closed to follow ownership, ms: well inside the 2.5 s a claim stays valid. */
+const reconcileMilliseconds = 250;
+
 export class MavlinkLinks {
   readonly vehicles: MavlinkVehicle[];
   private readonly links: (MavlinkTcpLink | MavlinkUdpLink)[] = [];
+  /** Whether each link is started (this node holds it). */
+  private readonly holding: boolean[] = [];
+  private reconcileTimer: ReturnType<typeof setInterval> | null = null;
+  private logger: Logger | null = null;
+  private holds: (drone: string) => boolean = () => true;
 
   constructor(
     private readonly specs: readonly MavlinkVehicleSpec[],
@@ -53,23 +65,58 @@ export class MavlinkLinks {
     this.vehicles = specs.map((spec) => new MavlinkVehicle(spec.name, { gcsSystemId, systemId: spec.systemId, takeoffAltitudeMetres: spec.takeoffAltitudeMetres }));
   }
 
-  /** Connects every link; `nowSeconds` is the flight clock the fleet advances vehicles with. */
-  start(nowSeconds: () => number, logger: Logger): void {
+  /**
+   * Connects the links this node holds; `nowSeconds` is the flight clock the
+   * fleet advances vehicles with; `holds` says whether this node owns a
+   * vehicle now (alone: always).
+   */
+  start(nowSeconds: () => number, logger: Logger, holds: (drone: string) => boolean = () => true): void {
+    this.logger = logger;
+    this.holds = holds;
     this.specs.forEach((spec, index) => {
       const vehicle = this.vehicles[index]!;
       const { endpoint } = spec;
       const gcsSystemId = this.gcsSystemId;
+      const mayCommand = () => holds(spec.name);
       const link =
         endpoint.transport === "tcp"
-          ? new MavlinkTcpLink({ vehicle, endpoint: { ...endpoint, transport: "tcp" }, gcsSystemId, nowSeconds, logger })
-          : new MavlinkUdpLink({ vehicle, endpoint: { ...endpoint, transport: endpoint.transport }, gcsSystemId, nowSeconds, logger });
+          ? new MavlinkTcpLink({ vehicle, endpoint: { ...endpoint, transport: "tcp" }, gcsSystemId, nowSeconds, logger, mayCommand })
+          : new MavlinkUdpLink({ vehicle, endpoint: { ...endpoint, transport: endpoint.transport }, gcsSystemId, nowSeconds, logger, mayCommand });
       this.links.push(link);
-      link.start();
+      this.holding.push(false);
     });
+    this.reconcile();
+    this.reconcileTimer = setInterval(() => this.reconcile(), reconcileMilliseconds);
   }
 
   stop(): void {
-    for (const link of this.links) link.stop();
+    if (this.reconcileTimer !== null) clearInterval(this.reconcileTimer);
+    this.reconcileTimer = null;
+    this.links.forEach((link, index) => {
+      link.stop();
+      this.holding[index] = false;
+    });
+  }
+
+  /** Opens the links of vehicles this node owns now and closes the others, so another node can hold them. */
+  private reconcile(): void {
+    this.links.forEach((link, index) => {
+      const vehicle = this.vehicles[index]!;
+      const owned = this.holds(vehicle.id);
+      if (owned === this.holding[index]) return;
+      this.holding[index] = owned;
+      if (owned) {
+        this.logger?.info({ event: "mavlink_link_taken", vehicle: vehicle.id, url: this.specs[index]!.url });
+        link.start();
+        return;
+      }
+      link.stop();
+      // Another node flies it now: what this node heard and queued is stale; the fleet already failed its commands.
+      vehicle.disconnected(`another node flies ${vehicle.id} now`);
+      vehicle.takeEvents();
+      vehicle.takeOutgoing();
+      this.logger?.warn({ event: "mavlink_link_released", vehicle: vehicle.id, url: this.specs[index]!.url, reason: "this node no longer owns it" });
+    });
   }
 
   status(): LinkStatus[] {

@@ -12,7 +12,7 @@
 import type { udp } from "bun";
 import type { MavlinkVehicle } from "../../core/vehicle/mavlink/vehicle.ts";
 import type { Logger } from "../observability/log.ts";
-import { MavlinkDecoder, MavlinkEncoder } from "./codec.ts";
+import { MavlinkDecoder, MavlinkEncoder, type CodecCounters } from "./codec.ts";
 import { gcsHeartbeatMilliseconds, reconnectDelayMilliseconds, type LinkStatus } from "./link.ts";
 import type { MavlinkEndpoint } from "./url.ts";
 
@@ -22,6 +22,8 @@ export interface MavlinkUdpLinkOptions {
   gcsSystemId: number;
   nowSeconds: () => number;
   logger: Logger;
+  /** Whether this node may send to the vehicle now (see MavlinkLinkOptions.mayCommand). @default always */
+  mayCommand?: () => boolean;
 }
 
 interface Peer {
@@ -31,7 +33,11 @@ interface Peer {
 
 export class MavlinkUdpLink {
   private socket: udp.Socket<"buffer"> | null = null;
-  private readonly decoder: MavlinkDecoder;
+  private decoder: MavlinkDecoder;
+  /** Counters of decoders of earlier bindings (the link is stopped and started as ownership moves). */
+  private readonly closedCounters: CodecCounters = { packets: 0, crcErrors: 0, unknownIds: 0, v1Frames: 0, ignored: 0, decodeErrors: 0 };
+  /** Writes dropped because this node may not command the vehicle (fenced). */
+  private fencedWrites = 0;
   private readonly encoder: MavlinkEncoder;
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -49,17 +55,30 @@ export class MavlinkUdpLink {
     this.url = `${endpoint.transport}:${endpoint.host}:${endpoint.port}`;
     this.encoder = new MavlinkEncoder(options.gcsSystemId);
     this.peer = endpoint.transport === "udpout" ? { address: endpoint.host, port: endpoint.port } : null;
-    this.decoder = new MavlinkDecoder((message) => {
+    this.decoder = this.newDecoder();
+    vehicle.onQueued = () => this.flush();
+  }
+
+  private newDecoder(): MavlinkDecoder {
+    const { endpoint, vehicle } = this.options;
+    return new MavlinkDecoder((message) => {
       // Only the vehicle's own packets say where it is; another system on the port is never answered.
       if (endpoint.transport === "udpin" && message.sysid === vehicle.systemId && this.sender !== null) this.peer = this.sender;
-      vehicle.receive(message, options.nowSeconds());
+      vehicle.receive(message, this.options.nowSeconds());
     });
-    vehicle.onQueued = () => this.flush();
   }
 
   start(): void {
     this.stopped = false;
     this.bind();
+  }
+
+  /** Counters of every binding so far, the current one included. */
+  private codecCounters(): CodecCounters {
+    const codec = { ...this.closedCounters };
+    const live = this.decoder.counters();
+    for (const key of Object.keys(codec) as (keyof CodecCounters)[]) codec[key] += live[key];
+    return codec;
   }
 
   stop(): void {
@@ -69,7 +88,12 @@ export class MavlinkUdpLink {
     this.retryTimer = this.heartbeatTimer = null;
     this.socket?.close();
     this.socket = null;
+    const live = this.decoder.counters();
+    for (const key of Object.keys(live) as (keyof CodecCounters)[]) this.closedCounters[key] += live[key];
     this.decoder.close();
+    // A stopped link may start again (ownership moves back to this node): it starts with a fresh decoder and, for udpin, no peer.
+    this.decoder = this.newDecoder();
+    if (this.options.endpoint.transport === "udpin") this.peer = null;
   }
 
   /** The local UDP port, once bound (udpout's is ephemeral: the vehicle answers to it). */
@@ -85,9 +109,10 @@ export class MavlinkUdpLink {
       connected: this.socket !== null && this.peer !== null,
       reconnects: 0,
       connectFailures: this.bindFailures,
-      codec: this.decoder.counters(),
+      codec: this.codecCounters(),
       otherSystem,
       strayAcks,
+      fencedWrites: this.fencedWrites,
     };
   }
 
@@ -139,6 +164,10 @@ export class MavlinkUdpLink {
 
   private sendBytes(bytes: Uint8Array): void {
     if (this.socket === null || this.peer === null) return;
+    if (this.options.mayCommand?.() === false) {
+      this.fencedWrites += 1;
+      return;
+    }
     this.socket.send(bytes, this.peer.port, this.peer.address);
   }
 }
