@@ -46,8 +46,8 @@ export interface WordArgSpec<Field extends string = string> {
 
 export type ArgSpec<Field extends string = string> = NumberArgSpec<Field> | WordArgSpec<Field>;
 
-/** A word argument: a letter, then letters, digits or `_`, at most 32 (every autopilot mode name fits). */
-const wordPattern = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+/** A word argument: a letter, then letters, digits, `_` or `.`, at most 32 (every autopilot mode name fits: `SMART_RTL`, PX4's `AUTO.LOITER`). */
+const wordPattern = /^[A-Za-z][A-Za-z0-9_.]{0,31}$/;
 
 const distance = { kind: "number", field: "distance", name: "distance", unit: "m", min: 0.1, max: 1000 } as const;
 const degrees = { kind: "number", field: "degrees", name: "degrees", unit: "deg", min: 1, max: 360 } as const;
@@ -84,7 +84,7 @@ export const commandSpecs = {
   status: { args: [], help: "report the drone's state" },
   arm: { args: [], help: "arm the motors on the ground (real vehicles; takeoff arms by itself)" },
   disarm: { args: [], help: "disarm the motors on the ground (real vehicles; the autopilot refuses in flight: use emergency)" },
-  mode: { args: [{ kind: "word", field: "mode", name: "mode", describes: "an autopilot flight mode such as GUIDED, LOITER or RTL" }], help: "switch the autopilot to a flight mode by name, e.g. mode LOITER (real vehicles)" },
+  mode: { args: [{ kind: "word", field: "mode", name: "mode", describes: "an autopilot flight mode such as GUIDED, LOITER, RTL or AUTO.LOITER" }], help: "switch the autopilot to a flight mode by name, e.g. mode LOITER (real vehicles)" },
 } as const satisfies { [Name in DroneRequest["name"]]: { args: readonly ArgSpec<FieldsOf<Name>>[]; help: string } };
 
 export type CommandName = keyof typeof commandSpecs;
@@ -154,7 +154,7 @@ export function checkArgs(name: CommandName, args: readonly unknown[], field: st
     const where = `${field}[${i}]`;
     if (spec.kind === "word") {
       if (typeof value !== "string" || !wordPattern.test(value)) {
-        return failure("invalid_args", `${spec.name} of ${name} must be ${spec.describes} (letters, digits and _): received ${preview(value)}`, where);
+        return failure("invalid_args", `${spec.name} of ${name} must be ${spec.describes} (letters, digits, _ and .): received ${preview(value)}`, where);
       }
       checked.push(value.toUpperCase());
       continue;

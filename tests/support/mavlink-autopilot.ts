@@ -11,7 +11,12 @@ export const copterHome = { lat: -35.363261, lon: 149.16523, altitudeMetres: 584
 
 export class FakeAutopilot {
   private seq = 0;
-  constructor(readonly systemId = 1, readonly componentId = 1) {}
+  /** `flavour` says which autopilot its HEARTBEAT names: ArduPilot (ArduCopter) or PX4. */
+  constructor(
+    readonly systemId = 1,
+    readonly componentId = 1,
+    readonly flavour: "ardupilot" | "px4" = "ardupilot",
+  ) {}
 
   private frame(message: MavLinkData, v1 = false): Buffer {
     const protocol = v1 ? new MavLinkProtocolV1(this.systemId, this.componentId) : new MavLinkProtocolV2(this.systemId, this.componentId);
@@ -23,7 +28,7 @@ export class FakeAutopilot {
   heartbeat(options: { armed?: boolean; customMode?: number; v1?: boolean } = {}): Buffer {
     const m = new minimal.Heartbeat();
     m.type = minimal.MavType.QUADROTOR;
-    m.autopilot = minimal.MavAutopilot.ARDUPILOTMEGA;
+    m.autopilot = this.flavour === "px4" ? minimal.MavAutopilot.PX4 : minimal.MavAutopilot.ARDUPILOTMEGA;
     m.baseMode = ((options.armed ? 128 : 0) | 1) as minimal.MavModeFlag;
     m.customMode = options.customMode ?? 0;
     m.systemStatus = minimal.MavState.STANDBY;

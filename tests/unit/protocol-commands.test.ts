@@ -67,14 +67,15 @@ describe("checkArgs", () => {
   test("a word argument is a name, carried upper-cased; anything else is refused naming what it must be", () => {
     expect(checkArgs("mode", ["guided"], "data.args")).toEqual({ ok: true, args: ["GUIDED"] });
     expect(checkArgs("mode", ["smart_rtl"], "args")).toEqual({ ok: true, args: ["SMART_RTL"] });
+    expect(checkArgs("mode", ["auto.loiter"], "args")).toEqual({ ok: true, args: ["AUTO.LOITER"] });
     for (const bad of [4, "", "1AUTO", "GUIDED;rm", "x".repeat(33), null]) {
       expect(checkArgs("mode", [bad], "data.args")).toMatchObject({ ok: false, error: { code: "invalid_args", field: "data.args[0]" } });
     }
     expect(checkArgs("mode", [4], "data.args")).toMatchObject({
-      error: { message: "mode of mode must be an autopilot flight mode such as GUIDED, LOITER or RTL (letters, digits and _): received 4" },
+      error: { message: "mode of mode must be an autopilot flight mode such as GUIDED, LOITER, RTL or AUTO.LOITER (letters, digits, _ and .): received 4" },
     });
     expect(checkArgs("mode", [], "args")).toMatchObject({
-      error: { code: "invalid_args", message: "mode takes mode (an autopilot flight mode such as GUIDED, LOITER or RTL): received 0 arguments" },
+      error: { code: "invalid_args", message: "mode takes mode (an autopilot flight mode such as GUIDED, LOITER, RTL or AUTO.LOITER): received 0 arguments" },
     });
   });
 });

@@ -221,6 +221,20 @@ export class MavlinkEncoder {
         m.yawRate = 0;
         return this.serialize(m);
       }
+      case "command_int": {
+        const m = new common.CommandInt();
+        m.targetSystem = message.targetSystem;
+        m.targetComponent = message.targetComponent;
+        m.frame = message.frame;
+        m.command = message.command;
+        m.current = 0;
+        m.autocontinue = 0;
+        [m._param1, m._param2, m._param3, m._param4] = message.params;
+        m._param5 = message.latInt;
+        m._param6 = message.lonInt;
+        m._param7 = message.z;
+        return this.serialize(m);
+      }
       case "param_request_read": {
         const m = new common.ParamRequestRead();
         m.targetSystem = message.targetSystem;

@@ -50,6 +50,20 @@ describe("MavlinkEncoder", () => {
     expect(target.typeMask & (ignored.X_IGNORE | ignored.Y_IGNORE | ignored.Z_IGNORE | ignored.YAW_IGNORE)).toBe(0);
     expect(target.typeMask & (ignored.VX_IGNORE | ignored.AX_IGNORE | ignored.YAW_RATE_IGNORE)).toBe(ignored.VX_IGNORE | ignored.AX_IGNORE | ignored.YAW_RATE_IGNORE);
   });
+
+  test("COMMAND_INT carries a position as degE7 integers, exactly (PX4's DO_REPOSITION); PARAM_REQUEST_READ and REQUEST_DATA_STREAM", () => {
+    const encoder = new MavlinkEncoder(255);
+    const [reposition] = decodePackets(
+      encoder.encode({ type: "command_int", targetSystem: 1, targetComponent: 1, frame: 0, command: MavCmd.DO_REPOSITION, params: [-1, 1, 0, 90], latInt: -353632610, lonInt: 1491652300, z: 594 }),
+    );
+    expect(reposition!.protocol.data(reposition!.payload, common.CommandInt)).toMatchObject({
+      targetSystem: 1, frame: common.MavFrame.GLOBAL, command: MavCmd.DO_REPOSITION, _param1: -1, _param2: 1, _param4: 90, _param5: -353632610, _param6: 1491652300, _param7: 594,
+    });
+    const [read] = decodePackets(encoder.encode({ type: "param_request_read", targetSystem: 1, targetComponent: 1, paramId: "FS_GCS_ENABLE" }));
+    expect(read!.protocol.data(read!.payload, common.ParamRequestRead)).toMatchObject({ targetSystem: 1, paramId: "FS_GCS_ENABLE", paramIndex: -1 });
+    const [stream] = decodePackets(encoder.encode({ type: "request_data_stream", targetSystem: 1, targetComponent: 1, streamId: 6, rateHz: 10 }));
+    expect(stream!.protocol.data(stream!.payload, common.RequestDataStream)).toMatchObject({ targetSystem: 1, reqStreamId: 6, reqMessageRate: 10, startStop: 1 });
+  });
 });
 
 describe("MavlinkDecoder", () => {
@@ -95,6 +109,7 @@ describe("the core's MAVLink numbers", () => {
       CONDITION_YAW: common.MavCmd.CONDITION_YAW,
       DO_SET_MODE: common.MavCmd.DO_SET_MODE,
       DO_CHANGE_SPEED: common.MavCmd.DO_CHANGE_SPEED,
+      DO_REPOSITION: common.MavCmd.DO_REPOSITION,
       COMPONENT_ARM_DISARM: common.MavCmd.COMPONENT_ARM_DISARM,
       SET_MESSAGE_INTERVAL: common.MavCmd.SET_MESSAGE_INTERVAL,
     });

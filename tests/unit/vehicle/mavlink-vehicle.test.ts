@@ -6,8 +6,9 @@
  * completion judged from the reported state. No socket, no SITL.
  */
 import { describe, expect, test } from "bun:test";
-import { CopterMode, forceDisarmMagic, MavCmd, MavLandedState, MavMessageId, MavModeFlag, MavResult, type MavOutbound } from "../../../src/core/vehicle/mavlink/messages.ts";
+import { CopterMode, forceDisarmMagic, MavCmd, MavLandedState, MavMessageId, MavModeFlag, MavResult, Px4AutoSubMode, Px4MainMode, type MavOutbound } from "../../../src/core/vehicle/mavlink/messages.ts";
 import { flightStateOf, MavlinkVehicle } from "../../../src/core/vehicle/mavlink/vehicle.ts";
+import { px4CustomMode } from "../../../src/core/vehicle/mavlink/autopilots.ts";
 import { pointFromHome } from "../../../src/core/vehicle/geodesy.ts";
 import { MavlinkDecoder } from "../../../src/runtime/mavlink/codec.ts";
 import { copterHome, FakeAutopilot } from "../../support/mavlink-autopilot.ts";
@@ -117,7 +118,7 @@ describe("state from reports", () => {
   });
 
   test("flight state from armed, landed state and mode", () => {
-    const facts = { armed: true, landedState: MavLandedState.IN_AIR, mode: CopterMode.GUIDED, emergencyStopped: false, takeoffCommanded: false, speed: 0 };
+    const facts = { armed: true, landedState: MavLandedState.IN_AIR, mode: "other" as const, emergencyStopped: false, takeoffCommanded: false, speed: 0 };
     expect(flightStateOf({ ...facts, armed: false })).toBe("landed");
     expect(flightStateOf({ ...facts, landedState: MavLandedState.ON_GROUND })).toBe("landed");
     expect(flightStateOf({ ...facts, landedState: MavLandedState.TAKEOFF })).toBe("taking_off");
@@ -126,8 +127,8 @@ describe("state from reports", () => {
     expect(flightStateOf({ ...facts, armed: false, landedState: MavLandedState.ON_GROUND, takeoffCommanded: true })).toBe("landed");
     expect(flightStateOf(facts)).toBe("hovering");
     expect(flightStateOf({ ...facts, speed: 3 })).toBe("moving");
-    expect(flightStateOf({ ...facts, mode: CopterMode.RTL, landedState: MavLandedState.LANDING })).toBe("returning");
-    expect(flightStateOf({ ...facts, mode: CopterMode.LAND })).toBe("landing");
+    expect(flightStateOf({ ...facts, mode: "returning", landedState: MavLandedState.LANDING })).toBe("returning");
+    expect(flightStateOf({ ...facts, mode: "landing" })).toBe("landing");
     expect(flightStateOf({ ...facts, armed: false, emergencyStopped: true })).toBe("emergency");
   });
 
@@ -481,5 +482,97 @@ describe("what skyport asks of the autopilot on its own", () => {
     streaming.hear(streaming.autopilot.heartbeat(), streaming.autopilot.position(0, 0, 0));
     streaming.at(105);
     expect(legacy(streaming)).toEqual([]);
+  });
+});
+
+describe("PX4", () => {
+  /** A PX4 vehicle on the ground at home, in AUTO.LOITER, link up. */
+  function px4OnGround() {
+    const vehicle = new MavlinkVehicle("quad");
+    const autopilot = new FakeAutopilot(1, 1, "px4");
+    let now = 100;
+    const decoder = new MavlinkDecoder((message) => vehicle.receive(message, now));
+    const hear = (...packets: Buffer[]) => packets.forEach((p) => decoder.feed(p));
+    hear(autopilot.heartbeat({ customMode: px4CustomMode(Px4MainMode.AUTO, Px4AutoSubMode.LOITER) }), autopilot.home(), autopilot.position(0, 0, 0), autopilot.landedState(MavLandedState.ON_GROUND));
+    vehicle.takeOutgoing();
+    vehicle.takeEvents();
+    return { vehicle, autopilot, hear, at: (t: number) => ((now = t), vehicle.advance(0.1, t)) };
+  }
+
+  test("modes by PX4's own numbering (main mode bits 16-23, sub mode 24-31) and names", () => {
+    const r = px4OnGround();
+    expect(r.vehicle.autopilotName).toBe("PX4");
+    expect(r.vehicle.state().mode).toBe("AUTO.LOITER");
+    for (const [main, sub, name] of [[Px4MainMode.POSCTL, 0, "POSCTL"], [Px4MainMode.AUTO, Px4AutoSubMode.MISSION, "AUTO.MISSION"], [Px4MainMode.OFFBOARD, 0, "OFFBOARD"], [Px4MainMode.AUTO, Px4AutoSubMode.RTL, "AUTO.RTL"]] as const) {
+      r.hear(r.autopilot.heartbeat({ armed: true, customMode: px4CustomMode(main, sub) }));
+      expect(r.vehicle.state().mode).toBe(name);
+    }
+    // AUTO.RTL in the air is returning; AUTO.LAND landing.
+    r.hear(r.autopilot.landedState(MavLandedState.IN_AIR));
+    expect(r.vehicle.state().state).toBe("returning");
+    r.hear(r.autopilot.heartbeat({ armed: true, customMode: px4CustomMode(Px4MainMode.AUTO, Px4AutoSubMode.LAND) }));
+    expect(r.vehicle.state().state).toBe("landing");
+    expect(px4CustomMode(Px4MainMode.AUTO, Px4AutoSubMode.LOITER)).toBe(0x03040000);
+  });
+
+  test("mode NAME sets PX4's main and sub mode; ArduCopter's names are not PX4's", () => {
+    const r = px4OnGround();
+    r.vehicle.command({ name: "mode", mode: "AUTO.RTL" }, 1, 100);
+    expect(commandsIn(r.vehicle.takeOutgoing())).toEqual([{ command: MavCmd.DO_SET_MODE, params: [1, Px4MainMode.AUTO, Px4AutoSubMode.RTL, 0, 0, 0, 0], confirmation: 0, target: 1 }]);
+    const refused = r.vehicle.command({ name: "mode", mode: "GUIDED" }, 2, 100);
+    expect(refused).toMatchObject({ status: "refused", refusal: { code: "out_of_range", about: { argument: "mode" } } });
+    expect((refused as { refusal: { message: string } }).refusal.message).toStartWith("PX4 has no mode GUIDED: one of MANUAL, ALTCTL, POSCTL, ACRO, OFFBOARD, STABILIZED, AUTO.READY");
+  });
+
+  test("takeoff: arm, then NAV_TAKEOFF to an altitude above sea level; land, rth and hover are AUTO modes", () => {
+    const r = px4OnGround();
+    r.vehicle.command({ name: "takeoff" }, 3, 100);
+    expect(commandsIn(r.vehicle.takeOutgoing())).toEqual([{ command: MavCmd.COMPONENT_ARM_DISARM, params: [1, 0, 0, 0, 0, 0, 0], confirmation: 0, target: 1 }]);
+    r.hear(r.autopilot.ack(MavCmd.COMPONENT_ARM_DISARM, MavResult.ACCEPTED));
+    const [takeoff] = commandsIn(r.vehicle.takeOutgoing());
+    expect(takeoff!.command).toBe(MavCmd.NAV_TAKEOFF);
+    // Yaw and position NaN: keep the heading, here. Altitude: home's 584 m plus 10.
+    expect(takeoff!.params[6]).toBeCloseTo(copterHome.altitudeMetres + 10, 3);
+    expect([takeoff!.params[3], takeoff!.params[4], takeoff!.params[5]].every(Number.isNaN)).toBe(true);
+
+    for (const [name, sub] of [["land", Px4AutoSubMode.LAND], ["rth", Px4AutoSubMode.RTL], ["hover", Px4AutoSubMode.LOITER]] as const) {
+      const flying = px4OnGround();
+      flying.hear(flying.autopilot.heartbeat({ armed: true, customMode: px4CustomMode(Px4MainMode.AUTO, Px4AutoSubMode.LOITER) }), flying.autopilot.landedState(MavLandedState.IN_AIR), flying.autopilot.position(0, 0, 10));
+      flying.vehicle.takeOutgoing();
+      flying.vehicle.command({ name }, 4, 100);
+      expect(commandsIn(flying.vehicle.takeOutgoing())).toEqual([{ command: MavCmd.DO_SET_MODE, params: [1, Px4MainMode.AUTO, sub, 0, 0, 0, 0], confirmation: 0, target: 1 }]);
+    }
+  });
+
+  test("moves and turns are DO_REPOSITION as a COMMAND_INT (degE7 position, altitude above sea level, yaw), done on arrival", () => {
+    const r = px4OnGround();
+    r.hear(r.autopilot.heartbeat({ armed: true, customMode: px4CustomMode(Px4MainMode.AUTO, Px4AutoSubMode.LOITER) }), r.autopilot.landedState(MavLandedState.IN_AIR), r.autopilot.position(0, 0, 10, { heading: 90 }));
+    r.vehicle.takeOutgoing();
+    expect(r.vehicle.command({ name: "forward", distance: 10 }, 5, 100)).toEqual({ status: "pending" });
+    const [reposition] = r.vehicle.takeOutgoing();
+    const expected = pointFromHome(copterHome, 10, 0);
+    expect(reposition).toMatchObject({ type: "command_int", command: MavCmd.DO_REPOSITION, frame: 0, targetSystem: 1, latInt: Math.round(expected.lat * 1e7), lonInt: Math.round(expected.lon * 1e7) });
+    expect((reposition as { z: number }).z).toBeCloseTo(copterHome.altitudeMetres + 10, 2);
+    expect((reposition as { params: number[] }).params).toEqual([-1, 1, 0, 90]);
+    r.hear(r.autopilot.ack(MavCmd.DO_REPOSITION, MavResult.ACCEPTED));
+    expect(r.vehicle.takeEvents()).toMatchObject([{ type: "command_accepted", token: 5, plan: { x: 10, y: 0, z: 10 } }]);
+    r.hear(r.autopilot.position(9.5, 0, 10, { heading: 90 }));
+    expect(r.vehicle.takeEvents()).toEqual([{ type: "command_done", token: 5 }]);
+
+    r.vehicle.command({ name: "cw", degrees: 90 }, 6, 101);
+    const [turn] = r.vehicle.takeOutgoing();
+    expect((turn as { params: number[] }).params).toEqual([-1, 1, 0, 180]);
+  });
+
+  test("a PX4 position before home is known is refused, naming why", () => {
+    const vehicle = new MavlinkVehicle("quad");
+    const autopilot = new FakeAutopilot(1, 1, "px4");
+    const decoder = new MavlinkDecoder((message) => vehicle.receive(message, 100));
+    decoder.feed(autopilot.heartbeat({ armed: true, customMode: px4CustomMode(Px4MainMode.AUTO, Px4AutoSubMode.LOITER) }));
+    decoder.feed(autopilot.landedState(MavLandedState.IN_AIR));
+    expect(vehicle.command({ name: "up", distance: 5 }, 7, 100)).toEqual({
+      status: "refused",
+      refusal: { code: "drone_unavailable", message: "quad has not reported its home position yet: PX4 takes positions above sea level, measured from it" },
+    });
   });
 });

@@ -54,6 +54,18 @@ export type MavOutbound =
       /** Radians, 0 = north, clockwise. */
       yawRadians: number;
     }
+  /** COMMAND_INT: a command whose position travels as degE7 integers (x = lat, y = lon), z in the frame's metres. */
+  | {
+      type: "command_int";
+      targetSystem: number;
+      targetComponent: number;
+      frame: number;
+      command: number;
+      params: [number, number, number, number];
+      latInt: number;
+      lonInt: number;
+      z: number;
+    }
   /** PARAM_REQUEST_READ by name (param_index -1). */
   | { type: "param_request_read"; targetSystem: number; targetComponent: number; paramId: string }
   /** REQUEST_DATA_STREAM: the streams of old firmware that predates SET_MESSAGE_INTERVAL; rate in Hz. */
@@ -100,6 +112,7 @@ export const MavCmd = {
   CONDITION_YAW: 115,
   DO_SET_MODE: 176,
   DO_CHANGE_SPEED: 178,
+  DO_REPOSITION: 192,
   COMPONENT_ARM_DISARM: 400,
   SET_MESSAGE_INTERVAL: 511,
 } as const;
@@ -169,6 +182,12 @@ export const CopterMode = {
   AUTO_RTL: 27,
   TURTLE: 28,
 } as const;
+
+/** PX4's main modes (px4_custom_mode.h), bits 16-23 of custom_mode. */
+export const Px4MainMode = { MANUAL: 1, ALTCTL: 2, POSCTL: 3, AUTO: 4, ACRO: 5, OFFBOARD: 6, STABILIZED: 7 } as const;
+
+/** PX4's sub modes of AUTO (px4_custom_mode.h), bits 24-31 of custom_mode. */
+export const Px4AutoSubMode = { READY: 1, TAKEOFF: 2, LOITER: 3, MISSION: 4, RTL: 5, LAND: 6, FOLLOW_TARGET: 8, PRECLAND: 9 } as const;
 
 /** MAVLink message ids whose streams the vehicle requests (common.xml). */
 export const MavMessageId = {

@@ -23,9 +23,8 @@ import type { Refusal } from "../../refusal.ts";
 import { CommandTracker, defaultTolerances, planCommand, type PlanLimits, type Tolerances } from "../completion.ts";
 import { internalToken, restingAtHome, type VehicleCommand, type CommandPlan, type CommandReceipt, type Geofence, type Vehicle, type VehicleEvent, type VehicleState } from "../vehicle.ts";
 import { offsetFromHome, pointFromHome, type LatLon } from "../geodesy.ts";
+import { arduCopter, autopilotOf, type Autopilot, type ModeMeaning, type Params, type Step } from "./autopilots.ts";
 import {
-  CopterMode,
-  forceDisarmMagic,
   gcsFailsafeParameter,
   gpsFixNames,
   legacyStreams,
@@ -121,7 +120,6 @@ export interface MavlinkVehicleCounters {
   strayAcks: number;
 }
 
-type Params = [number, number, number, number, number, number, number];
 
 /** An autopilot text heard lately, kept to explain a refusal. */
 interface RecentText {
@@ -137,8 +135,6 @@ interface RefusalAwaitingReason {
   at: number;
 }
 
-/** One thing to send for a command: a COMMAND_LONG awaiting its ack, or a position target (no ack in MAVLink). */
-type Step = { kind: "command"; command: number; params: Params } | { kind: "target"; x: number; y: number; z: number; heading: number };
 
 interface Sequence {
   token: number;
@@ -168,6 +164,8 @@ export class MavlinkVehicle implements Vehicle {
   private component = 1;
   private armed = false;
   private customMode = -1;
+  /** Which autopilot it is, from its HEARTBEAT: mode numbers and command steps differ. ArduCopter until heard. */
+  private autopilot: Autopilot = arduCopter;
   private landedState: number = MavLandedState.UNDEFINED;
   private home: (LatLon & { altitudeMetres: number }) | null = null;
   private lastPosition: LatLon | null = null;
@@ -218,10 +216,15 @@ export class MavlinkVehicle implements Vehicle {
     return this.failsafeSetting;
   }
 
-  /** The ArduCopter mode last reported, by name (`GUIDED`), or null before the first HEARTBEAT. */
+  /** The mode last reported, by the autopilot's name for it (`GUIDED`, `AUTO.LOITER`), or null before the first HEARTBEAT. */
   get modeName(): string | null {
     if (this.customMode < 0) return null;
-    return copterModeNames.get(this.customMode) ?? `MODE_${this.customMode}`;
+    return this.autopilot.modeName(this.customMode);
+  }
+
+  /** Which autopilot this is (`ArduCopter`, `PX4`), as its HEARTBEAT says. */
+  get autopilotName(): string {
+    return this.autopilot.name;
   }
 
   state(): VehicleState {
@@ -237,7 +240,8 @@ export class MavlinkVehicle implements Vehicle {
     const plan = planCommand(command, this.current, { takeoffAltitudeMetres: this.options.takeoffAltitudeMetres, speedLimitMetresPerSecond: this.speedLimit } satisfies PlanLimits);
     const outside = this.outsideGeofence(plan);
     if (outside !== null) return { status: "refused", refusal: { code: "geofence", message: outside } };
-    const steps = this.stepsFor(command, plan);
+    const steps = this.autopilot.stepsFor(command, plan, { armed: this.armed, customMode: this.customMode, home: this.home });
+    if ("problem" in steps) return { status: "refused", refusal: { code: "drone_unavailable", message: `${this.id} ${steps.problem}` } };
     this.supersede(command.name);
     if (token !== internalToken) this.tracker.sent(token, command, now);
     this.sequence = { token, command, plan, steps, index: 0, confirmation: 0, sentAt: now, startedAt: now };
@@ -296,6 +300,7 @@ export class MavlinkVehicle implements Vehicle {
           return;
         }
         this.heard(message.compid, now);
+        this.autopilot = autopilotOf(message.autopilot);
         this.armed = (message.baseMode & MavModeFlag.SAFETY_ARMED) !== 0;
         this.customMode = message.customMode;
         break;
@@ -428,7 +433,7 @@ export class MavlinkVehicle implements Vehicle {
     this.current.state = flightStateOf({
       armed: this.armed,
       landedState: this.landedState,
-      mode: this.customMode,
+      mode: this.autopilot.meaning(this.customMode),
       emergencyStopped: this.current.flags.emergencyStopped,
       takeoffCommanded: this.takeoffCommanded,
       speed: Math.hypot(this.current.velocity.x, this.current.velocity.y, this.current.velocity.z),
@@ -449,7 +454,7 @@ export class MavlinkVehicle implements Vehicle {
       if (forUs && ack.result !== MavResult.ACCEPTED && ack.result !== MavResult.IN_PROGRESS) this.requestLegacyStreams();
       return;
     }
-    if (sequence === null || step === undefined || step.kind !== "command" || step.command !== ack.command || !forUs) {
+    if (sequence === null || step === undefined || step.kind === "target" || step.command !== ack.command || !forUs) {
       this.counters.strayAcks += 1;
       return;
     }
@@ -470,7 +475,7 @@ export class MavlinkVehicle implements Vehicle {
       return;
     }
     // The autopilot armed: say so before its next HEARTBEAT does, so the takeoff that follows starts from armed.
-    if (step.command === MavCmd.COMPONENT_ARM_DISARM && step.params[0] === 1) this.armed = true;
+    if (step.kind === "command" && step.command === MavCmd.COMPONENT_ARM_DISARM && step.params[0] === 1) this.armed = true;
     sequence.index += 1;
     sequence.confirmation = 0;
     this.sendCurrentStep(now);
@@ -506,7 +511,12 @@ export class MavlinkVehicle implements Vehicle {
       return;
     }
     sequence.sentAt = now;
-    this.queue(this.commandLong(step.command, step.params, sequence.confirmation));
+    if (step.kind === "command") {
+      this.queue(this.commandLong(step.command, step.params, sequence.confirmation));
+      return;
+    }
+    const { command, frame, params, latInt, lonInt, z } = step;
+    this.queue({ type: "command_int", targetSystem: this.options.systemId, targetComponent: this.component, frame, command, params, latInt, lonInt, z });
   }
 
   /** Every step acknowledged: the command is accepted and tracked until the reported state says it is over. */
@@ -575,8 +585,8 @@ export class MavlinkVehicle implements Vehicle {
   private precondition(command: VehicleCommand): Refusal | null {
     const onGround = this.current.state === "landed";
     if (command.name === "takeoff" || command.name === "arm") return onGround ? null : { code: "already_flying", message: `${this.id} is already flying` };
-    if (command.name === "mode" && !Object.hasOwn(CopterMode, command.mode)) {
-      return { code: "out_of_range", message: `ArduCopter has no mode ${command.mode}: one of ${Object.keys(CopterMode).join(", ")}`, about: { argument: "mode" } };
+    if (command.name === "mode" && this.autopilot.setMode(command.mode) === null) {
+      return { code: "out_of_range", message: `${this.autopilot.name} has no mode ${command.mode}: one of ${this.autopilot.modeNames.join(", ")}`, about: { argument: "mode" } };
     }
     // The autopilot itself refuses a disarm in flight, with its reason: emergency is the forced one.
     if (command.name === "speed" || command.name === "emergency" || command.name === "mode" || command.name === "disarm") return null;
@@ -589,38 +599,6 @@ export class MavlinkVehicle implements Vehicle {
     const radius = Math.hypot(plan.x, plan.y);
     if (radius > maxRadiusMetres) return `the target is ${radius.toFixed(1)} m from home, beyond the ${maxRadiusMetres} m radius`;
     return null;
-  }
-
-  /** The MAVLink steps of a command for ArduCopter. */
-  private stepsFor(command: VehicleCommand, plan: CommandPlan): Step[] {
-    const guided = this.customMode === CopterMode.GUIDED ? [] : [setMode(CopterMode.GUIDED)];
-    switch (command.name) {
-      case "takeoff":
-        return [setMode(CopterMode.GUIDED), ...(this.armed ? [] : [step(MavCmd.COMPONENT_ARM_DISARM, 1)]), step(MavCmd.NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, plan.z)];
-      case "land":
-        return [setMode(CopterMode.LAND)];
-      case "rth":
-        return [setMode(CopterMode.RTL)];
-      case "hover":
-        return [setMode(CopterMode.BRAKE)];
-      case "emergency":
-        return [step(MavCmd.COMPONENT_ARM_DISARM, 0, forceDisarmMagic)];
-      case "arm":
-        return [step(MavCmd.COMPONENT_ARM_DISARM, 1)];
-      case "disarm":
-        return [step(MavCmd.COMPONENT_ARM_DISARM, 0)];
-      case "mode":
-        return [setMode(CopterMode[command.mode as keyof typeof CopterMode])];
-      case "speed":
-        // param1 1 = ground speed; param3 -1 = throttle unchanged.
-        return [step(MavCmd.DO_CHANGE_SPEED, 1, command.metresPerSecond, -1)];
-      case "cw":
-      case "ccw":
-        // param2 0 = the autopilot's default turn rate; param3 direction; param4 1 = relative to the current heading.
-        return [...guided, step(MavCmd.CONDITION_YAW, command.degrees, 0, command.name === "cw" ? 1 : -1, 1)];
-      default:
-        return [...guided, { kind: "target", x: plan.x, y: plan.y, z: plan.z, heading: plan.heading }];
-    }
   }
 
   private commandLong(command: number, params: Params, confirmation: number): MavOutbound {
@@ -638,18 +616,6 @@ function withReason(refusal: Refusal, reason: string): Refusal {
   return { ...refusal, message: `${refusal.message} (${reason})` };
 }
 
-function step(command: number, ...params: number[]): Step {
-  const full: Params = [0, 0, 0, 0, 0, 0, 0];
-  params.forEach((value, index) => (full[index] = value));
-  return { kind: "command", command, params: full };
-}
-
-/** DO_SET_MODE to an ArduCopter custom mode. */
-function setMode(mode: number): Step {
-  return step(MavCmd.DO_SET_MODE, MavModeFlag.CUSTOM_MODE_ENABLED, mode);
-}
-
-const copterModeNames = new Map<number, string>(Object.entries(CopterMode).map(([name, value]) => [value, name]));
 const commandNames = new Map<number, string>(Object.entries(MavCmd).map(([name, value]) => [value, `MAV_CMD_${name}`]));
 
 /** What the autopilot reported, reduced to the facts the flight state needs. */
@@ -657,8 +623,8 @@ export interface ReportedFacts {
   armed: boolean;
   /** MAV_LANDED_STATE, UNDEFINED when EXTENDED_SYS_STATE was never heard. */
   landedState: number;
-  /** ArduCopter custom mode, -1 unknown. */
-  mode: number;
+  /** What the reported mode means: returning home, landing, or anything else. */
+  mode: ModeMeaning;
   emergencyStopped: boolean;
   /** A takeoff was acknowledged and the autopilot has not yet reported leaving the ground. */
   takeoffCommanded: boolean;
@@ -666,14 +632,14 @@ export interface ReportedFacts {
   speed: number;
 }
 
-/** The skyport flight state an ArduCopter's reports amount to. */
+/** The skyport flight state an autopilot's reports amount to. */
 export function flightStateOf(facts: ReportedFacts): FlightState {
   const onGround = !facts.armed || facts.landedState === MavLandedState.ON_GROUND;
   if (facts.emergencyStopped && facts.landedState !== MavLandedState.ON_GROUND) return "emergency";
   if (facts.armed && facts.takeoffCommanded) return "taking_off";
   if (onGround) return "landed";
   if (facts.landedState === MavLandedState.TAKEOFF) return "taking_off";
-  if (facts.mode === CopterMode.RTL || facts.mode === CopterMode.SMART_RTL) return "returning";
-  if (facts.landedState === MavLandedState.LANDING || facts.mode === CopterMode.LAND) return "landing";
+  if (facts.mode === "returning") return "returning";
+  if (facts.landedState === MavLandedState.LANDING || facts.mode === "landing") return "landing";
   return facts.speed >= movingThresholdMetresPerSecond ? "moving" : "hovering";
 }
