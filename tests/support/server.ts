@@ -75,7 +75,7 @@ export async function spawnServer(args: string[] = [], timeoutMs = 10_000): Prom
         }
       }
       clearTimeout(timer);
-      reject(new Error(`server exited before listening: ${output.join("\n")} ${await new Response(proc.stderr).text()}`));
+      reject(new Error(`server exited before listening: ${output.join("\n")} ${await remainingText(proc.stderr)}`));
     })();
   });
   return {
@@ -86,6 +86,16 @@ export async function spawnServer(args: string[] = [], timeoutMs = 10_000): Prom
     ws: (path) => `ws://127.0.0.1:${port}${path}`,
     exited: proc.exited,
   };
+}
+
+/** What is left of a process's stream, or a note when a test has read it already (a stream is read once). */
+async function remainingText(stream: ReadableStream<Uint8Array>): Promise<string> {
+  if (stream.locked) return "(stderr is being read by the test)";
+  try {
+    return await new Response(stream).text();
+  } catch {
+    return "(stderr was read by the test)";
+  }
 }
 
 /**
