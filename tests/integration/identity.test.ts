@@ -209,6 +209,19 @@ describe("expiry", () => {
     expect(s.flight.pilotOf("alpha")).toBe(pilot.session);
   });
 
+  test("a refresh applies the new token's rights: a drone it may no longer view stops at once", async () => {
+    const s = start();
+    const viewer = await signIn(s, await token(s, { sub: "vic", scope: "view:*" }), "?drone=*");
+    s.advance(0.3);
+    await viewer.waitBatches((batches) => batches.some((batch) => batch.frames.some((frame: { drone: string }) => frame.drone === "bravo")));
+    expect(await viewer.request("hello", { token: await token(s, { sub: "vic", scope: "view:alpha" }) })).toMatchObject({ type: "ack" });
+    const seen = viewer.batches.length;
+    s.advance(0.5);
+    await viewer.waitBatches((batches) => batches.length >= seen + 5);
+    expect(viewer.batches.slice(seen).flatMap((batch) => batch.frames.map((frame: { drone: string }) => frame.drone))).not.toContain("bravo");
+    expect(await viewer.request("subscribe", { drone: "bravo" })).toMatchObject({ type: "error", data: { code: "unknown_drone" } });
+  });
+
   test("not refreshed: closed 1008 token expired at exp (plus the leeway), and a flying pilot's failsafe starts", async () => {
     const s = start();
     const pilot = await signIn(s, await token(s, { sub: "alice", scope: "fly:alpha" }, 30));
@@ -221,5 +234,8 @@ describe("expiry", () => {
     expect(await pilot.waitClose()).toEqual({ code: 1008, reason: "token expired" });
     const failsafe = await watcher.take((m) => m?.type === "event" && m.data.kind === "failsafe");
     expect(failsafe.data).toMatchObject({ drone: "alpha", action: "hover" });
+    // The log names the user, never the token.
+    expect(s.logger.lines.some((line) => line.event === "token_expired" && line.user === "alice")).toBe(true);
+    expect(s.logger.lines.some((line) => line.event === "ws_close" && line.user === "alice" && line.code === 1008)).toBe(true);
   });
 });
