@@ -24,7 +24,7 @@ import { fallback, httpRoutes } from "./routes.ts";
 import { addressKey, AuthBackoff, ConnectionLimiter, hostAllowed, hostRefusalMessage } from "./security.ts";
 import { SessionRegistry } from "./sessions/registry.ts";
 import { bearerToken, decideUpgrade, jwtMode, upgradeFailed, type UpgradeRefusal } from "./upgrade.ts";
-import { parseOfferedProtocols } from "./security.ts";
+import { clientAddress, parseOfferedProtocols } from "./security.ts";
 import type { KeyStore } from "../runtime/identity/keys.ts";
 import { TokenVerifier, type Verdict } from "../runtime/identity/verifier.ts";
 import { SharedBuckets } from "../core/flow/rate-limit.ts";
@@ -228,7 +228,10 @@ function upgradeRoute(endpoint: Endpoint, { config, admission, authBackoff, metr
   };
   return (request: Request, server: Server<SocketData>): Response | undefined | Promise<Response | undefined> => {
     const token = verifier === null || endpoint === "echo" ? null : carriedToken(request, endpoint);
-    if (token === null) return decide(request, server, undefined);
+    // An address that must wait is refused (429) without the cost of a signature check.
+    if (token === null || authBackoff.waitMs(clientAddress(request.headers.get("x-forwarded-for"), server.requestIP(request)?.address ?? null, config.trustProxy), flight.nowMs()) > 0) {
+      return decide(request, server, undefined);
+    }
     // A JWT is verified (asynchronously) before the decision, which stays pure.
     return verifier!.verify(token).then((verdict) => decide(request, server, verdict));
   };

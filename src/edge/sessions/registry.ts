@@ -147,7 +147,8 @@ export class SessionRegistry {
       ws.close(closeCodes.policyViolation, tokenExpiredReason);
       return true;
     }
-    if (!session.expiryWarned && wallMs >= expiresAtMs - tokenWarningSeconds * 1000) {
+    // The tutorial dialect (`/api/controller`) has no events: its clients reconnect with a fresh token.
+    if (!session.expiryWarned && ws.data.endpoint === "drone" && wallMs >= expiresAtMs - tokenWarningSeconds * 1000) {
       session.expiryWarned = true;
       const expiresInSeconds = Math.max(0, Math.round((expiresAtMs - wallMs) / 1000));
       const message = `your token expires in ${expiresInSeconds} s: send hello with a fresh token (same sub) to stay connected`;
