@@ -209,6 +209,18 @@ describe("expiry", () => {
     expect(s.flight.pilotOf("alpha")).toBe(pilot.session);
   });
 
+  test("a token from the subprotocol expires the same way (exp plus the leeway)", async () => {
+    const s = start();
+    const jwt = await token(s, { sub: "alice", scope: "view:*" }, 30);
+    const client = await DroneTestClient.connect(s.ws("/drone"), ["skyport.v1.json", `skyport.token.${jwt}`]);
+    clients.push(client);
+    s.advance(34);
+    await client.request("ping");
+    expect(client.closed).toBeNull();
+    s.advance(2);
+    expect(await client.waitClose()).toEqual({ code: 1008, reason: "token expired" });
+  });
+
   test("a refresh applies the new token's rights: a drone it may no longer view stops at once", async () => {
     const s = start();
     const viewer = await signIn(s, await token(s, { sub: "vic", scope: "view:*" }), "?drone=*");

@@ -34,7 +34,7 @@ import {
 } from "../../../protocol/index.ts";
 import type { DroneOp } from "../../core/fleet/ops.ts";
 import { mayView, sharedViewerIdentity, viewable, viewsEverything } from "../../core/identity/rights.ts";
-import { clockLeewaySeconds, type TokenVerifier, type Verdict } from "../../runtime/identity/verifier.ts";
+import type { TokenVerifier, Verdict } from "../../runtime/identity/verifier.ts";
 import { systemClocks, type Clocks } from "../../runtime/clock.ts";
 import type { FlightService } from "../../runtime/flight-service.ts";
 import type { Metrics } from "../../runtime/observability/metrics.ts";
@@ -168,7 +168,7 @@ export class DroneEndpoint {
     const session = ws.data.session!;
     if (session.awaitingHello !== null && admission !== "limited") {
       if (session.awaitingHello.length < maxFramesAwaitingHello) session.awaitingHello.push(message);
-      else this.refuse(ws, replierFor(ws, parseClientFrame(message)), rateLimited(maxFramesAwaitingHello));
+      else this.refuse(ws, replierFor(ws, parseClientFrame(message)), { code: "rate_limited", message: `wait for the answer to hello: at most ${maxFramesAwaitingHello} messages wait while its token is verified` });
       return;
     }
     this.handle(ws, message, admission === "limited");
@@ -284,11 +284,11 @@ export class DroneEndpoint {
     return verdict;
   }
 
-  /** The session speaks for a verified identity from now on, until its token expires (leeway included). */
+  /** The session speaks for a verified identity from now on, until its token is no longer accepted (`exp` plus the leeway). */
   private takeIdentity(session: DroneSession, verdict: Verdict & { ok: true }): void {
     session.identity = verdict.identity;
     session.authenticated = true;
-    session.expiresAtMs = verdict.expiresAtMs === null ? null : verdict.expiresAtMs + clockLeewaySeconds * 1000;
+    session.expiresAtMs = verdict.expiresAtMs;
     session.expiryWarned = false;
   }
 

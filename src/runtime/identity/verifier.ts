@@ -41,7 +41,7 @@ export interface VerifierSettings {
   viewerToken: string | null;
 }
 
-/** A token accepted: who it speaks for, and until when (Unix ms, null for a shared token: it does not expire). */
+/** A token accepted: who it speaks for, and until when it is accepted (Unix ms: `exp` plus the leeway; null for a shared token: it does not expire). */
 export interface Verified {
   ok: true;
   identity: Identity;
@@ -128,7 +128,7 @@ function identityOf(payload: JWTPayload): Verdict {
   const rights = parseScope(scope);
   if (isScopeError(rights)) return refused("no_scope", rights.message);
   const identity: Identity = name === undefined ? { user: sub, rights, source: "jwt" } : { user: sub, name, rights, source: "jwt" };
-  return { ok: true, identity, expiresAtMs: payload.exp! * 1000 };
+  return { ok: true, identity, expiresAtMs: (payload.exp! + clockLeewaySeconds) * 1000 };
 }
 
 /** The reason a `jose` error stands for. */

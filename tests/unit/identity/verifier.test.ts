@@ -34,11 +34,11 @@ async function keyFile(contents: string): Promise<string> {
 describe("HS256 with --jwt-secret", () => {
   const verifier = new TokenVerifier({ ...none, jwtSecret: testSecret }, clocks);
 
-  test("a valid token is an identity: sub, name, rights, and exp in ms", async () => {
+  test("a valid token is an identity: sub, name, rights, and until when it is accepted (exp plus the leeway, in ms)", async () => {
     expect(await verifier.verify(await signHs256(valid))).toEqual({
       ok: true,
       identity: { user: "alice", name: "Alice", rights: { view: ["*"], fly: ["alpha"], admin: false }, source: "jwt" },
-      expiresAtMs: (now + 3600) * 1000,
+      expiresAtMs: (now + 3600 + clockLeewaySeconds) * 1000,
     });
   });
 
