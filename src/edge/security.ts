@@ -6,6 +6,7 @@
  * Pure: headers, strings and counters in, verdicts out. No sockets, no
  * clock, and tokens are never logged or echoed from here.
  */
+// The constant-time comparison lives beside the JWT verifier, which compares the shared viewer token too.
 export { tokensEqual } from "../runtime/identity/shared-token.ts";
 
 /** Which browser origins may open WebSockets: `*`, or an explicit list (plus always the server's own). */

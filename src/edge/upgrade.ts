@@ -11,8 +11,9 @@
  *
  * The checks run in this order, and each refusal is counted under its reason:
  * draining, host (DNS rebinding), origin, RFC 6455 handshake, subprotocol (`/drone`) and viewer
- * token (`/drone` and `/api/controller`), `?drone=` (unknown drone, too many subscriptions), admission
- * limits.
+ * token (`/drone` and `/api/controller`), a JWT's verdict (verified by the caller first:
+ * verification is asynchronous), `?drone=` (unknown drone, or one the token may not view,
+ * too many subscriptions), admission limits.
  */
 import { allDrones, droneSubprotocol, unknownDrone, type AuthFailureReason } from "../../protocol/index.ts";
 import { openIdentity, sharedViewerIdentity, viewable, type Identity } from "../core/identity/rights.ts";

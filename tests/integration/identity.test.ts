@@ -8,7 +8,11 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { DroneTestClient } from "../support/drone-client.ts";
-import { hs256WithPublicKey, seconds, signHs256, testKeyPair, testSecret, unsignedToken, type TestClaims } from "../support/jwt.ts";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { KeyStore } from "../../src/runtime/identity/keys.ts";
+import { hs256WithPublicKey, seconds, signHs256, signWith, testKeyPair, testSecret, unsignedToken, type TestClaims } from "../support/jwt.ts";
 import { rawConnect } from "../support/raw.ts";
 import { startSimServer } from "../support/server.ts";
 import { openSocket } from "../support/sockets.ts";
@@ -124,6 +128,28 @@ describe("who may fly", () => {
     expect(await carol.request("release", { drone: "bravo", force: true })).toMatchObject({ type: "ack", data: { role: "observer", pilot: null } });
     expect(s.flight.pilotOf("bravo")).toBeNull();
   });
+});
+
+test("the issue's scenario with a JWKS of two keys: alice flies alpha and watches bravo, cannot claim bravo; vic never learns bravo exists", async () => {
+  const [k1, k2] = await Promise.all([testKeyPair("RS256", "k1"), testKeyPair("EdDSA", "k2")]);
+  const path = join(await mkdtemp(join(tmpdir(), "skyport-jwks-")), "jwks.json");
+  await writeFile(path, JSON.stringify({ keys: [k1.jwk, k2.jwk] }));
+  const s = (server = startSimServer({ drones: ["alpha", "bravo"], jwtKeysFile: path }, { keys: await KeyStore.open(path) }));
+  const exp = nowSeconds(s) + 600;
+  const alice = await signIn(s, await signWith(k1, { sub: "alice", scope: "fly:alpha view:*", exp }), "?drone=*");
+  const vic = await signIn(s, await signWith(k2, { sub: "vic", scope: "view:alpha", exp }), "?drone=*");
+  expect(await alice.request("claim", { drone: "alpha" })).toMatchObject({ type: "ack" });
+  expect(await alice.request("command", { drone: "alpha", name: "takeoff" })).toMatchObject({ type: "ack" });
+  expect(await alice.request("claim", { drone: "bravo" })).toMatchObject({ type: "error", data: { code: "forbidden" } });
+  s.advance(1);
+  await alice.waitBatches((batches) => batches.some((batch) => batch.frames.some((frame: { drone: string }) => frame.drone === "bravo")));
+  await vic.waitBatches((batches) => batches.length >= 5);
+  expect(JSON.stringify([vic.welcome, vic.messages, vic.batches])).not.toContain("bravo");
+  // A key of neither: unknown_key.
+  const stranger = await testKeyPair("ES256", "k3");
+  const refused = DroneTestClient.wrap(await openSocket(s.ws("/drone")));
+  clients.push(refused);
+  expect(await refused.request("hello", { token: await signWith(stranger, { sub: "eve", scope: "admin", exp }) })).toMatchObject({ data: { reason: "unknown_key" } });
 });
 
 describe("refusals", () => {
