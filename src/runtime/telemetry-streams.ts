@@ -1,7 +1,8 @@
 /**
  * One telemetry stream per vehicle: its seq, its epoch, its replay buffer,
  * and publishing its frames (and its leases and events) to this node's
- * subscribers, plus the all-vehicles batch while anyone here watches `*`.
+ * subscribers, plus the all-vehicles batch while anyone here watches `*`
+ * (in full, or restricted to the vehicles a client's identity may view).
  *
  * A stream is (epoch, seq), as Centrifugo's (epoch, offset): seqs are
  * comparable only within one epoch. A stream gets a fresh random epoch when

@@ -1,7 +1,8 @@
 /**
- * A `/drone` or `/api/controller` client's session: what it is (`DroneSession`),
- * creating one, its rate limiter, and the token rules (viewer token before anything else when the
- * server requires one, pilot token to claim, and the failed-attempt limit).
+ * A `/drone` or `/api/controller` client's session: what it is (`DroneSession`:
+ * who it speaks for, until when, what it watches), creating one, its rate limiter, and the
+ * shared-token rules (viewer token before anything else when the server requires one, pilot
+ * token to claim, and the failed-attempt limit). JWTs are verified in `runtime/identity/`.
  *
  * Owns the decisions, not the sending: each check returns the refusal to
  * answer with (or null), and the endpoint sends it from one place. Never
