@@ -144,6 +144,10 @@ describe("rights where the op runs (issue 14)", () => {
       expect(executeOp(fleet, op, { now: 0 })).toEqual({ ok: false, error: { code: "forbidden", message: "u may not fly bravo: the token's scope needs fly:bravo or fly:*", about: { vehicle: true } } });
     }
     expect(rightsRefusal({ kind: "claim", drone: "alpha", session: "t", identity: pilotOfAlpha, force: true })?.message).toBe("u may not claim alpha by force: the token's scope needs admin");
+    // A command's completion names the user who sent it.
+    executeOp(fleet, { kind: "command", drone: "alpha", session: "s", identity: pilotOfAlpha, command: { name: "takeoff" }, label: "takeoff", form: "json" }, { now: 0 });
+    fleet.advance(5, 5);
+    expect(fleet.takeNotices().find((notice) => notice.kind === "done")).toMatchObject({ status: "completed", origin: { session: "s", user: "u" } });
     const admin = identity({ view: [], fly: [], admin: true });
     expect(executeOp(fleet, { kind: "claim", drone: "alpha", session: "t", identity: admin, force: true }, { now: 0 })).toMatchObject({ ok: true, data: { pilot: "t" } });
   });

@@ -30,6 +30,8 @@ export interface CommandOrigin {
   receivedAt?: number;
   /** In a cluster, the node the client is connected to, when that is not the node flying the vehicle. */
   node?: string;
+  /** The signed-in user who sent it (a JWT's `sub`), so its completion names a person (the recorder stores it). */
+  user?: string;
 }
 
 /**
@@ -111,6 +113,7 @@ export function executeOp(fleet: Fleet<CommandOrigin>, op: DroneOp, context: OpC
         receivedAt: context.now,
         ...(op.requestId === undefined ? {} : { requestId: op.requestId }),
         ...(context.node === undefined ? {} : { node: context.node }),
+        ...(op.identity.source === "jwt" ? { user: op.identity.user } : {}),
       };
       const takeoffFirst = op.takeoffFirstIfLanded === true && fleet.state(op.drone).state === "landed";
       const result = takeoffFirst
