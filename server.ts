@@ -12,6 +12,7 @@ import { ConfigError, exitUsage, HelpRequested, parseConfig, usage } from "./src
 import { isWorker, reportToSupervisor, superviseWorkers, workerNodeIdProblem } from "./src/edge/workers.ts";
 import { redactedUrl } from "./src/runtime/cluster/redis-link.ts";
 import { consoleLogger } from "./src/runtime/observability/log.ts";
+import { KeyFileError, KeyStore } from "./src/runtime/identity/keys.ts";
 
 /** Hard deadline for shutdown: if draining hangs, exit anyway. */
 const shutdownDeadlineMilliseconds = 4500;
@@ -42,9 +43,22 @@ if (config.workers > 1 && !isWorker()) {
   }
   process.exit(await superviseWorkers(config, process.argv.slice(2), consoleLogger));
 }
+/** The `--jwt-keys` file, loaded before anything listens: an unusable one stops the start with one line naming the flag. */
+async function openKeys(path: string | null): Promise<KeyStore | undefined> {
+  if (path === null) return undefined;
+  try {
+    return await KeyStore.open(path);
+  } catch (error) {
+    if (!(error instanceof KeyFileError)) throw error;
+    console.error(`skyport: --jwt-keys ${path} ${error.message}`);
+    process.exit(exitUsage);
+  }
+}
+const keys = await openKeys(config.jwtKeysFile);
+
 let running: RunningServer;
 try {
-  running = startServer(config, { logger: consoleLogger });
+  running = startServer(config, { logger: consoleLogger, ...(keys === undefined ? {} : { keys }) });
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   console.error(`skyport: cannot listen on ${config.hostname}:${config.port}: ${message}`);
@@ -58,6 +72,16 @@ function shutdown(signal: string): void {
 }
 process.once("SIGINT", () => shutdown("SIGINT"));
 process.once("SIGTERM", () => shutdown("SIGTERM"));
+// Key rotation: SIGHUP reads --jwt-keys again; a bad file keeps the keys in use (one log line says why).
+if (keys !== undefined) {
+  process.on("SIGHUP", () => {
+    keys.reload().then((result) =>
+      result.ok
+        ? consoleLogger.info({ event: "jwt_keys_reloaded", kids: result.kids })
+        : consoleLogger.error({ event: "jwt_keys_reload_failed", file: config.jwtKeysFile, message: `kept the keys in use: ${result.message}` }),
+    );
+  });
+}
 
 // Handlers first, banner (or report) second: whoever reads it may signal at once.
 const nodeId = running.cluster?.nodeId ?? null;

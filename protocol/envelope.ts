@@ -30,8 +30,10 @@ export function isEpoch(value: unknown): value is string {
   return typeof value === "string" && value.length > 0 && value.length <= maxEpochLength && /^[A-Za-z0-9_-]+$/.test(value);
 }
 
-/** Longest token accepted in `claim` and `hello`, characters. */
-const maxTokenLength = 256;
+/** Longest token accepted in `claim` and `hello`, characters: room for a JWT with a long scope and an RSA-4096 signature. */
+export const maxTokenLength = 8192;
+/** Longest resume token accepted in `claim`, characters (the server makes 22). */
+const maxResumeLength = 256;
 
 /**
  * Deepest nesting of arrays and objects an envelope may have. A valid one
@@ -59,8 +61,8 @@ export const clientDataKeys: { [T in ClientMessageType]: readonly string[] } = {
   command: keyListOf<WireClientData["command"]>()(["drone", "name", "args"]),
   subscribe: keyListOf<WireClientData["subscribe"]>()(["drone", "since", "epoch"]),
   unsubscribe: keyListOf<WireClientData["unsubscribe"]>()(["drone"]),
-  claim: keyListOf<WireClientData["claim"]>()(["drone", "token", "resume"]),
-  release: keyListOf<WireClientData["release"]>()(["drone"]),
+  claim: keyListOf<WireClientData["claim"]>()(["drone", "token", "resume", "force"]),
+  release: keyListOf<WireClientData["release"]>()(["drone", "force"]),
   ping: keyListOf<WireClientData["ping"]>()([]),
   hello: keyListOf<WireClientData["hello"]>()(["token"]),
 };
@@ -170,14 +172,19 @@ function validateEnvelope(value: unknown): EnvelopeResult {
       const tokenPart = token === undefined ? {} : { token };
       if (messageType === "hello") return { ok: true, message: { type: "hello", ...base, data: tokenPart } };
       const resume = data.resume;
-      if (resume !== undefined && (typeof resume !== "string" || resume.length > maxTokenLength)) {
-        return withId(failure("invalid_args", `data.resume must be a string of at most ${maxTokenLength} characters`, "data.resume"));
+      if (resume !== undefined && (typeof resume !== "string" || resume.length > maxResumeLength)) {
+        return withId(failure("invalid_args", `data.resume must be a string of at most ${maxResumeLength} characters`, "data.resume"));
       }
       const resumePart = resume === undefined ? {} : { resume };
-      return { ok: true, message: { type: "claim", ...base, data: { ...droneOf(drone.drone), ...tokenPart, ...resumePart } } };
+      const force = checkForce(data.force);
+      if (!force.ok) return withId(force);
+      return { ok: true, message: { type: "claim", ...base, data: { ...droneOf(drone.drone), ...tokenPart, ...resumePart, ...force.part } } };
     }
-    case "release":
-      return { ok: true, message: { type: "release", ...base, data: droneOf(drone.drone) } };
+    case "release": {
+      const force = checkForce(data.force);
+      if (!force.ok) return withId(force);
+      return { ok: true, message: { type: "release", ...base, data: { ...droneOf(drone.drone), ...force.part } } };
+    }
     case "ping":
       return { ok: true, message: { type: "ping", ...base, data: {} } };
   }
@@ -208,6 +215,13 @@ function checkDroneField(data: Record<string, unknown>, required: boolean): { ok
 
 function isSeq(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** `force` on `claim` and `release`: a boolean when present; only `true` is carried. */
+function checkForce(force: unknown): { ok: true; part: { force?: true } } | { ok: false; error: ProtocolError } {
+  if (force === undefined || force === false) return { ok: true, part: {} };
+  if (force === true) return { ok: true, part: { force: true } };
+  return failure("invalid_args", `data.force must be true or false: received ${preview(force)}`, "data.force");
 }
 
 function checkSince(since: unknown): { ok: true; since?: number } | { ok: false; error: ProtocolError } {

@@ -29,12 +29,49 @@ export type ErrorCode =
   | "unauthorized"
   | "binary_not_supported";
 
+/**
+ * Why a token was refused: the `reason` of an `unauthorized` error (and of a
+ * 401 before the upgrade), one code per way a token can be wrong, and the
+ * label of `skyport_auth_failures_total`. None says whether a user exists.
+ */
+export type AuthFailureReason =
+  /** No token where one is required. */
+  | "missing"
+  /** Not a JWT (three base64url parts), or its header or claims are not JSON. */
+  | "malformed"
+  /** `exp` has passed (beyond the leeway). */
+  | "expired"
+  /** `nbf` is still ahead (beyond the leeway). */
+  | "not_yet_valid"
+  /** The signature does not verify with the key its header names. */
+  | "bad_signature"
+  | "wrong_issuer"
+  | "wrong_audience"
+  /** Its `kid` (or, without one, its kind of key) matches no configured key. */
+  | "unknown_key"
+  /** `alg: none`: an unsigned token. */
+  | "alg_none"
+  /** An algorithm not allowed for the configured keys (HS256 without a secret, RS256 without keys, HS384...). */
+  | "alg_not_allowed"
+  /** `sub` or `exp` missing, or a claim of the wrong type. */
+  | "invalid_claims"
+  /** Its `scope` grants no skyport right. */
+  | "no_scope"
+  /** A shared (viewer or pilot) token that is not the server's. */
+  | "wrong_token"
+  /** A refreshing `hello` whose token names another `sub` than the session's. */
+  | "subject_changed"
+  /** This address failed too often: it must wait before a token is even checked. */
+  | "backoff";
+
 /** A refusal: what was wrong, and which field of the request it was in. */
 export interface ProtocolError {
   code: ErrorCode;
   message: string;
   /** Dotted path of the offending field, e.g. `data.args[0]`. */
   field?: string;
+  /** On `unauthorized` about a token: why it was refused. */
+  reason?: AuthFailureReason;
 }
 
 /** The close codes skyport sends (RFC 6455 section 7.4.1), one name each. */
@@ -93,6 +130,11 @@ export function authFailuresCloseReason(maxFailures: number): string {
 export function pilotTokenRequired(given: "missing" | "wrong"): ProtocolError {
   const message = given === "missing" ? "this server requires a pilot token: claim with data.token" : "wrong pilot token";
   return { code: "unauthorized", message, field: "data.token" };
+}
+
+/** A token refused for `reason`, with the sentence saying why (never the token, never whether a user exists). */
+export function tokenRefused(reason: AuthFailureReason, message: string, field = "data.token"): ProtocolError {
+  return { code: "unauthorized", message: `token refused (${reason}): ${message}`, field, reason };
 }
 
 /** Anything but `hello` with the right viewer token, before it was presented. */

@@ -57,10 +57,13 @@ export interface WireClientData {
   subscribe: { drone: string; since?: number | Readonly<Record<string, number>>; epoch?: string | Readonly<Record<string, string>> };
   unsubscribe: { drone: string };
   /** `resume`: the resume token from an earlier session's claim ack, to take back a lease reserved for that pilot. */
-  claim: { drone?: string; token?: string; resume?: string };
-  release: { drone?: string };
+  /** `force` (admin only): take the lease from its pilot, who is told who took it. */
+  claim: { drone?: string; token?: string; resume?: string; force?: boolean };
+  /** `force` (admin only): release whoever flies it. */
+  release: { drone?: string; force?: boolean };
   /** No fields. */
   ping: { [key in never]: never };
+  /** `token`: the viewer token or a JWT; a later `hello` with a fresh JWT of the same `sub` refreshes the session in place. */
   hello: { token?: string };
 }
 
@@ -80,6 +83,10 @@ export type DroneSummary = {
   state: FlightState;
   /** Session id of the pilot, or null when nobody flies it. */
   pilot: string | null;
+  /** The pilot's user (its token's `sub`), when it signed in with a JWT. */
+  pilotUser?: string;
+  /** The pilot's display name (its token's `name`), when it had one. */
+  pilotName?: string;
   /** Latest telemetry seq published, or null before the first frame. */
   seq: number | null;
   /** The stream epoch: seqs are comparable only within one epoch (it changes when seq starts again). */
@@ -138,6 +145,10 @@ export type TelemetryData = {
   target: (Vector3 & { heading: number }) | null;
   /** Session id of the pilot, or null. */
   pilot: string | null;
+  /** The pilot's user (its token's `sub`), when it signed in with a JWT. */
+  pilotUser?: string;
+  /** The pilot's display name (its token's `name`), when it had one. */
+  pilotName?: string;
 };
 
 export type WelcomeData = {
@@ -216,6 +227,10 @@ export type LeaseData = {
   reason: string;
   /** Set when a lost pilot's lease is reserved for it: seconds only its resume token (claim `data.resume`) may take it back. */
   reservedSeconds?: number;
+  /** The new pilot's user (its token's `sub`), when it signed in with a JWT. */
+  pilotUser?: string;
+  /** The new pilot's display name (its token's `name`), when it had one. */
+  pilotName?: string;
 };
 
 /** The extra fields of each kind of `event`, beyond `drone`, `kind` and `message`. */
@@ -252,6 +267,12 @@ export type EventExtras = {
   autopilot: { severity: AutopilotSeverity };
   /** skyport found a real vehicle set up unsafely for flying through it, e.g. its GCS failsafe off: the message says what to change. */
   vehicle_warning: {};
+  /**
+   * To one socket, not about a vehicle (`drone` is `""`): its token expires
+   * at `expiresAt` (Unix ms), in `expiresInSeconds`; send `hello` with a fresh
+   * token of the same `sub` before then, or the socket closes with 1008.
+   */
+  token_expiring: { expiresAt: number; expiresInSeconds: number };
 };
 
 /** The kinds of `event` message. */

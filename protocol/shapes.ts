@@ -80,6 +80,7 @@ export const eventShapes: { [K in EventKind]: DataShape } = {
   link_regained: keysOf<EventOf<"link_regained">>()(["drone", "kind", "message"], []),
   autopilot: keysOf<EventOf<"autopilot">>()(["drone", "kind", "message", "severity"], []),
   vehicle_warning: keysOf<EventOf<"vehicle_warning">>()(["drone", "kind", "message"], []),
+  token_expiring: keysOf<EventOf<"token_expiring">>()(["drone", "kind", "message", "expiresAt", "expiresInSeconds"], []),
 };
 
 /** Each server message type's possible data shapes (several for `ack` and `event`). */
@@ -87,15 +88,15 @@ export const serverDataShapes: { [T in ServerMessageType]: readonly DataShape[] 
   welcome: [keysOf<WelcomeData>()(["session", "role", "protocolVersion", "drones", "subscribed", "limits"], [])],
   ack: Object.values(ackShapes),
   done: [keysOf<DoneData>()(["drone", "command", "status"], ["reason"])],
-  error: [keysOf<ProtocolError>()(["code", "message"], ["field"])],
+  error: [keysOf<ProtocolError>()(["code", "message"], ["field", "reason"])],
   telemetry: [
     keysOf<TelemetryData>()(
       ["drone", "seq", "time", "state", "lat", "lon", "altitudeMsl", "position", "velocity", "heading", "speed", "battery", "voltage", "armed", "mode", "gps", "link", "flags", "target", "pilot"],
-      [],
+      ["pilotUser", "pilotName"],
     ),
   ],
   telemetry_batch: [keysOf<ServerData["telemetry_batch"]>()(["time", "frames"], [])],
-  lease: [keysOf<LeaseData>()(["drone", "pilot", "reason"], ["reservedSeconds"])],
+  lease: [keysOf<LeaseData>()(["drone", "pilot", "reason"], ["reservedSeconds", "pilotUser", "pilotName"])],
   event: Object.values(eventShapes),
   pong: [keysOf<PongData>()(["time"], [])],
 };

@@ -9,6 +9,7 @@ import { UsageError } from "./args.ts";
 import { echoUsage, runEcho } from "./commands/echo.ts";
 import { flyUsage, runFly } from "./commands/fly.ts";
 import { runSend, sendUsage } from "./commands/send.ts";
+import { runToken, tokenUsage } from "./commands/token.ts";
 import { runWatch, watchUsage } from "./commands/watch.ts";
 
 const commands: Record<string, { run(argv: string[]): Promise<number>; usage: string; summary: string }> = {
@@ -16,6 +17,7 @@ const commands: Record<string, { run(argv: string[]): Promise<number>; usage: st
   watch: { run: runWatch, usage: watchUsage, summary: "show a drone's telemetry live" },
   fly: { run: runFly, usage: flyUsage, summary: "claim a drone and fly it from a prompt" },
   send: { run: runSend, usage: sendUsage, summary: "claim a drone, send commands in order, release it (for scripts)" },
+  token: { run: runToken, usage: tokenUsage, summary: "mint an HS256 JWT for a server with --jwt-secret (development, tests)" },
 };
 
 const mainUsage = `usage: bun run client/cli/cli.ts <command> [flags]

@@ -17,6 +17,8 @@ export type RefusalCode =
   | "not_pilot"
   /** Another session holds the lease. */
   | "lease_taken"
+  /** The sender's identity has no right to this: `fly:<drone>` to claim or command, `admin` to force. */
+  | "forbidden"
   /** The vehicle cannot be reached now: its node did not answer, a takeover is in progress, its link is down, or it did not acknowledge in time. */
   | "drone_unavailable"
   /** The vehicle has no such command: a simulated drone has no arm, disarm or mode. */

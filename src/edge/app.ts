@@ -23,7 +23,10 @@ import { endpointPaths, endpointRoutes, type Endpoint } from "./paths.ts";
 import { fallback, httpRoutes } from "./routes.ts";
 import { addressKey, AuthBackoff, ConnectionLimiter, hostAllowed, hostRefusalMessage } from "./security.ts";
 import { SessionRegistry } from "./sessions/registry.ts";
-import { decideUpgrade, upgradeFailed, type UpgradeRefusal } from "./upgrade.ts";
+import { bearerToken, decideUpgrade, jwtMode, upgradeFailed, type UpgradeRefusal } from "./upgrade.ts";
+import { clientAddress, parseOfferedProtocols } from "./security.ts";
+import type { KeyStore } from "../runtime/identity/keys.ts";
+import { TokenVerifier, type Verdict } from "../runtime/identity/verifier.ts";
 import { SharedBuckets } from "../core/flow/rate-limit.ts";
 import { SimulatedVehicle } from "../core/vehicle/simulated.ts";
 import type { Vehicle } from "../core/vehicle/vehicle.ts";
@@ -58,6 +61,8 @@ export interface StartOptions {
   autoStep?: boolean;
   /** The vehicles to fly instead of one simulated drone per `config.drones` id (tests fly other kinds). */
   vehicles?: readonly Vehicle[];
+  /** The public keys of `config.jwtKeysFile`, loaded by the caller (`KeyStore.open`: loading is asynchronous, and a bad file must stop the start). */
+  keys?: KeyStore;
 }
 
 /** A started server and the handles tests and `server.ts` need. */
@@ -90,6 +95,10 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const mavlink = options.vehicles === undefined && config.mavlink.length > 0 ? new MavlinkLinks(config.mavlink, config.gcsSystemId) : null;
   const vehicles = mavlink === null ? options.vehicles : [...config.drones.map((id) => new SimulatedVehicle(id, {}, config.home)), ...mavlink.vehicles];
   const flight = new FlightService(config, logger, metrics, options.clocks, vehicles);
+  if (config.jwtKeysFile !== null && options.keys === undefined) throw new Error(`--jwt-keys ${config.jwtKeysFile}: the caller must load the key file (KeyStore.open) and pass it as options.keys`);
+  const verifier = jwtMode(config)
+    ? new TokenVerifier({ ...config, keys: options.keys ?? null }, { monotonicMs: () => flight.nowMs(), wallMs: () => flight.wallMs() })
+    : null;
   // One clock for every socket: durations, deadlines and rates all read the flight service's.
   const connections = new ConnectionRegistry(logger, () => flight.nowMs());
   const sessions = new SessionRegistry(flight, config, metrics, logger);
@@ -106,7 +115,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const health = () => healthReport({ draining: draining(), uptimeSeconds: secondsSince(startedAt), connections, cluster, mavlink });
   const hostRefusal = (request: Request) => rebindingRefusal(request, config, metrics);
   const routes: Serve.RoutesWithUpgrade<SocketData, string> = httpRoutes({ health, metrics: registry, hostRefusal });
-  for (const { endpoint, path } of endpointRoutes) routes[path] = { GET: upgradeRoute(endpoint, { config, admission, authBackoff, metrics, flight, draining }) };
+  for (const { endpoint, path } of endpointRoutes) routes[path] = { GET: upgradeRoute(endpoint, { config, admission, authBackoff, metrics, flight, draining, verifier }) };
   const knownPaths = new Set(Object.keys(routes));
 
   const server: Server<SocketData> = Bun.serve<SocketData>({
@@ -121,7 +130,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       logger.error({ event: "http_error", message: error.message });
       return textResponse(500, "internal server error");
     },
-    websocket: socketHandlers(config, { connections, admission, authBackoff, metrics, flight, sessions, clocks: options.clocks }),
+    websocket: socketHandlers(config, { connections, admission, authBackoff, metrics, flight, sessions, clocks: options.clocks, verifier }),
   });
   // In a cluster only the node that owns a vehicle holds its link (and every write is fenced by that ownership).
   mavlink?.start(() => flight.nowSeconds(), logger, cluster ? (drone) => cluster.owns(drone) : undefined);
@@ -187,18 +196,21 @@ interface UpgradeServices {
   metrics: Metrics;
   flight: FlightService;
   draining(): boolean;
+  /** Verifies a carried JWT before the decision; null when the server accepts none. */
+  verifier: TokenVerifier | null;
 }
 
 /**
  * The GET handler of one WebSocket path: the pure decision, then Bun's
  * upgrade; every refusal is counted under its reason.
  */
-function upgradeRoute(endpoint: Endpoint, { config, admission, authBackoff, metrics, flight, draining }: UpgradeServices) {
-  const refused = ({ refuse, reason }: UpgradeRefusal): Response => {
+function upgradeRoute(endpoint: Endpoint, { config, admission, authBackoff, metrics, flight, draining, verifier }: UpgradeServices) {
+  const refused = ({ refuse, reason, authReason }: UpgradeRefusal): Response => {
     metrics.refuseUpgrade(reason);
+    if (authReason !== undefined) metrics.countAuthFailure(authReason);
     return refuse;
   };
-  return (request: Request, server: Server<SocketData>): Response | undefined => {
+  const decide = (request: Request, server: Server<SocketData>, tokenVerdict: Verdict | undefined): Response | undefined => {
     const decision = decideUpgrade(request, endpoint, {
       config,
       admission,
@@ -207,12 +219,28 @@ function upgradeRoute(endpoint: Endpoint, { config, admission, authBackoff, metr
       peer: server.requestIP(request),
       nowMs: flight.nowMs(),
       authBackoff,
+      ...(tokenVerdict === undefined ? {} : { tokenVerdict }),
     });
     if ("refuse" in decision) return refused(decision);
     if (server.upgrade(request, decision)) return undefined;
     admission.release(decision.data.address);
     return refused(upgradeFailed());
   };
+  return (request: Request, server: Server<SocketData>): Response | undefined | Promise<Response | undefined> => {
+    const token = verifier === null || endpoint === "echo" ? null : carriedToken(request, endpoint);
+    // An address that must wait is refused (429) without the cost of a signature check.
+    if (token === null || authBackoff.waitMs(clientAddress(request.headers.get("x-forwarded-for"), server.requestIP(request)?.address ?? null, config.trustProxy), flight.nowMs()) > 0) {
+      return decide(request, server, undefined);
+    }
+    // A JWT is verified (asynchronously) before the decision, which stays pure.
+    return verifier!.verify(token).then((verdict) => decide(request, server, verdict));
+  };
+}
+
+/** The token an upgrade request carries: in `Sec-WebSocket-Protocol`, or (`/api/controller`) `Authorization: Bearer`. */
+function carriedToken(request: Request, endpoint: Endpoint): string | null {
+  const token = parseOfferedProtocols(request.headers.get("sec-websocket-protocol")).token;
+  return token ?? (endpoint === "controller" ? bearerToken(request.headers.get("authorization")) : null);
 }
 
 /** What the per-socket handlers share with the rest of the server. */
@@ -226,11 +254,13 @@ interface SocketServices {
   sessions: SessionRegistry;
   /** The injected clocks, if any: the `/drone` endpoint answers pings on them. */
   clocks: Clocks | undefined;
+  /** Verifies JWTs in `hello`; null when the server accepts none. */
+  verifier: TokenVerifier | null;
 }
 
 /** Bun's per-socket handlers: each message goes to its endpoint; open and close are booked here. */
-function socketHandlers(config: Config, { connections, admission, authBackoff, metrics, flight, sessions, clocks }: SocketServices): WebSocketHandler<SocketData> {
-  const drone = new DroneEndpoint(flight, config, metrics, clocks, authBackoff);
+function socketHandlers(config: Config, { connections, admission, authBackoff, metrics, flight, sessions, clocks, verifier }: SocketServices): WebSocketHandler<SocketData> {
+  const drone = new DroneEndpoint(flight, config, metrics, clocks, authBackoff, verifier);
   const controller = new ControllerEndpoint(flight, config, metrics);
   // Bun has one payload limit per server; the smaller per-endpoint limits are checked by hand.
   const maxPayloadLength = Math.max(config.echoMaxBytes, config.droneMaxBytes);

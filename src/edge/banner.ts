@@ -55,9 +55,12 @@ export function clusterLine(nodeIds: readonly string[], redactedRedisUrl: string
 }
 
 /** Warnings every start prints on stderr, once, for settings that leave the server open. */
-export function startupWarnings(config: Pick<Config, "pilotToken" | "allowedOrigins">): string[] {
+export function startupWarnings(config: Pick<Config, "pilotToken" | "allowedOrigins"> & Partial<Pick<Config, "viewerToken" | "jwtSecret" | "jwtKeysFile">>): string[] {
+  // With signed tokens, each user's rights decide who flies: no pilot token is needed.
+  const signedTokens = (config.jwtSecret ?? config.jwtKeysFile ?? null) !== null;
   return [
-    ...(config.pilotToken === null ? ["skyport: warning: no pilot token is set, so anyone who can connect may fly (set SKYPORT_PILOT_TOKEN)"] : []),
+    ...(config.pilotToken === null && !signedTokens ? ["skyport: warning: no pilot token is set, so anyone who can connect may fly (set SKYPORT_PILOT_TOKEN)"] : []),
+    ...(!signedTokens && config.viewerToken === null ? ["skyport: warning: open mode: no viewer token or JWT keys are set, so anyone who can connect may watch (set SKYPORT_VIEWER_TOKEN or SKYPORT_JWT_SECRET)"] : []),
     ...(config.allowedOrigins === "*" ? ["skyport: warning: --allowed-origins * lets any web page open WebSockets to this server"] : []),
   ];
 }

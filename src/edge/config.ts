@@ -49,6 +49,14 @@ export interface Config {
   pilotToken: string | null;
   /** Token a `/drone` client must present before anything else, or null when anyone may watch. */
   viewerToken: string | null;
+  /** HS256 secret JWTs may be signed with (`--jwt-secret`), or null. */
+  jwtSecret: string | null;
+  /** File of public keys (PEM or JWKS) JWTs may be signed with (`--jwt-keys`, reloaded on SIGHUP), or null. */
+  jwtKeysFile: string | null;
+  /** The `iss` every JWT must carry, or null for any. */
+  jwtIssuer: string | null;
+  /** The `aud` every JWT must name, or null for any. */
+  jwtAudience: string | null;
   /** Open WebSocket connections in total; more get 503 before the upgrade. */
   maxConnections: number;
   /** Take the client's address from X-Forwarded-For's last hop (for limits and logs): only behind a proxy that sets it. */
@@ -102,6 +110,10 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   allowedHosts: new Set<string>(),
   pilotToken: null,
   viewerToken: null,
+  jwtSecret: null,
+  jwtKeysFile: null,
+  jwtIssuer: null,
+  jwtAudience: null,
   maxConnections: 10_000,
   maxConnectionsPerIp: 100,
   trustProxy: false,
@@ -124,6 +136,9 @@ const maxWorkers = 64;
 
 /** Longest `--node-id`; a worker's id appends `-w<index>` within the same limit (src/edge/workers.ts). */
 export const maxNodeIdLength = 64;
+
+/** Shortest `--jwt-secret`, bytes: an HS256 key at least as long as its hash (RFC 7518 section 3.2). */
+export const minJwtSecretBytes = 32;
 
 /** Exit code for bad flags or environment, as getopt-style tools use. */
 export const exitUsage = 2;
@@ -335,6 +350,49 @@ const settings: Setting[] = [
       config.viewerToken = parseToken(raw, source, true);
     },
   },
+  // ---- identity (issue 14): signed tokens
+  {
+    flag: "jwt-secret",
+    env: "SKYPORT_JWT_SECRET",
+    valueName: "secret",
+    help: `accept HS256 JWTs signed with this secret, at least ${minJwtSecretBytes} bytes (prefer the env var: flags show in ps)`,
+    apply(config, raw, source) {
+      const bytes = new TextEncoder().encode(raw).length;
+      if (bytes < minJwtSecretBytes) throw new ConfigError(`${source} must be at least ${minJwtSecretBytes} bytes (256 bits, RFC 7518 3.2): received ${bytes}`);
+      config.jwtSecret = raw;
+    },
+  },
+  {
+    flag: "jwt-keys",
+    env: "SKYPORT_JWT_KEYS",
+    valueName: "file",
+    help: "accept RS256/ES256/EdDSA JWTs signed by the public keys in this PEM or JWKS file; reloaded on SIGHUP",
+    apply(config, raw, source) {
+      if (raw.trim() === "") throw new ConfigError(`${source} must name a PEM or JWKS file: received an empty value`);
+      config.jwtKeysFile = raw.trim();
+    },
+  },
+  {
+    flag: "jwt-issuer",
+    env: "SKYPORT_JWT_ISSUER",
+    valueName: "iss",
+    help: "JWTs must carry this iss claim",
+    apply(config, raw, source) {
+      if (raw.trim() === "") throw new ConfigError(`${source} must not be empty`);
+      config.jwtIssuer = raw.trim();
+    },
+  },
+  {
+    flag: "jwt-audience",
+    env: "SKYPORT_JWT_AUDIENCE",
+    valueName: "aud",
+    help: "JWTs must name this audience in their aud claim",
+    apply(config, raw, source) {
+      if (raw.trim() === "") throw new ConfigError(`${source} must not be empty`);
+      config.jwtAudience = raw.trim();
+    },
+  },
+  // ---- end identity
   {
     flag: "max-connections",
     env: "SKYPORT_MAX_CONNECTIONS",

@@ -38,6 +38,11 @@ export interface SocketData {
 
 export type Socket = ServerWebSocket<SocketData>;
 
+/** A signed-in session's user, for its log lines (never a token); nothing for anonymous and shared-token sessions. */
+function userOf(session: DroneSession): { user?: string } {
+  return session.identity?.source === "jwt" ? { user: session.identity.user } : {};
+}
+
 /**
  * The peer as `ip:port` for logs. Built on demand rather than stored: one
  * string fewer per connection, and most connections never log twice.
@@ -65,7 +70,7 @@ export class ConnectionRegistry {
       event: "ws_open",
       endpoint: endpointPaths[ws.data.endpoint],
       remote: remoteOf(ws.data),
-      ...(ws.data.session ? { session: ws.data.session.id } : {}),
+      ...(ws.data.session ? { session: ws.data.session.id, ...userOf(ws.data.session) } : {}),
     });
   }
 
@@ -77,7 +82,7 @@ export class ConnectionRegistry {
       event: "ws_close",
       endpoint: endpointPaths[endpoint],
       remote: remoteOf(ws.data),
-      ...(session ? { session: session.id } : {}),
+      ...(session ? { session: session.id, ...userOf(session) } : {}),
       code,
       reason,
       durationMs: Math.round(this.nowMs() - openedAt),

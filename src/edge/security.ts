@@ -6,7 +6,8 @@
  * Pure: headers, strings and counters in, verdicts out. No sockets, no
  * clock, and tokens are never logged or echoed from here.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+// The constant-time comparison lives beside the JWT verifier, which compares the shared viewer token too.
+export { tokensEqual } from "../runtime/identity/shared-token.ts";
 
 /** Which browser origins may open WebSockets: `*`, or an explicit list (plus always the server's own). */
 export type AllowedOrigins = "*" | ReadonlySet<string>;
@@ -81,19 +82,6 @@ export function normalizeOrigin(origin: string): string | null {
   } catch {
     return null;
   }
-}
-
-/**
- * Compares a presented token with the expected one in constant time: both
- * are hashed to SHA-256 first, so the comparison runs over equal lengths and
- * response timing reveals nothing of the expected token, its length included.
- */
-export function tokensEqual(presented: string, expected: string): boolean {
-  return timingSafeEqual(sha256(presented), sha256(expected));
-}
-
-function sha256(text: string): Buffer {
-  return createHash("sha256").update(text).digest();
 }
 
 /** Prefix of the subprotocol value that carries a viewer token (browsers cannot set headers). */

@@ -11,10 +11,13 @@
  *
  * The checks run in this order, and each refusal is counted under its reason:
  * draining, host (DNS rebinding), origin, RFC 6455 handshake, subprotocol (`/drone`) and viewer
- * token (`/drone` and `/api/controller`), `?drone=` (unknown drone, too many subscriptions), admission
- * limits.
+ * token (`/drone` and `/api/controller`), a JWT's verdict (verified by the caller first:
+ * verification is asynchronous), `?drone=` (unknown drone, or one the token may not view,
+ * too many subscriptions), admission limits.
  */
-import { allDrones, droneSubprotocol, unknownDrone } from "../../protocol/index.ts";
+import { allDrones, droneSubprotocol, unknownDrone, type AuthFailureReason } from "../../protocol/index.ts";
+import { openIdentity, sharedViewerIdentity, viewable, type Identity } from "../core/identity/rights.ts";
+import type { Verdict } from "../runtime/identity/verifier.ts";
 import type { Config } from "./config.ts";
 import type { SocketData } from "./connections.ts";
 import type { DroneSession } from "./sessions/session.ts";
@@ -39,6 +42,13 @@ export interface UpgradeContext {
   nowMs: number;
   /** Token guessing back-off per address, on the same clock as `nowMs`; absent: none. */
   authBackoff?: AuthBackoff;
+  /**
+   * The verifier's verdict on the token the request carried (subprotocol, or
+   * `Authorization: Bearer` for `/api/controller`), when the server accepts
+   * JWTs: verification is asynchronous, so the caller does it first. Absent:
+   * a carried token is compared with the shared viewer token here.
+   */
+  tokenVerdict?: Verdict;
 }
 
 /** Why an upgrade was refused: the `reason` label of `skyport_upgrades_refused_total`. */
@@ -59,6 +69,8 @@ export type RefusalReason =
 export interface UpgradeRefusal {
   refuse: Response;
   reason: RefusalReason;
+  /** For a refused token: why, for `skyport_auth_failures_total`. */
+  authReason?: AuthFailureReason;
 }
 
 /** An accepted upgrade: the socket's data and the extra handshake response headers. */
@@ -90,9 +102,11 @@ export function decideUpgrade(request: Request, endpoint: Endpoint, context: Upg
   if (handshake) return refusal("bad_handshake", handshake.status, handshake.message, handshake.headers);
 
   const address = clientAddress(request.headers.get("x-forwarded-for"), context.peer?.address ?? null, config.trustProxy);
-  const negotiated = negotiateProtocol(endpoint, request.headers.get("sec-websocket-protocol"), config, (token, expected) => compareToken(token, expected, address, context));
+  const negotiated = negotiateProtocol(endpoint, request.headers, config, (token, expected) => compareToken(token, expected, address, context));
   if ("refuse" in negotiated) return negotiated;
-  const session = sessionFor(endpoint, new URL(request.url), negotiated.viewerToken, context);
+  const presented = presentedIdentity(negotiated.viewerToken, address, context);
+  if ("refuse" in presented) return presented;
+  const session = sessionFor(endpoint, new URL(request.url), presented, context);
   if (session !== null && "refuse" in session) return session;
 
   const limit = context.admission.admit(address);
@@ -140,17 +154,59 @@ const noSubprotocol: Negotiated = Object.freeze({ headers: {}, viewerToken: null
  * exposes a drone (`/drone`, `/api/controller`) reads the token the same
  * way; `/echo` exposes none and ignores the header.
  */
-function negotiateProtocol(endpoint: Endpoint, header: string | null, config: Config, compare: TokenComparison): Negotiated | UpgradeRefusal {
+function negotiateProtocol(endpoint: Endpoint, headers: Headers, config: Config, compare: TokenComparison): Negotiated | UpgradeRefusal {
   if (endpoint === "echo") return noSubprotocol;
-  const offered = parseOfferedProtocols(header);
-  if (offered.token !== null) {
+  const offered = parseOfferedProtocols(headers.get("sec-websocket-protocol"));
+  // The tutorial dialect's clients are programs, which can send a header: `Authorization: Bearer` carries the token there.
+  if (endpoint === "controller" && offered.token === null) offered.token = bearerToken(headers.get("authorization"));
+  if (offered.token !== null && !jwtMode(config)) {
     const verdict = config.viewerToken === null ? "wrong" : compare(offered.token, config.viewerToken);
-    if (verdict === "wrong") return refusal("unauthorized", 401, "unauthorized: the viewer token in Sec-WebSocket-Protocol is wrong");
+    if (verdict === "wrong") return { ...refusal("unauthorized", 401, "unauthorized: the viewer token in Sec-WebSocket-Protocol is wrong"), authReason: "wrong_token" };
     if (verdict !== "right") return refusal("auth_backoff", 429, authBackoffMessage(verdict.waitMs), { "Retry-After": String(Math.ceil(verdict.waitMs / 1000)) });
   }
   // The tutorial dialect has no subprotocol: it selects none, whatever was offered.
   if (endpoint === "controller") return { headers: {}, viewerToken: offered.token };
   return negotiateDroneProtocol(offered);
+}
+
+/** Whether the server accepts JWTs (a secret or a key file is configured): tokens are then verified by the caller first. */
+export function jwtMode(config: Pick<Config, "jwtSecret" | "jwtKeysFile">): boolean {
+  return config.jwtSecret !== null || config.jwtKeysFile !== null;
+}
+
+/** The token of an `Authorization: Bearer <token>` header (RFC 6750), or null. */
+export function bearerToken(header: string | null): string | null {
+  const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header ?? "");
+  return match ? match[1]! : null;
+}
+
+/** Who the socket is at the upgrade, with its token's expiry: known (open mode, or a token carried), or null (it must send `hello`). */
+interface Presented {
+  identity: Identity | null;
+  expiresAtMs: number | null;
+}
+
+/**
+ * The identity the upgrade starts the session with. In JWT mode a carried
+ * token's verdict decides (refused: 401 with its reason, counted against the
+ * address); otherwise a token carried was already compared.
+ */
+function presentedIdentity(token: string | null, address: string, context: UpgradeContext): Presented | UpgradeRefusal {
+  const { config } = context;
+  const required = config.viewerToken !== null || jwtMode(config);
+  if (!required) return { identity: openIdentity, expiresAtMs: null };
+  if (token === null) return { identity: null, expiresAtMs: null };
+  if (!jwtMode(config)) return { identity: sharedViewerIdentity, expiresAtMs: null };
+  const waitMs = context.authBackoff?.waitMs(address, context.nowMs) ?? 0;
+  if (waitMs > 0) return refusal("auth_backoff", 429, authBackoffMessage(waitMs), { "Retry-After": String(Math.ceil(waitMs / 1000)) });
+  const verdict = context.tokenVerdict;
+  if (verdict === undefined) throw new Error("decideUpgrade: a JWT server must pass the carried token's verdict (tokenVerdict)");
+  if (verdict.ok) return { identity: verdict.identity, expiresAtMs: verdict.expiresAtMs };
+  context.authBackoff?.failed(address, context.nowMs);
+  return {
+    ...refusal("unauthorized", 401, `unauthorized (${verdict.reason}): ${verdict.message}`, { "WWW-Authenticate": `Bearer error="invalid_token"` }),
+    authReason: verdict.reason,
+  };
 }
 
 /** Compares a presented token, unless the address must wait first. */
@@ -182,18 +238,20 @@ function negotiateDroneProtocol(offered: { protocols: string[]; token: string | 
 }
 
 /** The session a `/drone` or `/api/controller` socket starts with (null for `/echo`), or the refusal. */
-function sessionFor(endpoint: Endpoint, url: URL, viewerToken: string | null, context: UpgradeContext): DroneSession | UpgradeRefusal | null {
+function sessionFor(endpoint: Endpoint, url: URL, presented: Presented, context: UpgradeContext): DroneSession | UpgradeRefusal | null {
   const { config } = context;
   if (endpoint === "echo") return null;
   // One rule for every endpoint that exposes a drone: a wrong token in the
   // header was refused before this point; a missing one must come in `hello`
   // (`/drone`) or the socket is refused everything (`/api/controller`, whose
   // dialect has no way to present it).
-  const authenticated = config.viewerToken === null || viewerToken !== null;
-  const { ids } = context.fleet;
-  if (endpoint === "controller") return newSession(ids[0]!, [], authenticated);
+  const { identity, expiresAtMs } = presented;
+  // A client sees only the vehicles it may view: the others do not exist for it.
+  const ids = identity === null ? context.fleet.ids : viewable(identity.rights, context.fleet.ids);
+  if (endpoint === "controller") return newSession(ids[0] ?? context.fleet.ids[0]!, [], identity, expiresAtMs);
   const wanted = parseDroneQuery(url.searchParams.get("drone"), ids, config.maxSubscriptions);
-  const unknown = wanted.find((id) => id !== allDrones && !context.fleet.has(id));
+  // Before a JWT server knows who asks, it says nothing of which vehicles exist: `hello` sorts the wish out.
+  const unknown = identity === null && jwtMode(config) ? undefined : wanted.find((id) => id !== allDrones && !ids.includes(id));
   if (unknown !== undefined) {
     // The same wording a JSON or text client gets for an unknown drone.
     return refusal("unknown_drone", 404, unknownDrone(unknown, ids).message);
@@ -202,8 +260,8 @@ function sessionFor(endpoint: Endpoint, url: URL, viewerToken: string | null, co
     return refusal("too_many_subscriptions", 400, `?drone= names ${wanted.length} drones: a socket may watch at most ${config.maxSubscriptions}`);
   }
   // Commands without data.drone address the first drone named, or the fleet's first for `*`.
-  const defaultDrone = wanted.find((id) => id !== allDrones) ?? ids[0]!;
-  return newSession(defaultDrone, wanted, authenticated);
+  const defaultDrone = wanted.find((id) => id !== allDrones) ?? ids[0] ?? context.fleet.ids[0]!;
+  return newSession(defaultDrone, wanted, identity, expiresAtMs);
 }
 
 /**

@@ -15,6 +15,7 @@
  */
 import type { CommandOrigin, DroneOp, OpResult } from "../core/fleet/ops.ts";
 import { Fleet, type FleetEvent, type FleetEventDetails, type FleetNotice } from "../core/fleet/fleet.ts";
+import type { PilotUser } from "../core/identity/rights.ts";
 import { telemetryData } from "../core/telemetry/frames.ts";
 import type { ReplayPlan } from "../core/telemetry/replay-buffer.ts";
 import { SimulatedVehicle } from "../core/vehicle/simulated.ts";
@@ -112,6 +113,16 @@ export class FlightService implements ClusterEvents {
     return this.clocks.monotonicMs();
   }
 
+  /** Unix milliseconds on the wall clock: a token's `exp` is judged against it. */
+  wallMs(): number {
+    return this.clocks.wallMs();
+  }
+
+  /** The topic of the all-vehicles batch restricted to `drones`, for a client that may view only those. */
+  fleetView(drones: readonly string[]): string {
+    return this.streams.fleetView(drones);
+  }
+
   /** One step: the vehicles and failsafe timers, then telemetry, then notices, then the per-second work. */
   step(): void {
     const nowMs = this.clocks.monotonicMs();
@@ -176,7 +187,7 @@ export class FlightService implements ClusterEvents {
   summaries(): DroneSummary[] {
     return this.fleet.ids.map((id) => {
       const remote = this.mirror.frameOf(id);
-      return { id, state: remote ? remote.state : this.fleet.state(id).state, pilot: this.pilotOf(id), seq: this.latestSeq(id), epoch: this.epoch(id) };
+      return { id, state: remote ? remote.state : this.fleet.state(id).state, pilot: this.pilotOf(id), ...pilotUserFields(this.pilotUserOf(id)), seq: this.latestSeq(id), epoch: this.epoch(id) };
     });
   }
 
@@ -200,6 +211,13 @@ export class FlightService implements ClusterEvents {
     return this.mirror.frameOf(droneId)?.pilot ?? null;
   }
 
+  /** The signed-in user flying the vehicle: from the fleet here, or as last heard from the node that flies it. */
+  pilotUserOf(droneId: string): PilotUser | null {
+    if (this.broker.owns(droneId)) return this.fleet.pilotUserOf(droneId);
+    const frame = this.mirror.frameOf(droneId);
+    return frame?.pilotUser === undefined ? null : { user: frame.pilotUser, ...(frame.pilotName === undefined ? {} : { name: frame.pilotName }) };
+  }
+
   /** The vehicle's telemetry as of now: built here, or the last frame from the node that flies it. */
   snapshot(droneId: string): TelemetryData {
     return this.mirror.frameOf(droneId) ?? this.frameData(droneId, this.latestSeq(droneId) ?? 0, this.clocks.wallMs());
@@ -208,7 +226,9 @@ export class FlightService implements ClusterEvents {
   /** A frame's data for a vehicle flown here. */
   private frameData(droneId: string, seq: number, wallMs: number): TelemetryData {
     const fleet = this.fleet;
-    return telemetryData(droneId, fleet.state(droneId), fleet.failsafeEngaged(droneId), seq, { wallMs, nowSeconds: this.nowSeconds() }, fleet.pilotOf(droneId));
+    const data = telemetryData(droneId, fleet.state(droneId), fleet.failsafeEngaged(droneId), seq, { wallMs, nowSeconds: this.nowSeconds() }, fleet.pilotOf(droneId));
+    const user = fleet.pilotUserOf(droneId);
+    return user === null ? data : { ...data, ...pilotUserFields(user) };
   }
 
   // ------------------------------------------------------------ operations, here or on another node
@@ -293,7 +313,9 @@ export class FlightService implements ClusterEvents {
     const previousPilot = last?.pilot ?? null;
     if (last !== null) {
       this.streams.continueFrom(drone, last.seq);
-      this.fleet.adopt(drone, { state: last, failsafe: last.flags.failsafe }, pilot?.session ?? null, this.nowSeconds());
+      // The pilot's user comes along from the last frame when the pilot does.
+      const user = pilot !== null && last.pilot === pilot.session && last.pilotUser !== undefined ? { user: last.pilotUser, ...(last.pilotName === undefined ? {} : { name: last.pilotName }) } : undefined;
+      this.fleet.adopt(drone, { state: last, failsafe: last.flags.failsafe }, pilot?.session ?? null, this.nowSeconds(), user);
     }
     if (pilot !== null && pilot.node !== this.broker.nodeId) this.router.rememberPilotNode(pilot.session, pilot.node);
     const seq = this.latestSeq(drone) ?? -1;
@@ -354,12 +376,13 @@ export class FlightService implements ClusterEvents {
   }
 
   /** A vehicle flown here changed pilot: recorded cluster-wide, counted, logged and sent to every viewer with its reason. */
-  private announceLease(drone: string, pilot: string | null, reason: string, reservedSeconds?: number): void {
+  private announceLease(drone: string, pilot: string | null, reason: string, reservedSeconds?: number, pilotUser?: PilotUser): void {
     this.metrics.leaseChanges++;
     this.broker.leaseChanged(drone, pilot, pilot === null ? null : (this.router.pilotNode(pilot) ?? this.broker.nodeId));
-    this.logger.info({ event: "lease", drone, pilot, reason });
+    const user = pilotUserFields(pilotUser ?? null);
+    this.logger.info({ event: "lease", drone, pilot, ...user, reason });
     const reserved = reservedSeconds === undefined ? {} : { reservedSeconds };
-    this.publish(drone, encodeMessage("lease", { drone, pilot, reason, ...reserved }));
+    this.publish(drone, encodeMessage("lease", { drone, pilot, reason, ...reserved, ...user }));
   }
 
   private deliverOne(notice: FleetNotice<CommandOrigin>): void {
@@ -379,7 +402,7 @@ export class FlightService implements ClusterEvents {
         return;
       }
       case "lease":
-        this.announceLease(notice.drone, notice.pilot, notice.reason, notice.reservedSeconds);
+        this.announceLease(notice.drone, notice.pilot, notice.reason, notice.reservedSeconds, notice.pilotUser);
         return;
       case "event":
         if (notice.event === "failsafe") this.metrics.failsafeEvents++;
@@ -408,6 +431,12 @@ const fleetEventsFitTheWire: FleetEventsFitTheWire = {
   vehicle_warning: true,
 };
 void fleetEventsFitTheWire;
+
+/** A signed-in pilot as the wire's `pilotUser`/`pilotName` fields (none for an anonymous or shared-token pilot). */
+function pilotUserFields(user: PilotUser | null): { pilotUser?: string; pilotName?: string } {
+  if (user === null) return {};
+  return user.name === undefined ? { pilotUser: user.user } : { pilotUser: user.user, pilotName: user.name };
+}
 
 /** A fleet event as the `event` message's data. */
 function eventData(notice: FleetEvent): EventData {

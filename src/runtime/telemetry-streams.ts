@@ -1,7 +1,8 @@
 /**
  * One telemetry stream per vehicle: its seq, its epoch, its replay buffer,
  * and publishing its frames (and its leases and events) to this node's
- * subscribers, plus the all-vehicles batch while anyone here watches `*`.
+ * subscribers, plus the all-vehicles batch while anyone here watches `*`
+ * (in full, or restricted to the vehicles a client's identity may view).
  *
  * A stream is (epoch, seq), as Centrifugo's (epoch, offset): seqs are
  * comparable only within one epoch. A stream gets a fresh random epoch when
@@ -23,7 +24,7 @@
 import type { TickEntry } from "./cluster/broker.ts";
 import { ReplayBuffer, type ReplayPlan } from "../core/telemetry/replay-buffer.ts";
 import { encodeMessage, telemetryBatch, telemetryFrame } from "../../protocol/index.ts";
-import { fleetTopic, telemetryTopic } from "./topics.ts";
+import { fleetTopic, fleetViewTopic, telemetryTopic } from "./topics.ts";
 
 /** Where frames go: topics with subscribers. `Bun.serve`'s server fits as is. */
 export interface Publisher {
@@ -54,6 +55,14 @@ interface Stream {
 export class TelemetryStreams {
   private readonly streams = new Map<string, Stream>();
   private publisher: Publisher | null = null;
+  /**
+   * Restricted all-vehicles views, by topic: the vehicles each carries. A
+   * client that may view only some vehicles watches `*` on its view's topic,
+   * so the others never reach it (not in its batch, not their leases or
+   * events). One per distinct set of viewable vehicles, kept while the
+   * server runs: as many as the distinct rights tokens grant.
+   */
+  private readonly views = new Map<string, ReadonlySet<string>>();
 
   /**
    * @param replayFrames frames each buffer keeps, e.g. telemetry Hz x seconds of history.
@@ -65,6 +74,13 @@ export class TelemetryStreams {
     private readonly newEpoch: () => string = randomEpoch,
   ) {
     for (const id of ids) this.streams.set(id, { seq: -1, epoch: newEpoch(), buffer: new ReplayBuffer(replayFrames) });
+  }
+
+  /** The topic of the all-vehicles batch restricted to `drones` (made on first use). */
+  fleetView(drones: readonly string[]): string {
+    const topic = fleetViewTopic(drones);
+    if (!this.views.has(topic)) this.views.set(topic, new Set(drones));
+    return topic;
   }
 
   /** Starts publishing on `publisher`; until then frames are only buffered. */
@@ -173,7 +189,13 @@ export class TelemetryStreams {
   /** A lease or event (already JSON) to this node's viewers of the vehicle and of every vehicle. */
   publishNotice(id: string, text: string): void {
     this.publisher?.publish(telemetryTopic(id), text);
+    this.publishToFleet(id, text);
+  }
+
+  /** A message about one vehicle to every `*` watcher allowed to see it: the full topic and each view holding it. */
+  private publishToFleet(id: string, text: string): void {
     this.publisher?.publish(fleetTopic, text);
+    for (const [topic, drones] of this.views) if (drones.has(id)) this.publisher?.publish(topic, text);
   }
 
   private stream(id: string): Stream {
@@ -187,7 +209,7 @@ export class TelemetryStreams {
    * seen: of another epoch, the stream starts again; after a gap, the gap is
    * announced. Returns whether it was taken.
    */
-  private take(stream: Stream, entry: TickEntry, batch: string[] | null, singleToFleet = false): boolean {
+  private take(stream: Stream, entry: TickEntry, batch: BatchEntry[] | null, singleToFleet = false): boolean {
     if (entry.epoch !== undefined && entry.epoch !== stream.epoch) {
       this.restart(entry.drone, stream, entry.epoch, "the node flying it started a new stream");
     } else if (stream.seq >= 0) {
@@ -196,7 +218,7 @@ export class TelemetryStreams {
     }
     stream.seq = entry.seq;
     const frame = this.record(stream, entry, batch);
-    if (singleToFleet) this.publisher?.publish(fleetTopic, frame);
+    if (singleToFleet) this.publishToFleet(entry.drone, frame);
     return true;
   }
 
@@ -222,21 +244,38 @@ export class TelemetryStreams {
   }
 
   /** Buffers a frame and publishes it to the vehicle's topic (and into `batch`); returns the `telemetry` message. */
-  private record(stream: Stream, entry: TickEntry, batch: string[] | null): string {
+  private record(stream: Stream, entry: TickEntry, batch: BatchEntry[] | null): string {
     const frame = telemetryFrame(entry.dataJson);
     stream.buffer.push(entry.seq, frame);
     this.publisher?.publish(telemetryTopic(entry.drone), frame);
-    batch?.push(entry.dataJson);
+    batch?.push({ drone: entry.drone, dataJson: entry.dataJson });
     return frame;
   }
 
-  /** A tick's all-vehicles batch to fill with frames' JSON, or null while nobody here watches `*`. */
-  private startBatch(): string[] | null {
-    return this.publisher !== null && this.publisher.subscriberCount(fleetTopic) > 0 ? [] : null;
+  /** A tick's all-vehicles batch to fill with frames' JSON, or null while nobody here watches `*` (in full or through a view). */
+  private startBatch(): BatchEntry[] | null {
+    const publisher = this.publisher;
+    if (publisher === null) return null;
+    if (publisher.subscriberCount(fleetTopic) > 0) return [];
+    for (const topic of this.views.keys()) if (publisher.subscriberCount(topic) > 0) return [];
+    return null;
   }
 
-  /** Publishes a filled batch to this node's `*` watchers; the frames' JSON is joined, not serialised again. */
-  private publishBatch(timeMs: number, batch: string[] | null): void {
-    if (batch && batch.length > 0) this.publisher?.publish(fleetTopic, telemetryBatch(timeMs, batch));
+  /** Publishes a filled batch to this node's `*` watchers, each view its own vehicles' frames; the frames' JSON is joined, not serialised again. */
+  private publishBatch(timeMs: number, batch: BatchEntry[] | null): void {
+    const publisher = this.publisher;
+    if (publisher === null || batch === null || batch.length === 0) return;
+    if (publisher.subscriberCount(fleetTopic) > 0) publisher.publish(fleetTopic, telemetryBatch(timeMs, batch.map((entry) => entry.dataJson)));
+    for (const [topic, drones] of this.views) {
+      if (publisher.subscriberCount(topic) === 0) continue;
+      const frames = batch.filter((entry) => drones.has(entry.drone)).map((entry) => entry.dataJson);
+      if (frames.length > 0) publisher.publish(topic, telemetryBatch(timeMs, frames));
+    }
   }
+}
+
+/** One vehicle's frame in a tick's batch. */
+interface BatchEntry {
+  drone: string;
+  dataJson: string;
 }

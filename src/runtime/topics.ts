@@ -16,3 +16,11 @@ export function telemetryTopic(droneId: string): string {
  * with every drone's frame, plus every drone's leases and events.
  */
 export const fleetTopic = "fleet";
+
+/**
+ * The topic of the all-drones subscription restricted to some drones (a
+ * client allowed to view only those): their batch, leases and events.
+ */
+export function fleetViewTopic(droneIds: readonly string[]): string {
+  return `fleet:${[...droneIds].sort().join(",")}`;
+}

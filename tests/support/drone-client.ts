@@ -32,10 +32,20 @@ export class DroneTestClient {
 
   static async connect(url: string, protocols?: string | string[]): Promise<DroneTestClient> {
     const client = new DroneTestClient(await openSocket(url, protocols));
-    const welcome = await client.take((m) => m?.type === "welcome");
-    client.session = welcome.data.session;
-    client.welcome = welcome;
+    await client.welcomed();
     return client;
+  }
+
+  /** A client around an open socket that has not been welcomed yet (it must present a token first). */
+  static wrap(ws: WebSocket): DroneTestClient {
+    return new DroneTestClient(ws);
+  }
+
+  /** Waits for the welcome and records the session it names. */
+  async welcomed(): Promise<void> {
+    const welcome = await this.take((m) => m?.type === "welcome");
+    this.session = welcome.data.session;
+    this.welcome = welcome;
   }
 
   session = "";

@@ -75,7 +75,7 @@ export async function spawnServer(args: string[] = [], timeoutMs = 10_000): Prom
         }
       }
       clearTimeout(timer);
-      reject(new Error(`server exited before listening: ${output.join("\n")} ${await new Response(proc.stderr).text()}`));
+      reject(new Error(`server exited before listening: ${output.join("\n")} ${await remainingText(proc.stderr)}`));
     })();
   });
   return {
@@ -88,11 +88,21 @@ export async function spawnServer(args: string[] = [], timeoutMs = 10_000): Prom
   };
 }
 
+/** What is left of a process's stream, or a note when a test has read it already (a stream is read once). */
+async function remainingText(stream: ReadableStream<Uint8Array>): Promise<string> {
+  if (stream.locked) return "(stderr is being read by the test)";
+  try {
+    return await new Response(stream).text();
+  } catch {
+    return "(stderr was read by the test)";
+  }
+}
+
 /**
  * An in-process server whose simulation runs on a fake clock: nothing moves
  * until the test calls `advance`, so drone tests never sleep.
  */
-export function startSimServer(overrides: Partial<Config> = {}, options: Pick<StartOptions, "vehicles"> = {}) {
+export function startSimServer(overrides: Partial<Config> = {}, options: Pick<StartOptions, "vehicles" | "keys"> = {}) {
   let monotonicMs = 0;
   const wallStart = Date.UTC(2026, 0, 1);
   const clocks = { monotonicMs: () => monotonicMs, wallMs: () => wallStart + monotonicMs };

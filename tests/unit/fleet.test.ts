@@ -1,7 +1,8 @@
 /** The fleet: pilot leases, the link-loss failsafe and completion routing, on a fake clock. */
 import { describe, expect, test } from "bun:test";
 import { Fleet, type FleetNotice } from "../../src/core/fleet/fleet.ts";
-import type { CommandOrigin } from "../../src/core/fleet/ops.ts";
+import { executeOp, rightsRefusal, type CommandOrigin, type DroneOp } from "../../src/core/fleet/ops.ts";
+import { openIdentity, type Identity, type Rights } from "../../src/core/identity/rights.ts";
 import { SimulatedVehicle } from "../../src/core/vehicle/simulated.ts";
 
 const step = 0.1;
@@ -82,6 +83,80 @@ describe("pilot lease", () => {
       { kind: "lease", drone: "alpha", pilot: "b", reason: "claimed" },
       { kind: "lease", drone: "alpha", pilot: null, reason: "pilot disconnected" },
     ]);
+  });
+});
+
+describe("take-over and the pilot's user (issue 14)", () => {
+  test("a forced claim takes the lease from its pilot, naming both users; the failsafe clears", () => {
+    const h = harness();
+    airborne(h, "a");
+    h.fleet.release("alpha", "a", h.now);
+    h.fleet.claim("alpha", "a", h.now, { user: { user: "alice", name: "Alice" } });
+    expect(h.fleet.pilotUserOf("alpha")).toEqual({ user: "alice", name: "Alice" });
+    h.drain().splice(0);
+    expect(h.fleet.claim("alpha", "c", h.now, { force: true, user: { user: "carol" } })).toEqual({ ok: true, alreadyPilot: false });
+    expect(h.fleet.pilotOf("alpha")).toBe("c");
+    expect(h.fleet.pilotUserOf("alpha")).toEqual({ user: "carol" });
+    expect(h.drain().filter((n) => n.kind === "lease")).toEqual([
+      { kind: "lease", drone: "alpha", pilot: "c", reason: "taken over by carol from Alice (alice)", pilotUser: { user: "carol" } },
+    ]);
+    const old = h.fleet.command("alpha", { name: "land" }, origin("a"), h.now);
+    expect(!old.ok && old.refusal.code).toBe("not_pilot");
+  });
+
+  test("a forced claim takes a lease reserved for a lost pilot; a session without a user is named by its session", () => {
+    const fleet = new Fleet<CommandOrigin>({ vehicles: simulated("alpha"), failsafeSeconds: 10, leaseGraceSeconds: 3 });
+    fleet.claim("alpha", "a", 0, { resume: "r" });
+    fleet.disconnect("a", 0);
+    expect(fleet.claim("alpha", "b", 1).ok).toBe(false);
+    fleet.takeNotices();
+    expect(fleet.claim("alpha", "b", 1, { force: true }).ok).toBe(true);
+    expect(fleet.takeNotices().filter((n) => n.kind === "lease")).toEqual([{ kind: "lease", drone: "alpha", pilot: "b", reason: "taken over by session b" }]);
+    expect(fleet.pilotUserOf("alpha")).toBeNull();
+  });
+
+  test("a forced release frees anyone's lease; without force only the pilot's own", () => {
+    const h = harness();
+    h.fleet.claim("alpha", "a", h.now, { user: { user: "alice" } });
+    expect(h.fleet.release("alpha", "c", h.now).ok).toBe(false);
+    expect(h.fleet.release("alpha", "c", h.now, true)).toEqual({ ok: true });
+    expect([h.fleet.pilotOf("alpha"), h.fleet.pilotUserOf("alpha")]).toEqual([null, null]);
+    expect(h.drain().filter((n) => n.kind === "lease").at(-1)).toEqual({ kind: "lease", drone: "alpha", pilot: null, reason: "released by force by session c" });
+    const nothing = h.fleet.release("alpha", "c", h.now, true);
+    expect(!nothing.ok && nothing.refusal.code).toBe("not_pilot");
+  });
+});
+
+describe("rights where the op runs (issue 14)", () => {
+  const fleetOf = () => new Fleet<CommandOrigin>({ vehicles: simulated("alpha", "bravo"), failsafeSeconds: 10 });
+  const identity = (scope: Rights): Identity => ({ user: "u", name: "U", rights: scope, source: "jwt" });
+  const pilotOfAlpha = identity({ view: ["*"], fly: ["alpha"], admin: false });
+
+  test("fly:<drone> to claim, release and command; admin to force", () => {
+    const fleet = fleetOf();
+    expect(executeOp(fleet, { kind: "claim", drone: "alpha", session: "s", identity: pilotOfAlpha }, { now: 0 })).toEqual({ ok: true, data: { drone: "alpha", role: "pilot", pilot: "s" } });
+    expect(fleet.pilotUserOf("alpha")).toEqual({ user: "u", name: "U" });
+    for (const op of [
+      { kind: "claim", drone: "bravo", session: "s", identity: pilotOfAlpha },
+      { kind: "release", drone: "bravo", session: "s", identity: pilotOfAlpha },
+      { kind: "command", drone: "bravo", session: "s", identity: pilotOfAlpha, command: { name: "takeoff" }, label: "takeoff", form: "json" },
+    ] as DroneOp[]) {
+      expect(executeOp(fleet, op, { now: 0 })).toEqual({ ok: false, error: { code: "forbidden", message: "u may not fly bravo: the token's scope needs fly:bravo or fly:*", about: { vehicle: true } } });
+    }
+    expect(rightsRefusal({ kind: "claim", drone: "alpha", session: "t", identity: pilotOfAlpha, force: true })?.message).toBe("u may not claim alpha by force: the token's scope needs admin");
+    // A command's completion names the user who sent it.
+    executeOp(fleet, { kind: "command", drone: "alpha", session: "s", identity: pilotOfAlpha, command: { name: "takeoff" }, label: "takeoff", form: "json" }, { now: 0 });
+    fleet.advance(5, 5);
+    expect(fleet.takeNotices().find((notice) => notice.kind === "done")).toMatchObject({ status: "completed", origin: { session: "s", user: "u" } });
+    const admin = identity({ view: [], fly: [], admin: true });
+    expect(executeOp(fleet, { kind: "claim", drone: "alpha", session: "t", identity: admin, force: true }, { now: 0 })).toMatchObject({ ok: true, data: { pilot: "t" } });
+  });
+
+  test("open and shared identities have every right but name no user", () => {
+    const fleet = fleetOf();
+    expect(executeOp(fleet, { kind: "claim", drone: "bravo", session: "s", identity: openIdentity }, { now: 0 }).ok).toBe(true);
+    expect(fleet.pilotUserOf("bravo")).toBeNull();
+    expect(rightsRefusal({ kind: "claim", drone: "bravo", session: "s", identity: openIdentity, force: true })?.code).toBe("forbidden");
   });
 });
 

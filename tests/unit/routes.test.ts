@@ -83,4 +83,12 @@ describe("the banner", () => {
     ]);
     expect(startupWarnings({ pilotToken: "p", allowedOrigins: new Set() })).toEqual([]);
   });
+
+  test("open mode is said; signed tokens need no pilot token (issue 14)", () => {
+    expect(startupWarnings({ pilotToken: "p", allowedOrigins: new Set(), viewerToken: null, jwtSecret: null, jwtKeysFile: null })).toEqual([
+      "skyport: warning: open mode: no viewer token or JWT keys are set, so anyone who can connect may watch (set SKYPORT_VIEWER_TOKEN or SKYPORT_JWT_SECRET)",
+    ]);
+    expect(startupWarnings({ pilotToken: null, allowedOrigins: new Set(), viewerToken: null, jwtSecret: "s".repeat(32), jwtKeysFile: null })).toEqual([]);
+    expect(startupWarnings({ pilotToken: null, allowedOrigins: new Set(), viewerToken: null, jwtSecret: null, jwtKeysFile: "keys.json" })).toEqual([]);
+  });
 });

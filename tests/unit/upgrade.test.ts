@@ -5,8 +5,9 @@
 import { describe, expect, test } from "bun:test";
 import { defaultConfig, type Config } from "../../src/edge/config.ts";
 import type { Endpoint } from "../../src/edge/paths.ts";
-import { ConnectionLimiter } from "../../src/edge/security.ts";
-import { decideUpgrade, parseDroneQuery, upgradeFailed, type UpgradeAcceptance, type UpgradeContext, type UpgradeDecision, type UpgradeRefusal } from "../../src/edge/upgrade.ts";
+import { AuthBackoff, ConnectionLimiter } from "../../src/edge/security.ts";
+import type { Identity } from "../../src/core/identity/rights.ts";
+import { bearerToken, decideUpgrade, parseDroneQuery, upgradeFailed, type UpgradeAcceptance, type UpgradeContext, type UpgradeDecision, type UpgradeRefusal } from "../../src/edge/upgrade.ts";
 
 /** The headers of a valid RFC 6455 opening handshake. */
 const handshake = {
@@ -224,5 +225,49 @@ describe("admission limits", () => {
     const busy = await refused(decide("echo", "/echo", {}, perIp));
     expect(busy).toMatchObject({ reason: "max_connections_per_ip", status: 429, body: "too many connections from 203.0.113.7: at most 1\n" });
     expect(busy.headers.get("retry-after")).toBe("10");
+  });
+});
+
+describe("signed tokens (issue 14): the caller's verdict decides", () => {
+  const jwt = { jwtSecret: "s".repeat(32) };
+  const alice: Identity = { user: "alice", rights: { view: ["alpha", "charlie"], fly: [], admin: false }, source: "jwt" };
+  const offered = { "Sec-WebSocket-Protocol": "skyport.v1.json, skyport.token.aaa.bbb.ccc" };
+
+  test("a verified token: the session starts with its identity, expiry and only the drones it may view", () => {
+    const ctx = context(jwt, { tokenVerdict: { ok: true, identity: alice, expiresAtMs: 99_000 } });
+    const session = accepted(decide("drone", "/drone", offered, ctx)).data.session!;
+    expect(session.identity).toBe(alice);
+    expect(session.expiresAtMs).toBe(99_000);
+    expect([...session.subscriptions]).toEqual(["alpha", "charlie"]);
+    expect(session.defaultDrone).toBe("alpha");
+  });
+
+  test("with a known identity, ?drone= naming a drone it may not view is 404, worded as for one that does not exist", async () => {
+    const ctx = context(jwt, { tokenVerdict: { ok: true, identity: alice, expiresAtMs: 99_000 } });
+    expect(await refused(decide("drone", "/drone?drone=bravo", offered, ctx))).toMatchObject({ status: 404, body: 'no drone "bravo": this server flies alpha, charlie\n' });
+  });
+
+  test("without a token yet, ?drone= is not checked (a 404 would say which drones exist): hello sorts it out", () => {
+    const session = accepted(decide("drone", "/drone?drone=zulu,bravo", {}, context(jwt))).data.session!;
+    expect(session.identity).toBeNull();
+    expect([...session.subscriptions]).toEqual(["zulu", "bravo"]);
+  });
+
+  test("a refused token: 401 naming the reason, counted against the address; a waiting address gets 429 unverified", async () => {
+    const backoff = new AuthBackoff();
+    const ctx = context(jwt, { authBackoff: backoff, tokenVerdict: { ok: false, reason: "expired", message: "it has expired: get a fresh one" } });
+    const decision = decide("drone", "/drone", offered, ctx);
+    expect((decision as UpgradeRefusal).authReason).toBe("expired");
+    expect(await refused(decision)).toMatchObject({ reason: "unauthorized", status: 401, body: "unauthorized (expired): it has expired: get a fresh one\n" });
+    for (let i = 0; i < 10; i++) backoff.failed("203.0.113.7", 1234.5);
+    expect(await refused(decide("drone", "/drone", offered, context(jwt, { authBackoff: backoff })))).toMatchObject({ reason: "auth_backoff", status: 429 });
+  });
+
+  test("/api/controller: the token may come as Authorization: Bearer", () => {
+    expect(bearerToken("Bearer abc.def.ghi")).toBe("abc.def.ghi");
+    expect(bearerToken("bearer  abc")).toBe("abc");
+    for (const header of [null, "Basic abc", "Bearer", "Bearer a b"]) expect(bearerToken(header)).toBeNull();
+    const ctx = context(jwt, { tokenVerdict: { ok: true, identity: alice, expiresAtMs: 99_000 } });
+    expect(accepted(decide("controller", "/api/controller", { Authorization: "Bearer aaa.bbb.ccc" }, ctx)).data.session!.identity).toBe(alice);
   });
 });

@@ -16,6 +16,7 @@
  * is answered exactly once (at once, or by an `answer` notice), and every
  * accepted command ends in exactly one `done` notice (completed or failed).
  */
+import { displayName, type PilotUser } from "../identity/rights.ts";
 import { vehicleRefusal, type Refusal } from "../refusal.ts";
 import { distanceFromHome, internalToken, isAirborne, type AutopilotSeverity, type CommandPlan, type Vehicle, type VehicleCommand, type VehicleEvent, type VehicleMotion, type VehicleState } from "../vehicle/vehicle.ts";
 
@@ -57,7 +58,7 @@ export type FleetNotice<Origin extends CommandSender = CommandSender> =
   | { kind: "answer"; ticket: number; drone: string; answer: CommandAnswer }
   | FleetEvent
   /** `reservedSeconds`: a lost pilot's lease is reserved for it this long (its resume token reclaims it). */
-  | { kind: "lease"; drone: string; pilot: string | null; reason: string; reservedSeconds?: number };
+  | { kind: "lease"; drone: string; pilot: string | null; reason: string; reservedSeconds?: number; pilotUser?: PilotUser };
 
 /** What `command()` returns: the answer now, or a ticket its `answer` notice will carry. */
 export type CommandResult = CommandAnswer | { ok: "pending"; ticket: number };
@@ -80,6 +81,10 @@ export interface ClaimCredentials {
   resume?: string;
   /** A resume token of a lost pilot, presented to take back the lease reserved for it. */
   reclaim?: string;
+  /** Who the claimer is (a signed-in user), shown with the lease and in telemetry. */
+  user?: PilotUser;
+  /** Take the lease even from its pilot (the caller checked the right to): every viewer, the previous pilot among them, is told who took it. */
+  force?: boolean;
 }
 
 /** A lease held for a pilot that was lost, until `until` (seconds). */
@@ -109,6 +114,8 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
   private readonly vehicles = new Map<string, Vehicle>();
   private readonly order: string[] = [];
   private readonly pilots = new Map<string, string>();
+  /** The signed-in user of each vehicle's pilot, when its claim named one. */
+  private readonly pilotUsers = new Map<string, PilotUser>();
   /** The current pilot's resume token, per vehicle, when its claim carried one. */
   private readonly resumeTokens = new Map<string, string>();
   /** Leases reserved for a lost pilot that may still come back. */
@@ -165,6 +172,11 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
     return this.pilots.get(droneId) ?? null;
   }
 
+  /** The signed-in user flying the vehicle, when its pilot named one. */
+  pilotUserOf(droneId: string): PilotUser | null {
+    return this.pilotUsers.get(droneId) ?? null;
+  }
+
   /** The notices produced since the last call, in order. */
   takeNotices(): FleetNotice<Origin>[] {
     const taken = this.notices;
@@ -183,6 +195,7 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
   claim(droneId: string, session: string, now = 0, credentials: ClaimCredentials = {}): { ok: true; alreadyPilot: boolean } | { ok: false; refusal: Refusal } {
     const current = this.pilots.get(droneId);
     if (current === session) return { ok: true, alreadyPilot: true };
+    if (credentials.force === true) return this.takeOver(droneId, session, credentials);
     if (current !== undefined) {
       return { ok: false, refusal: vehicleRefusal("lease_taken", `${droneId} is already flown by session ${current}: wait for a release`) };
     }
@@ -198,21 +211,46 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
         refusal: vehicleRefusal("lease_taken", `${droneId} is reserved for its pilot, who lost its link, for another ${left} s: only that pilot's resume token reclaims it now`),
       };
     }
+    this.setPilot(droneId, session, credentials, reclaimed ? "reclaimed" : "claimed");
+    return { ok: true, alreadyPilot: false };
+  }
+
+  /**
+   * Moves the lease to `session` whoever holds it (or a lost pilot's
+   * reservation): the right to do so is the caller's to check. Every viewer,
+   * the previous pilot among them, is told who took it.
+   */
+  private takeOver(droneId: string, session: string, credentials: ClaimCredentials): { ok: true; alreadyPilot: false } {
+    const previous = this.pilots.get(droneId);
+    const who = credentials.user === undefined ? `session ${session}` : displayName(credentials.user);
+    const from = previous === undefined ? "" : ` from ${this.pilotUsers.has(droneId) ? displayName(this.pilotUsers.get(droneId)!) : `session ${previous}`}`;
+    this.setPilot(droneId, session, credentials, `taken over by ${who}${from}`);
+    return { ok: true, alreadyPilot: false };
+  }
+
+  /** Records the new pilot, announces it, and clears a failsafe waiting for one. */
+  private setPilot(droneId: string, session: string, credentials: ClaimCredentials, reason: string): void {
     this.reservations.delete(droneId);
     this.pilots.set(droneId, session);
     if (credentials.resume !== undefined) this.resumeTokens.set(droneId, credentials.resume);
     else this.resumeTokens.delete(droneId);
-    this.notices.push({ kind: "lease", drone: droneId, pilot: session, reason: reclaimed ? "reclaimed" : "claimed" });
+    if (credentials.user !== undefined) this.pilotUsers.set(droneId, credentials.user);
+    else this.pilotUsers.delete(droneId);
+    this.notices.push({ kind: "lease", drone: droneId, pilot: session, reason, ...(credentials.user === undefined ? {} : { pilotUser: credentials.user }) });
     const timerRunning = this.failsafeTimers.delete(droneId);
     if (this.failsafe.delete(droneId) || timerRunning) {
       this.notices.push({ kind: "event", drone: droneId, event: "pilot_regained", message: `session ${session} took control: failsafe cleared`, details: {} });
     }
-    return { ok: true, alreadyPilot: false };
   }
 
   /** Gives up the lease. A vehicle left flying without a pilot enters the failsafe. */
-  release(droneId: string, session: string, now: number): { ok: true } | { ok: false; refusal: Refusal } {
-    if (this.pilots.get(droneId) !== session) {
+  release(droneId: string, session: string, now: number, force = false): { ok: true } | { ok: false; refusal: Refusal } {
+    const pilot = this.pilots.get(droneId);
+    if (force && pilot !== undefined && pilot !== session) {
+      this.dropPilot(droneId, `released by force by session ${session}`, now, false);
+      return { ok: true };
+    }
+    if (pilot !== session) {
       return { ok: false, refusal: vehicleRefusal("not_pilot", `you are not the pilot of ${droneId}: nothing to release`) };
     }
     this.dropPilot(droneId, "released", now, false);
@@ -232,6 +270,7 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
   /** Drops the pilot; a lost one (`reserve`) whose claim carried a resume token gets the lease reserved for the grace. */
   private dropPilot(droneId: string, reason: string, now: number, reserve: boolean): void {
     this.pilots.delete(droneId);
+    this.pilotUsers.delete(droneId);
     const resume = this.resumeTokens.get(droneId);
     this.resumeTokens.delete(droneId);
     const grace = this.options.leaseGraceSeconds ?? 0;
@@ -443,7 +482,7 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
    * still connected somewhere. A flying vehicle whose pilot is gone, or that
    * was already in the failsafe, enters the failsafe at once.
    */
-  adopt(droneId: string, last: { state: VehicleMotion; failsafe: boolean } | null, pilot: string | null, now: number): void {
+  adopt(droneId: string, last: { state: VehicleMotion; failsafe: boolean } | null, pilot: string | null, now: number, pilotUser?: PilotUser): void {
     const vehicle = this.vehicle(droneId);
     this.failsafeTimers.delete(droneId);
     this.failsafe.delete(droneId);
@@ -454,9 +493,12 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
     this.reservations.delete(droneId);
     if (pilot !== null) {
       this.pilots.set(droneId, pilot);
+      if (pilotUser !== undefined) this.pilotUsers.set(droneId, pilotUser);
+      else this.pilotUsers.delete(droneId);
       return;
     }
     this.pilots.delete(droneId);
+    this.pilotUsers.delete(droneId);
     // A vehicle not heard here yet is judged by what the other node last published of it.
     const judged = vehicle.linkUp || last === null ? vehicle.state() : last.state;
     if (last?.failsafe || isAirborne(judged)) this.engageFailsafe(droneId, "pilot lost with the node that flew this vehicle", now, judged);
@@ -468,6 +510,7 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
    */
   relinquish(droneId: string, reason: string): void {
     this.pilots.delete(droneId);
+    this.pilotUsers.delete(droneId);
     this.resumeTokens.delete(droneId);
     this.reservations.delete(droneId);
     this.failsafe.delete(droneId);

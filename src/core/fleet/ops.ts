@@ -9,7 +9,8 @@
  * Pure apart from the fleet it is given: no sockets, no clock reads, and no
  * wire formats (refusals are domain `Refusal`s; the endpoint words them).
  */
-import type { Refusal } from "../refusal.ts";
+import { mayFly, mayTakeOver, type Identity } from "../identity/rights.ts";
+import { vehicleRefusal, type Refusal } from "../refusal.ts";
 import type { CommandPlan, VehicleCommand } from "../vehicle/vehicle.ts";
 import type { CommandAnswer, Fleet } from "./fleet.ts";
 
@@ -29,19 +30,27 @@ export interface CommandOrigin {
   receivedAt?: number;
   /** In a cluster, the node the client is connected to, when that is not the node flying the vehicle. */
   node?: string;
+  /** The signed-in user who sent it (a JWT's `sub`), so its completion names a person (the recorder stores it). */
+  user?: string;
 }
 
-export type DroneOp =
+/**
+ * Every op carries its sender's identity, so the node that flies the vehicle
+ * (here or, forwarded, another) decides on the same rights.
+ */
+export type DroneOp = { identity: Identity } & (
   | {
       kind: "claim";
       drone: string;
       session: string;
+      /** Take the lease from its pilot (needs `admin`). */
+      force?: boolean;
       /** The claiming session's resume token, kept with the lease (secret: never logged). */
       resume?: string;
       /** A lost pilot's resume token, presented to take back its reserved lease (secret: never logged). */
       reclaim?: string;
     }
-  | { kind: "release"; drone: string; session: string }
+  | { kind: "release"; drone: string; session: string; /** Release whoever flies it (needs `admin`). */ force?: boolean }
   | {
       kind: "command";
       drone: string;
@@ -53,7 +62,8 @@ export type DroneOp =
       requestId?: RequestId;
       /** The tutorial dialect's `up` on the ground: take off first, then climb. */
       takeoffFirstIfLanded?: boolean;
-    };
+    }
+);
 
 /** What an op's sender is told. */
 export type OpResult = { ok: true; data: OpData } | { ok: false; error: Refusal };
@@ -77,14 +87,22 @@ export type OpOutcome = OpResult | { ok: "pending"; ticket: number };
 
 /** Carries out an op on a vehicle this node flies. */
 export function executeOp(fleet: Fleet<CommandOrigin>, op: DroneOp, context: OpContext): OpOutcome {
+  const forbidden = rightsRefusal(op);
+  if (forbidden !== null) return { ok: false, error: forbidden };
   switch (op.kind) {
     case "claim": {
-      const credentials = { ...(op.resume === undefined ? {} : { resume: op.resume }), ...(op.reclaim === undefined ? {} : { reclaim: op.reclaim }) };
+      const { identity } = op;
+      const credentials = {
+        ...(op.resume === undefined ? {} : { resume: op.resume }),
+        ...(op.reclaim === undefined ? {} : { reclaim: op.reclaim }),
+        ...(op.force === true ? { force: true } : {}),
+        ...(identity.source === "jwt" ? { user: identity.name === undefined ? { user: identity.user } : { user: identity.user, name: identity.name } } : {}),
+      };
       const claimed = fleet.claim(op.drone, op.session, context.now, credentials);
       return claimed.ok ? { ok: true, data: { drone: op.drone, role: "pilot", pilot: op.session } } : { ok: false, error: claimed.refusal };
     }
     case "release": {
-      const released = fleet.release(op.drone, op.session, context.now);
+      const released = fleet.release(op.drone, op.session, context.now, op.force === true);
       return released.ok ? { ok: true, data: { drone: op.drone, role: "observer", pilot: null } } : { ok: false, error: released.refusal };
     }
     case "command": {
@@ -95,6 +113,7 @@ export function executeOp(fleet: Fleet<CommandOrigin>, op: DroneOp, context: OpC
         receivedAt: context.now,
         ...(op.requestId === undefined ? {} : { requestId: op.requestId }),
         ...(context.node === undefined ? {} : { node: context.node }),
+        ...(op.identity.source === "jwt" ? { user: op.identity.user } : {}),
       };
       const takeoffFirst = op.takeoffFirstIfLanded === true && fleet.state(op.drone).state === "landed";
       const result = takeoffFirst
@@ -103,6 +122,22 @@ export function executeOp(fleet: Fleet<CommandOrigin>, op: DroneOp, context: OpC
       return result.ok === "pending" ? result : commandResult(op, result);
     }
   }
+}
+
+/**
+ * Whether the op's identity may do it: `fly:<drone>` to claim, release and
+ * command; `admin` to force. Null when it may. Checked where the op runs, so
+ * a forwarded op is judged on the owner node by the same rule.
+ */
+export function rightsRefusal(op: DroneOp): Refusal | null {
+  const { rights, user } = op.identity;
+  if (!mayFly(rights, op.drone)) {
+    return vehicleRefusal("forbidden", `${user} may not fly ${op.drone}: the token's scope needs fly:${op.drone} or fly:*`);
+  }
+  if (op.kind !== "command" && op.force === true && !mayTakeOver(rights)) {
+    return vehicleRefusal("forbidden", `${user} may not ${op.kind} ${op.drone} by force: the token's scope needs admin`);
+  }
+  return null;
 }
 
 /** A command's answer (now, or from a fleet `answer` notice) as the op result its sender gets. */

@@ -2,11 +2,14 @@
  * The `/drone` endpoint: one socket's conversation with the fleet.
  *
  * Owns the dispatch: welcome, the checks every message passes (admit.ts),
- * the viewer token, and turning each parsed message into a fleet call whose
- * outcome is answered in the client's own form (replier.ts). Parsing lives
- * in `protocol/`, text lines in text-commands.ts, the subscribe rules in
- * subscriptions.ts, tokens in sessions/session.ts, flight rules in the fleet
- * and model, publishing in the flight service.
+ * the viewer token or JWT (`hello`, and a refreshing `hello` later), what a
+ * session may see (a vehicle its identity may not view does not exist for
+ * it), and turning each parsed message into a fleet call whose outcome is
+ * answered in the client's own form (replier.ts). Parsing lives in
+ * `protocol/`, text lines in text-commands.ts, the subscribe rules in
+ * subscriptions.ts, tokens in sessions/session.ts and the verifier, rights
+ * in core/identity and the ops (checked where an op runs), flight rules in
+ * the fleet and model, publishing in the flight service.
  */
 import {
   allDrones,
@@ -16,7 +19,9 @@ import {
   parseClientFrame,
   protocolVersion,
   rateLimited,
+  tokenRefused,
   unknownDrone,
+  viewerTokenRequired,
   wireError,
   type AckData,
   type AnnouncedLimits,
@@ -28,19 +33,24 @@ import {
   type TextLine,
 } from "../../../protocol/index.ts";
 import type { DroneOp } from "../../core/fleet/ops.ts";
+import { mayView, sharedViewerIdentity, viewable, viewsEverything } from "../../core/identity/rights.ts";
+import type { TokenVerifier, Verdict } from "../../runtime/identity/verifier.ts";
 import { systemClocks, type Clocks } from "../../runtime/clock.ts";
 import type { FlightService } from "../../runtime/flight-service.ts";
 import type { Metrics } from "../../runtime/observability/metrics.ts";
-import { telemetryTopic } from "../../runtime/topics.ts";
+import { fleetTopic } from "../../runtime/topics.ts";
 import type { Config } from "../config.ts";
 import { sendTo, type Socket } from "../connections.ts";
 import type { DroneSession } from "../sessions/session.ts";
 import { AuthBackoff, authBackoffMessage } from "../security.ts";
-import { checkPilotToken, checkViewerHello, countAuthFailure, newSessionId } from "../sessions/session.ts";
+import { checkPilotToken, checkViewerHello, countAuthFailure, newSessionId, topicOf } from "../sessions/session.ts";
 import { admitMessage, type AdmissionRules } from "./admit.ts";
 import { jsonReplier, textReplier, type JsonReplier, type Replier, type TextReplier } from "./replier.ts";
 import { applySubscription, planSubscription, type Streams } from "./subscriptions.ts";
 import { runTextLine, skyportReplies, type TextDialect } from "./text-commands.ts";
+
+/** Frames a socket may send while its first `hello` is being verified; they are answered, in order, once it is. More are refused. */
+const maxFramesAwaitingHello = 32;
 
 export class DroneEndpoint {
   private readonly limits: AnnouncedLimits;
@@ -57,6 +67,8 @@ export class DroneEndpoint {
     private readonly clocks: Clocks = systemClocks,
     /** Token guessing back-off per address, shared with the upgrade and every socket. */
     private readonly authBackoff: AuthBackoff = new AuthBackoff(),
+    /** Verifies JWTs (and the shared viewer token beside them); null when the server accepts no JWT. */
+    private readonly verifier: TokenVerifier | null = null,
   ) {
     this.limits = {
       maxMessageBytes: config.droneMaxBytes,
@@ -88,22 +100,62 @@ export class DroneEndpoint {
 
   /** A socket opened (the session registry already knows it): greet it, unless it must present the viewer token first. */
   open(ws: Socket): void {
-    if (ws.data.session!.authenticated) this.welcome(ws);
+    const session = ws.data.session!;
+    if (!session.authenticated) return;
+    this.applyRights(ws, session, false);
+    this.welcome(ws);
   }
 
   /** Subscribes the socket to its drones and greets it: on open, or after `hello` with the viewer token. */
   private welcome(ws: Socket): void {
     const session = ws.data.session!;
-    for (const drone of session.subscriptions) ws.subscribe(telemetryTopic(drone));
+    for (const drone of session.subscriptions) ws.subscribe(topicOf(session, drone));
     const welcome = encodeMessage("welcome", {
       session: session.id,
       role: "observer",
       protocolVersion,
-      drones: this.flight.summaries(),
+      drones: this.flight.summaries().filter((drone) => this.visible(session, drone.id)),
       subscribed: [...session.subscriptions],
       limits: this.limits,
     });
     sendTo(ws, welcome);
+  }
+
+  /** Whether the session may know the vehicle exists: it is flown here and its identity may view it. */
+  private visible(session: DroneSession, drone: string): boolean {
+    return this.flight.fleet.has(drone) && (session.identity === null || mayView(session.identity.rights, drone));
+  }
+
+  /** The vehicles the session may view, in the fleet's order. */
+  private viewableIds(session: DroneSession): readonly string[] {
+    const ids = this.flight.fleet.ids;
+    return session.identity === null ? ids : viewable(session.identity.rights, ids);
+  }
+
+  /**
+   * Fits the session to its identity's rights (on authentication and on a
+   * refresh): subscriptions to vehicles it may not view are dropped, `*`
+   * listens on the batch of just the vehicles it may view, and commands
+   * without a drone address one it may view. `live`: the socket is already
+   * subscribed, so topics change now (unless telemetry is stopped for
+   * backpressure: it resubscribes through `topicOf` when it drains).
+   */
+  private applyRights(ws: Socket, session: DroneSession, live: boolean): void {
+    const rights = session.identity!.rights;
+    const ids = this.viewableIds(session);
+    const subscribeNow = live && session.stalledSince === null;
+    const topic = viewsEverything(rights) ? fleetTopic : this.flight.fleetView(ids);
+    if (topic !== session.fleetTopic) {
+      if (subscribeNow && session.subscriptions.has(allDrones)) ws.unsubscribe(session.fleetTopic);
+      session.fleetTopic = topic;
+      if (subscribeNow && session.subscriptions.has(allDrones)) ws.subscribe(topic);
+    }
+    for (const drone of [...session.subscriptions]) {
+      if (drone === allDrones || ids.includes(drone)) continue;
+      session.subscriptions.delete(drone);
+      if (subscribeNow) ws.unsubscribe(topicOf(session, drone));
+    }
+    if (!ids.includes(session.defaultDrone) && ids.length > 0) session.defaultDrone = ids[0]!;
   }
 
   message(ws: Socket, message: string | Buffer): void {
@@ -114,8 +166,19 @@ export class DroneEndpoint {
     const admission = admitMessage(ws, message, this.admission, this.flight.nowMs());
     if (admission === "closed" || admission === "dropped") return;
     const session = ws.data.session!;
+    if (session.awaitingHello !== null && admission !== "limited") {
+      if (session.awaitingHello.length < maxFramesAwaitingHello) session.awaitingHello.push(message);
+      else this.refuse(ws, replierFor(ws, parseClientFrame(message)), { code: "rate_limited", message: `wait for the answer to hello: at most ${maxFramesAwaitingHello} messages wait while its token is verified` });
+      return;
+    }
+    this.handle(ws, message, admission === "limited");
+  }
+
+  /** One admitted frame: parsed, authenticated, dispatched. */
+  private handle(ws: Socket, message: string, limited: boolean): void {
+    const session = ws.data.session!;
     const parsed = parseClientFrame(message);
-    if (admission === "limited") return this.refuse(ws, replierFor(ws, parsed), rateLimited(this.config.commandsPerSecond));
+    if (limited) return this.refuse(ws, replierFor(ws, parsed), rateLimited(this.config.commandsPerSecond));
     if (!parsed.ok) return this.refuse(ws, replierFor(ws, parsed), parsed.error);
     if (!session.authenticated) return this.authenticate(ws, session, parsed);
     ws.cork(() => {
@@ -132,6 +195,7 @@ export class DroneEndpoint {
   private refuse(ws: Socket, reply: Replier, error: ProtocolError): void {
     reply.error(error);
     if (error.code !== "unauthorized") return;
+    if (error.reason !== undefined) this.metrics.countAuthFailure(error.reason);
     const closeReason = countAuthFailure(ws.data.session!);
     if (closeReason !== null) ws.close(closeCodes.policyViolation, closeReason);
   }
@@ -144,21 +208,88 @@ export class DroneEndpoint {
   private underBackoff(ws: Socket, check: () => ProtocolError | null): ProtocolError | null {
     const nowMs = this.flight.nowMs();
     const waitMs = this.authBackoff.waitMs(ws.data.address, nowMs);
-    if (waitMs > 0) return { code: "unauthorized", message: authBackoffMessage(waitMs) };
+    if (waitMs > 0) return { code: "unauthorized", message: authBackoffMessage(waitMs), reason: "backoff" };
     const refusal = check();
-    if (refusal !== null) this.authBackoff.failed(ws.data.address, nowMs);
-    return refusal;
+    if (refusal === null) return null;
+    this.authBackoff.failed(ws.data.address, nowMs);
+    return refusal.code === "unauthorized" && refusal.reason === undefined ? { ...refusal, reason: "wrong_token" } : refusal;
   }
 
   /** Before the viewer token is presented, only `hello` with the right token is answered. */
   private authenticate(ws: Socket, session: DroneSession, parsed: ParsedInput): void {
     const reply = replierFor(ws, parsed);
     const message = parsed.ok && parsed.form === "json" ? parsed.message : null;
-    const refusal = message?.type === "hello" ? this.underBackoff(ws, () => checkViewerHello(message, this.config.viewerToken!)) : checkViewerHello(message, this.config.viewerToken!);
+    if (this.verifier !== null) return this.authenticateJwt(ws, session, message, reply);
+    if (message?.type !== "hello") return this.refuse(ws, reply, { ...viewerTokenRequired(false), reason: "missing" });
+    const refusal = this.underBackoff(ws, () => checkViewerHello(message, this.config.viewerToken!));
     if (refusal !== null) return this.refuse(ws, reply, refusal);
+    session.identity = sharedViewerIdentity;
     session.authenticated = true;
+    this.applyRights(ws, session, false);
     if (reply.form === "json") reply.ack({ session: session.id });
     this.welcome(ws);
+  }
+
+  /**
+   * A JWT server's first `hello`: the token is verified (asynchronously;
+   * frames that arrive meanwhile wait, in order), then the session takes its
+   * identity and is welcomed, or is refused with the token's reason.
+   */
+  private authenticateJwt(ws: Socket, session: DroneSession, message: ClientMessage | null, reply: Replier): void {
+    const token = message?.type === "hello" ? message.data.token : undefined;
+    if (token === undefined) return this.refuse(ws, reply, { ...viewerTokenRequired(message?.type === "hello"), reason: "missing" });
+    session.awaitingHello = [];
+    this.verifyUnderBackoff(ws, token).then((verdict) => {
+      const waiting = session.awaitingHello ?? [];
+      session.awaitingHello = null;
+      if (ws.readyState !== 1) return;
+      ws.cork(() => {
+        if (!verdict.ok) this.refuse(ws, reply, tokenRefused(verdict.reason, verdict.message));
+        else {
+          this.takeIdentity(session, verdict);
+          this.applyRights(ws, session, false);
+          if (reply.form === "json") reply.ack({ session: session.id });
+          this.welcome(ws);
+        }
+      });
+      for (const frame of waiting) if (ws.readyState === 1) this.handle(ws, frame, false);
+    });
+  }
+
+  /**
+   * A `hello` on a session that already has an identity: with a JWT, a
+   * refresh in place (subscriptions and leases kept) when the token is valid
+   * and names the same `sub`; the rights it grants apply from now on.
+   */
+  private refresh(ws: Socket, session: DroneSession, token: string | undefined, reply: JsonReplier): void {
+    if (token === undefined || this.verifier === null) return reply.ack({ session: session.id });
+    this.verifyUnderBackoff(ws, token).then((verdict) => {
+      if (ws.readyState !== 1) return;
+      if (!verdict.ok) return this.refuse(ws, reply, tokenRefused(verdict.reason, verdict.message));
+      if (verdict.identity.user !== session.identity!.user) {
+        return this.refuse(ws, reply, tokenRefused("subject_changed", "a refreshing hello must carry a token for the same sub as the session's: reconnect to sign in as someone else"));
+      }
+      this.takeIdentity(session, verdict);
+      this.applyRights(ws, session, true);
+      reply.ack({ session: session.id });
+    });
+  }
+
+  /** The verifier's verdict on a token, unless the address must wait first (then nothing is verified); a refusal counts against the address. */
+  private async verifyUnderBackoff(ws: Socket, token: string): Promise<Verdict> {
+    const waitMs = this.authBackoff.waitMs(ws.data.address, this.flight.nowMs());
+    if (waitMs > 0) return { ok: false, reason: "backoff", message: authBackoffMessage(waitMs) };
+    const verdict = await this.verifier!.verify(token);
+    if (!verdict.ok) this.authBackoff.failed(ws.data.address, this.flight.nowMs());
+    return verdict;
+  }
+
+  /** The session speaks for a verified identity from now on, until its token is no longer accepted (`exp` plus the leeway). */
+  private takeIdentity(session: DroneSession, verdict: Verdict & { ok: true }): void {
+    session.identity = verdict.identity;
+    session.authenticated = true;
+    session.expiresAtMs = verdict.expiresAtMs;
+    session.expiryWarned = false;
   }
 
   // ------------------------------------------------------------ text lines
@@ -177,49 +308,67 @@ export class DroneEndpoint {
     switch (message.type) {
       case "command": {
         const drone = message.data.drone ?? session.defaultDrone;
-        if (!this.flight.fleet.has(drone)) return refuse(this.unknownDrone(drone));
+        if (!this.visible(session, drone)) return refuse(this.unknownDrone(session, drone));
         return this.command(ws, session, drone, message.data.request, message.id, reply);
       }
       case "subscribe": {
-        const plan = planSubscription(message.data, this.streams, {
+        const plan = planSubscription(message.data, this.streamsFor(session), {
           subscriptions: session.subscriptions,
           stalled: session.stalledSince !== null,
           maxSubscriptions: this.config.maxSubscriptions,
+          fleetTopic: session.fleetTopic,
         });
         return applySubscription(plan, ws, session, reply);
       }
       case "unsubscribe": {
         const drone = message.data.drone;
-        if (drone !== allDrones && !this.flight.fleet.has(drone)) return refuse(this.unknownDrone(drone));
+        if (drone !== allDrones && !this.visible(session, drone)) return refuse(this.unknownDrone(session, drone));
         const was = session.subscriptions.delete(drone);
-        ws.unsubscribe(telemetryTopic(drone));
+        ws.unsubscribe(topicOf(session, drone));
         return reply.ack({ drone, subscribed: false, ...(was ? {} : { note: "was not subscribed" }) });
       }
       case "claim": {
         const drone = message.data.drone ?? session.defaultDrone;
-        if (!this.flight.fleet.has(drone)) return refuse(this.unknownDrone(drone));
-        const token = message.data.token;
-        const tokenRefusal = token === undefined ? checkPilotToken(token, this.config.pilotToken) : this.underBackoff(ws, () => checkPilotToken(token, this.config.pilotToken));
-        if (tokenRefusal !== null) return refuse(tokenRefusal);
+        if (!this.visible(session, drone)) return refuse(this.unknownDrone(session, drone));
+        // A signed-in user's rights decide (where the op runs); the shared pilot token is the simple mode's.
+        if (session.identity!.source !== "jwt") {
+          const token = message.data.token;
+          const tokenRefusal = token === undefined ? checkPilotToken(token, this.config.pilotToken) : this.underBackoff(ws, () => checkPilotToken(token, this.config.pilotToken));
+          if (tokenRefusal !== null) return refuse(tokenRefusal.reason === undefined ? { ...tokenRefusal, reason: "missing" } : tokenRefusal);
+        }
         // The session's resume token goes with its lease and back in the ack; `data.resume` presents a lost pilot's.
         const resume = (session.resumeToken ??= newSessionId());
         const reclaim = message.data.resume;
-        return this.flight.perform({ kind: "claim", drone, session: session.id, resume, ...(reclaim === undefined ? {} : { reclaim }) }, (result) =>
-          result.ok ? reply.ack({ ...result.data, resume } as AckData) : refuse(wireError(result.error, "json")),
-        );
+        const op: DroneOp = {
+          kind: "claim",
+          drone,
+          session: session.id,
+          identity: session.identity!,
+          resume,
+          ...(reclaim === undefined ? {} : { reclaim }),
+          ...(message.data.force === true ? { force: true } : {}),
+        };
+        return this.flight.perform(op, (result) => (result.ok ? reply.ack({ ...result.data, resume } as AckData) : refuse(wireError(result.error, "json"))));
       }
       case "release": {
         const drone = message.data.drone ?? session.defaultDrone;
-        if (!this.flight.fleet.has(drone)) return refuse(this.unknownDrone(drone));
-        return this.flight.perform({ kind: "release", drone, session: session.id }, (result) =>
-          result.ok ? reply.ack(result.data) : refuse(wireError(result.error, "json")),
-        );
+        if (!this.visible(session, drone)) return refuse(this.unknownDrone(session, drone));
+        const op: DroneOp = { kind: "release", drone, session: session.id, identity: session.identity!, ...(message.data.force === true ? { force: true } : {}) };
+        return this.flight.perform(op, (result) => (result.ok ? reply.ack(result.data) : refuse(wireError(result.error, "json"))));
       }
       case "ping":
         return reply.pong({ time: this.clocks.wallMs() });
       case "hello":
-        return reply.ack({ session: session.id });
+        return this.refresh(ws, session, message.data.token, reply);
     }
+  }
+
+  /** The telemetry streams as this session may see them: only the vehicles its identity may view. */
+  private streamsFor(session: DroneSession): Streams {
+    if (session.identity === null || viewsEverything(session.identity.rights)) return this.streams;
+    const ids = this.viewableIds(session);
+    const streams = this.streams;
+    return { ids, has: (drone) => ids.includes(drone), latestSeq: streams.latestSeq, epoch: streams.epoch, replay: streams.replay };
   }
 
   private command(ws: Socket, session: DroneSession, drone: string, request: DroneRequest, id: RequestId | undefined, reply: JsonReplier): void {
@@ -228,7 +377,7 @@ export class DroneEndpoint {
       reply.ack({ drone, command: "status", status: this.flight.snapshot(drone) });
       return reply.done({ drone, command: label, status: "completed" });
     }
-    const op: DroneOp = { kind: "command", drone, session: session.id, command: request, label, form: "json", ...(id === undefined ? {} : { requestId: id }) };
+    const op: DroneOp = { kind: "command", drone, session: session.id, identity: session.identity!, command: request, label, form: "json", ...(id === undefined ? {} : { requestId: id }) };
     this.flight.perform(op, (result) => {
       this.metrics.countCommand(result.ok ? "accepted" : result.error.code);
       if (result.ok) return reply.ack(result.data);
@@ -236,8 +385,9 @@ export class DroneEndpoint {
     });
   }
 
-  private unknownDrone(drone: string): ProtocolError {
-    return unknownDrone(drone, this.flight.fleet.ids);
+  /** No such vehicle, as far as this session may know: a vehicle it may not view is named like one that does not exist. */
+  private unknownDrone(session: DroneSession, drone: string): ProtocolError {
+    return unknownDrone(drone, this.viewableIds(session));
   }
 }
 

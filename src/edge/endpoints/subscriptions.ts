@@ -50,6 +50,8 @@ export interface Subscriber {
   /** Whether telemetry to it is stopped for backpressure. */
   readonly stalled: boolean;
   readonly maxSubscriptions: number;
+  /** The topic its `*` subscription listens on (the full batch by default; a restricted identity's own). */
+  readonly fleetTopic?: string;
 }
 
 /** One message of a resume, in order: an event about the stream, or a buffered frame as it was published. */
@@ -125,7 +127,7 @@ function planAll(
   return {
     kind: "live",
     subscription: allDrones,
-    topic: fleetTopic,
+    topic: subscriber.fleetTopic ?? fleetTopic,
     resubscribe: subscriber.subscriptions.has(allDrones),
     ack: { drone: allDrones, subscribed: true, replayed, lost, latestSeq, epoch },
     replay: plans.flatMap(({ drone, seq, sinceEpoch, plan }) => replayItems(drone, seq, sinceEpoch, plan, latestSeq[drone] ?? null, epoch[drone]!)),

@@ -57,15 +57,16 @@ export function runTextLine(context: TextContext, line: TextLine, finish: (outco
   const done = () => finish({ ok: true, line });
   const refused = (error: ProtocolError) => finish({ ok: false, error });
   if (line.kind === "release") {
-    return flight.perform({ kind: "release", drone, session: session.id }, (result) => (result.ok ? done() : refused(wireError(result.error, "text"))));
+    return flight.perform({ kind: "release", drone, session: session.id, identity: session.identity! }, (result) => (result.ok ? done() : refused(wireError(result.error, "text"))));
   }
   const pilot = flight.pilotOf(drone);
   const othersDrone = dialect.othersDrone !== null && pilot !== null && pilot !== session.id ? dialect.othersDrone(drone, pilot) : null;
 
   /** Claims the drone for the session, then `then`; a refusal ends the line. */
   const claim = (then: () => void) => {
-    if (dialect.pilotTokenRefusal !== null) return refused(dialect.pilotTokenRefusal);
-    flight.perform({ kind: "claim", drone, session: session.id }, (result) => (result.ok ? then() : refused(wireError(result.error, "text"))));
+    // A signed-in user's rights decide (checked where the op runs); the shared pilot token is the simple mode's.
+    if (dialect.pilotTokenRefusal !== null && session.identity?.source !== "jwt") return refused(dialect.pilotTokenRefusal);
+    flight.perform({ kind: "claim", drone, session: session.id, identity: session.identity! }, (result) => (result.ok ? then() : refused(wireError(result.error, "text"))));
   };
   if (line.kind === "claim") {
     if (othersDrone !== null) return refused(othersDrone);
@@ -81,6 +82,7 @@ export function runTextLine(context: TextContext, line: TextLine, finish: (outco
       kind: "command",
       drone,
       session: session.id,
+      identity: session.identity!,
       command: request,
       label: line.text,
       form: dialect.form,

@@ -1,7 +1,8 @@
 /**
  * The `/drone` and `/api/controller` sessions connected to this node: who
  * can be reached for a command's `done`, and the once-a-second rules on
- * their sockets: the viewer-token deadline, a pilot's liveness (pinged every
+ * their sockets: the viewer-token deadline, a JWT's expiry (warned
+ * `tokenWarningSeconds` before, closed with 1008 at `exp`), a pilot's liveness (pinged every
  * second; silent for `pilotTimeoutSeconds` loses its leases), and the slow-consumer policy
  * (`src/core/flow/backpressure.ts`) applied: telemetry stopped, resumed with a
  * `frames_dropped` count, or the socket closed.
@@ -11,15 +12,19 @@
  */
 import { backpressureVerdict, canResume, type BackpressureLimits } from "../../core/flow/backpressure.ts";
 import { allDrones, encodeMessage } from "../../../protocol/index.ts";
-import { telemetryTopic } from "../../runtime/topics.ts";
 import type { FlightService } from "../../runtime/flight-service.ts";
 import type { Logger } from "../../runtime/observability/log.ts";
 import type { Metrics } from "../../runtime/observability/metrics.ts";
 import { closeCodes, remoteOf, sendTo, type Socket } from "../connections.ts";
-import type { DroneSession } from "./session.ts";
+import { mayView } from "../../core/identity/rights.ts";
+import { topicOf, type DroneSession } from "./session.ts";
 
 /** Seconds a `/drone` socket has to present the viewer token before it is closed. */
 export const authTimeoutSeconds = 10;
+/** Seconds before its token expires that a socket is told (`token_expiring`), so it can refresh with `hello`. */
+export const tokenWarningSeconds = 60;
+/** The close reason of a socket whose token expired without a refresh. */
+export const tokenExpiredReason = "token expired";
 /** How long a socket closed for being too slow gets to answer the close before it is dropped, milliseconds. */
 const closeGraceMilliseconds = 2000;
 
@@ -105,6 +110,7 @@ export class SessionRegistry {
         ws.close(closeCodes.policyViolation, `unauthorized: no viewer token within ${authTimeoutSeconds} s`);
         continue;
       }
+      if (session.expiresAtMs !== null && this.checkExpiry(ws, session)) continue;
       if (this.flight.isPilot(session.id)) this.checkPilot(ws, session, listened);
       const buffered = ws.getBufferedAmount();
       switch (backpressureVerdict(buffered, session.stalledSince, nowMs, this.limits)) {
@@ -125,6 +131,30 @@ export class SessionRegistry {
           break;
       }
     }
+  }
+
+  /**
+   * A JWT's expiry, on the wall clock its `exp` counts in: warned once
+   * `tokenWarningSeconds` before, closed with 1008 once past (a pilot's
+   * leases then go as for any disconnect: the failsafe engages). Returns
+   * whether the socket was closed.
+   */
+  private checkExpiry(ws: Socket, session: DroneSession): boolean {
+    const wallMs = this.flight.wallMs();
+    const expiresAtMs = session.expiresAtMs!;
+    if (wallMs >= expiresAtMs) {
+      this.logger.info({ event: "token_expired", remote: remoteOf(ws.data), session: session.id, user: session.identity?.user ?? null });
+      ws.close(closeCodes.policyViolation, tokenExpiredReason);
+      return true;
+    }
+    // The tutorial dialect (`/api/controller`) has no events: its clients reconnect with a fresh token.
+    if (!session.expiryWarned && ws.data.endpoint === "drone" && wallMs >= expiresAtMs - tokenWarningSeconds * 1000) {
+      session.expiryWarned = true;
+      const expiresInSeconds = Math.max(0, Math.round((expiresAtMs - wallMs) / 1000));
+      const message = `your token expires in ${expiresInSeconds} s: send hello with a fresh token (same sub) to stay connected`;
+      sendTo(ws, encodeMessage("event", { drone: "", kind: "token_expiring", message, expiresAt: expiresAtMs, expiresInSeconds }));
+    }
+    return false;
   }
 
   /**
@@ -155,7 +185,7 @@ export class SessionRegistry {
     session.stalledSince = null;
     const dropped = this.droppedWhileStalled(session);
     session.stalledAtSeq = null;
-    for (const subscription of session.subscriptions) ws.subscribe(telemetryTopic(subscription));
+    for (const subscription of session.subscriptions) ws.subscribe(topicOf(session, subscription));
     for (const drone of this.watchedDrones(session)) {
       // Lease changes travel on the same topic and may have been missed: restate the current one.
       sendTo(ws, encodeMessage("lease", { drone, pilot: this.flight.pilotOf(drone), reason: "resync after backpressure" }));
@@ -173,12 +203,14 @@ export class SessionRegistry {
     session.stalledSince = nowMs;
     const stalledAtSeq = (session.stalledAtSeq = new Map());
     for (const drone of this.watchedDrones(session)) stalledAtSeq.set(drone, this.flight.latestSeq(drone));
-    for (const subscription of session.subscriptions) ws.unsubscribe(telemetryTopic(subscription));
+    for (const subscription of session.subscriptions) ws.unsubscribe(topicOf(session, subscription));
   }
 
-  /** The vehicles a session watches, with the all-vehicles subscription spelled out. */
+  /** The vehicles a session watches, with the all-vehicles subscription spelled out as those it may view. */
   private watchedDrones(session: DroneSession): Iterable<string> {
-    return session.subscriptions.has(allDrones) ? this.flight.fleet.ids : session.subscriptions;
+    if (!session.subscriptions.has(allDrones)) return session.subscriptions;
+    const rights = session.identity?.rights;
+    return rights === undefined ? this.flight.fleet.ids : this.flight.fleet.ids.filter((drone) => mayView(rights, drone));
   }
 
   /** Per vehicle, the frames a stalled socket has missed so far and the seq to resume after. */

@@ -1,14 +1,17 @@
 /**
- * A `/drone` or `/api/controller` client's session: what it is (`DroneSession`),
- * creating one, its rate limiter, and the token rules (viewer token before anything else when the
- * server requires one, pilot token to claim, and the failed-attempt limit).
+ * A `/drone` or `/api/controller` client's session: what it is (`DroneSession`:
+ * who it speaks for, until when, what it watches), creating one, its rate limiter, and the
+ * shared-token rules (viewer token before anything else when the server requires one, pilot
+ * token to claim, and the failed-attempt limit). JWTs are verified in `runtime/identity/`.
  *
  * Owns the decisions, not the sending: each check returns the refusal to
  * answer with (or null), and the endpoint sends it from one place. Never
  * touches a socket.
  */
 import { RateLimiter } from "../../core/flow/rate-limit.ts";
-import { authFailuresCloseReason, pilotTokenRequired, viewerTokenRequired, type ClientMessage, type ProtocolError } from "../../../protocol/index.ts";
+import type { Identity } from "../../core/identity/rights.ts";
+import { allDrones, authFailuresCloseReason, pilotTokenRequired, viewerTokenRequired, type ClientMessage, type ProtocolError } from "../../../protocol/index.ts";
+import { fleetTopic, telemetryTopic } from "../../runtime/topics.ts";
 import { tokensEqual } from "../security.ts";
 
 /** A `/drone` or `/api/controller` client: who it is to the fleet and what it watches. */
@@ -23,6 +26,16 @@ export interface DroneSession {
   limiter: RateLimiter | null;
   /** False until the viewer token was presented, when the server requires one. */
   authenticated: boolean;
+  /** Who the session speaks for, and its rights; null until it authenticated. Shown and recorded as its `user`, never a token. */
+  identity: Identity | null;
+  /** When its JWT stops being valid (Unix ms, leeway included), or null when its identity does not expire. */
+  expiresAtMs: number | null;
+  /** Whether `token_expiring` was sent for the current token. */
+  expiryWarned: boolean;
+  /** The topic its `*` subscription listens on: every vehicle's, or the batch of just those it may view. */
+  fleetTopic: string;
+  /** Frames that arrived while its first `hello` was being verified, answered in order once it is; null when none is. */
+  awaitingHello: string[] | null;
   /** The session registry's once-a-second sweeps since this socket last sent a frame (message or pong): a pilot's liveness. */
   silentSweeps: number;
   /** Secret 128-bit token given in this session's claim ack (made on its first claim): a later session presents it to take back a lease reserved for this one. Never logged. */
@@ -33,6 +46,11 @@ export interface DroneSession {
   stalledSince: number | null;
   /** Each drone's latest seq when telemetry stopped for this stalled socket; null while it keeps up. */
   stalledAtSeq: Map<string, number | null> | null;
+}
+
+/** The Bun topic a session's subscription to `drone` (or `*`) listens on. */
+export function topicOf(session: DroneSession, drone: string): string {
+  return drone === allDrones ? session.fleetTopic : telemetryTopic(drone);
 }
 
 /** Seconds of continuous rate limiting after which a socket is closed with 1008. */
@@ -53,13 +71,18 @@ export function newSessionId(): string {
 }
 
 /** A fresh session for a socket that is about to open. */
-export function newSession(defaultDrone: string, subscriptions: Iterable<string>, authenticated: boolean): DroneSession {
+export function newSession(defaultDrone: string, subscriptions: Iterable<string>, identity: Identity | null, expiresAtMs: number | null = null): DroneSession {
   return {
     id: newSessionId(),
     defaultDrone,
     subscriptions: new Set(subscriptions),
     limiter: null,
-    authenticated,
+    authenticated: identity !== null,
+    identity,
+    expiresAtMs,
+    expiryWarned: false,
+    fleetTopic,
+    awaitingHello: null,
     silentSweeps: 0,
     resumeToken: null,
     authFailures: 0,

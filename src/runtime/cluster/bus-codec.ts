@@ -20,6 +20,7 @@
  * none (`seq<TAB>{...}`: its third part starts with `{`) and still decodes.
  */
 import type { DroneOp, OpResult } from "../../core/fleet/ops.ts";
+import { isIdentity } from "../../core/identity/rights.ts";
 import type { TickEntry } from "./broker.ts";
 import { isEpoch, type TelemetryData } from "../../../protocol/index.ts";
 
@@ -235,8 +236,9 @@ export function decodeNodeMessage(text: string): NodeMessage | null {
   }
 }
 
+/** An op with its sender's identity: an op without one is refused unrun (the owner decides on the sender's rights). */
 function isDroneOp(value: unknown): value is DroneOp {
-  if (!isRecord(value) || !isId(value.drone)) return false;
+  if (!isRecord(value) || !isId(value.drone) || !isIdentity(value.identity)) return false;
   switch (value.kind) {
     case "claim":
     case "release":

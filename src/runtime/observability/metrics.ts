@@ -33,6 +33,8 @@ export interface OpenTraffic {
 export class Metrics {
   readonly upgradesRefused = new Map<string, number>();
   readonly commands = new Map<string, number>();
+  /** Refused tokens by reason (`AuthFailureReason`), before and after the upgrade. */
+  readonly authFailures = new Map<string, number>();
   telemetryFramesPublished = 0;
   telemetryFramesDropped = 0;
   leaseChanges = 0;
@@ -46,6 +48,11 @@ export class Metrics {
 
   refuseUpgrade(reason: string): void {
     this.upgradesRefused.set(reason, (this.upgradesRefused.get(reason) ?? 0) + 1);
+  }
+
+  /** Counts a refused token under its reason. */
+  countAuthFailure(reason: string): void {
+    this.authFailures.set(reason, (this.authFailures.get(reason) ?? 0) + 1);
   }
 
   /** Counts a command by result: accepted, refused with a code, completed, failed. */
@@ -103,6 +110,12 @@ export class Metrics {
         type: "counter",
         help: "Upgrade requests refused before the handshake, by reason.",
         samples: [...this.upgradesRefused].map(([reason, value]) => ({ labels: { reason }, value })),
+      },
+      {
+        name: "skyport_auth_failures_total",
+        type: "counter",
+        help: "Tokens refused (before the upgrade, in hello, in claim), by reason: expired, bad_signature, unknown_key, ...",
+        samples: [...this.authFailures].map(([reason, value]) => ({ labels: { reason }, value })),
       },
       perEndpoint("messagesIn", "skyport_messages_received_total", "WebSocket messages received, per endpoint."),
       perEndpoint("messagesOut", "skyport_messages_sent_total", "WebSocket messages sent to one socket (not pub/sub deliveries), per endpoint."),

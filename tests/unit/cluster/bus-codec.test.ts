@@ -18,6 +18,7 @@ import {
   type NodeMessage,
 } from "../../../src/runtime/cluster/bus-codec.ts";
 import type { TickEntry } from "../../../src/runtime/cluster/broker.ts";
+import { openIdentity, type Identity } from "../../../src/core/identity/rights.ts";
 
 const frame = (drone: string, seq: number, data: object = { x: 1.5, y: -2, state: "hovering" }): TickEntry => ({
   drone,
@@ -154,16 +155,19 @@ describe("stored frames, pilot record, owner report", () => {
   });
 });
 
+/** A signed-in identity, as a forwarded op carries it to the owner node. */
+const alice: Identity = { user: "alice", name: "Alice", rights: { view: ["*"], fly: ["alpha"], admin: false }, source: "jwt" };
+
 describe("node channel", () => {
   const messages: NodeMessage[] = [
-    { kind: "op", corr: 1, from: "node-b", op: { kind: "claim", drone: "alpha", session: "s-1" } },
-    { kind: "op", corr: 2, from: "node-b", op: { kind: "release", drone: "alpha", session: "s-1" } },
-    { kind: "op", corr: 3, from: "node-b", op: { kind: "release", drone: "alpha", session: "s-1" }, expiresAtMs: 1_700_000_002_500 },
+    { kind: "op", corr: 1, from: "node-b", op: { kind: "claim", drone: "alpha", session: "s-1", identity: openIdentity } },
+    { kind: "op", corr: 2, from: "node-b", op: { kind: "release", drone: "alpha", session: "s-1", identity: alice } },
+    { kind: "op", corr: 3, from: "node-b", op: { kind: "release", drone: "alpha", session: "s-1", identity: alice }, expiresAtMs: 1_700_000_002_500 },
     {
       kind: "op",
       corr: 4,
       from: "node-b",
-      op: { kind: "command", drone: "alpha", session: "s-1", command: { name: "goto", x: 1, y: 2 } as never, label: "goto\t1 2", form: "json", requestId: 9 },
+      op: { kind: "command", drone: "alpha", session: "s-1", identity: alice, command: { name: "goto", x: 1, y: 2 } as never, label: "goto\t1 2", form: "json", requestId: 9 },
     },
     { kind: "reply", corr: 4, result: { ok: true, data: { drone: "alpha", command: "goto", target: { x: 1, y: 2, z: 10, heading: 0, speedLimit: 5 } } as never } },
     { kind: "reply", corr: 5, result: { ok: false, error: { code: "not_pilot", message: "line\none" } } },
@@ -184,25 +188,30 @@ describe("node channel", () => {
       '"op"',
       "{}",
       '{"kind":"launch","corr":1}',
-      '{"kind":"op","corr":0,"from":"b","op":{"kind":"claim","drone":"alpha","session":"s"}}',
-      '{"kind":"op","corr":-1,"from":"b","op":{"kind":"claim","drone":"alpha","session":"s"}}',
-      '{"kind":"op","corr":1.5,"from":"b","op":{"kind":"claim","drone":"alpha","session":"s"}}',
-      '{"kind":"op","corr":1e300,"from":"b","op":{"kind":"claim","drone":"alpha","session":"s"}}',
-      '{"kind":"op","corr":"1","from":"b","op":{"kind":"claim","drone":"alpha","session":"s"}}',
-      '{"kind":"op","corr":1,"op":{"kind":"claim","drone":"alpha","session":"s"}}',
-      '{"kind":"op","corr":1,"from":"b","op":{"kind":"claim","drone":"alpha"}}',
-      '{"kind":"op","corr":1,"from":"b","op":{"kind":"fly","drone":"alpha","session":"s"}}',
-      '{"kind":"op","corr":1,"from":"b","op":{"kind":"status","drone":"alpha"}}',
-      '{"kind":"op","corr":1,"from":"b","op":{"kind":"command","drone":"alpha","session":"s","label":"x","form":"json"}}',
+      '{"kind":"op","corr":0,"from":"b","op":{"identity":{"user":"u","rights":{"view":["*"],"fly":["*"],"admin":false},"source":"open"},"kind":"claim","drone":"alpha","session":"s"}}',
+      '{"kind":"op","corr":-1,"from":"b","op":{"identity":{"user":"u","rights":{"view":["*"],"fly":["*"],"admin":false},"source":"open"},"kind":"claim","drone":"alpha","session":"s"}}',
+      '{"kind":"op","corr":1.5,"from":"b","op":{"identity":{"user":"u","rights":{"view":["*"],"fly":["*"],"admin":false},"source":"open"},"kind":"claim","drone":"alpha","session":"s"}}',
+      '{"kind":"op","corr":1e300,"from":"b","op":{"identity":{"user":"u","rights":{"view":["*"],"fly":["*"],"admin":false},"source":"open"},"kind":"claim","drone":"alpha","session":"s"}}',
+      '{"kind":"op","corr":"1","from":"b","op":{"identity":{"user":"u","rights":{"view":["*"],"fly":["*"],"admin":false},"source":"open"},"kind":"claim","drone":"alpha","session":"s"}}',
+      '{"kind":"op","corr":1,"op":{"identity":{"user":"u","rights":{"view":["*"],"fly":["*"],"admin":false},"source":"open"},"kind":"claim","drone":"alpha","session":"s"}}',
+      '{"kind":"op","corr":1,"from":"b","op":{"identity":{"user":"u","rights":{"view":["*"],"fly":["*"],"admin":false},"source":"open"},"kind":"claim","drone":"alpha"}}',
+      '{"kind":"op","corr":1,"from":"b","op":{"identity":{"user":"u","rights":{"view":["*"],"fly":["*"],"admin":false},"source":"open"},"kind":"fly","drone":"alpha","session":"s"}}',
+      '{"kind":"op","corr":1,"from":"b","op":{"identity":{"user":"u","rights":{"view":["*"],"fly":["*"],"admin":false},"source":"open"},"kind":"status","drone":"alpha"}}',
+      '{"kind":"op","corr":1,"from":"b","op":{"identity":{"user":"u","rights":{"view":["*"],"fly":["*"],"admin":false},"source":"open"},"kind":"command","drone":"alpha","session":"s","label":"x","form":"json"}}',
       '{"kind":"op","corr":1,"from":"b","op":null}',
-      '{"kind":"op","corr":1,"from":"b","op":{"kind":"claim","drone":"alpha","session":"s"},"expiresAtMs":"soon"}',
-      '{"kind":"op","corr":1,"from":"b","op":{"kind":"claim","drone":"alpha","session":"s"},"expiresAtMs":-5}',
+      '{"kind":"op","corr":1,"from":"b","op":{"identity":{"user":"u","rights":{"view":["*"],"fly":["*"],"admin":false},"source":"open"},"kind":"claim","drone":"alpha","session":"s"},"expiresAtMs":"soon"}',
+      '{"kind":"op","corr":1,"from":"b","op":{"identity":{"user":"u","rights":{"view":["*"],"fly":["*"],"admin":false},"source":"open"},"kind":"claim","drone":"alpha","session":"s"},"expiresAtMs":-5}',
       '{"kind":"reply","corr":1}',
       '{"kind":"reply","corr":1,"result":{"ok":true}}',
       '{"kind":"reply","corr":1,"result":{"ok":false,"error":{"code":"x"}}}',
       '{"kind":"reply","corr":1,"result":{"ok":"yes","data":{}}}',
       '{"kind":"done","session":"s"}',
       '{"kind":"done","session":"","text":"{}"}',
+      // The owner decides on the sender's rights: an op without a well-formed identity is never run.
+      '{"kind":"op","corr":1,"from":"b","op":{"kind":"claim","drone":"alpha","session":"s"}}',
+      '{"kind":"op","corr":1,"from":"b","op":{"identity":{"user":"u","rights":{"view":["*"],"fly":"*","admin":false},"source":"jwt"},"kind":"claim","drone":"alpha","session":"s"}}',
+      '{"kind":"op","corr":1,"from":"b","op":{"identity":{"user":"","rights":{"view":[],"fly":[],"admin":true},"source":"jwt"},"kind":"claim","drone":"alpha","session":"s"}}',
+      '{"kind":"op","corr":1,"from":"b","op":{"identity":{"user":"u","rights":{"view":[],"fly":[],"admin":true},"source":"root"},"kind":"claim","drone":"alpha","session":"s"}}',
     ];
     for (const text of hostile) expect(decodeNodeMessage(text)).toBeNull();
   });

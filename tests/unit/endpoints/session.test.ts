@@ -3,7 +3,7 @@ import { expect, test } from "bun:test";
 import { checkPilotToken, checkViewerHello, countAuthFailure, limiterOf, maxAuthFailures, newSession } from "../../../src/edge/sessions/session.ts";
 
 test("a new session: an 8-character id, its drones, no limiter until its first message", () => {
-  const session = newSession("bravo", ["bravo", "*"], false);
+  const session = newSession("bravo", ["bravo", "*"], null);
   expect(session).toMatchObject({ defaultDrone: "bravo", subscriptions: new Set(["bravo", "*"]), limiter: null, authenticated: false, authFailures: 0 });
   expect(session.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
   const limiter = limiterOf(session, 50);
@@ -26,7 +26,7 @@ test("the viewer token: only hello with the right token passes", () => {
 });
 
 test("the last failed attempt allowed gives the close reason", () => {
-  const session = newSession("alpha", [], false);
+  const session = newSession("alpha", [], null);
   for (let attempt = 1; attempt < maxAuthFailures; attempt++) expect(countAuthFailure(session)).toBeNull();
   expect(countAuthFailure(session)).toBe(`unauthorized: ${maxAuthFailures} failed attempts`);
 });

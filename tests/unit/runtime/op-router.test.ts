@@ -1,6 +1,7 @@
 /** Op routing: here, forwarded, answered later by ticket; remote pilots' nodes. */
 import { expect, test } from "bun:test";
 import { Fleet } from "../../../src/core/fleet/fleet.ts";
+import { openIdentity } from "../../../src/core/identity/rights.ts";
 import type { CommandOrigin, DroneOp, OpResult } from "../../../src/core/fleet/ops.ts";
 import { inProcessBroker, type Broker } from "../../../src/runtime/cluster/broker.ts";
 import { OpRouter } from "../../../src/runtime/op-router.ts";
@@ -12,12 +13,12 @@ function setup(broker: Broker = inProcessBroker) {
   return { fleet, later, router: new OpRouter(fleet, () => broker, () => 0) };
 }
 
-const command = (drone: string, session = "s"): DroneOp => ({ kind: "command", drone, session, command: { name: "takeoff" }, label: "takeoff", form: "json", requestId: 1 });
+const command = (drone: string, session = "s"): DroneOp => ({ kind: "command", drone, session, identity: openIdentity, command: { name: "takeoff" }, label: "takeoff", form: "json", requestId: 1 });
 
 test("an op on a vehicle flown here is answered before perform returns", () => {
   const { router } = setup();
   const answers: OpResult[] = [];
-  router.perform({ kind: "claim", drone: "now", session: "s" }, (result) => answers.push(result), () => {});
+  router.perform({ kind: "claim", drone: "now", session: "s", identity: openIdentity }, (result) => answers.push(result), () => {});
   router.perform(command("now"), (result) => answers.push(result), () => {});
   expect(answers).toEqual([
     { ok: true, data: { drone: "now", role: "pilot", pilot: "s" } },
@@ -28,7 +29,7 @@ test("an op on a vehicle flown here is answered before perform returns", () => {
 test("a vehicle that answers later: the answer reaches its sender through the fleet's answer notice", () => {
   const { fleet, later, router } = setup();
   const answers: OpResult[] = [];
-  router.perform({ kind: "claim", drone: "later", session: "s" }, () => {}, () => {});
+  router.perform({ kind: "claim", drone: "later", session: "s", identity: openIdentity }, () => {}, () => {});
   router.perform(command("later"), (result) => answers.push(result), () => {});
   expect(answers).toEqual([]);
   later.acknowledge();
@@ -51,7 +52,7 @@ test("elsewhere: forwarded through the broker; the session is remembered so its 
 test("ops forwarded here for a vehicle another node owns are refused; a remote claim records the pilot's node", () => {
   const { router } = setup();
   const replies: OpResult[] = [];
-  router.performForNode({ kind: "claim", drone: "now", session: "far" }, "node-b", (result) => replies.push(result));
+  router.performForNode({ kind: "claim", drone: "now", session: "far", identity: openIdentity }, "node-b", (result) => replies.push(result));
   expect(replies[0]!.ok).toBe(true);
   expect(router.remotePilots()).toEqual(new Map([["far", "node-b"]]));
   router.closedElsewhere("far");

@@ -26,6 +26,29 @@ describe("TelemetryStreams", () => {
     expect(streams.replay("alpha", -1).frames).toEqual(['{"type":"telemetry","data":{"drone":"alpha","seq":0}}']);
   });
 
+  test("a restricted view of `*` (issue 14): its topic gets a batch of its drones only, and only their notices", () => {
+    const streams = new TelemetryStreams(["alpha", "bravo", "charlie"], 10);
+    const sent: Array<[string, string]> = [];
+    streams.attach({ publish: (topic, text) => sent.push([topic, text]), subscriberCount: (topic) => (topic === "fleet" ? 0 : 1) });
+    const view = streams.fleetView(["charlie", "alpha"]);
+    expect(view).toBe("fleet:alpha,charlie");
+    expect(streams.fleetView(["alpha", "charlie"])).toBe(view);
+    streams.publishOwn(1000, [entry("alpha", 0), entry("bravo", 0), entry("charlie", 0)]);
+    expect(sent.filter(([topic]) => topic.startsWith("fleet"))).toEqual([
+      [view, '{"type":"telemetry_batch","data":{"time":1000,"frames":[{"drone":"alpha","seq":0},{"drone":"charlie","seq":0}]}}'],
+    ]);
+    sent.length = 0;
+    streams.publishNotice("bravo", "bravo's lease");
+    streams.publishNotice("alpha", "alpha's lease");
+    expect(sent).toEqual([
+      ["drone:bravo", "bravo's lease"],
+      ["fleet", "bravo's lease"],
+      ["drone:alpha", "alpha's lease"],
+      ["fleet", "alpha's lease"],
+      [view, "alpha's lease"],
+    ]);
+  });
+
   test("mirrored frames: duplicates dropped, a gap restarts the buffer, unknown vehicles ignored", () => {
     const streams = new TelemetryStreams(["alpha"], 10);
     streams.attach(recorder().publisher);
