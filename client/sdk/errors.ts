@@ -5,7 +5,7 @@
 import type { ErrorCode } from "../../protocol/index.ts";
 
 /** The client's own failure codes, beside the server's `ErrorCode`s. */
-export type ClientErrorCode = "timeout" | "disconnected" | "closed" | "internal";
+export type ClientErrorCode = "timeout" | "disconnected" | "closed" | "offline" | "internal";
 
 /**
  * Why a request failed. `code` is the server's error code (`not_pilot`,
@@ -15,7 +15,7 @@ export type ClientErrorCode = "timeout" | "disconnected" | "closed" | "internal"
  */
 export class SkyportError extends Error {
   override name = "SkyportError";
-  /** The server's error code, or the client's own: `timeout`, `disconnected`, `closed` (or `internal`, a bug). */
+  /** The server's error code, or the client's own: `timeout`, `disconnected`, `closed`, `offline` (or `internal`, a bug). */
   readonly code: ErrorCode | ClientErrorCode;
   /** The offending request field, e.g. `data.args[0]`, when the server named one. */
   readonly field?: string;
