@@ -7,7 +7,7 @@
  */
 import { FleetHistory } from "./dashboard-history.ts";
 import { flightPermission } from "./dashboard-permission.ts";
-import { SkyportClient, SkyportError } from "../sdk/index.ts";
+import { accessRefusal, SkyportClient, SkyportError, type SkyportTokens } from "../sdk/index.ts";
 import { ConnectionStatus } from "./ui/connection.ts";
 import { FlightControls } from "./ui/controls.ts";
 import { byId } from "./ui/dom.ts";
@@ -17,6 +17,7 @@ import { CommandLog } from "./ui/log.ts";
 import { FlightMap } from "./ui/map.ts";
 import { PilotBar } from "./ui/pilot.ts";
 import { batteryDangerPercent, batteryLevel, batteryWarnPercent, TelemetryReadouts } from "./ui/readouts.ts";
+import { SignIn } from "./ui/sign-in.ts";
 import { Sparkline } from "./ui/sparkline.ts";
 import { sameServerSocketUrl } from "./socket-url.ts";
 import type { CommandName } from "../../protocol/index.ts";
@@ -24,7 +25,8 @@ import type { CommandName } from "../../protocol/index.ts";
 /** Where the selected drone is remembered between visits. */
 const selectedDroneStorageKey = "skyport.dashboard.drone";
 
-const client = new SkyportClient({ url: sameServerSocketUrl(window.location, "/drone") });
+const signIn = new SignIn({ signIn: (tokens) => void reconnectWith(tokens) });
+const client = new SkyportClient({ url: sameServerSocketUrl(window.location, "/drone"), ...signIn.current });
 const history = new FleetHistory();
 let drones: string[] = [];
 let selected: string | null = null;
@@ -47,7 +49,7 @@ const controls = new FlightControls({
   send: (name, args) => void sendCommand(name, args),
   confirmEmergency: () => dialog.confirm(selected ?? "the drone"),
   denied: () => pilotBar.flashReason(),
-  modalOpen: () => dialog.isOpen,
+  modalOpen: () => dialog.isOpen || signIn.isOpen,
 });
 const readouts = new TelemetryReadouts();
 const map = new FlightMap(byId("map", HTMLCanvasElement), byId("map-legend", HTMLElement));
@@ -161,10 +163,27 @@ async function lease(kind: "claim" | "release", drone: string): Promise<void> {
     entry.acked(performance.now() - started);
     entry.completed();
   } catch (error) {
-    if (error instanceof SkyportError) entry.refused(error.code, error.message);
+    const refusal = error instanceof SkyportError ? accessRefusal(error, "pilot", client.hasPilotToken) : null;
+    if (refusal !== null) {
+      entry.refused("unauthorized", refusal.message);
+      signIn.open(sentence(refusal.message));
+    } else if (error instanceof SkyportError) entry.refused(error.code, error.message);
     else entry.refused("client", error instanceof Error ? error.message : String(error));
   }
   renderPermission();
+}
+
+/** Presents new tokens: closes the link and dials again with them (they apply to the next socket). */
+async function reconnectWith(tokens: SkyportTokens): Promise<void> {
+  await client.close();
+  client.setTokens(tokens);
+  log.note(tokens.token === undefined && tokens.pilotToken === undefined ? "Signed out: connecting without a token" : "Signed in: connecting with the new token", "info");
+  client.connect();
+}
+
+/** "wrong viewer token" → "Wrong viewer token." */
+function sentence(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}${text.endsWith(".") ? "" : "."}`;
 }
 
 // ------------------------------------------------------------ SDK events
@@ -220,6 +239,13 @@ client.on("lease", (change) => {
 client.on("event", (event) => log.event(event.drone, event.kind, event.message));
 
 client.on("error", (error) => log.note(`error ${error.code}: ${error.message}`, "danger"));
+
+// A refused token is not a dropped link: the SDK stops, and the operator is asked for the right one.
+client.on("refused", (refusal) => {
+  connection.setRefused(refusal.message);
+  log.note(`Refused: ${refusal.message}`, "danger");
+  signIn.open(sentence(refusal.message));
+});
 
 renderSelected();
 renderPermission();
