@@ -5,34 +5,10 @@
  * kept in session storage only and never in the URL.
  */
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { launchBrowser, type TestBrowser } from "../support/browser.ts";
-import { claim, newVisitor, waitForConnection, waitMs, type DashboardPage } from "../support/dashboard.ts";
-import { startTestServer } from "../support/server.ts";
+import { claim, dashboardSuite, waitForConnection, waitMs, type DashboardPage } from "../support/dashboard.ts";
 
-let browser: TestBrowser;
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { server, visitor } = dashboardSuite({ beforeAll, afterAll, afterEach });
 const testTimeoutMs = 30_000;
-
-function server(overrides: Parameters<typeof startTestServer>[0] = {}) {
-  const started = startTestServer(overrides);
-  cleanups.push(() => started.stop());
-  return started;
-}
-
-async function visitor(): Promise<DashboardPage> {
-  const page = await newVisitor(browser.browser);
-  cleanups.push(() => page.context().close());
-  return page;
-}
 
 /** Fills the sign-in dialog and submits it. */
 async function signIn(page: DashboardPage, tokens: { viewer?: string; pilot?: string }): Promise<void> {
@@ -43,7 +19,7 @@ async function signIn(page: DashboardPage, tokens: { viewer?: string; pilot?: st
 }
 
 /** Upgrades the server saw on /drone, from its log. */
-function droneUpgrades(running: ReturnType<typeof server>): number {
+function droneUpgrades(running: { logger: { lines: Array<Record<string, unknown>> } }): number {
   return running.logger.lines.filter((line) => line.event === "ws_open").length;
 }
 
