@@ -5,6 +5,7 @@
  * and the translation of SDK events into panel updates. It draws nothing and
  * handles no input itself: each panel lives in its own module under ui/.
  */
+import { secondsToEmpty } from "./battery-estimate.ts";
 import { FleetHistory } from "./dashboard-history.ts";
 import { flightPermission } from "./dashboard-permission.ts";
 import { accessRefusal, SkyportClient, SkyportError, type SkyportTokens } from "../sdk/index.ts";
@@ -17,13 +18,19 @@ import { CommandLog } from "./ui/log.ts";
 import { FlightMap } from "./ui/map.ts";
 import { PilotBar } from "./ui/pilot.ts";
 import { batteryDangerPercent, batteryLevel, batteryWarnPercent, TelemetryReadouts } from "./ui/readouts.ts";
+import { EventJournal } from "./ui/event-journal.ts";
+import { eventSeverity, spokenAlert } from "./ui/event-severity.ts";
 import { SignIn } from "./ui/sign-in.ts";
+import { VoiceAlerts } from "./ui/voice-alerts.ts";
+import { StatusStrip } from "./ui/status-strip.ts";
 import { Sparkline } from "./ui/sparkline.ts";
 import { sameServerSocketUrl } from "./socket-url.ts";
 import type { CommandName } from "../../protocol/index.ts";
 
 /** Where the selected drone is remembered between visits. */
 const selectedDroneStorageKey = "skyport.dashboard.drone";
+/** How often the status strip's server round trip is measured while connected, milliseconds. */
+const roundTripEveryMs = 2000;
 
 const signIn = new SignIn({ signIn: (tokens) => void reconnectWith(tokens) });
 const client = new SkyportClient({ url: sameServerSocketUrl(window.location, "/drone"), ...signIn.current });
@@ -32,6 +39,16 @@ let drones: string[] = [];
 let selected: string | null = null;
 
 const log = new CommandLog(byId("command-log", HTMLOListElement));
+const journal = new EventJournal();
+const voice = new VoiceAlerts();
+const logFilter = byId("log-filter", HTMLSelectElement);
+logFilter.addEventListener("change", () => (byId("command-log", HTMLOListElement).dataset.filter = logFilter.value));
+// Events heard earlier in this tab come back after a reload, with their times and severities.
+const restored = journal.load();
+if (restored.length > 0) {
+  for (const event of restored) log.event(event.drone, event.kind, event.message, event.severity, event.time);
+  log.note(`Above: ${restored.length === 1 ? "1 event" : `${restored.length} events`} from before the page was reloaded`);
+}
 const connection = new ConnectionStatus();
 const dialog = new EmergencyDialog();
 const pilotBar = new PilotBar({
@@ -52,6 +69,9 @@ const controls = new FlightControls({
   modalOpen: () => dialog.isOpen || signIn.isOpen,
 });
 const readouts = new TelemetryReadouts();
+const strip = new StatusStrip();
+/** The latest measured round trip to the server, ms; null while unknown. */
+let roundTripMs: number | null = null;
 const map = new FlightMap(byId("map", HTMLCanvasElement), byId("map-legend", HTMLElement));
 const altitudeChart = new Sparkline(byId("altitude-sparkline", HTMLCanvasElement), byId("altitude-range", HTMLElement), {
   floor: 0,
@@ -102,8 +122,22 @@ function renderMap(): void {
   map.update({ drone: selected, frame: drone?.latest ?? null, trail: drone?.trail ?? [], others: history.others(selected ?? "") });
 }
 
+function renderStrip(): void {
+  const drone = selected === null ? null : history.of(selected);
+  const pilot = selected === null ? null : client.pilotOf(selected);
+  strip.show({
+    drone: selected,
+    frame: drone?.latest ?? null,
+    secondsToEmpty: drone ? secondsToEmpty(drone.battery) : null,
+    pilot: pilot !== null && pilot === client.session ? "you" : pilot,
+    roundTripMs,
+    linkUp: client.state === "open",
+  });
+}
+
 function renderSelected(): void {
   const drone = selected === null ? null : history.of(selected);
+  renderStrip();
   readouts.show(selected, drone?.latest ?? null);
   altitudeChart.update(drone?.altitude ?? []);
   batteryChart.update(drone?.battery ?? []);
@@ -143,11 +177,12 @@ async function sendCommand(name: CommandName, args: number[]): Promise<void> {
   const drone = selected;
   if (drone === null) return;
   const entry = log.command(drone, [name, ...args].join(" "));
+  const sentAt = performance.now();
   try {
     const handle = await client.command(drone, name, args);
     entry.acked(handle.roundTripMs);
     const done = await handle.done;
-    if (done.status === "completed") entry.completed();
+    if (done.status === "completed") entry.completed(performance.now() - sentAt);
     else entry.failed(done.reason ?? "the drone did not finish it");
   } catch (error) {
     if (error instanceof SkyportError) entry.refused(error.code, error.message);
@@ -160,8 +195,7 @@ async function lease(kind: "claim" | "release", drone: string): Promise<void> {
   const started = performance.now();
   try {
     await (kind === "claim" ? client.claim(drone) : client.release(drone));
-    entry.acked(performance.now() - started);
-    entry.completed();
+    entry.granted(kind === "claim" ? "granted: you are the pilot" : "released: nobody flies it now", performance.now() - started);
   } catch (error) {
     const refusal = error instanceof SkyportError ? accessRefusal(error, "pilot", client.hasPilotToken) : null;
     if (refusal !== null) {
@@ -192,6 +226,8 @@ let wasOpen = false;
 const dashboard = document.querySelector<HTMLElement>(".dashboard");
 client.on("state", (state) => {
   connection.setState(state, client.session);
+  if (state !== "open") roundTripMs = null;
+  renderStrip();
   // Telemetry on screen stops being live the moment the link drops: say so by dimming it.
   if (dashboard) dashboard.dataset.link = state === "open" ? "live" : "down";
   if (state === "open") wasOpen = true;
@@ -216,6 +252,7 @@ client.on("welcome", (welcome) => {
   renderSelected();
   permissionKey = "";
   renderPermission();
+  measureRoundTrip();
 });
 
 client.on("telemetry", (frame) => {
@@ -229,6 +266,7 @@ client.on("telemetry", (frame) => {
 });
 
 client.on("lease", (change) => {
+  renderStrip();
   const { drone, pilot, reason } = change;
   if (pilot === null) log.note(`${drone} has no pilot (${reason})`, "warn");
   else if (pilot === client.session) log.note(`You are the pilot of ${drone}`, "ok");
@@ -236,7 +274,18 @@ client.on("lease", (change) => {
   renderPermission();
 });
 
-client.on("event", (event) => log.event(event.drone, event.kind, event.message));
+client.on("event", (event) => {
+  // The server restarted (or reset the drone): its telemetry starts again, so the charts break rather than draw a slope that never flew.
+  if (event.kind === "stream_reset") history.of(event.drone).streamReset();
+  const message =
+    event.kind === "stream_reset"
+      ? "the server restarted: this drone's telemetry starts again from what it reports now (the charts break here; earlier flight data is from before the restart)"
+      : event.message;
+  const severity = eventSeverity(event);
+  log.event(event.drone, event.kind, message, severity);
+  journal.record({ time: Date.now(), drone: event.drone, kind: event.kind, message, severity });
+  if (severity === "danger") voice.announce(spokenAlert(event));
+});
 
 client.on("error", (error) => log.note(`error ${error.code}: ${error.message}`, "danger"));
 
@@ -246,6 +295,19 @@ client.on("refused", (refusal) => {
   log.note(`Refused: ${refusal.message}`, "danger");
   signIn.open(sentence(refusal.message));
 });
+
+/** Measures the server round trip for the status strip (only while connected). */
+function measureRoundTrip(): void {
+  if (client.state !== "open") return;
+  client.ping().then(
+    (milliseconds) => {
+      roundTripMs = milliseconds;
+      renderStrip();
+    },
+    () => {},
+  );
+}
+setInterval(measureRoundTrip, roundTripEveryMs);
 
 renderSelected();
 renderPermission();
