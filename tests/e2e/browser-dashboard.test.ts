@@ -354,7 +354,8 @@ describe("dashboard logic", () => {
     const key = (code: string, modifiers: Partial<{ ctrlKey: boolean; metaKey: boolean; altKey: boolean }> = {}) =>
       actionForKey({ code, ctrlKey: false, metaKey: false, altKey: false, ...modifiers });
     expect([key("ArrowUp"), key("KeyW"), key("KeyS"), key("KeyQ"), key("KeyE"), key("KeyR"), key("KeyF")]).toEqual(["forward", "forward", "back", "ccw", "cw", "up", "down"]);
-    expect([key("KeyT"), key("KeyL"), key("KeyH"), key("Space"), key("Escape")]).toEqual(["takeoff", "land", "rth", "hover", "emergency"]);
+    expect([key("KeyT"), key("KeyL"), key("KeyH"), key("Space"), key("KeyX")]).toEqual(["takeoff", "land", "rth", "hover", "emergency"]);
+    expect(key("Escape")).toBeNull(); // Esc means cancel everywhere; it is no flight shortcut (issue 16)
     expect(key("KeyR", { ctrlKey: true })).toBeNull(); // Ctrl+R reloads the page; it must not climb
     expect(key("KeyZ")).toBeNull();
   });
