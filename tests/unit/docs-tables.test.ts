@@ -46,6 +46,7 @@ const eventKinds = Object.keys({
   link_lost: true,
   link_regained: true,
   autopilot: true,
+  vehicle_warning: true,
 } satisfies Record<EventKind, true>);
 
 const doc = await Bun.file(new URL("../../docs/protocol.md", import.meta.url)).text();

@@ -16,6 +16,7 @@ const kindSeverity: Record<EventData["kind"], Severity> = {
   frames_dropped: "warn",
   stream_reset: "warn",
   failover: "warn",
+  vehicle_warning: "warn",
   pilot_regained: "ok",
   link_regained: "ok",
   landed: "info",
