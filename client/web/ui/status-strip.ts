@@ -70,7 +70,7 @@ export class StatusStrip {
     const vehicleLost = frame?.link.status === "lost";
     const server = !view.linkUp ? "server down" : view.roundTripMs === null ? "server …" : `server ${formatRoundTrip(view.roundTripMs)}`;
     const linkLevel: Level = !view.linkUp || vehicleLost ? "danger" : view.roundTripMs !== null && view.roundTripMs > slowRoundTripMs ? "warn" : "ok";
-    this.item(this.link, `${server} · vehicle ${frame === null ? "…" : vehicleLost ? "lost" : "up"}`, linkLevel);
+    this.item(this.link, frame === null ? server : `${server} · vehicle ${vehicleLost ? "lost" : "up"}`, linkLevel);
     this.item(this.armed, frame ? `${frame.armed ? "Armed" : "Disarmed"}${frame.mode === null ? "" : ` · ${frame.mode}`}` : "–", frame?.armed ? "warn" : "none");
     const gps = frame?.gps;
     this.item(
