@@ -20,6 +20,8 @@ import { PilotBar } from "./ui/pilot.ts";
 import { batteryDangerPercent, batteryLevel, batteryWarnPercent, TelemetryReadouts } from "./ui/readouts.ts";
 import { EventJournal } from "./ui/event-journal.ts";
 import { eventSeverity, spokenAlert } from "./ui/event-severity.ts";
+import { GamepadFlight } from "./ui/gamepad.ts";
+import type { VelocityArgs } from "./ui/hold-to-fly.ts";
 import { SignIn } from "./ui/sign-in.ts";
 import { VoiceAlerts } from "./ui/voice-alerts.ts";
 import { StatusStrip } from "./ui/status-strip.ts";
@@ -64,11 +66,18 @@ const pilotBar = new PilotBar({
 });
 const controls = new FlightControls({
   send: (name, args) => void sendCommand(name, args),
+  fly: (velocity) => flyContinuously(velocity),
   confirmEmergency: () => dialog.confirm(selected ?? "the drone"),
   denied: () => pilotBar.flashReason(),
   modalOpen: () => dialog.isOpen || signIn.isOpen,
 });
 const readouts = new TelemetryReadouts();
+// A gamepad flies like a held key: the sticks give the velocity while this page may fly.
+new GamepadFlight(
+  (velocity) => flyContinuously(velocity),
+  () => selected !== null && client.isPilot(selected) && client.state === "open",
+  (count) => log.note(count > 0 ? "Gamepad connected: the sticks fly the drone while you hold them" : "Gamepad disconnected"),
+);
 const strip = new StatusStrip();
 /** The latest measured round trip to the server, ms; null while unknown. */
 let roundTripMs: number | null = null;
@@ -188,6 +197,35 @@ async function sendCommand(name: CommandName, args: number[]): Promise<void> {
     if (error instanceof SkyportError) entry.refused(error.code, error.message);
     else entry.refused("client", error instanceof Error ? error.message : String(error));
   }
+}
+
+/** Whether hold-to-fly is streaming velocity now, and whether its streak already logged an error. */
+let holdFlight: { drone: string; errorLogged: boolean } | null = null;
+
+/**
+ * Hold-to-fly: each velocity goes out unlogged (four a second), with one log
+ * line when the hold begins and one error per streak; letting go sends a
+ * logged `hover` so the drone stops at once rather than at the end of its hold.
+ */
+function flyContinuously(velocity: VelocityArgs | null): void {
+  if (velocity === null) {
+    const flying = holdFlight;
+    holdFlight = null;
+    if (flying !== null && flying.drone === selected) void sendCommand("hover", []);
+    return;
+  }
+  const drone = selected;
+  if (drone === null) return;
+  if (holdFlight?.drone !== drone) {
+    holdFlight = { drone, errorLogged: false };
+    log.note(`${drone}: flying while held (velocity ${velocity.join(" ")}); let go to stop`);
+  }
+  const streak = holdFlight;
+  client.command(drone, "velocity", velocity).catch((error: unknown) => {
+    if (streak.errorLogged) return;
+    streak.errorLogged = true;
+    log.note(`${drone}: hold-to-fly ${error instanceof SkyportError ? `error ${error.code}: ${error.message}` : String(error)}`, "danger");
+  });
 }
 
 async function lease(kind: "claim" | "release", drone: string): Promise<void> {
