@@ -2,7 +2,7 @@
  * The one error type the SDK rejects with and emits: a code a program can
  * branch on, the message a person can read, and the request field at fault.
  */
-import type { ErrorCode } from "../../protocol/index.ts";
+import type { AuthFailureReason, ErrorCode } from "../../protocol/index.ts";
 
 /** The client's own failure codes, beside the server's `ErrorCode`s. */
 export type ClientErrorCode = "timeout" | "disconnected" | "closed" | "offline" | "internal";
@@ -19,10 +19,13 @@ export class SkyportError extends Error {
   readonly code: ErrorCode | ClientErrorCode;
   /** The offending request field, e.g. `data.args[0]`, when the server named one. */
   readonly field?: string;
+  /** On `unauthorized`: why the server refused the token (`missing`, `wrong_token`, `expired`, `backoff`...), when it said. */
+  readonly reason?: AuthFailureReason;
 
-  constructor(code: ErrorCode | ClientErrorCode, message: string, field?: string) {
+  constructor(code: ErrorCode | ClientErrorCode, message: string, field?: string, reason?: AuthFailureReason) {
     super(message);
     this.code = code;
     if (field !== undefined) this.field = field;
+    if (reason !== undefined) this.reason = reason;
   }
 }

@@ -524,7 +524,7 @@ export class SkyportClient {
       case "pong":
         return this.requests.replied(message.id, message.data);
       case "error": {
-        const error = new SkyportError(message.data.code, message.data.message, message.data.field);
+        const error = new SkyportError(message.data.code, message.data.message, message.data.field, message.data.reason);
         if (message.id === signInRequestId) return this.signInAnswered(error);
         if (!this.requests.refused(message.id, error)) this.emitter.emit("error", error);
         return;

@@ -76,12 +76,19 @@ const operatorWords: Record<Exclude<RefusalKind, "token_refused">, string> = {
 /**
  * Reads an `unauthorized` answer. `about` says which token was at stake
  * (the socket's viewer token, or a claim's pilot token) and `presented`
- * whether the client sent one. The server names `data.token` when a token
- * it compared was wrong; a refusal without a field is about something else
- * (a back-off), and keeps the server's words. Null for any other error.
+ * whether the client sent one. The server's `reason` decides when it gave
+ * one (`missing`, `wrong_token`; any other, such as `expired` or `backoff`,
+ * keeps the server's words); without one, a refusal naming `data.token`
+ * means a token it compared was wrong. Null for any other error.
  */
 export function accessRefusal(error: SkyportError, about: "viewer" | "pilot", presented: boolean): AccessRefusal | null {
   if (error.code !== "unauthorized") return null;
-  const kind: RefusalKind = !presented ? `${about}_token_required` : error.field === "data.token" ? `${about}_token_wrong` : "token_refused";
+  const kind = refusalKind(error, about, presented);
   return { kind, message: kind === "token_refused" ? error.message : operatorWords[kind], serverMessage: error.message };
+}
+
+function refusalKind(error: SkyportError, about: "viewer" | "pilot", presented: boolean): RefusalKind {
+  if (error.reason === "missing" || (error.reason === undefined && !presented)) return `${about}_token_required`;
+  if (error.reason === "wrong_token" || (error.reason === undefined && error.field === "data.token")) return `${about}_token_wrong`;
+  return "token_refused";
 }

@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { claim, dashboardSuite, waitForConnection, waitMs, type DashboardPage } from "../support/dashboard.ts";
+import { signHs256, testSecret } from "../support/jwt.ts";
 
 const { server, visitor } = dashboardSuite({ beforeAll, afterAll, afterEach });
 const testTimeoutMs = 30_000;
@@ -71,6 +72,19 @@ test("the pilot token: a claim without it asks for it in words; with it the dron
   await page.locator("#sign-in-reason", { hasText: "Wrong pilot token." }).waitFor({ timeout: waitMs });
 
   await signIn(page, { pilot: "pilot-secret" });
+  await waitForConnection(page, "open");
+  await claim(page);
+  expect(running.flight.fleet.pilotOf("alpha")).not.toBeNull();
+  expect(page.errors).toEqual([]);
+}, testTimeoutMs);
+
+test("a signed identity token (JWT) in the viewer field alone watches and flies", async () => {
+  const running = server({ jwtSecret: testSecret });
+  const page = await visitor();
+  await page.goto(running.http("/"));
+  await page.locator('#connection[data-state="refused"]').waitFor({ timeout: waitMs });
+  const token = await signHs256({ sub: "alice", name: "Alice", scope: "fly:alpha view:*", exp: Math.floor(Date.now() / 1000) + 600 });
+  await signIn(page, { viewer: token });
   await waitForConnection(page, "open");
   await claim(page);
   expect(running.flight.fleet.pilotOf("alpha")).not.toBeNull();

@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { cliRunner } from "../support/cli.ts";
+import { signHs256, testSecret } from "../support/jwt.ts";
 import { startTestServer } from "../support/server.ts";
 import { waitUntil } from "../support/sockets.ts";
 
@@ -64,6 +65,19 @@ describe("tokens", () => {
     const result = await run("send", "--url", skyport.ws("/drone"), "--token", "one-token", "status");
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
+  });
+
+  test("a signed identity token (JWT) goes through --token unchanged: it watches and flies by its scope", async () => {
+    const skyport = server({ jwtSecret: testSecret });
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const pilot = await signHs256({ sub: "alice", scope: "fly:alpha view:*", exp });
+    const flown = await run("send", "--url", skyport.ws("/drone"), "--token", pilot, "--wait", "takeoff");
+    expect(flown.stderr).toBe("");
+    expect(flown.code).toBe(0);
+    const viewer = await signHs256({ sub: "bob", scope: "view:alpha", exp });
+    const refused = await run("send", "--url", skyport.ws("/drone"), "--token", viewer, "takeoff");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toStartWith("skyport send: error forbidden: bob may not fly alpha");
   });
 
   test("an empty --token is a usage error", async () => {

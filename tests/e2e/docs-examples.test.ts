@@ -3,12 +3,16 @@
  *
  * - every client JSON message in README.md and docs/*.md, sent in the
  *   order written, one socket per file, as a pilot would (each command's
- *   completion awaited on the simulation's clock before the next): each must
- *   be answered without an error, unless the doc shows the error right after
- *   it (same id), which must then be the one the server sends;
+ *   completion awaited on the simulation's clock before the next), on a
+ *   server with identities after a `hello` with an admin's token (the
+ *   examples include an admin's forced claim; a `hello`'s token in the docs
+ *   stands for a real one, so that admin's is sent in its place): each must be answered without
+ *   an error, unless the doc shows the error right after it (same id), which
+ *   must then be the one the server sends;
  * - every `client/cli/cli.ts` command line in README.md, run as written
- *   against a real server (`--url` added): `send` must exit 0, the others
- *   must print and exit 0 on Ctrl-C.
+ *   against a real server (`--url` added): `send` must exit 0, `token` must
+ *   print a token (with the secret in its environment), the others must
+ *   print and exit 0 on Ctrl-C.
  *
  * Server command lines that need Redis or a SITL autopilot (docs/scaling.md,
  * docs/vehicles.md) run in their own e2e tests, not here. The JSON examples'
@@ -19,6 +23,7 @@ import { Glob } from "bun";
 import { join } from "node:path";
 import { cliRunner } from "../support/cli.ts";
 import { jsonExamplesIn } from "../support/doc-json.ts";
+import { signHs256, testSecret } from "../support/jwt.ts";
 import { repoRoot, startSimServer, startTestServer } from "../support/server.ts";
 import { Inbox, openSocket, waitUntil } from "../support/sockets.ts";
 
@@ -43,9 +48,11 @@ describe("every client JSON example, sent to a real server", () => {
       const examples = await jsonExamples(file);
       const sent = examples.map((message, index) => ({ message, index })).filter(({ message }) => clientTypes.has(message.type));
       if (sent.length === 0) return;
-      const server = startSimServer();
+      const server = startSimServer({ jwtSecret: testSecret });
       cleanups.push(() => server.stop());
       const ws = await openSocket(server.ws("/drone"), "skyport.v1.json");
+      const admin = await signHs256({ sub: "docs", name: "Docs", scope: "admin view:* fly:*", exp: Math.floor(Date.now() / 1000) + 600 });
+      ws.send(JSON.stringify({ type: "hello", id: "docs-hello", data: { token: admin } }));
       cleanups.push(() => ws.close());
       const inbox = new Inbox(ws);
       const heard: Message[] = [];
@@ -57,9 +64,11 @@ describe("every client JSON example, sent to a real server", () => {
           heard.push(await inbox.nextJson<Message>());
         }
       };
+      expect((await replyTo("docs-hello")).type).toBe("ack");
       expect((await replyTo(undefined, "welcome")).type).toBe("welcome");
       for (const { message, index } of sent) {
-        ws.send(JSON.stringify(message));
+        const real = message.type === "hello" && message.data?.token !== undefined ? { ...message, data: { ...message.data, token: admin } } : message;
+        ws.send(JSON.stringify(real));
         const shown = examples[index + 1];
         const expectedError = shown?.type === "error" && shown.id === message.id ? shown.data?.code : undefined;
         const reply = await replyTo(message.id);
@@ -101,9 +110,16 @@ describe("every CLI command line in README.md, run against a real server", async
       const words = shellWords(line.replace(/#.*$/, ""));
       expect(words.slice(0, 4)).toEqual(["npx", "bun", "run", "client/cli/cli.ts"]);
       const [command, ...rest] = words.slice(4);
+      const { cli } = cliRunner(cleanups, { SKYPORT_TOKEN: "", SKYPORT_PILOT_TOKEN: "", SKYPORT_JWT_SECRET: testSecret });
+      if (command === "token") {
+        const { proc, stdout, stderr } = cli(command, ...rest);
+        expect({ line, code: await proc.exited, stderr: stderr.text }).toEqual({ line, code: 0, stderr: "" });
+        await Bun.sleep(0);
+        expect(stdout.text.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+        return;
+      }
       const running = startTestServer();
       cleanups.push(() => running.stop());
-      const { cli } = cliRunner(cleanups, { SKYPORT_TOKEN: "", SKYPORT_PILOT_TOKEN: "" });
       const { proc, stdout, stderr } = cli(command!, "--url", running.ws(command === "echo" ? "/echo" : "/drone"), ...rest);
       if (command === "send") {
         const code = await Promise.race([proc.exited, Bun.sleep(25_000).then(() => -1)]);

@@ -18,6 +18,7 @@ const errorCodes = Object.keys({
   too_many_subscriptions: true,
   rate_limited: true,
   unauthorized: true,
+  forbidden: true,
   unknown_drone: true,
   not_pilot: true,
   lease_taken: true,
@@ -47,6 +48,7 @@ const eventKinds = Object.keys({
   link_regained: true,
   autopilot: true,
   vehicle_warning: true,
+  token_expiring: true,
 } satisfies Record<EventKind, true>);
 
 const doc = await Bun.file(new URL("../../docs/protocol.md", import.meta.url)).text();

@@ -17,6 +17,7 @@ const kindSeverity: Record<EventData["kind"], Severity> = {
   stream_reset: "warn",
   failover: "warn",
   vehicle_warning: "warn",
+  token_expiring: "warn",
   pilot_regained: "ok",
   link_regained: "ok",
   landed: "info",
