@@ -77,8 +77,19 @@ async function buildFrom(entry: string): Promise<PageFiles> {
   return table(result.outputs.map((output) => ({ path: output.path, body: output, contentType: output.type, etag: `"${output.hash ?? Bun.hash(output.path)}"` })));
 }
 
+/**
+ * A compiled binary's embedded page. Its HTML names the assets at the root
+ * (`/chunk-x.js`); they are served under `assetsPrefix` like a built page's,
+ * so the HTML is rewritten to say so.
+ */
 async function fromEmbedded(files: NonNullable<HTMLBundle["files"]>): Promise<PageFiles> {
-  return table(files.map((file) => ({ path: file.path, body: Bun.file(file.path), contentType: file.headers["content-type"], etag: file.headers.etag })));
+  const served = table(files.map((file) => ({ path: file.path, body: Bun.file(file.path), contentType: file.headers["content-type"], etag: file.headers.etag })));
+  let html = await served.index.body.text();
+  for (const path of served.assets.keys()) {
+    const name = path.slice(assetsPrefix.length);
+    html = html.replaceAll(`"/${name}"`, `"${path}"`).replaceAll(`"./${name}"`, `"${path}"`);
+  }
+  return { ...served, index: { ...served.index, body: new Blob([html]) } };
 }
 
 function table(files: Array<PageFile & { path: string }>): PageFiles {
