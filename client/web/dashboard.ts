@@ -139,9 +139,16 @@ function renderStrip(): void {
     frame: drone?.latest ?? null,
     secondsToEmpty: drone ? secondsToEmpty(drone.battery) : null,
     pilot: pilot !== null && pilot === client.session ? "you" : pilot,
+    ...pilotNameOf(drone?.latest ?? null),
     roundTripMs,
     linkUp: client.state === "open",
   });
+}
+
+/** The pilot's name from its signed token (display name, else user), when the frame carries one. */
+function pilotNameOf(frame: { pilotName?: string; pilotUser?: string } | null): { pilotName?: string } {
+  const name = frame?.pilotName ?? frame?.pilotUser;
+  return name === undefined ? {} : { pilotName: name };
 }
 
 function renderSelected(): void {

@@ -88,7 +88,15 @@ test("a signed identity token (JWT) in the viewer field alone watches and flies"
   await waitForConnection(page, "open");
   await claim(page);
   expect(running.flight.fleet.pilotOf("alpha")).not.toBeNull();
+  // Another operator's strip names the pilot by the name in the token, not by a session id.
+  const observer = await visitor();
+  await observer.goto(running.http("/"));
+  const watcher = await signHs256({ sub: "bob", scope: "view:*", exp: Math.floor(Date.now() / 1000) + 600 });
+  await signIn(observer, { viewer: watcher });
+  await waitForConnection(observer, "open");
+  await observer.locator("#strip-pilot", { hasText: "Alice" }).waitFor({ timeout: waitMs });
   expect(page.errors).toEqual([]);
+  expect(observer.errors).toEqual([]);
 }, testTimeoutMs);
 
 test("one token for both (as a signed identity token will be): the viewer field alone watches and flies", async () => {

@@ -43,6 +43,8 @@ export interface StripView {
   secondsToEmpty: number | null;
   /** Whether this page flies the drone; else the pilot's session id, or null for nobody. */
   pilot: "you" | string | null;
+  /** The pilot's name (or user) from its signed token, when it signed in with one. */
+  pilotName?: string;
   /** The latest server round trip, ms; null while unknown or the link is down. */
   roundTripMs: number | null;
   linkUp: boolean;
@@ -66,7 +68,8 @@ export class StatusStrip {
     this.item(this.altitude, frame ? formatMetres(frame.position.z) : "–", "none");
     const timeLeft = formatTimeLeft(view.secondsToEmpty);
     this.item(this.battery, frame ? `${formatPercent(frame.battery)}${timeLeft === "" ? "" : ` · ${timeLeft}`}` : "–", frame ? batteryLevels[batteryLevel(frame.battery)] : "none");
-    this.item(this.pilot, view.pilot === null ? "nobody" : view.pilot === "you" ? "you" : `session ${shortSession(view.pilot)}`, view.pilot === "you" ? "ok" : "none");
+    const pilot = view.pilot === null ? "nobody" : view.pilot === "you" ? "you" : (view.pilotName ?? `session ${shortSession(view.pilot)}`);
+    this.item(this.pilot, pilot, view.pilot === "you" ? "ok" : "none");
     const vehicleLost = frame?.link.status === "lost";
     const server = !view.linkUp ? "server down" : view.roundTripMs === null ? "server …" : `server ${formatRoundTrip(view.roundTripMs)}`;
     const linkLevel: Level = !view.linkUp || vehicleLost ? "danger" : view.roundTripMs !== null && view.roundTripMs > slowRoundTripMs ? "warn" : "ok";
