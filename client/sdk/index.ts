@@ -16,8 +16,13 @@
  * `*` drone id and the subprotocol name), so bundling this SDK for a page
  * pulls in nothing from the server.
  *
+ * On a server with tokens, `token` (the viewer token, or one signed identity
+ * token) is presented in the first message of every socket and `pilotToken`
+ * (default: `token`) with each claim; a refused token closes the client and
+ * emits `refused` rather than dialling again.
+ *
  * @example
- * const client = new SkyportClient({ url: "ws://localhost:8080/drone" });
+ * const client = new SkyportClient({ url: "ws://localhost:8080/drone", token: process.env.SKYPORT_TOKEN });
  * client.on("telemetry", (frame) => console.log(frame.drone, frame.state, frame.position));
  * client.connect();
  * await client.claim("alpha");
