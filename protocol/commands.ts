@@ -78,6 +78,15 @@ export const commandSpecs = {
     help: "fly to X Y Z metres from home (x east, y north, z up)",
   },
   speed: { args: [{ kind: "number", field: "metresPerSecond", name: "speed", unit: "m/s", min: 0.1, max: 100 }], help: "set the horizontal speed limit (max 15 m/s)" },
+  velocity: {
+    args: [
+      { kind: "number", field: "forward", name: "forward", unit: "m/s", min: -100, max: 100 },
+      { kind: "number", field: "right", name: "right", unit: "m/s", min: -100, max: 100 },
+      { kind: "number", field: "up", name: "up", unit: "m/s", min: -100, max: 100 },
+      { kind: "number", field: "yawRate", name: "yaw rate", unit: "deg/s", min: -360, max: 360 },
+    ],
+    help: "fly at FORWARD RIGHT UP m/s turning YAW deg/s for 1 s; send it again within 1 s to keep going, or the drone stops (hold-to-fly)",
+  },
   hover: { args: [], help: "stop and hold position" },
   rth: { args: [], help: "return to home and land" },
   emergency: { args: [], help: "cut the motors at once (the drone falls)" },

@@ -23,11 +23,9 @@ export type ErrorCode =
   | "unknown_command"
   | "invalid_args"
   | "invalid_id"
-  | "not_subscribed"
   | "too_many_subscriptions"
   | "rate_limited"
-  | "unauthorized"
-  | "binary_not_supported";
+  | "unauthorized";
 
 /**
  * Why a token was refused: the `reason` of an `unauthorized` error (and of a

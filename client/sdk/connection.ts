@@ -33,6 +33,8 @@ export interface ReconnectInfo {
 
 /** What the link reports to its owner. */
 export interface ConnectionEvents {
+  /** The current socket opened: the owner may present itself (`send`) before the server's welcome. */
+  opened(): void;
   /** A text message arrived on the current socket. */
   message(text: string): void;
   /** The current socket is gone (closed by either side, failed to open, or went silent) and has been let go. */
@@ -134,7 +136,7 @@ export class Connection {
     this.welcomedSocket = true;
   }
 
-  /** Sends on the current socket if it is open; otherwise the text is dropped (requests time out or fail on the drop). */
+  /** Sends on the current socket if it is open, welcomed or not; otherwise the text is dropped (requests time out or fail on the drop). */
   send(text: string): void {
     if (this.socket?.readyState === socketOpen) this.socket.send(text);
   }
@@ -179,6 +181,7 @@ export class Connection {
       if (this.socket !== socket) return;
       this.openedAt = clock.now();
       this.lastHeardAt = this.openedAt;
+      this.events.opened();
     };
     socket.onmessage = (event: MessageEvent) => {
       if (this.socket !== socket) return;

@@ -16,8 +16,13 @@
  * `*` drone id and the subprotocol name), so bundling this SDK for a page
  * pulls in nothing from the server.
  *
+ * On a server with tokens, `token` (the viewer token, or one signed identity
+ * token) is presented in the first message of every socket and `pilotToken`
+ * (default: `token`) with each claim; a refused token closes the client and
+ * emits `refused` rather than dialling again.
+ *
  * @example
- * const client = new SkyportClient({ url: "ws://localhost:8080/drone" });
+ * const client = new SkyportClient({ url: "ws://localhost:8080/drone", token: process.env.SKYPORT_TOKEN });
  * client.on("telemetry", (frame) => console.log(frame.drone, frame.state, frame.position));
  * client.connect();
  * await client.claim("alpha");
@@ -45,6 +50,7 @@ import { Emitter, type StopListening } from "./events.ts";
 import { Leases, type LeaseDecision } from "./leases.ts";
 import { Requests, type OutgoingRequest, type RequestHandlers } from "./requests.ts";
 import { TelemetryStreams, type ResumePoint } from "./telemetry-stream.ts";
+import { accessRefusal, claimToken, signInMessage, signInRequestId, type AccessRefusal, type SkyportTokens } from "./sign-in.ts";
 
 export type {
   AckData,
@@ -67,12 +73,14 @@ export type { BackoffOptions, ReconnectInfo } from "./connection.ts";
 export { parseWebSocketUrl, reconnectDelayMs } from "./connection.ts";
 export { SkyportError, type ClientErrorCode } from "./errors.ts";
 export type { StopListening } from "./events.ts";
+export { accessRefusal, type AccessRefusal, type RefusalKind, type SkyportTokens } from "./sign-in.ts";
 
 /**
  * Where the connection stands. `connecting` is the first attempt after
  * `connect()`; `reconnecting` lasts from a drop until the next `welcome`
  * (waiting out the backoff, then dialling); `open` means a welcomed socket;
- * `closed` is before `connect()` and after `close()`.
+ * `closed` is before `connect()`, after `close()`, and after the server
+ * refused the client's tokens (`refusal` says why; no reconnection follows).
  */
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 
@@ -104,6 +112,14 @@ export interface SkyportClientOptions {
   WebSocketImpl?: typeof WebSocket;
   /** Subprotocols offered in the handshake. @default ["skyport.v1.json"] */
   protocols?: string[];
+  /**
+   * The viewer token, presented in the first message of every socket
+   * (`hello`). A server that refuses it is not dialled again: the client
+   * closes and emits `refused`. @default none
+   */
+  token?: string;
+  /** The pilot token each `claim` presents. @default `token` (one identity token for both) */
+  pilotToken?: string;
 }
 
 /** An accepted command: its ack, and a promise for its completion. */
@@ -132,6 +148,8 @@ export interface SkyportEvents {
   reconnecting: ReconnectInfo;
   /** Errors no request is waiting for: unsolicited server errors, a lease that could not be reclaimed. */
   error: SkyportError;
+  /** The server refused the viewer token (or its absence): the client is closed and does not reconnect. */
+  refused: AccessRefusal;
 }
 
 /** Defaults of the options, in milliseconds. */
@@ -140,6 +158,18 @@ export const defaultStaleAfterMs = 3000;
 export const defaultBackoff: Required<BackoffOptions> = { initialMs: 500, maxMs: 30_000, stableAfterMs: 10_000 };
 /** The subprotocols offered by default: the one `/drone` speaks. */
 export const defaultProtocols = [droneSubprotocol];
+
+/** The tokens, checked: each absent or a non-empty string. */
+function checkedTokens(tokens: SkyportTokens): SkyportTokens {
+  const checked: SkyportTokens = {};
+  for (const name of ["token", "pilotToken"] as const) {
+    const value = tokens[name];
+    if (value === undefined) continue;
+    if (typeof value !== "string" || value === "") throw new TypeError(`'${name}' must be a non-empty string: received ${JSON.stringify(value)}`);
+    checked[name] = value;
+  }
+  return checked;
+}
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -165,6 +195,8 @@ export class SkyportClient {
   private readonly emitter: Emitter<SkyportEvents>;
 
   private currentState: ConnectionState = "closed";
+  private tokens: SkyportTokens;
+  private currentRefusal: AccessRefusal | null = null;
   private currentWelcome: WelcomeData | null = null;
   private readonly iteratorEnders = new Set<() => void>();
   /** The last seq each drone's latest gap fetch resumed from. */
@@ -185,11 +217,13 @@ export class SkyportClient {
     if (typeof WebSocketImpl !== "function") throw new TypeError("'WebSocketImpl' is required where there is no global WebSocket");
     const clock = options.clock ?? systemClock;
     const logger = options.logger ?? console;
+    this.tokens = checkedTokens(options);
 
     // A throwing listener must not break the connection or starve the other listeners.
     this.emitter = new Emitter((event, error) => logger.error(`skyport: a "${String(event)}" listener threw:`, error));
     const settings = { url, protocols: options.protocols ?? defaultProtocols, WebSocketImpl, staleAfterMs, backoff, random: options.random ?? Math.random, clock };
     this.connection = new Connection(settings, {
+      opened: () => this.connection.send(signInMessage(this.tokens)),
       message: (text) => this.receive(text),
       lost: () => this.lost(url),
       reconnecting: (info) => {
@@ -216,11 +250,35 @@ export class SkyportClient {
     return this.currentWelcome;
   }
 
+  /** Why the server last refused this client's tokens, or null; cleared by `connect()`. */
+  get refusal(): AccessRefusal | null {
+    return this.currentRefusal;
+  }
+
+  /**
+   * Replaces the tokens presented from the next socket (and claim) on,
+   * e.g. after an operator signs in: `close()`, `setTokens(...)`, `connect()`.
+   */
+  setTokens(tokens: SkyportTokens): void {
+    this.tokens = checkedTokens(tokens);
+  }
+
+  /** Whether this client presents a viewer token. */
+  get hasToken(): boolean {
+    return this.tokens.token !== undefined;
+  }
+
+  /** Whether a claim presents a pilot token (the pilot token, or the viewer token standing in for it). */
+  get hasPilotToken(): boolean {
+    return claimToken(this.tokens) !== undefined;
+  }
+
   // ------------------------------------------------------------ lifecycle
 
   /** Starts connecting; from then on the client reconnects by itself until `close()`. Does nothing if already started. */
   connect(): void {
     if (this.currentState !== "closed") return;
+    this.currentRefusal = null;
     this.watched = null;
     this.streams.clear();
     this.gapsFetched.clear();
@@ -314,13 +372,18 @@ export class SkyportClient {
    * Sends a command to a drone this client pilots. Resolves with the ack
    * once the drone accepted it; rejects with a SkyportError carrying the
    * server's code (`not_pilot`, `busy`, `geofence`, `out_of_range`...),
-   * or `timeout` / `disconnected` / `closed`.
+   * or `timeout` / `disconnected` / `closed`, or `offline` at once when the
+   * link is down: unlike other requests, a command never waits to be sent.
    *
    * @param name a command of the protocol's table: takeoff, forward, goto...
    * @param args its arguments, in order: `command("alpha", "goto", [10, -5, 30])`, `command("copter", "mode", ["LOITER"])`
    */
   command<Name extends CommandName>(drone: string, name: Name, args: Array<number | string> = []): Promise<CommandHandle<CommandAckFor<Name>>> {
     if (this.currentState === "closed") return this.refuseClosed();
+    // A flight command never waits for the link: sent late, it would fly a drone from a stale picture.
+    if (!this.connection.live) {
+      return Promise.reject(new SkyportError("offline", `${name} was not sent: the connection to the server is down (commands are never sent late)`));
+    }
     return this.requests.sendCommand({ type: "command", data: { drone, name, args } }, (ack, roundTripMs, done) => ({
       // A command named `status` is answered with the status ack, any other with the command ack: the protocol's contract.
       ack: ack as CommandAckFor<Name>,
@@ -331,10 +394,12 @@ export class SkyportClient {
 
   /**
    * Becomes the drone's pilot. The lease is reclaimed automatically after a
-   * reconnection. Rejects with `lease_taken` if another session flies it.
+   * reconnection. Rejects with `lease_taken` if another session flies it,
+   * or `unauthorized` for a missing or wrong pilot token (`accessRefusal`
+   * words it). Presents `token`, else the client's `pilotToken` or `token`.
    */
   claim(drone: string, token?: string): Promise<AckFor<"claim">> {
-    return this.claimWith(drone, token, undefined);
+    return this.claimWith(drone, claimToken(this.tokens, token), undefined);
   }
 
   /** A claim, with the resume token of an earlier session when reclaiming (the server reserves a dropped pilot's lease for it). */
@@ -464,7 +529,8 @@ export class SkyportClient {
       case "pong":
         return this.requests.replied(message.id, message.data);
       case "error": {
-        const error = new SkyportError(message.data.code, message.data.message, message.data.field);
+        const error = new SkyportError(message.data.code, message.data.message, message.data.field, message.data.reason);
+        if (message.id === signInRequestId) return this.signInAnswered(error);
         if (!this.requests.refused(message.id, error)) this.emitter.emit("error", error);
         return;
       }
@@ -475,6 +541,25 @@ export class SkyportClient {
       case "event":
         return this.droneEvent(message.data);
     }
+  }
+
+  /**
+   * The server refused the socket's first message. An `unauthorized`
+   * answer means the tokens will not do: stop (dialling again would only
+   * be refused again, and count against this address), fail what waits,
+   * and say why. Any other error is reported like an unsolicited one.
+   */
+  private signInAnswered(error: SkyportError): void {
+    const refusal = accessRefusal(error, "viewer", this.tokens.token !== undefined);
+    if (refusal === null) return void this.emitter.emit("error", error);
+    const socket = this.connection.stop();
+    this.streams.socketLost();
+    this.requests.failAll(new SkyportError("unauthorized", refusal.message), true);
+    this.currentRefusal = refusal;
+    this.setState("closed");
+    for (const end of [...this.iteratorEnders]) end();
+    void this.connection.closeGracefully(socket);
+    this.emitter.emit("refused", refusal);
   }
 
   /** A socket's first message. On a reconnection, restores what the client had before the drop. */

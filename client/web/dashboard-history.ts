@@ -24,6 +24,8 @@ export interface Sample {
   /** Server time, Unix milliseconds. */
   time: number;
   value: number;
+  /** The first sample of a new stream (the server restarted or reset the drone): charts do not join it to the one before. */
+  breakBefore?: true;
 }
 
 /** One drone's recent past. */
@@ -32,19 +34,32 @@ export class DroneHistory {
   readonly trail: TrailPoint[] = [];
   readonly altitude: Sample[] = [];
   readonly battery: Sample[] = [];
+  /** Set by a new stream: the next samples start a new segment of each chart. */
+  private streamBreak = false;
 
-  /** Records a frame. A seq that goes backwards means a new stream (server restart): the trail starts over. */
+  /**
+   * Records a frame. A seq that goes backwards means a new stream (server
+   * restart): the trail starts over and the charts break there.
+   */
   add(frame: TelemetryData): void {
     if (this.latest && frame.seq <= this.latest.seq) {
       // An older seq with an older time is a replayed duplicate; with a newer
       // time it is a new stream (the server restarted and counts from 0 again).
       if (frame.time <= this.latest.time) return;
-      this.trail.length = 0;
+      this.streamReset();
     }
     this.latest = frame;
     this.addTrailPoint(frame);
-    pushSample(this.altitude, { time: frame.time, value: frame.position.z });
-    pushSample(this.battery, { time: frame.time, value: frame.battery });
+    const breakBefore = this.streamBreak && this.altitude.length > 0 ? ({ breakBefore: true } as const) : {};
+    this.streamBreak = false;
+    pushSample(this.altitude, { time: frame.time, value: frame.position.z, ...breakBefore });
+    pushSample(this.battery, { time: frame.time, value: frame.battery, ...breakBefore });
+  }
+
+  /** The server said the drone's stream started again (`stream_reset`): the trail starts over, the charts break before the next frame. */
+  streamReset(): void {
+    this.trail.length = 0;
+    this.streamBreak = true;
   }
 
   private addTrailPoint(frame: TelemetryData): void {

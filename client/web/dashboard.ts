@@ -5,9 +5,10 @@
  * and the translation of SDK events into panel updates. It draws nothing and
  * handles no input itself: each panel lives in its own module under ui/.
  */
+import { secondsToEmpty } from "./battery-estimate.ts";
 import { FleetHistory } from "./dashboard-history.ts";
 import { flightPermission } from "./dashboard-permission.ts";
-import { SkyportClient, SkyportError } from "../sdk/index.ts";
+import { accessRefusal, SkyportClient, SkyportError, type SkyportTokens } from "../sdk/index.ts";
 import { ConnectionStatus } from "./ui/connection.ts";
 import { FlightControls } from "./ui/controls.ts";
 import { byId } from "./ui/dom.ts";
@@ -17,19 +18,39 @@ import { CommandLog } from "./ui/log.ts";
 import { FlightMap } from "./ui/map.ts";
 import { PilotBar } from "./ui/pilot.ts";
 import { batteryDangerPercent, batteryLevel, batteryWarnPercent, TelemetryReadouts } from "./ui/readouts.ts";
+import { EventJournal } from "./ui/event-journal.ts";
+import { eventSeverity, spokenAlert } from "./ui/event-severity.ts";
+import { GamepadFlight } from "./ui/gamepad.ts";
+import type { VelocityArgs } from "./ui/hold-to-fly.ts";
+import { SignIn } from "./ui/sign-in.ts";
+import { VoiceAlerts } from "./ui/voice-alerts.ts";
+import { StatusStrip } from "./ui/status-strip.ts";
 import { Sparkline } from "./ui/sparkline.ts";
 import { sameServerSocketUrl } from "./socket-url.ts";
 import type { CommandName } from "../../protocol/index.ts";
 
 /** Where the selected drone is remembered between visits. */
 const selectedDroneStorageKey = "skyport.dashboard.drone";
+/** How often the status strip's server round trip is measured while connected, milliseconds. */
+const roundTripEveryMs = 2000;
 
-const client = new SkyportClient({ url: sameServerSocketUrl(window.location, "/drone") });
+const signIn = new SignIn({ signIn: (tokens) => void reconnectWith(tokens) });
+const client = new SkyportClient({ url: sameServerSocketUrl(window.location, "/drone"), ...signIn.current });
 const history = new FleetHistory();
 let drones: string[] = [];
 let selected: string | null = null;
 
 const log = new CommandLog(byId("command-log", HTMLOListElement));
+const journal = new EventJournal();
+const voice = new VoiceAlerts();
+const logFilter = byId("log-filter", HTMLSelectElement);
+logFilter.addEventListener("change", () => (byId("command-log", HTMLOListElement).dataset.filter = logFilter.value));
+// Events heard earlier in this tab come back after a reload, with their times and severities.
+const restored = journal.load();
+if (restored.length > 0) {
+  for (const event of restored) log.event(event.drone, event.kind, event.message, event.severity, event.time);
+  log.note(`Above: ${restored.length === 1 ? "1 event" : `${restored.length} events`} from before the page was reloaded`);
+}
 const connection = new ConnectionStatus();
 const dialog = new EmergencyDialog();
 const pilotBar = new PilotBar({
@@ -45,11 +66,21 @@ const pilotBar = new PilotBar({
 });
 const controls = new FlightControls({
   send: (name, args) => void sendCommand(name, args),
+  fly: (velocity) => flyContinuously(velocity),
   confirmEmergency: () => dialog.confirm(selected ?? "the drone"),
   denied: () => pilotBar.flashReason(),
-  modalOpen: () => dialog.isOpen,
+  modalOpen: () => dialog.isOpen || signIn.isOpen,
 });
 const readouts = new TelemetryReadouts();
+// A gamepad flies like a held key: the sticks give the velocity while this page may fly.
+new GamepadFlight(
+  (velocity) => flyContinuously(velocity),
+  () => selected !== null && client.isPilot(selected) && client.state === "open",
+  (count) => log.note(count > 0 ? "Gamepad connected: the sticks fly the drone while you hold them" : "Gamepad disconnected"),
+);
+const strip = new StatusStrip();
+/** The latest measured round trip to the server, ms; null while unknown. */
+let roundTripMs: number | null = null;
 const map = new FlightMap(byId("map", HTMLCanvasElement), byId("map-legend", HTMLElement));
 const altitudeChart = new Sparkline(byId("altitude-sparkline", HTMLCanvasElement), byId("altitude-range", HTMLElement), {
   floor: 0,
@@ -100,8 +131,29 @@ function renderMap(): void {
   map.update({ drone: selected, frame: drone?.latest ?? null, trail: drone?.trail ?? [], others: history.others(selected ?? "") });
 }
 
+function renderStrip(): void {
+  const drone = selected === null ? null : history.of(selected);
+  const pilot = selected === null ? null : client.pilotOf(selected);
+  strip.show({
+    drone: selected,
+    frame: drone?.latest ?? null,
+    secondsToEmpty: drone ? secondsToEmpty(drone.battery) : null,
+    pilot: pilot !== null && pilot === client.session ? "you" : pilot,
+    ...pilotNameOf(drone?.latest ?? null),
+    roundTripMs,
+    linkUp: client.state === "open",
+  });
+}
+
+/** The pilot's name from its signed token (display name, else user), when the frame carries one. */
+function pilotNameOf(frame: { pilotName?: string; pilotUser?: string } | null): { pilotName?: string } {
+  const name = frame?.pilotName ?? frame?.pilotUser;
+  return name === undefined ? {} : { pilotName: name };
+}
+
 function renderSelected(): void {
   const drone = selected === null ? null : history.of(selected);
+  renderStrip();
   readouts.show(selected, drone?.latest ?? null);
   altitudeChart.update(drone?.altitude ?? []);
   batteryChart.update(drone?.battery ?? []);
@@ -141,11 +193,12 @@ async function sendCommand(name: CommandName, args: number[]): Promise<void> {
   const drone = selected;
   if (drone === null) return;
   const entry = log.command(drone, [name, ...args].join(" "));
+  const sentAt = performance.now();
   try {
     const handle = await client.command(drone, name, args);
     entry.acked(handle.roundTripMs);
     const done = await handle.done;
-    if (done.status === "completed") entry.completed();
+    if (done.status === "completed") entry.completed(performance.now() - sentAt);
     else entry.failed(done.reason ?? "the drone did not finish it");
   } catch (error) {
     if (error instanceof SkyportError) entry.refused(error.code, error.message);
@@ -153,18 +206,63 @@ async function sendCommand(name: CommandName, args: number[]): Promise<void> {
   }
 }
 
+/** Whether hold-to-fly is streaming velocity now, and whether its streak already logged an error. */
+let holdFlight: { drone: string; errorLogged: boolean } | null = null;
+
+/**
+ * Hold-to-fly: each velocity goes out unlogged (four a second), with one log
+ * line when the hold begins and one error per streak; letting go sends a
+ * logged `hover` so the drone stops at once rather than at the end of its hold.
+ */
+function flyContinuously(velocity: VelocityArgs | null): void {
+  if (velocity === null) {
+    const flying = holdFlight;
+    holdFlight = null;
+    if (flying !== null && flying.drone === selected) void sendCommand("hover", []);
+    return;
+  }
+  const drone = selected;
+  if (drone === null) return;
+  if (holdFlight?.drone !== drone) {
+    holdFlight = { drone, errorLogged: false };
+    log.note(`${drone}: flying while held (velocity ${velocity.join(" ")}); let go to stop`);
+  }
+  const streak = holdFlight;
+  client.command(drone, "velocity", velocity).catch((error: unknown) => {
+    if (streak.errorLogged) return;
+    streak.errorLogged = true;
+    log.note(`${drone}: hold-to-fly ${error instanceof SkyportError ? `error ${error.code}: ${error.message}` : String(error)}`, "danger");
+  });
+}
+
 async function lease(kind: "claim" | "release", drone: string): Promise<void> {
   const entry = log.command(drone, kind);
   const started = performance.now();
   try {
     await (kind === "claim" ? client.claim(drone) : client.release(drone));
-    entry.acked(performance.now() - started);
-    entry.completed();
+    entry.granted(kind === "claim" ? "granted: you are the pilot" : "released: nobody flies it now", performance.now() - started);
   } catch (error) {
-    if (error instanceof SkyportError) entry.refused(error.code, error.message);
+    const refusal = error instanceof SkyportError ? accessRefusal(error, "pilot", client.hasPilotToken) : null;
+    if (refusal !== null) {
+      entry.refused("unauthorized", refusal.message);
+      signIn.open(sentence(refusal.message));
+    } else if (error instanceof SkyportError) entry.refused(error.code, error.message);
     else entry.refused("client", error instanceof Error ? error.message : String(error));
   }
   renderPermission();
+}
+
+/** Presents new tokens: closes the link and dials again with them (they apply to the next socket). */
+async function reconnectWith(tokens: SkyportTokens): Promise<void> {
+  await client.close();
+  client.setTokens(tokens);
+  log.note(tokens.token === undefined && tokens.pilotToken === undefined ? "Signed out: connecting without a token" : "Signed in: connecting with the new token", "info");
+  client.connect();
+}
+
+/** "wrong viewer token" → "Wrong viewer token." */
+function sentence(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}${text.endsWith(".") ? "" : "."}`;
 }
 
 // ------------------------------------------------------------ SDK events
@@ -173,6 +271,8 @@ let wasOpen = false;
 const dashboard = document.querySelector<HTMLElement>(".dashboard");
 client.on("state", (state) => {
   connection.setState(state, client.session);
+  if (state !== "open") roundTripMs = null;
+  renderStrip();
   // Telemetry on screen stops being live the moment the link drops: say so by dimming it.
   if (dashboard) dashboard.dataset.link = state === "open" ? "live" : "down";
   if (state === "open") wasOpen = true;
@@ -197,6 +297,7 @@ client.on("welcome", (welcome) => {
   renderSelected();
   permissionKey = "";
   renderPermission();
+  measureRoundTrip();
 });
 
 client.on("telemetry", (frame) => {
@@ -210,6 +311,7 @@ client.on("telemetry", (frame) => {
 });
 
 client.on("lease", (change) => {
+  renderStrip();
   const { drone, pilot, reason } = change;
   if (pilot === null) log.note(`${drone} has no pilot (${reason})`, "warn");
   else if (pilot === client.session) log.note(`You are the pilot of ${drone}`, "ok");
@@ -217,9 +319,40 @@ client.on("lease", (change) => {
   renderPermission();
 });
 
-client.on("event", (event) => log.event(event.drone, event.kind, event.message));
+client.on("event", (event) => {
+  // The server restarted (or reset the drone): its telemetry starts again, so the charts break rather than draw a slope that never flew.
+  if (event.kind === "stream_reset") history.of(event.drone).streamReset();
+  const message =
+    event.kind === "stream_reset"
+      ? "the server restarted: this drone's telemetry starts again from what it reports now (the charts break here; earlier flight data is from before the restart)"
+      : event.message;
+  const severity = eventSeverity(event);
+  log.event(event.drone, event.kind, message, severity);
+  journal.record({ time: Date.now(), drone: event.drone, kind: event.kind, message, severity });
+  if (severity === "danger") voice.announce(spokenAlert(event));
+});
 
 client.on("error", (error) => log.note(`error ${error.code}: ${error.message}`, "danger"));
+
+// A refused token is not a dropped link: the SDK stops, and the operator is asked for the right one.
+client.on("refused", (refusal) => {
+  connection.setRefused(refusal.message);
+  log.note(`Refused: ${refusal.message}`, "danger");
+  signIn.open(sentence(refusal.message));
+});
+
+/** Measures the server round trip for the status strip (only while connected). */
+function measureRoundTrip(): void {
+  if (client.state !== "open") return;
+  client.ping().then(
+    (milliseconds) => {
+      roundTripMs = milliseconds;
+      renderStrip();
+    },
+    () => {},
+  );
+}
+setInterval(measureRoundTrip, roundTripEveryMs);
 
 renderSelected();
 renderPermission();

@@ -29,8 +29,10 @@ export const endpointPaths = Object.fromEntries(endpointRoutes.map((route) => [r
 
 /** The plain HTTP paths. */
 export const httpPaths = {
-  /** The bundled web page. */
+  /** The dashboard page. */
   page: "/",
+  /** The page's scripts, styles and icon (page.ts builds them). */
+  assets: "/assets/*",
   health: "/healthz",
   metrics: "/metrics",
 } as const;

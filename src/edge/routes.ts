@@ -1,15 +1,15 @@
 /**
- * The plain HTTP routes: the page, `/healthz`, `/metrics`, and 404 or 405 for
- * everything else; every one but the page (a static bundle Bun serves itself,
- * which a handler cannot wrap in Bun 1.4.5) behind the DNS-rebinding guard.
+ * The plain HTTP routes: the page and its assets (page.ts, with the browser
+ * security headers), `/healthz`, `/metrics`, and 404 or 405 for everything
+ * else; every one behind the DNS-rebinding guard.
  *
  * Each handler is web-standard `Request -> Response` over what the caller
  * gives it (a health report, a metrics registry); nothing here upgrades, and
  * nothing reads a clock or a socket. The WebSocket paths are added by
  * `app.ts`, from the same path table (`paths.ts`).
  */
-import type { HTMLBundle } from "bun";
 import page from "../../client/web/index.html";
+import { assetResponse, pageResponse } from "./page.ts";
 import { healthResponse, methodNotAllowed, notFound, textResponse, type HealthReport } from "./http.ts";
 import { httpPaths } from "./paths.ts";
 import { exposition, type MetricsRegistry } from "../runtime/observability/registry.ts";
@@ -17,6 +17,11 @@ import { exposition, type MetricsRegistry } from "../runtime/observability/regis
 /** A route that answers GET only; any other method on its path is a 405. */
 export interface GetRoute {
   GET: (request: Request) => Response;
+}
+
+/** A GET route whose answer may wait (the page waits for its one build). */
+export interface AsyncGetRoute {
+  GET: (request: Request) => Response | Promise<Response>;
 }
 
 /** What the plain routes read at request time. */
@@ -32,9 +37,10 @@ export interface HttpRouteSources {
 export const allowedMethods = ["GET"] as const;
 
 /** The plain HTTP routes, keyed by path. */
-export function httpRoutes(sources: HttpRouteSources): Record<string, GetRoute | { GET: Response }> {
+export function httpRoutes(sources: HttpRouteSources): Record<string, GetRoute | AsyncGetRoute> {
   return {
-    [httpPaths.page]: getOnly(page),
+    [httpPaths.page]: { GET: (request) => sources.hostRefusal(request) ?? pageResponse(page, request) },
+    [httpPaths.assets]: { GET: (request) => sources.hostRefusal(request) ?? assetResponse(page, request) },
     [httpPaths.health]: { GET: (request) => sources.hostRefusal(request) ?? healthResponse(sources.health()) },
     [httpPaths.metrics]: { GET: (request) => sources.hostRefusal(request) ?? metricsResponse(sources.metrics) },
   };
@@ -63,13 +69,4 @@ const maxEchoedTargetChars = 100;
 function notAProxy(request: Request): Response {
   const target = request.url.slice(0, maxEchoedTargetChars);
   return textResponse(405, `${request.method} ${target} is not allowed: skyport is not a proxy; use GET on a path such as /drone`, { Allow: allowedMethods.join(", ") });
-}
-
-/**
- * The page under GET only. Bun serves an HTML bundle as a per-method route
- * value (so `POST /` is a 405, not the page), but bun-types declares only
- * handlers and Responses there: this one conversion bridges that gap.
- */
-function getOnly(bundle: HTMLBundle): { GET: Response } {
-  return { GET: bundle as unknown as Response };
 }

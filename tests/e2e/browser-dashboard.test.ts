@@ -184,22 +184,42 @@ test("keyboard flight: T takes off, ArrowUp flies north; keys typed in the echo 
   expect(page.errors).toEqual([]);
 }, testTimeoutMs);
 
-test("Esc asks before the emergency stop: cancel sends nothing, confirm cuts the motors", async () => {
+test("the emergency stop needs a 1 s hold: focus on Cancel, Enter and Esc cancel, a short press sends nothing, a full hold cuts the motors", async () => {
   const running = server();
   const page = await visitor();
   await openDashboard(page, running.http("/"));
   await claim(page);
   await page.keyboard.press("t");
   await waitForAltitudeAbove(page, 1);
+  // Esc is no shortcut for it any more: Esc means cancel everywhere.
   await page.keyboard.press("Escape");
+  expect(await page.isVisible("#emergency-dialog")).toBe(false);
+  await page.keyboard.press("x");
   await page.locator("#emergency-dialog[open]").waitFor({ timeout: waitMs });
   expect(await page.textContent("#emergency-drone")).toBe("alpha");
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe("emergency-cancel");
+  await page.keyboard.press("Enter"); // the safe choice has the focus: Enter cancels
+  await page.locator("#emergency-dialog").waitFor({ state: "hidden", timeout: waitMs });
+  await page.click('button[data-action="emergency"]');
+  await page.locator("#emergency-dialog[open]").waitFor({ timeout: waitMs });
   await page.keyboard.press("Escape"); // cancels the dialog
   await page.locator("#emergency-dialog").waitFor({ state: "hidden", timeout: waitMs });
-  expect(await loggedCommandCount(page, "emergency")).toBe(0);
-  await page.keyboard.press("Escape");
+  await page.keyboard.press("x");
   await page.locator("#emergency-dialog[open]").waitFor({ timeout: waitMs });
-  await page.keyboard.press("Enter"); // the confirm button has focus
+  // A click, or a press shorter than the hold, sends nothing and says so.
+  await page.click("#emergency-hold");
+  await page.hover("#emergency-hold");
+  await page.mouse.down();
+  await Bun.sleep(300);
+  await page.mouse.up();
+  expect(await page.getAttribute("#emergency-hint", "data-too-short")).toBe("true");
+  expect(await page.isVisible("#emergency-dialog")).toBe(true);
+  expect(await loggedCommandCount(page, "emergency")).toBe(0);
+  // Held for the full second (keyboard: Space held on the button), it cuts the motors.
+  await page.focus("#emergency-hold");
+  await page.keyboard.down("Space");
+  await page.locator("#emergency-dialog").waitFor({ state: "hidden", timeout: waitMs });
+  await page.keyboard.up("Space");
   await waitForCommandDone(page, "emergency");
   // The fall from 2 m is over in moments; the flag stays until the next takeoff.
   await page.locator("#flags .flag", { hasText: "Motors cut" }).waitFor({ timeout: waitMs });
@@ -334,7 +354,8 @@ describe("dashboard logic", () => {
     const key = (code: string, modifiers: Partial<{ ctrlKey: boolean; metaKey: boolean; altKey: boolean }> = {}) =>
       actionForKey({ code, ctrlKey: false, metaKey: false, altKey: false, ...modifiers });
     expect([key("ArrowUp"), key("KeyW"), key("KeyS"), key("KeyQ"), key("KeyE"), key("KeyR"), key("KeyF")]).toEqual(["forward", "forward", "back", "ccw", "cw", "up", "down"]);
-    expect([key("KeyT"), key("KeyL"), key("KeyH"), key("Space"), key("Escape")]).toEqual(["takeoff", "land", "rth", "hover", "emergency"]);
+    expect([key("KeyT"), key("KeyL"), key("KeyH"), key("Space"), key("KeyX")]).toEqual(["takeoff", "land", "rth", "hover", "emergency"]);
+    expect(key("Escape")).toBeNull(); // Esc means cancel everywhere; it is no flight shortcut (issue 16)
     expect(key("KeyR", { ctrlKey: true })).toBeNull(); // Ctrl+R reloads the page; it must not climb
     expect(key("KeyZ")).toBeNull();
   });

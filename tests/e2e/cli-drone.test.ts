@@ -3,9 +3,9 @@
  * against a real in-process server with real simulation timers.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { DroneTestClient } from "../support/drone-client.ts";
-import { repoRoot, startTestServer } from "../support/server.ts";
+import { cliRunner, unusedPort } from "../support/cli.ts";
+import { startTestServer } from "../support/server.ts";
 import { waitUntil } from "../support/sockets.ts";
 
 const cleanups: Array<() => unknown> = [];
@@ -19,42 +19,7 @@ function server() {
   return running;
 }
 
-/** Collects a stream's text as it arrives. */
-function collect(stream: ReadableStream<Uint8Array>): { text: string } {
-  const sink = { text: "" };
-  (async () => {
-    const decoder = new TextDecoder();
-    const reader = stream.getReader();
-    for (let read = await reader.read(); !read.done; read = await reader.read()) sink.text += decoder.decode(read.value, { stream: true });
-  })();
-  return sink;
-}
-
-/** Starts the CLI; its output is collected as it comes, and the process is killed after the test if still running. */
-function cli(...args: string[]) {
-  const proc = Bun.spawn([process.execPath, "run", join(repoRoot, "client", "cli", "cli.ts"), ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
-  cleanups.push(() => {
-    if (proc.exitCode === null) proc.kill("SIGKILL");
-  });
-  return { proc, stdout: collect(proc.stdout), stderr: collect(proc.stderr) };
-}
-
-/** Runs the CLI to the end, within a bound. */
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { proc, stdout, stderr } = cli(...args);
-  const code = await Promise.race([proc.exited, Bun.sleep(15_000).then(() => -1)]);
-  if (code === -1) throw new Error(`cli ${args.join(" ")} did not exit within 15 s: ${stdout.text} ${stderr.text}`);
-  await Bun.sleep(0); // let the collectors take the last chunk
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
-
-/** A loopback port nothing listens on. */
-function unusedPort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
+const { cli, run } = cliRunner(cleanups);
 
 describe("send", () => {
   test("--wait takeoff \"up 2\": one line per result, exit 0, the drone airborne at 4 m", async () => {
@@ -75,12 +40,12 @@ describe("send", () => {
     await waitUntil(() => skyport.flight.fleet.pilotOf("alpha") === null, 2000, "lease released");
   });
 
-  test("without --wait each command goes on its ack, so a move during takeoff is refused: exit 1 with the error", async () => {
+  test("without --wait a move during takeoff is not refused: it goes once the takeoff is over (issue 16), exit 0", async () => {
     const skyport = server();
     const result = await run("send", "--url", skyport.ws("/drone"), "takeoff", "up 2");
-    expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^ack takeoff → target x=0\.00 y=0\.00 z=2\.00 \(\d+ ms\)\n$/);
-    expect(result.stderr).toBe("skyport send: up 2: error busy: up refused: the drone is taking off; wait until it is hovering\n");
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^ack takeoff → target x=0\.00 y=0\.00 z=2\.00 \(\d+ ms\)\nack up 2 → target x=0\.00 y=0\.00 z=4\.00 \(\d+ ms\)\n$/);
   });
 
   test("a command the grammar rejects: exit 1, one line, nothing sent", async () => {
@@ -89,7 +54,7 @@ describe("send", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr.trim().split("\n")).toEqual([
-      `skyport send: "jump 3": error unknown_command: unknown command "jump": expected one of takeoff, land, up, down, left, right, forward, back, cw, ccw, goto, speed, hover, rth, emergency, status, arm, disarm, mode`,
+      `skyport send: "jump 3": error unknown_command: unknown command "jump": expected one of takeoff, land, up, down, left, right, forward, back, cw, ccw, goto, speed, velocity, hover, rth, emergency, status, arm, disarm, mode`,
     ]);
     expect(skyport.logger.lines.filter((line) => line.event === "ws_open")).toEqual([]);
   });
@@ -226,7 +191,7 @@ describe("every drone command", () => {
       const result = await run(command, "--url", url, ...(command === "send" ? ["takeoff"] : []));
       expect(result.code).toBe(1);
       expect(result.stdout).toBe("");
-      expect(result.stderr).toBe(`skyport ${command}: cannot connect to ${url}: is the server running?\n`);
+      expect(result.stderr).toBe(`skyport ${command}: cannot connect to ${url}: nothing answered at ${new URL(url).host} (ECONNREFUSED): is the server running, and is the address right?\n`);
     });
 
     test(`${command} --help prints its usage and exits 0`, async () => {

@@ -100,7 +100,8 @@ describe("lease grace after a pilot's socket closes", () => {
     ws.terminate();
     await observer.take((m) => m?.type === "lease" && m.data.pilot === null);
     expect((await observer.request("claim", { drone: "alpha" })).data.code).toBe("lease_taken");
-    await waitUntil(() => sdk.session !== firstSession && s.flight.fleet.pilotOf("alpha") === sdk.session, 3000, "the SDK reclaimed alpha");
+    // The server's lease changes before its ack reaches the SDK: wait for both.
+    await waitUntil(() => sdk.session !== firstSession && s.flight.fleet.pilotOf("alpha") === sdk.session && sdk.isPilot("alpha"), 3000, "the SDK reclaimed alpha");
     expect(sdk.isPilot("alpha")).toBe(true);
   });
 });

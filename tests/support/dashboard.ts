@@ -8,6 +8,8 @@
  * formatted text, so wording changes do not break tests.
  */
 import type { Browser, Page } from "playwright-core";
+import { launchBrowser, type TestBrowser } from "./browser.ts";
+import { startTestServer } from "./server.ts";
 
 /** Longest any single wait in the dashboard tests may take, milliseconds. */
 export const waitMs = 10_000;
@@ -99,4 +101,38 @@ export async function chooseStep(page: Page, group: "move-step" | "turn-step", v
 export async function loggedCommandCount(page: Page, label: string, drone = "alpha"): Promise<number> {
   const text = `${drone} › ${label}`;
   return page.$$eval("#command-log li.log-command .log-label", (labels, wanted) => labels.filter((item) => item.textContent === wanted).length, text);
+}
+
+/**
+ * The lifecycle of a dashboard test file: one Chromium for the file, and
+ * what each test starts (servers, visitors) stopped after it whether it
+ * passed or not. Call once at the top level of a test file.
+ */
+export function dashboardSuite(hooks: { beforeAll(fn: () => unknown): void; afterAll(fn: () => unknown): void; afterEach(fn: () => unknown): void }) {
+  let browser: TestBrowser;
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  hooks.beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  hooks.afterAll(async () => {
+    await browser?.close();
+  });
+  hooks.afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return {
+    cleanups,
+    /** A skyport with real timers, stopped after the test. */
+    server(overrides: Parameters<typeof startTestServer>[0] = {}) {
+      const started = startTestServer(overrides);
+      cleanups.push(() => started.stop());
+      return started;
+    },
+    /** A fresh visitor (its own browser context), closed after the test. */
+    async visitor(options: PageOptions = {}): Promise<DashboardPage> {
+      const page = await newVisitor(browser.browser, options);
+      cleanups.push(() => page.context().close());
+      return page;
+    },
+  };
 }

@@ -7,35 +7,14 @@
  */
 import { describe, expect, test } from "bun:test";
 import { clientDataKeys, parseEnvelope, serverDataShapes, serverMessageProblem } from "../../protocol/index.ts";
+import { jsonExamplesIn } from "../support/doc-json.ts";
 
 const docPath = new URL("../../docs/protocol.md", import.meta.url);
 const doc = await Bun.file(docPath).text();
 
-/** The JSON values in a block, one after another (each may span lines). */
-function splitValues(block: string): string[] {
-  const values: string[] = [];
-  let depth = 0;
-  let start = -1;
-  let inString = false;
-  for (let i = 0; i < block.length; i++) {
-    const c = block[i]!;
-    if (inString) {
-      if (c === "\\") i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === "{" || c === "[") {
-      if (depth++ === 0) start = i;
-    } else if (c === "}" || c === "]") {
-      if (--depth === 0) values.push(block.slice(start, i + 1));
-    }
-  }
-  expect(depth).toBe(0);
-  return values;
-}
-
 type Example = { type: string; id?: string | number; data?: unknown };
 
-const examples = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].flatMap((match) => splitValues(match[1]!));
+const examples = jsonExamplesIn(doc);
 const parsed = examples.flatMap((text) => {
   try {
     return [{ text, value: JSON.parse(text) as Example }];

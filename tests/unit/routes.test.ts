@@ -16,8 +16,8 @@ describe("routes", () => {
   registry.single("skyport_uptime_seconds", "gauge", "Seconds since the server started.", () => 7);
   const routes = httpRoutes({ health: () => report, metrics: registry, hostRefusal: () => null });
 
-  test("the table has the page, health and metrics, each under GET", () => {
-    expect(Object.keys(routes).sort()).toEqual(["/", "/healthz", "/metrics"]);
+  test("the table has the page, its assets, health and metrics, each under GET", () => {
+    expect(Object.keys(routes).sort()).toEqual(["/", "/assets/*", "/healthz", "/metrics"]);
     for (const route of Object.values(routes)) expect(Object.keys(route)).toEqual(["GET"]);
   });
 

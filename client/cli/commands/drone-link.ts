@@ -5,24 +5,52 @@
  * and errors. Printing is left to each command.
  */
 import { describeStatus, requestArgs, type DroneRequest } from "../../../protocol/index.ts";
-import { webSocketUrlFlag, type Flags } from "../args.ts";
-import { SkyportClient, SkyportError, type CommandAckFor, type CommandHandle, type DoneData, type WelcomeData } from "../../sdk/index.ts";
+import { UsageError, webSocketUrlFlag, type Flags } from "../args.ts";
+import { describeConnectFailure } from "../connect-failure.ts";
+import { accessRefusal, defaultProtocols, SkyportClient, SkyportError, type AccessRefusal, type CommandAckFor, type CommandHandle, type DoneData, type SkyportTokens, type WelcomeData } from "../../sdk/index.ts";
 
 export const defaultDroneUrl = "ws://localhost:8080/drone";
 
-/** The `--url` and `--drone` lines of each command's usage. */
-export const droneFlagsUsage = `  --url URL    the /drone endpoint (default ${defaultDroneUrl})
-  --drone ID   the drone (default: the server's default drone, alpha out of the box)`;
+/** The valued flags every drone command takes. */
+export const droneFlags = ["url", "drone", "token"] as const;
+/** The valued flags of the commands that fly (`fly`, `send`). */
+export const pilotFlags = [...droneFlags, "pilot-token"] as const;
 
-/** Where to connect and which drone, from `--url` and `--drone`. */
+/** The environment variables that stand in for `--token` and `--pilot-token`. */
+export const tokenEnv = { token: "SKYPORT_TOKEN", pilotToken: "SKYPORT_PILOT_TOKEN" } as const;
+
+/** The `--url`, `--drone` and `--token` lines of each command's usage. */
+export const droneFlagsUsage = `  --url URL    the /drone endpoint (default ${defaultDroneUrl})
+  --drone ID   the drone (default: the server's default drone, alpha out of the box)
+  --token T    the viewer token, if the server needs one (default: $${tokenEnv.token})`;
+
+/** The `--pilot-token` line of `fly` and `send`. */
+export const pilotTokenUsage = `  --pilot-token T  the pilot token for the claim (default: $${tokenEnv.pilotToken}, else the viewer token)`;
+
+/** Where to connect, which drone, and the tokens to present. */
 export interface DroneTarget {
   url: URL;
   /** The drone asked for, or undefined for the server's default drone. */
   drone: string | undefined;
+  tokens: SkyportTokens;
 }
 
-export function droneTarget(flags: Flags<"url" | "drone", never>): DroneTarget {
-  return { url: webSocketUrlFlag(flags.url ?? defaultDroneUrl), drone: flags.drone };
+/** The target from the flags, a token flag winning over its environment variable. */
+export function droneTarget(flags: Flags<"url" | "drone" | "token", never> & { "pilot-token"?: string }, env: Record<string, string | undefined> = process.env): DroneTarget {
+  const token = tokenFrom("--token", flags.token, tokenEnv.token, env);
+  const pilotToken = tokenFrom("--pilot-token", flags["pilot-token"], tokenEnv.pilotToken, env);
+  const tokens: SkyportTokens = { ...(token === undefined ? {} : { token }), ...(pilotToken === undefined ? {} : { pilotToken }) };
+  return { url: webSocketUrlFlag(flags.url ?? defaultDroneUrl), drone: flags.drone, tokens };
+}
+
+/** A token from its flag, else its environment variable (an empty variable counts as unset); an empty flag is a mistake. */
+function tokenFrom(flag: string, value: string | undefined, variable: string, env: Record<string, string | undefined>): string | undefined {
+  if (value !== undefined) {
+    if (value === "") throw new UsageError(`${flag} needs a non-empty token: received ""`);
+    return value;
+  }
+  const fromEnv = env[variable];
+  return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
 }
 
 /** A welcomed client on the chosen drone, watching only that drone. */
@@ -34,14 +62,19 @@ export interface DroneLink {
 
 /**
  * Connects, checks the drone exists and narrows the subscriptions to it.
- * If the first connection fails, or the drone is unknown, prints one line
- * and returns null: the caller exits 1. Later drops are the SDK's to repair.
+ * If the first connection fails (saying what the server answered), the
+ * token is refused, or the drone is unknown, prints one line and returns
+ * null: the caller exits 1. Later drops are the SDK's to repair.
  */
 export async function openDroneLink(command: string, target: DroneTarget): Promise<DroneLink | null> {
-  const client = new SkyportClient({ url: target.url.href });
-  const first = await new Promise<WelcomeData | null>((resolve) => {
-    const stops = [client.on("welcome", (welcome) => finish(welcome)), client.on("reconnecting", () => finish(null))];
-    function finish(result: WelcomeData | null) {
+  const client = new SkyportClient({ url: target.url.href, ...target.tokens });
+  const first = await new Promise<WelcomeData | AccessRefusal | null>((resolve) => {
+    const stops = [
+      client.on("welcome", (welcome) => finish(welcome)),
+      client.on("refused", (refusal) => finish(refusal)),
+      client.on("reconnecting", () => finish(null)),
+    ];
+    function finish(result: WelcomeData | AccessRefusal | null) {
       for (const stop of stops) stop();
       resolve(result);
     }
@@ -49,7 +82,12 @@ export async function openDroneLink(command: string, target: DroneTarget): Promi
   });
   if (first === null) {
     await client.close();
-    console.error(`skyport ${command}: cannot connect to ${target.url.href}: is the server running?`);
+    console.error(`skyport ${command}: cannot connect to ${await describeConnectFailure(target.url, defaultProtocols)}`);
+    return null;
+  }
+  if ("kind" in first) {
+    await client.close();
+    console.error(`skyport ${command}: ${refusalLine(first)}`);
     return null;
   }
   const known = first.drones.map((drone) => drone.id);
@@ -76,7 +114,23 @@ export async function claimOrExplain(link: DroneLink): Promise<string | null> {
   } catch (error) {
     const pilot = link.client.pilotOf(link.drone);
     if (error instanceof SkyportError && error.code === "lease_taken" && pilot !== null) return `${link.drone} is already flown by session ${pilot}`;
+    const refusal = error instanceof SkyportError ? accessRefusal(error, "pilot", link.client.hasPilotToken) : null;
+    if (refusal !== null) return refusalLine(refusal);
     return describeError(error);
+  }
+}
+
+/** A refused token in operator words, with where the CLI takes that token from. */
+export function refusalLine(refusal: AccessRefusal): string {
+  switch (refusal.kind) {
+    case "viewer_token_required":
+    case "viewer_token_wrong":
+      return `${refusal.message}: pass --token or set ${tokenEnv.token}`;
+    case "pilot_token_required":
+    case "pilot_token_wrong":
+      return `${refusal.message}: pass --pilot-token or set ${tokenEnv.pilotToken}`;
+    case "token_refused":
+      return `token refused: ${refusal.message}`;
   }
 }
 

@@ -4,7 +4,10 @@
  * sends each as a typed command through the SDK, printing its ack at once
  * and its completion when it comes. Lines are handled in order: each waits
  * for the previous one's ack, never for its completion, so `hover` can
- * interrupt a move. quit, Ctrl-D or Ctrl-C release the drone and close.
+ * interrupt a move. A line typed while the link is down is not sent, and
+ * says so. quit and Ctrl-D release the drone and close; Ctrl-C does too,
+ * but while the drone is airborne it first asks, saying what the failsafe
+ * will do.
  */
 import { createInterface } from "node:readline";
 import { commandSpecs, errorLine, formatRequest, parseTextLine, type DroneRequest } from "../../../protocol/index.ts";
@@ -19,6 +22,8 @@ import {
   describeStatusReport,
   droneFlagsUsage,
   droneTarget,
+  pilotFlags,
+  pilotTokenUsage,
   openDroneLink,
   sendRequest,
   type DroneLink,
@@ -28,11 +33,15 @@ export const flyUsage = `usage: bun run client/cli/cli.ts fly [--url URL] [--dro
 
 Claims the drone and opens a prompt: type commands such as takeoff,
 forward 10, cw 90, goto 10 -5 30, status or land ("help" lists them).
-Each prints its ack, then its completion. quit, Ctrl-D or Ctrl-C release
-the drone and close the connection.
+Each prints its ack, then its completion. A command typed while the
+connection is down is not sent (it says so): type it again once
+reconnected. quit or Ctrl-D release the drone and close the connection;
+Ctrl-C does too, but asks first while the drone is in the air (a released
+drone hovers for the server's failsafe time, then returns home and lands).
 
 flags:
 ${droneFlagsUsage}
+${pilotTokenUsage}
   --help       print this help`;
 
 /** Lines of prompt history kept for the arrow keys. */
@@ -51,7 +60,7 @@ function helpText(): string {
 }
 
 export async function runFly(argv: string[]): Promise<number> {
-  const args = parseFlags(argv, ["url", "drone"]);
+  const args = parseFlags(argv, pilotFlags);
   if (args.flags.help) {
     console.log(flyUsage);
     return 0;
@@ -74,6 +83,10 @@ function pilotConsole(link: DroneLink): Promise<number> {
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   const prompt = createInterface({ input: process.stdin, output: process.stdout, terminal: interactive, historySize: historyLines, prompt: `${drone}> ` });
   let closing = false;
+  /** The drone's flight state as last heard; anything but "landed" is in the air. */
+  let flightState = link.welcome.drones.find((summary) => summary.id === drone)?.state ?? "landed";
+  /** Set while Ctrl-C's question waits for its answer. */
+  let askingToLeave = false;
 
   /** Prints a line without trampling what the pilot is typing. */
   const say = (line: string) => {
@@ -83,6 +96,9 @@ function pilotConsole(link: DroneLink): Promise<number> {
   };
 
   const stops = [
+    client.on("telemetry", (frame) => {
+      if (frame.drone === drone) flightState = frame.state;
+    }),
     client.on("event", (event) => {
       if (event.drone === drone) say(`event ${event.kind}: ${event.message}`);
     }),
@@ -113,6 +129,7 @@ function pilotConsole(link: DroneLink): Promise<number> {
 
   async function handleLine(raw: string): Promise<void> {
     const text = raw.trim();
+    if (askingToLeave) return answerLeave(text);
     if (text === "" || closing) return;
     const word = text.toLowerCase();
     if (helpWords.has(word)) return say(helpText());
@@ -140,7 +157,7 @@ function pilotConsole(link: DroneLink): Promise<number> {
     finishing ??= (async () => {
       closing = true;
       for (const stop of stops) stop();
-      process.off("SIGINT", finish);
+      process.off("SIGINT", interrupted);
       process.off("SIGTERM", finish);
       prompt.close();
       await closeDroneLink(link);
@@ -159,9 +176,27 @@ function pilotConsole(link: DroneLink): Promise<number> {
   prompt.on("close", () => {
     queue = queue.then(() => finish());
   });
-  // Ctrl-C: leave now (a TTY prompt reports it itself; otherwise it is a signal).
-  prompt.on("SIGINT", () => void finish());
-  process.on("SIGINT", finish);
+  /**
+   * Ctrl-C: leave at once while the drone is on the ground; in the air, ask
+   * first and say what releasing it means. A second Ctrl-C is the answer yes.
+   */
+  function interrupted(): void {
+    if (closing) return;
+    if (askingToLeave || flightState === "landed" || !client.isPilot(drone)) return void finish();
+    askingToLeave = true;
+    const failsafe = link.welcome.limits.failsafeSeconds;
+    say(`${drone} is in the air (${flightState}). Leaving releases it: it hovers for ${failsafe} s, then returns home and lands on its own. Leave? [y/N] (Ctrl-C again: yes)`);
+  }
+
+  function answerLeave(answer: string): void {
+    askingToLeave = false;
+    if (/^y(es)?$/i.test(answer)) return void finish();
+    say(`staying: you still fly ${drone}`);
+  }
+
+  // A TTY prompt reports Ctrl-C itself; otherwise it is a signal.
+  prompt.on("SIGINT", interrupted);
+  process.on("SIGINT", interrupted);
   process.on("SIGTERM", finish);
 
   say(`flying ${drone} as session ${client.session}: type a command, "help" for the list, "quit" to leave`);

@@ -6,7 +6,9 @@
  */
 import { errorLine, formatRequest, parseTextLine, type DroneRequest } from "../../../protocol/index.ts";
 import { parseFlags, UsageError } from "../args.ts";
-import { claimOrExplain, closeDroneLink, describeAck, describeDone, describeError, describeStatusReport, droneFlagsUsage, droneTarget, openDroneLink, sendRequest } from "./drone-link.ts";
+import type { CommandHandle } from "../../sdk/index.ts";
+import { SkyportError } from "../../sdk/index.ts";
+import { claimOrExplain, closeDroneLink, describeAck, describeDone, describeError, describeStatusReport, droneFlagsUsage, droneTarget, pilotFlags, pilotTokenUsage, openDroneLink, sendRequest } from "./drone-link.ts";
 
 export const sendUsage = `usage: bun run client/cli/cli.ts send [--url URL] [--drone ID] [--wait] COMMAND...
 
@@ -14,18 +16,26 @@ Claims the drone, sends each COMMAND in order and prints one line per
 result, then releases the drone. Each COMMAND is one argument in the text
 grammar, e.g. takeoff "forward 10" "cw 90" land. Exits 1 at the first error.
 
+A command is accepted when the drone takes it (its ack, with the target);
+it is complete when the drone reports it done: a takeoff at hover height,
+a move or turn at its target, a landing on the ground.
+
 Without --wait the next command goes as soon as the previous one is
-accepted (the drone refuses moves while it is still taking off: use --wait
-to chain flight). Releasing a drone that is still flying starts the
-server's failsafe: it hovers, then returns home.
+accepted: a move replaces a move still in flight (the drone heads for the
+newest target), and a command sent while the drone is taking off or
+landing, which nothing interrupts, is sent again once that is complete.
+With --wait each command must complete before the next goes: use it to
+fly a path. Either way send then releases the drone: one still flying
+hovers for the server's failsafe time, then returns home.
 
 flags:
 ${droneFlagsUsage}
+${pilotTokenUsage}
   --wait       wait for each command to complete before sending the next
   --help       print this help`;
 
 export async function runSend(argv: string[]): Promise<number> {
-  const args = parseFlags(argv, ["url", "drone"], ["wait"]);
+  const args = parseFlags(argv, pilotFlags, ["wait"]);
   if (args.flags.help) {
     console.log(sendUsage);
     return 0;
@@ -57,12 +67,13 @@ export async function runSend(argv: string[]): Promise<number> {
       console.error(`skyport send: ${refusal}`);
       return 1;
     }
+    let previous: CommandHandle | null = null;
     for (const request of requests) {
       const label = formatRequest(request);
       const sentAt = performance.now();
-      let handle;
+      let handle: CommandHandle;
       try {
-        handle = await sendRequest(link, request);
+        handle = await sendAfterPhase(link, request, previous);
       } catch (error) {
         console.error(`skyport send: ${label}: ${describeError(error)}`);
         return 1;
@@ -72,6 +83,7 @@ export async function runSend(argv: string[]): Promise<number> {
         continue;
       }
       console.log(describeAck(label, handle));
+      previous = handle;
       if (!wait) continue;
       try {
         const done = await handle.done;
@@ -89,5 +101,20 @@ export async function runSend(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await closeDroneLink(link);
+  }
+}
+
+/**
+ * Sends a request; if the drone is `busy` with the previous command (a
+ * takeoff or landing, which no command interrupts), waits for that one to
+ * end and sends it once more.
+ */
+async function sendAfterPhase(link: Parameters<typeof sendRequest>[0], request: DroneRequest, previous: CommandHandle | null): Promise<CommandHandle> {
+  try {
+    return await sendRequest(link, request);
+  } catch (error) {
+    if (!(error instanceof SkyportError && error.code === "busy") || previous === null) throw error;
+    await previous.done.catch(() => {});
+    return sendRequest(link, request);
   }
 }

@@ -8,7 +8,7 @@
 import { parseFlags, UsageError } from "../args.ts";
 import type { ConnectionState, ReconnectInfo, TelemetryData } from "../../sdk/index.ts";
 import { ansi, fit, gauge, paint, type Colour } from "../term.ts";
-import { describePosition, droneFlagsUsage, droneTarget, openDroneLink } from "./drone-link.ts";
+import { describePosition, droneFlagsUsage, droneTarget, droneFlags, openDroneLink } from "./drone-link.ts";
 
 export const watchUsage = `usage: bun run client/cli/cli.ts watch [--url URL] [--drone ID]
 
@@ -43,7 +43,7 @@ interface WatchModel {
 }
 
 export async function runWatch(argv: string[]): Promise<number> {
-  const args = parseFlags(argv, ["url", "drone"]);
+  const args = parseFlags(argv, droneFlags);
   if (args.flags.help) {
     console.log(watchUsage);
     return 0;

@@ -1,7 +1,8 @@
 /**
  * The connection line in the top bar: connecting, connected (with the
- * session id), reconnecting with a live countdown to the next attempt, or
- * closed.
+ * session id), reconnecting with a live countdown to the next attempt,
+ * closed, or refused (the server would not take this tab's tokens: no
+ * countdown, since nothing is retried until the operator signs in).
  *
  * Owns #connection and its countdown timer; it learns about the socket only
  * through `setState` and `setReconnect`.
@@ -19,12 +20,22 @@ export class ConnectionStatus {
   private state: ConnectionState = "connecting";
   private session: string | null = null;
   private reconnect: ReconnectInfo | null = null;
+  private refusal: string | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
 
   setState(state: ConnectionState, session: string | null): void {
     this.state = state;
     this.session = session;
     if (state !== "reconnecting") this.reconnect = null;
+    if (state !== "closed") this.refusal = null;
+    this.render();
+  }
+
+  /** The server refused this tab's tokens: say so, in words, until the next connection. */
+  setRefused(message: string): void {
+    this.state = "closed";
+    this.reconnect = null;
+    this.refusal = message;
     this.render();
   }
 
@@ -36,7 +47,7 @@ export class ConnectionStatus {
   }
 
   private render(): void {
-    this.root.dataset.state = this.state;
+    this.root.dataset.state = this.refusal === null ? this.state : "refused";
     const counting = this.state === "reconnecting" && this.reconnect !== null;
     if (counting && this.timer === null) this.timer = setInterval(() => this.render(), countdownTickMs);
     if (!counting && this.timer !== null) {
@@ -54,7 +65,7 @@ export class ConnectionStatus {
       case "open":
         return this.session ? `Connected · session ${shortSession(this.session)}` : "Connected";
       case "closed":
-        return "Disconnected";
+        return this.refusal === null ? "Disconnected" : `Refused: ${this.refusal}`;
       case "reconnecting": {
         const info = this.reconnect;
         if (!info) return "Reconnecting…";

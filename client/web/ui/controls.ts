@@ -2,17 +2,24 @@
  * The flight controls: the button pad, the keyboard shortcuts and the step
  * sizes, all turned into one call per command (`forward 5`, `cw 45`).
  *
+ * A short press of a move or turn is one step; held past `holdAfterMs` it
+ * flies continuously (hold-to-fly.ts) until let go.
+ *
  * Owns the buttons inside #flight-pad and .actions, the step radios, and the
- * document-level keydown listener. It never talks to the server: commands go
- * out through `send`, and the emergency stop asks `confirmEmergency` first.
+ * document-level key listeners. It never talks to the server: commands go
+ * out through `send` (and continuous flight through `fly`), and the
+ * emergency stop asks `confirmEmergency` first.
  * Invariant: while disabled, no button and no key sends anything.
  */
 import type { CommandName } from "../../../protocol/index.ts";
 import { byId } from "./dom.ts";
+import { HoldToFly, holdableActions, type VelocityArgs } from "./hold-to-fly.ts";
 import { actionForKey, flightActions, isTypingTarget, type FlightAction } from "./keymap.ts";
 
 export interface ControlCallbacks {
   send(command: CommandName, args: number[]): void;
+  /** Continuous flight while a control is held: each velocity, then null when let go. */
+  fly(velocity: VelocityArgs | null): void;
   /** Resolves true when the pilot confirmed the emergency stop. */
   confirmEmergency(): Promise<boolean>;
   /** A shortcut was pressed while the controls are off: show why. */
@@ -48,23 +55,43 @@ export class FlightControls {
   private readonly moveStep = byId("move-step", HTMLFieldSetElement);
   private readonly turnStep = byId("turn-step", HTMLFieldSetElement);
   private enabled = false;
+  private readonly hold: HoldToFly;
 
   constructor(private readonly callbacks: ControlCallbacks) {
+    this.hold = new HoldToFly((velocity) => {
+      if (this.enabled || velocity === null) this.callbacks.fly(velocity);
+    });
     for (const button of document.querySelectorAll<HTMLButtonElement>("button[data-action]")) {
       const action = button.dataset.action as FlightAction;
       if (!flightActions.includes(action)) throw new Error(`dashboard: unknown data-action ${JSON.stringify(action)}`);
       this.buttons.set(action, button);
-      button.addEventListener("click", () => this.trigger(action));
+      button.addEventListener("click", () => {
+        // A press that flew continuously was not a step.
+        if (holdableActions.has(action) && this.hold.consumeClick()) return;
+        this.trigger(action);
+      });
+      if (!holdableActions.has(action)) continue;
+      button.addEventListener("pointerdown", (event) => {
+        if (event.button === 0 && this.enabled) this.hold.press(action);
+      });
+      for (const type of ["pointerup", "pointerleave", "pointercancel"] as const) button.addEventListener(type, () => this.hold.release(action));
     }
     this.moveStep.addEventListener("change", () => this.label());
     this.turnStep.addEventListener("change", () => this.label());
     document.addEventListener("keydown", (event) => this.onKey(event));
+    document.addEventListener("keyup", (event) => {
+      const action = actionForKey({ code: event.code, ctrlKey: false, metaKey: false, altKey: false });
+      if (action !== null) this.hold.release(action);
+    });
+    // A key held while the window loses focus never reports its release: stop rather than fly on.
+    window.addEventListener("blur", () => this.hold.releaseAll());
     this.setEnabled(false, "");
   }
 
   /** Turns every control on or off; `reason` becomes the buttons' tooltip while off. */
   setEnabled(enabled: boolean, reason: string): void {
     this.enabled = enabled;
+    if (!enabled) this.hold.releaseAll(false);
     for (const button of this.buttons.values()) {
       button.disabled = !enabled;
       button.title = enabled ? "" : reason;
@@ -100,9 +127,10 @@ export class FlightControls {
     }
     // Handled: no page scroll, and Space must not also click a focused button.
     event.preventDefault();
-    if (event.repeat) return; // holding a key would flood the drone with superseding moves
+    if (event.repeat) return; // a held key flies continuously (hold-to-fly), not by repeated steps
     this.showPressed(action);
     this.trigger(action);
+    this.hold.press(action);
   }
 
   private showPressed(action: FlightAction): void {

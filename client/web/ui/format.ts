@@ -56,6 +56,13 @@ export function formatRoundTrip(milliseconds: number): string {
   return milliseconds < 1000 ? `${Math.round(milliseconds)} ms` : `${(milliseconds / 1000).toFixed(1)} s`;
 }
 
+/** How long something took, for people: "0.4 s", "12.3 s", "2 min 5 s". */
+export function formatDuration(milliseconds: number): string {
+  const seconds = Math.max(0, milliseconds) / 1000;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+}
+
 /** Wall-clock time of day for log lines: "14:03:27". */
 export function formatClock(epochMs: number): string {
   const date = new Date(epochMs);

@@ -41,7 +41,8 @@ const keyActions: Readonly<Record<string, FlightAction>> = {
   KeyL: "land",
   KeyH: "rth",
   Space: "hover",
-  Escape: "emergency",
+  // Not Escape: Esc means cancel everywhere, and it cancels the emergency dialog.
+  KeyX: "emergency",
 };
 
 /** The action for a key press, or null when the key is not a flight shortcut (or a modifier is held). */

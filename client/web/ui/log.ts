@@ -1,37 +1,32 @@
 /**
  * The command log: one line per command with its progress (sent, acked with
- * the round-trip time, then completed, failed or refused with the server's
- * reason), interleaved with drone events and lease changes, newest last.
+ * the ack's round trip, then completed with the time it took to complete,
+ * failed or refused with the server's reason), one line per lease request
+ * (granted, never "done": a claim completes nothing), interleaved with drone
+ * events and lease changes, newest last.
  *
  * Owns #command-log. It knows nothing about sockets: the caller reports each
  * step through the handle `command()` returns.
  */
 import { setText } from "./dom.ts";
-import { formatClock, formatRoundTrip } from "./format.ts";
+import { formatClock, formatDuration, formatRoundTrip } from "./format.ts";
 
 /** Oldest lines are dropped past this many, so a long flight stays light. */
 const maxLogLines = 300;
 
 export type LogLevel = "info" | "ok" | "warn" | "danger";
 
-/** How each event kind is highlighted. */
-const eventLevels: Record<string, LogLevel> = {
-  failsafe: "danger",
-  critical_battery: "danger",
-  geofence: "danger",
-  low_battery: "warn",
-  frames_lost: "warn",
-  stream_reset: "warn",
-  pilot_regained: "ok",
-  landed: "info",
-};
 
 /** The progress of one logged command. */
 export interface CommandEntry {
+  /** The server accepted it: `roundTripMs` from sending to the ack. */
   acked(roundTripMs: number): void;
-  completed(): void;
+  /** The drone reported it done, `elapsedMs` after it was sent. */
+  completed(elapsedMs: number): void;
   failed(reason: string): void;
   refused(code: string, message: string): void;
+  /** A request that completes nothing (claim, release) was answered: what it means, and its round trip. */
+  granted(meaning: string, roundTripMs: number): void;
 }
 
 export class CommandLog {
@@ -53,16 +48,24 @@ export class CommandLog {
       setText(status, text);
       item.dataset.level = level;
     };
+    const ackTime = (roundTripMs: number) => {
+      timing.textContent = formatRoundTrip(roundTripMs);
+      timing.title = "ack round trip: sent to accepted";
+    };
     return {
       acked: (roundTripMs) => {
-        set("ack · in progress", "info");
+        set("accepted · in progress", "info");
         item.dataset.status = "acked";
-        timing.textContent = formatRoundTrip(roundTripMs);
-        timing.title = "round trip: command sent to ack received";
+        ackTime(roundTripMs);
       },
-      completed: () => {
-        set("done ✓", "ok");
+      completed: (elapsedMs) => {
+        set(`done ✓ in ${formatDuration(elapsedMs)}`, "ok");
         item.dataset.status = "done";
+      },
+      granted: (meaning, roundTripMs) => {
+        set(meaning, "ok");
+        item.dataset.status = "granted";
+        ackTime(roundTripMs);
       },
       failed: (reason) => {
         set(`failed: ${reason}`, "warn");
@@ -75,10 +78,14 @@ export class CommandLog {
     };
   }
 
-  /** A drone event (failsafe, geofence, low battery...), highlighted by severity. */
-  event(drone: string, kind: string, message: string): void {
-    const item = this.line("event", eventLevels[kind] ?? "info");
+  /**
+   * A drone event (failsafe, geofence, low battery...), highlighted by its
+   * severity; `restoredAt` marks one shown again after a reload, with the time it was heard.
+   */
+  event(drone: string, kind: string, message: string, severity: LogLevel, restoredAt?: number): void {
+    const item = this.line("event", severity, restoredAt);
     item.dataset.kind = kind;
+    if (restoredAt !== undefined) item.dataset.restored = "true";
     const name = document.createElement("span");
     name.className = "log-label";
     name.textContent = `${drone} ${kind.replaceAll("_", " ")}`;
@@ -97,13 +104,13 @@ export class CommandLog {
     item.append(body(span));
   }
 
-  private line(type: "command" | "event" | "note", level: LogLevel): HTMLLIElement {
+  private line(type: "command" | "event" | "note", level: LogLevel, at?: number): HTMLLIElement {
     const stick = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 24;
     const item = document.createElement("li");
     item.className = `log-${type}`;
     item.dataset.level = level;
     const time = document.createElement("time");
-    const now = Date.now();
+    const now = at ?? Date.now();
     time.dateTime = new Date(now).toISOString();
     time.textContent = formatClock(now);
     item.append(time);

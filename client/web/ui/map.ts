@@ -112,7 +112,7 @@ export class FlightMap {
     if (this.geofence) this.drawGeofence(context, theme, this.geofence, centreX, centreY, scale);
     this.drawTrail(context, theme, toCanvas);
     this.drawHome(context, theme, centreX, centreY);
-    for (const other of this.view.others) this.drawOther(context, theme, other, toCanvas);
+    for (const group of groupByPlace(this.view.others, sharedPlacePx / scale)) this.drawOthers(context, theme, group, toCanvas);
     const { frame } = this.view;
     if (frame) {
       this.drawTarget(context, theme, frame, toCanvas);
@@ -244,7 +244,9 @@ export class FlightMap {
     label(context, theme, `${frame.drone} ${frame.position.z.toFixed(1)} m`, x + 16, y - 14);
   }
 
-  private drawOther(context: CanvasRenderingContext2D, theme: Theme, frame: TelemetryData, toCanvas: (x: number, y: number) => [number, number]): void {
+  /** The other drones at one spot: one dot, one label naming them (never a stack of labels over each other). */
+  private drawOthers(context: CanvasRenderingContext2D, theme: Theme, group: readonly TelemetryData[], toCanvas: (x: number, y: number) => [number, number]): void {
+    const frame = group[0]!;
     const [x, y] = toCanvas(frame.position.x, frame.position.y);
     context.save();
     context.globalAlpha = 0.6;
@@ -253,7 +255,7 @@ export class FlightMap {
     context.arc(x, y, 5, 0, Math.PI * 2);
     context.fill();
     context.restore();
-    label(context, theme, frame.drone, x + 9, y, true);
+    label(context, theme, groupLabel(group.map((member) => member.drone)), x + 9, y, true);
   }
 
   private drawNorth(context: CanvasRenderingContext2D, theme: Theme, width: number): void {
@@ -289,6 +291,31 @@ export class FlightMap {
     context.textBaseline = "bottom";
     context.fillText(`${metres} m`, x + 4, y - 3);
   }
+}
+
+/** Other drones closer together than this on the map, pixels, share one dot and one label. */
+const sharedPlacePx = 14;
+/** Names listed in a shared label before "+N more". */
+const namesPerLabel = 3;
+
+/**
+ * The drones grouped by where they are: each group holds drones within
+ * `withinMetres` of its first member (greedy, in the given order).
+ */
+export function groupByPlace<T extends { position: { x: number; y: number } }>(frames: readonly T[], withinMetres: number): T[][] {
+  const groups: T[][] = [];
+  for (const frame of frames) {
+    const near = groups.find((group) => Math.hypot(group[0]!.position.x - frame.position.x, group[0]!.position.y - frame.position.y) <= withinMetres);
+    if (near) near.push(frame);
+    else groups.push([frame]);
+  }
+  return groups;
+}
+
+/** "beta", "beta, gamma", or "beta, gamma, delta +10 more". */
+export function groupLabel(ids: readonly string[]): string {
+  const shown = ids.slice(0, namesPerLabel).join(", ");
+  return ids.length > namesPerLabel ? `${shown} +${ids.length - namesPerLabel} more` : shown;
 }
 
 /** Text on a panel-coloured backing, so it stays readable over rings, trail and grid labels. */

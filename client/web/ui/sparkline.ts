@@ -1,6 +1,8 @@
 /**
  * A small line chart of one value over the last minute (altitude, battery),
- * with optional dashed threshold lines.
+ * with optional dashed threshold lines. A new stream (a server restart that
+ * reset the drone) breaks the line and is marked with a dashed "reset" line,
+ * never joined to the old stream by a slope that never happened.
  *
  * Owns the drawing of one canvas and its range caption. The time axis ends
  * at the newest sample, in server time, so a skewed client clock cannot bend
@@ -94,31 +96,32 @@ export class Sparkline {
     const xOf = (time: number) => ((time - start) / sparklineWindowMs) * width;
     const colour = this.options.colour(theme, newest.value);
 
-    context.beginPath();
-    this.samples.forEach((sample, index) => {
-      const x = xOf(sample.time);
-      const y = yOf(sample.value);
-      if (index === 0) context.moveTo(x, y);
-      else context.lineTo(x, y);
-    });
+    const segments = splitAtBreaks(this.samples);
+    const trace = (segment: readonly Sample[]) =>
+      segment.forEach((sample, index) => {
+        const x = xOf(sample.time);
+        const y = yOf(sample.value);
+        if (index === 0) context.moveTo(x, y);
+        else context.lineTo(x, y);
+      });
     if (this.options.fill) {
       context.save();
-      context.lineTo(xOf(newest.time), yOf(floor));
-      context.lineTo(xOf(this.samples[0]!.time), yOf(floor));
-      context.closePath();
       context.globalAlpha = 0.15;
       context.fillStyle = colour;
-      context.fill();
+      for (const segment of segments) {
+        context.beginPath();
+        trace(segment);
+        context.lineTo(xOf(segment[segment.length - 1]!.time), yOf(floor));
+        context.lineTo(xOf(segment[0]!.time), yOf(floor));
+        context.closePath();
+        context.fill();
+      }
       context.restore();
     }
+    for (const segment of segments.slice(1)) this.markReset(context, xOf(segment[0]!.time), height, theme);
 
     context.beginPath();
-    this.samples.forEach((sample, index) => {
-      const x = xOf(sample.time);
-      const y = yOf(sample.value);
-      if (index === 0) context.moveTo(x, y);
-      else context.lineTo(x, y);
-    });
+    for (const segment of segments) trace(segment);
     context.strokeStyle = colour;
     context.lineWidth = 1.75;
     context.lineJoin = "round";
@@ -134,4 +137,31 @@ export class Sparkline {
     context.textAlign = "left";
     context.fillText("−60 s", 2, pad);
   }
+
+  /** A dashed vertical line where a new stream began, labelled "reset". */
+  private markReset(context: CanvasRenderingContext2D, x: number, height: number, theme: Theme): void {
+    context.save();
+    context.strokeStyle = theme.warn;
+    context.setLineDash([2, 3]);
+    context.beginPath();
+    context.moveTo(Math.round(x) + 0.5, 0);
+    context.lineTo(Math.round(x) + 0.5, height);
+    context.stroke();
+    context.fillStyle = theme.warn;
+    context.font = `10px ${theme.mono}`;
+    context.textBaseline = "bottom";
+    context.textAlign = x > 40 ? "right" : "left";
+    context.fillText("reset", x > 40 ? x - 3 : x + 3, height - 2);
+    context.restore();
+  }
+}
+
+/** The samples cut where a new stream began: each piece is drawn on its own. */
+export function splitAtBreaks(samples: readonly Sample[]): Sample[][] {
+  const segments: Sample[][] = [];
+  for (const sample of samples) {
+    if (segments.length === 0 || sample.breakBefore) segments.push([]);
+    segments[segments.length - 1]!.push(sample);
+  }
+  return segments;
 }

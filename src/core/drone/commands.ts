@@ -10,13 +10,14 @@
 import { settle } from "./flight.ts";
 import { formatMetres, geofenceViolation, minimumMoveAltitudeMetres } from "./geofence.ts";
 import { headingUnitVector, normalizeHeading } from "./geometry.ts";
-import { changeState, failTask } from "./transitions.ts";
+import { changeState, failTask, finishTask } from "./transitions.ts";
 import type {
   CommandRejectionCode,
   CommandResult,
   DroneCommand,
   DroneEvent,
   DroneState,
+  DroneTask,
   FlightState,
   MoveDirection,
   Vector3,
@@ -45,6 +46,15 @@ const moveBearingOffsetDegrees: Record<"forward" | "right" | "back" | "left", nu
 
 /** The largest turn cw/ccw accepts, degrees: one full circle. */
 const maxTurnDegrees = 360;
+
+/**
+ * How long one velocity command flies, seconds: the dead-man hold. A pilot
+ * holding a key or a stick sends velocity again well within it (the
+ * dashboard every 250 ms) and the drone flies on; when the updates stop, the
+ * drone stops at most this long after the last one, as an autopilot's guided
+ * velocity target times out.
+ */
+export const velocityHoldSeconds = 1;
 
 /**
  * Applies one pilot command. Pure: returns a new drone and never mutates the
@@ -103,6 +113,19 @@ export function applyCommand(drone: DroneState, command: DroneCommand, token: nu
       const target = { ...position, heading: normalizeHeading(heading + turn) };
       return accept(startTask(drone, "moving", token, command, target, turn, events), events);
     }
+    case "velocity": {
+      const end = velocityTarget(drone, command);
+      const fence = geofenceViolation(end, drone.limits);
+      if (fence !== null) {
+        return reject(drone, { code: "geofence", message: fence }, [{ type: "geofence", command, reason: fence }]);
+      }
+      const turn = command.yawRate * velocityHoldSeconds;
+      const target = { ...end, heading: normalizeHeading(heading + turn) };
+      const rates = { horizontal: Math.hypot(command.forward, command.right), vertical: Math.abs(command.up), yaw: Math.abs(command.yawRate) };
+      // A velocity that replaces a velocity did its job until then: done, not failed.
+      const previous = drone.task?.command.name === "velocity" ? finishTask(drone, events) : drone;
+      return accept(withRates(startTask(previous, "moving", token, command, target, turn, events), rates), events);
+    }
     case "goto":
     case "up":
     case "down":
@@ -134,6 +157,24 @@ function moveTarget(drone: DroneState, command: { name: MoveDirection; distance:
     y: position.y + direction.y * command.distance,
     z: position.z,
   };
+}
+
+/** Where a velocity command ends: its rates for `velocityHoldSeconds`, never below the move floor. */
+export function velocityTarget(drone: Pick<DroneState, "position" | "heading">, command: { forward: number; right: number; up: number }): Vector3 {
+  const { position, heading } = drone;
+  const ahead = headingUnitVector(normalizeHeading(heading));
+  const right = headingUnitVector(normalizeHeading(heading + 90));
+  const z = position.z + command.up * velocityHoldSeconds;
+  return {
+    x: position.x + (ahead.x * command.forward + right.x * command.right) * velocityHoldSeconds,
+    y: position.y + (ahead.y * command.forward + right.y * command.right) * velocityHoldSeconds,
+    z: command.up < 0 ? Math.min(position.z, Math.max(z, minimumMoveAltitudeMetres)) : z,
+  };
+}
+
+/** The drone whose task was just started, flying it at `rates`. */
+function withRates(drone: DroneState, rates: NonNullable<DroneTask["rates"]>): DroneState {
+  return drone.task === null ? drone : { ...drone, task: { ...drone.task, rates } };
 }
 
 /** Replaces the task in progress (reporting it superseded) and enters `state`. */
@@ -237,6 +278,24 @@ function checkArguments(drone: DroneState, command: DroneCommand): Rejection | n
           `down ${formatMetres(value)} from ${formatMetres(drone.position.z)} m would end at ` +
             `${formatMetres(endAltitude)} m, below the ${minimumMoveAltitudeMetres} m minimum: use land to land`,
         );
+      }
+      return null;
+    }
+    case "velocity": {
+      const { limits } = drone;
+      for (const field of ["forward", "right", "up", "yawRate"] as const) {
+        if (!isFiniteNumber(command[field])) return outOfRange(field, `velocity ${field} must be a finite number: received ${String(command[field])}`);
+      }
+      const horizontal = Math.hypot(command.forward, command.right);
+      if (horizontal > limits.maxSpeedMetresPerSecond) {
+        return outOfRange("forward", `velocity's horizontal speed ${horizontal.toFixed(1)} m/s is above the ${limits.maxSpeedMetresPerSecond} m/s maximum`);
+      }
+      const verticalMax = command.up >= 0 ? limits.climbRateMetresPerSecond : limits.descentRateMetresPerSecond;
+      if (Math.abs(command.up) > verticalMax) {
+        return outOfRange("up", `velocity up must be from -${limits.descentRateMetresPerSecond} to ${limits.climbRateMetresPerSecond} m/s: received ${command.up}`);
+      }
+      if (Math.abs(command.yawRate) > limits.yawRateDegreesPerSecond) {
+        return outOfRange("yawRate", `velocity yaw rate must be from -${limits.yawRateDegreesPerSecond} to ${limits.yawRateDegreesPerSecond} deg/s: received ${command.yawRate}`);
       }
       return null;
     }

@@ -51,6 +51,8 @@ interface Leg {
   verticalSpeed: number;
   /** Signed degrees still to turn, positive clockwise. */
   yawRemainingDegrees: number;
+  /** Degrees per second of that turn. */
+  yawRate: number;
   /** Heading to end on once the turn is done. */
   headingGoal: number;
 }
@@ -70,6 +72,7 @@ function currentLeg(drone: DroneState): Leg {
     horizontalSpeed: 0,
     verticalSpeed: 0,
     yawRemainingDegrees: 0,
+    yawRate: limits.yawRateDegreesPerSecond,
     headingGoal: drone.heading,
   };
   switch (drone.state) {
@@ -103,10 +106,11 @@ function currentLeg(drone: DroneState): Leg {
       if (task === null) return still; // not reachable: moving always has a task
       return {
         goal: { x: task.target.x, y: task.target.y, z: task.target.z },
-        horizontalSpeed: drone.speedLimit,
+        horizontalSpeed: task.rates?.horizontal ?? drone.speedLimit,
         verticalSpeed:
-          task.target.z > position.z ? limits.climbRateMetresPerSecond : limits.descentRateMetresPerSecond,
+          task.rates?.vertical ?? (task.target.z > position.z ? limits.climbRateMetresPerSecond : limits.descentRateMetresPerSecond),
         yawRemainingDegrees: task.yawRemainingDegrees,
+        yawRate: task.rates?.yaw ?? limits.yawRateDegreesPerSecond,
         headingGoal: task.target.heading,
       };
     }
@@ -121,7 +125,7 @@ function legTimes(drone: DroneState, leg: Leg): LegTimes {
   return {
     horizontalSeconds: horizontal <= arrivalToleranceMetres ? 0 : horizontal / leg.horizontalSpeed,
     verticalSeconds: vertical <= arrivalToleranceMetres ? 0 : vertical / leg.verticalSpeed,
-    yawSeconds: yaw <= arrivalToleranceDegrees ? 0 : yaw / drone.limits.yawRateDegreesPerSecond,
+    yawSeconds: yaw <= arrivalToleranceDegrees ? 0 : yaw / leg.yawRate,
   };
 }
 
@@ -184,7 +188,7 @@ function advance(drone: DroneState, leg: Leg, times: LegTimes, velocity: Vector3
   let heading = drone.heading;
   let task = drone.task;
   if (leg.yawRemainingDegrees !== 0 && task !== null) {
-    const turned = Math.sign(leg.yawRemainingDegrees) * drone.limits.yawRateDegreesPerSecond * dtSeconds;
+    const turned = Math.sign(leg.yawRemainingDegrees) * leg.yawRate * dtSeconds;
     let yawRemainingDegrees = leg.yawRemainingDegrees - turned;
     if (dtSeconds >= times.yawSeconds || Math.abs(yawRemainingDegrees) <= arrivalToleranceDegrees) {
       heading = leg.headingGoal;

@@ -43,7 +43,14 @@ export type DroneCommand =
   /** Absolute target in metres from home; heading is kept. */
   | { name: "goto"; x: number; y: number; z: number }
   /** New horizontal speed limit, 0 < metresPerSecond <= maxSpeedMetresPerSecond. */
-  | { name: "speed"; metresPerSecond: number };
+  | { name: "speed"; metresPerSecond: number }
+  /**
+   * Fly at these rates for the next `velocityHoldSeconds` (commands.ts), then
+   * stop unless another velocity command came: a dead-man hold, as an
+   * autopilot's guided velocity target. `forward` and `right` are m/s
+   * relative to the heading, `up` m/s, `yawRate` degrees per second clockwise.
+   */
+  | { name: "velocity"; forward: number; right: number; up: number; yawRate: number };
 
 /** Performance envelope and safety thresholds of one drone. */
 export interface DroneLimits {
@@ -87,6 +94,12 @@ export interface DroneTask {
    * Zero for commands that do not turn.
    */
   yawRemainingDegrees: number;
+  /**
+   * The rates this task flies at, when the command set them (velocity):
+   * horizontal and vertical m/s, yaw degrees per second. Absent: the speed
+   * limit, the climb and descent rates, and the yaw rate of the limits.
+   */
+  rates?: { horizontal: number; vertical: number; yaw: number };
 }
 
 /** Conditions telemetry reports alongside the flight state. */

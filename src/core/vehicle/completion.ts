@@ -12,6 +12,7 @@
  * after a time limit. Pure: the caller passes every report and the time.
  */
 import { headingUnitVector, normalizeHeading } from "../drone/geometry.ts";
+import { velocityHoldSeconds, velocityTarget } from "../drone/commands.ts";
 import type { MoveDirection } from "../drone/types.ts";
 import type { Refusal } from "../refusal.ts";
 import type { CommandPlan, VehicleCommand, VehicleEvent, VehicleMotion } from "./vehicle.ts";
@@ -80,6 +81,9 @@ export function planCommand(command: VehicleCommand, from: VehicleMotion, limits
       return { ...here, heading: normalizeHeading(from.heading - command.degrees) };
     case "goto":
       return { ...here, x: command.x, y: command.y, z: command.z };
+    case "velocity":
+      // The dead-man hold as a position target: where these rates lead in velocityHoldSeconds.
+      return { ...here, ...velocityTarget(from, command), heading: normalizeHeading(from.heading + command.yawRate * velocityHoldSeconds) };
   }
 }
 
