@@ -12,7 +12,7 @@ import { accessRefusal, SkyportClient, SkyportError, type SkyportTokens } from "
 import { ConnectionStatus } from "./ui/connection.ts";
 import { FlightControls } from "./ui/controls.ts";
 import { byId } from "./ui/dom.ts";
-import { shortSession } from "./ui/format.ts";
+import { oneDecimal, shortSession } from "./ui/format.ts";
 import { EmergencyDialog } from "./ui/emergency-dialog.ts";
 import { CommandLog } from "./ui/log.ts";
 import { FlightMap } from "./ui/map.ts";
@@ -87,7 +87,7 @@ const altitudeChart = new Sparkline(byId("altitude-sparkline", HTMLCanvasElement
   minimumTop: 5,
   fill: true,
   colour: (theme) => theme.accent,
-  caption: (min, max) => `${min.toFixed(1)}–${max.toFixed(1)} m`,
+  caption: (min, max) => `${oneDecimal(min)}–${oneDecimal(max)} m`,
 });
 const batteryChart = new Sparkline(byId("battery-sparkline", HTMLCanvasElement), byId("battery-range", HTMLElement), {
   floor: 0,

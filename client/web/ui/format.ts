@@ -24,13 +24,19 @@ export function formatState(state: string): string {
   return stateLabels[state as FlightState] ?? state;
 }
 
+/** One decimal, never "-0.0": a reported altitude of -0.04 m on the pad is 0.0 to a person. */
+export function oneDecimal(value: number): string {
+  const text = value.toFixed(1);
+  return text === "-0.0" ? "0.0" : text;
+}
+
 /** Metres with one decimal: "12.3 m". */
 export function formatMetres(metres: number): string {
-  return `${metres.toFixed(1)} m`;
+  return `${oneDecimal(metres)} m`;
 }
 
 export function formatSpeed(metresPerSecond: number): string {
-  return `${metresPerSecond.toFixed(1)} m/s`;
+  return `${oneDecimal(metresPerSecond)} m/s`;
 }
 
 const compassPoints = ["N", "NE", "E", "SE", "S", "SW", "W", "NW"] as const;

@@ -11,6 +11,7 @@ import type { TelemetryData } from "../../../protocol/index.ts";
 import type { TrailPoint } from "../dashboard-history.ts";
 import { CrispCanvas } from "./canvas.ts";
 import { currentTheme, type Theme } from "./theme.ts";
+import { oneDecimal } from "./format.ts";
 
 /** Smallest view radius, metres: a drone on the pad still gets a readable map. */
 const minViewRadiusMetres = 10;
@@ -241,7 +242,7 @@ export class FlightMap {
     context.stroke();
     context.fill();
     context.restore();
-    label(context, theme, `${frame.drone} ${frame.position.z.toFixed(1)} m`, x + 16, y - 14);
+    label(context, theme, `${frame.drone} ${oneDecimal(frame.position.z)} m`, x + 16, y - 14);
   }
 
   /** The other drones at one spot: one dot, one label naming them (never a stack of labels over each other). */

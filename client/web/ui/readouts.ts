@@ -8,7 +8,7 @@
  */
 import type { TelemetryData } from "../../../protocol/index.ts";
 import { byId, setText } from "./dom.ts";
-import { formatHeading, formatMetres, formatPercent, formatSpeed, formatState } from "./format.ts";
+import { formatHeading, formatMetres, formatPercent, formatSpeed, formatState, oneDecimal } from "./format.ts";
 
 /** Below this battery percentage the readout turns amber. */
 export const batteryWarnPercent = 20;
@@ -80,7 +80,7 @@ export class TelemetryReadouts {
     setText(this.distance, formatMetres(fromHome));
     const nearFence = this.geofenceRadiusMetres !== null && fromHome > this.geofenceRadiusMetres * geofenceWarnFraction;
     this.distanceBox.dataset.level = nearFence ? "warn" : "ok";
-    setText(this.position, `x ${position.x.toFixed(1)} · y ${position.y.toFixed(1)} · z ${position.z.toFixed(1)} m`);
+    setText(this.position, `x ${oneDecimal(position.x)} · y ${oneDecimal(position.y)} · z ${oneDecimal(position.z)} m`);
     this.showFlags(frame);
   }
 
