@@ -12,10 +12,17 @@
  * ground; a second flight whose pilot leaves: skyport's failsafe holds
  * (BRAKE), then returns home (RTL) and lands; the link cut and restored with
  * `seq` continuing; two viewers with identical frames; a resume with `since`.
+ * Last, skyport itself is killed mid-air with the autopilot's GCS failsafe
+ * enabled (set by the test over SITL's second port): the aircraft returns
+ * on its own, as docs/vehicles.md says it will.
  *
  * Skips with one line when `../shared/sitl` is absent (a clone elsewhere).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { Socket } from "bun";
+import { common, MavLinkProtocolV2 } from "node-mavlink";
+import type { MavInbound } from "../../src/core/vehicle/mavlink/messages.ts";
+import { MavlinkDecoder } from "../../src/runtime/mavlink/codec.ts";
 import { DroneTestClient } from "../support/drone-client.ts";
 import { spawnServer, type ServerProcess } from "../support/server.ts";
 import { sitlHome, sitlMissing, startSitl, type Sitl } from "../support/sitl.ts";
@@ -224,4 +231,70 @@ test.skipIf(missing !== null)(
     late.close();
   },
   readyWithinMs + 2 * takeoffWithinMs + 3 * manoeuvreWithinMs + 2 * returnWithinMs + 60_000,
+);
+
+/**
+ * A second ground station on SITL's SERIAL1 (base port + 2), as system 254:
+ * it watches the autopilot's HEARTBEATs and sets parameters, and never sends a
+ * HEARTBEAT of its own, so the autopilot's GCS failsafe (which watches system
+ * 255, skyport) is not kept alive by it.
+ */
+async function connectMonitor(port: number) {
+  const heard: MavInbound[] = [];
+  const decoder = new MavlinkDecoder((message) => heard.push(message));
+  const socket: Socket<undefined> = await Bun.connect<undefined>({ hostname: "127.0.0.1", port, socket: { data: (_s, data) => decoder.feed(data) } });
+  const protocol = new MavLinkProtocolV2(254, 190);
+  return {
+    heard,
+    setParameter(name: string, value: number) {
+      const m = new common.ParamSet();
+      m.targetSystem = 1;
+      m.targetComponent = 1;
+      m.paramId = name;
+      m.paramValue = value;
+      m.paramType = common.MavParamType.INT8;
+      socket.write(protocol.serialize(m, 0));
+    },
+    close() {
+      socket.end();
+      decoder.close();
+    },
+  };
+}
+
+test.skipIf(missing !== null)(
+  "skyport killed mid-air with the autopilot's GCS failsafe on: the aircraft returns on its own (FS_GCS_ENABLE 1, RTL)",
+  async () => {
+    const monitor = await connectMonitor(sitl.port + 2);
+    try {
+      const pilot = await DroneTestClient.connect(server.ws("/drone?drone=copter"));
+      // FS_GCS_ENABLE 1: RTL when the ground station's heartbeat stops for FS_GCS_TIMEOUT (5 s).
+      const deadline = Date.now() + 10_000;
+      while (!monitor.heard.some((m) => m.type === "param_value" && m.paramId === "FS_GCS_ENABLE" && m.paramValue === 1)) {
+        if (Date.now() > deadline) throw new Error("SITL did not confirm FS_GCS_ENABLE = 1");
+        monitor.setParameter("FS_GCS_ENABLE", 1);
+        await Bun.sleep(500);
+      }
+      expect((await pilot.request("claim", { drone: "copter" })).type).toBe("ack");
+      const takeoff = await command(pilot, "takeoff", "last-takeoff");
+      expect(takeoff.type).toBe("ack");
+      expect((await pilot.take((m) => m?.type === "done" && m.id === "last-takeoff", takeoffWithinMs)).data.status).toBe("completed");
+      const killedAt = Date.now();
+      server.proc.kill("SIGKILL");
+      await server.exited;
+      // The autopilot stops hearing skyport; after FS_GCS_TIMEOUT it switches to RTL (or LAND, being over home) by itself.
+      const modes = () => monitor.heard.flatMap((m) => (m.type === "heartbeat" && m.sysid === 1 && m.compid === 1 ? [m.customMode] : []));
+      const before = modes().length;
+      while (!modes().slice(before).some((mode) => mode === 6 || mode === 9)) {
+        if (Date.now() - killedAt > 20_000) throw new Error(`no RTL or LAND within 20 s of skyport's death; modes heard: ${[...new Set(modes().slice(before))].join(", ")}`);
+        await Bun.sleep(200);
+      }
+      const actedAfter = (Date.now() - killedAt) / 1000;
+      console.log(`the autopilot's GCS failsafe acted ${actedAfter.toFixed(1)} s after skyport died`);
+      expect(actedAfter).toBeGreaterThan(4);
+    } finally {
+      monitor.close();
+    }
+  },
+  readyWithinMs + takeoffWithinMs + 40_000,
 );
