@@ -21,13 +21,15 @@ import type { ReplayPlan } from "../core/telemetry/replay-buffer.ts";
 import { SimulatedVehicle } from "../core/vehicle/simulated.ts";
 import type { Vehicle } from "../core/vehicle/vehicle.ts";
 import type { GeoPosition } from "../core/vehicle/geodesy.ts";
-import { encodeMessage, type DroneSummary, type EventData, type EventExtras, type TelemetryData } from "../../protocol/index.ts";
+import { encodeMessage, telemetryFrame, type DroneSummary, type EventData, type EventExtras, type TelemetryData } from "../../protocol/index.ts";
 import { systemClocks, type Clocks } from "./clock.ts";
 import { inProcessBroker, type Broker, type ClusterEvents, type TickEntry } from "./cluster/broker.ts";
 import { ClusterMirror } from "./cluster/mirror.ts";
 import type { Logger } from "./observability/log.ts";
 import type { Metrics } from "./observability/metrics.ts";
 import { OpRouter } from "./op-router.ts";
+import type { FlightRecorder } from "./recorder/recorder.ts";
+import type { VehicleRecovery } from "./recorder/recovery.ts";
 import { TelemetryStreams, type Publisher } from "./telemetry-streams.ts";
 import { startTicker, type Ticker } from "./ticker.ts";
 
@@ -65,6 +67,8 @@ export class FlightService implements ClusterEvents {
   private readonly mirror: ClusterMirror;
   private broker: Broker = inProcessBroker;
   private sessions: SessionDirectory | null = null;
+  /** The flight recorder, when recording: handed every frame, command and event of the vehicles flown here. */
+  private recorder: FlightRecorder | null = null;
   private ticker: Ticker | null = null;
   private lastStepMs = 0;
   private lastSecondMs = 0;
@@ -90,6 +94,11 @@ export class FlightService implements ClusterEvents {
     this.streams.attach(publisher);
     this.sessions = sessions;
     this.lastStepMs = this.lastSecondMs = this.clocks.monotonicMs();
+  }
+
+  /** From now on every frame, command and event of the vehicles flown here is handed to `recorder`. */
+  record(recorder: FlightRecorder): void {
+    this.recorder = recorder;
   }
 
   /** Attaches, then steps at the telemetry rate until `stop`. */
@@ -136,7 +145,11 @@ export class FlightService implements ClusterEvents {
     for (const droneId of this.fleet.ids) {
       if (flownHere && !flownHere(droneId)) continue;
       const seq = this.streams.nextSeq(droneId);
-      entries.push({ drone: droneId, seq, epoch: this.streams.epoch(droneId), dataJson: JSON.stringify(this.frameData(droneId, seq, wallMs)) });
+      const epoch = this.streams.epoch(droneId);
+      const data = this.frameData(droneId, seq, wallMs);
+      const dataJson = JSON.stringify(data);
+      entries.push({ drone: droneId, seq, epoch, dataJson });
+      this.recorder?.frame(epoch, data, dataJson);
     }
     this.streams.publishOwn(wallMs, entries);
     this.metrics.telemetryFramesPublished += entries.length;
@@ -239,6 +252,18 @@ export class FlightService implements ClusterEvents {
    * later), else on the node that does.
    */
   perform(op: DroneOp, answer: (result: OpResult) => void): void {
+    if (op.kind === "command" && this.recorder !== null) {
+      const recorder = this.recorder;
+      const handle = recorder.commandReceived(op);
+      return this.router.perform(
+        op,
+        (result) => {
+          recorder.commandAnswered(handle, result);
+          answer(result);
+        },
+        () => this.deliver(),
+      );
+    }
     if (op.kind !== "claim") return this.router.perform(op, answer, () => this.deliver());
     this.router.perform(
       op,
@@ -333,6 +358,22 @@ export class FlightService implements ClusterEvents {
   }
 
   /**
+   * Carries a vehicle on after a restart from what the flight recorder kept:
+   * its stream keeps its epoch and seq goes on (the recorded frames refill
+   * the replay buffer), and a simulated vehicle resumes from its last
+   * recorded state without a pilot: one that was airborne hovers there with
+   * the failsafe running.
+   */
+  restore(recovery: VehicleRecovery): void {
+    const { drone, stream, last, recent } = recovery;
+    if (!this.fleet.has(drone)) return;
+    this.streams.resume(drone, stream.epoch, stream.seq, recent.map((entry) => ({ seq: entry.seq, frame: telemetryFrame(entry.data) })));
+    if (last !== null) this.fleet.adopt(drone, { state: last, failsafe: last.flags.failsafe }, null, this.nowSeconds());
+    this.logger.info({ event: "drone_restored", drone, seq: stream.seq, epoch: stream.epoch, state: last?.state ?? null });
+    this.deliver();
+  }
+
+  /**
    * This node took back the key of a vehicle it flies: it goes on from its
    * own state unless another node flew the vehicle meanwhile (a frame heard
    * from it while this node was fenced, or a stored frame newer than this
@@ -381,6 +422,7 @@ export class FlightService implements ClusterEvents {
     this.broker.leaseChanged(drone, pilot, pilot === null ? null : (this.router.pilotNode(pilot) ?? this.broker.nodeId));
     const user = pilotUserFields(pilotUser ?? null);
     this.logger.info({ event: "lease", drone, pilot, ...user, reason });
+    this.recorder?.event(drone, "lease", reason, { pilot, ...user, ...(reservedSeconds === undefined ? {} : { reservedSeconds }) });
     const reserved = reservedSeconds === undefined ? {} : { reservedSeconds };
     this.publish(drone, encodeMessage("lease", { drone, pilot, reason, ...reserved, ...user }));
   }
@@ -394,6 +436,7 @@ export class FlightService implements ClusterEvents {
         const { origin } = notice;
         this.metrics.countCommand(notice.status);
         if (origin.receivedAt !== undefined) this.metrics.observeCommandLatency(this.nowSeconds() - origin.receivedAt);
+        this.recorder?.commandEnded(notice.drone, origin, notice.status, notice.reason);
         if (origin.form !== "json") return;
         const data = { drone: notice.drone, command: origin.label, status: notice.status, ...(notice.reason ? { reason: notice.reason } : {}) };
         const text = encodeMessage("done", data, origin.requestId);
@@ -410,6 +453,7 @@ export class FlightService implements ClusterEvents {
           this.logger.warn({ event: notice.event, drone: notice.drone, message: notice.message });
         }
         if (notice.event === "autopilot") this.logger.info({ event: "autopilot", drone: notice.drone, severity: notice.details.severity, message: notice.message });
+        this.recorder?.event(notice.drone, notice.event, notice.message, notice.details);
         this.publish(notice.drone, encodeMessage("event", eventData(notice)));
         return;
     }

@@ -186,6 +186,20 @@ export class TelemetryStreams {
     stream.seq = seq;
   }
 
+  /**
+   * Carries a stream on after a restart from what the flight recorder kept:
+   * the same epoch, seq on from `seq`, and the recorded frames that end at
+   * `seq` (oldest first, consecutive) in the buffer for resumes.
+   */
+  resume(id: string, epoch: string, seq: number, recorded: ReadonlyArray<{ seq: number; frame: string }>): void {
+    const stream = this.stream(id);
+    stream.epoch = epoch;
+    stream.buffer.clear();
+    stream.buffer.backfill(recorded.filter((entry) => entry.seq <= seq));
+    if (stream.buffer.latest() !== seq) stream.buffer.clear();
+    stream.seq = seq;
+  }
+
   /** A lease or event (already JSON) to this node's viewers of the vehicle and of every vehicle. */
   publishNotice(id: string, text: string): void {
     this.publisher?.publish(telemetryTopic(id), text);

@@ -1,0 +1,272 @@
+/**
+ * The flight recorder's HTTP API under `/api/flights`: list flights, one
+ * flight with its commands and events, its frames (streamed), its exports,
+ * and deleting one.
+ *
+ * Web-standard `Request -> Response` handlers over a `RecorderStore`; the
+ * query rules are pure functions beside them. Same auth as `/drone`: the
+ * viewer token as `Authorization: Bearer` when one is configured; deleting
+ * needs the pilot token (until identities bring an admin right, issue 14).
+ * Every bad parameter is a 400 naming it; an unknown flight is a 404. Nothing
+ * here writes a recording or reads a clock.
+ */
+import { exportFormats, exportWriter, type ExportFormat, type RecordedFrame } from "../core/recorder/exports.ts";
+import { flightIdPattern } from "../core/recorder/flights.ts";
+import { isValidDroneId } from "../../protocol/index.ts";
+import type { CommandRow, EventRow, FlightQuery, FlightRow, RecorderStore } from "../runtime/recorder/store.ts";
+import { apiPaths } from "./paths.ts";
+import { tokensEqual } from "./security.ts";
+
+/** Flights per page unless `limit` says otherwise. */
+export const defaultFlightLimit = 50;
+/** Most flights one page may hold. */
+export const maxFlightLimit = 1000;
+/** Frames read from the store per page while streaming. */
+const framesPerPage = 500;
+
+/** What the API reads. */
+export interface FlightsApiSources {
+  store: RecorderStore;
+  /** The token viewers present, or null when anyone may watch. */
+  viewerToken: string | null;
+  /** The token pilots present: deleting a flight needs it; with none configured, deleting is refused. */
+  pilotToken: string | null;
+  /** The DNS-rebinding guard (routes.ts): a 403 for a foreign Host, else null. */
+  hostRefusal(request: Request): Response | null;
+}
+
+/** A client mistake: the status, the parameter at fault (if one), and one line saying what was wrong and what was received. */
+export interface ApiError {
+  status: 400 | 401 | 403 | 404;
+  code: string;
+  message: string;
+  parameter?: string;
+}
+
+/** A JSON error body `{error: {code, message, parameter?}}`. */
+export function errorResponse(error: ApiError): Response {
+  const { status, ...body } = error;
+  const headers: Record<string, string> = { "Cache-Control": "no-store" };
+  if (status === 401) headers["WWW-Authenticate"] = 'Bearer realm="skyport"';
+  return Response.json({ error: body }, { status, headers });
+}
+
+const badParameter = (parameter: string, message: string): ApiError => ({ status: 400, code: "bad_parameter", parameter, message });
+
+/** Parses a time parameter: Unix milliseconds or an ISO 8601 date-time. */
+export function parseTime(name: string, raw: string): number | ApiError {
+  const trimmed = raw.trim();
+  const value = /^\d{1,15}$/.test(trimmed) ? Number(trimmed) : /^\d{4}-\d{2}-\d{2}/.test(trimmed) ? Date.parse(trimmed) : NaN;
+  return Number.isFinite(value) ? value : badParameter(name, `${name} must be Unix milliseconds or an ISO 8601 time such as 2026-01-01T12:00:00Z: received ${JSON.stringify(raw)}`);
+}
+
+/** The time parameters among `names` that are present, each parsed, or the error naming the first bad one. */
+function parseTimes<Name extends string>(params: URLSearchParams, names: readonly Name[]): Partial<Record<Name, number>> | ApiError {
+  const times: Partial<Record<Name, number>> = {};
+  for (const name of names) {
+    const raw = params.get(name);
+    if (raw === null) continue;
+    const time = parseTime(name, raw);
+    if (typeof time !== "number") return time;
+    times[name] = time;
+  }
+  return times;
+}
+
+/** The list query of `GET /api/flights`, or the error naming the first bad parameter. */
+export function parseFlightQuery(params: URLSearchParams): FlightQuery | ApiError {
+  const known = new Set(["drone", "since", "until", "limit", "cursor"]);
+  for (const name of params.keys()) if (!known.has(name)) return badParameter(name, `${name} is not a parameter of this route: use drone, since, until, limit or cursor; received ${JSON.stringify(name)}`);
+  const query: FlightQuery = { limit: defaultFlightLimit };
+  const drone = params.get("drone");
+  if (drone !== null) {
+    if (!isValidDroneId(drone)) return badParameter("drone", `drone must be a drone id of 1 to 32 lowercase letters, digits, - or _: received ${JSON.stringify(drone)}`);
+    query.drone = drone;
+  }
+  const times = parseTimes(params, ["since", "until"]);
+  if ("status" in times) return times;
+  Object.assign(query, times);
+  if (query.since !== undefined && query.until !== undefined && query.until <= query.since) {
+    return badParameter("until", `until must be after since: received since ${query.since}, until ${query.until}`);
+  }
+  const limit = params.get("limit");
+  if (limit !== null) {
+    const value = /^\d{1,7}$/.test(limit) ? Number(limit) : NaN;
+    if (!(value >= 1 && value <= maxFlightLimit)) return badParameter("limit", `limit must be a whole number from 1 to ${maxFlightLimit}: received ${JSON.stringify(limit)}`);
+    query.limit = value;
+  }
+  const cursor = params.get("cursor");
+  if (cursor !== null) {
+    const before = decodeCursor(cursor);
+    if (before === null) return badParameter("cursor", `cursor must be the "next" value of a previous page: received ${JSON.stringify(cursor)}`);
+    query.before = before;
+  }
+  return query;
+}
+
+/** The cursor of the page after the one ending at `last`. */
+export function encodeCursor(last: { startedAt: number; id: string }): string {
+  return Buffer.from(JSON.stringify([last.startedAt, last.id])).toString("base64url");
+}
+
+function decodeCursor(cursor: string): { startedAt: number; id: string } | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === "string" && flightIdPattern.test(value[1])) {
+      return { startedAt: value[0], id: value[1] };
+    }
+  } catch {
+    // Not base64url JSON: reported below like any other bad cursor.
+  }
+  return null;
+}
+
+/** The `from`/`to` range of the telemetry and export routes. */
+function parseRange(params: URLSearchParams, allowed: readonly string[]): { from?: number; to?: number } | ApiError {
+  for (const name of params.keys()) if (!allowed.includes(name)) return badParameter(name, `${name} is not a parameter of this route: use ${allowed.join(", ")}; received ${JSON.stringify(name)}`);
+  const range = parseTimes(params, ["from", "to"]);
+  if ("status" in range) return range;
+  if (range.from !== undefined && range.to !== undefined && range.to < range.from) return badParameter("to", `to must not be before from: received from ${range.from}, to ${range.to}`);
+  return range;
+}
+
+/** The request may read recordings: no viewer token configured, or it presents it (or the pilot token). */
+function authorize(request: Request, sources: FlightsApiSources, need: "viewer" | "pilot"): ApiError | null {
+  const expected = need === "pilot" ? sources.pilotToken : sources.viewerToken;
+  if (need === "pilot" && expected === null) {
+    return { status: 403, code: "forbidden", message: "deleting a flight needs the pilot token, and this server has none (--pilot-token): until identities bring an admin right, nobody may delete" };
+  }
+  if (expected === null) return null;
+  const header = request.headers.get("authorization");
+  const presented = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? null;
+  if (presented === null) return { status: 401, code: "unauthorized", message: `this server needs the ${need} token: send Authorization: Bearer <token>` };
+  const accepted = tokensEqual(presented, expected) || (need === "viewer" && sources.pilotToken !== null && tokensEqual(presented, sources.pilotToken));
+  return accepted ? null : { status: 401, code: "unauthorized", message: `the bearer token is not this server's ${need} token` };
+}
+
+/** The flight id in the path, or the error naming it. */
+function flightIdOf(request: Request): string | ApiError {
+  const id = (request as Request & { params?: Record<string, string> }).params?.id ?? "";
+  return flightIdPattern.test(id) ? id : badParameter("id", `a flight id is a drone id, a dash and the start in Unix milliseconds, e.g. alpha-1767225600000: received ${JSON.stringify(id)}`);
+}
+
+const notFoundFlight = (id: string): ApiError => ({ status: 404, code: "unknown_flight", message: `no flight ${JSON.stringify(id)} is recorded (it may have expired: --retention-days)` });
+
+/** A flight as the API shows it. */
+function flightJson(flight: FlightRow) {
+  return { ...flight, open: flight.endedAt === null };
+}
+
+function commandJson(row: CommandRow) {
+  const parse = (text: string | null) => (text === null ? null : JSON.parse(text));
+  return { ...row, requestId: parse(row.requestId), request: parse(row.request), answerDetail: parse(row.answerDetail) };
+}
+
+function eventJson(row: EventRow) {
+  return { ...row, details: JSON.parse(row.details) };
+}
+
+const json = (body: unknown, status = 200) => Response.json(body, { status, headers: { "Cache-Control": "no-store" } });
+
+/** A handler that first guards the Host and the token, then turns an `ApiError` into its response. */
+function guarded(sources: FlightsApiSources, need: "viewer" | "pilot", handle: (request: Request) => Promise<Response | ApiError>) {
+  return async (request: Request): Promise<Response> => {
+    const refused = sources.hostRefusal(request);
+    if (refused !== null) return refused;
+    const denied = authorize(request, sources, need);
+    if (denied !== null) return errorResponse(denied);
+    const result = await handle(request);
+    return result instanceof Response ? result : errorResponse(result);
+  };
+}
+
+/** Reads a flight by the id in the path, or the 400/404 for it. */
+async function flightFor(request: Request, store: RecorderStore): Promise<FlightRow | ApiError> {
+  const id = flightIdOf(request);
+  if (typeof id !== "string") return id;
+  return (await store.flight(id)) ?? notFoundFlight(id);
+}
+
+/** Streams a flight's frames between `from` and `to`, page by page, as text pieces. */
+function frameStream(store: RecorderStore, flightId: string, range: { from?: number; to?: number }, piece: (frame: string, index: number) => string, head: string, tail: string): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let after: { time: number; seq: number } | undefined;
+  let index = 0;
+  let started = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!started) {
+        started = true;
+        controller.enqueue(encoder.encode(head));
+      }
+      const page = await store.frames({ flightId, ...range, ...(after ? { after } : {}), limit: framesPerPage });
+      if (page.length > 0) {
+        controller.enqueue(encoder.encode(page.map((frame) => piece(frame.data, index++)).join("")));
+        const last = page.at(-1)!;
+        after = { time: last.time, seq: last.seq };
+      }
+      if (page.length < framesPerPage) {
+        controller.enqueue(encoder.encode(tail));
+        controller.close();
+      }
+    },
+  });
+}
+
+/** The `/api/flights` routes, keyed by path (Bun route patterns). */
+export function flightsRoutes(sources: FlightsApiSources) {
+  const { store } = sources;
+  return {
+    [apiPaths.flights]: {
+      GET: guarded(sources, "viewer", async (request) => {
+        const query = parseFlightQuery(new URL(request.url).searchParams);
+        if ("status" in query) return query;
+        const flights = await store.flights(query);
+        const last = flights.at(-1);
+        return json({ flights: flights.map(flightJson), next: flights.length === query.limit && last ? encodeCursor(last) : null });
+      }),
+    },
+    [apiPaths.flight]: {
+      GET: guarded(sources, "viewer", async (request) => {
+        const flight = await flightFor(request, store);
+        if ("status" in flight) return flight;
+        const [commands, events] = await Promise.all([store.commands(flight.id), store.events(flight.id)]);
+        return json({ flight: flightJson(flight), commands: commands.map(commandJson), events: events.map(eventJson) });
+      }),
+      DELETE: guarded(sources, "pilot", async (request) => {
+        const id = flightIdOf(request);
+        if (typeof id !== "string") return id;
+        return (await store.deleteFlight(id)) ? json({ deleted: id }) : notFoundFlight(id);
+      }),
+    },
+    [apiPaths.flightTelemetry]: {
+      GET: guarded(sources, "viewer", async (request) => {
+        const range = parseRange(new URL(request.url).searchParams, ["from", "to"]);
+        if ("status" in range) return range;
+        const flight = await flightFor(request, store);
+        if ("status" in flight) return flight;
+        const body = frameStream(store, flight.id, range, (data, index) => (index === 0 ? data : "," + data), `{"flight":${JSON.stringify(flight.id)},"frames":[`, "]}\n");
+        return new Response(body, { headers: { "Content-Type": "application/json", "Cache-Control": "no-store" } });
+      }),
+    },
+    [apiPaths.flightExport]: {
+      GET: guarded(sources, "viewer", async (request) => {
+        const params = new URL(request.url).searchParams;
+        const format = params.get("format");
+        if (!exportFormats.includes(format as ExportFormat)) {
+          return badParameter("format", `format must be one of ${exportFormats.join(", ")}: received ${format === null ? "nothing" : JSON.stringify(format)}`);
+        }
+        params.delete("format");
+        const range = parseRange(params, ["format", "from", "to"]);
+        if ("status" in range) return range;
+        const flight = await flightFor(request, store);
+        if ("status" in flight) return flight;
+        const writer = exportWriter(format as ExportFormat);
+        const body = frameStream(store, flight.id, range, (data, index) => writer.frame(JSON.parse(data) as RecordedFrame, index), writer.header(flight), writer.footer());
+        return new Response(body, {
+          headers: { "Content-Type": writer.contentType, "Content-Disposition": `attachment; filename="${flight.id}.${writer.extension}"`, "Cache-Control": "no-store" },
+        });
+      }),
+    },
+  };
+}
