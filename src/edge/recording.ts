@@ -29,6 +29,5 @@ export function recordingBlocked(config: Config): string | null {
 export async function openRecording(config: Config, droneIds: readonly string[]): Promise<StartOptions["recording"]> {
   if (!config.record || recordingBlocked(config) !== null) return undefined;
   const store = openSqliteStore(config.dataDir);
-  const replayFrames = Math.max(1, Math.round(config.telemetryHz * config.replaySeconds));
-  return { store, recovery: await readRecovery(store, droneIds, replayFrames) };
+  return { store, recovery: await readRecovery(store, droneIds, Date.now()) };
 }

@@ -21,7 +21,7 @@ import type { ReplayPlan } from "../core/telemetry/replay-buffer.ts";
 import { SimulatedVehicle } from "../core/vehicle/simulated.ts";
 import type { Vehicle } from "../core/vehicle/vehicle.ts";
 import type { GeoPosition } from "../core/vehicle/geodesy.ts";
-import { encodeMessage, telemetryFrame, type DroneSummary, type EventData, type EventExtras, type TelemetryData } from "../../protocol/index.ts";
+import { encodeMessage, type DroneSummary, type EventData, type EventExtras, type TelemetryData } from "../../protocol/index.ts";
 import { systemClocks, type Clocks } from "./clock.ts";
 import { inProcessBroker, type Broker, type ClusterEvents, type TickEntry } from "./cluster/broker.ts";
 import { ClusterMirror } from "./cluster/mirror.ts";
@@ -37,6 +37,8 @@ export { systemClocks, type Clocks } from "./clock.ts";
 
 /** Longest step, seconds: a stalled event loop must not teleport simulated vehicles. */
 const maxStepSeconds = 1;
+/** Seconds of frames a stopped process may have published after the recorder's last flush (its loss bound, recorder.ts). */
+const unflushedSecondsBound = 1;
 /** How often the per-second work (the sessions' sweep) runs, milliseconds on the flight clock. */
 const secondMilliseconds = 1000;
 
@@ -359,17 +361,19 @@ export class FlightService implements ClusterEvents {
 
   /**
    * Carries a vehicle on after a restart from what the flight recorder kept:
-   * its stream keeps its epoch and seq goes on (the recorded frames refill
-   * the replay buffer), and a simulated vehicle resumes from its last
-   * recorded state without a pilot: one that was airborne hovers there with
-   * the failsafe running.
+   * its stream keeps its epoch, and seq goes on past the last one recorded
+   * by a second of frames (what the stopped process may have published
+   * after its last flush), so no seq is ever used twice. A simulated vehicle
+   * resumes from its last recorded state without a pilot: one that was
+   * airborne hovers there with the failsafe running.
    */
   restore(recovery: VehicleRecovery): void {
-    const { drone, stream, last, recent } = recovery;
+    const { drone, stream, last } = recovery;
     if (!this.fleet.has(drone)) return;
-    this.streams.resume(drone, stream.epoch, stream.seq, recent.map((entry) => ({ seq: entry.seq, frame: telemetryFrame(entry.data) })));
+    const seq = stream.seq + Math.ceil(this.settings.telemetryHz * unflushedSecondsBound);
+    this.streams.resume(drone, stream.epoch, seq);
     if (last !== null) this.fleet.adopt(drone, { state: last, failsafe: last.flags.failsafe }, null, this.nowSeconds());
-    this.logger.info({ event: "drone_restored", drone, seq: stream.seq, epoch: stream.epoch, state: last?.state ?? null });
+    this.logger.info({ event: "drone_restored", drone, seq, epoch: stream.epoch, state: last?.state ?? null });
     this.deliver();
   }
 

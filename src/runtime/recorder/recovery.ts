@@ -17,28 +17,32 @@ export interface VehicleRecovery {
   stream: StreamRow;
   /** The newest recorded frame's data: where the vehicle was. */
   last: TelemetryData | null;
-  /** The newest recorded frames of the stream, oldest first, for the replay buffer. */
-  recent: { seq: number; data: string }[];
   /** The flight open when it stopped, if it was airborne. */
   openFlight: FlightSummary | null;
 }
 
-/** Reads what each of `drones` needs to carry on; vehicles never recorded are left out. */
-export async function readRecovery(store: RecorderStore, drones: readonly string[], replayFrames: number): Promise<VehicleRecovery[]> {
+/** Why a command acknowledged before a restart ended as failed. */
+export const unfinishedCommandReason = "the server stopped before the command ended";
+
+/**
+ * Reads what each of `drones` needs to carry on (vehicles never recorded
+ * are left out), and ends as failed the commands the stopped process never
+ * ended: nothing will complete them now. `nowMs`: wall-clock ms.
+ */
+export async function readRecovery(store: RecorderStore, drones: readonly string[], nowMs: number): Promise<VehicleRecovery[]> {
+  await store.failUnfinishedCommands(unfinishedCommandReason, nowMs);
   const streams = new Map((await store.streams()).map((stream) => [stream.drone, stream]));
   const recovered: VehicleRecovery[] = [];
   for (const drone of drones) {
     const stream = streams.get(drone);
     if (!stream) continue;
-    const frames = await store.latestFrames(drone, stream.epoch, replayFrames);
-    const newest = frames.at(-1);
+    const newest = (await store.latestFrames(drone, stream.epoch, 1))[0];
     const flight = stream.flightId === null ? null : await store.flight(stream.flightId);
     const openFlight = flight !== null && flight.endedAt === null ? { ...flight, endReason: null } : null;
     recovered.push({
       drone,
       stream,
       last: newest === undefined ? null : (JSON.parse(newest.data) as TelemetryData),
-      recent: frames.map((frame) => ({ seq: frame.seq, data: frame.data })),
       openFlight,
     });
   }

@@ -162,6 +162,9 @@ export const readSql = {
   latestFrames: `SELECT ${frameColumns} FROM frames WHERE drone = ? AND epoch = ? ORDER BY seq DESC LIMIT ?`,
 } as const;
 
+/** Ending the commands a stopped process never ended: reason, ended_at (twice: once for the duration). */
+export const failUnfinishedSql = "UPDATE commands SET outcome = 'failed', outcome_reason = ?, ended_at = ?, duration_ms = ? - received_at WHERE answer = 'ack' AND outcome IS NULL";
+
 /** Deleting a flight and everything recorded for it, in this order, each with the flight id. */
 export const deleteFlightSql = ["DELETE FROM frames WHERE flight_id = ?", "DELETE FROM commands WHERE flight_id = ?", "DELETE FROM events WHERE flight_id = ?", "DELETE FROM flights WHERE id = ?"] as const;
 
@@ -272,6 +275,10 @@ export class SqliteStore implements RecorderStore {
 
   async latestFrames(drone: string, epoch: string, limit: number): Promise<FrameRow[]> {
     return this.all(readSql.latestFrames, [drone, epoch, limit]).map(frameOf).reverse();
+  }
+
+  async failUnfinishedCommands(reason: string, at: number): Promise<number> {
+    return this.db.query(failUnfinishedSql).run(reason, at, at).changes;
   }
 
   async deleteFlight(id: string): Promise<boolean> {

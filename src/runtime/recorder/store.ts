@@ -151,6 +151,11 @@ export interface RecorderStore {
   streams(): Promise<StreamRow[]>;
   /** The newest `limit` frames of a vehicle's stream in `epoch`, oldest first (restart recovery). */
   latestFrames(drone: string, epoch: string, limit: number): Promise<FrameRow[]>;
+  /**
+   * Commands acknowledged but never ended (the process stopped first) end as
+   * failed with `reason` at `at`; returns how many. Run once at start.
+   */
+  failUnfinishedCommands(reason: string, at: number): Promise<number>;
   /** Deletes a flight with its frames, commands and events; false when there was none. */
   deleteFlight(id: string): Promise<boolean>;
   /** Deletes what was recorded before `beforeMs` (flights that ended before it, ground frames, events, commands); returns flights deleted. */

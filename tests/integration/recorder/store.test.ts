@@ -113,6 +113,20 @@ export function storeContract(open: () => Promise<RecorderStore>) {
     expect((await store.latestFrames("alpha", "e1", 3)).map((f) => f.seq)).toEqual([7, 8, 9]);
   });
 
+  test("commands acknowledged but never ended end as failed, once", async () => {
+    store = await open();
+    const batch = emptyBatch();
+    batch.commands.push({ ...commandRow("open", "alpha", "f1", 1000), outcome: null, endedAt: null, durationMs: null }, commandRow("done", "alpha", "f1", 500));
+    batch.commands.push({ ...commandRow("refused", "alpha", "f1", 600), answer: "error", outcome: null, endedAt: null, durationMs: null });
+    await store.write(batch);
+    expect(await store.failUnfinishedCommands("stopped", 4000)).toBe(1);
+    expect(await store.failUnfinishedCommands("stopped", 5000)).toBe(0);
+    const byId = Object.fromEntries((await store.commands("f1")).map((c) => [c.id, c]));
+    expect(byId.open).toMatchObject({ outcome: "failed", outcomeReason: "stopped", endedAt: 4000, durationMs: 3000 });
+    expect(byId.done!.outcome).toBe("completed");
+    expect(byId.refused!.outcome).toBeNull();
+  });
+
   test("deletes one flight with what it holds, and what retention expired", async () => {
     store = await open();
     const batch = emptyBatch();
