@@ -16,8 +16,13 @@ import { StoreOpenError, type CommandRow, type EventRow, type FlightQuery, type 
 /** The database file's name inside the data directory. */
 export const databaseFileName = "skyport.sqlite";
 
-/** How long a write waits for a lock held by another connection before it fails, ms: short, so a stalled database degrades recording instead of stalling it. */
-const busyTimeoutMilliseconds = 200;
+/**
+ * How long a write waits for a lock another connection holds before it
+ * fails, ms. bun:sqlite is synchronous, so this wait blocks the event loop
+ * (and the tick): kept to a few milliseconds, a locked database degrades
+ * recording (the batch waits for the next flush) instead of stalling flight.
+ */
+const busyTimeoutMilliseconds = 10;
 
 const flightColumns = "id, drone, started_at, ended_at, end_reason, max_altitude, distance, battery_start, battery_end, pilot, pilot_user, frames";
 const frameColumns = "drone, epoch, seq, time, flight_id, data";
