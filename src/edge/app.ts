@@ -41,6 +41,7 @@ import { Metrics } from "../runtime/observability/metrics.ts";
 import { registerProcessMetrics } from "../runtime/observability/process-metrics.ts";
 import { MetricsRegistry } from "../runtime/observability/registry.ts";
 import { Recorder } from "../runtime/recorder/recorder.ts";
+import { RetentionSweeper } from "../runtime/recorder/retention.ts";
 import type { VehicleRecovery } from "../runtime/recorder/recovery.ts";
 import type { RecorderStore } from "../runtime/recorder/store.ts";
 
@@ -117,6 +118,8 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const cluster = config.redisUrl === null ? null : newClusterBroker(config, config.redisUrl, flight.fleet.ids, logger);
   let stopping: Promise<void> | null = null;
   const recorder = options.recording ? startRecording(options.recording, flight, config, logger, options.clocks) : null;
+  const retention = recorder ? new RetentionSweeper(recorder.store, { retentionDays: config.retentionDays, maxBytes: config.recordMaxBytes }, logger, () => Date.now()) : null;
+  retention?.start();
 
   const registry = new MetricsRegistry();
   metrics.registerIn(registry, () => connections.openTraffic());
@@ -166,6 +169,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       await cluster?.stop();
       await server.stop(true);
       // The last frames and the hover commands above are written before the database closes.
+      await retention?.stop();
       await recorder?.stop();
     })());
 

@@ -8,7 +8,7 @@
  * It never decides what to record (`recorder.ts`) and never serves HTTP.
  */
 import { Database, type Statement } from "bun:sqlite";
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { migrationsTableSql, pendingMigrations, statementsOf } from "./migrations.ts";
 import { StoreOpenError, type CommandRow, type EventRow, type FlightQuery, type FlightRow, type FrameQuery, type FrameRow, type RecorderStore, type StreamRow, type WriteBatch } from "./store.ts";
@@ -165,6 +165,7 @@ export const readSql = {
   events: `SELECT ${eventColumns} FROM events WHERE flight_id = ? ORDER BY time, id`,
   streams: `SELECT ${streamColumns} FROM streams ORDER BY drone`,
   latestFrames: `SELECT ${frameColumns} FROM frames WHERE drone = ? AND epoch = ? ORDER BY seq DESC LIMIT ?`,
+  oldestFinishedFlight: `SELECT ${flightColumns} FROM flights WHERE ended_at IS NOT NULL ORDER BY ended_at, id LIMIT 1`,
 } as const;
 
 /** Ending the commands a stopped process never ended: reason, ended_at (twice: once for the duration). */
@@ -303,16 +304,15 @@ export class SqliteStore implements RecorderStore {
     })();
   }
 
+  async oldestFinishedFlight(): Promise<FlightRow | null> {
+    const row = this.db.query(readSql.oldestFinishedFlight).get() as Raw | null;
+    return row === null ? null : flightOf(row);
+  }
+
   async sizeBytes(): Promise<number> {
-    let total = 0;
-    for (const suffix of ["", "-wal"]) {
-      try {
-        total += statSync(this.path + suffix).size;
-      } catch {
-        // A WAL file exists only between checkpoints.
-      }
-    }
-    return total;
+    // Pages in use: deleted rows free pages inside the file, which SQLite reuses without shrinking it.
+    const read = (pragma: string) => Number(Object.values(this.db.query(`PRAGMA ${pragma}`).get() as Raw)[0]);
+    return (read("page_count") - read("freelist_count")) * read("page_size");
   }
 
   async close(): Promise<void> {

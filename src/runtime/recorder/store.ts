@@ -160,7 +160,9 @@ export interface RecorderStore {
   deleteFlight(id: string): Promise<boolean>;
   /** Deletes what was recorded before `beforeMs` (flights that ended before it, ground frames, events, commands); returns flights deleted. */
   deleteBefore(beforeMs: number): Promise<number>;
-  /** Bytes the database takes on disk (or reports), for the size cap. */
+  /** The finished flight that ended first, or null: the next one the size cap deletes. */
+  oldestFinishedFlight(): Promise<FlightRow | null>;
+  /** Bytes the recorded rows take (pages in use, not free ones), for the size cap. */
   sizeBytes(): Promise<number>;
   close(): Promise<void>;
 }
