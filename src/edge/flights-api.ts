@@ -12,7 +12,7 @@
  */
 import { exportFormats, exportWriter, type ExportFormat, type RecordedFrame } from "../core/recorder/exports.ts";
 import { flightIdPattern } from "../core/recorder/flights.ts";
-import { isValidDroneId } from "../../protocol/index.ts";
+import { isValidDroneId, type FlightList, type RecordedFlight } from "../../protocol/index.ts";
 import type { CommandRow, EventRow, FlightQuery, FlightRow, RecorderStore } from "../runtime/recorder/store.ts";
 import { apiPaths } from "./paths.ts";
 import { tokensEqual } from "./security.ts";
@@ -153,7 +153,7 @@ function flightIdOf(request: Request): string | ApiError {
 const notFoundFlight = (id: string): ApiError => ({ status: 404, code: "unknown_flight", message: `no flight ${JSON.stringify(id)} is recorded (it may have expired: --retention-days)` });
 
 /** A flight as the API shows it. */
-function flightJson(flight: FlightRow) {
+function flightJson(flight: FlightRow): RecordedFlight {
   return { ...flight, open: flight.endedAt === null };
 }
 
@@ -223,7 +223,8 @@ export function flightsRoutes(sources: FlightsApiSources) {
         if ("status" in query) return query;
         const flights = await store.flights(query);
         const last = flights.at(-1);
-        return json({ flights: flights.map(flightJson), next: flights.length === query.limit && last ? encodeCursor(last) : null });
+        const page: FlightList = { flights: flights.map(flightJson), next: flights.length === query.limit && last ? encodeCursor(last) : null };
+        return json(page);
       }),
     },
     [apiPaths.flight]: {

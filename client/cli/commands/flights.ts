@@ -5,6 +5,7 @@
  * bearer when one is given. Failures are one line on stderr and exit 1.
  */
 import { writeFileSync } from "node:fs";
+import type { FlightList, RecordedFlight } from "../../../protocol/index.ts";
 import { parseFlags, UsageError } from "../args.ts";
 
 export const defaultServerUrl = "http://localhost:8080";
@@ -72,22 +73,8 @@ async function getFromServer(base: URL, path: string, token: string | undefined)
   throw new Error(`${url.pathname}: ${response.status} ${message}`);
 }
 
-/** A flight as the API lists it (docs/recorder.md). */
-interface ListedFlight {
-  id: string;
-  drone: string;
-  startedAt: number;
-  endedAt: number | null;
-  endReason: string | null;
-  maxAltitude: number;
-  distance: number;
-  batteryStart: number;
-  batteryEnd: number;
-  pilot: string | null;
-}
-
 /** One table row of a flight. */
-function flightLine(flight: ListedFlight): string[] {
+function flightLine(flight: RecordedFlight): string[] {
   const duration = flight.endedAt === null ? "open" : `${Math.round((flight.endedAt - flight.startedAt) / 1000)} s`;
   return [
     flight.id,
@@ -118,7 +105,7 @@ export async function runFlights(argv: string[]): Promise<number> {
   const query = new URLSearchParams();
   for (const name of ["drone", "since", "until", "limit"] as const) if (args.flags[name] !== undefined) query.set(name, args.flags[name]!);
   const response = await getFromServer(serverUrl(args.flags.url), `/api/flights?${query}`, args.flags.token);
-  const body = (await response.json()) as { flights: ListedFlight[]; next: string | null };
+  const body = (await response.json()) as FlightList;
   if (args.flags.json) {
     console.log(JSON.stringify(body, null, 2));
     return 0;

@@ -8,30 +8,10 @@
  * Every method is async so that a networked database fits behind it.
  * Times are wall-clock milliseconds since the Unix epoch.
  */
+import type { RecordedFlight } from "../../../protocol/index.ts";
 
-/** A flight: one vehicle from takeoff to landing (or emergency, or link loss). */
-export interface FlightRow {
-  id: string;
-  drone: string;
-  startedAt: number;
-  /** Null while the flight is open. */
-  endedAt: number | null;
-  /** `landed`, `emergency`, `link_lost`, or null while open. */
-  endReason: string | null;
-  /** Highest altitude above home, metres. */
-  maxAltitude: number;
-  /** Horizontal distance flown, metres. */
-  distance: number;
-  /** Battery percent at takeoff and at the latest frame. */
-  batteryStart: number;
-  batteryEnd: number;
-  /** The first session that piloted it, or null. */
-  pilot: string | null;
-  /** Reserved for identities (issue 14): the user behind `pilot`. */
-  pilotUser: string | null;
-  /** Frames recorded for it so far. */
-  frames: number;
-}
+/** A flight: one vehicle from takeoff to landing (or emergency, or link loss); what the API lists, less `open`. */
+export type FlightRow = Omit<RecordedFlight, "open">;
 
 /** A telemetry frame as published: its data is the wire frame's data JSON. */
 export interface FrameRow {
