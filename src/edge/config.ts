@@ -91,6 +91,8 @@ export interface Config {
   record: boolean;
   /** Directory of the recorder's SQLite database. */
   dataDir: string;
+  /** PostgreSQL for the recorder instead of SQLite (`postgres://...`): one database a cluster's nodes share; null for SQLite. */
+  databaseUrl: string | null;
   /** Frames recorded per second per flying vehicle, or null for every frame (the telemetry rate). */
   recordHz: number | null;
   /** Days a finished flight is kept before the background sweep deletes it. */
@@ -141,6 +143,7 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   gcsSystemId: defaultGcsSystemId,
   record: true,
   dataDir: "./data",
+  databaseUrl: null,
   recordHz: null,
   retentionDays: 30,
   recordMaxBytes: 0,
@@ -552,6 +555,15 @@ const settings: Setting[] = [
     },
   },
   {
+    flag: "database",
+    env: "DATABASE_URL",
+    valueName: "url",
+    help: "record into PostgreSQL (postgres://user:password@host:5432/db) instead of SQLite in --data-dir; a cluster (--redis) records only with one",
+    apply(config, raw, source) {
+      config.databaseUrl = parseDatabaseUrl(raw, source);
+    },
+  },
+  {
     flag: "record-hz",
     env: "SKYPORT_RECORD_HZ",
     valueName: "hz",
@@ -805,17 +817,28 @@ export function parseHome(raw: string, source: string): GeoPosition {
 
 /** Parses `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
 export function parseRedisUrl(raw: string, source: string): string {
+  return parseServiceUrl(raw, source, ["redis:", "rediss:"], "redis://127.0.0.1:6379", JSON.stringify(raw));
+}
+
+/**
+ * Parses a server's URL with one of `protocols` and a host; `shown` is how
+ * a refusal quotes the value (a URL that may hold a password is not echoed).
+ */
+function parseServiceUrl(raw: string, source: string, protocols: readonly string[], example: string, shown: string): string {
   let url: URL;
   try {
     url = new URL(raw.trim());
   } catch {
-    throw new ConfigError(`${source} must be a URL like redis://127.0.0.1:6379: received ${JSON.stringify(raw)}`);
+    throw new ConfigError(`${source} must be a URL like ${example}: received ${shown}`);
   }
-  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    throw new ConfigError(`${source} must start with redis:// or rediss://: received ${JSON.stringify(raw)}`);
-  }
-  if (url.hostname === "") throw new ConfigError(`${source} must name a host, e.g. redis://127.0.0.1:6379: received ${JSON.stringify(raw)}`);
+  if (!protocols.includes(url.protocol)) throw new ConfigError(`${source} must start with ${protocols.map((p) => `${p}//`).join(" or ")}: received ${shown}`);
+  if (url.hostname === "") throw new ConfigError(`${source} must name a host, e.g. ${example}: received ${shown}`);
   return raw.trim();
+}
+
+/** Parses `postgres://[user[:password]@]host[:port]/database` (or `postgresql://`); never echoes the value (it may hold a password). */
+export function parseDatabaseUrl(raw: string, source: string): string {
+  return parseServiceUrl(raw, source, ["postgres:", "postgresql:"], "postgres://skyport@127.0.0.1:5432/skyport", "a value not shown here (it may hold a password)");
 }
 
 /**

@@ -3,20 +3,22 @@
  * names, and what each vehicle needs to carry on after a restart, read
  * before the server starts.
  *
- * Owns the rule of when a process records (`--no-record` off; with --redis
- * or --workers, not until the shared PostgreSQL store exists) and nothing
- * else; the recorder itself is `src/runtime/recorder/`.
+ * Owns the rule of when and where a process records (`--no-record` off;
+ * `--database` PostgreSQL, else SQLite in `--data-dir`; a cluster only into
+ * PostgreSQL, and without restart recovery, which is the cluster's own
+ * takeover there) and nothing else; the recorder itself is `src/runtime/recorder/`.
  */
 import type { Config } from "./config.ts";
 import type { StartOptions } from "./app.ts";
 import { readRecovery } from "../runtime/recorder/recovery.ts";
+import { openPostgresStore } from "../runtime/recorder/postgres-store.ts";
 import { openSqliteStore } from "../runtime/recorder/sqlite-store.ts";
 
 /** Why this process does not record although recording is on, or null when it records. */
 export function recordingBlocked(config: Config): string | null {
   if (!config.record) return null;
-  if (config.redisUrl !== null || config.workers > 1) {
-    return "warning: not recording flights: a cluster (--redis, --workers) needs one shared database, and the PostgreSQL store (--database) is not built yet; pass --no-record to silence this";
+  if (clustered(config) && config.databaseUrl === null) {
+    return "warning: not recording flights: a cluster (--redis, --workers) records only into one shared PostgreSQL (--database postgres://...); pass --no-record to silence this";
   }
   return null;
 }
@@ -28,6 +30,11 @@ export function recordingBlocked(config: Config): string | null {
  */
 export async function openRecording(config: Config, droneIds: readonly string[]): Promise<StartOptions["recording"]> {
   if (!config.record || recordingBlocked(config) !== null) return undefined;
-  const store = openSqliteStore(config.dataDir);
-  return { store, recovery: await readRecovery(store, droneIds, Date.now()) };
+  const store = config.databaseUrl === null ? openSqliteStore(config.dataDir) : await openPostgresStore(config.databaseUrl);
+  // In a cluster the nodes hand vehicles over through Redis; one node's restart must not end the others' commands.
+  return { store, recovery: clustered(config) ? [] : await readRecovery(store, droneIds, Date.now()) };
+}
+
+function clustered(config: Config): boolean {
+  return config.redisUrl !== null || config.workers > 1;
 }
