@@ -41,7 +41,7 @@ async function writerThroughput(totalFrames: number): Promise<{ framesPerSecond:
         if (written % drones.length === 0) wallMs += 100;
         const seq = (seqs.get(drone) ?? -1) + 1;
         seqs.set(drone, seq);
-        const data = telemetryData(drone, state, false, seq, wallMs, "s-1");
+        const data = telemetryData(drone, state, false, seq, { wallMs, nowSeconds: wallMs / 1000 }, "s-1");
         recorder.frame("e", data, JSON.stringify(data));
       }
       await recorder.flush();
