@@ -180,7 +180,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
 function startRecording(recording: NonNullable<StartOptions["recording"]>, flight: FlightService, config: Config, logger: Logger, clocks: Clocks | undefined): Recorder {
   const recorder = new Recorder(recording.store, { recordHz: config.recordHz ?? config.telemetryHz }, logger, clocks ?? systemClocks);
   for (const vehicle of recording.recovery) {
-    if (vehicle.openFlight !== null && vehicle.last !== null && vehicle.last.state !== "landed") recorder.resumeFlight(vehicle.openFlight, vehicle.last.position, vehicle.stream);
+    if (vehicle.openFlight !== null && vehicle.last.state !== "landed") recorder.resumeFlight(vehicle.openFlight, vehicle.last.position, vehicle.stream);
   }
   // Recording first: the failsafe a restored vehicle engages is recorded too.
   flight.record(recorder);

@@ -365,15 +365,17 @@ export class FlightService implements ClusterEvents {
    * by a second of frames (what the stopped process may have published
    * after its last flush), so no seq is ever used twice. A simulated vehicle
    * resumes from its last recorded state without a pilot: one that was
-   * airborne hovers there with the failsafe running.
+   * airborne hovers there with the failsafe running. A reporting vehicle
+   * (MAVLink) keeps only its stream: what it reports next is its state.
    */
   restore(recovery: VehicleRecovery): void {
     const { drone, stream, last } = recovery;
     if (!this.fleet.has(drone)) return;
     const seq = stream.seq + Math.ceil(this.settings.telemetryHz * unflushedSecondsBound);
     this.streams.resume(drone, stream.epoch, seq);
-    if (last !== null) this.fleet.adopt(drone, { state: last, failsafe: last.flags.failsafe }, null, this.nowSeconds());
-    this.logger.info({ event: "drone_restored", drone, seq, epoch: stream.epoch, state: last?.state ?? null });
+    // Only a vehicle that carries on from a state (the simulator) takes the recorded one: a real aircraft's own reports are the truth.
+    if (this.fleet.vehicle(drone).resumeFrom !== undefined) this.fleet.adopt(drone, { state: last, failsafe: last.flags.failsafe }, null, this.nowSeconds());
+    this.logger.info({ event: "drone_restored", drone, seq, epoch: stream.epoch, state: last.state });
     this.deliver();
   }
 

@@ -32,20 +32,20 @@ export function storeContract(open: () => Promise<RecorderStore>) {
     batch.flights.push(flightRow("f1", "alpha", 1000, { endedAt: null, endReason: null }));
     batch.frames.push(frameRow("alpha", 0, 1000, "f1"));
     batch.commands.push({ ...commandRow("c1", "alpha", "f1", 1000), outcome: null, endedAt: null, durationMs: null });
-    batch.streams.push({ drone: "alpha", epoch: "e1", seq: 0, time: 1000, flightId: "f1" });
+    batch.streams.push({ drone: "alpha", epoch: "e1", seq: 0, time: 1000, flightId: "f1", data: "{}" });
     await store.write(batch);
     const again = emptyBatch();
     again.flights.push(flightRow("f1", "alpha", 1000, { frames: 2 }));
     again.frames.push({ ...frameRow("alpha", 0, 1000, "f1"), data: "{}" }, frameRow("alpha", 1, 1100, "f1"));
     again.commands.push(commandRow("c1", "alpha", "f1", 1000));
-    again.streams.push({ drone: "alpha", epoch: "e1", seq: 1, time: 1100, flightId: null });
+    again.streams.push({ drone: "alpha", epoch: "e1", seq: 1, time: 1100, flightId: null, data: "{\"seq\":1}" });
     await store.write(again);
     expect((await store.flight("f1"))!.endReason).toBe("landed");
     expect(await store.commands("f1")).toEqual([commandRow("c1", "alpha", "f1", 1000)]);
     const frames = await store.frames({ flightId: "f1", limit: 10 });
     expect(frames.map((f) => f.seq)).toEqual([0, 1]);
     expect(frames[0]!.data).toBe(frameRow("alpha", 0, 1000, "f1").data);
-    expect(await store.streams()).toEqual([{ drone: "alpha", epoch: "e1", seq: 1, time: 1100, flightId: null }]);
+    expect(await store.streams()).toEqual([{ drone: "alpha", epoch: "e1", seq: 1, time: 1100, flightId: null, data: "{\"seq\":1}" }]);
   });
 
   test("frames page by time range and cursor; the latest frames of a stream come oldest first", async () => {

@@ -127,7 +127,7 @@ export class Recorder implements FlightRecorder {
     const owner = flight ?? ended;
     if (owner !== null) this.dirtyFlights.set(owner.id, owner);
     if (ended !== null) recording.lastEnded = ended;
-    recording.stream = { drone: data.drone, epoch, seq: data.seq, time: data.time, flightId: flight?.id ?? null };
+    recording.stream = { drone: data.drone, epoch, seq: data.seq, time: data.time, flightId: flight?.id ?? null, data: dataJson };
     // The frame that closes a flight is always kept: it is the flight's last.
     if (!recording.sampler.keep(data.time, flight !== null) && ended === null) return;
     if (this.batch.frames.length >= maxQueuedFrames) {

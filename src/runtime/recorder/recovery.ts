@@ -15,8 +15,8 @@ import type { RecorderStore, StreamRow } from "./store.ts";
 export interface VehicleRecovery {
   drone: string;
   stream: StreamRow;
-  /** The newest recorded frame's data: where the vehicle was. */
-  last: TelemetryData | null;
+  /** The newest frame's data as of the last flush: where the vehicle was. */
+  last: TelemetryData;
   /** The flight open when it stopped, if it was airborne. */
   openFlight: FlightSummary | null;
 }
@@ -36,13 +36,12 @@ export async function readRecovery(store: RecorderStore, drones: readonly string
   for (const drone of drones) {
     const stream = streams.get(drone);
     if (!stream) continue;
-    const newest = (await store.latestFrames(drone, stream.epoch, 1))[0];
     const flight = stream.flightId === null ? null : await store.flight(stream.flightId);
     const openFlight = flight !== null && flight.endedAt === null ? { ...flight, endReason: null } : null;
     recovered.push({
       drone,
       stream,
-      last: newest === undefined ? null : (JSON.parse(newest.data) as TelemetryData),
+      last: JSON.parse(stream.data) as TelemetryData,
       openFlight,
     });
   }

@@ -13,7 +13,7 @@ const frameColumns = "drone, epoch, seq, time, flight_id, data";
 const commandColumns =
   "id, drone, flight_id, session, user_name, request_id, request, received_at, answer, answer_detail, answered_at, outcome, outcome_reason, ended_at, duration_ms";
 const eventColumns = "id, drone, flight_id, time, kind, message, details";
-const streamColumns = "drone, epoch, seq, time, flight_id";
+const streamColumns = "drone, epoch, seq, time, flight_id, data";
 
 /** `?, ?, ...` for `n` columns. */
 function placeholders(columns: string): string {
@@ -59,7 +59,7 @@ export function eventValues(e: EventRow): Value[] {
   return [e.id, e.drone, e.flightId, e.time, e.kind, e.message, e.details];
 }
 export function streamValues(s: StreamRow): Value[] {
-  return [s.drone, s.epoch, s.seq, s.time, s.flightId];
+  return [s.drone, s.epoch, s.seq, s.time, s.flightId, s.data];
 }
 
 /** A database row (snake_case columns) as the store's row type. */
@@ -110,7 +110,7 @@ export function eventOf(r: Raw): EventRow {
   return { id: String(r.id), drone: String(r.drone), flightId: strOrNull(r.flight_id), time: num(r.time), kind: String(r.kind), message: String(r.message), details: String(r.details) };
 }
 export function streamOf(r: Raw): StreamRow {
-  return { drone: String(r.drone), epoch: String(r.epoch), seq: num(r.seq), time: num(r.time), flightId: strOrNull(r.flight_id) };
+  return { drone: String(r.drone), epoch: String(r.epoch), seq: num(r.seq), time: num(r.time), flightId: strOrNull(r.flight_id), data: String(r.data) };
 }
 
 /** A flight list query as SQL with `?` placeholders and its values (newest first, keyset after the cursor). */

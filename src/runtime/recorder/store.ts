@@ -70,6 +70,8 @@ export interface StreamRow {
   time: number;
   /** The flight open at that moment, or null on the ground. */
   flightId: string | null;
+  /** The newest frame's data JSON, whether decimation kept the frame or not: where the vehicle was. */
+  data: string;
 }
 
 /**

@@ -80,6 +80,7 @@ describe("a recorded flight", () => {
     expect(forward.durationMs).toBeGreaterThan(0);
     expect(commands[1].answerDetail.code).toBe("geofence");
     expect(events.map((e: any) => e.kind)).toContain("landed");
+    expect(events.map((e: any) => e.kind)).toContain("geofence");
   });
 
   test("streams its frames, in order, within a time range", async () => {

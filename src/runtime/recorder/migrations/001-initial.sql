@@ -88,5 +88,7 @@ CREATE TABLE streams (
   seq BIGINT NOT NULL,
   time BIGINT NOT NULL,
   -- The open flight, if the vehicle was airborne.
-  flight_id TEXT
+  flight_id TEXT,
+  -- The newest frame's data JSON, recorded or not (decimation): where the vehicle was.
+  data TEXT NOT NULL
 );
