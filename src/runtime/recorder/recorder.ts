@@ -79,8 +79,11 @@ export class Recorder implements FlightRecorder {
   private lastStreams = new Map<string, number>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private promptFlush: ReturnType<typeof setTimeout> | null = null;
-  private flushing: Promise<void> | null = null;
+  /** The flushes, one after another: each call's promise settles once everything queued before it was written (or failed). */
+  private flushes: Promise<void> = Promise.resolve();
   private failing = false;
+  /** A batch is being written now. */
+  private writing = false;
   readonly counters: RecorderCounters = { framesWritten: 0, framesDropped: 0, writeFailures: 0, batchesWritten: 0 };
 
   constructor(
@@ -92,7 +95,10 @@ export class Recorder implements FlightRecorder {
 
   /** Starts the writer's timer. */
   start(): void {
-    this.timer ??= setInterval(() => void this.flush(), flushMilliseconds);
+    // A write still in progress (a slow database) is not queued behind again: the next tick's flush takes it all.
+    this.timer ??= setInterval(() => {
+      if (!this.writing) void this.flush();
+    }, flushMilliseconds);
   }
 
   /** Stops the writer after a last flush, and closes the store. */
@@ -208,12 +214,13 @@ export class Recorder implements FlightRecorder {
   // ------------------------------------------------------------ the writer
 
   /**
-   * Writes what is queued in one transaction. On failure the rows wait for
-   * the next flush (frames up to the cap); the failure is counted, and
-   * logged once until a flush succeeds again.
+   * Writes what is queued in one transaction, after any flush in progress.
+   * On failure the rows wait for the next flush (frames up to the cap); the
+   * failure is counted, and logged once until a flush succeeds again.
    */
   flush(): Promise<void> {
-    return (this.flushing ??= this.writeQueued().finally(() => (this.flushing = null)));
+    // A flush that threw (never a store failure: those are caught) does not stop the ones after it.
+    return (this.flushes = this.flushes.catch(() => undefined).then(() => this.writeQueued()));
   }
 
   /** `/metrics` families of the recorder. */
@@ -237,11 +244,11 @@ export class Recorder implements FlightRecorder {
     }
     for (const recording of this.vehicles.values()) if (recording.stream) batch.streams.push(recording.stream);
     const dirtyFlights = new Map(this.dirtyFlights);
-    const dirtyCommands = new Set(this.dirtyCommands);
     this.dirtyFlights.clear();
     this.dirtyCommands.clear();
     this.endedCommands.clear();
     if (batch.frames.length + batch.flights.length + batch.commands.length + batch.events.length === 0 && !this.streamsMoved(batch.streams)) return;
+    this.writing = true;
     try {
       await this.store.write(batch);
       this.counters.framesWritten += batch.frames.length;
@@ -256,7 +263,9 @@ export class Recorder implements FlightRecorder {
         this.logger.error({ event: "recorder_write_failed", store: this.store.kind, message: `the flight recorder cannot write (${message}): recording is degraded, flying goes on` });
       }
       this.failing = true;
-      this.requeue(batch, dirtyFlights, dirtyCommands);
+      this.requeue(batch, dirtyFlights);
+    } finally {
+      this.writing = false;
     }
   }
 
@@ -265,7 +274,7 @@ export class Recorder implements FlightRecorder {
   }
 
   /** A failed batch's rows go back in front of what was queued since. */
-  private requeue(batch: WriteBatch, flights: Map<string, FlightSummary>, commands: Set<string>): void {
+  private requeue(batch: WriteBatch, flights: Map<string, FlightSummary>): void {
     const frames = [...batch.frames, ...this.batch.frames];
     const over = frames.length - maxQueuedFrames;
     if (over > 0) this.counters.framesDropped += over;
@@ -273,7 +282,8 @@ export class Recorder implements FlightRecorder {
     this.batch.events = [...batch.events, ...this.batch.events];
     for (const [id, flight] of flights) if (!this.dirtyFlights.has(id)) this.dirtyFlights.set(id, flight);
     for (const row of batch.commands) {
-      if (commands.has(row.id) && !this.openCommands.has(row.id)) this.endedCommands.set(row.id, row);
+      // A row that changed again since (it ended meanwhile) is newer than the copy that failed.
+      if (!this.openCommands.has(row.id) && !this.endedCommands.has(row.id)) this.endedCommands.set(row.id, row);
       this.dirtyCommands.add(row.id);
     }
   }
