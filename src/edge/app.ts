@@ -151,7 +151,8 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     websocket: socketHandlers(config, { connections, admission, authBackoff, metrics, flight, sessions, clocks: options.clocks, verifier }),
   });
   // In a cluster only the node that owns a vehicle holds its link (and every write is fenced by that ownership).
-  mavlink?.start(() => flight.nowSeconds(), logger, cluster ? (drone) => cluster.owns(drone) : undefined);
+  const holds = cluster ? (drone: string) => cluster.owns(drone) : undefined;
+  mavlink?.start(() => flight.nowSeconds(), logger, holds, recorder ? (vehicle, bytes) => recorder.mavlinkPacket(vehicle, bytes) : undefined);
   if (options.autoStep ?? true) flight.start(server, sessions);
   else flight.attach(server, sessions);
   cluster?.start(flight).catch((error) => logger.error({ event: "cluster_start_failed", message: error instanceof Error ? error.message : String(error) }));

@@ -10,7 +10,7 @@
  * Every bad parameter is a 400 naming it; an unknown flight is a 404. Nothing
  * here writes a recording or reads a clock.
  */
-import { exportFormats, exportWriter, type ExportFormat, type RecordedFrame } from "../core/recorder/exports.ts";
+import { exportFormats, exportWriter, tlogRecord, type ExportFormat, type RecordedFrame } from "../core/recorder/exports.ts";
 import { flightIdPattern } from "../core/recorder/flights.ts";
 import { isValidDroneId, type FlightList, type RecordedFlight } from "../../protocol/index.ts";
 import type { CommandRow, EventRow, FlightQuery, FlightRow, RecorderStore } from "../runtime/recorder/store.ts";
@@ -23,6 +23,10 @@ export const defaultFlightLimit = 50;
 export const maxFlightLimit = 1000;
 /** Frames read from the store per page while streaming. */
 const framesPerPage = 500;
+/** MAVLink packets read from the store per page while streaming a `.tlog`. */
+const packetsPerPage = 2000;
+/** Every format `export` takes: the frame formats and, for MAVLink vehicles, `tlog`. */
+const allExportFormats = [...exportFormats, "tlog"] as const;
 
 /** What the API reads. */
 export interface FlightsApiSources {
@@ -213,6 +217,25 @@ function frameStream(store: RecorderStore, flightId: string, range: { from?: num
   });
 }
 
+/**
+ * A MAVLink flight's packets as a `.tlog`, streamed page by page; a 404 for
+ * a flight with none (a simulated drone's). `from`/`to` bound the packets' times.
+ */
+async function tlogResponse(store: RecorderStore, flight: FlightRow, range: { from?: number; to?: number }): Promise<Response | ApiError> {
+  const inRange = (time: number) => (range.from === undefined || time >= range.from) && (range.to === undefined || time <= range.to);
+  let page = await store.packets(flight.id, null, packetsPerPage);
+  if (page.length === 0) return { status: 404, code: "no_tlog", message: `flight ${JSON.stringify(flight.id)} has no MAVLink packets recorded: .tlog is for MAVLink vehicles (--mavlink)` };
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (const packet of page) if (inRange(packet.time)) controller.enqueue(tlogRecord(packet.time, Buffer.from(packet.bytes, "base64")));
+      const last = page.at(-1);
+      if (page.length < packetsPerPage || last === undefined || (range.to !== undefined && last.time > range.to)) return controller.close();
+      page = await store.packets(flight.id, { time: last.time, id: last.id }, packetsPerPage);
+    },
+  });
+  return new Response(body, { headers: { "Content-Type": "application/octet-stream", "Content-Disposition": `attachment; filename="${flight.id}.tlog"`, "Cache-Control": "no-store" } });
+}
+
 /** The `/api/flights` routes, keyed by path (Bun route patterns). */
 export function flightsRoutes(sources: FlightsApiSources) {
   const { store } = sources;
@@ -254,14 +277,15 @@ export function flightsRoutes(sources: FlightsApiSources) {
       GET: guarded(sources, "viewer", async (request) => {
         const params = new URL(request.url).searchParams;
         const format = params.get("format");
-        if (!exportFormats.includes(format as ExportFormat)) {
-          return badParameter("format", `format must be one of ${exportFormats.join(", ")}: received ${format === null ? "nothing" : JSON.stringify(format)}`);
+        if (!(allExportFormats as readonly (string | null)[]).includes(format)) {
+          return badParameter("format", `format must be one of ${allExportFormats.join(", ")}: received ${format === null ? "nothing" : JSON.stringify(format)}`);
         }
         params.delete("format");
         const range = parseRange(params, ["format", "from", "to"]);
         if ("status" in range) return range;
         const flight = await flightFor(request, store);
         if ("status" in flight) return flight;
+        if (format === "tlog") return tlogResponse(store, flight, range);
         const writer = exportWriter(format as ExportFormat);
         const body = frameStream(store, flight.id, range, (data, index) => writer.frame(JSON.parse(data) as RecordedFrame, index), writer.header(flight), writer.footer());
         return new Response(body, {

@@ -71,5 +71,5 @@ test("failures are one line: no token, unknown flight, bad format", async () => 
   expect(unknown.err).toContain("404 no flight \"alpha-1\" is recorded");
   const badFormat = await cli("export", flightId, "--format", "xml", "--url", url);
   expect(badFormat.code).toBe(2);
-  expect(badFormat.err).toStartWith('skyport export: --format must be one of csv, gpx, kml, geojson: received "xml"');
+  expect(badFormat.err).toStartWith('skyport export: --format must be one of csv, gpx, kml, geojson, tlog: received "xml"');
 });

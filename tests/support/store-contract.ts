@@ -73,6 +73,21 @@ export function storeContract(open: () => Promise<RecorderStore>) {
     expect(byId.refused!.outcome).toBeNull();
   });
 
+  test("MAVLink packets page in order after a cursor, and go with their flight", async () => {
+    store = await open();
+    const batch = emptyBatch();
+    batch.flights.push(flightRow("f1", "copter", 1000));
+    for (let i = 0; i < 5; i++) batch.packets.push({ id: `p${i}`, drone: "copter", flightId: "f1", time: 1000 + Math.floor(i / 2), bytes: Buffer.from([0xfd, i]).toString("base64") });
+    await store.write(batch);
+    const first = await store.packets("f1", null, 3);
+    expect(first.map((p) => p.id)).toEqual(["p0", "p1", "p2"]);
+    const last = first.at(-1)!;
+    expect((await store.packets("f1", { time: last.time, id: last.id }, 3)).map((p) => p.id)).toEqual(["p3", "p4"]);
+    expect(first[1]).toEqual({ id: "p1", drone: "copter", flightId: "f1", time: 1000, bytes: Buffer.from([0xfd, 1]).toString("base64") });
+    expect(await store.deleteFlight("f1")).toBe(true);
+    expect(await store.packets("f1", null, 10)).toEqual([]);
+  });
+
   test("deletes one flight with what it holds, and what retention expired", async () => {
     store = await open();
     const batch = emptyBatch();

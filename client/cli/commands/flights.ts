@@ -10,7 +10,7 @@ import { parseFlags, UsageError } from "../args.ts";
 
 export const defaultServerUrl = "http://localhost:8080";
 /** The export formats the server offers (the server checks them too; this names them in the usage). */
-const formats = ["csv", "gpx", "kml", "geojson"];
+const formats = ["csv", "gpx", "kml", "geojson", "tlog"];
 
 const serverFlagsUsage = `  --url URL      the server (default ${defaultServerUrl})
   --token TOKEN  the viewer token, when the server has one`;
@@ -32,7 +32,9 @@ ${serverFlagsUsage}
 
 export const exportUsage = `usage: bun run client/cli/cli.ts export ID --format ${formats.join("|")} [--out FILE] [--url URL] [--token TOKEN]
 
-Writes the recorded flight ID (from "flights") to FILE, or to stdout.
+Writes the recorded flight ID (from "flights") to FILE, or to stdout;
+tlog (the raw MAVLink packets, for QGroundControl and MAVExplorer) only
+for MAVLink vehicles.
 
 flags:
   --format F     ${formats.join(", ")}

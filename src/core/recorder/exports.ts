@@ -176,6 +176,18 @@ const geojson: ExportWriter = {
   footer: () => "]}}]}\n",
 };
 
+/**
+ * One `.tlog` record, as QGroundControl writes them and MAVExplorer
+ * (pymavlink) reads them: the time in microseconds since the Unix epoch as
+ * an unsigned 64-bit big-endian integer, then the packet's bytes.
+ */
+export function tlogRecord(timeMs: number, packet: Uint8Array): Uint8Array {
+  const record = new Uint8Array(8 + packet.length);
+  new DataView(record.buffer).setBigUint64(0, BigInt(Math.round(timeMs)) * 1000n, false);
+  record.set(packet, 8);
+  return record;
+}
+
 /** The writer of a format. */
 export function exportWriter(format: ExportFormat): ExportWriter {
   switch (format) {

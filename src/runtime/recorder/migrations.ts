@@ -8,6 +8,7 @@
  * migration that has shipped: add the next one.
  */
 import initial from "./migrations/001-initial.sql" with { type: "text" };
+import mavlinkPackets from "./migrations/002-mavlink-packets.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -16,7 +17,10 @@ export interface Migration {
 }
 
 /** Every migration, oldest first; versions count up from 1 without gaps. */
-export const migrations: readonly Migration[] = [{ version: 1, name: "initial", sql: initial }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: "initial", sql: initial },
+  { version: 2, name: "mavlink-packets", sql: mavlinkPackets },
+];
 
 /** The schema version this code writes and reads. */
 export const schemaVersion = migrations.at(-1)!.version;

@@ -24,6 +24,8 @@ import {
   frameOf,
   frameRangeSql,
   frameValues,
+  packetOf,
+  packetValues,
   readSql,
   streamOf,
   streamValues,
@@ -31,7 +33,7 @@ import {
   type Raw,
   type Value,
 } from "./sql.ts";
-import { StoreOpenError, type CommandRow, type EventRow, type FlightQuery, type FlightRow, type FrameQuery, type FrameRow, type RecorderStore, type StreamRow, type WriteBatch } from "./store.ts";
+import { StoreOpenError, type CommandRow, type EventRow, type FlightQuery, type FlightRow, type FrameQuery, type FrameRow, type PacketRow, type RecorderStore, type StreamRow, type WriteBatch } from "./store.ts";
 
 /** Seconds to wait for the server when connecting: an unreachable database stops the start quickly. */
 const connectTimeoutSeconds = 5;
@@ -104,6 +106,7 @@ export class PostgresStore implements RecorderStore {
       await run(writeSql.command, batch.commands.map(commandValues));
       await run(writeSql.event, batch.events.map(eventValues));
       await run(writeSql.stream, batch.streams.map(streamValues));
+      await run(writeSql.packet, batch.packets.map(packetValues));
     });
   }
 
@@ -128,6 +131,11 @@ export class PostgresStore implements RecorderStore {
   async frames(query: FrameQuery): Promise<FrameRow[]> {
     const { sql, values } = frameRangeSql(query);
     return (await this.all(sql, values)).map(frameOf);
+  }
+
+  async packets(flightId: string, after: { time: number; id: string } | null, limit: number): Promise<PacketRow[]> {
+    const rows = after === null ? await this.all(readSql.firstPackets, [flightId, limit]) : await this.all(readSql.packetsAfter, [flightId, after.time, after.time, after.id, limit]);
+    return rows.map(packetOf);
   }
 
   async streams(): Promise<StreamRow[]> {

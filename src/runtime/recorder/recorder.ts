@@ -25,6 +25,8 @@ export const flushMilliseconds = 250;
 
 /** Frames kept waiting while the store fails; past it the oldest are dropped (counted). At 100 drones x 10 Hz, a minute. */
 const maxQueuedFrames = 60_000;
+/** MAVLink packets kept waiting while the store fails; past it the oldest are dropped (counted). A copter's streams, some 50 a second, for 20 minutes. */
+const maxQueuedPackets = 60_000;
 
 /** Seconds after a flight closed during which an event of its vehicle still belongs to it (the `landed` event follows the landed frame). */
 const lateEventMilliseconds = 2000;
@@ -47,6 +49,8 @@ export interface FlightRecorder {
   commandEnded(drone: string, origin: CommandOrigin, status: "completed" | "failed", reason: string | undefined): void;
   /** A lease change or event of a vehicle flown here (`details`: the wire data's other facts). */
   event(drone: string, kind: string, message: string, details: object): void;
+  /** A MAVLink packet heard from a vehicle, raw: kept while it is in a flight (its `.tlog`). */
+  mavlinkPacket(drone: string, bytes: Uint8Array): void;
 }
 
 /** Where one vehicle's recording stands. */
@@ -62,6 +66,8 @@ interface VehicleRecording {
 export interface RecorderCounters {
   framesWritten: number;
   framesDropped: number;
+  packetsWritten: number;
+  packetsDropped: number;
   writeFailures: number;
   batchesWritten: number;
 }
@@ -84,7 +90,7 @@ export class Recorder implements FlightRecorder {
   private failing = false;
   /** A batch is being written now. */
   private writing = false;
-  readonly counters: RecorderCounters = { framesWritten: 0, framesDropped: 0, writeFailures: 0, batchesWritten: 0 };
+  readonly counters: RecorderCounters = { framesWritten: 0, framesDropped: 0, packetsWritten: 0, packetsDropped: 0, writeFailures: 0, batchesWritten: 0 };
 
   constructor(
     readonly store: RecorderStore,
@@ -211,6 +217,16 @@ export class Recorder implements FlightRecorder {
     this.soon();
   }
 
+  mavlinkPacket(drone: string, bytes: Uint8Array): void {
+    const flightId = this.vehicles.get(drone)?.segmenter.current?.id;
+    if (flightId === undefined) return;
+    if (this.batch.packets.length >= maxQueuedPackets) {
+      this.batch.packets.shift();
+      this.counters.packetsDropped++;
+    }
+    this.batch.packets.push({ id: Bun.randomUUIDv7(), drone, flightId, time: this.clocks.wallMs(), bytes: Buffer.from(bytes).toString("base64") });
+  }
+
   // ------------------------------------------------------------ the writer
 
   /**
@@ -228,6 +244,8 @@ export class Recorder implements FlightRecorder {
     const c = this.counters;
     return [
       { name: "skyport_recorder_frames_written_total", type: "counter", help: "Telemetry frames the flight recorder wrote.", samples: [{ value: c.framesWritten }] },
+      { name: "skyport_recorder_packets_written_total", type: "counter", help: "MAVLink packets the flight recorder wrote (for .tlog exports).", samples: [{ value: c.packetsWritten }] },
+      { name: "skyport_recorder_packets_dropped_total", type: "counter", help: "MAVLink packets the flight recorder dropped because the database failed for too long.", samples: [{ value: c.packetsDropped }] },
       { name: "skyport_recorder_frames_dropped_total", type: "counter", help: "Telemetry frames the flight recorder dropped because the database failed for too long.", samples: [{ value: c.framesDropped }] },
       { name: "skyport_recorder_write_failures_total", type: "counter", help: "Flight recorder batches the database refused (recording degrades, flying goes on).", samples: [{ value: c.writeFailures }] },
       { name: "skyport_recorder_degraded", type: "gauge", help: "1 while the flight recorder's last write failed.", samples: [{ value: this.failing ? 1 : 0 }] },
@@ -247,11 +265,12 @@ export class Recorder implements FlightRecorder {
     this.dirtyFlights.clear();
     this.dirtyCommands.clear();
     this.endedCommands.clear();
-    if (batch.frames.length + batch.flights.length + batch.commands.length + batch.events.length === 0 && !this.streamsMoved(batch.streams)) return;
+    if (batch.frames.length + batch.flights.length + batch.commands.length + batch.events.length + batch.packets.length === 0 && !this.streamsMoved(batch.streams)) return;
     this.writing = true;
     try {
       await this.store.write(batch);
       this.counters.framesWritten += batch.frames.length;
+      this.counters.packetsWritten += batch.packets.length;
       this.counters.batchesWritten++;
       this.lastStreams = new Map(batch.streams.map((s) => [s.drone, s.seq]));
       if (this.failing) this.logger.info({ event: "recorder_recovered", message: "the flight recorder writes again" });
@@ -280,6 +299,10 @@ export class Recorder implements FlightRecorder {
     if (over > 0) this.counters.framesDropped += over;
     this.batch.frames = over > 0 ? frames.slice(over) : frames;
     this.batch.events = [...batch.events, ...this.batch.events];
+    const packets = [...batch.packets, ...this.batch.packets];
+    const packetsOver = packets.length - maxQueuedPackets;
+    if (packetsOver > 0) this.counters.packetsDropped += packetsOver;
+    this.batch.packets = packetsOver > 0 ? packets.slice(packetsOver) : packets;
     for (const [id, flight] of flights) if (!this.dirtyFlights.has(id)) this.dirtyFlights.set(id, flight);
     for (const row of batch.commands) {
       // A row that changed again since (it ended meanwhile) is newer than the copy that failed.

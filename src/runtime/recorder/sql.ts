@@ -6,7 +6,7 @@
  *
  * Owns the SQL text and the row mapping only; never opens a database.
  */
-import type { CommandRow, EventRow, FlightQuery, FlightRow, FrameQuery, FrameRow, StreamRow } from "./store.ts";
+import type { CommandRow, EventRow, FlightQuery, FlightRow, FrameQuery, FrameRow, PacketRow, StreamRow } from "./store.ts";
 
 const flightColumns = "id, drone, started_at, ended_at, end_reason, max_altitude, distance, battery_start, battery_end, pilot, pilot_user, frames";
 const frameColumns = "drone, epoch, seq, time, flight_id, data";
@@ -14,6 +14,7 @@ const commandColumns =
   "id, drone, flight_id, session, user_name, request_id, request, received_at, answer, answer_detail, answered_at, outcome, outcome_reason, ended_at, duration_ms";
 const eventColumns = "id, drone, flight_id, time, kind, message, details";
 const streamColumns = "drone, epoch, seq, time, flight_id, data";
+const packetColumns = "id, drone, flight_id, time, bytes";
 
 /** `?, ?, ...` for `n` columns. */
 function placeholders(columns: string): string {
@@ -39,6 +40,7 @@ export const writeSql = {
   frame: `INSERT INTO frames (${frameColumns}) VALUES (${placeholders(frameColumns)}) ON CONFLICT (drone, epoch, seq) DO NOTHING`,
   command: `INSERT INTO commands (${commandColumns}) VALUES (${placeholders(commandColumns)}) ON CONFLICT (id) DO UPDATE SET ${updateAll(commandColumns, "id")}`,
   event: `INSERT INTO events (${eventColumns}) VALUES (${placeholders(eventColumns)}) ON CONFLICT (id) DO NOTHING`,
+  packet: `INSERT INTO mavlink_packets (${packetColumns}) VALUES (${placeholders(packetColumns)}) ON CONFLICT (id) DO NOTHING`,
   stream: `INSERT INTO streams (${streamColumns}) VALUES (${placeholders(streamColumns)}) ON CONFLICT (drone) DO UPDATE SET ${updateAll(streamColumns, "drone")}`,
 } as const;
 
@@ -57,6 +59,9 @@ export function commandValues(c: CommandRow): Value[] {
 }
 export function eventValues(e: EventRow): Value[] {
   return [e.id, e.drone, e.flightId, e.time, e.kind, e.message, e.details];
+}
+export function packetValues(p: PacketRow): Value[] {
+  return [p.id, p.drone, p.flightId, p.time, p.bytes];
 }
 export function streamValues(s: StreamRow): Value[] {
   return [s.drone, s.epoch, s.seq, s.time, s.flightId, s.data];
@@ -109,6 +114,9 @@ export function commandOf(r: Raw): CommandRow {
 export function eventOf(r: Raw): EventRow {
   return { id: String(r.id), drone: String(r.drone), flightId: strOrNull(r.flight_id), time: num(r.time), kind: String(r.kind), message: String(r.message), details: String(r.details) };
 }
+export function packetOf(r: Raw): PacketRow {
+  return { id: String(r.id), drone: String(r.drone), flightId: String(r.flight_id), time: num(r.time), bytes: String(r.bytes) };
+}
 export function streamOf(r: Raw): StreamRow {
   return { drone: String(r.drone), epoch: String(r.epoch), seq: num(r.seq), time: num(r.time), flightId: strOrNull(r.flight_id), data: String(r.data) };
 }
@@ -149,6 +157,8 @@ export const readSql = {
   commands: `SELECT ${commandColumns} FROM commands WHERE flight_id = ? ORDER BY received_at, id`,
   events: `SELECT ${eventColumns} FROM events WHERE flight_id = ? ORDER BY time, id`,
   streams: `SELECT ${streamColumns} FROM streams ORDER BY drone`,
+  firstPackets: `SELECT ${packetColumns} FROM mavlink_packets WHERE flight_id = ? ORDER BY time, id LIMIT ?`,
+  packetsAfter: `SELECT ${packetColumns} FROM mavlink_packets WHERE flight_id = ? AND (time > ? OR (time = ? AND id > ?)) ORDER BY time, id LIMIT ?`,
   latestFrames: `SELECT ${frameColumns} FROM frames WHERE drone = ? AND epoch = ? ORDER BY seq DESC LIMIT ?`,
   oldestFinishedFlight: `SELECT ${flightColumns} FROM flights WHERE ended_at IS NOT NULL ORDER BY ended_at, id LIMIT 1`,
 } as const;
@@ -157,7 +167,7 @@ export const readSql = {
 export const failUnfinishedSql = "UPDATE commands SET outcome = 'failed', outcome_reason = ?, ended_at = ?, duration_ms = ? - received_at WHERE answer = 'ack' AND outcome IS NULL";
 
 /** Deleting a flight and everything recorded for it, in this order, each with the flight id. */
-export const deleteFlightSql = ["DELETE FROM frames WHERE flight_id = ?", "DELETE FROM commands WHERE flight_id = ?", "DELETE FROM events WHERE flight_id = ?", "DELETE FROM flights WHERE id = ?"] as const;
+export const deleteFlightSql = ["DELETE FROM frames WHERE flight_id = ?", "DELETE FROM mavlink_packets WHERE flight_id = ?", "DELETE FROM commands WHERE flight_id = ?", "DELETE FROM events WHERE flight_id = ?", "DELETE FROM flights WHERE id = ?"] as const;
 
 /** Retention: flights that ended before the cutoff, then everything older than it; each with the cutoff. */
 export const deleteBeforeSql = {

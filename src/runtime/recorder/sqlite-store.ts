@@ -24,6 +24,8 @@ import {
   frameOf,
   frameRangeSql,
   frameValues,
+  packetOf,
+  packetValues,
   readSql,
   streamOf,
   streamValues,
@@ -31,7 +33,7 @@ import {
   type Raw,
   type Value,
 } from "./sql.ts";
-import { StoreOpenError, type CommandRow, type EventRow, type FlightQuery, type FlightRow, type FrameQuery, type FrameRow, type RecorderStore, type StreamRow, type WriteBatch } from "./store.ts";
+import { StoreOpenError, type CommandRow, type EventRow, type FlightQuery, type FlightRow, type FrameQuery, type FrameRow, type PacketRow, type RecorderStore, type StreamRow, type WriteBatch } from "./store.ts";
 
 /** The database file's name inside the data directory. */
 export const databaseFileName = "skyport.sqlite";
@@ -100,6 +102,7 @@ export class SqliteStore implements RecorderStore {
       command: db.prepare(writeSql.command),
       event: db.prepare(writeSql.event),
       stream: db.prepare(writeSql.stream),
+      packet: db.prepare(writeSql.packet),
     };
     this.writeAll = db.transaction((batch: WriteBatch) => {
       for (const row of batch.frames) this.insert.frame.run(...frameValues(row));
@@ -107,6 +110,7 @@ export class SqliteStore implements RecorderStore {
       for (const row of batch.commands) this.insert.command.run(...commandValues(row));
       for (const row of batch.events) this.insert.event.run(...eventValues(row));
       for (const row of batch.streams) this.insert.stream.run(...streamValues(row));
+      for (const row of batch.packets) this.insert.packet.run(...packetValues(row));
     });
   }
 
@@ -135,6 +139,11 @@ export class SqliteStore implements RecorderStore {
   async frames(query: FrameQuery): Promise<FrameRow[]> {
     const { sql, values } = frameRangeSql(query);
     return this.all(sql, values).map(frameOf);
+  }
+
+  async packets(flightId: string, after: { time: number; id: string } | null, limit: number): Promise<PacketRow[]> {
+    const rows = after === null ? this.all(readSql.firstPackets, [flightId, limit]) : this.all(readSql.packetsAfter, [flightId, after.time, after.time, after.id, limit]);
+    return rows.map(packetOf);
   }
 
   async streams(): Promise<StreamRow[]> {

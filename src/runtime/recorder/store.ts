@@ -61,6 +61,17 @@ export interface EventRow {
   details: string;
 }
 
+/** A MAVLink packet heard from a vehicle during a flight, as it came over the link. */
+export interface PacketRow {
+  /** Time-ordered (UUIDv7). */
+  id: string;
+  drone: string;
+  flightId: string;
+  time: number;
+  /** The packet's bytes, base64. */
+  bytes: string;
+}
+
 /** Where a vehicle's telemetry stream stood at the last flush (restart recovery). */
 export interface StreamRow {
   drone: string;
@@ -85,11 +96,12 @@ export interface WriteBatch {
   commands: CommandRow[];
   events: EventRow[];
   streams: StreamRow[];
+  packets: PacketRow[];
 }
 
 /** An empty batch to fill. */
 export function emptyBatch(): WriteBatch {
-  return { flights: [], frames: [], commands: [], events: [], streams: [] };
+  return { flights: [], frames: [], commands: [], events: [], streams: [], packets: [] };
 }
 
 /** Which flights to list: newest first, `before` the cursor of the previous page. */
@@ -129,6 +141,8 @@ export interface RecorderStore {
   events(flightId: string): Promise<EventRow[]>;
   /** A page of a flight's frames, oldest first. */
   frames(query: FrameQuery): Promise<FrameRow[]>;
+  /** A page of a flight's MAVLink packets, oldest first, after the last one of the previous page. */
+  packets(flightId: string, after: { time: number; id: string } | null, limit: number): Promise<PacketRow[]>;
   /** Every vehicle's stream position at the last flush. */
   streams(): Promise<StreamRow[]>;
   /** The newest `limit` frames of a vehicle's stream in `epoch`, oldest first (restart recovery). */

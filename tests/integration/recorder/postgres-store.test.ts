@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SQL } from "bun";
-import { schemaVersion } from "../../../src/runtime/recorder/migrations.ts";
+import { migrations, schemaVersion } from "../../../src/runtime/recorder/migrations.ts";
 import { openPostgresStore } from "../../../src/runtime/recorder/postgres-store.ts";
 import { StoreOpenError } from "../../../src/runtime/recorder/store.ts";
 import { startPostgres, type PostgresServer } from "../../support/postgres.ts";
@@ -30,7 +30,7 @@ describe("PostgreSQL store", () => {
     const [a, b] = await Promise.all([openPostgresStore(url), openPostgresStore(url)]);
     await Promise.all([a.close(), b.close()]);
     const sql = new SQL(url);
-    expect((await sql.unsafe("SELECT version FROM schema_migrations")).map((row: any) => Number(row.version))).toEqual([schemaVersion]);
+    expect((await sql.unsafe("SELECT version FROM schema_migrations ORDER BY version")).map((row: any) => Number(row.version))).toEqual(migrations.map((migration) => migration.version));
     await sql.close();
   });
 

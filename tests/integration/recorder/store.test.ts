@@ -6,7 +6,7 @@ import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { schemaVersion } from "../../../src/runtime/recorder/migrations.ts";
+import { migrations, migrationsTableSql, schemaVersion, statementsOf } from "../../../src/runtime/recorder/migrations.ts";
 import { databaseFileName, openSqliteStore } from "../../../src/runtime/recorder/sqlite-store.ts";
 import { StoreOpenError } from "../../../src/runtime/recorder/store.ts";
 import { tempDataDir } from "../../support/recorder.ts";
@@ -28,8 +28,22 @@ describe("opening", () => {
     await store.close();
     const db = new Database(join(dir, databaseFileName));
     expect((db.query("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode).toBe("wal");
-    expect(db.query("SELECT version FROM schema_migrations").all()).toEqual([{ version: schemaVersion }]);
+    expect(db.query("SELECT version FROM schema_migrations ORDER BY version").all()).toEqual(migrations.map((migration) => ({ version: migration.version })));
     db.close();
+  });
+
+  test("a database of an older schema is brought up to date, keeping what it holds", async () => {
+    const dir = dataDir();
+    const db = new Database(join(dir, databaseFileName));
+    db.run(migrationsTableSql);
+    for (const statement of statementsOf(migrations[0]!)) db.run(statement);
+    db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'initial', 0)");
+    db.run("INSERT INTO flights (id, drone, started_at, max_altitude, distance, battery_start, battery_end, frames) VALUES ('alpha-1', 'alpha', 1, 0, 0, 100, 100, 0)");
+    db.close();
+    const store = openSqliteStore(dir);
+    expect((await store.flight("alpha-1"))?.drone).toBe("alpha");
+    expect(await store.packets("alpha-1", null, 10)).toEqual([]);
+    await store.close();
   });
 
   test("a database newer than the code refuses with one line naming the versions and the flag", async () => {
