@@ -41,7 +41,7 @@ export interface FlightsApiSources {
 
 /** A client mistake: the status, the parameter at fault (if one), and one line saying what was wrong and what was received. */
 export interface ApiError {
-  status: 400 | 401 | 403 | 404;
+  status: 400 | 401 | 403 | 404 | 503;
   code: string;
   message: string;
   parameter?: string;
@@ -179,7 +179,14 @@ function guarded(sources: FlightsApiSources, need: "viewer" | "pilot", handle: (
     if (refused !== null) return refused;
     const denied = authorize(request, sources, need);
     if (denied !== null) return errorResponse(denied);
-    const result = await handle(request);
+    let result: Response | ApiError;
+    try {
+      result = await handle(request);
+    } catch (error) {
+      // The database failed (PostgreSQL unreachable, SQLite locked): the API says so; flying goes on.
+      const message = error instanceof Error ? error.message : String(error);
+      result = { status: 503, code: "recorder_unavailable", message: `the flight recorder's database did not answer: ${message}` };
+    }
     return result instanceof Response ? result : errorResponse(result);
   };
 }

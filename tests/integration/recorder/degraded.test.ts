@@ -58,3 +58,14 @@ test("a locked database: flushes fail and are counted, flight goes on, the waiti
   expect(commands.map((c: any) => [c.requestId, c.outcome])).toEqual([["t", "completed"]]);
   pilot.ws.close();
 });
+
+test("a database that stopped answering: the API says 503 with the reason, flight goes on", async () => {
+  await server.recorder!.store.close();
+  const response = await fetch(server.http("/api/flights"));
+  expect(response.status).toBe(503);
+  const { error } = await response.json();
+  expect(error.code).toBe("recorder_unavailable");
+  expect(error.message).toStartWith("the flight recorder's database did not answer: ");
+  server.advance(1);
+  expect(server.flight.latestSeq("alpha")).toBeGreaterThan(0);
+});
