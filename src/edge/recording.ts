@@ -12,7 +12,7 @@ import type { Config } from "./config.ts";
 import type { StartOptions } from "./app.ts";
 import { readRecovery } from "../runtime/recorder/recovery.ts";
 import { openPostgresStore } from "../runtime/recorder/postgres-store.ts";
-import { openSqliteStore } from "../runtime/recorder/sqlite-store.ts";
+import { openWorkerSqliteStore } from "../runtime/recorder/worker-store.ts";
 
 /** Why this process does not record although recording is on, or null when it records. */
 export function recordingBlocked(config: Config): string | null {
@@ -30,7 +30,8 @@ export function recordingBlocked(config: Config): string | null {
  */
 export async function openRecording(config: Config, droneIds: readonly string[]): Promise<StartOptions["recording"]> {
   if (!config.record || recordingBlocked(config) !== null) return undefined;
-  const store = config.databaseUrl === null ? openSqliteStore(config.dataDir) : await openPostgresStore(config.databaseUrl);
+  // SQLite runs on its own thread: a flush never holds the event loop the tick runs on.
+  const store = config.databaseUrl === null ? await openWorkerSqliteStore(config.dataDir) : await openPostgresStore(config.databaseUrl);
   // In a cluster the nodes hand vehicles over through Redis; one node's restart must not end the others' commands.
   return { store, recovery: clustered(config) ? [] : await readRecovery(store, droneIds, Date.now()) };
 }

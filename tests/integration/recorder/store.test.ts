@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { migrations, migrationsTableSql, schemaVersion, statementsOf } from "../../../src/runtime/recorder/migrations.ts";
 import { databaseFileName, openSqliteStore } from "../../../src/runtime/recorder/sqlite-store.ts";
 import { StoreOpenError } from "../../../src/runtime/recorder/store.ts";
+import { openWorkerSqliteStore } from "../../../src/runtime/recorder/worker-store.ts";
 import { tempDataDir } from "../../support/recorder.ts";
 import { storeContract } from "../../support/store-contract.ts";
 
@@ -77,4 +78,16 @@ describe("opening", () => {
 
 describe("SQLite store", () => {
   storeContract(async () => openSqliteStore(dataDir()));
+});
+
+describe("SQLite store on a worker thread (what server.ts uses)", () => {
+  storeContract(() => openWorkerSqliteStore(dataDir()));
+
+  test("an unusable database refuses from the worker with the same one line", async () => {
+    const corrupt = dataDir();
+    writeFileSync(join(corrupt, databaseFileName), "this is not a database, just text long enough to have a header page".repeat(20));
+    const opening = openWorkerSqliteStore(corrupt);
+    await expect(opening).rejects.toThrow(StoreOpenError);
+    await expect(opening).rejects.toThrow(/^cannot open the flight recorder's database .*skyport\.sqlite \(--data-dir \/ SKYPORT_DATA_DIR\): .*not a database/);
+  });
 });
