@@ -254,18 +254,8 @@ export class FlightService implements ClusterEvents {
    * later), else on the node that does.
    */
   perform(op: DroneOp, answer: (result: OpResult) => void): void {
-    if (op.kind === "command" && this.recorder !== null) {
-      const recorder = this.recorder;
-      const handle = recorder.commandReceived(op);
-      return this.router.perform(
-        op,
-        (result) => {
-          recorder.commandAnswered(handle, result);
-          answer(result);
-        },
-        () => this.deliver(),
-      );
-    }
+    // A command is recorded by the node that flies its vehicle, where its `done` happens too (`performForNode` on another node).
+    if (op.kind === "command" && (!this.broker.shared || this.broker.owns(op.drone))) return this.router.perform(op, this.recorded(op, answer), () => this.deliver());
     if (op.kind !== "claim") return this.router.perform(op, answer, () => this.deliver());
     this.router.perform(
       op,
@@ -286,8 +276,19 @@ export class FlightService implements ClusterEvents {
 
   /** Runs an op another node forwarded; `reply` goes out before the notices it caused, so an ack precedes its `done`. */
   performForNode(op: DroneOp, node: string, reply: (result: OpResult) => void): void {
-    this.router.performForNode(op, node, reply);
+    this.router.performForNode(op, node, op.kind === "command" ? this.recorded(op, reply) : reply);
     this.deliver();
+  }
+
+  /** `answer`, after recording the command and its answer when recording. */
+  private recorded(op: Extract<DroneOp, { kind: "command" }>, answer: (result: OpResult) => void): (result: OpResult) => void {
+    const recorder = this.recorder;
+    if (recorder === null) return answer;
+    const handle = recorder.commandReceived(op);
+    return (result) => {
+      recorder.commandAnswered(handle, result);
+      answer(result);
+    };
   }
 
   /** A session on another node closed: it loses its leases here, as a local one would. */

@@ -63,6 +63,11 @@ test("two clustered nodes record into one PostgreSQL: a flight flown through one
   const fromA = await (await fetch(a.http(`/api/flights/${flight.id}`))).json();
   expect(fromA.flight.id).toBe(flight.id);
   expect(fromA.events.map((e: any) => e.kind)).toContain("landed");
+  // Sent through node-b, run and recorded by node-a, which flies alpha: each with its answer and its end.
+  expect(fromA.commands.map((c: any) => [c.requestId, c.session, c.answer, c.outcome])).toEqual([
+    ["t", pilot.session, "ack", "completed"],
+    ["l", pilot.session, "ack", "completed"],
+  ]);
   const telemetry = await (await fetch(a.http(`/api/flights/${flight.id}/telemetry`))).json();
   expect(telemetry.frames.length).toBe(flight.frames);
   pilot.close();
