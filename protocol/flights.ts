@@ -22,7 +22,7 @@ export interface RecordedFlight {
   batteryEnd: number;
   /** The first session that piloted it, or null. */
   pilot: string | null;
-  /** Reserved for identities (issue 14): the user behind `pilot`. */
+  /** The signed-in user behind `pilot` (a JWT's `sub`), or null. */
   pilotUser: string | null;
   /** Frames recorded for it. */
   frames: number;

@@ -132,7 +132,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const health = () => healthReport({ draining: draining(), uptimeSeconds: secondsSince(startedAt), connections, cluster, mavlink });
   const hostRefusal = (request: Request) => rebindingRefusal(request, config, metrics);
   const routes: Serve.RoutesWithUpgrade<SocketData, string> = httpRoutes({ health, metrics: registry, hostRefusal });
-  if (recorder) Object.assign(routes, flightsRoutes({ store: recorder.store, viewerToken: config.viewerToken, pilotToken: config.pilotToken, hostRefusal }));
+  if (recorder) Object.assign(routes, flightsRoutes({ store: recorder.store, viewerToken: config.viewerToken, pilotToken: config.pilotToken, verifier, hostRefusal }));
   for (const { endpoint, path } of endpointRoutes) routes[path] = { GET: upgradeRoute(endpoint, { config, admission, authBackoff, metrics, flight, draining, verifier }) };
   const knownPaths = new Set(Object.keys(routes));
 

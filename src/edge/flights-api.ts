@@ -4,15 +4,19 @@
  * and deleting one.
  *
  * Web-standard `Request -> Response` handlers over a `RecorderStore`; the
- * query rules are pure functions beside them. Same auth as `/drone`: the
- * viewer token as `Authorization: Bearer` when one is configured; deleting
- * needs the pilot token (until identities bring an admin right, issue 14).
+ * query rules are pure functions beside them. Same auth as `/drone`, as
+ * `Authorization: Bearer`: with identities (`--jwt-secret`/`--jwt-keys`) a
+ * JWT whose rights view the flight's vehicle (the list shows only those),
+ * or the shared viewer token; deleting needs the admin right (a JWT with
+ * `admin`), or without identities the pilot token.
  * Every bad parameter is a 400 naming it; an unknown flight is a 404. Nothing
  * here writes a recording or reads a clock.
  */
 import { exportFormats, exportWriter, tlogRecord, type ExportFormat, type RecordedFrame } from "../core/recorder/exports.ts";
 import { flightIdPattern } from "../core/recorder/flights.ts";
 import { isValidDroneId, type FlightList, type RecordedFlight } from "../../protocol/index.ts";
+import { mayView, viewsEverything, type Identity } from "../core/identity/rights.ts";
+import type { TokenVerifier } from "../runtime/identity/verifier.ts";
 import type { CommandRow, EventRow, FlightQuery, FlightRow, RecorderStore } from "../runtime/recorder/store.ts";
 import { apiPaths } from "./paths.ts";
 import { tokensEqual } from "./security.ts";
@@ -33,8 +37,10 @@ export interface FlightsApiSources {
   store: RecorderStore;
   /** The token viewers present, or null when anyone may watch. */
   viewerToken: string | null;
-  /** The token pilots present: deleting a flight needs it; with none configured, deleting is refused. */
+  /** The token pilots present: without identities, deleting a flight needs it; with neither, deleting is refused. */
   pilotToken: string | null;
+  /** With identities (JWT mode), what checks a bearer token, shared viewer token included; null without. */
+  verifier: TokenVerifier | null;
   /** The DNS-rebinding guard (routes.ts): a 403 for a foreign Host, else null. */
   hostRefusal(request: Request): Response | null;
 }
@@ -134,18 +140,35 @@ function parseRange(params: URLSearchParams, allowed: readonly string[]): { from
   return range;
 }
 
-/** The request may read recordings: no viewer token configured, or it presents it (or the pilot token). */
-function authorize(request: Request, sources: FlightsApiSources, need: "viewer" | "pilot"): ApiError | null {
-  const expected = need === "pilot" ? sources.pilotToken : sources.viewerToken;
-  if (need === "pilot" && expected === null) {
-    return { status: 403, code: "forbidden", message: "deleting a flight needs the pilot token, and this server has none (--pilot-token): until identities bring an admin right, nobody may delete" };
+/** Who a request is, for reading (`viewer`) or deleting (`admin`): its identity (null: every right), or why not. */
+async function authorize(request: Request, sources: FlightsApiSources, need: "viewer" | "admin"): Promise<Identity | null | ApiError> {
+  const presented = bearerOf(request);
+  if (sources.verifier !== null) {
+    if (presented === null) return { status: 401, code: "unauthorized", message: "this server needs a token: send Authorization: Bearer <JWT or viewer token>" };
+    const verdict = await sources.verifier.verify(presented);
+    if (!verdict.ok) return { status: 401, code: "unauthorized", message: verdict.message };
+    if (need === "admin" && !verdict.identity.rights.admin) return { status: 403, code: "forbidden", message: `deleting a flight needs the admin right: ${verdict.identity.user}'s token does not grant it` };
+    return verdict.identity;
   }
-  if (expected === null) return null;
-  const header = request.headers.get("authorization");
-  const presented = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? null;
-  if (presented === null) return { status: 401, code: "unauthorized", message: `this server needs the ${need} token: send Authorization: Bearer <token>` };
-  const accepted = tokensEqual(presented, expected) || (need === "viewer" && sources.pilotToken !== null && tokensEqual(presented, sources.pilotToken));
-  return accepted ? null : { status: 401, code: "unauthorized", message: `the bearer token is not this server's ${need} token` };
+  if (need === "admin") {
+    if (sources.pilotToken === null) return { status: 403, code: "forbidden", message: "deleting a flight needs the admin right (a JWT, --jwt-secret or --jwt-keys) or the pilot token (--pilot-token), and this server has neither" };
+    if (presented === null) return { status: 401, code: "unauthorized", message: "deleting a flight needs the pilot token: send Authorization: Bearer <token>" };
+    return tokensEqual(presented, sources.pilotToken) ? null : { status: 401, code: "unauthorized", message: "the bearer token is not this server's pilot token" };
+  }
+  if (sources.viewerToken === null) return null;
+  if (presented === null) return { status: 401, code: "unauthorized", message: "this server needs the viewer token: send Authorization: Bearer <token>" };
+  const accepted = tokensEqual(presented, sources.viewerToken) || (sources.pilotToken !== null && tokensEqual(presented, sources.pilotToken));
+  return accepted ? null : { status: 401, code: "unauthorized", message: "the bearer token is not this server's viewer token" };
+}
+
+/** The token of `Authorization: Bearer <token>`, or null. */
+function bearerOf(request: Request): string | null {
+  return request.headers.get("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? null;
+}
+
+/** Whether `identity` (null: every right) may view `drone`'s recordings. */
+function views(identity: Identity | null, drone: string): boolean {
+  return identity === null || mayView(identity.rights, drone);
 }
 
 /** The flight id in the path, or the error naming it. */
@@ -155,6 +178,7 @@ function flightIdOf(request: Request): string | ApiError {
 }
 
 const notFoundFlight = (id: string): ApiError => ({ status: 404, code: "unknown_flight", message: `no flight ${JSON.stringify(id)} is recorded (it may have expired: --retention-days)` });
+const notViewable = (identity: Identity, drone: string): ApiError => ({ status: 403, code: "forbidden", message: `${identity.user}'s token does not grant view:${drone}` });
 
 /** A flight as the API shows it. */
 function flightJson(flight: FlightRow): RecordedFlight {
@@ -173,15 +197,14 @@ function eventJson(row: EventRow) {
 const json = (body: unknown, status = 200) => Response.json(body, { status, headers: { "Cache-Control": "no-store" } });
 
 /** A handler that first guards the Host and the token, then turns an `ApiError` into its response. */
-function guarded(sources: FlightsApiSources, need: "viewer" | "pilot", handle: (request: Request) => Promise<Response | ApiError>) {
+function guarded(sources: FlightsApiSources, need: "viewer" | "admin", handle: (request: Request, identity: Identity | null) => Promise<Response | ApiError>) {
   return async (request: Request): Promise<Response> => {
     const refused = sources.hostRefusal(request);
     if (refused !== null) return refused;
-    const denied = authorize(request, sources, need);
-    if (denied !== null) return errorResponse(denied);
     let result: Response | ApiError;
     try {
-      result = await handle(request);
+      const identity = await authorize(request, sources, need);
+      result = identity !== null && "status" in identity ? identity : await handle(request, identity);
     } catch (error) {
       // The database failed (PostgreSQL unreachable, SQLite locked): the API says so; flying goes on.
       const message = error instanceof Error ? error.message : String(error);
@@ -191,11 +214,13 @@ function guarded(sources: FlightsApiSources, need: "viewer" | "pilot", handle: (
   };
 }
 
-/** Reads a flight by the id in the path, or the 400/404 for it. */
-async function flightFor(request: Request, store: RecorderStore): Promise<FlightRow | ApiError> {
+/** Reads a flight by the id in the path, or the 400/404 for it, or the 403 when `identity` may not view its vehicle. */
+async function flightFor(request: Request, store: RecorderStore, identity: Identity | null): Promise<FlightRow | ApiError> {
   const id = flightIdOf(request);
   if (typeof id !== "string") return id;
-  return (await store.flight(id)) ?? notFoundFlight(id);
+  const flight = await store.flight(id);
+  if (flight === null) return notFoundFlight(id);
+  return identity === null || views(identity, flight.drone) ? flight : notViewable(identity, flight.drone);
 }
 
 /** Streams a flight's frames between `from` and `to`, page by page, as text pieces. */
@@ -248,40 +273,42 @@ export function flightsRoutes(sources: FlightsApiSources) {
   const { store } = sources;
   return {
     [apiPaths.flights]: {
-      GET: guarded(sources, "viewer", async (request) => {
+      GET: guarded(sources, "viewer", async (request, identity) => {
         const query = parseFlightQuery(new URL(request.url).searchParams);
         if ("status" in query) return query;
-        const flights = await store.flights(query);
-        const last = flights.at(-1);
-        const page: FlightList = { flights: flights.map(flightJson), next: flights.length === query.limit && last ? encodeCursor(last) : null };
+        if (identity !== null && query.drone !== undefined && !views(identity, query.drone)) return notViewable(identity, query.drone);
+        // A token that views only some vehicles lists only theirs (a page may then hold fewer than `limit`).
+        const all = await store.flights(query);
+        const flights = identity === null || viewsEverything(identity.rights) ? all : all.filter((flight) => views(identity, flight.drone));
+        const page: FlightList = { flights: flights.map(flightJson), next: all.length === query.limit ? encodeCursor(all.at(-1)!) : null };
         return json(page);
       }),
     },
     [apiPaths.flight]: {
-      GET: guarded(sources, "viewer", async (request) => {
-        const flight = await flightFor(request, store);
+      GET: guarded(sources, "viewer", async (request, identity) => {
+        const flight = await flightFor(request, store, identity);
         if ("status" in flight) return flight;
         const [commands, events] = await Promise.all([store.commands(flight.id), store.events(flight.id)]);
         return json({ flight: flightJson(flight), commands: commands.map(commandJson), events: events.map(eventJson) });
       }),
-      DELETE: guarded(sources, "pilot", async (request) => {
+      DELETE: guarded(sources, "admin", async (request) => {
         const id = flightIdOf(request);
         if (typeof id !== "string") return id;
         return (await store.deleteFlight(id)) ? json({ deleted: id }) : notFoundFlight(id);
       }),
     },
     [apiPaths.flightTelemetry]: {
-      GET: guarded(sources, "viewer", async (request) => {
+      GET: guarded(sources, "viewer", async (request, identity) => {
         const range = parseRange(new URL(request.url).searchParams, ["from", "to"]);
         if ("status" in range) return range;
-        const flight = await flightFor(request, store);
+        const flight = await flightFor(request, store, identity);
         if ("status" in flight) return flight;
         const body = frameStream(store, flight.id, range, (data, index) => (index === 0 ? data : "," + data), `{"flight":${JSON.stringify(flight.id)},"frames":[`, "]}\n");
         return new Response(body, { headers: { "Content-Type": "application/json", "Cache-Control": "no-store" } });
       }),
     },
     [apiPaths.flightExport]: {
-      GET: guarded(sources, "viewer", async (request) => {
+      GET: guarded(sources, "viewer", async (request, identity) => {
         const params = new URL(request.url).searchParams;
         const format = params.get("format");
         if (!(allExportFormats as readonly (string | null)[]).includes(format)) {
@@ -290,7 +317,7 @@ export function flightsRoutes(sources: FlightsApiSources) {
         params.delete("format");
         const range = parseRange(params, ["format", "from", "to"]);
         if ("status" in range) return range;
-        const flight = await flightFor(request, store);
+        const flight = await flightFor(request, store, identity);
         if ("status" in flight) return flight;
         if (format === "tlog") return tlogResponse(store, flight, range);
         const writer = exportWriter(format as ExportFormat);

@@ -21,6 +21,8 @@ export interface FlightSample {
   /** Percent. */
   battery: number;
   pilot: string | null;
+  /** The pilot's signed-in user (a JWT's `sub`), or null. */
+  pilotUser: string | null;
   emergencyStopped: boolean;
 }
 
@@ -42,6 +44,8 @@ export interface FlightSummary {
   batteryEnd: number;
   /** The first pilot seen during the flight, or null. */
   pilot: string | null;
+  /** That pilot's signed-in user, when it had one. */
+  pilotUser: string | null;
   /** Frames observed during the flight. */
   frames: number;
 }
@@ -108,6 +112,7 @@ export class FlightSegmenter {
       batteryStart: sample.battery,
       batteryEnd: sample.battery,
       pilot: sample.pilot,
+      pilotUser: sample.pilot === null ? null : sample.pilotUser,
       frames: 0,
     };
     this.last = null;
@@ -120,7 +125,10 @@ export class FlightSegmenter {
     this.last = { ...position };
     flight.maxAltitude = Math.max(flight.maxAltitude, position.z);
     flight.batteryEnd = sample.battery;
-    flight.pilot ??= sample.pilot;
+    if (flight.pilot === null && sample.pilot !== null) {
+      flight.pilot = sample.pilot;
+      flight.pilotUser = sample.pilotUser;
+    }
     flight.frames++;
     if (sample.emergencyStopped) this.emergency = true;
   }

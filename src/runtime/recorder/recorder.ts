@@ -133,6 +133,7 @@ export class Recorder implements FlightRecorder {
       position: data.position,
       battery: data.battery,
       pilot: data.pilot,
+      pilotUser: data.pilotUser ?? null,
       emergencyStopped: data.flags.emergencyStopped,
     });
     if (flight !== null && flight.frames === 1) this.attachOpenCommands(data.drone, flight.id);
@@ -156,7 +157,8 @@ export class Recorder implements FlightRecorder {
       drone: op.drone,
       flightId: this.flightOf(op.drone),
       session: op.session,
-      userName: null,
+      // The signed-in user (a JWT's `sub`); shared tokens and the open mode name nobody.
+      userName: op.identity.source === "jwt" ? op.identity.user : null,
       requestId: op.requestId === undefined ? null : JSON.stringify(op.requestId),
       request: JSON.stringify({ label: op.label, form: op.form, command: op.command }),
       receivedAt: this.clocks.wallMs(),
@@ -350,7 +352,7 @@ export class Recorder implements FlightRecorder {
   }
 }
 
-/** A flight summary as its row (identities are not known yet: issue 14). */
+/** A flight summary as its row. */
 function flightRow(flight: FlightSummary): FlightRow {
-  return { ...flight, pilotUser: null };
+  return { ...flight };
 }

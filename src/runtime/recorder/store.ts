@@ -30,7 +30,7 @@ export interface CommandRow {
   drone: string;
   flightId: string | null;
   session: string;
-  /** Reserved for identities (issue 14). */
+  /** The sender's signed-in user (a JWT's `sub`), or null. */
   userName: string | null;
   /** The request id as the client sent it, JSON, or null. */
   requestId: string | null;

@@ -2,16 +2,16 @@ import { describe, expect, test } from "bun:test";
 import { FlightSegmenter, flightId, flightIdPattern, type FlightSample } from "../../../src/core/recorder/flights.ts";
 
 function sample(time: number, state: FlightSample["state"], x: number, z: number, extra: Partial<FlightSample> = {}): FlightSample {
-  return { time, state, position: { x, y: 0, z }, battery: 100 - time / 1000, pilot: null, emergencyStopped: false, ...extra };
+  return { time, state, position: { x, y: 0, z }, battery: 100 - time / 1000, pilot: null, pilotUser: null, emergencyStopped: false, ...extra };
 }
 
 describe("FlightSegmenter", () => {
-  test("a flight runs from the first airborne frame to the first landed one, with its altitude, distance, battery and first pilot", () => {
+  test("a flight runs from the first airborne frame to the first landed one, with its altitude, distance, battery and first pilot (and its user)", () => {
     const segmenter = new FlightSegmenter("alpha");
     expect(segmenter.observe(sample(0, "landed", 0, 0))).toEqual({ flight: null, ended: null });
-    const opened = segmenter.observe(sample(1000, "taking_off", 0, 1, { pilot: "s-1" }));
+    const opened = segmenter.observe(sample(1000, "taking_off", 0, 1, { pilot: "s-1", pilotUser: "alice" }));
     expect(opened.flight?.id).toBe(flightId("alpha", 1000));
-    segmenter.observe(sample(2000, "moving", 3, 5, { pilot: "s-2" }));
+    segmenter.observe(sample(2000, "moving", 3, 5, { pilot: "s-2", pilotUser: "bob" }));
     segmenter.observe(sample(3000, "moving", 7, 4));
     const landed = segmenter.observe(sample(4000, "landed", 7, 0));
     expect(landed.flight).toBeNull();
@@ -26,6 +26,7 @@ describe("FlightSegmenter", () => {
       batteryStart: 99,
       batteryEnd: 96,
       pilot: "s-1",
+      pilotUser: "alice",
       frames: 4,
     });
     expect(segmenter.observe(sample(5000, "landed", 7, 0))).toEqual({ flight: null, ended: null });

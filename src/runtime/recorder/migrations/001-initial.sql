@@ -18,7 +18,7 @@ CREATE TABLE flights (
   battery_end DOUBLE PRECISION NOT NULL,
   -- The session that piloted it first, NULL when nobody did (failsafe only).
   pilot TEXT,
-  -- Reserved for identities (issue 14): the user the pilot's session signed in as.
+  -- The user the pilot's session signed in as (a JWT's sub), or NULL.
   pilot_user TEXT,
   frames BIGINT NOT NULL
 );
@@ -45,7 +45,7 @@ CREATE TABLE commands (
   drone TEXT NOT NULL,
   flight_id TEXT,
   session TEXT NOT NULL,
-  -- Reserved for identities (issue 14).
+  -- The sender's signed-in user (a JWT's sub), or NULL.
   user_name TEXT,
   -- The request id as the client sent it, JSON (a string or a number), or NULL.
   request_id TEXT,
