@@ -34,7 +34,11 @@ afterAll(async () => {
 });
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn([process.execPath, "run", join(repoRoot, "client", "cli", "cli.ts"), ...args], { stdout: "pipe", stderr: "pipe" });
+  return cliWith({}, ...args);
+}
+
+async function cliWith(env: Record<string, string>, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const proc = Bun.spawn([process.execPath, "run", join(repoRoot, "client", "cli", "cli.ts"), ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, SKYPORT_TOKEN: "", ...env } });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, out, err };
 }
@@ -49,6 +53,8 @@ test("flights lists the recorded flight as a table and as JSON", async () => {
   expect(row).toEndWith("landed");
   const json = await cli("flights", "--url", url, "--token", "view-me", "--json", "--drone", "alpha");
   expect(JSON.parse(json.out).flights[0].id).toBe(flightId);
+  const fromEnv = await cliWith({ SKYPORT_TOKEN: "view-me" }, "flights", "--url", url, "--json");
+  expect({ code: fromEnv.code, id: JSON.parse(fromEnv.out).flights[0].id }).toEqual({ code: 0, id: flightId });
 });
 
 test("export writes the flight to a file or stdout", async () => {

@@ -7,13 +7,14 @@
 import { writeFileSync } from "node:fs";
 import type { FlightList, RecordedFlight } from "../../../protocol/index.ts";
 import { parseFlags, UsageError } from "../args.ts";
+import { tokenEnv } from "./drone-link.ts";
 
 export const defaultServerUrl = "http://localhost:8080";
 /** The export formats the server offers (the server checks them too; this names them in the usage). */
 const formats = ["csv", "gpx", "kml", "geojson", "tlog"];
 
 const serverFlagsUsage = `  --url URL      the server (default ${defaultServerUrl})
-  --token TOKEN  the viewer token, when the server has one`;
+  --token TOKEN  the viewer token or a JWT, when the server needs one (default: $${tokenEnv.token})`;
 
 export const flightsUsage = `usage: bun run client/cli/cli.ts flights [--url URL] [--token TOKEN] [--drone ID] [--since TIME] [--until TIME] [--limit N] [--json]
 
@@ -53,6 +54,12 @@ function serverUrl(raw: string | undefined): URL {
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`--url must start with http:// or https://: received ${JSON.stringify(text)}`);
   return url;
+}
+
+/** The token in $SKYPORT_TOKEN, as the other commands read it; unset or empty: none. */
+function tokenFromEnv(): string | undefined {
+  const token = process.env[tokenEnv.token];
+  return token === undefined || token === "" ? undefined : token;
 }
 
 /** GETs `path` on the server; a refusal becomes one line with the server's own message. */
@@ -106,7 +113,7 @@ export async function runFlights(argv: string[]): Promise<number> {
   if (args.positionals.length > 0) throw new UsageError(`flights takes no arguments: received ${JSON.stringify(args.positionals[0])}`);
   const query = new URLSearchParams();
   for (const name of ["drone", "since", "until", "limit"] as const) if (args.flags[name] !== undefined) query.set(name, args.flags[name]!);
-  const response = await getFromServer(serverUrl(args.flags.url), `/api/flights?${query}`, args.flags.token);
+  const response = await getFromServer(serverUrl(args.flags.url), `/api/flights?${query}`, args.flags.token ?? tokenFromEnv());
   const body = (await response.json()) as FlightList;
   if (args.flags.json) {
     console.log(JSON.stringify(body, null, 2));
@@ -132,7 +139,7 @@ export async function runExport(argv: string[]): Promise<number> {
   if (extra !== undefined) throw new UsageError(`export takes one flight id: received also ${JSON.stringify(extra)}`);
   const format = args.flags.format;
   if (format === undefined || !formats.includes(format)) throw new UsageError(`--format must be one of ${formats.join(", ")}: received ${format === undefined ? "nothing" : JSON.stringify(format)}`);
-  const response = await getFromServer(serverUrl(args.flags.url), `/api/flights/${encodeURIComponent(id)}/export?format=${format}`, args.flags.token);
+  const response = await getFromServer(serverUrl(args.flags.url), `/api/flights/${encodeURIComponent(id)}/export?format=${format}`, args.flags.token ?? tokenFromEnv());
   const bytes = new Uint8Array(await response.arrayBuffer());
   if (args.flags.out === undefined) {
     process.stdout.write(bytes);
