@@ -9,7 +9,7 @@
 import { startServer, type RunningServer } from "./src/edge/app.ts";
 import { bannerLines, clusterLine, startupWarnings } from "./src/edge/banner.ts";
 import { ConfigError, exitUsage, HelpRequested, parseConfig, usage } from "./src/edge/config.ts";
-import { openRecording, recordingBlocked } from "./src/edge/recording.ts";
+import { openRecording, recordingBlocked, recordingLine } from "./src/edge/recording.ts";
 import { StoreOpenError } from "./src/runtime/recorder/store.ts";
 import { isWorker, reportToSupervisor, superviseWorkers, workerNodeIdProblem } from "./src/edge/workers.ts";
 import { redactedUrl } from "./src/runtime/cluster/redis-link.ts";
@@ -104,4 +104,5 @@ if (isWorker()) {
   for (const warning of startupWarnings(config)) console.error(warning);
   const notRecording = recordingBlocked(config);
   if (notRecording !== null) console.error(notRecording);
+  else if (recording !== undefined) console.log(recordingLine(config));
 }

@@ -11,7 +11,9 @@
 import type { Config } from "./config.ts";
 import type { StartOptions } from "./app.ts";
 import { readRecovery } from "../runtime/recorder/recovery.ts";
-import { openPostgresStore } from "../runtime/recorder/postgres-store.ts";
+import { join } from "node:path";
+import { openPostgresStore, redactedDatabaseUrl } from "../runtime/recorder/postgres-store.ts";
+import { databaseFileName } from "../runtime/recorder/sqlite-store.ts";
 import { openWorkerSqliteStore } from "../runtime/recorder/worker-store.ts";
 
 /** Why this process does not record although recording is on, or null when it records. */
@@ -34,6 +36,12 @@ export async function openRecording(config: Config, droneIds: readonly string[])
   const store = config.databaseUrl === null ? await openWorkerSqliteStore(config.dataDir) : await openPostgresStore(config.databaseUrl);
   // In a cluster the nodes hand vehicles over through Redis; one node's restart must not end the others' commands.
   return { store, recovery: clustered(config) ? [] : await readRecovery(store, droneIds, Date.now()) };
+}
+
+/** The banner's line saying where flights are recorded (never a database password). */
+export function recordingLine(config: Config): string {
+  const where = config.databaseUrl === null ? join(config.dataDir, databaseFileName) : redactedDatabaseUrl(config.databaseUrl);
+  return `recording flights to ${where}: /api/flights (--no-record turns it off)`;
 }
 
 function clustered(config: Config): boolean {
