@@ -9,6 +9,8 @@
 import { startServer, type RunningServer } from "./src/edge/app.ts";
 import { bannerLines, clusterLine, startupWarnings } from "./src/edge/banner.ts";
 import { ConfigError, exitUsage, HelpRequested, parseConfig, usage } from "./src/edge/config.ts";
+import { openRecording, recordingBlocked, recordingLine } from "./src/edge/recording.ts";
+import { StoreOpenError } from "./src/runtime/recorder/store.ts";
 import { isWorker, reportToSupervisor, superviseWorkers, workerNodeIdProblem } from "./src/edge/workers.ts";
 import { redactedUrl } from "./src/runtime/cluster/redis-link.ts";
 import { consoleLogger } from "./src/runtime/observability/log.ts";
@@ -56,9 +58,17 @@ async function openKeys(path: string | null): Promise<KeyStore | undefined> {
 }
 const keys = await openKeys(config.jwtKeysFile);
 
+let recording: Awaited<ReturnType<typeof openRecording>>;
+try {
+  recording = await openRecording(config, [...config.drones, ...config.mavlink.map((vehicle) => vehicle.name)]);
+} catch (error) {
+  if (!(error instanceof StoreOpenError)) throw error;
+  console.error(`skyport: ${error.message}`);
+  process.exit(1);
+}
 let running: RunningServer;
 try {
-  running = startServer(config, { logger: consoleLogger, ...(keys === undefined ? {} : { keys }) });
+  running = startServer(config, { logger: consoleLogger, recording, ...(keys === undefined ? {} : { keys }) });
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   console.error(`skyport: cannot listen on ${config.hostname}:${config.port}: ${message}`);
@@ -92,4 +102,7 @@ if (isWorker()) {
   const cluster = nodeId === null || config.redisUrl === null ? null : clusterLine([nodeId], redactedUrl(config.redisUrl));
   console.log(bannerLines({ url: running.url, drones: running.flight.fleet.ids, cluster }).join("\n"));
   for (const warning of startupWarnings(config)) console.error(warning);
+  const notRecording = recordingBlocked(config);
+  if (notRecording !== null) console.error(notRecording);
+  else if (recording !== undefined) console.log(recordingLine(config));
 }

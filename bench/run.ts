@@ -71,7 +71,7 @@ flags:
                           subscribers, skyport and bare Bun only (under 2 minutes): a smoke test
   --rounds N              rounds of every scenario and server (default ${defaultRounds}, ${quickRounds} with --quick; max ${maxRounds})
   --only LIST             scenarios or groups, comma-separated: ${[...new Set(scenarios.flatMap((s) => [s.group, s.id]))].join(", ")}
-  --servers LIST          comma-separated: ${serverSpecs.map((s) => s.name).join(", ")} (default all; ${quickServers.join(",")} with --quick)
+  --servers LIST          comma-separated: ${serverSpecs.map((s) => s.name).join(", ")} (default all but skyport-recording; ${quickServers.join(",")} with --quick)
   --load-processes N      load generator processes per traffic run, all on core ${loadCore} (default 1)
   --skyport DIR           the skyport checkout to benchmark (default: this repository, ${repoRoot})
   --help                  print this help
@@ -226,7 +226,7 @@ async function main(): Promise<void> {
   const command = ["bun", "run", "bench", ...process.argv.slice(2)].join(" ");
 
   const selectedScenarios = scenarios.filter((s) => !options.only || options.only.includes(s.id) || options.only.includes(s.group));
-  const selectedSpecs = serverSpecs.filter((s) => !options.servers || options.servers.includes(s.name));
+  const selectedSpecs = serverSpecs.filter((s) => (options.servers ? options.servers.includes(s.name) : s.optIn !== true));
   const workDir = mkdtempSync(join(tmpdir(), "skyport-bench-"));
   process.on("exit", () => rmSync(workDir, { recursive: true, force: true }));
 

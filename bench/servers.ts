@@ -96,6 +96,8 @@ export interface ServerSpec {
   label: string;
   /** The workloads this server can run. */
   roles: readonly Role[];
+  /** Runs only when `--servers` names it (not in a default full run, whose chart and history it would change). */
+  optIn?: true;
   /** Narrows `roles` to the workloads where this server adds something (default: every workload of its roles). */
   plays?(workload: Workload): boolean;
   /**
@@ -116,6 +118,14 @@ export const serverSpecs: readonly ServerSpec[] = [
     label: "skyport",
     roles: ["echo", "idle-drone", "telemetry"],
     prepare: prepareSkyport,
+  },
+  {
+    // The flight recorder on (SQLite in the run's work directory): beside `skyport` (recording off), what recording costs.
+    name: "skyport-recording",
+    label: "skyport, recording",
+    roles: ["telemetry"],
+    optIn: true,
+    prepare: (workDir, skyportDir) => prepareSkyport(workDir, skyportDir, true),
   },
   {
     name: "bun",
@@ -192,7 +202,7 @@ function launchBareBun(workload: Workload, topicPerDrone: boolean): Launch {
 }
 
 /** skyport's command lines, with the admission-limit flags this version of server.ts knows. */
-async function prepareSkyport(_workDir: string, skyportDir: string): Promise<PreparedServer | { skip: string }> {
+async function prepareSkyport(workDir: string, skyportDir: string, recording = false): Promise<PreparedServer | { skip: string }> {
   const entry = join(skyportDir, "server.ts");
   if (!existsSync(entry)) return { skip: `no server.ts in ${skyportDir}` };
   const child = spawnChild([bun, "run", entry, "--help"], { cwd: skyportDir });
@@ -205,7 +215,11 @@ async function prepareSkyport(_workDir: string, skyportDir: string): Promise<Pre
   clearTimeout(timer);
   if (code !== 0) return { skip: `server.ts --help failed (exit ${code}): ${stderr.trim().split("\n").slice(0, 3).join(" | ")}` };
   const limits = skyportLimitFlags.filter(([flag]) => new RegExp(`${flag}\\b(?!-)`).test(help)).flat();
-  const base = [bun, "run", entry, ...listenFlag, ...limits];
+  // Recording is on by default since the flight recorder: plain `skyport` runs without it, as its history was measured.
+  const knowsRecorder = /--no-record\b/.test(help);
+  if (recording && !knowsRecorder) return { skip: "this server.ts has no flight recorder (--no-record unknown)" };
+  const record = !knowsRecorder ? [] : recording ? ["--no-record=false", "--data-dir", join(workDir, "recorder-data")] : ["--no-record"];
+  const base = [bun, "run", entry, ...listenFlag, ...limits, ...record];
   return { launch: (workload) => ({ ...launchSkyport(base, workload), cwd: skyportDir }) };
 }
 

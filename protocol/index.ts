@@ -9,6 +9,7 @@
  * - `messages.ts`: wire types both ways, encoders, telemetry templates
  * - `shapes.ts`: each type's data keys at run time, checked against the types
  * - `errors.ts`: error and close codes, shared refusals, domain refusals to wire errors
+ * - `flights.ts`: the flight recorder's HTTP API shapes
  * - `received.ts` (internal, not re-exported): how parsers word what they refuse
  *
  * Pure throughout: strings in, values out. No sockets, no clock, no drone
@@ -17,6 +18,7 @@
 export * from "./commands.ts";
 export * from "./envelope.ts";
 export * from "./errors.ts";
+export * from "./flights.ts";
 export * from "./frame.ts";
 export * from "./messages.ts";
 export * from "./shapes.ts";

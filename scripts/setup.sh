@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything skyport's tests and benchmarks need on a fresh Debian
 # machine with Node.js and npm: Bun and the dev dependencies from npm, and
-# Debian's Chromium (browser tests), redis-server (scale-out tests), Go with
+# Debian's Chromium (browser tests), redis-server (scale-out tests),
+# postgresql (the flight recorder's PostgreSQL store), Go with
 # gorilla/websocket and Python's websockets (interop and benchmark peers).
 # Idempotent: a second run installs nothing and takes about a second.
 set -euo pipefail
@@ -24,6 +25,7 @@ declare -A wanted=(
   [golang-go]=/usr/bin/go
   [golang-github-gorilla-websocket-dev]=/usr/share/gocode/src/github.com/gorilla/websocket
   [python3-websockets]=/usr/lib/python3/dist-packages/websockets
+  [postgresql]=/usr/lib/postgresql/15/bin/postgres
 )
 missing=()
 for package in "${!wanted[@]}"; do

@@ -7,6 +7,7 @@
  */
 import { UsageError } from "./args.ts";
 import { echoUsage, runEcho } from "./commands/echo.ts";
+import { exportUsage, flightsUsage, runExport, runFlights } from "./commands/flights.ts";
 import { flyUsage, runFly } from "./commands/fly.ts";
 import { runSend, sendUsage } from "./commands/send.ts";
 import { runToken, tokenUsage } from "./commands/token.ts";
@@ -18,6 +19,8 @@ const commands: Record<string, { run(argv: string[]): Promise<number>; usage: st
   fly: { run: runFly, usage: flyUsage, summary: "claim a drone and fly it from a prompt" },
   send: { run: runSend, usage: sendUsage, summary: "claim a drone, send commands in order, release it (for scripts)" },
   token: { run: runToken, usage: tokenUsage, summary: "mint an HS256 JWT for a server with --jwt-secret (development, tests)" },
+  flights: { run: runFlights, usage: flightsUsage, summary: "list recorded flights, newest first" },
+  export: { run: runExport, usage: exportUsage, summary: "write a recorded flight as CSV, GPX, KML or GeoJSON" },
 };
 
 const mainUsage = `usage: bun run client/cli/cli.ts <command> [flags]

@@ -21,6 +21,7 @@ import { echoHandler } from "./endpoints/echo.ts";
 import { textResponse, type HealthReport } from "./http.ts";
 import { endpointPaths, endpointRoutes, type Endpoint } from "./paths.ts";
 import { fallback, httpRoutes } from "./routes.ts";
+import { flightsRoutes } from "./flights-api.ts";
 import { addressKey, AuthBackoff, ConnectionLimiter, hostAllowed, hostRefusalMessage } from "./security.ts";
 import { SessionRegistry } from "./sessions/registry.ts";
 import { bearerToken, decideUpgrade, jwtMode, upgradeFailed, type UpgradeRefusal } from "./upgrade.ts";
@@ -30,7 +31,7 @@ import { TokenVerifier, type Verdict } from "../runtime/identity/verifier.ts";
 import { SharedBuckets } from "../core/flow/rate-limit.ts";
 import { SimulatedVehicle } from "../core/vehicle/simulated.ts";
 import type { Vehicle } from "../core/vehicle/vehicle.ts";
-import type { Clocks } from "../runtime/clock.ts";
+import { systemClocks, type Clocks } from "../runtime/clock.ts";
 import { RedisBroker } from "../runtime/cluster/redis-broker.ts";
 import { FlightService } from "../runtime/flight-service.ts";
 import { MavlinkLinks } from "../runtime/mavlink/links.ts";
@@ -39,6 +40,10 @@ import { consoleLogger, type Logger } from "../runtime/observability/log.ts";
 import { Metrics } from "../runtime/observability/metrics.ts";
 import { registerProcessMetrics } from "../runtime/observability/process-metrics.ts";
 import { MetricsRegistry } from "../runtime/observability/registry.ts";
+import { Recorder } from "../runtime/recorder/recorder.ts";
+import { RetentionSweeper } from "../runtime/recorder/retention.ts";
+import type { VehicleRecovery } from "../runtime/recorder/recovery.ts";
+import type { RecorderStore } from "../runtime/recorder/store.ts";
 
 /** Reason sent with 1001 ("going away") to every client when the server stops. */
 export const shutdownReason = "server shutting down";
@@ -63,6 +68,12 @@ export interface StartOptions {
   vehicles?: readonly Vehicle[];
   /** The public keys of `config.jwtKeysFile`, loaded by the caller (`KeyStore.open`: loading is asynchronous, and a bad file must stop the start). */
   keys?: KeyStore;
+  /**
+   * Record flights into this store, carrying each vehicle on from what it
+   * kept (`server.ts` opens it from --data-dir; in-process servers record
+   * only when a test passes one).
+   */
+  recording?: { store: RecorderStore; recovery: readonly VehicleRecovery[] };
 }
 
 /** A started server and the handles tests and `server.ts` need. */
@@ -74,6 +85,8 @@ export interface RunningServer {
   flight: FlightService;
   /** The Redis broker when started with --redis, else null. */
   cluster: RedisBroker | null;
+  /** The flight recorder when recording, else null. */
+  recorder: Recorder | null;
   metrics: Metrics;
   /**
    * Drains: tells flying drones to hover, closes every socket with 1001,
@@ -104,17 +117,22 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const sessions = new SessionRegistry(flight, config, metrics, logger);
   const cluster = config.redisUrl === null ? null : newClusterBroker(config, config.redisUrl, flight.fleet.ids, logger);
   let stopping: Promise<void> | null = null;
+  const recorder = options.recording ? startRecording(options.recording, flight, config, logger, options.clocks) : null;
+  const retention = recorder ? new RetentionSweeper(recorder.store, { retentionDays: config.retentionDays, maxBytes: config.recordMaxBytes }, logger, () => Date.now()) : null;
+  retention?.start();
 
   const registry = new MetricsRegistry();
   metrics.registerIn(registry, () => connections.openTraffic());
   registerProcessMetrics(registry, () => secondsSince(startedAt));
   if (cluster) registerClusterMetrics(registry, () => cluster.status());
   if (mavlink) registry.register(() => mavlink.families());
+  if (recorder) registry.register(() => recorder.families());
 
   const draining = () => stopping !== null;
   const health = () => healthReport({ draining: draining(), uptimeSeconds: secondsSince(startedAt), connections, cluster, mavlink });
   const hostRefusal = (request: Request) => rebindingRefusal(request, config, metrics);
   const routes: Serve.RoutesWithUpgrade<SocketData, string> = httpRoutes({ health, metrics: registry, hostRefusal });
+  if (recorder) Object.assign(routes, flightsRoutes({ store: recorder.store, viewerToken: config.viewerToken, pilotToken: config.pilotToken, verifier, hostRefusal }));
   for (const { endpoint, path } of endpointRoutes) routes[path] = { GET: upgradeRoute(endpoint, { config, admission, authBackoff, metrics, flight, draining, verifier }) };
   const knownPaths = new Set(Object.keys(routes));
 
@@ -133,7 +151,8 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     websocket: socketHandlers(config, { connections, admission, authBackoff, metrics, flight, sessions, clocks: options.clocks, verifier }),
   });
   // In a cluster only the node that owns a vehicle holds its link (and every write is fenced by that ownership).
-  mavlink?.start(() => flight.nowSeconds(), logger, cluster ? (drone) => cluster.owns(drone) : undefined);
+  const holds = cluster ? (drone: string) => cluster.owns(drone) : undefined;
+  mavlink?.start(() => flight.nowSeconds(), logger, holds, recorder ? (vehicle, bytes) => recorder.mavlinkPacket(vehicle, bytes) : undefined);
   if (options.autoStep ?? true) flight.start(server, sessions);
   else flight.attach(server, sessions);
   cluster?.start(flight).catch((error) => logger.error({ event: "cluster_start_failed", message: error instanceof Error ? error.message : String(error) }));
@@ -150,9 +169,25 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       // Hands this node's drones to the others at once instead of after the owner lease.
       await cluster?.stop();
       await server.stop(true);
+      // The last frames and the hover commands above are written before the database closes.
+      await retention?.stop();
+      await recorder?.stop();
     })());
 
-  return { server, url: server.url, connections, flight, cluster, metrics, stop };
+  return { server, url: server.url, connections, flight, cluster, recorder, metrics, stop };
+}
+
+/** Records every vehicle flown here into the store, after carrying each one on from what the store kept. */
+function startRecording(recording: NonNullable<StartOptions["recording"]>, flight: FlightService, config: Config, logger: Logger, clocks: Clocks | undefined): Recorder {
+  const recorder = new Recorder(recording.store, { recordHz: config.recordHz ?? config.telemetryHz }, logger, clocks ?? systemClocks);
+  for (const vehicle of recording.recovery) {
+    if (vehicle.openFlight !== null && vehicle.last.state !== "landed") recorder.resumeFlight(vehicle.openFlight, vehicle.last.position, vehicle.stream);
+  }
+  // Recording first: the failsafe a restored vehicle engages is recorded too.
+  flight.record(recorder);
+  for (const vehicle of recording.recovery) flight.restore(vehicle);
+  recorder.start();
+  return recorder;
 }
 
 /** With --redis this node joins a cluster; it serves its own sockets whether Redis is up or not. */

@@ -87,6 +87,18 @@ export interface Config {
   mavlink: MavlinkVehicleSpec[];
   /** skyport's own MAVLink system id as a ground station (what the autopilot's SYSID_MYGCS must name). */
   gcsSystemId: number;
+  /** Whether the flight recorder keeps flights, frames, commands and events (docs/recorder.md). */
+  record: boolean;
+  /** Directory of the recorder's SQLite database. */
+  dataDir: string;
+  /** PostgreSQL for the recorder instead of SQLite (`postgres://...`): one database a cluster's nodes share; null for SQLite. */
+  databaseUrl: string | null;
+  /** Frames recorded per second per flying vehicle, or null for every frame (the telemetry rate). */
+  recordHz: number | null;
+  /** Days a finished flight is kept before the background sweep deletes it. */
+  retentionDays: number;
+  /** Largest the recorder's database may grow, bytes: past it the oldest flights are deleted first; 0 for no cap. */
+  recordMaxBytes: number;
 }
 
 /** Sixteen mebibytes, the echo endpoint's default message limit. */
@@ -129,6 +141,12 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   workers: 1,
   mavlink: [],
   gcsSystemId: defaultGcsSystemId,
+  record: true,
+  dataDir: "./data",
+  databaseUrl: null,
+  recordHz: null,
+  retentionDays: 30,
+  recordMaxBytes: 0,
 });
 
 /** Most worker processes `--workers` starts. */
@@ -165,6 +183,8 @@ export class HelpRequested extends Error {
 interface Setting {
   /** Flag name without dashes, if it can be given on the command line. */
   flag?: string;
+  /** The flag takes no value (`--no-record`): given alone, it applies `true`. */
+  switch?: true;
   /** Environment variable that sets it, if any. */
   env?: string;
   /** Placeholder for the value in the usage text. */
@@ -513,6 +533,63 @@ const settings: Setting[] = [
       config.workers = parseInteger(raw, source, 1, maxWorkers);
     },
   },
+  // The flight recorder (docs/recorder.md).
+  {
+    flag: "no-record",
+    switch: true,
+    env: "SKYPORT_NO_RECORD",
+    valueName: "",
+    help: "do not record flights, frames, commands or events (recording is on by default; the variable takes true|false)",
+    apply(config, raw, source) {
+      config.record = !parseBoolean(raw, source);
+    },
+  },
+  {
+    flag: "data-dir",
+    env: "SKYPORT_DATA_DIR",
+    valueName: "dir",
+    help: `directory of the flight recorder's SQLite database, created if missing (default ${defaultConfig.dataDir})`,
+    apply(config, raw, source) {
+      if (raw.trim() === "") throw new ConfigError(`${source} must name a directory: received an empty value`);
+      config.dataDir = raw.trim();
+    },
+  },
+  {
+    flag: "database",
+    env: "DATABASE_URL",
+    valueName: "url",
+    help: "record into PostgreSQL (postgres://user:password@host:5432/db) instead of SQLite in --data-dir; a cluster (--redis) records only with one",
+    apply(config, raw, source) {
+      config.databaseUrl = parseDatabaseUrl(raw, source);
+    },
+  },
+  {
+    flag: "record-hz",
+    env: "SKYPORT_RECORD_HZ",
+    valueName: "hz",
+    help: "frames recorded per second per flying drone, at most the telemetry rate; 1 a second on the ground (default: every frame)",
+    apply(config, raw, source) {
+      config.recordHz = parseNumber(raw, source, 0.1, maxTelemetryHz);
+    },
+  },
+  {
+    flag: "retention-days",
+    env: "SKYPORT_RETENTION_DAYS",
+    valueName: "days",
+    help: `days a finished flight is kept before it is deleted in the background (default ${defaultConfig.retentionDays})`,
+    apply(config, raw, source) {
+      config.retentionDays = parseNumber(raw, source, 0.001, 36_500);
+    },
+  },
+  {
+    flag: "record-max-bytes",
+    env: "SKYPORT_RECORD_MAX_BYTES",
+    valueName: "bytes",
+    help: "largest the recorder's database may grow; past it the oldest flights are deleted first; 0 for no cap (default 0)",
+    apply(config, raw, source) {
+      config.recordMaxBytes = parseInteger(raw, source, 0, Number.MAX_SAFE_INTEGER);
+    },
+  },
 ];
 
 /**
@@ -609,7 +686,7 @@ const settingsByFlag = new Map(settings.flatMap((setting) => (setting.flag ? [[s
 
 /** The flag table `util.parseArgs` reads, derived from the settings table. */
 const parseArgsOptions = {
-  ...Object.fromEntries([...settingsByFlag.keys()].map((flag) => [flag, { type: "string" as const }])),
+  ...Object.fromEntries([...settingsByFlag].map(([flag, setting]) => [flag, { type: setting.switch ? ("boolean" as const) : ("string" as const) }])),
   help: { type: "boolean" as const, short: "h" },
 };
 
@@ -641,6 +718,10 @@ function* flagsIn(argv: readonly string[]): Generator<{ setting: Setting; raw: s
     if (token.name === "help") throw new HelpRequested();
     const setting = settingsByFlag.get(token.name);
     if (!setting) throw new ConfigError(`unknown flag --${token.name}`);
+    if (setting.switch && token.value === undefined) {
+      yield { setting, raw: "true", source: `--${token.name}` };
+      continue;
+    }
     if (typeof token.value !== "string") throw new ConfigError(`--${token.name} needs a value: --${token.name} ${setting.valueName}`);
     yield { setting, raw: token.value, source: `--${token.name}` };
   }
@@ -650,7 +731,7 @@ function* flagsIn(argv: readonly string[]): Generator<{ setting: Setting; raw: s
 export function usage(): string {
   const flagLines = settings
     .filter((s) => s.flag)
-    .map((s) => row(`--${s.flag} ${s.valueName}`, s.help + (s.env ? ` [env ${s.env}]` : "")));
+    .map((s) => row(s.switch ? `--${s.flag}` : `--${s.flag} ${s.valueName}`, s.help + (s.env ? ` [env ${s.env}]` : "")));
   const envLines = settings.filter((s) => s.env && !s.flag).map((s) => row(s.env!, s.help));
   return [
     "usage: bun run server.ts [flags]",
@@ -736,17 +817,28 @@ export function parseHome(raw: string, source: string): GeoPosition {
 
 /** Parses `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
 export function parseRedisUrl(raw: string, source: string): string {
+  return parseServiceUrl(raw, source, ["redis:", "rediss:"], "redis://127.0.0.1:6379", JSON.stringify(raw));
+}
+
+/**
+ * Parses a server's URL with one of `protocols` and a host; `shown` is how
+ * a refusal quotes the value (a URL that may hold a password is not echoed).
+ */
+function parseServiceUrl(raw: string, source: string, protocols: readonly string[], example: string, shown: string): string {
   let url: URL;
   try {
     url = new URL(raw.trim());
   } catch {
-    throw new ConfigError(`${source} must be a URL like redis://127.0.0.1:6379: received ${JSON.stringify(raw)}`);
+    throw new ConfigError(`${source} must be a URL like ${example}: received ${shown}`);
   }
-  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    throw new ConfigError(`${source} must start with redis:// or rediss://: received ${JSON.stringify(raw)}`);
-  }
-  if (url.hostname === "") throw new ConfigError(`${source} must name a host, e.g. redis://127.0.0.1:6379: received ${JSON.stringify(raw)}`);
+  if (!protocols.includes(url.protocol)) throw new ConfigError(`${source} must start with ${protocols.map((p) => `${p}//`).join(" or ")}: received ${shown}`);
+  if (url.hostname === "") throw new ConfigError(`${source} must name a host, e.g. ${example}: received ${shown}`);
   return raw.trim();
+}
+
+/** Parses `postgres://[user[:password]@]host[:port]/database` (or `postgresql://`); never echoes the value (it may hold a password). */
+export function parseDatabaseUrl(raw: string, source: string): string {
+  return parseServiceUrl(raw, source, ["postgres:", "postgresql:"], "postgres://skyport@127.0.0.1:5432/skyport", "a value not shown here (it may hold a password)");
 }
 
 /**

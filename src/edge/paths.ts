@@ -36,3 +36,11 @@ export const httpPaths = {
   health: "/healthz",
   metrics: "/metrics",
 } as const;
+
+/** The flight recorder's HTTP API (Bun route patterns; `:id` is a flight id). */
+export const apiPaths = {
+  flights: "/api/flights",
+  flight: "/api/flights/:id",
+  flightTelemetry: "/api/flights/:id/telemetry",
+  flightExport: "/api/flights/:id/export",
+} as const;

@@ -28,6 +28,8 @@ import { ClusterMirror } from "./cluster/mirror.ts";
 import type { Logger } from "./observability/log.ts";
 import type { Metrics } from "./observability/metrics.ts";
 import { OpRouter } from "./op-router.ts";
+import type { FlightRecorder } from "./recorder/recorder.ts";
+import type { VehicleRecovery } from "./recorder/recovery.ts";
 import { TelemetryStreams, type Publisher } from "./telemetry-streams.ts";
 import { startTicker, type Ticker } from "./ticker.ts";
 
@@ -35,6 +37,8 @@ export { systemClocks, type Clocks } from "./clock.ts";
 
 /** Longest step, seconds: a stalled event loop must not teleport simulated vehicles. */
 const maxStepSeconds = 1;
+/** Seconds of frames a stopped process may have published after the recorder's last flush (its loss bound, recorder.ts). */
+const unflushedSecondsBound = 1;
 /** How often the per-second work (the sessions' sweep) runs, milliseconds on the flight clock. */
 const secondMilliseconds = 1000;
 
@@ -65,6 +69,8 @@ export class FlightService implements ClusterEvents {
   private readonly mirror: ClusterMirror;
   private broker: Broker = inProcessBroker;
   private sessions: SessionDirectory | null = null;
+  /** The flight recorder, when recording: handed every frame, command and event of the vehicles flown here. */
+  private recorder: FlightRecorder | null = null;
   private ticker: Ticker | null = null;
   private lastStepMs = 0;
   private lastSecondMs = 0;
@@ -90,6 +96,11 @@ export class FlightService implements ClusterEvents {
     this.streams.attach(publisher);
     this.sessions = sessions;
     this.lastStepMs = this.lastSecondMs = this.clocks.monotonicMs();
+  }
+
+  /** From now on every frame, command and event of the vehicles flown here is handed to `recorder`. */
+  record(recorder: FlightRecorder): void {
+    this.recorder = recorder;
   }
 
   /** Attaches, then steps at the telemetry rate until `stop`. */
@@ -136,7 +147,11 @@ export class FlightService implements ClusterEvents {
     for (const droneId of this.fleet.ids) {
       if (flownHere && !flownHere(droneId)) continue;
       const seq = this.streams.nextSeq(droneId);
-      entries.push({ drone: droneId, seq, epoch: this.streams.epoch(droneId), dataJson: JSON.stringify(this.frameData(droneId, seq, wallMs)) });
+      const epoch = this.streams.epoch(droneId);
+      const data = this.frameData(droneId, seq, wallMs);
+      const dataJson = JSON.stringify(data);
+      entries.push({ drone: droneId, seq, epoch, dataJson });
+      this.recorder?.frame(epoch, data, dataJson);
     }
     this.streams.publishOwn(wallMs, entries);
     this.metrics.telemetryFramesPublished += entries.length;
@@ -239,6 +254,8 @@ export class FlightService implements ClusterEvents {
    * later), else on the node that does.
    */
   perform(op: DroneOp, answer: (result: OpResult) => void): void {
+    // A command is recorded by the node that flies its vehicle, where its `done` happens too (`performForNode` on another node).
+    if (op.kind === "command" && (!this.broker.shared || this.broker.owns(op.drone))) return this.router.perform(op, this.recorded(op, answer), () => this.deliver());
     if (op.kind !== "claim") return this.router.perform(op, answer, () => this.deliver());
     this.router.perform(
       op,
@@ -259,8 +276,19 @@ export class FlightService implements ClusterEvents {
 
   /** Runs an op another node forwarded; `reply` goes out before the notices it caused, so an ack precedes its `done`. */
   performForNode(op: DroneOp, node: string, reply: (result: OpResult) => void): void {
-    this.router.performForNode(op, node, reply);
+    this.router.performForNode(op, node, op.kind === "command" ? this.recorded(op, reply) : reply);
     this.deliver();
+  }
+
+  /** `answer`, after recording the command and its answer when recording. */
+  private recorded(op: Extract<DroneOp, { kind: "command" }>, answer: (result: OpResult) => void): (result: OpResult) => void {
+    const recorder = this.recorder;
+    if (recorder === null) return answer;
+    const handle = recorder.commandReceived(op);
+    return (result) => {
+      recorder.commandAnswered(handle, result);
+      answer(result);
+    };
   }
 
   /** A session on another node closed: it loses its leases here, as a local one would. */
@@ -333,6 +361,26 @@ export class FlightService implements ClusterEvents {
   }
 
   /**
+   * Carries a vehicle on after a restart from what the flight recorder kept:
+   * its stream keeps its epoch, and seq goes on past the last one recorded
+   * by a second of frames (what the stopped process may have published
+   * after its last flush), so no seq is ever used twice. A simulated vehicle
+   * resumes from its last recorded state without a pilot: one that was
+   * airborne hovers there with the failsafe running. A reporting vehicle
+   * (MAVLink) keeps only its stream: what it reports next is its state.
+   */
+  restore(recovery: VehicleRecovery): void {
+    const { drone, stream, last } = recovery;
+    if (!this.fleet.has(drone)) return;
+    const seq = stream.seq + Math.ceil(this.settings.telemetryHz * unflushedSecondsBound);
+    this.streams.resume(drone, stream.epoch, seq);
+    // Only a vehicle that carries on from a state (the simulator) takes the recorded one: a real aircraft's own reports are the truth.
+    if (this.fleet.vehicle(drone).resumeFrom !== undefined) this.fleet.adopt(drone, { state: last, failsafe: last.flags.failsafe }, null, this.nowSeconds());
+    this.logger.info({ event: "drone_restored", drone, seq, epoch: stream.epoch, state: last.state });
+    this.deliver();
+  }
+
+  /**
    * This node took back the key of a vehicle it flies: it goes on from its
    * own state unless another node flew the vehicle meanwhile (a frame heard
    * from it while this node was fenced, or a stored frame newer than this
@@ -381,6 +429,7 @@ export class FlightService implements ClusterEvents {
     this.broker.leaseChanged(drone, pilot, pilot === null ? null : (this.router.pilotNode(pilot) ?? this.broker.nodeId));
     const user = pilotUserFields(pilotUser ?? null);
     this.logger.info({ event: "lease", drone, pilot, ...user, reason });
+    this.recorder?.event(drone, "lease", reason, { pilot, ...user, ...(reservedSeconds === undefined ? {} : { reservedSeconds }) });
     const reserved = reservedSeconds === undefined ? {} : { reservedSeconds };
     this.publish(drone, encodeMessage("lease", { drone, pilot, reason, ...reserved, ...user }));
   }
@@ -394,6 +443,7 @@ export class FlightService implements ClusterEvents {
         const { origin } = notice;
         this.metrics.countCommand(notice.status);
         if (origin.receivedAt !== undefined) this.metrics.observeCommandLatency(this.nowSeconds() - origin.receivedAt);
+        this.recorder?.commandEnded(notice.drone, origin, notice.status, notice.reason);
         if (origin.form !== "json") return;
         const data = { drone: notice.drone, command: origin.label, status: notice.status, ...(notice.reason ? { reason: notice.reason } : {}) };
         const text = encodeMessage("done", data, origin.requestId);
@@ -410,6 +460,7 @@ export class FlightService implements ClusterEvents {
           this.logger.warn({ event: notice.event, drone: notice.drone, message: notice.message });
         }
         if (notice.event === "autopilot") this.logger.info({ event: "autopilot", drone: notice.drone, severity: notice.details.severity, message: notice.message });
+        this.recorder?.event(notice.drone, notice.event, notice.message, notice.details);
         this.publish(notice.drone, encodeMessage("event", eventData(notice)));
         return;
     }

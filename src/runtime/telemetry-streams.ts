@@ -50,6 +50,8 @@ interface Stream {
   /** The epoch `seq` counts in. */
   epoch: string;
   buffer: ReplayBuffer;
+  /** The seq a restart carried the stream on after (`resume`), until the stream starts again. */
+  restoredSeq?: number;
 }
 
 export class TelemetryStreams {
@@ -116,7 +118,10 @@ export class TelemetryStreams {
   replay(id: string, since: number, epoch?: string): ReplayPlan {
     const stream = this.stream(id);
     if (epoch !== undefined && epoch !== stream.epoch) return { frames: [], lost: 0, reset: true };
-    return stream.buffer.since(since);
+    const plan = stream.buffer.since(since);
+    // Before the first frame after a restart, a `since` the stopped process reached is not ahead of the stream: what lies between is lost.
+    if (plan.reset && stream.restoredSeq !== undefined && since <= stream.restoredSeq) return { frames: [], lost: stream.restoredSeq - since, reset: false };
+    return plan;
   }
 
   /** One tick of frames of vehicles flown here (seqs from `nextSeq`, epochs from `epoch`): buffered and published. */
@@ -186,6 +191,20 @@ export class TelemetryStreams {
     stream.seq = seq;
   }
 
+  /**
+   * Carries a stream on after a restart in the epoch the flight recorder
+   * kept, with seq going on after `seq` (past every seq the stopped process
+   * may have published): the buffer starts empty, and a resume from before
+   * `seq` hears the frames in between as lost, never as a reset.
+   */
+  resume(id: string, epoch: string, seq: number): void {
+    const stream = this.stream(id);
+    stream.epoch = epoch;
+    stream.buffer.clear();
+    stream.seq = seq;
+    stream.restoredSeq = seq;
+  }
+
   /** A lease or event (already JSON) to this node's viewers of the vehicle and of every vehicle. */
   publishNotice(id: string, text: string): void {
     this.publisher?.publish(telemetryTopic(id), text);
@@ -228,6 +247,7 @@ export class TelemetryStreams {
     const latestSeq = stream.seq < 0 ? null : stream.seq;
     stream.epoch = epoch;
     stream.seq = -1;
+    stream.restoredSeq = undefined;
     stream.buffer.clear();
     const message = `${id}'s telemetry stream changed from epoch ${previous} to ${epoch} (${why}): seq starts again with the frames that follow`;
     this.publishNotice(id, encodeMessage("event", { drone: id, kind: "stream_reset", message, latestSeq, epoch }));

@@ -102,7 +102,7 @@ async function remainingText(stream: ReadableStream<Uint8Array>): Promise<string
  * An in-process server whose simulation runs on a fake clock: nothing moves
  * until the test calls `advance`, so drone tests never sleep.
  */
-export function startSimServer(overrides: Partial<Config> = {}, options: Pick<StartOptions, "vehicles" | "keys"> = {}) {
+export function startSimServer(overrides: Partial<Config> = {}, options: Pick<StartOptions, "vehicles" | "keys" | "recording"> = {}) {
   let monotonicMs = 0;
   const wallStart = Date.UTC(2026, 0, 1);
   const clocks = { monotonicMs: () => monotonicMs, wallMs: () => wallStart + monotonicMs };

@@ -128,11 +128,13 @@ export class MavlinkDecoder {
   private readonly parser = new MavLinkPacketParser();
   private readonly own = { packets: 0, v1Frames: 0, ignored: 0, decodeErrors: 0 };
 
-  constructor(onMessage: (message: MavInbound) => void) {
+  /** @param onPacket every packet with a valid CRC, as its raw bytes (the flight recorder's `.tlog`). */
+  constructor(onMessage: (message: MavInbound) => void, onPacket?: (bytes: Uint8Array) => void) {
     this.splitter = new MavLinkPacketSplitter();
     this.splitter.pipe(this.parser);
     this.parser.on("data", (packet: MavLinkPacket) => {
       this.own.packets += 1;
+      onPacket?.(packet.buffer);
       if (packet.header.magic !== MavLinkProtocolV2.START_BYTE) this.own.v1Frames += 1;
       const decode = decoders.get(packet.header.msgid);
       if (decode === undefined) {

@@ -65,6 +65,8 @@ export interface MavlinkLinkOptions {
   random?: () => number;
   /** @default defaultSilentMilliseconds */
   silentMilliseconds?: number;
+  /** Every valid packet heard, as its raw bytes (the flight recorder's `.tlog`). */
+  onPacket?: (bytes: Uint8Array) => void;
 }
 
 const zeroCounters = (): CodecCounters => ({ packets: 0, crcErrors: 0, unknownIds: 0, v1Frames: 0, ignored: 0, decodeErrors: 0 });
@@ -139,7 +141,7 @@ export class MavlinkTcpLink {
           }
           this.socket = socket;
           this.connections += 1;
-          this.decoder = new MavlinkDecoder((message) => vehicle.receive(message, this.options.nowSeconds()));
+          this.decoder = new MavlinkDecoder((message) => vehicle.receive(message, this.options.nowSeconds()), this.options.onPacket);
           logger.info({ event: "mavlink_connected", vehicle: vehicle.id, url: this.url, connection: this.connections });
           this.lastBytesAt = performance.now();
           this.sendBytes(this.encoder.heartbeat());

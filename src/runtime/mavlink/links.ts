@@ -68,9 +68,10 @@ export class MavlinkLinks {
   /**
    * Connects the links this node holds; `nowSeconds` is the flight clock the
    * fleet advances vehicles with; `holds` says whether this node owns a
-   * vehicle now (alone: always).
+   * vehicle now (alone: always); `onPacket` hears every valid packet of each
+   * vehicle (the flight recorder's `.tlog`).
    */
-  start(nowSeconds: () => number, logger: Logger, holds: (drone: string) => boolean = () => true): void {
+  start(nowSeconds: () => number, logger: Logger, holds: (drone: string) => boolean = () => true, onPacket?: (vehicle: string, bytes: Uint8Array) => void): void {
     this.logger = logger;
     this.holds = holds;
     this.specs.forEach((spec, index) => {
@@ -78,10 +79,11 @@ export class MavlinkLinks {
       const { endpoint } = spec;
       const gcsSystemId = this.gcsSystemId;
       const mayCommand = () => holds(spec.name);
+      const tap = onPacket === undefined ? {} : { onPacket: (bytes: Uint8Array) => onPacket(spec.name, bytes) };
       const link =
         endpoint.transport === "tcp"
-          ? new MavlinkTcpLink({ vehicle, endpoint: { ...endpoint, transport: "tcp" }, gcsSystemId, nowSeconds, logger, mayCommand })
-          : new MavlinkUdpLink({ vehicle, endpoint: { ...endpoint, transport: endpoint.transport }, gcsSystemId, nowSeconds, logger, mayCommand });
+          ? new MavlinkTcpLink({ vehicle, endpoint: { ...endpoint, transport: "tcp" }, gcsSystemId, nowSeconds, logger, mayCommand, ...tap })
+          : new MavlinkUdpLink({ vehicle, endpoint: { ...endpoint, transport: endpoint.transport }, gcsSystemId, nowSeconds, logger, mayCommand, ...tap });
       this.links.push(link);
       this.holding.push(false);
     });

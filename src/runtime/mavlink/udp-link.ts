@@ -24,6 +24,8 @@ export interface MavlinkUdpLinkOptions {
   logger: Logger;
   /** Whether this node may send to the vehicle now (see MavlinkLinkOptions.mayCommand). @default always */
   mayCommand?: () => boolean;
+  /** Every valid packet heard, as its raw bytes (the flight recorder's `.tlog`). */
+  onPacket?: (bytes: Uint8Array) => void;
 }
 
 interface Peer {
@@ -65,7 +67,7 @@ export class MavlinkUdpLink {
       // Only the vehicle's own packets say where it is; another system on the port is never answered.
       if (endpoint.transport === "udpin" && message.sysid === vehicle.systemId && this.sender !== null) this.peer = this.sender;
       vehicle.receive(message, this.options.nowSeconds());
-    });
+    }, this.options.onPacket);
   }
 
   start(): void {

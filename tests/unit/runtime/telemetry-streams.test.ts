@@ -69,6 +69,17 @@ describe("TelemetryStreams", () => {
     expect(streams.nextSeq("alpha")).toBe(8);
   });
 
+  test("resume after a restart: same epoch, seq on after the reserved one; a since up to it is a loss, beyond it a reset", () => {
+    const streams = new TelemetryStreams(["alpha"], 10, () => "fresh");
+    streams.resume("alpha", "kept", 40);
+    expect(streams.epoch("alpha")).toBe("kept");
+    expect(streams.nextSeq("alpha")).toBe(41);
+    expect(streams.replay("alpha", 33, "kept")).toEqual({ frames: [], lost: 7, reset: false });
+    expect(streams.replay("alpha", 41, "kept").reset).toBe(true);
+    streams.publishOwn(0, [{ ...entry("alpha", 41), epoch: "kept" }]);
+    expect(streams.replay("alpha", 33, "kept")).toEqual({ frames: ['{"type":"telemetry","data":{"drone":"alpha","seq":41}}'], lost: 7, reset: false });
+  });
+
   test("notices go to the vehicle's topic and to *; nothing is published before attach", () => {
     const streams = new TelemetryStreams(["alpha"], 10);
     streams.publishNotice("alpha", "early");
