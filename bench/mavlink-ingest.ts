@@ -181,7 +181,7 @@ async function run(kind: "mavlink" | "simulated", options: Options): Promise<Ing
   const autopilots = kind === "mavlink" ? startAutopilots(options.vehicles, options.hz) : null;
   const vehicleFlags = autopilots === null ? ["--drones", ids.join(",")] : ["--drones", "alpha", ...ids.flatMap((id, i) => ["--mavlink", `${id}=tcp:127.0.0.1:${autopilots.ports[i]}`])];
   const server = await startServer(
-    [...vehicleFlags, "--telemetry-hz", String(options.hz), "--max-connections-per-ip", String(options.viewers + 10), "--max-connections", String(options.viewers + 10), "--slow-consumer-bytes", String(16 * 1024 * 1024)],
+    [...vehicleFlags, "--telemetry-hz", String(options.hz), "--max-connections-per-ip", String(options.viewers + 10), "--max-connections", String(options.viewers + 10), "--slow-consumer-bytes", String(16 * 1024 * 1024), "--no-record"],
     options.core,
   );
   const packetLatency = new LatencyHistogram();
