@@ -107,12 +107,13 @@ export async function runWatch(argv: string[]): Promise<number> {
     model.lastEvent = `lease: ${lease.pilot === null ? "no pilot" : `pilot ${lease.pilot}`} (${lease.reason})`;
     redraw();
   });
-  draw();
-
-  await new Promise<void>((resolve) => {
+  // Ctrl-C is ours before anything is printed: whoever reads the first line may press it at once.
+  const interrupted = new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
+  draw();
+  await interrupted;
   if (redrawTimer !== null) clearTimeout(redrawTimer);
   await client.close();
   model.connection = "closed";
