@@ -64,11 +64,19 @@ export class Leases {
     return decisions;
   }
 
-  /** A `lease` message: records the new pilot, and says whether that calls for a reclaim or means a lost lease. */
+  /**
+   * A `lease` message: records the new pilot, and says whether that calls for
+   * a reclaim or means a lost lease. Our own lease dropped while this socket
+   * is open (the server found us silent: a frozen tab, a stalled process) is
+   * reclaimed at once with the resume token, as after a reconnection; a lease
+   * released on purpose (by us, or an admin) is not.
+   */
   changed(lease: LeaseData, session: string | null): LeaseDecision | null {
     const { drone, pilot } = lease;
+    const wasOurs = session !== null && this.pilots.get(drone) === session;
     this.pilots.set(drone, pilot);
     if (pilot === null && this.awaitingLapse.delete(drone)) return this.reclaim(drone, this.piloting.get(drone));
+    if (pilot === null && wasOurs && this.piloting.has(drone) && droppedAsLost(lease)) return this.reclaim(drone, this.piloting.get(drone));
     if (pilot !== null && pilot !== session && !this.pastSessions.has(pilot) && this.piloting.has(drone)) return this.lost(drone, pilot);
     return null;
   }
@@ -111,4 +119,9 @@ export class Leases {
     this.awaitingLapse.delete(drone);
     return { kind: "lost", drone, pilot };
   }
+}
+
+/** Whether the server dropped a pilot as lost (silent, or its link gone), and not released on purpose: a reservation says so, or the silence reason. */
+function droppedAsLost(lease: LeaseData): boolean {
+  return lease.reservedSeconds !== undefined || lease.reason.startsWith("pilot silent");
 }

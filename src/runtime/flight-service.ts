@@ -182,8 +182,10 @@ export class FlightService implements ClusterEvents {
   pilotSilent(session: string, seconds: number): void {
     this.pilotSessions.delete(session);
     this.logger.warn({ event: "pilot_silent", session, seconds });
-    this.fleet.disconnect(session, this.nowSeconds(), `pilot silent for ${seconds} s (no message or pong)`);
-    if (this.router.closedHere(session)) this.broker.sessionClosed(session);
+    const reason = `pilot silent for ${seconds} s (no message or pong)`;
+    this.fleet.disconnect(session, this.nowSeconds(), reason);
+    // The nodes flying its other vehicles drop it for the same reason, said in their `lease` messages too.
+    if (this.router.closedHere(session)) this.broker.sessionClosed(session, reason);
     this.deliver();
   }
 
@@ -292,9 +294,9 @@ export class FlightService implements ClusterEvents {
   }
 
   /** A session on another node closed: it loses its leases here, as a local one would. */
-  remoteSessionClosed(session: string): void {
+  remoteSessionClosed(session: string, reason?: string): void {
     this.router.closedElsewhere(session);
-    this.fleet.disconnect(session, this.nowSeconds());
+    this.fleet.disconnect(session, this.nowSeconds(), reason);
     this.fleet.forgetSession(session);
     this.deliver();
   }

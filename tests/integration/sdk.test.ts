@@ -342,6 +342,20 @@ describe("reconnection", () => {
     expect(reconnectDelayMs(20, backoff, () => 0.5)).toBe(22_500);
   });
 
+  test("a lease the server dropped for silence while the socket stayed open is reclaimed with the resume token (issue 19)", async () => {
+    const server = simServer({ leaseGraceSeconds: 3 });
+    const sdk = client({ url: server.ws("/drone") });
+    await connected(sdk);
+    await sdk.claim("alpha");
+    const dropped = nextEvent(sdk, "lease", (lease) => lease.pilot === null);
+    const back = nextEvent(sdk, "lease", (lease) => lease.pilot === sdk.session && lease.reason === "reclaimed");
+    // The server found this pilot silent (a frozen tab): the lease is reserved for it while the failsafe holds.
+    server.flight.pilotSilent(sdk.session!, 5);
+    expect(await dropped).toMatchObject({ drone: "alpha", reason: "pilot silent for 5 s (no message or pong)", reservedSeconds: 3 });
+    expect(await back).toMatchObject({ drone: "alpha", pilot: sdk.session });
+    expect(sdk.isPilot("alpha")).toBe(true);
+  });
+
   test("after a restart on the same port: reconnects on schedule, resets the stream, reclaims the lease, sends queued requests", async () => {
     const first = startSimServer();
     let firstStopped = false;

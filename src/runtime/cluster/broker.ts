@@ -69,7 +69,8 @@ export interface Broker {
   /** A command's `done` message (already JSON) for a session connected to another node. */
   sendDone(node: string, session: string, text: string): void;
   /** A session that sent ops to other nodes closed: they drop its leases. */
-  sessionClosed(session: string): void;
+  /** `reason` is why its leases end, when it is not a plain disconnect (a silent pilot). */
+  sessionClosed(session: string, reason?: string): void;
 }
 
 /** One process alone: it simulates every drone and has nobody to tell. */
@@ -134,7 +135,7 @@ export interface ClusterEvents {
   /** A command's `done` message (already JSON) for a session connected here. */
   deliverDone(session: string, text: string): void;
   /** A session on another node closed (or its node died): it loses its leases here. */
-  remoteSessionClosed(session: string): void;
+  remoteSessionClosed(session: string, reason?: string): void;
   /** Pilots of drones simulated here whose sessions live on other nodes: session to node. */
   remotePilots(): Map<string, string>;
   /** An ownership round read every drone's owner (`Broker.ownerOf`): commands in flight on a node that no longer flies their drone fail. */

@@ -31,7 +31,8 @@ export type BusMessage =
   /** A lease or event message (JSON, an object with a `type`) for a drone's viewers. */
   | { kind: "notice"; node: string; drone: string; text: string }
   /** A session that sent ops to other nodes closed. */
-  | { kind: "session_closed"; node: string; session: string };
+  /** `reason`: why its leases end (`pilot silent for 5 s ...`); absent from nodes before it was added, meaning `pilot disconnected`. */
+  | { kind: "session_closed"; node: string; session: string; reason?: string };
 
 /** A message on one node's own channel. */
 export type NodeMessage =
@@ -82,9 +83,10 @@ export function encodeNotice(node: string, drone: string, text: string): string 
   return `${kindTag.notice}${tab}${node}${tab}${drone}${tab}${text}`;
 }
 
-/** A session of `node` that sent ops to other nodes has closed. */
-export function encodeSessionClosed(node: string, session: string): string {
-  return `${kindTag.session_closed}${tab}${node}${tab}${session}`;
+/** A session of `node` that sent ops to other nodes has closed (or was dropped as a pilot, for `reason`). */
+export function encodeSessionClosed(node: string, session: string, reason?: string): string {
+  const said = reason === undefined ? "" : `${tab}${reason.replace(/[\t\n]/g, " ")}`;
+  return `${kindTag.session_closed}${tab}${node}${tab}${session}${said}`;
 }
 
 /**
@@ -133,8 +135,12 @@ export function decodeBusMessage(message: string): BusMessage | null {
       const parsed = parseJson(text);
       return isRecord(parsed) && typeof parsed.type === "string" ? { kind: "notice", node, drone: rest.slice(0, droneEnd), text } : null;
     }
-    case kindTag.session_closed:
-      return rest.length > 0 && !rest.includes(tab) && !rest.includes(newline) ? { kind: "session_closed", node, session: rest } : null;
+    case kindTag.session_closed: {
+      if (rest.includes(newline)) return null;
+      const [session = "", reason, ...more] = rest.split(tab);
+      if (session === "" || more.length > 0 || reason === "") return null;
+      return reason === undefined ? { kind: "session_closed", node, session } : { kind: "session_closed", node, session, reason };
+    }
     default:
       return null;
   }

@@ -342,9 +342,9 @@ export class RedisBroker implements Broker {
   }
 
   /** A session that flew drones elsewhere closed: said on the bus at once, and no longer vouched for (so absent within a key lifetime even if the message is lost). */
-  sessionClosed(session: string): void {
+  sessionClosed(session: string, reason?: string): void {
     this.vouched.delete(session);
-    this.link.publish(busChannel, encodeSessionClosed(this.nodeId, session));
+    this.link.publish(busChannel, encodeSessionClosed(this.nodeId, session, reason));
     if (this.link.up) void this.link.send("DEL", [presenceKey(session)]).catch(() => {});
   }
 
@@ -361,7 +361,7 @@ export class RedisBroker implements Broker {
       case "notice":
         return events.ingestNotice(message.drone, message.text);
       case "session_closed":
-        return events.remoteSessionClosed(message.session);
+        return events.remoteSessionClosed(message.session, message.reason);
     }
   }
 

@@ -108,9 +108,17 @@ describe("notice and session closed", () => {
     for (const text of hostile) expect(decodeBusMessage(text)).toBeNull();
   });
 
-  test("a closed session round-trips; an empty or tabbed one is null", () => {
+  test("a closed session round-trips, with the reason its leases end when it is not a plain disconnect; an empty or malformed one is null", () => {
     expect(decodeBusMessage(encodeSessionClosed("node-c", "s-42"))).toEqual({ kind: "session_closed", node: "node-c", session: "s-42" });
-    for (const text of ["C\tc", "C\tc\t", "C\tc\ts\tx", "C\tc\ts\nx"]) expect(decodeBusMessage(text)).toBeNull();
+    expect(decodeBusMessage(encodeSessionClosed("node-c", "s-42", "pilot silent for 5 s (no message or pong)"))).toEqual({
+      kind: "session_closed",
+      node: "node-c",
+      session: "s-42",
+      reason: "pilot silent for 5 s (no message or pong)",
+    });
+    // A reason never breaks the line format.
+    expect(decodeBusMessage(encodeSessionClosed("node-c", "s-42", "a\tb\nc"))).toMatchObject({ reason: "a b c" });
+    for (const text of ["C\tc", "C\tc\t", "C\tc\ts\t", "C\tc\ts\tx\ty", "C\tc\ts\nx"]) expect(decodeBusMessage(text)).toBeNull();
   });
 
   test("an unknown kind is null; the sender is still readable to drop one's own", () => {

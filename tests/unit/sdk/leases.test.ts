@@ -61,6 +61,24 @@ describe("lease messages", () => {
     expect(leases.changed({ drone: "alpha", pilot: "other", reason: "claimed" }, "s1")).toEqual({ kind: "lost", drone: "alpha", pilot: "other" });
   });
 
+  test("our lease dropped for silence while the socket is open is reclaimed with the resume token; a release by anyone is not", () => {
+    const leases = new Leases();
+    leases.welcomed(welcome("s1", { alpha: null, bravo: null, charlie: null }), null);
+    leases.claimed("alpha", "s1", "secret", "R1");
+    leases.claimed("bravo", "s1", undefined, "R2");
+    leases.claimed("charlie", "s1", undefined, "R3");
+    expect(leases.changed({ drone: "alpha", pilot: null, reason: "pilot silent for 5 s (no message or pong)", reservedSeconds: 3 }, "s1")).toEqual({
+      kind: "reclaim",
+      drone: "alpha",
+      token: "secret",
+      resume: "R1",
+    });
+    // Without a grace the silence reason alone says it was not on purpose.
+    expect(leases.changed({ drone: "bravo", pilot: null, reason: "pilot silent for 5 s (no message or pong)" }, "s1")).toMatchObject({ kind: "reclaim", drone: "bravo" });
+    // An admin's force-release is not undone.
+    expect(leases.changed({ drone: "charlie", pilot: null, reason: "released by an admin" }, "s1")).toBeNull();
+  });
+
   test("clear (a fresh connect) wants no lease back", () => {
     const leases = new Leases();
     leases.welcomed(welcome("s1", { alpha: null }), null);
