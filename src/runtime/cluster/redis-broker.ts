@@ -320,7 +320,11 @@ export class RedisBroker implements Broker {
       // Fenced (its claim may have expired: Redis unreachable, or this process paused), or taking the drone over right now.
       return answer(unavailable(`this node holds ${op.drone} but does not fly it right now: its claim was last renewed more than ${this.ownerKeyMs} ms ago (Redis unreachable or the process stalled), or it is still taking the drone over; try again shortly`));
     }
-    if (!this.link.up) return answer(unavailable(`${op.drone} is simulated by another node and this node has lost Redis: try again shortly`));
+    if (!this.link.up) {
+      // Without Redis this node cannot know who flies the drone, nor claim it: say what is known, not a guess.
+      const who = owner === undefined ? `this node has not reached Redis yet, so it does not know which node flies ${op.drone}` : `${op.drone} is flown by node ${owner} and this node has lost Redis`;
+      return answer(unavailable(`${who}: try again once Redis is back (this node's /healthz says degraded until then)`));
+    }
     if (owner === undefined) return answer(unavailable(`no node simulates ${op.drone} right now (a takeover is in progress): try again in a few seconds`));
     const corr = this.nextCorr++;
     const timer = setTimeout(() => {
