@@ -263,6 +263,21 @@ export class SkyportClient {
     this.tokens = checkedTokens(tokens);
   }
 
+  /**
+   * Presents fresh tokens on the open socket (a `hello`), as the server asks
+   * with a `token_expiring` event: the session, its subscriptions and its
+   * leases are kept, nothing reconnects. The new token must name the same
+   * user. Resolves once the server accepted it; rejects with its refusal
+   * (the old token then still holds until it expires). While the link is
+   * down the tokens simply apply to the next socket.
+   */
+  refreshTokens(tokens: SkyportTokens): Promise<AckFor<"hello"> | null> {
+    const checked = checkedTokens(tokens);
+    this.tokens = checked;
+    if (this.currentState !== "open" || checked.token === undefined) return Promise.resolve(null);
+    return this.request({ type: "hello", data: { token: checked.token } }, { settle: (ack) => ack });
+  }
+
   /** Whether this client presents a viewer token. */
   get hasToken(): boolean {
     return this.tokens.token !== undefined;

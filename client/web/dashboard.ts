@@ -34,7 +34,9 @@ const selectedDroneStorageKey = "skyport.dashboard.drone";
 /** How often the status strip's server round trip is measured while connected, milliseconds. */
 const roundTripEveryMs = 2000;
 
-const signIn = new SignIn({ signIn: (tokens) => void reconnectWith(tokens) });
+const signIn = new SignIn({ signIn: (tokens) => void signInWith(tokens) });
+/** Set while the server has warned that the token expires: the next sign-in refreshes it in place instead of reconnecting. */
+let expiringWarned = false;
 const client = new SkyportClient({ url: sameServerSocketUrl(window.location, "/drone"), ...signIn.current });
 const history = new FleetHistory();
 let drones: string[] = [];
@@ -252,6 +254,24 @@ async function lease(kind: "claim" | "release", drone: string): Promise<void> {
   renderPermission();
 }
 
+/**
+ * New tokens from the sign-in dialog. After the server warned that the token
+ * expires, and while connected, they refresh the session in place (lease and
+ * subscriptions kept); otherwise the link is dialled again with them.
+ */
+async function signInWith(tokens: SkyportTokens): Promise<void> {
+  if (!expiringWarned || client.state !== "open") return reconnectWith(tokens);
+  try {
+    await client.refreshTokens(tokens);
+    expiringWarned = false;
+    log.note("Signed in again: the session, its lease and its telemetry go on", "info");
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log.note(`The fresh token was refused: ${message}`, "danger");
+    signIn.open(sentence(`the fresh token was refused: ${message}`));
+  }
+}
+
 /** Presents new tokens: closes the link and dials again with them (they apply to the next socket). */
 async function reconnectWith(tokens: SkyportTokens): Promise<void> {
   await client.close();
@@ -327,6 +347,11 @@ client.on("event", (event) => {
       ? "the server restarted: this drone's telemetry starts again from what it reports now (the charts break here; earlier flight data is from before the restart)"
       : event.message;
   const severity = eventSeverity(event);
+  if (event.kind === "token_expiring") {
+    // Ask for a fresh token while there is time: signing in now keeps the lease and the telemetry.
+    expiringWarned = true;
+    signIn.open(`Your sign-in expires in ${Math.round(event.expiresInSeconds)} s. Paste a fresh token to stay connected: your lease and telemetry are kept.`);
+  }
   log.event(event.drone, event.kind, message, severity);
   journal.record({ time: Date.now(), drone: event.drone, kind: event.kind, message, severity });
   if (severity === "danger") voice.announce(spokenAlert(event));

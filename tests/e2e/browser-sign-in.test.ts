@@ -114,3 +114,24 @@ test("one token for both (as a signed identity token will be): the viewer field 
   expect(await page.evaluate(() => sessionStorage.getItem("skyport.dashboard.tokens"))).toBeNull();
   expect(page.errors).toEqual([]);
 }, testTimeoutMs);
+
+test("warned that the signed token expires, the operator pastes a fresh one: same socket, lease kept (issue 14)", async () => {
+  const running = server({ jwtSecret: testSecret });
+  const page = await visitor();
+  await page.goto(running.http("/"));
+  await page.locator('#connection[data-state="refused"]').waitFor({ timeout: waitMs });
+  // Warned 60 s before exp plus the 5 s leeway: with 57 s left the warning comes at once.
+  const now = Math.floor(Date.now() / 1000);
+  await signIn(page, { viewer: await signHs256({ sub: "alice", scope: "fly:alpha view:*", exp: now + 57 }) });
+  await waitForConnection(page, "open");
+  await claim(page);
+  const pilot = running.flight.fleet.pilotOf("alpha");
+  await page.locator("#sign-in-reason", { hasText: "Your sign-in expires in" }).waitFor({ timeout: waitMs });
+  const upgrades = droneUpgrades(running);
+  await signIn(page, { viewer: await signHs256({ sub: "alice", scope: "fly:alpha view:*", exp: now + 3600 }) });
+  await page.locator("#command-log", { hasText: "Signed in again" }).waitFor({ timeout: waitMs });
+  expect(droneUpgrades(running)).toBe(upgrades);
+  expect(running.flight.fleet.pilotOf("alpha")).toBe(pilot);
+  expect(await page.isVisible('#role-badge[data-role="pilot"]')).toBe(true);
+  expect(page.errors).toEqual([]);
+}, testTimeoutMs);
