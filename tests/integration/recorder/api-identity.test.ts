@@ -72,3 +72,33 @@ test("deleting needs the admin right", async () => {
   expect((await get(`/api/flights/${flightIds.bravo}`, admin, "DELETE")).status).toBe(200);
   expect((await get(`/api/flights/${flightIds.bravo}`, admin)).status).toBe(404);
 });
+
+test("an admin taking a flying drone over is recorded with both names, and the flight's commands name each sender", async () => {
+  // Past the lease grace of the first pilot, whose socket closed.
+  server.advance(4);
+  const alice = DroneTestClient.wrap(await openSocket(server.ws("/drone")));
+  alice.send({ type: "hello", id: "hi", data: { token: await token({ sub: "alice", name: "Alice", scope: "fly:*" }) } });
+  await alice.welcomed();
+  const claimed = await alice.request("claim", { drone: "alpha" }, "c2");
+  expect(claimed.data).toMatchObject({ drone: "alpha", role: "pilot" });
+  expect((await alice.request("command", { drone: "alpha", name: "takeoff" }, "t2")).type).toBe("ack");
+  server.advance(3);
+  const carol = DroneTestClient.wrap(await openSocket(server.ws("/drone")));
+  carol.send({ type: "hello", id: "hi", data: { token: await token({ sub: "carol", name: "Carol", scope: "admin" }) } });
+  await carol.welcomed();
+  expect((await carol.request("claim", { drone: "alpha", force: true }, "force")).type).toBe("ack");
+  expect((await carol.request("command", { drone: "alpha", name: "land" }, "l2")).type).toBe("ack");
+  server.advance(5);
+  await server.recorder!.flush();
+  const [latest] = await server.recorder!.store.flights({ drone: "alpha", limit: 1 });
+  const { events, commands } = await (await get(`/api/flights/${latest!.id}`, await token({ sub: "vic", scope: "view:*" }))).json();
+  const takeover = events.find((event: any) => /taken over/.test(JSON.stringify(event)));
+  expect(JSON.stringify(takeover)).toContain("Carol (carol)");
+  expect(JSON.stringify(takeover)).toContain("Alice (alice)");
+  expect(commands.map((c: any) => [c.requestId, c.userName])).toEqual([
+    ["t2", "alice"],
+    ["l2", "carol"],
+  ]);
+  alice.ws.close();
+  carol.ws.close();
+});
