@@ -23,6 +23,7 @@ import { eventSeverity, spokenAlert } from "./ui/event-severity.ts";
 import { GamepadFlight } from "./ui/gamepad.ts";
 import type { VelocityArgs } from "./ui/hold-to-fly.ts";
 import { SignIn } from "./ui/sign-in.ts";
+import { stepOnto } from "./ui/step-onto.ts";
 import { VoiceAlerts } from "./ui/voice-alerts.ts";
 import { StatusStrip } from "./ui/status-strip.ts";
 import { Sparkline } from "./ui/sparkline.ts";
@@ -191,10 +192,14 @@ function pickDrone(ids: readonly string[]): string | null {
 
 // ------------------------------------------------------------ actions
 
-async function sendCommand(name: CommandName, args: number[]): Promise<void> {
+async function sendCommand(tapped: CommandName, tappedArgs: number[]): Promise<void> {
   const drone = selected;
   if (drone === null) return;
-  const entry = log.command(drone, [name, ...args].join(" "));
+  // A move tapped while the last one still flies goes on from where that one ends (taps add up).
+  const onto = tappedArgs.length === 1 ? stepOnto(history.of(drone).latest ?? null, tapped, tappedArgs[0]!) : null;
+  const [name, args]: [CommandName, number[]] = onto === null ? [tapped, tappedArgs] : ["goto", onto];
+  const label = onto === null ? [name, ...args].join(" ") : `${tapped} ${tappedArgs[0]} (from the last target: goto ${args.join(" ")})`;
+  const entry = log.command(drone, label);
   const sentAt = performance.now();
   try {
     const handle = await client.command(drone, name, args);

@@ -184,6 +184,25 @@ test("keyboard flight: T takes off, ArrowUp flies north; keys typed in the echo 
   expect(page.errors).toEqual([]);
 }, testTimeoutMs);
 
+test("two taps of ArrowUp 200 ms apart end 10 m ahead: the second adds onto the first (issue 16)", async () => {
+  const running = server();
+  const page = await visitor();
+  await openDashboard(page, running.http("/"));
+  await claim(page);
+  await page.keyboard.press("t");
+  await waitForFlightState(page, "hovering");
+  const before = await shownTelemetry(page);
+  await page.keyboard.press("ArrowUp");
+  await page.waitForFunction(() => document.getElementById("telemetry")?.dataset.state === "moving", undefined, { timeout: waitMs });
+  await page.waitForTimeout(200);
+  await page.keyboard.press("ArrowUp");
+  await page.locator("#command-log li.log-command", { hasText: "forward 5 (from the last target: goto" }).waitFor({ timeout: waitMs });
+  await waitForFlightState(page, "hovering");
+  const after = await shownTelemetry(page);
+  expect(after.y - before.y).toBeCloseTo(10, 0);
+  expect(page.errors).toEqual([]);
+}, testTimeoutMs);
+
 test("the emergency stop needs a 1 s hold: focus on Cancel, Enter and Esc cancel, a short press sends nothing, a full hold cuts the motors", async () => {
   const running = server();
   const page = await visitor();
