@@ -100,7 +100,9 @@ if (isWorker()) {
   reportToSupervisor({ listening: running.server.port!, url: running.url.href, nodeId }, consoleLogger);
 } else {
   const cluster = nodeId === null || config.redisUrl === null ? null : clusterLine([nodeId], redactedUrl(config.redisUrl));
-  console.log(bannerLines({ url: running.url, drones: running.flight.fleet.ids, cluster }).join("\n"));
+  consoleLogger.info({ event: "listening", url: running.url.href, port: running.server.port, pid: process.pid });
+  // The banner is for people and goes to stderr: stdout carries only JSON log lines, so `| jq` works from the first line.
+  console.error(bannerLines({ url: running.url, drones: running.flight.fleet.ids, cluster }).join("\n"));
   for (const warning of startupWarnings(config)) console.error(warning);
   const notRecording = recordingBlocked(config);
   if (notRecording !== null) console.error(notRecording);

@@ -17,8 +17,8 @@ import { textChunks } from "./streams.ts";
 
 /** The banner (and, with --workers, the workers line) must appear within this time of spawning. */
 const bannerTimeoutMilliseconds = 30_000;
-/** How much of a server's stderr to keep for error messages. */
-const stderrTailBytes = 4096;
+/** How much of a server's stdout to keep for error messages. */
+const outputTailBytes = 4096;
 /**
  * Admission limits lifted as in bench/servers.ts: every benchmark viewer
  * comes from 127.0.0.1, far above the per-address default of 100.
@@ -120,11 +120,12 @@ export function nodeCommand(options: NodeOptions): string[] {
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const supervised = (options.workers ?? 1) > 1;
   const child = spawnChild(nodeCommand(options), { cwd: repoRoot, stdout: "pipe", stderr: "pipe" });
-  let stderrTail = "";
+  // The banner is on stderr; stdout (JSON log lines, one per open and close) is drained, its tail kept for errors.
+  let stdoutTail = "";
   void (async () => {
-    for await (const text of textChunks(child.stderr as ReadableStream<Uint8Array>)) stderrTail = (stderrTail + text).slice(-stderrTailBytes);
+    for await (const text of textChunks(child.stdout as ReadableStream<Uint8Array>)) stdoutTail = (stdoutTail + text).slice(-outputTailBytes);
   })();
-  const stdout = (child.stdout as ReadableStream<Uint8Array>).getReader();
+  const stderr = (child.stderr as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   let seen = "";
   const deadline = performance.now() + bannerTimeoutMilliseconds;
@@ -134,7 +135,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     while (port === null || (supervised && workers === null)) {
       const remaining = deadline - performance.now();
       if (remaining <= 0) throw new Error(`no complete banner within ${bannerTimeoutMilliseconds} ms`);
-      const chunk = await Promise.race([stdout.read(), Bun.sleep(remaining).then(() => null)]);
+      const chunk = await Promise.race([stderr.read(), Bun.sleep(remaining).then(() => null)]);
       if (chunk === null) continue;
       if (chunk.done) throw new Error(`exited before printing its banner (exit ${await child.exited})`);
       seen += decoder.decode(chunk.value, { stream: true });
@@ -148,12 +149,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await stopChild(child, 500);
     killLeftoverWorkers();
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`${nodeCommand(options).join(" ")}: ${message}; stdout: ${JSON.stringify(seen.slice(0, 400))}; stderr: ${JSON.stringify(stderrTail)}`);
+    throw new Error(`${nodeCommand(options).join(" ")}: ${message}; stderr: ${JSON.stringify(seen.slice(0, 400))}; stdout: ${JSON.stringify(stdoutTail)}`);
   }
-  // Keep reading (and discarding) stdout: skyport logs every open and close, and a full pipe would block it.
+  // Keep reading (and discarding) stderr: warnings and forwarded worker errors, and a full pipe would block it.
   void (async () => {
     try {
-      while (!(await stdout.read()).done) {
+      while (!(await stderr.read()).done) {
         // discard
       }
     } catch {

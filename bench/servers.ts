@@ -56,6 +56,8 @@ export interface Launch {
   path: string;
   /** Text messages each client sends once upgraded. */
   openingMessages: string[];
+  /** Where the server prints its `listening on` banner (default stdout; skyport's goes to stderr, its stdout is JSON logs). */
+  bannerStream?: "stdout" | "stderr";
   /** Messages other than telemetry (welcome, acks) each client receives in answer before it is ready. */
   replies: number;
 }
@@ -231,10 +233,10 @@ async function prepareSkyport(workDir: string, skyportDir: string, recording = f
  * default drone, so that no telemetry flows to them.
  */
 function launchSkyport(base: string[], workload: Workload): Launch {
-  if (workload.role === "echo") return { cmd: base, path: "/echo", ...silentClient };
+  if (workload.role === "echo") return { cmd: base, path: "/echo", bannerStream: "stderr", ...silentClient };
   if (workload.role === "idle-drone") {
     const unsubscribe = JSON.stringify({ type: "unsubscribe", id: "u", data: { drone: "alpha" } });
-    return { cmd: [...base, "--drones", "alpha"], path: "/drone", openingMessages: [unsubscribe], replies: 2 };
+    return { cmd: [...base, "--drones", "alpha"], path: "/drone", openingMessages: [unsubscribe], replies: 2, bannerStream: "stderr" };
   }
   const ids = droneIds(workload.drones);
   const cmd = [
@@ -244,7 +246,7 @@ function launchSkyport(base: string[], workload: Workload): Launch {
     "--slow-consumer-bytes", String(workload.slowConsumerBytes),
   ];
   const watched = workload.view === "batch" ? ["*"] : ids;
-  return { cmd, path: `/drone?drone=${watched.join(",")}`, openingMessages: [subscribeMessage(watched[0]!)], replies: 2 };
+  return { cmd, path: `/drone?drone=${watched.join(",")}`, openingMessages: [subscribeMessage(watched[0]!)], replies: 2, bannerStream: "stderr" };
 }
 
 /** Builds bench/reference/gorilla-echo into `workDir` in GOPATH mode (no module downloads). */
@@ -278,11 +280,13 @@ export interface RunningServer {
 /** Starts the launch's command pinned to `core` and waits for its banner. */
 export async function startServer(spec: ServerSpec, launch: Launch, core: number): Promise<RunningServer> {
   const child = spawnChild(["taskset", "-c", String(core), ...launch.cmd], { cwd: launch.cwd ?? repoRoot, stdout: "pipe", stderr: "pipe" });
+  // One stream carries the banner; the other is kept as a tail for error messages.
+  const [bannerStream, otherStream] = launch.bannerStream === "stderr" ? [child.stderr, child.stdout] : [child.stdout, child.stderr];
   let stderrTail = "";
-  void drain(child.stderr as ReadableStream<Uint8Array>, (text) => {
+  void drain(otherStream as ReadableStream<Uint8Array>, (text) => {
     stderrTail = (stderrTail + text).slice(-stderrTailBytes);
   });
-  const stdout = (child.stdout as ReadableStream<Uint8Array>).getReader();
+  const stdout = (bannerStream as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   let seen = "";
   const deadline = performance.now() + bannerTimeoutMilliseconds;
@@ -303,7 +307,7 @@ export async function startServer(spec: ServerSpec, launch: Launch, core: number
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`${spec.name}: ${message}; stdout: ${JSON.stringify(seen.slice(0, 300))}; stderr: ${JSON.stringify(stderrTail)}`);
   }
-  // Keep reading (and discarding) stdout: skyport logs every open and close.
+  // Keep reading (and discarding) the banner's stream: it may log every open and close.
   void drainReader(stdout);
   return { spec, pid: child.pid, port, stop: () => stopChild(child) };
 }

@@ -1,7 +1,9 @@
 /**
  * The startup banner: where to find the page, every endpoint, health and
- * metrics, and the cluster. Its first line, `skyport listening on HOST:PORT`,
- * is what scripts and tests read to learn the port.
+ * metrics, and the cluster. It goes to stderr, for people (stdout carries
+ * JSON log lines only, among them `{"event":"listening","port":…}`). Its
+ * first line, `skyport listening on HOST:PORT`, is what scripts and tests read
+ * to learn the port.
  *
  * Owns the banner's text and the parsing of its first line, nothing more: it
  * neither prints nor starts anything.

@@ -332,7 +332,9 @@ class Supervisor {
     const cluster = this.config.redisUrl === null ? null : clusterLine(reports.flatMap((report) => report.nodeId ?? []), redactedUrl(this.config.redisUrl));
     const lines = bannerLines({ url: new URL(reports[0]!.url), drones: this.config.drones, cluster });
     lines.push(`  workers  ${pids.length} processes sharing the port: pids ${pids.join(", ")} (supervisor ${process.pid})`);
-    process.stdout.write(`${lines.join("\n")}\n`);
+    this.logger.info({ event: "listening", url: reports[0]!.url, port: reports[0]!.listening, pid: process.pid, workers: pids });
+    // People read the banner on stderr; stdout stays JSON lines only (src/runtime/observability/log.ts).
+    process.stderr.write(`${lines.join("\n")}\n`);
     for (const warning of startupWarnings(this.config)) process.stderr.write(`${warning}\n`);
     this.flushHeldStdout();
   }

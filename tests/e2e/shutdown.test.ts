@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import { spawnServer } from "../support/server.ts";
 import { DroneTestClient } from "../support/drone-client.ts";
-import { Inbox, openSocket } from "../support/sockets.ts";
+import { Inbox, openSocket, waitUntil } from "../support/sockets.ts";
 
 test.each(["SIGTERM", "SIGINT"] as const)(
   "%s closes connected clients with 1001 and the process exits 0 within 5 s",
@@ -27,11 +27,14 @@ test.each(["SIGTERM", "SIGINT"] as const)(
   },
 );
 
-test("the startup banner names the page and every WebSocket endpoint", async () => {
+test("the startup banner names the page and every WebSocket endpoint, on stderr; stdout is JSON lines only", async () => {
   const server = await spawnServer();
-  const banner = server.output.join("\n");
+  const banner = server.stderr.join("\n");
   expect(banner).toContain(`http://127.0.0.1:${server.port}/`);
   expect(banner).toContain(`ws://127.0.0.1:${server.port}/echo`);
+  await waitUntil(() => server.output.length > 0, 5000, "the first log line on stdout");
+  for (const line of server.output) expect(() => JSON.parse(line)).not.toThrow();
+  expect(JSON.parse(server.output[0]!)).toMatchObject({ event: "listening", port: server.port });
   server.proc.kill("SIGTERM");
   expect(await server.exited).toBe(0);
 });

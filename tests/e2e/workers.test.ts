@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseListeningPort } from "../../src/edge/banner.ts";
 import { startRedis, type RedisServer } from "../support/redis.ts";
-import { repoRoot } from "../support/server.ts";
+import { collectLines, repoRoot } from "../support/server.ts";
 import { Inbox, openSocket, waitUntil } from "../support/sockets.ts";
 
 /** A real `server.ts --workers` process, with every stdout and stderr line it printed so far. */
@@ -46,20 +46,6 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-/** Collects a stream's lines into `lines` until it ends. */
-async function collectLines(stream: ReadableStream<Uint8Array>, lines: string[]): Promise<void> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  const reader = stream.getReader();
-  for (let read = await reader.read(); !read.done; read = await reader.read()) {
-    buffered += decoder.decode(read.value, { stream: true });
-    const complete = buffered.split("\n");
-    buffered = complete.pop()!;
-    lines.push(...complete);
-  }
-  if (buffered !== "") lines.push(buffered);
-}
-
 /** Starts `server.ts --workers 2 --redis <test redis> --addr 127.0.0.1:0` and waits for its whole banner. */
 async function startSupervisor(extraArgs: string[] = []): Promise<Supervisor> {
   const proc = spawn(
@@ -73,8 +59,9 @@ async function startSupervisor(extraArgs: string[] = []): Promise<Supervisor> {
   spawned.push(partial);
   await waitUntil(() => workersLine(partial) !== undefined || proc.exitCode !== null, 30_000, "the supervisor's banner");
   if (workersLine(partial) === undefined) throw new Error(`supervisor exited ${proc.exitCode}:\n${stdout.join("\n")}\n${stderr.join("\n")}`);
-  const port = parseListeningPort(stdout[0] ?? "");
-  if (port === null) throw new Error(`the banner does not start with "skyport listening on": ${stdout[0]}`);
+  const bannerStart = stderr.find((line) => line.startsWith("skyport listening on")) ?? "";
+  const port = parseListeningPort(bannerStart);
+  if (port === null) throw new Error(`the banner does not start with "skyport listening on": ${stderr.join("\n")}`);
   for (const pid of workerPids(partial)) pidsSeen.add(pid);
   return Object.assign(partial, {
     port,
@@ -84,7 +71,7 @@ async function startSupervisor(extraArgs: string[] = []): Promise<Supervisor> {
 }
 
 function workersLine(server: Supervisor): string | undefined {
-  return server.stdout.find((line) => /^ {2}workers /.test(line));
+  return server.stderr.find((line) => /^ {2}workers /.test(line));
 }
 
 /** The worker pids the supervisor's banner lists. */
@@ -138,10 +125,12 @@ describe("server.ts --workers 2 --redis", () => {
     server = await startSupervisor(["--node-id", "test-node"]);
   }, 40_000);
 
-  test("prints one banner, in the usual format, that names two worker pids", () => {
-    expect(server.stdout.filter((line) => line.startsWith("skyport listening on")).length).toBe(1);
-    expect(server.stdout.filter((line) => line.startsWith("  page ")).length).toBe(1);
-    expect(server.stdout[0]).toBe(`skyport listening on 127.0.0.1:${server.port}`);
+  test("prints one banner on stderr, in the usual format, that names two worker pids; stdout is JSON lines", () => {
+    expect(server.stderr.filter((line) => line.startsWith("skyport listening on")).length).toBe(1);
+    expect(server.stderr.filter((line) => line.startsWith("  page ")).length).toBe(1);
+    expect(server.stderr.find((line) => line.startsWith("skyport listening on"))).toBe(`skyport listening on 127.0.0.1:${server.port}`);
+    for (const line of server.stdout) expect(() => JSON.parse(line)).not.toThrow();
+    expect(JSON.parse(server.stdout[0]!)).toMatchObject({ event: "listening", port: server.port, workers: workerPids(server) });
     const pids = workerPids(server);
     expect(pids.length).toBe(2);
     expect(new Set(pids).size).toBe(2);

@@ -5,6 +5,7 @@
 import { spawn, type Subprocess } from "bun";
 import { join } from "node:path";
 import { startServer, type RunningServer, type StartOptions } from "../../src/edge/app.ts";
+import { parseListeningPort } from "../../src/edge/banner.ts";
 import { defaultConfig, type Config } from "../../src/edge/config.ts";
 import { collectingLogger } from "../../src/runtime/observability/log.ts";
 import type { DroneState } from "../../src/core/drone/types.ts";
@@ -39,63 +40,62 @@ export interface ServerProcess {
   port: number;
   http(path: string): string;
   ws(path: string): string;
-  /** Every stdout line so far. */
+  /** Every stdout line so far: JSON log lines only. */
   output: string[];
+  /** Every stderr line so far: the banner, warnings, and warn/error log lines. */
+  stderr: string[];
   exited: Promise<number>;
 }
 
-/** Starts `server.ts` with extra flags and resolves once it prints its address. */
-export async function spawnServer(args: string[] = [], timeoutMs = 10_000): Promise<ServerProcess> {
-  const proc = spawn([process.execPath, "run", join(repoRoot, "server.ts"), "--addr", "127.0.0.1:0", ...args], {
-    cwd: repoRoot,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+/** Collects a stream's lines into `lines` as they arrive, calling `onLine` for each; resolves when the stream ends. */
+export async function collectLines(stream: ReadableStream<Uint8Array>, lines: string[], onLine: (line: string) => void = () => {}): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  const reader = stream.getReader();
+  const take = (line: string) => {
+    lines.push(line);
+    onLine(line);
+  };
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    buffered += decoder.decode(read.value, { stream: true });
+    const complete = buffered.split("\n");
+    buffered = complete.pop()!;
+    complete.forEach(take);
+  }
+  buffered += decoder.decode();
+  if (buffered !== "") take(buffered);
+}
+
+/**
+ * Runs a server command (`bun run server.ts …`, the CLI's `serve`, the binary) and resolves
+ * once its banner, on stderr, names the port.
+ */
+export async function spawnServerCommand(command: string[], timeoutMs = 10_000, options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<ServerProcess> {
+  const proc = spawn(command, { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const output: string[] = [];
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within ${timeoutMs} ms: ${output.join("\n")}`)), timeoutMs);
-    (async () => {
-      const decoder = new TextDecoder();
-      let buffered = "";
-      const reader = proc.stdout.getReader();
-      for (let read = await reader.read(); !read.done; read = await reader.read()) {
-        const chunk = read.value;
-        buffered += decoder.decode(chunk, { stream: true });
-        let newline: number;
-        while ((newline = buffered.indexOf("\n")) !== -1) {
-          const line = buffered.slice(0, newline);
-          buffered = buffered.slice(newline + 1);
-          output.push(line);
-          const match = /^skyport listening on .*:(\d+)$/.exec(line);
-          if (match) {
-            clearTimeout(timer);
-            resolve(Number(match[1]));
-          }
-        }
-      }
-      clearTimeout(timer);
-      reject(new Error(`server exited before listening: ${output.join("\n")} ${await remainingText(proc.stderr)}`));
-    })();
-  });
+  const stderr: string[] = [];
+  const listening = Promise.withResolvers<number>();
+  const timer = setTimeout(() => listening.reject(new Error(`server did not start within ${timeoutMs} ms:\n${stderr.join("\n")}\n${output.join("\n")}`)), timeoutMs);
+  void collectLines(proc.stdout, output);
+  void collectLines(proc.stderr, stderr, (line) => {
+    const port = parseListeningPort(line);
+    if (port !== null) listening.resolve(port);
+  }).then(() => listening.reject(new Error(`server exited before listening:\n${stderr.join("\n")}\n${output.join("\n")}`)));
+  const port = await listening.promise.finally(() => clearTimeout(timer));
   return {
     proc,
     port,
     output,
+    stderr,
     http: (path) => `http://127.0.0.1:${port}${path}`,
     ws: (path) => `ws://127.0.0.1:${port}${path}`,
     exited: proc.exited,
   };
 }
 
-/** What is left of a process's stream, or a note when a test has read it already (a stream is read once). */
-async function remainingText(stream: ReadableStream<Uint8Array>): Promise<string> {
-  if (stream.locked) return "(stderr is being read by the test)";
-  try {
-    return await new Response(stream).text();
-  } catch {
-    return "(stderr was read by the test)";
-  }
+/** Starts `server.ts` with extra flags and resolves once it prints its address. */
+export function spawnServer(args: string[] = [], timeoutMs = 10_000): Promise<ServerProcess> {
+  return spawnServerCommand([process.execPath, "run", join(repoRoot, "server.ts"), "--addr", "127.0.0.1:0", ...args], timeoutMs);
 }
 
 /**
