@@ -18,7 +18,8 @@ import { settlesWithin } from "./deadline.ts";
 import { ControllerEndpoint } from "./endpoints/controller.ts";
 import { DroneEndpoint } from "./endpoints/drone.ts";
 import { echoHandler } from "./endpoints/echo.ts";
-import { textResponse, type HealthReport } from "./http.ts";
+import { healthReport, readiness } from "./health.ts";
+import { textResponse } from "./http.ts";
 import { endpointPaths, endpointRoutes, type Endpoint } from "./paths.ts";
 import { fallback, httpRoutes } from "./routes.ts";
 import { flightsRoutes } from "./flights-api.ts";
@@ -38,7 +39,9 @@ import { MavlinkLinks } from "../runtime/mavlink/links.ts";
 import { registerClusterMetrics } from "../runtime/observability/cluster-metrics.ts";
 import { consoleLogger, type Logger } from "../runtime/observability/log.ts";
 import { Metrics } from "../runtime/observability/metrics.ts";
+import { buildInfo } from "../runtime/observability/build-info.ts";
 import { registerProcessMetrics } from "../runtime/observability/process-metrics.ts";
+import { registerVehicleMetrics, type VehicleGauges } from "../runtime/observability/vehicle-metrics.ts";
 import { MetricsRegistry } from "../runtime/observability/registry.ts";
 import { Recorder } from "../runtime/recorder/recorder.ts";
 import { RetentionSweeper } from "../runtime/recorder/retention.ts";
@@ -101,6 +104,7 @@ export interface RunningServer {
 export function startServer(config: Config, options: StartOptions = {}): RunningServer {
   const logger = options.logger ?? consoleLogger;
   const startedAt = performance.now();
+  const startedAtUnixSeconds = Date.now() / 1000;
   const metrics = new Metrics();
   const admission = new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp);
   const authBackoff = new AuthBackoff();
@@ -123,15 +127,28 @@ export function startServer(config: Config, options: StartOptions = {}): Running
 
   const registry = new MetricsRegistry();
   metrics.registerIn(registry, () => connections.openTraffic());
-  registerProcessMetrics(registry, () => secondsSince(startedAt));
+  registerProcessMetrics(registry, { uptimeSeconds: () => secondsSince(startedAt), startTimeSeconds: startedAtUnixSeconds, build: buildInfo });
+  registerVehicleMetrics(registry, () => vehicleGauges(flight));
   if (cluster) registerClusterMetrics(registry, () => cluster.status());
   if (mavlink) registry.register(() => mavlink.families());
   if (recorder) registry.register(() => recorder.families());
 
   const draining = () => stopping !== null;
-  const health = () => healthReport({ draining: draining(), uptimeSeconds: secondsSince(startedAt), connections, cluster, mavlink });
+  const vehicleLinks = () => flight.fleet.ids.map((id) => ({ id, linkUp: flight.fleet.vehicle(id).linkUp }));
+  const health = () =>
+    healthReport({
+      draining: draining(),
+      uptimeSeconds: secondsSince(startedAt),
+      connections: connections.counts(),
+      vehicles: vehicleLinks(),
+      cluster: cluster?.status() ?? null,
+      mavlink: mavlink?.health() ?? [],
+      version: buildInfo.version,
+      pid: process.pid,
+    });
+  const ready = () => readiness({ draining: draining(), vehicles: vehicleLinks() });
   const hostRefusal = (request: Request) => rebindingRefusal(request, config, metrics);
-  const routes: Serve.RoutesWithUpgrade<SocketData, string> = httpRoutes({ health, metrics: registry, hostRefusal });
+  const routes: Serve.RoutesWithUpgrade<SocketData, string> = httpRoutes({ health, readiness: ready, metrics: registry, hostRefusal });
   if (recorder) Object.assign(routes, flightsRoutes({ store: recorder.store, viewerToken: config.viewerToken, pilotToken: config.pilotToken, verifier, hostRefusal }));
   for (const { endpoint, path } of endpointRoutes) routes[path] = { GET: upgradeRoute(endpoint, { config, admission, authBackoff, metrics, flight, draining, verifier }) };
   const knownPaths = new Set(Object.keys(routes));
@@ -202,17 +219,13 @@ function newClusterBroker(config: Config, redisUrl: string, droneIds: readonly s
   });
 }
 
-/** What `/healthz` reports: draining first, then degraded while a cluster node has lost Redis. */
-function healthReport(state: { draining: boolean; uptimeSeconds: number; connections: ConnectionRegistry; cluster: RedisBroker | null; mavlink: MavlinkLinks | null }): HealthReport {
-  const status = state.cluster?.status();
-  return {
-    status: state.draining ? "draining" : status?.redis === "down" ? "degraded" : "ok",
-    pid: process.pid,
-    uptimeSeconds: state.uptimeSeconds,
-    connections: state.connections.counts(),
-    ...(status ? { cluster: status } : {}),
-    ...(state.mavlink ? { vehicles: state.mavlink.health() } : {}),
-  };
+/** Each vehicle's gauges as the fleet sees it now, for a scrape. */
+function vehicleGauges(flight: FlightService): VehicleGauges[] {
+  return flight.fleet.ids.map((id) => {
+    const vehicle = flight.fleet.vehicle(id);
+    const { state, battery } = vehicle.state();
+    return { id, kind: vehicle.kind, state, battery, linkUp: vehicle.linkUp, pilotPresent: flight.fleet.pilotOf(id) !== null };
+  });
 }
 
 /** The DNS-rebinding guard for plain HTTP: a 403 counted like a refused upgrade, or null when Host names this server. */

@@ -12,6 +12,7 @@ import type { ServerWebSocket } from "bun";
 import type { Logger } from "../runtime/observability/log.ts";
 import type { OpenTraffic } from "../runtime/observability/metrics.ts";
 import type { TokenBucket } from "../core/flow/rate-limit.ts";
+import type { ConnectionCounts } from "./health.ts";
 import type { DroneSession } from "./sessions/session.ts";
 import { endpointPaths, endpointRoutes, type Endpoint } from "./paths.ts";
 
@@ -96,12 +97,13 @@ export class ConnectionRegistry {
     return this.open.get(endpoint) ?? new Set();
   }
 
-  /** Open connections per endpoint plus the total. */
-  counts(): Record<string, number> & { total: number } {
-    const counts: Record<string, number> & { total: number } = { total: 0 };
-    for (const [endpoint, sockets] of this.open) {
-      counts[endpoint] = sockets.size;
-      counts.total += sockets.size;
+  /** Open connections per endpoint (every endpoint, 0 when none) plus the total. */
+  counts(): ConnectionCounts {
+    const counts = { total: 0 } as ConnectionCounts;
+    for (const { endpoint } of endpointRoutes) {
+      const open = this.sockets(endpoint).size;
+      counts[endpoint] = open;
+      counts.total += open;
     }
     return counts;
   }

@@ -1,12 +1,11 @@
 /**
- * Plain HTTP responses: errors for client mistakes and the health document.
+ * Plain HTTP responses: errors for client mistakes, the health document and readiness.
  *
  * Web-standard `Request -> Response` helpers only; nothing Bun-specific, no
  * sockets. Every client mistake gets a 4xx with a one-line explanation, never
  * a 500.
  */
-import type { VehicleHealth } from "../runtime/mavlink/links.ts";
-import type { ClusterStatus } from "../runtime/cluster/broker.ts";
+import type { HealthReport, Readiness } from "./health.ts";
 
 /** A plain-text response, one line, for HTTP errors a person reads. */
 export function textResponse(status: number, message: string, headers: Record<string, string> = {}): Response {
@@ -28,21 +27,12 @@ export function methodNotAllowed(method: string, url: URL, allowed: readonly str
   });
 }
 
-/** What `GET /healthz` reports. */
-export interface HealthReport {
-  /** `degraded`: in a cluster, Redis is unreachable; this node serves its own sockets only. */
-  status: "ok" | "draining" | "degraded";
-  /** The process answering: with `--workers`, which worker took this connection. */
-  pid: number;
-  uptimeSeconds: number;
-  connections: Record<string, number> & { total: number };
-  /** With --redis: this node's name, Redis state and the drones it simulates. */
-  cluster?: ClusterStatus;
-  /** With --mavlink: each real vehicle's link, GCS failsafe and warnings. */
-  vehicles?: VehicleHealth[];
-}
-
 /** `GET /healthz`: the report as JSON, never cached. */
 export function healthResponse(report: HealthReport): Response {
   return Response.json(report, { headers: { "Cache-Control": "no-store" } });
+}
+
+/** `GET /readyz`: 200 when ready, 503 with the reasons when not, never cached. */
+export function readinessResponse(readiness: Readiness): Response {
+  return Response.json(readiness, { status: readiness.ready ? 200 : 503, headers: { "Cache-Control": "no-store" } });
 }

@@ -1,5 +1,5 @@
 /**
- * Every path skyport serves, in one table: the page, health, metrics and the
+ * Every path skyport serves, in one table: the page, health, readiness, metrics and the
  * three WebSocket endpoints.
  *
  * Owns the paths and the endpoint names only. The routes (`routes.ts`), the
@@ -34,6 +34,8 @@ export const httpPaths = {
   /** The page's scripts, styles and icon (page.ts builds them). */
   assets: "/assets/*",
   health: "/healthz",
+  /** 200 when ready for clients, 503 while draining or while a vehicle's link is down. */
+  ready: "/readyz",
   metrics: "/metrics",
 } as const;
 

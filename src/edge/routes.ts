@@ -1,7 +1,7 @@
 /**
  * The plain HTTP routes: the page and its assets (page.ts, with the browser
- * security headers), `/healthz`, `/metrics`, and 404 or 405 for everything
- * else; every one behind the DNS-rebinding guard.
+ * security headers), `/healthz`, `/readyz`, `/metrics`, and 404 or 405 for
+ * everything else; every one behind the DNS-rebinding guard.
  *
  * Each handler is web-standard `Request -> Response` over what the caller
  * gives it (a health report, a metrics registry); nothing here upgrades, and
@@ -10,7 +10,8 @@
  */
 import page from "../../client/web/index.html";
 import { assetResponse, pageResponse } from "./page.ts";
-import { healthResponse, methodNotAllowed, notFound, textResponse, type HealthReport } from "./http.ts";
+import type { HealthReport, Readiness } from "./health.ts";
+import { healthResponse, methodNotAllowed, notFound, readinessResponse, textResponse } from "./http.ts";
 import { httpPaths } from "./paths.ts";
 import { exposition, type MetricsRegistry } from "../runtime/observability/registry.ts";
 
@@ -28,6 +29,8 @@ export interface AsyncGetRoute {
 export interface HttpRouteSources {
   /** The health document as of now. */
   health(): HealthReport;
+  /** Whether the server takes new clients now, and why not. */
+  readiness(): Readiness;
   metrics: MetricsRegistry;
   /** The DNS-rebinding guard: the 403 for a request whose Host is not this server's, else null. */
   hostRefusal(request: Request): Response | null;
@@ -42,6 +45,7 @@ export function httpRoutes(sources: HttpRouteSources): Record<string, GetRoute |
     [httpPaths.page]: { GET: (request) => sources.hostRefusal(request) ?? pageResponse(page, request) },
     [httpPaths.assets]: { GET: (request) => sources.hostRefusal(request) ?? assetResponse(page, request) },
     [httpPaths.health]: { GET: (request) => sources.hostRefusal(request) ?? healthResponse(sources.health()) },
+    [httpPaths.ready]: { GET: (request) => sources.hostRefusal(request) ?? readinessResponse(sources.readiness()) },
     [httpPaths.metrics]: { GET: (request) => sources.hostRefusal(request) ?? metricsResponse(sources.metrics) },
   };
 }

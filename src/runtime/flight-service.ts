@@ -443,7 +443,7 @@ export class FlightService implements ClusterEvents {
         return;
       case "done": {
         const { origin } = notice;
-        this.metrics.countCommand(notice.status);
+        this.metrics.countCompletion(notice.status);
         if (origin.receivedAt !== undefined) this.metrics.observeCommandLatency(this.nowSeconds() - origin.receivedAt);
         this.recorder?.commandEnded(notice.drone, origin, notice.status, notice.reason);
         if (origin.form !== "json") return;

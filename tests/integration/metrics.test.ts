@@ -51,9 +51,9 @@ test("connections, refusals, traffic, telemetry, commands, latency, leases, fail
   expect(metrics.get('skyport_bytes_sent_total{endpoint="/echo"}')).toBe(5);
   expect(metrics.get('skyport_messages_received_total{endpoint="/drone"}')).toBe(3);
   expect(metrics.get("skyport_telemetry_frames_published_total")).toBe(25);
-  expect(metrics.get('skyport_commands_total{result="accepted"}')).toBe(1);
-  expect(metrics.get('skyport_commands_total{result="out_of_range"}')).toBe(1);
-  expect(metrics.get('skyport_commands_total{result="completed"}')).toBe(1);
+  expect(metrics.get('skyport_commands_total{outcome="accepted"}')).toBe(1);
+  expect(metrics.get('skyport_commands_total{outcome="refused",code="out_of_range"}')).toBe(1);
+  expect(metrics.get('skyport_commands_total{outcome="completed"}')).toBe(1);
   expect(metrics.get("skyport_command_duration_seconds_count")).toBe(1);
   expect(metrics.get('skyport_command_duration_seconds_bucket{le="1"}')).toBe(1);
   expect(metrics.get('skyport_command_duration_seconds_bucket{le="0.5"}')).toBe(0);

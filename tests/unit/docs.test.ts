@@ -12,7 +12,7 @@ test("README lists exactly the flags `server.ts --help` prints", () => {
 });
 
 test("every relative link in README.md and docs/ points at a file that exists", () => {
-  const files = ["README.md", "docs/protocol.md", "docs/security.md"].filter((file) => existsSync(join(repoRoot, file)));
+  const files = ["README.md", "docs/protocol.md", "docs/security.md", "docs/operations.md", "docs/deploy.md"].filter((file) => existsSync(join(repoRoot, file)));
   for (const file of files) {
     const text = readFileSync(join(repoRoot, file), "utf8");
     for (const [, target] of text.matchAll(/\]\((?!https?:|#)([^)#]+)/g)) {

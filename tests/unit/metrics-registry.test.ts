@@ -97,7 +97,7 @@ describe("the families", () => {
     const registry = new MetricsRegistry();
     const metrics = new Metrics();
     metrics.refuseUpgrade("origin");
-    metrics.countCommand("accepted");
+    metrics.countAnswer(null);
     const traffic = { messagesIn: 1, messagesOut: 2, bytesIn: 3, bytesOut: 4 };
     metrics.addClosedTraffic("/echo", traffic);
     metrics.registerIn(registry, () => new Map<string, OpenTraffic>([["/echo", { connections: 1, traffic }]]));
@@ -110,12 +110,21 @@ describe("the families", () => {
     expect(text).toContain('skyport_upgrades_refused_total{reason="origin"} 1\n');
   });
 
-  test("process RSS and uptime are gauges", () => {
+  test("process RSS, start time, uptime and build info are gauges", () => {
     const registry = new MetricsRegistry();
-    registerProcessMetrics(registry, () => 42);
+    registerProcessMetrics(registry, { uptimeSeconds: () => 42, startTimeSeconds: 1_790_000_000.5, build: { version: "9.8.7", bun: "1.4.5" } });
     const text = registry.render();
-    expect(typesIn(text)).toEqual(new Map([["process_resident_memory_bytes", "gauge"], ["skyport_uptime_seconds", "gauge"]]));
+    expect(typesIn(text)).toEqual(
+      new Map([
+        ["process_resident_memory_bytes", "gauge"],
+        ["process_start_time_seconds", "gauge"],
+        ["skyport_uptime_seconds", "gauge"],
+        ["skyport_build_info", "gauge"],
+      ]),
+    );
     expect(text).toContain("skyport_uptime_seconds 42\n");
+    expect(text).toContain("process_start_time_seconds 1790000000.5\n");
+    expect(text).toContain('skyport_build_info{version="9.8.7",bun="1.4.5"} 1\n');
   });
 
   test("the cluster's *_total families are counters (they were exported as gauges), up and owned are gauges", () => {

@@ -4,20 +4,31 @@
  */
 import { describe, expect, test } from "bun:test";
 import { bannerLines, clusterLine, parseListeningPort, startupWarnings } from "../../src/edge/banner.ts";
-import type { HealthReport } from "../../src/edge/http.ts";
+import type { HealthReport } from "../../src/edge/health.ts";
 import { endpointPaths, endpointRoutes, httpPaths } from "../../src/edge/paths.ts";
 import { fallback, httpRoutes, metricsResponse, type GetRoute } from "../../src/edge/routes.ts";
 import { MetricsRegistry } from "../../src/runtime/observability/registry.ts";
 
-const report: HealthReport = { status: "ok", pid: 1, uptimeSeconds: 2, connections: { total: 0 } };
+const report: HealthReport = {
+  status: "ok",
+  ready: true,
+  version: "0.1.0",
+  pid: 1,
+  uptimeSeconds: 2,
+  connections: { echo: 0, drone: 0, controller: 0, total: 0 },
+  fleet: { total: 1, linkUp: 1, linkDown: [] },
+  vehicles: [],
+  cluster: null,
+};
 
 describe("routes", () => {
   const registry = new MetricsRegistry();
   registry.single("skyport_uptime_seconds", "gauge", "Seconds since the server started.", () => 7);
-  const routes = httpRoutes({ health: () => report, metrics: registry, hostRefusal: () => null });
+  let ready = { ready: true, reasons: [] as string[] };
+  const routes = httpRoutes({ health: () => report, readiness: () => ready, metrics: registry, hostRefusal: () => null });
 
-  test("the table has the page, its assets, health and metrics, each under GET", () => {
-    expect(Object.keys(routes).sort()).toEqual(["/", "/assets/*", "/healthz", "/metrics"]);
+  test("the table has the page, its assets, health, readiness and metrics, each under GET", () => {
+    expect(Object.keys(routes).sort()).toEqual(["/", "/assets/*", "/healthz", "/metrics", "/readyz"]);
     for (const route of Object.values(routes)) expect(Object.keys(route)).toEqual(["GET"]);
   });
 
@@ -25,6 +36,18 @@ describe("routes", () => {
     const response = (routes[httpPaths.health] as GetRoute).GET(new Request("http://x/healthz"));
     expect(response.headers.get("cache-control")).toBe("no-store");
     expect(await response.json()).toEqual(report);
+  });
+
+  test("GET /readyz is 200 when ready, 503 with the reasons when not, never cached", async () => {
+    const get = () => (routes[httpPaths.ready] as GetRoute).GET(new Request("http://x/readyz"));
+    const yes = get();
+    expect(yes.status).toBe(200);
+    expect(yes.headers.get("cache-control")).toBe("no-store");
+    expect(await yes.json()).toEqual({ ready: true, reasons: [] });
+    ready = { ready: false, reasons: ["draining"] };
+    const no = get();
+    expect(no.status).toBe(503);
+    expect(await no.json()).toEqual({ ready: false, reasons: ["draining"] });
   });
 
   test("GET /metrics is the registry in the text exposition format", async () => {

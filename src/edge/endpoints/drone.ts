@@ -379,7 +379,7 @@ export class DroneEndpoint {
     }
     const op: DroneOp = { kind: "command", drone, session: session.id, identity: session.identity!, command: request, label, form: "json", ...(id === undefined ? {} : { requestId: id }) };
     this.flight.perform(op, (result) => {
-      this.metrics.countCommand(result.ok ? "accepted" : result.error.code);
+      this.metrics.countAnswer(result.ok ? null : result.error.code);
       if (result.ok) return reply.ack(result.data);
       this.refuse(ws, reply, wireError(result.error, "json", request.name));
     });

@@ -89,7 +89,7 @@ export function runTextLine(context: TextContext, line: TextLine, finish: (outco
       ...(dialect.takeoffFirst === null ? {} : { takeoffFirstIfLanded: dialect.takeoffFirst(request) }),
     };
     flight.perform(op, (result) => {
-      metrics.countCommand(result.ok ? "accepted" : result.error.code);
+      metrics.countAnswer(result.ok ? null : result.error.code);
       return result.ok ? done() : refused(wireError(result.error, "text", request.name));
     });
   };

@@ -15,6 +15,9 @@ import type { MetricFamily, MetricsRegistry } from "./registry.ts";
 /** Command latency buckets, seconds: from receipt to `done`. Flights take seconds to minutes. */
 const commandLatencyBuckets = [0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
 
+/** What became of a command: answered (accepted or refused with a code), then finished (completed or failed). */
+export type CommandOutcome = "accepted" | "refused" | "completed" | "failed";
+
 /** Counts of one per-socket traffic kind, summed over closed sockets. */
 export interface Traffic {
   messagesIn: number;
@@ -32,7 +35,8 @@ export interface OpenTraffic {
 /** The server's counters; hot paths bump the fields directly. */
 export class Metrics {
   readonly upgradesRefused = new Map<string, number>();
-  readonly commands = new Map<string, number>();
+  /** Commands per outcome and, for refusals, per refusal code: keyed `outcome` or `refused:<code>`. */
+  private readonly commands = new Map<string, number>();
   /** Refused tokens by reason (`AuthFailureReason`), before and after the upgrade. */
   readonly authFailures = new Map<string, number>();
   telemetryFramesPublished = 0;
@@ -55,9 +59,18 @@ export class Metrics {
     this.authFailures.set(reason, (this.authFailures.get(reason) ?? 0) + 1);
   }
 
-  /** Counts a command by result: accepted, refused with a code, completed, failed. */
-  countCommand(result: string): void {
-    this.commands.set(result, (this.commands.get(result) ?? 0) + 1);
+  /** Counts a command's answer: accepted when `refusalCode` is null, else refused with that code. */
+  countAnswer(refusalCode: string | null): void {
+    this.countCommand(refusalCode === null ? "accepted" : `refused:${refusalCode}`);
+  }
+
+  /** Counts a command's end: completed or failed. */
+  countCompletion(outcome: "completed" | "failed"): void {
+    this.countCommand(outcome);
+  }
+
+  private countCommand(key: string): void {
+    this.commands.set(key, (this.commands.get(key) ?? 0) + 1);
   }
 
   observeCommandLatency(seconds: number): void {
@@ -131,8 +144,8 @@ export class Metrics {
       {
         name: "skyport_commands_total",
         type: "counter",
-        help: "Drone commands by result: accepted, completed, failed, or the refusal code.",
-        samples: [...this.commands].map(([result, value]) => ({ labels: { result }, value })),
+        help: "Drone commands by outcome (accepted, refused, completed, failed); refusals also by their protocol error code.",
+        samples: [...this.commands].map(([key, value]) => ({ labels: commandLabels(key), value })),
       },
       {
         name: "skyport_command_duration_seconds",
@@ -149,4 +162,10 @@ export class Metrics {
       one("skyport_failsafe_events_total", "Link-loss failsafe actions (hover, return home).", this.failsafeEvents),
     ];
   }
+}
+
+/** `accepted` → {outcome}; `refused:not_pilot` → {outcome, code}. Codes come from protocol/errors.ts's closed set, so the label set stays bounded. */
+function commandLabels(key: string): Record<string, string> {
+  const colon = key.indexOf(":");
+  return colon === -1 ? { outcome: key } : { outcome: key.slice(0, colon), code: key.slice(colon + 1) };
 }
