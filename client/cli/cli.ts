@@ -13,7 +13,15 @@ import { runSend, sendUsage } from "./commands/send.ts";
 import { runToken, tokenUsage } from "./commands/token.ts";
 import { runWatch, watchUsage } from "./commands/watch.ts";
 
-const commands: Record<string, { run(argv: string[]): Promise<number>; usage: string; summary: string }> = {
+/** One subcommand: what runs it, its usage, and its one-line summary. */
+export interface CliCommand {
+  run(argv: string[]): Promise<number>;
+  usage: string;
+  summary: string;
+}
+
+/** The client's subcommands by name; `skyport` (bin/skyport.ts) dispatches to the same table. */
+export const commands: Record<string, CliCommand> = {
   echo: { run: runEcho, usage: echoUsage, summary: "send the time every second to /echo and print the echoes" },
   watch: { run: runWatch, usage: watchUsage, summary: "show a drone's telemetry live" },
   fly: { run: runFly, usage: flyUsage, summary: "claim a drone and fly it from a prompt" },
@@ -32,7 +40,8 @@ ${Object.entries(commands)
 
 Run "bun run client/cli/cli.ts <command> --help" for a command's flags.`;
 
-async function main(argv: string[]): Promise<number> {
+/** Runs one subcommand by name; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(mainUsage);
@@ -43,8 +52,13 @@ async function main(argv: string[]): Promise<number> {
     console.error(`skyport: unknown command ${JSON.stringify(name)}\n\n${mainUsage}`);
     return 2;
   }
+  return runCommand(name, command, rest);
+}
+
+/** Runs one subcommand; a usage mistake prints one line and the usage (exit 2), any other failure one line (exit 1). */
+export async function runCommand(name: string, command: CliCommand, argv: string[]): Promise<number> {
   try {
-    return await command.run(rest);
+    return await command.run(argv);
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`skyport ${name}: ${error.message}\n\n${command.usage}`);
@@ -55,4 +69,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exit(await main(process.argv.slice(2)));
+if (import.meta.main) process.exit(await main(process.argv.slice(2)));

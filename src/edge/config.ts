@@ -734,7 +734,8 @@ export function usage(): string {
     .map((s) => row(s.switch ? `--${s.flag}` : `--${s.flag} ${s.valueName}`, s.help + (s.env ? ` [env ${s.env}]` : "")));
   const envLines = settings.filter((s) => s.env && !s.flag).map((s) => row(s.env!, s.help));
   return [
-    "usage: bun run server.ts [flags]",
+    "usage: skyport serve [flags]",
+    "   or: bun run server.ts [flags]",
     "",
     "flags:",
     ...flagLines,

@@ -140,16 +140,17 @@ export function reportToSupervisor(report: WorkerReport, logger: Logger): void {
 }
 
 /**
- * Runs the supervisor for `config.workers` workers, each running `script`
+ * Runs the supervisor for `config.workers` workers, each running
+ * `selfCommand` (the command that serves again: runtime, script, subcommand)
  * with the same `argv`. Resolves with the exit code once every worker has
  * exited: 0 after SIGTERM/SIGINT, 1 if the workers could not start or one
  * died more often than its restart budget allows. Check
  * `workerNodeIdProblem(config)` first.
  *
- * @example process.exit(await superviseWorkers(config, process.argv.slice(2), consoleLogger));
+ * @example process.exit(await superviseWorkers(config, argv, consoleLogger, [process.execPath, "server.ts"]));
  */
-export async function superviseWorkers(config: Config, argv: readonly string[], logger: Logger, script: string = process.argv[1]!): Promise<number> {
-  return new Supervisor(config, argv, script, logger).run();
+export async function superviseWorkers(config: Config, argv: readonly string[], logger: Logger, selfCommand: readonly string[]): Promise<number> {
+  return new Supervisor(config, argv, selfCommand, logger).run();
 }
 
 /** One running worker process and what the supervisor learns from it. */
@@ -186,7 +187,7 @@ class Supervisor {
   constructor(
     private readonly config: Config,
     private readonly argv: readonly string[],
-    private readonly script: string,
+    private readonly selfCommand: readonly string[],
     private readonly logger: Logger,
   ) {
     this.slots = Array.from({ length: config.workers }, (_, index) => ({ index, current: null, budget: new RestartBudget(), restartTimer: null }));
@@ -219,13 +220,13 @@ class Supervisor {
 
   /** Spawns the worker for `slot`. */
   private start(slot: WorkerSlot): WorkerProcess {
-    const args = [this.script, ...this.argv];
+    const args = [...this.selfCommand, ...this.argv];
     if (this.sharedAddr !== null) args.push("--addr", this.sharedAddr);
     const nodeId = workerNodeId(this.config.nodeId, slot.index);
     if (nodeId !== null) args.push("--node-id", nodeId);
     const started = Promise.withResolvers<WorkerReport>();
     started.promise.catch(() => {}); // handled by whoever awaits it; never an unhandled rejection
-    const proc = Bun.spawn([process.execPath, ...args], {
+    const proc = Bun.spawn(args, {
       env: { ...process.env, [workerIndexEnv]: String(slot.index) },
       stdin: "ignore",
       stdout: "pipe",

@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, defaultConfig, HelpRequested, parseConfig, usage } from "../../src/edge/config.ts";
-import { repoRoot } from "../support/server.ts";
+import { repoRoot, spawnServer } from "../support/server.ts";
+import { waitUntil } from "../support/sockets.ts";
 
 describe("parseConfig", () => {
   test("defaults to localhost:8080 and 16 MiB messages", () => {
@@ -105,7 +106,7 @@ describe("server.ts with bad flags", () => {
       expect(code).toBe(2);
       const lines = stderr.split("\n");
       expect(lines[0]).toStartWith("skyport: ");
-      expect(stderr).toContain("usage: bun run server.ts");
+      expect(stderr).toContain("usage: skyport serve [flags]\n   or: bun run server.ts [flags]");
       expect(stderr).not.toContain("    at "); // no stack trace
     },
   );
@@ -155,13 +156,12 @@ describe("hardening flags", () => {
     expect(() => parseConfig(["--allowed-hosts", "a,,b"])).toThrow(ConfigError);
   });
 
-  test("the server warns at start when anyone may fly", async () => {
-    const proc = Bun.spawn([process.execPath, "run", join(repoRoot, "server.ts"), "--addr", "127.0.0.1:0"], { stdout: "pipe", stderr: "pipe" });
-    const reader = proc.stderr.getReader();
-    const { value } = await reader.read();
-    proc.kill("SIGTERM");
-    await proc.exited;
-    expect(new TextDecoder().decode(value)).toContain("anyone who can connect may fly");
+  test("the server warns at start, on stderr after the banner, when anyone may fly", async () => {
+    const server = await spawnServer();
+    await waitUntil(() => server.stderr.some((line) => line.includes("anyone who can connect may fly")), 5000, "the open-server warning");
+    server.proc.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    expect(server.stderr[0]).toStartWith("skyport listening on");
   });
 });
 
