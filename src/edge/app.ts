@@ -27,6 +27,8 @@ import { addressKey, AuthBackoff, ConnectionLimiter, hostAllowed, hostRefusalMes
 import { SessionRegistry } from "./sessions/registry.ts";
 import { bearerToken, decideUpgrade, jwtMode, upgradeFailed, type UpgradeRefusal } from "./upgrade.ts";
 import { clientAddress, parseOfferedProtocols } from "./security.ts";
+import { ServerGroup } from "./server-group.ts";
+import { readTlsPair, TlsError, type TlsPair } from "./tls.ts";
 import type { KeyStore } from "../runtime/identity/keys.ts";
 import { TokenVerifier, type Verdict } from "../runtime/identity/verifier.ts";
 import { SharedBuckets } from "../core/flow/rate-limit.ts";
@@ -81,7 +83,8 @@ export interface StartOptions {
 
 /** A started server and the handles tests and `server.ts` need. */
 export interface RunningServer {
-  server: Server<SocketData>;
+  /** The server listening now (a TLS reload replaces it). */
+  readonly server: Server<SocketData>;
   /** Base HTTP URL, e.g. `http://localhost:8080/`. */
   url: URL;
   connections: ConnectionRegistry;
@@ -91,6 +94,12 @@ export interface RunningServer {
   /** The flight recorder when recording, else null. */
   recorder: Recorder | null;
   metrics: Metrics;
+  /**
+   * Reads `--tls-cert` and `--tls-key` again and serves new connections with
+   * them; open connections keep theirs and stay open. Returns the new pair.
+   * @throws TlsError when the server has no TLS, is stopping, or a file cannot be served (the old pair stays).
+   */
+  reloadTls(): TlsPair;
   /**
    * Drains: tells flying drones to hover, closes every socket with 1001,
    * stops listening (an upgrade already in flight gets 503 "draining") and
@@ -153,11 +162,14 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   for (const { endpoint, path } of endpointRoutes) routes[path] = { GET: upgradeRoute(endpoint, { config, admission, authBackoff, metrics, flight, draining, verifier }) };
   const knownPaths = new Set(Object.keys(routes));
 
-  const server: Server<SocketData> = Bun.serve<SocketData>({
+  const tls = config.tlsCertFile === null || config.tlsKeyFile === null ? null : readTlsPair(config.tlsCertFile, config.tlsKeyFile);
+  const serveOptions = (port: number, pair: TlsPair | null): Serve.Options<SocketData, string> => ({
     hostname: config.hostname,
-    port: config.port,
-    // Worker processes (`--workers`) share one port; the kernel spreads connections over them.
-    reusePort: config.workers > 1,
+    port,
+    // Worker processes (`--workers`) share one port, the kernel spreading connections over them; with TLS a
+    // reload starts the new server on the port before the old one stops listening (server-group.ts).
+    reusePort: config.workers > 1 || pair !== null,
+    ...(pair === null ? {} : { tls: { cert: pair.cert, key: pair.key } }),
     development: false,
     routes,
     fetch: (request) => fallback(request, knownPaths, hostRefusal),
@@ -165,13 +177,16 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       logger.error({ event: "http_error", message: error.message });
       return textResponse(500, "internal server error");
     },
-    websocket: socketHandlers(config, { connections, admission, authBackoff, metrics, flight, sessions, clocks: options.clocks, verifier }),
+    websocket: handlers,
   });
+  const handlers = socketHandlers(config, { connections, admission, authBackoff, metrics, flight, sessions, clocks: options.clocks, verifier });
+  const servers = new ServerGroup<SocketData>(Bun.serve<SocketData, string>(serveOptions(config.port, tls)));
+  if (tls) logger.info({ event: "tls", subject: tls.subject, notAfter: tls.notAfter });
   // In a cluster only the node that owns a vehicle holds its link (and every write is fenced by that ownership).
   const holds = cluster ? (drone: string) => cluster.owns(drone) : undefined;
   mavlink?.start(() => flight.nowSeconds(), logger, holds, recorder ? (vehicle, bytes) => recorder.mavlinkPacket(vehicle, bytes) : undefined);
-  if (options.autoStep ?? true) flight.start(server, sessions);
-  else flight.attach(server, sessions);
+  if (options.autoStep ?? true) flight.start(servers, sessions);
+  else flight.attach(servers, sessions);
   cluster?.start(flight).catch((error) => logger.error({ event: "cluster_start_failed", message: error instanceof Error ? error.message : String(error) }));
 
   const stop = (): Promise<void> =>
@@ -182,16 +197,37 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       mavlink?.stop();
       connections.closeAll(closeCodes.goingAway, shutdownReason);
       // Stops listening; resolves once every connection is closed (Bun ends a socket right after its close frame).
-      await settlesWithin(server.stop(), shutdownGraceMilliseconds);
+      await settlesWithin(Promise.all(servers.all.map((server) => server.stop())), shutdownGraceMilliseconds);
       // Hands this node's drones to the others at once instead of after the owner lease.
       await cluster?.stop();
-      await server.stop(true);
+      await Promise.all(servers.all.map((server) => server.stop(true)));
       // The last frames and the hover commands above are written before the database closes.
       await retention?.stop();
       await recorder?.stop();
     })());
 
-  return { server, url: server.url, connections, flight, cluster, recorder, metrics, stop };
+  const reloadTls = (): TlsPair => {
+    if (config.tlsCertFile === null || config.tlsKeyFile === null) throw new TlsError("no TLS to reload: the server was started without --tls-cert and --tls-key");
+    if (stopping !== null) throw new TlsError("the server is shutting down");
+    const pair = readTlsPair(config.tlsCertFile, config.tlsKeyFile);
+    servers.handOver(Bun.serve<SocketData, string>(serveOptions(servers.current.port!, pair)));
+    logger.info({ event: "tls_reloaded", subject: pair.subject, notAfter: pair.notAfter });
+    return pair;
+  };
+
+  return {
+    get server() {
+      return servers.current;
+    },
+    url: servers.current.url,
+    connections,
+    flight,
+    cluster,
+    recorder,
+    metrics,
+    stop,
+    reloadTls,
+  };
 }
 
 /** Records every vehicle flown here into the store, after carrying each one on from what the store kept. */

@@ -99,6 +99,10 @@ export interface Config {
   retentionDays: number;
   /** Largest the recorder's database may grow, bytes: past it the oldest flights are deleted first; 0 for no cap. */
   recordMaxBytes: number;
+  /** PEM certificate chain file for https:// and wss://, or null for plain http (issue 17). */
+  tlsCertFile: string | null;
+  /** PEM private key file of `tlsCertFile`, or null. */
+  tlsKeyFile: string | null;
 }
 
 /** Sixteen mebibytes, the echo endpoint's default message limit. */
@@ -147,6 +151,8 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   recordHz: null,
   retentionDays: 30,
   recordMaxBytes: 0,
+  tlsCertFile: null,
+  tlsKeyFile: null,
 });
 
 /** Most worker processes `--workers` starts. */
@@ -435,7 +441,7 @@ const settings: Setting[] = [
     flag: "trust-proxy",
     env: "SKYPORT_TRUST_PROXY",
     valueName: "true|false",
-    help: "behind a reverse proxy: the client's address for limits and logs is X-Forwarded-For's last hop (default false)",
+    help: "behind a reverse proxy: the client's address for limits and logs is X-Forwarded-For's last hop, and the Origin check uses X-Forwarded-Host (default false)",
     apply(config, raw, source) {
       config.trustProxy = parseBoolean(raw, source);
     },
@@ -590,7 +596,32 @@ const settings: Setting[] = [
       config.recordMaxBytes = parseInteger(raw, source, 0, Number.MAX_SAFE_INTEGER);
     },
   },
+  // Issue 17 (packaging): TLS.
+  {
+    flag: "tls-cert",
+    env: "SKYPORT_TLS_CERT",
+    valueName: "file.pem",
+    help: "serve https:// and wss:// with this PEM certificate chain (with --tls-key); SIGHUP reloads both files (default: plain http)",
+    apply(config, raw, source) {
+      config.tlsCertFile = parsePath(raw, source);
+    },
+  },
+  {
+    flag: "tls-key",
+    env: "SKYPORT_TLS_KEY",
+    valueName: "file.pem",
+    help: "the PEM private key of --tls-cert",
+    apply(config, raw, source) {
+      config.tlsKeyFile = parsePath(raw, source);
+    },
+  },
 ];
+
+/** A file path from a flag or variable: any non-empty text (the server reads the file at start). */
+function parsePath(raw: string, source: string): string {
+  if (raw.trim() === "") throw new ConfigError(`${source} must be a file path: received an empty value`);
+  return raw.trim();
+}
 
 /**
  * Builds the configuration from command-line arguments (without the program
@@ -613,6 +644,10 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
   if (clash) throw new ConfigError(`--mavlink names ${JSON.stringify(clash.name)}, already a simulated drone in --drones: drone ids must be unique`);
   if (config.workers > 1 && config.redisUrl === null) {
     throw new ConfigError(`--workers ${config.workers} needs --redis: without a shared broker each worker would fly a fleet of its own`);
+  }
+  if ((config.tlsCertFile === null) !== (config.tlsKeyFile === null)) {
+    const [given, missing] = config.tlsCertFile === null ? ["--tls-key", "--tls-cert"] : ["--tls-cert", "--tls-key"];
+    throw new ConfigError(`${given} needs ${missing} too: TLS takes a certificate and its private key: received only ${given}`);
   }
   return config;
 }

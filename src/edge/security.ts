@@ -167,6 +167,19 @@ export function clientAddress(forwardedFor: string | null, peer: string | null, 
   return peer ?? "unknown";
 }
 
+/**
+ * The host the browser asked for, which its `Origin` must match: behind a
+ * trusted reverse proxy (`--trust-proxy`) that rewrites `Host`, the first
+ * `X-Forwarded-Host` (the name the client used; later entries are proxies');
+ * otherwise `Host` itself. Never trusts the header without `--trust-proxy`:
+ * any client can send it.
+ */
+export function publicHost(host: string | null, forwardedHost: string | null, trustProxy: boolean): string | null {
+  if (!trustProxy || forwardedHost === null) return host;
+  const first = forwardedHost.split(",")[0]!.trim();
+  return first === "" ? host : first;
+}
+
 /** Why an upgrade was refused before it happened; also the metrics label. */
 export type AdmissionRefusal = "max_connections" | "max_connections_per_ip";
 

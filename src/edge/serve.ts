@@ -1,7 +1,8 @@
 /**
  * `skyport serve` and `bun run server.ts`: reads the configuration, then
  * either supervises `--workers` copies of itself or serves; prints where to
- * find it, and shuts down cleanly on SIGINT/SIGTERM.
+ * find it, reloads its TLS certificate and JWT keys on SIGHUP, and shuts down
+ * cleanly on SIGINT/SIGTERM.
  *
  * Owns the process side of serving (argv and env in, exit codes, signals,
  * banner out). The server itself is `app.ts`, the supervisor `workers.ts`.
@@ -11,6 +12,7 @@ import { startServer, type RunningServer } from "./app.ts";
 import { bannerLines, clusterLine, startupWarnings } from "./banner.ts";
 import { ConfigError, exitUsage, HelpRequested, parseConfig, usage, type Config } from "./config.ts";
 import { openRecording, recordingBlocked, recordingLine } from "./recording.ts";
+import { TlsError } from "./tls.ts";
 import { isWorker, reportToSupervisor, superviseWorkers, workerNodeIdProblem } from "./workers.ts";
 import { redactedUrl } from "../runtime/cluster/redis-link.ts";
 import { KeyFileError, KeyStore } from "../runtime/identity/keys.ts";
@@ -51,7 +53,7 @@ export async function serve(argv: readonly string[], selfCommand: readonly strin
     running = startServer(config, { logger: consoleLogger, recording, ...(keys === undefined ? {} : { keys }) });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    console.error(`skyport: cannot listen on ${config.hostname}:${config.port}: ${message}`);
+    console.error(error instanceof TlsError ? `skyport: ${message}` : `skyport: cannot listen on ${config.hostname}:${config.port}: ${message}`);
     process.exit(1);
   }
 
@@ -62,19 +64,33 @@ export async function serve(argv: readonly string[], selfCommand: readonly strin
   };
   process.once("SIGINT", () => shutdown("SIGINT"));
   process.once("SIGTERM", () => shutdown("SIGTERM"));
-  // Key rotation: SIGHUP reads --jwt-keys again; a bad file keeps the keys in use (one log line says why).
-  if (keys !== undefined) {
-    process.on("SIGHUP", () => {
-      keys.reload().then((result) =>
-        result.ok
-          ? consoleLogger.info({ event: "jwt_keys_reloaded", kids: result.kids })
-          : consoleLogger.error({ event: "jwt_keys_reload_failed", file: config.jwtKeysFile, message: `kept the keys in use: ${result.message}` }),
-      );
-    });
-  }
+  // SIGHUP: a renewed TLS certificate and a rotated --jwt-keys file are read again; neither stops the server.
+  process.on("SIGHUP", () => {
+    if (config.tlsCertFile === null && keys === undefined) consoleLogger.info({ event: "sighup", message: "nothing to reload: no --tls-cert and no --jwt-keys" });
+    if (config.tlsCertFile !== null) reloadTls(running);
+    if (keys !== undefined) reloadKeys(config, keys);
+  });
 
   // Handlers first, banner (or report) second: whoever reads it may signal at once.
   announce(config, running, recording !== undefined);
+}
+
+/** Serves new connections with the certificate files as they are now; a bad pair is logged and the old one kept. */
+function reloadTls(running: RunningServer): void {
+  try {
+    running.reloadTls();
+  } catch (error) {
+    consoleLogger.error({ event: "tls_reload_failed", message: error instanceof Error ? error.message : String(error), kept: "the previous certificate" });
+  }
+}
+
+/** Key rotation: reads --jwt-keys again; a bad file keeps the keys in use (one log line says why). */
+function reloadKeys(config: Config, keys: KeyStore): void {
+  keys.reload().then((result) =>
+    result.ok
+      ? consoleLogger.info({ event: "jwt_keys_reloaded", kids: result.kids })
+      : consoleLogger.error({ event: "jwt_keys_reload_failed", file: config.jwtKeysFile, message: `kept the keys in use: ${result.message}` }),
+  );
 }
 
 /** The `--jwt-keys` file, loaded before anything listens: an unusable one stops the start with one line naming the flag. */

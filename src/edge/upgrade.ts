@@ -25,7 +25,7 @@ import { newSession } from "./sessions/session.ts";
 import { checkHandshake } from "./handshake.ts";
 import { textResponse } from "./http.ts";
 import type { Endpoint } from "./paths.ts";
-import { addressKey, authBackoffMessage, clientAddress, type AuthBackoff, type ConnectionLimiter, hostAllowed, hostRefusalMessage, originAllowed, parseOfferedProtocols, tokensEqual } from "./security.ts";
+import { addressKey, authBackoffMessage, clientAddress, type AuthBackoff, type ConnectionLimiter, hostAllowed, hostRefusalMessage, originAllowed, publicHost, parseOfferedProtocols, tokensEqual } from "./security.ts";
 
 /** What the decision needs to know about the server and the peer. */
 export interface UpgradeContext {
@@ -95,7 +95,7 @@ export function decideUpgrade(request: Request, endpoint: Endpoint, context: Upg
   const host = request.headers.get("host");
   if (!hostAllowed(host, config.hostname, config.allowedHosts)) return refusal("host", 403, hostRefusalMessage(host!));
   const origin = request.headers.get("origin");
-  if (!originAllowed(origin, host, config.allowedOrigins)) {
+  if (!originAllowed(origin, publicHost(host, request.headers.get("x-forwarded-host"), config.trustProxy), config.allowedOrigins)) {
     return refusal("origin", 403, `origin ${JSON.stringify(origin!.slice(0, maxEchoedHeaderChars))} may not open WebSockets here`);
   }
   const handshake = checkHandshake(request.headers);

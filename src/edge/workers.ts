@@ -196,8 +196,10 @@ class Supervisor {
   async run(): Promise<number> {
     process.on("SIGTERM", () => void this.stop("SIGTERM", "SIGTERM", exitClean));
     process.on("SIGINT", () => void this.stop("SIGINT", "SIGINT", exitClean));
-    // Key rotation (--jwt-keys): every worker reads its key file again.
-    if (this.config.jwtKeysFile !== null) process.on("SIGHUP", () => this.liveWorkers().forEach((worker) => worker.proc.kill("SIGHUP")));
+    // SIGHUP (a renewed TLS certificate, a rotated --jwt-keys file) is each worker's to act on.
+    process.on("SIGHUP", () => {
+      for (const worker of this.liveWorkers()) worker.proc.kill("SIGHUP");
+    });
     let reports: WorkerReport[];
     try {
       const first = await this.start(this.slots[0]!).listening;

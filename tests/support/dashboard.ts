@@ -22,6 +22,8 @@ export interface PageOptions {
   colorScheme?: "light" | "dark";
   /** devicePixelRatio of the page (2 for a HiDPI screen). */
   deviceScaleFactor?: number;
+  /** Accept a certificate Chromium does not trust (a test CA's, for https:// and wss://). */
+  ignoreHTTPSErrors?: boolean;
 }
 
 /** A page in a fresh browser context that records console errors and uncaught exceptions. */
@@ -30,6 +32,7 @@ export async function newVisitor(browser: Browser, options: PageOptions = {}): P
     viewport: { width: options.width ?? 1440, height: options.height ?? 900 },
     colorScheme: options.colorScheme ?? "light",
     deviceScaleFactor: options.deviceScaleFactor ?? 1,
+    ignoreHTTPSErrors: options.ignoreHTTPSErrors ?? false,
   });
   const page = (await context.newPage()) as DashboardPage;
   page.errors = [];

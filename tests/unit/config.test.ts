@@ -165,6 +165,20 @@ describe("hardening flags", () => {
   });
 });
 
+describe("--tls-cert and --tls-key", () => {
+  test("both from flags or env; neither means plain http", () => {
+    expect(parseConfig(["--tls-cert", "c.pem", "--tls-key", "k.pem"])).toMatchObject({ tlsCertFile: "c.pem", tlsKeyFile: "k.pem" });
+    expect(parseConfig([], { SKYPORT_TLS_CERT: "/etc/c.pem", SKYPORT_TLS_KEY: "/etc/k.pem" })).toMatchObject({ tlsCertFile: "/etc/c.pem", tlsKeyFile: "/etc/k.pem" });
+    expect(parseConfig([])).toMatchObject({ tlsCertFile: null, tlsKeyFile: null });
+  });
+
+  test("one without the other is refused, naming both", () => {
+    expect(() => parseConfig(["--tls-cert", "c.pem"])).toThrow("--tls-cert needs --tls-key too: TLS takes a certificate and its private key: received only --tls-cert");
+    expect(() => parseConfig([], { SKYPORT_TLS_KEY: "k.pem" })).toThrow("--tls-key needs --tls-cert too");
+    expect(() => parseConfig(["--tls-cert", " "])).toThrow("--tls-cert must be a file path: received an empty value");
+  });
+});
+
 describe("--mavlink", () => {
   test("NAME=tcp:HOST:PORT (or udpin:, udpout:), repeatable, each a vehicle beside the simulated drones", () => {
     expect(parseConfig(["--mavlink", "copter=tcp:127.0.0.1:5760", "--mavlink=hexa=tcp:[::1]:5770", "--mavlink", "quad=udpin:0.0.0.0:14550", "--mavlink", "tri=udpout:10.0.0.2:14555"]).mavlink).toEqual([

@@ -106,6 +106,19 @@ describe("refusals, in order", () => {
     accepted(decide("echo", "/echo", { Origin: "https://app.example" }, context({ allowedOrigins: new Set(["https://app.example"]) })));
   });
 
+  test("behind TLS the page's https origin matches its Host; behind a trusted proxy that rewrites Host, X-Forwarded-Host", async () => {
+    accepted(decide("echo", "/echo", { Origin: "https://skyport.test" }));
+    accepted(decide("echo", "/echo", { Origin: "https://skyport.test:8443", Host: "skyport.test:8443" }));
+    // nginx forwarding to 127.0.0.1:8080 with its own Host, and the browser's in X-Forwarded-Host.
+    const proxied = { Origin: "https://sky.example", Host: "127.0.0.1:8080", "X-Forwarded-Host": "sky.example" };
+    accepted(decide("echo", "/echo", proxied, context({ trustProxy: true })));
+    // Without --trust-proxy the header is anyone's word: not believed.
+    expect((await refused(decide("echo", "/echo", proxied))).reason).toBe("origin");
+    // The first entry is the client's; later ones are proxies'.
+    accepted(decide("echo", "/echo", { ...proxied, "X-Forwarded-Host": "sky.example, inner.proxy" }, context({ trustProxy: true })));
+    expect((await refused(decide("echo", "/echo", { ...proxied, Origin: "https://evil.example" }, context({ trustProxy: true })))).reason).toBe("origin");
+  });
+
   test("the RFC 6455 handshake: a plain GET is 426 with Upgrade: websocket, a bad key 400", async () => {
     const plain = await refused(decide("echo", "/echo", { Upgrade: null, Connection: null }));
     expect(plain).toMatchObject({ reason: "bad_handshake", status: 426 });
