@@ -99,12 +99,14 @@ export class ConnectionRegistry {
 
   /** Open connections per endpoint (every endpoint, 0 when none) plus the total. */
   counts(): ConnectionCounts {
-    const counts = { total: 0 } as ConnectionCounts;
+    const counts = {} as ConnectionCounts;
+    let total = 0;
     for (const { endpoint } of endpointRoutes) {
       const open = this.sockets(endpoint).size;
       counts[endpoint] = open;
-      counts.total += open;
+      total += open;
     }
+    counts.total = total;
     return counts;
   }
 
