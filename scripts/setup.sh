@@ -3,12 +3,14 @@
 # machine with Node.js and npm: Bun and the dev dependencies from npm, and
 # Debian's Chromium (browser tests), redis-server (scale-out tests),
 # postgresql (the flight recorder's PostgreSQL store), Go with
-# gorilla/websocket and Python's websockets (interop and benchmark peers).
+# gorilla/websocket and Python's websockets (interop, TLS and benchmark
+# peers), openssl (test certificates) and systemd (systemd-analyze checks
+# deploy/skyport.service).
 # Idempotent: a second run installs nothing and takes about a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# npm: Bun itself comes from the pinned `bun` dev dependency.
+# npm: Bun itself comes from the pinned `bun` dependency.
 if [ ! -x node_modules/.bin/bun ] || [ ! -x node_modules/.bin/tsc ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dev dependencies (bun, typescript, ...)"
   npm ci --no-audit --no-fund --loglevel=error
@@ -26,6 +28,8 @@ declare -A wanted=(
   [golang-github-gorilla-websocket-dev]=/usr/share/gocode/src/github.com/gorilla/websocket
   [python3-websockets]=/usr/lib/python3/dist-packages/websockets
   [postgresql]=/usr/lib/postgresql/15/bin/postgres
+  [openssl]=/usr/bin/openssl
+  [systemd]=/usr/bin/systemd-analyze
 )
 missing=()
 for package in "${!wanted[@]}"; do
