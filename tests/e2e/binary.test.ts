@@ -2,16 +2,17 @@
  * The single executable (`npm run build` → dist/skyport), run the way an
  * operator runs it: copied into an empty folder and started with neither
  * Node nor Bun on PATH. Serves the embedded page and its assets, /echo and
- * /drone, flies with its own `send` command, runs `--workers` (each worker
- * is the executable itself), and drains on SIGTERM. Prints its size and its
+ * /drone, flies with its own `send` command (over wss too, with TLS), runs
+ * `--workers` (each worker is the executable itself), and drains on SIGTERM. Prints its size and its
  * time to the banner.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "bun";
-import { copyFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DroneTestClient } from "../support/drone-client.ts";
+import { makeTestPki } from "../support/interop.ts";
 import { startRedis, type RedisServer } from "../support/redis.ts";
 import { repoRoot, spawnServerCommand, type ServerProcess } from "../support/server.ts";
 import { Inbox, openSocket } from "../support/sockets.ts";
@@ -96,6 +97,25 @@ describe("dist/skyport with no Node or Bun on PATH", () => {
     expect(await server.exited).toBe(0);
     pilot.close();
   }, 60_000);
+
+  test("TLS from the binary: https and wss on one port, and its own send flies over wss trusting the CA", async () => {
+    const pki = await makeTestPki();
+    const { certFile, keyFile } = await pki.issue("binary");
+    const server = await serveFromBinary(["--drones", "alpha", "--tls-cert", certFile, "--tls-key", keyFile]);
+    const https = `https://127.0.0.1:${server.port}`;
+    expect((await fetch(`${https}/healthz`, { tls: { ca: readFileSync(pki.caFile, "utf8") } })).status).toBe(200);
+    const send = spawn([binary, "send", "--url", `wss://127.0.0.1:${server.port}/drone`, "--wait", "takeoff", "land"], {
+      cwd: folder,
+      env: { ...clean, NODE_EXTRA_CA_CERTS: pki.caFile },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [sent, errors, code] = await Promise.all([new Response(send.stdout).text(), new Response(send.stderr).text(), send.exited]);
+    expect(`${code} ${errors}`).toBe("0 ");
+    expect(sent).toContain("land");
+    server.proc.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+  }, 40_000);
 
   test("--workers 2: the supervisor runs the executable itself twice; both answer; SIGTERM stops all", async () => {
     redis = await startRedis();

@@ -1,17 +1,20 @@
 /**
  * skyport as a package, installed the way a user does: `npm install <repo
  * path>` into an empty folder (packed, not linked: `--install-links`), then
- * `npx skyport --help`, `skyport serve` through the npm launcher (Node finds
- * the Bun that came with the package), and the example app importing
- * `skyport/client` from outside the repository, on Node and on Bun, and
- * type-checked against the package's declarations.
+ * `npx skyport --help`, `npx skyport serve --tls-cert --tls-key` through the
+ * npm launcher (Node finds the Bun that came with the package) and
+ * `npx skyport fly` over wss, and the example app importing `skyport/client`
+ * from outside the repository over wss, on Node 22 and on Bun, type-checked
+ * against the package's declarations.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "bun";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRoot, spawnServerCommand, type ServerProcess } from "../support/server.ts";
+import { makeTestPki, type TestPki } from "../support/interop.ts";
+import { collectLines, repoRoot, spawnServerCommand, type ServerProcess } from "../support/server.ts";
+import { waitUntil } from "../support/sockets.ts";
 
 /** npm install of the packed repository: Bun, node-mavlink and the SDK build; seconds on a warm npm cache. */
 const installTimeoutMs = 240_000;
@@ -26,15 +29,22 @@ const squareTimeoutMs = 90_000;
 
 let folder: string;
 let server: ServerProcess | null = null;
+let pki: TestPki;
+/** The test CA, trusted by every client here through NODE_EXTRA_CA_CERTS. */
+let trusted: Record<string, string>;
+const https = (path: string) => `https://127.0.0.1:${server!.port}${path}`;
+const wss = (path: string) => `wss://127.0.0.1:${server!.port}${path}`;
 
 /** Runs a command in the install folder to its end; stdout, stderr and the exit code. */
 async function run(command: string[], timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = spawn(command, { cwd: folder, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: timeoutMs, env: { ...process.env, npm_config_yes: "true" } });
+  const proc = spawn(command, { cwd: folder, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: timeoutMs, env: { ...process.env, ...trusted, npm_config_yes: "true" } });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
 }
 
 beforeAll(async () => {
+  pki = await makeTestPki();
+  trusted = { NODE_EXTRA_CA_CERTS: pki.caFile };
   folder = mkdtempSync(join(tmpdir(), "skyport-install-"));
   writeFileSync(join(folder, "package.json"), JSON.stringify({ name: "outside", private: true, type: "module" }));
   copyFileSync(join(repoRoot, "examples/fly-square/fly-square.mjs"), join(folder, "fly-square.mjs"));
@@ -61,17 +71,39 @@ describe("npm install <repo path> into an empty folder", () => {
     expect(version.stdout).toMatch(/^skyport \d+\.\d+\.\d+ \(bun \d+\.\d+\.\d+\)\n$/);
   }, 60_000);
 
-  test("skyport serve through the npm launcher: the page, health, and SIGTERM forwarded to a clean exit", async () => {
-    server = await spawnServerCommand([join(folder, "node_modules/.bin/skyport"), "serve", "--addr", "127.0.0.1:0", "--drones", "alpha,bravo"], 20_000, { cwd: folder });
-    const page = await fetch(server.http("/"));
+  test("skyport serve --tls-cert --tls-key through the npm launcher (what npx runs): the page and health over https", async () => {
+    const { certFile, keyFile } = await pki.issue("installed");
+    server = await spawnServerCommand(
+      // The launcher itself rather than npx, whose own exit on SIGTERM is 143 whatever the server's.
+      [join(folder, "node_modules/.bin/skyport"), "serve", "--addr", "127.0.0.1:0", "--drones", "alpha,bravo,charlie", "--tls-cert", certFile, "--tls-key", keyFile],
+      30_000,
+      { cwd: folder },
+    );
+    expect(server.stderr.join("\n")).toContain(`wss://127.0.0.1:${server.port}/drone`);
+    const ca = readFileSync(pki.caFile, "utf8");
+    const page = await fetch(https("/"), { tls: { ca } });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("<html");
-    expect(((await (await fetch(server.http("/healthz"))).json()) as { ready: boolean }).ready).toBe(true);
-  }, 30_000);
+    expect(((await (await fetch(https("/healthz"), { tls: { ca } })).json()) as { ready: boolean }).ready).toBe(true);
+  }, 40_000);
 
-  test("the example imports skyport/client from outside the repository and flies a square, on Node 22 and on Bun at once", async () => {
+  test("npx skyport fly flies over wss, driven through stdin", async () => {
+    const proc = spawn(["npx", "skyport", "fly", "--url", wss("/drone"), "--drone", "charlie"], { cwd: folder, stdin: "pipe", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...trusted } });
+    const stdout: string[] = [];
+    void collectLines(proc.stdout, stdout);
+    await waitUntil(() => stdout.some((line) => line.includes("flying charlie as session")), 20_000, "the fly prompt");
+    proc.stdin.write("takeoff\n");
+    proc.stdin.flush();
+    await waitUntil(() => stdout.some((line) => /^done takeoff completed/.test(line)), 10_000, "takeoff completed");
+    proc.stdin.write("quit\n");
+    proc.stdin.flush();
+    expect(await proc.exited).toBe(0);
+    expect(await new Response(proc.stderr).text()).toBe("");
+  }, 40_000);
+
+  test("the example imports skyport/client from outside the repository and flies a square, over wss, on Node 22 and on Bun at once", async () => {
     expect(server).not.toBeNull();
-    const url = server!.ws("/drone");
+    const url = wss("/drone");
     const [onNode, onBun] = await Promise.all([run([node22, "fly-square.mjs", url, "alpha"], squareTimeoutMs), run([process.execPath, "fly-square.mjs", url, "bravo"], squareTimeoutMs)]);
     for (const [runtime, result] of [["node 22", onNode], ["bun", onBun]] as const) {
       expect(`${runtime}: ${result.code} ${result.stderr}`).toBe(`${runtime}: 0 `);
