@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
     return name === undefined ? exitUsage : 0;
   }
   if (name === "--version" || name === "-v" || name === "version") {
-    console.log(`skyport ${buildInfo.version} (bun ${buildInfo.bun})`);
+    console.log(`skyport ${buildInfo.version} (protocol ${buildInfo.protocol}, bun ${buildInfo.bun})`);
     return 0;
   }
   if (name === "serve") {

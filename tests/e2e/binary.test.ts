@@ -55,7 +55,7 @@ async function serveFromBinary(args: string[], env: Record<string, string> = {})
 describe("dist/skyport with no Node or Bun on PATH", () => {
   test("--version and --help answer; size and start time are reported", async () => {
     const version = spawn([binary, "--version"], { cwd: folder, env: clean, stdout: "pipe" });
-    expect(await new Response(version.stdout).text()).toMatch(/^skyport \d+\.\d+\.\d+ \(bun \d+\.\d+\.\d+\)\n$/);
+    expect(await new Response(version.stdout).text()).toMatch(/^skyport \d+\.\d+\.\d+ \(protocol \d+, bun \d+\.\d+\.\d+\)\n$/);
     const help = spawn([binary, "serve", "--help"], { cwd: folder, env: clean, stdout: "pipe" });
     expect(await new Response(help.stdout).text()).toStartWith("usage: skyport serve [flags]");
     const t0 = performance.now();

@@ -68,7 +68,7 @@ describe("npm install <repo path> into an empty folder", () => {
       expect(own.stdout).toContain("usage:");
     }
     const version = await run(["npx", "skyport", "--version"]);
-    expect(version.stdout).toMatch(/^skyport \d+\.\d+\.\d+ \(bun \d+\.\d+\.\d+\)\n$/);
+    expect(version.stdout).toMatch(/^skyport \d+\.\d+\.\d+ \(protocol \d+, bun \d+\.\d+\.\d+\)\n$/);
   }, 60_000);
 
   test("skyport serve --tls-cert --tls-key through the npm launcher (what npx runs): the page and health over https", async () => {

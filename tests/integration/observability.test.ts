@@ -8,6 +8,7 @@ import { afterEach, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
+import { protocolVersion } from "../../protocol/index.ts";
 import { SimulatedVehicle } from "../../src/core/vehicle/simulated.ts";
 import { DroneTestClient } from "../support/drone-client.ts";
 import { sampleValue, scrapeMetrics } from "../support/prometheus.ts";
@@ -58,7 +59,7 @@ test("build info, start time, and per-vehicle state, battery, link and pilot gau
 
   const scrape = await scrapeMetrics(server.http("/metrics"));
   expect(scrape.get("skyport_build_info")!.type).toBe("GAUGE");
-  expect(sampleValue(scrape, "skyport_build_info", { version: packageJson.version, bun: Bun.version })).toBe(1);
+  expect(sampleValue(scrape, "skyport_build_info", { version: packageJson.version, protocol: String(protocolVersion), bun: Bun.version })).toBe(1);
   const started = sampleValue(scrape, "process_start_time_seconds")!;
   expect(started).toBeLessThanOrEqual(before);
   expect(started).toBeGreaterThan(before - 60);

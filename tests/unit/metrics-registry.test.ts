@@ -112,7 +112,7 @@ describe("the families", () => {
 
   test("process RSS, start time, uptime and build info are gauges", () => {
     const registry = new MetricsRegistry();
-    registerProcessMetrics(registry, { uptimeSeconds: () => 42, startTimeSeconds: 1_790_000_000.5, build: { version: "9.8.7", bun: "1.4.5" } });
+    registerProcessMetrics(registry, { uptimeSeconds: () => 42, startTimeSeconds: 1_790_000_000.5, build: { version: "9.8.7", protocol: "1", bun: "1.4.5" } });
     const text = registry.render();
     expect(typesIn(text)).toEqual(
       new Map([
@@ -124,7 +124,7 @@ describe("the families", () => {
     );
     expect(text).toContain("skyport_uptime_seconds 42\n");
     expect(text).toContain("process_start_time_seconds 1790000000.5\n");
-    expect(text).toContain('skyport_build_info{version="9.8.7",bun="1.4.5"} 1\n');
+    expect(text).toContain('skyport_build_info{version="9.8.7",protocol="1",bun="1.4.5"} 1\n');
   });
 
   test("the cluster's *_total families are counters (they were exported as gauges), up and owned are gauges", () => {

@@ -27,8 +27,8 @@ export function registerProcessMetrics(registry: MetricsRegistry, { uptimeSecond
     {
       name: "skyport_build_info",
       type: "gauge",
-      help: "Always 1: the skyport version and the Bun runtime, as labels.",
-      samples: [{ labels: { version: build.version, bun: build.bun }, value: 1 }],
+      help: "Always 1: the skyport version, the /drone protocol version and the Bun runtime, as labels.",
+      samples: [{ labels: { version: build.version, protocol: build.protocol, bun: build.bun }, value: 1 }],
     },
   ]);
 }
