@@ -144,17 +144,18 @@ function startAutopilots(count: number, hz: number) {
 
 async function startServer(flags: string[], core: number) {
   const child = spawnChild(["taskset", "-c", String(core), process.execPath, "run", join(repoRoot, "server.ts"), "--addr", "127.0.0.1:0", ...flags], { stdout: "pipe", stderr: "pipe" });
-  const errors = new Response(child.stderr as ReadableStream).text();
-  const reader = child.stdout!.getReader();
+  // The banner is on stderr; stdout (JSON log lines) is drained so the server never blocks on a full pipe.
+  const logs = new Response(child.stdout as ReadableStream).text();
+  const reader = child.stderr!.getReader();
   let text = "";
   const deadline = Date.now() + 15_000;
   while (!/listening on 127\.0\.0\.1:(\d+)/.test(text)) {
     if (Date.now() > deadline) throw new Error(`server did not print its address: ${text.slice(0, 300)}`);
     const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited: ${(await errors).slice(0, 300)}`);
+    if (done) throw new Error(`server exited: ${text.slice(0, 300)} ${(await logs).slice(0, 300)}`);
     text += new TextDecoder().decode(value);
   }
-  // Keep draining its log so it never blocks on a full pipe.
+  // Keep draining stderr too (warnings, error lines).
   void (async () => {
     while (!(await reader.read()).done);
   })();
