@@ -61,8 +61,8 @@ describe("npm install <repo path> into an empty folder", () => {
   test("npx skyport --help lists serve and the client commands; every command has --help", async () => {
     const help = await run(["npx", "skyport", "--help"]);
     expect(help.code).toBe(0);
-    for (const command of ["serve", "echo", "watch", "fly", "send", "completion"]) expect(help.stdout).toContain(`\n  ${command} `);
-    for (const command of ["serve", "echo", "watch", "fly", "send", "completion"]) {
+    for (const command of ["serve", "echo", "watch", "fly", "send", "token", "completion"]) expect(help.stdout).toContain(`\n  ${command} `);
+    for (const command of ["serve", "echo", "watch", "fly", "send", "token", "completion"]) {
       const own = await run(["npx", "skyport", command, "--help"]);
       expect(`${command}: ${own.code}`).toBe(`${command}: 0`);
       expect(own.stdout).toContain("usage:");

@@ -283,6 +283,12 @@ takeoff-altitude = 15
     expect(() => parseConfig(["--config", tomlFile('config = "other.toml"')])).toThrow(/config: unknown key/);
   });
 
+  test("TLS and the proxy settings from a file (as deploy/skyport.service may use)", () => {
+    const config = parseConfig(["--config", tomlFile('tls-cert = "/etc/skyport/tls/fullchain.pem"\ntls-key = "/etc/skyport/tls/privkey.pem"\ntrust-proxy = true\n')]);
+    expect(config).toMatchObject({ tlsCertFile: "/etc/skyport/tls/fullchain.pem", tlsKeyFile: "/etc/skyport/tls/privkey.pem", trustProxy: true });
+    expect(() => parseConfig(["--config", tomlFile('tls-cert = "/etc/c.pem"\n')])).toThrow("--tls-cert needs --tls-key too");
+  });
+
   test("the server starts from a file", async () => {
     const proc = Bun.spawn([process.execPath, "run", join(repoRoot, "server.ts"), "--config", tomlFile('addr = "127.0.0.1:0"\ndrones = "kilo,lima"\n')], { stdout: "pipe", stderr: "pipe" });
     try {
