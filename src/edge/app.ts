@@ -163,6 +163,11 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const knownPaths = new Set(Object.keys(routes));
 
   const tls = config.tlsCertFile === null || config.tlsKeyFile === null ? null : readTlsPair(config.tlsCertFile, config.tlsKeyFile);
+  /** The pair new connections get: the one read at start, then each reloaded one. */
+  let served = tls;
+  if (tls) {
+    registry.single("skyport_tls_certificate_expiry_timestamp_seconds", "gauge", "When the certificate new connections get expires, Unix seconds (alert well before it).", () => Date.parse(served!.notAfter) / 1000);
+  }
   const serveOptions = (port: number, pair: TlsPair | null): Serve.Options<SocketData, string> => ({
     hostname: config.hostname,
     port,
@@ -211,6 +216,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     if (stopping !== null) throw new TlsError("the server is shutting down");
     const pair = readTlsPair(config.tlsCertFile, config.tlsKeyFile);
     servers.handOver(Bun.serve<SocketData, string>(serveOptions(servers.current.port!, pair)));
+    served = pair;
     logger.info({ event: "tls_reloaded", subject: pair.subject, notAfter: pair.notAfter });
     return pair;
   };

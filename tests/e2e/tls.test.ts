@@ -13,6 +13,7 @@ import WebSocket from "ws";
 import { launchBrowser, type TestBrowser } from "../support/browser.ts";
 import { newVisitor, openDashboard } from "../support/dashboard.ts";
 import { acksById, droneConversation, interopClients, makeTestPki, type TestPki } from "../support/interop.ts";
+import { sampleValue, scrapeMetrics } from "../support/prometheus.ts";
 import { repoRoot, spawnServerCommand, type ServerProcess } from "../support/server.ts";
 import { waitUntil } from "../support/sockets.ts";
 
@@ -26,6 +27,11 @@ let browser: TestBrowser | null = null;
 
 const https = (path: string) => `https://127.0.0.1:${server.port}${path}`;
 const wss = (path: string) => `wss://127.0.0.1:${server.port}${path}`;
+
+/** /metrics over https, trusting the test CA. */
+function scrapeMetricsWith(url: string) {
+  return scrapeMetrics(url, { tls: { ca } });
+}
 
 /** The CN of the certificate a new TLS connection to the server is shown. */
 function servedCommonName(): Promise<string> {
@@ -150,6 +156,9 @@ test("SIGHUP serves a renewed certificate to new connections; open sockets keep 
   server.proc.kill("SIGHUP");
   await waitUntil(() => server.output.some((line) => line.includes('"event":"tls_reloaded"')), 5000, "the tls_reloaded log line");
   expect(await servedCommonName()).toBe("cert-two");
+  const reloaded = JSON.parse(server.output.find((line) => line.includes('"event":"tls_reloaded"'))!);
+  const scrape = await scrapeMetricsWith(https("/metrics"));
+  expect(sampleValue(scrape, "skyport_tls_certificate_expiry_timestamp_seconds")).toBe(Date.parse(reloaded.notAfter) / 1000);
 
   echo.send("still here");
   expect(await nextMessage(echo)).toBe("still here");

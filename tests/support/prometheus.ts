@@ -9,8 +9,8 @@ import parsePrometheusTextFormat, { type ParsedFamily } from "parse-prometheus-t
 export type Scrape = Map<string, ParsedFamily>;
 
 /** GETs `url` and parses the exposition; throws if a family name repeats (the parser would silently keep both). */
-export async function scrapeMetrics(url: string): Promise<Scrape> {
-  const response = await fetch(url);
+export async function scrapeMetrics(url: string, init: BunFetchRequestInit = {}): Promise<Scrape> {
+  const response = await fetch(url, init);
   if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}`);
   const families = parsePrometheusTextFormat(await response.text());
   const byName: Scrape = new Map();
