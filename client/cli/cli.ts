@@ -1,5 +1,6 @@
 /**
- * skyport's command-line client: `bun run client/cli/cli.ts <command> [flags]`.
+ * skyport's command-line client: `skyport <command> [flags]` (bin/skyport.ts
+ * dispatches to this table), or `bun run client/cli/cli.ts <command>` from a clone.
  *
  * Dispatches to one module per subcommand and turns usage mistakes into one
  * line plus usage (exit 2). Subcommands report their own failures in one
@@ -31,14 +32,15 @@ export const commands: Record<string, CliCommand> = {
   export: { run: runExport, usage: exportUsage, summary: "write a recorded flight as CSV, GPX, KML or GeoJSON" },
 };
 
-const mainUsage = `usage: bun run client/cli/cli.ts <command> [flags]
+const mainUsage = `usage: skyport <command> [flags]
+   or: bun run client/cli/cli.ts <command> [flags]
 
 commands:
 ${Object.entries(commands)
   .map(([name, command]) => `  ${name.padEnd(8)} ${command.summary}`)
   .join("\n")}
 
-Run "bun run client/cli/cli.ts <command> --help" for a command's flags.`;
+Run "skyport <command> --help" for a command's flags.`;
 
 /** Runs one subcommand by name; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {

@@ -89,7 +89,7 @@ describe("send", () => {
   test("no command is a usage error: exit 2", async () => {
     const result = await run("send", "--url", "ws://127.0.0.1:1/drone");
     expect(result.code).toBe(2);
-    expect(result.stderr).toStartWith(`skyport send: send needs at least one command, e.g. takeoff "up 5": received none\n\nusage: bun run client/cli/cli.ts send`);
+    expect(result.stderr).toStartWith(`skyport send: send needs at least one command, e.g. takeoff "up 5": received none\n\nusage: skyport send`);
   });
 });
 
@@ -197,14 +197,14 @@ describe("every drone command", () => {
     test(`${command} --help prints its usage and exits 0`, async () => {
       const result = await run(command, "--help");
       expect(result.code).toBe(0);
-      expect(result.stdout).toStartWith(`usage: bun run client/cli/cli.ts ${command} [--url URL] [--drone ID]`);
+      expect(result.stdout).toStartWith(`usage: skyport ${command} [--url URL] [--drone ID]`);
       expect(result.stdout).toContain("--drone ID");
     });
 
     test(`${command} with an unknown flag is a usage error: exit 2`, async () => {
       const result = await run(command, "--bogus");
       expect(result.code).toBe(2);
-      expect(result.stderr).toStartWith(`skyport ${command}: unknown flag --bogus\n\nusage: bun run client/cli/cli.ts ${command}`);
+      expect(result.stderr).toStartWith(`skyport ${command}: unknown flag --bogus\n\nusage: skyport ${command}`);
     });
   }
 

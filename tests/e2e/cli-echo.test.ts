@@ -64,5 +64,5 @@ test("a bad --url is a usage error (exit 2) naming the flag", async () => {
 test("--help prints the subcommand's usage", async () => {
   const proc = cli("echo", "--help");
   expect(await proc.exited).toBe(0);
-  expect(await new Response(proc.stdout).text()).toContain("usage: bun run client/cli/cli.ts echo");
+  expect(await new Response(proc.stdout).text()).toContain("usage: skyport echo");
 });

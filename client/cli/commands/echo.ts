@@ -5,7 +5,7 @@
  */
 import { parseFlags, UsageError, webSocketUrlFlag } from "../args.ts";
 
-export const echoUsage = `usage: bun run client/cli/cli.ts echo [--url ws://localhost:8080/echo]
+export const echoUsage = `usage: skyport echo [--url ws://localhost:8080/echo]
 
 Sends the current time every second to an echo endpoint and prints
 "recv: ..." for each echo. Ctrl-C closes the connection cleanly (code 1000).

@@ -29,7 +29,7 @@ import {
   type DroneLink,
 } from "./drone-link.ts";
 
-export const flyUsage = `usage: bun run client/cli/cli.ts fly [--url URL] [--drone ID]
+export const flyUsage = `usage: skyport fly [--url URL] [--drone ID]
 
 Claims the drone and opens a prompt: type commands such as takeoff,
 forward 10, cw 90, goto 10 -5 30, status or land ("help" lists them).

@@ -10,7 +10,7 @@ import type { CommandHandle } from "../../sdk/index.ts";
 import { SkyportError } from "../../sdk/index.ts";
 import { claimOrExplain, closeDroneLink, describeAck, describeDone, describeError, describeStatusReport, droneFlagsUsage, droneTarget, pilotFlags, pilotTokenUsage, openDroneLink, sendRequest } from "./drone-link.ts";
 
-export const sendUsage = `usage: bun run client/cli/cli.ts send [--url URL] [--drone ID] [--wait] COMMAND...
+export const sendUsage = `usage: skyport send [--url URL] [--drone ID] [--wait] COMMAND...
 
 Claims the drone, sends each COMMAND in order and prints one line per
 result, then releases the drone. Each COMMAND is one argument in the text

@@ -13,7 +13,7 @@ const minSecretBytes = 32;
 const maxTtlSeconds = 7 * 24 * 3600;
 const unitSeconds: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
-export const tokenUsage = `usage: bun run client/cli/cli.ts token --sub USER --scope "RIGHTS" [--secret S] [--ttl 1h] [--name NAME] [--iss ISS] [--aud AUD]
+export const tokenUsage = `usage: skyport token --sub USER --scope "RIGHTS" [--secret S] [--ttl 1h] [--name NAME] [--iss ISS] [--aud AUD]
 
 Prints an HS256 JSON Web Token for a server started with --jwt-secret S
 (or SKYPORT_JWT_SECRET). RIGHTS is space-separated: view:<drone|*>,

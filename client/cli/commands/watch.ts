@@ -10,7 +10,7 @@ import type { ConnectionState, ReconnectInfo, TelemetryData } from "../../sdk/in
 import { ansi, fit, gauge, paint, type Colour } from "../term.ts";
 import { describePosition, droneFlagsUsage, droneTarget, droneFlags, openDroneLink } from "./drone-link.ts";
 
-export const watchUsage = `usage: bun run client/cli/cli.ts watch [--url URL] [--drone ID]
+export const watchUsage = `usage: skyport watch [--url URL] [--drone ID]
 
 Shows one drone's telemetry live: state, position, heading, speed, battery,
 pilot and the last event, with the connection's state and its reconnect
