@@ -46,7 +46,19 @@ async function crossRuntime(target: Target): Promise<string> {
   return binary;
 }
 
-const command = [process.execPath, "build", "--compile", join(root, "bin/skyport.ts"), "--outfile", outfile];
+/**
+ * Modules run as a `new Worker(new URL("./x.ts", import.meta.url))`: Bun
+ * compiles only what is listed, and looks a worker up beside the entry, so
+ * each is an entrypoint of its own, named flat (`[name].[ext]`).
+ */
+const workerEntrypoints = ["src/runtime/recorder/sqlite-worker.ts"];
+
+const command = [
+  process.execPath, "build", "--compile", join(root, "bin/skyport.ts"),
+  ...workerEntrypoints.map((path) => join(root, path)),
+  "--entry-naming", "[name].[ext]",
+  "--outfile", outfile,
+];
 if (target !== hostTarget) command.push(`--target=bun-${target}`, `--compile-executable-path=${await crossRuntime(target)}`);
 const started = performance.now();
 const built = Bun.spawnSync(command, { cwd: root, stdout: "inherit", stderr: "inherit" });

@@ -45,9 +45,14 @@ afterAll(async () => {
   if (folder) rmSync(folder, { recursive: true, force: true });
 });
 
-/** Starts `skyport serve` from the binary in the empty folder, with a clean environment. */
+/**
+ * Starts `skyport serve` from the binary in the empty folder, with a clean
+ * environment and a recorder database of its own (a shared one would carry
+ * one test's flying drones into the next: restart recovery).
+ */
 async function serveFromBinary(args: string[], env: Record<string, string> = {}): Promise<ServerProcess> {
-  const server = await spawnServerCommand([binary, "serve", "--addr", "127.0.0.1:0", ...args], 30_000, { cwd: folder, env: { ...clean, ...env } });
+  const dataDir = join(folder, `data-${started.length}`);
+  const server = await spawnServerCommand([binary, "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, ...args], 30_000, { cwd: folder, env: { ...clean, ...env } });
   started.push(server);
   return server;
 }
@@ -68,7 +73,7 @@ describe("dist/skyport with no Node or Bun on PATH", () => {
     expect(await server.exited).toBe(0);
   }, 40_000);
 
-  test("serves the embedded page and its assets, /echo and /drone, flies with its own send, and drains on SIGTERM", async () => {
+  test("serves the embedded page and its assets, /echo and /drone, records (its SQLite thread runs), flies with its own send, and drains on SIGTERM", async () => {
     const server = await serveFromBinary(["--drones", "alpha,bravo"]);
     const page = await fetch(server.http("/"));
     expect(page.status).toBe(200);
@@ -91,6 +96,14 @@ describe("dist/skyport with no Node or Bun on PATH", () => {
     const [sent, sendErrors, sendCode] = await Promise.all([new Response(send.stdout).text(), new Response(send.stderr).text(), send.exited]);
     expect(`${sendCode} ${sendErrors}`).toBe("0 ");
     expect(sent).toContain("land");
+
+    // The recorder's database thread is a compiled-in worker: the flight it wrote is served back.
+    let flights = "";
+    for (let polls = 0; polls < 50 && !flights.includes('"alpha"'); polls++) {
+      if (polls > 0) await Bun.sleep(100); // the recorder writes in batches: poll, bounded to 5 s
+      flights = await (await fetch(server.http("/api/flights"))).text();
+    }
+    expect(flights).toContain('"drone":"alpha"');
 
     server.proc.kill("SIGTERM");
     expect(await inbox.waitClose(5000)).toMatchObject({ code: 1001 });

@@ -37,7 +37,9 @@ function unitForVerify(): string {
 
 describe("deploy/skyport.service", () => {
   test("has the hardening, state, limits and restart policy it promises", () => {
-    expect(directive("ExecStart")).toBe("/usr/local/bin/skyport serve --addr 0.0.0.0:8080");
+    expect(directive("ExecStart")).toBe("/usr/local/bin/skyport serve --addr 0.0.0.0:8080 --data-dir /var/lib/skyport");
+    // The recorder writes where the unit lets it: its StateDirectory.
+    expect(directive("ExecStart")).toContain(`--data-dir /var/lib/${directive("StateDirectory")}`);
     expect(directive("DynamicUser")).toBe("yes");
     expect(directive("ProtectSystem")).toBe("strict");
     expect(directive("StateDirectory")).toBe("skyport");

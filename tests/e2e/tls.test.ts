@@ -78,7 +78,8 @@ beforeAll(async () => {
   copyFileSync(first.certFile, liveCert);
   copyFileSync(first.keyFile, liveKey);
   server = await spawnServerCommand(
-    [process.execPath, "run", join(repoRoot, "server.ts"), "--addr", "127.0.0.1:0", "--drones", "d0,d1,d2,cli", "--tls-cert", liveCert, "--tls-key", liveKey],
+    // Its own recorder database: the repository's ./data may hold these drones flying from an earlier run.
+    [process.execPath, "run", join(repoRoot, "server.ts"), "--addr", "127.0.0.1:0", "--drones", "d0,d1,d2,cli", "--tls-cert", liveCert, "--tls-key", liveKey, "--data-dir", join(pki.dir, "data")],
     20_000,
   );
 }, 30_000);
