@@ -9,12 +9,12 @@
  * arguments. Pure; whether a command makes sense for a drone right now is
  * the model's question, not this file's.
  */
-import type { VehicleCommand } from "../src/core/vehicle/vehicle.ts";
+import type { PilotCommand } from "../src/core/vehicle/geo-goto.ts";
 import type { ProtocolError } from "./errors.ts";
 import { describeType, failure, preview } from "./received.ts";
 
-/** A validated request for a drone: a vehicle command, or `status` which the server answers itself. */
-export type DroneRequest = { name: "status" } | VehicleCommand;
+/** A validated request for a drone: a pilot's command (a vehicle command or `gotogeo`), or `status` which the server answers itself. */
+export type DroneRequest = { name: "status" } | PilotCommand;
 
 /** The model fields a request of this name carries (`distance`, `x`...): what an argument fills. */
 type FieldsOf<Name extends DroneRequest["name"]> = Exclude<keyof Extract<DroneRequest, { name: Name }>, "name"> & string;
@@ -76,6 +76,14 @@ export const commandSpecs = {
       { kind: "number", field: "z", name: "z", unit: "m", min: 0, max: 10_000 },
     ],
     help: "fly to X Y Z metres from home (x east, y north, z up)",
+  },
+  gotogeo: {
+    args: [
+      { kind: "number", field: "lat", name: "latitude", unit: "deg", min: -90, max: 90 },
+      { kind: "number", field: "lon", name: "longitude", unit: "deg", min: -180, max: 180 },
+      { kind: "number", field: "altitude", name: "altitude", unit: "m", min: 0, max: 10_000 },
+    ],
+    help: "fly to LAT LON (degrees WGS-84) at ALT metres above home; the server makes it a goto from the vehicle's home, geofence checked",
   },
   speed: { args: [{ kind: "number", field: "metresPerSecond", name: "speed", unit: "m/s", min: 0.1, max: 100 }], help: "set the horizontal speed limit (max 15 m/s)" },
   velocity: {

@@ -15,7 +15,8 @@ import { byId } from "./ui/dom.ts";
 import { oneDecimal, shortSession } from "./ui/format.ts";
 import { EmergencyDialog } from "./ui/emergency-dialog.ts";
 import { CommandLog } from "./ui/log.ts";
-import { FlightMap } from "./ui/map.ts";
+import { FlyHere } from "./ui/fly-here.ts";
+import { FlightMap, type MapTiles, type MapVehicle } from "./ui/map.ts";
 import { PilotBar } from "./ui/pilot.ts";
 import { batteryDangerPercent, batteryLevel, batteryWarnPercent, TelemetryReadouts } from "./ui/readouts.ts";
 import { EventJournal } from "./ui/event-journal.ts";
@@ -84,7 +85,15 @@ new GamepadFlight(
 const strip = new StatusStrip();
 /** The latest measured round trip to the server, ms; null while unknown. */
 let roundTripMs: number | null = null;
-const map = new FlightMap(byId("map", HTMLCanvasElement), byId("map-legend", HTMLElement));
+const map = new FlightMap(byId("map", HTMLElement), byId("map-legend", HTMLElement), byId("map-notice", HTMLElement), mapView);
+const flyHere = new FlyHere(map.map, {
+  mayFly: () => selected !== null && client.isPilot(selected) && client.state === "open",
+  denied: () => pilotBar.flashReason(),
+  selected: () => (selected === null ? null : { drone: selected, altitude: history.of(selected).latest?.position.z ?? 0 }),
+  fly: (where, altitude) => void sendCommand("gotogeo", [where.lat, where.lon, altitude]),
+});
+map.onPick((where, at) => flyHere.pick(where, at));
+void loadMapTiles();
 const altitudeChart = new Sparkline(byId("altitude-sparkline", HTMLCanvasElement), byId("altitude-range", HTMLElement), {
   floor: 0,
   minimumTop: 5,
@@ -130,8 +139,28 @@ function renderPermission(): void {
 }
 
 function renderMap(): void {
-  const drone = selected === null ? null : history.of(selected);
-  map.update({ drone: selected, frame: drone?.latest ?? null, trail: drone?.trail ?? [], others: history.others(selected ?? "") });
+  map.invalidate();
+}
+
+/** What the map draws when it paints: every vehicle heard, with its trail (asked once per paint, not per frame). */
+function mapView(): { selected: string | null; vehicles: MapVehicle[] } {
+  const vehicles: MapVehicle[] = [];
+  for (const id of drones) {
+    const drone = history.of(id);
+    if (drone.latest) vehicles.push({ frame: drone.latest, trail: drone.trail });
+  }
+  return { selected, vehicles };
+}
+
+/** The map's tiles, as the server says (`GET /map.json`); without them the map draws offline. */
+async function loadMapTiles(): Promise<void> {
+  try {
+    const response = await fetch("/map.json", { cache: "no-cache" });
+    if (!response.ok) throw new Error(`GET /map.json answered ${response.status}`);
+    map.setTiles((await response.json()) as MapTiles);
+  } catch (error) {
+    map.tilesUnavailable(error instanceof Error ? error.message : String(error));
+  }
 }
 
 function renderStrip(): void {

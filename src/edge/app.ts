@@ -23,6 +23,7 @@ import { textResponse } from "./http.ts";
 import { endpointPaths, endpointRoutes, type Endpoint } from "./paths.ts";
 import { fallback, httpRoutes } from "./routes.ts";
 import { flightsRoutes } from "./flights-api.ts";
+import { mapTilesOf } from "./map-tiles.ts";
 import { addressKey, AuthBackoff, ConnectionLimiter, hostAllowed, hostRefusalMessage } from "./security.ts";
 import { SessionRegistry } from "./sessions/registry.ts";
 import { bearerToken, decideUpgrade, jwtMode, upgradeFailed, type UpgradeRefusal } from "./upgrade.ts";
@@ -157,7 +158,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     });
   const ready = () => readiness({ draining: draining(), vehicles: vehicleLinks() });
   const hostRefusal = (request: Request) => rebindingRefusal(request, config, metrics);
-  const routes: Serve.RoutesWithUpgrade<SocketData, string> = httpRoutes({ health, readiness: ready, metrics: registry, hostRefusal });
+  const routes: Serve.RoutesWithUpgrade<SocketData, string> = httpRoutes({ health, readiness: ready, metrics: registry, hostRefusal, mapTiles: mapTilesOf(config) });
   if (recorder) Object.assign(routes, flightsRoutes({ store: recorder.store, viewerToken: config.viewerToken, pilotToken: config.pilotToken, verifier, hostRefusal }));
   for (const { endpoint, path } of endpointRoutes) routes[path] = { GET: upgradeRoute(endpoint, { config, admission, authBackoff, metrics, flight, draining, verifier }) };
   const knownPaths = new Set(Object.keys(routes));

@@ -16,6 +16,7 @@ import { defaultGcsSystemId, defaultVehicleSettings, type MavlinkVehicleSpec } f
 import { parseMavlinkUrl } from "../runtime/mavlink/url.ts";
 import { geoPositionProblem, type GeoPosition } from "../core/vehicle/geodesy.ts";
 import { defaultSimulatedHome } from "../core/vehicle/simulated.ts";
+import { defaultMapTilesUrl, mapTilesUrlProblem } from "./map-tiles.ts";
 
 /** Everything the server needs to know to start. */
 export interface Config {
@@ -103,6 +104,10 @@ export interface Config {
   tlsCertFile: string | null;
   /** PEM private key file of `tlsCertFile`, or null. */
   tlsKeyFile: string | null;
+  /** The dashboard map's raster tiles, a URL template (`--map-tiles`). */
+  mapTilesUrl: string;
+  /** The tiles' attribution (`--map-attribution`), or null for the default tiles' own (none for other tiles). */
+  mapAttribution: string | null;
 }
 
 /** Sixteen mebibytes, the echo endpoint's default message limit. */
@@ -153,6 +158,8 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   recordMaxBytes: 0,
   tlsCertFile: null,
   tlsKeyFile: null,
+  mapTilesUrl: defaultMapTilesUrl,
+  mapAttribution: null,
 });
 
 /** Most worker processes `--workers` starts. */
@@ -169,6 +176,8 @@ export const exitUsage = 2;
 
 /** Upper bounds that keep a typo from turning into a runaway server. */
 const maxDrones = 1000;
+/** Longest map attribution, characters: a licence line with a link or two. */
+const maxMapAttributionChars = 500;
 const maxTelemetryHz = 100;
 const maxReplaySeconds = 3600;
 /** Longest pilot timeout, seconds: past a minute a silent pilot is a lost aircraft. */
@@ -295,6 +304,30 @@ const settings: Setting[] = [
       config.gcsSystemId = parseInteger(raw, source, 1, 255);
     },
   },
+  // ---- map (issue 15): the dashboard map's tiles
+  {
+    flag: "map-tiles",
+    env: "SKYPORT_MAP_TILES",
+    valueName: "url",
+    help: `the dashboard map's raster tiles, a URL template with {z} {x} {y} (and {s} for a subdomain); the page's CSP admits images from its origin (default ${defaultMapTilesUrl})`,
+    apply(config, raw, source) {
+      const url = raw.trim();
+      const problem = mapTilesUrlProblem(url);
+      if (problem !== null) throw new ConfigError(`${source} ${problem}`);
+      config.mapTilesUrl = url;
+    },
+  },
+  {
+    flag: "map-attribution",
+    env: "SKYPORT_MAP_ATTRIBUTION",
+    valueName: "html",
+    help: "the attribution the map's tiles need, shown in the map's corner (HTML: text and links) (default OpenStreetMap's)",
+    apply(config, raw, source) {
+      if (raw.length > maxMapAttributionChars) throw new ConfigError(`${source} must be at most ${maxMapAttributionChars} characters: received ${raw.length}`);
+      config.mapAttribution = raw.trim();
+    },
+  },
+  // ---- end map
   {
     flag: "telemetry-hz",
     env: "SKYPORT_TELEMETRY_HZ",

@@ -21,28 +21,34 @@ export const assetsPrefix = "/assets/";
  * The page's Content-Security-Policy. Everything comes from this server
  * and nothing is inline; `connect-src 'self'` admits its own ws:/wss:
  * (CSP Level 3); `frame-ancestors 'none'` stops clickjacking of the flight
- * controls, as X-Frame-Options does for older browsers.
+ * controls, as X-Frame-Options does for older browsers. Images may also
+ * come from `tileSource`, the origin of the map's tiles (`--map-tiles`),
+ * and no other.
  */
-export const contentSecurityPolicy = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join("; ");
+export function contentSecurityPolicy(tileSource: string): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src 'self' data: ${tileSource}`,
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
 
-/** The headers on the page and every one of its files. */
-export const pageSecurityHeaders: Readonly<Record<string, string>> = {
-  "Content-Security-Policy": contentSecurityPolicy,
-  "X-Frame-Options": "DENY",
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
-  "Cross-Origin-Opener-Policy": "same-origin",
-  "Cross-Origin-Resource-Policy": "same-origin",
-};
+/** The headers on the page and every one of its files, for tiles from `tileSource`. */
+export function pageSecurityHeaders(tileSource: string): Readonly<Record<string, string>> {
+  return {
+    "Content-Security-Policy": contentSecurityPolicy(tileSource),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+  };
+}
 
 /** Cache rules: the HTML is checked on every visit (it names the current assets); a hashed asset never changes. */
 const htmlCacheControl = "no-cache";
@@ -104,21 +110,21 @@ function table(files: Array<PageFile & { path: string }>): PageFiles {
   return { index, assets };
 }
 
-/** GET /: the page, with the security headers. */
-export async function pageResponse(bundle: HTMLBundle, request: Request): Promise<Response> {
-  return fileResponse((await pageFiles(bundle)).index, htmlCacheControl, request);
+/** GET /: the page, with the security headers (`headers`: `pageSecurityHeaders` for this server's tiles). */
+export async function pageResponse(bundle: HTMLBundle, request: Request, headers: Readonly<Record<string, string>>): Promise<Response> {
+  return fileResponse((await pageFiles(bundle)).index, htmlCacheControl, request, headers);
 }
 
 /** GET /assets/<name>: one of the page's files, or 404 naming it. */
-export async function assetResponse(bundle: HTMLBundle, request: Request): Promise<Response> {
+export async function assetResponse(bundle: HTMLBundle, request: Request, headers: Readonly<Record<string, string>>): Promise<Response> {
   const path = new URL(request.url).pathname;
   const file = (await pageFiles(bundle)).assets.get(path);
-  if (file === undefined) return textResponse(404, `no such file: ${path.slice(0, 100)}`, { ...pageSecurityHeaders });
-  return fileResponse(file, assetCacheControl, request);
+  if (file === undefined) return textResponse(404, `no such file: ${path.slice(0, 100)}`, { ...headers });
+  return fileResponse(file, assetCacheControl, request, headers);
 }
 
-function fileResponse(file: PageFile, cacheControl: string, request: Request): Response {
-  const headers = { ...pageSecurityHeaders, "Content-Type": file.contentType, ETag: file.etag, "Cache-Control": cacheControl };
+function fileResponse(file: PageFile, cacheControl: string, request: Request, securityHeaders: Readonly<Record<string, string>>): Response {
+  const headers = { ...securityHeaders, "Content-Type": file.contentType, ETag: file.etag, "Cache-Control": cacheControl };
   if (request.headers.get("if-none-match") === file.etag) return new Response(null, { status: 304, headers });
   return new Response(file.body, { headers });
 }

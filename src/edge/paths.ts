@@ -33,6 +33,8 @@ export const httpPaths = {
   page: "/",
   /** The page's scripts, styles and icon (page.ts builds them). */
   assets: "/assets/*",
+  /** Where the page's map gets its tiles (map-tiles.ts). */
+  mapTiles: "/map.json",
   health: "/healthz",
   /** 200 when ready for clients, 503 while draining or while a vehicle's link is down. */
   ready: "/readyz",

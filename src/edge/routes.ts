@@ -1,7 +1,8 @@
 /**
  * The plain HTTP routes: the page and its assets (page.ts, with the browser
- * security headers), `/healthz`, `/readyz`, `/metrics`, and 404 or 405 for
- * everything else; every one behind the DNS-rebinding guard.
+ * security headers), the map's tiles (`/map.json`), `/healthz`, `/readyz`,
+ * `/metrics`, and 404 or 405 for everything else; every one behind the
+ * DNS-rebinding guard.
  *
  * Each handler is web-standard `Request -> Response` over what the caller
  * gives it (a health report, a metrics registry); nothing here upgrades, and
@@ -9,7 +10,8 @@
  * `app.ts`, from the same path table (`paths.ts`).
  */
 import page from "../../client/web/index.html";
-import { assetResponse, pageResponse } from "./page.ts";
+import { assetResponse, pageResponse, pageSecurityHeaders } from "./page.ts";
+import { mapTilesResponse, tileImageSource, type MapTiles } from "./map-tiles.ts";
 import type { HealthReport, Readiness } from "./health.ts";
 import { healthResponse, methodNotAllowed, notFound, readinessResponse, textResponse } from "./http.ts";
 import { httpPaths } from "./paths.ts";
@@ -34,6 +36,8 @@ export interface HttpRouteSources {
   metrics: MetricsRegistry;
   /** The DNS-rebinding guard: the 403 for a request whose Host is not this server's, else null. */
   hostRefusal(request: Request): Response | null;
+  /** The dashboard map's tiles: told to the page at `/map.json`, and the CSP admits their images. */
+  mapTiles: MapTiles;
 }
 
 /** The methods every skyport path accepts. */
@@ -41,9 +45,11 @@ export const allowedMethods = ["GET"] as const;
 
 /** The plain HTTP routes, keyed by path. */
 export function httpRoutes(sources: HttpRouteSources): Record<string, GetRoute | AsyncGetRoute> {
+  const pageHeaders = pageSecurityHeaders(tileImageSource(sources.mapTiles.url));
   return {
-    [httpPaths.page]: { GET: (request) => sources.hostRefusal(request) ?? pageResponse(page, request) },
-    [httpPaths.assets]: { GET: (request) => sources.hostRefusal(request) ?? assetResponse(page, request) },
+    [httpPaths.page]: { GET: (request) => sources.hostRefusal(request) ?? pageResponse(page, request, pageHeaders) },
+    [httpPaths.assets]: { GET: (request) => sources.hostRefusal(request) ?? assetResponse(page, request, pageHeaders) },
+    [httpPaths.mapTiles]: { GET: (request) => sources.hostRefusal(request) ?? mapTilesResponse(sources.mapTiles) },
     [httpPaths.health]: { GET: (request) => sources.hostRefusal(request) ?? healthResponse(sources.health()) },
     [httpPaths.ready]: { GET: (request) => sources.hostRefusal(request) ?? readinessResponse(sources.readiness()) },
     [httpPaths.metrics]: { GET: (request) => sources.hostRefusal(request) ?? metricsResponse(sources.metrics) },

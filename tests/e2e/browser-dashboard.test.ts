@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { DroneHistory } from "../../client/web/dashboard-history.ts";
 import { flightPermission } from "../../client/web/dashboard-permission.ts";
 import { actionForKey } from "../../client/web/ui/keymap.ts";
-import { ringSpacingMetres, viewRadiusMetres } from "../../client/web/ui/map.ts";
+import { ringSpacingMetres, viewRadiusMetres } from "../../client/web/ui/map-scale.ts";
 import { batteryLevel } from "../../client/web/ui/readouts.ts";
 import type { TelemetryData } from "../../protocol/index.ts";
 import { artifactPath, launchBrowser, type TestBrowser } from "../support/browser.ts";
@@ -343,7 +343,7 @@ test("mid-flight: 1440 px light, 360 px without horizontal scroll, and dark mode
   const text = await dark.evaluate(() => getComputedStyle(document.body).color);
   expect(text.match(/\d+/g)!.map(Number).reduce((sum, part) => sum + part, 0)).toBeGreaterThan(3 * 180);
   // HiDPI: the canvases' backing stores follow devicePixelRatio, so lines stay crisp.
-  const backing = await dark.$eval("#map", (canvas) => ({ pixels: (canvas as HTMLCanvasElement).width, css: canvas.getBoundingClientRect().width }));
+  const backing = await dark.$eval("#map-overlay", (canvas) => ({ pixels: (canvas as HTMLCanvasElement).width, css: canvas.getBoundingClientRect().width }));
   expect(Math.abs(backing.pixels - backing.css * 2)).toBeLessThanOrEqual(1);
   for (const page of [wide, narrow, dark]) expect(page.errors).toEqual([]);
 }, testTimeoutMs);

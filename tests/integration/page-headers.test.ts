@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { contentSecurityPolicy } from "../../src/edge/page.ts";
+import { tileImageSource } from "../../src/edge/map-tiles.ts";
 import { startTestServer } from "../support/server.ts";
 
 let server: ReturnType<typeof startTestServer>;
@@ -16,7 +17,7 @@ afterAll(async () => {
 });
 
 function expectSecurityHeaders(response: Response): void {
-  expect(response.headers.get("content-security-policy")).toBe(contentSecurityPolicy);
+  expect(response.headers.get("content-security-policy")).toBe(contentSecurityPolicy(tileImageSource(server.config.mapTilesUrl)));
   expect(response.headers.get("x-frame-options")).toBe("DENY");
   expect(response.headers.get("x-content-type-options")).toBe("nosniff");
   expect(response.headers.get("referrer-policy")).toBe("no-referrer");

@@ -10,13 +10,15 @@ import { defaultConfig, type Config } from "../../src/edge/config.ts";
 import { collectingLogger } from "../../src/runtime/observability/log.ts";
 import type { DroneState } from "../../src/core/drone/types.ts";
 import { SimulatedVehicle } from "../../src/core/vehicle/simulated.ts";
+import { sharedTileServer } from "./tile-server.ts";
 
 export const repoRoot = join(import.meta.dir, "..", "..");
 
 /** An in-process server on 127.0.0.1 with a free port and a collecting logger. */
 function startOnLoopback(overrides: Partial<Config>, options: StartOptions) {
   const logger = collectingLogger();
-  const config: Config = { ...defaultConfig, hostname: "127.0.0.1", port: 0, ...overrides };
+  // The page's map asks the local tile fixture for its tiles, never the internet.
+  const config: Config = { ...defaultConfig, hostname: "127.0.0.1", port: 0, mapTilesUrl: sharedTileServer().url, ...overrides };
   const running: RunningServer = startServer(config, { logger, ...options });
   const port = running.server.port!;
   return {
@@ -95,7 +97,8 @@ export async function spawnServerCommand(command: string[], timeoutMs = 10_000, 
 
 /** Starts `server.ts` with extra flags and resolves once it prints its address. */
 export function spawnServer(args: string[] = [], timeoutMs = 10_000): Promise<ServerProcess> {
-  return spawnServerCommand([process.execPath, "run", join(repoRoot, "server.ts"), "--addr", "127.0.0.1:0", ...args], timeoutMs);
+  // The page's map asks the local tile fixture for its tiles, never the internet.
+  return spawnServerCommand([process.execPath, "run", join(repoRoot, "server.ts"), "--addr", "127.0.0.1:0", ...args], timeoutMs, { env: { ...process.env, SKYPORT_MAP_TILES: sharedTileServer().url } });
 }
 
 /**

@@ -61,7 +61,7 @@ describe("text grammar", () => {
 
   test("every command in the table parses and formats back to itself", () => {
     for (const name of commandNames) {
-      const args = { goto: "1 2 3", speed: "5", cw: "90", ccw: "90", mode: "LOITER", velocity: "2 -1 0.5 -30" }[name as string] ?? (["up", "down", "left", "right", "forward", "back"].includes(name) ? "5" : "");
+      const args = { goto: "1 2 3", gotogeo: "-35.36 149.16 20", speed: "5", cw: "90", ccw: "90", mode: "LOITER", velocity: "2 -1 0.5 -30" }[name as string] ?? (["up", "down", "left", "right", "forward", "back"].includes(name) ? "5" : "");
       const text = `${name} ${args}`.trim();
       const parsed = line(text);
       if (parsed.kind !== "request") throw new Error("expected a request");

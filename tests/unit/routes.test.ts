@@ -25,11 +25,18 @@ describe("routes", () => {
   const registry = new MetricsRegistry();
   registry.single("skyport_uptime_seconds", "gauge", "Seconds since the server started.", () => 7);
   let ready = { ready: true, reasons: [] as string[] };
-  const routes = httpRoutes({ health: () => report, readiness: () => ready, metrics: registry, hostRefusal: () => null });
+  const mapTiles = { url: "https://{s}.tiles.example.org/{z}/{x}/{y}.png", attribution: "Example tiles" };
+  const routes = httpRoutes({ health: () => report, readiness: () => ready, metrics: registry, hostRefusal: () => null, mapTiles });
 
-  test("the table has the page, its assets, health, readiness and metrics, each under GET", () => {
-    expect(Object.keys(routes).sort()).toEqual(["/", "/assets/*", "/healthz", "/metrics", "/readyz"]);
+  test("the table has the page, its assets, the map's tiles, health, readiness and metrics, each under GET", () => {
+    expect(Object.keys(routes).sort()).toEqual(["/", "/assets/*", "/healthz", "/map.json", "/metrics", "/readyz"]);
     for (const route of Object.values(routes)) expect(Object.keys(route)).toEqual(["GET"]);
+  });
+
+  test("GET /map.json tells the page its tiles and their attribution, revalidated on every visit", async () => {
+    const response = await (routes[httpPaths.mapTiles] as GetRoute).GET(new Request("http://x/map.json"));
+    expect(response.headers.get("cache-control")).toBe("no-cache");
+    expect(await response.json()).toEqual(mapTiles);
   });
 
   test("GET /healthz is the report as JSON, never cached", async () => {

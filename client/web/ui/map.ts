@@ -1,28 +1,37 @@
 /**
- * The top-down map: home, the geofence circle, the selected drone as an
- * arrow along its heading, its trail, where its current command ends, and
- * the rest of the fleet as faint dots. North is up, x east, y north.
+ * The map: a Leaflet slippy map of raster tiles (the server's `/map.json`
+ * says whose), with every vehicle drawn over it: heading arrow, trail,
+ * label, state colour and a stale mark when its link is lost; home, the
+ * geofence circle around it and the selected vehicle's target. When the
+ * tiles cannot be had (an offline field laptop) a plain background with
+ * range rings says so, and everything else draws the same.
  *
- * Owns the drawing of #map only. The view is centred on home (the geofence
- * is centred there too) and zooms in steps of a 1-2-5 series, so the scale
- * changes rarely and always to a round number.
+ * Owns #map and its overlay. Vehicles are drawn on one canvas over the
+ * tiles, once per animation frame at most, however many frames arrive: a
+ * hundred vehicles at 10 Hz cost one paint a frame, not a thousand DOM
+ * updates. It asks for what to draw (`source`) when it paints; it sends no
+ * command itself: a click is handed to `onPick` (fly-here).
  */
+import * as L from "leaflet";
 import type { TelemetryData } from "../../../protocol/index.ts";
 import type { TrailPoint } from "../dashboard-history.ts";
 import { CrispCanvas } from "./canvas.ts";
-import { currentTheme, type Theme } from "./theme.ts";
 import { oneDecimal } from "./format.ts";
+import { homeOf, pointAt, type LatLon } from "./map-geo.ts";
+import { groupByPlace, groupLabel, ringSpacingMetres, sharedPlacePx, viewRadiusMetres } from "./map-scale.ts";
+import { currentTheme, type Theme } from "./theme.ts";
 
-/** Smallest view radius, metres: a drone on the pad still gets a readable map. */
-const minViewRadiusMetres = 10;
-/** Room kept around the farthest thing shown, as a fraction of its distance from home. */
-const viewMarginFraction = 0.2;
-/** Pixels between the view circle and the canvas edge. */
-const edgePaddingPx = 18;
-/** The top-right square the north arrow occupies, pixels: ring labels keep out of it. */
-const northBoxPx = 44;
-/** Length of the drone arrow, pixels. */
-const droneArrowPx = 22;
+/** Length of the selected vehicle's arrow, pixels; the others' are smaller. */
+const selectedArrowPx = 24;
+const otherArrowPx = 16;
+/** Trail points drawn for a vehicle that is not selected (the newest): enough to show where it went, cheap for a hundred. */
+const otherTrailPoints = 150;
+/** Tiles that fail before any loads before the map says it is offline. */
+const failedTilesForOffline = 1;
+/** Where the map starts before any vehicle has said where it is. */
+const worldView = { center: L.latLng(0, 0), zoom: 2 };
+/** Deepest zoom the map offers (OpenStreetMap's standard tiles go to 19). */
+const maxZoom = 19;
 
 /** The geofence the server announces in its welcome (`limits.maxRadiusMetres`, `limits.maxAltitudeMetres`). */
 export interface MapGeofence {
@@ -30,53 +39,89 @@ export interface MapGeofence {
   ceilingMetres: number;
 }
 
-export interface MapView {
-  drone: string | null;
-  frame: TelemetryData | null;
+/** One vehicle as the map draws it. */
+export interface MapVehicle {
+  frame: TelemetryData;
   trail: readonly TrailPoint[];
-  others: readonly TelemetryData[];
 }
 
-/** The 1-2-5 series radius (10, 20, 50, 100, ...) that holds `extentMetres` with a margin. */
-export function viewRadiusMetres(extentMetres: number): number {
-  const needed = Math.max(minViewRadiusMetres, extentMetres * (1 + viewMarginFraction));
-  let decade = 10 ** Math.floor(Math.log10(needed));
-  for (;;) {
-    for (const factor of [1, 2, 5]) {
-      if (decade * factor >= needed) return decade * factor;
-    }
-    decade *= 10;
-  }
+/** Everything on the map at one moment. */
+export interface MapView {
+  selected: string | null;
+  vehicles: readonly MapVehicle[];
 }
 
-/** Spacing of the grid rings for a view radius, metres: about four to five rings. */
-export function ringSpacingMetres(radiusMetres: number): number {
-  return niceBelow(radiusMetres / 4);
+/** Where the tiles come from (`GET /map.json`). */
+export interface MapTiles {
+  url: string;
+  attribution: string;
 }
 
-/** The largest 1-2-5 series number not above `value`. */
-function niceBelow(value: number): number {
-  const decade = 10 ** Math.floor(Math.log10(value));
-  for (const factor of [5, 2, 1]) if (decade * factor <= value) return decade * factor;
-  return decade;
+/** A point the pilot clicked on the map. */
+export interface MapPick {
+  lat: number;
+  lon: number;
 }
+
+/** Whether the tiles show: `loading` until the first answer, `loaded` once one tile drew, `offline` when they fail. */
+export type TileStatus = "loading" | "loaded" | "offline";
 
 export class FlightMap {
+  readonly map: L.Map;
   private readonly surface: CrispCanvas;
-  private view: MapView = { drone: null, frame: null, trail: [], others: [] };
+  private readonly overlay: HTMLCanvasElement;
   /** Null until the server has announced it: no circle is drawn before then. */
   private geofence: MapGeofence | null = null;
+  private tiles: TileStatus = "loading";
+  private tilesLoaded = 0;
+  private tilesFailed = 0;
+  /** Whether the view was fitted to home and the geofence yet. */
+  private fitted = false;
+  /** Whether the pilot has panned, zoomed or clicked: from then on the view is theirs, and a resize no longer re-fits it. */
+  private viewTouched = false;
 
   constructor(
-    canvas: HTMLCanvasElement,
+    private readonly container: HTMLElement,
     private readonly legend: HTMLElement,
+    private readonly notice: HTMLElement,
+    private readonly source: () => MapView,
   ) {
-    this.surface = new CrispCanvas(canvas, (context, width, height) => this.draw(context, width, height));
+    this.map = L.map(container, { zoomAnimation: false, markerZoomAnimation: false, maxZoom, worldCopyJump: true, zoomSnap: 0.25, zoomDelta: 0.5 }).setView(worldView.center, worldView.zoom);
+    L.control.scale({ imperial: false, maxWidth: 120 }).addTo(this.map);
+    this.overlay = document.createElement("canvas");
+    this.overlay.id = "map-overlay";
+    this.overlay.className = "map-overlay";
+    this.overlay.setAttribute("aria-hidden", "true");
+    container.append(this.overlay);
+    this.surface = new CrispCanvas(this.overlay, (context, width, height) => this.draw(context, width, height));
+    this.map.on("move zoom resize viewreset", () => this.surface.invalidate());
+    new ResizeObserver(() => {
+      this.map.invalidateSize({ pan: false });
+      // Until the pilot moves the map, it keeps home and the geofence in view as the layout settles or the window changes.
+      if (!this.viewTouched) this.fitted = false;
+      this.surface.invalidate();
+    }).observe(container);
+    for (const kind of ["pointerdown", "wheel", "keydown"] as const) container.addEventListener(kind, () => (this.viewTouched = true), { passive: true });
+    this.setTileStatus("loading");
   }
 
-  update(view: MapView): void {
-    this.view = view;
-    this.surface.invalidate();
+  /** Shows the tiles from `tiles`; their failure turns the map to its offline look, never an error. */
+  setTiles(tiles: MapTiles): void {
+    const layer = L.tileLayer(tiles.url, { maxZoom, maxNativeZoom: maxZoom, attribution: tiles.attribution, crossOrigin: false });
+    layer.on("tileload", () => {
+      this.tilesLoaded++;
+      this.setTileStatus("loaded");
+    });
+    layer.on("tileerror", () => {
+      this.tilesFailed++;
+      if (this.tilesLoaded === 0 && this.tilesFailed >= failedTilesForOffline) this.setTileStatus("offline");
+    });
+    layer.addTo(this.map);
+  }
+
+  /** The tiles cannot be asked for at all (no `/map.json`): the offline look at once. */
+  tilesUnavailable(reason: string): void {
+    this.setTileStatus("offline", reason);
   }
 
   /** The geofence from the server's welcome. */
@@ -85,124 +130,196 @@ export class FlightMap {
     this.surface.invalidate();
   }
 
-  /** How far from home the view must reach, metres. */
-  private extent(): number {
-    const { frame, trail, others } = this.view;
-    let extent = 0;
-    const reach = (x: number, y: number) => (extent = Math.max(extent, Math.hypot(x, y)));
-    for (const point of trail) reach(point.x, point.y);
-    if (frame) {
-      reach(frame.position.x, frame.position.y);
-      if (frame.target) reach(frame.target.x, frame.target.y);
-    }
-    for (const other of others) reach(other.position.x, other.position.y);
-    return extent;
+  /** Something to draw changed: repaint on the next animation frame (many calls, one paint). */
+  invalidate(): void {
+    this.surface.invalidate();
+  }
+
+  /** Hands every click on the map to `pick` (fly-here), with where it was. */
+  onPick(pick: (where: MapPick, at: L.LatLng) => void): void {
+    this.map.on("click", (event: L.LeafletMouseEvent) => pick({ lat: event.latlng.lat, lon: event.latlng.lng }, event.latlng));
+  }
+
+  private setTileStatus(status: TileStatus, reason = "the tile server did not answer"): void {
+    if (status === this.tiles && status !== "loading") return;
+    this.tiles = status;
+    this.container.dataset.tiles = status;
+    this.notice.hidden = status !== "offline";
+    if (status === "offline") this.notice.textContent = `Map tiles unavailable (${reason}): showing range rings on a plain background.`;
+    this.surface?.invalidate();
   }
 
   private draw(context: CanvasRenderingContext2D, width: number, height: number): void {
     const theme = currentTheme();
-    const radiusMetres = viewRadiusMetres(this.extent());
-    const centreX = width / 2;
-    const centreY = height / 2;
-    const scale = (Math.min(width, height) / 2 - edgePaddingPx) / radiusMetres; // px per metre
-    const toCanvas = (x: number, y: number): [number, number] => [centreX + x * scale, centreY - y * scale];
-
-    context.fillStyle = theme.bg;
-    context.fillRect(0, 0, width, height);
-    this.drawGrid(context, theme, width, height, centreX, centreY, scale, radiusMetres);
-    if (this.geofence) this.drawGeofence(context, theme, this.geofence, centreX, centreY, scale);
-    this.drawTrail(context, theme, toCanvas);
-    this.drawHome(context, theme, centreX, centreY);
-    for (const group of groupByPlace(this.view.others, sharedPlacePx / scale)) this.drawOthers(context, theme, group, toCanvas);
-    const { frame } = this.view;
-    if (frame) {
-      this.drawTarget(context, theme, frame, toCanvas);
-      this.drawDrone(context, theme, frame, toCanvas);
+    const view = this.source();
+    const selected = view.vehicles.find((vehicle) => vehicle.frame.drone === view.selected) ?? null;
+    const anchor = selected ?? view.vehicles.find((vehicle) => vehicle.frame.lat !== null) ?? null;
+    const home = anchor ? homeOf(anchor.frame) : null;
+    if (home === null) {
+      this.showLegend("Waiting for a vehicle to say where it is…");
+      delete this.overlay.dataset.selectedAt;
+      return;
     }
-    this.drawNorth(context, theme, width);
-    const ring = ringSpacingMetres(radiusMetres);
-    this.drawScaleBar(context, theme, height, ring, scale);
+    if (!this.fitted) {
+      this.fitted = true;
+      this.fitTo(home, view);
+      return; // the fit moves the map, which paints again
+    }
+    const projector = this.projector(home);
+    const ring = this.tiles === "offline" ? this.drawRings(context, theme, projector, width, height) : null;
+    if (this.geofence) this.drawGeofence(context, theme, projector, this.geofence.radiusMetres);
+    this.drawHome(context, theme, projector);
+    const others = view.vehicles.filter((vehicle) => vehicle !== selected);
+    for (const vehicle of others) this.drawTrail(context, theme, vehicle, otherTrailPoints, 0.3);
+    if (selected) this.drawTrail(context, theme, selected, Infinity, 0.6);
+    const placed = others.flatMap((vehicle) => {
+      const at = this.vehiclePoint(vehicle.frame);
+      return at === null ? [] : [{ vehicle, position: { x: at[0], y: at[1] } }];
+    });
+    for (const { vehicle, position } of placed) this.drawVehicle(context, theme, vehicle.frame, position.x, position.y, otherArrowPx);
+    for (const group of groupByPlace(placed, sharedPlacePx)) {
+      const first = group[0]!.position;
+      label(context, theme, groupLabel(group.map((member) => member.vehicle.frame.drone)), first.x + 11, first.y, width, true);
+    }
+    if (selected) {
+      const at = this.vehiclePoint(selected.frame);
+      if (at) {
+        this.drawTarget(context, theme, selected.frame, at);
+        this.drawVehicle(context, theme, selected.frame, at[0], at[1], selectedArrowPx);
+        const stale = selected.frame.link.status === "lost" ? " (link lost)" : "";
+        label(context, theme, `${selected.frame.drone} ${oneDecimal(selected.frame.position.z)} m${stale}`, at[0] + 16, at[1] - 14, width);
+        this.overlay.dataset.selectedAt = `${at[0].toFixed(1)},${at[1].toFixed(1)}`;
+      }
+    }
     const fence = this.geofence ? `; the dashed circle is the ${this.geofence.radiusMetres} m geofence (ceiling ${this.geofence.ceilingMetres} m)` : "";
-    const legend = `North is up; rings every ${ring} m. H is home${fence}.`;
-    if (this.legend.textContent !== legend) this.legend.textContent = legend;
+    const rings = ring === null ? "" : ` Rings every ${ring} m.`;
+    this.showLegend(`H is home${fence}. Click the map to fly the selected drone there.${rings}`);
   }
 
-  private drawGrid(context: CanvasRenderingContext2D, theme: Theme, width: number, height: number, cx: number, cy: number, scale: number, radiusMetres: number): void {
-    const ring = ringSpacingMetres(radiusMetres);
+  private showLegend(text: string): void {
+    if (this.legend.textContent !== text) this.legend.textContent = text;
+  }
+
+  /** The first view: home in the middle, the geofence (or the farthest vehicle) inside with a margin. */
+  private fitTo(home: LatLon, view: MapView): void {
+    let extent = this.geofence?.radiusMetres ?? 0;
+    for (const { frame } of view.vehicles) extent = Math.max(extent, Math.hypot(frame.position.x, frame.position.y));
+    const radius = viewRadiusMetres(extent);
+    const south = pointAt(home, -radius, -radius);
+    const north = pointAt(home, radius, radius);
+    this.map.fitBounds(L.latLngBounds([south.lat, south.lon], [north.lat, north.lon]), { animate: false });
+  }
+
+  /**
+   * Metres from `home` to overlay pixels. Within a geofence the map's
+   * projection is conformal and all but linear, so one scale (pixels per
+   * metre at home) serves every trail point: one projection per paint, not
+   * one per point.
+   */
+  private projector(home: LatLon): Projector {
+    const origin = this.map.latLngToContainerPoint([home.lat, home.lon]);
+    const probeMetres = 100;
+    const east = pointAt(home, probeMetres, 0);
+    const probe = this.map.latLngToContainerPoint([east.lat, east.lon]);
+    const pixelsPerMetre = (probe.x - origin.x) / probeMetres;
+    return { originX: origin.x, originY: origin.y, pixelsPerMetre };
+  }
+
+  /** Where a vehicle is on the overlay, from its own latitude and longitude (each vehicle may have its own home). */
+  private vehiclePoint(frame: TelemetryData): [number, number] | null {
+    if (frame.lat === null || frame.lon === null) return null;
+    const point = this.map.latLngToContainerPoint([frame.lat, frame.lon]);
+    return [point.x, point.y];
+  }
+
+  /** Offline: range rings around home every round number of metres, so distance still reads. Returns the spacing. */
+  private drawRings(context: CanvasRenderingContext2D, theme: Theme, projector: Projector, width: number, height: number): number {
+    const viewRadius = Math.min(width, height) / 2 / projector.pixelsPerMetre;
+    const ring = ringSpacingMetres(viewRadiusMetres(viewRadius));
+    const farthest = (Math.hypot(width, height) + Math.hypot(projector.originX - width / 2, projector.originY - height / 2)) / projector.pixelsPerMetre;
+    context.save();
     context.strokeStyle = theme.grid;
     context.lineWidth = 1;
-    context.beginPath();
-    context.moveTo(0, cy);
-    context.lineTo(width, cy);
-    context.moveTo(cx, 0);
-    context.lineTo(cx, height);
-    context.stroke();
-    const farthest = Math.hypot(width, height) / 2 / scale;
     context.font = `10px ${theme.mono}`;
     context.fillStyle = theme.muted;
-    context.textAlign = "left";
-    context.textBaseline = "bottom";
-    for (let metres = ring; metres <= farthest; metres += ring) {
+    context.beginPath();
+    context.moveTo(0, projector.originY);
+    context.lineTo(width, projector.originY);
+    context.moveTo(projector.originX, 0);
+    context.lineTo(projector.originX, height);
+    context.stroke();
+    for (let metres = ring; metres <= farthest && metres / ring <= 200; metres += ring) {
+      const radius = metres * projector.pixelsPerMetre;
       context.beginPath();
-      context.arc(cx, cy, metres * scale, 0, Math.PI * 2);
+      context.arc(projector.originX, projector.originY, radius, 0, Math.PI * 2);
       context.stroke();
-      const text = `${metres} m`;
-      const labelX = cx + (metres * scale) / Math.SQRT2 + 3;
-      const labelY = cy - (metres * scale) / Math.SQRT2 - 2;
-      const right = labelX + context.measureText(text).width;
-      const underNorthArrow = right > width - northBoxPx && labelY - 12 < northBoxPx;
-      if (right < width - 4 && labelY > 14 && !underNorthArrow) context.fillText(text, labelX, labelY);
+      context.fillText(`${metres} m`, projector.originX + radius / Math.SQRT2 + 3, projector.originY - radius / Math.SQRT2 - 2);
     }
+    context.restore();
+    return ring;
   }
 
-  private drawGeofence(context: CanvasRenderingContext2D, theme: Theme, geofence: MapGeofence, cx: number, cy: number, scale: number): void {
+  private drawGeofence(context: CanvasRenderingContext2D, theme: Theme, projector: Projector, radiusMetres: number): void {
     context.save();
     context.strokeStyle = theme.bad;
     context.lineWidth = 2;
     context.setLineDash([8, 6]);
     context.beginPath();
-    context.arc(cx, cy, geofence.radiusMetres * scale, 0, Math.PI * 2);
+    context.arc(projector.originX, projector.originY, radiusMetres * projector.pixelsPerMetre, 0, Math.PI * 2);
     context.stroke();
     context.restore();
   }
 
-  private drawHome(context: CanvasRenderingContext2D, theme: Theme, cx: number, cy: number): void {
+  private drawHome(context: CanvasRenderingContext2D, theme: Theme, projector: Projector): void {
+    const { originX: x, originY: y } = projector;
+    context.save();
     context.fillStyle = theme.panel;
     context.strokeStyle = theme.ok;
     context.lineWidth = 2;
     context.beginPath();
-    context.arc(cx, cy, 9, 0, Math.PI * 2);
+    context.arc(x, y, 9, 0, Math.PI * 2);
     context.fill();
     context.stroke();
     context.fillStyle = theme.ok;
     context.font = `bold 11px ${theme.mono}`;
     context.textAlign = "center";
     context.textBaseline = "middle";
-    context.fillText("H", cx, cy + 0.5);
+    context.fillText("H", x, y + 0.5);
+    context.restore();
   }
 
-  private drawTrail(context: CanvasRenderingContext2D, theme: Theme, toCanvas: (x: number, y: number) => [number, number]): void {
-    const { trail, frame } = this.view;
-    if (trail.length === 0) return;
+  /** A vehicle's trail (its newest `points`), drawn from its own home. */
+  private drawTrail(context: CanvasRenderingContext2D, theme: Theme, vehicle: MapVehicle, points: number, alpha: number): void {
+    const home = homeOf(vehicle.frame);
+    if (home === null || vehicle.trail.length === 0) return;
+    const { originX, originY, pixelsPerMetre } = this.projector(home);
+    const start = Math.max(0, vehicle.trail.length - points);
     context.save();
     context.strokeStyle = theme.trail;
     context.lineWidth = 2;
     context.lineJoin = "round";
     context.lineCap = "round";
-    context.globalAlpha = 0.55;
+    context.globalAlpha = alpha;
     context.beginPath();
-    context.moveTo(...toCanvas(trail[0]!.x, trail[0]!.y));
-    for (let i = 1; i < trail.length; i++) context.lineTo(...toCanvas(trail[i]!.x, trail[i]!.y));
-    if (frame) context.lineTo(...toCanvas(frame.position.x, frame.position.y));
+    for (let i = start; i < vehicle.trail.length; i++) {
+      const point = vehicle.trail[i]!;
+      const x = originX + point.x * pixelsPerMetre;
+      const y = originY - point.y * pixelsPerMetre;
+      if (i === start) context.moveTo(x, y);
+      else context.lineTo(x, y);
+    }
+    context.lineTo(originX + vehicle.frame.position.x * pixelsPerMetre, originY - vehicle.frame.position.y * pixelsPerMetre);
     context.stroke();
     context.restore();
   }
 
-  private drawTarget(context: CanvasRenderingContext2D, theme: Theme, frame: TelemetryData, toCanvas: (x: number, y: number) => [number, number]): void {
+  private drawTarget(context: CanvasRenderingContext2D, theme: Theme, frame: TelemetryData, [fromX, fromY]: [number, number]): void {
     const target = frame.target;
-    if (!target || Math.hypot(target.x - frame.position.x, target.y - frame.position.y) < 0.3) return;
-    const [fromX, fromY] = toCanvas(frame.position.x, frame.position.y);
-    const [x, y] = toCanvas(target.x, target.y);
+    const home = homeOf(frame);
+    if (!target || home === null || Math.hypot(target.x - frame.position.x, target.y - frame.position.y) < 0.3) return;
+    const { originX, originY, pixelsPerMetre } = this.projector(home);
+    const x = originX + target.x * pixelsPerMetre;
+    const y = originY - target.y * pixelsPerMetre;
     context.save();
     context.strokeStyle = theme.accent;
     context.lineWidth = 1.5;
@@ -222,112 +339,68 @@ export class FlightMap {
     context.restore();
   }
 
-  private drawDrone(context: CanvasRenderingContext2D, theme: Theme, frame: TelemetryData, toCanvas: (x: number, y: number) => [number, number]): void {
-    const [x, y] = toCanvas(frame.position.x, frame.position.y);
-    const colour = frame.state === "emergency" || frame.flags.failsafe ? theme.bad : frame.state === "landed" ? theme.muted : theme.accent;
+  /** The arrow along the heading, in the state's colour; a lost link draws it hollow in a dashed ring. */
+  private drawVehicle(context: CanvasRenderingContext2D, theme: Theme, frame: TelemetryData, x: number, y: number, length: number): void {
+    const stale = frame.link.status === "lost";
+    const colour = stateColour(theme, frame);
     context.save();
     context.translate(x, y);
+    if (stale) {
+      context.save();
+      context.strokeStyle = theme.warn;
+      context.lineWidth = 2;
+      context.setLineDash([3, 3]);
+      context.beginPath();
+      context.arc(0, 0, length * 0.8, 0, Math.PI * 2);
+      context.stroke();
+      context.restore();
+    }
     // Heading is clockwise from north; canvas rotation is clockwise with y down, so north (up) rotates the same way.
     context.rotate((frame.heading * Math.PI) / 180);
-    const length = droneArrowPx;
     context.beginPath();
     context.moveTo(0, -length * 0.6);
     context.lineTo(length * 0.4, length * 0.4);
     context.lineTo(0, length * 0.2);
     context.lineTo(-length * 0.4, length * 0.4);
     context.closePath();
-    context.fillStyle = colour;
     context.strokeStyle = theme.panel;
     context.lineWidth = 2;
     context.stroke();
-    context.fill();
+    if (stale) {
+      context.strokeStyle = colour;
+      context.lineWidth = 1.5;
+      context.stroke();
+    } else {
+      context.fillStyle = colour;
+      context.fill();
+    }
     context.restore();
-    label(context, theme, `${frame.drone} ${oneDecimal(frame.position.z)} m`, x + 16, y - 14);
-  }
-
-  /** The other drones at one spot: one dot, one label naming them (never a stack of labels over each other). */
-  private drawOthers(context: CanvasRenderingContext2D, theme: Theme, group: readonly TelemetryData[], toCanvas: (x: number, y: number) => [number, number]): void {
-    const frame = group[0]!;
-    const [x, y] = toCanvas(frame.position.x, frame.position.y);
-    context.save();
-    context.globalAlpha = 0.6;
-    context.fillStyle = theme.muted;
-    context.beginPath();
-    context.arc(x, y, 5, 0, Math.PI * 2);
-    context.fill();
-    context.restore();
-    label(context, theme, groupLabel(group.map((member) => member.drone)), x + 9, y, true);
-  }
-
-  private drawNorth(context: CanvasRenderingContext2D, theme: Theme, width: number): void {
-    const x = width - 20;
-    context.fillStyle = theme.muted;
-    context.beginPath();
-    context.moveTo(x, 10);
-    context.lineTo(x + 6, 24);
-    context.lineTo(x - 6, 24);
-    context.closePath();
-    context.fill();
-    context.font = `bold 11px ${theme.mono}`;
-    context.textAlign = "center";
-    context.textBaseline = "top";
-    context.fillText("N", x, 27);
-  }
-
-  private drawScaleBar(context: CanvasRenderingContext2D, theme: Theme, height: number, metres: number, scale: number): void {
-    const length = metres * scale;
-    const x = 12;
-    const y = height - 14;
-    context.strokeStyle = theme.text;
-    context.lineWidth = 2;
-    context.beginPath();
-    context.moveTo(x, y - 5);
-    context.lineTo(x, y);
-    context.lineTo(x + length, y);
-    context.lineTo(x + length, y - 5);
-    context.stroke();
-    context.fillStyle = theme.text;
-    context.font = `11px ${theme.mono}`;
-    context.textAlign = "left";
-    context.textBaseline = "bottom";
-    context.fillText(`${metres} m`, x + 4, y - 3);
   }
 }
 
-/** Other drones closer together than this on the map, pixels, share one dot and one label. */
-const sharedPlacePx = 14;
-/** Names listed in a shared label before "+N more". */
-const namesPerLabel = 3;
-
-/**
- * The drones grouped by where they are: each group holds drones within
- * `withinMetres` of its first member (greedy, in the given order).
- */
-export function groupByPlace<T extends { position: { x: number; y: number } }>(frames: readonly T[], withinMetres: number): T[][] {
-  const groups: T[][] = [];
-  for (const frame of frames) {
-    const near = groups.find((group) => Math.hypot(group[0]!.position.x - frame.position.x, group[0]!.position.y - frame.position.y) <= withinMetres);
-    if (near) near.push(frame);
-    else groups.push([frame]);
-  }
-  return groups;
+/** Metres from one home to overlay pixels: x east, y north. */
+interface Projector {
+  originX: number;
+  originY: number;
+  pixelsPerMetre: number;
 }
 
-/** "beta", "beta, gamma", or "beta, gamma, delta +10 more". */
-export function groupLabel(ids: readonly string[]): string {
-  const shown = ids.slice(0, namesPerLabel).join(", ");
-  return ids.length > namesPerLabel ? `${shown} +${ids.length - namesPerLabel} more` : shown;
+/** Red in trouble (emergency, failsafe, critical battery), amber on low battery or a lost link, grey on the ground, blue flying. */
+export function stateColour(theme: Theme, frame: Pick<TelemetryData, "state" | "flags" | "link">): string {
+  if (frame.state === "emergency" || frame.flags.failsafe || frame.flags.criticalBattery) return theme.bad;
+  if (frame.flags.lowBattery || frame.link.status === "lost") return theme.warn;
+  if (frame.state === "landed") return theme.muted;
+  return theme.accent;
 }
 
-/** Text on a panel-coloured backing, so it stays readable over rings, trail and grid labels. */
-function label(context: CanvasRenderingContext2D, theme: Theme, text: string, x: number, y: number, faint = false): void {
+/** Text on a panel-coloured backing, so it stays readable over tiles, rings and trails. */
+function label(context: CanvasRenderingContext2D, theme: Theme, text: string, x: number, y: number, canvasWidth: number, faint = false): void {
   context.save();
   context.font = `12px ${theme.mono}`;
   context.textAlign = "left";
   context.textBaseline = "middle";
   const width = context.measureText(text).width;
-  // Near the right edge the label goes to the left of its point instead of off the canvas.
-  const canvasWidth = context.canvas.width / (context.getTransform().a || 1);
+  // Near the right edge the label goes to the left of its point instead of off the map.
   if (x + width + 4 > canvasWidth) x = Math.max(4, x - width - 32);
   context.globalAlpha = 0.85;
   context.fillStyle = theme.bg;

@@ -11,7 +11,8 @@
  */
 import { mayFly, mayTakeOver, type Identity } from "../identity/rights.ts";
 import { vehicleRefusal, type Refusal } from "../refusal.ts";
-import type { CommandPlan, VehicleCommand } from "../vehicle/vehicle.ts";
+import { resolvePilotCommand, type PilotCommand } from "../vehicle/geo-goto.ts";
+import type { CommandPlan } from "../vehicle/vehicle.ts";
 import type { CommandAnswer, Fleet } from "./fleet.ts";
 
 /** A request id as the client sent it, carried back untouched. */
@@ -55,7 +56,8 @@ export type DroneOp = { identity: Identity } & (
       kind: "command";
       drone: string;
       session: string;
-      command: VehicleCommand;
+      /** What the client asked; a `gotogeo` becomes a `goto` from the vehicle's home where the vehicle is flown. */
+      command: PilotCommand;
       /** The command as the client wrote it. */
       label: string;
       form: CommandOrigin["form"];
@@ -115,10 +117,13 @@ export function executeOp(fleet: Fleet<CommandOrigin>, op: DroneOp, context: OpC
         ...(context.node === undefined ? {} : { node: context.node }),
         ...(op.identity.source === "jwt" ? { user: op.identity.user } : {}),
       };
+      // Resolved here, on the node that flies the vehicle: its home is the one the goto is measured from.
+      const resolved = resolvePilotCommand(op.command, fleet.state(op.drone));
+      if (!resolved.ok) return { ok: false, error: resolved.refusal };
       const takeoffFirst = op.takeoffFirstIfLanded === true && fleet.state(op.drone).state === "landed";
       const result = takeoffFirst
-        ? fleet.command(op.drone, { name: "takeoff" }, origin, context.now, op.command)
-        : fleet.command(op.drone, op.command, origin, context.now);
+        ? fleet.command(op.drone, { name: "takeoff" }, origin, context.now, resolved.command)
+        : fleet.command(op.drone, resolved.command, origin, context.now);
       return result.ok === "pending" ? result : commandResult(op, result);
     }
   }

@@ -56,6 +56,17 @@ export function pointFromHome(home: LatLon, x: number, y: number): LatLon {
   return { lat, lon };
 }
 
+/**
+ * Where home is, given a point on Earth that lies `x` metres east and `y`
+ * metres north of it: the exact inverse of `pointFromHome` (home's latitude
+ * first, then its longitude at that latitude).
+ */
+export function homeFromPoint(point: LatLon, x: number, y: number): LatLon {
+  const lat = point.lat - y / earthRadiusMetres / degreesToRadians;
+  const lon = wrapLongitude(point.lon - x / (earthRadiusMetres * Math.cos(lat * degreesToRadians)) / degreesToRadians);
+  return { lat, lon };
+}
+
 /** A longitude difference folded into [-180, 180). */
 function wrapLongitude(degrees: number): number {
   return ((((degrees + 180) % 360) + 360) % 360) - 180;

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { formatTimeLeft, secondsToEmpty } from "../../../client/web/battery-estimate.ts";
 import { DroneHistory, type Sample } from "../../../client/web/dashboard-history.ts";
 import { eventSeverity, spokenAlert } from "../../../client/web/ui/event-severity.ts";
-import { groupByPlace, groupLabel } from "../../../client/web/ui/map.ts";
+import { groupByPlace, groupLabel } from "../../../client/web/ui/map-scale.ts";
 import { loadTokens, saveTokens, tokensStorageKey } from "../../../client/web/ui/sign-in.ts";
 import { splitAtBreaks } from "../../../client/web/ui/sparkline.ts";
 import { hoveringFrame } from "../protocol-fixtures.ts";
