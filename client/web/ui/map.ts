@@ -30,6 +30,10 @@ const otherTrailPoints = 150;
 const failedTilesForOffline = 1;
 /** Where the map starts before any vehicle has said where it is. */
 const worldView = { center: L.latLng(0, 0), zoom: 2 };
+/** The first view shows home's surroundings to at least this radius, metres. */
+const minFitRadiusMetres = 50;
+/** Room around the geofence and the farthest vehicle in the first view, as a factor of their distance. */
+const fitMarginFactor = 1.1;
 /** Deepest zoom the map offers (OpenStreetMap's standard tiles go to 19). */
 const maxZoom = 19;
 
@@ -200,11 +204,11 @@ export class FlightMap {
     if (this.legend.textContent !== text) this.legend.textContent = text;
   }
 
-  /** The first view: home in the middle, the geofence (or the farthest vehicle) inside with a margin. */
+  /** The first view: home in the middle, the geofence and every vehicle inside with a margin. */
   private fitTo(home: LatLon, view: MapView): void {
-    let extent = this.geofence?.radiusMetres ?? 0;
-    for (const { frame } of view.vehicles) extent = Math.max(extent, Math.hypot(frame.position.x, frame.position.y));
-    const radius = viewRadiusMetres(extent);
+    let farthest = 0;
+    for (const { frame } of view.vehicles) farthest = Math.max(farthest, Math.hypot(frame.position.x, frame.position.y));
+    const radius = Math.max(minFitRadiusMetres, (this.geofence?.radiusMetres ?? 0) * fitMarginFactor, farthest * fitMarginFactor);
     const south = pointAt(home, -radius, -radius);
     const north = pointAt(home, radius, radius);
     this.map.fitBounds(L.latLngBounds([south.lat, south.lon], [north.lat, north.lon]), { animate: false });
