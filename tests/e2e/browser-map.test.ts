@@ -9,10 +9,13 @@
  * (issue 15). Screenshots in test-artifacts/.
  */
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { offsetFromHome } from "../../src/core/vehicle/geodesy.ts";
+import { geoFromHome, offsetFromHome } from "../../src/core/vehicle/geodesy.ts";
+import { SimulatedVehicle } from "../../src/core/vehicle/simulated.ts";
 import { artifactPath } from "../support/browser.ts";
 import { claim, dashboardSuite, openDashboard, waitForCommandDone, waitMs, type DashboardPage } from "../support/dashboard.ts";
 import { DroneTestClient } from "../support/drone-client.ts";
+import { ScriptedVehicle } from "../support/scripted-vehicle.ts";
+import { startSimServer } from "../support/server.ts";
 import { startTileServer, tileAt } from "../support/tile-server.ts";
 
 const { cleanups, server, visitor } = dashboardSuite({ beforeAll, afterAll, afterEach });
@@ -192,5 +195,26 @@ test("a hundred vehicles at 10 Hz, all flying: every one drawn, and the page kee
   // Every vehicle reached the page (its frames, drawn from the same history the map paints).
   const heard = await page.evaluate(() => document.querySelectorAll("#drone-select option").length);
   expect(heard).toBe(100);
+  expect(page.errors).toEqual([]);
+}, testTimeoutMs);
+
+test("a vehicle whose link is lost is drawn stale, beside a simulated drone that is not", async () => {
+  const tileServer = tiles();
+  const remote = new ScriptedVehicle("remote");
+  const running = startSimServer({ mapTilesUrl: tileServer.url }, { vehicles: [new SimulatedVehicle("alpha", {}, home), remote] });
+  cleanups.push(() => running.stop());
+  // The remote vehicle hovers 60 m north-east of home, as its autopilot reports.
+  remote.report({ state: "hovering", position: { x: 60, y: 60, z: 15 }, geo: geoFromHome(home, 60, 60, 15), armed: true, link: { up: true, heardAt: 0 } });
+  const clock = setInterval(() => running.advance(0.1), 100);
+  cleanups.push(() => clearInterval(clock));
+  const page = await visitor({ width: 1280, height: 800 });
+  await openDashboard(page, running.http("/"));
+  await selectedPoint(page);
+  expect(await page.getAttribute("#map-overlay", "data-stale")).toBe("");
+  // Its heartbeats stop: the vehicle says so in its state, as the MAVLink vehicle does.
+  remote.setLink(false);
+  remote.report({ link: { up: false, heardAt: 0 } });
+  await page.waitForFunction(() => document.getElementById("map-overlay")?.dataset.stale === "remote", undefined, { timeout: waitMs });
+  await page.screenshot({ path: artifactPath("map-stale-1280.png") });
   expect(page.errors).toEqual([]);
 }, testTimeoutMs);

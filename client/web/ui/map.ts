@@ -31,9 +31,9 @@ const failedTilesForOffline = 1;
 /** Where the map starts before any vehicle has said where it is. */
 const worldView = { center: L.latLng(0, 0), zoom: 2 };
 /** The first view shows home's surroundings to at least this radius, metres. */
-const minFitRadiusMetres = 50;
-/** Room around the geofence and the farthest vehicle in the first view, as a factor of their distance. */
-const fitMarginFactor = 1.1;
+const minFitRadiusMetres = 120;
+/** Room around the farthest vehicle in the first view, as a factor of its distance from home. */
+const fitMarginFactor = 1.3;
 /** Deepest zoom the map offers (OpenStreetMap's standard tiles go to 19). */
 const maxZoom = 19;
 
@@ -181,19 +181,24 @@ export class FlightMap {
       return at === null ? [] : [{ vehicle, position: { x: at[0], y: at[1] } }];
     });
     for (const { vehicle, position } of placed) this.drawVehicle(context, theme, vehicle.frame, position.x, position.y, otherArrowPx);
+    // The vehicles drawn as stale, named for assistive tech and tests (the canvas itself says nothing to them).
+    const stale = view.vehicles.filter((vehicle) => vehicle.frame.link.status === "lost").map((vehicle) => vehicle.frame.drone).join(" ");
+    if (this.overlay.dataset.stale !== stale) this.overlay.dataset.stale = stale;
+    // Labels never pile up: the selected vehicle's is placed first, then each group's only where it overlaps none placed.
+    const labels = new LabelPlacer(context, theme, width);
+    const selectedAt = selected ? this.vehiclePoint(selected.frame) : null;
+    const selectedLabel =
+      selected && selectedAt ? labels.reserve(`${selected.frame.drone} ${oneDecimal(selected.frame.position.z)} m${selected.frame.link.status === "lost" ? " (link lost)" : ""}`, selectedAt[0] + 16, selectedAt[1] - 14) : null;
     for (const group of groupByPlace(placed, sharedPlacePx)) {
       const first = group[0]!.position;
-      label(context, theme, groupLabel(group.map((member) => member.vehicle.frame.drone)), first.x + 11, first.y, width, true);
+      const lost = group.length === 1 && group[0]!.vehicle.frame.link.status === "lost" ? " (link lost)" : "";
+      labels.place(`${groupLabel(group.map((member) => member.vehicle.frame.drone))}${lost}`, first.x + 11, first.y, true);
     }
-    if (selected) {
-      const at = this.vehiclePoint(selected.frame);
-      if (at) {
-        this.drawTarget(context, theme, selected.frame, at);
-        this.drawVehicle(context, theme, selected.frame, at[0], at[1], selectedArrowPx);
-        const stale = selected.frame.link.status === "lost" ? " (link lost)" : "";
-        label(context, theme, `${selected.frame.drone} ${oneDecimal(selected.frame.position.z)} m${stale}`, at[0] + 16, at[1] - 14, width);
-        this.overlay.dataset.selectedAt = `${at[0].toFixed(1)},${at[1].toFixed(1)}`;
-      }
+    if (selected && selectedAt) {
+      this.drawTarget(context, theme, selected.frame, selectedAt);
+      this.drawVehicle(context, theme, selected.frame, selectedAt[0], selectedAt[1], selectedArrowPx);
+      if (selectedLabel) labels.draw(selectedLabel, false);
+      this.overlay.dataset.selectedAt = `${selectedAt[0].toFixed(1)},${selectedAt[1].toFixed(1)}`;
     }
     const fence = this.geofence ? `; the dashed circle is the ${this.geofence.radiusMetres} m geofence (ceiling ${this.geofence.ceilingMetres} m)` : "";
     const rings = ring === null ? "" : ` Rings every ${ring} m.`;
@@ -204,11 +209,16 @@ export class FlightMap {
     if (this.legend.textContent !== text) this.legend.textContent = text;
   }
 
-  /** The first view: home in the middle, the geofence and every vehicle inside with a margin. */
+  /**
+   * The first view: home in the middle, every vehicle inside with a margin,
+   * and never closer than `minFitRadiusMetres` (a geofence of hundreds of
+   * metres would shrink aircraft on the pad to one pixel; the pilot zooms
+   * out to see all of it).
+   */
   private fitTo(home: LatLon, view: MapView): void {
     let farthest = 0;
     for (const { frame } of view.vehicles) farthest = Math.max(farthest, Math.hypot(frame.position.x, frame.position.y));
-    const radius = Math.max(minFitRadiusMetres, (this.geofence?.radiusMetres ?? 0) * fitMarginFactor, farthest * fitMarginFactor);
+    const radius = Math.max(minFitRadiusMetres, farthest * fitMarginFactor);
     const south = pointAt(home, -radius, -radius);
     const north = pointAt(home, radius, radius);
     this.map.fitBounds(L.latLngBounds([south.lat, south.lon], [north.lat, north.lon]), { animate: false });
@@ -397,20 +407,73 @@ export function stateColour(theme: Theme, frame: Pick<TelemetryData, "state" | "
   return theme.accent;
 }
 
-/** Text on a panel-coloured backing, so it stays readable over tiles, rings and trails. */
-function label(context: CanvasRenderingContext2D, theme: Theme, text: string, x: number, y: number, canvasWidth: number, faint = false): void {
-  context.save();
-  context.font = `12px ${theme.mono}`;
-  context.textAlign = "left";
-  context.textBaseline = "middle";
-  const width = context.measureText(text).width;
-  // Near the right edge the label goes to the left of its point instead of off the map.
-  if (x + width + 4 > canvasWidth) x = Math.max(4, x - width - 32);
-  context.globalAlpha = 0.85;
-  context.fillStyle = theme.bg;
-  context.fillRect(x - 3, y - 8, width + 6, 16);
-  context.globalAlpha = 1;
-  context.fillStyle = faint ? theme.muted : theme.text;
-  context.fillText(text, x, y);
-  context.restore();
+/** A label's text and where its backing box sits on the overlay, pixels. */
+interface PlacedLabel {
+  text: string;
+  x: number;
+  y: number;
+  width: number;
+}
+
+/** Label height on the overlay, pixels (12 px text on a 16 px backing). */
+const labelHeightPx = 16;
+
+/**
+ * Labels on a panel-coloured backing, so they stay readable over tiles,
+ * rings and trails, and never over each other: a label that would overlap
+ * one already placed is left out (its vehicle still draws).
+ */
+class LabelPlacer {
+  private readonly placed: PlacedLabel[] = [];
+
+  constructor(
+    private readonly context: CanvasRenderingContext2D,
+    private readonly theme: Theme,
+    private readonly canvasWidth: number,
+  ) {}
+
+  /** Claims room for a label drawn later (the selected vehicle's, drawn over its arrow). */
+  reserve(text: string, x: number, y: number): PlacedLabel {
+    const label = this.measure(text, x, y);
+    this.placed.push(label);
+    return label;
+  }
+
+  /** Draws a label now if it overlaps none placed; returns whether it did. */
+  place(text: string, x: number, y: number, faint: boolean): boolean {
+    const label = this.measure(text, x, y);
+    if (this.placed.some((other) => overlaps(label, other))) return false;
+    this.placed.push(label);
+    this.draw(label, faint);
+    return true;
+  }
+
+  draw(label: PlacedLabel, faint: boolean): void {
+    const { context, theme } = this;
+    context.save();
+    context.font = `12px ${theme.mono}`;
+    context.textAlign = "left";
+    context.textBaseline = "middle";
+    context.globalAlpha = 0.85;
+    context.fillStyle = theme.bg;
+    context.fillRect(label.x - 3, label.y - labelHeightPx / 2, label.width + 6, labelHeightPx);
+    context.globalAlpha = 1;
+    context.fillStyle = faint ? theme.muted : theme.text;
+    context.fillText(label.text, label.x, label.y);
+    context.restore();
+  }
+
+  private measure(text: string, x: number, y: number): PlacedLabel {
+    this.context.save();
+    this.context.font = `12px ${this.theme.mono}`;
+    const width = this.context.measureText(text).width;
+    this.context.restore();
+    // Near the right edge the label goes to the left of its point instead of off the map.
+    if (x + width + 4 > this.canvasWidth) x = Math.max(4, x - width - 32);
+    return { text, x, y, width };
+  }
+}
+
+function overlaps(a: PlacedLabel, b: PlacedLabel): boolean {
+  return a.x - 3 < b.x + b.width + 3 && b.x - 3 < a.x + a.width + 3 && Math.abs(a.y - b.y) < labelHeightPx;
 }
