@@ -15,6 +15,7 @@ import { byId } from "./ui/dom.ts";
 import { oneDecimal, shortSession } from "./ui/format.ts";
 import { EmergencyDialog } from "./ui/emergency-dialog.ts";
 import { CommandLog } from "./ui/log.ts";
+import { FleetList } from "./ui/fleet-list.ts";
 import { FlyHere } from "./ui/fly-here.ts";
 import { FlightMap, type MapTiles, type MapVehicle } from "./ui/map.ts";
 import { PilotBar } from "./ui/pilot.ts";
@@ -92,7 +93,9 @@ const flyHere = new FlyHere(map.map, {
   selected: () => (selected === null ? null : { drone: selected, altitude: history.of(selected).latest?.position.z ?? 0 }),
   fly: (where, altitude) => void sendCommand("gotogeo", [where.lat, where.lon, altitude]),
 });
-map.onPick((where, at) => flyHere.pick(where, at));
+// A click on another vehicle selects it; anywhere else it is fly-here for the selected one.
+map.onPick((where, at, vehicle) => (vehicle !== null && vehicle !== selected ? selectDrone(vehicle) : flyHere.pick(where, at)));
+const fleetList = new FleetList(byId("fleet-list", HTMLTableSectionElement), (drone) => selectDrone(drone), (drone) => history.of(drone).latest, () => client.session);
 void loadMapTiles();
 const altitudeChart = new Sparkline(byId("altitude-sparkline", HTMLCanvasElement), byId("altitude-range", HTMLElement), {
   floor: 0,
@@ -202,6 +205,7 @@ function selectDrone(drone: string): void {
   }
   dialog.cancel();
   pilotBar.setDrones(drones, selected);
+  fleetList.setSelected(selected);
   renderSelected();
   renderPermission();
 }
@@ -346,6 +350,7 @@ client.on("welcome", (welcome) => {
   drones = welcome.drones.map((drone) => drone.id);
   selected = pickDrone(drones);
   pilotBar.setDrones(drones, selected);
+  fleetList.setDrones(drones, selected);
   connection.setState(client.state, welcome.session);
   log.note(`Connected as session ${welcome.session}: ${drones.length === 1 ? "1 drone" : `${drones.length} drones`} (${drones.join(", ")})`, "ok");
   renderSelected();
@@ -356,6 +361,7 @@ client.on("welcome", (welcome) => {
 
 client.on("telemetry", (frame) => {
   history.add(frame);
+  fleetList.invalidate();
   if (frame.drone === selected) {
     renderSelected();
     renderPermission();

@@ -215,6 +215,46 @@ test("a vehicle whose link is lost is drawn stale, beside a simulated drone that
   remote.setLink(false);
   remote.report({ link: { up: false, heardAt: 0 } });
   await page.waitForFunction(() => document.getElementById("map-overlay")?.dataset.stale === "remote", undefined, { timeout: waitMs });
+  // The fleet list says so too.
+  await page.locator('#fleet-list tr[data-drone="remote"] td[data-status="lost"]').waitFor({ timeout: waitMs });
   await page.screenshot({ path: artifactPath("map-stale-1280.png") });
+  expect(page.errors).toEqual([]);
+}, testTimeoutMs);
+
+test("the fleet list and the map both select: a row picks its drone, a click on a drone's arrow picks it", async () => {
+  const tileServer = tiles();
+  const running = server({ drones: ["alpha", "bravo"], home, mapTilesUrl: tileServer.url });
+  // bravo hovers 40 m north-east of home, flown by a script.
+  const script = await DroneTestClient.connect(running.ws("/drone"));
+  cleanups.push(() => script.close());
+  await script.request("claim", { drone: "bravo" });
+  await script.request("command", { drone: "bravo", name: "takeoff" }, "t");
+  await script.done("t");
+  await script.request("command", { drone: "bravo", name: "goto", args: [40, 40, 10] }, "g");
+  await script.done("g", 30_000);
+  const page = await visitor({ width: 768, height: 1024 });
+  await openDashboard(page, running.http("/"));
+  const alpha = await selectedPoint(page);
+  expect(await page.locator("#fleet-list tr").count()).toBe(2);
+  expect(await page.getAttribute('#fleet-list tr[data-drone="alpha"]', "aria-selected")).toBe("true");
+  const selectedDrone = () => page.$eval("#drone-select", (select) => (select as HTMLSelectElement).value);
+  // A row selects its drone: the map then draws bravo as the selected one, which gives its place on the map.
+  await page.click('#fleet-list tr[data-drone="bravo"]');
+  expect(await selectedDrone()).toBe("bravo");
+  expect(await page.getAttribute('#fleet-list tr[data-drone="bravo"]', "aria-selected")).toBe("true");
+  expect(await page.textContent('#fleet-list tr[data-drone="bravo"] td:nth-of-type(1)')).toBe("Hovering");
+  expect(await page.textContent('#fleet-list tr[data-drone="bravo"] td:nth-of-type(4)')).not.toBe("nobody");
+  const alphaAt = `${alpha.x.toFixed(1)},${alpha.y.toFixed(1)}`;
+  await page.waitForFunction((before) => document.getElementById("map-overlay")?.dataset.selectedAt !== before, alphaAt, { timeout: waitMs });
+  const bravo = await selectedPoint(page);
+  expect(Math.hypot(bravo.x - alpha.x, bravo.y - alpha.y)).toBeGreaterThan(20);
+  await page.click('#fleet-list tr[data-drone="alpha"]');
+  expect(await selectedDrone()).toBe("alpha");
+  // A click on bravo's arrow selects bravo (not fly-here: that is for empty map).
+  const map = (await page.locator("#map").boundingBox())!;
+  await page.mouse.click(map.x + bravo.x, map.y + bravo.y);
+  await page.waitForFunction(() => (document.getElementById("drone-select") as HTMLSelectElement).value === "bravo", undefined, { timeout: waitMs });
+  expect(await page.locator("#fly-here").count()).toBe(0);
+  await page.screenshot({ path: artifactPath("map-fleet-768.png"), fullPage: true });
   expect(page.errors).toEqual([]);
 }, testTimeoutMs);

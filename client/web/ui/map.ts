@@ -28,6 +28,8 @@ const otherArrowPx = 16;
 const otherTrailPoints = 150;
 /** Tiles that fail before any loads before the map says it is offline. */
 const failedTilesForOffline = 1;
+/** How near a click must be to a vehicle's arrow to select it rather than fly there, pixels. */
+const pickRadiusPx = 12;
 /** Where the map starts before any vehicle has said where it is. */
 const worldView = { center: L.latLng(0, 0), zoom: 2 };
 /** The first view shows home's surroundings to at least this radius, metres. */
@@ -139,9 +141,25 @@ export class FlightMap {
     this.surface.invalidate();
   }
 
-  /** Hands every click on the map to `pick` (fly-here), with where it was. */
-  onPick(pick: (where: MapPick, at: L.LatLng) => void): void {
-    this.map.on("click", (event: L.LeafletMouseEvent) => pick({ lat: event.latlng.lat, lon: event.latlng.lng }, event.latlng));
+  /** Hands every click on the map to `pick`, with where it was and the vehicle drawn there (within `pickRadiusPx`), if any. */
+  onPick(pick: (where: MapPick, at: L.LatLng, vehicle: string | null) => void): void {
+    this.map.on("click", (event: L.LeafletMouseEvent) => pick({ lat: event.latlng.lat, lon: event.latlng.lng }, event.latlng, this.vehicleAt(event.containerPoint)));
+  }
+
+  /** The vehicle drawn nearest to a point of the map, if one is within `pickRadiusPx`. */
+  private vehicleAt(point: L.Point): string | null {
+    let nearest: string | null = null;
+    let nearestPx = pickRadiusPx;
+    for (const { frame } of this.source().vehicles) {
+      const at = this.vehiclePoint(frame);
+      if (at === null) continue;
+      const distance = Math.hypot(at[0] - point.x, at[1] - point.y);
+      if (distance <= nearestPx) {
+        nearest = frame.drone;
+        nearestPx = distance;
+      }
+    }
+    return nearest;
   }
 
   private setTileStatus(status: TileStatus, reason = "the tile server did not answer"): void {
