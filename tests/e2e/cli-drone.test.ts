@@ -54,7 +54,7 @@ describe("send", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr.trim().split("\n")).toEqual([
-      `skyport send: "jump 3": error unknown_command: unknown command "jump": expected one of takeoff, land, up, down, left, right, forward, back, cw, ccw, goto, speed, velocity, hover, rth, emergency, status, arm, disarm, mode`,
+      `skyport send: "jump 3": error unknown_command: unknown command "jump": expected one of takeoff, land, up, down, left, right, forward, back, cw, ccw, goto, gotogeo, speed, velocity, hover, rth, emergency, status, arm, disarm, mode`,
     ]);
     expect(skyport.logger.lines.filter((line) => line.event === "ws_open")).toEqual([]);
   });
