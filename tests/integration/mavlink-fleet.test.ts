@@ -4,13 +4,15 @@
  * takes off (ack only once the autopilot acknowledged every step, done once
  * the reports reach the altitude), streams its reported state, and when its
  * pilot leaves the fleet's failsafe holds it (BRAKE) and then returns it (RTL).
+ * A gotogeo reaches it as the latitude and longitude sent (issue 15).
  */
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { CopterMode, MavCmd, MavLandedState, MavResult, type MavOutbound } from "../../src/core/vehicle/mavlink/messages.ts";
 import { MavlinkVehicle } from "../../src/core/vehicle/mavlink/vehicle.ts";
+import { pointFromHome } from "../../src/core/vehicle/geodesy.ts";
 import { MavlinkDecoder } from "../../src/runtime/mavlink/codec.ts";
 import { DroneTestClient } from "../support/drone-client.ts";
-import { FakeAutopilot } from "../support/mavlink-autopilot.ts";
+import { copterHome, FakeAutopilot } from "../support/mavlink-autopilot.ts";
 import { startSimServer } from "../support/server.ts";
 import { waitUntil } from "../support/sockets.ts";
 
@@ -107,5 +109,28 @@ test("over the wire: mode and arm reach the autopilot, its words reach every vie
   const unknown = await pilot.take((m) => m?.type === "error" && m.id === "bad");
   expect(unknown.data).toMatchObject({ code: "out_of_range", field: "data.args[0]" });
   viewer.close();
+  pilot.close();
+});
+
+// gotogeo (issue 15): the point is measured from the home the autopilot reported, so the setpoint is the point the pilot clicked.
+test("a gotogeo reaches the autopilot as the latitude and longitude sent, measured from the home it reported", async () => {
+  // Airborne at 10 m, 15 m north of home, in GUIDED.
+  hear(autopilot.heartbeat({ armed: true, customMode: CopterMode.GUIDED }), autopilot.home(), autopilot.position(0, 15, 10), autopilot.landedState(MavLandedState.IN_AIR));
+  const pilot = await DroneTestClient.connect(server.ws("/drone"));
+  expect((await pilot.request("claim", { drone: "copter" })).type).toBe("ack");
+  const target = pointFromHome(copterHome, 30, -20);
+  pilot.send({ type: "command", id: "g", data: { drone: "copter", name: "gotogeo", args: [target.lat, target.lon, 15] } });
+  await waitUntil(() => sent.some((m) => m.type === "position_target_global"), 3_000, "a position target sent");
+  const setpoint = sent.find((m) => m.type === "position_target_global") as Extract<MavOutbound, { type: "position_target_global" }>;
+  // degE7: 1e-7 degrees is about a centimetre.
+  expect(Math.abs(setpoint.latInt - Math.round(target.lat * 1e7))).toBeLessThanOrEqual(1);
+  expect(Math.abs(setpoint.lonInt - Math.round(target.lon * 1e7))).toBeLessThanOrEqual(1);
+  expect(setpoint.relativeAltMetres).toBeCloseTo(15, 3);
+  // Already in GUIDED: the setpoint is all it takes, no mode change.
+  expect(sent.some((m) => m.type === "command_long" && m.command === MavCmd.DO_SET_MODE)).toBe(false);
+  const ack = await pilot.take((m) => m?.type === "ack" && m.id === "g");
+  expect(ack.data.command).toBe(`gotogeo ${target.lat} ${target.lon} 15`);
+  expect(ack.data.target.x).toBeCloseTo(30, 1);
+  expect(ack.data.target.y).toBeCloseTo(-20, 1);
   pilot.close();
 });
