@@ -242,7 +242,8 @@ test("the fleet list and the map both select: a row picks its drone, a click on 
   await page.click('#fleet-list tr[data-drone="bravo"]');
   expect(await selectedDrone()).toBe("bravo");
   expect(await page.getAttribute('#fleet-list tr[data-drone="bravo"]', "aria-selected")).toBe("true");
-  expect(await page.textContent('#fleet-list tr[data-drone="bravo"] td:nth-of-type(1)')).toBe("Hovering");
+  // The list refreshes a few times a second: its row says what bravo does and that someone flies it.
+  await page.locator('#fleet-list tr[data-drone="bravo"] td:nth-of-type(1)', { hasText: "Hovering" }).waitFor({ timeout: waitMs });
   expect(await page.textContent('#fleet-list tr[data-drone="bravo"] td:nth-of-type(4)')).not.toBe("nobody");
   const alphaAt = `${alpha.x.toFixed(1)},${alpha.y.toFixed(1)}`;
   await page.waitForFunction((before) => document.getElementById("map-overlay")?.dataset.selectedAt !== before, alphaAt, { timeout: waitMs });

@@ -73,7 +73,9 @@ export async function collectLines(stream: ReadableStream<Uint8Array>, lines: st
  * once its banner, on stderr, names the port.
  */
 export async function spawnServerCommand(command: string[], timeoutMs = 10_000, options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<ServerProcess> {
-  const proc = spawn(command, { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  // The page's map asks the local tile fixture for its tiles, never the internet (an env or flag given wins).
+  const env = { SKYPORT_MAP_TILES: sharedTileServer().url, ...(options.env ?? process.env) };
+  const proc = spawn(command, { cwd: options.cwd ?? repoRoot, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const output: string[] = [];
   const stderr: string[] = [];
   const listening = Promise.withResolvers<number>();
@@ -97,8 +99,7 @@ export async function spawnServerCommand(command: string[], timeoutMs = 10_000, 
 
 /** Starts `server.ts` with extra flags and resolves once it prints its address. */
 export function spawnServer(args: string[] = [], timeoutMs = 10_000): Promise<ServerProcess> {
-  // The page's map asks the local tile fixture for its tiles, never the internet.
-  return spawnServerCommand([process.execPath, "run", join(repoRoot, "server.ts"), "--addr", "127.0.0.1:0", ...args], timeoutMs, { env: { ...process.env, SKYPORT_MAP_TILES: sharedTileServer().url } });
+  return spawnServerCommand([process.execPath, "run", join(repoRoot, "server.ts"), "--addr", "127.0.0.1:0", ...args], timeoutMs);
 }
 
 /**
