@@ -12,6 +12,7 @@ import type { ProtocolError } from "./errors.ts";
 import { describeType, failure, preview } from "./received.ts";
 import { allDrones, type ClientMessageType, type RequestId, type WireClientData } from "./messages.ts";
 import { keyListOf } from "./shapes.ts";
+import { checkMissionItems } from "./missions.ts";
 
 /** Longest request id accepted, in characters, so ids cannot bloat replies. */
 export const maxIdLength = 64;
@@ -65,6 +66,11 @@ export const clientDataKeys: { [T in ClientMessageType]: readonly string[] } = {
   release: keyListOf<WireClientData["release"]>()(["drone", "force"]),
   ping: keyListOf<WireClientData["ping"]>()([]),
   hello: keyListOf<WireClientData["hello"]>()(["token"]),
+  mission: keyListOf<WireClientData["mission"]>()(["drone", "items"]),
+  mission_start: keyListOf<WireClientData["mission_start"]>()(["drone"]),
+  mission_pause: keyListOf<WireClientData["mission_pause"]>()(["drone"]),
+  mission_resume: keyListOf<WireClientData["mission_resume"]>()(["drone"]),
+  mission_clear: keyListOf<WireClientData["mission_clear"]>()(["drone"]),
 };
 
 const envelopeKeys = new Set(["type", "id", "data"]);
@@ -187,6 +193,16 @@ function validateEnvelope(value: unknown): EnvelopeResult {
     }
     case "ping":
       return { ok: true, message: { type: "ping", ...base, data: {} } };
+    case "mission": {
+      const items = checkMissionItems(data.items);
+      if (!items.ok) return withId(items);
+      return { ok: true, message: { type: "mission", ...base, data: { ...droneOf(drone.drone), items: items.items } } };
+    }
+    case "mission_start":
+    case "mission_pause":
+    case "mission_resume":
+    case "mission_clear":
+      return { ok: true, message: { type: messageType, ...base, data: droneOf(drone.drone) } };
   }
 }
 

@@ -146,7 +146,8 @@ export function viewerTokenRequired(sentHello: boolean): ProtocolError {
 /**
  * A domain refusal as the client sees it: its code and message, and the
  * field the client wrote. A refusal about the vehicle names `data.drone` for
- * JSON (text lines have no such field); one about an argument names
+ * JSON (text lines have no such field); one about a mission item names
+ * `data.items[i].field`; one about an argument names
  * `data.args[i]` for JSON or `args[i]` for text, found through the command
  * table. An argument the command does not have is named as the core named it.
  * @example
@@ -163,6 +164,7 @@ function wireField(refusal: Refusal, form: "json" | "text", command: CommandName
   const about = refusal.about;
   if (about === undefined) return undefined;
   if ("vehicle" in about) return form === "json" ? "data.drone" : undefined;
+  if ("item" in about) return `data.items[${about.item}]${about.field === undefined ? "" : `.${about.field}`}`;
   const index = command === undefined ? -1 : argumentIndex(command, about.argument);
   if (index === -1) return about.argument;
   return form === "json" ? `data.args[${index}]` : `args[${index}]`;

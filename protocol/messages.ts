@@ -17,6 +17,7 @@ import type { CommandName } from "./commands.ts";
 import type { ProtocolError } from "./errors.ts";
 import type { FlightState, Vector3 } from "../src/core/drone/types.ts";
 import type { AutopilotSeverity, GpsFix } from "../src/core/vehicle/vehicle.ts";
+import type { MissionAction, MissionItem, MissionProgress } from "../src/core/mission/mission.ts";
 
 export type { AutopilotSeverity, GpsFix };
 
@@ -65,7 +66,23 @@ export interface WireClientData {
   ping: { [key in never]: never };
   /** `token`: the viewer token or a JWT; a later `hello` with a fresh JWT of the same `sub` refreshes the session in place. */
   hello: { token?: string };
+  /** Uploads a mission (the pilot only): `items` replaces the vehicle's mission, checked as a whole. `drone` defaults to the session's. */
+  mission: { drone?: string; items: MissionItem[] };
+  /** Starts the vehicle's mission from its first item (the pilot only). */
+  mission_start: { drone?: string };
+  /** Pauses the running mission: the vehicle holds where it is. */
+  mission_pause: { drone?: string };
+  /** Resumes a paused mission from the item it was flying. */
+  mission_resume: { drone?: string };
+  /** Removes the vehicle's mission (stopping it first when it runs: the vehicle holds). */
+  mission_clear: { drone?: string };
 }
+
+/** The mission messages a pilot sends, and the action each asks of the vehicle. */
+export const missionActions = { mission: "upload", mission_start: "start", mission_pause: "pause", mission_resume: "resume", mission_clear: "clear" } as const satisfies Record<string, MissionAction>;
+
+/** A client message type that acts on a mission. */
+export type MissionMessageType = keyof typeof missionActions;
 
 export type ClientMessageType = keyof WireClientData;
 
@@ -191,6 +208,8 @@ export type AckVariants = {
   };
   unsubscribe: { drone: string; subscribed: false; note?: string };
   hello: { session: string };
+  /** A mission message accepted: `items` is how many the mission holds. Its `done` follows when the vehicle has it (an upload) or has acted. */
+  mission: { drone: string; mission: MissionMessageType; items: number };
 };
 
 /** Any ack's data. */
@@ -212,6 +231,11 @@ export type AckFor<T extends ClientMessageType> = {
   release: AckVariants["release"];
   ping: PongData;
   hello: AckVariants["hello"];
+  mission: AckVariants["mission"];
+  mission_start: AckVariants["mission"];
+  mission_pause: AckVariants["mission"];
+  mission_resume: AckVariants["mission"];
+  mission_clear: AckVariants["mission"];
 }[T];
 
 /** The ack of one named command. */
@@ -296,7 +320,17 @@ export type ServerData = {
   lease: LeaseData;
   event: EventData;
   pong: PongData;
+  /** The vehicle's mission, to every viewer: on upload, on clear (`items: null`), and to a new subscriber. */
+  mission: MissionData;
+  /** How far the vehicle is through its mission: when an item is reached, when its state changes, and about once a second while it runs. */
+  mission_progress: MissionProgressData;
 };
+
+/** The `mission` message's data: the items the vehicle holds, or null when it has none. */
+export type MissionData = { drone: string; items: MissionItem[] | null };
+
+/** The `mission_progress` message's data. `state` is never `ready`: progress starts with the mission. */
+export type MissionProgressData = { drone: string } & Omit<MissionProgress, "state"> & { state: Exclude<MissionProgress["state"], "ready"> };
 
 /** The server messages that answer one request, and so carry its id when it had one. */
 export type RepliesWithId = "ack" | "done" | "error" | "pong";

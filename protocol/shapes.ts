@@ -15,6 +15,8 @@ import type {
   EventKind,
   EventOf,
   LeaseData,
+  MissionData,
+  MissionProgressData,
   PongData,
   RepliesWithId,
   ServerData,
@@ -62,6 +64,7 @@ export const ackShapes: { [K in keyof AckVariants]: DataShape } = {
   subscribe: keysOf<AckVariants["subscribe"]>()(["drone", "subscribed", "replayed", "latestSeq", "epoch"], ["lost", "note"]),
   unsubscribe: keysOf<AckVariants["unsubscribe"]>()(["drone", "subscribed"], ["note"]),
   hello: keysOf<AckVariants["hello"]>()(["session"], []),
+  mission: keysOf<AckVariants["mission"]>()(["drone", "mission", "items"], []),
 };
 
 /** Each event kind's keys. */
@@ -99,6 +102,8 @@ export const serverDataShapes: { [T in ServerMessageType]: readonly DataShape[] 
   lease: [keysOf<LeaseData>()(["drone", "pilot", "reason"], ["reservedSeconds", "pilotUser", "pilotName"])],
   event: Object.values(eventShapes),
   pong: [keysOf<PongData>()(["time"], [])],
+  mission: [keysOf<MissionData>()(["drone", "items"], [])],
+  mission_progress: [keysOf<MissionProgressData>()(["drone", "current", "reached", "distanceToGo", "etaSeconds", "state"], ["reason"])],
 };
 
 /** The types of message that answer a request (and so may carry its id). */

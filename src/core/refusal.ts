@@ -26,8 +26,12 @@ export type RefusalCode =
   /** Refusals from the vehicle itself, in the flight model's vocabulary. */
   | CommandRejectionCode;
 
-/** What a refusal is about: the vehicle named in the request, or one argument of the command (model name, e.g. `distance`, `z`). */
-export type RefusalSubject = { vehicle: true } | { argument: string };
+/**
+ * What a refusal is about: the vehicle named in the request, one argument of
+ * the command (model name, e.g. `distance`, `z`), or one item of a mission
+ * (its index, and the item's field when one is to blame).
+ */
+export type RefusalSubject = { vehicle: true } | { argument: string } | { item: number; field?: string };
 
 export interface Refusal {
   code: RefusalCode;
