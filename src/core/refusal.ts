@@ -23,6 +23,8 @@ export type RefusalCode =
   | "drone_unavailable"
   /** The vehicle has no such command: a simulated drone has no arm, disarm or mode. */
   | "not_supported"
+  /** A mission command with no mission to act on (none uploaded, none running, none paused). */
+  | "no_mission"
   /** Refusals from the vehicle itself, in the flight model's vocabulary. */
   | CommandRejectionCode;
 

@@ -14,7 +14,23 @@ import { applyCommand, createDrone, resumeDrone, tick } from "../drone/model.ts"
 import type { CommandResult, DroneEvent, DroneLimits, DroneState, FlightState } from "../drone/types.ts";
 import type { Refusal } from "../refusal.ts";
 import { geoFromHome, type GeoPosition } from "./geodesy.ts";
-import { internalToken, isAutopilotCommand, type CommandReceipt, type Geofence, type GpsReport, type Vehicle, type VehicleEvent, type VehicleCommand, type VehicleMotion, type VehicleState } from "./vehicle.ts";
+import type { MissionCommand, MissionItem, MissionProgress } from "../mission/mission.ts";
+import { missionProblem, profileOf } from "../mission/plan.ts";
+import { followDrone, newRun, pauseRun, resumeRun, runProgress, startRun, type MissionRun, type MissionRunEvent, type RunStep } from "../mission/simulated-run.ts";
+import {
+  internalToken,
+  isAutopilotCommand,
+  type CommandReceipt,
+  type Geofence,
+  type GpsReport,
+  type MissionControl,
+  type MissionReceipt,
+  type Vehicle,
+  type VehicleEvent,
+  type VehicleCommand,
+  type VehicleMotion,
+  type VehicleState,
+} from "./vehicle.ts";
 
 /**
  * Where simulated drones live unless told otherwise (`--home`): the Canberra
@@ -25,6 +41,9 @@ export const defaultSimulatedHome: Readonly<GeoPosition> = Object.freeze({ lat: 
 
 /** The simulated receiver: a 3D fix with 10 satellites, as ArduPilot SITL's simulated GPS reports by default (SIM_GPS_NUMSATS). */
 const simulatedGps: Readonly<GpsReport> = Object.freeze({ fix: "3d", satellites: 10 });
+
+/** While a mission runs, its progress goes out this often even when nothing else changed, seconds of flight. */
+export const missionProgressIntervalSeconds = 1;
 
 /** The ArduCopter mode that flies what the simulator is doing, for clients that show modes. */
 function copterModeFor(state: FlightState): string {
@@ -38,12 +57,17 @@ function copterModeFor(state: FlightState): string {
   }
 }
 
-export class SimulatedVehicle implements Vehicle {
+export class SimulatedVehicle implements Vehicle, MissionControl {
   readonly kind = "simulated";
   readonly linkUp = true;
   readonly geofence: Geofence;
+  readonly missions: MissionControl = this;
   private drone: DroneState;
   private events: VehicleEvent[] = [];
+  /** The mission it holds and how far it flew it, or null. */
+  private run: MissionRun | null = null;
+  /** Flight seconds since the last progress report while the mission runs. */
+  private sinceProgressSeconds = 0;
   /** The simulator hears itself at every step: the time of the last one, seconds. */
   private heardAt: number | null = null;
 
@@ -87,6 +111,11 @@ export class SimulatedVehicle implements Vehicle {
       return { status: "refused", refusal: { code: "not_supported", message: `${this.id} is simulated: ${command.name} is for vehicles with an autopilot (takeoff arms a simulated drone, landing disarms it)` } };
     }
     const outcome = applyCommand(this.drone, command, token);
+    if (outcome.result.accepted && this.run?.state === "running") {
+      // Whoever commands the drone now has taken over from the mission.
+      const by = token === internalToken ? `the failsafe's ${command.name}` : `the pilot's command ${command.name}`;
+      this.pauseMission(`paused by ${by}`);
+    }
     this.collect(outcome.events);
     if (!outcome.result.accepted) return { status: "refused", refusal: refusalOf(outcome.result) };
     this.drone = outcome.drone;
@@ -107,6 +136,104 @@ export class SimulatedVehicle implements Vehicle {
     const stepped = tick(this.drone, dtSeconds);
     this.drone = stepped.drone;
     this.collect(stepped.events);
+    if (this.run === null) return;
+    const followed = followDrone(this.drone, this.run, stepped.events, dtSeconds);
+    this.sinceProgressSeconds += dtSeconds;
+    const due = this.run.state === "running" && this.sinceProgressSeconds >= missionProgressIntervalSeconds;
+    this.applyRun(followed, due);
+  }
+
+  // ------------------------------------------------------------ missions
+
+  mission(): readonly MissionItem[] | null {
+    return this.run?.items ?? null;
+  }
+
+  progress(): MissionProgress | null {
+    return this.run === null ? null : runProgress(this.drone, this.run);
+  }
+
+  /** Every command ends at once: its `command_done` is raised before this returns. */
+  missionCommand(command: MissionCommand, token: number, _now?: number): MissionReceipt {
+    const run = this.run;
+    const noMission = (what: string): MissionReceipt => ({ status: "refused", refusal: { code: "no_mission", message: `${this.id} has ${what}`, about: { vehicle: true } } });
+    switch (command.action) {
+      case "upload": {
+        if (run?.state === "running") return { status: "refused", refusal: { code: "busy", message: `${this.id} is flying its mission: pause or clear it before uploading another`, about: { vehicle: true } } };
+        const problem = this.problemWith(command.items);
+        if (problem !== null) return { status: "refused", refusal: problem };
+        this.run = newRun(command.items, this.home);
+        this.events.push({ type: "mission", items: command.items });
+        break;
+      }
+      case "start": {
+        if (run === null) return noMission("no mission: upload one first");
+        if (run.state === "running") return { status: "refused", refusal: { code: "busy", message: `${this.id} is already flying its mission`, about: { vehicle: true } } };
+        // The battery drained since the upload, and the drone may be elsewhere: the route is checked again from here.
+        const problem = this.problemWith(run.items);
+        if (problem !== null) return { status: "refused", refusal: problem };
+        this.applyRun(startRun(this.drone, run), true);
+        break;
+      }
+      case "pause":
+        if (run?.state !== "running") return noMission("no mission running to pause");
+        this.pauseMission("paused by the pilot");
+        this.command({ name: "hover" }, internalToken);
+        break;
+      case "resume": {
+        if (run?.state !== "paused") return noMission("no paused mission to resume");
+        const problem = this.problemWith(run.items.slice(run.current));
+        if (problem !== null) return { status: "refused", refusal: shiftItem(problem, run.current) };
+        this.applyRun(resumeRun(this.drone, run), true);
+        break;
+      }
+      case "clear":
+        if (run === null) return noMission("no mission to clear");
+        if (run.state === "running") {
+          this.pauseMission("cleared by the pilot");
+          this.command({ name: "hover" }, internalToken);
+        }
+        this.run = null;
+        this.events.push({ type: "mission", items: null });
+        break;
+    }
+    this.events.push({ type: "command_done", token });
+    return { status: "accepted", items: this.run?.items.length ?? 0 };
+  }
+
+  /** Why this drone cannot fly `items` from where it is now, or null. */
+  private problemWith(items: readonly MissionItem[]) {
+    const { limits, battery, position, speedLimit } = this.drone;
+    return missionProblem(items, {
+      home: this.home,
+      geofence: this.geofence,
+      start: position,
+      battery: { percent: battery, lowBatteryPercent: limits.lowBatteryPercent, profile: profileOf(limits, speedLimit) },
+    });
+  }
+
+  private pauseMission(reason: string): void {
+    if (this.run === null) return;
+    const paused = pauseRun(this.run, reason);
+    this.run = paused.run;
+    this.reportRun(paused.events, false);
+  }
+
+  /** Takes a runner step: the drone and run it left, the model's events and the run's, reported. */
+  private applyRun(step: RunStep, progressDue: boolean): void {
+    this.drone = step.drone;
+    this.run = step.run;
+    this.collect(step.droneEvents);
+    this.reportRun(step.events, progressDue);
+  }
+
+  /** A progress report when the run did something, or when one is due. */
+  private reportRun(events: readonly MissionRunEvent[], due: boolean): void {
+    if (this.run === null || (events.length === 0 && !due)) return;
+    const progress = runProgress(this.drone, this.run);
+    if (progress === null) return;
+    this.sinceProgressSeconds = 0;
+    this.events.push({ type: "mission_progress", progress });
   }
 
   takeEvents(): VehicleEvent[] {
@@ -137,6 +264,13 @@ export class SimulatedVehicle implements Vehicle {
       }
     }
   }
+}
+
+/** A refusal about item `i` of a mission's tail as one about item `offset + i` of the whole mission. */
+function shiftItem(refusal: Refusal, offset: number): Refusal {
+  const about = refusal.about;
+  if (about === undefined || !("item" in about)) return refusal;
+  return { ...refusal, message: refusal.message.replace(/^item \d+/, `item ${about.item + offset}`), about: { ...about, item: about.item + offset } };
 }
 
 /** The model's refusal in domain terms: an argument it names is one of the command's. */

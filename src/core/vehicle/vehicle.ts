@@ -21,6 +21,7 @@ import { horizontalDistanceFromHome } from "../drone/geometry.ts";
 import type { GeoPosition } from "./geodesy.ts";
 import type { DroneCommand, FlightState, Vector3 } from "../drone/types.ts";
 import type { Refusal } from "../refusal.ts";
+import type { MissionCommand, MissionItem, MissionProgress } from "../mission/mission.ts";
 
 /**
  * Commands only an aircraft with an autopilot takes: arm and disarm the
@@ -135,7 +136,29 @@ export type VehicleEvent =
   /** The autopilot said something (MAVLink STATUSTEXT): `PreArm: Need Position Estimate`. */
   | { type: "autopilot"; severity: AutopilotSeverity; text: string }
   /** skyport found the vehicle set up unsafely for flying through it (its GCS failsafe is off). */
-  | { type: "vehicle_warning"; text: string };
+  | { type: "vehicle_warning"; text: string }
+  /** The mission the vehicle holds changed (uploaded, cleared, or read from the vehicle): null when it has none. */
+  | { type: "mission"; items: readonly MissionItem[] | null }
+  /** How far the vehicle is through its mission changed: an item reached, a new state, or time passed while it runs. */
+  | { type: "mission_progress"; progress: MissionProgress };
+
+/** How a vehicle answers a mission command: accepted (`done` follows as `command_done`/`command_failed` with its token), or refused. */
+export type MissionReceipt = { status: "accepted"; items: number } | { status: "refused"; refusal: Refusal };
+
+/**
+ * What a vehicle that flies missions offers. An upload is checked against
+ * the vehicle (geofence, battery) before it is accepted; its `command_done`
+ * says the vehicle holds it, its `command_failed` that it does not (and
+ * kept its previous mission). Start, pause, resume and clear end at once or
+ * once the vehicle confirms.
+ */
+export interface MissionControl {
+  /** The mission the vehicle holds, or null. */
+  mission(): readonly MissionItem[] | null;
+  /** How far it is through it, or null before it started. */
+  progress(): MissionProgress | null;
+  missionCommand(command: MissionCommand, token: number, now: number): MissionReceipt;
+}
 
 /** How grave an autopilot's message is: MAVLink's MAV_SEVERITY names, lowercased, gravest first. */
 export type AutopilotSeverity = "emergency" | "alert" | "critical" | "error" | "warning" | "notice" | "info" | "debug";
@@ -186,6 +209,8 @@ export interface Vehicle {
    * since its own reports are the truth.
    */
   resumeFrom?(state: VehicleMotion): void;
+  /** Its missions, when it can fly them. */
+  readonly missions?: MissionControl;
 }
 
 /**
