@@ -9,9 +9,18 @@
  */
 import type { ProtocolError } from "./errors.ts";
 import { describeType, failure, preview } from "./received.ts";
-import { maxHoldSeconds, maxMissionItems, maxWaypointSpeedMetresPerSecond, missionItemTypes, type MissionItem } from "../src/core/mission/mission.ts";
+import type { MissionItem } from "../src/core/mission/mission.ts";
 
-export { maxMissionItems, type MissionItem } from "../src/core/mission/mission.ts";
+export type { MissionItem } from "../src/core/mission/mission.ts";
+
+/** Most items a mission may hold: QGroundControl plans rarely pass a few hundred, and ArduCopter's storage holds about 700 on a typical board. */
+export const maxMissionItems = 500;
+/** Fastest speed a waypoint may ask for, m/s (the simulator's own limit may be lower). */
+export const maxWaypointSpeedMetresPerSecond = 100;
+/** Longest hold at a waypoint, seconds: an hour is longer than any battery lasts. */
+export const maxHoldSeconds = 3600;
+/** The kinds of item, in the order error messages list them. */
+export const missionItemTypes: readonly MissionItem["type"][] = ["takeoff", "waypoint", "land", "rth"];
 
 /** The fields each kind of item may have. */
 const itemFields: Record<MissionItem["type"], readonly string[]> = {

@@ -2,18 +2,11 @@
  * The mission vocabulary: what a mission is (an ordered list of items), what
  * a pilot can do with one, and how far a vehicle is through it.
  *
- * Owns only types and the limits every layer shares (the wire validator, the
- * planner, the simulator's runner, the MAVLink transfer). Must not hold flight
- * rules: the planner (`plan.ts`) checks a mission against a vehicle, the
+ * Owns only types, shared by the wire validator, the planner, the
+ * simulator's runner and the MAVLink transfer (the wire's limits on a
+ * mission live in `protocol/missions.ts`). Must not hold flight rules: the planner (`plan.ts`) checks a mission against a vehicle, the
  * runner (`simulated-run.ts`) flies one. Pure.
  */
-
-/** Most items a mission may hold: QGroundControl plans rarely pass a few hundred, and ArduCopter's storage holds about 700 on a typical board. */
-export const maxMissionItems = 500;
-/** Fastest speed a waypoint may ask for, m/s (the simulator's own limit may be lower). */
-export const maxWaypointSpeedMetresPerSecond = 100;
-/** Longest hold at a waypoint, seconds: an hour is longer than any battery lasts. */
-export const maxHoldSeconds = 3600;
 
 /** Climb to `altitude` metres above home where the vehicle is (taking off first when it is on the ground). */
 export interface TakeoffItem {
@@ -50,9 +43,6 @@ export interface ReturnHomeItem {
 
 /** One step of a mission. */
 export type MissionItem = TakeoffItem | WaypointItem | LandItem | ReturnHomeItem;
-
-/** The kinds of item, in the order error messages list them. */
-export const missionItemTypes: readonly MissionItem["type"][] = ["takeoff", "waypoint", "land", "rth"];
 
 /**
  * Where a mission stands on its vehicle: `ready` uploaded and not started,
