@@ -208,8 +208,8 @@ export type AckVariants = {
   };
   unsubscribe: { drone: string; subscribed: false; note?: string };
   hello: { session: string };
-  /** A mission message accepted: `items` is how many the mission holds. Its `done` follows when the vehicle has it (an upload) or has acted. */
-  mission: { drone: string; mission: MissionMessageType; items: number };
+  /** A mission message (its type in `mission`) accepted: `items` is how many the mission holds. Its `done` follows when the vehicle has it (an upload) or has acted. */
+  mission: { drone: string; mission: string; items: number };
 };
 
 /** Any ack's data. */
@@ -259,8 +259,8 @@ export type LeaseData = {
 
 /** The extra fields of each kind of `event`, beyond `drone`, `kind` and `message`. */
 export type EventExtras = {
-  /** `action` is hover, rth or land; `returnInSeconds` when it holds first. */
-  failsafe: { action: "hover" | "rth" | "land"; returnInSeconds?: number };
+  /** `action` is hover, rth or land, or `mission` when the vehicle flies its mission on (`--mission-failsafe continue`); `returnInSeconds` when it holds first. */
+  failsafe: { action: "hover" | "rth" | "land" | "mission"; returnInSeconds?: number };
   pilot_regained: {};
   geofence: {};
   low_battery: { battery: number };

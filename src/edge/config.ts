@@ -17,6 +17,7 @@ import { parseMavlinkUrl } from "../runtime/mavlink/url.ts";
 import { geoPositionProblem, type GeoPosition } from "../core/vehicle/geodesy.ts";
 import { defaultSimulatedHome } from "../core/vehicle/simulated.ts";
 import { defaultMapTilesUrl, mapTilesUrlProblem } from "./map-tiles.ts";
+import { missionFailsafes, type MissionFailsafe } from "../core/mission/mission.ts";
 
 /** Everything the server needs to know to start. */
 export interface Config {
@@ -42,6 +43,8 @@ export interface Config {
   pilotTimeoutSeconds: number;
   /** Seconds a lost pilot's lease stays reserved for it to reclaim with its resume token (0: no reservation). */
   leaseGraceSeconds: number;
+  /** What losing the pilot does to a mission that runs: fly on, hold (then return), or return home at once. */
+  missionFailsafe: MissionFailsafe;
   /** Browser origins allowed to open WebSockets besides the server's own, or `*` for any. */
   allowedOrigins: AllowedOrigins;
   /** `Host` names that may reach the server besides loopback names, IP literals and the bound name, or `*` for any (DNS rebinding guard). */
@@ -127,6 +130,7 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   pilotTimeoutSeconds: 5,
   // Long enough for a link blip and the SDK's first reconnect (0.5 s backoff), short enough that nobody waits long.
   leaseGraceSeconds: 3,
+  missionFailsafe: "continue",
   allowedOrigins: new Set<string>(),
   allowedHosts: new Set<string>(),
   pilotToken: null,
@@ -371,6 +375,19 @@ const settings: Setting[] = [
     help: `a lost pilot's lease is reserved this long for it to reclaim with its resume token; 0 disables (default ${defaultConfig.leaseGraceSeconds})`,
     apply(config, raw, source) {
       config.leaseGraceSeconds = parseNumber(raw, source, 0, maxLeaseGraceSeconds);
+    },
+  },
+  {
+    flag: "mission-failsafe",
+    env: "SKYPORT_MISSION_FAILSAFE",
+    valueName: "continue|hold|rth",
+    help: `what a vehicle flying its mission does when its pilot is lost: continue the mission (checked as a whole before it was accepted), hold then return as without one, or rth at once (default ${defaultConfig.missionFailsafe})`,
+    apply(config, raw, source) {
+      const value = raw.trim();
+      if (!(missionFailsafes as readonly string[]).includes(value)) {
+        throw new ConfigError(`${source} must be one of ${missionFailsafes.join(", ")}: received ${JSON.stringify(raw)}`);
+      }
+      config.missionFailsafe = value as MissionFailsafe;
     },
   },
   {

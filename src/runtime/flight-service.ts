@@ -21,7 +21,8 @@ import type { ReplayPlan } from "../core/telemetry/replay-buffer.ts";
 import { SimulatedVehicle } from "../core/vehicle/simulated.ts";
 import type { Vehicle } from "../core/vehicle/vehicle.ts";
 import type { GeoPosition } from "../core/vehicle/geodesy.ts";
-import { encodeMessage, type DroneSummary, type EventData, type EventExtras, type TelemetryData } from "../../protocol/index.ts";
+import type { MissionFailsafe, MissionProgress } from "../core/mission/mission.ts";
+import { encodeMessage, type DroneSummary, type EventData, type EventExtras, type MissionProgressData, type TelemetryData } from "../../protocol/index.ts";
 import { systemClocks, type Clocks } from "./clock.ts";
 import { inProcessBroker, type Broker, type ClusterEvents, type TickEntry } from "./cluster/broker.ts";
 import { ClusterMirror } from "./cluster/mirror.ts";
@@ -60,6 +61,8 @@ export interface FlightSettings {
   leaseGraceSeconds?: number;
   /** Where the simulated drones' home is on Earth (default: the simulator's). */
   home?: GeoPosition;
+  /** What losing the pilot does to a running mission (default `continue`). */
+  missionFailsafe?: MissionFailsafe;
 }
 
 export class FlightService implements ClusterEvents {
@@ -85,7 +88,7 @@ export class FlightService implements ClusterEvents {
     /** The vehicles to fly; by default one simulated drone per configured id. */
     vehicles?: readonly Vehicle[],
   ) {
-    this.fleet = new Fleet({ vehicles: vehicles ?? settings.drones.map((id) => new SimulatedVehicle(id, {}, settings.home)), failsafeSeconds: settings.failsafeSeconds, leaseGraceSeconds: settings.leaseGraceSeconds ?? 0 });
+    this.fleet = new Fleet({ vehicles: vehicles ?? settings.drones.map((id) => new SimulatedVehicle(id, {}, settings.home)), failsafeSeconds: settings.failsafeSeconds, leaseGraceSeconds: settings.leaseGraceSeconds ?? 0, missionFailsafe: settings.missionFailsafe ?? "continue" });
     this.streams = new TelemetryStreams(this.fleet.ids, Math.max(1, Math.round(settings.telemetryHz * settings.replaySeconds)));
     this.router = new OpRouter(this.fleet, () => this.broker, () => this.nowSeconds());
     this.mirror = new ClusterMirror(this.streams, (drone) => this.broker.owns(drone));
@@ -238,6 +241,23 @@ export class FlightService implements ClusterEvents {
   /** The vehicle's telemetry as of now: built here, or the last frame from the node that flies it. */
   snapshot(droneId: string): TelemetryData {
     return this.mirror.frameOf(droneId) ?? this.frameData(droneId, this.latestSeq(droneId) ?? 0, this.clocks.wallMs());
+  }
+
+  /**
+   * The vehicle's mission and its progress as messages for a new viewer
+   * (none when it holds no mission, or is flown on another node: its viewers
+   * there hear of changes as they happen).
+   */
+  missionMessages(droneId: string): string[] {
+    if (!this.broker.owns(droneId) || !this.fleet.has(droneId)) return [];
+    const missions = this.fleet.vehicle(droneId).missions;
+    const items = missions?.mission() ?? null;
+    if (missions === undefined || items === null) return [];
+    const progress = missions.progress();
+    const messages = [encodeMessage("mission", { drone: droneId, items: [...items] })];
+    const data = progress === null ? null : progressData(droneId, progress);
+    if (data !== null) messages.push(encodeMessage("mission_progress", data));
+    return messages;
   }
 
   /** A frame's data for a vehicle flown here. */
@@ -465,6 +485,15 @@ export class FlightService implements ClusterEvents {
         this.recorder?.event(notice.drone, notice.event, notice.message, notice.details);
         this.publish(notice.drone, encodeMessage("event", eventData(notice)));
         return;
+      case "mission":
+        this.logger.info({ event: "mission", drone: notice.drone, items: notice.items?.length ?? 0 });
+        this.publish(notice.drone, encodeMessage("mission", { drone: notice.drone, items: notice.items === null ? null : [...notice.items] }));
+        return;
+      case "mission_progress":
+        if (notice.progress.state !== "running") this.logger.info({ event: "mission_progress", drone: notice.drone, state: notice.progress.state, current: notice.progress.current, ...(notice.progress.reason === undefined ? {} : { reason: notice.progress.reason }) });
+        const data = progressData(notice.drone, notice.progress);
+        if (data !== null) this.publish(notice.drone, encodeMessage("mission_progress", data));
+        return;
     }
   }
 }
@@ -484,6 +513,12 @@ const fleetEventsFitTheWire: FleetEventsFitTheWire = {
   vehicle_warning: true,
 };
 void fleetEventsFitTheWire;
+
+/** A vehicle's mission progress as the `mission_progress` message's data; null for a mission not yet started, which has none. */
+function progressData(drone: string, progress: MissionProgress): MissionProgressData | null {
+  const { state } = progress;
+  return state === "ready" ? null : { drone, ...progress, state };
+}
 
 /** A signed-in pilot as the wire's `pilotUser`/`pilotName` fields (none for an anonymous or shared-token pilot). */
 function pilotUserFields(user: PilotUser | null): { pilotUser?: string; pilotName?: string } {

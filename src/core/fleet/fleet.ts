@@ -18,6 +18,7 @@
  */
 import { displayName, type PilotUser } from "../identity/rights.ts";
 import { vehicleRefusal, type Refusal } from "../refusal.ts";
+import type { MissionCommand, MissionFailsafe, MissionItem, MissionProgress } from "../mission/mission.ts";
 import { distanceFromHome, internalToken, isAirborne, type AutopilotSeverity, type CommandPlan, type Vehicle, type VehicleCommand, type VehicleEvent, type VehicleMotion, type VehicleState } from "../vehicle/vehicle.ts";
 
 /** What the fleet reads of a command's origin: the session that sent it. The rest travels untouched. */
@@ -27,8 +28,8 @@ export interface CommandSender {
 
 /** What viewers are told happened to a vehicle, and the facts each kind carries. */
 export interface FleetEventDetails {
-  /** Holding position (`returnInSeconds` until it turns for home), returning home, or landing where it is. */
-  failsafe: { action: "hover" | "rth" | "land"; returnInSeconds?: number };
+  /** Holding position (`returnInSeconds` until it turns for home), returning home, landing where it is, or flying its mission on (`--mission-failsafe continue`). */
+  failsafe: { action: "hover" | "rth" | "land" | "mission"; returnInSeconds?: number };
   pilot_regained: {};
   geofence: {};
   low_battery: { battery: number };
@@ -58,7 +59,14 @@ export type FleetNotice<Origin extends CommandSender = CommandSender> =
   | { kind: "answer"; ticket: number; drone: string; answer: CommandAnswer }
   | FleetEvent
   /** `reservedSeconds`: a lost pilot's lease is reserved for it this long (its resume token reclaims it). */
-  | { kind: "lease"; drone: string; pilot: string | null; reason: string; reservedSeconds?: number; pilotUser?: PilotUser };
+  | { kind: "lease"; drone: string; pilot: string | null; reason: string; reservedSeconds?: number; pilotUser?: PilotUser }
+  /** The vehicle's mission changed (null: it has none). */
+  | { kind: "mission"; drone: string; items: readonly MissionItem[] | null }
+  /** How far the vehicle is through its mission. */
+  | { kind: "mission_progress"; drone: string; progress: MissionProgress };
+
+/** The answer to a mission command: accepted (its `done` follows), with how many items the mission holds, or why not. */
+export type MissionAnswer = { ok: true; items: number } | { ok: false; refusal: Refusal };
 
 /** What `command()` returns: the answer now, or a ticket its `answer` notice will carry. */
 export type CommandResult = CommandAnswer | { ok: "pending"; ticket: number };
@@ -73,6 +81,8 @@ export interface FleetOptions {
    * default) reserves nothing.
    */
   leaseGraceSeconds?: number;
+  /** What losing the pilot does to a mission that runs (see `MissionFailsafe`). @default "continue" */
+  missionFailsafe?: MissionFailsafe;
 }
 
 /** What a claim may carry besides the session: the claimer's own resume token, and one presented to take back a reserved lease. */
@@ -296,6 +306,7 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
     // A takeoff in progress finishes first: hovering a few centimetres off
     // the ground would be the worst place to wait.
     this.failsafe.add(droneId);
+    if (vehicle.missions?.progress()?.state === "running" && this.engageMissionFailsafe(droneId, vehicle, reason, now)) return;
     if (state.state === "hovering" || state.state === "moving") vehicle.holdPosition(now);
     this.collect(droneId, now);
     this.failsafeTimers.set(droneId, { returnAt: now + this.options.failsafeSeconds });
@@ -306,6 +317,26 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
       message: `no pilot (${reason}): holding position; returning home in ${this.options.failsafeSeconds} s unless a pilot claims ${droneId}`,
       details: { action: "hover", returnInSeconds: this.options.failsafeSeconds },
     });
+  }
+
+  /**
+   * The pilot-loss failsafe of a vehicle flying its mission, as
+   * `missionFailsafe` says; false when it is the usual one (`hold`: hold,
+   * then return). `continue` flies on and checks on every step until the
+   * mission stops running; `rth` turns for home at once.
+   */
+  private engageMissionFailsafe(droneId: string, vehicle: Vehicle, reason: string, now: number): boolean {
+    const policy = this.options.missionFailsafe ?? "continue";
+    if (policy === "hold") return false;
+    if (policy === "continue") {
+      this.failsafeTimers.set(droneId, { returnAt: now });
+      this.notices.push({ kind: "event", drone: droneId, event: "failsafe", message: `no pilot (${reason}): flying its mission on; the failsafe takes over if it stops in the air`, details: { action: "mission" } });
+      return true;
+    }
+    vehicle.command({ name: "rth" }, internalToken, now);
+    this.collect(droneId, now);
+    this.notices.push({ kind: "event", drone: droneId, event: "failsafe", message: `no pilot (${reason}): mission paused, returning home to land`, details: { action: "rth" } });
+    return true;
   }
 
   // ------------------------------------------------------------ commands
@@ -342,6 +373,29 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
   }
 
   /**
+   * A mission command from a session to a vehicle. The session must be its
+   * pilot, and the vehicle must fly missions (`not_supported` otherwise).
+   * Once accepted, a `done` notice follows when the vehicle has acted (an
+   * upload: once it holds the mission).
+   */
+  mission(droneId: string, command: MissionCommand, origin: Origin, now: number): MissionAnswer {
+    const pilot = this.pilots.get(droneId);
+    if (pilot !== origin.session) {
+      const message = pilot === undefined ? `claim ${droneId} before changing or starting its mission` : `${droneId} is flown by session ${pilot}: you see its mission, only its pilot changes it`;
+      return { ok: false, refusal: { code: "not_pilot", message } };
+    }
+    const missions = this.vehicle(droneId).missions;
+    if (missions === undefined) return { ok: false, refusal: vehicleRefusal("not_supported", `${droneId} cannot fly missions`) };
+    const token = this.nextToken++;
+    // Registered before the vehicle sees it: a simulated drone ends the command inside `missionCommand`.
+    this.pending.set(token, { origin, drone: droneId });
+    const receipt = missions.missionCommand(command, token, now);
+    if (receipt.status === "refused") this.pending.delete(token);
+    this.collect(droneId, now);
+    return receipt.status === "accepted" ? { ok: true, items: receipt.items } : { ok: false, refusal: receipt.refusal };
+  }
+
+  /**
    * Advances time: every vehicle (or only those `simulates` accepts: in a
    * cluster, the ones this node owns) by `dtSeconds`, then the failsafe timers due at `now`.
    */
@@ -363,6 +417,11 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
       }
       const state = vehicle.state();
       if (!isAirborne(state) || this.pilots.has(droneId)) continue;
+      if (vehicle.missions?.progress()?.state === "running") {
+        // `--mission-failsafe continue`: the mission flies on; decide once it stops.
+        this.failsafeTimers.set(droneId, { returnAt: now });
+        continue;
+      }
       if (state.state === "taking_off") {
         // Let the takeoff finish, then decide: check again on the next step.
         this.failsafeTimers.set(droneId, { returnAt: now });
@@ -449,6 +508,12 @@ export class Fleet<Origin extends CommandSender = CommandSender> {
         break;
       case "vehicle_warning":
         this.notices.push({ kind: "event", drone: droneId, event: "vehicle_warning", message: event.text, details: {} });
+        break;
+      case "mission":
+        this.notices.push({ kind: "mission", drone: droneId, items: event.items });
+        break;
+      case "mission_progress":
+        this.notices.push({ kind: "mission_progress", drone: droneId, progress: event.progress });
         break;
     }
   }

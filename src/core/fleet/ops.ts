@@ -13,6 +13,7 @@ import { mayFly, mayTakeOver, type Identity } from "../identity/rights.ts";
 import { vehicleRefusal, type Refusal } from "../refusal.ts";
 import { resolvePilotCommand, type PilotCommand } from "../vehicle/geo-goto.ts";
 import type { CommandPlan } from "../vehicle/vehicle.ts";
+import type { MissionCommand } from "../mission/mission.ts";
 import type { CommandAnswer, Fleet } from "./fleet.ts";
 
 /** A request id as the client sent it, carried back untouched. */
@@ -65,6 +66,15 @@ export type DroneOp = { identity: Identity } & (
       /** The tutorial dialect's `up` on the ground: take off first, then climb. */
       takeoffFirstIfLanded?: boolean;
     }
+  | {
+      kind: "mission";
+      drone: string;
+      session: string;
+      command: MissionCommand;
+      /** The message as the client named it (`mission`, `mission_start`, ...), for its ack and `done`. */
+      label: string;
+      requestId?: RequestId;
+    }
 );
 
 /** What an op's sender is told. */
@@ -74,7 +84,9 @@ export type OpResult = { ok: true; data: OpData } | { ok: false; error: Refusal 
 export type OpData =
   | { drone: string; role: "pilot"; pilot: string }
   | { drone: string; role: "observer"; pilot: null }
-  | { drone: string; command: string; target: CommandPlan };
+  | { drone: string; command: string; target: CommandPlan }
+  /** A mission command accepted: `items` is how many the mission holds now. */
+  | { drone: string; mission: string; items: number };
 
 /** Where the op came from, for routing the command's `done` back. */
 export interface OpContext {
@@ -126,6 +138,19 @@ export function executeOp(fleet: Fleet<CommandOrigin>, op: DroneOp, context: OpC
         : fleet.command(op.drone, resolved.command, origin, context.now);
       return result.ok === "pending" ? result : commandResult(op, result);
     }
+    case "mission": {
+      const origin: CommandOrigin = {
+        session: op.session,
+        label: op.label,
+        form: "json",
+        receivedAt: context.now,
+        ...(op.requestId === undefined ? {} : { requestId: op.requestId }),
+        ...(context.node === undefined ? {} : { node: context.node }),
+        ...(op.identity.source === "jwt" ? { user: op.identity.user } : {}),
+      };
+      const answer = fleet.mission(op.drone, op.command, origin, context.now);
+      return answer.ok ? { ok: true, data: { drone: op.drone, mission: op.label, items: answer.items } } : { ok: false, error: answer.refusal };
+    }
   }
 }
 
@@ -139,7 +164,7 @@ export function rightsRefusal(op: DroneOp): Refusal | null {
   if (!mayFly(rights, op.drone)) {
     return vehicleRefusal("forbidden", `${user} may not fly ${op.drone}: the token's scope needs fly:${op.drone} or fly:*`);
   }
-  if (op.kind !== "command" && op.force === true && !mayTakeOver(rights)) {
+  if ((op.kind === "claim" || op.kind === "release") && op.force === true && !mayTakeOver(rights)) {
     return vehicleRefusal("forbidden", `${user} may not ${op.kind} ${op.drone} by force: the token's scope needs admin`);
   }
   return null;

@@ -16,6 +16,7 @@ import {
   closeCodes,
   encodeMessage,
   formatRequest,
+  missionActions,
   parseClientFrame,
   protocolVersion,
   rateLimited,
@@ -33,6 +34,7 @@ import {
   type TextLine,
 } from "../../../protocol/index.ts";
 import type { DroneOp } from "../../core/fleet/ops.ts";
+import type { MissionCommand } from "../../core/mission/mission.ts";
 import { mayView, sharedViewerIdentity, viewable, viewsEverything } from "../../core/identity/rights.ts";
 import type { TokenVerifier, Verdict } from "../../runtime/identity/verifier.ts";
 import { systemClocks, type Clocks } from "../../runtime/clock.ts";
@@ -318,7 +320,12 @@ export class DroneEndpoint {
           maxSubscriptions: this.config.maxSubscriptions,
           fleetTopic: session.fleetTopic,
         });
-        return applySubscription(plan, ws, session, reply);
+        applySubscription(plan, ws, session, reply);
+        // A new viewer learns the mission the vehicle holds, as the others did when it changed.
+        if (plan.kind === "refuse") return;
+        const drones = message.data.drone === allDrones ? this.viewableIds(session) : [message.data.drone];
+        for (const drone of drones) for (const text of this.flight.missionMessages(drone)) sendTo(ws, text);
+        return;
       }
       case "unsubscribe": {
         const drone = message.data.drone;
@@ -360,6 +367,17 @@ export class DroneEndpoint {
         return reply.pong({ time: this.clocks.wallMs() });
       case "hello":
         return this.refresh(ws, session, message.data.token, reply);
+      case "mission":
+      case "mission_start":
+      case "mission_pause":
+      case "mission_resume":
+      case "mission_clear": {
+        const drone = message.data.drone ?? session.defaultDrone;
+        if (!this.visible(session, drone)) return refuse(this.unknownDrone(session, drone));
+        const command: MissionCommand = message.type === "mission" ? { action: "upload", items: message.data.items } : { action: missionActions[message.type] };
+        const op: DroneOp = { kind: "mission", drone, session: session.id, identity: session.identity!, command, label: message.type, ...(message.id === undefined ? {} : { requestId: message.id }) };
+        return this.flight.perform(op, (result) => (result.ok ? reply.ack(result.data as AckData) : refuse(wireError(result.error, "json"))));
+      }
     }
   }
 

@@ -251,6 +251,8 @@ function isDroneOp(value: unknown): value is DroneOp {
       return isId(value.session);
     case "command":
       return isId(value.session) && isRecord(value.command) && typeof value.label === "string" && typeof value.form === "string";
+    case "mission":
+      return isId(value.session) && isRecord(value.command) && typeof value.command.action === "string" && typeof value.label === "string";
     default:
       return false;
   }
