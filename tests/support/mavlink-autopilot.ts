@@ -2,7 +2,8 @@
  * The autopilot's side of a MAVLink link, for unit tests without SITL:
  * encodes the packets an ArduCopter sends (HEARTBEAT, GLOBAL_POSITION_INT,
  * HOME_POSITION, SYS_STATUS, GPS_RAW_INT, STATUSTEXT, EXTENDED_SYS_STATE,
- * COMMAND_ACK) with the same
+ * COMMAND_ACK, and the mission protocol's MISSION_REQUEST_INT, MISSION_ACK,
+ * MISSION_COUNT, MISSION_ITEM_INT, MISSION_CURRENT, MISSION_ITEM_REACHED) with the same
  * `node-mavlink` codec, from a chosen system id, and decodes what skyport sends.
  */
 import { common, MavLinkPacketParser, MavLinkPacketSplitter, MavLinkProtocolV1, MavLinkProtocolV2, minimal, type MavLinkData, type MavLinkPacket } from "node-mavlink";
@@ -18,7 +19,7 @@ export class FakeAutopilot {
     readonly flavour: "ardupilot" | "px4" = "ardupilot",
   ) {}
 
-  private frame(message: MavLinkData, v1 = false): Buffer {
+  protected frame(message: MavLinkData, v1 = false): Buffer {
     const protocol = v1 ? new MavLinkProtocolV1(this.systemId, this.componentId) : new MavLinkProtocolV2(this.systemId, this.componentId);
     const buffer = protocol.serialize(message, this.seq);
     this.seq = (this.seq + 1) % 256;
@@ -122,6 +123,73 @@ export class FakeAutopilot {
     m.targetSystem = targetSystem;
     m.targetComponent = 190;
     return this.frame(m);
+  }
+}
+
+/** The autopilot's side of the mission protocol. */
+export class FakeMissionAutopilot extends FakeAutopilot {
+  /** MISSION_REQUEST_INT for item `seq` (or the older MISSION_REQUEST with `legacy`). */
+  missionRequest(seq: number, legacy = false): Buffer {
+    const m = legacy ? new common.MissionRequest() : new common.MissionRequestInt();
+    m.targetSystem = 255;
+    m.targetComponent = 190;
+    m.seq = seq;
+    m.missionType = common.MavMissionType.MISSION;
+    return this.packet(m);
+  }
+
+  missionAck(result: number): Buffer {
+    const m = new common.MissionAck();
+    m.targetSystem = 255;
+    m.targetComponent = 190;
+    m.type = result;
+    m.missionType = common.MavMissionType.MISSION;
+    m.opaqueId = 0;
+    return this.packet(m);
+  }
+
+  missionCount(count: number): Buffer {
+    const m = new common.MissionCount();
+    m.targetSystem = 255;
+    m.targetComponent = 190;
+    m.count = count;
+    m.missionType = common.MavMissionType.MISSION;
+    m.opaqueId = 0;
+    return this.packet(m);
+  }
+
+  /** MISSION_ITEM_INT as the autopilot sends it in a download. */
+  missionItem(item: { seq: number; frame: number; command: number; params: readonly [number, number, number, number]; x: number; y: number; z: number }): Buffer {
+    const m = new common.MissionItemInt();
+    m.targetSystem = 255;
+    m.targetComponent = 190;
+    m.seq = item.seq;
+    m.frame = item.frame;
+    m.command = item.command;
+    m.current = item.seq === 0 ? 1 : 0;
+    m.autocontinue = 1;
+    [m.param1, m.param2, m.param3, m.param4] = item.params;
+    m.x = item.x;
+    m.y = item.y;
+    m.z = item.z;
+    m.missionType = common.MavMissionType.MISSION;
+    return this.packet(m);
+  }
+
+  missionCurrent(seq: number): Buffer {
+    const m = new common.MissionCurrent();
+    m.seq = seq;
+    return this.packet(m);
+  }
+
+  missionItemReached(seq: number): Buffer {
+    const m = new common.MissionItemReached();
+    m.seq = seq;
+    return this.packet(m);
+  }
+
+  private packet(message: MavLinkData): Buffer {
+    return this.frame(message);
   }
 }
 

@@ -120,7 +120,56 @@ const decoders = new Map<number, Decoder>([
       return { type: "command_ack", sysid, compid, command: m.command, result: m.result, targetSystem: m.targetSystem ?? 0 };
     },
   ],
+  [
+    common.MissionRequestInt.MSG_ID,
+    (packet) => {
+      const m = packet.protocol.data(packet.payload, common.MissionRequestInt);
+      return { type: "mission_request", ...ids(packet), seq: m.seq, missionType: m.missionType ?? 0 };
+    },
+  ],
+  [
+    common.MissionRequest.MSG_ID,
+    (packet) => {
+      const m = packet.protocol.data(packet.payload, common.MissionRequest);
+      return { type: "mission_request", ...ids(packet), seq: m.seq, missionType: m.missionType ?? 0 };
+    },
+  ],
+  [
+    common.MissionAck.MSG_ID,
+    (packet) => {
+      const m = packet.protocol.data(packet.payload, common.MissionAck);
+      return { type: "mission_ack", ...ids(packet), result: m.type, missionType: m.missionType ?? 0 };
+    },
+  ],
+  [
+    common.MissionCount.MSG_ID,
+    (packet) => {
+      const m = packet.protocol.data(packet.payload, common.MissionCount);
+      return { type: "mission_count", ...ids(packet), count: m.count, missionType: m.missionType ?? 0 };
+    },
+  ],
+  [
+    common.MissionItemInt.MSG_ID,
+    (packet) => {
+      const m = packet.protocol.data(packet.payload, common.MissionItemInt);
+      const params: [number, number, number, number] = [m.param1, m.param2, m.param3, m.param4];
+      return { type: "mission_item", ...ids(packet), missionType: m.missionType ?? 0, seq: m.seq, frame: m.frame, command: m.command, current: m.current, autocontinue: m.autocontinue, params, x: m.x, y: m.y, z: m.z };
+    },
+  ],
+  [
+    common.MissionCurrent.MSG_ID,
+    (packet) => ({ type: "mission_current", ...ids(packet), seq: packet.protocol.data(packet.payload, common.MissionCurrent).seq }),
+  ],
+  [
+    common.MissionItemReached.MSG_ID,
+    (packet) => ({ type: "mission_item_reached", ...ids(packet), seq: packet.protocol.data(packet.payload, common.MissionItemReached).seq }),
+  ],
 ]);
+
+/** The sender's system and component ids. */
+function ids(packet: MavLinkPacket): { sysid: number; compid: number } {
+  return { sysid: packet.header.sysid, compid: packet.header.compid };
+}
 
 /** Splits a byte stream into packets and decodes the ones the vehicle reads, synchronously on `feed`. */
 export class MavlinkDecoder {
@@ -252,6 +301,55 @@ export class MavlinkEncoder {
         m.reqStreamId = message.streamId;
         m.reqMessageRate = message.rateHz;
         m.startStop = 1;
+        return this.serialize(m);
+      }
+      case "mission_count": {
+        const m = new common.MissionCount();
+        m.targetSystem = message.targetSystem;
+        m.targetComponent = message.targetComponent;
+        m.count = message.count;
+        m.missionType = common.MavMissionType.MISSION;
+        m.opaqueId = 0;
+        return this.serialize(m);
+      }
+      case "mission_item": {
+        const m = new common.MissionItemInt();
+        m.targetSystem = message.targetSystem;
+        m.targetComponent = message.targetComponent;
+        m.seq = message.seq;
+        m.frame = message.frame;
+        m.command = message.command;
+        m.current = message.current;
+        m.autocontinue = message.autocontinue;
+        [m.param1, m.param2, m.param3, m.param4] = message.params;
+        m.x = message.x;
+        m.y = message.y;
+        m.z = message.z;
+        m.missionType = common.MavMissionType.MISSION;
+        return this.serialize(m);
+      }
+      case "mission_request_list": {
+        const m = new common.MissionRequestList();
+        m.targetSystem = message.targetSystem;
+        m.targetComponent = message.targetComponent;
+        m.missionType = common.MavMissionType.MISSION;
+        return this.serialize(m);
+      }
+      case "mission_request": {
+        const m = new common.MissionRequestInt();
+        m.targetSystem = message.targetSystem;
+        m.targetComponent = message.targetComponent;
+        m.seq = message.seq;
+        m.missionType = common.MavMissionType.MISSION;
+        return this.serialize(m);
+      }
+      case "mission_ack": {
+        const m = new common.MissionAck();
+        m.targetSystem = message.targetSystem;
+        m.targetComponent = message.targetComponent;
+        m.type = message.result;
+        m.missionType = common.MavMissionType.MISSION;
+        m.opaqueId = 0;
         return this.serialize(m);
       }
     }

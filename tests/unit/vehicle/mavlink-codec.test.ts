@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { ardupilotmega, common, minimal } from "node-mavlink";
-import { CopterMode, gpsFixNames, MavCmd, mavSeverityNames, MavLandedState, MavMessageId, MavResult } from "../../../src/core/vehicle/mavlink/messages.ts";
+import { CopterMode, gpsFixNames, MavCmd, MavFrame, MavMissionResult, mavMissionResultNames, mavSeverityNames, MavLandedState, MavMessageId, MavResult } from "../../../src/core/vehicle/mavlink/messages.ts";
 import type { MavInbound } from "../../../src/core/vehicle/mavlink/messages.ts";
 import { gcsComponentId, MavlinkDecoder, MavlinkEncoder } from "../../../src/runtime/mavlink/codec.ts";
 import { decodePackets, FakeAutopilot } from "../../support/mavlink-autopilot.ts";
@@ -105,6 +105,10 @@ describe("MavlinkDecoder", () => {
 describe("the core's MAVLink numbers", () => {
   test("match the mavlink-mappings definitions", () => {
     expect({ ...MavCmd } as Record<string, number>).toEqual({
+      NAV_WAYPOINT: common.MavCmd.NAV_WAYPOINT,
+      NAV_RETURN_TO_LAUNCH: common.MavCmd.NAV_RETURN_TO_LAUNCH,
+      NAV_LAND: common.MavCmd.NAV_LAND,
+      MISSION_START: common.MavCmd.MISSION_START,
       NAV_TAKEOFF: common.MavCmd.NAV_TAKEOFF,
       CONDITION_YAW: common.MavCmd.CONDITION_YAW,
       DO_SET_MODE: common.MavCmd.DO_SET_MODE,
@@ -114,6 +118,9 @@ describe("the core's MAVLink numbers", () => {
       SET_MESSAGE_INTERVAL: common.MavCmd.SET_MESSAGE_INTERVAL,
     });
     for (const [name, value] of Object.entries(MavResult)) expect(common.MavResult[name as keyof typeof common.MavResult]).toBe(value);
+    for (const [value, name] of Object.entries(mavMissionResultNames)) expect(common.MavMissionResult[name.replace("MAV_MISSION_", "") as keyof typeof common.MavMissionResult]).toBe(Number(value));
+    for (const [name, value] of Object.entries(MavMissionResult)) expect(common.MavMissionResult[name as keyof typeof common.MavMissionResult]).toBe(value);
+    for (const [name, value] of Object.entries(MavFrame)) expect(common.MavFrame[name as keyof typeof common.MavFrame]).toBe(value);
     for (const [name, value] of Object.entries(MavLandedState)) expect(common.MavLandedState[name as keyof typeof common.MavLandedState]).toBe(value);
     mavSeverityNames.forEach((name, value) => expect(common.MavSeverity[name.toUpperCase() as keyof typeof common.MavSeverity]).toBe(value));
     // The package names the 2D and 3D fixes GPS_FIX_TYPE_2D_FIX and GPS_FIX_TYPE_3D_FIX (identifiers cannot start with a digit).

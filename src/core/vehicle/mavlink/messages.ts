@@ -28,7 +28,33 @@ export type MavInbound =
   | { type: "param_value"; sysid: number; compid: number; paramId: string; paramValue: number }
   | { type: "extended_sys_state"; sysid: number; compid: number; landedState: number }
   /** targetSystem 0 when the sender did not fill it. */
-  | { type: "command_ack"; sysid: number; compid: number; command: number; result: number; targetSystem: number };
+  | { type: "command_ack"; sysid: number; compid: number; command: number; result: number; targetSystem: number }
+  /** The vehicle asks for mission item `seq` during an upload (MISSION_REQUEST_INT, or the older MISSION_REQUEST: both read alike). */
+  | { type: "mission_request"; sysid: number; compid: number; seq: number; missionType: number }
+  /** The end of a transfer: `result` a MAV_MISSION_RESULT (0 accepted). */
+  | { type: "mission_ack"; sysid: number; compid: number; result: number; missionType: number }
+  /** How many items the vehicle holds, answering MISSION_REQUEST_LIST. */
+  | { type: "mission_count"; sysid: number; compid: number; count: number; missionType: number }
+  /** One item of a download. */
+  | ({ type: "mission_item"; sysid: number; compid: number; missionType: number } & MavMissionItem)
+  /** The item the vehicle is flying now (MISSION_CURRENT). */
+  | { type: "mission_current"; sysid: number; compid: number; seq: number }
+  /** The vehicle reached item `seq` (MISSION_ITEM_REACHED). */
+  | { type: "mission_item_reached"; sysid: number; compid: number; seq: number };
+
+/** A mission item as MAVLink carries it (MISSION_ITEM_INT): x/y latitude and longitude in degE7, z metres in `frame`. */
+export interface MavMissionItem {
+  seq: number;
+  frame: number;
+  command: number;
+  /** 1 for the item the vehicle flies first (ArduPilot ignores it on upload). */
+  current: number;
+  autocontinue: number;
+  params: [number, number, number, number];
+  x: number;
+  y: number;
+  z: number;
+}
 
 /** What the vehicle asks the link to send, addressed to the vehicle's system and component. */
 export type MavOutbound =
@@ -69,7 +95,17 @@ export type MavOutbound =
   /** PARAM_REQUEST_READ by name (param_index -1). */
   | { type: "param_request_read"; targetSystem: number; targetComponent: number; paramId: string }
   /** REQUEST_DATA_STREAM: the streams of old firmware that predates SET_MESSAGE_INTERVAL; rate in Hz. */
-  | { type: "request_data_stream"; targetSystem: number; targetComponent: number; streamId: number; rateHz: number };
+  | { type: "request_data_stream"; targetSystem: number; targetComponent: number; streamId: number; rateHz: number }
+  /** MISSION_COUNT: an upload of `count` items starts (mission type 0, the mission). */
+  | { type: "mission_count"; targetSystem: number; targetComponent: number; count: number }
+  /** MISSION_ITEM_INT: one item of an upload, as the vehicle asked for it. */
+  | ({ type: "mission_item"; targetSystem: number; targetComponent: number } & MavMissionItem)
+  /** MISSION_REQUEST_LIST: a download starts. */
+  | { type: "mission_request_list"; targetSystem: number; targetComponent: number }
+  /** MISSION_REQUEST_INT: the item `seq` of a download, please. */
+  | { type: "mission_request"; targetSystem: number; targetComponent: number; seq: number }
+  /** MISSION_ACK: a download is complete (`result` 0), or a transfer is cancelled (MAV_MISSION_OPERATION_CANCELLED). */
+  | { type: "mission_ack"; targetSystem: number; targetComponent: number; result: number };
 
 /** MAV_DATA_STREAM groups (common.xml, deprecated but what old firmware streams by), with the rate asked for each. */
 export const legacyStreams: ReadonlyArray<{ streamId: number; rateHz: number; why: string }> = [
@@ -108,7 +144,11 @@ export const unknownSatellites = 255;
 
 /** MAV_CMD numbers used (common.xml). */
 export const MavCmd = {
+  NAV_WAYPOINT: 16,
+  NAV_RETURN_TO_LAUNCH: 20,
+  NAV_LAND: 21,
   NAV_TAKEOFF: 22,
+  MISSION_START: 300,
   CONDITION_YAW: 115,
   DO_SET_MODE: 176,
   DO_CHANGE_SPEED: 178,
@@ -138,6 +178,32 @@ export const mavResultNames: Readonly<Record<number, string>> = {
   5: "IN_PROGRESS",
   6: "CANCELLED",
 };
+
+/** MAV_MISSION_RESULT (common.xml) names, by number, for refusals. */
+export const mavMissionResultNames: Readonly<Record<number, string>> = {
+  0: "MAV_MISSION_ACCEPTED",
+  1: "MAV_MISSION_ERROR",
+  2: "MAV_MISSION_UNSUPPORTED_FRAME",
+  3: "MAV_MISSION_UNSUPPORTED",
+  4: "MAV_MISSION_NO_SPACE",
+  5: "MAV_MISSION_INVALID",
+  6: "MAV_MISSION_INVALID_PARAM1",
+  7: "MAV_MISSION_INVALID_PARAM2",
+  8: "MAV_MISSION_INVALID_PARAM3",
+  9: "MAV_MISSION_INVALID_PARAM4",
+  10: "MAV_MISSION_INVALID_PARAM5_X",
+  11: "MAV_MISSION_INVALID_PARAM6_Y",
+  12: "MAV_MISSION_INVALID_PARAM7",
+  13: "MAV_MISSION_INVALID_SEQUENCE",
+  14: "MAV_MISSION_DENIED",
+  15: "MAV_MISSION_OPERATION_CANCELLED",
+};
+
+/** MAV_MISSION_RESULT values skyport sends or reads. */
+export const MavMissionResult = { ACCEPTED: 0, ERROR: 1, OPERATION_CANCELLED: 15 } as const;
+
+/** MAV_FRAME values of mission items: positions above mean sea level, and above home. */
+export const MavFrame = { GLOBAL: 0, MISSION: 2, GLOBAL_RELATIVE_ALT: 3, GLOBAL_INT: 5, GLOBAL_RELATIVE_ALT_INT: 6 } as const;
 
 /** MAV_LANDED_STATE (common.xml). */
 export const MavLandedState = { UNDEFINED: 0, ON_GROUND: 1, IN_AIR: 2, TAKEOFF: 3, LANDING: 4 } as const;
