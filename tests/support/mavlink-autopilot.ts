@@ -19,7 +19,7 @@ export class FakeAutopilot {
     readonly flavour: "ardupilot" | "px4" = "ardupilot",
   ) {}
 
-  protected frame(message: MavLinkData, v1 = false): Buffer {
+  private frame(message: MavLinkData, v1 = false): Buffer {
     const protocol = v1 ? new MavLinkProtocolV1(this.systemId, this.componentId) : new MavLinkProtocolV2(this.systemId, this.componentId);
     const buffer = protocol.serialize(message, this.seq);
     this.seq = (this.seq + 1) % 256;
@@ -124,10 +124,9 @@ export class FakeAutopilot {
     m.targetComponent = 190;
     return this.frame(m);
   }
-}
 
-/** The autopilot's side of the mission protocol. */
-export class FakeMissionAutopilot extends FakeAutopilot {
+  // ------------------------------------------------------------ the mission protocol
+
   /** MISSION_REQUEST_INT for item `seq` (or the older MISSION_REQUEST with `legacy`). */
   missionRequest(seq: number, legacy = false): Buffer {
     const m = legacy ? new common.MissionRequest() : new common.MissionRequestInt();
@@ -135,7 +134,7 @@ export class FakeMissionAutopilot extends FakeAutopilot {
     m.targetComponent = 190;
     m.seq = seq;
     m.missionType = common.MavMissionType.MISSION;
-    return this.packet(m);
+    return this.frame(m);
   }
 
   missionAck(result: number): Buffer {
@@ -145,7 +144,7 @@ export class FakeMissionAutopilot extends FakeAutopilot {
     m.type = result;
     m.missionType = common.MavMissionType.MISSION;
     m.opaqueId = 0;
-    return this.packet(m);
+    return this.frame(m);
   }
 
   missionCount(count: number): Buffer {
@@ -155,7 +154,7 @@ export class FakeMissionAutopilot extends FakeAutopilot {
     m.count = count;
     m.missionType = common.MavMissionType.MISSION;
     m.opaqueId = 0;
-    return this.packet(m);
+    return this.frame(m);
   }
 
   /** MISSION_ITEM_INT as the autopilot sends it in a download. */
@@ -173,23 +172,19 @@ export class FakeMissionAutopilot extends FakeAutopilot {
     m.y = item.y;
     m.z = item.z;
     m.missionType = common.MavMissionType.MISSION;
-    return this.packet(m);
+    return this.frame(m);
   }
 
   missionCurrent(seq: number): Buffer {
     const m = new common.MissionCurrent();
     m.seq = seq;
-    return this.packet(m);
+    return this.frame(m);
   }
 
   missionItemReached(seq: number): Buffer {
     const m = new common.MissionItemReached();
     m.seq = seq;
-    return this.packet(m);
-  }
-
-  private packet(message: MavLinkData): Buffer {
-    return this.frame(message);
+    return this.frame(m);
   }
 }
 

@@ -12,7 +12,7 @@ import { MissionTransfer, transferMaxRetries, transferRetrySeconds, type Transfe
 import { MavCmd, MavFrame, MavMissionResult, type MavInbound, type MavOutbound } from "../../../src/core/vehicle/mavlink/messages.ts";
 import { MavlinkDecoder, MavlinkEncoder } from "../../../src/runtime/mavlink/codec.ts";
 import type { MissionItem } from "../../../src/core/mission/mission.ts";
-import { copterHome, decodePackets, FakeMissionAutopilot } from "../../support/mavlink-autopilot.ts";
+import { copterHome, decodePackets, FakeAutopilot } from "../../support/mavlink-autopilot.ts";
 
 const route: MissionItem[] = [
   { type: "takeoff", altitude: 10 },
@@ -77,7 +77,7 @@ describe("items as MAVLink items", () => {
 
 describe("upload", () => {
   const mission = toMavMission(route, true, copterHome);
-  const autopilot = new FakeMissionAutopilot();
+  const autopilot = new FakeAutopilot();
 
   test("MISSION_COUNT, then each MISSION_ITEM_INT the autopilot asks for, until its MISSION_ACK", () => {
     const transfer = newTransfer();
@@ -154,7 +154,7 @@ describe("upload", () => {
 });
 
 describe("download", () => {
-  const autopilot = new FakeMissionAutopilot();
+  const autopilot = new FakeAutopilot();
 
   test("MISSION_REQUEST_LIST, the count, each item by MISSION_REQUEST_INT, then our MISSION_ACK", () => {
     const onVehicle = toMavMission(route, true, copterHome).items;

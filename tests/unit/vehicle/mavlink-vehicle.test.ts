@@ -34,6 +34,8 @@ function rig() {
 function onGround() {
   const r = rig();
   r.hear(r.autopilot.heartbeat({ customMode: CopterMode.STABILIZE }), r.autopilot.home(), r.autopilot.position(0, 0, 0), r.autopilot.landedState(MavLandedState.ON_GROUND));
+  // It answers the mission download every link-up starts: it holds no mission.
+  r.hear(r.autopilot.missionCount(0));
   r.sent(true);
   r.vehicle.takeEvents();
   return r;

@@ -51,6 +51,15 @@ export interface Autopilot {
   meaning(customMode: number): ModeMeaning;
   /** The steps of a command, or why it cannot be sent yet (a position needs home). */
   stepsFor(command: VehicleCommand, plan: CommandPlan, context: StepContext): Step[] | { problem: string };
+  /** The mode it flies a mission in (ArduCopter `AUTO`, PX4 `AUTO.MISSION`): resuming is switching back to it. */
+  readonly missionMode: string;
+  /** Whether its mission keeps home as item 0 (ArduPilot does; the first uploaded item is a placeholder it overwrites). */
+  readonly missionHomeItem: boolean;
+}
+
+/** The steps that start a mission from its first item: arm when disarmed, then MISSION_START (both autopilots switch to their mission mode for it). */
+export function missionStartSteps(armed: boolean): Step[] {
+  return [...(armed ? [] : [step(MavCmd.COMPONENT_ARM_DISARM, 1)]), step(MavCmd.MISSION_START, 0, 0)];
 }
 
 /** A COMMAND_LONG step with its first parameters given, the rest 0. */
@@ -96,6 +105,8 @@ export const arduCopter: Autopilot = {
     if (customMode === CopterMode.RTL || customMode === CopterMode.SMART_RTL || customMode === CopterMode.AUTO_RTL) return "returning";
     return customMode === CopterMode.LAND ? "landing" : "other";
   },
+  missionMode: "AUTO",
+  missionHomeItem: true,
   stepsFor(command, plan, { armed, customMode }) {
     const common = commonSteps(command);
     if (common !== null) return common;
@@ -168,6 +179,8 @@ export const px4: Autopilot = {
     if (name === "AUTO.RTL") return "returning";
     return name === "AUTO.LAND" || name === "AUTO.PRECLAND" ? "landing" : "other";
   },
+  missionMode: "AUTO.MISSION",
+  missionHomeItem: false,
   stepsFor(command, plan, { armed, home }) {
     const common = commonSteps(command);
     if (common !== null) return common;

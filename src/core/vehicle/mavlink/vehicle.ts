@@ -21,9 +21,12 @@
 import type { FlightState } from "../../drone/types.ts";
 import type { Refusal } from "../../refusal.ts";
 import { CommandTracker, defaultTolerances, planCommand, type PlanLimits, type Tolerances } from "../completion.ts";
-import { internalToken, restingAtHome, type VehicleCommand, type CommandPlan, type CommandReceipt, type Geofence, type Vehicle, type VehicleEvent, type VehicleState } from "../vehicle.ts";
+import { internalToken, restingAtHome, type VehicleCommand, type CommandPlan, type CommandReceipt, type Geofence, type MissionControl, type MissionReceipt, type Vehicle, type VehicleEvent, type VehicleState } from "../vehicle.ts";
+import type { MissionCommand, MissionItem, MissionProgress } from "../../mission/mission.ts";
+import { missionProblem } from "../../mission/plan.ts";
+import { VehicleMission } from "./vehicle-mission.ts";
 import { offsetFromHome, pointFromHome, type LatLon } from "../geodesy.ts";
-import { arduCopter, autopilotOf, type Autopilot, type ModeMeaning, type Params, type Step } from "./autopilots.ts";
+import { arduCopter, autopilotOf, missionStartSteps, type Autopilot, type ModeMeaning, type Params, type Step } from "./autopilots.ts";
 import {
   gcsFailsafeParameter,
   gpsFixNames,
@@ -147,10 +150,16 @@ interface Sequence {
   sentAt: number;
   /** When the command was given, seconds. */
   startedAt: number;
+  /** Set when the steps act on the mission: the mission command's token, answered when they are all acknowledged. */
+  mission?: { token: number; action: "start" | "pause" | "resume" };
 }
 
-export class MavlinkVehicle implements Vehicle {
+/** While a mission runs, its progress goes out at least this often, seconds. */
+const missionProgressIntervalSeconds = 1;
+
+export class MavlinkVehicle implements Vehicle, MissionControl {
   readonly kind = "mavlink";
+  readonly missions: MissionControl = this;
   readonly geofence: Geofence;
   readonly counters: MavlinkVehicleCounters = { otherSystem: 0, nonAutopilotHeartbeats: 0, strayAcks: 0 };
   /** Called whenever a message is queued, so the link can send it at once. */
@@ -187,6 +196,13 @@ export class MavlinkVehicle implements Vehicle {
   private parameterAsk = { at: -Infinity, attempts: 0 };
   /** Since this link-up: when it came up, whether a position was heard, whether the legacy streams were asked for. */
   private streams = { upAt: -Infinity, positionHeard: false, legacyRequested: false };
+  /** Its mission, the transfer in progress and how far it flew it. */
+  private readonly missionRecord = new VehicleMission(
+    () => ({ targetSystem: this.options.systemId, targetComponent: this.component }),
+    (event) => this.events.push(event),
+  );
+  /** When mission progress last went out, seconds. */
+  private progressAt = -Infinity;
 
   constructor(readonly id: string, options: Partial<MavlinkVehicleOptions> = {}) {
     this.options = { ...defaultMavlinkVehicleOptions, ...options };
@@ -243,6 +259,11 @@ export class MavlinkVehicle implements Vehicle {
     const steps = this.autopilot.stepsFor(command, plan, { armed: this.armed, customMode: this.customMode, home: this.home });
     if ("problem" in steps) return { status: "refused", refusal: { code: "drone_unavailable", message: `${this.id} ${steps.problem}` } };
     this.supersede(command.name);
+    if (this.missionRecord.missionState === "running") {
+      // Whoever commands the vehicle now has taken over from the mission.
+      this.missionRecord.changeState("paused", token === internalToken ? `paused by the failsafe's ${command.name}` : `paused by the pilot's command ${command.name}`);
+      this.reportMission(now, true);
+    }
     if (token !== internalToken) this.tracker.sent(token, command, now);
     this.sequence = { token, command, plan, steps, index: 0, confirmation: 0, sentAt: now, startedAt: now };
     this.sendCurrentStep(now);
@@ -277,6 +298,8 @@ export class MavlinkVehicle implements Vehicle {
       }
     }
     this.tracker.expire(now);
+    this.missionRecord.advance(now, this.autopilot.missionHomeItem);
+    this.reportMission(now, this.missionRecord.missionState === "running" && now - this.progressAt >= missionProgressIntervalSeconds);
   }
 
   takeEvents(): VehicleEvent[] {
@@ -341,8 +364,21 @@ export class MavlinkVehicle implements Vehicle {
       case "command_ack":
         this.acknowledged(message, now);
         return;
+      case "mission_request":
+      case "mission_ack":
+      case "mission_count":
+      case "mission_item":
+      case "mission_current":
+      case "mission_item_reached":
+        this.missionRecord.receive(message, now, this.autopilot.missionHomeItem);
+        this.reportMission(now, false);
+        return;
     }
     this.refresh();
+    if (message.type === "heartbeat") {
+      this.missionRecord.modeReported(this.modeName, this.autopilot.missionMode);
+      this.reportMission(now, false);
+    }
   }
 
   /** The connection itself closed (TCP reset, socket error): the link is lost now, not after the HEARTBEAT timeout. */
@@ -373,6 +409,9 @@ export class MavlinkVehicle implements Vehicle {
     this.streams = { upAt: now, positionHeard: false, legacyRequested: false };
     this.parameterAsk = { at: -Infinity, attempts: 0 };
     this.keepAsking(now);
+    // What the vehicle already holds (flown by another ground station, or before a restart) is shown too.
+    this.missionRecord.linkUp(now);
+    this.reportMission(now, false);
   }
 
   /** While the link is up: ask FS_GCS_ENABLE until answered, and fall back to the legacy streams if no position comes. */
@@ -414,6 +453,8 @@ export class MavlinkVehicle implements Vehicle {
     this.sequence = null;
     if (this.awaitingReason !== null) this.refuseAwaiting(null);
     this.tracker.linkLost(reason);
+    this.missionRecord.linkLost(reason, this.autopilot.missionHomeItem);
+    this.reportMission(0, false);
     this.events.push({ type: "link_lost", reason });
   }
 
@@ -442,6 +483,7 @@ export class MavlinkVehicle implements Vehicle {
     this.current.armed = this.armed;
     this.current.mode = this.modeName;
     if (before !== "landed" && this.current.state === "landed") this.events.push({ type: "landed" });
+    if (this.current.state === "landed" && !this.armed) this.missionRecord.landed();
     this.tracker.report(this.current);
   }
 
@@ -521,6 +563,7 @@ export class MavlinkVehicle implements Vehicle {
 
   /** Every step acknowledged: the command is accepted and tracked until the reported state says it is over. */
   private finish(sequence: Sequence, now: number): void {
+    if (sequence.mission !== undefined) return this.missionStepsDone(sequence.mission, now);
     if (sequence.command.name === "speed") this.speedLimit = sequence.plan.speedLimit;
     if (sequence.command.name === "emergency") this.current.flags.emergencyStopped = true;
     if (sequence.command.name === "takeoff") {
@@ -532,6 +575,10 @@ export class MavlinkVehicle implements Vehicle {
   }
 
   private refuse(sequence: Sequence, refusal: Refusal): void {
+    if (sequence.mission !== undefined) {
+      this.events.push({ type: "command_failed", token: sequence.mission.token, reason: refusal.message });
+      return;
+    }
     if (sequence.token !== internalToken) this.tracker.rejected(refusal);
   }
 
@@ -608,6 +655,98 @@ export class MavlinkVehicle implements Vehicle {
   private queue(message: MavOutbound): void {
     this.outbox.push(message);
     this.onQueued?.();
+  }
+
+  // ------------------------------------------------------------ missions
+
+  mission(): readonly MissionItem[] | null {
+    return this.missionRecord.mission();
+  }
+
+  progress(): MissionProgress | null {
+    return this.missionRecord.progress(this.current.position, this.home, this.speedLimit);
+  }
+
+  /** An upload's `done` follows the autopilot's MISSION_ACK; start, pause and resume follow their COMMAND_ACKs. */
+  missionCommand(command: MissionCommand, token: number, now: number): MissionReceipt {
+    const refused = (code: Refusal["code"], message: string): MissionReceipt => ({ status: "refused", refusal: { code, message: `${this.id} ${message}`, about: { vehicle: true } } });
+    if (!this.link) return refused("drone_unavailable", `is out of reach: no HEARTBEAT from system ${this.options.systemId}`);
+    const record = this.missionRecord;
+    const state = record.missionState;
+    const items = record.mission();
+    switch (command.action) {
+      case "upload": {
+        const transfer = record.transfer.inProgress;
+        if (transfer !== null) return refused("busy", `is in the middle of a mission ${transfer}: wait for it to finish`);
+        if (items !== null && state === "running") return refused("busy", "is flying its mission: pause or clear it before uploading another");
+        if (this.home === null) return refused("drone_unavailable", "has not reported its home position yet: a mission's waypoints are checked against the geofence around it");
+        const problem = missionProblem(command.items, { home: this.home, geofence: this.geofence, start: this.current.position });
+        if (problem !== null) return { status: "refused", refusal: problem };
+        record.startUpload(command.items, this.autopilot.missionHomeItem, this.home, token, now);
+        this.flushMission();
+        return { status: "accepted", items: command.items.length };
+      }
+      case "start":
+        if (items === null) return refused("no_mission", "has no mission: upload one first");
+        if (state === "running") return refused("busy", "is already flying its mission");
+        this.runMissionSteps(missionStartSteps(this.armed), { token, action: "start" }, now);
+        return { status: "accepted", items: items.length };
+      case "pause":
+        if (items === null || state !== "running") return refused("no_mission", "has no mission running to pause");
+        record.changeState("paused", "paused by the pilot");
+        this.reportMission(now, true);
+        this.runMissionSteps(this.autopilot.stepsFor({ name: "hover" }, this.planHere(), this.stepContext()) as Step[], { token, action: "pause" }, now);
+        return { status: "accepted", items: items.length };
+      case "resume":
+        if (items === null || state !== "paused") return refused("no_mission", "has no paused mission to resume");
+        this.runMissionSteps([this.autopilot.setMode(this.autopilot.missionMode)!], { token, action: "resume" }, now);
+        return { status: "accepted", items: items.length };
+      case "clear":
+        if (items === null) return refused("no_mission", "has no mission to clear");
+        if (state === "running" && this.armed) this.command({ name: "hover" }, internalToken, now);
+        record.clear();
+        this.events.push({ type: "command_done", token });
+        return { status: "accepted", items: 0 };
+    }
+  }
+
+  /** Runs mission steps like a command's: acks awaited and resent; the mission command's `done` when all are acknowledged. */
+  private runMissionSteps(steps: Step[], mission: NonNullable<Sequence["mission"]>, now: number): void {
+    this.supersede(`mission ${mission.action}`);
+    const command: VehicleCommand = mission.action === "pause" ? { name: "hover" } : { name: "mode", mode: this.autopilot.missionMode };
+    this.sequence = { token: internalToken, command, plan: this.planHere(), steps, index: 0, confirmation: 0, sentAt: now, startedAt: now, mission };
+    this.sendCurrentStep(now);
+  }
+
+  private missionStepsDone(mission: NonNullable<Sequence["mission"]>, now: number): void {
+    if (mission.action === "start") this.missionRecord.started();
+    if (mission.action === "resume") this.missionRecord.changeState("running");
+    this.events.push({ type: "command_done", token: mission.token });
+    this.reportMission(now, true);
+  }
+
+  /** Where the vehicle is, as a plan that goes nowhere (the mission's mode steps need no target). */
+  private planHere(): CommandPlan {
+    return { ...this.current.position, heading: this.current.heading, speedLimit: this.speedLimit };
+  }
+
+  private stepContext() {
+    return { armed: this.armed, customMode: this.customMode, home: this.home };
+  }
+
+  /** Sends what the transfer queued. */
+  private flushMission(): void {
+    for (const message of this.missionRecord.transfer.takeOutgoing()) this.queue(message);
+  }
+
+  /** Sends the transfer's messages, and raises mission progress when it changed (or `due`). */
+  private reportMission(now: number, due: boolean): void {
+    this.flushMission();
+    if (!this.missionRecord.takeReport() && !due) return;
+    const progress = this.progress();
+    if (progress === null) return;
+    this.progressAt = now;
+    this.events.push({ type: "mission_progress", progress });
   }
 }
 
