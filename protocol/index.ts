@@ -8,6 +8,7 @@
  * - `frame.ts`: one inbound frame sorted into text or JSON
  * - `messages.ts`: wire types both ways, encoders, telemetry templates
  * - `missions.ts`: a mission's items checked as a whole
+ * - `qgc-plan.ts`: QGroundControl `.plan` files to missions and back
  * - `shapes.ts`: each type's data keys at run time, checked against the types
  * - `errors.ts`: error and close codes, shared refusals, domain refusals to wire errors
  * - `flights.ts`: the flight recorder's HTTP API shapes
@@ -23,5 +24,6 @@ export * from "./flights.ts";
 export * from "./frame.ts";
 export * from "./messages.ts";
 export * from "./missions.ts";
+export * from "./qgc-plan.ts";
 export * from "./shapes.ts";
 export * from "./text.ts";
