@@ -10,6 +10,7 @@ import { UsageError } from "./args.ts";
 import { echoUsage, runEcho } from "./commands/echo.ts";
 import { exportUsage, flightsUsage, runExport, runFlights } from "./commands/flights.ts";
 import { flyUsage, runFly } from "./commands/fly.ts";
+import { missionUsage, runMission } from "./commands/mission.ts";
 import { runSend, sendUsage } from "./commands/send.ts";
 import { runToken, tokenUsage } from "./commands/token.ts";
 import { runWatch, watchUsage } from "./commands/watch.ts";
@@ -27,6 +28,7 @@ export const commands: Record<string, CliCommand> = {
   watch: { run: runWatch, usage: watchUsage, summary: "show a drone's telemetry live" },
   fly: { run: runFly, usage: flyUsage, summary: "claim a drone and fly it from a prompt" },
   send: { run: runSend, usage: sendUsage, summary: "claim a drone, send commands in order, release it (for scripts)" },
+  mission: { run: runMission, usage: missionUsage, summary: "upload a mission (.plan or JSON) to a drone and start it" },
   token: { run: runToken, usage: tokenUsage, summary: "mint an HS256 JWT for a server with --jwt-secret (development, tests)" },
   flights: { run: runFlights, usage: flightsUsage, summary: "list recorded flights, newest first" },
   export: { run: runExport, usage: exportUsage, summary: "write a recorded flight as CSV, GPX, KML or GeoJSON" },

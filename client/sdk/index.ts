@@ -39,6 +39,8 @@ import {
   type DoneData,
   type EventData,
   type LeaseData,
+  type MissionItem,
+  type MissionMessageType,
   type ServerMessage,
   type TelemetryData,
   type WelcomeData,
@@ -405,6 +407,24 @@ export class SkyportClient {
       done,
       roundTripMs,
     }));
+  }
+
+  /**
+   * Acts on the mission of a drone this client pilots: `mission` uploads
+   * `items` (checked as a whole: the error names the first bad item),
+   * `mission_start`, `mission_pause`, `mission_resume`, `mission_clear`.
+   * Resolves with the ack; `done` settles once the vehicle holds the
+   * mission (an upload) or has acted.
+   * @example
+   * const upload = await client.mission("alpha", "mission", [{ type: "takeoff", altitude: 10 }, { type: "land" }]);
+   * await upload.done;
+   * await client.mission("alpha", "mission_start");
+   */
+  mission(drone: string, type: MissionMessageType, items?: MissionItem[]): Promise<CommandHandle<AckFor<"mission">>> {
+    if (this.currentState === "closed") return this.refuseClosed();
+    if ((type === "mission") !== (items !== undefined)) return Promise.reject(new SkyportError("invalid_args", `items go with "mission" (the upload) and only with it: received ${type} ${items === undefined ? "without" : "with"} items`));
+    const message: OutgoingRequest<MissionMessageType> = type === "mission" ? { type, data: { drone, items: items! } } : { type, data: { drone } };
+    return this.requests.sendCommand(message, (ack, roundTripMs, done) => ({ ack: ack as AckFor<"mission">, done, roundTripMs }));
   }
 
   /**

@@ -7,7 +7,7 @@
  * Owns the pending requests, their timers and the `done` waiters. Owns no
  * socket: it sends through a `RequestLink` and is told what arrived.
  */
-import type { AckData, AckFor, ClientMessageType, DoneData, PongData, RequestId, WireClientData, WireClientMessage } from "../../protocol/index.ts";
+import type { AckData, AckFor, ClientMessageType, DoneData, MissionMessageType, PongData, RequestId, WireClientData, WireClientMessage } from "../../protocol/index.ts";
 import type { SkyportClock, TimerHandle } from "./clock.ts";
 import { SkyportError } from "./errors.ts";
 
@@ -100,11 +100,11 @@ export class Requests {
   }
 
   /**
-   * Sends a command: like `send`, and its `done` (matched by the same id)
+   * Sends a command (or a mission message, answered the same way): like `send`, and its `done` (matched by the same id)
    * is handed to `settle` with the ack. Nobody need await that `done`: a
    * drop that rejects it is not an unhandled rejection.
    */
-  sendCommand<Result>(message: OutgoingRequest<"command">, settle: (ack: AckFor<"command">, roundTripMs: number, done: Promise<DoneData>) => Result): Promise<Result> {
+  sendCommand<T extends "command" | MissionMessageType, Result>(message: OutgoingRequest<T>, settle: (ack: AckFor<T>, roundTripMs: number, done: Promise<DoneData>) => Result): Promise<Result> {
     const done = Promise.withResolvers<DoneData>();
     done.promise.catch(() => {});
     return this.send(message, {
