@@ -34,12 +34,13 @@ export function toMavMission(items: readonly MissionItem[], homeItem: boolean, h
   items.forEach((item, index) => {
     switch (item.type) {
       case "takeoff":
-        return push(index, MavCmd.NAV_TAKEOFF, [0, 0, 0, Number.NaN], 0, 0, item.altitude);
+        // param4 (yaw) 0, not NaN: ArduPilot refuses NaN in NAV_TAKEOFF's params (only a waypoint's and a landing's yaw may be NaN).
+        return push(index, MavCmd.NAV_TAKEOFF, [0, 0, 0, 0], 0, 0, item.altitude);
       case "waypoint":
         if (item.speed !== undefined) push(index, MavCmd.DO_CHANGE_SPEED, [groundSpeedType, item.speed, -1, 0]);
         return push(index, MavCmd.NAV_WAYPOINT, [item.holdSeconds ?? 0, 0, 0, item.heading ?? Number.NaN], degE7(item.lat), degE7(item.lon), item.altitude);
       case "land":
-        return push(index, MavCmd.NAV_LAND, [0, 0, 0, Number.NaN]);
+        return push(index, MavCmd.NAV_LAND, [0, 0, 0, 0]);
       case "rth":
         return push(index, MavCmd.NAV_RETURN_TO_LAUNCH, [0, 0, 0, 0]);
     }
