@@ -170,6 +170,20 @@ describe("a MAVLink vehicle's mission", () => {
     expect(progressIn(r.vehicle.takeEvents()).at(-1)).toMatchObject({ state: "paused", reason: "the autopilot left AUTO for RTL" });
   });
 
+  test("disarmed on the ground before its last item (a takeoff the autopilot could not make): aborted, saying where", () => {
+    const r = onGround();
+    r.vehicle.missionCommand({ action: "upload", items: route }, 5, 100);
+    acceptUpload(r);
+    r.vehicle.missionCommand({ action: "start" }, 8, 100);
+    ackAll(r);
+    r.hear(r.autopilot.heartbeat({ armed: true, customMode: CopterMode.AUTO }));
+    r.vehicle.takeEvents();
+    r.hear(r.autopilot.heartbeat({ armed: false, customMode: CopterMode.AUTO }));
+    expect(progressIn(r.vehicle.takeEvents()).at(-1)).toMatchObject({ state: "aborted", current: 0, reason: "the autopilot disarmed on the ground at item 0 of 4" });
+    // Started again, it flies from the first item.
+    expect(r.vehicle.missionCommand({ action: "start" }, 9, 101).status).toBe("accepted");
+  });
+
   test("start, pause and resume without a mission in that state are refused", () => {
     const r = onGround();
     expect(r.vehicle.missionCommand({ action: "start" }, 1, 100)).toMatchObject({ status: "refused", refusal: { code: "no_mission" } });

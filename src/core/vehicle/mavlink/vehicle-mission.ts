@@ -115,13 +115,21 @@ export class VehicleMission {
     if (this.state === "running" && mode !== null && mode !== missionMode) this.changeState("paused", `the autopilot left ${missionMode} for ${mode}`);
   }
 
-  /** The vehicle is on the ground and disarmed while running at its last item: the route is flown. */
+  /**
+   * The vehicle is on the ground and disarmed while its mission runs: at its
+   * last item the route is flown; before it, the mission is over without
+   * having been flown (the autopilot disarmed: a takeoff it could not make,
+   * a landing the route did not plan), and is aborted saying where.
+   */
   landed(): void {
-    if (this.state === "running" && this.items !== null && this.current >= this.items.length - 1) {
-      for (let index = 0; index < this.items.length; index++) if (!this.reached.includes(index)) this.reached.push(index);
-      this.current = this.items.length;
-      this.changeState("completed");
+    if (this.state !== "running" || this.items === null) return;
+    if (this.current < this.items.length - 1) {
+      this.changeState("aborted", `the autopilot disarmed on the ground at item ${this.current} of ${this.items.length}`);
+      return;
     }
+    for (let index = 0; index < this.items.length; index++) if (!this.reached.includes(index)) this.reached.push(index);
+    this.current = this.items.length;
+    this.changeState("completed");
   }
 
   progress(position: Vector3, home: LatLon | null, speed: number): MissionProgress | null {
