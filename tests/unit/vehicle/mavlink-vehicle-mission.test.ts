@@ -111,13 +111,14 @@ describe("a MAVLink vehicle's mission", () => {
     expect(r.sent()).toContainEqual({ type: "mission_ack", targetSystem: 1, targetComponent: 1, result: MavMissionResult.OPERATION_CANCELLED });
   });
 
-  test("start arms and sends MISSION_START; progress follows MISSION_CURRENT and MISSION_ITEM_REACHED to completion", () => {
+  test("start puts it in GUIDED, arms and sends MISSION_START; progress follows MISSION_CURRENT and MISSION_ITEM_REACHED to completion", () => {
     const r = onGround();
     r.vehicle.missionCommand({ action: "upload", items: route }, 5, 100);
     acceptUpload(r);
     r.vehicle.takeEvents();
     expect(r.vehicle.missionCommand({ action: "start" }, 8, 100)).toEqual({ status: "accepted", items: 4 });
-    expect(ackAll(r)).toEqual([MavCmd.COMPONENT_ARM_DISARM, MavCmd.MISSION_START]);
+    // ArduCopter refuses to arm in AUTO: GUIDED first.
+    expect(ackAll(r)).toEqual([MavCmd.DO_SET_MODE, MavCmd.COMPONENT_ARM_DISARM, MavCmd.MISSION_START]);
     const started = r.vehicle.takeEvents();
     expect(started).toContainEqual({ type: "command_done", token: 8 });
     expect(progressIn(started).at(-1)).toMatchObject({ state: "running", current: 0, reached: [] });

@@ -57,9 +57,15 @@ export interface Autopilot {
   readonly missionHomeItem: boolean;
 }
 
-/** The steps that start a mission from its first item: arm when disarmed, then MISSION_START (both autopilots switch to their mission mode for it). */
-export function missionStartSteps(armed: boolean): Step[] {
-  return [...(armed ? [] : [step(MavCmd.COMPONENT_ARM_DISARM, 1)]), step(MavCmd.MISSION_START, 0, 0)];
+/**
+ * The steps that start a mission from its first item: arm when disarmed,
+ * then MISSION_START (both autopilots switch to their mission mode for it).
+ * ArduCopter refuses to arm in AUTO ("AUTO mode not armable"): a disarmed
+ * one is put in GUIDED first.
+ */
+export function missionStartSteps(autopilot: Autopilot, armed: boolean): Step[] {
+  const armFirst = autopilot === arduCopter ? [copterMode(CopterMode.GUIDED), step(MavCmd.COMPONENT_ARM_DISARM, 1)] : [step(MavCmd.COMPONENT_ARM_DISARM, 1)];
+  return [...(armed ? [] : armFirst), step(MavCmd.MISSION_START, 0, 0)];
 }
 
 /** A COMMAND_LONG step with its first parameters given, the rest 0. */

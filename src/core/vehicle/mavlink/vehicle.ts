@@ -689,7 +689,7 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
       case "start":
         if (items === null) return refused("no_mission", "has no mission: upload one first");
         if (state === "running") return refused("busy", "is already flying its mission");
-        this.runMissionSteps(missionStartSteps(this.armed), { token, action: "start" }, now);
+        this.runMissionSteps(missionStartSteps(this.autopilot, this.armed), { token, action: "start" }, now);
         return { status: "accepted", items: items.length };
       case "pause":
         if (items === null || state !== "running") return refused("no_mission", "has no mission running to pause");
