@@ -24,6 +24,7 @@ const errorCodes = Object.keys({
   lease_taken: true,
   drone_unavailable: true,
   not_supported: true,
+  no_mission: true,
   not_flying: true,
   already_flying: true,
   geofence: true,
