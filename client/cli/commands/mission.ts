@@ -1,5 +1,5 @@
 /**
- * `cli.ts mission FILE`: flies a mission from a file. Reads a QGroundControl
+ * `skyport mission FILE`: flies a mission from a file. Reads a QGroundControl
  * `.plan` or a skyport JSON mission (`[items]` or `{"items": [...]}`),
  * checks it whole before connecting, claims the drone, uploads the mission,
  * waits until the vehicle holds it, starts it, and exits. Exit 0 once
@@ -10,7 +10,7 @@ import { checkMissionItems, planToMission, type MissionItem, type ProtocolError 
 import { parseFlags, UsageError } from "../args.ts";
 import { claimOrExplain, closeDroneLink, describeError, droneFlagsUsage, droneTarget, openDroneLink, pilotFlags, pilotTokenUsage } from "./drone-link.ts";
 
-export const missionUsage = `usage: bun run client/cli/cli.ts mission [--url URL] [--drone ID] [--no-start] FILE
+export const missionUsage = `usage: skyport mission [--url URL] [--drone ID] [--no-start] FILE
 
 Uploads the mission in FILE to the drone and starts it. FILE is a
 QGroundControl .plan (its simple items: takeoff, waypoint, speed change,
