@@ -168,7 +168,6 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
   private readonly tracker: CommandTracker;
   private outbox: MavOutbound[] = [];
   private events: VehicleEvent[] = [];
-  private link = false;
   private lastHeartbeatAt = -Infinity;
   private component = 1;
   private armed = false;
@@ -214,7 +213,7 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
   }
 
   get linkUp(): boolean {
-    return this.link;
+    return this.current.link.up;
   }
 
   /** The autopilot's MAVLink system id: the only one read and commanded. */
@@ -250,7 +249,7 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
   // ------------------------------------------------------------ the fleet's side
 
   command(command: VehicleCommand, token: number, now: number): CommandReceipt {
-    if (!this.link) return { status: "refused", refusal: { code: "drone_unavailable", message: `${this.id} is out of reach: no HEARTBEAT from system ${this.options.systemId}` } };
+    if (!this.linkUp) return { status: "refused", refusal: { code: "drone_unavailable", message: `${this.id} is out of reach: no HEARTBEAT from system ${this.options.systemId}` } };
     const refusal = this.precondition(command);
     if (refusal !== null) return { status: "refused", refusal };
     const plan = planCommand(command, this.current, { takeoffAltitudeMetres: this.options.takeoffAltitudeMetres, speedLimitMetresPerSecond: this.speedLimit } satisfies PlanLimits);
@@ -272,19 +271,19 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
 
   holdPosition(now: number): void {
     this.tracker.interrupted("holding position");
-    if (this.link && this.armed) this.command({ name: "hover" }, internalToken, now);
+    if (this.linkUp && this.armed) this.command({ name: "hover" }, internalToken, now);
   }
 
   emergencyStop(now: number): void {
     this.tracker.interrupted("emergency stop");
     this.current.flags.emergencyStopped = true;
-    if (this.link) this.command({ name: "emergency" }, internalToken, now);
+    if (this.linkUp) this.command({ name: "emergency" }, internalToken, now);
   }
 
   advance(_dtSeconds: number, now: number): void {
     if (this.awaitingReason !== null && now - this.awaitingReason.at >= reasonWaitSeconds) this.refuseAwaiting(null);
-    if (this.link) this.keepAsking(now);
-    if (this.link && now - this.lastHeartbeatAt > this.options.linkTimeoutSeconds) {
+    if (this.linkUp) this.keepAsking(now);
+    if (this.linkUp && now - this.lastHeartbeatAt > this.options.linkTimeoutSeconds) {
       this.lose(`no HEARTBEAT from system ${this.options.systemId} for ${this.options.linkTimeoutSeconds} s`);
     }
     const sequence = this.sequence;
@@ -383,7 +382,7 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
 
   /** The connection itself closed (TCP reset, socket error): the link is lost now, not after the HEARTBEAT timeout. */
   disconnected(reason: string): void {
-    if (this.link) this.lose(reason);
+    if (this.linkUp) this.lose(reason);
   }
 
   /** The messages queued since the last call, oldest first. */
@@ -399,8 +398,7 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
     this.lastHeartbeatAt = now;
     this.component = compid;
     this.current.link.heardAt = now;
-    if (this.link) return;
-    this.link = true;
+    if (this.current.link.up) return;
     this.current.link.up = true;
     this.events.push({ type: "link_regained" });
     for (const stream of requestedStreams) {
@@ -448,7 +446,6 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
   }
 
   private lose(reason: string): void {
-    this.link = false;
     this.current.link.up = false;
     this.sequence = null;
     if (this.awaitingReason !== null) this.refuseAwaiting(null);
@@ -670,7 +667,7 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
   /** An upload's `done` follows the autopilot's MISSION_ACK; start, pause and resume follow their COMMAND_ACKs. */
   missionCommand(command: MissionCommand, token: number, now: number): MissionReceipt {
     const refused = (code: Refusal["code"], message: string): MissionReceipt => ({ status: "refused", refusal: { code, message: `${this.id} ${message}`, about: { vehicle: true } } });
-    if (!this.link) return refused("drone_unavailable", `is out of reach: no HEARTBEAT from system ${this.options.systemId}`);
+    if (!this.linkUp) return refused("drone_unavailable", `is out of reach: no HEARTBEAT from system ${this.options.systemId}`);
     const record = this.missionRecord;
     const state = record.missionState;
     const items = record.mission();
