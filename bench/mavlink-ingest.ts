@@ -22,7 +22,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import type { TCPSocketListener, Socket } from "bun";
-import { common, minimal, MavLinkProtocolV2 } from "node-mavlink";
+import { FakeAutopilot } from "../tests/support/mavlink-autopilot.ts";
 import { spawnChild, stopChild } from "./children.ts";
 import { LatencyHistogram, percentile } from "./histogram.ts";
 import { cpuBetween, sampleCpu } from "./proc.ts";
@@ -95,21 +95,10 @@ function startAutopilots(count: number, hz: number) {
       }),
     );
   }
-  const protocol = new MavLinkProtocolV2(1, 1);
-  let seq = 0;
-  const packet = (message: InstanceType<typeof minimal.Heartbeat> | InstanceType<typeof common.GlobalPositionInt>) => protocol.serialize(message, (seq = (seq + 1) % 256));
-  const heartbeat = () => {
-    const m = new minimal.Heartbeat();
-    m.type = minimal.MavType.QUADROTOR;
-    m.autopilot = minimal.MavAutopilot.ARDUPILOTMEGA;
-    m.baseMode = 129 as minimal.MavModeFlag;
-    m.customMode = 4;
-    m.systemStatus = minimal.MavState.ACTIVE;
-    m.mavlinkVersion = 3;
-    return packet(m);
-  };
+  // The same fake ArduCopter the tests use: packets encoded by node-mavlink from system 1.
+  const autopilot = new FakeAutopilot(1, 1);
   const beat = setInterval(() => {
-    const bytes = heartbeat();
+    const bytes = autopilot.heartbeat({ armed: true, customMode: 4 });
     for (const socket of sockets) socket?.write(bytes);
   }, 1000);
   const stream = setInterval(() => {
@@ -118,17 +107,10 @@ function startAutopilots(count: number, hz: number) {
       if (socket === null || socket === undefined) continue;
       const counter = counters[index]! % 36_000;
       counters[index] = counter + 1;
-      const m = new common.GlobalPositionInt();
-      m.timeBootMs = 0;
-      m.lat = -353632610;
-      m.lon = 1491652300;
-      m.alt = 594_000;
-      m.relativeAlt = 10_000;
-      m.vx = m.vy = m.vz = 0;
-      // The heading carries the counter: the viewer reads it back from the frame to time the packet.
-      m.hdg = counter;
+      // The heading carries the counter (hdg = counter centidegrees): the viewer reads it back from the frame to time the packet.
+      const bytes = autopilot.position(0, 0, 10, { heading: counter / 100 });
       sendTimes[index]![counter] = performance.now();
-      socket.write(packet(m));
+      socket.write(bytes);
     }
   }, 1000 / hz);
   return {
