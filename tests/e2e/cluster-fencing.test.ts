@@ -6,23 +6,10 @@
  * a node whose ownership reply was lost adopts from the key it reads.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { health, increasing, seqsOf, TestCluster, until } from "../support/cluster.ts";
-import { startRedis, type RedisServer } from "../support/redis.ts";
+import { clusterSuite, health, increasing, seqsOf, until } from "../support/cluster.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
 
-let redis: RedisServer;
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  cluster = new TestCluster(redis);
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  await cluster.cleanup();
-});
+const cluster = clusterSuite({ beforeAll, afterAll, afterEach });
 
 /** The seqs stored in Redis for a drone, oldest first. */
 async function storedSeqs(drone: string): Promise<number[]> {
@@ -104,14 +91,14 @@ describe("an ownership reply lost (issue 19 #1)", () => {
 
     a.proc.kill("SIGKILL");
     const killedAt = Date.now();
-    process.kill(redis.pid, "SIGSTOP");
+    process.kill(cluster.redis.pid, "SIGSTOP");
     try {
       // B's round is queued in the stalled Redis and times out: its reply is lost.
       await until("node-b to give up on Redis", () => health(b), (h) => h.status === "degraded", 10_000);
       // Once A's keys have expired, the queued round takes the drones for B when Redis resumes.
       await until("node-a's owner lease to pass", async () => Date.now() - killedAt, (elapsed) => elapsed > 3500, 10_000);
     } finally {
-      process.kill(redis.pid, "SIGCONT");
+      process.kill(cluster.redis.pid, "SIGCONT");
     }
     await until("node-b to fly both drones", () => health(b), (h) => h.status === "ok" && h.cluster.ownedDrones.length === 2, 10_000);
     expect(await cluster.redisCommand(["GET", "skyport:owner:alpha"])).toBe("node-b");
@@ -132,7 +119,7 @@ describe("a lease change is always announced (issue 19 #5)", () => {
 
     a.proc.kill("SIGSTOP");
     try {
-      await redis.restart();
+      await cluster.redis.restart();
       await until("node-b to take alpha over", () => health(b), (h) => h.status === "ok" && h.cluster.ownedDrones.includes("alpha"), 15_000);
       const lease = await onB.take((m) => m.type === "lease" && m.data.drone === "alpha", 3000);
       expect(lease.data.pilot).toBeNull();
@@ -163,7 +150,7 @@ describe("the newest state wins a re-take (issue 19 #5)", () => {
       await onB.waitTelemetry((frames) => frames.some((f) => f.drone === "alpha" && f.position.z >= 1), 8000);
       b.proc.kill("SIGSTOP");
       paused.push(b);
-      await redis.restart();
+      await cluster.redis.restart();
       a.proc.kill("SIGCONT");
       await until("node-a to take alpha back", () => cluster.redisCommand(["GET", "skyport:owner:alpha"]), (owner) => owner === "node-a", 10_000);
       b.proc.kill("SIGCONT");
@@ -185,7 +172,7 @@ describe("the newest state wins a re-take (issue 19 #5)", () => {
 
 describe("pilot presence (issue 19 #2)", () => {
   test("a pilot disconnects while its node is cut off Redis for a moment: the owner drops the lease within the lease time", async () => {
-    const proxy = startTcpProxy(redis.port);
+    const proxy = startTcpProxy(cluster.redis.port);
     try {
       const a = await cluster.startNode("node-a");
       await until("node-a to own both drones", () => health(a), (h) => h.cluster?.ownedDrones?.length === 2);

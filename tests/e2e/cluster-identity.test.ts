@@ -6,25 +6,13 @@
  * admin takes over; viewers on A see the pilot's user.
  */
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { TestCluster } from "../support/cluster.ts";
+import { clusterSuite } from "../support/cluster.ts";
 import { DroneTestClient } from "../support/drone-client.ts";
 import { signHs256, testSecret } from "../support/jwt.ts";
-import { startRedis, type RedisServer } from "../support/redis.ts";
 import type { ServerProcess } from "../support/server.ts";
 import { openSocket } from "../support/sockets.ts";
 
-let redis: RedisServer;
-let cluster: TestCluster;
-beforeAll(async () => {
-  redis = await startRedis();
-  cluster = new TestCluster(redis);
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  await cluster.cleanup();
-});
+const cluster = clusterSuite({ beforeAll, afterAll, afterEach });
 
 /** A socket on `node` signed in as `sub` with `scope`, welcomed. */
 async function signIn(node: ServerProcess, sub: string, scope: string): Promise<DroneTestClient> {

@@ -6,25 +6,13 @@
  * disconnected". Real redis-server, real server processes.
  */
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { TestCluster } from "../support/cluster.ts";
+import { clusterSuite } from "../support/cluster.ts";
 import { encodeFrame, opcodes } from "../support/frames.ts";
 import { rawConnect } from "../support/raw.ts";
-import { startRedis, type RedisServer } from "../support/redis.ts";
 
 const pilotTimeoutSeconds = 2;
 
-let redis: RedisServer;
-let cluster: TestCluster;
-beforeAll(async () => {
-  redis = await startRedis();
-  cluster = new TestCluster(redis);
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  await cluster.cleanup();
-});
+const cluster = clusterSuite({ beforeAll, afterAll, afterEach });
 
 test("a silent pilot on another node loses the lease with the silence named, on the node that flies the drone", async () => {
   const { a, b } = await cluster.twoNodes(["--pilot-timeout-seconds", String(pilotTimeoutSeconds)]);

@@ -9,25 +9,12 @@
  */
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { startAutopilotServer, type AutopilotServer } from "../support/autopilot-server.ts";
-import { health, TestCluster, until } from "../support/cluster.ts";
-import { startRedis, type RedisServer } from "../support/redis.ts";
+import { clusterSuite, health, until } from "../support/cluster.ts";
 import type { ServerProcess } from "../support/server.ts";
 
-let redis: RedisServer;
-let cluster: TestCluster;
 let autopilot: AutopilotServer;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  cluster = new TestCluster(redis);
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  autopilot?.stop();
-  await cluster.cleanup();
-});
+afterEach(() => autopilot?.stop());
+const cluster = clusterSuite({ beforeAll, afterAll, afterEach });
 
 const owns = async (node: ServerProcess) => ((await health(node)).cluster?.ownedDrones ?? []).includes("copter");
 

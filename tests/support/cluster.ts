@@ -6,17 +6,50 @@
  * empties Redis); what a test asserts is the test's.
  */
 import { DroneTestClient } from "./drone-client.ts";
-import type { RedisServer } from "./redis.ts";
+import { startRedis, type RedisServer } from "./redis.ts";
 import { spawnServer, type ServerProcess } from "./server.ts";
 
 /** Pause between two probes of a polled condition, milliseconds. */
 const pollMs = 50;
 
+/** The hooks of `bun:test` a suite registers with. */
+interface SuiteHooks {
+  beforeAll(fn: () => unknown): void;
+  afterAll(fn: () => unknown): void;
+  afterEach(fn: () => unknown): void;
+}
+
+/**
+ * The setup every cluster test file shares: one real redis-server for the
+ * file, and a TestCluster on it whose nodes and clients are cleaned up (and
+ * Redis emptied) after each test. Its `redis` exists from `beforeAll` on.
+ */
+export function clusterSuite(hooks: SuiteHooks): TestCluster {
+  let redis: RedisServer | null = null;
+  const cluster = new TestCluster(() => {
+    if (redis === null) throw new Error("the cluster suite's redis-server is not started yet: use it inside a test");
+    return redis;
+  });
+  hooks.beforeAll(async () => {
+    redis = await startRedis();
+  });
+  hooks.afterAll(async () => {
+    await redis?.stop();
+  });
+  hooks.afterEach(() => cluster.cleanup());
+  return cluster;
+}
+
 export class TestCluster {
   readonly nodes: ServerProcess[] = [];
   readonly clients: DroneTestClient[] = [];
 
-  constructor(readonly redis: RedisServer) {}
+  constructor(private readonly server: () => RedisServer) {}
+
+  /** The redis-server the nodes share. */
+  get redis(): RedisServer {
+    return this.server();
+  }
 
   /** Starts a node; `drones` as --drones, `extra` more flags. */
   async startNode(name: string, drones = "alpha,bravo", extra: string[] = []): Promise<ServerProcess> {
