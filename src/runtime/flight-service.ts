@@ -24,7 +24,7 @@ import type { GeoPosition } from "../core/vehicle/geodesy.ts";
 import type { MissionFailsafe, MissionProgress } from "../core/mission/mission.ts";
 import { encodeMessage, type DroneSummary, type EventData, type EventExtras, type MissionProgressData, type TelemetryData } from "../../protocol/index.ts";
 import { systemClocks, type Clocks } from "./clock.ts";
-import { inProcessBroker, type Broker, type ClusterEvents, type TickEntry } from "./cluster/broker.ts";
+import { inProcessBroker, type Broker, type ClusterEvents, type StoredFrame, type TickEntry } from "./cluster/broker.ts";
 import { ClusterMirror } from "./cluster/mirror.ts";
 import type { Logger } from "./observability/log.ts";
 import type { Metrics } from "./observability/metrics.ts";
@@ -363,6 +363,9 @@ export class FlightService implements ClusterEvents {
     const previousPilot = last?.pilot ?? null;
     if (last !== null) {
       this.streams.continueFrom(drone, last.seq);
+      // Shared storage did not hold the frame this node carries on from: it lost data, and frames
+      // another node published after the ones heard here may have reached viewers in this epoch.
+      if (last !== stored) this.streams.fork(drone, `node ${this.broker.nodeId} carries it on from the last frame it heard, which shared storage did not keep`);
       // The pilot's user comes along from the last frame when the pilot does.
       const user = pilot !== null && last.pilot === pilot.session && last.pilotUser !== undefined ? { user: last.pilotUser, ...(last.pilotName === undefined ? {} : { name: last.pilotName }) } : undefined;
       this.fleet.adopt(drone, { state: last, failsafe: last.flags.failsafe }, pilot?.session ?? null, this.nowSeconds(), user);
@@ -408,12 +411,22 @@ export class FlightService implements ClusterEvents {
    * from it while this node was fenced, or a stored frame newer than this
    * node's): then it carries on from the newest, like a takeover, without a
    * pilot it cannot vouch for. Returns whether it kept its own state.
+   *
+   * When this node's claim had lapsed, another node may have flown the
+   * vehicle unheard (this node was cut off) and shared storage lost what it
+   * published (Redis restarted empty): unless the newest stored frame is
+   * this node's own newest, the stream goes on in a fresh epoch, so no
+   * (epoch, seq) a viewer saw from the other node names another frame here.
    */
-  retake(drone: string, stored: TelemetryData | null): boolean {
+  retake(drone: string, stored: StoredFrame | null, claimLapsed: boolean): boolean {
     const ownSeq = this.latestSeq(drone) ?? -1;
-    if (this.mirror.heardSinceTakeover(drone) === undefined && (stored === null || stored.seq <= ownSeq)) return true;
-    this.adopt(drone, stored, null, null);
-    return false;
+    if (this.mirror.heardSinceTakeover(drone) !== undefined || (stored !== null && stored.data.seq > ownSeq)) {
+      this.adopt(drone, stored?.data ?? null, null, null);
+      return false;
+    }
+    const provenNewest = stored !== null && stored.data.seq === ownSeq && stored.epoch === this.streams.epoch(drone);
+    if (claimLapsed && !provenNewest) this.streams.fork(drone, `node ${this.broker.nodeId}'s claim on it lapsed and shared storage lost what came after: another node may have flown it meanwhile`);
+    return true;
   }
 
   /**

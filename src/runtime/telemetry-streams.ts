@@ -192,6 +192,20 @@ export class TelemetryStreams {
   }
 
   /**
+   * This node carries the stream on but cannot show that nobody else
+   * published in its epoch meanwhile (its claim lapsed and shared storage
+   * lost what came after; see docs/scaling.md): the stream gets a fresh
+   * epoch, so one (epoch, seq) never names two different frames. Seq goes
+   * on; the buffer starts empty, and viewers are told with a `stream_reset`.
+   */
+  fork(id: string, why: string): void {
+    const stream = this.stream(id);
+    const seq = stream.seq;
+    this.restart(id, stream, this.newEpoch(), why);
+    stream.seq = seq;
+  }
+
+  /**
    * Carries a stream on after a restart in the epoch the flight recorder
    * kept, with seq going on after `seq` (past every seq the stopped process
    * may have published): the buffer starts empty, and a resume from before
@@ -249,7 +263,7 @@ export class TelemetryStreams {
     stream.seq = -1;
     stream.restoredSeq = undefined;
     stream.buffer.clear();
-    const message = `${id}'s telemetry stream changed from epoch ${previous} to ${epoch} (${why}): seq starts again with the frames that follow`;
+    const message = `${id}'s telemetry stream changed from epoch ${previous} to ${epoch} (${why}): count seq afresh from the frames that follow`;
     this.publishNotice(id, encodeMessage("event", { drone: id, kind: "stream_reset", message, latestSeq, epoch }));
   }
 

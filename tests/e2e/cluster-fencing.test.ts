@@ -139,6 +139,9 @@ describe("the newest state wins a re-take (issue 19 #5)", () => {
   test("A paused, B takes over and flies on, B paused, Redis restarts empty, A comes back first: A carries on from B's newer state", async () => {
     const { a, b } = await cluster.twoNodes();
     const onB = await cluster.viewer(b);
+    // Where in B's viewer's frames a stream_reset came (A may carry on in a new epoch: see below).
+    const resetAfter: number[] = [];
+    onB.ws.addEventListener("message", (event) => String(event.data).includes('"stream_reset"') && resetAfter.push(seqsOf(onB).length));
     await onB.waitTelemetry((frames) => frames.length >= 5, 5000);
     const paused = [a];
     try {
@@ -163,7 +166,12 @@ describe("the newest state wins a re-take (issue 19 #5)", () => {
       const firstOfA = alpha.find((f) => f.seq > lastOfB.seq);
       expect(firstOfA.pilot).toBeNull();
       expect(Math.abs(firstOfA.position.z - lastOfB.position.z)).toBeLessThan(1);
-      expect(increasing(seqsOf(onB))).toBe(true);
+      // Seqs never go back within a stream. A carries on in a new epoch when B published a frame A never heard
+      // (B paused right after publishing it): then seq may repeat, in another stream, announced by a stream_reset.
+      expect(resetAfter.length).toBeLessThanOrEqual(1);
+      const seqs = seqsOf(onB);
+      const streams = resetAfter.length === 0 ? [seqs] : [seqs.slice(0, resetAfter[0]), seqs.slice(resetAfter[0])];
+      for (const stream of streams) expect(increasing(stream)).toBe(true);
     } finally {
       for (const node of paused) node.proc.kill("SIGCONT");
     }
@@ -226,4 +234,51 @@ describe("every accepted command ends in exactly one done (issue 19 #6)", () => 
     await pilot.waitTelemetry((frames) => frames.length >= seen + 10, 5000);
     expect(pilot.messages.filter((m) => m.id === 7)).toEqual([]);
   }, 40_000);
+});
+
+describe("a double fault never lets one (epoch, seq) name two frames (issue 19, #7 left over)", () => {
+  test("A cut off Redis, B flies on in A's epoch and dies, Redis restarts empty, A comes back: A's stream goes on in a new epoch", async () => {
+    const proxy = startTcpProxy(cluster.redis.port);
+    try {
+      // Node A reaches Redis through a proxy the test can cut: a partition of A alone.
+      const a = await cluster.startNode("node-a", undefined, ["--redis", `redis://127.0.0.1:${proxy.port}`]);
+      await until("node-a to own both drones", () => health(a), (h) => h.cluster?.ownedDrones?.length === 2);
+      const b = await cluster.startNode("node-b");
+      await until("node-b to connect to redis", () => health(b), (h) => h.cluster?.redis === "up");
+      const onA = await cluster.viewer(a);
+      const onB = await cluster.viewer(b);
+      await onB.waitTelemetry((frames) => frames.length >= 5, 5000);
+      const epoch = onB.welcome.data.drones.find((d: any) => d.id === "alpha").epoch as string;
+
+      proxy.cut();
+      await until("node-b to take alpha over", () => health(b), (h) => h.cluster.ownedDrones.includes("alpha"), 10_000);
+      const lastOnA = seqsOf(onA).at(-1)!;
+      // B flies on in the same stream: its viewer sees seqs A never published.
+      await onB.waitTelemetry(() => seqsOf(onB).at(-1)! >= lastOnA + 20, 8000);
+      const newestOfB = seqsOf(onB).at(-1)!;
+      expect((await onB.request("subscribe", { drone: "alpha", since: newestOfB - 1, epoch })).data).toMatchObject({ epoch });
+
+      // Second fault: B dies and Redis comes back empty. A, which never heard B, is the only node left.
+      b.proc.kill("SIGKILL");
+      await b.exited;
+      await cluster.redis.restart();
+      proxy.restore();
+      await until("node-a to take alpha back", () => cluster.redisCommand(["GET", "skyport:owner:alpha"]), (owner) => owner === "node-a", 10_000);
+
+      // A carries on from its own state, behind B's seqs: in a new epoch, and its viewers are told.
+      const reset = await onA.take((m) => m.type === "event" && m.data.kind === "stream_reset" && m.data.drone === "alpha", 5000);
+      expect(reset.data.epoch).not.toBe(epoch);
+      const late = await cluster.viewer(a);
+      const alpha = late.welcome.data.drones.find((d: any) => d.id === "alpha");
+      expect(alpha.epoch).toBe(reset.data.epoch);
+      expect(alpha.seq).toBeLessThan(newestOfB);
+      // B's viewer resuming on A with B's (epoch, seq) is told the stream restarted: never handed A's frames as B's.
+      const resumer = await cluster.viewer(a, "/drone");
+      const resumed = resumer.take((m) => m.type === "event" && m.data.kind === "stream_reset" && m.data.drone === "alpha", 3000);
+      await resumer.request("subscribe", { drone: "alpha", since: newestOfB, epoch });
+      expect((await resumed).data.epoch).toBe(reset.data.epoch);
+    } finally {
+      proxy.stop();
+    }
+  }, 60_000);
 });

@@ -31,6 +31,12 @@ export interface TickEntry {
   dataJson: string;
 }
 
+/** The newest frame of a drone in shared storage, with the stream epoch it was stored in (undefined: stored before epochs). */
+export interface StoredFrame {
+  data: TelemetryData;
+  epoch?: string;
+}
+
 /** What /healthz and /metrics report about the cluster. */
 export interface ClusterStatus {
   node: string;
@@ -123,9 +129,12 @@ export interface ClusterEvents {
    * the key, or this node's claim had lapsed): whether it goes on from its
    * own state. Not when another node flew the drone meanwhile (a frame heard
    * from it, or a stored frame newer than this node's): then it carries on
-   * from the newest, as a takeover does, and returns false.
+   * from the newest, as a takeover does, and returns false. `claimLapsed`:
+   * this node's previous claim had expired before it took the key back, so
+   * another node may have flown the drone unheard; unless `stored` is this
+   * node's own newest frame, its stream goes on in a fresh epoch.
    */
-  retake(drone: string, stored: TelemetryData | null): boolean;
+  retake(drone: string, stored: StoredFrame | null, claimLapsed: boolean): boolean;
   /** Another node simulates the drone now: stop here; commands in progress fail with `reason`. */
   relinquish(drone: string, reason: string): void;
 

@@ -450,6 +450,8 @@ export class RedisBroker implements Broker {
       const known = before.map((drone) => String(drone.knownEpoch ?? 0));
       const ownerMs = String(this.ownerKeyMs);
       const owners = (await this.link.send("EVAL", [ownershipScript, String(keys.length), ...keys, this.nodeId, ownerMs, ownerMs, ...takeable, ...known])) as unknown[];
+      // Whether this node's previous claim had expired when this round was sent: its keys may have lapsed, and other nodes flown its drones.
+      const claimLapsed = !claimValid(nowMs, this.claimSentMs, this.claimMs);
       // Every key this node holds was renewed (or taken) at the latest when the round was sent.
       this.claimSentMs = nowMs;
       const takeovers: Array<Promise<void>> = [];
@@ -462,7 +464,7 @@ export class RedisBroker implements Broker {
         if (report.owner !== null) this.owners.set(drone, report.owner);
         const change = ownershipChange(before[i]!, report, this.nodeId);
         if (change.kind === "adopt") takeovers.push(this.takeOver(drone, change.takenFrom));
-        else if (change.kind === "keep" && report.taken) takeovers.push(this.retaken(drone));
+        else if (change.kind === "keep" && report.taken) takeovers.push(this.retaken(drone, claimLapsed));
         else if (change.kind === "lose") {
           this.owned.delete(drone);
           this.pilotRecords.delete(drone);
@@ -487,9 +489,11 @@ export class RedisBroker implements Broker {
    * its own state and records the pilot again, unless a newer state was
    * stored or heard meanwhile (the node carries on from that instead).
    */
-  private async retaken(drone: string): Promise<void> {
-    const stored = decodeFrameData((await this.history(drone).catch(() => [])).at(-1)?.dataJson ?? "");
-    if (!this.events!.retake(drone, stored)) {
+  private async retaken(drone: string, claimLapsed: boolean): Promise<void> {
+    const newest = (await this.history(drone).catch(() => [])).at(-1);
+    const data = decodeFrameData(newest?.dataJson ?? "");
+    const stored = data === null ? null : { data, ...(newest?.epoch === undefined ? {} : { epoch: newest.epoch }) };
+    if (!this.events!.retake(drone, stored, claimLapsed)) {
       this.options.logger.warn({ event: "owner_key_retaken", drone, reason: "another node flew the drone while this node's claim had lapsed: carrying on from the newest state, not this node's own" });
       return;
     }

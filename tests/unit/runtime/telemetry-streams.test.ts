@@ -152,7 +152,7 @@ describe("stream epochs and gaps (issue 19 #7, #8)", () => {
       {
         drone: "alpha",
         kind: "stream_reset",
-        message: "alpha's telemetry stream changed from epoch Ea to Eb (the node flying it started a new stream): seq starts again with the frames that follow",
+        message: "alpha's telemetry stream changed from epoch Ea to Eb (the node flying it started a new stream): count seq afresh from the frames that follow",
         latestSeq: 41,
         epoch: "Eb",
       },
@@ -218,6 +218,24 @@ describe("stream epochs and gaps (issue 19 #7, #8)", () => {
     sent.length = 0;
     streams.continueFrom("alpha", 60);
     expect(sent).toEqual([]);
+  });
+
+  test("fork: a fresh epoch, seq goes on, the buffer starts empty, and live viewers are told", () => {
+    const streams = new TelemetryStreams(["alpha"], 10, epochs());
+    const { sent, publisher } = recorder();
+    streams.attach(publisher);
+    streams.publishOwn(0, [framed("alpha", 0, "E1")]);
+    streams.publishOwn(0, [framed("alpha", 1, "E1")]);
+    sent.length = 0;
+    streams.fork("alpha", "its claim lapsed");
+    expect(streams.epoch("alpha")).toBe("E2");
+    expect(streams.nextSeq("alpha")).toBe(2);
+    expect(events(sent)).toMatchObject([{ kind: "stream_reset", drone: "alpha", epoch: "E2", latestSeq: 1 }]);
+    expect(events(sent)[0].message).toContain("its claim lapsed");
+    // The old epoch's frames are not this stream's: a resume in it is a reset, in the new one it replays what follows.
+    expect(streams.replay("alpha", 1, "E1").reset).toBe(true);
+    streams.publishOwn(0, [framed("alpha", 2, "E2")]);
+    expect(streams.replay("alpha", 1, "E2")).toEqual({ frames: ['{"type":"telemetry","data":{"drone":"alpha","seq":2}}'], lost: 0, reset: false });
   });
 
   test("a takeover prefers this node's newer copy only within the same epoch", async () => {
