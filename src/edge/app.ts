@@ -156,7 +156,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       version: buildInfo.version,
       pid: process.pid,
     });
-  const ready = () => readiness({ draining: draining(), vehicles: vehicleLinks() });
+  const ready = () => readiness({ draining: draining(), vehicles: vehicleLinks(), cluster: cluster?.status() ?? null });
   const hostRefusal = (request: Request) => rebindingRefusal(request, config, metrics);
   const routes: Serve.RoutesWithUpgrade<SocketData, string> = httpRoutes({ health, readiness: ready, metrics: registry, hostRefusal, mapTiles: mapTilesOf(config) });
   if (recorder) Object.assign(routes, flightsRoutes({ store: recorder.store, viewerToken: config.viewerToken, pilotToken: config.pilotToken, verifier, hostRefusal }));

@@ -38,7 +38,11 @@ export interface HealthFacts {
 
 /** What `GET /healthz` reports. Every key is always present. */
 export interface HealthReport {
-  /** `draining` while stopping; `degraded` in a cluster while Redis is unreachable (this node serves its own sockets only); else `ok`. */
+  /**
+   * `draining` while stopping; `degraded` in a cluster while Redis is
+   * unreachable (this node serves its own sockets only) or while a node runs
+   * that this one cannot share the cluster with (it takes no drone); else `ok`.
+   */
   status: "ok" | "draining" | "degraded";
   /** The same verdict as `/readyz`. */
   ready: boolean;
@@ -63,14 +67,16 @@ export interface Readiness {
 }
 
 /**
- * Ready to take new clients: not draining, and every vehicle's link is up (a
+ * Ready to take new clients: not draining, every vehicle's link is up (a
  * MAVLink vehicle is not until skyport has heard its first heartbeat, and is
- * not again while its link is lost). A simulated drone is always up.
+ * not again while its link is lost; a simulated drone is always up), and in
+ * a cluster no node runs that this one cannot share the cluster with.
  */
-export function readiness(facts: Pick<HealthFacts, "draining" | "vehicles">): Readiness {
+export function readiness(facts: Pick<HealthFacts, "draining" | "vehicles"> & Partial<Pick<HealthFacts, "cluster">>): Readiness {
   const reasons = [
     ...(facts.draining ? ["draining"] : []),
     ...facts.vehicles.filter((vehicle) => !vehicle.linkUp).map((vehicle) => `vehicle ${vehicle.id}: link down`),
+    ...(facts.cluster?.incompatiblePeers ?? []).map((peer) => `cluster: ${peer.reason}`),
   ];
   return { ready: reasons.length === 0, reasons };
 }
@@ -79,7 +85,7 @@ export function readiness(facts: Pick<HealthFacts, "draining" | "vehicles">): Re
 export function healthReport(facts: HealthFacts): HealthReport {
   const linkDown = facts.vehicles.filter((vehicle) => !vehicle.linkUp).map((vehicle) => vehicle.id);
   return {
-    status: facts.draining ? "draining" : facts.cluster?.redis === "down" ? "degraded" : "ok",
+    status: facts.draining ? "draining" : facts.cluster?.redis === "down" || (facts.cluster?.incompatiblePeers.length ?? 0) > 0 ? "degraded" : "ok",
     ready: readiness(facts).ready,
     version: facts.version,
     pid: facts.pid,

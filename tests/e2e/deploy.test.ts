@@ -74,7 +74,7 @@ describe("deploy/grafana-dashboard.json", () => {
     const server = startSimServer();
     try {
       const exposed = new Set((await scrapeMetrics(server.http("/metrics"))).keys());
-      for (const family of clusterFamilies({ node: "n", redis: "up", ownedDrones: [], reconnects: 0, lastError: null, forwardedOps: 0, forwardFailures: 0, ticksPublished: 0, ticksReceived: 0, catchUps: 0, writeFailures: 0 })) {
+      for (const family of clusterFamilies({ node: "n", redis: "up", ownedDrones: [], reconnects: 0, lastError: null, forwardedOps: 0, forwardFailures: 0, ticksPublished: 0, ticksReceived: 0, catchUps: 0, writeFailures: 0, busVersion: 2, incompatiblePeers: [] })) {
         exposed.add(family.name);
       }
       const queried = dashboard.panels.flatMap((panel) => panel.targets.flatMap((target) => [...target.expr.matchAll(/\b(?:skyport|process)_[a-z_]+/g)].map((match) => match[0])));

@@ -29,6 +29,8 @@ const cluster: ClusterStatus = {
   ticksReceived: 0,
   catchUps: 1,
   writeFailures: 0,
+  busVersion: 2,
+  incompatiblePeers: [],
 };
 
 describe("healthReport", () => {
@@ -56,6 +58,13 @@ describe("healthReport", () => {
     expect(degraded).toMatchObject({ status: "degraded", ready: true, cluster: { redis: "down" } });
     expect(linkDown).toMatchObject({ status: "ok", ready: false, fleet: { total: 2, linkUp: 1, linkDown: ["copter"] } });
     expect(healthReport({ ...facts, mavlink: [] }).vehicles).toEqual([]);
+  });
+
+  test("degraded, and not ready, while a node runs that this one cannot share the cluster with", () => {
+    const peer = { node: "n0", reason: "node n0 speaks cluster protocol 1, older than the oldest this node works with (2): upgrade node n0" };
+    const report = healthReport({ ...facts, cluster: { ...cluster, incompatiblePeers: [peer] } });
+    expect(report).toMatchObject({ status: "degraded", ready: false, cluster: { incompatiblePeers: [peer] } });
+    expect(readiness({ ...facts, cluster: { ...cluster, incompatiblePeers: [peer] } }).reasons).toEqual([`cluster: ${peer.reason}`]);
   });
 
   test("draining wins over degraded", () => {

@@ -29,6 +29,8 @@ const status: ClusterStatus = {
   ticksReceived: 90,
   catchUps: 1,
   writeFailures: 0,
+  busVersion: 2,
+  incompatiblePeers: [],
 };
 
 describe("the registry", () => {
@@ -143,6 +145,7 @@ describe("the families", () => {
         ["skyport_cluster_ticks_received_total", "counter"],
         ["skyport_cluster_catch_ups_total", "counter"],
         ["skyport_redis_write_failures_total", "counter"],
+        ["skyport_cluster_incompatible_peers", "gauge"],
       ]),
     );
     expect(text).toContain("skyport_redis_up 1\n");

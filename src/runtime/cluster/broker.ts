@@ -52,6 +52,10 @@ export interface ClusterStatus {
   catchUps: number;
   /** Writes that resume and failover depend on and that failed: frame appends, pilot records, the shutdown release. */
   writeFailures: number;
+  /** The cluster protocol this node speaks (bus-version.ts). */
+  busVersion: number;
+  /** Live nodes this node cannot share the cluster with, and why: while any runs, this node takes no drone. */
+  incompatiblePeers: Array<{ node: string; reason: string }>;
 }
 
 /** What a node asks of the other nodes. */

@@ -35,6 +35,7 @@ import {
   encodeTick,
   type NodeMessage,
 } from "./bus-codec.ts";
+import { busVersion, decodeAnnouncement, encodeAnnouncement, incompatibility, ownAnnouncement } from "./bus-version.ts";
 import { claimValid, mayTake, missingKeysMeanDead, ownershipChange } from "./ownership.ts";
 import { RedisLink } from "./redis-link.ts";
 import { WriteFailures, type TrackedWrite } from "./write-failures.ts";
@@ -65,6 +66,10 @@ const clockSkewMilliseconds = 500;
  * 2.5 s key: far above a crystal's 50 ppm, room for a VM's clock slewing).
  */
 const clockDriftAllowance = 0.01;
+/** How often a node reads the other nodes' cluster protocol announcements, milliseconds. */
+const peerCheckMilliseconds = 5000;
+/** Most SCAN calls listing the alive keys: a cluster has a handful of nodes, never thousands. */
+const maxScanCalls = 100;
 /** Longest interval between ownership rounds, milliseconds. */
 const maxRoundMilliseconds = 500;
 
@@ -80,7 +85,8 @@ const maxRoundMilliseconds = 500;
  * then this node's alive key.
  * ARGV: node id, owner key expiry ms, alive key expiry ms, then per drone
  * `1` if this node may take it, else `0`, then per drone the highest epoch
- * this node knows.
+ * this node knows, then the alive key's value (the node's cluster protocol
+ * announcement, bus-version.ts).
  */
 const ownershipScript = `
 local n = (#KEYS - 1) / 2
@@ -101,7 +107,7 @@ for i = 1, n do
   end
   reply[n + i] = redis.call('GET', KEYS[n + i]) or '0'
 end
-redis.call('SET', KEYS[#KEYS], '1', 'PX', ARGV[3])
+redis.call('SET', KEYS[#KEYS], ARGV[4 + 2 * n], 'PX', ARGV[3])
 return reply`;
 
 /**
@@ -207,6 +213,10 @@ export class RedisBroker implements Broker {
   private linkUpSinceMs = 0;
   private readonly nowMs: () => number;
   private readonly wallMs: () => number;
+  /** Live nodes this node cannot share the cluster with, and why: while any runs, this node takes no drone. */
+  private readonly incompatiblePeers = new Map<string, string>();
+  /** When the peers' announcements were last read, monotonic ms. */
+  private peersCheckedMs = Number.NEGATIVE_INFINITY;
   private readonly counters = { forwardedOps: 0, forwardFailures: 0, ticksPublished: 0, ticksReceived: 0, catchUps: 0 };
   private readonly writeFailures = new WriteFailures();
 
@@ -259,6 +269,8 @@ export class RedisBroker implements Broker {
       lastError: this.link.lastError,
       ...this.counters,
       writeFailures: this.writeFailures.total,
+      busVersion,
+      incompatiblePeers: [...this.incompatiblePeers].map(([node, reason]) => ({ node, reason })),
     };
   }
 
@@ -422,6 +434,8 @@ export class RedisBroker implements Broker {
 
   private linkUp(): void {
     this.linkUpSinceMs = this.nowMs();
+    // Whoever joined while this node was away is checked before this node takes anything.
+    this.peersCheckedMs = Number.NEGATIVE_INFINITY;
     void this.catchUp().then(() => this.round());
   }
 
@@ -445,11 +459,14 @@ export class RedisBroker implements Broker {
       const events = this.events!;
       const keys = [...drones.map(ownerKey), ...drones.map(epochKey), aliveKey(this.nodeId)];
       const before = drones.map((drone) => ({ previousOwner: this.owners.get(drone), simulatedHere: this.owned.has(drone), knownEpoch: this.epochs.get(drone) }));
+      if (this.nowMs() - this.peersCheckedMs >= peerCheckMilliseconds) await this.checkPeers();
       const nowMs = this.nowMs();
-      const takeable = before.map((drone) => (mayTake(drone, this.nodeId, nowMs, this.linkUpSinceMs, this.ownerKeyMs) ? "1" : "0"));
+      // Beside a node it cannot work with, this node holds back: it keeps what it flies and takes nothing more.
+      const holdBack = this.incompatiblePeers.size > 0;
+      const takeable = before.map((drone) => (!holdBack && mayTake(drone, this.nodeId, nowMs, this.linkUpSinceMs, this.ownerKeyMs) ? "1" : "0"));
       const known = before.map((drone) => String(drone.knownEpoch ?? 0));
       const ownerMs = String(this.ownerKeyMs);
-      const owners = (await this.link.send("EVAL", [ownershipScript, String(keys.length), ...keys, this.nodeId, ownerMs, ownerMs, ...takeable, ...known])) as unknown[];
+      const owners = (await this.link.send("EVAL", [ownershipScript, String(keys.length), ...keys, this.nodeId, ownerMs, ownerMs, ...takeable, ...known, encodeAnnouncement(ownAnnouncement)])) as unknown[];
       // Whether this node's previous claim had expired when this round was sent: its keys may have lapsed, and other nodes flown its drones.
       const claimLapsed = !claimValid(nowMs, this.claimSentMs, this.claimMs);
       // Every key this node holds was renewed (or taken) at the latest when the round was sent.
@@ -519,6 +536,45 @@ export class RedisBroker implements Broker {
     if (!recorded) return null;
     const present = recorded.node === this.nodeId || (await this.link.send("GET", [presenceKey(recorded.session)])) === recorded.node;
     return present ? recorded : null;
+  }
+
+  /**
+   * Reads every live node's cluster protocol announcement (its alive key)
+   * and notes those this node cannot work with; logs each one found or gone.
+   */
+  private async checkPeers(): Promise<void> {
+    this.peersCheckedMs = this.nowMs();
+    const keys = await this.aliveKeys();
+    const values = keys.length === 0 ? [] : ((await this.link.send("MGET", keys)) as unknown[]);
+    const found = new Map<string, string>();
+    keys.forEach((key, i) => {
+      const node = key.slice(aliveKey("").length);
+      // A key that expired between the two reads is a node that left, not an unreadable one.
+      if (node === this.nodeId || values[i] === null || values[i] === undefined) return;
+      const reason = incompatibility(ownAnnouncement, node, decodeAnnouncement(values[i]));
+      if (reason !== null) found.set(node, reason);
+    });
+    for (const [node, reason] of found) {
+      if (!this.incompatiblePeers.has(node)) this.options.logger.error({ event: "cluster_peer_incompatible", node, reason, consequence: `node ${this.nodeId} takes no drone while node ${node} runs` });
+    }
+    for (const node of this.incompatiblePeers.keys()) {
+      if (!found.has(node)) this.options.logger.info({ event: "cluster_peer_incompatible_gone", node, reason: "it no longer runs: this node takes drones again" });
+    }
+    this.incompatiblePeers.clear();
+    for (const [node, reason] of found) this.incompatiblePeers.set(node, reason);
+  }
+
+  /** The alive key of every node, this one included (SCAN: never blocks Redis). */
+  private async aliveKeys(): Promise<string[]> {
+    const keys: string[] = [];
+    let cursor = "0";
+    for (let call = 0; call < maxScanCalls; call++) {
+      const [next, batch] = (await this.link.send("SCAN", [cursor, "MATCH", aliveKey("*"), "COUNT", "1000"])) as [string, string[]];
+      keys.push(...batch);
+      cursor = String(next);
+      if (cursor === "0") break;
+    }
+    return [...new Set(keys)];
   }
 
   /** Renews the presence of every session this node vouches for. */

@@ -31,5 +31,6 @@ export function clusterFamilies(status: ClusterStatus): MetricFamily[] {
       "Redis writes that resume and failover depend on and that failed: frame appends, pilot records, the shutdown release.",
       status.writeFailures,
     ),
+    gauge("skyport_cluster_incompatible_peers", "Live nodes whose cluster protocol this node cannot work with: while above 0, this node takes no drone.", status.incompatiblePeers.length),
   ];
 }
