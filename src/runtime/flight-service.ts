@@ -371,11 +371,14 @@ export class FlightService implements ClusterEvents {
       this.fleet.adopt(drone, { state: last, failsafe: last.flags.failsafe }, pilot?.session ?? null, this.nowSeconds(), user);
     }
     if (pilot !== null && pilot.node !== this.broker.nodeId) this.router.rememberPilotNode(pilot.session, pilot.node);
+    // The flight the node before left open in the shared database goes on here, not a second one.
+    this.recorder?.takeOver(drone, takenFrom === null ? "the node that ran it stopped before it ended" : `node ${takenFrom}, which ran it, stopped answering before it ended`);
     const seq = this.latestSeq(drone) ?? -1;
     this.logger.info({ event: "drone_adopted", drone, seq, pilot: pilot?.session ?? null, from: takenFrom });
     if (takenFrom !== null) {
       const message = `node ${this.broker.nodeId} took ${drone} over from node ${takenFrom}, which stopped answering; continuing from seq ${seq}`;
       this.publish(drone, encodeMessage("event", { drone, kind: "failover", message, node: this.broker.nodeId, previousNode: takenFrom }));
+      this.recorder?.event(drone, "failover", message, { node: this.broker.nodeId, previousNode: takenFrom });
     }
     // A pilot that does not come along loses the lease, and everybody hears it and why (never silently).
     if (previousPilot !== null && previousPilot !== (pilot?.session ?? null)) {

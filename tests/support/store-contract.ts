@@ -73,6 +73,18 @@ export function storeContract(open: () => Promise<RecorderStore>) {
     expect(byId.refused!.outcome).toBeNull();
   });
 
+  test("a takeover ends one vehicle's unfinished commands, and no other vehicle's", async () => {
+    store = await open();
+    const batch = emptyBatch();
+    const unfinished = (id: string, drone: string) => ({ ...commandRow(id, drone, `${drone}-f`, 1000), outcome: null, endedAt: null, durationMs: null });
+    batch.commands.push(unfinished("a1", "alpha"), unfinished("b1", "bravo"));
+    await store.write(batch);
+    expect(await store.failUnfinishedCommands("node-a stopped", 3000, "alpha")).toBe(1);
+    expect(await store.failUnfinishedCommands("node-a stopped", 3500, "alpha")).toBe(0);
+    expect((await store.commands("alpha-f"))[0]).toMatchObject({ outcome: "failed", outcomeReason: "node-a stopped", endedAt: 3000 });
+    expect((await store.commands("bravo-f"))[0]!.outcome).toBeNull();
+  });
+
   test("MAVLink packets page in order after a cursor, and go with their flight", async () => {
     store = await open();
     const batch = emptyBatch();

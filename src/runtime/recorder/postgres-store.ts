@@ -17,6 +17,7 @@ import {
   deleteFlightSql,
   eventOf,
   eventValues,
+  failUnfinishedOfDroneSql,
   failUnfinishedSql,
   flightListSql,
   flightOf,
@@ -146,8 +147,8 @@ export class PostgresStore implements RecorderStore {
     return (await this.all(readSql.latestFrames, [drone, epoch, limit])).map(frameOf).reverse();
   }
 
-  async failUnfinishedCommands(reason: string, at: number): Promise<number> {
-    const result = await this.sql.unsafe(numbered(failUnfinishedSql), [reason, at, at]);
+  async failUnfinishedCommands(reason: string, at: number, drone?: string): Promise<number> {
+    const result = drone === undefined ? await this.sql.unsafe(numbered(failUnfinishedSql), [reason, at, at]) : await this.sql.unsafe(numbered(failUnfinishedOfDroneSql), [reason, at, at, drone]);
     return Number(result.count ?? 0);
   }
 

@@ -28,6 +28,9 @@ const maxQueuedFrames = 60_000;
 /** MAVLink packets kept waiting while the store fails; past it the oldest are dropped (counted). A copter's streams, some 50 a second, for 20 minutes. */
 const maxQueuedPackets = 60_000;
 
+/** Frames and events of one vehicle held while a takeover reads the store (it answers in milliseconds): at 100 Hz, 20 s. */
+const maxHeldDuringTakeover = 2000;
+
 /** Seconds after a flight closed during which an event of its vehicle still belongs to it (the `landed` event follows the landed frame). */
 const lateEventMilliseconds = 2000;
 
@@ -51,6 +54,13 @@ export interface FlightRecorder {
   event(drone: string, kind: string, message: string, details: object): void;
   /** A MAVLink packet heard from a vehicle, raw: kept while it is in a flight (its `.tlog`). */
   mavlinkPacket(drone: string, bytes: Uint8Array): void;
+  /**
+   * In a cluster, this node flies the vehicle from now on (another node
+   * stopped answering, or the cluster started): the flight the node before
+   * left open carries on here, and its unfinished commands end as failed
+   * with `reason`.
+   */
+  takeOver(drone: string, reason: string): void;
 }
 
 /** Where one vehicle's recording stands. */
@@ -60,6 +70,8 @@ interface VehicleRecording {
   /** The last flight that closed, and when, for events that trail its last frame. */
   lastEnded: FlightSummary | null;
   stream: StreamRow | null;
+  /** While a takeover reads the store: the vehicle's frames and events, in order, to record once it answered. */
+  held: Array<() => void> | null;
 }
 
 /** Counters for `/metrics`. */
@@ -127,6 +139,7 @@ export class Recorder implements FlightRecorder {
 
   frame(epoch: string, data: TelemetryData, dataJson: string): void {
     const recording = this.recording(data.drone);
+    if (recording.held !== null) return this.hold(recording, () => this.frame(epoch, data, dataJson));
     const { flight, ended } = recording.segmenter.observe({
       time: data.time,
       state: data.state,
@@ -204,8 +217,12 @@ export class Recorder implements FlightRecorder {
   }
 
   event(drone: string, kind: string, message: string, details: object): void {
-    const time = this.clocks.wallMs();
+    this.eventAt(this.clocks.wallMs(), drone, kind, message, details);
+  }
+
+  private eventAt(time: number, drone: string, kind: string, message: string, details: object): void {
     const recording = this.recording(drone);
+    if (recording.held !== null) return this.hold(recording, () => this.eventAt(time, drone, kind, message, details));
     if (kind === "link_lost") {
       const ended = recording.segmenter.linkLost(time);
       if (ended !== null) {
@@ -227,6 +244,44 @@ export class Recorder implements FlightRecorder {
       this.counters.packetsDropped++;
     }
     this.batch.packets.push({ id: Bun.randomUUIDv7(), drone, flightId, time: this.clocks.wallMs(), bytes: Buffer.from(bytes).toString("base64") });
+  }
+
+  takeOver(drone: string, reason: string): void {
+    const recording = this.recording(drone);
+    if (recording.held !== null) return;
+    recording.held = [];
+    void this.carryOn(drone, reason, recording);
+  }
+
+  /**
+   * A takeover's reads: the commands the node before never ended end as
+   * failed, and the flight it left open (the vehicle's stream row names it)
+   * carries on here unless one is open here already. A store that fails is
+   * logged and the vehicle records on: a flight in progress then opens anew.
+   * Then what was held is recorded, in order.
+   */
+  private async carryOn(drone: string, reason: string, recording: VehicleRecording): Promise<void> {
+    try {
+      const failed = await this.store.failUnfinishedCommands(reason, this.clocks.wallMs(), drone);
+      const stream = (await this.store.streams()).find((row) => row.drone === drone) ?? null;
+      const flight = stream?.flightId ? await this.store.flight(stream.flightId) : null;
+      const carried = stream !== null && flight !== null && flight.endedAt === null && recording.segmenter.current === null;
+      if (carried) this.resumeFlight({ ...flight, endReason: null }, (JSON.parse(stream.data) as TelemetryData).position, stream);
+      this.logger.info({ event: "recorder_takeover", drone, flight: carried ? flight.id : null, commandsFailed: failed });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.warn({ event: "recorder_takeover_failed", drone, message: `could not read what was recorded of ${drone} before this node flew it (${message}): a flight in progress is recorded as a new one` });
+    } finally {
+      const held = recording.held ?? [];
+      recording.held = null;
+      for (const record of held) record();
+    }
+  }
+
+  /** Keeps one frame or event of a vehicle whose takeover is reading the store; past the bound it is dropped, and counted. */
+  private hold(recording: VehicleRecording, record: () => void): void {
+    if (recording.held!.length < maxHeldDuringTakeover) recording.held!.push(record);
+    else this.counters.framesDropped++;
   }
 
   // ------------------------------------------------------------ the writer
@@ -345,7 +400,7 @@ export class Recorder implements FlightRecorder {
   private recording(drone: string): VehicleRecording {
     let recording = this.vehicles.get(drone);
     if (!recording) {
-      recording = { segmenter: new FlightSegmenter(drone), sampler: new FrameSampler(this.settings.recordHz), lastEnded: null, stream: null };
+      recording = { segmenter: new FlightSegmenter(drone), sampler: new FrameSampler(this.settings.recordHz), lastEnded: null, stream: null, held: null };
       this.vehicles.set(drone, recording);
     }
     return recording;

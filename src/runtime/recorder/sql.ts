@@ -165,6 +165,8 @@ export const readSql = {
 
 /** Ending the commands a stopped process never ended: reason, ended_at (twice: once for the duration). */
 export const failUnfinishedSql = "UPDATE commands SET outcome = 'failed', outcome_reason = ?, ended_at = ?, duration_ms = ? - received_at WHERE answer = 'ack' AND outcome IS NULL";
+/** The same, for one vehicle's commands (a cluster node taking it over); the drone is the last parameter. */
+export const failUnfinishedOfDroneSql = `${failUnfinishedSql} AND drone = ?`;
 
 /** Deleting a flight and everything recorded for it, in this order, each with the flight id. */
 export const deleteFlightSql = ["DELETE FROM frames WHERE flight_id = ?", "DELETE FROM mavlink_packets WHERE flight_id = ?", "DELETE FROM commands WHERE flight_id = ?", "DELETE FROM events WHERE flight_id = ?", "DELETE FROM flights WHERE id = ?"] as const;

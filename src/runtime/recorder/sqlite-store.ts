@@ -17,6 +17,7 @@ import {
   deleteFlightSql,
   eventOf,
   eventValues,
+  failUnfinishedOfDroneSql,
   failUnfinishedSql,
   flightListSql,
   flightOf,
@@ -154,8 +155,8 @@ export class SqliteStore implements RecorderStore {
     return this.all(readSql.latestFrames, [drone, epoch, limit]).map(frameOf).reverse();
   }
 
-  async failUnfinishedCommands(reason: string, at: number): Promise<number> {
-    return this.db.query(failUnfinishedSql).run(reason, at, at).changes;
+  async failUnfinishedCommands(reason: string, at: number, drone?: string): Promise<number> {
+    return drone === undefined ? this.db.query(failUnfinishedSql).run(reason, at, at).changes : this.db.query(failUnfinishedOfDroneSql).run(reason, at, at, drone).changes;
   }
 
   async deleteFlight(id: string): Promise<boolean> {

@@ -148,10 +148,12 @@ export interface RecorderStore {
   /** The newest `limit` frames of a vehicle's stream in `epoch`, oldest first (restart recovery). */
   latestFrames(drone: string, epoch: string, limit: number): Promise<FrameRow[]>;
   /**
-   * Commands acknowledged but never ended (the process stopped first) end as
-   * failed with `reason` at `at`; returns how many. Run once at start.
+   * Commands acknowledged but never ended (the process that ran them stopped
+   * first) end as failed with `reason` at `at`; returns how many. Run once at
+   * start for every vehicle, and in a cluster for one `drone` when this node
+   * takes it over.
    */
-  failUnfinishedCommands(reason: string, at: number): Promise<number>;
+  failUnfinishedCommands(reason: string, at: number, drone?: string): Promise<number>;
   /** Deletes a flight with its frames, commands and events; false when there was none. */
   deleteFlight(id: string): Promise<boolean>;
   /** Deletes what was recorded before `beforeMs` (flights that ended before it, ground frames, events, commands); returns flights deleted. */

@@ -9,6 +9,7 @@ import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { databaseFileName, openSqliteStore } from "../../../src/runtime/recorder/sqlite-store.ts";
 import { DroneTestClient } from "../../support/drone-client.ts";
+import { waitUntil } from "../../support/sockets.ts";
 import { tempDataDir } from "../../support/recorder.ts";
 import { startSimServer } from "../../support/server.ts";
 
@@ -57,6 +58,32 @@ test("a locked database: flushes fail and are counted, flight goes on, the waiti
   const { commands } = await (await fetch(server.http(`/api/flights/${flights[0].id}`))).json();
   expect(commands.map((c: any) => [c.requestId, c.outcome])).toEqual([["t", "completed"]]);
   pilot.ws.close();
+});
+
+test("a takeover whose reads fail (a locked database): logged, and the frames it held are recorded in order once it gives up", async () => {
+  const recorder = server.recorder!;
+  await recorder.flush();
+  const before = recorder.counters.framesWritten;
+  const seqAtTakeover = server.flight.latestSeq("alpha")!;
+  const blocker = new Database(join(dir.path, databaseFileName));
+  blocker.run("BEGIN IMMEDIATE");
+  try {
+    recorder.takeOver("alpha", "node-a stopped answering");
+    // Frames of the ticks right after the takeover wait for its reads (on the ground one a second is kept).
+    server.advance(1.5);
+    await waitUntil(() => server.logger.lines.some((line) => line.event === "recorder_takeover_failed"), 3000, "the takeover to give up");
+  } finally {
+    blocker.run("ROLLBACK");
+    blocker.close();
+  }
+  const failed = server.logger.lines.find((line) => line.event === "recorder_takeover_failed")!;
+  expect(failed.message).toStartWith("could not read what was recorded of alpha before this node flew it (");
+  await recorder.flush();
+  expect(recorder.counters.framesWritten).toBeGreaterThan(before);
+  const frames = await recorder.store.latestFrames("alpha", server.flight.epoch("alpha"), 100);
+  const seqs = frames.map((frame) => frame.seq);
+  expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+  expect(seqs.at(-1)!).toBeGreaterThan(seqAtTakeover);
 });
 
 test("a database that stopped answering: the API says 503 with the reason, flight goes on", async () => {
