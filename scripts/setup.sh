@@ -40,6 +40,7 @@ declare -A wanted=(
   [postgresql]=/usr/lib/postgresql/15/bin/postgres
   [openssl]=/usr/bin/openssl
   [systemd]=/usr/bin/systemd-analyze
+  [gpsbabel]=/usr/bin/gpsbabel
 )
 missing=()
 for package in "${!wanted[@]}"; do

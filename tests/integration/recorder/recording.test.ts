@@ -144,6 +144,21 @@ describe("bad input", () => {
   });
 });
 
+/** GPSBabel (Debian's `gpsbabel`, installed by scripts/setup.sh) reads `input` as `format` and writes its points as CSV. */
+async function gpsbabel(format: "gpx" | "kml", input: string): Promise<string> {
+  const proc = Bun.spawn(["gpsbabel", "-t", "-i", format, "-f", "-", "-o", "unicsv", "-F", "-"], { stdin: new Blob([input]), stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) throw new Error(`gpsbabel could not read the ${format} export (exit ${code}): ${err}`);
+  return out;
+}
+
+/** A header line and comma-separated rows (GPSBabel's unicsv: no quoted commas in numbers) as objects. */
+function parseCsv(text: string): Array<Record<string, string>> {
+  const [header, ...rows] = text.trim().split(/\r?\n/);
+  const columns = header!.split(",");
+  return rows.map((row) => Object.fromEntries(row.split(",").map((value, i) => [columns[i]!, value])));
+}
+
 /** Runs python3 on `script` with `input` on stdin; returns its stdout. */
 async function python(script: string, input: string): Promise<string> {
   const proc = Bun.spawn(["python3", "-c", script], { stdin: new Blob([input]), stdout: "pipe", stderr: "pipe" });
@@ -180,6 +195,20 @@ describe("exports, opened by real parsers", () => {
       await exported("kml"),
     );
     expect(Number(kml)).toBe(await frameCount());
+  });
+
+  test("GPX and KML open in GPSBabel, a GPS data converter: the recorded track, point for point", async () => {
+    const frames = (await (await get(`/api/flights/${flightId}/telemetry`)).json()).frames as Array<{ lat: number; lon: number; altitudeMsl: number; position: { z: number } }>;
+    for (const format of ["gpx", "kml"] as const) {
+      const points = parseCsv(await gpsbabel(format, await exported(format)));
+      expect(points.length).toBe(frames.length);
+      points.forEach((point, i) => {
+        expect(Number(point.Latitude)).toBeCloseTo(frames[i]!.lat, 6);
+        expect(Number(point.Longitude)).toBeCloseTo(frames[i]!.lon, 6);
+        // GPX elevations are above sea level; KML's are above home (relativeToGround).
+        expect(Number(point.Altitude)).toBeCloseTo(format === "gpx" ? frames[i]!.altitudeMsl : frames[i]!.position.z, 1);
+      });
+    }
   });
 
   test("GeoJSON: a LineString with a position per frame", async () => {
