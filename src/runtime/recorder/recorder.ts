@@ -266,7 +266,11 @@ export class Recorder implements FlightRecorder {
       const stream = (await this.store.streams()).find((row) => row.drone === drone) ?? null;
       const flight = stream?.flightId ? await this.store.flight(stream.flightId) : null;
       const carried = stream !== null && flight !== null && flight.endedAt === null && recording.segmenter.current === null;
-      if (carried) this.resumeFlight({ ...flight, endReason: null }, (JSON.parse(stream.data) as TelemetryData).position, stream);
+      if (carried) {
+        this.resumeFlight({ ...flight, endReason: null }, (JSON.parse(stream.data) as TelemetryData).position, stream);
+        // Commands received while the reads ran found no flight yet: they belong to this one.
+        this.attachOpenCommands(drone, flight.id);
+      }
       this.logger.info({ event: "recorder_takeover", drone, flight: carried ? flight.id : null, commandsFailed: failed });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
