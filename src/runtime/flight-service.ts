@@ -24,7 +24,7 @@ import type { GeoPosition } from "../core/vehicle/geodesy.ts";
 import type { MissionFailsafe, MissionProgress } from "../core/mission/mission.ts";
 import { encodeMessage, type DroneSummary, type EventData, type EventExtras, type MissionProgressData, type TelemetryData } from "../../protocol/index.ts";
 import { systemClocks, type Clocks } from "./clock.ts";
-import { inProcessBroker, type Broker, type ClusterEvents, type StoredFrame, type TickEntry } from "./cluster/broker.ts";
+import { inProcessBroker, type Broker, type ClusterEvents, type MissionRecord, type StoredFrame, type TickEntry } from "./cluster/broker.ts";
 import { ClusterMirror } from "./cluster/mirror.ts";
 import type { Logger } from "./observability/log.ts";
 import type { Metrics } from "./observability/metrics.ts";
@@ -249,7 +249,8 @@ export class FlightService implements ClusterEvents {
    * there hear of changes as they happen).
    */
   missionMessages(droneId: string): string[] {
-    if (!this.broker.owns(droneId) || !this.fleet.has(droneId)) return [];
+    if (!this.fleet.has(droneId)) return [];
+    if (!this.broker.owns(droneId)) return this.mirror.missionMessages(droneId);
     const missions = this.fleet.vehicle(droneId).missions;
     const items = missions?.mission() ?? null;
     if (missions === undefined || items === null) return [];
@@ -333,8 +334,15 @@ export class FlightService implements ClusterEvents {
 
   /** A lease or event (already JSON) from the node flying the vehicle, for this node's viewers. */
   ingestNotice(drone: string, text: string): void {
-    const message = JSON.parse(text) as { type: string; data: { pilot?: string | null } };
-    this.mirror.ingestNotice(drone, text, message.type === "lease" ? { pilot: message.data.pilot ?? null } : null);
+    const message = JSON.parse(text) as { type: string; data: { pilot?: string | null; items?: unknown } };
+    const mission = message.type === "mission" ? (message.data.items === null ? "cleared" : "mission") : message.type === "mission_progress" ? "progress" : null;
+    this.mirror.ingestNotice(drone, text, message.type === "lease" ? { pilot: message.data.pilot ?? null } : null, mission);
+  }
+
+  missionKnown(drone: string, mission: MissionRecord | null): void {
+    if (!this.fleet.has(drone)) return;
+    const data = mission?.progress ? progressData(drone, mission.progress) : null;
+    this.mirror.knowMission(drone, mission === null ? null : encodeMessage("mission", { drone, items: [...mission.items] }), data === null ? null : encodeMessage("mission_progress", data));
   }
 
   /** Frames read back from shared storage (a node that starts late, or reconnects), oldest first. */
@@ -358,7 +366,7 @@ export class FlightService implements ClusterEvents {
    * connected somewhere. Viewers get a `failover` event when another node
    * was flying it until now.
    */
-  adopt(drone: string, stored: TelemetryData | null, pilot: { session: string; node: string } | null, takenFrom: string | null): void {
+  adopt(drone: string, stored: TelemetryData | null, pilot: { session: string; node: string } | null, takenFrom: string | null, mission: MissionRecord | null = null): void {
     const last = this.mirror.takeOver(drone, stored);
     const previousPilot = last?.pilot ?? null;
     if (last !== null) {
@@ -371,6 +379,8 @@ export class FlightService implements ClusterEvents {
       this.fleet.adopt(drone, { state: last, failsafe: last.flags.failsafe }, pilot?.session ?? null, this.nowSeconds(), user);
     }
     if (pilot !== null && pilot.node !== this.broker.nodeId) this.router.rememberPilotNode(pilot.session, pilot.node);
+    // The mission goes on here too, paused if it was running: the command in progress does not carry over.
+    if (mission !== null) this.fleet.vehicle(drone).missions?.carryOver?.(mission.items, mission.progress, `carried over from ${takenFrom === null ? "the node that flew it" : `node ${takenFrom}`}: resume to fly on`);
     // The flight the node before left open in the shared database goes on here, not a second one.
     this.recorder?.takeOver(drone, takenFrom === null ? "the node that ran it stopped before it ended" : `node ${takenFrom}, which ran it, stopped answering before it ended`);
     const seq = this.latestSeq(drone) ?? -1;
@@ -503,10 +513,13 @@ export class FlightService implements ClusterEvents {
         return;
       case "mission":
         this.logger.info({ event: "mission", drone: notice.drone, items: notice.items?.length ?? 0 });
+        this.broker.missionChanged(notice.drone, notice.items === null ? null : { items: notice.items, progress: this.fleet.vehicle(notice.drone).missions?.progress() ?? null });
         this.publish(notice.drone, encodeMessage("mission", { drone: notice.drone, items: notice.items === null ? null : [...notice.items] }));
         return;
       case "mission_progress":
         if (notice.progress.state !== "running") this.logger.info({ event: "mission_progress", drone: notice.drone, state: notice.progress.state, current: notice.progress.current, ...(notice.progress.reason === undefined ? {} : { reason: notice.progress.reason }) });
+        const items = this.fleet.vehicle(notice.drone).missions?.mission() ?? null;
+        if (items !== null) this.broker.missionChanged(notice.drone, { items, progress: notice.progress });
         const data = progressData(notice.drone, notice.progress);
         if (data !== null) this.publish(notice.drone, encodeMessage("mission_progress", data));
         return;

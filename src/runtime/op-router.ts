@@ -64,8 +64,8 @@ export class OpRouter {
     }
     this.sessionsWithRemoteOps.add(op.session);
     broker.forward(op, (result, node) => {
-      // Only JSON commands get a `done`; one accepted elsewhere is tracked until it has had it.
-      if (op.kind === "command" && op.form === "json" && result.ok && node !== undefined) {
+      // JSON commands and mission ops get a `done`; one accepted elsewhere is tracked until it has had it.
+      if (((op.kind === "command" && op.form === "json") || op.kind === "mission") && result.ok && node !== undefined) {
         const command: RemoteCommand = { drone: op.drone, session: op.session, label: op.label, requestId: op.requestId, node };
         const key = doneKey(op.session, op.drone, op.requestId);
         this.awaitingDone.set(key, [...(this.awaitingDone.get(key) ?? []), command]);

@@ -81,6 +81,11 @@ describe("missions over /drone", () => {
     await late.take((m) => m?.type === "ack" && m.id === "s");
     expect((await late.take((m) => m?.type === "mission")).data.items).toEqual(route);
     expect(viewer.messages.filter((m: any) => m?.type === "mission")).toHaveLength(1);
+    // So is one that watches alpha from the start (`?drone=` or `*`): right after its welcome.
+    for (const path of ["/drone?drone=alpha", "/drone?drone=*"]) {
+      const watching = await connect(server!.ws(path));
+      expect((await watching.take((m) => m?.type === "mission")).data).toEqual({ drone: "alpha", items: route });
+    }
   });
 
   test("a flight command during the mission pauses it; mission_resume flies on", async () => {

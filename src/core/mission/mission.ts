@@ -67,6 +67,9 @@ export interface MissionProgress {
   reason?: string;
 }
 
+/** What a mission carried over from another node (a cluster takeover) keeps of its progress. */
+export type CarriedProgress = Pick<MissionProgress, "current" | "reached" | "state" | "reason">;
+
 /** What a pilot can ask of a vehicle's mission. */
 export type MissionCommand =
   | { action: "upload"; items: readonly MissionItem[] }

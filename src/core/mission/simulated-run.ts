@@ -13,7 +13,7 @@
 import { applyCommand } from "../drone/model.ts";
 import type { DroneCommand, DroneEvent, DroneState } from "../drone/types.ts";
 import { offsetFromHome, type LatLon } from "../vehicle/geodesy.ts";
-import type { MissionItem, MissionProgress, MissionState } from "./mission.ts";
+import type { CarriedProgress, MissionItem, MissionProgress, MissionState } from "./mission.ts";
 import { profileOf, remainingRoute } from "./plan.ts";
 
 /**
@@ -159,6 +159,18 @@ export function resumeRun(drone: DroneState, run: MissionRun): RunStep {
   const events: MissionRunEvent[] = [];
   const resumed = withState({ ...run, step: 0, holdLeftSeconds: null }, "running", events);
   return proceed({ drone, run: resumed, droneEvents: [], events });
+}
+
+/**
+ * A run another node was flying, as it recorded it (a cluster takeover):
+ * the same items, items reached and current item; one that was running is
+ * paused for `reason`, since the command in progress does not carry over
+ * (the drone holds where it is until the pilot resumes).
+ */
+export function carriedRun(items: readonly MissionItem[], home: LatLon, recorded: CarriedProgress, reason: string): MissionRun {
+  const run: MissionRun = { items, home, state: recorded.state, current: recorded.current, reached: [...recorded.reached], step: 0, holdLeftSeconds: null };
+  if (recorded.state === "running") return { ...run, state: "paused", reason };
+  return recorded.reason === undefined ? run : { ...run, reason: recorded.reason };
 }
 
 /**

@@ -14,9 +14,9 @@ import { applyCommand, createDrone, resumeDrone, tick } from "../drone/model.ts"
 import type { CommandResult, DroneEvent, DroneLimits, DroneState, FlightState } from "../drone/types.ts";
 import type { Refusal } from "../refusal.ts";
 import { geoFromHome, type GeoPosition } from "./geodesy.ts";
-import type { MissionCommand, MissionItem, MissionProgress } from "../mission/mission.ts";
+import type { CarriedProgress, MissionCommand, MissionItem, MissionProgress } from "../mission/mission.ts";
 import { missionProblem, profileOf } from "../mission/plan.ts";
-import { followDrone, newRun, pauseRun, resumeRun, runProgress, startRun, type MissionRun, type MissionRunEvent, type RunStep } from "../mission/simulated-run.ts";
+import { carriedRun, followDrone, newRun, pauseRun, resumeRun, runProgress, startRun, type MissionRun, type MissionRunEvent, type RunStep } from "../mission/simulated-run.ts";
 import {
   internalToken,
   isAutopilotCommand,
@@ -199,6 +199,12 @@ export class SimulatedVehicle implements Vehicle, MissionControl {
     }
     this.events.push({ type: "command_done", token });
     return { status: "accepted", items: this.run?.items.length ?? 0 };
+  }
+
+  carryOver(items: readonly MissionItem[], progress: CarriedProgress | null, reason: string): void {
+    this.run = progress === null ? newRun(items, this.home) : carriedRun(items, this.home, progress, reason);
+    this.events.push({ type: "mission", items });
+    this.reportRun([], true);
   }
 
   /** Why this drone cannot fly `items` from where it is now, or null. */

@@ -21,7 +21,7 @@ import { horizontalDistanceFromHome } from "../drone/geometry.ts";
 import type { GeoPosition } from "./geodesy.ts";
 import type { DroneCommand, FlightState, Vector3 } from "../drone/types.ts";
 import type { Refusal } from "../refusal.ts";
-import type { MissionCommand, MissionItem, MissionProgress } from "../mission/mission.ts";
+import type { CarriedProgress, MissionCommand, MissionItem, MissionProgress } from "../mission/mission.ts";
 
 /**
  * Commands only an aircraft with an autopilot takes: arm and disarm the
@@ -158,6 +158,14 @@ export interface MissionControl {
   /** How far it is through it, or null before it started. */
   progress(): MissionProgress | null;
   missionCommand(command: MissionCommand, token: number, now: number): MissionReceipt;
+  /**
+   * Takes over the mission another node's copy of this vehicle held (a
+   * cluster takeover), with its progress; one that was running is paused
+   * for `reason`. Raises `mission` and `mission_progress`. Only a vehicle
+   * whose mission lives in skyport (the simulator) has it: a real autopilot
+   * holds its own, read back on link-up.
+   */
+  carryOver?(items: readonly MissionItem[], progress: CarriedProgress | null, reason: string): void;
 }
 
 /** How grave an autopilot's message is: MAVLink's MAV_SEVERITY names, lowercased, gravest first. */

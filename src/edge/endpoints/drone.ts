@@ -121,6 +121,9 @@ export class DroneEndpoint {
       limits: this.limits,
     });
     sendTo(ws, welcome);
+    // Then the missions of the vehicles it watches from the start, as a `subscribe` would tell it.
+    const watched = [...session.subscriptions].flatMap((drone) => (drone === allDrones ? this.viewableIds(session) : [drone]));
+    for (const drone of watched) for (const text of this.flight.missionMessages(drone)) sendTo(ws, text);
   }
 
   /** Whether the session may know the vehicle exists: it is flown here and its identity may view it. */

@@ -14,6 +14,7 @@
  * Owns only these contracts: no I/O, no clock.
  */
 import type { DroneOp, OpResult } from "../../core/fleet/ops.ts";
+import type { MissionItem, MissionProgress } from "../../core/mission/mission.ts";
 import type { TelemetryData } from "../../../protocol/index.ts";
 
 /** One drone's frame of a tick, as it travels between nodes. */
@@ -74,6 +75,8 @@ export interface Broker {
   publishNotice(drone: string, text: string): void;
   /** A drone's pilot changed on the node that simulates it: remembered cluster-wide for a takeover. */
   leaseChanged(drone: string, pilot: string | null, pilotNode: string | null): void;
+  /** The mission a drone flown here holds changed, or how far it is through it (null: it holds none): kept cluster-wide for a takeover and for nodes that start late. */
+  missionChanged(drone: string, mission: MissionRecord | null): void;
   /** Runs an op on the node that simulates the drone; `answer` is called exactly once, with the node that answered (none when none did). */
   forward(op: DroneOp, answer: (result: OpResult, node?: string) => void): void;
   /** A command's `done` message (already JSON) for a session connected to another node. */
@@ -92,10 +95,18 @@ export const inProcessBroker: Broker = {
   publishTick() {},
   publishNotice() {},
   leaseChanged() {},
+  missionChanged() {},
   forward: (op, answer) => answer({ ok: false, error: { code: "unknown_drone", message: `no node simulates ${op.drone}` } }),
   sendDone() {},
   sessionClosed() {},
 };
+
+/** The mission a drone's owner holds, as it keeps it in Redis for a node that takes the drone over or starts late. */
+export interface MissionRecord {
+  items: readonly MissionItem[];
+  /** Where the vehicle was in it when last reported; null before it started. */
+  progress: MissionProgress | null;
+}
 
 /** Who flies a drone, as recorded cluster-wide: the pilot's session and the node its socket is on. */
 export interface PilotOnNode {
@@ -127,7 +138,9 @@ export interface ClusterEvents {
    * connected somewhere. `takenFrom` is the node that stopped answering, or
    * null when nobody held the drone before (a start, or storage lost it).
    */
-  adopt(drone: string, last: TelemetryData | null, pilot: PilotOnNode | null, takenFrom: string | null): void;
+  adopt(drone: string, last: TelemetryData | null, pilot: PilotOnNode | null, takenFrom: string | null, mission: MissionRecord | null): void;
+  /** The mission a drone flown elsewhere holds, read from shared storage (this node started late or reconnected): for its new viewers. */
+  missionKnown(drone: string, mission: MissionRecord | null): void;
   /**
    * This node took back the key of a drone it still simulates (Redis lost
    * the key, or this node's claim had lapsed): whether it goes on from its

@@ -1,7 +1,7 @@
 /**
  * Every format the cluster writes to Redis, as encode/decode pairs: the bus
  * messages (a tick's frames, a lease or event notice, a closed session), the
- * entries of a drone's stored frame list, the pilot record, the owner report
+ * entries of a drone's stored frame list, the pilot record, the mission record, the owner report
  * and fencing epoch of the ownership script, and the JSON messages on a node's own channel
  * (a forwarded op, its reply, a command's `done`).
  *
@@ -21,8 +21,9 @@
  */
 import type { DroneOp, OpResult } from "../../core/fleet/ops.ts";
 import { isIdentity } from "../../core/identity/rights.ts";
-import type { TickEntry } from "./broker.ts";
-import { isEpoch, type TelemetryData } from "../../../protocol/index.ts";
+import type { MissionRecord, TickEntry } from "./broker.ts";
+import type { MissionProgress, MissionState } from "../../core/mission/mission.ts";
+import { checkMissionItems, isEpoch, type TelemetryData } from "../../../protocol/index.ts";
 
 /** A message on the shared bus channel, decoded. `node` is the sender. */
 export type BusMessage =
@@ -199,6 +200,37 @@ export function decodePilotRecord(stored: unknown): PilotRecord | null {
   const parts = stored.split(tab);
   if (parts.length !== 2 || !parts[0] || !parts[1]) return null;
   return { session: parts[0], node: parts[1] };
+}
+
+// ------------------------------------------------------------ mission record
+
+const missionStates: ReadonlySet<string> = new Set<MissionState>(["ready", "running", "paused", "completed", "aborted"]);
+
+/** A mission record as JSON: `{"items":[...],"progress":{"current","reached","distanceToGo","etaSeconds","state","reason"?}|null}`. */
+export function encodeMissionRecord(record: MissionRecord): string {
+  return JSON.stringify({ items: record.items, progress: record.progress });
+}
+
+/**
+ * Decodes a mission record; null for a missing or malformed one. The items
+ * pass the same checks as a pilot's upload; the progress must point inside
+ * them.
+ */
+export function decodeMissionRecord(stored: unknown): MissionRecord | null {
+  const value = typeof stored === "string" ? parseJson(stored) : null;
+  if (!isRecord(value)) return null;
+  const items = checkMissionItems(value.items);
+  if (!items.ok) return null;
+  if (value.progress === null) return { items: items.items, progress: null };
+  const progress = value.progress;
+  if (!isRecord(progress) || typeof progress.state !== "string" || !missionStates.has(progress.state)) return null;
+  const index = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0 && n <= items.items.length;
+  if (!index(progress.current) || !Array.isArray(progress.reached) || !progress.reached.every((n) => index(n) && n < items.items.length)) return null;
+  if (progress.reason !== undefined && typeof progress.reason !== "string") return null;
+  const measure = (n: unknown): n is number => typeof n === "number" && Number.isFinite(n) && n >= 0;
+  if (!measure(progress.distanceToGo) || !measure(progress.etaSeconds)) return null;
+  const decoded: MissionProgress = { current: progress.current, reached: progress.reached as number[], distanceToGo: progress.distanceToGo, etaSeconds: progress.etaSeconds, state: progress.state as MissionState };
+  return { items: items.items, progress: typeof progress.reason === "string" ? { ...decoded, reason: progress.reason } : decoded };
 }
 
 /**

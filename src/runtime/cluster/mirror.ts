@@ -1,8 +1,9 @@
 /**
  * This node's view of the vehicles other nodes fly: their frames and
  * notices republished to this node's viewers, their latest frame for
- * `status`, `welcome` and the pilot lookups, and the newest state to carry
- * on from when one of them is taken over.
+ * `status`, `welcome` and the pilot lookups, their mission (the `mission`
+ * and `mission_progress` messages a new viewer gets first), and the newest
+ * state to carry on from when one of them is taken over.
  *
  * Owns only that view (no timer, no socket, no Redis): the broker delivers
  * what other nodes publish, and the flight service decides what to fly.
@@ -16,6 +17,8 @@ export class ClusterMirror {
   private readonly latest = new Map<string, TelemetryData>();
   /** The stream epoch of each of those frames (undefined: sent without one). */
   private readonly latestEpoch = new Map<string, string | undefined>();
+  /** The latest `mission` and `mission_progress` messages of each vehicle another node flies that holds a mission. */
+  private readonly missions = new Map<string, { mission: string; progress: string | null }>();
 
   constructor(
     private readonly streams: TelemetryStreams,
@@ -39,11 +42,30 @@ export class ClusterMirror {
   }
 
   /** A lease or event (already JSON) from the node flying the vehicle, for this node's viewers. */
-  ingestNotice(drone: string, text: string, lease: { pilot: string | null } | null): void {
+  ingestNotice(drone: string, text: string, lease: { pilot: string | null } | null, mission: "mission" | "cleared" | "progress" | null = null): void {
     if (!this.streams.has(drone)) return;
+    if (mission === "mission") this.missions.set(drone, { mission: text, progress: null });
+    else if (mission === "cleared") this.missions.delete(drone);
+    else if (mission === "progress") {
+      const known = this.missions.get(drone);
+      if (known) known.progress = text;
+    }
     const latest = this.latest.get(drone);
     if (lease !== null && latest) this.latest.set(drone, { ...latest, pilot: lease.pilot });
     this.streams.publishNotice(drone, text);
+  }
+
+  /** What another node's vehicle's mission is, as a new viewer here gets it: the `mission` message, then `mission_progress` once it started. */
+  missionMessages(drone: string): string[] {
+    if (this.ownedHere(drone)) return [];
+    const known = this.missions.get(drone);
+    return known === undefined ? [] : known.progress === null ? [known.mission] : [known.mission, known.progress];
+  }
+
+  /** The mission shared storage holds for another node's vehicle (this node started late or reconnected): replaces what was heard. */
+  knowMission(drone: string, mission: string | null, progress: string | null): void {
+    if (mission === null) this.missions.delete(drone);
+    else this.missions.set(drone, { mission, progress });
   }
 
   /**
@@ -73,6 +95,7 @@ export class ClusterMirror {
     const mirroredEpoch = this.latestEpoch.get(drone);
     this.latest.delete(drone);
     this.latestEpoch.delete(drone);
+    this.missions.delete(drone);
     const sameStream = mirroredEpoch === undefined || mirroredEpoch === this.streams.epoch(drone);
     if (mirrored !== null && (stored === null || (sameStream && mirrored.seq > stored.seq))) return mirrored;
     return stored;

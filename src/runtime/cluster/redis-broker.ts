@@ -15,18 +15,20 @@
  * knows the node only as `ClusterEvents`. Keys and channels are listed in
  * docs/scaling.md.
  */
-import type { Broker, ClusterEvents, ClusterStatus, PilotOnNode, TickEntry } from "./broker.ts";
+import type { Broker, ClusterEvents, ClusterStatus, MissionRecord, PilotOnNode, TickEntry } from "./broker.ts";
 import type { DroneOp, OpResult } from "../../core/fleet/ops.ts";
 import type { Logger } from "../observability/log.ts";
 import {
   busSender,
   decodeBusMessage,
   decodeFrameData,
+  decodeMissionRecord,
   decodeNodeMessage,
   decodeOwnerEpoch,
   decodeOwnerReport,
   decodePilotRecord,
   decodeStoredFrame,
+  encodeMissionRecord,
   encodeNodeMessage,
   encodeNotice,
   encodePilotRecord,
@@ -47,6 +49,7 @@ const nodeChannel = (node: string) => `${prefix}node:${node}`;
 const ownerKey = (drone: string) => `${prefix}owner:${drone}`;
 const framesKey = (drone: string) => `${prefix}frames:${drone}`;
 const pilotKey = (drone: string) => `${prefix}pilot:${drone}`;
+const missionKey = (drone: string) => `${prefix}mission:${drone}`;
 const aliveKey = (node: string) => `${prefix}alive:${node}`;
 const epochKey = (drone: string) => `${prefix}epoch:${drone}`;
 const presenceKey = (session: string) => `${prefix}presence:${session}`;
@@ -131,12 +134,12 @@ end
 return appended`;
 
 /**
- * Sets (or, with an empty value, deletes) a drone's pilot record, only if
- * the sender still owns the drone with the same fencing epoch. Returns 1 if
- * written, 0 if refused. KEYS: pilot key, owner key, epoch key. ARGV: node
- * id, epoch, the record or ''.
+ * Sets (or, with an empty value, deletes) a drone's record (its pilot, its
+ * mission), only if the sender still owns the drone with the same fencing
+ * epoch. Returns 1 if written, 0 if refused. KEYS: the record's key, owner
+ * key, epoch key. ARGV: node id, epoch, the record or ''.
  */
-const pilotRecordScript = `
+const fencedRecordScript = `
 if redis.call('GET', KEYS[2]) ~= ARGV[1] or redis.call('GET', KEYS[3]) ~= ARGV[2] then return 0 end
 if ARGV[3] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[3]) end
 return 1`;
@@ -323,7 +326,13 @@ export class RedisBroker implements Broker {
   /** Writes (or with '' deletes) a drone's pilot record, refused by Redis unless this node owns it with its epoch. */
   private writePilotRecord(drone: string, record: string): void {
     const epoch = String(this.epochs.get(drone) ?? 0);
-    void this.write("pilot_record", "EVAL", [pilotRecordScript, "3", pilotKey(drone), ownerKey(drone), epochKey(drone), this.nodeId, epoch, record]);
+    void this.write("pilot_record", "EVAL", [fencedRecordScript, "3", pilotKey(drone), ownerKey(drone), epochKey(drone), this.nodeId, epoch, record]);
+  }
+
+  missionChanged(drone: string, mission: MissionRecord | null): void {
+    const epoch = String(this.epochs.get(drone) ?? 0);
+    const record = mission === null ? "" : encodeMissionRecord(mission);
+    void this.write("mission_record", "EVAL", [fencedRecordScript, "3", missionKey(drone), ownerKey(drone), epochKey(drone), this.nodeId, epoch, record]);
   }
 
   forward(op: DroneOp, answer: (result: OpResult, node?: string) => void): void {
@@ -446,7 +455,11 @@ export class RedisBroker implements Broker {
 
   /** After (re)connecting: fills each replay buffer from Redis, so `since` works for frames published while away. */
   private async catchUp(): Promise<void> {
-    await Promise.all(this.options.droneIds.filter((drone) => !this.owned.has(drone)).map((drone) => this.refill(drone)));
+    const elsewhere = this.options.droneIds.filter((drone) => !this.owned.has(drone));
+    await Promise.all(elsewhere.map(async (drone) => {
+      await this.refill(drone);
+      this.events!.missionKnown(drone, await this.mission(drone));
+    }));
     this.counters.catchUps++;
   }
 
@@ -524,10 +537,15 @@ export class RedisBroker implements Broker {
     const history = await this.refill(drone);
     const lastEntry = history.at(-1);
     const last = lastEntry ? decodeFrameData(lastEntry.dataJson) : null;
-    const pilot = await this.livePilot(drone).catch(() => null);
+    const [pilot, mission] = await Promise.all([this.livePilot(drone).catch(() => null), this.mission(drone)]);
     this.owned.add(drone);
     if (pilot) this.pilotRecords.set(drone, pilot);
-    this.events!.adopt(drone, last, pilot, takenFrom);
+    this.events!.adopt(drone, last, pilot, takenFrom, mission);
+  }
+
+  /** The mission a drone's owner last recorded, or null (none, unreadable, or Redis did not answer). */
+  private async mission(drone: string): Promise<MissionRecord | null> {
+    return decodeMissionRecord(await this.link.send("GET", [missionKey(drone)]).catch(() => null));
   }
 
   /** The recorded pilot of a drone, if its session is still present on its node. */

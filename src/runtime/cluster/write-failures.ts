@@ -10,7 +10,7 @@
 import type { LogFields } from "../observability/log.ts";
 
 /** A write the cluster depends on, as named in logs. */
-export type TrackedWrite = "frame_append" | "pilot_record" | "release_owned" | "alive_delete";
+export type TrackedWrite = "frame_append" | "pilot_record" | "mission_record" | "release_owned" | "alive_delete";
 
 /** Counts failed writes; a streak is the failures between two successes. */
 export class WriteFailures {

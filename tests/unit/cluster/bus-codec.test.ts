@@ -4,11 +4,13 @@ import {
   busSender,
   decodeBusMessage,
   decodeFrameData,
+  decodeMissionRecord,
   decodeNodeMessage,
   decodeOwnerEpoch,
   decodeOwnerReport,
   decodePilotRecord,
   decodeStoredFrame,
+  encodeMissionRecord,
   encodeNodeMessage,
   encodeNotice,
   encodePilotRecord,
@@ -222,5 +224,40 @@ describe("node channel", () => {
       '{"kind":"op","corr":1,"from":"b","op":{"identity":{"user":"u","rights":{"view":[],"fly":[],"admin":true},"source":"root"},"kind":"claim","drone":"alpha","session":"s"}}',
     ];
     for (const text of hostile) expect(decodeNodeMessage(text)).toBeNull();
+  });
+});
+
+describe("mission record", () => {
+  const items = [{ type: "takeoff" as const, altitude: 10 }, { type: "waypoint" as const, lat: 51.5, lon: -0.1, altitude: 15, holdSeconds: 2 }, { type: "land" as const }];
+  const progress = { current: 1, reached: [0], distanceToGo: 120.5, etaSeconds: 30.2, state: "running" as const };
+
+  test("round-trips with its progress, its reason, or none", () => {
+    for (const record of [{ items, progress }, { items, progress: { ...progress, state: "paused" as const, reason: "paused by the pilot" } }, { items, progress: null }]) {
+      expect(decodeMissionRecord(encodeMissionRecord(record))).toEqual(record);
+    }
+  });
+
+  test("anything malformed is null: items a pilot could not upload, progress pointing outside them, bad numbers", () => {
+    const bad: unknown[] = [
+      undefined,
+      null,
+      42,
+      "",
+      "{",
+      "[]",
+      JSON.stringify({ items: [], progress: null }),
+      JSON.stringify({ items: [{ type: "loop" }], progress: null }),
+      JSON.stringify({ items: [{ type: "waypoint", lat: 91, lon: 0, altitude: 5 }], progress: null }),
+      JSON.stringify({ items }),
+      JSON.stringify({ items, progress: { ...progress, state: "flying" } }),
+      JSON.stringify({ items, progress: { ...progress, current: 4 } }),
+      JSON.stringify({ items, progress: { ...progress, current: -1 } }),
+      JSON.stringify({ items, progress: { ...progress, reached: [3] } }),
+      JSON.stringify({ items, progress: { ...progress, reached: "0" } }),
+      JSON.stringify({ items, progress: { ...progress, distanceToGo: -1 } }),
+      JSON.stringify({ items, progress: { ...progress, etaSeconds: "soon" } }),
+      JSON.stringify({ items, progress: { ...progress, reason: 7 } }),
+    ];
+    for (const stored of bad) expect(decodeMissionRecord(stored)).toBeNull();
   });
 });

@@ -63,6 +63,38 @@ describe("a simulated drone flies a mission", () => {
     expect(vehicle.model.speedLimit).toBe(6);
   });
 
+  test("carried over from another node (a cluster takeover): paused at its item with what it reached; resume flies the rest", () => {
+    const first = new SimulatedVehicle("alpha");
+    first.missionCommand({ action: "upload", items: route }, 1, 0);
+    first.missionCommand({ action: "start" }, 2, 0);
+    fly(first, () => (first.progress()?.reached.length ?? 0) >= 2, 120);
+    const recorded = first.progress()!;
+    expect(recorded).toMatchObject({ state: "running", current: 2, reached: [0, 1] });
+
+    // The node taking over carries on from the last frame (as FlightService.adopt does), then the mission.
+    const taker = new SimulatedVehicle("alpha");
+    const state = first.state();
+    taker.resumeFrom({ ...state, flags: { ...state.flags } });
+    taker.carryOver(route, recorded, "carried over from node node-a: resume to fly on");
+    const told = taker.takeEvents();
+    expect(told[0]).toEqual({ type: "mission", items: route });
+    expect(progressOf(told)).toMatchObject([{ state: "paused", current: 2, reached: [0, 1], reason: "carried over from node node-a: resume to fly on" }]);
+    expect(taker.missionCommand({ action: "resume" }, 3, 0).status).toBe("accepted");
+    fly(taker, () => taker.progress()?.state === "completed", 120);
+    expect(taker.progress()).toMatchObject({ state: "completed", reached: [0, 1, 2, 3] });
+    expect(taker.state().position.x).toBeCloseTo(20, 3);
+  });
+
+  test("carried over before it started, or after it ended: as it was", () => {
+    const ready = new SimulatedVehicle("alpha");
+    ready.carryOver(route, null, "carried over");
+    expect(ready.progress()).toBeNull();
+    expect(ready.mission()).toEqual(route);
+    const done = new SimulatedVehicle("alpha");
+    done.carryOver(route, { current: 4, reached: [0, 1, 2, 3], state: "completed" }, "carried over");
+    expect(done.progress()).toMatchObject({ state: "completed", current: 4, reached: [0, 1, 2, 3] });
+  });
+
   test("the hold at a waypoint lasts its seconds", () => {
     const vehicle = new SimulatedVehicle("alpha");
     vehicle.missionCommand({ action: "upload", items: [{ type: "takeoff", altitude: 5 }, waypointAt(0, 0, 5, { holdSeconds: 3 }), { type: "land" }] }, 1, 0);
