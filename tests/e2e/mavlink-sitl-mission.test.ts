@@ -2,8 +2,10 @@
  * A mission on the real autopilot: ArduCopter SITL (real time, default
  * parameters) flown by a real `server.ts --mavlink`: the pilot uploads a
  * takeoff, three waypoints and a return home through the MAVLink mission
- * protocol, starts it once the autopilot is ready to arm, and a second
- * viewer watches `mission_progress` to completion, landed at home.
+ * protocol, starts it once the autopilot is ready to arm, pauses it on the
+ * second leg, flies aside with `gotogeo` (the map's fly-here), resumes, and
+ * a second viewer watches `mission_progress` to completion, landed at home.
+ * Then a skyport started afresh reads the mission back from the autopilot.
  *
  * Skips with one line when `../shared/sitl` is absent (a clone elsewhere).
  */
@@ -89,6 +91,24 @@ test.skipIf(missing !== null)(
     console.log(`mission flying after ${refusals.length} refusals; the last: ${refusals.at(-1) ?? "none"}`);
 
     const progressSeen = () => viewer.messages.filter((m: any) => m?.type === "mission_progress").map((m: any) => `${m.data.state}@${m.data.current}[${m.data.reached.join(",")}]${m.data.reason ? `(${m.data.reason})` : ""}`);
+
+    // On the second leg: pause (the autopilot brakes and holds), fly somewhere else with the map's gotogeo, resume.
+    await viewer.take((m) => m?.type === "mission_progress" && m.data.state === "running" && m.data.current >= 2, missionWithinMs);
+    const pause = await pilot.request("mission_pause", { drone: "copter" }, "pause");
+    expect(pause.type).toBe("ack");
+    expect((await pilot.done("pause", answerWithinMs)).data.status).toBe("completed");
+    expect((await viewer.take((m) => m?.type === "mission_progress" && m.data.state === "paused", answerWithinMs)).data.current).toBeGreaterThanOrEqual(2);
+    const aside = at(5, 25);
+    const goto = await pilot.request("command", { drone: "copter", name: "gotogeo", args: [aside.lat, aside.lon, 8] }, "aside");
+    expect(goto.type).toBe("ack");
+    expect((await pilot.done("aside", 60_000)).data.status).toBe("completed");
+    const there = viewer.telemetry.filter((f) => f.drone === "copter").at(-1);
+    // Arrival is judged within 1 m (completion.ts); the frame after it may have drifted a little further.
+    expect(Math.hypot(there.position.x - 5, there.position.y - 25, there.position.z - 8)).toBeLessThan(2);
+    expect((await pilot.request("mission_resume", { drone: "copter" }, "resume")).type).toBe("ack");
+    expect((await pilot.done("resume", answerWithinMs)).data.status).toBe("completed");
+    await viewer.take((m) => m?.type === "mission_progress" && m.data.state === "running", answerWithinMs);
+
     let completed: any;
     try {
       completed = await viewer.take((m) => m?.type === "mission_progress" && (m.data.state === "completed" || m.data.state === "aborted"), missionWithinMs);
@@ -109,6 +129,21 @@ test.skipIf(missing !== null)(
       const last = all.at(-1);
       return last !== undefined && last.state === "landed" && Math.hypot(last.position.x, last.position.y) < 3;
     }, 60_000);
+
+    // The mission stays on the autopilot: a skyport started afresh reads it back on link-up and tells its viewers.
+    pilot.close();
+    viewer.close();
+    server.proc.kill("SIGTERM");
+    await server.exited;
+    server = await spawnServer(["--mavlink", `copter=tcp:127.0.0.1:${sitl.port}`]);
+    const fresh = await DroneTestClient.connect(server.ws("/drone?drone=copter"));
+    const downloaded = await fresh.take((m) => m?.type === "mission" && Array.isArray(m.data.items), 30_000);
+    expect(downloaded.data.items.map((item: any) => item.type)).toEqual(route.map((item) => item.type));
+    expect(downloaded.data.items[2]).toMatchObject({ type: "waypoint", altitude: 12 });
+    const second = at(20, 20);
+    expect(downloaded.data.items[2].lat).toBeCloseTo(second.lat, 6);
+    expect(downloaded.data.items[2].lon).toBeCloseTo(second.lon, 6);
+    fresh.close();
   },
   readyWithinMs + missionWithinMs + 120_000,
 );
