@@ -27,6 +27,8 @@ export interface PostgresServer {
   /** `postgres://skyport@127.0.0.1:PORT/postgres`, for `--database`. */
   readonly url: string;
   readonly port: number;
+  /** The postmaster's pid (its backends are its children). */
+  readonly pid: number;
   /** A fresh empty database on this server; its URL. */
   createDatabase(name: string): Promise<string>;
   /** Stops it and removes its directory. Safe to call twice. */
@@ -44,8 +46,12 @@ function asServerUser(): string[] {
   return process.getuid?.() === 0 ? ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"] : [];
 }
 
-/** Starts a postgres on a free loopback port and resolves once it answers a query. */
-export async function startPostgres(): Promise<PostgresServer> {
+/**
+ * Starts a postgres on a free loopback port and resolves once it answers a
+ * query. Tests run it with `fsync=off` (nothing they write must survive a
+ * power cut); `durable: true` keeps PostgreSQL's defaults, for benchmarks.
+ */
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<PostgresServer> {
   if (!existsSync(join(postgresBinDir, "postgres"))) {
     throw new Error(`${postgresBinDir}/postgres not found: the PostgreSQL tests need Debian's postgresql; run npm test: scripts/setup.sh installs it`);
   }
@@ -64,7 +70,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   const port = freePort();
   const log = join(dir, "postgres.log");
   const proc = spawn(
-    [...asServerUser(), join(postgresBinDir, "postgres"), "-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "logging_collector=off"],
+    [...asServerUser(), join(postgresBinDir, "postgres"), "-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", ...(options.durable ? [] : ["-c", "fsync=off"]), "-c", "logging_collector=off"],
     { stdin: "ignore", stdout: "ignore", stderr: Bun.file(log) },
   );
   running.add(proc);
@@ -91,6 +97,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   return {
     url,
     port,
+    pid: proc.pid,
     async createDatabase(name) {
       const sql = new SQL(url);
       await sql.unsafe(`CREATE DATABASE "${name.replace(/"/g, "")}"`);
