@@ -27,7 +27,7 @@ import {
 import type { ReplayPlan } from "../../core/telemetry/replay-buffer.ts";
 import { fleetTopic, telemetryTopic } from "../../runtime/topics.ts";
 import type { Socket } from "../connections.ts";
-import type { DroneSession } from "../sessions/session.ts";
+import { addSubscription, type DroneSession } from "../sessions/session.ts";
 import type { JsonReplier } from "./replier.ts";
 
 /** What a subscribe asks for: one drone with the last seq seen, or `*` with a seq per drone (as the envelope validated it). */
@@ -159,7 +159,7 @@ export function applySubscription(plan: SubscriptionPlan, ws: Socket, session: D
     case "refuse":
       return reply.error(plan.error);
     case "defer": {
-      session.subscriptions.add(plan.subscription);
+      addSubscription(session, plan.subscription);
       const stalledAtSeq = (session.stalledAtSeq ??= new Map());
       for (const [drone, seq] of plan.sinceByDrone) if (!stalledAtSeq.has(drone)) stalledAtSeq.set(drone, seq);
       return reply.ack(plan.ack);
@@ -171,7 +171,7 @@ export function applySubscription(plan: SubscriptionPlan, ws: Socket, session: D
         if ("event" in item) reply.event(item.event);
         else reply.encoded(item.frame);
       }
-      session.subscriptions.add(plan.subscription);
+      addSubscription(session, plan.subscription);
       ws.subscribe(plan.topic);
   }
 }

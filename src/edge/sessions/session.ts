@@ -20,9 +20,16 @@ export interface DroneSession {
   id: string;
   /** Drone that text commands and JSON commands without `data.drone` address. */
   defaultDrone: string;
-  /** Drones whose telemetry topic this socket is subscribed to. */
-  subscriptions: Set<string>;
-  /** Created on the first message: an idle socket does not pay for one. */
+  /**
+   * Drones whose telemetry topic this socket is subscribed to; null while it
+   * watches none, so an idle socket does not pay for a Set. Read it with
+   * `subscriptionsOf`, change it with `addSubscription` / `removeSubscription`.
+   */
+  subscriptions: Set<string> | null;
+  /**
+   * Created on the first message and dropped again once at rest (the
+   * registry's sweep, `RateLimiter.atRest`): an idle socket does not pay for one.
+   */
   limiter: RateLimiter | null;
   /** False until the viewer token was presented, when the server requires one. */
   authenticated: boolean;
@@ -71,11 +78,11 @@ export function newSessionId(): string {
 }
 
 /** A fresh session for a socket that is about to open. */
-export function newSession(defaultDrone: string, subscriptions: Iterable<string>, identity: Identity | null, expiresAtMs: number | null = null): DroneSession {
+export function newSession(defaultDrone: string, subscriptions: readonly string[], identity: Identity | null, expiresAtMs: number | null = null): DroneSession {
   return {
     id: newSessionId(),
     defaultDrone,
-    subscriptions: new Set(subscriptions),
+    subscriptions: subscriptions.length === 0 ? null : new Set(subscriptions),
     limiter: null,
     authenticated: identity !== null,
     identity,
@@ -91,6 +98,27 @@ export function newSession(defaultDrone: string, subscriptions: Iterable<string>
   };
 }
 
+/** What `subscriptionsOf` reads for a session that watches nothing: shared, never changed. */
+const noSubscriptions: ReadonlySet<string> = new Set();
+
+/** The drones a session watches (an empty set when none). */
+export function subscriptionsOf(session: DroneSession): ReadonlySet<string> {
+  return session.subscriptions ?? noSubscriptions;
+}
+
+/** Records that the session watches `drone` (its topic is the caller's to subscribe). */
+export function addSubscription(session: DroneSession, drone: string): void {
+  (session.subscriptions ??= new Set()).add(drone);
+}
+
+/** Records that the session no longer watches `drone`; false if it did not. The last one gone, the Set goes too. */
+export function removeSubscription(session: DroneSession, drone: string): boolean {
+  const subscriptions = session.subscriptions;
+  if (subscriptions === null || !subscriptions.delete(drone)) return false;
+  if (subscriptions.size === 0) session.subscriptions = null;
+  return true;
+}
+
 /**
  * Messages over the rate in one streak after which a socket is closed at
  * once, as seconds of its allowed rate: as many as `abuseSeconds` of allowed
@@ -100,9 +128,18 @@ export function newSession(defaultDrone: string, subscriptions: Iterable<string>
  */
 export const floodExcessSeconds = abuseSeconds;
 
-/** The session's rate limiter, created on its first message so an idle socket does not pay for one. */
+/** The session's rate limiter, created on its first message (and after each rest) so an idle socket does not pay for one. */
 export function limiterOf(session: DroneSession, commandsPerSecond: number): RateLimiter {
   return (session.limiter ??= new RateLimiter({ perSecond: commandsPerSecond, abuseSeconds, maxExcess: Math.ceil(commandsPerSecond * floodExcessSeconds) }));
+}
+
+/**
+ * Drops the session's rate limiter once it is at rest at `nowMs` (its
+ * bucket full, no streak, no recent answer): a fresh one decides the same,
+ * so a socket that went quiet costs no limiter.
+ */
+export function restLimiter(session: DroneSession, nowMs: number): void {
+  if (session.limiter?.atRest(nowMs)) session.limiter = null;
 }
 
 /**
