@@ -40,10 +40,10 @@ const behaviour: ListenPlan =
       ? { mode: "listen", send: [subscribeMessage("alpha")], replies: 2, graceMilliseconds: 0 }
       : { mode: "listen", send: [JSON.stringify({ type: "unsubscribe", id: "u", data: { drone: "alpha" } })], replies: 2, graceMilliseconds: 0 };
 
-function census(): { counts: Record<string, number>; heap: number; rss: number } {
+function census(): { counts: Record<string, number>; heap: number; capacity: number; extra: number; rss: number } {
   Bun.gc(true);
   const stats = heapStats();
-  return { counts: { ...stats.objectTypeCounts }, heap: stats.heapSize, rss: process.memoryUsage().rss };
+  return { counts: { ...stats.objectTypeCounts }, heap: stats.heapSize, capacity: stats.heapCapacity, extra: stats.extraMemorySize, rss: process.memoryUsage().rss };
 }
 
 const plan = { port: Number(server.url.port), path, processes: 1, core: 0, behaviour };
@@ -56,7 +56,8 @@ const rows = Object.keys(after.counts)
   .map((type) => ({ type, perSocket: ((after.counts[type] ?? 0) - (before.counts[type] ?? 0)) / connections }))
   .filter(({ perSocket }) => Math.abs(perSocket) >= minPerSocket)
   .sort((a, b) => b.perSocket - a.perSocket);
-console.log(`${connections} idle ${path} sockets: heap ${((after.heap - before.heap) / connections).toFixed(0)} B/socket, RSS ${((after.rss - before.rss) / connections).toFixed(0)} B/socket`);
+const perSocket = (key: "heap" | "capacity" | "extra" | "rss") => `${((after[key] - before[key]) / connections).toFixed(0)} B`;
+console.log(`${connections} idle ${path} sockets, per socket: heap ${perSocket("heap")} (capacity ${perSocket("capacity")}, extra memory ${perSocket("extra")}), RSS ${perSocket("rss")}`);
 for (const { type, perSocket } of rows) console.log(`${perSocket.toFixed(2).padStart(8)}  ${type}`);
 await held.close();
 await warm.close();

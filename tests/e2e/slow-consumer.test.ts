@@ -404,7 +404,7 @@ describe("a socket that stalls, then resumes", () => {
       await stall(server, client);
       client.send({ type: "subscribe", id: "late", data: { drone: late } });
       // The request reaches the server (its ack waits in the stalled socket's buffer) before the clock moves on.
-      await waitUntil(() => subscriptionsOf(client.session).has(late), 5000, `the subscription to ${late}`);
+      await waitUntil(() => subscriptionsOf(client.session).includes(late), 5000, `the subscription to ${late}`);
       server.advance(3);
       client.conn.socket.resume();
       let ack: any = null;

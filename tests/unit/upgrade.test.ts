@@ -80,7 +80,7 @@ describe("accepting", () => {
     expect(headers).toEqual({});
     expect(data.session).toMatchObject({ defaultDrone: "alpha", authenticated: true });
     expect([...subscriptionsOf(data.session!)]).toEqual([]);
-    // Watching nothing, it holds no Set either.
+    // Watching nothing, it holds no array either.
     expect(data.session!.subscriptions).toBeNull();
     // Without the token it is admitted unauthenticated: every line is refused until the deadline closes it.
     expect(accepted(decide("controller", "/api/controller", { "Sec-WebSocket-Protocol": "anything" }, context({ viewerToken: "v" }))).data.session!.authenticated).toBe(false);

@@ -152,7 +152,7 @@ export class DroneEndpoint {
     const subscribeNow = live && session.stalledSince === null;
     const topic = viewsEverything(rights) ? fleetTopic : this.flight.fleetView(ids);
     if (topic !== session.fleetTopic) {
-      const watchesAll = subscribeNow && subscriptionsOf(session).has(allDrones);
+      const watchesAll = subscribeNow && subscriptionsOf(session).includes(allDrones);
       if (watchesAll) ws.unsubscribe(session.fleetTopic);
       session.fleetTopic = topic;
       if (watchesAll) ws.subscribe(topic);

@@ -210,7 +210,7 @@ export class SessionRegistry {
   /** The vehicles a session watches, with the all-vehicles subscription spelled out as those it may view. */
   private watchedDrones(session: DroneSession): Iterable<string> {
     const subscriptions = subscriptionsOf(session);
-    if (!subscriptions.has(allDrones)) return subscriptions;
+    if (!subscriptions.includes(allDrones)) return subscriptions;
     const rights = session.identity?.rights;
     return rights === undefined ? this.flight.fleet.ids : this.flight.fleet.ids.filter((drone) => mayView(rights, drone));
   }

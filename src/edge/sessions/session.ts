@@ -21,11 +21,14 @@ export interface DroneSession {
   /** Drone that text commands and JSON commands without `data.drone` address. */
   defaultDrone: string;
   /**
-   * Drones whose telemetry topic this socket is subscribed to; null while it
-   * watches none, so an idle socket does not pay for a Set. Read it with
-   * `subscriptionsOf`, change it with `addSubscription` / `removeSubscription`.
+   * Drones whose telemetry topic this socket is subscribed to, each once, in
+   * the order subscribed; null while it watches none. An array, not a Set:
+   * a viewer of one drone pays for one small array (a Set and its table
+   * cost about five times as much), and lookups are over at most
+   * --max-subscriptions entries. Read it with `subscriptionsOf`, change it
+   * with `addSubscription` / `removeSubscription`.
    */
-  subscriptions: Set<string> | null;
+  subscriptions: string[] | null;
   /**
    * Created on the first message and dropped again once at rest (the
    * registry's sweep, `RateLimiter.atRest`): an idle socket does not pay for one.
@@ -82,7 +85,7 @@ export function newSession(defaultDrone: string, subscriptions: readonly string[
   return {
     id: newSessionId(),
     defaultDrone,
-    subscriptions: subscriptions.length === 0 ? null : new Set(subscriptions),
+    subscriptions: subscriptions.length === 0 ? null : subscriptions.filter((drone, index) => subscriptions.indexOf(drone) === index),
     limiter: null,
     authenticated: identity !== null,
     identity,
@@ -99,23 +102,27 @@ export function newSession(defaultDrone: string, subscriptions: readonly string[
 }
 
 /** What `subscriptionsOf` reads for a session that watches nothing: shared, never changed. */
-const noSubscriptions: ReadonlySet<string> = new Set();
+const noSubscriptions: readonly string[] = Object.freeze([]);
 
-/** The drones a session watches (an empty set when none). */
-export function subscriptionsOf(session: DroneSession): ReadonlySet<string> {
+/** The drones a session watches, in the order subscribed (empty when none). */
+export function subscriptionsOf(session: DroneSession): readonly string[] {
   return session.subscriptions ?? noSubscriptions;
 }
 
-/** Records that the session watches `drone` (its topic is the caller's to subscribe). */
+/** Records that the session watches `drone` (its topic is the caller's to subscribe); once, however often it is asked. */
 export function addSubscription(session: DroneSession, drone: string): void {
-  (session.subscriptions ??= new Set()).add(drone);
+  const subscriptions = session.subscriptions;
+  if (subscriptions === null) session.subscriptions = [drone];
+  else if (!subscriptions.includes(drone)) subscriptions.push(drone);
 }
 
-/** Records that the session no longer watches `drone`; false if it did not. The last one gone, the Set goes too. */
+/** Records that the session no longer watches `drone`; false if it did not. The last one gone, the array goes too. */
 export function removeSubscription(session: DroneSession, drone: string): boolean {
   const subscriptions = session.subscriptions;
-  if (subscriptions === null || !subscriptions.delete(drone)) return false;
-  if (subscriptions.size === 0) session.subscriptions = null;
+  const index = subscriptions === null ? -1 : subscriptions.indexOf(drone);
+  if (index < 0) return false;
+  subscriptions!.splice(index, 1);
+  if (subscriptions!.length === 0) session.subscriptions = null;
   return true;
 }
 
