@@ -123,7 +123,7 @@ export class DroneEndpoint {
     });
     sendTo(ws, welcome);
     // Then the missions of the vehicles it watches from the start, as a `subscribe` would tell it.
-    const watched = [...session.subscriptions].flatMap((drone) => (drone === allDrones ? this.viewableIds(session) : [drone]));
+    const watched = subscriptions.flatMap((drone) => (drone === allDrones ? this.viewableIds(session) : [drone]));
     for (const drone of watched) for (const text of this.flight.missionMessages(drone)) sendTo(ws, text);
   }
 
