@@ -44,12 +44,20 @@ export interface ListenPlan {
   replies: number;
   /** How long to keep reading after stop before judging loss. */
   graceMilliseconds: number;
+  /** Stop reading once the replies arrived: a viewer that does not read (default: keep reading). */
+  stopReading?: boolean;
 }
 
 /** The load generator flags for a behaviour. */
 function behaviourFlags(plan: EchoPlan | ListenPlan): string[] {
   if (plan.mode === "echo") return ["--mode", "echo", "--inflight", String(plan.inflight), "--payload-bytes", String(plan.payloadBytes)];
-  return ["--mode", "listen", ...plan.send.flatMap((text) => ["--send", text]), "--replies", String(plan.replies), "--grace-ms", String(plan.graceMilliseconds)];
+  return [
+    "--mode", "listen",
+    ...plan.send.flatMap((text) => ["--send", text]),
+    "--replies", String(plan.replies),
+    "--grace-ms", String(plan.graceMilliseconds),
+    "--stop-reading", plan.stopReading === true ? "1" : "0",
+  ];
 }
 
 type ResultMessage = Extract<LoadgenMessage, { type: "result" }>;

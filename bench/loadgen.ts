@@ -22,7 +22,7 @@
  * usage: bun run bench/loadgen.ts --port N [--host 127.0.0.1] [--path /echo]
  *          [--mode echo|listen] [--connections 64] [--connect-concurrency 128] [--max-seconds 300]
  *          echo:   [--inflight 16] [--payload-bytes 32]
- *          listen: [--send TEXT]... [--replies N] [--grace-ms 500]
+ *          listen: [--send TEXT]... [--replies N] [--grace-ms 500] [--stop-reading 0|1]
  */
 import type { Socket } from "bun";
 import type { HistogramSnapshot } from "./histogram.ts";
@@ -63,6 +63,8 @@ export interface LoadgenOptions {
   replies: number;
   /** listen: how long to keep reading after stop before judging loss. */
   graceMs: number;
+  /** listen: 1 to stop reading once the opening replies arrived (a viewer that does not read: what it is sent piles up unread), 0 to keep reading. */
+  stopReading: number;
   /** Handshakes in progress at once, to stay well under the server's listen backlog. */
   connectConcurrency: number;
   /** Hard limit on this process's lifetime. */
@@ -82,6 +84,7 @@ const numericFlags = {
   "--payload-bytes": "payloadBytes",
   "--replies": "replies",
   "--grace-ms": "graceMs",
+  "--stop-reading": "stopReading",
   "--connect-concurrency": "connectConcurrency",
   "--max-seconds": "maxSeconds",
 } as const satisfies Record<string, keyof LoadgenOptions>;
@@ -98,6 +101,7 @@ export function parseLoadgenArgs(argv: string[]): LoadgenOptions {
     send: [],
     replies: 0,
     graceMs: 500,
+    stopReading: 0,
     connectConcurrency: 128,
     maxSeconds: 300,
   };
@@ -119,6 +123,7 @@ export function parseLoadgenArgs(argv: string[]): LoadgenOptions {
   }
   if (options.port <= 0) throw new Error(`--port must be given: got ${options.port}`);
   if (options.connections <= 0) throw new Error(`--connections must be positive: got ${options.connections}`);
+  if (options.stopReading > 1) throw new Error(`--stop-reading must be 0 or 1: got ${options.stopReading}`);
   if (options.connectConcurrency <= 0) throw new Error(`--connect-concurrency must be positive: got ${options.connectConcurrency}`);
   return options;
 }
@@ -226,6 +231,7 @@ async function main(options: LoadgenOptions): Promise<void> {
     clearTimeout(deadline);
   }
   await behaviour.settled(connections, connectTimeoutMilliseconds);
+  if (options.stopReading === 1) for (const c of connections) c.socket?.pause();
   const connectSeconds = (performance.now() - connectStarted) / 1000;
   await report({ type: "ready", connections: connections.length, connectSeconds });
 

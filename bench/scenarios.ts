@@ -21,6 +21,8 @@ export interface Timing {
   warmupSeconds: number;
   measureSeconds: number;
   idleConnections: number;
+  /** Viewers held open (subscribed, not reading) by the idle-viewer memory scenario. */
+  idleViewers: number;
   /**
    * Shortest wait after opening connections before reading RSS: the
    * allocator returns the handshakes' transient memory a second or two after
@@ -47,6 +49,7 @@ export const fullTiming: Timing = {
   warmupSeconds: 1,
   measureSeconds: 3,
   idleConnections: 10_000,
+  idleViewers: 5000,
   minSettleSeconds: 2.5,
   maxSettleSeconds: 6,
   stableSeconds: 1,
@@ -58,6 +61,7 @@ export const quickTiming: Timing = {
   warmupSeconds: 0.3,
   measureSeconds: 0.8,
   idleConnections: 2000,
+  idleViewers: 1000,
   minSettleSeconds: 0.8,
   maxSettleSeconds: 1.5,
   stableSeconds: 0.5,
@@ -193,19 +197,23 @@ async function settledRss(pid: number, timing: Timing): Promise<number> {
   }
 }
 
-/** Opens idle connections and charges the RSS growth to them. */
-async function runIdleMemory(context: ScenarioContext): Promise<Sample> {
+/**
+ * Opens idle connections and charges the RSS growth to them: `connections`
+ * of them (the timing's `idleConnections` by default); with `stopReading`,
+ * viewers that stop reading once subscribed.
+ */
+async function runIdleMemory(context: ScenarioContext, connections = context.timing.idleConnections, stopReading = false): Promise<Sample> {
   const { server, timing, launch } = context;
-  // After its opening exchange (for /drone: welcome, unsubscribe, ack) an idle connection only listens.
-  const behaviour: ListenPlan = { mode: "listen", send: launch.openingMessages, replies: launch.replies, graceMilliseconds: 0 };
+  // After its opening exchange (for /drone: welcome, unsubscribe, ack) an idle connection only listens, or (a viewer) not even that.
+  const behaviour: ListenPlan = { mode: "listen", send: launch.openingMessages, replies: launch.replies, graceMilliseconds: 0, stopReading };
   const idle = { port: server.port, path: launch.path, processes: 1, core: context.loadCore, behaviour };
   const warm = await LoadGroup.open({ ...idle, connections: warmConnections });
   try {
     const rssBeforeBytes = await settledRss(server.pid, timing);
-    const held = await LoadGroup.open({ ...idle, connections: timing.idleConnections });
+    const held = await LoadGroup.open({ ...idle, connections });
     try {
       const rssAfterBytes = await settledRss(server.pid, timing);
-      return { rssBytesPerConnection: (rssAfterBytes - rssBeforeBytes) / timing.idleConnections, rssBeforeBytes, rssAfterBytes };
+      return { rssBytesPerConnection: (rssAfterBytes - rssBeforeBytes) / connections, rssBeforeBytes, rssAfterBytes };
     } finally {
       await held.close();
     }
@@ -226,7 +234,27 @@ function idleMemory(id: string, workload: Workload, what: string): Scenario {
     workload,
     label: (timing) => `memory per idle ${what} (${timing.idleConnections.toLocaleString("en-US")} open)`,
     compare: ["rssBytesPerConnection"],
-    run: runIdleMemory,
+    run: (context) => runIdleMemory(context),
+  };
+}
+
+/**
+ * Memory per viewer that watches one drone's 10 Hz telemetry and does not
+ * read it (what operators have thousands of), against bare Bun sockets
+ * subscribed to a topic published at 10 Hz. The frames pile up unread in
+ * the kernel's socket buffers first; what the server holds per viewer is
+ * what this charges.
+ */
+function idleViewerMemory(id: string): Scenario {
+  const what = "viewer of one drone at 10 Hz, not reading";
+  return {
+    id,
+    group: "memory",
+    title: `memory per ${what}`,
+    workload: { role: "telemetry", drones: 1, hz: 10, view: "each-drone", unpaced: false, slowConsumerBytes: defaultSlowConsumerBytes },
+    label: (timing) => `memory per ${what} (${timing.idleViewers.toLocaleString("en-US")} open)`,
+    compare: ["rssBytesPerConnection"],
+    run: (context) => runIdleMemory(context, context.timing.idleViewers, true),
   };
 }
 
@@ -274,6 +302,7 @@ export const scenarios: readonly Scenario[] = [
   ]),
   idleMemory("memory", { role: "echo" }, "connection"),
   idleMemory("memory-drone", { role: "idle-drone" }, "/drone connection"),
+  idleViewerMemory("memory-viewer"),
   fanout(
     "telemetry-10k",
     (n) => `telemetry ${n} subscribers × 1 drone at 10 Hz`,

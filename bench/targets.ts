@@ -39,6 +39,7 @@ export const targets: readonly Target[] = [
   { scenario: "latency", metric: "p99Micros", basis: "ratio", direction: "atMost", limit: 1.1, description: "latency p99, 1 × 1" },
   { scenario: "memory", metric: "rssBytesPerConnection", basis: "ratio", direction: "atMost", limit: 1.25, description: "RSS per idle connection" },
   { scenario: "memory-drone", metric: "rssBytesPerConnection", basis: "ratio", direction: "atMost", limit: 1.25, description: "RSS per idle /drone connection" },
+  { scenario: "memory-viewer", metric: "rssBytesPerConnection", basis: "ratio", direction: "atMost", limit: 1.25, description: "RSS per subscribed viewer not reading" },
   { scenario: "telemetry-10k", metric: "p99Micros", basis: "absolute", direction: "atMost", limit: 25_000, description: "delivery latency p99, 10,000 subscribers at 10 Hz" },
   { scenario: "telemetry-10k", metric: "lostFrames", basis: "absolute", direction: "atMost", limit: 0, judgedOn: "worst", description: "lost frames, 10,000 subscribers at 10 Hz" },
   { scenario: "telemetry-10k", metric: "serverCoreShare", basis: "absolute", direction: "atMost", limit: 1 / 3, description: "server CPU, 10,000 subscribers at 10 Hz" },

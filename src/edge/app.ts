@@ -17,7 +17,7 @@ import { ConnectionRegistry, type Socket, type SocketData } from "./connections.
 import { settlesWithin } from "./deadline.ts";
 import { ControllerEndpoint } from "./endpoints/controller.ts";
 import { DroneEndpoint } from "./endpoints/drone.ts";
-import { echoHandler } from "./endpoints/echo.ts";
+import { chargeEchoRemainder, echoHandler } from "./endpoints/echo.ts";
 import { healthReport, readiness } from "./health.ts";
 import { textResponse } from "./http.ts";
 import { endpointPaths, endpointRoutes, type Endpoint } from "./paths.ts";
@@ -390,7 +390,10 @@ function socketHandlers(config: Config, { connections, admission, authBackoff, m
     close(ws: Socket, code, reason) {
       if (ws.data.session) sessions.unregister(ws);
       admission.release(ws.data.address);
-      if (ws.data.echoBudget) echoBudgets?.close(addressKey(ws.data.address));
+      if (ws.data.echoBudget) {
+        chargeEchoRemainder(ws.data, config.echoMessagesPerSecond, performance.now());
+        echoBudgets?.close(addressKey(ws.data.address));
+      }
       const { messagesIn, messagesOut, bytesIn, bytesOut } = ws.data;
       metrics.addClosedTraffic(endpointPaths[ws.data.endpoint], { messagesIn, messagesOut, bytesIn, bytesOut });
       connections.closed(ws, code, reason);

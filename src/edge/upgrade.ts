@@ -259,9 +259,11 @@ function sessionFor(endpoint: Endpoint, url: URL, presented: Presented, context:
   if (wanted.length > config.maxSubscriptions) {
     return refusal("too_many_subscriptions", 400, `?drone= names ${wanted.length} drones: a socket may watch at most ${config.maxSubscriptions}`);
   }
+  // The fleet's own id strings, not the query's copies: thousands of viewers of one drone share one string.
+  const watched = wanted.map((id) => context.fleet.ids.find((known) => known === id) ?? id);
   // Commands without data.drone address the first drone named, or the fleet's first for `*`.
-  const defaultDrone = wanted.find((id) => id !== allDrones) ?? ids[0] ?? context.fleet.ids[0]!;
-  return newSession(defaultDrone, wanted, identity, expiresAtMs);
+  const defaultDrone = watched.find((id) => id !== allDrones) ?? ids[0] ?? context.fleet.ids[0]!;
+  return newSession(defaultDrone, watched, identity, expiresAtMs);
 }
 
 /**

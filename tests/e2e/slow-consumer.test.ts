@@ -18,6 +18,7 @@ import { health, mebibytes, metricsText, metricValue, rssBytes, stopServer } fro
 import { closeCodeOf, rawConnect, type RawConnection, type ServerFrame } from "../support/raw.ts";
 import { spawnServer, startSimServer, type ServerProcess } from "../support/server.ts";
 import { openSocket, waitUntil } from "../support/sockets.ts";
+import { subscriptionsOf } from "../../src/edge/sessions/session.ts";
 
 // ------------------------------------------------------------------ the real-process scenario
 
@@ -403,7 +404,7 @@ describe("a socket that stalls, then resumes", () => {
       await stall(server, client);
       client.send({ type: "subscribe", id: "late", data: { drone: late } });
       // The request reaches the server (its ack waits in the stalled socket's buffer) before the clock moves on.
-      await waitUntil(() => client.session.subscriptions.has(late), 5000, `the subscription to ${late}`);
+      await waitUntil(() => subscriptionsOf(client.session).includes(late), 5000, `the subscription to ${late}`);
       server.advance(3);
       client.conn.socket.resume();
       let ack: any = null;

@@ -182,3 +182,35 @@ describe("close handshake and protocol errors", () => {
     conn.close();
   });
 });
+
+describe("the per-address echo budget, charged a batch at a time (issue 18)", () => {
+  /** Per second: below the charge batch (32) would make every message a charge; this makes every 32nd one. */
+  const perSecond = 40;
+
+  test("one address over its budget is closed with 1008 within a batch; its other sockets share the bill", async () => {
+    const budgeted = startTestServer({ echoMessagesPerSecond: perSecond });
+    try {
+      // An address's bucket lives while it has a socket open: this one holds it.
+      const holder = await openSocket(budgeted.ws("/echo"));
+      const first = await openSocket(budgeted.ws("/echo"));
+      const firstInbox = new Inbox(first);
+      // 20 messages: under a batch, so not yet charged; charged when the socket closes.
+      for (let i = 0; i < 20; i++) first.send(`a${i}`);
+      for (let i = 0; i < 20; i++) expect(await firstInbox.next()).toBe(`a${i}`);
+      first.close();
+      await firstInbox.waitClose();
+      const second = await openSocket(budgeted.ws("/echo"));
+      const secondInbox = new Inbox(second);
+      // A flood far over the budget: the first batch's charge (32 against the ~20 left) closes it.
+      for (let i = 0; i < 200; i++) second.send(`b${i}`);
+      const closed = await secondInbox.waitClose();
+      expect(closed.code).toBe(1008);
+      expect(closed.reason).toBe(`echo budget: at most ${perSecond} messages per second from one address`);
+      // Closed at the first charge: at most one batch was echoed.
+      expect(secondInbox.pending).toBeLessThanOrEqual(32);
+      holder.close();
+    } finally {
+      await budgeted.stop();
+    }
+  });
+});

@@ -1,6 +1,6 @@
 /** The per-socket token bucket and the sustained-abuse rule, on a fake clock. */
 import { expect, test } from "bun:test";
-import { RateLimiter, SharedBuckets } from "../../src/core/flow/rate-limit.ts";
+import { RateLimiter, SharedBuckets, TokenBucket } from "../../src/core/flow/rate-limit.ts";
 
 test("allows a burst of perSecond, then limits until tokens refill", () => {
   const limiter = new RateLimiter({ perSecond: 50, abuseSeconds: 10 });
@@ -74,4 +74,42 @@ test("SharedBuckets: one budget per key for all its sockets, gone with the last 
   buckets.close("203.0.113.7");
   buckets.close("198.51.100.1");
   expect(buckets.size).toBe(0);
+});
+
+/** Verdicts (and whether each limited one is answered) for a pattern of message times. */
+function verdicts(limiter: RateLimiter, times: readonly number[]): string[] {
+  return times.map((t) => {
+    const verdict = limiter.take(t);
+    return verdict === "limited" ? `limited:${limiter.answerLimited(t)}` : verdict;
+  });
+}
+
+test("atRest: not while the bucket refills, a streak runs or an answer is recent; then it decides as a fresh limiter", () => {
+  const options = { perSecond: 10, abuseSeconds: 10, maxExcess: 100 };
+  const limiter = new RateLimiter(options);
+  expect(limiter.atRest(0)).toBe(true);
+  for (let i = 0; i < 15; i++) limiter.take(0);
+  limiter.answerLimited(0);
+  expect(limiter.atRest(500)).toBe(false); // 5 of 10 tokens back, the streak is 0.5 s old
+  expect(limiter.atRest(1000)).toBe(false); // full again, but the streak's gap is not over
+  expect(limiter.atRest(1001)).toBe(true);
+  // From a rest point on, the old limiter and a fresh one give the same answers to any pattern.
+  const pattern = [1001, ...Array.from({ length: 40 }, (_, i) => 1001 + i * 3), 1500, 2600, 2601, 2602];
+  expect(verdicts(limiter, pattern)).toEqual(verdicts(new RateLimiter(options), pattern));
+});
+
+test("atRest: a limiter used below its rate is at rest once its bucket is full", () => {
+  const limiter = new RateLimiter({ perSecond: 50, abuseSeconds: 10 });
+  limiter.take(0);
+  expect(limiter.atRest(10)).toBe(false);
+  expect(limiter.atRest(20)).toBe(true);
+});
+
+test("TokenBucket.take(now, count): all of count or nothing", () => {
+  const bucket = new TokenBucket(40);
+  expect(bucket.take(0, 32)).toBe(true);
+  expect(bucket.take(0, 32)).toBe(false); // 8 left: none taken
+  expect(bucket.take(0, 8)).toBe(true);
+  expect(bucket.take(600, 24)).toBe(true); // 0.6 s refills 24
+  expect(bucket.take(600, 1)).toBe(false);
 });

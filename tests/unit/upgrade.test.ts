@@ -7,6 +7,7 @@ import { defaultConfig, type Config } from "../../src/edge/config.ts";
 import type { Endpoint } from "../../src/edge/paths.ts";
 import { AuthBackoff, ConnectionLimiter } from "../../src/edge/security.ts";
 import type { Identity } from "../../src/core/identity/rights.ts";
+import { subscriptionsOf } from "../../src/edge/sessions/session.ts";
 import { bearerToken, decideUpgrade, parseDroneQuery, upgradeFailed, type UpgradeAcceptance, type UpgradeContext, type UpgradeDecision, type UpgradeRefusal } from "../../src/edge/upgrade.ts";
 
 /** The headers of a valid RFC 6455 opening handshake. */
@@ -78,7 +79,9 @@ describe("accepting", () => {
     const { data, headers } = accepted(decide("controller", "/api/controller", { "Sec-WebSocket-Protocol": "anything, skyport.token.v" }, context({ viewerToken: "v" })));
     expect(headers).toEqual({});
     expect(data.session).toMatchObject({ defaultDrone: "alpha", authenticated: true });
-    expect([...data.session!.subscriptions]).toEqual([]);
+    expect([...subscriptionsOf(data.session!)]).toEqual([]);
+    // Watching nothing, it holds no array either.
+    expect(data.session!.subscriptions).toBeNull();
     // Without the token it is admitted unauthenticated: every line is refused until the deadline closes it.
     expect(accepted(decide("controller", "/api/controller", { "Sec-WebSocket-Protocol": "anything" }, context({ viewerToken: "v" }))).data.session!.authenticated).toBe(false);
     expect(accepted(decide("controller", "/api/controller")).data.session!.authenticated).toBe(true);
@@ -175,16 +178,16 @@ describe("/drone ?drone=", () => {
 
   test("absent: watch the fleet up to --max-subscriptions, commands address the first drone", () => {
     const session = accepted(decide("drone", "/drone", {}, context({ maxSubscriptions: 2 }))).data.session!;
-    expect([...session.subscriptions]).toEqual(["alpha", "bravo"]);
+    expect([...subscriptionsOf(session)]).toEqual(["alpha", "bravo"]);
     expect(session.defaultDrone).toBe("alpha");
   });
 
   test("a list: watch those, address the first named; `*` addresses the fleet's first", () => {
     const listed = accepted(decide("drone", "/drone?drone=charlie,%20bravo")).data.session!;
-    expect([...listed.subscriptions]).toEqual(["charlie", "bravo"]);
+    expect([...subscriptionsOf(listed)]).toEqual(["charlie", "bravo"]);
     expect(listed.defaultDrone).toBe("charlie");
     const all = accepted(decide("drone", "/drone?drone=*")).data.session!;
-    expect([...all.subscriptions]).toEqual(["*"]);
+    expect([...subscriptionsOf(all)]).toEqual(["*"]);
     expect(all.defaultDrone).toBe("alpha");
   });
 
@@ -251,7 +254,7 @@ describe("signed tokens (issue 14): the caller's verdict decides", () => {
     const session = accepted(decide("drone", "/drone", offered, ctx)).data.session!;
     expect(session.identity).toBe(alice);
     expect(session.expiresAtMs).toBe(99_000);
-    expect([...session.subscriptions]).toEqual(["alpha", "charlie"]);
+    expect([...subscriptionsOf(session)]).toEqual(["alpha", "charlie"]);
     expect(session.defaultDrone).toBe("alpha");
   });
 
@@ -263,7 +266,7 @@ describe("signed tokens (issue 14): the caller's verdict decides", () => {
   test("without a token yet, ?drone= is not checked (a 404 would say which drones exist): hello sorts it out", () => {
     const session = accepted(decide("drone", "/drone?drone=zulu,bravo", {}, context(jwt))).data.session!;
     expect(session.identity).toBeNull();
-    expect([...session.subscriptions]).toEqual(["zulu", "bravo"]);
+    expect([...subscriptionsOf(session)]).toEqual(["zulu", "bravo"]);
   });
 
   test("a refused token: 401 naming the reason, counted against the address; a waiting address gets 429 unverified", async () => {

@@ -42,17 +42,22 @@ export class TokenBucket {
     this.tokens = perSecond;
   }
 
-  /** Takes one token at time `nowMs`: true if there was one. */
-  take(nowMs: number): boolean {
+  /** Takes `count` tokens (default one) at time `nowMs`: true if there were that many, else takes none. */
+  take(nowMs: number, count = 1): boolean {
     const perSecond = this.perSecond;
     if (this.lastRefill !== null) {
       const refilled = this.tokens + ((nowMs - this.lastRefill) / 1000) * perSecond;
       this.tokens = refilled < perSecond ? refilled : perSecond;
     }
     this.lastRefill = nowMs;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < count) return false;
+    this.tokens -= count;
     return true;
+  }
+
+  /** Whether the bucket is full again at `nowMs`: a fresh bucket would decide the same from now on. */
+  fullAt(nowMs: number): boolean {
+    return this.lastRefill === null || this.tokens + ((nowMs - this.lastRefill) / 1000) * this.perSecond >= this.perSecond;
   }
 }
 
@@ -90,6 +95,19 @@ export class RateLimiter {
     this.excess++;
     if (this.excess >= this.maxExcess) return "flooding";
     return nowMs - this.abuseSince >= this.options.abuseSeconds * 1000 ? "abusive" : "limited";
+  }
+
+  /**
+   * Whether the limiter is at rest at `nowMs`: its bucket full, no streak of
+   * limited messages still running, no `rate_limited` answer within the
+   * last interval. A limiter at rest decides every later message exactly as
+   * a fresh one would, so its owner may drop it and make a new one when the
+   * next message comes.
+   */
+  atRest(nowMs: number): boolean {
+    const streakRunning = this.abuseSince !== null && nowMs - this.lastLimited <= abuseStreakGapMilliseconds;
+    const answeredRecently = this.lastAnswered !== null && nowMs - this.lastAnswered < limitedAnswerIntervalMilliseconds;
+    return !streakRunning && !answeredRecently && this.bucket.fullAt(nowMs);
   }
 
   /**

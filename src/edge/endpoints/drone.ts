@@ -45,7 +45,7 @@ import type { Config } from "../config.ts";
 import { sendTo, type Socket } from "../connections.ts";
 import type { DroneSession } from "../sessions/session.ts";
 import { AuthBackoff, authBackoffMessage } from "../security.ts";
-import { checkPilotToken, checkViewerHello, countAuthFailure, newSessionId, topicOf } from "../sessions/session.ts";
+import { checkPilotToken, checkViewerHello, countAuthFailure, newSessionId, removeSubscription, subscriptionsOf, topicOf } from "../sessions/session.ts";
 import { admitMessage, type AdmissionRules } from "./admit.ts";
 import { jsonReplier, textReplier, type JsonReplier, type Replier, type TextReplier } from "./replier.ts";
 import { applySubscription, planSubscription, type Streams } from "./subscriptions.ts";
@@ -111,18 +111,19 @@ export class DroneEndpoint {
   /** Subscribes the socket to its drones and greets it: on open, or after `hello` with the viewer token. */
   private welcome(ws: Socket): void {
     const session = ws.data.session!;
-    for (const drone of session.subscriptions) ws.subscribe(topicOf(session, drone));
+    const subscriptions = subscriptionsOf(session);
+    for (const drone of subscriptions) ws.subscribe(topicOf(session, drone));
     const welcome = encodeMessage("welcome", {
       session: session.id,
       role: "observer",
       protocolVersion,
       drones: this.flight.summaries().filter((drone) => this.visible(session, drone.id)),
-      subscribed: [...session.subscriptions],
+      subscribed: [...subscriptions],
       limits: this.limits,
     });
     sendTo(ws, welcome);
     // Then the missions of the vehicles it watches from the start, as a `subscribe` would tell it.
-    const watched = [...session.subscriptions].flatMap((drone) => (drone === allDrones ? this.viewableIds(session) : [drone]));
+    const watched = subscriptions.flatMap((drone) => (drone === allDrones ? this.viewableIds(session) : [drone]));
     for (const drone of watched) for (const text of this.flight.missionMessages(drone)) sendTo(ws, text);
   }
 
@@ -151,13 +152,14 @@ export class DroneEndpoint {
     const subscribeNow = live && session.stalledSince === null;
     const topic = viewsEverything(rights) ? fleetTopic : this.flight.fleetView(ids);
     if (topic !== session.fleetTopic) {
-      if (subscribeNow && session.subscriptions.has(allDrones)) ws.unsubscribe(session.fleetTopic);
+      const watchesAll = subscribeNow && subscriptionsOf(session).includes(allDrones);
+      if (watchesAll) ws.unsubscribe(session.fleetTopic);
       session.fleetTopic = topic;
-      if (subscribeNow && session.subscriptions.has(allDrones)) ws.subscribe(topic);
+      if (watchesAll) ws.subscribe(topic);
     }
-    for (const drone of [...session.subscriptions]) {
+    for (const drone of [...subscriptionsOf(session)]) {
       if (drone === allDrones || ids.includes(drone)) continue;
-      session.subscriptions.delete(drone);
+      removeSubscription(session, drone);
       if (subscribeNow) ws.unsubscribe(topicOf(session, drone));
     }
     if (!ids.includes(session.defaultDrone) && ids.length > 0) session.defaultDrone = ids[0]!;
@@ -318,7 +320,7 @@ export class DroneEndpoint {
       }
       case "subscribe": {
         const plan = planSubscription(message.data, this.streamsFor(session), {
-          subscriptions: session.subscriptions,
+          subscriptions: subscriptionsOf(session),
           stalled: session.stalledSince !== null,
           maxSubscriptions: this.config.maxSubscriptions,
           fleetTopic: session.fleetTopic,
@@ -333,7 +335,7 @@ export class DroneEndpoint {
       case "unsubscribe": {
         const drone = message.data.drone;
         if (drone !== allDrones && !this.visible(session, drone)) return refuse(this.unknownDrone(session, drone));
-        const was = session.subscriptions.delete(drone);
+        const was = removeSubscription(session, drone);
         ws.unsubscribe(topicOf(session, drone));
         return reply.ack({ drone, subscribed: false, ...(was ? {} : { note: "was not subscribed" }) });
       }

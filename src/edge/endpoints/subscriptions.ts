@@ -27,7 +27,7 @@ import {
 import type { ReplayPlan } from "../../core/telemetry/replay-buffer.ts";
 import { fleetTopic, telemetryTopic } from "../../runtime/topics.ts";
 import type { Socket } from "../connections.ts";
-import type { DroneSession } from "../sessions/session.ts";
+import { addSubscription, type DroneSession } from "../sessions/session.ts";
 import type { JsonReplier } from "./replier.ts";
 
 /** What a subscribe asks for: one drone with the last seq seen, or `*` with a seq per drone (as the envelope validated it). */
@@ -46,7 +46,7 @@ export interface Streams {
 
 /** The subscribing socket as the plan reads it. */
 export interface Subscriber {
-  readonly subscriptions: ReadonlySet<string>;
+  readonly subscriptions: readonly string[];
   /** Whether telemetry to it is stopped for backpressure. */
   readonly stalled: boolean;
   readonly maxSubscriptions: number;
@@ -76,7 +76,7 @@ export function planSubscription(request: SubscribeRequest, streams: Streams, su
   } else if (!streams.has(drone)) {
     return { kind: "refuse", error: unknownDrone(drone, streams.ids) };
   }
-  if (!subscriber.subscriptions.has(drone) && subscriber.subscriptions.size >= subscriber.maxSubscriptions) {
+  if (!subscriber.subscriptions.includes(drone) && subscriber.subscriptions.length >= subscriber.maxSubscriptions) {
     return { kind: "refuse", error: tooManySubscriptions(subscriber.maxSubscriptions) };
   }
   const epoch = request.epoch;
@@ -102,7 +102,7 @@ function planOne(drone: string, since: number | undefined, sinceEpoch: string | 
     kind: "live",
     subscription: drone,
     topic,
-    resubscribe: subscriber.subscriptions.has(drone),
+    resubscribe: subscriber.subscriptions.includes(drone),
     ack: { drone, subscribed: true, replayed: plan.frames.length, lost: plan.lost, latestSeq, epoch },
     replay: replayItems(drone, since, sinceEpoch, plan, latestSeq, epoch),
   };
@@ -128,7 +128,7 @@ function planAll(
     kind: "live",
     subscription: allDrones,
     topic: subscriber.fleetTopic ?? fleetTopic,
-    resubscribe: subscriber.subscriptions.has(allDrones),
+    resubscribe: subscriber.subscriptions.includes(allDrones),
     ack: { drone: allDrones, subscribed: true, replayed, lost, latestSeq, epoch },
     replay: plans.flatMap(({ drone, seq, sinceEpoch, plan }) => replayItems(drone, seq, sinceEpoch, plan, latestSeq[drone] ?? null, epoch[drone]!)),
   };
@@ -159,7 +159,7 @@ export function applySubscription(plan: SubscriptionPlan, ws: Socket, session: D
     case "refuse":
       return reply.error(plan.error);
     case "defer": {
-      session.subscriptions.add(plan.subscription);
+      addSubscription(session, plan.subscription);
       const stalledAtSeq = (session.stalledAtSeq ??= new Map());
       for (const [drone, seq] of plan.sinceByDrone) if (!stalledAtSeq.has(drone)) stalledAtSeq.set(drone, seq);
       return reply.ack(plan.ack);
@@ -171,7 +171,7 @@ export function applySubscription(plan: SubscriptionPlan, ws: Socket, session: D
         if ("event" in item) reply.event(item.event);
         else reply.encoded(item.frame);
       }
-      session.subscriptions.add(plan.subscription);
+      addSubscription(session, plan.subscription);
       ws.subscribe(plan.topic);
   }
 }

@@ -17,7 +17,7 @@ import type { Logger } from "../../runtime/observability/log.ts";
 import type { Metrics } from "../../runtime/observability/metrics.ts";
 import { closeCodes, remoteOf, sendTo, type Socket } from "../connections.ts";
 import { mayView } from "../../core/identity/rights.ts";
-import { topicOf, type DroneSession } from "./session.ts";
+import { restLimiter, subscriptionsOf, topicOf, type DroneSession } from "./session.ts";
 
 /** Seconds a `/drone` socket has to present the viewer token before it is closed. */
 export const authTimeoutSeconds = 10;
@@ -112,6 +112,7 @@ export class SessionRegistry {
       }
       if (session.expiresAtMs !== null && this.checkExpiry(ws, session)) continue;
       if (this.flight.isPilot(session.id)) this.checkPilot(ws, session, listened);
+      restLimiter(session, nowMs);
       const buffered = ws.getBufferedAmount();
       switch (backpressureVerdict(buffered, session.stalledSince, nowMs, this.limits)) {
         case "stall":
@@ -185,7 +186,7 @@ export class SessionRegistry {
     session.stalledSince = null;
     const dropped = this.droppedWhileStalled(session);
     session.stalledAtSeq = null;
-    for (const subscription of session.subscriptions) ws.subscribe(topicOf(session, subscription));
+    for (const subscription of subscriptionsOf(session)) ws.subscribe(topicOf(session, subscription));
     for (const drone of this.watchedDrones(session)) {
       // Lease changes travel on the same topic and may have been missed: restate the current one.
       sendTo(ws, encodeMessage("lease", { drone, pilot: this.flight.pilotOf(drone), reason: "resync after backpressure" }));
@@ -203,12 +204,13 @@ export class SessionRegistry {
     session.stalledSince = nowMs;
     const stalledAtSeq = (session.stalledAtSeq = new Map());
     for (const drone of this.watchedDrones(session)) stalledAtSeq.set(drone, this.flight.latestSeq(drone));
-    for (const subscription of session.subscriptions) ws.unsubscribe(topicOf(session, subscription));
+    for (const subscription of subscriptionsOf(session)) ws.unsubscribe(topicOf(session, subscription));
   }
 
   /** The vehicles a session watches, with the all-vehicles subscription spelled out as those it may view. */
   private watchedDrones(session: DroneSession): Iterable<string> {
-    if (!session.subscriptions.has(allDrones)) return session.subscriptions;
+    const subscriptions = subscriptionsOf(session);
+    if (!subscriptions.includes(allDrones)) return subscriptions;
     const rights = session.identity?.rights;
     return rights === undefined ? this.flight.fleet.ids : this.flight.fleet.ids.filter((drone) => mayView(rights, drone));
   }

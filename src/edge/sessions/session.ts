@@ -20,9 +20,19 @@ export interface DroneSession {
   id: string;
   /** Drone that text commands and JSON commands without `data.drone` address. */
   defaultDrone: string;
-  /** Drones whose telemetry topic this socket is subscribed to. */
-  subscriptions: Set<string>;
-  /** Created on the first message: an idle socket does not pay for one. */
+  /**
+   * Drones whose telemetry topic this socket is subscribed to, each once, in
+   * the order subscribed; null while it watches none. An array, not a Set:
+   * a viewer of one drone pays for one small array (a Set and its table
+   * cost about five times as much), and lookups are over at most
+   * --max-subscriptions entries. Read it with `subscriptionsOf`, change it
+   * with `addSubscription` / `removeSubscription`.
+   */
+  subscriptions: string[] | null;
+  /**
+   * Created on the first message and dropped again once at rest (the
+   * registry's sweep, `RateLimiter.atRest`): an idle socket does not pay for one.
+   */
   limiter: RateLimiter | null;
   /** False until the viewer token was presented, when the server requires one. */
   authenticated: boolean;
@@ -71,11 +81,11 @@ export function newSessionId(): string {
 }
 
 /** A fresh session for a socket that is about to open. */
-export function newSession(defaultDrone: string, subscriptions: Iterable<string>, identity: Identity | null, expiresAtMs: number | null = null): DroneSession {
+export function newSession(defaultDrone: string, subscriptions: readonly string[], identity: Identity | null, expiresAtMs: number | null = null): DroneSession {
   return {
     id: newSessionId(),
     defaultDrone,
-    subscriptions: new Set(subscriptions),
+    subscriptions: subscriptions.length === 0 ? null : subscriptions.filter((drone, index) => subscriptions.indexOf(drone) === index),
     limiter: null,
     authenticated: identity !== null,
     identity,
@@ -91,6 +101,31 @@ export function newSession(defaultDrone: string, subscriptions: Iterable<string>
   };
 }
 
+/** What `subscriptionsOf` reads for a session that watches nothing: shared, never changed. */
+const noSubscriptions: readonly string[] = Object.freeze([]);
+
+/** The drones a session watches, in the order subscribed (empty when none). */
+export function subscriptionsOf(session: DroneSession): readonly string[] {
+  return session.subscriptions ?? noSubscriptions;
+}
+
+/** Records that the session watches `drone` (its topic is the caller's to subscribe); once, however often it is asked. */
+export function addSubscription(session: DroneSession, drone: string): void {
+  const subscriptions = session.subscriptions;
+  if (subscriptions === null) session.subscriptions = [drone];
+  else if (!subscriptions.includes(drone)) subscriptions.push(drone);
+}
+
+/** Records that the session no longer watches `drone`; false if it did not. The last one gone, the array goes too. */
+export function removeSubscription(session: DroneSession, drone: string): boolean {
+  const subscriptions = session.subscriptions;
+  const index = subscriptions === null ? -1 : subscriptions.indexOf(drone);
+  if (index < 0) return false;
+  subscriptions!.splice(index, 1);
+  if (subscriptions!.length === 0) session.subscriptions = null;
+  return true;
+}
+
 /**
  * Messages over the rate in one streak after which a socket is closed at
  * once, as seconds of its allowed rate: as many as `abuseSeconds` of allowed
@@ -100,9 +135,18 @@ export function newSession(defaultDrone: string, subscriptions: Iterable<string>
  */
 export const floodExcessSeconds = abuseSeconds;
 
-/** The session's rate limiter, created on its first message so an idle socket does not pay for one. */
+/** The session's rate limiter, created on its first message (and after each rest) so an idle socket does not pay for one. */
 export function limiterOf(session: DroneSession, commandsPerSecond: number): RateLimiter {
   return (session.limiter ??= new RateLimiter({ perSecond: commandsPerSecond, abuseSeconds, maxExcess: Math.ceil(commandsPerSecond * floodExcessSeconds) }));
+}
+
+/**
+ * Drops the session's rate limiter once it is at rest at `nowMs` (its
+ * bucket full, no streak, no recent answer): a fresh one decides the same,
+ * so a socket that went quiet costs no limiter.
+ */
+export function restLimiter(session: DroneSession, nowMs: number): void {
+  if (session.limiter?.atRest(nowMs)) session.limiter = null;
 }
 
 /**

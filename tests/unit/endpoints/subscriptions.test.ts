@@ -16,7 +16,7 @@ function streams(plans: Record<string, ReplayPlan> = {}): Streams {
   };
 }
 
-const fresh: Subscriber = { subscriptions: new Set(), stalled: false, maxSubscriptions: 2 };
+const fresh: Subscriber = { subscriptions: [], stalled: false, maxSubscriptions: 2 };
 
 describe("refusals", () => {
   test("an unknown drone, worded once", () => {
@@ -32,7 +32,7 @@ describe("refusals", () => {
   });
 
   test("past the limit, unless it is a subscription the socket already has", () => {
-    const full: Subscriber = { ...fresh, subscriptions: new Set(["alpha", "bravo"]) };
+    const full: Subscriber = { ...fresh, subscriptions: ["alpha", "bravo"] };
     expect(planSubscription({ drone: "*" }, streams(), full)).toMatchObject({ kind: "refuse", error: { code: "too_many_subscriptions" } });
     expect(planSubscription({ drone: "alpha" }, streams(), full).kind).toBe("live");
   });
@@ -53,7 +53,7 @@ describe("live", () => {
   test("a resume: events first (reset, lost), then the frames, and the topic dropped first if already held", () => {
     const plan = planSubscription({ drone: "alpha", since: 3 }, streams({ "alpha@3": { frames: ["f6", "f7"], lost: 2, reset: false } }), {
       ...fresh,
-      subscriptions: new Set(["alpha"]),
+      subscriptions: ["alpha"],
     });
     expect(plan).toMatchObject({ kind: "live", resubscribe: true, ack: { drone: "alpha", subscribed: true, replayed: 2, lost: 2, latestSeq: 10, epoch: "Ealpha" } });
     if (plan.kind !== "live") throw new Error("expected live");
