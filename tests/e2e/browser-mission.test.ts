@@ -22,6 +22,7 @@ const home = { lat: 51.4779, lon: -0.0015, altitudeMsl: 46 };
 
 /** Where the map drew the selected drone (it sits on home before it flies), page pixels. */
 async function homePoint(page: DashboardPage): Promise<{ x: number; y: number }> {
+  await page.locator("#map").scrollIntoViewIfNeeded();
   const handle = await page.waitForFunction(() => document.getElementById("map-overlay")?.dataset.selectedAt ?? null, undefined, { timeout: waitMs });
   const [x, y] = String(await handle.jsonValue()).split(",").map(Number);
   const map = (await page.locator("#map").boundingBox())!;
@@ -86,7 +87,7 @@ test("a pilot plans 5 waypoints on the map, uploads and starts them; a second br
   // Each new waypoint flies at the altitude of the item before it.
   expect(planned.slice(1, 6).map((item) => item.altitude)).toEqual(["10", "10", "10", "10", "10"]);
   expect(await pilot.locator(".mission-line").count()).toBe(1);
-  await pilot.screenshot({ path: artifactPath("mission-planned-1280.png") });
+  await pilot.screenshot({ path: artifactPath("mission-planned-1280.png"), fullPage: true });
   // The viewer sees no plan: planning is this browser's until it is uploaded.
   expect(await viewer.locator("#mission-items li").count()).toBe(0);
 
@@ -103,7 +104,7 @@ test("a pilot plans 5 waypoints on the map, uploads and starts them; a second br
   await missionState(viewer, "running");
   await viewer.locator('.mission-marker[data-progress="current"]').waitFor();
   await viewer.locator('.mission-marker[data-progress="reached"]').first().waitFor({ timeout: missionFlightMs });
-  await viewer.screenshot({ path: artifactPath("mission-running-viewer-1280.png") });
+  await viewer.screenshot({ path: artifactPath("mission-running-viewer-1280.png"), fullPage: true });
   await missionState(viewer, "completed", missionFlightMs);
   await missionState(pilot, "completed");
   expect(await viewer.locator('#mission-items li[data-progress="reached"]').count()).toBe(7);

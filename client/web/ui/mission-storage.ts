@@ -17,13 +17,16 @@ const kinds: readonly string[] = ["takeoff", "waypoint", "land", "rth"];
 /** Numbers a plan must have (JSON keeps a cleared one as null: it comes back NaN, for the check to name). */
 const requiredNumbers = ["altitude", "lat", "lon"] as const;
 
+/** The part of `Storage` a plan needs (localStorage in the page). */
+export type DraftStorage = Pick<Storage, "getItem" | "setItem" | "removeItem">;
+
 interface StoredDraft {
   version: number;
   items: readonly unknown[];
 }
 
 /** The plan stored for `drone`, or null when there is none (or it cannot be read). */
-export function loadDraft(drone: string, storage: Storage | null = browserStorage()): MissionItem[] | null {
+export function loadDraft(drone: string, storage: DraftStorage | null = browserStorage()): MissionItem[] | null {
   let text: string | null = null;
   try {
     text = storage?.getItem(draftKeyPrefix + drone) ?? null;
@@ -42,7 +45,7 @@ export function loadDraft(drone: string, storage: Storage | null = browserStorag
 }
 
 /** Keeps `items` as the plan for `drone`; null forgets it (uploaded or discarded). */
-export function saveDraft(drone: string, items: readonly MissionItem[] | null, storage: Storage | null = browserStorage()): void {
+export function saveDraft(drone: string, items: readonly MissionItem[] | null, storage: DraftStorage | null = browserStorage()): void {
   try {
     if (items === null) storage?.removeItem(draftKeyPrefix + drone);
     else storage?.setItem(draftKeyPrefix + drone, JSON.stringify({ version: draftVersion, items } satisfies StoredDraft));
@@ -59,7 +62,7 @@ function revive(value: unknown): MissionItem | null {
   return item as unknown as MissionItem;
 }
 
-function browserStorage(): Storage | null {
+function browserStorage(): DraftStorage | null {
   try {
     return globalThis.localStorage ?? null;
   } catch {
