@@ -17,7 +17,7 @@ import { EmergencyDialog } from "./ui/emergency-dialog.ts";
 import { CommandLog } from "./ui/log.ts";
 import { FleetList } from "./ui/fleet-list.ts";
 import { FlyHere } from "./ui/fly-here.ts";
-import { FlightMap, type MapTiles, type MapVehicle } from "./ui/map.ts";
+import { FlightMap, type MapTiles, type MapVehicle, type MapView } from "./ui/map.ts";
 import { homeOf } from "./ui/map-geo.ts";
 import { MissionEditor, type MissionVehicle } from "./ui/mission-editor.ts";
 import { PilotBar } from "./ui/pilot.ts";
@@ -106,6 +106,7 @@ const missions = new MissionEditor(map.map, {
   send: (drone, type, items) => sendMission(drone, type, items),
   vehicle: (drone) => missionVehicle(drone),
   fence: () => missionFence,
+  planningChanged: () => renderMap(),
 });
 /** Whether the selected vehicle's home was known at the last look: the route is redrawn from it once it is. */
 let missionHomeKnown = false;
@@ -207,13 +208,13 @@ function renderMap(): void {
 }
 
 /** What the map draws when it paints: every vehicle heard, with its trail (asked once per paint, not per frame). */
-function mapView(): { selected: string | null; vehicles: MapVehicle[] } {
+function mapView(): MapView {
   const vehicles: MapVehicle[] = [];
   for (const id of drones) {
     const drone = history.of(id);
     if (drone.latest) vehicles.push({ frame: drone.latest, trail: drone.trail });
   }
-  return { selected, vehicles };
+  return { selected, vehicles, planning: missions.planning };
 }
 
 /** The map's tiles, as the server says (`GET /map.json`); without them the map draws offline. */

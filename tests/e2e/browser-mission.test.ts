@@ -79,6 +79,9 @@ test("a pilot plans 5 waypoints on the map, uploads and starts them; a second br
   await openDashboard(viewer, running.http("/"));
   await claim(pilot);
   await planByClicking(pilot, fiveWaypoints);
+  // While planning, a click adds a waypoint (the legend says so), never fly-here.
+  expect(await pilot.textContent("#map-legend")).toContain("Click the map to add a waypoint");
+  expect(await pilot.locator("#fly-here").count()).toBe(0);
   await setField(pilot, 0, "altitude", "5");
   await setField(pilot, 1, "speed", "12");
   await pilot.click('[data-add="land"]');
@@ -163,20 +166,21 @@ test("a waypoint beyond the geofence is marked in the page; a route the battery 
   expect(await page.locator("#mission-items li[data-problem]").count()).toBe(1);
   // Refused: the plan is still being edited, nothing reached the vehicle.
   expect(await page.getAttribute("#mission-panel", "data-planning")).toBe("true");
-  await page.screenshot({ path: artifactPath("mission-refused-1280.png") });
+  await page.screenshot({ path: artifactPath("mission-refused-1280.png"), fullPage: true });
   // Editing the item clears the refusal.
   await setField(page, 3, "holdSeconds", "");
   await page.locator("#mission-items li[data-problem]").waitFor({ state: "detached" });
   expect(page.errors).toEqual([]);
 }, testTimeoutMs);
 
-test("the plan being edited survives a reload; the uploaded mission comes back from the server", async () => {
+test("the plan being edited survives a reload (on a phone); the uploaded mission comes back from the server", async () => {
   const running = server({ drones: ["alpha"], home });
-  const page = await visitor({ width: 1280, height: 800 });
+  const page = await visitor({ width: 390, height: 844 });
   await openDashboard(page, running.http("/"));
   await planByClicking(page, fiveWaypoints.slice(0, 3));
   await setField(page, 2, "holdSeconds", "2");
   const planned = await listedItems(page);
+  await page.locator("#mission-panel").screenshot({ path: artifactPath("mission-planning-panel-390.png") });
   await page.reload();
   await openDashboard(page, running.http("/"));
   await page.locator('#mission-panel[data-planning="true"]').waitFor();

@@ -43,6 +43,8 @@ export interface MissionActions {
   vehicle(drone: string): MissionVehicle;
   /** The geofence the server announced, null before its welcome. */
   fence(): PlanFence | null;
+  /** Planning began or ended for the selected vehicle (the map's clicks change meaning). */
+  planningChanged(planning: boolean): void;
 }
 
 /** A refusal or failure to show: about one item (next to it) or the whole mission (under the status). */
@@ -62,6 +64,8 @@ export class MissionEditor {
   private refusal: Shown | null = null;
   /** A message being sent: the buttons wait for it. */
   private sending = false;
+  /** Whether the selected vehicle was being planned at the last render, to tell the page when that changes. */
+  private wasPlanning = false;
   private readonly list: MissionList;
   private readonly route: MissionRoute;
   private readonly panel = byId("mission-panel", HTMLElement);
@@ -201,6 +205,8 @@ export class MissionEditor {
     } finally {
       this.sending = false;
       this.render();
+      const item = this.refusal?.problem?.item;
+      if (item !== undefined) this.list.reveal(item);
     }
   }
 
@@ -248,6 +254,10 @@ export class MissionEditor {
     setText(this.title, drone ?? "");
     const planning = this.planning;
     this.panel.dataset.planning = String(planning);
+    if (planning !== this.wasPlanning) {
+      this.wasPlanning = planning;
+      this.actions.planningChanged(planning);
+    }
     this.planButton.hidden = planning;
     this.planTools.hidden = !planning;
     const items = drone === null ? null : this.shownItems(drone);
@@ -273,7 +283,8 @@ export class MissionEditor {
     if (drone === null) [state, text] = ["none", "Select a drone to see or plan its mission."];
     else if (planning) {
       const count = items?.length ?? 0;
-      [state, text] = ["planning", `Planning ${count === 1 ? "1 item" : `${count} items`} for ${drone}, not uploaded yet. Click the map to add a waypoint; drag a marker to move it.${whole === null ? "" : ` ${capital(whole)}.`}`];
+      const claim = this.actions.mayFly(drone) ? "" : ` Claim ${drone} to upload it.`;
+      [state, text] = ["planning", `Planning ${count === 1 ? "1 item" : `${count} items`} for ${drone}, not uploaded yet. Click the map to add a waypoint; drag a marker to move it.${claim}${whole === null ? "" : ` ${capital(whole)}.`}`];
     } else if (held === null) [state, text] = ["none", `${drone} has no mission. Plan one, or import a .plan file.`];
     else if (progress === undefined) [state, text] = ["ready", `${drone} holds a mission of ${held.length} items, ready to start.`];
     else [state, text] = [progress.state, progressText(progress, held.length)];

@@ -54,6 +54,11 @@ export class MissionList {
     private readonly actions: ListActions,
   ) {}
 
+  /** Scrolls item `index` into view (a refusal names it: the pilot sees where). */
+  reveal(index: number): void {
+    this.list.querySelector(`li[data-item="${index}"]`)?.scrollIntoView({ block: "nearest" });
+  }
+
   /** Draws `view`; the input that had focus keeps it across the redraw. */
   show(view: ListView): void {
     const key = JSON.stringify(view);
@@ -131,7 +136,7 @@ export class MissionList {
       const wrapper = document.createElement("label");
       wrapper.className = `mission-field mission-field-${field}`;
       const caption = document.createElement("span");
-      caption.textContent = label;
+      caption.textContent = `${label} (${unit})`;
       const input = document.createElement("input");
       input.type = "number";
       input.step = step;
@@ -141,13 +146,10 @@ export class MissionList {
       input.value = value === undefined || !Number.isFinite(value) ? "" : String(field === "lat" || field === "lon" ? Number(value.toFixed(7)) : value);
       if (field === "speed" || field === "holdSeconds") input.placeholder = "–";
       if (problem?.field === field) input.setAttribute("aria-invalid", "true");
-      const unitText = document.createElement("span");
-      unitText.className = "muted";
-      unitText.textContent = unit;
       input.addEventListener("change", () => this.actions.edit(index, field, input.value === "" ? undefined : input.valueAsNumber));
       // Keys typed here are numbers, never flight shortcuts.
       input.addEventListener("keydown", (event) => event.stopPropagation());
-      wrapper.append(caption, input, unitText);
+      wrapper.append(caption, input);
       fields.append(wrapper);
     }
     return fields;
