@@ -12,64 +12,14 @@ import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { planToMission } from "../../protocol/index.ts";
 import { artifactPath } from "../support/browser.ts";
-import { claim, dashboardSuite, openDashboard, waitMs, type DashboardPage } from "../support/dashboard.ts";
+import { claim, dashboardSuite, openDashboard } from "../support/dashboard.ts";
+import { fiveWaypoints, listedItems, missionState, planByClicking, setField } from "../support/mission-page.ts";
 
 const { server, visitor } = dashboardSuite({ beforeAll, afterAll, afterEach });
 const testTimeoutMs = 90_000;
 /** Longest a short simulated mission takes to fly, milliseconds. */
 const missionFlightMs = 45_000;
 const home = { lat: 51.4779, lon: -0.0015, altitudeMsl: 46 };
-
-/** Where the map drew the selected drone (it sits on home before it flies), page pixels. */
-async function homePoint(page: DashboardPage): Promise<{ x: number; y: number }> {
-  await page.locator("#map").scrollIntoViewIfNeeded();
-  const handle = await page.waitForFunction(() => document.getElementById("map-overlay")?.dataset.selectedAt ?? null, undefined, { timeout: waitMs });
-  const [x, y] = String(await handle.jsonValue()).split(",").map(Number);
-  const map = (await page.locator("#map").boundingBox())!;
-  return { x: map.x + x!, y: map.y + y! };
-}
-
-/** Starts planning and clicks the map at each offset from home (pixels, y down), one waypoint each. */
-async function planByClicking(page: DashboardPage, offsets: ReadonlyArray<readonly [number, number]>): Promise<void> {
-  await page.click("#mission-plan");
-  await page.locator('#mission-panel[data-planning="true"]').waitFor();
-  const at = await homePoint(page);
-  for (const [index, [dx, dy]] of offsets.entries()) {
-    await page.mouse.click(at.x + dx, at.y + dy);
-    // The takeoff a new plan starts with is item 0: the waypoint clicked is item index + 1.
-    await page.locator(`.mission-marker[data-item="${index + 1}"]`).waitFor();
-  }
-}
-
-/** The items shown in the side list, as the page holds them (each row's type and inputs). */
-function listedItems(page: DashboardPage): Promise<Array<Record<string, string>>> {
-  return page.$$eval("#mission-items li", (rows) =>
-    rows.map((row) => {
-      const item: Record<string, string> = { type: (row as HTMLElement).dataset.type ?? "" };
-      for (const input of row.querySelectorAll<HTMLInputElement>("input[data-field]")) if (input.value !== "") item[input.dataset.field!] = input.value;
-      return item;
-    }),
-  );
-}
-
-async function setField(page: DashboardPage, item: number, field: string, value: string): Promise<void> {
-  const input = page.locator(`#mission-items li[data-item="${item}"] input[data-field="${field}"]`);
-  await input.fill(value);
-  await input.press("Enter");
-}
-
-function missionState(page: DashboardPage, state: string, timeout = waitMs): Promise<unknown> {
-  return page.locator(`#mission-status[data-state="${state}"]`).waitFor({ timeout });
-}
-
-/** Five waypoints clicked around home, pixels (a few tens of metres at the first view's zoom). */
-const fiveWaypoints = [
-  [40, -30],
-  [80, -30],
-  [80, 20],
-  [40, 40],
-  [0, 30],
-] as const;
 
 test("a pilot plans 5 waypoints on the map, uploads and starts them; a second browser sees the mission progress to completed", async () => {
   const running = server({ drones: ["alpha"], home });
