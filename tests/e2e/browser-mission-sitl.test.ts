@@ -11,7 +11,7 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { artifactPath } from "../support/browser.ts";
 import { claim, dashboardSuite, openDashboard } from "../support/dashboard.ts";
-import { fiveWaypoints, listedItems, missionState, planByClicking, shownMissionState } from "../support/mission-page.ts";
+import { fiveWaypoints, homePoint, listedItems, missionState, planByClicking, shownMissionState } from "../support/mission-page.ts";
 import { spawnServer, type ServerProcess } from "../support/server.ts";
 import { sitlMissing, startSitl, type Sitl } from "../support/sitl.ts";
 
@@ -52,8 +52,15 @@ test.skipIf(missing !== null)(
     const viewer = await visitor({ width: 1280, height: 800 });
     await openDashboard(pilot, server.http("/"));
     await openDashboard(viewer, server.http("/"));
+    // The server flies simulated drones too: both browsers pick the copter, as an operator does in the fleet list.
+    for (const page of [pilot, viewer]) {
+      await page.click('#fleet-list tr[data-drone="copter"]');
+      await page.locator("#mission-drone", { hasText: "copter" }).waitFor();
+    }
     await claim(pilot);
-    await pilot.locator("#map-overlay[data-selected-at]").waitFor({ state: "attached", timeout: positionWithinMs });
+    expect(await pilot.textContent("#strip-drone")).toBe("copter");
+    // SITL reports 0°, 0° until its GPS has a fix: plan once the copter is drawn on the map at home.
+    await homePoint(pilot, positionWithinMs);
     await planByClicking(pilot, fiveWaypoints);
     await pilot.click('[data-add="rth"]');
     expect((await listedItems(pilot)).map((item) => item.type)).toEqual(["takeoff", "waypoint", "waypoint", "waypoint", "waypoint", "waypoint", "rth"]);
@@ -93,12 +100,12 @@ test.skipIf(missing !== null)(
     }
     console.log(`mission flying after ${refusals.length} refusals; the last: ${refusals.at(-1) ?? "none"}`);
     await viewer.locator('.mission-marker[data-progress="reached"]').first().waitFor({ timeout: missionWithinMs });
-    await viewer.screenshot({ path: artifactPath("mission-sitl-running-viewer-1280.png") });
+    await viewer.screenshot({ path: artifactPath("mission-sitl-running-viewer-1280.png"), fullPage: true });
     await missionState(viewer, "completed", missionWithinMs);
     expect(await viewer.locator('.mission-marker[data-progress="reached"]').count()).toBe(5);
     expect(await viewer.locator('#mission-items li[data-progress="reached"]').count()).toBe(7);
     await missionState(pilot, "completed");
-    await viewer.screenshot({ path: artifactPath("mission-sitl-completed-viewer-1280.png") });
+    await viewer.screenshot({ path: artifactPath("mission-sitl-completed-viewer-1280.png"), fullPage: true });
     // The page raised no errors; the only console errors allowed are refused tiles (none are expected: they are local).
     expect(pilot.errors).toEqual([]);
     expect(viewer.errors).toEqual([]);

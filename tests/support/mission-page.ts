@@ -7,10 +7,24 @@
  */
 import { waitMs, type DashboardPage } from "./dashboard.ts";
 
-/** Where the map drew the selected vehicle (on home before it flies), page pixels, with the map scrolled into view. */
-export async function homePoint(page: DashboardPage): Promise<{ x: number; y: number }> {
+/**
+ * Where the map drew the selected vehicle (on home before it flies), page
+ * pixels, with the map scrolled into view; waits until it is drawn inside
+ * the map (an autopilot reports 0°, 0° until its GPS has a fix). `timeout` in milliseconds.
+ */
+export async function homePoint(page: DashboardPage, timeout = waitMs): Promise<{ x: number; y: number }> {
   await page.locator("#map").scrollIntoViewIfNeeded();
-  const handle = await page.waitForFunction(() => document.getElementById("map-overlay")?.dataset.selectedAt ?? null, undefined, { timeout: waitMs });
+  const handle = await page.waitForFunction(
+    () => {
+      const at = document.getElementById("map-overlay")?.dataset.selectedAt;
+      if (at === undefined) return null;
+      const [x, y] = at.split(",").map(Number);
+      const map = document.getElementById("map")!.getBoundingClientRect();
+      return x! >= 0 && y! >= 0 && x! <= map.width && y! <= map.height ? at : null;
+    },
+    undefined,
+    { timeout },
+  );
   const [x, y] = String(await handle.jsonValue()).split(",").map(Number);
   const map = (await page.locator("#map").boundingBox())!;
   return { x: map.x + x!, y: map.y + y! };
