@@ -187,6 +187,7 @@ test(".plan export then import gives the same items; a file that is not a plan i
   await planByClicking(page, fiveWaypoints.slice(0, 3));
   await setField(page, 1, "speed", "7");
   await setField(page, 2, "holdSeconds", "4");
+  await setField(page, 3, "heading", "270");
   await page.click('[data-add="rth"]');
   const planned = await listedItems(page);
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#mission-export")]);

@@ -15,7 +15,7 @@ import type { LatLon } from "./map-geo.ts";
 export const defaultPlanAltitudeMetres = 10;
 
 /** The fields the side list edits, by item kind (lat and lon are also set by dragging the marker). */
-export type EditableField = "altitude" | "lat" | "lon" | "speed" | "holdSeconds";
+export type EditableField = "altitude" | "lat" | "lon" | "speed" | "holdSeconds" | "heading";
 
 /** Kinds of item the list's buttons add (waypoints come from the map). */
 export type AddableKind = "takeoff" | "land" | "rth";
@@ -56,13 +56,13 @@ export function withWaypointAt(items: readonly MissionItem[], index: number, whe
 
 /**
  * Sets one field of item `index`. `value` undefined removes an optional
- * field (speed, hold); a required one cleared becomes NaN, for the check to name.
+ * field (speed, hold, heading); a required one cleared becomes NaN, for the check to name.
  */
 export function withField(items: readonly MissionItem[], index: number, field: EditableField, value: number | undefined): MissionItem[] {
   const item = items[index];
   if (item === undefined || !(field in fieldsOf(item))) return [...items];
   const changed: Record<string, unknown> = { ...item };
-  const optional = field === "speed" || field === "holdSeconds";
+  const optional = field === "speed" || field === "holdSeconds" || field === "heading";
   if (value === undefined && optional) delete changed[field];
   else changed[field] = value ?? Number.NaN;
   return items.map((each, i) => (i === index ? (changed as unknown as MissionItem) : each));
@@ -74,7 +74,7 @@ export function fieldsOf(item: MissionItem): Partial<Record<EditableField, numbe
     case "takeoff":
       return { altitude: item.altitude };
     case "waypoint":
-      return { lat: item.lat, lon: item.lon, altitude: item.altitude, speed: item.speed, holdSeconds: item.holdSeconds };
+      return { lat: item.lat, lon: item.lon, altitude: item.altitude, speed: item.speed, holdSeconds: item.holdSeconds, heading: item.heading };
     case "land":
     case "rth":
       return {};

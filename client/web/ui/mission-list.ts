@@ -2,7 +2,7 @@
  * The mission's side list: one row per item, in order, numbered as the
  * map's markers are. While planning, each row edits its fields (altitude
  * above home, latitude and longitude, optional speed and hold), moves up or
- * down, or is deleted, and shows the problem found with it (the page's own
+ * down, or is deleted (heading too, optional), and shows the problem found with it (the page's own
  * check or the server's refusal) next to the field at fault. A mission the
  * vehicle holds is listed read-only, each row marked reached, current or
  * pending.
@@ -42,8 +42,9 @@ const fieldLabels: Record<EditableField, { label: string; unit: string; step: st
   altitude: { label: "Alt", unit: "m", step: "0.5" },
   speed: { label: "Speed", unit: "m/s", step: "0.5" },
   holdSeconds: { label: "Hold", unit: "s", step: "1" },
+  heading: { label: "Heading", unit: "°", step: "1" },
 };
-const fieldOrder: readonly EditableField[] = ["altitude", "speed", "holdSeconds", "lat", "lon"];
+const fieldOrder: readonly EditableField[] = ["altitude", "speed", "holdSeconds", "heading", "lat", "lon"];
 
 export class MissionList {
   /** What was drawn last: an unchanged view is not redrawn (a redraw would cut into typing). */
@@ -144,7 +145,7 @@ export class MissionList {
       input.setAttribute("aria-label", `Item ${index + 1} ${label.toLowerCase()}, ${unit}`);
       const value = values[field];
       input.value = value === undefined || !Number.isFinite(value) ? "" : String(field === "lat" || field === "lon" ? Number(value.toFixed(7)) : value);
-      if (field === "speed" || field === "holdSeconds") input.placeholder = "–";
+      if (field === "speed" || field === "holdSeconds" || field === "heading") input.placeholder = "–";
       if (problem?.field === field) input.setAttribute("aria-invalid", "true");
       input.addEventListener("change", () => this.actions.edit(index, field, input.value === "" ? undefined : input.valueAsNumber));
       // Keys typed here are numbers, never flight shortcuts.
@@ -165,6 +166,7 @@ function summary(item: MissionItem): HTMLElement {
   if (item.type === "waypoint") {
     if (item.speed !== undefined) parts.push(`${item.speed} m/s`);
     if (item.holdSeconds !== undefined) parts.push(`hold ${item.holdSeconds} s`);
+    if (item.heading !== undefined) parts.push(`facing ${item.heading}°`);
   }
   text.textContent = parts.join(" · ");
   return text;

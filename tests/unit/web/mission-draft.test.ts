@@ -38,6 +38,7 @@ describe("mission draft", () => {
     const plan: MissionItem[] = [{ type: "takeoff", altitude: 5 }, { type: "waypoint", ...here, altitude: 15, holdSeconds: 4 }];
     expect(withField(plan, 1, "speed", 7)[1]).toEqual({ type: "waypoint", ...here, altitude: 15, holdSeconds: 4, speed: 7 });
     expect(withField(plan, 1, "holdSeconds", undefined)[1]).toEqual({ type: "waypoint", ...here, altitude: 15 });
+    expect(withField(withField(plan, 1, "heading", 90), 1, "heading", undefined)).toEqual(plan);
     expect((withField(plan, 0, "altitude", undefined)[0] as { altitude: number }).altitude).toBeNaN();
     expect(withField(plan, 0, "speed", 7)).toEqual(plan);
   });
