@@ -108,8 +108,8 @@ const missions = new MissionEditor(map.map, {
   fence: () => missionFence,
   planningChanged: () => renderMap(),
 });
-/** Whether the selected vehicle's home was known at the last look: the route is redrawn from it once it is. */
-let missionHomeKnown = false;
+/** The selected vehicle's home at the last look (to a metre or so), or "": the route is redrawn when it is first known or moves (an autopilot's GPS fix). */
+let missionHomeKey = "";
 
 /** Where a vehicle's home is, from its latest frame (null fields until it has said where it is). */
 function missionVehicle(drone: string): MissionVehicle {
@@ -267,7 +267,7 @@ function selectDrone(drone: string): void {
   }
   dialog.cancel();
   missions.select(selected);
-  missionHomeKnown = false;
+  missionHomeKey = "";
   pilotBar.setDrones(drones, selected);
   fleetList.setSelected(selected);
   renderSelected();
@@ -410,8 +410,8 @@ client.on("reconnecting", (info) => connection.setReconnect(info));
 client.on("welcome", (welcome) => {
   // The geofence is the server's: drawn and warned about as its welcome announces it.
   readouts.setGeofenceRadius(welcome.limits.maxRadiusMetres);
-  map.setGeofence({ radiusMetres: welcome.limits.maxRadiusMetres, ceilingMetres: welcome.limits.maxAltitudeMetres });
   missionFence = { radiusMetres: welcome.limits.maxRadiusMetres, ceilingMetres: welcome.limits.maxAltitudeMetres };
+  map.setGeofence(missionFence);
   drones = welcome.drones.map((drone) => drone.id);
   selected = pickDrone(drones);
   missions.select(selected);
@@ -431,8 +431,10 @@ client.on("telemetry", (frame) => {
   if (frame.drone === selected) {
     renderSelected();
     renderPermission();
-    if (!missionHomeKnown && frame.lat !== null) {
-      missionHomeKnown = true;
+    const home = homeOf(frame);
+    const homeKey = home === null ? "" : `${home.lat.toFixed(5)},${home.lon.toFixed(5)}`;
+    if (homeKey !== missionHomeKey) {
+      missionHomeKey = homeKey;
       missions.refresh();
     }
   } else {
