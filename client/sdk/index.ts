@@ -39,8 +39,10 @@ import {
   type DoneData,
   type EventData,
   type LeaseData,
+  type MissionData,
   type MissionItem,
   type MissionMessageType,
+  type MissionProgressData,
   type ServerMessage,
   type TelemetryData,
   type WelcomeData,
@@ -66,6 +68,9 @@ export type {
   EventKind,
   EventOf,
   LeaseData,
+  MissionData,
+  MissionItem,
+  MissionProgressData,
   TelemetryData,
   WelcomeData,
 } from "../../protocol/index.ts";
@@ -152,6 +157,10 @@ export interface SkyportEvents {
   error: SkyportError;
   /** The server refused the viewer token (or its absence): the client is closed and does not reconnect. */
   refused: AccessRefusal;
+  /** A watched drone's mission: on upload, on clear (`items: null`), and on subscribing when it holds one. */
+  mission: MissionData;
+  /** How far a watched drone is through its mission (`state` running, paused, completed or aborted). */
+  missionProgress: MissionProgressData;
 }
 
 /** Defaults of the options, in milliseconds. */
@@ -575,6 +584,10 @@ export class SkyportClient {
         return this.leaseChanged(message.data);
       case "event":
         return this.droneEvent(message.data);
+      case "mission":
+        return this.emitter.emit("mission", message.data);
+      case "mission_progress":
+        return this.emitter.emit("missionProgress", message.data);
     }
   }
 

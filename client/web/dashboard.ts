@@ -17,7 +17,9 @@ import { EmergencyDialog } from "./ui/emergency-dialog.ts";
 import { CommandLog } from "./ui/log.ts";
 import { FleetList } from "./ui/fleet-list.ts";
 import { FlyHere } from "./ui/fly-here.ts";
-import { FlightMap, type MapTiles, type MapVehicle } from "./ui/map.ts";
+import { FlightMap, type MapTiles, type MapVehicle, type MapView } from "./ui/map.ts";
+import { homeOf } from "./ui/map-geo.ts";
+import { MissionEditor, type MissionVehicle } from "./ui/mission-editor.ts";
 import { PilotBar } from "./ui/pilot.ts";
 import { batteryDangerPercent, batteryLevel, batteryWarnPercent, TelemetryReadouts } from "./ui/readouts.ts";
 import { EventJournal } from "./ui/event-journal.ts";
@@ -30,7 +32,7 @@ import { VoiceAlerts } from "./ui/voice-alerts.ts";
 import { StatusStrip } from "./ui/status-strip.ts";
 import { Sparkline } from "./ui/sparkline.ts";
 import { sameServerSocketUrl } from "./socket-url.ts";
-import type { CommandName } from "../../protocol/index.ts";
+import type { CommandName, MissionItem, MissionMessageType, MissionProgressData } from "../../protocol/index.ts";
 
 /** Where the selected drone is remembered between visits. */
 const selectedDroneStorageKey = "skyport.dashboard.drone";
@@ -93,8 +95,67 @@ const flyHere = new FlyHere(map.map, {
   selected: () => (selected === null ? null : { drone: selected, altitude: history.of(selected).latest?.position.z ?? 0 }),
   fly: (where, altitude) => void sendCommand("gotogeo", [where.lat, where.lon, altitude]),
 });
-// A click on another vehicle selects it; anywhere else it is fly-here for the selected one.
-map.onPick((where, at, vehicle) => (vehicle !== null && vehicle !== selected ? selectDrone(vehicle) : flyHere.pick(where, at)));
+// A click on another vehicle selects it; anywhere else it adds a waypoint while planning, else it is fly-here for the selected one.
+map.onPick((where, at, vehicle) => (vehicle !== null && vehicle !== selected ? selectDrone(vehicle) : missions.pick(where) || flyHere.pick(where, at)));
+// ------------------------------------------------------------ missions (plan, send, follow)
+
+/** The geofence the welcome announced, for checking plans in the page; null before it. */
+let missionFence: { radiusMetres: number; ceilingMetres: number } | null = null;
+const missions = new MissionEditor(map.map, {
+  mayFly: (drone) => client.isPilot(drone) && client.state === "open",
+  send: (drone, type, items) => sendMission(drone, type, items),
+  vehicle: (drone) => missionVehicle(drone),
+  fence: () => missionFence,
+  planningChanged: () => renderMap(),
+});
+/** The selected vehicle's home at the last look (to a metre or so), or "": the route is redrawn when it is first known or moves (an autopilot's GPS fix). */
+let missionHomeKey = "";
+
+/** Where a vehicle's home is, from its latest frame (null fields until it has said where it is). */
+function missionVehicle(drone: string): MissionVehicle {
+  const frame = history.of(drone).latest ?? null;
+  const home = frame === null ? null : homeOf(frame);
+  return { home, homeAltitudeMsl: frame?.altitudeMsl == null ? null : frame.altitudeMsl - frame.position.z };
+}
+
+/** Sends a mission message, logged like a command: null when the vehicle did it, else why not; a refusal rejects (naming the item). */
+async function sendMission(drone: string, type: MissionMessageType, items?: MissionItem[]): Promise<string | null> {
+  const entry = log.command(drone, items === undefined ? type : `mission upload (${items.length} items)`);
+  const sentAt = performance.now();
+  try {
+    const handle = await client.mission(drone, type, items);
+    entry.acked(handle.roundTripMs);
+    const done = await handle.done;
+    if (done.status === "completed") {
+      entry.completed(performance.now() - sentAt);
+      return null;
+    }
+    const reason = done.reason ?? "the vehicle did not do it";
+    entry.failed(reason);
+    return reason;
+  } catch (error) {
+    if (error instanceof SkyportError) entry.refused(error.code, error.message);
+    else entry.refused("client", error instanceof Error ? error.message : String(error));
+    throw error;
+  }
+}
+
+/** The last mission state logged per vehicle, so the log says each change once. */
+const missionStates = new Map<string, MissionProgressData["state"]>();
+client.on("mission", (data) => {
+  missionStates.delete(data.drone);
+  missions.missionChanged(data);
+});
+client.on("missionProgress", (data) => {
+  if (missionStates.get(data.drone) !== data.state) {
+    missionStates.set(data.drone, data.state);
+    const why = data.reason === undefined ? "" : ` (${data.reason})`;
+    log.note(`${data.drone}: mission ${data.state}${why}`, data.state === "aborted" ? "danger" : data.state === "paused" ? "warn" : "info");
+  }
+  missions.progressed(data);
+});
+
+// ------------------------------------------------------------ fleet list
 const fleetList = new FleetList(byId("fleet-list", HTMLTableSectionElement), (drone) => selectDrone(drone), (drone) => history.of(drone).latest, () => client.session);
 void loadMapTiles();
 const altitudeChart = new Sparkline(byId("altitude-sparkline", HTMLCanvasElement), byId("altitude-range", HTMLElement), {
@@ -139,6 +200,7 @@ function renderPermission(): void {
   pilotBar.setPermission(selected, permission);
   controls.setEnabled(permission.canFly, permission.reason);
   if (!permission.canFly) dialog.cancel();
+  missions.refresh();
 }
 
 function renderMap(): void {
@@ -146,13 +208,13 @@ function renderMap(): void {
 }
 
 /** What the map draws when it paints: every vehicle heard, with its trail (asked once per paint, not per frame). */
-function mapView(): { selected: string | null; vehicles: MapVehicle[] } {
+function mapView(): MapView {
   const vehicles: MapVehicle[] = [];
   for (const id of drones) {
     const drone = history.of(id);
     if (drone.latest) vehicles.push({ frame: drone.latest, trail: drone.trail });
   }
-  return { selected, vehicles };
+  return { selected, vehicles, planning: missions.planning };
 }
 
 /** The map's tiles, as the server says (`GET /map.json`); without them the map draws offline. */
@@ -204,6 +266,8 @@ function selectDrone(drone: string): void {
     // Storage may be off (private mode); the choice then lasts for this visit.
   }
   dialog.cancel();
+  missions.select(selected);
+  missionHomeKey = "";
   pilotBar.setDrones(drones, selected);
   fleetList.setSelected(selected);
   renderSelected();
@@ -346,9 +410,11 @@ client.on("reconnecting", (info) => connection.setReconnect(info));
 client.on("welcome", (welcome) => {
   // The geofence is the server's: drawn and warned about as its welcome announces it.
   readouts.setGeofenceRadius(welcome.limits.maxRadiusMetres);
-  map.setGeofence({ radiusMetres: welcome.limits.maxRadiusMetres, ceilingMetres: welcome.limits.maxAltitudeMetres });
+  missionFence = { radiusMetres: welcome.limits.maxRadiusMetres, ceilingMetres: welcome.limits.maxAltitudeMetres };
+  map.setGeofence(missionFence);
   drones = welcome.drones.map((drone) => drone.id);
   selected = pickDrone(drones);
+  missions.select(selected);
   pilotBar.setDrones(drones, selected);
   fleetList.setDrones(drones, selected);
   connection.setState(client.state, welcome.session);
@@ -365,6 +431,12 @@ client.on("telemetry", (frame) => {
   if (frame.drone === selected) {
     renderSelected();
     renderPermission();
+    const home = homeOf(frame);
+    const homeKey = home === null ? "" : `${home.lat.toFixed(5)},${home.lon.toFixed(5)}`;
+    if (homeKey !== missionHomeKey) {
+      missionHomeKey = homeKey;
+      missions.refresh();
+    }
   } else {
     renderMap();
   }

@@ -237,6 +237,9 @@ test("the fleet list and the map both select: a row picks its drone, a click on 
   const alpha = await selectedPoint(page);
   expect(await page.locator("#fleet-list tr").count()).toBe(2);
   expect(await page.getAttribute('#fleet-list tr[data-drone="alpha"]', "aria-selected")).toBe("true");
+  // At 768 px every column header reads whole (none cut to an ellipsis).
+  const cutHeaders = await page.$$eval(".fleet thead th", (headers) => headers.filter((header) => header.scrollWidth > header.clientWidth).map((header) => header.textContent));
+  expect(cutHeaders).toEqual([]);
   const selectedDrone = () => page.$eval("#drone-select", (select) => (select as HTMLSelectElement).value);
   // A row selects its drone: the map then draws bravo as the selected one, which gives its place on the map.
   await page.click('#fleet-list tr[data-drone="bravo"]');

@@ -88,6 +88,22 @@ describe("missions over /drone", () => {
     }
   });
 
+  test("a new connection learns the missions of the vehicles it is subscribed to, right after its welcome (a page reloaded finds them)", async () => {
+    const { s, pilot } = await pilotAndViewer();
+    await pilot.request("mission", { drone: "alpha", items: route }, "m1");
+    await pilot.request("mission_start", { drone: "alpha" }, "go");
+    await pilot.done("go");
+    s.advance(2);
+    // Every vehicle by default: alpha's mission and its progress follow the welcome; bravo holds none, so nothing about it.
+    const everything = await connect(s.ws("/drone"));
+    expect((await everything.take((m) => m?.type === "mission")).data).toEqual({ drone: "alpha", items: route });
+    expect((await everything.take((m) => m?.type === "mission_progress")).data).toMatchObject({ drone: "alpha", state: "running" });
+    // A connection subscribed to bravo alone hears nothing of alpha's mission.
+    const bravoOnly = await connect(s.ws("/drone?drone=bravo"));
+    await bravoOnly.request("ping", {});
+    expect(bravoOnly.messages.filter((m: any) => m?.type === "mission" || m?.type === "mission_progress")).toEqual([]);
+  });
+
   test("a flight command during the mission pauses it; mission_resume flies on", async () => {
     const { s, pilot, viewer } = await pilotAndViewer();
     await pilot.request("mission", { drone: "alpha", items: route }, "m1");

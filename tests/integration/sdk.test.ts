@@ -267,6 +267,29 @@ describe("requests", () => {
     expect(sdk.isPilot("alpha")).toBe(false);
   });
 
+  test("a mission uploaded and started reaches every client as mission and missionProgress events", async () => {
+    const server = simServer();
+    const pilot = client({ url: server.ws("/drone") });
+    const viewer = client({ url: server.ws("/drone") });
+    await connected(pilot);
+    await connected(viewer);
+    await pilot.claim("alpha");
+    const items = [{ type: "takeoff" as const, altitude: 5 }, { type: "land" as const }];
+    const shown = nextEvent(viewer, "mission");
+    const upload = await pilot.mission("alpha", "mission", items);
+    expect(await upload.done).toMatchObject({ status: "completed" });
+    expect(await shown).toEqual({ drone: "alpha", items });
+    const running = nextEvent(viewer, "missionProgress", (progress) => progress.state === "running");
+    await (await pilot.mission("alpha", "mission_start")).done;
+    expect(await running).toMatchObject({ drone: "alpha", current: 0, reached: [] });
+    const completed = nextEvent(viewer, "missionProgress", (progress) => progress.state === "completed");
+    server.advance(10);
+    expect(await completed).toMatchObject({ drone: "alpha", reached: [0, 1], distanceToGo: 0 });
+    const cleared = nextEvent(viewer, "mission");
+    await (await pilot.mission("alpha", "mission_clear")).done;
+    expect(await cleared).toEqual({ drone: "alpha", items: null });
+  });
+
   test("an error reply rejects with the server's code and field", async () => {
     const server = simServer();
     const sdk = client({ url: server.ws("/drone") });

@@ -33,3 +33,11 @@ export function pointAt(home: LatLon, x: number, y: number): LatLon {
     lon: home.lon + (x / (earthRadiusMetres * Math.cos(home.lat / degreesPerRadian))) * degreesPerRadian,
   };
 }
+
+/** Metres east (`x`) and north (`y`) of `home` to `point`: the exact inverse of `pointAt`. */
+export function offsetOf(home: LatLon, point: LatLon): { x: number; y: number } {
+  return {
+    x: ((point.lon - home.lon) / degreesPerRadian) * earthRadiusMetres * Math.cos(home.lat / degreesPerRadian),
+    y: ((point.lat - home.lat) / degreesPerRadian) * earthRadiusMetres,
+  };
+}

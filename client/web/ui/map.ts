@@ -55,6 +55,8 @@ export interface MapVehicle {
 export interface MapView {
   selected: string | null;
   vehicles: readonly MapVehicle[];
+  /** Whether a click adds a waypoint to a mission plan (the legend says so) rather than flying there. */
+  planning?: boolean;
 }
 
 /** Where the tiles come from (`GET /map.json`). */
@@ -220,7 +222,8 @@ export class FlightMap {
     }
     const fence = this.geofence ? `; the dashed circle is the ${this.geofence.radiusMetres} m geofence (ceiling ${this.geofence.ceilingMetres} m)` : "";
     const rings = ring === null ? "" : ` Rings every ${ring} m.`;
-    this.showLegend(`H is home${fence}. Click the map to fly the selected drone there.${rings}`);
+    const click = view.planning ? "Click the map to add a waypoint to the plan; drag a numbered marker to move it." : "Click the map to fly the selected drone there.";
+    this.showLegend(`H is home${fence}. ${click}${rings}`);
   }
 
   private showLegend(text: string): void {

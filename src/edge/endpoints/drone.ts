@@ -122,9 +122,16 @@ export class DroneEndpoint {
       limits: this.limits,
     });
     sendTo(ws, welcome);
-    // Then the missions of the vehicles it watches from the start, as a `subscribe` would tell it.
-    const watched = subscriptions.flatMap((drone) => (drone === allDrones ? this.viewableIds(session) : [drone]));
-    for (const drone of watched) for (const text of this.flight.missionMessages(drone)) sendTo(ws, text);
+    // Then the missions of the vehicles it watches from the start, as a `subscribe` would tell it (a page reloaded finds its vehicle's mission).
+    this.sendMissions(ws, session, subscriptions);
+  }
+
+  /** The current mission and progress of each vehicle in `subscriptions` (`*`: every vehicle the session may view), to this socket. */
+  private sendMissions(ws: Socket, session: DroneSession, subscriptions: Iterable<string>): void {
+    for (const subscription of subscriptions) {
+      const drones = subscription === allDrones ? this.viewableIds(session) : [subscription];
+      for (const drone of drones) for (const text of this.flight.missionMessages(drone)) sendTo(ws, text);
+    }
   }
 
   /** Whether the session may know the vehicle exists: it is flown here and its identity may view it. */
@@ -327,9 +334,7 @@ export class DroneEndpoint {
         });
         applySubscription(plan, ws, session, reply);
         // A new viewer learns the mission the vehicle holds, as the others did when it changed.
-        if (plan.kind === "refuse") return;
-        const drones = message.data.drone === allDrones ? this.viewableIds(session) : [message.data.drone];
-        for (const drone of drones) for (const text of this.flight.missionMessages(drone)) sendTo(ws, text);
+        if (plan.kind !== "refuse") this.sendMissions(ws, session, [message.data.drone]);
         return;
       }
       case "unsubscribe": {

@@ -335,6 +335,13 @@ export class MavlinkEncoder {
         m.missionType = common.MavMissionType.MISSION;
         return this.serialize(m);
       }
+      case "mission_clear_all": {
+        const m = new common.MissionClearAll();
+        m.targetSystem = message.targetSystem;
+        m.targetComponent = message.targetComponent;
+        m.missionType = common.MavMissionType.MISSION;
+        return this.serialize(m);
+      }
       case "mission_request": {
         const m = new common.MissionRequestInt();
         m.targetSystem = message.targetSystem;

@@ -153,6 +153,32 @@ describe("upload", () => {
   });
 });
 
+describe("clear", () => {
+  const autopilot = new FakeAutopilot();
+
+  test("MISSION_CLEAR_ALL on the wire, cleared on the autopilot's MISSION_ACK; one transfer at a time", () => {
+    const transfer = newTransfer();
+    expect(transfer.clear(0)).toBe(true);
+    expect(transfer.inProgress).toBe("clear");
+    expect(transfer.upload(toMavMission(route, true, copterHome).items, 0)).toBe(false);
+    const [clear] = onTheWire(transfer.takeOutgoing());
+    expect(clear!.header.msgid).toBe(common.MissionClearAll.MSG_ID);
+    expect(clear!.protocol.data(clear!.payload, common.MissionClearAll)).toMatchObject({ targetSystem: 1, targetComponent: 1, missionType: common.MavMissionType.MISSION });
+    expect(deliver(transfer, autopilot.missionAck(MavMissionResult.ACCEPTED), 0.1)).toEqual({ kind: "cleared" });
+    expect(transfer.busy).toBe(false);
+  });
+
+  test("a clear the autopilot refuses or never answers fails saying so, and cancels nothing on the autopilot", () => {
+    const transfer = newTransfer();
+    transfer.clear(0);
+    transfer.takeOutgoing();
+    expect(deliver(transfer, autopilot.missionAck(common.MavMissionResult.DENIED), 0.1)).toEqual({ kind: "clear_failed", reason: "the autopilot refused to clear its mission: MAV_MISSION_DENIED" });
+    transfer.clear(1);
+    expect(transfer.cancel("the link was lost")).toEqual({ kind: "clear_failed", reason: "clear given up: the link was lost" });
+    expect(transfer.takeOutgoing()).toEqual([{ type: "mission_clear_all", targetSystem: 1, targetComponent: 1 }]);
+  });
+});
+
 describe("download", () => {
   const autopilot = new FakeAutopilot();
 

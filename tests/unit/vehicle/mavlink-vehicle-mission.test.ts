@@ -4,7 +4,8 @@
  * `done`, start (arm, MISSION_START), progress from MISSION_CURRENT and
  * MISSION_ITEM_REACHED, pause (BRAKE) and resume (AUTO), a manual command
  * pausing it, a second upload refused, a half-finished upload leaving the
- * previous mission, and the mission already on the vehicle read on link-up.
+ * previous mission, clear through MISSION_CLEAR_ALL, and the mission
+ * already on the vehicle read on link-up.
  */
 import { describe, expect, test } from "bun:test";
 import type { MissionItem } from "../../../src/core/mission/mission.ts";
@@ -190,6 +191,46 @@ describe("a MAVLink vehicle's mission", () => {
     expect(r.vehicle.missionCommand({ action: "start" }, 1, 100)).toMatchObject({ status: "refused", refusal: { code: "no_mission" } });
     expect(r.vehicle.missionCommand({ action: "pause" }, 1, 100)).toMatchObject({ status: "refused", refusal: { code: "no_mission" } });
     expect(r.vehicle.missionCommand({ action: "resume" }, 1, 100)).toMatchObject({ status: "refused", refusal: { code: "no_mission" } });
+  });
+
+  test("clear sends MISSION_CLEAR_ALL: the mission is forgotten and done on the autopilot's MISSION_ACK; a refusal keeps it", () => {
+    const held: MissionItem[] = [{ type: "takeoff", altitude: 5 }, { type: "land" }];
+    const r = onGround(held);
+    r.vehicle.takeEvents();
+    expect(r.vehicle.missionCommand({ action: "clear" }, 8, 100)).toEqual({ status: "accepted", items: 0 });
+    expect(r.sent()).toEqual([{ type: "mission_clear_all", targetSystem: 1, targetComponent: 1 }]);
+    // Nothing is forgotten before the autopilot answers, and a second transfer waits for it.
+    expect(r.vehicle.mission()).toEqual(held);
+    expect(r.vehicle.takeEvents()).toEqual([]);
+    expect(r.vehicle.missionCommand({ action: "upload", items: route }, 9, 100)).toMatchObject({ status: "refused", refusal: { code: "busy", message: "copter is in the middle of a mission clear: wait for it to finish" } });
+    r.hear(r.autopilot.missionAck(MavMissionResult.ACCEPTED));
+    expect(r.vehicle.takeEvents()).toEqual([{ type: "mission", items: null }, { type: "command_done", token: 8 }]);
+    expect(r.vehicle.mission()).toBeNull();
+
+    const refusing = onGround(held);
+    refusing.vehicle.takeEvents();
+    refusing.vehicle.missionCommand({ action: "clear" }, 3, 100);
+    refusing.sent();
+    refusing.hear(refusing.autopilot.missionAck(MavMissionResult.ERROR));
+    expect(refusing.vehicle.takeEvents()).toEqual([{ type: "command_failed", token: 3, reason: "the autopilot refused to clear its mission: MAV_MISSION_ERROR; the vehicle keeps its mission" }]);
+    expect(refusing.vehicle.mission()).toEqual(held);
+  });
+
+  test("a clear the autopilot never answers is sent again, then given up: the vehicle keeps its mission", () => {
+    const held: MissionItem[] = [{ type: "takeoff", altitude: 5 }, { type: "land" }];
+    const r = onGround(held);
+    r.vehicle.takeEvents();
+    r.vehicle.missionCommand({ action: "clear" }, 4, 100);
+    r.sent();
+    const resent: MavOutbound[] = [];
+    for (let t = 100; t <= 100 + transferRetrySeconds * (transferMaxRetries + 2); t += 0.5) {
+      r.hear(r.autopilot.heartbeat({ customMode: CopterMode.STABILIZE }));
+      r.at(t);
+      resent.push(...r.sent().filter((m) => m.type === "mission_clear_all"));
+    }
+    expect(resent).toHaveLength(transferMaxRetries);
+    expect(r.vehicle.takeEvents()).toContainEqual({ type: "command_failed", token: 4, reason: `clear given up: the autopilot did not answer with a MISSION_ACK to MISSION_CLEAR_ALL after ${transferMaxRetries + 1} tries ${transferRetrySeconds} s apart; the vehicle keeps its mission` });
+    expect(r.vehicle.mission()).toEqual(held);
   });
 
   test("a mission already on the vehicle is read on link-up and shown to viewers", () => {

@@ -102,6 +102,8 @@ export type MavOutbound =
   | ({ type: "mission_item"; targetSystem: number; targetComponent: number } & MavMissionItem)
   /** MISSION_REQUEST_LIST: a download starts. */
   | { type: "mission_request_list"; targetSystem: number; targetComponent: number }
+  /** MISSION_CLEAR_ALL: the autopilot forgets its mission (answered with a MISSION_ACK). */
+  | { type: "mission_clear_all"; targetSystem: number; targetComponent: number }
   /** MISSION_REQUEST_INT: the item `seq` of a download, please. */
   | { type: "mission_request"; targetSystem: number; targetComponent: number; seq: number }
   /** MISSION_ACK: a download is complete (`result` 0), or a transfer is cancelled (MAV_MISSION_OPERATION_CANCELLED). */

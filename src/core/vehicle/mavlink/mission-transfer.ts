@@ -3,7 +3,8 @@
  * time as arguments: an upload (MISSION_COUNT, then one MISSION_ITEM_INT per
  * MISSION_REQUEST_INT, until MISSION_ACK) and a download
  * (MISSION_REQUEST_LIST, MISSION_COUNT, then MISSION_REQUEST_INT for each
- * MISSION_ITEM_INT, then our MISSION_ACK).
+ * MISSION_ITEM_INT, then our MISSION_ACK), and a clear (MISSION_CLEAR_ALL,
+ * until MISSION_ACK).
  *
  * Owns one transfer at a time (a second is refused: `busy`), its timeouts
  * and resends, and cancelling a transfer that gave up (a MISSION_ACK
@@ -24,11 +25,14 @@ export type TransferOutcome =
   | { kind: "uploaded"; count: number }
   | { kind: "upload_failed"; reason: string }
   | { kind: "downloaded"; items: MavMissionItem[] }
-  | { kind: "download_failed"; reason: string };
+  | { kind: "download_failed"; reason: string }
+  | { kind: "cleared" }
+  | { kind: "clear_failed"; reason: string };
 
 type Transfer =
   | { kind: "upload"; items: readonly MavMissionItem[]; requested: number; last: MavOutbound; sentAt: number; retries: number }
-  | { kind: "download"; count: number | null; items: MavMissionItem[]; last: MavOutbound; sentAt: number; retries: number };
+  | { kind: "download"; count: number | null; items: MavMissionItem[]; last: MavOutbound; sentAt: number; retries: number }
+  | { kind: "clear"; last: MavOutbound; sentAt: number; retries: number };
 
 /** Where a transfer's messages go: the autopilot's system and component. */
 export interface TransferTarget {
@@ -47,8 +51,8 @@ export class MissionTransfer {
     return this.transfer !== null;
   }
 
-  /** What the transfer in progress is, for refusals: `upload` or `download`. */
-  get inProgress(): "upload" | "download" | null {
+  /** What the transfer in progress is, for refusals: `upload`, `download` or `clear`. */
+  get inProgress(): Transfer["kind"] | null {
     return this.transfer?.kind ?? null;
   }
 
@@ -70,12 +74,22 @@ export class MissionTransfer {
     return true;
   }
 
+  /** Asks the autopilot to clear its mission (MISSION_CLEAR_ALL); false when a transfer is already in progress. */
+  clear(now: number): boolean {
+    if (this.transfer !== null) return false;
+    const clear: MavOutbound = { type: "mission_clear_all", ...this.target() };
+    this.transfer = { kind: "clear", last: clear, sentAt: now, retries: 0 };
+    this.outbox.push(clear);
+    return true;
+  }
+
   /** A message from the autopilot; the transfer's outcome when this ended it. Messages of other mission types, or with no transfer, are ignored. */
   receive(message: MavInbound, now: number): TransferOutcome | null {
     const transfer = this.transfer;
     if (transfer === null) return null;
     if ((message.type === "mission_request" || message.type === "mission_ack" || message.type === "mission_count" || message.type === "mission_item") && message.missionType !== 0) return null;
     if (transfer.kind === "upload") return this.uploadReceives(transfer, message, now);
+    if (transfer.kind === "clear") return this.clearReceives(message);
     return this.downloadReceives(transfer, message, now);
   }
 
@@ -84,7 +98,16 @@ export class MissionTransfer {
     const transfer = this.transfer;
     if (transfer === null || now - transfer.sentAt < transferRetrySeconds) return null;
     if (transfer.retries >= transferMaxRetries) {
-      const waitedFor = transfer.kind === "upload" ? (transfer.requested < 0 ? "a request for the first item" : `a request after item ${transfer.requested}`) : transfer.count === null ? "the mission's item count" : `item ${transfer.items.length}`;
+      const waitedFor =
+        transfer.kind === "clear"
+          ? "a MISSION_ACK to MISSION_CLEAR_ALL"
+          : transfer.kind === "upload"
+            ? transfer.requested < 0
+              ? "a request for the first item"
+              : `a request after item ${transfer.requested}`
+            : transfer.count === null
+              ? "the mission's item count"
+              : `item ${transfer.items.length}`;
       return this.cancel(`the autopilot did not answer with ${waitedFor} after ${transferMaxRetries + 1} tries ${transferRetrySeconds} s apart`);
     }
     transfer.retries += 1;
@@ -93,11 +116,12 @@ export class MissionTransfer {
     return null;
   }
 
-  /** Gives up on the transfer in progress (the link went down, or it timed out): the autopilot is told it is cancelled. */
+  /** Gives up on the transfer in progress (the link went down, or it timed out): the autopilot is told an upload or download is cancelled (a clear is one message: nothing to cancel). */
   cancel(reason: string): TransferOutcome | null {
     const transfer = this.transfer;
     if (transfer === null) return null;
     this.transfer = null;
+    if (transfer.kind === "clear") return { kind: "clear_failed", reason: `clear given up: ${reason}` };
     this.outbox.push({ type: "mission_ack", ...this.target(), result: MavMissionResult.OPERATION_CANCELLED });
     return transfer.kind === "upload" ? { kind: "upload_failed", reason: `upload cancelled: ${reason}` } : { kind: "download_failed", reason: `download cancelled: ${reason}` };
   }
@@ -129,6 +153,13 @@ export class MissionTransfer {
       return { kind: "upload_failed", reason: `the autopilot refused the mission: ${resultName(message.result)}` };
     }
     return null;
+  }
+
+  private clearReceives(message: MavInbound): TransferOutcome | null {
+    if (message.type !== "mission_ack") return null;
+    this.transfer = null;
+    if (message.result === MavMissionResult.ACCEPTED) return { kind: "cleared" };
+    return { kind: "clear_failed", reason: `the autopilot refused to clear its mission: ${resultName(message.result)}` };
   }
 
   private downloadReceives(transfer: Extract<Transfer, { kind: "download" }>, message: MavInbound, now: number): TransferOutcome | null {

@@ -7,7 +7,7 @@
  *
  * Owns that bookkeeping and the vehicle events it raises (`mission`,
  * `mission_progress`, and the `command_done`/`command_failed` of an
- * upload). It does not send commands: starting, pausing and resuming are
+ * upload or a clear). It does not send commands: starting, pausing and resuming are
  * COMMAND_LONG steps the vehicle runs (`vehicle.ts`). Pure: time as arguments.
  */
 import type { MissionItem, MissionProgress, MissionState } from "../../mission/mission.ts";
@@ -37,6 +37,8 @@ export class VehicleMission {
   private items: readonly MissionItem[] | null = null;
   private itemOf: number[] = [];
   private upload: PendingUpload | null = null;
+  /** The token whose `done` a clear in flight owes (the autopilot's MISSION_ACK to MISSION_CLEAR_ALL). */
+  private clearToken: number | null = null;
   private state: MissionState = "ready";
   private current = 0;
   private reached: number[] = [];
@@ -66,6 +68,13 @@ export class VehicleMission {
     return true;
   }
 
+  /** Starts a clear (MISSION_CLEAR_ALL); false when a transfer is in progress. The mission is forgotten, and `done` (token) sent, on the autopilot's MISSION_ACK. */
+  startClear(token: number, now: number): boolean {
+    if (!this.transfer.clear(now)) return false;
+    this.clearToken = token;
+    return true;
+  }
+
   /** The link came up: read the mission the vehicle already holds (unless a transfer runs). */
   linkUp(now: number): void {
     this.transfer.download(now);
@@ -74,8 +83,8 @@ export class VehicleMission {
   /** The link went down: a transfer in progress is given up (an upload fails; the previous mission stays). */
   linkLost(reason: string, homeItem: boolean): void {
     const outcome = this.transfer.cancel(`the link was lost (${reason})`);
-    // A download is simply asked again on the next link-up; an upload's sender must hear it failed.
-    if (outcome?.kind === "upload_failed") this.settle(outcome, homeItem);
+    // A download is simply asked again on the next link-up; an upload's or a clear's sender must hear it failed.
+    if (outcome?.kind === "upload_failed" || outcome?.kind === "clear_failed") this.settle(outcome, homeItem);
   }
 
   receive(message: MavInbound, now: number, homeItem: boolean): void {
@@ -140,8 +149,8 @@ export class VehicleMission {
     return this.reason === undefined ? progress : { ...progress, reason: this.reason };
   }
 
-  /** Forgets the mission skyport knows of (the pilot cleared it; the autopilot keeps what it holds until the next upload). */
-  clear(): void {
+  /** Forgets the mission skyport knows of (the autopilot cleared it, or holds none). */
+  private clear(): void {
     this.items = null;
     this.itemOf = [];
     this.state = "ready";
@@ -215,6 +224,20 @@ export class VehicleMission {
       case "download_failed":
         this.events({ type: "vehicle_warning", text: `could not read the mission on the vehicle: ${outcome.reason}` });
         return;
+      case "cleared": {
+        const token = this.clearToken;
+        this.clearToken = null;
+        if (this.items !== null) this.clear();
+        if (token !== null) this.events({ type: "command_done", token });
+        return;
+      }
+      case "clear_failed": {
+        const token = this.clearToken;
+        this.clearToken = null;
+        // The autopilot may still hold it: skyport's record of it is unchanged.
+        if (token !== null) this.events({ type: "command_failed", token, reason: `${outcome.reason}; the vehicle keeps its mission` });
+        return;
+      }
     }
   }
 

@@ -698,12 +698,16 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
         if (items === null || state !== "paused") return refused("no_mission", "has no paused mission to resume");
         this.runMissionSteps([this.autopilot.setMode(this.autopilot.missionMode)!], { token, action: "resume" }, now);
         return { status: "accepted", items: items.length };
-      case "clear":
+      case "clear": {
         if (items === null) return refused("no_mission", "has no mission to clear");
+        const transfer = record.transfer.inProgress;
+        if (transfer !== null) return refused("busy", `is in the middle of a mission ${transfer}: wait for it to finish`);
         if (state === "running" && this.armed) this.command({ name: "hover" }, internalToken, now);
-        record.clear();
-        this.events.push({ type: "command_done", token });
+        // The autopilot forgets it too (MISSION_CLEAR_ALL): `done` follows its MISSION_ACK.
+        record.startClear(token, now);
+        this.flushMission();
         return { status: "accepted", items: 0 };
+      }
     }
   }
 
