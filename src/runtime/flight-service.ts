@@ -31,7 +31,7 @@ import { ClusterMirror } from "./cluster/mirror.ts";
 import type { Logger } from "./observability/log.ts";
 import type { Metrics } from "./observability/metrics.ts";
 import { OpRouter } from "./op-router.ts";
-import type { FlightRecorder } from "./recorder/recorder.ts";
+import type { FlightRecorder, RecordedOp } from "./recorder/recorder.ts";
 import type { RecorderStore } from "./recorder/store.ts";
 import { Replays, type ReplayChange, type ReplayOutcome } from "./replay/replays.ts";
 import type { VehicleRecovery } from "./recorder/recovery.ts";
@@ -325,8 +325,8 @@ export class FlightService implements ClusterEvents {
    * later), else on the node that does.
    */
   perform(op: DroneOp, answer: (result: OpResult) => void): void {
-    // A command is recorded by the node that flies its vehicle, where its `done` happens too (`performForNode` on another node).
-    if (op.kind === "command" && (!this.broker.shared || this.broker.owns(op.drone))) return this.router.perform(op, this.recorded(op, answer), () => this.deliver());
+    // A command or mission message is recorded by the node that flies its vehicle, where its `done` happens too (`performForNode` on another node).
+    if ((op.kind === "command" || op.kind === "mission") && (!this.broker.shared || this.broker.owns(op.drone))) return this.router.perform(op, this.recorded(op, answer), () => this.deliver());
     if (op.kind !== "claim") return this.router.perform(op, answer, () => this.deliver());
     this.router.perform(
       op,
@@ -347,12 +347,12 @@ export class FlightService implements ClusterEvents {
 
   /** Runs an op another node forwarded; `reply` goes out before the notices it caused, so an ack precedes its `done`. */
   performForNode(op: DroneOp, node: string, reply: (result: OpResult) => void): void {
-    this.router.performForNode(op, node, op.kind === "command" ? this.recorded(op, reply) : reply);
+    this.router.performForNode(op, node, op.kind === "command" || op.kind === "mission" ? this.recorded(op, reply) : reply);
     this.deliver();
   }
 
   /** `answer`, after recording the command and its answer when recording. */
-  private recorded(op: Extract<DroneOp, { kind: "command" }>, answer: (result: OpResult) => void): (result: OpResult) => void {
+  private recorded(op: RecordedOp, answer: (result: OpResult) => void): (result: OpResult) => void {
     const recorder = this.recorder;
     if (recorder === null) return answer;
     const handle = recorder.commandReceived(op);
@@ -562,12 +562,14 @@ export class FlightService implements ClusterEvents {
       case "mission":
         this.logger.info({ event: "mission", drone: notice.drone, items: notice.items?.length ?? 0 });
         this.broker.missionChanged(notice.drone, notice.items === null ? null : { items: notice.items, progress: this.fleet.vehicle(notice.drone).missions?.progress() ?? null });
+        this.recorder?.event(notice.drone, "mission", notice.items === null ? "mission cleared" : `mission of ${notice.items.length} items`, { items: notice.items === null ? null : [...notice.items] });
         this.publish(notice.drone, encodeMessage("mission", { drone: notice.drone, items: notice.items === null ? null : [...notice.items] }));
         return;
       case "mission_progress":
         if (notice.progress.state !== "running") this.logger.info({ event: "mission_progress", drone: notice.drone, state: notice.progress.state, current: notice.progress.current, ...(notice.progress.reason === undefined ? {} : { reason: notice.progress.reason }) });
         const items = this.fleet.vehicle(notice.drone).missions?.mission() ?? null;
         if (items !== null) this.broker.missionChanged(notice.drone, { items, progress: notice.progress });
+        this.recorder?.missionProgress(notice.drone, notice.progress);
         const data = progressData(notice.drone, notice.progress);
         if (data !== null) this.publish(notice.drone, encodeMessage("mission_progress", data));
         return;
