@@ -53,6 +53,8 @@ export interface SessionDirectory {
   deliver(session: string, text: string): void;
   /** The once-a-second checks on every session, at `nowMs` on the flight clock. */
   sweep(nowMs: number): void;
+  /** A vehicle that came and went (a replay) is gone: no session here watches it any more. */
+  vehicleGone(drone: string): void;
 }
 
 /** The flight service's share of the configuration. */
@@ -114,7 +116,7 @@ export class FlightService implements ClusterEvents {
 
   /** From now on recorded flights in `store` can be replayed as read-only vehicles (`replay:<flight-id>`). */
   replayFrom(store: RecorderStore): void {
-    this.replays = new Replays(store, this.streams, this.logger);
+    this.replays = new Replays(store, this.streams, this.logger, (drone) => this.sessions?.vehicleGone(drone));
   }
 
   /** Attaches, then steps at the telemetry rate until `stop`. */

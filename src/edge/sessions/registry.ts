@@ -99,6 +99,20 @@ export class SessionRegistry {
     if (ws) sendTo(ws, text);
   }
 
+  /**
+   * A vehicle that came and went (a replay) is gone: every session here
+   * stops watching it, so no subscription lingers on its topic (a later
+   * vehicle of the same id is a new one, watched only by who subscribes).
+   */
+  vehicleGone(drone: string): void {
+    for (const ws of this.sessions.values()) {
+      const session = ws.data.session!;
+      if (!session.subscriptions.delete(drone)) continue;
+      session.stalledAtSeq?.delete(drone);
+      ws.unsubscribe(topicOf(session, drone));
+    }
+  }
+
   /** Once a second on the flight clock: the token deadline, pilot liveness and the slow-consumer rule, for every session. */
   sweep(nowMs: number): void {
     const listened = this.listening;

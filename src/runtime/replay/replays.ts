@@ -72,6 +72,8 @@ export class Replays {
     private readonly store: RecorderStore,
     private readonly streams: TelemetryStreams,
     private readonly logger: Logger,
+    /** Told when a replay ended, after its viewers heard so: nobody watches its id any more. */
+    private readonly gone: (id: string) => void,
   ) {}
 
   has(id: string): boolean {
@@ -221,6 +223,7 @@ export class Replays {
     this.logger.info({ event: "replay_ended", drone: id, reason });
     this.streams.announceVehicle(id, encodeMessage("vehicle", { drone: id, change: "removed", kind: "replay", flight: flight.id, recordedDrone: flight.drone, reason }));
     this.streams.remove(id);
+    this.gone(id);
   }
 
   /** Logs the first page read that failed in a streak, and notes when reads work again. */

@@ -139,6 +139,8 @@ describe("a replay of a recorded flight", () => {
       const removed = await client.take((m) => m?.type === "vehicle" && m.data.change === "removed");
       expect(removed.data).toMatchObject({ drone: replayId, kind: "replay", reason: `stopped by ${second.session}` });
     }
+    // Nobody watches the ended replay's topic any more: a later replay of the flight is a new vehicle, watched only by who subscribes.
+    expect(server.server.subscriberCount(`drone:${replayId}`)).toBe(0);
     expect((await watcher.request("subscribe", { drone: replayId }, "g")).data.code).toBe("unknown_drone");
     expect((await watcher.request("replay_control", { drone: replayId, speed: 1 }, "g2")).data.code).toBe("unknown_drone");
     watcher.close();
