@@ -450,7 +450,7 @@ client.on("vehicle", (change) => {
   renderSelected();
   renderPermission();
 });
-client.on("welcome", () => flights.connected());
+client.on("welcome", (welcome) => flights.connected(welcome.drones.filter((drone) => drone.replay === undefined).map((drone) => drone.id)));
 
 renderSelected();
 renderPermission();

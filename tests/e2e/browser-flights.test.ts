@@ -79,6 +79,16 @@ test("lists the flight, draws its track, shows its log and downloads its CSV", a
   expect(cells[4]).toMatch(/^\d+\.\d m$/);
   expect(Number.parseFloat(cells[5]!)).toBeCloseTo(10, 0);
 
+  // Filtered by drone and day: a day without flights lists none, no day lists it again.
+  expect(await page.$$eval("#flights-drone option", (options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(["", "alpha"]);
+  await page.selectOption("#flights-drone", "alpha");
+  await page.fill("#flights-day", "2025-06-01");
+  await page.dispatchEvent("#flights-day", "change");
+  await page.waitForFunction(() => document.querySelectorAll("#flights-list tr").length === 0, undefined, { timeout: waitMs });
+  await page.fill("#flights-day", "");
+  await page.dispatchEvent("#flights-day", "change");
+  await page.locator(`#flights-list tr[data-flight="${flightId}"]`).waitFor({ timeout: waitMs });
+
   await openFlight(page);
   await page.waitForFunction(() => Number(document.getElementById("map")?.dataset.track) > 10, undefined, { timeout: waitMs });
   await page.locator("#map-panel").screenshot({ path: artifactPath("flights-track-1280.png") });

@@ -16,6 +16,13 @@ export const listedFlights = 50;
 export const exportFormats = ["csv", "gpx", "kml", "geojson", "tlog"] as const;
 export type ExportFormat = (typeof exportFormats)[number];
 
+/** Which flights to list: a drone, and starts from `since` (inclusive) to `until` (exclusive), Unix ms. */
+export interface FlightFilter {
+  drone?: string;
+  since?: number;
+  until?: number;
+}
+
 /** A command of a flight's log, as the API returns it (the fields the panel shows). */
 export interface FlightCommand {
   receivedAt: number;
@@ -58,9 +65,13 @@ export class FlightsUnavailable extends Error {
 export class FlightsApi {
   constructor(private readonly token: () => string | undefined) {}
 
-  /** The newest flights, newest first. */
-  async list(): Promise<RecordedFlight[]> {
-    return ((await this.json(`/api/flights?limit=${listedFlights}`)) as FlightList).flights;
+  /** The newest flights, newest first: of one drone, and that started in one range of time, when the filter says. */
+  async list(filter: FlightFilter = {}): Promise<RecordedFlight[]> {
+    const query = new URLSearchParams({ limit: String(listedFlights) });
+    if (filter.drone !== undefined) query.set("drone", filter.drone);
+    if (filter.since !== undefined) query.set("since", String(filter.since));
+    if (filter.until !== undefined) query.set("until", String(filter.until));
+    return ((await this.json(`/api/flights?${query}`)) as FlightList).flights;
   }
 
   async detail(id: string): Promise<FlightDetail> {

@@ -15,7 +15,7 @@
 import type { RecordedFlight } from "../../../protocol/index.ts";
 import type { SkyportClient } from "../../sdk/index.ts";
 import { byId, setText } from "./dom.ts";
-import { exportFormats, FlightsApi, FlightsUnavailable, type ExportFormat, type FlightDetail } from "./flights-data.ts";
+import { exportFormats, FlightsApi, FlightsUnavailable, type ExportFormat, type FlightDetail, type FlightFilter } from "./flights-data.ts";
 import { ReplayControls, type ReplayHooks } from "./flights-replay.ts";
 import { FlightTrack } from "./flights-track.ts";
 import { formatClock, formatDuration, formatMetres, shortSession } from "./format.ts";
@@ -36,6 +36,8 @@ export class FlightsPanel {
   private readonly title = byId("flight-detail-title", HTMLElement);
   private readonly downloads = byId("flight-downloads", HTMLElement);
   private readonly log = byId("flight-log", HTMLOListElement);
+  private readonly droneFilter = byId("flights-drone", HTMLSelectElement);
+  private readonly dayFilter = byId("flights-day", HTMLInputElement);
   private readonly api: FlightsApi;
   private readonly track: FlightTrack;
   private readonly replay: ReplayControls;
@@ -54,19 +56,34 @@ export class FlightsPanel {
       setText(refresh, "Refresh");
       void this.refresh();
     });
+    for (const filter of [this.droneFilter, this.dayFilter]) filter.addEventListener("change", () => this.shown && void this.refresh());
   }
 
-  /** The page (re)connected: the list, once shown, is read again. */
-  connected(): void {
+  /** The page (re)connected to a server flying `drones`: the filter offers them, and the list, once shown, is read again. */
+  connected(drones: readonly string[]): void {
+    const chosen = this.droneFilter.value;
+    this.droneFilter.replaceChildren(new Option("All", ""), ...drones.map((drone) => new Option(drone, drone)));
+    this.droneFilter.value = drones.includes(chosen) ? chosen : "";
     if (this.shown) void this.refresh();
+  }
+
+  /** The filter as chosen: a drone, and a day (the page's local midnight to the next). */
+  private filter(): FlightFilter {
+    const drone = this.droneFilter.value;
+    const day = this.dayFilter.value;
+    const midnight = new Date(`${day}T00:00:00`);
+    const range = day === "" || Number.isNaN(midnight.getTime()) ? {} : { since: midnight.getTime(), until: new Date(midnight).setDate(midnight.getDate() + 1) };
+    return { ...(drone === "" ? {} : { drone }), ...range };
   }
 
   /** Reads the list again. */
   async refresh(): Promise<void> {
     setText(this.status, "Loading flights…");
     try {
-      this.flights = await this.api.list();
-      setText(this.status, this.flights.length === 0 ? "No flights recorded yet: fly one." : `${this.flights.length} most recent flights; pick one.`);
+      this.flights = await this.api.list(this.filter());
+      const filtered = this.droneFilter.value !== "" || this.dayFilter.value !== "";
+      const none = filtered ? "No recorded flight matches the filter." : "No flights recorded yet: fly one.";
+      setText(this.status, this.flights.length === 0 ? none : `${this.flights.length === 1 ? "1 flight" : `${this.flights.length} most recent flights`}; pick one.`);
       this.status.dataset.state = "loaded";
     } catch (error) {
       this.flights = [];
