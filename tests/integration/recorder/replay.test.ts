@@ -3,12 +3,14 @@
  * a real SQLite store, on the fake clock: a flight flown and recorded is
  * played back as `replay:<flight-id>` whose frames are the recorded ones in
  * order and timing; pause, seek and stop; every refusal (bad ids and speeds,
- * flying a replay, a viewer without rights); the end of an unwatched replay.
+ * flying a replay, a viewer without rights); the end of an unwatched replay;
+ * the SDK's replay methods and events.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { replayIdleSeconds } from "../../../src/runtime/replay/replays.ts";
 import { openSqliteStore } from "../../../src/runtime/recorder/sqlite-store.ts";
 import type { FrameRow } from "../../../src/runtime/recorder/store.ts";
+import { SkyportClient } from "../../../client/sdk/index.ts";
 import { DroneTestClient } from "../../support/drone-client.ts";
 import { seconds, signHs256, testSecret, type TestClaims } from "../../support/jwt.ts";
 import { tempDataDir } from "../../support/recorder.ts";
@@ -201,3 +203,37 @@ describe("a replay of a recorded flight", () => {
     alphaViewer.close();
   }, 30_000);
 });
+
+test("the SDK watches a replay like a vehicle, and a later replay of the same flight as a new stream", async () => {
+  const sdk = new SkyportClient({ url: server.ws("/drone"), token: await token({ sub: "sdk", scope: "view:alpha" }) });
+  const frames: Array<{ drone: string; seq: number }> = [];
+  const changes: string[] = [];
+  sdk.on("telemetry", (frame) => frames.push({ drone: frame.drone, seq: frame.seq }));
+  sdk.on("vehicle", (change) => changes.push(`${change.change} ${change.drone}`));
+  const states: boolean[] = [];
+  sdk.on("replay", (state) => states.push(state.paused));
+  const welcomed = new Promise((resolve) => sdk.on("welcome", resolve));
+  sdk.connect();
+  await welcomed;
+  try {
+    const replayed = () => frames.filter((frame) => frame.drone === replayId);
+    for (const round of [1, 2]) {
+      const state = await sdk.replayStart(flightId, { speed: 16 });
+      expect(state).toMatchObject({ drone: replayId, speed: 16, ended: false });
+      await sdk.subscribe(replayId);
+      const seen = replayed().length;
+      await advanceUntil(() => replayed().length >= seen + 5, 5);
+      // Each replay's stream counts from 0: the SDK delivers the second's frames, not dropped as seen before.
+      expect(replayed()[seen]!.seq).toBe(0);
+      expect((await sdk.replayControl(replayId, { paused: true })).paused).toBe(true);
+      expect((await sdk.replayStop(replayId)).ended).toBe(true);
+      await advanceUntil(() => changes.filter((change) => change === `removed ${replayId}`).length >= round, 1);
+    }
+    // Heard once per topic the socket watches (the replay's and alpha's, as leases are), in order: added, removed, added, removed.
+    expect(changes.filter((change, i) => change !== changes[i - 1])).toEqual([`added ${replayId}`, `removed ${replayId}`, `added ${replayId}`, `removed ${replayId}`]);
+    expect(states).toContain(true);
+    await expect(sdk.replayControl(replayId, { speed: 1 })).rejects.toMatchObject({ code: "unknown_drone" });
+  } finally {
+    await sdk.close();
+  }
+}, 30_000);
