@@ -117,6 +117,9 @@ test("Play shows the replay vehicle moving in the fleet list and on the map; a s
   await wide.locator(`#fleet-list tr[data-drone="${replay}"]`).waitFor({ timeout: waitMs });
   await wide.locator('.replay-controls[data-replay="playing"]').waitFor({ timeout: waitMs });
   expect(await wide.$eval("#drone-select", (select) => (select as HTMLSelectElement).value)).toBe(replay);
+  // Nobody flies a replay: the page says so instead of offering the lease.
+  expect(await wide.isDisabled("#claim-button")).toBe(true);
+  expect(await wide.textContent("#control-reason")).toBe(`${replay} is a recorded flight played back: watch it, or steer the replay in Flights`);
   // It takes off as recorded: the page sees it climb.
   await waitForAltitudeAbove(wide, 0.5);
 
