@@ -2,7 +2,8 @@
  * The dashboard's Flights panel in real Chromium against a recording server
  * (issue 13): a flight recorded over /drone is listed with its drone, start,
  * duration, pilot, altitude and distance; opening it draws its track on the
- * map, shows its command log and downloads its CSV; Play makes the replay
+ * map and its altitude and battery charts, shows its command log and
+ * downloads its CSV; Play makes the replay
  * vehicle appear in the fleet list and move on the map, and a second
  * browser (390 px wide) joins the same replay. Screenshots at 1280 and 390
  * px in test-artifacts/.
@@ -92,6 +93,11 @@ test("lists the flight, draws its track, shows its log and downloads its CSV", a
   await openFlight(page);
   await page.waitForFunction(() => Number(document.getElementById("map")?.dataset.track) > 10, undefined, { timeout: waitMs });
   await page.locator("#map-panel").screenshot({ path: artifactPath("flights-track-1280.png") });
+  // Altitude and battery over the whole flight: a point per recorded frame.
+  const frames = Number(await page.$eval("#flight-altitude-chart", (canvas) => (canvas as HTMLElement).dataset.points));
+  expect(frames).toBeGreaterThan(10);
+  expect(await page.$eval("#flight-battery-chart", (canvas) => (canvas as HTMLElement).dataset.points)).toBe(String(frames));
+  expect(await page.textContent("#flight-altitude-range")).toMatch(/^0\.0–\d+\.\d m$/);
   const log = await page.$$eval("#flight-log li", (items) => items.map((item) => item.textContent ?? ""));
   expect(log.some((line) => /takeoff completed in/.test(line))).toBe(true);
   expect(log.some((line) => /forward 10 completed in/.test(line))).toBe(true);

@@ -1,8 +1,9 @@
 /**
  * The dashboard's Flights panel: the recorded flights (drone, start,
  * duration, pilot, highest altitude, distance); pick one to see its track on
- * the map, its command log and events, its downloads, and to replay it
- * (`flights-replay.ts`).
+ * the map, its altitude and battery over the whole flight (`flights-chart.ts`,
+ * marked where its replay is), its command log and events, its downloads,
+ * and to replay it (`flights-replay.ts`).
  *
  * The list is read when asked (Show flights, then Refresh, and again on
  * each reconnection once shown): a server that records nothing has no
@@ -12,13 +13,14 @@
  * `flights-data.ts`, draws the track with `flights-track.ts`; it sends no
  * flight command and keeps no telemetry of its own.
  */
-import type { RecordedFlight } from "../../../protocol/index.ts";
+import { replayVehicleId, type RecordedFlight } from "../../../protocol/index.ts";
 import type { SkyportClient } from "../../sdk/index.ts";
 import { byId, setText } from "./dom.ts";
 import { exportFormats, FlightsApi, FlightsUnavailable, type ExportFormat, type FlightDetail, type FlightFilter } from "./flights-data.ts";
 import { ReplayControls, type ReplayHooks } from "./flights-replay.ts";
+import { FlightChart } from "./flights-chart.ts";
 import { FlightTrack } from "./flights-track.ts";
-import { formatClock, formatDuration, formatMetres, shortSession } from "./format.ts";
+import { formatClock, formatDuration, formatMetres, oneDecimal, shortSession } from "./format.ts";
 import type * as L from "leaflet";
 
 export interface FlightsPanelOptions {
@@ -41,6 +43,7 @@ export class FlightsPanel {
   private readonly api: FlightsApi;
   private readonly track: FlightTrack;
   private readonly replay: ReplayControls;
+  private readonly charts: FlightChart[];
   private flights: RecordedFlight[] = [];
   private opened: string | null = null;
   /** Whether the list was asked for: from then on it is read again on each reconnection. */
@@ -50,6 +53,24 @@ export class FlightsPanel {
     this.api = new FlightsApi(options.token);
     this.track = new FlightTrack(options.map);
     this.replay = new ReplayControls(options.client, options.hooks);
+    this.charts = [
+      new FlightChart(byId("flight-altitude-chart", HTMLCanvasElement), byId("flight-altitude-range", HTMLElement), {
+        value: (frame) => frame.position.z,
+        floor: 0,
+        minimumTop: 5,
+        caption: (min, max) => `${oneDecimal(min)}–${oneDecimal(max)} m`,
+      }),
+      new FlightChart(byId("flight-battery-chart", HTMLCanvasElement), byId("flight-battery-range", HTMLElement), {
+        value: (frame) => frame.battery,
+        floor: 0,
+        minimumTop: 100,
+        caption: (min, max) => `${min.toFixed(1)}–${max.toFixed(1)} %`,
+      }),
+    ];
+    // The charts mark where the open flight's replay is, frame by frame.
+    options.client.on("telemetry", (frame) => {
+      if (this.opened !== null && frame.drone === replayVehicleId(this.opened) && frame.recorded !== undefined) for (const chart of this.charts) chart.mark(frame.recorded.time);
+    });
     const refresh = byId("flights-refresh", HTMLButtonElement);
     refresh.addEventListener("click", () => {
       this.shown = true;
@@ -137,10 +158,12 @@ export class FlightsPanel {
     this.renderDownloads(flight);
     this.replay.open(flight);
     this.log.replaceChildren();
+    for (const chart of this.charts) chart.show([]);
     try {
       const [detail, frames] = await Promise.all([this.api.detail(flight.id), this.api.track(flight.id)]);
       if (this.opened !== flight.id) return;
       this.renderLog(detail);
+      for (const chart of this.charts) chart.show(frames);
       const points = this.track.show(frames);
       if (points === 0) this.note("This flight has no position on Earth to draw (its vehicle never reported one).");
     } catch (error) {
