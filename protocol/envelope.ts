@@ -13,6 +13,7 @@ import { describeType, failure, preview } from "./received.ts";
 import { allDrones, type ClientMessageType, type RequestId, type WireClientData } from "./messages.ts";
 import { keyListOf } from "./shapes.ts";
 import { checkMissionItems } from "./missions.ts";
+import { checkReplayControl, checkReplayStart, checkReplayStop, isReplayId } from "./replays.ts";
 
 /** Longest request id accepted, in characters, so ids cannot bloat replies. */
 export const maxIdLength = 64;
@@ -71,6 +72,9 @@ export const clientDataKeys: { [T in ClientMessageType]: readonly string[] } = {
   mission_pause: keyListOf<WireClientData["mission_pause"]>()(["drone"]),
   mission_resume: keyListOf<WireClientData["mission_resume"]>()(["drone"]),
   mission_clear: keyListOf<WireClientData["mission_clear"]>()(["drone"]),
+  replay_start: keyListOf<WireClientData["replay_start"]>()(["flight", "speed", "positionMs"]),
+  replay_control: keyListOf<WireClientData["replay_control"]>()(["drone", "speed", "paused", "positionMs"]),
+  replay_stop: keyListOf<WireClientData["replay_stop"]>()(["drone"]),
 };
 
 const envelopeKeys = new Set(["type", "id", "data"]);
@@ -203,6 +207,18 @@ function validateEnvelope(value: unknown): EnvelopeResult {
     case "mission_resume":
     case "mission_clear":
       return { ok: true, message: { type: messageType, ...base, data: droneOf(drone.drone) } };
+    case "replay_start": {
+      const checked = checkReplayStart(data);
+      return checked.ok ? { ok: true, message: { type: "replay_start", ...base, data: checked.value } } : withId(checked);
+    }
+    case "replay_control": {
+      const checked = checkReplayControl(data);
+      return checked.ok ? { ok: true, message: { type: "replay_control", ...base, data: checked.value } } : withId(checked);
+    }
+    case "replay_stop": {
+      const checked = checkReplayStop(data);
+      return checked.ok ? { ok: true, message: { type: "replay_stop", ...base, data: checked.value } } : withId(checked);
+    }
   }
 }
 
@@ -223,10 +239,16 @@ function checkDroneField(data: Record<string, unknown>, required: boolean): { ok
   if (drone === undefined) {
     return required ? failure("invalid_args", "data.drone is required: name the drone, e.g. \"alpha\"", "data.drone") : { ok: true };
   }
+  if (typeof drone === "string" && isReplayId(drone)) return { ok: true, drone };
   if (typeof drone !== "string" || drone.length === 0 || drone.length > maxDroneIdLength) {
     return failure("invalid_args", `data.drone must be a drone id of 1 to ${maxDroneIdLength} characters: received ${preview(drone)}`, "data.drone");
   }
   return { ok: true, drone };
+}
+
+/** Whether a key of a per-drone `since` or `epoch` can name a vehicle: a drone id's length, or a replay vehicle's id. */
+function isDroneKey(key: string): boolean {
+  return (key.length > 0 && key.length <= maxDroneIdLength) || isReplayId(key);
 }
 
 function isSeq(value: unknown): value is number {
@@ -253,7 +275,7 @@ function checkSinceByDrone(since: unknown): { ok: true; since?: ReadonlyMap<stri
   }
   const seqs = new Map<string, number>();
   for (const [drone, seq] of Object.entries(since)) {
-    if (drone.length === 0 || drone.length > maxDroneIdLength) {
+    if (!isDroneKey(drone)) {
       return failure("invalid_args", `data.since keys must be drone ids of 1 to ${maxDroneIdLength} characters: received ${preview(drone)}`, "data.since");
     }
     if (!isSeq(seq)) return failure("invalid_args", `data.since.${drone} must be a whole number >= 0 (the last seq you saw): received ${preview(seq)}`, `data.since.${drone}`);
@@ -277,7 +299,7 @@ function checkEpochByDrone(epoch: unknown): { ok: true; epoch?: ReadonlyMap<stri
   }
   const epochs = new Map<string, string>();
   for (const [drone, value] of Object.entries(epoch)) {
-    if (drone.length === 0 || drone.length > maxDroneIdLength) {
+    if (!isDroneKey(drone)) {
       return failure("invalid_args", `data.epoch keys must be drone ids of 1 to ${maxDroneIdLength} characters: received ${preview(drone)}`, "data.epoch");
     }
     if (!isEpoch(value)) return failure("invalid_args", `data.epoch.${drone} must be a stream epoch (${epochRule}): received ${preview(value)}`, `data.epoch.${drone}`);

@@ -25,7 +25,11 @@ export type ErrorCode =
   | "invalid_id"
   | "too_many_subscriptions"
   | "rate_limited"
-  | "unauthorized";
+  | "unauthorized"
+  /** A replay vehicle was asked to fly: it is read-only (no lease, no command, no mission). */
+  | "read_only"
+  /** No recorded flight by that id (or none this identity may view). */
+  | "unknown_flight";
 
 /**
  * Why a token was refused: the `reason` of an `unauthorized` error (and of a
@@ -139,6 +143,11 @@ export function tokenRefused(reason: AuthFailureReason, message: string, field =
 export function viewerTokenRequired(sentHello: boolean): ProtocolError {
   if (sentHello) return { code: "unauthorized", message: "wrong viewer token", field: "data.token" };
   return { code: "unauthorized", message: 'this server requires a viewer token: send {"type":"hello","data":{"token":"..."}} first' };
+}
+
+/** A claim, release, command or mission sent to a replay vehicle: `what` names the request. */
+export function replayReadOnly(drone: string, what: string): ProtocolError {
+  return { code: "read_only", message: `${drone} is a replay of a recorded flight: it is read-only, so ${what} is refused (watch it, or steer it with replay_control)`, field: "data.drone" };
 }
 
 // ---------------------------------------------------------------- domain refusals

@@ -4,6 +4,9 @@
  * milliseconds, distances metres, battery percent.
  */
 
+/** What a flight id looks like: a drone id, a dash, whole milliseconds (`alpha-1767225600000`). */
+export const flightIdPattern = /^[a-z0-9_-]{1,32}-\d{1,15}$/;
+
 /** A recorded flight as `GET /api/flights` lists it. */
 export interface RecordedFlight {
   /** The drone id, a dash and the start in ms: `alpha-1767225600000`. */

@@ -12,6 +12,7 @@
  * - `shapes.ts`: each type's data keys at run time, checked against the types
  * - `errors.ts`: error and close codes, shared refusals, domain refusals to wire errors
  * - `flights.ts`: the flight recorder's HTTP API shapes
+ * - `replays.ts`: replay vehicles of recorded flights: ids, speeds, state, request checks
  * - `received.ts` (internal, not re-exported): how parsers word what they refuse
  *
  * Pure throughout: strings in, values out. No sockets, no clock, no drone
@@ -25,5 +26,6 @@ export * from "./frame.ts";
 export * from "./messages.ts";
 export * from "./missions.ts";
 export * from "./qgc-plan.ts";
+export * from "./replays.ts";
 export * from "./shapes.ts";
 export * from "./text.ts";

@@ -18,6 +18,7 @@ import type { ProtocolError } from "./errors.ts";
 import type { FlightState, Vector3 } from "../src/core/drone/types.ts";
 import type { AutopilotSeverity, GpsFix } from "../src/core/vehicle/vehicle.ts";
 import type { MissionAction, MissionItem, MissionProgress } from "../src/core/mission/mission.ts";
+import type { ReplayStateData, ReplayWireData, VehicleChangeData } from "./replays.ts";
 
 export type { AutopilotSeverity, GpsFix };
 
@@ -76,6 +77,10 @@ export interface WireClientData {
   mission_resume: { drone?: string };
   /** Removes the vehicle's mission (stopping it first when it runs: the vehicle holds). */
   mission_clear: { drone?: string };
+  // Replays of recorded flights (replays.ts): any viewer of the recorded vehicle may start, steer and stop one.
+  replay_start: ReplayWireData["replay_start"];
+  replay_control: ReplayWireData["replay_control"];
+  replay_stop: ReplayWireData["replay_stop"];
 }
 
 /** The mission messages a pilot sends, and the action each asks of the vehicle. */
@@ -108,6 +113,8 @@ export type DroneSummary = {
   seq: number | null;
   /** The stream epoch: seqs are comparable only within one epoch (it changes when seq starts again). */
   epoch: string;
+  /** Set on a replay vehicle: the flight it plays and the vehicle that flew it. */
+  replay?: { flight: string; recordedDrone: string };
 };
 
 /** Server limits announced in `welcome`, so clients can pace themselves. */
@@ -166,6 +173,8 @@ export type TelemetryData = {
   pilotUser?: string;
   /** The pilot's display name (its token's `name`), when it had one. */
   pilotName?: string;
+  /** On a replay vehicle's frame: the recorded frame's own `seq` and `time` (this frame's are the replay stream's). */
+  recorded?: { seq: number; time: number };
 };
 
 export type WelcomeData = {
@@ -210,6 +219,8 @@ export type AckVariants = {
   hello: { session: string };
   /** A mission message (its type in `mission`) accepted: `items` is how many the mission holds. Its `done` follows when the vehicle has it (an upload) or has acted. */
   mission: { drone: string; mission: string; items: number };
+  /** A replay request accepted: where the replay stands now. */
+  replay: ReplayStateData;
 };
 
 /** Any ack's data. */
@@ -236,6 +247,9 @@ export type AckFor<T extends ClientMessageType> = {
   mission_pause: AckVariants["mission"];
   mission_resume: AckVariants["mission"];
   mission_clear: AckVariants["mission"];
+  replay_start: AckVariants["replay"];
+  replay_control: AckVariants["replay"];
+  replay_stop: AckVariants["replay"];
 }[T];
 
 /** The ack of one named command. */
@@ -324,6 +338,10 @@ export type ServerData = {
   mission: MissionData;
   /** How far the vehicle is through its mission: when an item is reached, when its state changes, and about once a second while it runs. */
   mission_progress: MissionProgressData;
+  /** A vehicle came or went (a replay started or ended), to the viewers of the vehicle, of the recorded vehicle and of every vehicle. */
+  vehicle: VehicleChangeData;
+  /** Where a replay stands, to its viewers: when it starts, on every speed, pause or seek, and when it reaches its end. */
+  replay: ReplayStateData;
 };
 
 /** The `mission` message's data: the items the vehicle holds, or null when it has none. */

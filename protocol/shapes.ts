@@ -65,6 +65,7 @@ export const ackShapes: { [K in keyof AckVariants]: DataShape } = {
   unsubscribe: keysOf<AckVariants["unsubscribe"]>()(["drone", "subscribed"], ["note"]),
   hello: keysOf<AckVariants["hello"]>()(["session"], []),
   mission: keysOf<AckVariants["mission"]>()(["drone", "mission", "items"], []),
+  replay: keysOf<AckVariants["replay"]>()(["drone", "flight", "recordedDrone", "speed", "paused", "positionMs", "durationMs", "ended"], []),
 };
 
 /** Each event kind's keys. */
@@ -95,7 +96,7 @@ export const serverDataShapes: { [T in ServerMessageType]: readonly DataShape[] 
   telemetry: [
     keysOf<TelemetryData>()(
       ["drone", "seq", "time", "state", "lat", "lon", "altitudeMsl", "position", "velocity", "heading", "speed", "battery", "voltage", "armed", "mode", "gps", "link", "flags", "target", "pilot"],
-      ["pilotUser", "pilotName"],
+      ["pilotUser", "pilotName", "recorded"],
     ),
   ],
   telemetry_batch: [keysOf<ServerData["telemetry_batch"]>()(["time", "frames"], [])],
@@ -104,6 +105,8 @@ export const serverDataShapes: { [T in ServerMessageType]: readonly DataShape[] 
   pong: [keysOf<PongData>()(["time"], [])],
   mission: [keysOf<MissionData>()(["drone", "items"], [])],
   mission_progress: [keysOf<MissionProgressData>()(["drone", "current", "reached", "distanceToGo", "etaSeconds", "state"], ["reason"])],
+  vehicle: [keysOf<ServerData["vehicle"]>()(["drone", "change", "kind", "flight", "recordedDrone"], ["reason"])],
+  replay: [keysOf<ServerData["replay"]>()(["drone", "flight", "recordedDrone", "speed", "paused", "positionMs", "durationMs", "ended"], [])],
 };
 
 /** The types of message that answer a request (and so may carry its id). */

@@ -43,8 +43,10 @@ import {
   type MissionItem,
   type MissionMessageType,
   type MissionProgressData,
+  type ReplayStateData,
   type ServerMessage,
   type TelemetryData,
+  type VehicleChangeData,
   type WelcomeData,
 } from "../../protocol/index.ts";
 import { systemClock, type SkyportClock } from "./clock.ts";
@@ -71,7 +73,9 @@ export type {
   MissionData,
   MissionItem,
   MissionProgressData,
+  ReplayStateData,
   TelemetryData,
+  VehicleChangeData,
   WelcomeData,
 } from "../../protocol/index.ts";
 export type { SkyportClock, TimerHandle } from "./clock.ts";
@@ -161,6 +165,10 @@ export interface SkyportEvents {
   mission: MissionData;
   /** How far a watched drone is through its mission (`state` running, paused, completed or aborted). */
   missionProgress: MissionProgressData;
+  /** A vehicle came or went: a replay of a recorded flight started or ended. */
+  vehicle: VehicleChangeData;
+  /** Where a watched replay stands: on start, speed, pause, seek and at its end. */
+  replay: ReplayStateData;
 }
 
 /** Defaults of the options, in milliseconds. */
@@ -437,6 +445,29 @@ export class SkyportClient {
   }
 
   /**
+   * Plays a recorded flight (its id from `GET /api/flights`) as the
+   * read-only vehicle `replay:<flight-id>`, or joins the replay already
+   * playing it; any viewer of the recorded vehicle may. Resolves with where
+   * it stands; `subscribe(state.drone)` to watch it like a live vehicle.
+   * @example
+   * const replay = await client.replayStart("alpha-1767225600000", { speed: 4 });
+   * await client.subscribe(replay.drone);
+   */
+  replayStart(flight: string, options: { speed?: number; positionMs?: number } = {}): Promise<ReplayStateData> {
+    return this.request({ type: "replay_start", data: { flight, ...options } }, { settle: (ack) => ack });
+  }
+
+  /** Changes a replay for everybody watching it: its speed (0.5 to 16), pause, or position (ms from the flight's start). */
+  replayControl(drone: string, change: { speed?: number; paused?: boolean; positionMs?: number }): Promise<ReplayStateData> {
+    return this.request({ type: "replay_control", data: { drone, ...change } }, { settle: (ack) => ack });
+  }
+
+  /** Ends a replay for everybody watching it. */
+  replayStop(drone: string): Promise<ReplayStateData> {
+    return this.request({ type: "replay_stop", data: { drone } }, { settle: (ack) => ack });
+  }
+
+  /**
    * Becomes the drone's pilot. The lease is reclaimed automatically after a
    * reconnection. Rejects with `lease_taken` if another session flies it,
    * or `unauthorized` for a missing or wrong pilot token (`accessRefusal`
@@ -588,6 +619,16 @@ export class SkyportClient {
         return this.emitter.emit("mission", message.data);
       case "mission_progress":
         return this.emitter.emit("missionProgress", message.data);
+      case "vehicle":
+        // A vehicle that ended takes its stream along: one of the same id later is a new stream, counted from scratch.
+        if (message.data.change === "removed") {
+          this.gapsFetched.delete(message.data.drone);
+          this.watched?.delete(message.data.drone);
+          this.streams.reset(message.data.drone);
+        }
+        return this.emitter.emit("vehicle", message.data);
+      case "replay":
+        return this.emitter.emit("replay", message.data);
     }
   }
 

@@ -7,6 +7,7 @@
  */
 import type { ConnectionState } from "../sdk/index.ts";
 import { shortSession } from "./ui/format.ts";
+import { isReplayId } from "../../protocol/index.ts";
 
 export type Role = "pilot" | "observer" | "free" | "offline";
 
@@ -37,6 +38,8 @@ export function flightPermission({ connection, drone, session, pilot }: Permissi
     return { role: "offline", ...none, reason };
   }
   if (drone === null) return { role: "offline", ...none, reason: "Waiting for the server's drone list…" };
+  // A replay of a recorded flight is watched, never flown: nobody can claim it.
+  if (isReplayId(drone)) return { role: "observer", ...none, reason: `${drone} is a recorded flight played back: watch it, or steer the replay in Flights` };
   if (pilot !== null && pilot === session) return { role: "pilot", canFly: true, canClaim: false, canRelease: true, reason: `You fly ${drone}` };
   if (pilot !== null) return { role: "observer", ...none, reason: `Observer: ${drone} is flown by session ${shortSession(pilot)}` };
   return { role: "free", ...none, canClaim: true, reason: `Claim ${drone} to fly` };

@@ -33,6 +33,7 @@ import { StatusStrip } from "./ui/status-strip.ts";
 import { Sparkline } from "./ui/sparkline.ts";
 import { sameServerSocketUrl } from "./socket-url.ts";
 import type { CommandName, MissionItem, MissionMessageType, MissionProgressData } from "../../protocol/index.ts";
+import { FlightsPanel } from "./ui/flights-panel.ts";
 
 /** Where the selected drone is remembered between visits. */
 const selectedDroneStorageKey = "skyport.dashboard.drone";
@@ -490,6 +491,38 @@ function measureRoundTrip(): void {
   );
 }
 setInterval(measureRoundTrip, roundTripEveryMs);
+
+// ------------------------------------------------------------ flights (issue 13): recorded flights and their replays
+
+/** Replays of recorded flights come and go: listed, drawn and selectable like any vehicle while they play. */
+function addVehicle(drone: string): void {
+  if (!drones.includes(drone)) drones = [...drones, drone];
+  pilotBar.setDrones(drones, selected);
+  fleetList.setDrones(drones, selected);
+}
+const flights = new FlightsPanel({
+  client,
+  map: map.map,
+  token: () => signIn.current.token ?? signIn.current.pilotToken,
+  hooks: {
+    watch(drone) {
+      addVehicle(drone);
+      selectDrone(drone);
+    },
+    problem: (message) => log.note(message, "danger"),
+  },
+});
+client.on("vehicle", (change) => {
+  if (change.change === "added") return log.note(`${change.drone}: a replay of ${change.recordedDrone}'s flight started`, "info");
+  drones = drones.filter((drone) => drone !== change.drone);
+  if (selected === change.drone) selected = pickDrone(drones);
+  pilotBar.setDrones(drones, selected);
+  fleetList.setDrones(drones, selected);
+  log.note(`${change.drone} ended (${change.reason ?? "stopped"})`, "info");
+  renderSelected();
+  renderPermission();
+});
+client.on("welcome", (welcome) => flights.connected(welcome.drones.filter((drone) => drone.replay === undefined).map((drone) => drone.id)));
 
 renderSelected();
 renderPermission();

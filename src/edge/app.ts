@@ -245,6 +245,7 @@ function startRecording(recording: NonNullable<StartOptions["recording"]>, fligh
   }
   // Recording first: the failsafe a restored vehicle engages is recorded too.
   flight.record(recorder);
+  flight.replayFrom(recording.store);
   for (const vehicle of recording.recovery) flight.restore(vehicle);
   recorder.start();
   return recorder;

@@ -13,8 +13,7 @@
  * here writes a recording or reads a clock.
  */
 import { exportFormats, exportWriter, tlogRecord, type ExportFormat, type RecordedFrame } from "../core/recorder/exports.ts";
-import { flightIdPattern } from "../core/recorder/flights.ts";
-import { isValidDroneId, type FlightList, type RecordedFlight } from "../../protocol/index.ts";
+import { flightIdPattern, isValidDroneId, type FlightList, type RecordedFlight } from "../../protocol/index.ts";
 import { mayView, viewsEverything, type Identity } from "../core/identity/rights.ts";
 import type { TokenVerifier } from "../runtime/identity/verifier.ts";
 import type { CommandRow, EventRow, FlightQuery, FlightRow, RecorderStore } from "../runtime/recorder/store.ts";

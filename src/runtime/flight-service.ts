@@ -6,7 +6,9 @@
  * The clocked core around the pure `Fleet`, composed of one part per role:
  * the ticker (`ticker.ts`), the telemetry streams (`telemetry-streams.ts`),
  * op routing here or to another node (`op-router.ts`) and the view of other
- * nodes' vehicles (`cluster/mirror.ts`). It is what the endpoints talk to and
+ * nodes' vehicles (`cluster/mirror.ts`), and the replays of recorded
+ * flights beside the fleet (`replay/replays.ts`: read-only vehicles that come
+ * and go, played on this node only). It is what the endpoints talk to and
  * what the cluster broker calls back (`ClusterEvents`, implemented below).
  * It never touches a socket: frames go to a `Publisher`, a session's `done`
  * to a `SessionDirectory`, both attached by the edge. It does not parse
@@ -29,7 +31,9 @@ import { ClusterMirror } from "./cluster/mirror.ts";
 import type { Logger } from "./observability/log.ts";
 import type { Metrics } from "./observability/metrics.ts";
 import { OpRouter } from "./op-router.ts";
-import type { FlightRecorder } from "./recorder/recorder.ts";
+import type { FlightRecorder, RecordedOp } from "./recorder/recorder.ts";
+import type { RecorderStore } from "./recorder/store.ts";
+import { Replays, type ReplayChange, type ReplayOutcome } from "./replay/replays.ts";
 import type { VehicleRecovery } from "./recorder/recovery.ts";
 import { TelemetryStreams, type Publisher } from "./telemetry-streams.ts";
 import { startTicker, type Ticker } from "./ticker.ts";
@@ -49,6 +53,8 @@ export interface SessionDirectory {
   deliver(session: string, text: string): void;
   /** The once-a-second checks on every session, at `nowMs` on the flight clock. */
   sweep(nowMs: number): void;
+  /** A vehicle that came and went (a replay) is gone: no session here watches it any more. */
+  vehicleGone(drone: string): void;
 }
 
 /** The flight service's share of the configuration. */
@@ -74,6 +80,8 @@ export class FlightService implements ClusterEvents {
   private sessions: SessionDirectory | null = null;
   /** The flight recorder, when recording: handed every frame, command and event of the vehicles flown here. */
   private recorder: FlightRecorder | null = null;
+  /** Replays of recorded flights playing here, when there is a store to read them from. */
+  private replays: Replays | null = null;
   private ticker: Ticker | null = null;
   private lastStepMs = 0;
   private lastSecondMs = 0;
@@ -104,6 +112,11 @@ export class FlightService implements ClusterEvents {
   /** From now on every frame, command and event of the vehicles flown here is handed to `recorder`. */
   record(recorder: FlightRecorder): void {
     this.recorder = recorder;
+  }
+
+  /** From now on recorded flights in `store` can be replayed as read-only vehicles (`replay:<flight-id>`). */
+  replayFrom(store: RecorderStore): void {
+    this.replays = new Replays(store, this.streams, this.logger, (drone) => this.sessions?.vehicleGone(drone));
   }
 
   /** Attaches, then steps at the telemetry rate until `stop`. */
@@ -156,8 +169,10 @@ export class FlightService implements ClusterEvents {
       entries.push({ drone: droneId, seq, epoch, dataJson });
       this.recorder?.frame(epoch, data, dataJson);
     }
-    this.streams.publishOwn(wallMs, entries);
-    this.metrics.telemetryFramesPublished += entries.length;
+    // Replays' frames share the tick's batch; they are never recorded again nor sent to other nodes.
+    const replayed = this.replays?.step(nowMs, wallMs) ?? [];
+    this.streams.publishOwn(wallMs, replayed.length === 0 ? entries : [...entries, ...replayed]);
+    this.metrics.telemetryFramesPublished += entries.length + replayed.length;
     if (broker.shared && entries.length > 0) broker.publishTick(wallMs, entries);
     this.deliver();
     if (nowMs - this.lastSecondMs >= secondMilliseconds) {
@@ -203,12 +218,47 @@ export class FlightService implements ClusterEvents {
 
   // ------------------------------------------------------------ what clients read
 
-  /** The vehicles as listed in `welcome`. */
+  /** The vehicles as listed in `welcome`: the fleet's, then the replays playing here. */
   summaries(): DroneSummary[] {
-    return this.fleet.ids.map((id) => {
+    const flown = this.fleet.ids.map((id) => {
       const remote = this.mirror.frameOf(id);
       return { id, state: remote ? remote.state : this.fleet.state(id).state, pilot: this.pilotOf(id), ...pilotUserFields(this.pilotUserOf(id)), seq: this.latestSeq(id), epoch: this.epoch(id) };
     });
+    const replays = this.replays?.summaries((id) => this.latestSeq(id), (id) => this.epoch(id)) ?? [];
+    return [...flown, ...replays];
+  }
+
+  // ------------------------------------------------------------ replays of recorded flights
+
+  /** The replay vehicles playing here, oldest first. */
+  replayIds(): string[] {
+    return this.replays?.ids ?? [];
+  }
+
+  /** The vehicle a replay's flight was recorded from, or undefined when no such replay plays here. */
+  replayedDrone(id: string): string | undefined {
+    return this.replays?.recordedDrone(id);
+  }
+
+  /** Starts (or joins) the replay of a recorded flight; `mayView` says which recorded vehicles the requester may view. */
+  startReplay(flightId: string, options: ReplayChange, mayView: (drone: string) => boolean): Promise<ReplayOutcome> {
+    if (this.replays === null) return Promise.resolve(notRecording);
+    return this.replays.start(flightId, options, mayView, this.clocks);
+  }
+
+  /** Changes a replay's speed, pause or position. */
+  controlReplay(id: string, change: ReplayChange): ReplayOutcome {
+    return this.replays?.control(id, change, this.nowMs()) ?? notRecording;
+  }
+
+  /** Ends a replay for everybody watching it. */
+  stopReplay(id: string, reason: string): ReplayOutcome {
+    return this.replays?.stop(id, reason, this.nowMs()) ?? notRecording;
+  }
+
+  /** Where a replay stands, as a message for a new viewer (none for a vehicle that is not a replay). */
+  replayMessages(droneId: string): string[] {
+    return this.replays?.stateMessages(droneId, this.nowMs()) ?? [];
   }
 
   latestSeq(droneId: string): number | null {
@@ -277,8 +327,8 @@ export class FlightService implements ClusterEvents {
    * later), else on the node that does.
    */
   perform(op: DroneOp, answer: (result: OpResult) => void): void {
-    // A command is recorded by the node that flies its vehicle, where its `done` happens too (`performForNode` on another node).
-    if (op.kind === "command" && (!this.broker.shared || this.broker.owns(op.drone))) return this.router.perform(op, this.recorded(op, answer), () => this.deliver());
+    // A command or mission message is recorded by the node that flies its vehicle, where its `done` happens too (`performForNode` on another node).
+    if ((op.kind === "command" || op.kind === "mission") && (!this.broker.shared || this.broker.owns(op.drone))) return this.router.perform(op, this.recorded(op, answer), () => this.deliver());
     if (op.kind !== "claim") return this.router.perform(op, answer, () => this.deliver());
     this.router.perform(
       op,
@@ -299,12 +349,12 @@ export class FlightService implements ClusterEvents {
 
   /** Runs an op another node forwarded; `reply` goes out before the notices it caused, so an ack precedes its `done`. */
   performForNode(op: DroneOp, node: string, reply: (result: OpResult) => void): void {
-    this.router.performForNode(op, node, op.kind === "command" ? this.recorded(op, reply) : reply);
+    this.router.performForNode(op, node, op.kind === "command" || op.kind === "mission" ? this.recorded(op, reply) : reply);
     this.deliver();
   }
 
   /** `answer`, after recording the command and its answer when recording. */
-  private recorded(op: Extract<DroneOp, { kind: "command" }>, answer: (result: OpResult) => void): (result: OpResult) => void {
+  private recorded(op: RecordedOp, answer: (result: OpResult) => void): (result: OpResult) => void {
     const recorder = this.recorder;
     if (recorder === null) return answer;
     const handle = recorder.commandReceived(op);
@@ -514,18 +564,23 @@ export class FlightService implements ClusterEvents {
       case "mission":
         this.logger.info({ event: "mission", drone: notice.drone, items: notice.items?.length ?? 0 });
         this.broker.missionChanged(notice.drone, notice.items === null ? null : { items: notice.items, progress: this.fleet.vehicle(notice.drone).missions?.progress() ?? null });
+        this.recorder?.event(notice.drone, "mission", notice.items === null ? "mission cleared" : `mission of ${notice.items.length} items`, { items: notice.items === null ? null : [...notice.items] });
         this.publish(notice.drone, encodeMessage("mission", { drone: notice.drone, items: notice.items === null ? null : [...notice.items] }));
         return;
       case "mission_progress":
         if (notice.progress.state !== "running") this.logger.info({ event: "mission_progress", drone: notice.drone, state: notice.progress.state, current: notice.progress.current, ...(notice.progress.reason === undefined ? {} : { reason: notice.progress.reason }) });
         const items = this.fleet.vehicle(notice.drone).missions?.mission() ?? null;
         if (items !== null) this.broker.missionChanged(notice.drone, { items, progress: notice.progress });
+        this.recorder?.missionProgress(notice.drone, notice.progress);
         const data = progressData(notice.drone, notice.progress);
         if (data !== null) this.publish(notice.drone, encodeMessage("mission_progress", data));
         return;
     }
   }
 }
+
+/** The answer to a replay request on a server that keeps no recording to replay. */
+const notRecording: ReplayOutcome = { ok: false, error: { code: "not_supported", message: "this server records no flights (--no-record, or a cluster without --database): there is nothing to replay" } };
 
 /** Every fleet event's facts are what the wire's event of that kind carries (checked here by the compiler). */
 type FleetEventsFitTheWire = { [K in keyof FleetEventDetails]: FleetEventDetails[K] extends EventExtras[K] ? true : never };

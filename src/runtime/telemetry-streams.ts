@@ -15,6 +15,11 @@
  * they missed that shared storage still has are published to them when read
  * back, in order.
  *
+ * Streams of vehicles that come and go (a replay of a recorded flight) are
+ * added and removed while the server runs; such a stream is seen by a
+ * restricted `*` view when the view holds the vehicle it stands for (a
+ * replay, the vehicle that flew the recorded flight).
+ *
  * Frames come from two places: vehicles flown here (seq assigned here) and,
  * in a cluster, frames another node published (seq as received: duplicates
  * dropped, a gap starts the buffer again and is announced). Publishing goes
@@ -52,6 +57,8 @@ interface Stream {
   buffer: ReplayBuffer;
   /** The seq a restart carried the stream on after (`resume`), until the stream starts again. */
   restoredSeq?: number;
+  /** For a stream added while running: the vehicle whose viewers may see it (a replay's recorded vehicle). */
+  viewAs?: string;
 }
 
 export class TelemetryStreams {
@@ -72,10 +79,51 @@ export class TelemetryStreams {
    */
   constructor(
     ids: readonly string[],
-    replayFrames: number,
+    private readonly replayFrames: number,
     private readonly newEpoch: () => string = randomEpoch,
   ) {
     for (const id of ids) this.streams.set(id, { seq: -1, epoch: newEpoch(), buffer: new ReplayBuffer(replayFrames) });
+  }
+
+  /**
+   * A stream for a vehicle that comes while running (a replay), in a fresh
+   * epoch; restricted `*` views that hold `viewAs` carry it.
+   * @throws RangeError when the id already has a stream.
+   */
+  add(id: string, viewAs: string): void {
+    if (this.streams.has(id)) throw new RangeError(`a telemetry stream for ${JSON.stringify(id)} already exists`);
+    this.streams.set(id, { seq: -1, epoch: this.newEpoch(), buffer: new ReplayBuffer(this.replayFrames), viewAs });
+  }
+
+  /** Forgets a stream added with `add`: its vehicle is gone. */
+  remove(id: string): void {
+    if (this.streams.get(id)?.viewAs !== undefined) this.streams.delete(id);
+  }
+
+  /** Whether anybody on this node watches the vehicle: on its own topic, on `*`, or through a view that holds it. */
+  watched(id: string): boolean {
+    const publisher = this.publisher;
+    if (publisher === null) return false;
+    if (publisher.subscriberCount(telemetryTopic(id)) > 0 || publisher.subscriberCount(fleetTopic) > 0) return true;
+    const viewAs = this.viewAsOf(id);
+    for (const [topic, drones] of this.views) if (drones.has(viewAs) && publisher.subscriberCount(topic) > 0) return true;
+    return false;
+  }
+
+  /**
+   * A message that a vehicle came or went (already JSON): to its own viewers,
+   * the viewers of the vehicle it stands for, and every `*` watcher allowed to see it.
+   */
+  announceVehicle(id: string, text: string): void {
+    this.publisher?.publish(telemetryTopic(id), text);
+    const viewAs = this.viewAsOf(id);
+    if (viewAs !== id) this.publisher?.publish(telemetryTopic(viewAs), text);
+    this.publishToFleet(id, text);
+  }
+
+  /** The vehicle whose viewers may see this stream: its own id, or a replay's recorded vehicle. */
+  private viewAsOf(id: string): string {
+    return this.streams.get(id)?.viewAs ?? id;
   }
 
   /** The topic of the all-vehicles batch restricted to `drones` (made on first use). */
@@ -228,7 +276,8 @@ export class TelemetryStreams {
   /** A message about one vehicle to every `*` watcher allowed to see it: the full topic and each view holding it. */
   private publishToFleet(id: string, text: string): void {
     this.publisher?.publish(fleetTopic, text);
-    for (const [topic, drones] of this.views) if (drones.has(id)) this.publisher?.publish(topic, text);
+    const viewAs = this.viewAsOf(id);
+    for (const [topic, drones] of this.views) if (drones.has(viewAs)) this.publisher?.publish(topic, text);
   }
 
   private stream(id: string): Stream {
@@ -302,7 +351,7 @@ export class TelemetryStreams {
     if (publisher.subscriberCount(fleetTopic) > 0) publisher.publish(fleetTopic, telemetryBatch(timeMs, batch.map((entry) => entry.dataJson)));
     for (const [topic, drones] of this.views) {
       if (publisher.subscriberCount(topic) === 0) continue;
-      const frames = batch.filter((entry) => drones.has(entry.drone)).map((entry) => entry.dataJson);
+      const frames = batch.filter((entry) => drones.has(this.viewAsOf(entry.drone))).map((entry) => entry.dataJson);
       if (frames.length > 0) publisher.publish(topic, telemetryBatch(timeMs, frames));
     }
   }

@@ -361,12 +361,14 @@ describe("dashboard logic", () => {
     expect(ringSpacingMetres(500)).toBe(100);
   });
 
-  test("who may fly: pilot, observer with the pilot's session, free drone, offline", () => {
+  test("who may fly: pilot, observer with the pilot's session, free drone, offline, a replay", () => {
     const base = { connection: "open", drone: "alpha", session: "aaaa1111" } as const;
     expect(flightPermission({ ...base, pilot: "aaaa1111" })).toMatchObject({ role: "pilot", canFly: true, canRelease: true, reason: "You fly alpha" });
     expect(flightPermission({ ...base, pilot: "1a2b3c4d" })).toMatchObject({ role: "observer", canFly: false, canClaim: false, reason: "Observer: alpha is flown by session 1a2b3c4d" });
     expect(flightPermission({ ...base, pilot: null })).toMatchObject({ role: "free", canFly: false, canClaim: true, reason: "Claim alpha to fly" });
     expect(flightPermission({ ...base, connection: "reconnecting", pilot: "aaaa1111" })).toMatchObject({ role: "offline", canFly: false });
+    const replay = "replay:alpha-1767225600000";
+    expect(flightPermission({ ...base, drone: replay, pilot: null })).toMatchObject({ role: "observer", canFly: false, canClaim: false, reason: `${replay} is a recorded flight played back: watch it, or steer the replay in Flights` });
   });
 
   test("keys map by physical position and stay quiet with modifiers", () => {

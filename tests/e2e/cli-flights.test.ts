@@ -1,7 +1,8 @@
 /**
  * `cli.ts flights` and `cli.ts export` as a user runs them, against a
  * recording server with a viewer token: the table, the JSON, a file
- * written, and one-line failures (no token, unknown flight, bad format).
+ * written, and one-line failures (no token, unknown flight, bad format);
+ * `watch --drone replay:<id>` plays a recorded flight back and shows it.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
@@ -10,6 +11,8 @@ import { openSqliteStore } from "../../src/runtime/recorder/sqlite-store.ts";
 import { DroneTestClient } from "../support/drone-client.ts";
 import { tempDataDir } from "../support/recorder.ts";
 import { repoRoot, startSimServer } from "../support/server.ts";
+import { cliRunner } from "../support/cli.ts";
+import { waitUntil } from "../support/sockets.ts";
 
 const dir = tempDataDir();
 let server: ReturnType<typeof startSimServer>;
@@ -79,3 +82,28 @@ test("failures are one line: no token, unknown flight, bad format", async () => 
   expect(badFormat.code).toBe(2);
   expect(badFormat.err).toStartWith('skyport export: --format must be one of csv, gpx, kml, geojson, tlog: received "xml"');
 });
+
+test("watch --drone replay:<id> starts the flight's replay and shows it moving, then its end", async () => {
+  const cleanups: Array<() => unknown> = [];
+  const { cli } = cliRunner(cleanups, { SKYPORT_TOKEN: "view-me" });
+  try {
+    const replay = `replay:${flightId}`;
+    const { proc, stdout, stderr } = cli("watch", "--url", server.ws("/drone"), "--drone", replay);
+    await waitUntil(() => server.flight.replayIds().includes(replay), 5000, "the replay started");
+    await waitUntil(() => stdout.text.includes("[open]"), 5000, "the first line");
+    // The flight clock is the test's: each step plays a tenth of a second of the recorded flight.
+    for (let i = 0; i < 150 && !stdout.text.includes("ended"); i++) {
+      server.advance(0.1);
+      await Bun.sleep(5);
+    }
+    expect(stdout.text).toMatch(new RegExp(`^${replay} (taking_off|hovering|flying|landing) `, "m"));
+    expect(stdout.text).toContain(`event="replay: ended at `);
+    proc.kill("SIGINT");
+    expect(await proc.exited).toBe(0);
+    expect(stderr.text).toBe("");
+    const unknown = await cliWith({ SKYPORT_TOKEN: "view-me" }, "watch", "--url", server.ws("/drone"), "--drone", "replay:alpha-1");
+    expect({ code: unknown.code, err: unknown.err.trim() }).toEqual({ code: 1, err: 'skyport watch: cannot replay alpha-1: error unknown_flight: no recorded flight "alpha-1" (GET /api/flights lists them)' });
+  } finally {
+    for (const cleanup of cleanups) cleanup();
+  }
+}, 30_000);

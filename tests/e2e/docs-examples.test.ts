@@ -8,7 +8,9 @@
  *   examples include an admin's forced claim; a `hello`'s token in the docs
  *   stands for a real one, so that admin's is sent in its place): each must be answered without
  *   an error, unless the doc shows the error right after it (same id), which
- *   must then be the one the server sends;
+ *   must then be the one the server sends; the server records into a
+ *   store holding one flight, `alpha-1767225600000`, so the replay examples
+ *   play it;
  * - every `client/cli/cli.ts` command line in README.md, run as written
  *   against a real server (`--url` added): `send` must exit 0, `token` must
  *   print a token (with the secret in its environment), the others must
@@ -26,13 +28,30 @@ import { jsonExamplesIn } from "../support/doc-json.ts";
 import { signHs256, testSecret } from "../support/jwt.ts";
 import { repoRoot, startSimServer, startTestServer } from "../support/server.ts";
 import { Inbox, openSocket, waitUntil } from "../support/sockets.ts";
+import { flightRow, frameRow, tempDataDir } from "../support/recorder.ts";
+import { openSqliteStore } from "../../src/runtime/recorder/sqlite-store.ts";
+import { emptyBatch } from "../../src/runtime/recorder/store.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const clientTypes = new Set(["command", "subscribe", "unsubscribe", "claim", "release", "ping", "hello"]);
+const clientTypes = new Set(["command", "subscribe", "unsubscribe", "claim", "release", "ping", "hello", "replay_start", "replay_control", "replay_stop"]);
+/** The recorded flight the docs' replay examples play: alpha's, a minute long, starting when the test server's wall clock does. */
+const docsFlight = { id: "alpha-1767225600000", drone: "alpha", startedAt: Date.UTC(2026, 0, 1) };
+
+/** A store holding the docs' recorded flight, a frame a second; removed after the test. */
+async function storeWithDocsFlight() {
+  const dir = tempDataDir();
+  cleanups.push(() => dir.remove());
+  const store = openSqliteStore(dir.path);
+  const batch = emptyBatch();
+  batch.flights.push(flightRow(docsFlight.id, docsFlight.drone, docsFlight.startedAt));
+  for (let second = 0; second <= 60; second++) batch.frames.push(frameRow(docsFlight.drone, second, docsFlight.startedAt + second * 1000, docsFlight.id));
+  await store.write(batch);
+  return store;
+}
 const docFiles = ["README.md", ...[...new Glob("docs/*.md").scanSync(repoRoot)].sort()];
 
 type Message = { type: string; id?: string | number; data?: { code?: string } & Record<string, unknown> };
@@ -48,7 +67,8 @@ describe("every client JSON example, sent to a real server", () => {
       const examples = await jsonExamples(file);
       const sent = examples.map((message, index) => ({ message, index })).filter(({ message }) => clientTypes.has(message.type));
       if (sent.length === 0) return;
-      const server = startSimServer({ jwtSecret: testSecret });
+      // Kept for as long as the settings allow: the docs' flight is of the test server's clock, not today's.
+      const server = startSimServer({ jwtSecret: testSecret, retentionDays: 36_500 }, { recording: { store: await storeWithDocsFlight(), recovery: [] } });
       cleanups.push(() => server.stop());
       const ws = await openSocket(server.ws("/drone"), "skyport.v1.json");
       const admin = await signHs256({ sub: "docs", name: "Docs", scope: "admin view:* fly:*", exp: Math.floor(Date.now() / 1000) + 600 });

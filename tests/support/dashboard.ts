@@ -126,8 +126,8 @@ export function dashboardSuite(hooks: { beforeAll(fn: () => unknown): void; afte
   return {
     cleanups,
     /** A skyport with real timers, stopped after the test. */
-    server(overrides: Parameters<typeof startTestServer>[0] = {}) {
-      const started = startTestServer(overrides);
+    server(overrides: Parameters<typeof startTestServer>[0] = {}, options: Parameters<typeof startTestServer>[1] = {}) {
+      const started = startTestServer(overrides, options);
       cleanups.push(() => started.stop());
       return started;
     },

@@ -31,9 +31,9 @@ function startOnLoopback(overrides: Partial<Config>, options: StartOptions) {
   };
 }
 
-/** An in-process server with real timers: the simulation runs on its own. */
-export function startTestServer(overrides: Partial<Config> = {}) {
-  return startOnLoopback(overrides, {});
+/** An in-process server with real timers: the simulation runs on its own (recording into `options.recording` when given). */
+export function startTestServer(overrides: Partial<Config> = {}, options: Pick<StartOptions, "recording"> = {}) {
+  return startOnLoopback(overrides, options);
 }
 
 /** A real `bun run server.ts` child process, listening on a free loopback port. */

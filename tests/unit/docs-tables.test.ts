@@ -32,6 +32,8 @@ const errorCodes = Object.keys({
   emergency: true,
   busy: true,
   out_of_range: true,
+  read_only: true,
+  unknown_flight: true,
 } satisfies Record<ErrorCode, true>);
 
 const eventKinds = Object.keys({

@@ -75,7 +75,7 @@ describe("types both ways", () => {
   });
 
   test("every ack variant and event kind has a run-time shape", () => {
-    expect(Object.keys(ackShapes).sort()).toEqual(["claim", "command", "hello", "mission", "release", "status", "subscribe", "unsubscribe"]);
+    expect(Object.keys(ackShapes).sort()).toEqual(["claim", "command", "hello", "mission", "release", "replay", "status", "subscribe", "unsubscribe"]);
     expect(Object.keys(eventShapes)).toContain("frames_dropped");
   });
 });

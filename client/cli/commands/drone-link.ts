@@ -4,7 +4,7 @@
  * over), picking the drone, and the one-line wording of acks, completions
  * and errors. Printing is left to each command.
  */
-import { describeStatus, requestArgs, type DroneRequest } from "../../../protocol/index.ts";
+import { describeStatus, flightOfReplay, isReplayId, requestArgs, type DroneRequest } from "../../../protocol/index.ts";
 import { UsageError, webSocketUrlFlag, type Flags } from "../args.ts";
 import { describeConnectFailure } from "../connect-failure.ts";
 import { accessRefusal, defaultProtocols, SkyportClient, SkyportError, type AccessRefusal, type CommandAckFor, type CommandHandle, type DoneData, type SkyportTokens, type WelcomeData } from "../../sdk/index.ts";
@@ -93,6 +93,19 @@ export async function openDroneLink(command: string, target: DroneTarget): Promi
   const known = first.drones.map((drone) => drone.id);
   // With ?drone=a,b the server's default for this session is the first listed; otherwise its first drone.
   const drone = target.drone ?? first.subscribed[0] ?? known[0];
+  // A replay vehicle not playing yet is started: any viewer of the recorded vehicle may.
+  if (drone !== undefined && isReplayId(drone) && !known.includes(drone)) {
+    const started = await client.replayStart(flightOfReplay(drone)).then(
+      () => null,
+      (error: unknown) => describeError(error),
+    );
+    if (started !== null) {
+      await client.close();
+      console.error(`skyport ${command}: cannot replay ${flightOfReplay(drone)}: ${started}`);
+      return null;
+    }
+    known.push(drone);
+  }
   if (drone === undefined || !known.includes(drone)) {
     await client.close();
     console.error(`skyport ${command}: no drone ${JSON.stringify(drone ?? "")}: this server flies ${known.join(", ")}`);

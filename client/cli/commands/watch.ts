@@ -17,6 +17,9 @@ pilot and the last event, with the connection's state and its reconnect
 countdown. Redraws in place on a terminal, prints a line per update
 otherwise. Ctrl-C exits.
 
+--drone replay:<flight-id> watches a recorded flight played back (started
+at 1x if nobody plays it yet; the flight ids are in skyport flights).
+
 flags:
 ${droneFlagsUsage}
   --help       print this help`;
@@ -100,6 +103,16 @@ export async function runWatch(argv: string[]): Promise<number> {
   client.on("event", (event) => {
     if (event.drone !== drone) return;
     model.lastEvent = `${event.kind}: ${event.message}`;
+    redraw();
+  });
+  client.on("replay", (replay) => {
+    if (replay.drone !== drone) return;
+    model.lastEvent = `replay: ${replay.ended ? "ended" : replay.paused ? "paused" : `${replay.speed}x`} at ${(replay.positionMs / 1000).toFixed(1)} of ${(replay.durationMs / 1000).toFixed(1)} s`;
+    redraw();
+  });
+  client.on("vehicle", (change) => {
+    if (change.drone !== drone || change.change !== "removed") return;
+    model.lastEvent = `replay removed: ${change.reason ?? "ended"}`;
     redraw();
   });
   client.on("lease", (lease) => {

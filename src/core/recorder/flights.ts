@@ -61,9 +61,6 @@ export function flightId(drone: string, startedAt: number): string {
   return `${drone}-${Math.round(startedAt)}`;
 }
 
-/** What a flight id looks like (a drone id, a dash, whole milliseconds). */
-export const flightIdPattern = /^[a-z0-9_-]{1,32}-\d{1,15}$/;
-
 /** Segments one vehicle's frames into flights. */
 export class FlightSegmenter {
   private open: FlightSummary | null = null;

@@ -16,10 +16,12 @@ import {
   closeCodes,
   encodeMessage,
   formatRequest,
+  isReplayId,
   missionActions,
   parseClientFrame,
   protocolVersion,
   rateLimited,
+  replayReadOnly,
   tokenRefused,
   unknownDrone,
   viewerTokenRequired,
@@ -39,6 +41,7 @@ import { mayView, sharedViewerIdentity, viewable, viewsEverything } from "../../
 import type { TokenVerifier, Verdict } from "../../runtime/identity/verifier.ts";
 import { systemClocks, type Clocks } from "../../runtime/clock.ts";
 import type { FlightService } from "../../runtime/flight-service.ts";
+import type { ReplayOutcome } from "../../runtime/replay/replays.ts";
 import type { Metrics } from "../../runtime/observability/metrics.ts";
 import { fleetTopic } from "../../runtime/topics.ts";
 import type { Config } from "../config.ts";
@@ -83,9 +86,9 @@ export class DroneEndpoint {
     };
     this.streams = {
       get ids() {
-        return flight.fleet.ids;
+        return [...flight.fleet.ids, ...flight.replayIds()];
       },
-      has: (drone) => flight.fleet.has(drone),
+      has: (drone) => flight.fleet.has(drone) || flight.replayedDrone(drone) !== undefined,
       latestSeq: (drone) => flight.latestSeq(drone),
       epoch: (drone) => flight.epoch(drone),
       replay: (drone, since, epoch) => flight.replay(drone, since, epoch),
@@ -126,21 +129,31 @@ export class DroneEndpoint {
     this.sendMissions(ws, session, subscriptions);
   }
 
-  /** The current mission and progress of each vehicle in `subscriptions` (`*`: every vehicle the session may view), to this socket. */
+  /** The current mission and progress of each vehicle in `subscriptions` (`*`: every vehicle the session may view), and where a replay stands, to this socket. */
   private sendMissions(ws: Socket, session: DroneSession, subscriptions: Iterable<string>): void {
     for (const subscription of subscriptions) {
       const drones = subscription === allDrones ? this.viewableIds(session) : [subscription];
-      for (const drone of drones) for (const text of this.flight.missionMessages(drone)) sendTo(ws, text);
+      for (const drone of drones) for (const text of [...this.flight.missionMessages(drone), ...this.flight.replayMessages(drone)]) sendTo(ws, text);
     }
   }
 
-  /** Whether the session may know the vehicle exists: it is flown here and its identity may view it. */
+  /**
+   * Whether the session may know the vehicle exists: it is flown here and its
+   * identity may view it, or it is a replay playing here of a vehicle it may view.
+   */
   private visible(session: DroneSession, drone: string): boolean {
-    return this.flight.fleet.has(drone) && (session.identity === null || mayView(session.identity.rights, drone));
+    const viewed = this.flight.fleet.has(drone) ? drone : this.flight.replayedDrone(drone);
+    return viewed !== undefined && (session.identity === null || mayView(session.identity.rights, viewed));
   }
 
-  /** The vehicles the session may view, in the fleet's order. */
+  /** The vehicles the session may view: the fleet's in its order, then the replays of those. */
   private viewableIds(session: DroneSession): readonly string[] {
+    const replays = this.flight.replayIds().filter((id) => this.visible(session, id));
+    return [...this.viewableFleetIds(session), ...replays];
+  }
+
+  /** The fleet's vehicles the session may view, in the fleet's order (what its `*` view and default vehicle are made of). */
+  private viewableFleetIds(session: DroneSession): readonly string[] {
     const ids = this.flight.fleet.ids;
     return session.identity === null ? ids : viewable(session.identity.rights, ids);
   }
@@ -157,7 +170,7 @@ export class DroneEndpoint {
     const rights = session.identity!.rights;
     const ids = this.viewableIds(session);
     const subscribeNow = live && session.stalledSince === null;
-    const topic = viewsEverything(rights) ? fleetTopic : this.flight.fleetView(ids);
+    const topic = viewsEverything(rights) ? fleetTopic : this.flight.fleetView(this.viewableFleetIds(session));
     if (topic !== session.fleetTopic) {
       const watchesAll = subscribeNow && subscriptionsOf(session).includes(allDrones);
       if (watchesAll) ws.unsubscribe(session.fleetTopic);
@@ -169,7 +182,8 @@ export class DroneEndpoint {
       removeSubscription(session, drone);
       if (subscribeNow) ws.unsubscribe(topicOf(session, drone));
     }
-    if (!ids.includes(session.defaultDrone) && ids.length > 0) session.defaultDrone = ids[0]!;
+    const flown = this.viewableFleetIds(session);
+    if (!flown.includes(session.defaultDrone) && flown.length > 0) session.defaultDrone = flown[0]!;
   }
 
   message(ws: Socket, message: string | Buffer): void {
@@ -323,6 +337,7 @@ export class DroneEndpoint {
       case "command": {
         const drone = message.data.drone ?? session.defaultDrone;
         if (!this.visible(session, drone)) return refuse(this.unknownDrone(session, drone));
+        if (isReplayId(drone)) return refuse(replayReadOnly(drone, `the command ${message.data.request.name}`));
         return this.command(ws, session, drone, message.data.request, message.id, reply);
       }
       case "subscribe": {
@@ -347,6 +362,7 @@ export class DroneEndpoint {
       case "claim": {
         const drone = message.data.drone ?? session.defaultDrone;
         if (!this.visible(session, drone)) return refuse(this.unknownDrone(session, drone));
+        if (isReplayId(drone)) return refuse(replayReadOnly(drone, "a claim"));
         // A signed-in user's rights decide (where the op runs); the shared pilot token is the simple mode's.
         if (session.identity!.source !== "jwt") {
           const token = message.data.token;
@@ -370,6 +386,7 @@ export class DroneEndpoint {
       case "release": {
         const drone = message.data.drone ?? session.defaultDrone;
         if (!this.visible(session, drone)) return refuse(this.unknownDrone(session, drone));
+        if (isReplayId(drone)) return refuse(replayReadOnly(drone, "a release"));
         const op: DroneOp = { kind: "release", drone, session: session.id, identity: session.identity!, ...(message.data.force === true ? { force: true } : {}) };
         return this.flight.perform(op, (result) => (result.ok ? reply.ack(result.data) : refuse(wireError(result.error, "json"))));
       }
@@ -384,11 +401,38 @@ export class DroneEndpoint {
       case "mission_clear": {
         const drone = message.data.drone ?? session.defaultDrone;
         if (!this.visible(session, drone)) return refuse(this.unknownDrone(session, drone));
+        if (isReplayId(drone)) return refuse(replayReadOnly(drone, `${message.type}`));
         const command: MissionCommand = message.type === "mission" ? { action: "upload", items: message.data.items } : { action: missionActions[message.type] };
         const op: DroneOp = { kind: "mission", drone, session: session.id, identity: session.identity!, command, label: message.type, ...(message.id === undefined ? {} : { requestId: message.id }) };
         return this.flight.perform(op, (result) => (result.ok ? reply.ack(result.data as AckData) : refuse(wireError(result.error, "json"))));
       }
+      case "replay_start":
+      case "replay_control":
+      case "replay_stop":
+        return this.replay(ws, session, message, reply);
     }
+  }
+
+  /**
+   * A replay request: any session that may view the recorded vehicle may
+   * start, steer or stop its replay (nobody flies it, so there is no lease
+   * to ask). A replay it may not see does not exist for it.
+   */
+  private replay(ws: Socket, session: DroneSession, message: Extract<ClientMessage, { type: "replay_start" | "replay_control" | "replay_stop" }>, reply: JsonReplier): void {
+    const answer = (outcome: ReplayOutcome) => (outcome.ok ? reply.ack(outcome.state) : this.refuse(ws, reply, outcome.error));
+    if (message.type === "replay_start") {
+      const { flight, ...options } = message.data;
+      const mayViewDrone = (drone: string) => session.identity === null || mayView(session.identity.rights, drone);
+      this.flight.startReplay(flight, options, mayViewDrone).then((outcome) => {
+        if (ws.readyState === 1) ws.cork(() => answer(outcome));
+      });
+      return;
+    }
+    const drone = message.data.drone;
+    if (!this.visible(session, drone)) return this.refuse(ws, reply, this.unknownDrone(session, drone));
+    if (message.type === "replay_stop") return answer(this.flight.stopReplay(drone, `stopped by ${session.id}`));
+    const { drone: _drone, ...change } = message.data;
+    return answer(this.flight.controlReplay(drone, change));
   }
 
   /** The telemetry streams as this session may see them: only the vehicles its identity may view. */

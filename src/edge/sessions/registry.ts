@@ -17,7 +17,7 @@ import type { Logger } from "../../runtime/observability/log.ts";
 import type { Metrics } from "../../runtime/observability/metrics.ts";
 import { closeCodes, remoteOf, sendTo, type Socket } from "../connections.ts";
 import { mayView } from "../../core/identity/rights.ts";
-import { restLimiter, subscriptionsOf, topicOf, type DroneSession } from "./session.ts";
+import { removeSubscription, restLimiter, subscriptionsOf, topicOf, type DroneSession } from "./session.ts";
 
 /** Seconds a `/drone` socket has to present the viewer token before it is closed. */
 export const authTimeoutSeconds = 10;
@@ -97,6 +97,20 @@ export class SessionRegistry {
   deliver(session: string, text: string): void {
     const ws = this.sessions.get(session);
     if (ws) sendTo(ws, text);
+  }
+
+  /**
+   * A vehicle that came and went (a replay) is gone: every session here
+   * stops watching it, so no subscription lingers on its topic (a later
+   * vehicle of the same id is a new one, watched only by who subscribes).
+   */
+  vehicleGone(drone: string): void {
+    for (const ws of this.sessions.values()) {
+      const session = ws.data.session!;
+      if (!removeSubscription(session, drone)) continue;
+      session.stalledAtSeq?.delete(drone);
+      ws.unsubscribe(topicOf(session, drone));
+    }
   }
 
   /** Once a second on the flight clock: the token deadline, pilot liveness and the slow-consumer rule, for every session. */

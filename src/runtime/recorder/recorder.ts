@@ -10,10 +10,18 @@
  * and flying goes on. It never touches a socket and never decides flight
  * rules. Commands and events are flushed promptly (the next turn of the
  * event loop), so a committed command survives a `kill -9`.
+ *
+ * A mission message (upload, start, pause, resume, clear) is recorded as a
+ * command of its vehicle, and a mission's progress as a `mission_progress`
+ * event whenever its state or current item changes. Commands that ended on
+ * the ground in the `preflightCommandSeconds` before a flight opens (a
+ * mission uploaded and started, a refused takeoff) belong to that flight:
+ * they are what led to it.
  */
 import { FlightSegmenter, type FlightSummary } from "../../core/recorder/flights.ts";
 import { FrameSampler } from "../../core/recorder/sampler.ts";
 import type { CommandOrigin, DroneOp, OpResult } from "../../core/fleet/ops.ts";
+import type { MissionProgress } from "../../core/mission/mission.ts";
 import type { TelemetryData } from "../../../protocol/index.ts";
 import type { Clocks } from "../clock.ts";
 import type { Logger } from "../observability/log.ts";
@@ -25,6 +33,11 @@ export const flushMilliseconds = 250;
 
 /** Frames kept waiting while the store fails; past it the oldest are dropped (counted). At 100 drones x 10 Hz, a minute. */
 const maxQueuedFrames = 60_000;
+/** A command that ended on the ground this long before a flight opened, seconds, belongs to that flight (what led to it). */
+const preflightCommandSeconds = 300;
+/** Ground commands remembered per vehicle for its next flight; older ones stay the vehicle's alone. */
+const maxPreflightCommands = 50;
+
 /** MAVLink packets kept waiting while the store fails; past it the oldest are dropped (counted). A copter's streams, some 50 a second, for 20 minutes. */
 const maxQueuedPackets = 60_000;
 
@@ -44,14 +57,16 @@ export interface RecorderSettings {
 export interface FlightRecorder {
   /** A frame of a vehicle flown here, as published. */
   frame(epoch: string, data: TelemetryData, dataJson: string): void;
-  /** A client's command reached this node; returns the handle its answer is recorded under. */
-  commandReceived(op: Extract<DroneOp, { kind: "command" }>): string;
+  /** A client's command or mission message reached this node; returns the handle its answer is recorded under. */
+  commandReceived(op: RecordedOp): string;
   /** The command's `ack` or `error`. */
   commandAnswered(handle: string, result: OpResult): void;
   /** A command of a vehicle flown here completed or failed. */
   commandEnded(drone: string, origin: CommandOrigin, status: "completed" | "failed", reason: string | undefined): void;
   /** A lease change or event of a vehicle flown here (`details`: the wire data's other facts). */
   event(drone: string, kind: string, message: string, details: object): void;
+  /** A mission's progress as the vehicle reports it: recorded when its state or current item changes. */
+  missionProgress(drone: string, progress: MissionProgress): void;
   /** A MAVLink packet heard from a vehicle, raw: kept while it is in a flight (its `.tlog`). */
   mavlinkPacket(drone: string, bytes: Uint8Array): void;
   /**
@@ -63,6 +78,9 @@ export interface FlightRecorder {
   takeOver(drone: string, reason: string): void;
 }
 
+/** The ops recorded as commands: flight commands and mission messages. */
+export type RecordedOp = Extract<DroneOp, { kind: "command" | "mission" }>;
+
 /** Where one vehicle's recording stands. */
 interface VehicleRecording {
   segmenter: FlightSegmenter;
@@ -72,6 +90,10 @@ interface VehicleRecording {
   stream: StreamRow | null;
   /** While a takeover reads the store: the vehicle's frames and events, in order, to record once it answered. */
   held: Array<() => void> | null;
+  /** Commands that ended on the ground since its last flight, oldest first: the next flight's if it opens soon. */
+  groundCommands: CommandRow[];
+  /** The mission state and item last recorded (`state:current`), so progress is recorded only when it changes. */
+  lastProgress: string | null;
 }
 
 /** Counters for `/metrics`. */
@@ -163,7 +185,7 @@ export class Recorder implements FlightRecorder {
     this.batch.frames.push({ drone: data.drone, epoch, seq: data.seq, time: data.time, flightId: owner?.id ?? null, data: dataJson });
   }
 
-  commandReceived(op: Extract<DroneOp, { kind: "command" }>): string {
+  commandReceived(op: RecordedOp): string {
     const handle = Bun.randomUUIDv7();
     const row: CommandRow = {
       id: handle,
@@ -173,7 +195,7 @@ export class Recorder implements FlightRecorder {
       // The signed-in user (a JWT's `sub`); shared tokens and the open mode name nobody.
       userName: op.identity.source === "jwt" ? op.identity.user : null,
       requestId: op.requestId === undefined ? null : JSON.stringify(op.requestId),
-      request: JSON.stringify({ label: op.label, form: op.form, command: op.command }),
+      request: JSON.stringify(op.kind === "command" ? { label: op.label, form: op.form, command: op.command } : { label: op.label, form: "json", mission: op.command }),
       receivedAt: this.clocks.wallMs(),
       answer: null,
       answerDetail: null,
@@ -195,7 +217,10 @@ export class Recorder implements FlightRecorder {
     row.answerDetail = JSON.stringify(result.ok ? result.data : result.error);
     row.answeredAt = this.clocks.wallMs();
     // A refused command never ends: its row is final.
-    if (!result.ok) this.openCommands.delete(handle);
+    if (!result.ok) {
+      this.openCommands.delete(handle);
+      this.endedOnGround(row);
+    }
     this.changed(row);
   }
 
@@ -211,6 +236,7 @@ export class Recorder implements FlightRecorder {
       row.endedAt = now;
       row.durationMs = now - row.receivedAt;
       this.openCommands.delete(handle);
+      this.endedOnGround(row);
       this.changed(row);
       return;
     }
@@ -234,6 +260,16 @@ export class Recorder implements FlightRecorder {
     const flightId = recording.segmenter.current?.id ?? late;
     this.batch.events.push({ id: Bun.randomUUIDv7(), drone, flightId, time, kind, message, details: JSON.stringify(details) });
     this.soon();
+  }
+
+  missionProgress(drone: string, progress: MissionProgress): void {
+    const recording = this.recording(drone);
+    const key = `${progress.state}:${progress.current}`;
+    if (recording.lastProgress === key) return;
+    recording.lastProgress = key;
+    const reason = progress.reason === undefined ? "" : `: ${progress.reason}`;
+    const message = `mission ${progress.state} at item ${progress.current}, ${progress.reached.length} reached, ${Math.round(progress.distanceToGo)} m to go${reason}`;
+    this.event(drone, "mission_progress", message, progress);
   }
 
   mavlinkPacket(drone: string, bytes: Uint8Array): void {
@@ -388,6 +424,7 @@ export class Recorder implements FlightRecorder {
   }
 
   /** Commands of a vehicle taken before its flight opened (the takeoff) belong to that flight. */
+  /** A flight opened: the vehicle's open commands, and those that ended on the ground shortly before, are its. */
   private attachOpenCommands(drone: string, flightId: string): void {
     for (const row of this.openCommands.values()) {
       if (row.drone === drone && row.flightId === null) {
@@ -395,6 +432,22 @@ export class Recorder implements FlightRecorder {
         this.dirtyCommands.add(row.id);
       }
     }
+    const recording = this.recording(drone);
+    const since = this.clocks.wallMs() - preflightCommandSeconds * 1000;
+    for (const row of recording.groundCommands) {
+      if (row.receivedAt < since) continue;
+      row.flightId = flightId;
+      this.changed(row);
+    }
+    recording.groundCommands = [];
+  }
+
+  /** A command row that ended outside any flight: remembered for the vehicle's next flight. */
+  private endedOnGround(row: CommandRow): void {
+    if (row.flightId !== null) return;
+    const ground = this.recording(row.drone).groundCommands;
+    ground.push(row);
+    if (ground.length > maxPreflightCommands) ground.shift();
   }
 
   private flightOf(drone: string): string | null {
@@ -404,7 +457,7 @@ export class Recorder implements FlightRecorder {
   private recording(drone: string): VehicleRecording {
     let recording = this.vehicles.get(drone);
     if (!recording) {
-      recording = { segmenter: new FlightSegmenter(drone), sampler: new FrameSampler(this.settings.recordHz), lastEnded: null, stream: null, held: null };
+      recording = { segmenter: new FlightSegmenter(drone), sampler: new FrameSampler(this.settings.recordHz), lastEnded: null, stream: null, held: null, groundCommands: [], lastProgress: null };
       this.vehicles.set(drone, recording);
     }
     return recording;

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { FlightSegmenter, flightId, flightIdPattern, type FlightSample } from "../../../src/core/recorder/flights.ts";
+import { FlightSegmenter, flightId, type FlightSample } from "../../../src/core/recorder/flights.ts";
+import { flightIdPattern } from "../../../protocol/index.ts";
 
 function sample(time: number, state: FlightSample["state"], x: number, z: number, extra: Partial<FlightSample> = {}): FlightSample {
   return { time, state, position: { x, y: 0, z }, battery: 100 - time / 1000, pilot: null, pilotUser: null, emergencyStopped: false, ...extra };
