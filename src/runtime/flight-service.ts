@@ -32,6 +32,7 @@ import { OpRouter } from "./op-router.ts";
 import type { FlightRecorder } from "./recorder/recorder.ts";
 import type { VehicleRecovery } from "./recorder/recovery.ts";
 import { TelemetryStreams, type Publisher } from "./telemetry-streams.ts";
+import type { ThrottledViewers } from "./throttled-viewers.ts";
 import { startTicker, type Ticker } from "./ticker.ts";
 
 export { systemClocks, type Clocks } from "./clock.ts";
@@ -135,6 +136,11 @@ export class FlightService implements ClusterEvents {
   /** The topic of the all-vehicles batch restricted to `drones`, for a client that may view only those. */
   fleetView(drones: readonly string[]): string {
     return this.streams.fleetView(drones);
+  }
+
+  /** The throttled subscriptions (`maxHz`) here: offered every live frame and batch (telemetry-streams.ts). */
+  get throttledViewers(): ThrottledViewers {
+    return this.streams.throttled;
   }
 
   /** One step: the vehicles and failsafe timers, then telemetry, then notices, then the per-second work. */

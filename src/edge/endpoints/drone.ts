@@ -49,6 +49,7 @@ import { checkPilotToken, checkViewerHello, countAuthFailure, newSessionId, topi
 import { admitMessage, type AdmissionRules } from "./admit.ts";
 import { jsonReplier, textReplier, type JsonReplier, type Replier, type TextReplier } from "./replier.ts";
 import { applySubscription, planSubscription, type Streams } from "./subscriptions.ts";
+import { followFleetTopic, unthrottleSubscription } from "./throttled-subscriptions.ts";
 import { runTextLine, skyportReplies, type TextDialect } from "./text-commands.ts";
 
 /** Frames a socket may send while its first `hello` is being verified; they are answered, in order, once it is. More are refused. */
@@ -151,14 +152,17 @@ export class DroneEndpoint {
     const subscribeNow = live && session.stalledSince === null;
     const topic = viewsEverything(rights) ? fleetTopic : this.flight.fleetView(ids);
     if (topic !== session.fleetTopic) {
-      if (subscribeNow && session.subscriptions.has(allDrones)) ws.unsubscribe(session.fleetTopic);
+      if (subscribeNow && session.subscriptions.has(allDrones)) ws.unsubscribe(topicOf(session, allDrones));
       session.fleetTopic = topic;
-      if (subscribeNow && session.subscriptions.has(allDrones)) ws.subscribe(topic);
+      followFleetTopic(session, this.flight.throttledViewers);
+      if (subscribeNow && session.subscriptions.has(allDrones)) ws.subscribe(topicOf(session, allDrones));
     }
     for (const drone of [...session.subscriptions]) {
       if (drone === allDrones || ids.includes(drone)) continue;
+      const dropped = topicOf(session, drone);
+      unthrottleSubscription(session, drone, this.flight.throttledViewers);
       session.subscriptions.delete(drone);
-      if (subscribeNow) ws.unsubscribe(topicOf(session, drone));
+      if (subscribeNow) ws.unsubscribe(dropped);
     }
     if (!ids.includes(session.defaultDrone) && ids.length > 0) session.defaultDrone = ids[0]!;
   }
@@ -322,8 +326,9 @@ export class DroneEndpoint {
           stalled: session.stalledSince !== null,
           maxSubscriptions: this.config.maxSubscriptions,
           fleetTopic: session.fleetTopic,
+          telemetryHz: this.config.telemetryHz,
         });
-        applySubscription(plan, ws, session, reply);
+        applySubscription(plan, ws, session, reply, { viewers: this.flight.throttledViewers, nowMs: this.flight.wallMs() });
         // A new viewer learns the mission the vehicle holds, as the others did when it changed.
         if (plan.kind === "refuse") return;
         const drones = message.data.drone === allDrones ? this.viewableIds(session) : [message.data.drone];
@@ -333,8 +338,10 @@ export class DroneEndpoint {
       case "unsubscribe": {
         const drone = message.data.drone;
         if (drone !== allDrones && !this.visible(session, drone)) return refuse(this.unknownDrone(session, drone));
+        const topic = topicOf(session, drone);
+        unthrottleSubscription(session, drone, this.flight.throttledViewers);
         const was = session.subscriptions.delete(drone);
-        ws.unsubscribe(topicOf(session, drone));
+        ws.unsubscribe(topic);
         return reply.ack({ drone, subscribed: false, ...(was ? {} : { note: "was not subscribed" }) });
       }
       case "claim": {
