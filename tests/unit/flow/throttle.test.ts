@@ -24,10 +24,13 @@ test("a frame a little early is taken, so tick jitter does not cost a tick, and 
   expect(Math.min(...gaps)).toBeGreaterThanOrEqual(450);
 });
 
-test("never more than maxHz: 100 Hz frames at maxHz 1 over 10 s give one a second after the first", () => {
-  const times = taken(new FrameThrottle(1), 0, 10, 1000);
-  // The first frame, then one per second: taken up to a tenth of an interval early, then on a whole-second schedule.
-  expect(times).toEqual([0, 900, 1900, 2900, 3900, 4900, 5900, 6900, 7900, 8900, 9900]);
+test("never more than maxHz: 100 Hz frames at maxHz 1 over 10 s give one a second, on the second", () => {
+  expect(taken(new FrameThrottle(1), 0, 10, 1000)).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000]);
+});
+
+test("a frame is taken early only when it is nearer its due time than the next one will be", () => {
+  // 10 Hz frames at maxHz 1: the frame 100 ms early is not taken (the next is on time); one 2 ms early is.
+  expect(taken(new FrameThrottle(1), 0, 100, 30, (i) => (i === 20 ? -2 : 0))).toEqual([0, 1000, 1998]);
 });
 
 test("maxHz above the frame rate passes every frame", () => {
