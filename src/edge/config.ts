@@ -79,6 +79,8 @@ export interface Config {
   slowConsumerBytes: number;
   /** Seconds a socket may stay over `slowConsumerBytes` before it is closed. */
   stallSeconds: number;
+  /** permessage-deflate: negotiated with clients that offer it, and which endpoints compress what they send (`compressionModes`). */
+  compression: CompressionMode;
   /** Redis to share drones, telemetry and leases with other nodes (`redis://host:port`), or null to run alone. */
   redisUrl: string | null;
   /** Name of this node in the cluster, or null for `<hostname>-<pid>`. */
@@ -112,6 +114,15 @@ export interface Config {
   /** The tiles' attribution (`--map-attribution`), or null for the default tiles' own (none for other tiles). */
   mapAttribution: string | null;
 }
+
+/**
+ * The `--compression` modes. Bun negotiates permessage-deflate per server,
+ * not per route, so any socket whose client offers it gets it unless `off`:
+ * `drone` compresses what `/drone` and `/api/controller` send and leaves
+ * `/echo`'s replies uncompressed; `all` compresses `/echo`'s replies too.
+ */
+export const compressionModes = ["drone", "all", "off"] as const;
+export type CompressionMode = (typeof compressionModes)[number];
 
 /** Sixteen mebibytes, the echo endpoint's default message limit. */
 const sixteenMebibytes = 16 * 1024 * 1024;
@@ -148,6 +159,7 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   idleTimeoutSeconds: 120,
   slowConsumerBytes: 1024 * 1024,
   stallSeconds: 30,
+  compression: "drone",
   redisUrl: null,
   nodeId: null,
   ownerLeaseSeconds: 3,
@@ -548,6 +560,19 @@ const settings: Setting[] = [
     help: `a socket over --slow-consumer-bytes this long is closed with 1008 (default ${defaultConfig.stallSeconds})`,
     apply(config, raw, source) {
       config.stallSeconds = parseNumber(raw, source, 1, 3600);
+    },
+  },
+  {
+    flag: "compression",
+    env: "SKYPORT_COMPRESSION",
+    valueName: "drone|all|off",
+    help: `permessage-deflate for clients that offer it: drone (what /drone sends is compressed; /echo still negotiates it, as Bun has one setting per server, but replies uncompressed), all (/echo replies compressed too), or off (never negotiated) (default ${defaultConfig.compression})`,
+    apply(config, raw, source) {
+      const value = raw.trim();
+      if (!(compressionModes as readonly string[]).includes(value)) {
+        throw new ConfigError(`${source} must be one of ${compressionModes.join(", ")}: received ${JSON.stringify(raw)}`);
+      }
+      config.compression = value as CompressionMode;
     },
   },
   {

@@ -143,11 +143,13 @@ export class ConnectionRegistry {
 }
 
 /**
- * Sends one message to one socket and counts it. Returns Bun's verdict:
+ * Sends one message to one `/drone` or `/api/controller` socket and counts
+ * it. Compressed when the client negotiated permessage-deflate (Bun ignores
+ * the flag otherwise; `/echo` sends its own way). Returns Bun's verdict:
  * bytes sent, -1 queued under backpressure, 0 dropped.
  */
 export function sendTo(ws: Socket, message: string | Uint8Array): number {
-  const sent = ws.send(message);
+  const sent = ws.send(message, true);
   const data = ws.data;
   data.messagesOut++;
   if (sent > 0) data.bytesOut += sent;

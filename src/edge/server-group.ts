@@ -39,12 +39,17 @@ export class ServerGroup<Data> implements Publisher {
     void previous.stop(false);
   }
 
+  /**
+   * Telemetry, leases and events to a topic's subscribers (all `/drone`
+   * sockets): compressed for each that negotiated permessage-deflate, as is
+   * for the others, which pay nothing for it.
+   */
   publish(topic: string, text: string): void {
-    this.listening.publish(topic, text);
+    this.listening.publish(topic, text, true);
     if (this.retired.length === 0) return;
     // A retired server with no socket left is dropped here: publishing is the group's one regular call.
     this.retired = this.retired.filter((server) => server.pendingWebSockets > 0);
-    for (const server of this.retired) server.publish(topic, text);
+    for (const server of this.retired) server.publish(topic, text, true);
   }
 
   subscriberCount(topic: string): number {
