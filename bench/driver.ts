@@ -18,6 +18,8 @@ const replyTimeoutMilliseconds = 90_000;
 const loadgenMaxSeconds = 300;
 
 export interface LoadPlan {
+  /** The server's address (default 127.0.0.1). */
+  host?: string;
   port: number;
   /** WebSocket path, with its query string. */
   path: string;
@@ -44,12 +46,15 @@ export interface ListenPlan {
   replies: number;
   /** How long to keep reading after stop before judging loss. */
   graceMilliseconds: number;
+  /** Offer permessage-deflate, and inflate what arrives compressed. */
+  deflate?: boolean;
 }
 
 /** The load generator flags for a behaviour. */
 function behaviourFlags(plan: EchoPlan | ListenPlan): string[] {
   if (plan.mode === "echo") return ["--mode", "echo", "--inflight", String(plan.inflight), "--payload-bytes", String(plan.payloadBytes)];
-  return ["--mode", "listen", ...plan.send.flatMap((text) => ["--send", text]), "--replies", String(plan.replies), "--grace-ms", String(plan.graceMilliseconds)];
+  const deflate = plan.deflate ? ["--deflate", "1"] : [];
+  return ["--mode", "listen", ...plan.send.flatMap((text) => ["--send", text]), "--replies", String(plan.replies), "--grace-ms", String(plan.graceMilliseconds), ...deflate];
 }
 
 type ResultMessage = Extract<LoadgenMessage, { type: "result" }>;
@@ -107,6 +112,7 @@ export class LoadGroup {
         [
           "taskset", "-c", String(plan.core),
           process.execPath, "run", join(repoRoot, "bench/loadgen.ts"),
+          ...(plan.host === undefined ? [] : ["--host", plan.host]),
           "--port", String(plan.port),
           "--path", plan.path,
           "--connections", String(connections),

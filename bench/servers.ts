@@ -60,6 +60,8 @@ export interface Launch {
   bannerStream?: "stdout" | "stderr";
   /** Messages other than telemetry (welcome, acks) each client receives in answer before it is ready. */
   replies: number;
+  /** Clients offer permessage-deflate (and inflate what arrives compressed). */
+  deflate?: boolean;
 }
 
 /** A server ready to launch for any of its roles. */
@@ -128,6 +130,17 @@ export const serverSpecs: readonly ServerSpec[] = [
     roles: ["telemetry"],
     optIn: true,
     prepare: (workDir, skyportDir) => prepareSkyport(workDir, skyportDir, true),
+  },
+  {
+    // Viewers that offer permessage-deflate (Bun's shared compressor): beside `skyport`, what compression costs and saves.
+    name: "skyport-deflate",
+    label: "skyport, compressed",
+    roles: ["telemetry"],
+    optIn: true,
+    prepare: async (workDir, skyportDir) => {
+      const prepared = await prepareSkyport(workDir, skyportDir);
+      return "skip" in prepared ? prepared : { launch: (workload) => ({ ...prepared.launch(workload), deflate: true }) };
+    },
   },
   {
     name: "bun",
