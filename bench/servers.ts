@@ -139,7 +139,9 @@ export const serverSpecs: readonly ServerSpec[] = [
     optIn: true,
     prepare: async (workDir, skyportDir) => {
       const prepared = await prepareSkyport(workDir, skyportDir);
-      return "skip" in prepared ? prepared : { launch: (workload) => ({ ...prepared.launch(workload), deflate: true }) };
+      if ("skip" in prepared) return prepared;
+      // Every message compressed, full-rate telemetry included (the default compresses only one-socket sends).
+      return { launch: (workload) => { const launch = prepared.launch(workload); return { ...launch, cmd: [...launch.cmd, "--compression", "drone"], deflate: true }; } };
     },
   },
   {

@@ -186,7 +186,8 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     websocket: handlers,
   });
   const handlers = socketHandlers(config, { connections, admission, authBackoff, metrics, flight, sessions, clocks: options.clocks, verifier });
-  const servers = new ServerGroup<SocketData>(Bun.serve<SocketData, string>(serveOptions(config.port, tls)));
+  const compressPublished = config.compression === "drone" || config.compression === "all";
+  const servers = new ServerGroup<SocketData>(Bun.serve<SocketData, string>(serveOptions(config.port, tls)), compressPublished);
   if (tls) logger.info({ event: "tls", subject: tls.subject, notAfter: tls.notAfter });
   // In a cluster only the node that owns a vehicle holds its link (and every write is fenced by that ownership).
   const holds = cluster ? (drone: string) => cluster.owns(drone) : undefined;

@@ -117,11 +117,15 @@ export interface Config {
 
 /**
  * The `--compression` modes. Bun negotiates permessage-deflate per server,
- * not per route, so any socket whose client offers it gets it unless `off`:
- * `drone` compresses what `/drone` and `/api/controller` send and leaves
- * `/echo`'s replies uncompressed; `all` compresses `/echo`'s replies too.
+ * not per route, so any socket whose client offers it gets it unless `off`.
+ * Bun deflates each message once per compressing socket (2.5x the CPU per
+ * delivery, docs/benchmarks.md), so by default (`throttled`) `/drone`
+ * compresses what it sends one socket at a time (replies, and the frames of
+ * `maxHz` subscriptions: the slow links) but not what it publishes to every
+ * viewer (full-rate telemetry, leases, events); `drone` compresses that too;
+ * `all` also `/echo`'s replies, which are never compressed otherwise.
  */
-export const compressionModes = ["drone", "all", "off"] as const;
+export const compressionModes = ["throttled", "drone", "all", "off"] as const;
 export type CompressionMode = (typeof compressionModes)[number];
 
 /** Sixteen mebibytes, the echo endpoint's default message limit. */
@@ -159,7 +163,7 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   idleTimeoutSeconds: 120,
   slowConsumerBytes: 1024 * 1024,
   stallSeconds: 30,
-  compression: "drone",
+  compression: "throttled",
   redisUrl: null,
   nodeId: null,
   ownerLeaseSeconds: 3,
@@ -565,8 +569,8 @@ const settings: Setting[] = [
   {
     flag: "compression",
     env: "SKYPORT_COMPRESSION",
-    valueName: "drone|all|off",
-    help: `permessage-deflate for clients that offer it: drone (what /drone sends is compressed; /echo still negotiates it, as Bun has one setting per server, but replies uncompressed), all (/echo replies compressed too), or off (never negotiated) (default ${defaultConfig.compression})`,
+    valueName: "mode",
+    help: `permessage-deflate for clients that offer it: throttled (/drone compresses its replies and maxHz subscriptions' frames, not full-rate telemetry, which would cost 2.5x the CPU per delivery), drone (all it sends), all (/echo's replies too; otherwise /echo negotiates it, as Bun has one setting per server, but replies uncompressed), or off (never negotiated) (default ${defaultConfig.compression})`,
     apply(config, raw, source) {
       const value = raw.trim();
       if (!(compressionModes as readonly string[]).includes(value)) {

@@ -144,9 +144,10 @@ export class ConnectionRegistry {
 
 /**
  * Sends one message to one `/drone` or `/api/controller` socket and counts
- * it. Compressed when the client negotiated permessage-deflate (Bun ignores
- * the flag otherwise; `/echo` sends its own way). Returns Bun's verdict:
- * bytes sent, -1 queued under backpressure, 0 dropped.
+ * it: a reply, or a throttled subscription's frame. Compressed when the
+ * client negotiated permessage-deflate (Bun ignores the flag otherwise; only
+ * `--compression off` negotiates nothing; `/echo` sends its own way).
+ * Returns Bun's verdict: bytes sent, -1 queued under backpressure, 0 dropped.
  */
 export function sendTo(ws: Socket, message: string | Uint8Array): number {
   const sent = ws.send(message, true);

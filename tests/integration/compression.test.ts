@@ -1,9 +1,12 @@
 /**
- * permessage-deflate (RFC 7692): negotiated when the client offers it; what
- * `/drone` sends is compressed, `/echo`'s replies are not unless
- * `--compression all`, and `--compression off` negotiates nothing. Bun has one
- * compression setting per server, so `/echo` negotiates it too: checked here
- * as it is, byte for byte on the wire, with a raw client and with Node's `ws`.
+ * permessage-deflate (RFC 7692): negotiated when the client offers it. By
+ * default (`--compression throttled`) `/drone` compresses what it sends one
+ * socket at a time (replies, a `maxHz` subscription's frames) and not the
+ * full-rate telemetry it publishes; `--compression drone` compresses that
+ * too; `/echo`'s replies are compressed only with `all`; `off` negotiates
+ * nothing. Bun has one compression setting per server, so `/echo` negotiates
+ * it too: checked here as it is, byte for byte on the wire, with a raw client
+ * and with Node's `ws`.
  */
 import { afterEach, expect, test } from "bun:test";
 import { constants, inflateRawSync } from "node:zlib";
@@ -36,20 +39,46 @@ function textOf(frame: ServerFrame): string {
   return new TextDecoder().decode(bytes);
 }
 
-test("/drone negotiates permessage-deflate when offered, and its welcome and telemetry arrive compressed", async () => {
+/** The next telemetry frame on a raw connection, skipping anything else. */
+async function nextTelemetry(connection: RawConnection): Promise<ServerFrame> {
+  for (;;) {
+    const frame = await connection.nextFrame();
+    if (JSON.parse(textOf(frame)).type === "telemetry") return frame;
+  }
+}
+
+test("/drone negotiates permessage-deflate when offered: replies and a maxHz subscription's frames compressed, full-rate telemetry not", async () => {
   const running = server();
-  const connection = await raw(running.port, "/drone?drone=alpha");
-  expect(connection.status).toBe(101);
-  expect(connection.headers["sec-websocket-extensions"]).toStartWith("permessage-deflate");
-  const welcome = await connection.nextFrame();
+  const full = await raw(running.port, "/drone?drone=alpha");
+  const slow = await raw(running.port, "/drone?drone=bravo");
+  expect(full.status).toBe(101);
+  expect(full.headers["sec-websocket-extensions"]).toStartWith("permessage-deflate");
+  const welcome = await full.nextFrame();
   expect(welcome.rsv1).toBe(true);
   expect(JSON.parse(textOf(welcome)).type).toBe("welcome");
+  await slow.nextFrame();
+  slow.send(encodeFrame({ opcode: opcodes.text, payload: JSON.stringify({ type: "subscribe", id: "s", data: { drone: "alpha", maxHz: 2 } }) }));
+  const ack = await slow.nextFrame();
+  expect(ack.rsv1).toBe(true);
+  expect(JSON.parse(textOf(ack))).toMatchObject({ type: "ack", id: "s", data: { maxHz: 2 } });
   running.advance(0.1);
-  const frame = await connection.nextFrame();
+  const fullFrame = await nextTelemetry(full);
+  expect(fullFrame.rsv1).toBe(false);
+  expect(JSON.parse(textOf(fullFrame))).toMatchObject({ type: "telemetry", data: { drone: "alpha", seq: 0 } });
+  const slowFrame = await nextTelemetry(slow);
+  expect(slowFrame.rsv1).toBe(true);
+  expect(JSON.parse(textOf(slowFrame))).toMatchObject({ type: "telemetry", data: { drone: "alpha", seq: 0 } });
+  expect(slowFrame.payload.length).toBeLessThan(textOf(slowFrame).length);
+});
+
+test("--compression drone: full-rate telemetry arrives compressed too", async () => {
+  const running = server({ compression: "drone" });
+  const connection = await raw(running.port, "/drone?drone=alpha");
+  await connection.nextFrame();
+  running.advance(0.1);
+  const frame = await nextTelemetry(connection);
   expect(frame.rsv1).toBe(true);
-  const telemetry = JSON.parse(textOf(frame));
-  expect(telemetry).toMatchObject({ type: "telemetry", data: { drone: "alpha", seq: 0 } });
-  expect(frame.payload.length).toBeLessThan(textOf(frame).length);
+  expect(JSON.parse(textOf(frame))).toMatchObject({ type: "telemetry", data: { drone: "alpha", seq: 0 } });
 });
 
 test("a client that offers nothing gets no extension and plain frames", async () => {
@@ -62,7 +91,7 @@ test("a client that offers nothing gets no extension and plain frames", async ()
 });
 
 test("/echo: negotiated (one setting per Bun server) but replies uncompressed by default; compressed with --compression all", async () => {
-  for (const [compression, compressed] of [["drone", false], ["all", true]] as const) {
+  for (const [compression, compressed] of [["throttled", false], ["drone", false], ["all", true]] as const) {
     const running = server({ compression });
     const connection = await raw(running.port, "/echo");
     expect(connection.headers["sec-websocket-extensions"]).toStartWith("permessage-deflate");
