@@ -118,8 +118,8 @@ export interface Config {
 /**
  * The `--compression` modes. Bun negotiates permessage-deflate per server,
  * not per route, so any socket whose client offers it gets it unless `off`.
- * Bun deflates each message once per compressing socket (2.5x the CPU per
- * delivery, docs/benchmarks.md), so by default (`throttled`) `/drone`
+ * Bun deflates each message once per compressing socket (2.2-2.7x the CPU
+ * per delivery, docs/benchmarks.md), so by default (`throttled`) `/drone`
  * compresses what it sends one socket at a time (replies, and the frames of
  * `maxHz` subscriptions: the slow links) but not what it publishes to every
  * viewer (full-rate telemetry, leases, events); `drone` compresses that too;
@@ -570,7 +570,7 @@ const settings: Setting[] = [
     flag: "compression",
     env: "SKYPORT_COMPRESSION",
     valueName: "mode",
-    help: `permessage-deflate for clients that offer it: throttled (/drone compresses its replies and maxHz subscriptions' frames, not full-rate telemetry, which would cost 2.5x the CPU per delivery), drone (all it sends), all (/echo's replies too; otherwise /echo negotiates it, as Bun has one setting per server, but replies uncompressed), or off (never negotiated) (default ${defaultConfig.compression})`,
+    help: `permessage-deflate for clients that offer it: throttled (/drone compresses its replies and maxHz subscriptions' frames, not full-rate telemetry, which would cost 2.2-2.7x the CPU per delivery), drone (all it sends), all (/echo's replies too; otherwise /echo negotiates it, as Bun has one setting per server, but replies uncompressed), or off (never negotiated) (default ${defaultConfig.compression})`,
     apply(config, raw, source) {
       const value = raw.trim();
       if (!(compressionModes as readonly string[]).includes(value)) {
