@@ -18,6 +18,8 @@ const replyTimeoutMilliseconds = 90_000;
 const loadgenMaxSeconds = 300;
 
 export interface LoadPlan {
+  /** The server's address (default 127.0.0.1). */
+  host?: string;
   port: number;
   /** WebSocket path, with its query string. */
   path: string;
@@ -46,6 +48,8 @@ export interface ListenPlan {
   graceMilliseconds: number;
   /** Stop reading once the replies arrived: a viewer that does not read (default: keep reading). */
   stopReading?: boolean;
+  /** Offer permessage-deflate, and inflate what arrives compressed. */
+  deflate?: boolean;
 }
 
 /** The load generator flags for a behaviour. */
@@ -57,6 +61,7 @@ function behaviourFlags(plan: EchoPlan | ListenPlan): string[] {
     "--replies", String(plan.replies),
     "--grace-ms", String(plan.graceMilliseconds),
     "--stop-reading", plan.stopReading === true ? "1" : "0",
+    ...(plan.deflate ? ["--deflate", "1"] : []),
   ];
 }
 
@@ -115,6 +120,7 @@ export class LoadGroup {
         [
           "taskset", "-c", String(plan.core),
           process.execPath, "run", join(repoRoot, "bench/loadgen.ts"),
+          ...(plan.host === undefined ? [] : ["--host", plan.host]),
           "--port", String(plan.port),
           "--path", plan.path,
           "--connections", String(connections),

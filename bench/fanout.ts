@@ -13,16 +13,17 @@ import { mergeSnapshots, percentile } from "./histogram.ts";
 import type { Sample, ScenarioContext } from "./scenarios.ts";
 import { loadgenCoreShare, measureWindow } from "./window.ts";
 
-/** Runs `subscribers` viewers against the running server for one window. */
-export async function runFanout(subscribers: number, context: ScenarioContext): Promise<Sample> {
+/** Runs `subscribers` viewers against the running server (at `host`, 127.0.0.1 by default) for one window. */
+export async function runFanout(subscribers: number, context: ScenarioContext, host?: string): Promise<Sample> {
   const { server, timing, launch } = context;
   const group = await LoadGroup.open({
+    ...(host === undefined ? {} : { host }),
     port: server.port,
     path: launch.path,
     connections: subscribers,
     processes: context.loadProcesses,
     core: context.loadCore,
-    behaviour: { mode: "listen", send: launch.openingMessages, replies: launch.replies, graceMilliseconds: timing.lossGraceSeconds * 1000 },
+    behaviour: { mode: "listen", send: launch.openingMessages, replies: launch.replies, graceMilliseconds: timing.lossGraceSeconds * 1000, deflate: launch.deflate === true },
   });
   try {
     await Bun.sleep(timing.warmupSeconds * 1000);

@@ -7,8 +7,11 @@
  * this is simply an idle connection (the memory scenarios).
  *
  * One clock read per TCP chunk; no allocation per message (see
- * messages.ts and telemetry-frames.ts).
+ * messages.ts and telemetry-frames.ts), except that a message compressed
+ * with permessage-deflate (`--deflate`) is inflated first: its bytes on the
+ * wire are what `payloadBytes` counts.
  */
+import { constants, inflateRawSync } from "node:zlib";
 import { LatencyHistogram } from "./histogram.ts";
 import type { BehaviourResult, Connection, LoadBehaviour, TelemetryTally } from "./load-behaviour.ts";
 import { MessageReader, type MessageHandler } from "./messages.ts";
@@ -73,7 +76,7 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
     const state: ListenState = {
       reader: new MessageReader(),
       tracker: new SeqTracker(),
-      onMessage: (opcode, bytes, start, end) => this.onMessage(state, opcode, bytes, start, end),
+      onMessage: (opcode, bytes, start, end, compressed) => this.onMessage(state, opcode, bytes, start, end, compressed),
       replies: 0,
       lostAtMark: 0,
       pending: this.opening,
@@ -141,7 +144,14 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
     return { messages, latency, telemetry: tally(connections, heads, droneFrames, payloadBytes) };
   }
 
-  private onMessage(s: ListenState, opcode: number, bytes: Buffer, start: number, end: number): void {
+  private onMessage(s: ListenState, opcode: number, bytes: Buffer, start: number, end: number, compressed: boolean): void {
+    if (!compressed) return this.read(s, opcode, bytes, start, end, end - start);
+    const inflated = inflateMessage(bytes, start, end);
+    this.read(s, opcode, inflated, 0, inflated.length, end - start);
+  }
+
+  /** One message as the server meant it (`bytes[start, end)`), which took `wireBytes` on the wire. */
+  private read(s: ListenState, opcode: number, bytes: Buffer, start: number, end: number, wireBytes: number): void {
     const kind = this.scanner.read(opcode, bytes, start, end);
     if (kind === "other") {
       if (opcode !== opcodes.text) return;
@@ -156,9 +166,17 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
     if (!this.counting) return;
     this.deliveries++;
     this.droneFrames += scan.count;
-    this.payloadBytes += end - start;
+    this.payloadBytes += wireBytes;
     this.histogram.record(Math.max(0, (this.chunkArrivedMs - scan.timeMs) * 1000));
   }
+}
+
+/** The tail a permessage-deflate sender strips from each message (RFC 7692 §7.2.1), put back before inflating. */
+const deflateTail = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+/** One compressed message's payload, inflated (each stands alone: no context takeover was offered). */
+function inflateMessage(bytes: Buffer, start: number, end: number): Buffer {
+  return inflateRawSync(Buffer.concat([bytes.subarray(start, end), deflateTail]), { finishFlush: constants.Z_SYNC_FLUSH });
 }
 
 /** The window's fan-out figures once the grace period is over. */

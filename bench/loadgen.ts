@@ -22,7 +22,9 @@
  * usage: bun run bench/loadgen.ts --port N [--host 127.0.0.1] [--path /echo]
  *          [--mode echo|listen] [--connections 64] [--connect-concurrency 128] [--max-seconds 300]
  *          echo:   [--inflight 16] [--payload-bytes 32]
- *          listen: [--send TEXT]... [--replies N] [--grace-ms 500] [--stop-reading 0|1]
+ *          listen: [--send TEXT]... [--replies N] [--grace-ms 500] [--stop-reading 0|1] [--deflate 1]
+ * --deflate 1 offers permessage-deflate; compressed messages are inflated
+ * before they are read, and their bytes on the wire are what is counted.
  */
 import type { Socket } from "bun";
 import type { HistogramSnapshot } from "./histogram.ts";
@@ -69,6 +71,8 @@ export interface LoadgenOptions {
   connectConcurrency: number;
   /** Hard limit on this process's lifetime. */
   maxSeconds: number;
+  /** listen: 1 to offer permessage-deflate (and inflate what arrives compressed), 0 not to. */
+  deflate: number;
 }
 
 /** Upper bound on connecting and upgrading all connections, and separately on their opening exchange. */
@@ -87,6 +91,7 @@ const numericFlags = {
   "--stop-reading": "stopReading",
   "--connect-concurrency": "connectConcurrency",
   "--max-seconds": "maxSeconds",
+  "--deflate": "deflate",
 } as const satisfies Record<string, keyof LoadgenOptions>;
 
 export function parseLoadgenArgs(argv: string[]): LoadgenOptions {
@@ -104,6 +109,7 @@ export function parseLoadgenArgs(argv: string[]): LoadgenOptions {
     stopReading: 0,
     connectConcurrency: 128,
     maxSeconds: 300,
+    deflate: 0,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i]!;
@@ -144,7 +150,7 @@ async function main(options: LoadgenOptions): Promise<void> {
   lifetime.unref();
 
   const behaviour = behaviourFor(options);
-  const request = upgradeRequest(options.host, options.port, options.path);
+  const request = upgradeRequest(options.host, options.port, options.path, options.deflate === 1);
   let lost = 0;
   const connections: Connection<unknown>[] = [];
 

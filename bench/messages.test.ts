@@ -33,6 +33,13 @@ describe("MessageReader", () => {
     }
   });
 
+  test("says which messages permessage-deflate compressed (RSV1)", () => {
+    const flags: boolean[] = [];
+    const stream = concat([serverFrame(opcodes.text, new Uint8Array(3)), encodeFrame({ opcode: opcodes.text, payload: new Uint8Array(3), rsv: 0b100, mask: false })]);
+    new MessageReader().feed(stream, (_opcode, _bytes, _start, _end, compressed) => flags.push(compressed));
+    expect(flags).toEqual([false, true]);
+  });
+
   test("passes control frames through and refuses fragments", () => {
     const ping = serverFrame(0x9, new Uint8Array([1, 2]));
     expect(readAll(concat([ping]), 1)).toEqual([[0x9, "\u0001\u0002"]]);

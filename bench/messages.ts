@@ -13,9 +13,10 @@ import { opcodes } from "../tests/support/frames.ts";
 
 /**
  * Called once per complete frame with its opcode and its payload, which is
- * `bytes[start, end)`. The bytes are only valid during the call.
+ * `bytes[start, end)`; `compressed` when RSV1 says permessage-deflate
+ * compressed it (RFC 7692). The bytes are only valid during the call.
  */
-export type MessageHandler = (opcode: number, bytes: Buffer, start: number, end: number) => void;
+export type MessageHandler = (opcode: number, bytes: Buffer, start: number, end: number, compressed: boolean) => void;
 
 /** Initial size of the buffer that holds a frame split across chunks; it grows as needed. */
 const initialCarryBytes = 64 * 1024;
@@ -113,5 +114,5 @@ function emit(bytes: Buffer, start: number, end: number, onMessage: MessageHandl
     throw new Error(`the server sent a fragmented message (opcode ${opcode}, FIN ${b0 >> 7}): the load generator expects one frame per message`);
   }
   if (b1 & 0x80) throw new Error("the server sent a masked frame, which RFC 6455 forbids");
-  onMessage(opcode, bytes, start + headerLength(bytes, start, end), end);
+  onMessage(opcode, bytes, start + headerLength(bytes, start, end), end, (b0 & 0x40) !== 0);
 }

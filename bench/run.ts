@@ -225,7 +225,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const command = ["bun", "run", "bench", ...process.argv.slice(2)].join(" ");
 
-  const selectedScenarios = scenarios.filter((s) => !options.only || options.only.includes(s.id) || options.only.includes(s.group));
+  const selectedScenarios = scenarios.filter((s) => (options.only ? options.only.includes(s.id) || options.only.includes(s.group) : s.optIn !== true));
   const selectedSpecs = serverSpecs.filter((s) => (options.servers ? options.servers.includes(s.name) : s.optIn !== true));
   const workDir = mkdtempSync(join(tmpdir(), "skyport-bench-"));
   process.on("exit", () => rmSync(workDir, { recursive: true, force: true }));

@@ -128,6 +128,8 @@ export interface Scenario {
   workload: Workload;
   /** Metrics compared with bare Bun in the table's ratio column. */
   compare: ReadonlyArray<keyof Sample>;
+  /** Runs only when `--only` names it or its group (not in a full or quick run, whose timings and chart it would change). */
+  optIn?: true;
   run(context: ScenarioContext): Promise<Sample>;
 }
 
@@ -258,6 +260,14 @@ function idleViewerMemory(id: string): Scenario {
   };
 }
 
+/** What the compression scenarios compare with bare Bun (which never compresses: its frames are padding). */
+const deflateCompared: ReadonlyArray<keyof Sample> = ["cpuMicrosPerMessage", "messageBytes"];
+
+/** A compression scenario's workload: `drones` at 10 Hz, watched a frame each or as one batch. */
+function deflateWorkload(drones: number, view: TelemetryWorkload["view"]): Omit<TelemetryWorkload, "role"> {
+  return { drones, hz: 10, view, unpaced: false, slowConsumerBytes: defaultSlowConsumerBytes };
+}
+
 /** skyport's limit for unsent bytes per socket (--slow-consumer-bytes default), used unless a scenario says otherwise. */
 const defaultSlowConsumerBytes = 1024 * 1024;
 /** Drones in telemetry-max: enough that 100 Hz × this × 1,000 subscribers is more than one server core can send. */
@@ -273,11 +283,12 @@ function fanout(
   subscribers: number,
   workload: Omit<TelemetryWorkload, "role">,
   compare: ReadonlyArray<keyof Sample>,
+  group = "telemetry",
 ): Scenario {
   const scaled = (timing: Timing) => Math.max(1, Math.round(subscribers * timing.subscriberScale));
   return {
     id,
-    group: "telemetry",
+    group,
     title: title(subscribers.toLocaleString("en-US")),
     workload: { role: "telemetry", ...workload },
     label: (timing) => title(scaled(timing).toLocaleString("en-US")),
@@ -331,4 +342,8 @@ export const scenarios: readonly Scenario[] = [
     { drones: 100, hz: 10, view: "each-drone", unpaced: false, slowConsumerBytes: defaultSlowConsumerBytes },
     ["messagesPerSecond", "p99Micros", "cpuMicrosPerMessage"],
   ),
+  // permessage-deflate (issue 18), opt-in: `--only deflate --servers skyport,skyport-deflate,bun`. Fewer viewers
+  // than the fan-out scenarios, because the load generator inflates every compressed message it reads.
+  { ...fanout("deflate-frame", (n) => `compression: ${n} viewers × 1 drone at 10 Hz, a frame each`, 1000, deflateWorkload(1, "each-drone"), deflateCompared, "deflate"), optIn: true },
+  { ...fanout("deflate-batch", (n) => `compression: ${n} viewers × 100 drones at 10 Hz, one batch per tick`, 200, deflateWorkload(100, "batch"), deflateCompared, "deflate"), optIn: true },
 ];

@@ -60,6 +60,8 @@ export interface Launch {
   bannerStream?: "stdout" | "stderr";
   /** Messages other than telemetry (welcome, acks) each client receives in answer before it is ready. */
   replies: number;
+  /** Clients offer permessage-deflate (and inflate what arrives compressed). */
+  deflate?: boolean;
 }
 
 /** A server ready to launch for any of its roles. */
@@ -128,6 +130,19 @@ export const serverSpecs: readonly ServerSpec[] = [
     roles: ["telemetry"],
     optIn: true,
     prepare: (workDir, skyportDir) => prepareSkyport(workDir, skyportDir, true),
+  },
+  {
+    // Viewers that offer permessage-deflate (Bun's shared compressor): beside `skyport`, what compression costs and saves.
+    name: "skyport-deflate",
+    label: "skyport, compressed",
+    roles: ["telemetry"],
+    optIn: true,
+    prepare: async (workDir, skyportDir) => {
+      const prepared = await prepareSkyport(workDir, skyportDir);
+      if ("skip" in prepared) return prepared;
+      // Every message compressed, full-rate telemetry included (the default compresses only one-socket sends).
+      return { launch: (workload) => { const launch = prepared.launch(workload); return { ...launch, cmd: [...launch.cmd, "--compression", "drone"], deflate: true }; } };
+    },
   },
   {
     name: "bun",

@@ -1,7 +1,7 @@
 /** Tests for bench/wire.ts: batches of frames and the streaming frame counter (the encoder's tests are tests/unit/support/frames.test.ts). */
 import { describe, expect, test } from "bun:test";
 import { encodeFrame, opcodes } from "../tests/support/frames.ts";
-import { endOfHttpHead, FrameCounter, repeatFrame } from "./wire.ts";
+import { deflateOffer, endOfHttpHead, FrameCounter, repeatFrame, upgradeRequest } from "./wire.ts";
 
 /** An unmasked server frame of `payloadBytes` zero bytes, as a server would send it. */
 function serverFrame(opcode: number, payloadBytes: number, fin = true): Uint8Array {
@@ -11,6 +11,13 @@ function serverFrame(opcode: number, payloadBytes: number, fin = true): Uint8Arr
 test("repeatFrame lays copies back to back", () => {
   const frame = new Uint8Array([1, 2, 3]);
   expect([...repeatFrame(frame, 3)]).toEqual([1, 2, 3, 1, 2, 3, 1, 2, 3]);
+});
+
+test("upgradeRequest offers permessage-deflate only when asked", () => {
+  expect(upgradeRequest("127.0.0.1", 80, "/drone")).not.toContain("Sec-WebSocket-Extensions");
+  const offering = upgradeRequest("127.0.0.1", 80, "/drone", true);
+  expect(offering).toContain(`\r\nSec-WebSocket-Extensions: ${deflateOffer}\r\n`);
+  expect(offering.endsWith("\r\n\r\n")).toBe(true);
 });
 
 test("endOfHttpHead finds the blank line or says it is not there yet", () => {

@@ -11,16 +11,25 @@
 import { maskKeyBytes, opcodes } from "../tests/support/frames.ts";
 
 /**
- * The HTTP/1.1 upgrade request for `path`. The key is the RFC 6455 sample
- * nonce: the benchmark does not check `Sec-WebSocket-Accept`, only the 101.
+ * The permessage-deflate offer of a `--deflate` load generator: no context
+ * takeover either way, so each message inflates on its own (RFC 7692 §7.1.1),
+ * as Bun's shared compressor sends them anyway.
  */
-export function upgradeRequest(host: string, port: number, path: string): string {
+export const deflateOffer = "permessage-deflate; client_no_context_takeover; server_no_context_takeover";
+
+/**
+ * The HTTP/1.1 upgrade request for `path`, offering permessage-deflate with
+ * `deflate`. The key is the RFC 6455 sample nonce: the benchmark does not
+ * check `Sec-WebSocket-Accept`, only the 101.
+ */
+export function upgradeRequest(host: string, port: number, path: string, deflate = false): string {
   return (
     `GET ${path} HTTP/1.1\r\n` +
     `Host: ${host}:${port}\r\n` +
     "Upgrade: websocket\r\n" +
     "Connection: Upgrade\r\n" +
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+    (deflate ? `Sec-WebSocket-Extensions: ${deflateOffer}\r\n` : "") +
     "Sec-WebSocket-Version: 13\r\n\r\n"
   );
 }

@@ -10,7 +10,7 @@
 import { buildRequest, checkArgs, isCommandName, unknownCommand, type DroneRequest } from "./commands.ts";
 import type { ProtocolError } from "./errors.ts";
 import { describeType, failure, preview } from "./received.ts";
-import { allDrones, type ClientMessageType, type RequestId, type WireClientData } from "./messages.ts";
+import { allDrones, maxHzRange, type ClientMessageType, type RequestId, type WireClientData } from "./messages.ts";
 import { keyListOf } from "./shapes.ts";
 import { checkMissionItems } from "./missions.ts";
 import { checkReplayControl, checkReplayStart, checkReplayStop, isReplayId } from "./replays.ts";
@@ -52,7 +52,7 @@ export function isValidDroneId(id: string): boolean {
 /** What validation makes of each type's wire data: a command's model request, a `since` per drone as a Map. */
 type ValidatedData = Omit<Required<WireClientData>, "command" | "subscribe"> & {
   command: { drone?: string; request: DroneRequest };
-  subscribe: { drone: string; since?: number | ReadonlyMap<string, number>; epoch?: string | ReadonlyMap<string, string> };
+  subscribe: { drone: string; since?: number | ReadonlyMap<string, number>; epoch?: string | ReadonlyMap<string, string>; maxHz?: number };
 };
 
 /** A validated JSON message: the wire message with its data checked and typed. */
@@ -61,7 +61,7 @@ export type ClientMessage = { [T in ClientMessageType]: { type: T; id?: RequestI
 /** The keys each type's data may have, in the order refusals list them; checked against `WireClientData`. */
 export const clientDataKeys: { [T in ClientMessageType]: readonly string[] } = {
   command: keyListOf<WireClientData["command"]>()(["drone", "name", "args"]),
-  subscribe: keyListOf<WireClientData["subscribe"]>()(["drone", "since", "epoch"]),
+  subscribe: keyListOf<WireClientData["subscribe"]>()(["drone", "since", "epoch", "maxHz"]),
   unsubscribe: keyListOf<WireClientData["unsubscribe"]>()(["drone"]),
   claim: keyListOf<WireClientData["claim"]>()(["drone", "token", "resume", "force"]),
   release: keyListOf<WireClientData["release"]>()(["drone", "force"]),
@@ -169,7 +169,10 @@ function validateEnvelope(value: unknown): EnvelopeResult {
       if (!epoch.ok) return withId(epoch);
       const sincePart = since.since === undefined ? {} : { since: since.since };
       const epochPart = epoch.epoch === undefined ? {} : { epoch: epoch.epoch };
-      return { ok: true, message: { type: "subscribe", ...base, data: { drone: drone.drone!, ...sincePart, ...epochPart } } };
+      const maxHz = data.maxHz;
+      if (maxHz !== undefined && !isMaxHz(maxHz)) return withId(failure("invalid_args", `data.maxHz must be a number of frames per second from ${maxHzRange.min} to ${maxHzRange.max}: received ${preview(maxHz)}`, "data.maxHz"));
+      const maxHzPart = maxHz === undefined ? {} : { maxHz };
+      return { ok: true, message: { type: "subscribe", ...base, data: { drone: drone.drone!, ...sincePart, ...epochPart, ...maxHzPart } } };
     }
     case "unsubscribe":
       return { ok: true, message: { type: "unsubscribe", ...base, data: { drone: drone.drone! } } };
@@ -249,6 +252,11 @@ function checkDroneField(data: Record<string, unknown>, required: boolean): { ok
 /** Whether a key of a per-drone `since` or `epoch` can name a vehicle: a drone id's length, or a replay vehicle's id. */
 function isDroneKey(key: string): boolean {
   return (key.length > 0 && key.length <= maxDroneIdLength) || isReplayId(key);
+}
+
+/** Whether a value is a `maxHz` a subscribe may ask for (`maxHzRange`, inclusive). */
+function isMaxHz(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value >= maxHzRange.min && value <= maxHzRange.max;
 }
 
 function isSeq(value: unknown): value is number {

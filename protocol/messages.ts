@@ -40,6 +40,12 @@ export const droneSubprotocol = "skyport.v1.json";
  */
 export const allDrones = "*";
 
+/**
+ * The `maxHz` a `subscribe` may ask for, frames per second: from one frame
+ * every 10 s to the highest telemetry rate a server runs (`--telemetry-hz`).
+ */
+export const maxHzRange = { min: 0.1, max: 100 } as const;
+
 /** A request's correlation id, echoed in its replies. */
 export type RequestId = string | number;
 
@@ -55,8 +61,16 @@ export interface WireClientData {
    * one per drone for `allDrones`, from `welcome`, the subscribe ack or a
    * `stream_reset`): a resume whose epoch is not the stream's now gets a
    * `stream_reset`, never frames of another stream.
+   *
+   * `maxHz` throttles the subscription (rosbridge's `throttle_rate`): at most
+   * that many frames (or `*` batches) a second, each the latest when it is
+   * due, never a backlog; `maxHzRange` bounds it, and one at or above the
+   * server's `telemetryHz` is the full rate. Seqs stay the stream's, so a
+   * throttled viewer's seqs skip: that is no gap (docs/protocol.md). Its
+   * resume with `since` sends the newest frame after `since`, not the ones
+   * in between, and no `frames_lost` for them.
    */
-  subscribe: { drone: string; since?: number | Readonly<Record<string, number>>; epoch?: string | Readonly<Record<string, string>> };
+  subscribe: { drone: string; since?: number | Readonly<Record<string, number>>; epoch?: string | Readonly<Record<string, string>>; maxHz?: number };
   unsubscribe: { drone: string };
   /** `resume`: the resume token from an earlier session's claim ack, to take back a lease reserved for that pilot. */
   /** `force` (admin only): take the lease from its pilot, who is told who took it. */
@@ -214,6 +228,8 @@ export type AckVariants = {
     latestSeq: number | null | SeqByDrone;
     epoch: string | EpochByDrone;
     note?: string;
+    /** The subscription's rate limit, as asked, when it is throttled (below the server's `telemetryHz`). */
+    maxHz?: number;
   };
   unsubscribe: { drone: string; subscribed: false; note?: string };
   hello: { session: string };

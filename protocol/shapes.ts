@@ -61,7 +61,7 @@ export const ackShapes: { [K in keyof AckVariants]: DataShape } = {
   status: keysOf<AckVariants["status"]>()(["drone", "command", "status"], []),
   claim: keysOf<AckVariants["claim"]>()(["drone", "role", "pilot"], ["resume"]),
   release: keysOf<AckVariants["release"]>()(["drone", "role", "pilot"], []),
-  subscribe: keysOf<AckVariants["subscribe"]>()(["drone", "subscribed", "replayed", "latestSeq", "epoch"], ["lost", "note"]),
+  subscribe: keysOf<AckVariants["subscribe"]>()(["drone", "subscribed", "replayed", "latestSeq", "epoch"], ["lost", "note", "maxHz"]),
   unsubscribe: keysOf<AckVariants["unsubscribe"]>()(["drone", "subscribed"], ["note"]),
   hello: keysOf<AckVariants["hello"]>()(["session"], []),
   mission: keysOf<AckVariants["mission"]>()(["drone", "mission", "items"], []),

@@ -5,7 +5,8 @@
 # postgresql (the flight recorder's PostgreSQL store), Go with
 # gorilla/websocket and Python's websockets (interop, TLS and benchmark
 # peers), openssl (test certificates) and systemd (systemd-analyze checks
-# deploy/skyport.service).
+# deploy/skyport.service), and iproute2 and nftables (the slow-link
+# benchmark's shaped link).
 # Idempotent: a second run installs nothing and takes about a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +42,9 @@ declare -A wanted=(
   [openssl]=/usr/bin/openssl
   [systemd]=/usr/bin/systemd-analyze
   [gpsbabel]=/usr/bin/gpsbabel
+  # bench:slowlink's shaped link: ip netns, veth and tc (iproute2), packet loss (nftables).
+  [iproute2]=/usr/sbin/tc
+  [nftables]=/usr/sbin/nft
 )
 missing=()
 for package in "${!wanted[@]}"; do

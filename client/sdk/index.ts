@@ -78,6 +78,7 @@ export type {
   VehicleChangeData,
   WelcomeData,
 } from "../../protocol/index.ts";
+export { maxHzRange } from "../../protocol/index.ts";
 export type { SkyportClock, TimerHandle } from "./clock.ts";
 export { systemClock } from "./clock.ts";
 export type { BackoffOptions, ReconnectInfo } from "./connection.ts";
@@ -131,6 +132,18 @@ export interface SkyportClientOptions {
   token?: string;
   /** The pilot token each `claim` presents. @default `token` (one identity token for both) */
   pilotToken?: string;
+}
+
+/** How a subscription is delivered. */
+export interface SubscribeOptions {
+  /**
+   * At most this many frames (or `*` batches) a second, each the latest when
+   * it is due (from `maxHzRange.min` to `maxHzRange.max`, i.e. 0.1 to 100);
+   * for a viewer on a slow link. Its seqs skip on purpose: the client reports
+   * no gap for them and fetches none. Kept across reconnections. At or above
+   * the server's `telemetryHz` it is every frame. @default every frame
+   */
+  maxHz?: number;
 }
 
 /** An accepted command: its ack, and a promise for its completion. */
@@ -222,6 +235,8 @@ export class SkyportClient {
   private readonly gapsFetched = new Map<string, number>();
   /** Drones whose telemetry we want; null until the first welcome says what the server subscribed us to. */
   private watched: Set<string> | null = null;
+  /** The `maxHz` each throttled subscription asked for, resubscribed with after a reconnection. */
+  private readonly rates = new Map<string, number>();
 
   constructor(options: SkyportClientOptions) {
     const url = parseWebSocketUrl(options.url).href;
@@ -509,12 +524,22 @@ export class SkyportClient {
    * `"*"` watches every drone as one `telemetry_batch` per tick (delivered
    * here frame by frame, like any telemetry); its `since` is the last seq
    * seen per drone, e.g. `{ alpha: 41, bravo: 40 }`, and its `epoch` one per drone.
+   *
+   * `options.maxHz` throttles it (see {@link SubscribeOptions}); each
+   * `subscribe` states its rate, so one without it is every frame again.
+   *
+   * @example
+   * // A phone on a cellular link: the latest state of every drone, twice a second.
+   * await client.subscribe("*", undefined, undefined, { maxHz: 2 });
    */
   subscribe(
     drone: string,
     since?: number | Readonly<Record<string, number>>,
     epoch?: string | Readonly<Record<string, string>>,
+    options: SubscribeOptions = {},
   ): Promise<AckFor<"subscribe">> {
+    if (options.maxHz === undefined) this.rates.delete(drone);
+    else this.rates.set(drone, options.maxHz);
     return this.subscribeFrom(drone, since, epoch, (resumed) => this.streams.cancelResume(resumed));
   }
 
@@ -529,11 +554,14 @@ export class SkyportClient {
     const resumed: ResumePoint[] =
       since === undefined ? [] : typeof since === "number" ? [[drone, since, epochOf(drone)]] : Object.entries(since).map(([id, seq]) => [id, seq, epochOf(id)] as const);
     this.streams.holdForResume(resumed);
-    const data = since === undefined ? { drone } : epoch === undefined ? { drone, since } : { drone, since, epoch };
+    const maxHz = this.rates.get(drone);
+    const rate = maxHz === undefined ? {} : { maxHz };
+    const data = since === undefined ? { drone, ...rate } : epoch === undefined ? { drone, since, ...rate } : { drone, since, epoch, ...rate };
     return this.request({ type: "subscribe", data }, {
       onFail: () => resumeFailed(resumed),
       settle: (ack) => {
         this.watched?.add(drone);
+        this.streams.throttle(drone, ack.maxHz !== undefined);
         this.streams.resumed(resumed, ack.latestSeq, ack.epoch);
         return ack;
       },
@@ -543,6 +571,8 @@ export class SkyportClient {
   /** Stops watching a drone's telemetry. */
   unsubscribe(drone: string): Promise<AckFor<"unsubscribe">> {
     this.watched?.delete(drone);
+    this.rates.delete(drone);
+    this.streams.throttle(drone, false);
     this.streams.unwatched(drone);
     return this.request({ type: "unsubscribe", data: { drone } }, { settle: (ack) => ack });
   }
@@ -673,9 +703,10 @@ export class SkyportClient {
     }
     for (const drone of watched) {
       const since = drone === allDrones ? this.streams.lastSeqsOfAll() : this.streams.lastSeq(drone);
-      if (since === undefined && welcome.subscribed.includes(drone)) continue;
+      if (since === undefined && welcome.subscribed.includes(drone) && !this.rates.has(drone)) continue;
       const epoch = since === undefined ? undefined : drone === allDrones ? this.streams.epochsOfAll() : this.streams.epoch(drone);
-      this.subscribe(drone, since, epoch).catch((error) => this.background(error));
+      const maxHz = this.rates.get(drone);
+      this.subscribe(drone, since, epoch, maxHz === undefined ? {} : { maxHz }).catch((error) => this.background(error));
     }
     for (const decision of this.leases.afterReconnect()) this.carryOut(decision);
   }

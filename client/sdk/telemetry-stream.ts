@@ -5,7 +5,9 @@
  * drone's seqs count in a stream epoch (from `welcome`, the subscribe ack or
  * `stream_reset`), sent with `since` on a resume so the server never splices
  * two streams; a frame whose seq is not the last + 1 is a gap, to be fetched
- * with a resume, unless the server said those frames are lost.
+ * with a resume, unless the server said those frames are lost, or the
+ * subscription carrying the drone is throttled (`maxHz`): its seqs skip on
+ * purpose, and a frame above the last one is simply the latest.
  *
  * Pure bookkeeping: frames and acks in, "deliver this frame" decisions out.
  * Owns no socket, no clock and no listeners; the client emits what it says.
@@ -28,6 +30,17 @@ export class TelemetryStreams<Frame extends SequencedFrame> {
   private readonly held = new Map<string, Frame[]>();
   /** The stream epoch of each drone's `lastSeqs` (or of the frames to come, before the first). */
   private readonly epochs = new Map<string, string>();
+  /** Subscriptions (a drone, or `*` for every drone) throttled with `maxHz`: their skipped seqs are no gap. */
+  private readonly throttled = new Set<string>();
+
+  /**
+   * A subscription's rate: `throttled` (it asked for `maxHz` below the
+   * telemetry rate, so its seqs skip) or not. `drone` may be `*`.
+   */
+  throttle(drone: string, throttled: boolean): void {
+    if (throttled) this.throttled.add(drone);
+    else this.throttled.delete(drone);
+  }
 
   /** The stream epoch a drone's last seq counts in, or undefined if unknown. */
   epoch(drone: string): string | undefined {
@@ -51,10 +64,12 @@ export class TelemetryStreams<Frame extends SequencedFrame> {
   /**
    * The last seq delivered when `frame` skips seqs after it (a gap the
    * client must fetch with a resume), else undefined. No gap is reported
-   * while the drone is resuming (its frames are held).
+   * while the drone is resuming (its frames are held), nor for a drone
+   * watched through a throttled subscription (its own, or `*`'s).
    */
   gapBefore(frame: Frame): number | undefined {
     if (this.held.has(frame.drone)) return undefined;
+    if (this.throttled.size > 0 && (this.throttled.has(frame.drone) || this.throttled.has("*"))) return undefined;
     const last = this.lastSeqs.get(frame.drone);
     return last !== undefined && frame.seq > last + 1 ? last : undefined;
   }

@@ -186,7 +186,8 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     websocket: handlers,
   });
   const handlers = socketHandlers(config, { connections, admission, authBackoff, metrics, flight, sessions, clocks: options.clocks, verifier });
-  const servers = new ServerGroup<SocketData>(Bun.serve<SocketData, string>(serveOptions(config.port, tls)));
+  const compressPublished = config.compression === "drone" || config.compression === "all";
+  const servers = new ServerGroup<SocketData>(Bun.serve<SocketData, string>(serveOptions(config.port, tls)), compressPublished);
   if (tls) logger.info({ event: "tls", subject: tls.subject, notAfter: tls.notAfter });
   // In a cluster only the node that owns a vehicle holds its link (and every write is fenced by that ownership).
   const holds = cluster ? (drone: string) => cluster.owns(drone) : undefined;
@@ -356,7 +357,7 @@ function socketHandlers(config: Config, { connections, admission, authBackoff, m
   const controller = new ControllerEndpoint(flight, config, metrics);
   // Bun has one payload limit per server; the smaller per-endpoint limits are checked by hand.
   const maxPayloadLength = Math.max(config.echoMaxBytes, config.droneMaxBytes);
-  const echo = echoHandler({ maxBytes: config.echoMaxBytes, serverMaxBytes: maxPayloadLength, perAddressPerSecond: config.echoMessagesPerSecond });
+  const echo = echoHandler({ maxBytes: config.echoMaxBytes, serverMaxBytes: maxPayloadLength, perAddressPerSecond: config.echoMessagesPerSecond, compress: config.compression === "all" });
   const echoBudgets = config.echoMessagesPerSecond > 0 ? new SharedBuckets(config.echoMessagesPerSecond) : null;
   return {
     maxPayloadLength,
@@ -364,6 +365,9 @@ function socketHandlers(config: Config, { connections, admission, authBackoff, m
     sendPings: true,
     backpressureLimit: Math.max(minimumBackpressureLimitBytes, config.slowConsumerBytes * 4),
     closeOnBackpressureLimit: false,
+    // One setting per server (as maxPayloadLength): negotiated on every endpoint; each chooses per send whether to compress.
+    // Shared: one compressor for all sockets, no per-socket window memory (config.ts `compressionModes`).
+    perMessageDeflate: config.compression !== "off",
     open(ws: Socket) {
       connections.opened(ws);
       if (ws.data.endpoint === "echo" && echoBudgets) ws.data.echoBudget = echoBudgets.open(addressKey(ws.data.address));

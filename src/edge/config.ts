@@ -79,6 +79,8 @@ export interface Config {
   slowConsumerBytes: number;
   /** Seconds a socket may stay over `slowConsumerBytes` before it is closed. */
   stallSeconds: number;
+  /** permessage-deflate: negotiated with clients that offer it, and which endpoints compress what they send (`compressionModes`). */
+  compression: CompressionMode;
   /** Redis to share drones, telemetry and leases with other nodes (`redis://host:port`), or null to run alone. */
   redisUrl: string | null;
   /** Name of this node in the cluster, or null for `<hostname>-<pid>`. */
@@ -112,6 +114,19 @@ export interface Config {
   /** The tiles' attribution (`--map-attribution`), or null for the default tiles' own (none for other tiles). */
   mapAttribution: string | null;
 }
+
+/**
+ * The `--compression` modes. Bun negotiates permessage-deflate per server,
+ * not per route, so any socket whose client offers it gets it unless `off`.
+ * Bun deflates each message once per compressing socket (2.2-2.7x the CPU
+ * per delivery, docs/benchmarks.md), so by default (`throttled`) `/drone`
+ * compresses what it sends one socket at a time (replies, and the frames of
+ * `maxHz` subscriptions: the slow links) but not what it publishes to every
+ * viewer (full-rate telemetry, leases, events); `drone` compresses that too;
+ * `all` also `/echo`'s replies, which are never compressed otherwise.
+ */
+export const compressionModes = ["throttled", "drone", "all", "off"] as const;
+export type CompressionMode = (typeof compressionModes)[number];
 
 /** Sixteen mebibytes, the echo endpoint's default message limit. */
 const sixteenMebibytes = 16 * 1024 * 1024;
@@ -148,6 +163,7 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   idleTimeoutSeconds: 120,
   slowConsumerBytes: 1024 * 1024,
   stallSeconds: 30,
+  compression: "throttled",
   redisUrl: null,
   nodeId: null,
   ownerLeaseSeconds: 3,
@@ -548,6 +564,19 @@ const settings: Setting[] = [
     help: `a socket over --slow-consumer-bytes this long is closed with 1008 (default ${defaultConfig.stallSeconds})`,
     apply(config, raw, source) {
       config.stallSeconds = parseNumber(raw, source, 1, 3600);
+    },
+  },
+  {
+    flag: "compression",
+    env: "SKYPORT_COMPRESSION",
+    valueName: "mode",
+    help: `permessage-deflate for clients that offer it: throttled (/drone compresses its replies and maxHz subscriptions' frames, not full-rate telemetry, which would cost 2.2-2.7x the CPU per delivery), drone (all it sends), all (/echo's replies too; otherwise /echo negotiates it, as Bun has one setting per server, but replies uncompressed), or off (never negotiated) (default ${defaultConfig.compression})`,
+    apply(config, raw, source) {
+      const value = raw.trim();
+      if (!(compressionModes as readonly string[]).includes(value)) {
+        throw new ConfigError(`${source} must be one of ${compressionModes.join(", ")}: received ${JSON.stringify(raw)}`);
+      }
+      config.compression = value as CompressionMode;
     },
   },
   {

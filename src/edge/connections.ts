@@ -143,11 +143,14 @@ export class ConnectionRegistry {
 }
 
 /**
- * Sends one message to one socket and counts it. Returns Bun's verdict:
- * bytes sent, -1 queued under backpressure, 0 dropped.
+ * Sends one message to one `/drone` or `/api/controller` socket and counts
+ * it: a reply, or a throttled subscription's frame. Compressed when the
+ * client negotiated permessage-deflate (Bun ignores the flag otherwise; only
+ * `--compression off` negotiates nothing; `/echo` sends its own way).
+ * Returns Bun's verdict: bytes sent, -1 queued under backpressure, 0 dropped.
  */
 export function sendTo(ws: Socket, message: string | Uint8Array): number {
-  const sent = ws.send(message);
+  const sent = ws.send(message, true);
   const data = ws.data;
   data.messagesOut++;
   if (sent > 0) data.bytesOut += sent;

@@ -15,7 +15,14 @@ import type { Publisher } from "../runtime/telemetry-streams.ts";
 export class ServerGroup<Data> implements Publisher {
   private retired: Server<Data>[] = [];
 
-  constructor(private listening: Server<Data>) {}
+  /**
+   * @param compressPublished whether published messages (full-rate telemetry, leases, events) are compressed for
+   * sockets that negotiated permessage-deflate (`--compression drone|all`); Bun deflates once per such socket.
+   */
+  constructor(
+    private listening: Server<Data>,
+    private readonly compressPublished = false,
+  ) {}
 
   /** The server listening now. */
   get current(): Server<Data> {
@@ -39,12 +46,17 @@ export class ServerGroup<Data> implements Publisher {
     void previous.stop(false);
   }
 
+  /**
+   * Telemetry, leases and events to a topic's subscribers (all `/drone`
+   * sockets). With `compressPublished`, compressed for each that negotiated
+   * permessage-deflate; the others pay nothing for it either way.
+   */
   publish(topic: string, text: string): void {
-    this.listening.publish(topic, text);
+    this.listening.publish(topic, text, this.compressPublished);
     if (this.retired.length === 0) return;
     // A retired server with no socket left is dropped here: publishing is the group's one regular call.
     this.retired = this.retired.filter((server) => server.pendingWebSockets > 0);
-    for (const server of this.retired) server.publish(topic, text);
+    for (const server of this.retired) server.publish(topic, text, this.compressPublished);
   }
 
   subscriberCount(topic: string): number {

@@ -36,6 +36,7 @@ import type { RecorderStore } from "./recorder/store.ts";
 import { Replays, type ReplayChange, type ReplayOutcome } from "./replay/replays.ts";
 import type { VehicleRecovery } from "./recorder/recovery.ts";
 import { TelemetryStreams, type Publisher } from "./telemetry-streams.ts";
+import type { ThrottledViewers } from "./throttled-viewers.ts";
 import { startTicker, type Ticker } from "./ticker.ts";
 
 export { systemClocks, type Clocks } from "./clock.ts";
@@ -148,6 +149,11 @@ export class FlightService implements ClusterEvents {
   /** The topic of the all-vehicles batch restricted to `drones`, for a client that may view only those. */
   fleetView(drones: readonly string[]): string {
     return this.streams.fleetView(drones);
+  }
+
+  /** The throttled subscriptions (`maxHz`) here: offered every live frame and batch (telemetry-streams.ts). */
+  get throttledViewers(): ThrottledViewers {
+    return this.streams.throttled;
   }
 
   /** One step: the vehicles and failsafe timers, then telemetry, then notices, then the per-second work. */

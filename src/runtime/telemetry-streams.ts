@@ -24,12 +24,16 @@
  * in a cluster, frames another node published (seq as received: duplicates
  * dropped, a gap starts the buffer again and is announced). Publishing goes
  * through a `Publisher` (Bun's server is one); this module never sees a
- * socket and never reads a clock.
+ * socket and never reads a clock. Throttled subscriptions (`maxHz`) get
+ * frames through `throttled` and leases and events on each topic's notice
+ * topic; live frames only (a frame read back from storage is past, and a
+ * throttled viewer wants the latest).
  */
 import type { TickEntry } from "./cluster/broker.ts";
 import { ReplayBuffer, type ReplayPlan } from "../core/telemetry/replay-buffer.ts";
 import { encodeMessage, telemetryBatch, telemetryFrame } from "../../protocol/index.ts";
-import { fleetTopic, fleetViewTopic, telemetryTopic } from "./topics.ts";
+import { fleetTopic, fleetViewTopic, noticeTopic, telemetryTopic } from "./topics.ts";
+import { ThrottledViewers } from "./throttled-viewers.ts";
 
 /** Where frames go: topics with subscribers. `Bun.serve`'s server fits as is. */
 export interface Publisher {
@@ -72,6 +76,8 @@ export class TelemetryStreams {
    * server runs: as many as the distinct rights tokens grant.
    */
   private readonly views = new Map<string, ReadonlySet<string>>();
+  /** Viewers that asked for fewer frames than the telemetry rate, per topic: offered each live frame after its pub/sub publish. */
+  readonly throttled = new ThrottledViewers();
 
   /**
    * @param replayFrames frames each buffer keeps, e.g. telemetry Hz x seconds of history.
@@ -100,13 +106,13 @@ export class TelemetryStreams {
     if (this.streams.get(id)?.viewAs !== undefined) this.streams.delete(id);
   }
 
-  /** Whether anybody on this node watches the vehicle: on its own topic, on `*`, or through a view that holds it. */
+  /** Whether anybody on this node watches the vehicle, at full rate or throttled: on its own topic, on `*`, or through a view that holds it. */
   watched(id: string): boolean {
     const publisher = this.publisher;
     if (publisher === null) return false;
-    if (publisher.subscriberCount(telemetryTopic(id)) > 0 || publisher.subscriberCount(fleetTopic) > 0) return true;
+    if (this.topicWatched(publisher, telemetryTopic(id)) || this.topicWatched(publisher, fleetTopic)) return true;
     const viewAs = this.viewAsOf(id);
-    for (const [topic, drones] of this.views) if (drones.has(viewAs) && publisher.subscriberCount(topic) > 0) return true;
+    for (const [topic, drones] of this.views) if (drones.has(viewAs) && this.topicWatched(publisher, topic)) return true;
     return false;
   }
 
@@ -178,7 +184,7 @@ export class TelemetryStreams {
     for (const entry of entries) {
       const stream = this.stream(entry.drone);
       stream.seq = entry.seq;
-      this.record(stream, entry, batch);
+      this.record(stream, entry, batch, timeMs);
     }
     this.publishBatch(timeMs, batch);
   }
@@ -194,7 +200,7 @@ export class TelemetryStreams {
     const taken: TickEntry[] = [];
     for (const entry of entries) {
       const stream = this.streams.get(entry.drone);
-      if (stream && this.take(stream, entry, batch)) taken.push(entry);
+      if (stream && this.take(stream, entry, batch, timeMs)) taken.push(entry);
     }
     this.publishBatch(timeMs, batch);
     return taken;
@@ -227,7 +233,7 @@ export class TelemetryStreams {
     }
     // Frames of the vehicle this node's viewers are watching, newer than the last one they got: sent as single
     // frames on both topics (the `*` batch is per tick, and these are of past ticks), as a resume replays them.
-    for (const entry of run) if (entry.seq > sent) this.take(stream, entry, null, true);
+    for (const entry of run) if (entry.seq > sent) this.take(stream, entry, null, null, true);
   }
 
   /** This node carries the stream on from `seq` (a takeover), in its epoch: a buffer that does not end there starts again, and frames its viewers never got are announced. */
@@ -267,17 +273,26 @@ export class TelemetryStreams {
     stream.restoredSeq = seq;
   }
 
-  /** A lease or event (already JSON) to this node's viewers of the vehicle and of every vehicle. */
+  /** A lease or event (already JSON) to this node's viewers of the vehicle and of every vehicle, throttled or not. */
   publishNotice(id: string, text: string): void {
-    this.publisher?.publish(telemetryTopic(id), text);
-    this.publishToFleet(id, text);
+    this.publishWithNotices(telemetryTopic(id), text);
+    this.publishToFleet(id, text, true);
   }
 
-  /** A message about one vehicle to every `*` watcher allowed to see it: the full topic and each view holding it. */
-  private publishToFleet(id: string, text: string): void {
-    this.publisher?.publish(fleetTopic, text);
+  /** A message about one vehicle to every `*` watcher allowed to see it: the full topic and each view holding it (and their notice topics for a notice). */
+  private publishToFleet(id: string, text: string, notice = false): void {
+    const publish = notice ? (topic: string) => this.publishWithNotices(topic, text) : (topic: string) => this.publisher?.publish(topic, text);
+    publish(fleetTopic);
     const viewAs = this.viewAsOf(id);
-    for (const [topic, drones] of this.views) if (drones.has(viewAs)) this.publisher?.publish(topic, text);
+    for (const [topic, drones] of this.views) if (drones.has(viewAs)) publish(topic);
+  }
+
+  /** A notice on `topic` and, when throttled viewers listen there, on its notice topic. */
+  private publishWithNotices(topic: string, text: string): void {
+    const publisher = this.publisher;
+    if (publisher === null) return;
+    publisher.publish(topic, text);
+    if (this.throttled.watching(topic)) publisher.publish(noticeTopic(topic), text);
   }
 
   private stream(id: string): Stream {
@@ -291,7 +306,7 @@ export class TelemetryStreams {
    * seen: of another epoch, the stream starts again; after a gap, the gap is
    * announced. Returns whether it was taken.
    */
-  private take(stream: Stream, entry: TickEntry, batch: BatchEntry[] | null, singleToFleet = false): boolean {
+  private take(stream: Stream, entry: TickEntry, batch: BatchEntry[] | null, timeMs: number | null, singleToFleet = false): boolean {
     if (entry.epoch !== undefined && entry.epoch !== stream.epoch) {
       this.restart(entry.drone, stream, entry.epoch, "the node flying it started a new stream");
     } else if (stream.seq >= 0) {
@@ -299,7 +314,7 @@ export class TelemetryStreams {
       if (entry.seq !== stream.seq + 1) this.lose(entry.drone, stream, entry.seq);
     }
     stream.seq = entry.seq;
-    const frame = this.record(stream, entry, batch);
+    const frame = this.record(stream, entry, batch, timeMs);
     if (singleToFleet) this.publishToFleet(entry.drone, frame);
     return true;
   }
@@ -326,34 +341,51 @@ export class TelemetryStreams {
     this.publishNotice(id, encodeMessage("event", { drone: id, kind: "frames_lost", message, lost, from, to }));
   }
 
-  /** Buffers a frame and publishes it to the vehicle's topic (and into `batch`); returns the `telemetry` message. */
-  private record(stream: Stream, entry: TickEntry, batch: BatchEntry[] | null): string {
+  /**
+   * Buffers a frame and publishes it to the vehicle's topic (and into
+   * `batch`), and offers it to the topic's throttled viewers when it is live
+   * (`timeMs`, the tick's time; null for a past frame); returns the `telemetry` message.
+   */
+  private record(stream: Stream, entry: TickEntry, batch: BatchEntry[] | null, timeMs: number | null): string {
     const frame = telemetryFrame(entry.dataJson);
     stream.buffer.push(entry.seq, frame);
-    this.publisher?.publish(telemetryTopic(entry.drone), frame);
+    const topic = telemetryTopic(entry.drone);
+    this.publisher?.publish(topic, frame);
+    if (timeMs !== null && this.throttled.any) this.throttled.offer(topic, frame, timeMs);
     batch?.push({ drone: entry.drone, dataJson: entry.dataJson });
     return frame;
   }
 
-  /** A tick's all-vehicles batch to fill with frames' JSON, or null while nobody here watches `*` (in full or through a view). */
+  /** A tick's all-vehicles batch to fill with frames' JSON, or null while nobody here watches `*` (in full or through a view, at full rate or throttled). */
   private startBatch(): BatchEntry[] | null {
     const publisher = this.publisher;
     if (publisher === null) return null;
-    if (publisher.subscriberCount(fleetTopic) > 0) return [];
-    for (const topic of this.views.keys()) if (publisher.subscriberCount(topic) > 0) return [];
+    if (this.topicWatched(publisher, fleetTopic)) return [];
+    for (const topic of this.views.keys()) if (this.topicWatched(publisher, topic)) return [];
     return null;
+  }
+
+  /** Whether anyone here watches a `*` topic: a pub/sub subscriber or a throttled viewer. */
+  private topicWatched(publisher: Publisher, topic: string): boolean {
+    return publisher.subscriberCount(topic) > 0 || this.throttled.watching(topic);
   }
 
   /** Publishes a filled batch to this node's `*` watchers, each view its own vehicles' frames; the frames' JSON is joined, not serialised again. */
   private publishBatch(timeMs: number, batch: BatchEntry[] | null): void {
     const publisher = this.publisher;
     if (publisher === null || batch === null || batch.length === 0) return;
-    if (publisher.subscriberCount(fleetTopic) > 0) publisher.publish(fleetTopic, telemetryBatch(timeMs, batch.map((entry) => entry.dataJson)));
+    if (this.topicWatched(publisher, fleetTopic)) this.publishBatchOn(publisher, fleetTopic, telemetryBatch(timeMs, batch.map((entry) => entry.dataJson)), timeMs);
     for (const [topic, drones] of this.views) {
-      if (publisher.subscriberCount(topic) === 0) continue;
+      if (!this.topicWatched(publisher, topic)) continue;
       const frames = batch.filter((entry) => drones.has(this.viewAsOf(entry.drone))).map((entry) => entry.dataJson);
-      if (frames.length > 0) publisher.publish(topic, telemetryBatch(timeMs, frames));
+      if (frames.length > 0) this.publishBatchOn(publisher, topic, telemetryBatch(timeMs, frames), timeMs);
     }
+  }
+
+  /** One batch to a `*` topic's pub/sub subscribers and its throttled viewers. */
+  private publishBatchOn(publisher: Publisher, topic: string, text: string, timeMs: number): void {
+    if (publisher.subscriberCount(topic) > 0) publisher.publish(topic, text);
+    this.throttled.offer(topic, text, timeMs);
   }
 }
 

@@ -24,3 +24,12 @@ export const fleetTopic = "fleet";
 export function fleetViewTopic(droneIds: readonly string[]): string {
   return `fleet:${[...droneIds].sort().join(",")}`;
 }
+
+/**
+ * The topic a throttled subscription (`subscribe` `maxHz`) to `topic`
+ * listens on: the same leases and events, none of the frames, which reach
+ * it through its throttle (`throttled-viewers.ts`) instead.
+ */
+export function noticeTopic(topic: string): string {
+  return `notices:${topic}`;
+}

@@ -184,6 +184,24 @@ describe("watch", () => {
   });
 });
 
+describe("watch --max-hz", () => {
+  test("subscribes throttled: the server holds one throttled viewer of the drone, and telemetry lines still come", async () => {
+    const skyport = server();
+    const { proc, stdout } = cli("watch", "--url", skyport.ws("/drone"), "--max-hz", "2");
+    await waitUntil(() => skyport.flight.throttledViewers.count("drone:alpha") === 1, 3000, "a throttled viewer of alpha");
+    await waitUntil(() => /^alpha landed .* \[open\]$/m.test(stdout.text), 3000, "a telemetry line");
+    proc.kill("SIGINT");
+    expect(await proc.exited).toBe(0);
+    await waitUntil(() => !skyport.flight.throttledViewers.any, 2000, "the throttle gone with the socket");
+  });
+
+  test("a rate out of range is a usage error naming the flag, exit 2", async () => {
+    const result = await run("watch", "--max-hz", "0");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--max-hz must be a number of frames per second from 0.1 to 100: received "0"');
+  });
+});
+
 describe("every drone command", () => {
   for (const command of ["watch", "fly", "send"]) {
     test(`${command}: an unreachable server gives one line and exit 1`, async () => {

@@ -10,6 +10,8 @@ import { connect, type Socket } from "node:net";
 
 export interface ServerFrame {
   fin: boolean;
+  /** RSV1: set on a message compressed with permessage-deflate (RFC 7692); absent means unset. */
+  rsv1?: boolean;
   opcode: number;
   payload: Uint8Array;
 }
@@ -87,6 +89,7 @@ export function rawConnect(
   function takeFrame(): ServerFrame | null {
     if (buffer.length < 2) return null;
     const fin = (buffer[0]! & 0x80) !== 0;
+    const rsv1 = (buffer[0]! & 0x40) !== 0;
     const opcode = buffer[0]! & 0x0f;
     let length = buffer[1]! & 0x7f;
     let offset = 2;
@@ -102,7 +105,7 @@ export function rawConnect(
     if (buffer.length < offset + length) return null;
     const payload = new Uint8Array(buffer.subarray(offset, offset + length));
     buffer = buffer.subarray(offset + length);
-    return { fin, opcode, payload };
+    return { fin, rsv1, opcode, payload };
   }
 
   return new Promise((resolve, reject) => {

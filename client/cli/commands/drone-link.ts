@@ -7,7 +7,7 @@
 import { describeStatus, flightOfReplay, isReplayId, requestArgs, type DroneRequest } from "../../../protocol/index.ts";
 import { UsageError, webSocketUrlFlag, type Flags } from "../args.ts";
 import { describeConnectFailure } from "../connect-failure.ts";
-import { accessRefusal, defaultProtocols, SkyportClient, SkyportError, type AccessRefusal, type CommandAckFor, type CommandHandle, type DoneData, type SkyportTokens, type WelcomeData } from "../../sdk/index.ts";
+import { accessRefusal, defaultProtocols, SkyportClient, SkyportError, type AccessRefusal, type CommandAckFor, type CommandHandle, type DoneData, type SkyportTokens, type SubscribeOptions, type WelcomeData } from "../../sdk/index.ts";
 
 export const defaultDroneUrl = "ws://localhost:8080/drone";
 
@@ -61,12 +61,13 @@ export interface DroneLink {
 }
 
 /**
- * Connects, checks the drone exists and narrows the subscriptions to it.
+ * Connects, checks the drone exists and narrows the subscriptions to it
+ * (with `subscribeOptions`, e.g. a `maxHz`).
  * If the first connection fails (saying what the server answered), the
  * token is refused, or the drone is unknown, prints one line and returns
  * null: the caller exits 1. Later drops are the SDK's to repair.
  */
-export async function openDroneLink(command: string, target: DroneTarget): Promise<DroneLink | null> {
+export async function openDroneLink(command: string, target: DroneTarget, subscribeOptions: SubscribeOptions = {}): Promise<DroneLink | null> {
   const client = new SkyportClient({ url: target.url.href, ...target.tokens });
   const first = await new Promise<WelcomeData | AccessRefusal | null>((resolve) => {
     const stops = [
@@ -112,7 +113,8 @@ export async function openDroneLink(command: string, target: DroneTarget): Promi
     return null;
   }
   for (const other of first.subscribed) if (other !== drone) await client.unsubscribe(other);
-  if (!first.subscribed.includes(drone)) await client.subscribe(drone);
+  // A throttled view (`--max-hz`) subscribes again with its rate, replacing the full-rate `?drone=` subscription.
+  if (!first.subscribed.includes(drone) || subscribeOptions.maxHz !== undefined) await client.subscribe(drone, undefined, undefined, subscribeOptions);
   return { client, welcome: first, drone };
 }
 

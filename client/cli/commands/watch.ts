@@ -6,11 +6,12 @@
  * throttled; Ctrl-C closes cleanly and exits 0.
  */
 import { parseFlags, UsageError } from "../args.ts";
+import { maxHzRange } from "../../../protocol/index.ts";
 import type { ConnectionState, ReconnectInfo, TelemetryData } from "../../sdk/index.ts";
 import { ansi, fit, gauge, paint, type Colour } from "../term.ts";
 import { describePosition, droneFlagsUsage, droneTarget, droneFlags, openDroneLink } from "./drone-link.ts";
 
-export const watchUsage = `usage: skyport watch [--url URL] [--drone ID]
+export const watchUsage = `usage: skyport watch [--url URL] [--drone ID] [--max-hz N]
 
 Shows one drone's telemetry live: state, position, heading, speed, battery,
 pilot and the last event, with the connection's state and its reconnect
@@ -22,6 +23,7 @@ at 1x if nobody plays it yet; the flight ids are in skyport flights).
 
 flags:
 ${droneFlagsUsage}
+  --max-hz N   at most N frames a second, each the latest (${maxHzRange.min} to ${maxHzRange.max}), for a slow link (default: every frame)
   --help       print this help`;
 
 /** Shortest time between redraws, ms: at most 10 a second, the default telemetry rate. */
@@ -46,14 +48,15 @@ interface WatchModel {
 }
 
 export async function runWatch(argv: string[]): Promise<number> {
-  const args = parseFlags(argv, droneFlags);
+  const args = parseFlags(argv, [...droneFlags, "max-hz"]);
   if (args.flags.help) {
     console.log(watchUsage);
     return 0;
   }
   if (args.positionals.length > 0) throw new UsageError(`watch takes no arguments: received ${JSON.stringify(args.positionals[0])}`);
   const target = droneTarget(args.flags);
-  const link = await openDroneLink("watch", target);
+  const maxHz = maxHzFlag(args.flags["max-hz"]);
+  const link = await openDroneLink("watch", target, maxHz === undefined ? {} : { maxHz });
   if (link === null) return 1;
   const { client, drone } = link;
 
@@ -133,6 +136,16 @@ export async function runWatch(argv: string[]): Promise<number> {
   draw();
   if (tty) process.stdout.write(ansi.showCursor);
   return 0;
+}
+
+/** `--max-hz`: a number of frames a second within the protocol's `maxHzRange`, or undefined when not given. */
+export function maxHzFlag(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(value) || value < maxHzRange.min || value > maxHzRange.max) {
+    throw new UsageError(`--max-hz must be a number of frames per second from ${maxHzRange.min} to ${maxHzRange.max}: received ${JSON.stringify(raw)}`);
+  }
+  return value;
 }
 
 /** The connection, e.g. `open` or `reconnecting: attempt 3 in 1.8 s`. */

@@ -52,6 +52,7 @@ import { checkPilotToken, checkViewerHello, countAuthFailure, newSessionId, remo
 import { admitMessage, type AdmissionRules } from "./admit.ts";
 import { jsonReplier, textReplier, type JsonReplier, type Replier, type TextReplier } from "./replier.ts";
 import { applySubscription, planSubscription, type Streams } from "./subscriptions.ts";
+import { followFleetTopic, unthrottleSubscription } from "./throttled-subscriptions.ts";
 import { runTextLine, skyportReplies, type TextDialect } from "./text-commands.ts";
 
 /** Frames a socket may send while its first `hello` is being verified; they are answered, in order, once it is. More are refused. */
@@ -172,15 +173,17 @@ export class DroneEndpoint {
     const subscribeNow = live && session.stalledSince === null;
     const topic = viewsEverything(rights) ? fleetTopic : this.flight.fleetView(this.viewableFleetIds(session));
     if (topic !== session.fleetTopic) {
-      const watchesAll = subscribeNow && subscriptionsOf(session).includes(allDrones);
-      if (watchesAll) ws.unsubscribe(session.fleetTopic);
+      if (subscribeNow && subscriptionsOf(session).includes(allDrones)) ws.unsubscribe(topicOf(session, allDrones));
       session.fleetTopic = topic;
-      if (watchesAll) ws.subscribe(topic);
+      followFleetTopic(session, this.flight.throttledViewers);
+      if (subscribeNow && subscriptionsOf(session).includes(allDrones)) ws.subscribe(topicOf(session, allDrones));
     }
     for (const drone of [...subscriptionsOf(session)]) {
       if (drone === allDrones || ids.includes(drone)) continue;
+      const dropped = topicOf(session, drone);
+      unthrottleSubscription(session, drone, this.flight.throttledViewers);
       removeSubscription(session, drone);
-      if (subscribeNow) ws.unsubscribe(topicOf(session, drone));
+      if (subscribeNow) ws.unsubscribe(dropped);
     }
     const flown = this.viewableFleetIds(session);
     if (!flown.includes(session.defaultDrone) && flown.length > 0) session.defaultDrone = flown[0]!;
@@ -346,8 +349,9 @@ export class DroneEndpoint {
           stalled: session.stalledSince !== null,
           maxSubscriptions: this.config.maxSubscriptions,
           fleetTopic: session.fleetTopic,
+          telemetryHz: this.config.telemetryHz,
         });
-        applySubscription(plan, ws, session, reply);
+        applySubscription(plan, ws, session, reply, { viewers: this.flight.throttledViewers, nowMs: this.flight.wallMs() });
         // A new viewer learns the mission the vehicle holds, as the others did when it changed.
         if (plan.kind !== "refuse") this.sendMissions(ws, session, [message.data.drone]);
         return;
@@ -355,8 +359,10 @@ export class DroneEndpoint {
       case "unsubscribe": {
         const drone = message.data.drone;
         if (drone !== allDrones && !this.visible(session, drone)) return refuse(this.unknownDrone(session, drone));
+        const topic = topicOf(session, drone);
+        unthrottleSubscription(session, drone, this.flight.throttledViewers);
         const was = removeSubscription(session, drone);
-        ws.unsubscribe(topicOf(session, drone));
+        ws.unsubscribe(topic);
         return reply.ack({ drone, subscribed: false, ...(was ? {} : { note: "was not subscribed" }) });
       }
       case "claim": {

@@ -9,6 +9,11 @@
  * a per-address message budget (issue 19 #10) here, charged a batch of
  * messages at a time. This is a hot path: no allocation, no logging, no
  * parsing, and no clock read per message.
+ *
+ * Replies go out uncompressed unless `--compression all`: Bun negotiates
+ * permessage-deflate for the whole server, so an `/echo` client that offers
+ * it gets it, but only a `send` that asks compresses (what the client sends
+ * compressed is inflated either way).
  */
 import { closeCodes } from "../../../protocol/index.ts";
 import { payloadBytes, type Socket, type SocketData } from "../connections.ts";
@@ -29,7 +34,7 @@ export function echoMessage(ws: Socket, message: string | Buffer, data: SocketDa
     data.bytesOut += sent;
     data.messagesOut++;
   } else if (sent === 0 && message.length !== 0) {
-    ws.close(closeCodes.tryAgainLater, "echo backlog over limit: read your echoes");
+    closeBacklogged(ws);
   } else {
     const bytes = payloadBytes(message);
     data.bytesIn += bytes;
@@ -64,6 +69,24 @@ export function chargeEchoRemainder(data: SocketData, perSecond: number, nowMs: 
   if (remainder > 0) data.echoBudget?.take(nowMs, remainder);
 }
 
+/**
+ * `echoMessage`, the reply compressed for a client that negotiated
+ * permessage-deflate (`--compression all`). Bytes are counted from the
+ * payload: `send` reports the compressed size.
+ */
+export function echoMessageCompressed(ws: Socket, message: string | Buffer, data: SocketData): void {
+  const sent = ws.send(message, true);
+  if (sent === 0 && message.length !== 0) return closeBacklogged(ws);
+  const bytes = payloadBytes(message);
+  data.bytesIn += bytes;
+  data.bytesOut += bytes;
+  data.messagesOut++;
+}
+
+function closeBacklogged(ws: Socket): void {
+  ws.close(closeCodes.tryAgainLater, "echo backlog over limit: read your echoes");
+}
+
 type EchoHandler = (ws: Socket, message: string | Buffer, data: SocketData) => void;
 
 /** What the echo handler enforces besides Bun's own frame rules. */
@@ -74,6 +97,8 @@ export interface EchoRules {
   serverMaxBytes: number;
   /** Messages per second all `/echo` sockets of one address may send together; 0 for no budget. */
   perAddressPerSecond: number;
+  /** Whether replies are compressed for clients that negotiated permessage-deflate (`--compression all`). */
+  compress: boolean;
 }
 
 /**
@@ -87,7 +112,8 @@ export interface EchoRules {
 export function echoHandler(rules: EchoRules): EchoHandler {
   const { maxBytes, perAddressPerSecond } = rules;
   const checkSize = maxBytes < rules.serverMaxBytes;
-  if (!checkSize && perAddressPerSecond === 0) return echoMessage;
+  const echo = rules.compress ? echoMessageCompressed : echoMessage;
+  if (!checkSize && perAddressPerSecond === 0) return echo;
   const overBudget = `echo budget: at most ${perAddressPerSecond} messages per second from one address`;
   const chargeEvery = echoChargeEvery(perAddressPerSecond);
   return (ws, message, data) => {
@@ -97,6 +123,6 @@ export function echoHandler(rules: EchoRules): EchoHandler {
     }
     const budget = data.echoBudget;
     if (budget !== undefined && data.messagesIn % chargeEvery === 0 && !budget.take(performance.now(), chargeEvery)) return ws.close(closeCodes.policyViolation, overBudget);
-    echoMessage(ws, message, data);
+    echo(ws, message, data);
   };
 }

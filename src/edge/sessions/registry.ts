@@ -18,6 +18,7 @@ import type { Metrics } from "../../runtime/observability/metrics.ts";
 import { closeCodes, remoteOf, sendTo, type Socket } from "../connections.ts";
 import { mayView } from "../../core/identity/rights.ts";
 import { removeSubscription, restLimiter, subscriptionsOf, topicOf, type DroneSession } from "./session.ts";
+import { unthrottleAll } from "../endpoints/throttled-subscriptions.ts";
 
 /** Seconds a `/drone` socket has to present the viewer token before it is closed. */
 export const authTimeoutSeconds = 10;
@@ -88,6 +89,7 @@ export class SessionRegistry {
     // A socket refused at register (its id was in use) was never this session.
     if (!session || this.sessions.get(session.id) !== ws) return;
     this.sessions.delete(session.id);
+    if (session.throttled !== null) unthrottleAll(session, this.flight.throttledViewers);
     // A socket closed while stalled never got those frames: count them.
     if (session.stalledSince !== null) for (const { dropped } of this.droppedWhileStalled(session).values()) this.metrics.telemetryFramesDropped += dropped;
     this.flight.sessionClosed(session.id);

@@ -11,7 +11,8 @@
 import { RateLimiter } from "../../core/flow/rate-limit.ts";
 import type { Identity } from "../../core/identity/rights.ts";
 import { allDrones, authFailuresCloseReason, pilotTokenRequired, viewerTokenRequired, type ClientMessage, type ProtocolError } from "../../../protocol/index.ts";
-import { fleetTopic, telemetryTopic } from "../../runtime/topics.ts";
+import { fleetTopic, noticeTopic, telemetryTopic } from "../../runtime/topics.ts";
+import type { ThrottledViewer } from "../../runtime/throttled-viewers.ts";
 import { tokensEqual } from "../security.ts";
 
 /** A `/drone` or `/api/controller` client: who it is to the fleet and what it watches. */
@@ -56,11 +57,30 @@ export interface DroneSession {
   stalledSince: number | null;
   /** Each drone's latest seq when telemetry stopped for this stalled socket; null while it keeps up. */
   stalledAtSeq: Map<string, number | null> | null;
+  /** Its throttled subscriptions (`maxHz`), by drone or `*`; null until it makes one (endpoints/throttled-subscriptions.ts). */
+  throttled: Map<string, ThrottledSubscription> | null;
 }
 
-/** The Bun topic a session's subscription to `drone` (or `*`) listens on. */
-export function topicOf(session: DroneSession, drone: string): string {
+/** A subscription below the telemetry rate: the frame topic its viewer watches through its throttle. */
+export interface ThrottledSubscription {
+  /** The frame topic (the drone's, or the session's `*` topic) the viewer is registered on. */
+  topic: string;
+  viewer: ThrottledViewer;
+}
+
+/** The frame topic of a session's subscription to `drone` (or `*`), whatever its rate. */
+export function frameTopicOf(session: DroneSession, drone: string): string {
   return drone === allDrones ? session.fleetTopic : telemetryTopic(drone);
+}
+
+/**
+ * The Bun topic a session's subscription to `drone` (or `*`) listens on:
+ * the frame topic at full rate; for a throttled one, its notice topic
+ * (leases and events only: frames come through its throttle).
+ */
+export function topicOf(session: DroneSession, drone: string): string {
+  const topic = frameTopicOf(session, drone);
+  return session.throttled?.has(drone) ? noticeTopic(topic) : topic;
 }
 
 /** Seconds of continuous rate limiting after which a socket is closed with 1008. */
@@ -98,6 +118,7 @@ export function newSession(defaultDrone: string, subscriptions: readonly string[
     authFailures: 0,
     stalledSince: null,
     stalledAtSeq: null,
+    throttled: null,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { parseFlags, UsageError, webSocketUrlFlag } from "../../../client/cli/args.ts";
+import { maxHzFlag } from "../../../client/cli/commands/watch.ts";
 
 /** The message of the UsageError `run` throws (fails the test on any other outcome). */
 function usageError(run: () => unknown): string {
@@ -48,5 +49,17 @@ describe("webSocketUrlFlag", () => {
     expect(webSocketUrlFlag("wss://fleet.example/drone").href).toBe("wss://fleet.example/drone");
     expect(usageError(() => webSocketUrlFlag("http://example.invalid"))).toBe(`--url must be a ws:// or wss:// URL: received "http://example.invalid"`);
     expect(usageError(() => webSocketUrlFlag("not a url", "--server"))).toBe(`--server must be a ws:// or wss:// URL: received "not a url"`);
+  });
+});
+
+describe("watch --max-hz", () => {
+  test("a number of frames a second within the protocol's range, or undefined when not given", () => {
+    expect(maxHzFlag(undefined)).toBeUndefined();
+    expect(maxHzFlag("2")).toBe(2);
+    expect(maxHzFlag("0.5")).toBe(0.5);
+  });
+
+  test.each([["0"], ["-1"], ["fast"], [""], ["1000"]])("%j is a usage error naming the flag, the range and the value", (raw) => {
+    expect(usageError(() => maxHzFlag(raw))).toBe(`--max-hz must be a number of frames per second from 0.1 to 100: received ${JSON.stringify(raw)}`);
   });
 });

@@ -16,7 +16,7 @@ function streams(plans: Record<string, ReplayPlan> = {}): Streams {
   };
 }
 
-const fresh: Subscriber = { subscriptions: [], stalled: false, maxSubscriptions: 2 };
+const fresh: Subscriber = { subscriptions: [], stalled: false, maxSubscriptions: 2, telemetryHz: 10 };
 
 describe("refusals", () => {
   test("an unknown drone, worded once", () => {
@@ -144,5 +144,58 @@ describe("while backpressured: deferred until the socket drains", () => {
       sinceByDrone: new Map([["alpha", 10], ["bravo", 0]]),
       ack: { drone: "*", subscribed: true, replayed: 0, latestSeq: { alpha: 10, bravo: null }, epoch: { alpha: "Ealpha", bravo: "Ebravo" }, note },
     });
+  });
+});
+
+describe("throttled (maxHz): the notice topic, the rate in the ack, and a resume that sends the latest frame, not the backlog", () => {
+  const viewer: Subscriber = { subscriptions: [], stalled: false, maxSubscriptions: 4, telemetryHz: 10 };
+
+  test("below the telemetry rate: the notice topic, and the ack says the rate", () => {
+    expect(planSubscription({ drone: "alpha", maxHz: 2 }, streams(), viewer)).toEqual({
+      kind: "live",
+      subscription: "alpha",
+      topic: "notices:drone:alpha",
+      resubscribe: false,
+      ack: { drone: "alpha", subscribed: true, replayed: 0, latestSeq: 10, epoch: "Ealpha", maxHz: 2 },
+      replay: [],
+      maxHz: 2,
+    });
+    expect(planSubscription({ drone: "*", maxHz: 1 }, streams(), { ...viewer, fleetTopic: "fleet:alpha" })).toMatchObject({ topic: "notices:fleet:alpha", maxHz: 1, ack: { maxHz: 1 } });
+  });
+
+  test("at or above the telemetry rate: the full-rate path, with no throttle", () => {
+    for (const maxHz of [10, 50]) {
+      const plan = planSubscription({ drone: "alpha", maxHz }, streams(), viewer);
+      expect(plan).toMatchObject({ kind: "live", topic: "drone:alpha" });
+      expect("maxHz" in plan).toBe(false);
+      expect(plan.kind === "live" && "maxHz" in plan.ack).toBe(false);
+    }
+  });
+
+  test("a throttled resume sends the newest frame after since, and no frames_lost for what it skips", () => {
+    const plan = planSubscription({ drone: "alpha", since: 3, maxHz: 1 }, streams({ "alpha@3": { frames: ["f6", "f7", "f8"], lost: 2, reset: false } }), viewer);
+    expect(plan).toMatchObject({ kind: "live", ack: { replayed: 1, lost: 0, latestSeq: 10, maxHz: 1 } });
+    expect(plan.kind === "live" && plan.replay).toEqual([{ frame: "f8" }]);
+  });
+
+  test("a throttled resume of another stream still says stream_reset", () => {
+    const plan = planSubscription({ drone: "alpha", since: 3, epoch: "Eold", maxHz: 1 }, streams(), viewer);
+    expect(plan.kind === "live" && plan.replay).toEqual([
+      { event: { drone: "alpha", kind: "stream_reset", message: "seq 3 is of stream epoch Eold, and this stream is epoch Ealpha (the server restarted or lost the stream): continuing live", latestSeq: 10, epoch: "Ealpha" } },
+    ]);
+  });
+
+  test("a throttled resume of every drone: the newest frame of each", () => {
+    const plan = planSubscription(
+      { drone: "*", since: new Map([["alpha", 5], ["bravo", 1]]), maxHz: 0.5 },
+      streams({ "alpha@5": { frames: ["a6", "a7"], lost: 0, reset: false }, "bravo@1": { frames: ["b2", "b3", "b4"], lost: 0, reset: false } }),
+      viewer,
+    );
+    expect(plan).toMatchObject({ kind: "live", topic: "notices:fleet", ack: { replayed: 2, lost: 0, maxHz: 0.5 } });
+    expect(plan.kind === "live" && plan.replay).toEqual([{ frame: "a7" }, { frame: "b4" }]);
+  });
+
+  test("backpressured: deferred with the rate kept for when it drains", () => {
+    expect(planSubscription({ drone: "alpha", maxHz: 2 }, streams(), { ...viewer, stalled: true })).toMatchObject({ kind: "defer", maxHz: 2, ack: { maxHz: 2 } });
   });
 });

@@ -148,3 +148,25 @@ describe("gaps (issue 19 #8)", () => {
     expect(delivered(streams, [frame("alpha", 5)])).toEqual([5]);
   });
 });
+
+describe("throttled subscriptions (maxHz)", () => {
+  test("a drone watched at maxHz skips seqs on purpose: no gap, every newer frame delivered, duplicates still dropped", () => {
+    const streams = new TelemetryStreams<SequencedFrame>();
+    streams.throttle("alpha", true);
+    delivered(streams, [frame("alpha", 5)]);
+    expect(streams.gapBefore(frame("alpha", 10))).toBeUndefined();
+    expect(delivered(streams, [frame("alpha", 10), frame("alpha", 10), frame("alpha", 8), frame("alpha", 15)])).toEqual([10, 15]);
+    // Another drone at full rate still reports its gaps.
+    delivered(streams, [frame("bravo", 1)]);
+    expect(streams.gapBefore(frame("bravo", 4))).toBe(1);
+  });
+
+  test("throttling `*` covers every drone; back at full rate, gaps count again", () => {
+    const streams = new TelemetryStreams<SequencedFrame>();
+    streams.throttle("*", true);
+    delivered(streams, [frame("alpha", 1), frame("bravo", 1)]);
+    expect(streams.gapBefore(frame("bravo", 9))).toBeUndefined();
+    streams.throttle("*", false);
+    expect(streams.gapBefore(frame("bravo", 9))).toBe(1);
+  });
+});
