@@ -91,6 +91,8 @@ test("a signed identity token (JWT) in the viewer field alone watches and flies"
   // Another operator's strip names the pilot by the name in the token, not by a session id.
   const observer = await visitor();
   await observer.goto(running.http("/"));
+  // The refusal opens the dialog by itself: wait for it, so the sign-in button is not clicked under an opening dialog.
+  await observer.locator('#connection[data-state="refused"]').waitFor({ timeout: waitMs });
   const watcher = await signHs256({ sub: "bob", scope: "view:*", exp: Math.floor(Date.now() / 1000) + 600 });
   await signIn(observer, { viewer: watcher });
   await waitForConnection(observer, "open");
