@@ -6,6 +6,11 @@
  * acks) are counted as replies. With no opening messages and no telemetry
  * this is simply an idle connection (the memory scenarios).
  *
+ * Socket.IO's keep-alive is answered here too: the server's Engine.IO ping
+ * `2` gets a pong `3` and is not a reply, and a connect error or disconnect
+ * (`44…`, `41`) during the opening exchange fails the run like skyport's
+ * error (socketio-wire.ts).
+ *
  * One clock read per TCP chunk; no allocation per message (see
  * messages.ts and telemetry-frames.ts), except that a message compressed
  * with permessage-deflate (`--deflate`) is inflated first: its bytes on the
@@ -16,6 +21,7 @@ import { LatencyHistogram } from "./histogram.ts";
 import type { BehaviourResult, Connection, LoadBehaviour, TelemetryTally } from "./load-behaviour.ts";
 import { MessageReader, type MessageHandler } from "./messages.ts";
 import { SeqTracker, streamHeads } from "./seq-tracker.ts";
+import { isPing, isRefusal, pongMessage } from "./socketio-wire.ts";
 import { TelemetryScanner } from "./telemetry-frames.ts";
 import { encodeFrame, opcodes } from "../tests/support/frames.ts";
 
@@ -51,6 +57,10 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
   private readonly scanner = new TelemetryScanner();
   private readonly histogram = new LatencyHistogram();
   private readonly opening: Uint8Array;
+  /** The masked Engine.IO pong, encoded once. */
+  private readonly pong: Uint8Array;
+  /** The connection whose chunk is being read, for answers sent from inside `onMessage`. */
+  private reading: Connection<ListenState> | null = null;
   /** Epoch milliseconds (µs precision) when the current chunk arrived. */
   private chunkArrivedMs = 0;
   private counting = false;
@@ -65,6 +75,7 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
     const mask = crypto.getRandomValues(new Uint8Array(4));
     const frames = options.openingMessages.map((text) => encodeFrame({ opcode: opcodes.text, payload: text, maskKey: mask }));
     this.opening = new Uint8Array(frames.reduce((sum, f) => sum + f.length, 0));
+    this.pong = encodeFrame({ opcode: opcodes.text, payload: pongMessage, maskKey: mask });
     let offset = 0;
     for (const frame of frames) {
       this.opening.set(frame, offset);
@@ -91,11 +102,27 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
 
   data(c: Connection<ListenState>, chunk: Buffer): void {
     this.chunkArrivedMs = performance.timeOrigin + performance.now();
+    this.reading = c;
     try {
       c.state.reader.feed(chunk, c.state.onMessage);
     } catch (error) {
       this.failure ??= error instanceof Error ? error : new Error(String(error));
+    } finally {
+      this.reading = null;
     }
+  }
+
+  /** Queues `frame` after whatever this connection has not sent yet, and sends what the socket takes. */
+  private send(c: Connection<ListenState>, frame: Uint8Array): void {
+    const s = c.state;
+    if (s.pending.length === 0) s.pending = frame;
+    else {
+      const joined = new Uint8Array(s.pending.length + frame.length);
+      joined.set(s.pending);
+      joined.set(frame, s.pending.length);
+      s.pending = joined;
+    }
+    this.drain(c);
   }
 
   drain(c: Connection<ListenState>): void {
@@ -155,10 +182,13 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
     const kind = this.scanner.read(opcode, bytes, start, end);
     if (kind === "other") {
       if (opcode !== opcodes.text) return;
-      s.replies++;
-      if (this.firstError === null && bytes.toString("utf8", start, Math.min(end, start + errorReplyPrefix.length)) === errorReplyPrefix) {
-        this.firstError = bytes.toString("utf8", start, Math.min(end, start + 300));
+      if (isPing(bytes, start, end)) {
+        if (this.reading) this.send(this.reading, this.pong);
+        return;
       }
+      s.replies++;
+      const refused = isRefusal(bytes, start, end) || bytes.toString("utf8", start, Math.min(end, start + errorReplyPrefix.length)) === errorReplyPrefix;
+      if (this.firstError === null && refused) this.firstError = bytes.toString("utf8", start, Math.min(end, start + 300));
       return;
     }
     const scan = this.scanner.scan;
