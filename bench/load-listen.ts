@@ -17,7 +17,7 @@
  * wire are what `payloadBytes` counts.
  */
 import { constants, inflateRawSync } from "node:zlib";
-import { LatencyHistogram } from "./histogram.ts";
+import { coarseLimitMicros, LatencyHistogram, percentile, type HistogramSnapshot } from "./histogram.ts";
 import type { BehaviourResult, Connection, LoadBehaviour, TelemetryTally } from "./load-behaviour.ts";
 import { MessageReader, type MessageHandler } from "./messages.ts";
 import { SeqTracker, streamHeads } from "./seq-tracker.ts";
@@ -27,6 +27,15 @@ import { encodeFrame, opcodes } from "../tests/support/frames.ts";
 
 /** How often `settled` checks whether every connection has its replies. */
 const settlePollMilliseconds = 10;
+/**
+ * The grace after stop is at least this many times the window's p99: a
+ * server whose one burst takes longer to fan out than the fixed grace (the
+ * Socket.IO peer: 100 frames to 1,000 sockets take about 0.9 s) still has
+ * its frames in flight, late rather than lost.
+ */
+const graceP99Multiple = 2;
+/** Upper bound on the grace after stop, whatever the p99. */
+const maxGraceMilliseconds = 5000;
 /** Start of a server's error reply; any during the opening exchange fails the run. */
 const errorReplyPrefix = '{"type":"error"';
 
@@ -36,8 +45,10 @@ export interface ListenOptions {
   /** Non-telemetry messages (welcome, acks) every connection must receive before it counts as settled. */
   replies: number;
   /**
-   * After stop, keep reading this long before judging loss, so that frames
-   * published just before stop are not counted as lost merely for being in flight.
+   * After stop, keep reading at least this long before judging loss, so that
+   * frames published just before stop are not counted as lost merely for
+   * being in flight; longer when the window's own p99 says frames take
+   * longer (see `graceFor`).
    */
   graceMilliseconds: number;
 }
@@ -166,7 +177,7 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
     const latency = this.histogram.snapshot();
     const trackers = connections.map((c) => c.state.tracker);
     const heads = streamHeads(trackers, this.scanner.drones.size);
-    await Bun.sleep(this.options.graceMilliseconds);
+    await Bun.sleep(graceFor(latency, this.options.graceMilliseconds));
     if (this.failure) throw this.failure;
     return { messages, latency, telemetry: tally(connections, heads, droneFrames, payloadBytes) };
   }
@@ -207,6 +218,14 @@ const deflateTail = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 /** One compressed message's payload, inflated (each stands alone: no context takeover was offered). */
 function inflateMessage(bytes: Buffer, start: number, end: number): Buffer {
   return inflateRawSync(Buffer.concat([bytes.subarray(start, end), deflateTail]), { finishFlush: constants.Z_SYNC_FLUSH });
+}
+
+/** How long to keep reading after stop: the fixed grace, or `graceP99Multiple` times the window's p99, at most `maxGraceMilliseconds`. */
+export function graceFor(latency: HistogramSnapshot, graceMilliseconds: number): number {
+  const p99 = latency.count > 0 ? percentile(latency, 0.99) : 0;
+  // A p99 in the histogram's overflow bucket reads as its floor: the slowest frame says how slow.
+  const p99Milliseconds = (p99 >= coarseLimitMicros ? latency.maxMicros : p99) / 1000;
+  return Math.min(maxGraceMilliseconds, Math.max(graceMilliseconds, graceP99Multiple * p99Milliseconds));
 }
 
 /** The window's fan-out figures once the grace period is over. */
