@@ -8,8 +8,9 @@
  * core 1. Before the rounds, each telemetry scenario measures skyport's
  * message size once, so that bare Bun publishes frames of that size. Prints
  * one table of medians with min–max across rounds and the ratio to bare
- * Bun, then the verdict on each target; writes bench/results/latest.{json,md}
- * and the SVG chart.
+ * Bun over the rounds judged fair (fairness.ts), notes naming the rounds left
+ * out and why, then the verdict on each target; writes
+ * bench/results/latest.{json,md} and the SVG chart.
  *
  * Owns orchestration and output files only: scenarios measure, servers start
  * and stop, stats/report/chart summarise and format.
