@@ -13,7 +13,7 @@ import { parseWorkersLine, readBanner } from "./cluster-nodes.ts";
 import { flushRedis } from "./cluster-redis.ts";
 import { measureScale, type ScaleSample, type ScaleShape, type ScaleTarget } from "./cluster-scale.ts";
 import { repoRoot } from "./servers.ts";
-import { connectMessage } from "./socketio-wire.ts";
+import { connectMessage, websocketPath } from "./socketio-wire.ts";
 import { textChunks } from "./streams.ts";
 
 /** The banner (and, with workers, the workers line) must appear within this time of spawning. */
@@ -22,8 +22,6 @@ const bannerTimeoutMilliseconds = 30_000;
 const stderrTailBytes = 4096;
 /** The peer's first banner line: `socketio-publish listening on HOST:PORT`. */
 const listeningLinePattern = /socketio-publish listening on \S*:(\d+)/;
-/** Engine.IO v4 straight over WebSocket, as in bench/servers.ts. */
-const socketIoPath = "/socket.io/?EIO=4&transport=websocket";
 /** Grace between SIGTERM and SIGKILL when stopping: the primary stops its workers first. */
 const stopGraceMilliseconds = 3000;
 
@@ -98,7 +96,7 @@ async function startSocketIoCluster(options: SocketIoClusterOptions): Promise<{ 
   return {
     target: {
       port,
-      path: socketIoPath,
+      path: websocketPath,
       openingMessages: [connectMessage()],
       // The Engine.IO open packet and the answer to the connect: the viewer has joined the rooms by then.
       replies: 2,

@@ -12,7 +12,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { spawnChild, stopChild } from "./children.ts";
-import { connectMessage } from "./socketio-wire.ts";
+import { connectMessage, websocketPath } from "./socketio-wire.ts";
 import { textChunks } from "./streams.ts";
 
 /** Repository root: bench/ lives directly under it. */
@@ -242,9 +242,6 @@ function socketIoCanKeepUp(workload: TelemetryWorkload): boolean {
   return workload.unpaced || messagesPerViewer <= socketIoMaxMessagesPerViewer;
 }
 
-/** The Socket.IO peer's path: Engine.IO v4 straight over WebSocket, no long-polling first. */
-const socketIoPath = "/socket.io/?EIO=4&transport=websocket";
-
 /** Node and the socket.io package (a devDependency), or why the peer cannot run. */
 async function prepareSocketIo(): Promise<PreparedServer | { skip: string }> {
   const node = Bun.which("node");
@@ -271,7 +268,7 @@ function launchSocketIo(node: string, workload: Workload): Launch {
     "--topics", String(framesPerTick),
     "--backpressure-limit", String(workload.slowConsumerBytes),
   ];
-  return { cmd, path: socketIoPath, openingMessages: [connectMessage()], replies: 2 };
+  return { cmd, path: websocketPath, openingMessages: [connectMessage()], replies: 2 };
 }
 
 /** skyport's command lines, with the admission-limit flags this version of server.ts knows. */

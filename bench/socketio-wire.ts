@@ -25,6 +25,8 @@ export type SocketTypeName = keyof typeof socketTypes;
 
 /** Event names Socket.IO keeps for itself: an event packet naming one is invalid (socket.io-parser's RESERVED_EVENTS). */
 const reservedEvents: ReadonlySet<string> = new Set(["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"]);
+/** Where a client opens Engine.IO v4 straight over WebSocket, without long-polling first (Socket.IO's default path). */
+export const websocketPath = "/socket.io/?EIO=4&transport=websocket";
 /** The default namespace, which the wire leaves out. */
 const defaultNamespace = "/";
 /** Longest namespace accepted when decoding (the server names its own; a longer one is garbage). */
