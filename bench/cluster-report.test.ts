@@ -6,6 +6,7 @@ import {
   hopSentence,
   micros,
   markdownTable,
+  peerGoalLines,
   peerTable,
   scaleTable,
   summarizeHop,
@@ -129,6 +130,16 @@ describe("skyport and the Socket.IO peer side by side", () => {
       ["on core 0", "1", "1.00M", "105k [100k–110k]", "9.55x [9.09x–10.00x]", "25.0 [20.0–30.0]", "70.0 [60.0–80.0]", "0.38x [0.25x–0.50x]", "2"],
       ["on core 0", "2", "600k", "90.0k", "6.67x", "25.0", "90.0", "0.28x", "1"],
     ]);
+  });
+
+  test("each placement and worker count is judged against the goal: 10x per core, p99 no worse", () => {
+    const rows = summarizePeers(records, ["core0"], [1, 2]);
+    expect(peerGoalLines(rows)).toEqual([
+      "- on core 0, 1 worker: 9.55x the deliveries per core (goal ≥ 10x), p99 0.38x Socket.IO's (goal ≤ 1x), median of 2 rounds: MISSED",
+      "- on core 0, 2 workers: 6.67x the deliveries per core (goal ≥ 10x), p99 0.28x Socket.IO's (goal ≤ 1x), median of 1 round: MISSED",
+    ]);
+    const better = summarizePeers([...records.filter((r) => r.workers === 1 && r.server === "skyport"), { ...records[1]!, sample: { ...records[1]!.sample!, deliveriesPerSecond: 50_000 } }, { ...records[3]!, sample: { ...records[3]!.sample!, deliveriesPerSecond: 50_000 } }], ["core0"], [1]);
+    expect(peerGoalLines(better)[0]).toEndWith("median of 2 rounds: MET");
   });
 });
 

@@ -211,6 +211,26 @@ export function summarizePeers(records: readonly ScaleRecord[], placements: read
   return rows;
 }
 
+/** Issue 18's goal for the cluster: skyport delivers at least this many times Socket.IO's deliveries per worker core-second… */
+export const perCoreLeadGoal = 10;
+/** …with a p99 no worse than Socket.IO's (skyport's over Socket.IO's at most this). */
+export const p99RatioGoal = 1;
+
+/** One line per placement and worker count: skyport's lead per core and p99 ratio (medians over rounds) against the goal. */
+export function peerGoalLines(rows: readonly PeerRow[]): string[] {
+  return rows.map((row) => {
+    const where = `${placementLabels[row.placement].replace("skyport ", "")}, ${row.workers} worker${row.workers > 1 ? "s" : ""}`;
+    if (!row.perCoreLead || !row.p99Ratio) return `- ${where}: not measured`;
+    const lead = row.perCoreLead.median;
+    const p99 = row.p99Ratio.median;
+    const met = lead >= perCoreLeadGoal && p99 <= p99RatioGoal;
+    return (
+      `- ${where}: ${ratio(lead)} the deliveries per core (goal ≥ ${perCoreLeadGoal}x), p99 ${ratio(p99)} Socket.IO's (goal ≤ ${p99RatioGoal}x), ` +
+      `median of ${row.rounds} round${row.rounds > 1 ? "s" : ""}: ${met ? "MET" : "MISSED"}`
+    );
+  });
+}
+
 /** The side-by-side table: deliveries per worker core-second and p99, skyport and Socket.IO, and skyport's lead. */
 export function peerTable(rows: readonly PeerRow[]): string[][] {
   const header = ["placement", "workers", "skyport per core-s", "Socket.IO per core-s", "skyport ÷ Socket.IO", "skyport p99 ms", "Socket.IO p99 ms", "p99 skyport ÷ Socket.IO", "rounds"];

@@ -35,6 +35,7 @@ import {
   hopSentence,
   hopTable,
   markdownTable,
+  peerGoalLines,
   peerTable,
   percent,
   scaleLabel,
@@ -337,6 +338,7 @@ async function main(): Promise<void> {
   if (peerRows.length) {
     console.log(`\nskyport and Socket.IO (Redis adapter) side by side: deliveries per second of worker CPU, and p99; ratios paired by round\n`);
     console.log(textTable(peerCells));
+    console.log(`\n${peerGoalLines(peerRows).join("\n")}`);
   }
   if (hopRows.length) {
     console.log(`\nRedis hop: 1 drone at ${hopHz} Hz; hop = viewer 2's arrival minus viewer 1's, same frame; viewer latency = arrival minus the frame's whole-ms time (0–1 ms high)\n`);
@@ -365,7 +367,7 @@ async function main(): Promise<void> {
         options: { ...options, loadCore, serverCore, disturbedCores },
         scale: { drones: scaleDrones, hz: scaleHz, viewers: scaleViewers, workerCounts, placements, servers: options.servers, records: scaleRecords, summary: scaleRows, peers: peerRows },
         hop: { hz: hopHz, backgroundViewers: hopBackgroundViewers, records: hopRecords, summary: hopRows, sentence },
-        markdown: { scale: scaleRows.length ? markdownTable(scaleCells) : null, peers: peerRows.length ? markdownTable(peerCells) : null, hop: hopRows.length ? markdownTable(hopCells) : null, background: hopRows.length ? markdownTable(backgroundCells) : null },
+        markdown: { scale: scaleRows.length ? markdownTable(scaleCells) : null, peers: peerRows.length ? markdownTable(peerCells) : null, peerGoals: peerGoalLines(peerRows), hop: hopRows.length ? markdownTable(hopCells) : null, background: hopRows.length ? markdownTable(backgroundCells) : null },
       },
       null,
       2,
