@@ -30,7 +30,7 @@ const settlePollMilliseconds = 10;
 /**
  * The grace after stop is at least this many times the window's p99: a
  * server whose one burst takes longer to fan out than the fixed grace (the
- * Socket.IO peer: 100 frames to 1,000 sockets take about 0.9 s) still has
+ * Socket.IO peer: 100 frames to 1,000 sockets take up to 0.9 s) still has
  * its frames in flight, late rather than lost.
  */
 const graceP99Multiple = 2;

@@ -101,7 +101,7 @@ const columns: Array<{ title: string; metric?: Metric }> = [
   { title: "rounds judged" },
 ];
 
-/** Columns filled from the row itself rather than from a metric: scenario, server, ratios, rounds judged. */
+/** The last two columns, filled from the row's ratios and exclusions rather than from a metric. */
 const ratioColumn = columns.length - 2;
 const roundsColumn = columns.length - 1;
 
