@@ -57,6 +57,30 @@ export function childPids(pid: number): number[] {
   }
 }
 
+/**
+ * Reads a server's banner stream until `complete(text so far)` says the
+ * banner is whole; throws when `timeoutMilliseconds` pass first or the
+ * stream ends (with the exit code `exited` resolves to).
+ */
+export async function readBanner(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  timeoutMilliseconds: number,
+  exited: () => Promise<number>,
+  complete: (seen: string) => boolean,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  const deadline = performance.now() + timeoutMilliseconds;
+  let seen = "";
+  while (!complete(seen)) {
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) throw new Error(`no complete banner within ${timeoutMilliseconds} ms`);
+    const chunk = await Promise.race([reader.read(), Bun.sleep(remaining).then(() => null)]);
+    if (chunk === null) continue;
+    if (chunk.done) throw new Error(`exited before printing its banner (exit ${await exited()})`);
+    seen += decoder.decode(chunk.value, { stream: true });
+  }
+}
+
 /** What a skyport process (or supervisor) runs with, besides its address and admission limits. */
 export interface NodeOptions {
   drones: readonly string[];
@@ -126,25 +150,14 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     for await (const text of textChunks(child.stdout as ReadableStream<Uint8Array>)) stdoutTail = (stdoutTail + text).slice(-outputTailBytes);
   })();
   const stderr = (child.stderr as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
   let seen = "";
-  const deadline = performance.now() + bannerTimeoutMilliseconds;
-  let port: number | null = null;
-  let workers: { workers: number[]; supervisor: number } | null = null;
   try {
-    while (port === null || (supervised && workers === null)) {
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) throw new Error(`no complete banner within ${bannerTimeoutMilliseconds} ms`);
-      const chunk = await Promise.race([stderr.read(), Bun.sleep(remaining).then(() => null)]);
-      if (chunk === null) continue;
-      if (chunk.done) throw new Error(`exited before printing its banner (exit ${await child.exited})`);
-      seen += decoder.decode(chunk.value, { stream: true });
-      port ??= parseListeningPort(seen);
-      if (supervised) {
-        workers ??= parseWorkersLine(seen);
-        for (const pid of workers?.workers ?? []) workerPids.add(pid);
-      }
-    }
+    await readBanner(stderr, bannerTimeoutMilliseconds, () => child.exited, (text) => {
+      seen = text;
+      const started = supervised ? parseWorkersLine(text) : null;
+      for (const pid of started?.workers ?? []) workerPids.add(pid);
+      return parseListeningPort(text) !== null && (!supervised || started !== null);
+    });
   } catch (error) {
     await stopChild(child, 500);
     killLeftoverWorkers();
@@ -161,6 +174,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       // The process went away.
     }
   })();
+  const port = parseListeningPort(seen)!;
+  const workers = supervised ? parseWorkersLine(seen) : null;
   const serverPids = workers ? workers.workers : [child.pid];
   if (workers) {
     const children = childPids(child.pid);

@@ -1,6 +1,20 @@
 import { describe, expect, test } from "bun:test";
 import type { HopSample } from "./cluster-hop.ts";
-import { backgroundTable, formatSpread, hopSentence, micros, markdownTable, scaleTable, summarizeHop, summarizeScale, textTable, type ScaleRecord } from "./cluster-report.ts";
+import {
+  backgroundTable,
+  formatSpread,
+  hopSentence,
+  micros,
+  markdownTable,
+  peerGoalLines,
+  peerTable,
+  scaleTable,
+  summarizeHop,
+  summarizePeers,
+  summarizeScale,
+  textTable,
+  type ScaleRecord,
+} from "./cluster-report.ts";
 import type { ScaleSample } from "./cluster-scale.ts";
 
 function scaleSample(workers: number, deliveriesPerSecond: number, workerShares: number[]): ScaleSample {
@@ -70,6 +84,62 @@ describe("summarizeScale", () => {
     expect(cells[1]![4]).toBe("1 (reference)");
     expect(cells[2]![4]).toBe("1.00x [0.90x–1.10x]");
     expect(cells[2]![10]).toBe("50% / 50%");
+  });
+});
+
+describe("skyport and the Socket.IO peer side by side", () => {
+  const peer = (round: number, server: "skyport" | "socketio", workers: number, deliveries: number, shares: number[], p99Micros: number): ScaleRecord => ({
+    ...record(round, workers, deliveries, shares),
+    server,
+    sample: { ...scaleSample(workers, deliveries, shares), p99Micros },
+  });
+  const records: ScaleRecord[] = [
+    peer(1, "skyport", 1, 700_000, [0.7], 20_000),
+    peer(1, "socketio", 1, 100_000, [1], 80_000),
+    peer(2, "skyport", 1, 800_000, [0.8], 30_000),
+    peer(2, "socketio", 1, 110_000, [1], 60_000),
+    peer(1, "skyport", 2, 600_000, [0.5, 0.5], 25_000),
+    peer(1, "socketio", 2, 90_000, [0.5, 0.5], 90_000),
+    // Round 2's Socket.IO run at 2 workers failed: its skyport run has nothing to pair with.
+    peer(2, "skyport", 2, 640_000, [0.5, 0.5], 25_000),
+    { round: 2, server: "socketio", placement: "core0", workers: 2, error: "boom", attempts: 1, disturbed: false },
+  ];
+
+  test("the scale table has a row per server, placement and worker count, labelled with the server", () => {
+    const rows = summarizeScale(records, ["core0"], [1, 2], ["skyport", "socketio"]);
+    expect(scaleTable(rows).slice(1).map((cells) => `${cells[0]} / ${cells[1]}`)).toEqual([
+      "skyport on core 0 / 1",
+      "skyport on core 0 / 2",
+      "Socket.IO on core 0 / 1",
+      "Socket.IO on core 0 / 2",
+    ]);
+    // Results from before the peer carry no server: they are skyport's.
+    expect(summarizeScale([record(1, 1, 700_000, [1])], ["core0"], [1]).map((r) => r.server)).toEqual(["skyport"]);
+  });
+
+  test("deliveries per worker core-second and p99, and skyport's lead, are paired by round", () => {
+    const rows = summarizePeers(records, ["core0", "shared"], [1, 2, 4]);
+    expect(rows.map((r) => `${r.placement}/${r.workers}/${r.rounds}`)).toEqual(["core0/1/2", "core0/2/1"]);
+    // Per core: skyport 1,000,000 in both rounds; Socket.IO 100,000 then 110,000.
+    expect(rows[0]!.perCoreLead!.min).toBeCloseTo(1_000_000 / 110_000);
+    expect(rows[0]!.perCoreLead!.max).toBeCloseTo(10);
+    expect(rows[0]!.p99Ratio!.min).toBeCloseTo(0.25);
+    expect(rows[0]!.p99Ratio!.max).toBeCloseTo(0.5);
+    expect(peerTable(rows)).toEqual([
+      ["placement", "workers", "skyport per core-s", "Socket.IO per core-s", "skyport ÷ Socket.IO", "skyport p99 ms", "Socket.IO p99 ms", "p99 skyport ÷ Socket.IO", "rounds"],
+      ["on core 0", "1", "1.00M", "105k [100k–110k]", "9.55x [9.09x–10.00x]", "25.0 [20.0–30.0]", "70.0 [60.0–80.0]", "0.38x [0.25x–0.50x]", "2"],
+      ["on core 0", "2", "600k", "90.0k", "6.67x", "25.0", "90.0", "0.28x", "1"],
+    ]);
+  });
+
+  test("each placement and worker count is judged against the goal: 10x per core, p99 no worse", () => {
+    const rows = summarizePeers(records, ["core0"], [1, 2]);
+    expect(peerGoalLines(rows)).toEqual([
+      "- on core 0, 1 worker: 9.55x the deliveries per core (goal ≥ 10x), p99 0.38x Socket.IO's (goal ≤ 1x), median of 2 rounds: MISSED",
+      "- on core 0, 2 workers: 6.67x the deliveries per core (goal ≥ 10x), p99 0.28x Socket.IO's (goal ≤ 1x), median of 1 round: MISSED",
+    ]);
+    const better = summarizePeers([...records.filter((r) => r.workers === 1 && r.server === "skyport"), { ...records[1]!, sample: { ...records[1]!.sample!, deliveriesPerSecond: 50_000 } }, { ...records[3]!, sample: { ...records[3]!.sample!, deliveriesPerSecond: 50_000 } }], ["core0"], [1]);
+    expect(peerGoalLines(better)[0]).toEndWith("median of 2 rounds: MET");
   });
 });
 

@@ -1,8 +1,10 @@
 /**
- * The scale-out benchmark's summary and tables: per (placement, workers) and
- * per (setup, load), each figure's median with min–max across rounds, the
- * deliveries of N workers over 1 worker paired by round, and the text and
- * Markdown tables bench/cluster.ts prints and docs/scaling.md quotes.
+ * The scale-out benchmark's summary and tables: per (server, placement,
+ * workers) and per (setup, load), each figure's median with min–max across
+ * rounds, the deliveries of N workers over 1 worker paired by round,
+ * skyport's lead over the Socket.IO peer per core and in p99 paired by
+ * round, and the text and Markdown tables bench/cluster.ts prints and
+ * docs/scaling.md and docs/benchmarks.md quote.
  *
  * Pure: samples in, numbers and strings out.
  */
@@ -24,9 +26,21 @@ export const placementLabels: Record<Placement, string> = {
   shared: "skyport unpinned",
 };
 
-/** One scale run as recorded: its round, where skyport ran, and what it measured or why it failed. */
+/** Who serves the viewers in a scale run: skyport's workers, or the Socket.IO peer's (Redis adapter). */
+export type ScaleServer = "skyport" | "socketio";
+
+export const scaleServerNames: Record<ScaleServer, string> = { skyport: "skyport", socketio: "Socket.IO" };
+
+/** A scale row's first cell: the server and where it ran, e.g. "Socket.IO on core 0". */
+export function scaleLabel(server: ScaleServer, placement: Placement): string {
+  return placementLabels[placement].replace("skyport", scaleServerNames[server]);
+}
+
+/** One scale run as recorded: its round, the server, where it ran, and what it measured or why it failed. */
 export interface ScaleRecord {
   round: number;
+  /** Absent in results from before the Socket.IO peer: skyport. */
+  server?: ScaleServer;
   placement: Placement;
   workers: number;
   sample?: ScaleSample;
@@ -47,6 +61,7 @@ export interface HopRecord {
 }
 
 export interface ScaleRow {
+  server: ScaleServer;
   placement: Placement;
   workers: number;
   runs: number;
@@ -103,43 +118,136 @@ export interface HopRow {
 
 const spreadOf = <T>(items: readonly T[], value: (item: T) => number): Spread | undefined => spread(items.map(value));
 
-export function summarizeScale(records: readonly ScaleRecord[], placements: readonly Placement[], workerCounts: readonly number[]): ScaleRow[] {
+export function summarizeScale(
+  records: readonly ScaleRecord[],
+  placements: readonly Placement[],
+  workerCounts: readonly number[],
+  servers: readonly ScaleServer[] = ["skyport"],
+): ScaleRow[] {
   const rows: ScaleRow[] = [];
+  for (const server of servers) {
+    for (const placement of placements) {
+      const ofServer = records.filter((r) => (r.server ?? "skyport") === server && r.placement === placement);
+      const oneWorker = new Map(ofServer.filter((r) => r.workers === 1 && r.sample).map((r) => [r.round, r.sample!.deliveriesPerSecond]));
+      for (const workers of workerCounts) {
+        const mine = ofServer.filter((r) => r.workers === workers);
+        if (mine.length === 0) continue;
+        const samples = mine.flatMap((r) => (r.sample ? [r.sample] : []));
+        const paired = mine.flatMap((r) => {
+          const base = oneWorker.get(r.round);
+          return r.sample && base ? [r.sample.deliveriesPerSecond / base] : [];
+        });
+        rows.push({
+          server,
+          placement,
+          workers,
+          runs: samples.length,
+          deliveriesPerSecond: spreadOf(samples, (s) => s.deliveriesPerSecond),
+          ticksPerSecond: spreadOf(samples, (s) => s.ticksPerSecond),
+          versusOneWorker: spread(paired),
+          deliveriesPerWorkerCoreSecond: spreadOf(samples, deliveriesPerCore),
+          p50Micros: spreadOf(samples, (s) => s.p50Micros),
+          p99Micros: spreadOf(samples, (s) => s.p99Micros),
+          lostFrames: spreadOf(samples, (s) => s.lostFrames),
+          workersCoreShare: spreadOf(samples, (s) => s.workersCoreShare),
+          perWorkerCoreShare: Array.from({ length: workers }, (_, i) => spreadOf(samples, (s) => s.workerCoreShares[i] ?? NaN)).filter((s): s is Spread => s !== undefined),
+          supervisorCoreShare: spreadOf(samples, (s) => s.supervisorCoreShare),
+          redisCoreShare: spreadOf(samples, (s) => s.redisCoreShare),
+          loadgenCoreShare: spreadOf(samples, (s) => s.loadgenCoreShare),
+          otherCoreShare: spreadOf(samples, (s) => s.otherCoreShare),
+          ownerWorkers: [...new Set(samples.map((s) => s.ownerWorker))].sort(),
+          errors: mine.filter((r) => r.error).map((r) => `round ${r.round}: ${r.error}`),
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+/** Deliveries per second of worker CPU: deliveries/s over the workers' summed core share. */
+const deliveriesPerCore = (s: ScaleSample): number => s.deliveriesPerSecond / s.workersCoreShare;
+
+/** skyport against the Socket.IO peer at one placement and worker count, paired by round. */
+export interface PeerRow {
+  placement: Placement;
+  workers: number;
+  skyportPerCore?: Spread;
+  socketIoPerCore?: Spread;
+  /** skyport's deliveries per worker core-second over Socket.IO's, per round (the issue's goal: at least 10). */
+  perCoreLead?: Spread;
+  skyportP99?: Spread;
+  socketIoP99?: Spread;
+  /** skyport's p99 over Socket.IO's, per round (the goal: at most 1, no worse). */
+  p99Ratio?: Spread;
+  /** Rounds with both servers measured. */
+  rounds: number;
+}
+
+/** One row per placement and worker count where both skyport and the Socket.IO peer were measured in some round. */
+export function summarizePeers(records: readonly ScaleRecord[], placements: readonly Placement[], workerCounts: readonly number[]): PeerRow[] {
+  const rows: PeerRow[] = [];
   for (const placement of placements) {
-    const oneWorker = new Map(
-      records.filter((r) => r.placement === placement && r.workers === 1 && r.sample).map((r) => [r.round, r.sample!.deliveriesPerSecond]),
-    );
     for (const workers of workerCounts) {
-      const mine = records.filter((r) => r.placement === placement && r.workers === workers);
-      if (mine.length === 0) continue;
-      const samples = mine.flatMap((r) => (r.sample ? [r.sample] : []));
-      const paired = mine.flatMap((r) => {
-        const base = oneWorker.get(r.round);
-        return r.sample && base ? [r.sample.deliveriesPerSecond / base] : [];
-      });
+      const of = (server: ScaleServer) =>
+        new Map(records.filter((r) => (r.server ?? "skyport") === server && r.placement === placement && r.workers === workers && r.sample).map((r) => [r.round, r.sample!]));
+      const skyport = of("skyport");
+      const peer = of("socketio");
+      const rounds = [...skyport.keys()].filter((round) => peer.has(round));
+      if (rounds.length === 0) continue;
+      const pairs = rounds.map((round) => ({ ours: skyport.get(round)!, theirs: peer.get(round)! }));
       rows.push({
         placement,
         workers,
-        runs: samples.length,
-        deliveriesPerSecond: spreadOf(samples, (s) => s.deliveriesPerSecond),
-        ticksPerSecond: spreadOf(samples, (s) => s.ticksPerSecond),
-        versusOneWorker: spread(paired),
-        deliveriesPerWorkerCoreSecond: spreadOf(samples, (s) => s.deliveriesPerSecond / s.workersCoreShare),
-        p50Micros: spreadOf(samples, (s) => s.p50Micros),
-        p99Micros: spreadOf(samples, (s) => s.p99Micros),
-        lostFrames: spreadOf(samples, (s) => s.lostFrames),
-        workersCoreShare: spreadOf(samples, (s) => s.workersCoreShare),
-        perWorkerCoreShare: Array.from({ length: workers }, (_, i) => spreadOf(samples, (s) => s.workerCoreShares[i] ?? NaN)).filter((s): s is Spread => s !== undefined),
-        supervisorCoreShare: spreadOf(samples, (s) => s.supervisorCoreShare),
-        redisCoreShare: spreadOf(samples, (s) => s.redisCoreShare),
-        loadgenCoreShare: spreadOf(samples, (s) => s.loadgenCoreShare),
-        otherCoreShare: spreadOf(samples, (s) => s.otherCoreShare),
-        ownerWorkers: [...new Set(samples.map((s) => s.ownerWorker))].sort(),
-        errors: mine.filter((r) => r.error).map((r) => `round ${r.round}: ${r.error}`),
+        skyportPerCore: spreadOf(pairs, (p) => deliveriesPerCore(p.ours)),
+        socketIoPerCore: spreadOf(pairs, (p) => deliveriesPerCore(p.theirs)),
+        perCoreLead: spreadOf(pairs, (p) => deliveriesPerCore(p.ours) / deliveriesPerCore(p.theirs)),
+        skyportP99: spreadOf(pairs, (p) => p.ours.p99Micros),
+        socketIoP99: spreadOf(pairs, (p) => p.theirs.p99Micros),
+        p99Ratio: spreadOf(pairs, (p) => p.ours.p99Micros / p.theirs.p99Micros),
+        rounds: rounds.length,
       });
     }
   }
   return rows;
+}
+
+/** Issue 18's goal for the cluster: skyport delivers at least this many times Socket.IO's deliveries per worker core-second… */
+export const perCoreLeadGoal = 10;
+/** …with a p99 no worse than Socket.IO's (skyport's over Socket.IO's at most this). */
+export const p99RatioGoal = 1;
+
+/** One line per placement and worker count: skyport's lead per core and p99 ratio (medians over rounds) against the goal. */
+export function peerGoalLines(rows: readonly PeerRow[]): string[] {
+  return rows.map((row) => {
+    const where = `${placementLabels[row.placement].replace("skyport ", "")}, ${row.workers} worker${row.workers > 1 ? "s" : ""}`;
+    if (!row.perCoreLead || !row.p99Ratio) return `- ${where}: not measured`;
+    const lead = row.perCoreLead.median;
+    const p99 = row.p99Ratio.median;
+    const met = lead >= perCoreLeadGoal && p99 <= p99RatioGoal;
+    return (
+      `- ${where}: ${ratio(lead)} the deliveries per core (goal ≥ ${perCoreLeadGoal}x), p99 ${ratio(p99)} Socket.IO's (goal ≤ ${p99RatioGoal}x), ` +
+      `median of ${row.rounds} round${row.rounds > 1 ? "s" : ""}: ${met ? "MET" : "MISSED"}`
+    );
+  });
+}
+
+/** The side-by-side table: deliveries per worker core-second and p99, skyport and Socket.IO, and skyport's lead. */
+export function peerTable(rows: readonly PeerRow[]): string[][] {
+  const header = ["placement", "workers", "skyport per core-s", "Socket.IO per core-s", "skyport ÷ Socket.IO", "skyport p99 ms", "Socket.IO p99 ms", "p99 skyport ÷ Socket.IO", "rounds"];
+  return [
+    header,
+    ...rows.map((row) => [
+      placementLabels[row.placement].replace("skyport ", ""),
+      String(row.workers),
+      formatSpread(row.skyportPerCore, formatCount),
+      formatSpread(row.socketIoPerCore, formatCount),
+      formatSpread(row.perCoreLead, ratio),
+      formatSpread(row.skyportP99, milliseconds),
+      formatSpread(row.socketIoP99, milliseconds),
+      formatSpread(row.p99Ratio, ratio),
+      String(row.rounds),
+    ]),
+  ];
 }
 
 export function summarizeHop(records: readonly HopRecord[]): HopRow[] {
@@ -215,7 +323,7 @@ export function scaleTable(rows: readonly ScaleRow[]): string[][] {
   return [
     header,
     ...rows.map((row) => [
-      placementLabels[row.placement],
+      scaleLabel(row.server, row.placement),
       String(row.workers),
       formatSpread(row.deliveriesPerSecond, formatCount),
       formatSpread(row.ticksPerSecond, (n) => String(Math.round(n))),

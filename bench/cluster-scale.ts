@@ -5,6 +5,9 @@
  * window, and where the CPU went: each worker, the supervisor, redis-server,
  * the load generator, and whatever else ran on the machine meanwhile.
  *
+ * The same window measures the Socket.IO peer (cluster-socketio.ts starts
+ * it): whatever serves the viewers is a `ScaleTarget`.
+ *
  * Owns that protocol; the viewers' behaviour is load-listen.ts (through
  * driver.ts), starting skyport is cluster-nodes.ts.
  */
@@ -65,8 +68,25 @@ export interface ScaleSample {
   loadgenCoreShare: number;
   /** This runner's own CPU. */
   runnerCoreShare: number;
+  /** Mean bytes of a telemetry message the viewers received (the Socket.IO peer emits messages of skyport's size). */
+  messageBytes?: number;
   /** Cores used by processes other than these (and this runner), plus hypervisor steal. */
   otherCoreShare: number;
+}
+
+/** Servers running for one scale window: where viewers connect, how they open, and which processes serve them. */
+export interface ScaleTarget {
+  port: number;
+  /** WebSocket path with query string. */
+  path: string;
+  openingMessages: string[];
+  /** Non-telemetry messages each viewer receives before it is ready. */
+  replies: number;
+  /** The processes that serve sockets, in worker index order. */
+  serverPids: number[];
+  supervisorPid: number | null;
+  /** Index of the worker that makes the frames. */
+  ownerWorker: number;
 }
 
 /** Runs one window against a fresh `--workers N` skyport sharing drones through `redisUrl`. */
@@ -80,56 +100,71 @@ export async function runScale(shape: ScaleShape, redisUrl: string, redisPid: nu
     if (owners.size !== 1) throw new Error(`expected one worker to own every drone, found owners ${[...owners].join(", ")}`);
     const owner = [...owners][0]!;
     const ownerWorker = shape.workers === 1 ? 0 : Number(/-w(\d+)$/.exec(owner)?.[1] ?? -1);
-
-    const group = await LoadGroup.open({
+    const target: ScaleTarget = {
       port: node.port,
       path: `/drone?drone=${drones.join(",")}`,
-      connections: shape.viewers,
-      processes: 1,
-      core: shape.loadCore,
-      behaviour: { mode: "listen", send: [subscribeMessage(drones[0]!)], replies: 2, graceMilliseconds: lossGraceMilliseconds },
-    });
-    try {
-      await Bun.sleep(shape.warmupSeconds * 1000);
-      group.command("mark");
-      const supervisor = node.supervisorPid === null ? [] : [node.supervisorPid];
-      const window = startCpuWindow([...node.serverPids, ...supervisor, redisPid, ...group.pids], cores);
-      await Bun.sleep(shape.measureSeconds * 1000);
-      const cpu = window.finish();
-      const results = await group.stop();
-
-      const workerCoreShares = cpu.shares.slice(0, node.serverPids.length);
-      const rest = cpu.shares.slice(node.serverPids.length);
-      const tallies = results.map((r) => {
-        if (!r.telemetry) throw new Error("the load generator reported no telemetry tally");
-        return r.telemetry;
-      });
-      const deliveriesPerSecond = results.reduce((sum, r) => sum + r.messages / r.windowSeconds, 0);
-      if (deliveriesPerSecond === 0) throw new Error("no telemetry delivered in the measured window");
-      const latency = mergeSnapshots(results.map((r) => r.latency));
-      return {
-        workers: shape.workers,
-        deliveriesPerSecond,
-        ticksPerSecond: deliveriesPerSecond / (shape.viewers * shape.drones),
-        p50Micros: percentile(latency, 0.5),
-        p99Micros: percentile(latency, 0.99),
-        lostFrames: tallies.reduce((sum, t) => sum + t.lostInGaps + t.framesBehind, 0),
-        viewersWithLoss: tallies.reduce((sum, t) => sum + t.subscribersWithLoss, 0),
-        viewersClosed: results.reduce((sum, r) => sum + r.connectionsLost, 0),
-        viewersSilent: tallies.reduce((sum, t) => sum + t.silentSubscribers, 0),
-        workerCoreShares,
-        ownerWorker,
-        workersCoreShare: workerCoreShares.reduce((sum, s) => sum + s, 0),
-        supervisorCoreShare: supervisor.length ? rest[0]! : 0,
-        redisCoreShare: rest[supervisor.length]!,
-        loadgenCoreShare: rest.slice(supervisor.length + 1).reduce((sum, s) => sum + s, 0),
-        runnerCoreShare: cpu.runnerShare,
-        otherCoreShare: cpu.otherCores,
-      };
-    } finally {
-      await group.close();
-    }
+      openingMessages: [subscribeMessage(drones[0]!)],
+      replies: 2,
+      serverPids: node.serverPids,
+      supervisorPid: node.supervisorPid,
+      ownerWorker,
+    };
+    return await measureScale(shape, target, redisPid, cores);
   } finally {
     await node.stop();
+  }
+}
+
+/** Connects the viewers to `target`, measures one window, and reads where the CPU went. */
+export async function measureScale(shape: ScaleShape, target: ScaleTarget, redisPid: number, cores: number[]): Promise<ScaleSample> {
+  const group = await LoadGroup.open({
+    port: target.port,
+    path: target.path,
+    connections: shape.viewers,
+    processes: 1,
+    core: shape.loadCore,
+    behaviour: { mode: "listen", send: target.openingMessages, replies: target.replies, graceMilliseconds: lossGraceMilliseconds },
+  });
+  try {
+    await Bun.sleep(shape.warmupSeconds * 1000);
+    group.command("mark");
+    const supervisor = target.supervisorPid === null ? [] : [target.supervisorPid];
+    const window = startCpuWindow([...target.serverPids, ...supervisor, redisPid, ...group.pids], cores);
+    await Bun.sleep(shape.measureSeconds * 1000);
+    const cpu = window.finish();
+    const results = await group.stop();
+
+    const workerCoreShares = cpu.shares.slice(0, target.serverPids.length);
+    const rest = cpu.shares.slice(target.serverPids.length);
+    const tallies = results.map((r) => {
+      if (!r.telemetry) throw new Error("the load generator reported no telemetry tally");
+      return r.telemetry;
+    });
+    const deliveriesPerSecond = results.reduce((sum, r) => sum + r.messages / r.windowSeconds, 0);
+    if (deliveriesPerSecond === 0) throw new Error("no telemetry delivered in the measured window");
+    const deliveries = results.reduce((sum, r) => sum + r.messages, 0);
+    const latency = mergeSnapshots(results.map((r) => r.latency));
+    return {
+      workers: shape.workers,
+      deliveriesPerSecond,
+      ticksPerSecond: deliveriesPerSecond / (shape.viewers * shape.drones),
+      p50Micros: percentile(latency, 0.5),
+      p99Micros: percentile(latency, 0.99),
+      lostFrames: tallies.reduce((sum, t) => sum + t.lostInGaps + t.framesBehind, 0),
+      viewersWithLoss: tallies.reduce((sum, t) => sum + t.subscribersWithLoss, 0),
+      viewersClosed: results.reduce((sum, r) => sum + r.connectionsLost, 0),
+      viewersSilent: tallies.reduce((sum, t) => sum + t.silentSubscribers, 0),
+      workerCoreShares,
+      ownerWorker: target.ownerWorker,
+      workersCoreShare: workerCoreShares.reduce((sum, s) => sum + s, 0),
+      supervisorCoreShare: supervisor.length ? rest[0]! : 0,
+      redisCoreShare: rest[supervisor.length]!,
+      loadgenCoreShare: rest.slice(supervisor.length + 1).reduce((sum, s) => sum + s, 0),
+      runnerCoreShare: cpu.runnerShare,
+      otherCoreShare: cpu.otherCores,
+      messageBytes: tallies.reduce((sum, t) => sum + t.payloadBytes, 0) / deliveries,
+    };
+  } finally {
+    await group.close();
   }
 }

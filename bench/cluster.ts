@@ -1,12 +1,16 @@
 /**
  * The scale-out benchmark (issue 7): `bun run bench/cluster.ts [--quick]
- * [--rounds N] [--only scale|hop]`.
+ * [--rounds N] [--only scale|hop] [--servers skyport,socketio]`.
  *
  * 1. Deliveries per second with 1, 2 and 4 worker processes
  *    (`server.ts --workers N --redis URL`), viewers connected through the
  *    shared port, with the CPU of every worker, redis-server and the load
  *    generator; once with skyport pinned to core 0 (the load generator has
- *    core 1), once with skyport unpinned.
+ *    core 1), once with skyport unpinned. The same runs with the Socket.IO
+ *    peer (issue 18: N Node workers with the official Redis adapter, the
+ *    same viewers, drones, rate and message size), interleaved with
+ *    skyport's, and a side-by-side table of deliveries per worker core-second
+ *    and p99.
  * 2. The Redis hop: two nodes, one viewer on each, the same frame's arrival
  *    on the relaying node minus its arrival on the owner; idle and with
  *    background viewers; and the same two viewers on one process without
@@ -31,17 +35,22 @@ import {
   hopSentence,
   hopTable,
   markdownTable,
+  peerGoalLines,
+  peerTable,
   percent,
-  placementLabels,
+  scaleLabel,
   scaleTable,
+  summarizePeers,
   summarizeHop,
   summarizeScale,
   textTable,
   type HopRecord,
   type Placement,
   type ScaleRecord,
+  type ScaleServer,
 } from "./cluster-report.ts";
-import { runScale, type ScaleShape } from "./cluster-scale.ts";
+import { runScale, type ScaleSample, type ScaleShape } from "./cluster-scale.ts";
+import { runSocketIoScale } from "./cluster-socketio.ts";
 import { machineCores } from "./cluster-window.ts";
 import { describeMachine } from "./machine.ts";
 import { formatCount } from "./report.ts";
@@ -50,6 +59,14 @@ import { repoRoot } from "./servers.ts";
 /** Worker counts compared, as issue 7 asks. */
 const workerCounts = [1, 2, 4] as const;
 const placements: readonly Placement[] = ["core0", "shared"];
+/** Servers of the scale runs: skyport, and the Socket.IO peer unless --servers leaves it out. */
+const scaleServers: readonly ScaleServer[] = ["skyport", "socketio"];
+/**
+ * Bytes of skyport's telemetry message for a d00–d04 frame (bench/run.ts's
+ * probe, 01:10 baseline): the Socket.IO peer's message size until a skyport
+ * run of the same round has measured it.
+ */
+const defaultFrameBytes = 490;
 /**
  * The deliveries workload: 2,000 viewers of 5 drones at 100 Hz ask for
  * 1,000,000 deliveries per second, more than one worker can send on this
@@ -92,8 +109,8 @@ interface Timing {
   deadlineSeconds: number;
 }
 
-const fullTiming: Timing = { rounds: 3, retryShare: 0.15, scaleWarmupSeconds: 1, scaleMeasureSeconds: 3, hopWarmupSeconds: 1, hopMeasureSeconds: 5, deadlineSeconds: 480 };
-const quickTiming: Timing = { rounds: 2, retryShare: 0, scaleWarmupSeconds: 0.5, scaleMeasureSeconds: 1.5, hopWarmupSeconds: 0.5, hopMeasureSeconds: 2, deadlineSeconds: 180 };
+const fullTiming: Timing = { rounds: 3, retryShare: 0.15, scaleWarmupSeconds: 1, scaleMeasureSeconds: 3, hopWarmupSeconds: 1, hopMeasureSeconds: 5, deadlineSeconds: 900 };
+const quickTiming: Timing = { rounds: 2, retryShare: 0, scaleWarmupSeconds: 0.5, scaleMeasureSeconds: 1.5, hopWarmupSeconds: 0.5, hopMeasureSeconds: 2, deadlineSeconds: 300 };
 const maxRounds = 10;
 
 const usage = `usage: bun run bench/cluster.ts [flags]
@@ -106,6 +123,7 @@ flags:
   --quick          short windows, ${quickTiming.rounds} rounds, no retries (about a minute; full run: ${fullTiming.rounds} rounds, about 3 minutes)
   --rounds N       rounds of every run (1 to ${maxRounds})
   --only WHAT      scale (deliveries per second) or hop (the Redis hop)
+  --servers LIST   scale runs of: ${scaleServers.join(", ")} (default both; socketio needs node and npm install)
   --help           print this help`;
 
 class UsageError extends Error {}
@@ -114,12 +132,14 @@ interface Options {
   quick: boolean;
   timing: Timing;
   only: "scale" | "hop" | null;
+  servers: ScaleServer[];
 }
 
 function parseOptions(argv: string[]): Options {
   let quick = false;
   let rounds: number | null = null;
   let only: Options["only"] = null;
+  let servers: ScaleServer[] = [...scaleServers];
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === "--help" || flag === "-h") {
@@ -135,11 +155,16 @@ function parseOptions(argv: string[]): Options {
       const value = argv[++i];
       if (value !== "scale" && value !== "hop") throw new UsageError(`--only must be scale or hop: got ${JSON.stringify(value)}`);
       only = value;
+    } else if (flag === "--servers") {
+      const names = (argv[++i] ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+      const unknown = names.filter((name) => !scaleServers.includes(name as ScaleServer));
+      if (names.length === 0 || unknown.length) throw new UsageError(`--servers must list some of ${scaleServers.join(", ")}: got ${JSON.stringify(argv[i])}`);
+      servers = scaleServers.filter((name) => names.includes(name));
     } else throw new UsageError(`unknown flag ${JSON.stringify(flag)}`);
   }
   const timing = { ...(quick ? quickTiming : fullTiming) };
   if (rounds !== null) timing.rounds = rounds;
-  return { quick, timing, only };
+  return { quick, timing, only, servers };
 }
 
 /** Sets a process's CPU affinity (all its threads) to `cpus`, e.g. "0" or "0,1". */
@@ -204,7 +229,7 @@ async function main(): Promise<void> {
   const command = `bun run bench/cluster.ts ${process.argv.slice(2).join(" ")}`.trim();
   const runScaleRuns = options.only !== "hop";
   const runHopRuns = options.only !== "scale";
-  const scaleRuns = runScaleRuns ? placements.length * workerCounts.length : 0;
+  const scaleRuns = runScaleRuns ? options.servers.length * placements.length * workerCounts.length : 0;
   const hopRuns = runHopRuns ? 2 : 0;
   const scaleShape = (workers: number, placement: Placement): ScaleShape => ({
     workers,
@@ -246,6 +271,7 @@ async function main(): Promise<void> {
   const hopRecords: HopRecord[] = [];
   let retriesLeft = Math.ceil(timing.rounds * (scaleRuns + hopRuns) * timing.retryShare);
   const takeRetry = () => (retriesLeft > 0 ? (retriesLeft--, true) : false);
+  let frameBytes = defaultFrameBytes;
   try {
     redis = await startRedis();
     const allCores = cores.join(",");
@@ -253,18 +279,25 @@ async function main(): Promise<void> {
       for (const placement of runScaleRuns ? placements : []) {
         pin(redis.pid, placement === "core0" ? String(serverCore) : allCores);
         for (const workers of workerCounts) {
-          const tag = `[round ${round}/${timing.rounds}] ${placementLabels[placement].padEnd(17)} ${workers} worker${workers > 1 ? "s" : " "}`;
-          const outcome = await withRetry(() => runScale(scaleShape(workers, placement), redis!.url, redis!.pid, cores), (s) => s.otherCoreShare, takeRetry);
-          scaleRecords.push({ round, placement, workers, sample: outcome.value, error: outcome.error, attempts: outcome.attempts, disturbed: outcome.disturbed });
-          const s = outcome.value;
-          console.log(
-            s
-              ? `${tag}  ${formatCount(s.deliveriesPerSecond)} deliveries/s, p50 ${(s.p50Micros / 1000).toFixed(1)} ms, p99 ${(s.p99Micros / 1000).toFixed(1)} ms, ` +
-                  `lost ${s.lostFrames}, workers ${s.workerCoreShares.map(percent).join("+")}, redis ${percent(s.redisCoreShare)}, ` +
-                  `loadgen ${percent(s.loadgenCoreShare)}, others ${percent(s.otherCoreShare)}${outcome.disturbed ? " (disturbed)" : ""}`
-              : `${tag}  FAILED: ${outcome.error}`,
-          );
-          await Bun.sleep(pauseBetweenRunsMilliseconds);
+          // skyport first: its viewers' message size is what the Socket.IO peer emits next.
+          for (const server of options.servers) {
+            const tag = `[round ${round}/${timing.rounds}] ${scaleLabel(server, placement).padEnd(19)} ${workers} worker${workers > 1 ? "s" : " "}`;
+            const shape = scaleShape(workers, placement);
+            const attempt = (): Promise<ScaleSample> =>
+              server === "skyport" ? runScale(shape, redis!.url, redis!.pid, cores) : runSocketIoScale(shape, frameBytes, redis!.url, redis!.pid, cores);
+            const outcome = await withRetry(attempt, (s) => s.otherCoreShare, takeRetry);
+            scaleRecords.push({ round, server, placement, workers, sample: outcome.value, error: outcome.error, attempts: outcome.attempts, disturbed: outcome.disturbed });
+            const s = outcome.value;
+            if (server === "skyport" && s?.messageBytes) frameBytes = s.messageBytes;
+            console.log(
+              s
+                ? `${tag}  ${formatCount(s.deliveriesPerSecond)} deliveries/s, p50 ${(s.p50Micros / 1000).toFixed(1)} ms, p99 ${(s.p99Micros / 1000).toFixed(1)} ms, ` +
+                    `lost ${s.lostFrames}, workers ${s.workerCoreShares.map(percent).join("+")}, redis ${percent(s.redisCoreShare)}, ` +
+                    `loadgen ${percent(s.loadgenCoreShare)}, others ${percent(s.otherCoreShare)}${outcome.disturbed ? " (disturbed)" : ""}`
+                : `${tag}  FAILED: ${outcome.error}`,
+            );
+            await Bun.sleep(pauseBetweenRunsMilliseconds);
+          }
         }
       }
       if (runHopRuns) pin(redis.pid, allCores);
@@ -289,7 +322,9 @@ async function main(): Promise<void> {
 
   const finishedAt = new Date();
   const minutes = ((finishedAt.getTime() - startedAt.getTime()) / 60_000).toFixed(1);
-  const scaleRows = summarizeScale(scaleRecords, placements, workerCounts);
+  const scaleRows = summarizeScale(scaleRecords, placements, workerCounts, options.servers);
+  const peerRows = summarizePeers(scaleRecords, placements, workerCounts);
+  const peerCells = peerTable(peerRows);
   const hopRows = summarizeHop(hopRecords);
   const scaleCells = scaleTable(scaleRows);
   const hopCells = hopTable(hopRows, hopBackgroundViewers);
@@ -299,6 +334,11 @@ async function main(): Promise<void> {
   if (scaleRows.length) {
     console.log(`\ndeliveries: ${scaleViewers.toLocaleString("en-US")} viewers × ${scaleDrones} drones at ${scaleHz} Hz; CPU as shares of one core; "others" is everything else on the machine\n`);
     console.log(textTable(scaleCells));
+  }
+  if (peerRows.length) {
+    console.log(`\nskyport and Socket.IO (Redis adapter) side by side: deliveries per second of worker CPU, and p99; ratios paired by round\n`);
+    console.log(textTable(peerCells));
+    console.log(`\n${peerGoalLines(peerRows).join("\n")}`);
   }
   if (hopRows.length) {
     console.log(`\nRedis hop: 1 drone at ${hopHz} Hz; hop = viewer 2's arrival minus viewer 1's, same frame; viewer latency = arrival minus the frame's whole-ms time (0–1 ms high)\n`);
@@ -325,9 +365,9 @@ async function main(): Promise<void> {
         command,
         machine,
         options: { ...options, loadCore, serverCore, disturbedCores },
-        scale: { drones: scaleDrones, hz: scaleHz, viewers: scaleViewers, workerCounts, placements, records: scaleRecords, summary: scaleRows },
+        scale: { drones: scaleDrones, hz: scaleHz, viewers: scaleViewers, workerCounts, placements, servers: options.servers, records: scaleRecords, summary: scaleRows, peers: peerRows },
         hop: { hz: hopHz, backgroundViewers: hopBackgroundViewers, records: hopRecords, summary: hopRows, sentence },
-        markdown: { scale: scaleRows.length ? markdownTable(scaleCells) : null, hop: hopRows.length ? markdownTable(hopCells) : null, background: hopRows.length ? markdownTable(backgroundCells) : null },
+        markdown: { scale: scaleRows.length ? markdownTable(scaleCells) : null, peers: peerRows.length ? markdownTable(peerCells) : null, peerGoals: peerGoalLines(peerRows), hop: hopRows.length ? markdownTable(hopCells) : null, background: hopRows.length ? markdownTable(backgroundCells) : null },
       },
       null,
       2,

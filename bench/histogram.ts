@@ -12,8 +12,8 @@
 const fineLimitMicros = 10_000;
 /** Width of the buckets above the fine range. */
 const coarseWidthMicros = 100;
-/** Upper bound of the coarse range; anything slower lands in the overflow bucket. */
-const coarseLimitMicros = 1_000_000;
+/** Upper bound of the coarse range; anything slower lands in the overflow bucket, whose percentiles read as this. */
+export const coarseLimitMicros = 1_000_000;
 const fineBuckets = fineLimitMicros;
 const coarseBuckets = (coarseLimitMicros - fineLimitMicros) / coarseWidthMicros;
 const bucketCount = fineBuckets + coarseBuckets + 1;

@@ -6,21 +6,36 @@
  * acks) are counted as replies. With no opening messages and no telemetry
  * this is simply an idle connection (the memory scenarios).
  *
+ * Socket.IO's keep-alive is answered here too: the server's Engine.IO ping
+ * `2` gets a pong `3` and is not a reply, and a connect error or disconnect
+ * (`44…`, `41`) during the opening exchange fails the run like skyport's
+ * error (socketio-wire.ts).
+ *
  * One clock read per TCP chunk; no allocation per message (see
  * messages.ts and telemetry-frames.ts), except that a message compressed
  * with permessage-deflate (`--deflate`) is inflated first: its bytes on the
  * wire are what `payloadBytes` counts.
  */
 import { constants, inflateRawSync } from "node:zlib";
-import { LatencyHistogram } from "./histogram.ts";
+import { coarseLimitMicros, LatencyHistogram, percentile, type HistogramSnapshot } from "./histogram.ts";
 import type { BehaviourResult, Connection, LoadBehaviour, TelemetryTally } from "./load-behaviour.ts";
 import { MessageReader, type MessageHandler } from "./messages.ts";
 import { SeqTracker, streamHeads } from "./seq-tracker.ts";
+import { isPing, isRefusal, pongMessage } from "./socketio-wire.ts";
 import { TelemetryScanner } from "./telemetry-frames.ts";
 import { encodeFrame, opcodes } from "../tests/support/frames.ts";
 
 /** How often `settled` checks whether every connection has its replies. */
 const settlePollMilliseconds = 10;
+/**
+ * The grace after stop is at least this many times the window's p99: a
+ * server whose one burst takes longer to fan out than the fixed grace (the
+ * Socket.IO peer: 100 frames to 1,000 sockets take up to 0.9 s) still has
+ * its frames in flight, late rather than lost.
+ */
+const graceP99Multiple = 2;
+/** Upper bound on the grace after stop, whatever the p99. */
+const maxGraceMilliseconds = 5000;
 /** Start of a server's error reply; any during the opening exchange fails the run. */
 const errorReplyPrefix = '{"type":"error"';
 
@@ -30,8 +45,10 @@ export interface ListenOptions {
   /** Non-telemetry messages (welcome, acks) every connection must receive before it counts as settled. */
   replies: number;
   /**
-   * After stop, keep reading this long before judging loss, so that frames
-   * published just before stop are not counted as lost merely for being in flight.
+   * After stop, keep reading at least this long before judging loss, so that
+   * frames published just before stop are not counted as lost merely for
+   * being in flight; longer when the window's own p99 says frames take
+   * longer (see `graceFor`).
    */
   graceMilliseconds: number;
 }
@@ -51,6 +68,10 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
   private readonly scanner = new TelemetryScanner();
   private readonly histogram = new LatencyHistogram();
   private readonly opening: Uint8Array;
+  /** The masked Engine.IO pong, encoded once. */
+  private readonly pong: Uint8Array;
+  /** The connection whose chunk is being read, for answers sent from inside `onMessage`. */
+  private reading: Connection<ListenState> | null = null;
   /** Epoch milliseconds (µs precision) when the current chunk arrived. */
   private chunkArrivedMs = 0;
   private counting = false;
@@ -65,6 +86,7 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
     const mask = crypto.getRandomValues(new Uint8Array(4));
     const frames = options.openingMessages.map((text) => encodeFrame({ opcode: opcodes.text, payload: text, maskKey: mask }));
     this.opening = new Uint8Array(frames.reduce((sum, f) => sum + f.length, 0));
+    this.pong = encodeFrame({ opcode: opcodes.text, payload: pongMessage, maskKey: mask });
     let offset = 0;
     for (const frame of frames) {
       this.opening.set(frame, offset);
@@ -91,11 +113,27 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
 
   data(c: Connection<ListenState>, chunk: Buffer): void {
     this.chunkArrivedMs = performance.timeOrigin + performance.now();
+    this.reading = c;
     try {
       c.state.reader.feed(chunk, c.state.onMessage);
     } catch (error) {
       this.failure ??= error instanceof Error ? error : new Error(String(error));
+    } finally {
+      this.reading = null;
     }
+  }
+
+  /** Queues `frame` after whatever this connection has not sent yet, and sends what the socket takes. */
+  private send(c: Connection<ListenState>, frame: Uint8Array): void {
+    const s = c.state;
+    if (s.pending.length === 0) s.pending = frame;
+    else {
+      const joined = new Uint8Array(s.pending.length + frame.length);
+      joined.set(s.pending);
+      joined.set(frame, s.pending.length);
+      s.pending = joined;
+    }
+    this.drain(c);
   }
 
   drain(c: Connection<ListenState>): void {
@@ -139,7 +177,7 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
     const latency = this.histogram.snapshot();
     const trackers = connections.map((c) => c.state.tracker);
     const heads = streamHeads(trackers, this.scanner.drones.size);
-    await Bun.sleep(this.options.graceMilliseconds);
+    await Bun.sleep(graceFor(latency, this.options.graceMilliseconds));
     if (this.failure) throw this.failure;
     return { messages, latency, telemetry: tally(connections, heads, droneFrames, payloadBytes) };
   }
@@ -155,10 +193,13 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
     const kind = this.scanner.read(opcode, bytes, start, end);
     if (kind === "other") {
       if (opcode !== opcodes.text) return;
-      s.replies++;
-      if (this.firstError === null && bytes.toString("utf8", start, Math.min(end, start + errorReplyPrefix.length)) === errorReplyPrefix) {
-        this.firstError = bytes.toString("utf8", start, Math.min(end, start + 300));
+      if (isPing(bytes, start, end)) {
+        if (this.reading) this.send(this.reading, this.pong);
+        return;
       }
+      s.replies++;
+      const refused = isRefusal(bytes, start, end) || bytes.toString("utf8", start, Math.min(end, start + errorReplyPrefix.length)) === errorReplyPrefix;
+      if (this.firstError === null && refused) this.firstError = bytes.toString("utf8", start, Math.min(end, start + 300));
       return;
     }
     const scan = this.scanner.scan;
@@ -177,6 +218,14 @@ const deflateTail = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 /** One compressed message's payload, inflated (each stands alone: no context takeover was offered). */
 function inflateMessage(bytes: Buffer, start: number, end: number): Buffer {
   return inflateRawSync(Buffer.concat([bytes.subarray(start, end), deflateTail]), { finishFlush: constants.Z_SYNC_FLUSH });
+}
+
+/** How long to keep reading after stop: the fixed grace, or `graceP99Multiple` times the window's p99, at most `maxGraceMilliseconds`. */
+export function graceFor(latency: HistogramSnapshot, graceMilliseconds: number): number {
+  const p99 = latency.count > 0 ? percentile(latency, 0.99) : 0;
+  // A p99 in the histogram's overflow bucket reads as its floor: the slowest frame says how slow.
+  const p99Milliseconds = (p99 >= coarseLimitMicros ? latency.maxMicros : p99) / 1000;
+  return Math.min(maxGraceMilliseconds, Math.max(graceMilliseconds, graceP99Multiple * p99Milliseconds));
 }
 
 /** The window's fan-out figures once the grace period is over. */

@@ -5,6 +5,7 @@
  * Owns number formatting and layout only; the numbers come from stats.ts and
  * the verdicts from targets.ts.
  */
+import type { ExcludedRound } from "./fairness.ts";
 import type { Metric, Spread, SummaryRow } from "./stats.ts";
 import { referenceServer } from "./stats.ts";
 import type { Verdict } from "./targets.ts";
@@ -97,17 +98,41 @@ const columns: Array<{ title: string; metric?: Metric }> = [
   { title: "lost/sub", metric: "lostFramesPerSubscriber" },
   { title: "msg size", metric: "messageBytes" },
   { title: "vs bare Bun" },
+  { title: "rounds judged" },
 ];
 
-function ratioCell(row: SummaryRow, labels: TableLabels): string {
-  if (row.server === referenceServer) return "1 (reference)";
-  const parts = (labels.compared[row.scenario] ?? [])
+/** The last two columns, filled from the row's ratios and exclusions rather than from a metric. */
+const ratioColumn = columns.length - 2;
+const roundsColumn = columns.length - 1;
+
+function ratioParts(ratios: SummaryRow["ratios"], compared: ReadonlyArray<Metric>): string[] {
+  return compared
     .map((metric) => {
-      const ratio = row.ratios[metric];
+      const ratio = ratios[metric];
       return ratio ? `${ratioNames[metric] ?? metric} ${cell(ratio, (v) => v.toFixed(2))}` : undefined;
     })
     .filter((part): part is string => part !== undefined);
-  return parts.length ? parts.join(", ") : "–";
+}
+
+/**
+ * The ratios over the fair rounds; when every round was excluded, every
+ * round's ratios in parentheses marked as not judged.
+ */
+function ratioCell(row: SummaryRow, labels: TableLabels): string {
+  if (row.server === referenceServer) return "1 (reference)";
+  const compared = labels.compared[row.scenario] ?? [];
+  const judged = ratioParts(row.ratios, compared);
+  if (judged.length) return judged.join(", ");
+  const all = ratioParts(row.allRatios ?? {}, compared);
+  return all.length ? `not judged (all rounds: ${all.join(", ")})` : "–";
+}
+
+/** `2 of 3 (r2 out)`: the rounds whose ratios count, and which were left out. */
+function roundsCell(row: SummaryRow): string {
+  if (row.server === referenceServer || !row.pairedRounds) return "–";
+  const excluded = row.excludedRounds ?? [];
+  const judged = row.pairedRounds - excluded.length;
+  return excluded.length ? `${judged} of ${row.pairedRounds} (${excluded.map((e) => `r${e.round}`).join(", ")} out)` : `${judged} of ${row.pairedRounds}`;
 }
 
 function tableCells(rows: SummaryRow[], labels: TableLabels): string[][] {
@@ -116,7 +141,9 @@ function tableCells(rows: SummaryRow[], labels: TableLabels): string[][] {
       if (index === 0) return labels.scenarioTitles[row.scenario] ?? row.scenario;
       if (index === 1) return (labels.serverLabels[row.server] ?? row.server) + (row.errors.length ? ` (${row.errors.length} failed)` : "");
       if (column.metric) return cell(row.metrics[column.metric], formatters[column.metric]);
-      return ratioCell(row, labels);
+      if (index === roundsColumn) return roundsCell(row);
+      if (index === ratioColumn) return ratioCell(row, labels);
+      return "–";
     }),
   );
 }
@@ -146,16 +173,32 @@ function formatTargetValue(target: Verdict["target"], value: number): string {
   return formatters[target.metric](value);
 }
 
-/** One line per target: what was measured, the limit, met or missed and by how much. */
+/**
+ * One note per round left out of the ratios, with its reason, e.g.
+ * `note: skyport, telemetry max rate …: round 2 not judged: load generator bound (…)`.
+ */
+export function exclusionNotes(rows: SummaryRow[], labels: TableLabels): string[] {
+  return rows.flatMap((row) =>
+    (row.excludedRounds ?? []).map(
+      (e: ExcludedRound) => `note: ${labels.serverLabels[row.server] ?? row.server}, ${labels.scenarioTitles[row.scenario] ?? row.scenario}: round ${e.round}'s ratios not judged: ${e.reason}`,
+    ),
+  );
+}
+
+/** One line per target: what was measured, the limit, met or missed and by how much, and on how many rounds. */
 export function verdictLines(verdicts: Verdict[]): string[] {
-  return verdicts.map(({ target, measured, judged, met, margin }) => {
+  return verdicts.map(({ target, measured, judged, met, margin, excluded }) => {
     const show = (value: number) => formatTargetValue(target, value);
     const limit = `${target.direction === "atLeast" ? "≥" : "≤"} ${show(target.limit)}`;
-    if (!measured || judged === undefined || met === undefined) return `- ${target.description}: not measured (needs ${limit})`;
+    const left = excluded?.length ? `; round${excluded.length > 1 ? "s" : ""} ${excluded.map((e) => e.round).join(", ")} not judged (see notes)` : "";
+    if (!measured || judged === undefined || met === undefined) {
+      return excluded?.length ? `- ${target.description}: not judged: no fair round (needs ${limit})${left}` : `- ${target.description}: not measured (needs ${limit})`;
+    }
     const spreadText = `${show(measured.median)} [${show(measured.min)}–${show(measured.max)}]${target.judgedOn === "worst" ? `, worst round ${show(judged)}` : ""}`;
     const by = margin === undefined ? `by ${show(Math.abs(judged - target.limit))}` : `${(Math.abs(margin) * 100).toFixed(1)}% of the limit`;
     const basis = target.basis === "ratio" ? " (skyport ÷ bare Bun)" : "";
-    return `- ${target.description}${basis}: ${spreadText}, target ${limit}: ${met ? `MET${margin === undefined ? "" : `, ${by} to spare`}` : `MISSED ${by}`}`;
+    const rounds = target.basis === "ratio" ? ` on ${measured.count} round${measured.count > 1 ? "s" : ""}` : "";
+    return `- ${target.description}${basis}: ${spreadText}${rounds}, target ${limit}: ${met ? `MET${margin === undefined ? "" : `, ${by} to spare`}` : `MISSED ${by}`}${left}`;
   });
 }
 

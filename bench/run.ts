@@ -8,8 +8,9 @@
  * core 1. Before the rounds, each telemetry scenario measures skyport's
  * message size once, so that bare Bun publishes frames of that size. Prints
  * one table of medians with min–max across rounds and the ratio to bare
- * Bun, then the verdict on each target; writes bench/results/latest.{json,md}
- * and the SVG chart.
+ * Bun over the rounds judged fair (fairness.ts), notes naming the rounds left
+ * out and why, then the verdict on each target; writes
+ * bench/results/latest.{json,md} and the SVG chart.
  *
  * Owns orchestration and output files only: scenarios measure, servers start
  * and stop, stats/report/chart summarise and format.
@@ -21,7 +22,7 @@ import type { ChartInput } from "./chart.ts";
 import { killAllChildren } from "./children.ts";
 import { probeTelemetryBytes } from "./frame-probe.ts";
 import { describeMachine, type MachineInfo } from "./machine.ts";
-import { formatBytes, formatCount, formatNumber, loadgenWarnings, markdownTable, textTable, verdictLines, type TableLabels } from "./report.ts";
+import { exclusionNotes, formatBytes, formatCount, formatNumber, loadgenWarnings, markdownTable, textTable, verdictLines, type TableLabels } from "./report.ts";
 import { fullTiming, quickTiming, scenarios, type Sample, type Scenario, type Timing } from "./scenarios.ts";
 import { repoRoot, serverSpecs, startServer, type Launch, type PreparedServer, type ServerSpec, type Workload } from "./servers.ts";
 import { referenceServer, summarize, type RunRecord } from "./stats.ts";
@@ -334,15 +335,18 @@ async function main(): Promise<void> {
   const minutes = ((finishedAt.getTime() - startedAt.getTime()) / 60_000).toFixed(1);
 
   const table = textTable(summary, labels);
-  const warnings = loadgenWarnings(summary, labels);
+  const warnings = [...loadgenWarnings(summary, labels), ...exclusionNotes(summary, labels)];
   const verdictText = verdictLines(verdicts);
-  console.log(`\nmedian [min–max] over ${options.rounds} rounds; ratios paired by round, skyport ÷ bare Bun (${minutes} min)\n`);
+  console.log(
+    `\nmedian [min–max] over ${options.rounds} rounds; ratios paired by round, skyport ÷ bare Bun, over the rounds judged fair ` +
+      `(both servers saturated their core, or the load generator did not; not disturbed) (${minutes} min)\n`,
+  );
   console.log(table);
   const disturbed = records.filter((r) => r.contended);
   if (disturbed.length) {
     warnings.push(
       `note: ${disturbed.length} of ${records.length} runs were disturbed by other processes on the pinned cores even after retries ` +
-        `(other processes used > ${disturbedShare * 100}% of a pinned core; "contended" in latest.json): treat their numbers with care`,
+        `(other processes used > ${disturbedShare * 100}% of a pinned core; "contended" in latest.json): their ratios are not judged, treat their numbers with care`,
     );
   }
   if (warnings.length) console.log(`\n${warnings.join("\n")}`);

@@ -40,7 +40,9 @@ export interface Timing {
   /**
    * After a fan-out window, subscribers keep reading this long before loss is
    * judged: a frame published just before the window ended and delivered
-   * within this time is late, not lost. Far above every p99 measured here.
+   * within this time is late, not lost. Far above every Bun server's p99
+   * measured here; the load generator waits twice the window's p99 instead
+   * when that is longer (load-listen.ts `graceFor`).
    */
   lossGraceSeconds: number;
 }

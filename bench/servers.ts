@@ -12,6 +12,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { spawnChild, stopChild } from "./children.ts";
+import { connectMessage, websocketPath } from "./socketio-wire.ts";
 import { textChunks } from "./streams.ts";
 
 /** Repository root: bench/ lives directly under it. */
@@ -175,6 +176,14 @@ export const serverSpecs: readonly ServerSpec[] = [
     roles: ["echo"],
     prepare: buildGorilla,
   },
+  {
+    // What users would pick instead (issue 18): Socket.IO's rooms broadcast on Node, driven by the same load generator.
+    name: "socketio",
+    label: "Socket.IO 4.8 on Node",
+    roles: ["telemetry"],
+    plays: (workload) => workload.role === "telemetry" && socketIoCanKeepUp(workload),
+    prepare: prepareSocketIo,
+  },
 ];
 
 /**
@@ -216,6 +225,50 @@ function launchBareBun(workload: Workload, topicPerDrone: boolean): Launch {
     "--backpressure-limit", String(workload.slowConsumerBytes),
   ];
   return { cmd, path: "/", ...silentClient };
+}
+
+/**
+ * Telemetry messages per viewer per second beyond which a paced workload is
+ * not run on the Socket.IO peer. It delivers about 120k messages a second on
+ * one core here (issue 18): fleet-each (1,000 a second to each of 1,000
+ * viewers) would only show its emit loop falling behind. telemetry-10k and
+ * fleet ask 10; unpaced telemetry-max measures its peak instead.
+ */
+const socketIoMaxMessagesPerViewer = 100;
+
+/** Whether the Socket.IO peer adds a figure for a telemetry workload, rather than a run that cannot keep pace by design. */
+function socketIoCanKeepUp(workload: TelemetryWorkload): boolean {
+  const messagesPerViewer = workload.hz * (workload.view === "batch" ? 1 : workload.drones);
+  return workload.unpaced || messagesPerViewer <= socketIoMaxMessagesPerViewer;
+}
+
+/** Node and the socket.io package (a devDependency), or why the peer cannot run. */
+async function prepareSocketIo(): Promise<PreparedServer | { skip: string }> {
+  const node = Bun.which("node");
+  if (!node) return { skip: "node not found on PATH" };
+  if (!existsSync(join(repoRoot, "node_modules/socket.io"))) return { skip: "socket.io is not installed (npm install)" };
+  return { launch: (workload) => launchSocketIo(node, workload) };
+}
+
+/**
+ * The Socket.IO peer for a telemetry workload: the same rate, bursts, rooms
+ * (a room per drone, or one) and message size as bare Bun's reference.
+ * Viewers send the connect packet `40`; the open packet and the connect
+ * answer are their two replies (they join the rooms on connection).
+ */
+function launchSocketIo(node: string, workload: Workload): Launch {
+  if (workload.role !== "telemetry") throw new Error(`the Socket.IO peer runs telemetry workloads only: got ${workload.role}`);
+  if (workload.frameBytes === undefined) throw new Error("the Socket.IO peer needs skyport's frame size (frameBytes)");
+  const framesPerTick = workload.view === "batch" ? 1 : workload.drones;
+  const cmd = [
+    node, join(repoRoot, "bench/reference/socketio-publish.mjs"), ...listenFlag,
+    "--frame-bytes", String(workload.frameBytes),
+    "--rate", String(workload.unpaced ? 0 : workload.hz * framesPerTick),
+    "--burst", String(framesPerTick),
+    "--topics", String(framesPerTick),
+    "--backpressure-limit", String(workload.slowConsumerBytes),
+  ];
+  return { cmd, path: websocketPath, openingMessages: [connectMessage()], replies: 2 };
 }
 
 /** skyport's command lines, with the admission-limit flags this version of server.ts knows. */

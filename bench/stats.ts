@@ -5,8 +5,11 @@
  *
  * Ratios are paired by round (skyport in round 2 over bare Bun in round 2):
  * the runs of one round are minutes apart at most, so pairing cancels slow
- * drifts in machine load better than a ratio of medians would.
+ * drifts in machine load better than a ratio of medians would. The ratios
+ * the table shows and the targets judge come only from fair rounds
+ * (fairness.ts); every round's ratios are kept beside them.
  */
+import { unfairReason, type ExcludedRound } from "./fairness.ts";
 import type { Sample } from "./scenarios.ts";
 
 /** The server every ratio is relative to. */
@@ -39,8 +42,14 @@ export interface SummaryRow {
   scenario: string;
   server: string;
   metrics: Partial<Record<Metric, Spread>>;
-  /** This server's metric over bare Bun's, paired by round. */
+  /** This server's metric over bare Bun's, paired by round, over the fair rounds only (what targets judge). */
   ratios: Partial<Record<Metric, Spread>>;
+  /** The same over every round with both samples, fair or not. */
+  allRatios?: Partial<Record<Metric, Spread>>;
+  /** Rounds paired with bare Bun whose ratios were left out, and why (fairness.ts). */
+  excludedRounds?: ExcludedRound[];
+  /** Rounds paired with bare Bun (judged or excluded). */
+  pairedRounds?: number;
   /** Runs that failed, with their errors. */
   errors: string[];
 }
@@ -59,26 +68,38 @@ export function summarize(records: RunRecord[], scenarioIds: string[], serverNam
     for (const server of serverNames) {
       const mine = records.filter((r) => r.scenario === scenario && r.server === server);
       if (mine.length === 0) continue;
-      const reference = new Map(
-        records.filter((r) => r.scenario === scenario && r.server === referenceServer && r.sample).map((r) => [r.round, r.sample!]),
-      );
+      const reference = new Map(records.filter((r) => r.scenario === scenario && r.server === referenceServer && r.sample).map((r) => [r.round, r]));
+      const excludedRounds: ExcludedRound[] = [];
+      const fair = new Set<number>();
+      let pairedRounds = 0;
+      for (const r of mine) {
+        const base = reference.get(r.round);
+        if (server === referenceServer || !r.sample || !base) continue;
+        pairedRounds++;
+        const reason = unfairReason({ server, sample: r.sample, contended: r.contended }, { server: referenceServer, sample: base.sample!, contended: base.contended });
+        if (reason === null) fair.add(r.round);
+        else excludedRounds.push({ round: r.round, reason });
+      }
       const metricNames = new Set(mine.flatMap((r) => (r.sample ? (Object.keys(r.sample) as Metric[]) : [])));
       const metrics: SummaryRow["metrics"] = {};
       const ratios: SummaryRow["ratios"] = {};
+      const allRatios: SummaryRow["ratios"] = {};
       for (const metric of metricNames) {
         const values = mine.map((r) => r.sample?.[metric]).filter((v): v is number => v !== undefined);
         const s = spread(values);
         if (s) metrics[metric] = s;
-        const paired: number[] = [];
+        const paired: Array<{ round: number; ratio: number }> = [];
         for (const r of mine) {
           const value = r.sample?.[metric];
-          const base = reference.get(r.round)?.[metric];
-          if (value !== undefined && base !== undefined && base !== 0) paired.push(value / base);
+          const base = reference.get(r.round)?.sample?.[metric];
+          if (value !== undefined && base !== undefined && base !== 0) paired.push({ round: r.round, ratio: value / base });
         }
-        const ratio = spread(paired);
-        if (ratio) ratios[metric] = ratio;
+        const all = spread(paired.map((p) => p.ratio));
+        if (all) allRatios[metric] = all;
+        const judged = spread(paired.filter((p) => server === referenceServer || fair.has(p.round)).map((p) => p.ratio));
+        if (judged) ratios[metric] = judged;
       }
-      rows.push({ scenario, server, metrics, ratios, errors: mine.filter((r) => r.error).map((r) => `round ${r.round}: ${r.error}`) });
+      rows.push({ scenario, server, metrics, ratios, allRatios, excludedRounds, pairedRounds, errors: mine.filter((r) => r.error).map((r) => `round ${r.round}: ${r.error}`) });
     }
   }
   return rows;

@@ -5,9 +5,11 @@
  * (fan-out latency, lost frames, CPU share).
  *
  * Owns the list of targets and the met/missed judgement: on the median
- * across rounds, or for zero-tolerance targets on the worst round. It does
+ * across rounds, or for zero-tolerance targets on the worst round; ratio
+ * targets only over the fair rounds (fairness.ts, applied in stats.ts). It does
  * not measure or format tables.
  */
+import type { ExcludedRound } from "./fairness.ts";
 import type { Metric, Spread, SummaryRow } from "./stats.ts";
 
 export interface Target {
@@ -61,17 +63,20 @@ export interface Verdict {
    * Absent for a limit of 0.
    */
   margin?: number;
+  /** Ratio targets: the rounds left out as unfair (fairness.ts); the verdict stands on the others. */
+  excluded?: ExcludedRound[];
 }
 
 export function judge(rows: SummaryRow[]): Verdict[] {
   return targets.map((target) => {
     const row = rows.find((r) => r.scenario === target.scenario && r.server === targetServer);
     const measured = target.basis === "ratio" ? row?.ratios[target.metric] : row?.metrics[target.metric];
-    if (!measured) return { target };
+    const excluded = target.basis === "ratio" && row?.excludedRounds?.length ? { excluded: row.excludedRounds } : {};
+    if (!measured) return { target, ...excluded };
     const worst = target.direction === "atLeast" ? measured.min : measured.max;
     const judged = target.judgedOn === "worst" ? worst : measured.median;
     const met = target.direction === "atLeast" ? judged >= target.limit : judged <= target.limit;
-    const verdict: Verdict = { target, measured, judged, met };
+    const verdict: Verdict = { target, measured, judged, met, ...excluded };
     if (target.limit !== 0) verdict.margin = (target.direction === "atLeast" ? judged - target.limit : target.limit - judged) / target.limit;
     return verdict;
   });

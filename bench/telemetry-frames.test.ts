@@ -85,6 +85,26 @@ describe("TelemetryScanner", () => {
     expect(scanner.drones.ids[scanner.scan.slots[0]!]).toBe(referenceStream(12));
   });
 
+  test("reads the Socket.IO peer's telemetry event, a stream per room", () => {
+    const scanner = new TelemetryScanner();
+    const { bytes, start, end } = inChunk(`42${JSON.stringify(["telemetry", { drone: "t7", seq: 41, time: 1763712000999, pad: "    " }])}`);
+    expect(scanner.read(opcodes.text, bytes, start, end)).toBe("telemetry");
+    expect(scanner.scan.timeMs).toBe(1763712000999);
+    expect(scanner.scan.seqs[0]).toBe(41);
+    expect(scanner.drones.ids[scanner.scan.slots[0]!]).toBe("t7");
+    // Fields in another order are searched for.
+    const reordered = Buffer.from(`42${JSON.stringify(["telemetry", { drone: "t7", time: 5, seq: 42 }])}`);
+    expect(scanner.read(opcodes.text, reordered, 0, reordered.length)).toBe("telemetry");
+    expect([scanner.scan.timeMs, scanner.scan.seqs[0]]).toEqual([5, 42]);
+    // The handshake, the connect ack and other events are replies; a telemetry event without a drone is an error.
+    for (const other of ['0{"sid":"a","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}', '40{"sid":"b"}', '42["notice",{"drone":"t7","seq":1}]', "2"]) {
+      const b = Buffer.from(other);
+      expect(scanner.read(opcodes.text, b, 0, b.length)).toBe("other");
+    }
+    const anonymous = Buffer.from('42["telemetry",{"seq":1,"time":2}]');
+    expect(() => scanner.read(opcodes.text, anonymous, 0, anonymous.length)).toThrow('does not start with "drone"');
+  });
+
   test("everything else is other", () => {
     const scanner = new TelemetryScanner();
     for (const text of ['{"type":"welcome","data":{"drones":[{"id":"alpha","seq":3}]}}', '{"type":"ack","id":"s","data":{"drone":"alpha"}}', "ok takeoff"]) {

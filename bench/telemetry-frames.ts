@@ -7,6 +7,9 @@
  * Three message shapes count as telemetry:
  * - skyport `{"type":"telemetry","data":{"drone":"alpha","seq":48,"time":1763712000123,...}}`
  * - skyport `{"type":"telemetry_batch","data":{"time":1763712000123,"frames":[{"drone":..,"seq":..},...]}}`
+ * - the Socket.IO peer (bench/reference/socketio-publish.mjs), a stream per
+ *   room: the event `42["telemetry",{"drone":"t0","seq":48,"time":1763712000123,"pad":…}]`
+ *   (socketio-wire.ts owns the framing);
  * - bench/reference/bun-publish.ts, a stream per topic: a text frame `R` +
  *   the send time in 16 digits of epoch µs + the topic in 4 digits + the seq
  *   in 10 + padding, or a binary frame starting with the send time (float64
@@ -21,6 +24,7 @@
  * allocates nothing. No sockets, no clock.
  */
 import { opcodes } from "../tests/support/frames.ts";
+import { eventPayloadStart, eventPrefix } from "./socketio-wire.ts";
 
 export type MessageKind = "telemetry" | "batch" | "reference" | "other";
 
@@ -38,6 +42,11 @@ const timeKey = bytesOf('"time":');
 const seqAfterId = bytesOf('","seq":');
 const timeAfterSeq = bytesOf(',"time":');
 const quote = 0x22;
+/** A Socket.IO telemetry event up to its payload, and the payload's opening up to the drone id. */
+const socketIoTelemetry = eventPrefix("telemetry");
+const socketIoDataHead = bytesOf('{"drone":"');
+/** First byte of every Socket.IO message (Engine.IO's `message` type). */
+const socketIoMessageMarker = 0x34; // "4"
 /** Send time (float64) + seq (uint32) + topic (uint16) at the start of a binary reference frame. */
 const referenceHeaderBytes = 14;
 /** First byte of a text reference frame, then 16 digits of epoch µs, 4 of topic and 10 of seq. */
@@ -155,6 +164,7 @@ export class TelemetryScanner {
       scan.push(this.referenceSlot(fixedDigitsAt(bytes, topicAt, referenceTopicDigits)), fixedDigitsAt(bytes, seqAt, referenceSeqDigits));
       return (scan.kind = "reference");
     }
+    if (bytes[start] === socketIoMessageMarker) return this.readSocketIo(bytes, start, end);
     if (!matchAt(bytes, start, end, typePrefix)) return (scan.kind = "other");
     const afterType = start + typePrefix.length;
     if (matchAt(bytes, afterType, end, singleRest)) {
@@ -182,6 +192,17 @@ export class TelemetryScanner {
       return (scan.kind = "telemetry");
     }
     return (scan.kind = "other");
+  }
+
+  /** A Socket.IO message: the telemetry event's data (drone, seq, time in that order, else searched), or "other". */
+  private readSocketIo(bytes: Buffer, start: number, end: number): MessageKind {
+    const scan = this.scan;
+    const payload = eventPayloadStart(bytes, start, end, socketIoTelemetry);
+    if (payload < 0) return (scan.kind = "other");
+    if (!matchAt(bytes, payload, end, socketIoDataHead)) throw new Error(`Socket.IO telemetry whose data does not start with "drone": ${preview(bytes, start, end)}`);
+    const at = this.readDroneSeq(bytes, payload + 1, end);
+    scan.timeMs = matchAt(bytes, at.seqEnd, end, timeAfterSeq) ? digitsAt(bytes, at.seqEnd + timeAfterSeq.length, end) : numberAfter(bytes, timeKey, payload, end);
+    return (scan.kind = "telemetry");
   }
 
   /** Reads `"drone":"<id>"` at `key` and the `"seq":N` after it into `scan`; returns where the seq's digits end. */
