@@ -51,7 +51,7 @@ test("every excluded round gets a note with its reason, and the verdict says on 
   ]);
   const lines = verdictLines(judge(rows));
   const throughput = lines.find((line) => line.startsWith("- deliveries per second at the maximum rate"))!;
-  expect(throughput).toContain("0.833x [0.833x–0.833x] on 1 round, target ≥ 0.900x: MISSED");
+  expect(throughput).toContain("0.833x [0.833x–0.833x] on 1 round, target ≥ 0.950x: MISSED");
   expect(throughput).toContain("; round 2 not judged (see notes)");
 });
 
@@ -61,5 +61,5 @@ test("a row with no fair round shows every round's ratios as not judged", () => 
   expect(line).toContain("not judged (all rounds: thr 0.63, cpu 1.42)");
   expect(line).toMatch(/0 of 1 \(r2 out\)$/);
   const verdict = verdictLines(judge(unfair)).find((l) => l.startsWith("- deliveries per second at the maximum rate"))!;
-  expect(verdict).toBe("- deliveries per second at the maximum rate: not judged: no fair round (needs ≥ 0.900x); round 2 not judged (see notes)");
+  expect(verdict).toBe("- deliveries per second at the maximum rate: not judged: no fair round (needs ≥ 0.950x); round 2 not judged (see notes)");
 });

@@ -18,14 +18,18 @@ test("ratio targets read the paired ratio's median", () => {
 });
 
 test("absolute targets read skyport's own figure; lost frames are judged on the worst round", () => {
-  const verdicts = judge([
-    row("telemetry-10k", { p99Micros: spread(20_000, 15_000, 40_000), lostFrames: spread(0, 0, 3), serverCoreShare: spread(0.5, 0.4, 0.6) }),
-  ]);
+  const verdicts = judge([row("fleet", { p99Micros: spread(40_000, 35_000, 60_000) }), row("telemetry-10k", { lostFrames: spread(0, 0, 3) })]);
+  expect(verdicts.find((v) => v.target.scenario === "fleet" && v.target.metric === "p99Micros")).toMatchObject({ judged: 40_000, met: true, margin: 0.2 });
+  const lost = verdicts.find((v) => v.target.scenario === "telemetry-10k" && v.target.metric === "lostFrames")!;
+  expect(lost).toMatchObject({ judged: 3, met: false });
+  expect(lost.margin).toBeUndefined();
+});
+
+test("telemetry-10k's latency and CPU are ratios to bare Bun (issue 18: the absolute limits are out of reach for bare Bun itself)", () => {
+  const verdicts = judge([row("telemetry-10k", { p99Micros: spread(80_000, 70_000, 90_000), serverCoreShare: spread(0.6, 0.55, 0.65) }, { p99Micros: spread(1.05, 1, 1.1), serverCoreShare: spread(1.2, 1.1, 1.3) })]);
   const find = (metric: string) => verdicts.find((v) => v.target.scenario === "telemetry-10k" && v.target.metric === metric)!;
-  expect(find("p99Micros")).toMatchObject({ judged: 20_000, met: true, margin: 0.2 });
-  expect(find("lostFrames")).toMatchObject({ judged: 3, met: false });
-  expect(find("lostFrames").margin).toBeUndefined();
-  expect(find("serverCoreShare").met).toBe(false);
+  expect(find("p99Micros")).toMatchObject({ judged: 1.05, met: true });
+  expect(find("serverCoreShare")).toMatchObject({ judged: 1.2, met: false });
 });
 
 test("a target whose scenario did not run is not measured", () => {

@@ -42,11 +42,12 @@ export const targets: readonly Target[] = [
   { scenario: "memory", metric: "rssBytesPerConnection", basis: "ratio", direction: "atMost", limit: 1.25, description: "RSS per idle connection" },
   { scenario: "memory-drone", metric: "rssBytesPerConnection", basis: "ratio", direction: "atMost", limit: 1.25, description: "RSS per idle /drone connection" },
   { scenario: "memory-viewer", metric: "rssBytesPerConnection", basis: "ratio", direction: "atMost", limit: 1.25, description: "RSS per subscribed viewer not reading" },
-  { scenario: "telemetry-10k", metric: "p99Micros", basis: "absolute", direction: "atMost", limit: 25_000, description: "delivery latency p99, 10,000 subscribers at 10 Hz" },
+  // Issue 18: 25 ms and a third of a core are out of reach on this machine for bare Bun itself, so these are ratios now (the absolute figures stay in the table).
+  { scenario: "telemetry-10k", metric: "p99Micros", basis: "ratio", direction: "atMost", limit: 1.1, description: "delivery latency p99, 10,000 subscribers at 10 Hz" },
   { scenario: "telemetry-10k", metric: "lostFrames", basis: "absolute", direction: "atMost", limit: 0, judgedOn: "worst", description: "lost frames, 10,000 subscribers at 10 Hz" },
-  { scenario: "telemetry-10k", metric: "serverCoreShare", basis: "absolute", direction: "atMost", limit: 1 / 3, description: "server CPU, 10,000 subscribers at 10 Hz" },
-  { scenario: "telemetry-max", metric: "messagesPerSecond", basis: "ratio", direction: "atLeast", limit: 0.9, description: "deliveries per second at the maximum rate" },
-  { scenario: "telemetry-max", metric: "cpuMicrosPerMessage", basis: "ratio", direction: "atMost", limit: 1.1, description: "CPU per delivery at the maximum rate" },
+  { scenario: "telemetry-10k", metric: "serverCoreShare", basis: "ratio", direction: "atMost", limit: 1.05, description: "server CPU, 10,000 subscribers at 10 Hz" },
+  { scenario: "telemetry-max", metric: "messagesPerSecond", basis: "ratio", direction: "atLeast", limit: 0.95, description: "deliveries per second at the maximum rate" },
+  { scenario: "telemetry-max", metric: "cpuMicrosPerMessage", basis: "ratio", direction: "atMost", limit: 1.05, description: "CPU per delivery at the maximum rate" },
   { scenario: "fleet", metric: "p99Micros", basis: "absolute", direction: "atMost", limit: 50_000, description: "delivery latency p99, 100 drones × 1,000 viewers" },
 ];
 
