@@ -117,7 +117,12 @@ test("Play shows the replay vehicle moving in the fleet list and on the map; a s
   await openDashboard(wide, running.http("/"));
   await showFlights(wide);
   await openFlight(wide);
-  // At half speed the replay lasts long enough for the second browser to join while it moves.
+  // The second browser is ready on the same flight before the replay starts: the recorded flight lasts a few
+  // seconds (twice that at half speed), and it must join while the replay still moves.
+  const narrow = await visitor({ width: 390, height: 844 });
+  await openDashboard(narrow, running.http("/"));
+  await showFlights(narrow);
+  await openFlight(narrow);
   await wide.selectOption("#replay-speed", "0.5");
   await wide.click("#replay-play");
   await wide.locator(`#fleet-list tr[data-drone="${replay}"]`).waitFor({ timeout: waitMs });
@@ -129,13 +134,10 @@ test("Play shows the replay vehicle moving in the fleet list and on the map; a s
   // It takes off as recorded: the page sees it climb.
   await waitForAltitudeAbove(wide, 0.5);
 
-  const narrow = await visitor({ width: 390, height: 844 });
-  await openDashboard(narrow, running.http("/"));
-  await showFlights(narrow);
-  await openFlight(narrow);
   await narrow.click("#replay-play");
   await narrow.locator(`#fleet-list tr[data-drone="${replay}"]`).waitFor({ timeout: waitMs });
-  expect(await narrow.$eval("#replay-speed", (select) => (select as HTMLSelectElement).value)).toBe("0.5");
+  // It joined the replay already playing: its controls take that replay's speed (from the `replay` message that follows).
+  await narrow.waitForFunction(() => (document.getElementById("replay-speed") as HTMLSelectElement | null)?.value === "0.5", undefined, { timeout: waitMs });
   const before = await shownPosition(narrow);
   await narrow.waitForFunction((seq) => Number(document.getElementById("telemetry")?.dataset.seq) > seq + 3, before.seq, { timeout: waitMs });
   expect(running.flight.replayIds()).toEqual([replay]);
