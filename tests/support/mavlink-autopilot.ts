@@ -54,6 +54,23 @@ export class FakeAutopilot {
     return this.frame(m);
   }
 
+  /**
+   * GLOBAL_POSITION_INT as ArduPilot sends it before its first position
+   * estimate: latitude and longitude exactly 0, the altitudes and heading
+   * still meaningful (`z` m above where it booted).
+   */
+  positionWithoutFix(z = 0): Buffer {
+    const m = new common.GlobalPositionInt();
+    m.timeBootMs = 0;
+    m.lat = 0;
+    m.lon = 0;
+    m.alt = Math.round(z * 1000);
+    m.relativeAlt = Math.round(z * 1000);
+    m.vx = m.vy = m.vz = 0;
+    m.hdg = 9000;
+    return this.frame(m);
+  }
+
   home(): Buffer {
     const m = new common.HomePosition();
     m.latitude = Math.round(copterHome.lat * 1e7);

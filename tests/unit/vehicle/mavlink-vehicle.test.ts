@@ -165,6 +165,22 @@ describe("state from reports", () => {
     expect(r.vehicle.state().gps).toEqual({ fix: "rtk_fixed", satellites: null });
   });
 
+  test("before its first position estimate (latitude and longitude exactly 0) it is nowhere on Earth yet, and keeps the last position it had", () => {
+    const r = rig();
+    r.hear(r.autopilot.heartbeat({ customMode: CopterMode.STABILIZE }), r.autopilot.positionWithoutFix(0), r.autopilot.gps(1, 0));
+    expect(r.vehicle.state()).toMatchObject({ geo: null, gps: { fix: "no_fix", satellites: 0 }, heading: 90 });
+    expect(r.vehicle.state().position).toMatchObject({ x: 0, y: 0, z: 0 });
+    r.hear(r.autopilot.home(), r.autopilot.position(3, 4, 0));
+    const known = r.vehicle.state();
+    expect(known.geo!.lat).toBeCloseTo(pointFromHome(copterHome, 0, 4).lat, 7);
+    expect(known.position.x).toBeCloseTo(3, 1);
+    r.hear(r.autopilot.positionWithoutFix(2));
+    const after = r.vehicle.state();
+    expect(after.geo).toEqual(known.geo);
+    expect(after.position.x).toBeCloseTo(3, 1);
+    expect(after.position.z).toBe(2);
+  });
+
   test("STATUSTEXT reaches viewers as autopilot events with their severity; chunked texts are joined", () => {
     const r = onGround();
     r.hear(r.autopilot.statusText(6, "EKF3 IMU0 is using GPS"), r.autopilot.statusText(4, "PreArm: Battery below minimum arming voltage"));

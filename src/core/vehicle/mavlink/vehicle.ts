@@ -328,8 +328,14 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
         break;
       case "global_position_int":
         this.streams.positionHeard = true;
-        this.lastPosition = { lat: message.lat / 1e7, lon: message.lon / 1e7 };
-        this.current.geo = { lat: message.lat / 1e7, lon: message.lon / 1e7, altitudeMsl: message.alt / 1000 };
+        // ArduPilot sends latitude and longitude exactly 0 until its first
+        // position estimate (to carry the relative altitude); that is "no
+        // position yet", not a point in the Gulf of Guinea. QGroundControl
+        // reads it the same way. A position once known is kept.
+        if (message.lat !== 0 || message.lon !== 0) {
+          this.lastPosition = { lat: message.lat / 1e7, lon: message.lon / 1e7 };
+          this.current.geo = { lat: message.lat / 1e7, lon: message.lon / 1e7, altitudeMsl: message.alt / 1000 };
+        }
         this.current.position.z = message.relativeAlt / 1000;
         this.current.velocity.x = message.vy / 100;
         this.current.velocity.y = message.vx / 100;
