@@ -568,6 +568,16 @@ export class SkyportClient {
     });
   }
 
+  /** The drones this client watches (`"*"` for all), as the server last confirmed or it asked since; empty before the first welcome. */
+  watching(): string[] {
+    return [...(this.watched ?? [])];
+  }
+
+  /** The `maxHz` a watched drone's subscription asked for, or null for every frame. */
+  maxHzOf(drone: string): number | null {
+    return this.rates.get(drone) ?? null;
+  }
+
   /** Stops watching a drone's telemetry. */
   unsubscribe(drone: string): Promise<AckFor<"unsubscribe">> {
     this.watched?.delete(drone);

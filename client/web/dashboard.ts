@@ -34,6 +34,7 @@ import { Sparkline } from "./ui/sparkline.ts";
 import { sameServerSocketUrl } from "./socket-url.ts";
 import type { CommandName, MissionItem, MissionMessageType, MissionProgressData } from "../../protocol/index.ts";
 import { FlightsPanel } from "./ui/flights-panel.ts";
+import { TelemetryRate } from "./ui/telemetry-rate.ts";
 
 /** Where the selected drone is remembered between visits. */
 const selectedDroneStorageKey = "skyport.dashboard.drone";
@@ -60,6 +61,9 @@ if (restored.length > 0) {
   log.note(`Above: ${restored.length === 1 ? "1 event" : `${restored.length} events`} from before the page was reloaded`);
 }
 const connection = new ConnectionStatus();
+const telemetryRate = new TelemetryRate((maxHz) => applyTelemetryRate(maxHz));
+/** Whether the chosen telemetry rate was asked of the server since the page loaded (the SDK asks it again after a reconnection). */
+let telemetryRateApplied = false;
 const dialog = new EmergencyDialog();
 const pilotBar = new PilotBar({
   select(drone) {
@@ -408,6 +412,19 @@ client.on("state", (state) => {
 
 client.on("reconnecting", (info) => connection.setReconnect(info));
 
+/** Asks the server for every watched drone's telemetry at `maxHz` (null: every frame), and says so in the log. */
+function applyTelemetryRate(maxHz: number | null): void {
+  telemetryRateApplied = true;
+  const watched = client.watching().filter((drone) => client.maxHzOf(drone) !== maxHz);
+  if (watched.length === 0) return;
+  for (const drone of watched) {
+    client.subscribe(drone, undefined, undefined, maxHz === null ? {} : { maxHz }).catch((error: unknown) => {
+      log.note(`Telemetry rate for ${drone} not changed: ${error instanceof Error ? error.message : String(error)}`, "warn");
+    });
+  }
+  log.note(maxHz === null ? "Telemetry: every frame" : `Telemetry: at most ${maxHz} ${maxHz === 1 ? "frame" : "frames"} a second per drone, each the latest`);
+}
+
 client.on("welcome", (welcome) => {
   // The geofence is the server's: drawn and warned about as its welcome announces it.
   readouts.setGeofenceRadius(welcome.limits.maxRadiusMetres);
@@ -424,6 +441,8 @@ client.on("welcome", (welcome) => {
   permissionKey = "";
   renderPermission();
   measureRoundTrip();
+  // A rate chosen on an earlier visit (or a data-saving browser's) is asked once the server says what this page watches.
+  if (!telemetryRateApplied && telemetryRate.maxHz !== null) applyTelemetryRate(telemetryRate.maxHz);
 });
 
 client.on("telemetry", (frame) => {

@@ -126,8 +126,12 @@ test("the SDK at maxHz 2: about two frames a second, no gap fetched for the skip
   sdk.on("error", (error) => errors.push(error));
   sdk.connect();
   await until("the welcome", () => sdk.state === "open");
+  expect(sdk.watching()).toEqual(["alpha"]);
+  expect(sdk.maxHzOf("alpha")).toBeNull();
   const ack = await sdk.subscribe("alpha", undefined, undefined, { maxHz: 2 });
   expect(ack.maxHz).toBe(2);
+  expect(sdk.watching()).toEqual(["alpha"]);
+  expect(sdk.maxHzOf("alpha")).toBe(2);
   for (let second = 0; second < 4; second++) {
     server.advance(1);
     await sdk.ping();
