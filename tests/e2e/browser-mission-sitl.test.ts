@@ -12,12 +12,9 @@ import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { artifactPath } from "../support/browser.ts";
 import { claim, dashboardSuite, openDashboard } from "../support/dashboard.ts";
 import { fiveWaypoints, homePoint, listedItems, missionState, planByClicking, shownMissionState } from "../support/mission-page.ts";
-import { spawnServer, type ServerProcess } from "../support/server.ts";
-import { sitlMissing, startSitl, type Sitl } from "../support/sitl.ts";
+import { sitlServerSuite } from "../support/sitl.ts";
 
-const missing = sitlMissing();
-if (missing !== null) console.warn(missing);
-
+const suite = sitlServerSuite({ beforeAll, afterAll });
 const { visitor } = dashboardSuite({ beforeAll, afterAll, afterEach });
 /** The autopilot reports where it is a few seconds after launch; the map is fitted around home then. */
 const positionWithinMs = 60_000;
@@ -30,24 +27,10 @@ const startAttemptMs = 90_000;
 /** Takeoff to 10 m, five legs of ≈20 m at 5 m/s, the return and the landing: ≈80 s; with margin. */
 const missionWithinMs = 180_000;
 
-let sitl: Sitl;
-let server: ServerProcess;
-
-beforeAll(async () => {
-  if (missing !== null) return;
-  sitl = await startSitl();
-  server = await spawnServer(["--mavlink", `copter=tcp:127.0.0.1:${sitl.port}`]);
-});
-
-afterAll(async () => {
-  server?.proc.kill("SIGTERM");
-  await server?.exited;
-  await sitl?.stop();
-});
-
-test.skipIf(missing !== null)(
+test.skipIf(suite.missing !== null)(
   "a 5-waypoint route planned on the map flies on ArduCopter SITL, and a second browser sees it completed",
   async () => {
+    const { server } = suite;
     const pilot = await visitor({ width: 1280, height: 800 });
     const viewer = await visitor({ width: 1280, height: 800 });
     await openDashboard(pilot, server.http("/"));

@@ -12,11 +12,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { pointFromHome } from "../../src/core/vehicle/geodesy.ts";
 import { DroneTestClient } from "../support/drone-client.ts";
-import { spawnServer, type ServerProcess } from "../support/server.ts";
-import { sitlHome, sitlMissing, startSitl, type Sitl } from "../support/sitl.ts";
+import { sitlHome, sitlServerSuite } from "../support/sitl.ts";
 
-const missing = sitlMissing();
-if (missing !== null) console.warn(missing);
+const suite = sitlServerSuite({ beforeAll, afterAll });
 
 /** Arming is refused until EKF3 uses GPS: ≈41–44 s after launch, with margin for 2 shared cores. */
 const readyWithinMs = 120_000;
@@ -27,21 +25,6 @@ const missionWithinMs = 180_000;
 /** The vehicle answers once the autopilot acknowledged every step (or gave up). */
 const answerWithinMs = 10_000;
 
-let sitl: Sitl;
-let server: ServerProcess;
-
-beforeAll(async () => {
-  if (missing !== null) return;
-  sitl = await startSitl();
-  server = await spawnServer(["--mavlink", `copter=tcp:127.0.0.1:${sitl.port}`]);
-});
-
-afterAll(async () => {
-  server?.proc.kill("SIGTERM");
-  await server?.exited;
-  await sitl?.stop();
-});
-
 const at = (x: number, y: number) => pointFromHome({ lat: sitlHome.lat, lon: sitlHome.lon }, x, y);
 const route = [
   { type: "takeoff", altitude: 10 },
@@ -51,9 +34,10 @@ const route = [
   { type: "rth" },
 ];
 
-test.skipIf(missing !== null)(
+test.skipIf(suite.missing !== null)(
   "upload, start once armable, and a viewer sees every item reached to completion, landed at home",
   async () => {
+    const { server } = suite;
     const pilot = await DroneTestClient.connect(server.ws("/drone?drone=copter"));
     const viewer = await DroneTestClient.connect(server.ws("/drone?drone=copter"));
     expect((await pilot.request("claim", { drone: "copter" })).type).toBe("ack");
@@ -133,10 +117,8 @@ test.skipIf(missing !== null)(
     // The mission stays on the autopilot: a skyport started afresh reads it back on link-up and tells its viewers.
     pilot.close();
     viewer.close();
-    server.proc.kill("SIGTERM");
-    await server.exited;
-    server = await spawnServer(["--mavlink", `copter=tcp:127.0.0.1:${sitl.port}`]);
-    const fresh = await DroneTestClient.connect(server.ws("/drone?drone=copter"));
+    const restarted = await suite.restartServer();
+    const fresh = await DroneTestClient.connect(restarted.ws("/drone?drone=copter"));
     const downloaded = await fresh.take((m) => m?.type === "mission" && Array.isArray(m.data.items), 30_000);
     expect(downloaded.data.items.map((item: any) => item.type)).toEqual(route.map((item) => item.type));
     expect(downloaded.data.items[2]).toMatchObject({ type: "waypoint", altitude: 12 });

@@ -146,49 +146,44 @@ export class FakeAutopilot {
 
   /** MISSION_REQUEST_INT for item `seq` (or the older MISSION_REQUEST with `legacy`). */
   missionRequest(seq: number, legacy = false): Buffer {
-    const m = legacy ? new common.MissionRequest() : new common.MissionRequestInt();
-    m.targetSystem = 255;
-    m.targetComponent = 190;
-    m.seq = seq;
-    m.missionType = common.MavMissionType.MISSION;
-    return this.frame(m);
+    return this.missionFrame(legacy ? new common.MissionRequest() : new common.MissionRequestInt(), (m) => (m.seq = seq));
   }
 
   missionAck(result: number): Buffer {
-    const m = new common.MissionAck();
-    m.targetSystem = 255;
-    m.targetComponent = 190;
-    m.type = result;
-    m.missionType = common.MavMissionType.MISSION;
-    m.opaqueId = 0;
-    return this.frame(m);
+    return this.missionFrame(new common.MissionAck(), (m) => {
+      m.type = result;
+      m.opaqueId = 0;
+    });
   }
 
   missionCount(count: number): Buffer {
-    const m = new common.MissionCount();
-    m.targetSystem = 255;
-    m.targetComponent = 190;
-    m.count = count;
-    m.missionType = common.MavMissionType.MISSION;
-    m.opaqueId = 0;
-    return this.frame(m);
+    return this.missionFrame(new common.MissionCount(), (m) => {
+      m.count = count;
+      m.opaqueId = 0;
+    });
   }
 
   /** MISSION_ITEM_INT as the autopilot sends it in a download. */
   missionItem(item: { seq: number; frame: number; command: number; params: readonly [number, number, number, number]; x: number; y: number; z: number }): Buffer {
-    const m = new common.MissionItemInt();
+    return this.missionFrame(new common.MissionItemInt(), (m) => {
+      m.seq = item.seq;
+      m.frame = item.frame;
+      m.command = item.command;
+      m.current = item.seq === 0 ? 1 : 0;
+      m.autocontinue = 1;
+      [m.param1, m.param2, m.param3, m.param4] = item.params;
+      m.x = item.x;
+      m.y = item.y;
+      m.z = item.z;
+    });
+  }
+
+  /** A mission-protocol message of the mission list (not fence or rally), addressed to skyport (system 255, component 190). */
+  private missionFrame<M extends MavLinkData & { targetSystem: number; targetComponent: number; missionType: common.MavMissionType }>(m: M, fill: (m: M) => void): Buffer {
     m.targetSystem = 255;
     m.targetComponent = 190;
-    m.seq = item.seq;
-    m.frame = item.frame;
-    m.command = item.command;
-    m.current = item.seq === 0 ? 1 : 0;
-    m.autocontinue = 1;
-    [m.param1, m.param2, m.param3, m.param4] = item.params;
-    m.x = item.x;
-    m.y = item.y;
-    m.z = item.z;
     m.missionType = common.MavMissionType.MISSION;
+    fill(m);
     return this.frame(m);
   }
 

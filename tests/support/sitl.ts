@@ -5,12 +5,14 @@
  * free TCP port. Owns starting it, knowing when its port listens, stopping it
  * and cleaning up; SITL exits on its own if the test process dies (it watches
  * its parent), and every instance is SIGKILLed on exit as a last resort.
+ * `sitlServerSuite` gives a test file SITL flown as `copter` by a real
+ * `server.ts --mavlink`.
  */
 import { spawn, type Subprocess } from "bun";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRoot } from "./server.ts";
+import { repoRoot, spawnServer, type ServerProcess } from "./server.ts";
 
 /** Where CI keeps the SITL build: beside the clone, as `../shared/sitl`. */
 export const sitlDir = join(repoRoot, "..", "shared", "sitl");
@@ -133,4 +135,59 @@ async function launch(port: number): Promise<Sitl> {
     throw new Error(`ArduCopter SITL did not listen on TCP ${port} within ${listenTimeoutMs} ms; it printed:\n${output.slice(-10).join("\n")}`);
   }
   return { port, pid: proc.pid, output, stop };
+}
+
+/** SITL flown as `copter` by a real `server.ts --mavlink`, for one test file (see `sitlServerSuite`). */
+export interface SitlServerSuite {
+  /** Why the file's tests skip, or null when SITL is here. */
+  readonly missing: string | null;
+  /** The running autopilot (only inside a test that did not skip). */
+  readonly sitl: Sitl;
+  /** The skyport flying it (only inside a test that did not skip). */
+  readonly server: ServerProcess;
+  /** Stops the skyport (SIGTERM, waits for it) and starts a fresh one on the same autopilot. */
+  restartServer(): Promise<ServerProcess>;
+}
+
+/**
+ * Starts ArduCopter SITL and a skyport flying it as `copter` before a test
+ * file's tests, stops both after them, and warns once (one line) when SITL
+ * is missing so the tests can skip with `test.skipIf(suite.missing !== null)`.
+ */
+export function sitlServerSuite(hooks: { beforeAll(fn: () => unknown): void; afterAll(fn: () => unknown): void }): SitlServerSuite {
+  const missing = sitlMissing();
+  if (missing !== null) console.warn(missing);
+  let sitl: Sitl | undefined;
+  let server: ServerProcess | undefined;
+  const startServer = async () => (server = await spawnServer(["--mavlink", `copter=tcp:127.0.0.1:${sitl!.port}`]));
+  const stopServer = async () => {
+    server?.proc.kill("SIGTERM");
+    await server?.exited;
+  };
+  hooks.beforeAll(async () => {
+    if (missing !== null) return;
+    sitl = await startSitl();
+    await startServer();
+  });
+  hooks.afterAll(async () => {
+    await stopServer();
+    await sitl?.stop();
+  });
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is not running: use it only inside a test that does not skip`);
+    return value;
+  };
+  return {
+    missing,
+    get sitl() {
+      return started(sitl, "SITL");
+    },
+    get server() {
+      return started(server, "skyport");
+    },
+    async restartServer() {
+      await stopServer();
+      return startServer();
+    },
+  };
 }

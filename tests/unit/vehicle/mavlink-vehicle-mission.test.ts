@@ -75,6 +75,18 @@ function ackAll(r: Rig): number[] {
   return commands;
 }
 
+/** A copter flying `route` in AUTO: uploaded, started, every step acknowledged, its events taken. */
+function runningMission(): Rig {
+  const r = onGround();
+  r.vehicle.missionCommand({ action: "upload", items: route }, 5, 100);
+  acceptUpload(r);
+  r.vehicle.missionCommand({ action: "start" }, 8, 100);
+  ackAll(r);
+  r.hear(r.autopilot.heartbeat({ armed: true, customMode: CopterMode.AUTO }));
+  r.vehicle.takeEvents();
+  return r;
+}
+
 describe("a MAVLink vehicle's mission", () => {
   test("upload: accepted once checked, the items through the mission protocol, done on the autopilot's MISSION_ACK", () => {
     const r = onGround();
@@ -135,12 +147,8 @@ describe("a MAVLink vehicle's mission", () => {
   });
 
   test("pause is BRAKE, resume is AUTO again; a manual command pauses it too", () => {
-    const r = onGround();
-    r.vehicle.missionCommand({ action: "upload", items: route }, 5, 100);
-    acceptUpload(r);
-    r.vehicle.missionCommand({ action: "start" }, 8, 100);
-    ackAll(r);
-    r.hear(r.autopilot.heartbeat({ armed: true, customMode: CopterMode.AUTO }), r.autopilot.landedState(MavLandedState.IN_AIR), r.autopilot.position(0, 10, 12));
+    const r = runningMission();
+    r.hear(r.autopilot.landedState(MavLandedState.IN_AIR), r.autopilot.position(0, 10, 12));
     r.vehicle.takeEvents();
 
     expect(r.vehicle.missionCommand({ action: "pause" }, 9, 101)).toMatchObject({ status: "accepted" });
@@ -161,25 +169,13 @@ describe("a MAVLink vehicle's mission", () => {
   });
 
   test("the autopilot leaving AUTO on its own (its RTL failsafe) pauses the mission, saying so", () => {
-    const r = onGround();
-    r.vehicle.missionCommand({ action: "upload", items: route }, 5, 100);
-    acceptUpload(r);
-    r.vehicle.missionCommand({ action: "start" }, 8, 100);
-    ackAll(r);
-    r.hear(r.autopilot.heartbeat({ armed: true, customMode: CopterMode.AUTO }));
-    r.vehicle.takeEvents();
+    const r = runningMission();
     r.hear(r.autopilot.heartbeat({ armed: true, customMode: CopterMode.RTL }));
     expect(progressIn(r.vehicle.takeEvents()).at(-1)).toMatchObject({ state: "paused", reason: "the autopilot left AUTO for RTL" });
   });
 
   test("disarmed on the ground before its last item (a takeoff the autopilot could not make): aborted, saying where", () => {
-    const r = onGround();
-    r.vehicle.missionCommand({ action: "upload", items: route }, 5, 100);
-    acceptUpload(r);
-    r.vehicle.missionCommand({ action: "start" }, 8, 100);
-    ackAll(r);
-    r.hear(r.autopilot.heartbeat({ armed: true, customMode: CopterMode.AUTO }));
-    r.vehicle.takeEvents();
+    const r = runningMission();
     r.hear(r.autopilot.heartbeat({ armed: false, customMode: CopterMode.AUTO }));
     expect(progressIn(r.vehicle.takeEvents()).at(-1)).toMatchObject({ state: "aborted", current: 0, reason: "the autopilot disarmed on the ground at item 0 of 4" });
     // Started again, it flies from the first item.
