@@ -294,6 +294,11 @@ export class FlightService implements ClusterEvents {
     return frame?.pilotUser === undefined ? null : { user: frame.pilotUser, ...(frame.pilotName === undefined ? {} : { name: frame.pilotName }) };
   }
 
+  /** A replay vehicle's last frame (its `status`), or null before its first or when no such replay plays here. */
+  replaySnapshot(droneId: string): TelemetryData | null {
+    return this.replays?.latestFrame(droneId) ?? null;
+  }
+
   /** The vehicle's telemetry as of now: built here, or the last frame from the node that flies it. */
   snapshot(droneId: string): TelemetryData {
     return this.mirror.frameOf(droneId) ?? this.frameData(droneId, this.latestSeq(droneId) ?? 0, this.clocks.wallMs());

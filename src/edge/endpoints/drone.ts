@@ -340,7 +340,7 @@ export class DroneEndpoint {
       case "command": {
         const drone = message.data.drone ?? session.defaultDrone;
         if (!this.visible(session, drone)) return refuse(this.unknownDrone(session, drone));
-        if (isReplayId(drone)) return refuse(replayReadOnly(drone, `the command ${message.data.request.name}`));
+        if (isReplayId(drone) && message.data.request.name !== "status") return refuse(replayReadOnly(drone, `the command ${message.data.request.name}`));
         return this.command(ws, session, drone, message.data.request, message.id, reply);
       }
       case "subscribe": {
@@ -452,7 +452,9 @@ export class DroneEndpoint {
   private command(ws: Socket, session: DroneSession, drone: string, request: DroneRequest, id: RequestId | undefined, reply: JsonReplier): void {
     const label = formatRequest(request);
     if (request.name === "status") {
-      reply.ack({ drone, command: "status", status: this.flight.snapshot(drone) });
+      const status = isReplayId(drone) ? this.flight.replaySnapshot(drone) : this.flight.snapshot(drone);
+      if (status === null) return this.refuse(ws, reply, { code: "drone_unavailable", message: `${drone} has not shown its first frame yet: ask again in a moment`, field: "data.drone" });
+      reply.ack({ drone, command: "status", status });
       return reply.done({ drone, command: label, status: "completed" });
     }
     const op: DroneOp = { kind: "command", drone, session: session.id, identity: session.identity!, command: request, label, form: "json", ...(id === undefined ? {} : { requestId: id }) };

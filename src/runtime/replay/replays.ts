@@ -55,6 +55,8 @@ interface Replay {
   seq: number;
   /** The flight state of the last frame published (`landed` before the first). */
   state: FlightState;
+  /** The last frame published, null before the first: what `status` answers. */
+  latest: TelemetryData | null;
   /** Show the next frame at once, due or not (after a start or a seek: where the vehicle is there). */
   showNext: boolean;
   /** Whether viewers were told it reached the end (told once per arrival). */
@@ -91,6 +93,11 @@ export class Replays {
   }
 
   /** The replays as listed in `welcome`. */
+  /** A replay's last frame (its `status`): undefined when no such replay plays here, null before its first frame. */
+  latestFrame(id: string): TelemetryData | null | undefined {
+    return this.replays.get(id)?.latest;
+  }
+
   summaries(latestSeq: (id: string) => number | null, epoch: (id: string) => string): DroneSummary[] {
     return [...this.replays.values()].map((replay) => ({
       id: replay.id,
@@ -141,6 +148,7 @@ export class Replays {
       frames,
       seq: -1,
       state: "landed",
+      latest: null,
       showNext: true,
       endAnnounced: false,
       lastWatchedMs: now,
@@ -207,6 +215,7 @@ export class Replays {
         replay.seq++;
         const frame = replayFrame(replay.id, replay.seq, wallMs, row.data);
         replay.state = frame.state;
+        replay.latest = frame;
         entries.push({ drone: replay.id, seq: replay.seq, epoch, dataJson: JSON.stringify(frame) });
       }
       if (!replay.endAnnounced && replay.cursor.ended(nowMs) && replay.frames.done) {

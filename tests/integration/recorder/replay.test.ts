@@ -177,6 +177,12 @@ describe("a replay of a recorded flight", () => {
       expect(answer.data).toMatchObject({ code: "read_only", field: "data.drone" });
       expect(answer.data.message).toContain(`${replayId} is a replay of a recorded flight: it is read-only`);
     }
+    // Asking where it is is not flying it: status answers with the replay's last frame, once it has shown one.
+    await advanceUntil(() => server.flight.replaySnapshot(replayId) !== null, 5);
+    const status = await viewer.request("command", { drone: replayId, name: "status" }, "st");
+    expect(status.type).toBe("ack");
+    expect(status.data.status).toEqual(server.flight.replaySnapshot(replayId));
+    expect(status.data.status).toMatchObject({ drone: replayId, pilot: null, recorded: { seq: expect.any(Number) } });
 
     const bravoOnly = await signedIn("view:bravo");
     expect(bravoOnly.welcome.data.drones.map((d: any) => d.id)).toEqual(["bravo"]);
