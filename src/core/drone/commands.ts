@@ -115,7 +115,7 @@ export function applyCommand(drone: DroneState, command: DroneCommand, token: nu
     }
     case "velocity": {
       const end = velocityTarget(drone, command);
-      const fence = geofenceViolation(end, drone.limits);
+      const fence = geofenceViolation(end, drone.limits, drone.boundary, position);
       if (fence !== null) {
         return reject(drone, { code: "geofence", message: fence }, [{ type: "geofence", command, reason: fence }]);
       }
@@ -134,7 +134,7 @@ export function applyCommand(drone: DroneState, command: DroneCommand, token: nu
     case "forward":
     case "back": {
       const end = command.name === "goto" ? { x: command.x, y: command.y, z: command.z } : moveTarget(drone, command);
-      const fence = geofenceViolation(end, drone.limits);
+      const fence = geofenceViolation(end, drone.limits, drone.boundary, position);
       if (fence !== null) {
         return reject(drone, { code: "geofence", message: fence }, [{ type: "geofence", command, reason: fence }]);
       }

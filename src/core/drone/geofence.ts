@@ -1,10 +1,12 @@
 /**
  * Whether a command's target is a place the drone may fly to.
  *
- * Owns the geofence (ceiling and radius) and the minimum move altitude. Targets
+ * Owns the geofence (ceiling, radius, and the polygon's verdict from
+ * `boundary.ts`) and the minimum move altitude. Targets
  * outside are rejected, never clamped: a pilot who asked for 130 m must learn
  * they are not getting it. Must not change drone state.
  */
+import { boundaryViolation, type Point2 } from "./boundary.ts";
 import { horizontalDistanceFromHome } from "./geometry.ts";
 import type { DroneLimits, Vector3 } from "./types.ts";
 
@@ -20,8 +22,12 @@ export const minimumMoveAltitudeMetres = 0.5;
  */
 const geofenceToleranceMetres = 1e-9;
 
-/** Why `target` is outside the geofence, or null when it is inside. */
-export function geofenceViolation(target: Vector3, limits: DroneLimits): string | null {
+/**
+ * Why `target` is outside the geofence, or null when it is inside: above
+ * the ceiling, beyond the radius, or outside the polygon (`boundary`, when
+ * there is one), or reached from `from` by a straight path that leaves it.
+ */
+export function geofenceViolation(target: Vector3, limits: DroneLimits, boundary: readonly Point2[] | null = null, from?: Vector3): string | null {
   if (target.z > limits.maxAltitudeMetres + geofenceToleranceMetres) {
     const ceiling = formatMetres(limits.maxAltitudeMetres);
     return `target altitude ${formatMetres(target.z)} m exceeds the ${ceiling} m ceiling`;
@@ -33,7 +39,7 @@ export function geofenceViolation(target: Vector3, limits: DroneLimits): string 
       `${formatMetres(limits.maxRadiusMetres)} m radius`
     );
   }
-  return null;
+  return boundary === null ? null : boundaryViolation(boundary, target, from);
 }
 
 /** A length for a human: at most two decimals, no trailing zeros. */

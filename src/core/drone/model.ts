@@ -8,6 +8,7 @@
  * last state. The server, the protocol and the tests import from here; the
  * rules live in the modules re-exported below.
  */
+import { boundaryProblem, insideBoundary, type Point2 } from "./boundary.ts";
 import { applyCommand } from "./commands.ts";
 import { horizontalDistanceFromHome } from "./geometry.ts";
 import { resolveLimits } from "./limits.ts";
@@ -28,6 +29,7 @@ export {
 /**
  * A new drone: landed at home, heading north, full battery, default speed.
  *
+ * @param boundary the geofence polygon in metres from home, or null for the circle alone; it must hold home.
  * @param limits overrides for defaultLimits; each must be a positive finite
  *   number, default speed at most max speed, takeoff altitude at most the
  *   ceiling, critical battery below low battery.
@@ -35,11 +37,14 @@ export {
  * @example
  * const drone = createDrone("alpha", { maxAltitudeMetres: 60 });
  */
-export function createDrone(id: string, limits: Partial<DroneLimits> = {}): DroneState {
+export function createDrone(id: string, limits: Partial<DroneLimits> = {}, boundary: readonly Point2[] | null = null): DroneState {
   if (typeof id !== "string" || id.length === 0) {
     throw new RangeError(`'id' must be a non-empty string: received ${JSON.stringify(id)}`);
   }
   const resolved = resolveLimits(limits);
+  const problem = boundary === null ? null : boundaryProblem(boundary);
+  if (problem !== null) throw new RangeError(`'boundary': ${problem}`);
+  if (boundary !== null && !insideBoundary(boundary, { x: 0, y: 0 })) throw new RangeError("'boundary' must hold home (0, 0): a drone must be able to take off and come back inside its geofence polygon");
   return {
     id,
     state: "landed",
@@ -51,6 +56,7 @@ export function createDrone(id: string, limits: Partial<DroneLimits> = {}): Dron
     flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false, failsafe: false },
     task: null,
     limits: resolved,
+    boundary,
     flightSeconds: 0,
   };
 }

@@ -8,6 +8,7 @@
  * home (ground is z = 0). Heading is degrees in [0, 360), 0 = north (+y),
  * 90 = east (+x), clockwise positive. Battery is percent in [0, 100].
  */
+import type { Point2 } from "./boundary.ts";
 
 /** Where the drone is in its flight cycle. Every change emits `state_changed`. */
 export type FlightState =
@@ -132,6 +133,8 @@ export interface DroneState {
   /** What the pilot asked for and is still in progress, if anything. */
   task: DroneTask | null;
   limits: DroneLimits;
+  /** The geofence polygon in metres from home (inside the radius and ceiling too), or null for the circle alone. */
+  boundary: readonly Point2[] | null;
   /** Total time spent off the ground (emergency falls included), seconds. */
   flightSeconds: number;
 }

@@ -26,6 +26,28 @@ describe("geofence", () => {
     expect(out.drone).toBe(drone);
   });
 
+  test("with a polygon: a goto outside it, or across a notch of it, is rejected; one inside flies", () => {
+    // A U-shaped field around home: the notch runs north from y = 20 between x = -20 and 20.
+    const field = [
+      { x: -100, y: -100 },
+      { x: 100, y: -100 },
+      { x: 100, y: 100 },
+      { x: 20, y: 100 },
+      { x: 20, y: 20 },
+      { x: -20, y: 20 },
+      { x: -20, y: 100 },
+      { x: -100, y: 100 },
+    ];
+    const drone = { ...hoveringAt(-60, 80, 10), boundary: field };
+    const outside = applyCommand(drone, { name: "goto", x: 0, y: 60, z: 10 }, 1);
+    expect(outside.result).toEqual({ accepted: false, code: "geofence", message: "the target is outside the geofence polygon" });
+    const across = applyCommand(drone, { name: "goto", x: 60, y: 80, z: 10 }, 1);
+    expect(across.result).toEqual({ accepted: false, code: "geofence", message: "the straight path to the target leaves the geofence polygon" });
+    expect(ofType(across.events, "geofence")).toHaveLength(1);
+    expect(applyCommand(drone, { name: "right", distance: 50 }, 1).result).toMatchObject({ accepted: false, code: "geofence" });
+    expect(applyCommand(drone, { name: "goto", x: -30, y: -50, z: 10 }, 1).result).toMatchObject({ accepted: true });
+  });
+
   test("a goto above the ceiling is rejected", () => {
     const out = applyCommand(hovering(), { name: "goto", x: 0, y: 0, z: 130 }, 1);
     expect(out.result).toMatchObject({ code: "geofence", message: "target altitude 130 m exceeds the 120 m ceiling" });

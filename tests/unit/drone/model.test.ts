@@ -22,9 +22,17 @@ describe("createDrone", () => {
       flags: { lowBattery: false, criticalBattery: false, emergencyStopped: false, failsafe: false },
       task: null,
       limits: { ...defaultLimits },
+      boundary: null,
       flightSeconds: 0,
     });
     expect(isAirborne(drone)).toBe(false);
+  });
+
+  test("a geofence polygon must be a usable ring around home", () => {
+    const around = [{ x: -50, y: -50 }, { x: 50, y: -50 }, { x: 0, y: 50 }];
+    expect(createDrone("alpha", {}, around).boundary).toEqual(around);
+    expect(() => createDrone("alpha", {}, around.slice(0, 2))).toThrow("'boundary': a geofence polygon needs at least 3 corners: received 2");
+    expect(() => createDrone("alpha", {}, around.map((p) => ({ x: p.x + 200, y: p.y })))).toThrow("'boundary' must hold home (0, 0)");
   });
 
   test("rejects an empty id", () => {
