@@ -44,7 +44,7 @@ export class ScriptedVehicle implements Vehicle {
   private lastNow = 0;
 
   constructor(readonly id: string, options: ScriptedVehicleOptions = {}) {
-    this.geofence = options.geofence ?? { maxAltitudeMetres: 120, maxRadiusMetres: 500 };
+    this.geofence = options.geofence ?? { maxAltitudeMetres: 120, maxRadiusMetres: 500, polygon: null };
     this.answerLater = options.answer === "later";
     this.tracker = new CommandTracker({ ...defaultTolerances, answerSeconds: options.answerSeconds ?? defaultTolerances.answerSeconds });
   }

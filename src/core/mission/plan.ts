@@ -9,10 +9,12 @@
  * a problem is a domain `Refusal` naming the item and its field. Pure.
  */
 import { climbDrainPercentPerSecond, horizontalDrainPercentPerSecondPerMetrePerSecond, hoverDrainPercentPerSecond } from "../drone/battery.ts";
+import { boundaryViolation } from "../drone/boundary.ts";
 import { formatMetres, minimumMoveAltitudeMetres } from "../drone/geofence.ts";
 import type { DroneLimits, Vector3 } from "../drone/types.ts";
 import type { Refusal } from "../refusal.ts";
 import { offsetFromHome, type LatLon } from "../vehicle/geodesy.ts";
+import { boundaryFromHome } from "../vehicle/geofence-polygon.ts";
 import type { Geofence } from "../vehicle/vehicle.ts";
 import type { MissionItem } from "./mission.ts";
 
@@ -132,24 +134,33 @@ function itemRefusal(code: Refusal["code"], index: number, field: string | undef
  * Why the mission cannot be flown by this vehicle, naming the first
  * offending item and field, or null. Every waypoint and takeoff must be
  * inside the geofence (radius around home, ceiling) and above the lowest
- * move altitude; with a modelled battery, the whole route must be flown
- * before the battery reaches its low-battery return.
+ * move altitude; with a polygon, every point and every straight leg between
+ * them (from where the vehicle is, to the return home) must stay inside
+ * it; with a modelled battery, the whole route must be flown before the
+ * battery reaches its low-battery return.
  */
 export function missionProblem(items: readonly MissionItem[], context: MissionContext): Refusal | null {
   const { geofence } = context;
   const points = routePoints(items, context.home, context.start);
+  const boundary = geofence.polygon === null ? null : boundaryFromHome(context.home, geofence.polygon);
   for (const [index, item] of items.entries()) {
-    if (item.type !== "takeoff" && item.type !== "waypoint") continue;
     const point = points[index]!;
-    if (item.altitude < minimumMoveAltitudeMetres) {
-      return itemRefusal("out_of_range", index, "altitude", `altitude ${formatMetres(item.altitude)} m is below the ${minimumMoveAltitudeMetres} m minimum: end a mission with land to land`);
+    if (item.type === "takeoff" || item.type === "waypoint") {
+      if (item.altitude < minimumMoveAltitudeMetres) {
+        return itemRefusal("out_of_range", index, "altitude", `altitude ${formatMetres(item.altitude)} m is below the ${minimumMoveAltitudeMetres} m minimum: end a mission with land to land`);
+      }
+      if (item.altitude > geofence.maxAltitudeMetres + fenceToleranceMetres) {
+        return itemRefusal("geofence", index, "altitude", `altitude ${formatMetres(item.altitude)} m exceeds the ${formatMetres(geofence.maxAltitudeMetres)} m ceiling`);
+      }
+      const radius = Math.hypot(point.x, point.y);
+      if (radius > geofence.maxRadiusMetres + fenceToleranceMetres) {
+        return itemRefusal("geofence", index, "lat", `the point is ${formatMetres(radius)} m from home, beyond the ${formatMetres(geofence.maxRadiusMetres)} m radius`);
+      }
     }
-    if (item.altitude > geofence.maxAltitudeMetres + fenceToleranceMetres) {
-      return itemRefusal("geofence", index, "altitude", `altitude ${formatMetres(item.altitude)} m exceeds the ${formatMetres(geofence.maxAltitudeMetres)} m ceiling`);
-    }
-    const radius = Math.hypot(point.x, point.y);
-    if (radius > geofence.maxRadiusMetres + fenceToleranceMetres) {
-      return itemRefusal("geofence", index, "lat", `the point is ${formatMetres(radius)} m from home, beyond the ${formatMetres(geofence.maxRadiusMetres)} m radius`);
+    if (boundary !== null) {
+      // Every leg, the return home included, must stay inside the polygon: a concave field's notch can lie between two waypoints inside it.
+      const outside = boundaryViolation(boundary, point, index === 0 ? context.start : points[index - 1]!);
+      if (outside !== null) return itemRefusal("geofence", index, item.type === "waypoint" ? "lat" : undefined, outside.replace("the target", "the point"));
     }
   }
   const battery = context.battery;

@@ -13,7 +13,8 @@ import { packVoltage } from "../drone/battery.ts";
 import { applyCommand, createDrone, resumeDrone, tick } from "../drone/model.ts";
 import type { CommandResult, DroneEvent, DroneLimits, DroneState, FlightState } from "../drone/types.ts";
 import type { Refusal } from "../refusal.ts";
-import { geoFromHome, type GeoPosition } from "./geodesy.ts";
+import { geoFromHome, type GeoPosition, type LatLon } from "./geodesy.ts";
+import { boundaryFromHome } from "./geofence-polygon.ts";
 import type { CarriedProgress, MissionCommand, MissionItem, MissionProgress } from "../mission/mission.ts";
 import { missionProblem, profileOf } from "../mission/plan.ts";
 import { carriedRun, followDrone, newRun, pauseRun, resumeRun, runProgress, startRun, type MissionRun, type MissionRunEvent, type RunStep } from "../mission/simulated-run.ts";
@@ -71,14 +72,18 @@ export class SimulatedVehicle implements Vehicle, MissionControl {
   /** The simulator hears itself at every step: the time of the last one, seconds. */
   private heardAt: number | null = null;
 
-  /** A new drone landed at `home`, with the model's default limits unless overridden. */
+  /**
+   * A new drone landed at `home`, with the model's default limits unless
+   * overridden, inside `polygon` too when given (it must hold home).
+   */
   constructor(
     readonly id: string,
     limits: Partial<DroneLimits> = {},
     readonly home: Readonly<GeoPosition> = defaultSimulatedHome,
+    polygon: readonly LatLon[] | null = null,
   ) {
-    this.drone = createDrone(id, limits);
-    this.geofence = { maxAltitudeMetres: this.drone.limits.maxAltitudeMetres, maxRadiusMetres: this.drone.limits.maxRadiusMetres };
+    this.drone = createDrone(id, limits, polygon === null ? null : boundaryFromHome(home, polygon));
+    this.geofence = { maxAltitudeMetres: this.drone.limits.maxAltitudeMetres, maxRadiusMetres: this.drone.limits.maxRadiusMetres, polygon };
   }
 
   /** The model's own state (tests read the task and limits through it). */

@@ -18,7 +18,7 @@
  * its socket outside and feeds what it hears in through its own methods.
  */
 import { horizontalDistanceFromHome } from "../drone/geometry.ts";
-import type { GeoPosition } from "./geodesy.ts";
+import type { GeoPosition, LatLon } from "./geodesy.ts";
 import type { DroneCommand, FlightState, Vector3 } from "../drone/types.ts";
 import type { Refusal } from "../refusal.ts";
 import type { CarriedProgress, MissionCommand, MissionItem, MissionProgress } from "../mission/mission.ts";
@@ -177,6 +177,8 @@ export interface Geofence {
   maxAltitudeMetres: number;
   /** Horizontal radius around home, metres. */
   maxRadiusMetres: number;
+  /** The polygon it must stay inside as well (`--geofence-polygon`), corners in degrees; null when there is none. */
+  polygon: readonly LatLon[] | null;
 }
 
 /**

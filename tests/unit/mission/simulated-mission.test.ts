@@ -181,6 +181,46 @@ describe("a mission is checked against the drone before it is accepted", () => {
     expect(vehicle.mission()).toBeNull();
   });
 
+  test("with a geofence polygon: a point outside it, or a leg across its notch, names the item; a route inside flies", () => {
+    // A U-shaped field: the notch runs north from 20 m between 20 m west and 20 m east of home.
+    const field = [
+      [-100, -100],
+      [100, -100],
+      [100, 100],
+      [20, 100],
+      [20, 20],
+      [-20, 20],
+      [-20, 100],
+      [-100, 100],
+    ].map(([x, y]) => pointFromHome(home, x!, y!));
+    const vehicle = new SimulatedVehicle("alpha", {}, home, field);
+    expect(vehicle.geofence.polygon).toEqual(field);
+    const takeoff: MissionItem = { type: "takeoff", altitude: 10 };
+    expect(vehicle.missionCommand({ action: "upload", items: [takeoff, waypointAt(-60, 60, 10), waypointAt(0, 60, 10)] }, 1, 0)).toEqual({
+      status: "refused",
+      refusal: { code: "geofence", message: "item 2: the point is outside the geofence polygon", about: { item: 2, field: "lat" } },
+    });
+    expect(vehicle.missionCommand({ action: "upload", items: [takeoff, waypointAt(-60, 60, 10), waypointAt(60, 60, 10)] }, 1, 0)).toEqual({
+      status: "refused",
+      refusal: { code: "geofence", message: "item 2: the straight path to the point leaves the geofence polygon", about: { item: 2, field: "lat" } },
+    });
+    // Around the notch's foot, and home: accepted, and flown to completion.
+    const around = [takeoff, waypointAt(-60, 60, 10), waypointAt(-60, 0, 10), waypointAt(60, 0, 10), waypointAt(60, 60, 10), { type: "rth" } as MissionItem];
+    expect(vehicle.missionCommand({ action: "upload", items: around }, 2, 0).status).toBe("accepted");
+    vehicle.missionCommand({ action: "start" }, 3, 0);
+    const events = fly(vehicle, () => vehicle.progress()?.state === "completed", 200);
+    expect(progressOf(events).at(-1)).toMatchObject({ state: "completed", reached: [0, 1, 2, 3, 4, 5] });
+    expect(events.filter((event) => event.type === "geofence" || event.type === "command_failed")).toEqual([]);
+    expect(vehicle.state()).toMatchObject({ state: "landed", position: { x: expect.closeTo(0, 3), y: expect.closeTo(0, 3) } });
+    // The simulator itself refuses a goto across the notch, as it refused the leg.
+    expect(new SimulatedVehicle("bravo", {}, home, field).command({ name: "goto", x: 0, y: 60, z: 10 }, 4)).toMatchObject({ status: "refused" });
+  });
+
+  test("a geofence polygon that does not hold home is refused when the drone is made", () => {
+    const away = [[200, 200], [300, 200], [300, 300]].map(([x, y]) => pointFromHome(home, x!, y!));
+    expect(() => new SimulatedVehicle("alpha", {}, home, away)).toThrow("'boundary' must hold home (0, 0)");
+  });
+
   test("an altitude above the ceiling, or below the lowest move altitude", () => {
     const vehicle = new SimulatedVehicle("alpha", { maxAltitudeMetres: 60 });
     expect(vehicle.missionCommand({ action: "upload", items: [{ type: "takeoff", altitude: 61 }] }, 1, 0)).toMatchObject({ refusal: { code: "geofence", about: { item: 0, field: "altitude" } } });

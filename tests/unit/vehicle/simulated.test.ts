@@ -16,7 +16,7 @@ describe("SimulatedVehicle", () => {
     const vehicle = new SimulatedVehicle("alpha", { maxAltitudeMetres: 60 });
     expect(vehicle.kind).toBe("simulated");
     expect(vehicle.linkUp).toBe(true);
-    expect(vehicle.geofence).toEqual({ maxAltitudeMetres: 60, maxRadiusMetres: 500 });
+    expect(vehicle.geofence).toEqual({ maxAltitudeMetres: 60, maxRadiusMetres: 500, polygon: null });
     expect(vehicle.state()).toEqual({
       state: "landed",
       position: { x: 0, y: 0, z: 0 },

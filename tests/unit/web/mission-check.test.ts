@@ -39,7 +39,7 @@ describe("the page's plan check", () => {
     // The same words as the server's refusal of the same item (its "item 1: " prefix aside).
     const server = missionProblem([items[0]!, items[1]!].map((item, i) => (i === 0 ? { type: "takeoff", altitude: 10 } : item)) as MissionItem[], {
       home,
-      geofence: { maxRadiusMetres: 500, maxAltitudeMetres: 120 },
+      geofence: { maxRadiusMetres: 500, maxAltitudeMetres: 120, polygon: null },
       start: { x: 0, y: 0, z: 0 },
     });
     expect(`item 1: ${problems[1]!.message}`).toBe(server!.message);

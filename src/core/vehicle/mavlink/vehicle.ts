@@ -18,6 +18,8 @@
  * messages from its own system id are read, and every message it sends is
  * addressed to that system id.
  */
+import { boundaryViolation } from "../../drone/boundary.ts";
+import { boundaryFromHome } from "../geofence-polygon.ts";
 import type { FlightState } from "../../drone/types.ts";
 import type { Refusal } from "../../refusal.ts";
 import { CommandTracker, defaultTolerances, planCommand, type PlanLimits, type Tolerances } from "../completion.ts";
@@ -71,7 +73,7 @@ export interface MavlinkVehicleOptions {
 export const defaultMavlinkVehicleOptions: Readonly<MavlinkVehicleOptions> = Object.freeze({
   systemId: 1,
   gcsSystemId: 255,
-  geofence: { maxAltitudeMetres: 120, maxRadiusMetres: 500 },
+  geofence: { maxAltitudeMetres: 120, maxRadiusMetres: 500, polygon: null },
   takeoffAltitudeMetres: 10,
   speedLimitMetresPerSecond: 5,
   linkTimeoutSeconds: 3,
@@ -644,11 +646,14 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
   }
 
   private outsideGeofence(plan: CommandPlan): string | null {
-    const { maxAltitudeMetres, maxRadiusMetres } = this.geofence;
+    const { maxAltitudeMetres, maxRadiusMetres, polygon } = this.geofence;
     if (plan.z > maxAltitudeMetres) return `the target altitude ${plan.z.toFixed(1)} m is above the ${maxAltitudeMetres} m ceiling`;
     const radius = Math.hypot(plan.x, plan.y);
     if (radius > maxRadiusMetres) return `the target is ${radius.toFixed(1)} m from home, beyond the ${maxRadiusMetres} m radius`;
-    return null;
+    if (polygon === null) return null;
+    // Targets are metres from home: without home the polygon cannot be placed, and no target is sent.
+    if (this.home === null) return "its home is not known yet, so the target cannot be checked against the geofence polygon";
+    return boundaryViolation(boundaryFromHome(this.home, polygon), plan, this.current.position);
   }
 
   private commandLong(command: number, params: Params, confirmation: number): MavOutbound {
