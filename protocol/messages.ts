@@ -143,6 +143,12 @@ export type AnnouncedLimits = {
   maxAltitudeMetres: number;
   /** Geofence radius around home, metres: targets beyond it are refused. */
   maxRadiusMetres: number;
+  /**
+   * The polygon targets, mission points and the straight legs between them
+   * must stay inside as well (`--geofence-polygon`), corners in degrees, an
+   * open ring; absent when none is configured.
+   */
+  geofencePolygon?: Array<{ lat: number; lon: number }>;
 };
 
 /** One telemetry frame: everything a viewer needs to draw the drone. Positions in metres, speeds m/s. */

@@ -429,7 +429,7 @@ client.on("welcome", (welcome) => {
   // The geofence is the server's: drawn and warned about as its welcome announces it.
   readouts.setGeofenceRadius(welcome.limits.maxRadiusMetres);
   missionFence = { radiusMetres: welcome.limits.maxRadiusMetres, ceilingMetres: welcome.limits.maxAltitudeMetres };
-  map.setGeofence(missionFence);
+  map.setGeofence({ ...missionFence, ...(welcome.limits.geofencePolygon ? { polygon: welcome.limits.geofencePolygon } : {}) });
   drones = welcome.drones.map((drone) => drone.id);
   selected = pickDrone(drones);
   missions.select(selected);

@@ -119,8 +119,8 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   const admission = new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp);
   const authBackoff = new AuthBackoff();
   // `--mavlink` vehicles fly beside the simulated drones; tests that bring their own vehicles fly only those.
-  const mavlink = options.vehicles === undefined && config.mavlink.length > 0 ? new MavlinkLinks(config.mavlink, config.gcsSystemId) : null;
-  const vehicles = mavlink === null ? options.vehicles : [...config.drones.map((id) => new SimulatedVehicle(id, {}, config.home)), ...mavlink.vehicles];
+  const mavlink = options.vehicles === undefined && config.mavlink.length > 0 ? new MavlinkLinks(config.mavlink, config.gcsSystemId, config.geofencePolygon) : null;
+  const vehicles = mavlink === null ? options.vehicles : [...config.drones.map((id) => new SimulatedVehicle(id, {}, config.home, config.geofencePolygon)), ...mavlink.vehicles];
   const flight = new FlightService(config, logger, metrics, options.clocks, vehicles);
   if (config.jwtKeysFile !== null && options.keys === undefined) throw new Error(`--jwt-keys ${config.jwtKeysFile}: the caller must load the key file (KeyStore.open) and pass it as options.keys`);
   const verifier = jwtMode(config)

@@ -14,7 +14,9 @@ import { isValidDroneId } from "../../protocol/index.ts";
 import { hostNameOf, isSubprotocolSafe, normalizeOrigin, type AllowedHosts, type AllowedOrigins } from "./security.ts";
 import { defaultGcsSystemId, defaultVehicleSettings, type MavlinkVehicleSpec } from "../runtime/mavlink/links.ts";
 import { parseMavlinkUrl } from "../runtime/mavlink/url.ts";
-import { geoPositionProblem, type GeoPosition } from "../core/vehicle/geodesy.ts";
+import { insideBoundary } from "../core/drone/boundary.ts";
+import { geoPositionProblem, type GeoPosition, type LatLon } from "../core/vehicle/geodesy.ts";
+import { boundaryFromHome, parseGeofencePolygon } from "../core/vehicle/geofence-polygon.ts";
 import { defaultSimulatedHome } from "../core/vehicle/simulated.ts";
 import { defaultMapTilesUrl, mapTilesUrlProblem } from "./map-tiles.ts";
 import { missionFailsafes, type MissionFailsafe } from "../core/mission/mission.ts";
@@ -33,6 +35,10 @@ export interface Config {
   drones: string[];
   /** Where the simulated drones' home is on Earth: their x/y/z metres are placed from it. */
   home: GeoPosition;
+  /** The file `--geofence-polygon` names, or null. */
+  geofencePolygonFile: string | null;
+  /** The polygon every vehicle must stay inside as well as the radius (read from `geofencePolygonFile`), or null. */
+  geofencePolygon: LatLon[] | null;
   /** Telemetry frames per second per drone (also the simulation step rate). */
   telemetryHz: number;
   /** Seconds of telemetry each drone keeps for resume with `since`. */
@@ -138,6 +144,8 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   echoMessagesPerSecond: 10_000,
   drones: ["alpha"],
   home: defaultSimulatedHome,
+  geofencePolygonFile: null,
+  geofencePolygon: null,
   telemetryHz: 10,
   replaySeconds: 60,
   failsafeSeconds: 10,
@@ -305,6 +313,15 @@ const settings: Setting[] = [
     help: `the simulated drones' home: degrees latitude and longitude, metres above sea level (default ${defaultSimulatedHome.lat},${defaultSimulatedHome.lon},${defaultSimulatedHome.altitudeMsl}: the CMAC field near Canberra, ArduPilot SITL's home)`,
     apply(config, raw, source) {
       config.home = parseHome(raw, source);
+    },
+  },
+  {
+    flag: "geofence-polygon",
+    env: "SKYPORT_GEOFENCE_POLYGON",
+    valueName: "file",
+    help: "a polygon every vehicle must stay inside, besides the 500 m radius and the ceiling: a GeoJSON Polygon (a geometry, Feature, or FeatureCollection holding one) or a QGroundControl .plan's inclusion fence; it must hold the simulated drones' home; goto, moves and every mission leg leaving it are refused (default: none)",
+    apply(config, raw, source) {
+      config.geofencePolygonFile = parsePath(raw, source);
     },
   },
   {
@@ -719,6 +736,7 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
     if (setting.env && value !== undefined) setting.apply(config, value, setting.env);
   }
   for (const { setting, raw, source } of flagsIn(argv)) setting.apply(config, raw, source);
+  if (config.geofencePolygonFile !== null) config.geofencePolygon = readGeofencePolygon(config, config.geofencePolygonFile, readFile);
   const clash = config.mavlink.find((vehicle) => config.drones.includes(vehicle.name));
   if (clash) throw new ConfigError(`--mavlink names ${JSON.stringify(clash.name)}, already a simulated drone in --drones: drone ids must be unique`);
   if (config.workers > 1 && config.redisUrl === null) {
@@ -729,6 +747,29 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
     throw new ConfigError(`${given} needs ${missing} too: TLS takes a certificate and its private key: received only ${given}`);
   }
   return config;
+}
+
+/** The polygon in `path`, checked to be usable and to hold the simulated drones' home. */
+function readGeofencePolygon(config: Config, path: string, readFile: (path: string) => string): LatLon[] {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    throw new ConfigError(`--geofence-polygon ${path}: cannot read it (${error instanceof Error ? error.message : String(error)})`);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`--geofence-polygon ${path}: not JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const parsed = parseGeofencePolygon(document);
+  if (!parsed.ok) throw new ConfigError(`--geofence-polygon ${path}: ${parsed.message}`);
+  if (config.drones.length > 0 && !insideBoundary(boundaryFromHome(config.home, parsed.corners), { x: 0, y: 0 })) {
+    const { lat, lon } = config.home;
+    throw new ConfigError(`--geofence-polygon ${path}: the simulated drones' home (--home ${lat},${lon}) is outside the polygon: a drone must take off and come back inside it`);
+  }
+  return parsed.corners;
 }
 
 function readTextFile(path: string): string {

@@ -22,7 +22,7 @@ import { telemetryData } from "../core/telemetry/frames.ts";
 import type { ReplayPlan } from "../core/telemetry/replay-buffer.ts";
 import { SimulatedVehicle } from "../core/vehicle/simulated.ts";
 import type { Vehicle } from "../core/vehicle/vehicle.ts";
-import type { GeoPosition } from "../core/vehicle/geodesy.ts";
+import type { GeoPosition, LatLon } from "../core/vehicle/geodesy.ts";
 import type { MissionFailsafe, MissionProgress } from "../core/mission/mission.ts";
 import { encodeMessage, type DroneSummary, type EventData, type EventExtras, type MissionProgressData, type TelemetryData } from "../../protocol/index.ts";
 import { systemClocks, type Clocks } from "./clock.ts";
@@ -68,6 +68,8 @@ export interface FlightSettings {
   leaseGraceSeconds?: number;
   /** Where the simulated drones' home is on Earth (default: the simulator's). */
   home?: GeoPosition;
+  /** The polygon the simulated drones must stay inside as well (`--geofence-polygon`), or null. */
+  geofencePolygon?: readonly LatLon[] | null;
   /** What losing the pilot does to a running mission (default `continue`). */
   missionFailsafe?: MissionFailsafe;
 }
@@ -97,7 +99,7 @@ export class FlightService implements ClusterEvents {
     /** The vehicles to fly; by default one simulated drone per configured id. */
     vehicles?: readonly Vehicle[],
   ) {
-    this.fleet = new Fleet({ vehicles: vehicles ?? settings.drones.map((id) => new SimulatedVehicle(id, {}, settings.home)), failsafeSeconds: settings.failsafeSeconds, leaseGraceSeconds: settings.leaseGraceSeconds ?? 0, missionFailsafe: settings.missionFailsafe ?? "continue" });
+    this.fleet = new Fleet({ vehicles: vehicles ?? settings.drones.map((id) => new SimulatedVehicle(id, {}, settings.home, settings.geofencePolygon ?? null)), failsafeSeconds: settings.failsafeSeconds, leaseGraceSeconds: settings.leaseGraceSeconds ?? 0, missionFailsafe: settings.missionFailsafe ?? "continue" });
     this.streams = new TelemetryStreams(this.fleet.ids, Math.max(1, Math.round(settings.telemetryHz * settings.replaySeconds)));
     this.router = new OpRouter(this.fleet, () => this.broker, () => this.nowSeconds());
     this.mirror = new ClusterMirror(this.streams, (drone) => this.broker.owns(drone));

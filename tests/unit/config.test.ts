@@ -325,3 +325,41 @@ test("README's TOML example is a valid configuration", async () => {
   expect(config).toMatchObject({ hostname: "0.0.0.0", port: 8080, drones: ["alpha", "bravo"], telemetryHz: 10 });
   expect(config.mavlink.map((vehicle) => [vehicle.name, vehicle.url, vehicle.systemId, vehicle.takeoffAltitudeMetres])).toEqual([["copter", "tcp:127.0.0.1:5760", 1, 10]]);
 });
+
+describe("--geofence-polygon", () => {
+  const home = defaultConfig.home;
+  /** A square `half` metres either side of (x0, y0) from home, as GeoJSON [lon, lat] corners, closed. */
+  function square(half: number, x0 = 0, y0 = 0): number[][] {
+    const metresPerDegree = (6_378_137 * Math.PI) / 180;
+    const at = (x: number, y: number) => [home.lon + x / (metresPerDegree * Math.cos((home.lat * Math.PI) / 180)), home.lat + y / metresPerDegree];
+    const ring = [at(x0 - half, y0 - half), at(x0 + half, y0 - half), at(x0 + half, y0 + half), at(x0 - half, y0 + half)];
+    return [...ring, ring[0]!];
+  }
+  const parse = (text: string, argv: string[] = []) => parseConfig(["--geofence-polygon", "field.geojson", ...argv], {}, () => text);
+
+  test("reads a GeoJSON FeatureCollection's Polygon (closing corner dropped), a bare Polygon, or a QGroundControl plan's inclusion fence", () => {
+    const ring = square(100);
+    const collection = { type: "FeatureCollection", features: [{ type: "Feature", properties: {}, geometry: { type: "Polygon", coordinates: [ring] } }] };
+    const config = parse(JSON.stringify(collection));
+    expect(config.geofencePolygon).toEqual(ring.slice(0, 4).map(([lon, lat]) => ({ lat: lat!, lon: lon! })));
+    expect(parse(JSON.stringify({ type: "Polygon", coordinates: [ring] })).geofencePolygon).toEqual(config.geofencePolygon);
+    const plan = { fileType: "Plan", version: 1, geoFence: { version: 2, circles: [], polygons: [{ inclusion: true, version: 1, polygon: ring.slice(0, 4).map(([lon, lat]) => [lat, lon]) }] } };
+    expect(parse(JSON.stringify(plan)).geofencePolygon).toEqual(config.geofencePolygon);
+    expect(parseConfig([], {}).geofencePolygon).toBeNull();
+  });
+
+  test("refuses a file it cannot use, saying why", () => {
+    const refusal = (text: string) => () => parse(text);
+    expect(refusal("{not json")).toThrow(/^--geofence-polygon field\.geojson: not JSON/);
+    expect(refusal(JSON.stringify({ type: "Point", coordinates: [0, 0] }))).toThrow('--geofence-polygon field.geojson: expected a GeoJSON Polygon, a Feature or a FeatureCollection holding one, or a QGroundControl .plan: received type "Point"');
+    expect(refusal(JSON.stringify({ type: "Polygon", coordinates: [square(100), square(10)] }))).toThrow("the Polygon has 1 hole(s): a geofence polygon is one outer ring, without holes");
+    expect(refusal(JSON.stringify({ type: "Polygon", coordinates: [[[0, 0], [1, 1]]] }))).toThrow("a geofence polygon needs at least 3 corners: received 2");
+    expect(refusal(JSON.stringify({ type: "Polygon", coordinates: [[[149, -35], [149, 95], [150, -35]]] }))).toThrow("corner 2: latitude must be a number from -89 to 89 degrees: received 95");
+    const [a, b, c, d] = square(100);
+    expect(refusal(JSON.stringify({ type: "Polygon", coordinates: [[a, c, b, d, a]] }))).toThrow("the geofence polygon crosses itself");
+    expect(refusal(JSON.stringify({ type: "FeatureCollection", features: [] }))).toThrow("a FeatureCollection must hold exactly one Polygon feature (the geofence): it holds 0");
+    expect(refusal(JSON.stringify({ type: "Polygon", coordinates: [square(50, 300, 300)] }))).toThrow(`the simulated drones' home (--home ${home.lat},${home.lon}) is outside the polygon`);
+    expect(() => parseConfig(["--geofence-polygon", "/nonexistent/field.geojson"])).toThrow(/^--geofence-polygon \/nonexistent\/field\.geojson: cannot read it/);
+    expect(() => parse("{}")).toThrow(ConfigError);
+  });
+});

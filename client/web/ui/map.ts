@@ -43,6 +43,8 @@ const maxZoom = 19;
 export interface MapGeofence {
   radiusMetres: number;
   ceilingMetres: number;
+  /** The polygon vehicles must stay inside as well (`limits.geofencePolygon`), corners in degrees; absent when none. */
+  polygon?: readonly LatLon[];
 }
 
 /** One vehicle as the map draws it. */
@@ -191,7 +193,7 @@ export class FlightMap {
     }
     const projector = this.projector(home);
     const ring = this.tiles === "offline" ? this.drawRings(context, theme, projector, width, height) : null;
-    if (this.geofence) this.drawGeofence(context, theme, projector, this.geofence.radiusMetres);
+    if (this.geofence) this.drawGeofence(context, theme, projector, this.geofence);
     this.drawHome(context, theme, projector);
     const others = view.vehicles.filter((vehicle) => vehicle !== selected);
     for (const vehicle of others) this.drawTrail(context, theme, vehicle, otherTrailPoints, 0.3);
@@ -220,7 +222,8 @@ export class FlightMap {
       if (selectedLabel) labels.draw(selectedLabel, false);
       this.overlay.dataset.selectedAt = `${selectedAt[0].toFixed(1)},${selectedAt[1].toFixed(1)}`;
     }
-    const fence = this.geofence ? `; the dashed circle is the ${this.geofence.radiusMetres} m geofence (ceiling ${this.geofence.ceilingMetres} m)` : "";
+    const polygon = this.geofence?.polygon ? " and the dashed polygon" : "";
+    const fence = this.geofence ? `; the dashed circle${polygon} ${polygon ? "are" : "is"} the geofence (${this.geofence.radiusMetres} m around home, ceiling ${this.geofence.ceilingMetres} m)` : "";
     const rings = ring === null ? "" : ` Rings every ${ring} m.`;
     const click = view.planning ? "Click the map to add a waypoint to the plan; drag a numbered marker to move it." : "Click the map to fly the selected drone there.";
     this.showLegend(`H is home${fence}. ${click}${rings}`);
@@ -294,14 +297,26 @@ export class FlightMap {
     return ring;
   }
 
-  private drawGeofence(context: CanvasRenderingContext2D, theme: Theme, projector: Projector, radiusMetres: number): void {
+  /** The geofence: the dashed circle around home, and the polygon (each corner projected from its own latitude and longitude) when there is one. */
+  private drawGeofence(context: CanvasRenderingContext2D, theme: Theme, projector: Projector, geofence: MapGeofence): void {
     context.save();
     context.strokeStyle = theme.bad;
     context.lineWidth = 2;
     context.setLineDash([8, 6]);
     context.beginPath();
-    context.arc(projector.originX, projector.originY, radiusMetres * projector.pixelsPerMetre, 0, Math.PI * 2);
+    context.arc(projector.originX, projector.originY, geofence.radiusMetres * projector.pixelsPerMetre, 0, Math.PI * 2);
     context.stroke();
+    if (geofence.polygon && geofence.polygon.length >= 3) {
+      context.beginPath();
+      for (const [index, corner] of geofence.polygon.entries()) {
+        const point = this.map.latLngToContainerPoint([corner.lat, corner.lon]);
+        if (index === 0) context.moveTo(point.x, point.y);
+        else context.lineTo(point.x, point.y);
+      }
+      context.closePath();
+      context.stroke();
+      this.overlay.dataset.geofencePolygon = String(geofence.polygon.length);
+    }
     context.restore();
   }
 

@@ -37,6 +37,7 @@ import {
 } from "../../../protocol/index.ts";
 import type { DroneOp } from "../../core/fleet/ops.ts";
 import type { MissionCommand } from "../../core/mission/mission.ts";
+import type { Geofence } from "../../core/vehicle/vehicle.ts";
 import { mayView, sharedViewerIdentity, viewable, viewsEverything } from "../../core/identity/rights.ts";
 import type { TokenVerifier, Verdict } from "../../runtime/identity/verifier.ts";
 import { systemClocks, type Clocks } from "../../runtime/clock.ts";
@@ -83,7 +84,7 @@ export class DroneEndpoint {
       replayBufferFrames: Math.round(config.telemetryHz * config.replaySeconds),
       failsafeSeconds: config.failsafeSeconds,
       maxSubscriptions: config.maxSubscriptions,
-      ...flight.fleet.vehicle(flight.fleet.ids[0]!).geofence,
+      ...announcedGeofence(flight.fleet.vehicle(flight.fleet.ids[0]!).geofence),
     };
     this.streams = {
       get ids() {
@@ -475,4 +476,10 @@ export class DroneEndpoint {
 function replierFor(ws: Socket, parsed: ParsedInput): Replier {
   if (parsed.form === "text") return textReplier(ws);
   return jsonReplier(ws, parsed.ok ? parsed.message.id : parsed.id);
+}
+
+/** A vehicle's geofence as `welcome.limits` announces it: the polygon only when there is one. */
+function announcedGeofence(geofence: Geofence): Pick<AnnouncedLimits, "maxAltitudeMetres" | "maxRadiusMetres" | "geofencePolygon"> {
+  const { maxAltitudeMetres, maxRadiusMetres, polygon } = geofence;
+  return { maxAltitudeMetres, maxRadiusMetres, ...(polygon === null ? {} : { geofencePolygon: polygon.map(({ lat, lon }) => ({ lat, lon })) }) };
 }

@@ -9,7 +9,8 @@
  * Owns only that composition; the vehicle decides, the link carries bytes,
  * the broker says who owns what.
  */
-import { MavlinkVehicle, type GcsFailsafe } from "../../core/vehicle/mavlink/vehicle.ts";
+import type { LatLon } from "../../core/vehicle/geodesy.ts";
+import { defaultMavlinkVehicleOptions, MavlinkVehicle, type GcsFailsafe } from "../../core/vehicle/mavlink/vehicle.ts";
 import type { Logger } from "../observability/log.ts";
 import type { MetricFamily } from "../observability/registry.ts";
 import { MavlinkTcpLink, type LinkStatus } from "./link.ts";
@@ -58,11 +59,14 @@ export class MavlinkLinks {
   private logger: Logger | null = null;
   private holds: (drone: string) => boolean = () => true;
 
+  /** `geofencePolygon`: the polygon every vehicle must stay inside as well (`--geofence-polygon`), or null. */
   constructor(
     private readonly specs: readonly MavlinkVehicleSpec[],
     private readonly gcsSystemId: number = defaultGcsSystemId,
+    geofencePolygon: readonly LatLon[] | null = null,
   ) {
-    this.vehicles = specs.map((spec) => new MavlinkVehicle(spec.name, { gcsSystemId, systemId: spec.systemId, takeoffAltitudeMetres: spec.takeoffAltitudeMetres }));
+    const geofence = { ...defaultMavlinkVehicleOptions.geofence, polygon: geofencePolygon };
+    this.vehicles = specs.map((spec) => new MavlinkVehicle(spec.name, { gcsSystemId, systemId: spec.systemId, takeoffAltitudeMetres: spec.takeoffAltitudeMetres, geofence }));
   }
 
   /**

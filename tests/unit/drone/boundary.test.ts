@@ -3,6 +3,7 @@
  * outside (edges inside), and straight paths that leave a concave field.
  */
 import { describe, expect, test } from "bun:test";
+import { uShapedField } from "../../support/fields.ts";
 import { boundaryProblem, boundaryViolation, insideBoundary, maxBoundaryVertices, type Point2 } from "../../../src/core/drone/boundary.ts";
 
 const square: Point2[] = [
@@ -12,16 +13,7 @@ const square: Point2[] = [
   { x: -100, y: 100 },
 ];
 /** A U: the square with a notch cut from the north edge down to y = 0 between x = -20 and 20. */
-const u: Point2[] = [
-  { x: -100, y: -100 },
-  { x: 100, y: -100 },
-  { x: 100, y: 100 },
-  { x: 20, y: 100 },
-  { x: 20, y: 0 },
-  { x: -20, y: 0 },
-  { x: -20, y: 100 },
-  { x: -100, y: 100 },
-];
+const u = uShapedField(0);
 
 describe("boundary", () => {
   test("a usable ring has 3 or more corners, an area and no crossing edges; each refusal says why", () => {

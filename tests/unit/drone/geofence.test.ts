@@ -6,6 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { applyCommand } from "../../../src/core/drone/model.ts";
 import type { DroneCommand } from "../../../src/core/drone/types.ts";
 import { command, hovering, hoveringAt, ofType, runUntil } from "../../support/drone-model.ts";
+import { uShapedField } from "../../support/fields.ts";
 
 describe("geofence", () => {
   test("altitude above the ceiling is rejected, not clamped, and the state is unchanged", () => {
@@ -28,16 +29,7 @@ describe("geofence", () => {
 
   test("with a polygon: a goto outside it, or across a notch of it, is rejected; one inside flies", () => {
     // A U-shaped field around home: the notch runs north from y = 20 between x = -20 and 20.
-    const field = [
-      { x: -100, y: -100 },
-      { x: 100, y: -100 },
-      { x: 100, y: 100 },
-      { x: 20, y: 100 },
-      { x: 20, y: 20 },
-      { x: -20, y: 20 },
-      { x: -20, y: 100 },
-      { x: -100, y: 100 },
-    ];
+    const field = uShapedField();
     const drone = { ...hoveringAt(-60, 80, 10), boundary: field };
     const outside = applyCommand(drone, { name: "goto", x: 0, y: 60, z: 10 }, 1);
     expect(outside.result).toEqual({ accepted: false, code: "geofence", message: "the target is outside the geofence polygon" });

@@ -9,6 +9,7 @@ import { pointFromHome } from "../../../src/core/vehicle/geodesy.ts";
 import { defaultSimulatedHome, SimulatedVehicle } from "../../../src/core/vehicle/simulated.ts";
 import type { MissionItem, MissionProgress } from "../../../src/core/mission/mission.ts";
 import type { VehicleEvent } from "../../../src/core/vehicle/vehicle.ts";
+import { uShapedField } from "../../support/fields.ts";
 
 const home = defaultSimulatedHome;
 /** A waypoint `x` m east and `y` m north of home. */
@@ -183,16 +184,7 @@ describe("a mission is checked against the drone before it is accepted", () => {
 
   test("with a geofence polygon: a point outside it, or a leg across its notch, names the item; a route inside flies", () => {
     // A U-shaped field: the notch runs north from 20 m between 20 m west and 20 m east of home.
-    const field = [
-      [-100, -100],
-      [100, -100],
-      [100, 100],
-      [20, 100],
-      [20, 20],
-      [-20, 20],
-      [-20, 100],
-      [-100, 100],
-    ].map(([x, y]) => pointFromHome(home, x!, y!));
+    const field = uShapedField().map(({ x, y }) => pointFromHome(home, x, y));
     const vehicle = new SimulatedVehicle("alpha", {}, home, field);
     expect(vehicle.geofence.polygon).toEqual(field);
     const takeoff: MissionItem = { type: "takeoff", altitude: 10 };

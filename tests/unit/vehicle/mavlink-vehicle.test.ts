@@ -7,15 +7,15 @@
  */
 import { describe, expect, test } from "bun:test";
 import { CopterMode, forceDisarmMagic, MavCmd, MavLandedState, MavMessageId, MavModeFlag, MavResult, Px4AutoSubMode, Px4MainMode, type MavOutbound } from "../../../src/core/vehicle/mavlink/messages.ts";
-import { flightStateOf, MavlinkVehicle } from "../../../src/core/vehicle/mavlink/vehicle.ts";
+import { defaultMavlinkVehicleOptions, flightStateOf, MavlinkVehicle, type MavlinkVehicleOptions } from "../../../src/core/vehicle/mavlink/vehicle.ts";
 import { px4CustomMode } from "../../../src/core/vehicle/mavlink/autopilots.ts";
 import { pointFromHome } from "../../../src/core/vehicle/geodesy.ts";
 import { MavlinkDecoder } from "../../../src/runtime/mavlink/codec.ts";
 import { copterHome, FakeAutopilot } from "../../support/mavlink-autopilot.ts";
 
 /** A vehicle, the autopilot that talks to it, and a clock the test moves. */
-function rig() {
-  const vehicle = new MavlinkVehicle("copter");
+function rig(options: Partial<MavlinkVehicleOptions> = {}) {
+  const vehicle = new MavlinkVehicle("copter", options);
   const autopilot = new FakeAutopilot(1, 1);
   let now = 100;
   const decoder = new MavlinkDecoder((message) => vehicle.receive(message, now));
@@ -31,8 +31,8 @@ function rig() {
 }
 
 /** A vehicle on the ground at home, link up, disarmed, in STABILIZE. */
-function onGround() {
-  const r = rig();
+function onGround(options: Partial<MavlinkVehicleOptions> = {}) {
+  const r = rig(options);
   r.hear(r.autopilot.heartbeat({ customMode: CopterMode.STABILIZE }), r.autopilot.home(), r.autopilot.position(0, 0, 0), r.autopilot.landedState(MavLandedState.ON_GROUND));
   // It answers the mission download every link-up starts: it holds no mission.
   r.hear(r.autopilot.missionCount(0));
@@ -42,8 +42,8 @@ function onGround() {
 }
 
 /** A vehicle hovering at 10 m in GUIDED. */
-function hovering() {
-  const r = onGround();
+function hovering(options: Partial<MavlinkVehicleOptions> = {}) {
+  const r = onGround(options);
   r.hear(r.autopilot.heartbeat({ armed: true, customMode: CopterMode.GUIDED }), r.autopilot.landedState(MavLandedState.IN_AIR), r.autopilot.position(0, 0, 10));
   r.vehicle.takeEvents();
   return r;
@@ -392,6 +392,17 @@ describe("commands in flight", () => {
     const r = hovering();
     expect(r.vehicle.command({ name: "goto", x: 600, y: 0, z: 10 }, 14, 100)).toMatchObject({ status: "refused", refusal: { code: "geofence" } });
     expect(r.sent()).toEqual([]);
+  });
+
+  test("with a geofence polygon: a target outside it is refused without sending anything, one inside is flown", () => {
+    const polygon = [[-50, -50], [50, -50], [50, 50], [-50, 50]].map(([x, y]) => pointFromHome(copterHome, x!, y!));
+    const r = hovering({ geofence: { ...defaultMavlinkVehicleOptions.geofence, polygon } });
+    expect(r.vehicle.geofence.polygon).toEqual(polygon);
+    expect(r.vehicle.command({ name: "goto", x: 80, y: 0, z: 10 }, 14, 100)).toEqual({ status: "refused", refusal: { code: "geofence", message: "the target is outside the geofence polygon" } });
+    expect(r.sent()).toEqual([]);
+    // Inside it, the target goes out (in GUIDED, the position target at once).
+    expect(r.vehicle.command({ name: "forward", distance: 10 }, 15, 100).status).not.toBe("refused");
+    expect(r.sent().length).toBeGreaterThan(0);
   });
 });
 
