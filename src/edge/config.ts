@@ -327,7 +327,7 @@ const settings: Setting[] = [
   {
     flag: "mavlink",
     valueName: "name=url",
-    help: "fly a MAVLink vehicle (ArduCopter) as drone NAME over URL: tcp:HOST:PORT, udpin:HOST:PORT or udpout:HOST:PORT, e.g. copter=tcp:127.0.0.1:5760; append ,sysid=N (default 1) or ,takeoff-altitude=M (default 10); repeatable (default: none)",
+    help: "fly a MAVLink vehicle (ArduCopter) as drone NAME over URL: tcp:HOST:PORT, udpin:HOST:PORT or udpout:HOST:PORT, e.g. copter=tcp:127.0.0.1:5760; append ,sysid=N (default 1), ,takeoff-altitude=M (default 10) or ,fence=upload (give the autopilot --geofence-polygon on every link-up, so it holds the fence without skyport; default check: skyport checks its own targets only); repeatable (default: none)",
     apply(config, raw, source) {
       config.mavlink.push(parseMavlinkVehicle(raw, source, config.mavlink));
     },
@@ -737,6 +737,8 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
   }
   for (const { setting, raw, source } of flagsIn(argv)) setting.apply(config, raw, source);
   if (config.geofencePolygonFile !== null) config.geofencePolygon = readGeofencePolygon(config, config.geofencePolygonFile, readFile);
+  const uploads = config.mavlink.find((vehicle) => vehicle.uploadFence);
+  if (uploads !== undefined && config.geofencePolygon === null) throw new ConfigError(`--mavlink ${uploads.name}: fence=upload needs --geofence-polygon: there is no polygon to give the autopilot`);
   const clash = config.mavlink.find((vehicle) => config.drones.includes(vehicle.name));
   if (clash) throw new ConfigError(`--mavlink names ${JSON.stringify(clash.name)}, already a simulated drone in --drones: drone ids must be unique`);
   if (config.workers > 1 && config.redisUrl === null) {
@@ -971,6 +973,13 @@ export function parseHome(raw: string, source: string): GeoPosition {
   return home;
 }
 
+/** `fence=check` (skyport checks its targets against --geofence-polygon; the default) or `fence=upload` (the autopilot is given the polygon too). */
+function parseFenceOption(value: string, source: string): boolean {
+  if (value === "upload") return true;
+  if (value === "check") return false;
+  throw new ConfigError(`${source} must be upload (give the autopilot the --geofence-polygon too) or check (skyport checks its targets only): received ${JSON.stringify(value)}`);
+}
+
 /** Parses `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
 export function parseRedisUrl(raw: string, source: string): string {
   return parseServiceUrl(raw, source, ["redis:", "rediss:"], "redis://127.0.0.1:6379", JSON.stringify(raw));
@@ -1015,10 +1024,11 @@ export function parseMavlinkVehicle(raw: string, source: string, earlier: readon
   for (const option of options) {
     const [key = "", value = "", ...rest] = option.split("=").map((part) => part.trim());
     const where = `${source} ${name}: ${key}`;
-    if (rest.length > 0 || value === "") throw new ConfigError(`${source} ${name}: options after the URL are KEY=VALUE (sysid=1, takeoff-altitude=10): received ${JSON.stringify(option)}`);
+    if (rest.length > 0 || value === "") throw new ConfigError(`${source} ${name}: options after the URL are KEY=VALUE (sysid=1, takeoff-altitude=10, fence=upload): received ${JSON.stringify(option)}`);
     if (key === "sysid") spec.systemId = parseInteger(value, where, 1, 255);
     else if (key === "takeoff-altitude") spec.takeoffAltitudeMetres = parseNumber(value, where, 1, 120);
-    else throw new ConfigError(`${source} ${name}: unknown option ${JSON.stringify(key)}: expected sysid or takeoff-altitude`);
+    else if (key === "fence") spec.uploadFence = parseFenceOption(value, where);
+    else throw new ConfigError(`${source} ${name}: unknown option ${JSON.stringify(key)}: expected sysid, takeoff-altitude or fence`);
   }
   return spec;
 }

@@ -121,11 +121,11 @@ test("a vehicle whose GCS failsafe is off: skyport reads FS_GCS_ENABLE, and /hea
   const autopilot = startAutopilotServer();
   cleanups.push(() => autopilot.stop());
   const url = `tcp:127.0.0.1:${autopilot.port}`;
-  const server = startTestServer({ mavlink: [{ name: "copter", url, endpoint: { transport: "tcp", host: "127.0.0.1", port: autopilot.port }, systemId: 1, takeoffAltitudeMetres: 10 }] });
+  const server = startTestServer({ mavlink: [{ name: "copter", url, endpoint: { transport: "tcp", host: "127.0.0.1", port: autopilot.port }, systemId: 1, takeoffAltitudeMetres: 10, uploadFence: false }] });
   cleanups.push(() => void server.stop());
   const copter = new FakeAutopilot(1, 1);
-  const health = async () => (await (await fetch(server.http("/healthz"))).json()) as { vehicles: Array<{ id: string; url: string; link: string; gcsFailsafe: string; warnings: string[] }> };
-  expect((await health()).vehicles).toEqual([{ id: "copter", url, link: "lost", gcsFailsafe: "unknown", warnings: [] }]);
+  const health = async () => (await (await fetch(server.http("/healthz"))).json()) as { vehicles: Array<{ id: string; url: string; link: string; gcsFailsafe: string; fence: string; warnings: string[] }> };
+  expect((await health()).vehicles).toEqual([{ id: "copter", url, link: "lost", gcsFailsafe: "unknown", fence: "off", warnings: [] }]);
 
   await waitUntil(() => autopilot.connections === 1, 3_000, "connected");
   autopilot.send(copter.heartbeat());

@@ -144,16 +144,16 @@ export class FakeAutopilot {
 
   // ------------------------------------------------------------ the mission protocol
 
-  /** MISSION_REQUEST_INT for item `seq` (or the older MISSION_REQUEST with `legacy`). */
-  missionRequest(seq: number, legacy = false): Buffer {
-    return this.missionFrame(legacy ? new common.MissionRequest() : new common.MissionRequestInt(), (m) => (m.seq = seq));
+  /** MISSION_REQUEST_INT for item `seq` (or the older MISSION_REQUEST with `legacy`); of the fence list with `list` FENCE. */
+  missionRequest(seq: number, legacy = false, list: common.MavMissionType = common.MavMissionType.MISSION): Buffer {
+    return this.missionFrame(legacy ? new common.MissionRequest() : new common.MissionRequestInt(), (m) => (m.seq = seq), list);
   }
 
-  missionAck(result: number): Buffer {
+  missionAck(result: number, list: common.MavMissionType = common.MavMissionType.MISSION): Buffer {
     return this.missionFrame(new common.MissionAck(), (m) => {
       m.type = result;
       m.opaqueId = 0;
-    });
+    }, list);
   }
 
   missionCount(count: number): Buffer {
@@ -178,11 +178,11 @@ export class FakeAutopilot {
     });
   }
 
-  /** A mission-protocol message of the mission list (not fence or rally), addressed to skyport (system 255, component 190). */
-  private missionFrame<M extends MavLinkData & { targetSystem: number; targetComponent: number; missionType: common.MavMissionType }>(m: M, fill: (m: M) => void): Buffer {
+  /** A mission-protocol message about `list` (the mission unless said otherwise), addressed to skyport (system 255, component 190). */
+  private missionFrame<M extends MavLinkData & { targetSystem: number; targetComponent: number; missionType: common.MavMissionType }>(m: M, fill: (m: M) => void, list = common.MavMissionType.MISSION): Buffer {
     m.targetSystem = 255;
     m.targetComponent = 190;
-    m.missionType = common.MavMissionType.MISSION;
+    m.missionType = list;
     fill(m);
     return this.frame(m);
   }

@@ -154,12 +154,16 @@ export interface SitlServerSuite {
  * file's tests, stops both after them, and warns once (one line) when SITL
  * is missing so the tests can skip with `test.skipIf(suite.missing !== null)`.
  */
-export function sitlServerSuite(hooks: { beforeAll(fn: () => unknown): void; afterAll(fn: () => unknown): void }): SitlServerSuite {
+export function sitlServerSuite(
+  hooks: { beforeAll(fn: () => unknown): void; afterAll(fn: () => unknown): void },
+  /** `vehicleOptions` appended to the `--mavlink` URL (`,fence=upload`), `args` more server flags. */
+  extra: { vehicleOptions?: string; args?: () => string[] } = {},
+): SitlServerSuite {
   const missing = sitlMissing();
   if (missing !== null) console.warn(missing);
   let sitl: Sitl | undefined;
   let server: ServerProcess | undefined;
-  const startServer = async () => (server = await spawnServer(["--mavlink", `copter=tcp:127.0.0.1:${sitl!.port}`]));
+  const startServer = async () => (server = await spawnServer(["--mavlink", `copter=tcp:127.0.0.1:${sitl!.port}${extra.vehicleOptions ?? ""}`, ...(extra.args?.() ?? [])]));
   const stopServer = async () => {
     server?.proc.kill("SIGTERM");
     await server?.exited;

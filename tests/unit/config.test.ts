@@ -182,10 +182,10 @@ describe("--tls-cert and --tls-key", () => {
 describe("--mavlink", () => {
   test("NAME=tcp:HOST:PORT (or udpin:, udpout:), repeatable, each a vehicle beside the simulated drones", () => {
     expect(parseConfig(["--mavlink", "copter=tcp:127.0.0.1:5760", "--mavlink=hexa=tcp:[::1]:5770", "--mavlink", "quad=udpin:0.0.0.0:14550", "--mavlink", "tri=udpout:10.0.0.2:14555"]).mavlink).toEqual([
-      { name: "copter", url: "tcp:127.0.0.1:5760", endpoint: { transport: "tcp", host: "127.0.0.1", port: 5760 }, systemId: 1, takeoffAltitudeMetres: 10 },
-      { name: "hexa", url: "tcp:[::1]:5770", endpoint: { transport: "tcp", host: "::1", port: 5770 }, systemId: 1, takeoffAltitudeMetres: 10 },
-      { name: "quad", url: "udpin:0.0.0.0:14550", endpoint: { transport: "udpin", host: "0.0.0.0", port: 14550 }, systemId: 1, takeoffAltitudeMetres: 10 },
-      { name: "tri", url: "udpout:10.0.0.2:14555", endpoint: { transport: "udpout", host: "10.0.0.2", port: 14555 }, systemId: 1, takeoffAltitudeMetres: 10 },
+      { name: "copter", url: "tcp:127.0.0.1:5760", endpoint: { transport: "tcp", host: "127.0.0.1", port: 5760 }, systemId: 1, takeoffAltitudeMetres: 10, uploadFence: false },
+      { name: "hexa", url: "tcp:[::1]:5770", endpoint: { transport: "tcp", host: "::1", port: 5770 }, systemId: 1, takeoffAltitudeMetres: 10, uploadFence: false },
+      { name: "quad", url: "udpin:0.0.0.0:14550", endpoint: { transport: "udpin", host: "0.0.0.0", port: 14550 }, systemId: 1, takeoffAltitudeMetres: 10, uploadFence: false },
+      { name: "tri", url: "udpout:10.0.0.2:14555", endpoint: { transport: "udpout", host: "10.0.0.2", port: 14555 }, systemId: 1, takeoffAltitudeMetres: 10, uploadFence: false },
     ]);
   });
 
@@ -198,7 +198,9 @@ describe("--mavlink", () => {
       [["--mavlink", "copter=tcp:h:1,sysid=0"], "--mavlink copter: sysid must be a whole number from 1 to 255: received \"0\""],
       [["--mavlink", "copter=tcp:h:1,sysid=256"], '--mavlink copter: sysid must be a whole number from 1 to 255: received "256"'],
       [["--mavlink", "copter=tcp:h:1,takeoff-altitude=500"], "--mavlink copter: takeoff-altitude must be a number from 1 to 120"],
-      [["--mavlink", "copter=tcp:h:1,speed=3"], '--mavlink copter: unknown option "speed": expected sysid or takeoff-altitude'],
+      [["--mavlink", "copter=tcp:h:1,speed=3"], '--mavlink copter: unknown option "speed": expected sysid, takeoff-altitude or fence'],
+      [["--mavlink", "copter=tcp:h:1,fence=yes"], '--mavlink copter: fence must be upload (give the autopilot the --geofence-polygon too) or check (skyport checks its targets only): received "yes"'],
+      [["--mavlink", "copter=tcp:h:1,fence=upload"], "--mavlink copter: fence=upload needs --geofence-polygon: there is no polygon to give the autopilot"],
       [["--mavlink", "copter=tcp:h:1,sysid"], "--mavlink copter: options after the URL are KEY=VALUE"],
       [["--gcs-system-id", "0"], "--gcs-system-id must be a whole number from 1 to 255"],
     ] as const) {
@@ -253,8 +255,8 @@ takeoff-altitude = 15
     const config = parseConfig(["--config", tomlFile(example)]);
     expect(config).toMatchObject({ hostname: "127.0.0.1", port: 9000, drones: ["alpha", "bravo"], home: { lat: 51.5, lon: -0.12, altitudeMsl: 20 }, telemetryHz: 20, trustProxy: true, gcsSystemId: 254 });
     expect(config.mavlink).toEqual([
-      { name: "copter", url: "tcp:127.0.0.1:5760", endpoint: { transport: "tcp", host: "127.0.0.1", port: 5760 }, systemId: 1, takeoffAltitudeMetres: 10 },
-      { name: "hexa", url: "udpin:0.0.0.0:14550", endpoint: { transport: "udpin", host: "0.0.0.0", port: 14550 }, systemId: 2, takeoffAltitudeMetres: 15 },
+      { name: "copter", url: "tcp:127.0.0.1:5760", endpoint: { transport: "tcp", host: "127.0.0.1", port: 5760 }, systemId: 1, takeoffAltitudeMetres: 10, uploadFence: false },
+      { name: "hexa", url: "udpin:0.0.0.0:14550", endpoint: { transport: "udpin", host: "0.0.0.0", port: 14550 }, systemId: 2, takeoffAltitudeMetres: 15, uploadFence: false },
     ]);
     expect(parseConfig([], { SKYPORT_CONFIG: tomlFile('drones = "zulu"') }).drones).toEqual(["zulu"]);
   });

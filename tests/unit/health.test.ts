@@ -12,7 +12,7 @@ const facts: HealthFacts = {
     { id: "copter", linkUp: true },
   ],
   cluster: null,
-  mavlink: [{ id: "copter", url: "tcp:127.0.0.1:5760", link: "up", gcsFailsafe: "enabled", warnings: [] }],
+  mavlink: [{ id: "copter", url: "tcp:127.0.0.1:5760", link: "up", gcsFailsafe: "enabled", fence: "off", warnings: [] }],
   version: "0.1.0",
   pid: 4242,
 };
@@ -43,7 +43,7 @@ describe("healthReport", () => {
       uptimeSeconds: 12,
       connections: { echo: 1, drone: 2, controller: 0, total: 3 },
       fleet: { total: 2, linkUp: 2, linkDown: [] },
-      vehicles: [{ id: "copter", url: "tcp:127.0.0.1:5760", link: "up", gcsFailsafe: "enabled", warnings: [] }],
+      vehicles: [{ id: "copter", url: "tcp:127.0.0.1:5760", link: "up", gcsFailsafe: "enabled", fence: "off", warnings: [] }],
       cluster: null,
     });
   });

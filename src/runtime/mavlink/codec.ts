@@ -308,7 +308,7 @@ export class MavlinkEncoder {
         m.targetSystem = message.targetSystem;
         m.targetComponent = message.targetComponent;
         m.count = message.count;
-        m.missionType = common.MavMissionType.MISSION;
+        m.missionType = message.missionType ?? common.MavMissionType.MISSION;
         m.opaqueId = 0;
         return this.serialize(m);
       }
@@ -325,21 +325,21 @@ export class MavlinkEncoder {
         m.x = message.x;
         m.y = message.y;
         m.z = message.z;
-        m.missionType = common.MavMissionType.MISSION;
+        m.missionType = message.missionType ?? common.MavMissionType.MISSION;
         return this.serialize(m);
       }
       case "mission_request_list": {
         const m = new common.MissionRequestList();
         m.targetSystem = message.targetSystem;
         m.targetComponent = message.targetComponent;
-        m.missionType = common.MavMissionType.MISSION;
+        m.missionType = message.missionType ?? common.MavMissionType.MISSION;
         return this.serialize(m);
       }
       case "mission_clear_all": {
         const m = new common.MissionClearAll();
         m.targetSystem = message.targetSystem;
         m.targetComponent = message.targetComponent;
-        m.missionType = common.MavMissionType.MISSION;
+        m.missionType = message.missionType ?? common.MavMissionType.MISSION;
         return this.serialize(m);
       }
       case "mission_request": {
@@ -347,7 +347,7 @@ export class MavlinkEncoder {
         m.targetSystem = message.targetSystem;
         m.targetComponent = message.targetComponent;
         m.seq = message.seq;
-        m.missionType = common.MavMissionType.MISSION;
+        m.missionType = message.missionType ?? common.MavMissionType.MISSION;
         return this.serialize(m);
       }
       case "mission_ack": {
@@ -355,7 +355,7 @@ export class MavlinkEncoder {
         m.targetSystem = message.targetSystem;
         m.targetComponent = message.targetComponent;
         m.type = message.result;
-        m.missionType = common.MavMissionType.MISSION;
+        m.missionType = message.missionType ?? common.MavMissionType.MISSION;
         m.opaqueId = 0;
         return this.serialize(m);
       }

@@ -11,6 +11,7 @@
  */
 import type { LatLon } from "../../core/vehicle/geodesy.ts";
 import { defaultMavlinkVehicleOptions, MavlinkVehicle, type GcsFailsafe } from "../../core/vehicle/mavlink/vehicle.ts";
+import type { FenceUpload } from "../../core/vehicle/mavlink/vehicle-fence.ts";
 import type { Logger } from "../observability/log.ts";
 import type { MetricFamily } from "../observability/registry.ts";
 import { MavlinkTcpLink, type LinkStatus } from "./link.ts";
@@ -28,10 +29,12 @@ export interface MavlinkVehicleSpec {
   systemId: number;
   /** Altitude `takeoff` climbs to, metres above home. */
   takeoffAltitudeMetres: number;
+  /** Upload `--geofence-polygon` to the autopilot's fence list on every link-up (`fence=upload`). */
+  uploadFence: boolean;
 }
 
 /** A vehicle's settings when its `--mavlink` entry names none: system 1, take off to 10 m. */
-export const defaultVehicleSettings = { systemId: 1, takeoffAltitudeMetres: 10 } as const;
+export const defaultVehicleSettings = { systemId: 1, takeoffAltitudeMetres: 10, uploadFence: false } as const;
 
 /** A MAVLink vehicle's health as `/healthz` reports it. */
 export interface VehicleHealth {
@@ -40,6 +43,8 @@ export interface VehicleHealth {
   link: "up" | "lost";
   /** Whether the autopilot acts on its own when skyport's heartbeat stops (FS_GCS_ENABLE), `unknown` until it answered. */
   gcsFailsafe: GcsFailsafe;
+  /** The geofence polygon on the autopilot (`fence=upload`): `off` when it is not uploaded, else where this link-up's upload stands. */
+  fence: "off" | FenceUpload;
   /** What an operator should fix before flying, in words. */
   warnings: string[];
 }
@@ -66,7 +71,7 @@ export class MavlinkLinks {
     geofencePolygon: readonly LatLon[] | null = null,
   ) {
     const geofence = { ...defaultMavlinkVehicleOptions.geofence, polygon: geofencePolygon };
-    this.vehicles = specs.map((spec) => new MavlinkVehicle(spec.name, { gcsSystemId, systemId: spec.systemId, takeoffAltitudeMetres: spec.takeoffAltitudeMetres, geofence }));
+    this.vehicles = specs.map((spec) => new MavlinkVehicle(spec.name, { gcsSystemId, systemId: spec.systemId, takeoffAltitudeMetres: spec.takeoffAltitudeMetres, geofence, uploadFence: spec.uploadFence }));
   }
 
   /**
@@ -137,7 +142,9 @@ export class MavlinkLinks {
         failsafe.state === "disabled"
           ? [`GCS failsafe off (FS_GCS_ENABLE=0): if skyport or the link dies, ${vehicle.id} will not act on its own; set FS_GCS_ENABLE to 1 (RTL) or 5 (Land)`]
           : [];
-      return { id: vehicle.id, url: this.specs[index]!.url, link: vehicle.linkUp ? "up" : "lost", gcsFailsafe: failsafe.state, warnings };
+      const fence = vehicle.fenceUpload ?? "off";
+      if (fence === "failed") warnings.push(`the geofence polygon could not be uploaded to ${vehicle.id}: if skyport or the link dies, the autopilot will not keep it inside the polygon`);
+      return { id: vehicle.id, url: this.specs[index]!.url, link: vehicle.linkUp ? "up" : "lost", gcsFailsafe: failsafe.state, fence, warnings };
     });
   }
 

@@ -96,18 +96,18 @@ export type MavOutbound =
   | { type: "param_request_read"; targetSystem: number; targetComponent: number; paramId: string }
   /** REQUEST_DATA_STREAM: the streams of old firmware that predates SET_MESSAGE_INTERVAL; rate in Hz. */
   | { type: "request_data_stream"; targetSystem: number; targetComponent: number; streamId: number; rateHz: number }
-  /** MISSION_COUNT: an upload of `count` items starts (mission type 0, the mission). */
-  | { type: "mission_count"; targetSystem: number; targetComponent: number; count: number }
+  /** MISSION_COUNT: an upload of `count` items starts. Every mission message's `missionType` is MAV_MISSION_TYPE (absent: 0, the mission; 1 the fence). */
+  | { type: "mission_count"; targetSystem: number; targetComponent: number; count: number; missionType?: number }
   /** MISSION_ITEM_INT: one item of an upload, as the vehicle asked for it. */
-  | ({ type: "mission_item"; targetSystem: number; targetComponent: number } & MavMissionItem)
+  | ({ type: "mission_item"; targetSystem: number; targetComponent: number; missionType?: number } & MavMissionItem)
   /** MISSION_REQUEST_LIST: a download starts. */
-  | { type: "mission_request_list"; targetSystem: number; targetComponent: number }
+  | { type: "mission_request_list"; targetSystem: number; targetComponent: number; missionType?: number }
   /** MISSION_CLEAR_ALL: the autopilot forgets its mission (answered with a MISSION_ACK). */
-  | { type: "mission_clear_all"; targetSystem: number; targetComponent: number }
+  | { type: "mission_clear_all"; targetSystem: number; targetComponent: number; missionType?: number }
   /** MISSION_REQUEST_INT: the item `seq` of a download, please. */
-  | { type: "mission_request"; targetSystem: number; targetComponent: number; seq: number }
+  | { type: "mission_request"; targetSystem: number; targetComponent: number; seq: number; missionType?: number }
   /** MISSION_ACK: a download is complete (`result` 0), or a transfer is cancelled (MAV_MISSION_OPERATION_CANCELLED). */
-  | { type: "mission_ack"; targetSystem: number; targetComponent: number; result: number };
+  | { type: "mission_ack"; targetSystem: number; targetComponent: number; result: number; missionType?: number };
 
 /** MAV_DATA_STREAM groups (common.xml, deprecated but what old firmware streams by), with the rate asked for each. */
 export const legacyStreams: ReadonlyArray<{ streamId: number; rateHz: number; why: string }> = [
@@ -205,6 +205,9 @@ export const mavMissionResultNames: Readonly<Record<number, string>> = {
 export const MavMissionResult = { ACCEPTED: 0, ERROR: 1, OPERATION_CANCELLED: 15 } as const;
 
 /** MAV_FRAME values of mission items: positions above mean sea level, and above home. */
+/** MAV_MISSION_TYPE (common.xml): which list a mission-protocol message is about. */
+export const MavMissionType = { MISSION: 0, FENCE: 1 } as const;
+
 export const MavFrame = { GLOBAL: 0, MISSION: 2, GLOBAL_RELATIVE_ALT: 3, GLOBAL_INT: 5, GLOBAL_RELATIVE_ALT_INT: 6 } as const;
 
 /** MAV_LANDED_STATE (common.xml). */

@@ -13,7 +13,7 @@
  * with a finished transfer. Pure: no clock, no I/O; what to send is queued
  * for the caller to take.
  */
-import { MavMissionResult, mavMissionResultNames, type MavInbound, type MavMissionItem, type MavOutbound } from "./messages.ts";
+import { MavMissionResult, mavMissionResultNames, MavMissionType, type MavInbound, type MavMissionItem, type MavOutbound } from "./messages.ts";
 
 /** How long to wait for the autopilot's next message in a transfer before sending again, seconds (QGroundControl waits 1.5 s too). */
 export const transferRetrySeconds = 1.5;
@@ -44,7 +44,11 @@ export class MissionTransfer {
   private transfer: Transfer | null = null;
   private outbox: MavOutbound[] = [];
 
-  constructor(private readonly target: () => TransferTarget) {}
+  /** `missionType`: the list this transfer moves (MAV_MISSION_TYPE: 0 the mission, 1 the fence); messages about other lists are not its own. */
+  constructor(
+    private readonly target: () => TransferTarget,
+    private readonly missionType: number = MavMissionType.MISSION,
+  ) {}
 
   /** Whether a transfer is in progress. */
   get busy(): boolean {
@@ -59,7 +63,7 @@ export class MissionTransfer {
   /** Starts an upload of `items` (their `seq` from 0, in order); false when a transfer is already in progress. */
   upload(items: readonly MavMissionItem[], now: number): boolean {
     if (this.transfer !== null) return false;
-    const count: MavOutbound = { type: "mission_count", ...this.target(), count: items.length };
+    const count: MavOutbound = { type: "mission_count", ...this.addressed(), count: items.length };
     this.transfer = { kind: "upload", items, requested: -1, last: count, sentAt: now, retries: 0 };
     this.outbox.push(count);
     return true;
@@ -68,7 +72,7 @@ export class MissionTransfer {
   /** Starts a download of the vehicle's mission; false when a transfer is already in progress. */
   download(now: number): boolean {
     if (this.transfer !== null) return false;
-    const request: MavOutbound = { type: "mission_request_list", ...this.target() };
+    const request: MavOutbound = { type: "mission_request_list", ...this.addressed() };
     this.transfer = { kind: "download", count: null, items: [], last: request, sentAt: now, retries: 0 };
     this.outbox.push(request);
     return true;
@@ -77,7 +81,7 @@ export class MissionTransfer {
   /** Asks the autopilot to clear its mission (MISSION_CLEAR_ALL); false when a transfer is already in progress. */
   clear(now: number): boolean {
     if (this.transfer !== null) return false;
-    const clear: MavOutbound = { type: "mission_clear_all", ...this.target() };
+    const clear: MavOutbound = { type: "mission_clear_all", ...this.addressed() };
     this.transfer = { kind: "clear", last: clear, sentAt: now, retries: 0 };
     this.outbox.push(clear);
     return true;
@@ -87,7 +91,7 @@ export class MissionTransfer {
   receive(message: MavInbound, now: number): TransferOutcome | null {
     const transfer = this.transfer;
     if (transfer === null) return null;
-    if ((message.type === "mission_request" || message.type === "mission_ack" || message.type === "mission_count" || message.type === "mission_item") && message.missionType !== 0) return null;
+    if ((message.type === "mission_request" || message.type === "mission_ack" || message.type === "mission_count" || message.type === "mission_item") && message.missionType !== this.missionType) return null;
     if (transfer.kind === "upload") return this.uploadReceives(transfer, message, now);
     if (transfer.kind === "clear") return this.clearReceives(message);
     return this.downloadReceives(transfer, message, now);
@@ -122,8 +126,13 @@ export class MissionTransfer {
     if (transfer === null) return null;
     this.transfer = null;
     if (transfer.kind === "clear") return { kind: "clear_failed", reason: `clear given up: ${reason}` };
-    this.outbox.push({ type: "mission_ack", ...this.target(), result: MavMissionResult.OPERATION_CANCELLED });
+    this.outbox.push({ type: "mission_ack", ...this.addressed(), result: MavMissionResult.OPERATION_CANCELLED });
     return transfer.kind === "upload" ? { kind: "upload_failed", reason: `upload cancelled: ${reason}` } : { kind: "download_failed", reason: `download cancelled: ${reason}` };
+  }
+
+  /** Where this transfer's messages go, and which list they are about (the mission's type is left implicit, as MAVLink 1 had it). */
+  private addressed(): TransferTarget & { missionType?: number } {
+    return this.missionType === MavMissionType.MISSION ? this.target() : { ...this.target(), missionType: this.missionType };
   }
 
   /** The messages to send, oldest first. */
@@ -139,7 +148,7 @@ export class MissionTransfer {
       if (item === undefined) return this.cancel(`the autopilot asked for item ${message.seq} of ${transfer.items.length}`);
       // A request for the same item again (our item was lost) is answered again; never one further back than that.
       if (message.seq < transfer.requested) return null;
-      const sent: MavOutbound = { type: "mission_item", ...this.target(), ...item };
+      const sent: MavOutbound = { type: "mission_item", ...this.addressed(), ...item };
       transfer.requested = message.seq;
       transfer.last = sent;
       transfer.sentAt = now;
@@ -183,10 +192,10 @@ export class MissionTransfer {
   private requestNext(transfer: Extract<Transfer, { kind: "download" }>, now: number): TransferOutcome | null {
     if (transfer.items.length >= transfer.count!) {
       this.transfer = null;
-      this.outbox.push({ type: "mission_ack", ...this.target(), result: MavMissionResult.ACCEPTED });
+      this.outbox.push({ type: "mission_ack", ...this.addressed(), result: MavMissionResult.ACCEPTED });
       return { kind: "downloaded", items: transfer.items };
     }
-    const request: MavOutbound = { type: "mission_request", ...this.target(), seq: transfer.items.length };
+    const request: MavOutbound = { type: "mission_request", ...this.addressed(), seq: transfer.items.length };
     transfer.last = request;
     transfer.sentAt = now;
     transfer.retries = 0;

@@ -26,6 +26,7 @@ import { CommandTracker, defaultTolerances, planCommand, type PlanLimits, type T
 import { internalToken, restingAtHome, type VehicleCommand, type CommandPlan, type CommandReceipt, type Geofence, type MissionControl, type MissionReceipt, type Vehicle, type VehicleEvent, type VehicleState } from "../vehicle.ts";
 import type { MissionCommand, MissionItem, MissionProgress } from "../../mission/mission.ts";
 import { missionProblem } from "../../mission/plan.ts";
+import { VehicleFence, type FenceUpload } from "./vehicle-fence.ts";
 import { VehicleMission } from "./vehicle-mission.ts";
 import { offsetFromHome, pointFromHome, type LatLon } from "../geodesy.ts";
 import { arduCopter, autopilotOf, missionStartSteps, type Autopilot, type ModeMeaning, type Params, type Step } from "./autopilots.ts";
@@ -41,6 +42,7 @@ import {
   MavCmd,
   MavLandedState,
   MavMessageId,
+  MavMissionType,
   MavModeFlag,
   MavResult,
   mavResultNames,
@@ -56,6 +58,8 @@ export interface MavlinkVehicleOptions {
   gcsSystemId: number;
   /** @default a 120 m ceiling and 500 m radius, as the simulated drones */
   geofence: Geofence;
+  /** Upload the geofence polygon to the autopilot's fence list on every link-up (`fence=upload`), so it holds the fence without skyport. @default false */
+  uploadFence: boolean;
   /** Altitude `takeoff` climbs to, metres above home. @default 10 */
   takeoffAltitudeMetres: number;
   /** Speed announced with plans until `speed` changes it, m/s (ArduCopter's WPNAV_SPEED default). @default 5 */
@@ -74,6 +78,7 @@ export const defaultMavlinkVehicleOptions: Readonly<MavlinkVehicleOptions> = Obj
   systemId: 1,
   gcsSystemId: 255,
   geofence: { maxAltitudeMetres: 120, maxRadiusMetres: 500, polygon: null },
+  uploadFence: false,
   takeoffAltitudeMetres: 10,
   speedLimitMetresPerSecond: 5,
   linkTimeoutSeconds: 3,
@@ -204,6 +209,8 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
   );
   /** When mission progress last went out, seconds. */
   private progressAt = -Infinity;
+  /** The geofence polygon on the autopilot itself, when it is to be uploaded; null otherwise. */
+  private readonly fence: VehicleFence | null;
 
   constructor(readonly id: string, options: Partial<MavlinkVehicleOptions> = {}) {
     this.options = { ...defaultMavlinkVehicleOptions, ...options };
@@ -212,6 +219,13 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
     const tolerances: Tolerances = { ...defaultTolerances, positionMetres: this.options.positionToleranceMetres, answerSeconds: this.options.answerSeconds };
     this.tracker = new CommandTracker(tolerances);
     this.current = restingAtHome();
+    const polygon = this.options.geofence.polygon;
+    this.fence = this.options.uploadFence && polygon !== null ? new VehicleFence(id, polygon, () => ({ targetSystem: this.options.systemId, targetComponent: this.component })) : null;
+  }
+
+  /** Where this link-up's upload of the geofence polygon stands, or null when it is not uploaded (`fence=upload` not set). */
+  get fenceUpload(): FenceUpload | null {
+    return this.fence?.state ?? null;
   }
 
   get linkUp(): boolean {
@@ -300,6 +314,7 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
     }
     this.tracker.expire(now);
     this.missionRecord.advance(now, this.autopilot.missionHomeItem);
+    if (this.linkUp) this.withFence((fence) => fence.advance(now, !this.missionRecord.transfer.busy));
     this.reportMission(now, this.missionRecord.missionState === "running" && now - this.progressAt >= missionProgressIntervalSeconds);
   }
 
@@ -364,6 +379,7 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
         return;
       case "param_value":
         if (message.paramId === gcsFailsafeParameter) this.gcsFailsafeReported(message.paramValue);
+        else this.withFence((fence) => fence.receive(message, now));
         return;
       case "extended_sys_state":
         this.landedState = message.landedState;
@@ -377,6 +393,7 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
       case "mission_item":
       case "mission_current":
       case "mission_item_reached":
+        if ("missionType" in message && message.missionType === MavMissionType.FENCE) return this.withFence((fence) => fence.receive(message, now));
         this.missionRecord.receive(message, now, this.autopilot.missionHomeItem);
         this.reportMission(now, false);
         return;
@@ -417,6 +434,7 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
     this.keepAsking(now);
     // What the vehicle already holds (flown by another ground station, or before a restart) is shown too.
     this.missionRecord.linkUp(now);
+    this.withFence((fence) => fence.linkUp());
     this.reportMission(now, false);
   }
 
@@ -459,6 +477,7 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
     if (this.awaitingReason !== null) this.refuseAwaiting(null);
     this.tracker.linkLost(reason);
     this.missionRecord.linkLost(reason, this.autopilot.missionHomeItem);
+    this.withFence((fence) => fence.linkDown(reason));
     this.reportMission(0, false);
     this.events.push({ type: "link_lost", reason });
   }
@@ -744,6 +763,15 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
 
   private stepContext() {
     return { armed: this.armed, customMode: this.customMode, home: this.home };
+  }
+
+  /** Lets the fence act (when it is uploaded at all), then sends what it queued and passes on its warnings. */
+  private withFence(act: (fence: VehicleFence) => void): void {
+    const fence = this.fence;
+    if (fence === null) return;
+    act(fence);
+    for (const message of fence.takeOutgoing()) this.queue(message);
+    this.events.push(...fence.takeEvents());
   }
 
   /** Sends what the transfer queued. */
