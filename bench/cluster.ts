@@ -173,6 +173,11 @@ function pin(pid: number, cpus: string): void {
   if (result.exitCode !== 0) throw new Error(`taskset -p -c ${cpus} ${pid} failed (is util-linux installed?): ${result.stderr.toString().trim()}`);
 }
 
+/** " (user N%)": the user part of the workers' CPU, the rest being the kernel's. */
+function userOf(s: ScaleSample): string {
+  return s.workerUserShares ? ` (user ${percent(s.workerUserShares.reduce((sum, share) => sum + share, 0))})` : "";
+}
+
 /** Stops everything this benchmark started; synchronous, for signals and the deadline. */
 function killEverything(): void {
   killAllChildren();
@@ -292,7 +297,7 @@ async function main(): Promise<void> {
             console.log(
               s
                 ? `${tag}  ${formatCount(s.deliveriesPerSecond)} deliveries/s, p50 ${(s.p50Micros / 1000).toFixed(1)} ms, p99 ${(s.p99Micros / 1000).toFixed(1)} ms, ` +
-                    `lost ${s.lostFrames}, workers ${s.workerCoreShares.map(percent).join("+")}, redis ${percent(s.redisCoreShare)}, ` +
+                    `lost ${s.lostFrames}, workers ${s.workerCoreShares.map(percent).join("+")}${userOf(s)}, redis ${percent(s.redisCoreShare)}, ` +
                     `loadgen ${percent(s.loadgenCoreShare)}, others ${percent(s.otherCoreShare)}${outcome.disturbed ? " (disturbed)" : ""}`
                 : `${tag}  FAILED: ${outcome.error}`,
             );
