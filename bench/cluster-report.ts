@@ -39,6 +39,8 @@ export function scaleLabel(server: ScaleServer, placement: Placement): string {
 /** One scale run as recorded: its round, the server, where it ran, and what it measured or why it failed. */
 export interface ScaleRecord {
   round: number;
+  /** The workload's id (bench/cluster.ts); absent in results from before there were two: `deliveries`. */
+  workload?: string;
   /** Absent in results from before the Socket.IO peer: skyport. */
   server?: ScaleServer;
   placement: Placement;

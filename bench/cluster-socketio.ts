@@ -62,7 +62,7 @@ export function parseSocketIoPort(text: string): number | null {
 }
 
 /** Starts the peer and waits until every worker listens with its adapter connected. */
-async function startSocketIoCluster(options: SocketIoClusterOptions): Promise<{ target: Omit<ScaleTarget, "ownerWorker">; stop(): Promise<void> }> {
+export async function startSocketIoCluster(options: SocketIoClusterOptions): Promise<{ target: Omit<ScaleTarget, "ownerWorker">; stop(): Promise<void> }> {
   const cmd = socketIoClusterCommand(options);
   const child = spawnChild(cmd, { cwd: repoRoot, stdout: "pipe", stderr: "pipe" });
   let stderrTail = "";
