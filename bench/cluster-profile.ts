@@ -63,6 +63,15 @@ const attachMilliseconds = 300;
 const perfHz = 999;
 /** Bytes of the Socket.IO peer's message: skyport's telemetry message for d00–d04 (bench:cluster's default). */
 const skyportMessageBytes = 490;
+/**
+ * Kernel functions whose share with callees the perf window prints: every
+ * syscall (`do_syscall_64`: nearly all are sends here; the kernel inlines
+ * each syscall's own entry), TCP's send (`tcp_sendmsg`), the loopback
+ * receive processing a send triggers (`net_rx_action`, `tcp_v4_rcv`: the
+ * reading side's TCP work, done in the sender's softirq, on its time) and
+ * the reader's wake-up (`sock_def_readable`).
+ */
+const inclusiveSymbols: readonly string[] = ["do_syscall_64", "tcp_sendmsg", "net_rx_action", "tcp_v4_rcv", "sock_def_readable"];
 /** Rows of strace's and perf's tables printed. */
 const topRows = 12;
 
@@ -316,10 +325,19 @@ async function main(): Promise<void> {
       const data = join(scratch, `${group.name}.perf.data`);
       await window(groups, (mark) => attached(["perf", "record", "-F", String(perfHz), "-g", "-o", data, "-p", group.pids.join(",")], options.seconds, mark));
       for (const sort of ["dso", "sym"]) {
-        const report = Bun.spawnSync(["perf", "report", "-i", data, "--no-children", "--sort", sort, "--stdio", "--percent-limit", "0.8", "-g", "none"], { stdout: "pipe", stderr: "pipe" });
+        const report = Bun.spawnSync(["perf", "report", "-i", data, "--no-children", "--sort", sort, "--stdio", "--percent-limit", sort === "dso" ? "0.1" : "0.8", "-g", "none"], { stdout: "pipe", stderr: "pipe" });
         const rows = report.stdout.toString().split("\n").filter((line) => /^\s+\d/.test(line)).slice(0, sort === "dso" ? topRows : topRows * 2);
         console.log(`perf on ${group.name}, by ${sort === "dso" ? "shared object" : "symbol"}:\n${rows.join("\n")}`);
       }
+      // Inclusive shares: the whole send syscall, and inside it the loopback's receive side (the reader's TCP work runs in the sender's softirq, on its time).
+      const inclusive = Bun.spawnSync(["perf", "report", "-i", data, "--children", "--sort", "sym", "--stdio", "-g", "none"], { stdout: "pipe", stderr: "pipe" });
+      const shares = inclusive.stdout
+        .toString()
+        .split("\n")
+        .map((line) => /^\s+([\d.]+)%\s+[\d.]+%\s+\[k\]\s+(\S+)/.exec(line))
+        .filter((match): match is RegExpExecArray => match !== null && inclusiveSymbols.includes(match[2]!))
+        .map((match) => `${match[2]} ${match[1]}%`);
+      console.log(`perf on ${group.name}, with callees: ${shares.join(", ") || "none of " + inclusiveSymbols.join(", ")}`);
       console.log("");
     }
   } finally {
