@@ -142,10 +142,11 @@ Redis, and the latency the Redis hop adds. Needs Linux, taskset and Debian's
 redis-server (${redisServerPath}).
 
 flags:
-  --quick          short windows, ${quickTiming.rounds} rounds, no retries (about 3 minutes; full run: ${fullTiming.rounds} rounds, about 12 minutes, 7 with one workload)
+  --quick          short windows, ${quickTiming.rounds} rounds, no retries, the ${workloads[0]!.id} workload unless --workload says (about 3 minutes;
+                   full run: ${fullTiming.rounds} rounds, both workloads, about 13 minutes, 7 with one)
   --rounds N       rounds of every run (1 to ${maxRounds})
   --only WHAT      scale (deliveries per second) or hop (the Redis hop)
-  --workload W     scale runs of one workload: ${workloads.map((w) => `${w.id} (${w.viewers.toLocaleString("en-US")} viewers × ${w.drones} drones at ${w.hz} Hz)`).join(" or ")}; default both
+  --workload W     scale runs of one workload: ${workloads.map((w) => `${w.id} (${w.viewers.toLocaleString("en-US")} viewers × ${w.drones} drones at ${w.hz} Hz)`).join(" or ")}; default both (one with --quick)
   --servers LIST   scale runs of: ${scaleServers.join(", ")} (default both; socketio needs node and npm install)
   --help           print this help`;
 
@@ -164,7 +165,7 @@ function parseOptions(argv: string[]): Options {
   let rounds: number | null = null;
   let only: Options["only"] = null;
   let servers: ScaleServer[] = [...scaleServers];
-  let chosen: ScaleWorkload[] = [...workloads];
+  let chosen: ScaleWorkload[] | null = null;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === "--help" || flag === "-h") {
@@ -194,7 +195,8 @@ function parseOptions(argv: string[]): Options {
   }
   const timing = { ...(quick ? quickTiming : fullTiming) };
   if (rounds !== null) timing.rounds = rounds;
-  return { quick, timing, only, servers, workloads: chosen };
+  // A quick look runs the first workload only, unless one is named.
+  return { quick, timing, only, servers, workloads: chosen ?? (quick ? [workloads[0]!] : [...workloads]) };
 }
 
 /** Sets a process's CPU affinity (all its threads) to `cpus`, e.g. "0" or "0,1". */
