@@ -38,7 +38,7 @@ import { parseArgs } from "node:util";
 import { startRedis, redisServerPath } from "../tests/support/redis.ts";
 import { killAllChildren, spawnChild } from "./children.ts";
 import { killLeftoverWorkers, startNode, type RunningNode } from "./cluster-nodes.ts";
-import { startSocketIoCluster } from "./cluster-socketio.ts";
+import { skyportMessageBytes, startSocketIoCluster } from "./cluster-socketio.ts";
 import { flushRedis, waitForCluster } from "./cluster-redis.ts";
 import { machineCores, startCpuWindow } from "./cluster-window.ts";
 import { LoadGroup } from "./driver.ts";
@@ -61,8 +61,6 @@ const lossGraceMilliseconds = 500;
 const attachMilliseconds = 300;
 /** perf's sampling rate, per second: coarse, to disturb little. */
 const perfHz = 999;
-/** Bytes of the Socket.IO peer's message: skyport's telemetry message for d00–d04 (bench:cluster's default). */
-const skyportMessageBytes = 490;
 /**
  * Kernel functions whose share with callees the perf window prints: every
  * syscall (`do_syscall_64`: nearly all are sends here; the kernel inlines
@@ -126,6 +124,9 @@ function parseOptions(argv: string[]): Options {
     return n;
   };
   if (values.server !== "skyport" && values.server !== "socketio") throw new Error(`--server must be skyport or socketio: got ${JSON.stringify(values.server)}`);
+  if (values.server === "skyport" && Number(values.viewers) % 2 !== 0) throw new Error(`--viewers must be even with --server skyport (half on each node): got ${values.viewers}`);
+  if (values.perf && !Bun.which("perf")) throw new Error("--perf needs perf on PATH (Debian: apt-get install linux-perf)");
+  if (Number(values["strace-seconds"]) > 0 && !Bun.which("strace")) throw new Error("strace windows need strace on PATH (apt-get install strace), or --strace-seconds 0");
   if (values.server === "socketio" && values["cpu-prof"] !== undefined) throw new Error("--cpu-prof profiles skyport's nodes (bun --cpu-prof-md): it does not apply to --server socketio");
   return {
     server: values.server,
@@ -288,6 +289,11 @@ async function main(): Promise<void> {
     console.log(`clean window, ${options.seconds} s: CPU from /proc/PID/stat (user: the server's code and runtime; system: the kernel); lost ${clean.lost}, others ${percent(cpu.otherCores)}`);
     console.log(`viewers  deliveries/s  CPU    user   system  µs/delivery  user µs  system µs  ${counting ? "sends/delivery  sends/viewer-tick  " : ""}(CPU per process)`);
     groups.forEach((group, i) => {
+      if (clean.deliveries[i] === 0) {
+        // Seen only under heavy outside load: the starved load generator stopped reading and the slow-consumer rule stopped every viewer's telemetry.
+        console.log(`${group.name.padEnd(8)} no deliveries in the window (its viewers stalled? run it on a quieter machine)`);
+        return;
+      }
       const at = (pid: number) => pids.indexOf(pid);
       const share = group.pids.reduce((sum, pid) => sum + cpu.shares[at(pid)]!, 0);
       const user = group.pids.reduce((sum, pid) => sum + cpu.userShares[at(pid)]!, 0);
@@ -310,6 +316,10 @@ async function main(): Promise<void> {
       if (calls.size === 0) throw new Error(`strace on ${group.name} gave no summary: ${traced.during.slice(0, 400)}`);
       const sends = sendCalls(calls);
       const deliveries = traced.deliveries[i]!;
+      if (deliveries === 0) {
+        console.log(`strace -c on ${group.name}: no deliveries in the window (its viewers stalled? run it on a quieter machine); ${formatCount(sends)} send calls`);
+        continue;
+      }
       // Ticks each viewer got: every tick brings one frame of every drone.
       const viewerTicks = deliveries / options.drones;
       console.log(

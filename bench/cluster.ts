@@ -50,7 +50,7 @@ import {
   type ScaleServer,
 } from "./cluster-report.ts";
 import { runScale, type ScaleSample, type ScaleShape } from "./cluster-scale.ts";
-import { runSocketIoScale } from "./cluster-socketio.ts";
+import { runSocketIoScale, skyportMessageBytes } from "./cluster-socketio.ts";
 import { machineCores } from "./cluster-window.ts";
 import { describeMachine } from "./machine.ts";
 import { formatCount } from "./report.ts";
@@ -61,12 +61,6 @@ const workerCounts = [1, 2, 4] as const;
 const placements: readonly Placement[] = ["core0", "shared"];
 /** Servers of the scale runs: skyport, and the Socket.IO peer unless --servers leaves it out. */
 const scaleServers: readonly ScaleServer[] = ["skyport", "socketio"];
-/**
- * Bytes of skyport's telemetry message for a d00–d04 frame (bench/run.ts's
- * probe, 01:10 baseline): the Socket.IO peer's message size until a skyport
- * run of the same round has measured it.
- */
-const defaultFrameBytes = 490;
 /** A scale workload: how many viewers watch how many drones, every drone at `hz`. */
 interface ScaleWorkload {
   id: WorkloadId;
@@ -325,7 +319,7 @@ async function main(): Promise<void> {
               const where = options.workloads.length > 1 ? `${workload.id.padEnd(10)} ` : "";
               const tag = `[round ${round}/${timing.rounds}] ${where}${scaleLabel(server, placement).padEnd(19)} ${workers} worker${workers > 1 ? "s" : " "}`;
               const shape = scaleShape(workload, workers, placement);
-              const bytes = frameBytes.get(workload.id) ?? defaultFrameBytes;
+              const bytes = frameBytes.get(workload.id) ?? skyportMessageBytes;
               const attempt = (): Promise<ScaleSample> =>
                 server === "skyport" ? runScale(shape, redis!.url, redis!.pid, cores) : runSocketIoScale(shape, bytes, redis!.url, redis!.pid, cores);
               const outcome = await withRetry(attempt, (s) => s.otherCoreShare, takeRetry);
