@@ -162,7 +162,7 @@ interface Window<T> {
 }
 
 /** Opens every group's viewers, lets them warm up, runs `during` around the marked window, and collects the deliveries. */
-async function window<T>(groups: readonly ViewerGroup[], during: (mark: () => void) => Promise<T>): Promise<Window<T>> {
+async function window<T>(groups: readonly ViewerGroup[], during: (mark: () => void, loadgenPids: number[]) => Promise<T>): Promise<Window<T>> {
   const opened: LoadGroup[] = [];
   try {
     for (const group of groups) {
@@ -178,7 +178,10 @@ async function window<T>(groups: readonly ViewerGroup[], during: (mark: () => vo
       );
     }
     await Bun.sleep(warmupSeconds * 1000);
-    const value = await during(() => opened.forEach((group) => group.command("mark")));
+    const value = await during(
+      () => opened.forEach((group) => group.command("mark")),
+      opened.flatMap((group) => group.pids),
+    );
     const results = [];
     for (const group of opened) results.push(await group.stop());
     return {
@@ -277,16 +280,19 @@ async function main(): Promise<void> {
 
     // 1. clean: user and system CPU per delivery, and (perf stat on the syscall tracepoints, almost free) send calls.
     const counting = Bun.which("perf") !== null;
-    const clean = await window(groups, async (mark) => {
+    const clean = await window(groups, async (mark, loadgenPids) => {
       const counters = await attach(counting ? groups.map((group) => ["perf", "stat", "-x,", "-e", sendTracepoints.join(","), "-p", group.pids.join(",")]) : []);
       mark();
-      const cpu = startCpuWindow([...pids, redis.pid], cores);
+      const cpu = startCpuWindow([...pids, redis.pid, ...loadgenPids], cores);
       await Bun.sleep(options.seconds * 1000);
       const result = cpu.finish();
       return { cpu: result, sends: (await counters.finish()).map((text) => sendCalls(parsePerfStatCounts(text))) };
     });
     const { cpu } = clean.during;
-    console.log(`clean window, ${options.seconds} s: CPU from /proc/PID/stat (user: the server's code and runtime; system: the kernel); lost ${clean.lost}, others ${percent(cpu.otherCores)}`);
+    console.log(
+      `clean window, ${options.seconds} s: CPU from /proc/PID/stat (user: the server's code and runtime; system: the kernel); lost ${clean.lost}, ` +
+        `load generators ${percent(cpu.shares.slice(pids.length + 1).reduce((sum, share) => sum + share, 0))}, others ${percent(cpu.otherCores)}`,
+    );
     console.log(`viewers  deliveries/s  CPU    user   system  µs/delivery  user µs  system µs  ${counting ? "sends/delivery  sends/viewer-tick  " : ""}(CPU per process)`);
     groups.forEach((group, i) => {
       if (clean.deliveries[i] === 0) {
