@@ -1,11 +1,13 @@
 /**
  * The scale-out benchmark (issue 7): `bun run bench/cluster.ts [--quick]
- * [--rounds N] [--only scale|hop] [--servers skyport,socketio]`.
+ * [--rounds N] [--only scale|hop] [--workload deliveries|max-rate]
+ * [--servers skyport,socketio]`.
  *
  * 1. Deliveries per second with 1, 2 and 4 worker processes
  *    (`server.ts --workers N --redis URL`), viewers connected through the
- *    shared port, with the CPU of every worker, redis-server and the load
- *    generator; once with skyport pinned to core 0 (the load generator has
+ *    shared port, for two workloads (5 drones per viewer, and the maximum
+ *    rate's 20), with the CPU of every worker (user and system apart),
+ *    redis-server and the load generator; once with skyport pinned to core 0 (the load generator has
  *    core 1), once with skyport unpinned. The same runs with the Socket.IO
  *    peer (issue 18: N Node workers with the official Redis adapter, the
  *    same viewers, drones, rate and message size), interleaved with

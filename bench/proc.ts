@@ -1,8 +1,8 @@
 /**
  * Reads a process's CPU time and resident memory from Linux's /proc.
  *
- * Owns parsing /proc/PID/stat (utime + stime, summed over all threads, in
- * clock ticks), /proc/PID/status (VmRSS) and the per-core lines of /proc/stat
+ * Owns parsing /proc/PID/stat (utime and stime, user and kernel time summed
+ * over all threads, in clock ticks), /proc/PID/status (VmRSS) and the per-core lines of /proc/stat
  * (how busy a core was, to tell whether other processes shared the pinned
  * cores). Nothing else: callers decide when to sample and what the
  * difference means.
