@@ -95,6 +95,8 @@ export interface NodeOptions {
   port?: number;
   /** Pin the process (and so a supervisor's workers, which inherit it) to this core with `taskset`; unpinned when absent. */
   core?: number;
+  /** Extra environment (on top of this process's), inherited by a supervisor's workers: e.g. `BUN_OPTIONS` for a profiler. */
+  env?: Record<string, string>;
 }
 
 /** A running skyport: a single process, or a supervisor and its workers. */
@@ -143,7 +145,7 @@ export function nodeCommand(options: NodeOptions): string[] {
 /** Starts skyport and waits for its banner (and the workers line when there are workers). */
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const supervised = (options.workers ?? 1) > 1;
-  const child = spawnChild(nodeCommand(options), { cwd: repoRoot, stdout: "pipe", stderr: "pipe" });
+  const child = spawnChild(nodeCommand(options), { cwd: repoRoot, stdout: "pipe", stderr: "pipe", ...(options.env ? { env: { ...process.env, ...options.env } } : {}) });
   // The banner is on stderr; stdout (JSON log lines, one per open and close) is drained, its tail kept for errors.
   let stdoutTail = "";
   void (async () => {

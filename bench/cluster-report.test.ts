@@ -88,10 +88,12 @@ describe("summarizeScale", () => {
 });
 
 describe("skyport and the Socket.IO peer side by side", () => {
+  // skyport's workers spend 40 % of their CPU in user space, Socket.IO's 90 %.
+  const userFraction = { skyport: 0.4, socketio: 0.9 };
   const peer = (round: number, server: "skyport" | "socketio", workers: number, deliveries: number, shares: number[], p99Micros: number): ScaleRecord => ({
     ...record(round, workers, deliveries, shares),
     server,
-    sample: { ...scaleSample(workers, deliveries, shares), p99Micros },
+    sample: { ...scaleSample(workers, deliveries, shares), p99Micros, workerUserShares: shares.map((share) => share * userFraction[server]) },
   });
   const records: ScaleRecord[] = [
     peer(1, "skyport", 1, 700_000, [0.7], 20_000),
@@ -126,10 +128,17 @@ describe("skyport and the Socket.IO peer side by side", () => {
     expect(rows[0]!.p99Ratio!.min).toBeCloseTo(0.25);
     expect(rows[0]!.p99Ratio!.max).toBeCloseTo(0.5);
     expect(peerTable(rows)).toEqual([
-      ["placement", "workers", "skyport per core-s", "Socket.IO per core-s", "skyport ÷ Socket.IO", "skyport p99 ms", "Socket.IO p99 ms", "p99 skyport ÷ Socket.IO", "rounds"],
-      ["on core 0", "1", "1.00M", "105k [100k–110k]", "9.55x [9.09x–10.00x]", "25.0 [20.0–30.0]", "70.0 [60.0–80.0]", "0.38x [0.25x–0.50x]", "2"],
-      ["on core 0", "2", "600k", "90.0k", "6.67x", "25.0", "90.0", "0.28x", "1"],
+      [
+        "placement", "workers", "skyport per core-s", "Socket.IO per core-s", "skyport ÷ Socket.IO", "skyport p99 ms", "Socket.IO p99 ms", "p99 skyport ÷ Socket.IO",
+        "skyport µs user / sys", "Socket.IO µs user / sys", "rounds",
+      ],
+      // CPU per delivery: skyport 1 µs (0.4 user) in both rounds; Socket.IO 10 µs then 9.09 µs, 90 % user.
+      ["on core 0", "1", "1.00M", "105k [100k–110k]", "9.55x [9.09x–10.00x]", "25.0 [20.0–30.0]", "70.0 [60.0–80.0]", "0.38x [0.25x–0.50x]", "0.400 / 0.600", "8.59 / 0.955", "2"],
+      ["on core 0", "2", "600k", "90.0k", "6.67x", "25.0", "90.0", "0.28x", "0.667 / 1.00", "10.0 / 1.11", "1"],
     ]);
+    // Results from before user and system time were read show no split.
+    const unsplit = records.map((r) => ({ ...r, sample: r.sample && { ...r.sample, workerUserShares: undefined } }));
+    expect(peerTable(summarizePeers(unsplit, ["core0"], [1]))[1]!.slice(8, 10)).toEqual(["–", "–"]);
   });
 
   test("each placement and worker count is judged against the goal: 10x per core, p99 no worse", () => {

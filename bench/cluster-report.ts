@@ -39,6 +39,8 @@ export function scaleLabel(server: ScaleServer, placement: Placement): string {
 /** One scale run as recorded: its round, the server, where it ran, and what it measured or why it failed. */
 export interface ScaleRecord {
   round: number;
+  /** The workload's id (bench/cluster.ts); absent in results from before there were two: `deliveries`. */
+  workload?: string;
   /** Absent in results from before the Socket.IO peer: skyport. */
   server?: ScaleServer;
   placement: Placement;
@@ -167,6 +169,13 @@ export function summarizeScale(
 /** Deliveries per second of worker CPU: deliveries/s over the workers' summed core share. */
 const deliveriesPerCore = (s: ScaleSample): number => s.deliveriesPerSecond / s.workersCoreShare;
 
+/** The workers' user CPU (their own code and runtime) per delivery, µs; NaN for a sample from before it was measured. */
+export const userMicrosPerDelivery = (s: ScaleSample): number =>
+  s.workerUserShares === undefined ? NaN : (s.workerUserShares.reduce((sum, share) => sum + share, 0) / s.deliveriesPerSecond) * 1e6;
+
+/** The workers' system CPU (the kernel working for them) per delivery, µs; NaN for a sample from before it was measured. */
+export const systemMicrosPerDelivery = (s: ScaleSample): number => (s.workersCoreShare / s.deliveriesPerSecond) * 1e6 - userMicrosPerDelivery(s);
+
 /** skyport against the Socket.IO peer at one placement and worker count, paired by round. */
 export interface PeerRow {
   placement: Placement;
@@ -179,6 +188,11 @@ export interface PeerRow {
   socketIoP99?: Spread;
   /** skyport's p99 over Socket.IO's, per round (the goal: at most 1, no worse). */
   p99Ratio?: Spread;
+  /** Worker CPU per delivery in µs, user (the server's own code and its runtime) and system (the kernel), for each server. */
+  skyportUserMicros?: Spread;
+  skyportSystemMicros?: Spread;
+  socketIoUserMicros?: Spread;
+  socketIoSystemMicros?: Spread;
   /** Rounds with both servers measured. */
   rounds: number;
 }
@@ -204,6 +218,10 @@ export function summarizePeers(records: readonly ScaleRecord[], placements: read
         skyportP99: spreadOf(pairs, (p) => p.ours.p99Micros),
         socketIoP99: spreadOf(pairs, (p) => p.theirs.p99Micros),
         p99Ratio: spreadOf(pairs, (p) => p.ours.p99Micros / p.theirs.p99Micros),
+        skyportUserMicros: spreadOf(pairs, (p) => userMicrosPerDelivery(p.ours)),
+        skyportSystemMicros: spreadOf(pairs, (p) => systemMicrosPerDelivery(p.ours)),
+        socketIoUserMicros: spreadOf(pairs, (p) => userMicrosPerDelivery(p.theirs)),
+        socketIoSystemMicros: spreadOf(pairs, (p) => systemMicrosPerDelivery(p.theirs)),
         rounds: rounds.length,
       });
     }
@@ -233,7 +251,10 @@ export function peerGoalLines(rows: readonly PeerRow[]): string[] {
 
 /** The side-by-side table: deliveries per worker core-second and p99, skyport and Socket.IO, and skyport's lead. */
 export function peerTable(rows: readonly PeerRow[]): string[][] {
-  const header = ["placement", "workers", "skyport per core-s", "Socket.IO per core-s", "skyport ÷ Socket.IO", "skyport p99 ms", "Socket.IO p99 ms", "p99 skyport ÷ Socket.IO", "rounds"];
+  const header = [
+    "placement", "workers", "skyport per core-s", "Socket.IO per core-s", "skyport ÷ Socket.IO", "skyport p99 ms", "Socket.IO p99 ms", "p99 skyport ÷ Socket.IO",
+    "skyport µs user / sys", "Socket.IO µs user / sys", "rounds",
+  ];
   return [
     header,
     ...rows.map((row) => [
@@ -245,9 +266,16 @@ export function peerTable(rows: readonly PeerRow[]): string[][] {
       formatSpread(row.skyportP99, milliseconds),
       formatSpread(row.socketIoP99, milliseconds),
       formatSpread(row.p99Ratio, ratio),
+      userSystem(row.skyportUserMicros, row.skyportSystemMicros),
+      userSystem(row.socketIoUserMicros, row.socketIoSystemMicros),
       String(row.rounds),
     ]),
   ];
+}
+
+/** "user / system" µs per delivery, medians: "–" when not measured. */
+function userSystem(user: Spread | undefined, system: Spread | undefined): string {
+  return user && system ? `${formatNumber(user.median)} / ${formatNumber(system.median)}` : "–";
 }
 
 export function summarizeHop(records: readonly HopRecord[]): HopRow[] {

@@ -60,6 +60,8 @@ export interface ScaleSample {
   viewersSilent: number;
   /** Each worker's CPU, in worker index order; the owner of every drone is `ownerWorker`. */
   workerCoreShares: number[];
+  /** The user part of each worker's share, same order: the rest is system time (the kernel's). Absent in results from before it was measured. */
+  workerUserShares?: number[];
   /** Index of the worker that simulates the drones (it owned all of them at the start). */
   ownerWorker: number;
   workersCoreShare: number;
@@ -155,6 +157,7 @@ export async function measureScale(shape: ScaleShape, target: ScaleTarget, redis
       viewersClosed: results.reduce((sum, r) => sum + r.connectionsLost, 0),
       viewersSilent: tallies.reduce((sum, t) => sum + t.silentSubscribers, 0),
       workerCoreShares,
+      workerUserShares: cpu.userShares.slice(0, target.serverPids.length),
       ownerWorker: target.ownerWorker,
       workersCoreShare: workerCoreShares.reduce((sum, s) => sum + s, 0),
       supervisorCoreShare: supervisor.length ? rest[0]! : 0,

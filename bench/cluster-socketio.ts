@@ -25,6 +25,13 @@ const listeningLinePattern = /socketio-publish listening on \S*:(\d+)/;
 /** Grace between SIGTERM and SIGKILL when stopping: the primary stops its workers first. */
 const stopGraceMilliseconds = 3000;
 
+/**
+ * Bytes of skyport's telemetry message for a d00–d04 frame (bench/run.ts's
+ * probe, 01:10 baseline): the Socket.IO peer's message size until a skyport
+ * run of the same round has measured it.
+ */
+export const skyportMessageBytes = 490;
+
 /** What the peer runs for a scale window. */
 export interface SocketIoClusterOptions {
   workers: number;
@@ -62,7 +69,7 @@ export function parseSocketIoPort(text: string): number | null {
 }
 
 /** Starts the peer and waits until every worker listens with its adapter connected. */
-async function startSocketIoCluster(options: SocketIoClusterOptions): Promise<{ target: Omit<ScaleTarget, "ownerWorker">; stop(): Promise<void> }> {
+export async function startSocketIoCluster(options: SocketIoClusterOptions): Promise<{ target: Omit<ScaleTarget, "ownerWorker">; stop(): Promise<void> }> {
   const cmd = socketIoClusterCommand(options);
   const child = spawnChild(cmd, { cwd: repoRoot, stdout: "pipe", stderr: "pipe" });
   let stderrTail = "";

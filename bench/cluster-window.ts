@@ -12,6 +12,8 @@ import { coreTimes, cpuBetween, sampleCpu, type CoreTimes, type CpuSample } from
 export interface CpuWindowResult {
   /** Share of one core (1 = 100 %) per watched pid, in the order given. */
   shares: number[];
+  /** The user part of each share (the rest is the kernel's: system time), same order. */
+  userShares: number[];
   /** This runner's own share of one core. */
   runnerShare: number;
   /** Cores used by everything else on the machine, plus steal (0.25 = a quarter of one core). */
@@ -54,6 +56,7 @@ export function startCpuWindow(pids: readonly number[], cores: readonly number[]
       });
       return {
         shares: uses.map((use) => use.coreShare),
+        userShares: uses.map((use) => use.userShare),
         runnerShare: runnerSeconds / wallSeconds,
         otherCores: Math.max(0, busy - oursSeconds) / wallSeconds + steal / wallSeconds,
         wallSeconds,

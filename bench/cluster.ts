@@ -1,11 +1,13 @@
 /**
  * The scale-out benchmark (issue 7): `bun run bench/cluster.ts [--quick]
- * [--rounds N] [--only scale|hop] [--servers skyport,socketio]`.
+ * [--rounds N] [--only scale|hop] [--workload deliveries|max-rate]
+ * [--servers skyport,socketio]`.
  *
  * 1. Deliveries per second with 1, 2 and 4 worker processes
  *    (`server.ts --workers N --redis URL`), viewers connected through the
- *    shared port, with the CPU of every worker, redis-server and the load
- *    generator; once with skyport pinned to core 0 (the load generator has
+ *    shared port, for two workloads (5 drones per viewer, and the maximum
+ *    rate's 20), with the CPU of every worker (user and system apart),
+ *    redis-server and the load generator; once with skyport pinned to core 0 (the load generator has
  *    core 1), once with skyport unpinned. The same runs with the Socket.IO
  *    peer (issue 18: N Node workers with the official Redis adapter, the
  *    same viewers, drones, rate and message size), interleaved with
@@ -50,7 +52,7 @@ import {
   type ScaleServer,
 } from "./cluster-report.ts";
 import { runScale, type ScaleSample, type ScaleShape } from "./cluster-scale.ts";
-import { runSocketIoScale } from "./cluster-socketio.ts";
+import { runSocketIoScale, skyportMessageBytes } from "./cluster-socketio.ts";
 import { machineCores } from "./cluster-window.ts";
 import { describeMachine } from "./machine.ts";
 import { formatCount } from "./report.ts";
@@ -61,24 +63,40 @@ const workerCounts = [1, 2, 4] as const;
 const placements: readonly Placement[] = ["core0", "shared"];
 /** Servers of the scale runs: skyport, and the Socket.IO peer unless --servers leaves it out. */
 const scaleServers: readonly ScaleServer[] = ["skyport", "socketio"];
+/** A scale workload: how many viewers watch how many drones, every drone at `hz`. */
+interface ScaleWorkload {
+  id: WorkloadId;
+  drones: number;
+  hz: number;
+  viewers: number;
+  /** What the workload stands for, printed above its tables. */
+  title: string;
+}
+
+type WorkloadId = "deliveries" | "max-rate";
+
 /**
- * Bytes of skyport's telemetry message for a d00–d04 frame (bench/run.ts's
- * probe, 01:10 baseline): the Socket.IO peer's message size until a skyport
- * run of the same round has measured it.
+ * The workloads, both run by default (`--workload` picks one).
+ *
+ * deliveries: 2,000 viewers of 5 drones at 100 Hz ask for 1,000,000
+ * deliveries per second, more than one worker can send on this machine
+ * (about 0.75 M with its core at 98 %) while the load generator, at about
+ * 80 % of its core, still keeps up. A viewer gets a tick's 5 frames in one
+ * write.
+ *
+ * max-rate: the single node's maximum-rate shape (telemetry-max, every
+ * viewer watching many drones at 100 Hz, here 20): 500 viewers of 20
+ * drones ask for the same 1,000,000 deliveries per second, a tick's 20
+ * frames in one write. With 1,000 such viewers (2 M asked) the load
+ * generator, which scans every frame, ran out of CPU before skyport's
+ * workers did, and its backlog made the latency its own. skyport's workers
+ * do not saturate here, so the deliveries per worker core-second are what
+ * compare; Socket.IO saturates its workers either way.
  */
-const defaultFrameBytes = 490;
-/**
- * The deliveries workload: 2,000 viewers of 5 drones at 100 Hz ask for
- * 1,000,000 deliveries per second, more than one worker can send on this
- * machine (about 0.75 M with its core at 98 %) while the load generator,
- * at about 80 % of its core, still keeps up. With many more drones per
- * viewer (20 × 1,000 viewers) skyport sends a tick's frames to a socket in
- * one write and the load generator, which scans every frame, ran out of CPU
- * first; with one drone (× 5,000 viewers) both saturated at once.
- */
-const scaleDrones = 5;
-const scaleHz = 100;
-const scaleViewers = 2000;
+const workloads: readonly ScaleWorkload[] = [
+  { id: "deliveries", drones: 5, hz: 100, viewers: 2000, title: "deliveries" },
+  { id: "max-rate", drones: 20, hz: 100, viewers: 500, title: "maximum rate" },
+];
 /** The hop's drone rate: 100 Hz gives 100 paired frames per second of window. */
 const hopHz = 100;
 /** Background viewers of the timed drone in the hop's loaded phase, spread evenly over the nodes. */
@@ -109,8 +127,8 @@ interface Timing {
   deadlineSeconds: number;
 }
 
-const fullTiming: Timing = { rounds: 3, retryShare: 0.15, scaleWarmupSeconds: 1, scaleMeasureSeconds: 3, hopWarmupSeconds: 1, hopMeasureSeconds: 5, deadlineSeconds: 900 };
-const quickTiming: Timing = { rounds: 2, retryShare: 0, scaleWarmupSeconds: 0.5, scaleMeasureSeconds: 1.5, hopWarmupSeconds: 0.5, hopMeasureSeconds: 2, deadlineSeconds: 300 };
+const fullTiming: Timing = { rounds: 3, retryShare: 0.15, scaleWarmupSeconds: 1, scaleMeasureSeconds: 3, hopWarmupSeconds: 1, hopMeasureSeconds: 5, deadlineSeconds: 1500 };
+const quickTiming: Timing = { rounds: 2, retryShare: 0, scaleWarmupSeconds: 0.5, scaleMeasureSeconds: 1.5, hopWarmupSeconds: 0.5, hopMeasureSeconds: 2, deadlineSeconds: 600 };
 const maxRounds = 10;
 
 const usage = `usage: bun run bench/cluster.ts [flags]
@@ -120,9 +138,11 @@ Redis, and the latency the Redis hop adds. Needs Linux, taskset and Debian's
 redis-server (${redisServerPath}).
 
 flags:
-  --quick          short windows, ${quickTiming.rounds} rounds, no retries (about a minute; full run: ${fullTiming.rounds} rounds, about 3 minutes)
+  --quick          short windows, ${quickTiming.rounds} rounds, no retries, the ${workloads[0]!.id} workload unless --workload says (about 3 minutes;
+                   full run: ${fullTiming.rounds} rounds, both workloads, about 13 minutes, 7 with one)
   --rounds N       rounds of every run (1 to ${maxRounds})
   --only WHAT      scale (deliveries per second) or hop (the Redis hop)
+  --workload W     scale runs of one workload: ${workloads.map((w) => `${w.id} (${w.viewers.toLocaleString("en-US")} viewers × ${w.drones} drones at ${w.hz} Hz)`).join(" or ")}; default both (one with --quick)
   --servers LIST   scale runs of: ${scaleServers.join(", ")} (default both; socketio needs node and npm install)
   --help           print this help`;
 
@@ -133,6 +153,7 @@ interface Options {
   timing: Timing;
   only: "scale" | "hop" | null;
   servers: ScaleServer[];
+  workloads: ScaleWorkload[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -140,6 +161,7 @@ function parseOptions(argv: string[]): Options {
   let rounds: number | null = null;
   let only: Options["only"] = null;
   let servers: ScaleServer[] = [...scaleServers];
+  let chosen: ScaleWorkload[] | null = null;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === "--help" || flag === "-h") {
@@ -155,6 +177,11 @@ function parseOptions(argv: string[]): Options {
       const value = argv[++i];
       if (value !== "scale" && value !== "hop") throw new UsageError(`--only must be scale or hop: got ${JSON.stringify(value)}`);
       only = value;
+    } else if (flag === "--workload") {
+      const value = argv[++i];
+      const workload = workloads.find((w) => w.id === value);
+      if (!workload) throw new UsageError(`--workload must be ${workloads.map((w) => w.id).join(" or ")}: got ${JSON.stringify(value)}`);
+      chosen = [workload];
     } else if (flag === "--servers") {
       const names = (argv[++i] ?? "").split(",").map((name) => name.trim()).filter(Boolean);
       const unknown = names.filter((name) => !scaleServers.includes(name as ScaleServer));
@@ -164,13 +191,24 @@ function parseOptions(argv: string[]): Options {
   }
   const timing = { ...(quick ? quickTiming : fullTiming) };
   if (rounds !== null) timing.rounds = rounds;
-  return { quick, timing, only, servers };
+  // A quick look runs the first workload only, unless one is named.
+  return { quick, timing, only, servers, workloads: chosen ?? (quick ? [workloads[0]!] : [...workloads]) };
 }
 
 /** Sets a process's CPU affinity (all its threads) to `cpus`, e.g. "0" or "0,1". */
 function pin(pid: number, cpus: string): void {
   const result = Bun.spawnSync(["taskset", "-a", "-p", "-c", cpus, String(pid)], { stdout: "ignore", stderr: "pipe" });
   if (result.exitCode !== 0) throw new Error(`taskset -p -c ${cpus} ${pid} failed (is util-linux installed?): ${result.stderr.toString().trim()}`);
+}
+
+/** "2,000 viewers × 5 drones at 100 Hz (1.00M deliveries/s asked)". */
+function describeWorkload(workload: ScaleWorkload): string {
+  return `${workload.viewers.toLocaleString("en-US")} viewers × ${workload.drones} drones at ${workload.hz} Hz (${formatCount(workload.viewers * workload.drones * workload.hz)} deliveries/s asked)`;
+}
+
+/** " (user N%)": the user part of the workers' CPU, the rest being the kernel's. */
+function userOf(s: ScaleSample): string {
+  return s.workerUserShares ? ` (user ${percent(s.workerUserShares.reduce((sum, share) => sum + share, 0))})` : "";
 }
 
 /** Stops everything this benchmark started; synchronous, for signals and the deadline. */
@@ -229,13 +267,13 @@ async function main(): Promise<void> {
   const command = `bun run bench/cluster.ts ${process.argv.slice(2).join(" ")}`.trim();
   const runScaleRuns = options.only !== "hop";
   const runHopRuns = options.only !== "scale";
-  const scaleRuns = runScaleRuns ? options.servers.length * placements.length * workerCounts.length : 0;
+  const scaleRuns = runScaleRuns ? options.workloads.length * options.servers.length * placements.length * workerCounts.length : 0;
   const hopRuns = runHopRuns ? 2 : 0;
-  const scaleShape = (workers: number, placement: Placement): ScaleShape => ({
+  const scaleShape = (workload: ScaleWorkload, workers: number, placement: Placement): ScaleShape => ({
     workers,
-    drones: scaleDrones,
-    hz: scaleHz,
-    viewers: scaleViewers,
+    drones: workload.drones,
+    hz: workload.hz,
+    viewers: workload.viewers,
     warmupSeconds: timing.scaleWarmupSeconds,
     measureSeconds: timing.scaleMeasureSeconds,
     loadCore,
@@ -251,11 +289,8 @@ async function main(): Promise<void> {
 
   console.log(`${machine.cpuModel}, ${machine.cores} cores, Linux ${machine.kernel}, Bun ${machine.bun}`);
   console.log(`${options.quick ? "quick" : "full"} run: ${timing.rounds} rounds × (${scaleRuns} scale runs + ${hopRuns} hop setups)`);
-  if (runScaleRuns) {
-    console.log(
-      `scale: ${scaleViewers.toLocaleString("en-US")} viewers × ${scaleDrones} drones at ${scaleHz} Hz ` +
-        `(${formatCount(scaleViewers * scaleDrones * scaleHz)} deliveries/s asked), ${timing.scaleWarmupSeconds} s warm-up + ${timing.scaleMeasureSeconds} s measured`,
-    );
+  for (const workload of runScaleRuns ? options.workloads : []) {
+    console.log(`scale, ${workload.title}: ${describeWorkload(workload)}, ${timing.scaleWarmupSeconds} s warm-up + ${timing.scaleMeasureSeconds} s measured`);
   }
   if (runHopRuns) {
     console.log(`hop: 1 drone at ${hopHz} Hz, idle and with ${hopBackgroundViewers.toLocaleString("en-US")} background viewers, ${timing.hopMeasureSeconds} s per window`);
@@ -271,32 +306,37 @@ async function main(): Promise<void> {
   const hopRecords: HopRecord[] = [];
   let retriesLeft = Math.ceil(timing.rounds * (scaleRuns + hopRuns) * timing.retryShare);
   const takeRetry = () => (retriesLeft > 0 ? (retriesLeft--, true) : false);
-  let frameBytes = defaultFrameBytes;
+  // Per workload: skyport's message size, measured by its last run, is what the Socket.IO peer emits.
+  const frameBytes = new Map<WorkloadId, number>();
   try {
     redis = await startRedis();
     const allCores = cores.join(",");
     for (let round = 1; round <= timing.rounds; round++) {
-      for (const placement of runScaleRuns ? placements : []) {
-        pin(redis.pid, placement === "core0" ? String(serverCore) : allCores);
-        for (const workers of workerCounts) {
-          // skyport first: its viewers' message size is what the Socket.IO peer emits next.
-          for (const server of options.servers) {
-            const tag = `[round ${round}/${timing.rounds}] ${scaleLabel(server, placement).padEnd(19)} ${workers} worker${workers > 1 ? "s" : " "}`;
-            const shape = scaleShape(workers, placement);
-            const attempt = (): Promise<ScaleSample> =>
-              server === "skyport" ? runScale(shape, redis!.url, redis!.pid, cores) : runSocketIoScale(shape, frameBytes, redis!.url, redis!.pid, cores);
-            const outcome = await withRetry(attempt, (s) => s.otherCoreShare, takeRetry);
-            scaleRecords.push({ round, server, placement, workers, sample: outcome.value, error: outcome.error, attempts: outcome.attempts, disturbed: outcome.disturbed });
-            const s = outcome.value;
-            if (server === "skyport" && s?.messageBytes) frameBytes = s.messageBytes;
-            console.log(
-              s
-                ? `${tag}  ${formatCount(s.deliveriesPerSecond)} deliveries/s, p50 ${(s.p50Micros / 1000).toFixed(1)} ms, p99 ${(s.p99Micros / 1000).toFixed(1)} ms, ` +
-                    `lost ${s.lostFrames}, workers ${s.workerCoreShares.map(percent).join("+")}, redis ${percent(s.redisCoreShare)}, ` +
-                    `loadgen ${percent(s.loadgenCoreShare)}, others ${percent(s.otherCoreShare)}${outcome.disturbed ? " (disturbed)" : ""}`
-                : `${tag}  FAILED: ${outcome.error}`,
-            );
-            await Bun.sleep(pauseBetweenRunsMilliseconds);
+      for (const workload of runScaleRuns ? options.workloads : []) {
+        for (const placement of placements) {
+          pin(redis.pid, placement === "core0" ? String(serverCore) : allCores);
+          for (const workers of workerCounts) {
+            // skyport first: its viewers' message size is what the Socket.IO peer emits next.
+            for (const server of options.servers) {
+              const where = options.workloads.length > 1 ? `${workload.id.padEnd(10)} ` : "";
+              const tag = `[round ${round}/${timing.rounds}] ${where}${scaleLabel(server, placement).padEnd(19)} ${workers} worker${workers > 1 ? "s" : " "}`;
+              const shape = scaleShape(workload, workers, placement);
+              const bytes = frameBytes.get(workload.id) ?? skyportMessageBytes;
+              const attempt = (): Promise<ScaleSample> =>
+                server === "skyport" ? runScale(shape, redis!.url, redis!.pid, cores) : runSocketIoScale(shape, bytes, redis!.url, redis!.pid, cores);
+              const outcome = await withRetry(attempt, (s) => s.otherCoreShare, takeRetry);
+              scaleRecords.push({ round, workload: workload.id, server, placement, workers, sample: outcome.value, error: outcome.error, attempts: outcome.attempts, disturbed: outcome.disturbed });
+              const s = outcome.value;
+              if (server === "skyport" && s?.messageBytes) frameBytes.set(workload.id, s.messageBytes);
+              console.log(
+                s
+                  ? `${tag}  ${formatCount(s.deliveriesPerSecond)} deliveries/s, p50 ${(s.p50Micros / 1000).toFixed(1)} ms, p99 ${(s.p99Micros / 1000).toFixed(1)} ms, ` +
+                      `lost ${s.lostFrames}, workers ${s.workerCoreShares.map(percent).join("+")}${userOf(s)}, redis ${percent(s.redisCoreShare)}, ` +
+                      `loadgen ${percent(s.loadgenCoreShare)}, others ${percent(s.otherCoreShare)}${outcome.disturbed ? " (disturbed)" : ""}`
+                  : `${tag}  FAILED: ${outcome.error}`,
+              );
+              await Bun.sleep(pauseBetweenRunsMilliseconds);
+            }
           }
         }
       }
@@ -322,23 +362,32 @@ async function main(): Promise<void> {
 
   const finishedAt = new Date();
   const minutes = ((finishedAt.getTime() - startedAt.getTime()) / 60_000).toFixed(1);
-  const scaleRows = summarizeScale(scaleRecords, placements, workerCounts, options.servers);
-  const peerRows = summarizePeers(scaleRecords, placements, workerCounts);
-  const peerCells = peerTable(peerRows);
+  // Records from before the workloads were named are of the deliveries workload.
+  const scaleResults = options.workloads.map((workload) => {
+    const records = scaleRecords.filter((r) => (r.workload ?? "deliveries") === workload.id);
+    const rows = summarizeScale(records, placements, workerCounts, options.servers);
+    const peers = summarizePeers(records, placements, workerCounts);
+    return { workload, rows, peers, scaleCells: scaleTable(rows), peerCells: peerTable(peers) };
+  });
+  const scaleRows = scaleResults.flatMap((result) => result.rows);
   const hopRows = summarizeHop(hopRecords);
-  const scaleCells = scaleTable(scaleRows);
   const hopCells = hopTable(hopRows, hopBackgroundViewers);
   const backgroundCells = backgroundTable(hopRows, hopBackgroundViewers);
   const sentence = hopSentence(hopRows, hopBackgroundViewers);
   console.log(`\nmedian [min–max] over ${timing.rounds} rounds (${minutes} min)`);
-  if (scaleRows.length) {
-    console.log(`\ndeliveries: ${scaleViewers.toLocaleString("en-US")} viewers × ${scaleDrones} drones at ${scaleHz} Hz; CPU as shares of one core; "others" is everything else on the machine\n`);
-    console.log(textTable(scaleCells));
-  }
-  if (peerRows.length) {
-    console.log(`\nskyport and Socket.IO (Redis adapter) side by side: deliveries per second of worker CPU, and p99; ratios paired by round\n`);
-    console.log(textTable(peerCells));
-    console.log(`\n${peerGoalLines(peerRows).join("\n")}`);
+  for (const { workload, rows, peers, scaleCells, peerCells } of scaleResults) {
+    if (rows.length) {
+      console.log(`\n${workload.title}: ${describeWorkload(workload)}; CPU as shares of one core; "others" is everything else on the machine\n`);
+      console.log(textTable(scaleCells));
+    }
+    if (peers.length) {
+      console.log(
+        `\n${workload.title}, skyport and Socket.IO (Redis adapter) side by side: deliveries per second of worker CPU, and p99; ratios paired by round; ` +
+          `worker CPU per delivery split into user (the server's code and runtime) and system (the kernel)\n`,
+      );
+      console.log(textTable(peerCells));
+      console.log(`\n${peerGoalLines(peers).join("\n")}`);
+    }
   }
   if (hopRows.length) {
     console.log(`\nRedis hop: 1 drone at ${hopHz} Hz; hop = viewer 2's arrival minus viewer 1's, same frame; viewer latency = arrival minus the frame's whole-ms time (0–1 ms high)\n`);
@@ -365,9 +414,17 @@ async function main(): Promise<void> {
         command,
         machine,
         options: { ...options, loadCore, serverCore, disturbedCores },
-        scale: { drones: scaleDrones, hz: scaleHz, viewers: scaleViewers, workerCounts, placements, servers: options.servers, records: scaleRecords, summary: scaleRows, peers: peerRows },
+        scale: {
+          workerCounts,
+          placements,
+          servers: options.servers,
+          records: scaleRecords,
+          workloads: scaleResults.map(({ workload, rows, peers }) => ({ ...workload, summary: rows, peers })),
+        },
         hop: { hz: hopHz, backgroundViewers: hopBackgroundViewers, records: hopRecords, summary: hopRows, sentence },
-        markdown: { scale: scaleRows.length ? markdownTable(scaleCells) : null, peers: peerRows.length ? markdownTable(peerCells) : null, peerGoals: peerGoalLines(peerRows), hop: hopRows.length ? markdownTable(hopCells) : null, background: hopRows.length ? markdownTable(backgroundCells) : null },
+        markdown: {
+          scale: Object.fromEntries(scaleResults.map((r) => [r.workload.id, { scale: r.rows.length ? markdownTable(r.scaleCells) : null, peers: r.peers.length ? markdownTable(r.peerCells) : null, peerGoals: peerGoalLines(r.peers) }])),
+          hop: hopRows.length ? markdownTable(hopCells) : null, background: hopRows.length ? markdownTable(backgroundCells) : null },
       },
       null,
       2,

@@ -1,8 +1,8 @@
 /**
  * Reads a process's CPU time and resident memory from Linux's /proc.
  *
- * Owns parsing /proc/PID/stat (utime + stime, summed over all threads, in
- * clock ticks), /proc/PID/status (VmRSS) and the per-core lines of /proc/stat
+ * Owns parsing /proc/PID/stat (utime and stime, user and kernel time summed
+ * over all threads, in clock ticks), /proc/PID/status (VmRSS) and the per-core lines of /proc/stat
  * (how busy a core was, to tell whether other processes shared the pinned
  * cores). Nothing else: callers decide when to sample and what the
  * difference means.
@@ -29,19 +29,33 @@ export function clockTicksPerSecond(): number {
   return ticks;
 }
 
+/** A process's CPU time so far, split: `user` runs its own code (JS, the runtime, libc), `system` is the kernel working for it (syscalls, and the softirq work of its loopback traffic). */
+export interface CpuSplit {
+  userSeconds: number;
+  systemSeconds: number;
+}
+
 /**
- * CPU seconds (user + system) the process has used so far. The command name in
- * field 2 may contain spaces and parentheses, so fields are counted from the
- * last ')': utime and stime are fields 14 and 15 of the line.
+ * CPU seconds the process has used so far, user and system apart (utime and
+ * stime, all threads). The command name in field 2 may contain spaces and
+ * parentheses, so fields are counted from the last ')': utime and stime are
+ * fields 14 and 15 of the line.
  */
-export function cpuSeconds(pid: number): number {
+export function cpuSplit(pid: number): CpuSplit {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // fields[0] is field 3 (state), so field N is fields[N - 3].
   const utime = Number(fields[14 - 3]);
   const stime = Number(fields[15 - 3]);
   if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`cannot parse /proc/${pid}/stat: ${stat.slice(0, 200)}`);
-  return (utime + stime) / clockTicksPerSecond();
+  const ticks = clockTicksPerSecond();
+  return { userSeconds: utime / ticks, systemSeconds: stime / ticks };
+}
+
+/** CPU seconds (user + system) the process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const split = cpuSplit(pid);
+  return split.userSeconds + split.systemSeconds;
 }
 
 /** Resident set size in bytes (VmRSS, which /proc reports in kB = KiB). */
@@ -88,11 +102,14 @@ export function otherLoadShare(before: CoreTimes, after: CoreTimes, oursCpuSecon
 /** A CPU-time reading paired with the wall clock, so two of them give a rate. */
 export interface CpuSample {
   cpuSeconds: number;
+  /** The user part of `cpuSeconds` (the rest is system). */
+  userSeconds: number;
   wallSeconds: number;
 }
 
 export function sampleCpu(pid: number): CpuSample {
-  return { cpuSeconds: cpuSeconds(pid), wallSeconds: performance.now() / 1000 };
+  const split = cpuSplit(pid);
+  return { cpuSeconds: split.userSeconds + split.systemSeconds, userSeconds: split.userSeconds, wallSeconds: performance.now() / 1000 };
 }
 
 export interface CpuUse {
@@ -100,11 +117,14 @@ export interface CpuUse {
   wallSeconds: number;
   /** CPU time as a share of one core (1 = 100 %). */
   coreShare: number;
+  /** The user part of `coreShare`; the rest (`coreShare - userShare`) is the kernel's. */
+  userShare: number;
 }
 
 /** CPU used between two samples and the share of one core it represents. */
 export function cpuBetween(before: CpuSample, after: CpuSample): CpuUse {
   const cpu = after.cpuSeconds - before.cpuSeconds;
+  const user = after.userSeconds - before.userSeconds;
   const wall = after.wallSeconds - before.wallSeconds;
-  return { cpuSeconds: cpu, wallSeconds: wall, coreShare: wall > 0 ? cpu / wall : 0 };
+  return { cpuSeconds: cpu, wallSeconds: wall, coreShare: wall > 0 ? cpu / wall : 0, userShare: wall > 0 ? user / wall : 0 };
 }
