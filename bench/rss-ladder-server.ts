@@ -119,12 +119,14 @@ const handlers: WebSocketHandler<SocketData | undefined> = {
       connections.opened(socket);
       sessions.register(socket);
     }
-    if (has("endpoint")) return endpoint.open(socket);
+    if (has("welcome")) return endpoint.open(socket);
     if (mode === "viewer") ws.subscribe(topic);
   },
   message(ws: LadderSocket, message) {
     if (has("endpoint")) return endpoint.message(ws as ServerWebSocket<SocketData>, message);
-    if (has("exchange")) for (const reply of shortReplies) ws.send(reply);
+    // The welcome step sent its welcome on open: one short reply more makes the two the client waits for.
+    if (has("welcome")) ws.send(shortReplies[1]!);
+    else if (has("exchange")) for (const reply of shortReplies) ws.send(reply);
   },
   close(ws: LadderSocket) {
     if (!has("registries")) return;
@@ -156,7 +158,7 @@ function serveStep(): Server<SocketData | undefined> {
     fetch: (request, server) => upgrade(request, server),
     websocket: handlers,
   });
-  if (has("endpoint")) flight.attach(server, sessions);
+  if (has("welcome")) flight.attach(server, sessions);
   return server;
 }
 const server = serveStep();

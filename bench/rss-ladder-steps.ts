@@ -21,7 +21,9 @@ export const ladderSteps = [
   "data",
   /** + the data made by skyport's upgrade decision (`decideUpgrade`: Host, Origin, handshake, URL, session id, admission). */
   "upgrade",
-  /** + skyport's `/drone` endpoint answering (`DroneEndpoint`: its real welcome and ack, the rights applied). */
+  /** + skyport's `/drone` endpoint greeting each socket (`DroneEndpoint.open`: the rights applied, its topics subscribed, the real welcome). */
+  "welcome",
+  /** + the endpoint answering the opening message (`DroneEndpoint.message`: admission and its rate limiter, parse, the real ack). */
   "endpoint",
   /** + the registries: every socket in `ConnectionRegistry` and `SessionRegistry` (the latter's sweep not run). */
   "registries",
