@@ -5,6 +5,9 @@
  * to the step before. The ladder measures every step with the memory
  * scenarios' protocol; the step where RSS per socket jumps is what costs.
  *
+ * Every step builds the same parts at start (so every step's process holds
+ * the same fixed memory) and uses them only from its own step on.
+ *
  * Owns the steps' servers only; it measures nothing. `--mode viewer`
  * publishes frames of `--frame-bytes` at 10 Hz to the topic every socket
  * joins (bare Bun's telemetry reference does the same); `--mode idle`
@@ -34,7 +37,6 @@ import type { Logger } from "../src/runtime/observability/log.ts";
 import { Metrics } from "../src/runtime/observability/metrics.ts";
 import { telemetryTopic } from "../src/runtime/topics.ts";
 import { ladderSteps, type LadderStep } from "./rss-ladder-steps.ts";
-
 
 /** Frames a second published to a viewer's topic: memory-viewer's rate. */
 const viewerHz = 10;
@@ -77,8 +79,8 @@ const metrics = new Metrics();
 // The flight service is built, never started: no tick runs, so the steps differ only in the part each adds.
 const flight = new FlightService(config, quiet, metrics);
 const admission = new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp);
-const connections = new ConnectionRegistry(quiet, () => flight.nowMs());
 const sessions = new SessionRegistry(flight, config, metrics, quiet);
+const connections = new ConnectionRegistry(quiet, () => flight.nowMs(), () => sessions.sockets());
 const endpoint = new DroneEndpoint(flight, config, metrics);
 const topic = telemetryTopic(droneId);
 /** The two short replies of the `exchange` step (the load generator waits for two replies before the socket counts as open). */

@@ -1,5 +1,6 @@
 /**
- * The set of open WebSocket connections, per endpoint.
+ * The open WebSocket connections, counted per endpoint (the `/echo` ones
+ * kept here; a session's socket is kept once, in the session registry).
  *
  * Owns: the per-socket data every endpoint shares (`SocketData`; a drone
  * client's session is `sessions/session.ts`'s), the open/close bookkeeping,
