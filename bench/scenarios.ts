@@ -204,9 +204,16 @@ async function settledRss(pid: number, timing: Timing): Promise<number> {
 /**
  * Opens idle connections and charges the RSS growth to them: `connections`
  * of them (the timing's `idleConnections` by default); with `stopReading`,
- * viewers that stop reading once subscribed.
+ * viewers that stop reading once subscribed. `onSettled` runs after each
+ * settled reading, before the connections are opened and while they are
+ * held (the RSS ladder, bench/rss-ladder.ts, reads the heap there).
  */
-async function runIdleMemory(context: ScenarioContext, connections = context.timing.idleConnections, stopReading = false): Promise<Sample> {
+export async function runIdleMemory(
+  context: ScenarioContext,
+  connections = context.timing.idleConnections,
+  stopReading = false,
+  onSettled?: (phase: "before" | "after") => Promise<void>,
+): Promise<Sample> {
   const { server, timing, launch } = context;
   // After its opening exchange (for /drone: welcome, unsubscribe, ack) an idle connection only listens, or (a viewer) not even that.
   const behaviour: ListenPlan = { mode: "listen", send: launch.openingMessages, replies: launch.replies, graceMilliseconds: 0, stopReading };
@@ -214,9 +221,11 @@ async function runIdleMemory(context: ScenarioContext, connections = context.tim
   const warm = await LoadGroup.open({ ...idle, connections: warmConnections });
   try {
     const rssBeforeBytes = await settledRss(server.pid, timing);
+    await onSettled?.("before");
     const held = await LoadGroup.open({ ...idle, connections });
     try {
       const rssAfterBytes = await settledRss(server.pid, timing);
+      await onSettled?.("after");
       return { rssBytesPerConnection: (rssAfterBytes - rssBeforeBytes) / connections, rssBeforeBytes, rssAfterBytes };
     } finally {
       await held.close();

@@ -127,8 +127,9 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     ? new TokenVerifier({ ...config, keys: options.keys ?? null }, { monotonicMs: () => flight.nowMs(), wallMs: () => flight.wallMs() })
     : null;
   // One clock for every socket: durations, deadlines and rates all read the flight service's.
-  const connections = new ConnectionRegistry(logger, () => flight.nowMs());
   const sessions = new SessionRegistry(flight, config, metrics, logger);
+  // One table per socket: sessions are found in the session registry's.
+  const connections = new ConnectionRegistry(logger, () => flight.nowMs(), () => sessions.sockets());
   const cluster = config.redisUrl === null ? null : newClusterBroker(config, config.redisUrl, flight.fleet.ids, logger);
   let stopping: Promise<void> | null = null;
   const recorder = options.recording ? startRecording(options.recording, flight, config, logger, options.clocks) : null;

@@ -1,5 +1,6 @@
 /**
- * The set of open WebSocket connections, per endpoint.
+ * The open WebSocket connections, counted per endpoint (the `/echo` ones
+ * kept here; a session's socket is kept once, in the session registry).
  *
  * Owns: the per-socket data every endpoint shares (`SocketData`; a drone
  * client's session is `sessions/session.ts`'s), the open/close bookkeeping,
@@ -52,21 +53,32 @@ export function remoteOf(data: Pick<SocketData, "address" | "port">): string {
   return data.port > 0 ? `${data.address}:${data.port}` : data.address;
 }
 
-/** Tracks open sockets so that health can count them and shutdown can close them. */
+/**
+ * Tracks open sockets so that health can count them and shutdown can close
+ * them. One table per socket: a `/drone` or `/api/controller` socket lives
+ * in the session registry's (`sessionSockets`), which must hold it for its
+ * session id anyway; only `/echo` sockets, which have no session, are kept
+ * here. Every endpoint is counted here.
+ */
 export class ConnectionRegistry {
-  private readonly open = new Map<Endpoint, Set<Socket>>();
+  /** Open `/echo` sockets: the only ones no other table holds. */
+  private readonly sessionless = new Set<Socket>();
+  private readonly openCounts: Record<Endpoint, number> = Object.fromEntries(endpointRoutes.map(({ endpoint }) => [endpoint, 0])) as Record<Endpoint, number>;
 
-  /** @param nowMs the server's monotonic clock, the one `openedAt` was read from. */
+  /**
+   * @param nowMs the server's monotonic clock, the one `openedAt` was read from.
+   * @param sessionSockets the open sockets that have a session (the session registry's), for shutdown and metrics.
+   */
   constructor(
     private readonly logger: Logger,
     private readonly nowMs: () => number,
+    private readonly sessionSockets: () => Iterable<Socket> = () => [],
   ) {}
 
   /** Records a socket that just opened and logs it. */
   opened(ws: Socket): void {
-    let sockets = this.open.get(ws.data.endpoint);
-    if (!sockets) this.open.set(ws.data.endpoint, (sockets = new Set()));
-    sockets.add(ws);
+    this.openCounts[ws.data.endpoint]++;
+    if (ws.data.session === null) this.sessionless.add(ws);
     this.logger.info({
       event: "ws_open",
       endpoint: endpointPaths[ws.data.endpoint],
@@ -77,7 +89,8 @@ export class ConnectionRegistry {
 
   /** Forgets a socket that closed and logs its summary line. */
   closed(ws: Socket, code: number, reason: string): void {
-    this.open.get(ws.data.endpoint)?.delete(ws);
+    this.openCounts[ws.data.endpoint]--;
+    this.sessionless.delete(ws);
     const { endpoint, openedAt, messagesIn, messagesOut, session } = ws.data;
     this.logger.info({
       event: "ws_close",
@@ -92,9 +105,12 @@ export class ConnectionRegistry {
     });
   }
 
-  /** Every open socket of one endpoint. */
-  sockets(endpoint: Endpoint): ReadonlySet<Socket> {
-    return this.open.get(endpoint) ?? new Set();
+  /** Every open socket of one endpoint (a session refused at registration, which closes at once, is not among them). */
+  sockets(endpoint: Endpoint): Socket[] {
+    const all = endpoint === "echo" ? this.sessionless : this.sessionSockets();
+    const sockets: Socket[] = [];
+    for (const ws of all) if (ws.data.endpoint === endpoint) sockets.push(ws);
+    return sockets;
   }
 
   /** Open connections per endpoint (every endpoint, 0 when none) plus the total. */
@@ -102,7 +118,7 @@ export class ConnectionRegistry {
     const counts = {} as ConnectionCounts;
     let total = 0;
     for (const { endpoint } of endpointRoutes) {
-      const open = this.sockets(endpoint).size;
+      const open = this.openCounts[endpoint];
       counts[endpoint] = open;
       total += open;
     }
@@ -115,30 +131,26 @@ export class ConnectionRegistry {
     const open = new Map<string, OpenTraffic>();
     for (const { endpoint, path } of endpointRoutes) {
       const traffic = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 };
-      const sockets = this.sockets(endpoint);
-      for (const ws of sockets) {
+      for (const ws of this.sockets(endpoint)) {
         const data = ws.data;
         traffic.messagesIn += data.messagesIn;
         traffic.messagesOut += data.messagesOut;
         traffic.bytesIn += data.bytesIn;
         traffic.bytesOut += data.bytesOut;
       }
-      open.set(path, { connections: sockets.size, traffic });
+      open.set(path, { connections: this.openCounts[endpoint], traffic });
     }
     return open;
   }
 
   get size(): number {
-    let total = 0;
-    for (const sockets of this.open.values()) total += sockets.size;
-    return total;
+    return this.counts().total;
   }
 
   /** Starts the close handshake on every open socket. */
   closeAll(code: number, reason: string): void {
-    for (const sockets of this.open.values()) {
-      for (const ws of sockets) ws.close(code, reason);
-    }
+    for (const ws of this.sessionless) ws.close(code, reason);
+    for (const ws of this.sessionSockets()) ws.close(code, reason);
   }
 }
 

@@ -8,7 +8,7 @@ import type { Endpoint } from "../../src/edge/paths.ts";
 import { AuthBackoff, ConnectionLimiter } from "../../src/edge/security.ts";
 import type { Identity } from "../../src/core/identity/rights.ts";
 import { subscriptionsOf } from "../../src/edge/sessions/session.ts";
-import { bearerToken, decideUpgrade, parseDroneQuery, upgradeFailed, type UpgradeAcceptance, type UpgradeContext, type UpgradeDecision, type UpgradeRefusal } from "../../src/edge/upgrade.ts";
+import { bearerToken, decideUpgrade, droneQueryOf, parseDroneQuery, upgradeFailed, type UpgradeAcceptance, type UpgradeContext, type UpgradeDecision, type UpgradeRefusal } from "../../src/edge/upgrade.ts";
 
 /** The headers of a valid RFC 6455 opening handshake. */
 const handshake = {
@@ -213,6 +213,14 @@ describe("/drone ?drone=", () => {
   test("parseDroneQuery trims ids and defaults to the fleet", () => {
     expect(parseDroneQuery(" a , b", ["x"], 5)).toEqual(["a", "b"]);
     expect(parseDroneQuery(null, ["x", "y", "z"], 2)).toEqual(["x", "y"]);
+  });
+
+  test("droneQueryOf reads ?drone= from the URL's query alone, decoded, and null without one", () => {
+    expect(droneQueryOf("http://127.0.0.1:8080/drone?drone=alpha%2Cbravo&other=1")).toBe("alpha,bravo");
+    expect(droneQueryOf("http://127.0.0.1:8080/drone?other=1&drone=*")).toBe("*");
+    expect(droneQueryOf("http://127.0.0.1:8080/drone?drone=")).toBe("");
+    expect(droneQueryOf("http://127.0.0.1:8080/drone?other=1")).toBeNull();
+    expect(droneQueryOf("http://127.0.0.1:8080/drone")).toBeNull();
   });
 });
 

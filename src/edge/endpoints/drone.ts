@@ -256,7 +256,6 @@ export class DroneEndpoint {
     const refusal = this.underBackoff(ws, () => checkViewerHello(message, this.config.viewerToken!));
     if (refusal !== null) return this.refuse(ws, reply, refusal);
     session.identity = sharedViewerIdentity;
-    session.authenticated = true;
     this.applyRights(ws, session, false);
     if (reply.form === "json") reply.ack({ session: session.id });
     this.welcome(ws);
@@ -319,7 +318,6 @@ export class DroneEndpoint {
   /** The session speaks for a verified identity from now on, until its token is no longer accepted (`exp` plus the leeway). */
   private takeIdentity(session: DroneSession, verdict: Verdict & { ok: true }): void {
     session.identity = verdict.identity;
-    session.authenticated = true;
     session.expiresAtMs = verdict.expiresAtMs;
     session.expiryWarned = false;
   }

@@ -38,26 +38,66 @@ export interface JsonReplier extends Answers {
 
 export type Replier = TextReplier | JsonReplier;
 
+/**
+ * Replies to one JSON request. A class, not an object of closures: one is
+ * made per message, and a socket's first message comes with thousands of
+ * others when a fleet's viewers connect at once (seven closures were
+ * garbage the heap grew to hold).
+ */
+class JsonRequestReplier implements JsonReplier {
+  readonly form = "json";
+
+  constructor(
+    private readonly ws: Socket,
+    private readonly id: RequestId | undefined,
+  ) {}
+
+  ack(data: AckData): void {
+    sendTo(this.ws, encodeMessage("ack", data, this.id));
+  }
+
+  error(error: ProtocolError): void {
+    sendTo(this.ws, errorMessage(error, this.id));
+  }
+
+  done(data: DoneData): void {
+    sendTo(this.ws, encodeMessage("done", data, this.id));
+  }
+
+  pong(data: PongData): void {
+    sendTo(this.ws, encodeMessage("pong", data, this.id));
+  }
+
+  event(data: EventData): void {
+    sendTo(this.ws, encodeMessage("event", data));
+  }
+
+  encoded(text: string): void {
+    sendTo(this.ws, text);
+  }
+}
+
+/** Replies to one line of the text grammar. */
+class TextLineReplier implements TextReplier {
+  readonly form = "text";
+
+  constructor(private readonly ws: Socket) {}
+
+  line(text: string): void {
+    sendTo(this.ws, text);
+  }
+
+  error(error: ProtocolError): void {
+    sendTo(this.ws, errorLine(error));
+  }
+}
+
 /** The replier for a JSON request, with its id when it had a valid one. */
 export function jsonReplier(ws: Socket, id: RequestId | undefined): JsonReplier {
-  const send = (text: string) => void sendTo(ws, text);
-  return {
-    form: "json",
-    ack: (data) => send(encodeMessage("ack", data, id)),
-    error: (error) => send(errorMessage(error, id)),
-    done: (data) => send(encodeMessage("done", data, id)),
-    pong: (data) => send(encodeMessage("pong", data, id)),
-    event: (data) => send(encodeMessage("event", data)),
-    encoded: send,
-  };
+  return new JsonRequestReplier(ws, id);
 }
 
 /** The replier for a line of the text grammar. */
 export function textReplier(ws: Socket): TextReplier {
-  const send = (text: string) => void sendTo(ws, text);
-  return {
-    form: "text",
-    line: send,
-    error: (error) => send(errorLine(error)),
-  };
+  return new TextLineReplier(ws);
 }

@@ -95,6 +95,11 @@ export class SessionRegistry {
     this.flight.sessionClosed(session.id);
   }
 
+  /** Every socket whose session is registered here (the connection registry's view of `/drone` and `/api/controller`). */
+  sockets(): IterableIterator<Socket> {
+    return this.sessions.values();
+  }
+
   /** Sends a message (already JSON) to a session connected here, if it still is. */
   deliver(session: string, text: string): void {
     const ws = this.sessions.get(session);

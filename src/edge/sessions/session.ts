@@ -15,30 +15,12 @@ import { fleetTopic, noticeTopic, telemetryTopic } from "../../runtime/topics.ts
 import type { ThrottledViewer } from "../../runtime/throttled-viewers.ts";
 import { tokensEqual } from "../security.ts";
 
-/** A `/drone` or `/api/controller` client: who it is to the fleet and what it watches. */
-export interface DroneSession {
-  /** Random 128-bit id (22 base64url characters), shown to other clients as the pilot's identity; the pilot's credential to the fleet. */
-  id: string;
-  /** Drone that text commands and JSON commands without `data.drone` address. */
-  defaultDrone: string;
-  /**
-   * Drones whose telemetry topic this socket is subscribed to, each once, in
-   * the order subscribed; null while it watches none. An array, not a Set:
-   * a viewer of one drone pays for one small array (a Set and its table
-   * cost about five times as much), and lookups are over at most
-   * --max-subscriptions entries. Read it with `subscriptionsOf`, change it
-   * with `addSubscription` / `removeSubscription`.
-   */
-  subscriptions: string[] | null;
-  /**
-   * Created on the first message and dropped again once at rest (the
-   * registry's sweep, `RateLimiter.atRest`): an idle socket does not pay for one.
-   */
-  limiter: RateLimiter | null;
-  /** False until the viewer token was presented, when the server requires one. */
-  authenticated: boolean;
-  /** Who the session speaks for, and its rights; null until it authenticated. Shown and recorded as its `user`, never a token. */
-  identity: Identity | null;
+/**
+ * What a session holds that most sessions never set (a token's expiry, a
+ * pilot's silence, a stall, failed tokens, throttled subscriptions): one
+ * object, made on the first write of a value other than its default.
+ */
+interface OccasionalFields {
   /** When its JWT stops being valid (Unix ms, leeway included), or null when its identity does not expire. */
   expiresAtMs: number | null;
   /** Whether `token_expiring` was sent for the current token. */
@@ -59,6 +41,86 @@ export interface DroneSession {
   stalledAtSeq: Map<string, number | null> | null;
   /** Its throttled subscriptions (`maxHz`), by drone or `*`; null until it makes one (endpoints/throttled-subscriptions.ts). */
   throttled: Map<string, ThrottledSubscription> | null;
+}
+
+/** Every occasional field at rest: what a session reads until it writes something else. */
+const atRest: Readonly<OccasionalFields> = Object.freeze({
+  expiresAtMs: null,
+  expiryWarned: false,
+  fleetTopic,
+  awaitingHello: null,
+  silentSweeps: 0,
+  resumeToken: null,
+  authFailures: 0,
+  stalledSince: null,
+  stalledAtSeq: null,
+  throttled: null,
+});
+
+/** A session's occasional fields read and write as its own (accessors on the prototype, below). */
+export interface DroneSession extends OccasionalFields {}
+
+/**
+ * A `/drone` or `/api/controller` client: who it is to the fleet and what it
+ * watches. One exists per socket, so an idle one is kept to six fields (a
+ * 64-byte object; the seventeen it once had took 160): the occasional ones
+ * (`OccasionalFields`) live in one object made on first use, read and
+ * written through accessors as if they were fields.
+ */
+export class DroneSession {
+  /** Random 128-bit id (22 base64url characters), shown to other clients as the pilot's identity; the pilot's credential to the fleet. */
+  readonly id: string;
+  /** Drone that text commands and JSON commands without `data.drone` address. */
+  defaultDrone: string;
+  /**
+   * Drones whose telemetry topic this socket is subscribed to, each once, in
+   * the order subscribed; null while it watches none. An array, not a Set:
+   * a viewer of one drone pays for one small array (a Set and its table
+   * cost about five times as much), and lookups are over at most
+   * --max-subscriptions entries. Read it with `subscriptionsOf`, change it
+   * with `addSubscription` / `removeSubscription`.
+   */
+  subscriptions: string[] | null;
+  /**
+   * Created on the first message and dropped again once at rest (the
+   * registry's sweep, `RateLimiter.atRest`): an idle socket does not pay for one.
+   */
+  limiter: RateLimiter | null = null;
+  /** Who the session speaks for, and its rights; null until it authenticated. Shown and recorded as its `user`, never a token. */
+  identity: Identity | null;
+  /** The occasional fields, null while every one is at rest. */
+  private occasional: OccasionalFields | null = null;
+
+  constructor(id: string, defaultDrone: string, subscriptions: string[] | null, identity: Identity | null, expiresAtMs: number | null) {
+    this.id = id;
+    this.defaultDrone = defaultDrone;
+    this.subscriptions = subscriptions;
+    this.identity = identity;
+    this.expiresAtMs = expiresAtMs;
+  }
+
+  /** False until the viewer token was presented, when the server requires one: it has an identity once it has. */
+  get authenticated(): boolean {
+    return this.identity !== null;
+  }
+
+  static {
+    // Each occasional field reads its rest until written; the object holding them is made only for a value other than the field's rest.
+    for (const key of Object.keys(atRest) as (keyof OccasionalFields)[]) {
+      Object.defineProperty(DroneSession.prototype, key, {
+        get(this: DroneSession) {
+          return (this.occasional ?? atRest)[key];
+        },
+        set(this: DroneSession, value: never) {
+          if (this.occasional === null) {
+            if (value === atRest[key]) return;
+            this.occasional = { ...atRest };
+          }
+          this.occasional[key] = value;
+        },
+      });
+    }
+  }
 }
 
 /** A subscription below the telemetry rate: the frame topic its viewer watches through its throttle. */
@@ -102,24 +164,8 @@ export function newSessionId(): string {
 
 /** A fresh session for a socket that is about to open. */
 export function newSession(defaultDrone: string, subscriptions: readonly string[], identity: Identity | null, expiresAtMs: number | null = null): DroneSession {
-  return {
-    id: newSessionId(),
-    defaultDrone,
-    subscriptions: subscriptions.length === 0 ? null : subscriptions.filter((drone, index) => subscriptions.indexOf(drone) === index),
-    limiter: null,
-    authenticated: identity !== null,
-    identity,
-    expiresAtMs,
-    expiryWarned: false,
-    fleetTopic,
-    awaitingHello: null,
-    silentSweeps: 0,
-    resumeToken: null,
-    authFailures: 0,
-    stalledSince: null,
-    stalledAtSeq: null,
-    throttled: null,
-  };
+  const watched = subscriptions.length === 0 ? null : subscriptions.filter((drone, index) => subscriptions.indexOf(drone) === index);
+  return new DroneSession(newSessionId(), defaultDrone, watched, identity, expiresAtMs);
 }
 
 /** What `subscriptionsOf` reads for a session that watches nothing: shared, never changed. */
