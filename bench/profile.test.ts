@@ -26,8 +26,8 @@ test("the hottest functions are read from a real --cpu-prof-md profile, a named 
   const dir = mkdtempSync(join(tmpdir(), "skyport-profile-test-"));
   try {
     const script = join(dir, "busy.ts");
-    // Busy in one named function for about half a second: the profiler cannot miss it.
-    writeFileSync(script, "function spinHere(until: number) { let n = 0; while (performance.now() < until) n++; return n; }\nconsole.log(spinHere(performance.now() + 500));\n");
+    // Busy in one named function for a fifth of a second (about 200 samples at 1 ms): the profiler cannot miss it.
+    writeFileSync(script, "function spinHere(until: number) { let n = 0; while (performance.now() < until) n++; return n; }\nconsole.log(spinHere(performance.now() + 200));\n");
     const child = Bun.spawn(profiledCommand([process.execPath, "run", script], dir), { stdout: "pipe", stderr: "pipe" });
     expect(await child.exited).toBe(0);
     const file = readdirSync(dir).find((name) => name.endsWith(".md"));
