@@ -369,11 +369,11 @@ function socketHandlers(config: Config, { connections, admission, authBackoff, m
     // Shared: one compressor for all sockets, no per-socket window memory (config.ts `compressionModes`).
     perMessageDeflate: config.compression !== "off",
     open(ws: Socket) {
-      connections.opened(ws);
       if (ws.data.endpoint === "echo") {
         if (echoBudgets) ws.data.echoBudget = echoBudgets.open(addressKey(ws.data.address));
         markEchoSocket(ws);
       }
+      connections.opened(ws);
       if (ws.data.session && !sessions.register(ws)) return;
       if (ws.data.endpoint === "drone") drone.open(ws);
     },
@@ -388,8 +388,11 @@ function socketHandlers(config: Config, { connections, admission, authBackoff, m
       const data = ws.data;
       data.messagesIn++;
       if (data.session !== null) SessionRegistry.heard(data.session);
-      if (data.endpoint === "drone") drone.message(ws, message);
-      else controller.message(ws, message);
+      const endpoint = data.endpoint;
+      if (endpoint === "drone") drone.message(ws, message);
+      else if (endpoint === "controller") controller.message(ws, message);
+      // An `/echo` socket whose `open` did not get as far as marking it is still an echo.
+      else echo(ws, message, data);
     },
     pong(ws: Socket) {
       // A pong to the registry's ping is a pilot's liveness (sessions/registry.ts).
