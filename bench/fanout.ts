@@ -28,7 +28,7 @@ export async function runFanout(subscribers: number, context: ScenarioContext, h
   try {
     await Bun.sleep(timing.warmupSeconds * 1000);
     group.command("mark");
-    const window = await measureWindow(server.pid, group.pids, { server: context.serverCore, load: context.loadCore }, timing.measureSeconds);
+    const window = await measureWindow(server.pid, group.pids, { server: context.serverCore, load: context.loadCore }, timing.measureSeconds, context.windowObserver);
     const results = await group.stop();
 
     const closed = results.reduce((sum, r) => sum + r.connectionsLost, 0);

@@ -14,7 +14,7 @@ import { runFanout } from "./fanout.ts";
 import { mergeSnapshots, percentile } from "./histogram.ts";
 import { rssBytes } from "./proc.ts";
 import type { Launch, RunningServer, TelemetryWorkload, Workload } from "./servers.ts";
-import { loadgenCoreShare, measureWindow } from "./window.ts";
+import { loadgenCoreShare, measureWindow, type WindowObserver } from "./window.ts";
 
 /** Phase lengths and sizes that differ between a full run and `--quick`. */
 export interface Timing {
@@ -82,6 +82,8 @@ export interface ScenarioContext {
   loadCore: number;
   /** Load generator child processes per traffic run. */
   loadProcesses: number;
+  /** Told when the measured window starts and ends (a profiler's cue). */
+  windowObserver?: WindowObserver;
 }
 
 /** What one run measured. Absent fields do not apply to the scenario. */
@@ -163,7 +165,7 @@ async function runTraffic(shape: TrafficShape, context: ScenarioContext): Promis
     group.command("start");
     await Bun.sleep(timing.warmupSeconds * 1000);
     group.command("mark");
-    const window = await measureWindow(server.pid, group.pids, { server: context.serverCore, load: context.loadCore }, timing.measureSeconds);
+    const window = await measureWindow(server.pid, group.pids, { server: context.serverCore, load: context.loadCore }, timing.measureSeconds, context.windowObserver);
     const results = await group.stop();
 
     const lost = results.reduce((sum, r) => sum + r.connectionsLost, 0);

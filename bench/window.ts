@@ -18,8 +18,21 @@ export interface WindowReadings {
   otherLoadLoadCore: number;
 }
 
+/** Told when a measured window starts and ends (bench/profile.ts profiles only the window). */
+export interface WindowObserver {
+  started(): void;
+  ended(): Promise<void>;
+}
+
 /** Sleeps `seconds` and returns the CPU readings across that sleep. */
-export async function measureWindow(serverPid: number, loadgenPids: number[], cores: { server: number; load: number }, seconds: number): Promise<WindowReadings> {
+export async function measureWindow(
+  serverPid: number,
+  loadgenPids: number[],
+  cores: { server: number; load: number },
+  seconds: number,
+  observer?: WindowObserver,
+): Promise<WindowReadings> {
+  observer?.started();
   const serverBefore = sampleCpu(serverPid);
   const loadBefore = loadgenPids.map(sampleCpu);
   const runnerBefore = process.cpuUsage();
@@ -31,6 +44,7 @@ export async function measureWindow(serverPid: number, loadgenPids: number[], co
   const runner = process.cpuUsage(runnerBefore);
   const loadAfter = loadgenPids.map(sampleCpu);
   const serverAfter = sampleCpu(serverPid);
+  await observer?.ended();
 
   const server = cpuBetween(serverBefore, serverAfter);
   const loadgens = loadAfter.map((after, i) => cpuBetween(loadBefore[i]!, after));
