@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { spawnChild, stopChild } from "./children.ts";
-import type { LoadgenMessage } from "./loadgen.ts";
+import type { LoadgenMessage, ReaderKind } from "./loadgen.ts";
 import { repoRoot } from "./servers.ts";
 import { lines } from "./streams.ts";
 
@@ -30,6 +30,8 @@ export interface LoadPlan {
   core: number;
   /** What each connection does once upgraded. */
   behaviour: EchoPlan | ListenPlan;
+  /** Flags for the children's Bun before `run`, e.g. `--cpu-prof-md` to profile them (bench/loadgen-cost.ts). */
+  runtimeFlags?: readonly string[];
 }
 
 /** Keep `inflight` messages of `payloadBytes` in flight per connection. */
@@ -50,6 +52,8 @@ export interface ListenPlan {
   stopReading?: boolean;
   /** Offer permessage-deflate, and inflate what arrives compressed. */
   deflate?: boolean;
+  /** How to read once the opening exchange is over (default: the load generator's, direct where it can). */
+  reader?: ReaderKind;
 }
 
 /** The load generator flags for a behaviour. */
@@ -62,6 +66,7 @@ function behaviourFlags(plan: EchoPlan | ListenPlan): string[] {
     "--grace-ms", String(plan.graceMilliseconds),
     "--stop-reading", plan.stopReading === true ? "1" : "0",
     ...(plan.deflate ? ["--deflate", "1"] : []),
+    ...(plan.reader ? ["--reader", plan.reader] : []),
   ];
 }
 
@@ -119,7 +124,7 @@ export class LoadGroup {
       const child = spawnChild(
         [
           "taskset", "-c", String(plan.core),
-          process.execPath, "run", join(repoRoot, "bench/loadgen.ts"),
+          process.execPath, ...(plan.runtimeFlags ?? []), "run", join(repoRoot, "bench/loadgen.ts"),
           ...(plan.host === undefined ? [] : ["--host", plan.host]),
           "--port", String(plan.port),
           "--path", plan.path,

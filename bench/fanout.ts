@@ -23,12 +23,23 @@ export async function runFanout(subscribers: number, context: ScenarioContext, h
     connections: subscribers,
     processes: context.loadProcesses,
     core: context.loadCore,
-    behaviour: { mode: "listen", send: launch.openingMessages, replies: launch.replies, graceMilliseconds: timing.lossGraceSeconds * 1000, deflate: launch.deflate === true },
+    behaviour: {
+      mode: "listen",
+      send: launch.openingMessages,
+      replies: launch.replies,
+      graceMilliseconds: timing.lossGraceSeconds * 1000,
+      deflate: launch.deflate === true,
+      ...(context.loadgen?.reader ? { reader: context.loadgen.reader } : {}),
+    },
+    ...(context.loadgen?.runtimeFlags ? { runtimeFlags: context.loadgen.runtimeFlags } : {}),
   });
   try {
     await Bun.sleep(timing.warmupSeconds * 1000);
     group.command("mark");
-    const window = await measureWindow(server.pid, group.pids, { server: context.serverCore, load: context.loadCore }, timing.measureSeconds);
+    const [window] = await Promise.all([
+      measureWindow(server.pid, group.pids, { server: context.serverCore, load: context.loadCore }, timing.measureSeconds),
+      context.alongsideWindow?.({ server: server.pid, loadgens: group.pids }, timing.measureSeconds),
+    ]);
     const results = await group.stop();
 
     const closed = results.reduce((sum, r) => sum + r.connectionsLost, 0);
@@ -55,6 +66,7 @@ export async function runFanout(subscribers: number, context: ScenarioContext, h
       cpuMicrosPerMessage: (window.server.coreShare / messagesPerSecond) * 1e6,
       serverCoreShare: window.server.coreShare,
       loadgenCoreShare: loadgenCoreShare(window),
+      loadgenCpuMicrosPerMessage: (loadgenCoreShare(window) / messagesPerSecond) * 1e6,
       otherLoadServerCore: window.otherLoadServerCore,
       otherLoadLoadCore: window.otherLoadLoadCore,
       lostFrames,

@@ -54,6 +54,7 @@ const formatters: Record<Metric, (value: number) => string> = {
   cpuMicrosPerMessage: formatNumber,
   serverCoreShare: formatPercent,
   loadgenCoreShare: formatPercent,
+  loadgenCpuMicrosPerMessage: formatNumber,
   otherLoadServerCore: formatPercent,
   otherLoadLoadCore: formatPercent,
   rssBytesPerConnection: formatBytes,

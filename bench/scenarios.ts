@@ -10,6 +10,7 @@
  * here.
  */
 import { LoadGroup, type ListenPlan } from "./driver.ts";
+import type { ReaderKind } from "./loadgen.ts";
 import { runFanout } from "./fanout.ts";
 import { mergeSnapshots, percentile } from "./histogram.ts";
 import { rssBytes } from "./proc.ts";
@@ -82,6 +83,24 @@ export interface ScenarioContext {
   loadCore: number;
   /** Load generator child processes per traffic run. */
   loadProcesses: number;
+  /** Fan-out: how the load generators run, when not as in a benchmark run (bench/loadgen-cost.ts compares and profiles them). */
+  loadgen?: LoadgenTuning;
+  /** Fan-out: runs beside the measured window with the processes in it (bench/loadgen-cost.ts reads counters and profiles there). */
+  alongsideWindow?: (pids: WindowProcesses, seconds: number) => Promise<void>;
+}
+
+/** What bench/loadgen-cost.ts changes in the load generators of a fan-out run. */
+export interface LoadgenTuning {
+  /** Flags for their Bun before `run`, e.g. a profiler's. */
+  runtimeFlags?: readonly string[];
+  /** How they read (default: directly where possible, loadgen.ts). */
+  reader?: ReaderKind;
+}
+
+/** The processes of one measured window. */
+export interface WindowProcesses {
+  server: number;
+  loadgens: readonly number[];
 }
 
 /** What one run measured. Absent fields do not apply to the scenario. */
@@ -97,6 +116,8 @@ export interface Sample {
   serverCoreShare?: number;
   /** Load generator CPU share of one core: near 1 means the load generator, not the server, may be the limit. */
   loadgenCoreShare?: number;
+  /** Fan-out: load generator CPU time per delivered message; it must stay below the server's for the server to be the limit. */
+  loadgenCpuMicrosPerMessage?: number;
   /**
    * CPU used on the server's core and on the load core by processes other
    * than the benchmark's (plus hypervisor steal), as a share of the window.

@@ -128,3 +128,14 @@ test("DroneSlots gives each id one slot and compares bytes, not just hashes", ()
   expect(slots.slotOfName("alpha")).toBe(0);
   expect(slots.ids).toEqual(["alpha", "bravo"]);
 });
+
+test("DroneSlots keeps its own copy of an id, so a reader may reuse its buffer", () => {
+  const slots = new DroneSlots();
+  const chunk = Buffer.from("xalphax");
+  expect(slots.slotOf(chunk, 1, 6)).toBe(0);
+  // The direct reader (and the message reader's carry) overwrite the bytes a frame was read from.
+  chunk.write("xbravox");
+  expect(slots.slotOfName("alpha")).toBe(0);
+  expect(slots.slotOf(chunk, 1, 6)).toBe(1);
+  expect(slots.ids).toEqual(["alpha", "bravo"]);
+});

@@ -74,7 +74,8 @@ export class DroneSlots {
     let hash = 0x811c9dc5;
     for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
     const slot = this.byHash.get(hash);
-    if (slot === undefined) return this.add(hash, bytes.slice(start, end));
+    // A copy: `bytes` may be a Buffer, whose slice is a view, and the reader reuses its buffers.
+    if (slot === undefined) return this.add(hash, Uint8Array.prototype.slice.call(bytes, start, end));
     const known = this.idBytes[slot]!;
     let same = known.length === end - start;
     for (let i = 0; same && i < known.length; i++) same = known[i] === bytes[start + i];
