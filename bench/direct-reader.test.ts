@@ -87,7 +87,7 @@ test.skipIf(!supported)("every byte arrives once, in order, on many sockets", as
       hostname: "127.0.0.1",
       port: listener.port,
       data: i,
-      socket: { data: (s) => readByBun[s.data]!++ },
+      socket: { data: (s) => void readByBun[s.data]!++ },
     });
     reader.add(client, i);
     client.write(new Uint8Array([i]));

@@ -14,6 +14,8 @@ import { lines } from "./streams.ts";
 
 /** Longest wait for a child's "ready" (all connections upgraded) or "result" line. */
 const replyTimeoutMilliseconds = 90_000;
+/** How long a load generator that sent its result gets to exit by itself before it is terminated (a CPU profile is written then). */
+const selfExitMilliseconds = 5000;
 /** A load generator kills itself after this long even if the runner never says stop. */
 const loadgenMaxSeconds = 300;
 
@@ -75,6 +77,8 @@ type ResultMessage = Extract<LoadgenMessage, { type: "result" }>;
 /** One load generator child: its pid (for /proc sampling), commands in, JSON lines out. */
 class Loadgen {
   private readonly lines: AsyncIterator<string>;
+  /** True once the child sent its result, after which it exits on its own. */
+  private reported = false;
 
   constructor(private readonly child: ReturnType<typeof spawnChild>) {
     this.lines = lines(child.stdout as ReadableStream<Uint8Array>);
@@ -103,10 +107,13 @@ class Loadgen {
     const message = JSON.parse(next.value) as LoadgenMessage;
     if (message.type === "error") throw new Error(`load generator: ${message.message}`);
     if (message.type !== expected) throw new Error(`load generator sent "${message.type}", expected "${expected}"`);
+    if (message.type === "result") this.reported = true;
     return message as Extract<LoadgenMessage, { type: T }>;
   }
 
-  stop(): Promise<void> {
+  /** Ends the child: one that sent its result exits by itself (writing its profile, if it was asked for one), so it gets time to. */
+  async stop(): Promise<void> {
+    if (this.reported) await Promise.race([this.child.exited, Bun.sleep(selfExitMilliseconds)]);
     return stopChild(this.child, 1000);
   }
 }

@@ -1,7 +1,7 @@
-/** Tests for bench/load-listen.ts's loss grace: frames still in flight after stop are late, not lost. */
+/** Tests for bench/load-listen.ts: the loss grace (frames still in flight after stop are late, not lost) and what the streams produced. */
 import { expect, test } from "bun:test";
 import { LatencyHistogram } from "./histogram.ts";
-import { graceFor } from "./load-listen.ts";
+import { framesProduced, graceFor } from "./load-listen.ts";
 
 function latencies(micros: number[]) {
   const histogram = new LatencyHistogram();
@@ -20,4 +20,11 @@ test("a slow fan-out gets twice its p99, bounded", () => {
   // p99 is the 99th of 100 values, 940.5 ms (at its 100 µs bucket's midpoint).
   expect(graceFor(slow, 500)).toBeCloseTo(2 * 940.55, 1);
   expect(graceFor(latencies([900_000_000]), 500)).toBe(5000);
+});
+
+test("what the streams produced is each stream's advance from the mark, streams first seen later left out", () => {
+  const atMark = Float64Array.from([100, 5, -1]);
+  // Stream 0 advanced 200 frames, stream 1 none, stream 2 appeared after the mark; stream 3 is new in the table.
+  expect(framesProduced(atMark, Float64Array.from([300, 5, 40, 7]))).toBe(200);
+  expect(framesProduced(new Float64Array(0), Float64Array.from([1, 2]))).toBe(0);
 });

@@ -75,6 +75,8 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
   /** Epoch milliseconds (µs precision) when the current chunk arrived. */
   private chunkArrivedMs = 0;
   private counting = false;
+  /** The newest seq of each stream at the mark (-1 where none was seen yet). */
+  private headsAtMark: Float64Array = new Float64Array(0);
   private deliveries = 0;
   private droneFrames = 0;
   private payloadBytes = 0;
@@ -163,6 +165,7 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
 
   mark(connections: readonly Connection<ListenState>[]): void {
     for (const c of connections) c.state.lostAtMark = c.state.tracker.lost;
+    this.headsAtMark = streamHeads(connections.map((c) => c.state.tracker), this.scanner.drones.size);
     this.deliveries = 0;
     this.droneFrames = 0;
     this.payloadBytes = 0;
@@ -177,9 +180,10 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
     const latency = this.histogram.snapshot();
     const trackers = connections.map((c) => c.state.tracker);
     const heads = streamHeads(trackers, this.scanner.drones.size);
+    const produced = framesProduced(this.headsAtMark, heads);
     await Bun.sleep(graceFor(latency, this.options.graceMilliseconds));
     if (this.failure) throw this.failure;
-    return { messages, latency, telemetry: tally(connections, heads, droneFrames, payloadBytes) };
+    return { messages, latency, telemetry: { ...tally(connections, heads, droneFrames, payloadBytes), streamFramesProduced: produced } };
   }
 
   private onMessage(s: ListenState, opcode: number, bytes: Buffer, start: number, end: number, compressed: boolean): void {
@@ -228,9 +232,18 @@ export function graceFor(latency: HistogramSnapshot, graceMilliseconds: number):
   return Math.min(maxGraceMilliseconds, Math.max(graceMilliseconds, graceP99Multiple * p99Milliseconds));
 }
 
+/** How far the streams seen at the mark advanced by the end (`heads`), summed: the frames their source produced meanwhile. */
+export function framesProduced(headsAtMark: Float64Array, heads: Float64Array): number {
+  let produced = 0;
+  for (let slot = 0; slot < headsAtMark.length; slot++) {
+    if (headsAtMark[slot]! >= 0 && heads[slot]! > headsAtMark[slot]!) produced += heads[slot]! - headsAtMark[slot]!;
+  }
+  return produced;
+}
+
 /** The window's fan-out figures once the grace period is over. */
-function tally(connections: readonly Connection<ListenState>[], heads: Float64Array, droneFrames: number, payloadBytes: number): TelemetryTally {
-  const result: TelemetryTally = {
+function tally(connections: readonly Connection<ListenState>[], heads: Float64Array, droneFrames: number, payloadBytes: number): Omit<TelemetryTally, "streamFramesProduced"> {
+  const result: Omit<TelemetryTally, "streamFramesProduced"> = {
     subscribers: connections.length,
     droneFrames,
     payloadBytes,

@@ -144,6 +144,8 @@ function progressLine(sample: Sample): string {
   if (sample.otherLoadServerCore !== undefined) parts.push(`others ${Math.round(contention(sample) * 100)}%`);
   if (sample.rssBytesPerConnection !== undefined) parts.push(`${formatBytes(sample.rssBytesPerConnection)}/conn`);
   if (sample.lostFrames !== undefined) parts.push(`${sample.lostFrames} frames lost (${sample.subscribersWithLoss} subscribers)`);
+  if (sample.askedShare !== undefined) parts.push(`${(sample.askedShare * 100).toFixed(1)}% of asked delivered`);
+  if (sample.producedShare !== undefined) parts.push(`${(sample.producedShare * 100).toFixed(1)}% of asked produced`);
   if (sample.messageBytes !== undefined) parts.push(`${Math.round(sample.messageBytes)} B/msg`);
   return parts.join(", ");
 }
@@ -221,7 +223,9 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const command = ["bun", "run", "bench", ...process.argv.slice(2)].join(" ");
 
-  const selectedScenarios = scenarios.filter((s) => (options.only ? options.only.includes(s.id) || options.only.includes(s.group) : s.optIn !== true));
+  const selectedScenarios = scenarios.filter((s) =>
+    options.only ? options.only.includes(s.id) || options.only.includes(s.group) : s.optIn !== true && !(options.quick && s.notQuick === true),
+  );
   const selectedSpecs = serverSpecs.filter((s) => (options.servers ? options.servers.includes(s.name) : s.optIn !== true));
   const workDir = mkdtempSync(join(tmpdir(), "skyport-bench-"));
   process.on("exit", () => rmSync(workDir, { recursive: true, force: true }));
