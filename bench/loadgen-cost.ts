@@ -9,15 +9,15 @@
  * deliveries per second and, for the load generator and for the server, the
  * CPU per delivery split into user and kernel time, the share of its core,
  * and the load generator's minor page faults per 1,000 deliveries (first
- * touches of fresh memory). With `--perf` it also records the load
- * generator with `perf record` during the window (kernel, Bun's native code,
- * libc and JIT frames, by shared object and by symbol); with `--cpu-prof
+ * touches of fresh memory). With `--perf loadgen` (or `server`) it also
+ * records that process with `perf record` during the window (kernel, Bun's
+ * native code, libc and JIT frames, by shared object and by symbol); with `--cpu-prof
  * DIR`, Bun's own profile of the load generator's JavaScript
  * (`--cpu-prof-md`) is written to DIR; `--readers direct,bun` runs each
  * server with both of the load generator's ways of reading, in turn.
  *
  * usage: bun run bench/loadgen-cost.ts [--scenario telemetry-max] [--servers bun-topics,skyport]
- *          [--rounds 1] [--seconds 3] [--readers default] [--perf] [--cpu-prof DIR] [--skyport DIR]
+ *          [--rounds 1] [--seconds 3] [--readers default] [--perf loadgen|server] [--cpu-prof DIR] [--skyport DIR]
  *
  * Owns this diagnosis only: the scenario, servers and load generator are the
  * benchmark's own (scenarios.ts, servers.ts, load-listen.ts).
@@ -51,7 +51,7 @@ const usage = `usage: bun run bench/loadgen-cost.ts [flags]
   --rounds N        runs of each server, interleaved (default 1)
   --seconds N       measured window (default ${fullTiming.measureSeconds})
   --readers LIST    how the load generator reads, each in turn: default, direct (recv into one buffer), bun (Bun's data callback)
-  --perf            perf record the load generator during the window
+  --perf WHO        perf record the load generator (loadgen) or the server (server) during the window
   --cpu-prof DIR    write Bun's JS profile of the load generator (--cpu-prof-md) to DIR
   --skyport DIR     the skyport checkout to run (default this repository)`;
 
@@ -91,7 +91,10 @@ class WindowProbe {
   after = new Map<number, ProcessTimes>();
   seconds = 0;
 
-  constructor(private readonly perfFile: string | null) {}
+  constructor(
+    private readonly perfFile: string | null,
+    private readonly perfTarget: "loadgen" | "server",
+  ) {}
 
   readonly alongside = async (pids: WindowProcesses, seconds: number): Promise<void> => {
     const all = [pids.server, ...pids.loadgens];
@@ -99,7 +102,7 @@ class WindowProbe {
     const started = performance.now();
     if (this.perfFile) {
       const perf = spawnChild(
-        ["perf", "record", "-F", String(perfSamplesPerSecond), "-g", "-o", this.perfFile, "-p", pids.loadgens.join(","), "--", "sleep", String(seconds)],
+        ["perf", "record", "-F", String(perfSamplesPerSecond), "-g", "-o", this.perfFile, "-p", (this.perfTarget === "server" ? [pids.server] : pids.loadgens).join(","), "--", "sleep", String(seconds)],
         { stdout: "ignore", stderr: "pipe" },
       );
       const code = await perf.exited;
@@ -153,7 +156,7 @@ async function main(): Promise<void> {
       rounds: { type: "string", default: "1" },
       seconds: { type: "string", default: String(fullTiming.measureSeconds) },
       readers: { type: "string", default: "default" },
-      perf: { type: "boolean", default: false },
+      perf: { type: "string" },
       "cpu-prof": { type: "string" },
       skyport: { type: "string", default: repoRoot },
       help: { type: "boolean", default: false },
@@ -182,6 +185,8 @@ async function main(): Promise<void> {
   const isReader = (r: string): r is ReaderChoice => r === "default" || r === "direct" || r === "bun";
   const badReader = readers.find((r) => !isReader(r));
   if (badReader !== undefined) throw new Error(`--readers must list default, direct or bun: got ${JSON.stringify(badReader)}`);
+  const perfTarget = values.perf;
+  if (perfTarget !== undefined && perfTarget !== "loadgen" && perfTarget !== "server") throw new Error(`--perf must be loadgen or server: got ${JSON.stringify(perfTarget)}`);
   const cpuProfDir = values["cpu-prof"] === undefined ? undefined : resolve(values["cpu-prof"]);
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
   const skyportDir = resolve(values.skyport);
@@ -202,8 +207,8 @@ async function main(): Promise<void> {
       const prepared = spec.name === "skyport" ? preparedSkyport : await spec.prepare(workDir, skyportDir);
       if ("skip" in prepared) throw new Error(`${spec.name} cannot run: ${prepared.skip}`);
       const launch = prepared.launch(workload);
-      const perfFile = values.perf ? join(workDir, `${spec.name}-${reader}-${round}.perf`) : null;
-      const probe = new WindowProbe(perfFile);
+      const perfFile = perfTarget ? join(workDir, `${spec.name}-${reader}-${round}.perf`) : null;
+      const probe = new WindowProbe(perfFile, perfTarget ?? "loadgen");
       const server = await startServer(spec, launch, serverCore);
       let sample: Sample;
       try {
@@ -232,7 +237,7 @@ async function main(): Promise<void> {
           `  load generator: ${describe(loadgen)}, ${formatNumber(loadgen.minorFaultsPerThousand)} page faults per 1,000 deliveries\n` +
           `  server:         ${describe(probe.cost(server.pid, rate))}`,
       );
-      if (perfFile) console.log((await perfSummary(perfFile)).replace(/^/gm, "    "));
+      if (perfFile) console.log(`  perf record of the ${perfTarget}:\n${(await perfSummary(perfFile)).replace(/^/gm, "    ")}`);
     }
   }
   if (cpuProfDir) console.log(`Bun's JS profiles of the load generator: ${cpuProfDir}/loadgen-*.md`);

@@ -4,9 +4,13 @@
  * Not `setInterval`: Bun sends what a tick published after the callback
  * returns, and an interval measured from there stretches every period by
  * that sending time. Each deadline advances by one period instead. A tick
- * more than a period late starts the schedule again from now (half a period
- * out), so an overloaded server runs its ticks one after another rather
- * than piling them up. Owns only the timer; what a tick does is the caller's.
+ * that ends up to `catchUpPeriods` periods past its deadline keeps the
+ * schedule: the ticks it delayed run back to back until the schedule is met,
+ * so a short stall (a collection, a busy moment of the machine) costs
+ * viewers no frames. A tick later than that starts the schedule again from
+ * now (half a period out), so an overloaded server runs its ticks one after
+ * another rather than piling them up. Owns only the timer; what a tick does
+ * is the caller's.
  */
 import type { Clocks } from "./clock.ts";
 
@@ -19,6 +23,16 @@ export interface Timers {
   setTimeout(run: () => void, delayMs: number): unknown;
   clearTimeout(handle: unknown): void;
 }
+
+/**
+ * How many periods past its deadline a tick may end and still have the
+ * ticks it delayed made up. When one tick's sending fills most of its
+ * period (many viewers at a high rate), a stall of a few milliseconds makes
+ * a tick a period late; skipping the ticks it delayed would cost every
+ * viewer frames (docs/benchmarks.md, telemetry-tick). Beyond this the server
+ * is overloaded rather than stalled, and making up would only pile work up.
+ */
+const catchUpPeriods = 2;
 
 const globalTimers: Timers = {
   setTimeout: (run, delayMs) => setTimeout(run, delayMs),
@@ -33,7 +47,7 @@ export function startTicker(periodMs: number, clocks: Clocks, tick: () => void, 
   const run = () => {
     tick();
     const nowMs = clocks.monotonicMs();
-    dueMs = nowMs - dueMs > periodMs ? nowMs + periodMs / 2 : dueMs + periodMs;
+    dueMs = nowMs - dueMs > catchUpPeriods * periodMs ? nowMs + periodMs / 2 : dueMs + periodMs;
     timer = timers.setTimeout(run, Math.max(0, dueMs - nowMs));
   };
   timer = timers.setTimeout(run, periodMs);
