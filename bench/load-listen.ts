@@ -11,8 +11,9 @@
  * (`44…`, `41`) during the opening exchange fails the run like skyport's
  * error (socketio-wire.ts).
  *
- * One clock read per TCP chunk; no allocation per message (see
- * messages.ts and telemetry-frames.ts), except that a message compressed
+ * One clock read per TCP chunk, and one latency record per run of messages
+ * in a chunk with the same send time (a tick's frames); no allocation per
+ * message (see messages.ts and telemetry-frames.ts), except that a message compressed
  * with permessage-deflate (`--deflate`) is inflated first: its bytes on the
  * wire are what `payloadBytes` counts.
  */
@@ -74,6 +75,9 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
   private reading: Connection<ListenState> | null = null;
   /** Epoch milliseconds (µs precision) when the current chunk arrived. */
   private chunkArrivedMs = 0;
+  /** Send time of the run of messages of the current chunk whose latency is not recorded yet, and how many they are. */
+  private sameTimeMs = 0;
+  private sameTimeCount = 0;
   private counting = false;
   /** The newest seq of each stream at the mark (-1 where none was seen yet). */
   private headsAtMark: Float64Array = new Float64Array(0);
@@ -122,7 +126,15 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
       this.failure ??= error instanceof Error ? error : new Error(String(error));
     } finally {
       this.reading = null;
+      this.recordLatencies();
     }
+  }
+
+  /** Records the run of messages with the same send time that the chunk ended with (see `sameTimeCount`). */
+  private recordLatencies(): void {
+    if (this.sameTimeCount === 0) return;
+    this.histogram.record(Math.max(0, (this.chunkArrivedMs - this.sameTimeMs) * 1000), this.sameTimeCount);
+    this.sameTimeCount = 0;
   }
 
   /** Queues `frame` after whatever this connection has not sent yet, and sends what the socket takes. */
@@ -212,7 +224,12 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
     this.deliveries++;
     this.droneFrames += scan.count;
     this.payloadBytes += wireBytes;
-    this.histogram.record(Math.max(0, (this.chunkArrivedMs - scan.timeMs) * 1000));
+    // A tick's frames share its send time and mostly arrive in one chunk: one histogram entry per run of them, the same figures.
+    if (scan.timeMs !== this.sameTimeMs) {
+      this.recordLatencies();
+      this.sameTimeMs = scan.timeMs;
+    }
+    this.sameTimeCount++;
   }
 }
 
