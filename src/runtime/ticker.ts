@@ -5,8 +5,9 @@
  * returns, and an interval measured from there stretches every period by
  * that sending time. Each deadline advances by one period instead. A tick
  * that ends up to `catchUpPeriods` periods past its deadline keeps the
- * schedule: the ticks it delayed run back to back until the schedule is met,
- * so a short stall (a collection, a busy moment of the machine) costs
+ * schedule: the ticks it delayed run at once, in the same turn (so Bun sends
+ * their frames to each socket in one write, as bare Bun's reference loop
+ * does), so a short stall (a collection, a busy moment of the machine) costs
  * viewers no frames. A tick later than that starts the schedule again from
  * now (half a period out), so an overloaded server runs its ticks one after
  * another rather than piling them up. Owns only the timer; what a tick does
@@ -46,7 +47,13 @@ export function startTicker(periodMs: number, clocks: Clocks, tick: () => void, 
   let timer: unknown = null;
   const run = () => {
     tick();
-    const nowMs = clocks.monotonicMs();
+    let nowMs = clocks.monotonicMs();
+    // Ticks already due are made up in this same turn, so that Bun sends their frames to each socket in one write.
+    for (let madeUp = 0; madeUp < catchUpPeriods && nowMs - dueMs >= periodMs && nowMs - dueMs <= catchUpPeriods * periodMs; madeUp++) {
+      dueMs += periodMs;
+      tick();
+      nowMs = clocks.monotonicMs();
+    }
     dueMs = nowMs - dueMs > catchUpPeriods * periodMs ? nowMs + periodMs / 2 : dueMs + periodMs;
     timer = timers.setTimeout(run, Math.max(0, dueMs - nowMs));
   };
