@@ -47,6 +47,12 @@ export async function stopChild(child: Child, graceMilliseconds = terminateGrace
   clearTimeout(timer);
 }
 
+/** Pins this process (all its threads) to `core`: the runner sits on the load core, away from the server's. */
+export function pinSelfToCore(core: number): void {
+  const result = Bun.spawnSync(["taskset", "-a", "-p", "-c", String(core), String(process.pid)], { stdout: "ignore", stderr: "pipe" });
+  if (result.exitCode !== 0) throw new Error(`taskset failed (is util-linux installed?): ${result.stderr.toString().trim()}`);
+}
+
 /** SIGKILLs every child still running. Synchronous so it works from an exit hook. */
 export function killAllChildren(): void {
   for (const child of live) {

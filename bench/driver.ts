@@ -8,12 +8,14 @@
  */
 import { join } from "node:path";
 import { spawnChild, stopChild } from "./children.ts";
-import type { LoadgenMessage } from "./loadgen.ts";
+import type { LoadgenMessage, ReaderKind } from "./loadgen.ts";
 import { repoRoot } from "./servers.ts";
 import { lines } from "./streams.ts";
 
 /** Longest wait for a child's "ready" (all connections upgraded) or "result" line. */
 const replyTimeoutMilliseconds = 90_000;
+/** How long a load generator that sent its result gets to exit by itself before it is terminated (a CPU profile is written then). */
+const selfExitMilliseconds = 5000;
 /** A load generator kills itself after this long even if the runner never says stop. */
 const loadgenMaxSeconds = 300;
 
@@ -30,6 +32,8 @@ export interface LoadPlan {
   core: number;
   /** What each connection does once upgraded. */
   behaviour: EchoPlan | ListenPlan;
+  /** Flags for the children's Bun before `run`, e.g. `--cpu-prof-md` to profile them (bench/loadgen-cost.ts). */
+  runtimeFlags?: readonly string[];
 }
 
 /** Keep `inflight` messages of `payloadBytes` in flight per connection. */
@@ -50,6 +54,8 @@ export interface ListenPlan {
   stopReading?: boolean;
   /** Offer permessage-deflate, and inflate what arrives compressed. */
   deflate?: boolean;
+  /** How to read once the opening exchange is over (default: the load generator's, direct where it can). */
+  reader?: ReaderKind;
 }
 
 /** The load generator flags for a behaviour. */
@@ -62,6 +68,7 @@ function behaviourFlags(plan: EchoPlan | ListenPlan): string[] {
     "--grace-ms", String(plan.graceMilliseconds),
     "--stop-reading", plan.stopReading === true ? "1" : "0",
     ...(plan.deflate ? ["--deflate", "1"] : []),
+    ...(plan.reader ? ["--reader", plan.reader] : []),
   ];
 }
 
@@ -70,6 +77,8 @@ type ResultMessage = Extract<LoadgenMessage, { type: "result" }>;
 /** One load generator child: its pid (for /proc sampling), commands in, JSON lines out. */
 class Loadgen {
   private readonly lines: AsyncIterator<string>;
+  /** True once the child sent its result, after which it exits on its own. */
+  private reported = false;
 
   constructor(private readonly child: ReturnType<typeof spawnChild>) {
     this.lines = lines(child.stdout as ReadableStream<Uint8Array>);
@@ -98,10 +107,13 @@ class Loadgen {
     const message = JSON.parse(next.value) as LoadgenMessage;
     if (message.type === "error") throw new Error(`load generator: ${message.message}`);
     if (message.type !== expected) throw new Error(`load generator sent "${message.type}", expected "${expected}"`);
+    if (message.type === "result") this.reported = true;
     return message as Extract<LoadgenMessage, { type: T }>;
   }
 
-  stop(): Promise<void> {
+  /** Ends the child: one that sent its result exits by itself (writing its profile, if it was asked for one), so it gets time to. */
+  async stop(): Promise<void> {
+    if (this.reported) await Promise.race([this.child.exited, Bun.sleep(selfExitMilliseconds)]);
     return stopChild(this.child, 1000);
   }
 }
@@ -119,7 +131,7 @@ export class LoadGroup {
       const child = spawnChild(
         [
           "taskset", "-c", String(plan.core),
-          process.execPath, "run", join(repoRoot, "bench/loadgen.ts"),
+          process.execPath, ...(plan.runtimeFlags ?? []), "run", join(repoRoot, "bench/loadgen.ts"),
           ...(plan.host === undefined ? [] : ["--host", plan.host]),
           "--port", String(plan.port),
           "--path", plan.path,

@@ -13,8 +13,20 @@ import { mergeSnapshots, percentile } from "./histogram.ts";
 import type { Sample, ScenarioContext } from "./scenarios.ts";
 import { loadgenCoreShare, measureWindow } from "./window.ts";
 
-/** Runs `subscribers` viewers against the running server (at `host`, 127.0.0.1 by default) for one window. */
-export async function runFanout(subscribers: number, context: ScenarioContext, host?: string): Promise<Sample> {
+/** What a paced fan-out asks of the server each second. */
+export interface AskedRate {
+  /** Telemetry messages each subscriber asked for: a frame per drone per tick, or one batch per tick. */
+  messagesPerSubscriber: number;
+  /** Frames all the streams together should produce (drones × hz), when each message is one drone's frame. */
+  streamFrames?: number;
+}
+
+/**
+ * Runs `subscribers` viewers against the running server (at `host`,
+ * 127.0.0.1 by default) for one window; with `asked`, also how much of what
+ * a paced workload asked for was produced and delivered.
+ */
+export async function runFanout(subscribers: number, context: ScenarioContext, host?: string, asked?: AskedRate): Promise<Sample> {
   const { server, timing, launch } = context;
   const group = await LoadGroup.open({
     ...(host === undefined ? {} : { host }),
@@ -23,12 +35,23 @@ export async function runFanout(subscribers: number, context: ScenarioContext, h
     connections: subscribers,
     processes: context.loadProcesses,
     core: context.loadCore,
-    behaviour: { mode: "listen", send: launch.openingMessages, replies: launch.replies, graceMilliseconds: timing.lossGraceSeconds * 1000, deflate: launch.deflate === true },
+    behaviour: {
+      mode: "listen",
+      send: launch.openingMessages,
+      replies: launch.replies,
+      graceMilliseconds: timing.lossGraceSeconds * 1000,
+      deflate: launch.deflate === true,
+      ...(context.loadgen?.reader ? { reader: context.loadgen.reader } : {}),
+    },
+    ...(context.loadgen?.runtimeFlags ? { runtimeFlags: context.loadgen.runtimeFlags } : {}),
   });
   try {
     await Bun.sleep(timing.warmupSeconds * 1000);
     group.command("mark");
-    const window = await measureWindow(server.pid, group.pids, { server: context.serverCore, load: context.loadCore }, timing.measureSeconds, context.windowObserver);
+    const [window] = await Promise.all([
+      measureWindow(server.pid, group.pids, { server: context.serverCore, load: context.loadCore }, timing.measureSeconds, context.windowObserver),
+      context.alongsideWindow?.({ server: server.pid, loadgens: group.pids }, timing.measureSeconds),
+    ]);
     const results = await group.stop();
 
     const closed = results.reduce((sum, r) => sum + r.connectionsLost, 0);
@@ -47,7 +70,11 @@ export async function runFanout(subscribers: number, context: ScenarioContext, h
     const droneFramesPerSecond = results.reduce((sum, r, i) => sum + tallies[i]!.droneFrames / r.windowSeconds, 0);
     const lostFrames = tallies.reduce((sum, t) => sum + t.lostInGaps + t.framesBehind, 0);
     const latency = mergeSnapshots(results.map((r) => r.latency));
+    // Every load generator sees every stream: the one that saw the most is the best estimate of what was produced.
+    const producedPerSecond = Math.max(...results.map((r, i) => tallies[i]!.streamFramesProduced / r.windowSeconds));
     return {
+      ...(asked ? { askedShare: messagesPerSecond / (subscribers * asked.messagesPerSubscriber) } : {}),
+      ...(asked?.streamFrames ? { producedShare: producedPerSecond / asked.streamFrames } : {}),
       messagesPerSecond,
       droneFramesPerSecond,
       p50Micros: percentile(latency, 0.5),
@@ -55,6 +82,7 @@ export async function runFanout(subscribers: number, context: ScenarioContext, h
       cpuMicrosPerMessage: (window.server.coreShare / messagesPerSecond) * 1e6,
       serverCoreShare: window.server.coreShare,
       loadgenCoreShare: loadgenCoreShare(window),
+      loadgenCpuMicrosPerMessage: (loadgenCoreShare(window) / messagesPerSecond) * 1e6,
       otherLoadServerCore: window.otherLoadServerCore,
       otherLoadLoadCore: window.otherLoadLoadCore,
       lostFrames,

@@ -38,6 +38,13 @@ export interface TelemetryTally {
   silentSubscribers: number;
   /** Streams (drones) seen. */
   streams: number;
+  /**
+   * Frames the streams advanced by during the window, summed over the
+   * streams seen at the mark: the newest seq any subscriber had at stop
+   * minus the newest at the mark. What the source produced, whether or not
+   * every subscriber got it: below the asked rate, the server's tick slipped.
+   */
+  streamFramesProduced: number;
 }
 
 /** What a behaviour reports for its window. */

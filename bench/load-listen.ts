@@ -11,8 +11,9 @@
  * (`44…`, `41`) during the opening exchange fails the run like skyport's
  * error (socketio-wire.ts).
  *
- * One clock read per TCP chunk; no allocation per message (see
- * messages.ts and telemetry-frames.ts), except that a message compressed
+ * One clock read per TCP chunk, and one latency record per run of messages
+ * in a chunk with the same send time (a tick's frames); no allocation per
+ * message (see messages.ts and telemetry-frames.ts), except that a message compressed
  * with permessage-deflate (`--deflate`) is inflated first: its bytes on the
  * wire are what `payloadBytes` counts.
  */
@@ -74,7 +75,12 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
   private reading: Connection<ListenState> | null = null;
   /** Epoch milliseconds (µs precision) when the current chunk arrived. */
   private chunkArrivedMs = 0;
+  /** Send time of the run of messages of the current chunk whose latency is not recorded yet, and how many they are. */
+  private sameTimeMs = 0;
+  private sameTimeCount = 0;
   private counting = false;
+  /** The newest seq of each stream at the mark (-1 where none was seen yet). */
+  private headsAtMark: Float64Array = new Float64Array(0);
   private deliveries = 0;
   private droneFrames = 0;
   private payloadBytes = 0;
@@ -120,7 +126,15 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
       this.failure ??= error instanceof Error ? error : new Error(String(error));
     } finally {
       this.reading = null;
+      this.recordLatencies();
     }
+  }
+
+  /** Records the run of messages with the same send time that the chunk ended with (see `sameTimeCount`). */
+  private recordLatencies(): void {
+    if (this.sameTimeCount === 0) return;
+    this.histogram.record(Math.max(0, (this.chunkArrivedMs - this.sameTimeMs) * 1000), this.sameTimeCount);
+    this.sameTimeCount = 0;
   }
 
   /** Queues `frame` after whatever this connection has not sent yet, and sends what the socket takes. */
@@ -163,6 +177,7 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
 
   mark(connections: readonly Connection<ListenState>[]): void {
     for (const c of connections) c.state.lostAtMark = c.state.tracker.lost;
+    this.headsAtMark = streamHeads(connections.map((c) => c.state.tracker), this.scanner.drones.size);
     this.deliveries = 0;
     this.droneFrames = 0;
     this.payloadBytes = 0;
@@ -177,9 +192,10 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
     const latency = this.histogram.snapshot();
     const trackers = connections.map((c) => c.state.tracker);
     const heads = streamHeads(trackers, this.scanner.drones.size);
+    const produced = framesProduced(this.headsAtMark, heads);
     await Bun.sleep(graceFor(latency, this.options.graceMilliseconds));
     if (this.failure) throw this.failure;
-    return { messages, latency, telemetry: tally(connections, heads, droneFrames, payloadBytes) };
+    return { messages, latency, telemetry: { ...tally(connections, heads, droneFrames, payloadBytes), streamFramesProduced: produced } };
   }
 
   private onMessage(s: ListenState, opcode: number, bytes: Buffer, start: number, end: number, compressed: boolean): void {
@@ -208,7 +224,12 @@ export class ListenLoad implements LoadBehaviour<ListenState> {
     this.deliveries++;
     this.droneFrames += scan.count;
     this.payloadBytes += wireBytes;
-    this.histogram.record(Math.max(0, (this.chunkArrivedMs - scan.timeMs) * 1000));
+    // A tick's frames share its send time and mostly arrive in one chunk: one histogram entry per run of them, the same figures.
+    if (scan.timeMs !== this.sameTimeMs) {
+      this.recordLatencies();
+      this.sameTimeMs = scan.timeMs;
+    }
+    this.sameTimeCount++;
   }
 }
 
@@ -228,9 +249,18 @@ export function graceFor(latency: HistogramSnapshot, graceMilliseconds: number):
   return Math.min(maxGraceMilliseconds, Math.max(graceMilliseconds, graceP99Multiple * p99Milliseconds));
 }
 
+/** How far the streams seen at the mark advanced by the end (`heads`), summed: the frames their source produced meanwhile. */
+export function framesProduced(headsAtMark: Float64Array, heads: Float64Array): number {
+  let produced = 0;
+  for (let slot = 0; slot < headsAtMark.length; slot++) {
+    if (headsAtMark[slot]! >= 0 && heads[slot]! > headsAtMark[slot]!) produced += heads[slot]! - headsAtMark[slot]!;
+  }
+  return produced;
+}
+
 /** The window's fan-out figures once the grace period is over. */
-function tally(connections: readonly Connection<ListenState>[], heads: Float64Array, droneFrames: number, payloadBytes: number): TelemetryTally {
-  const result: TelemetryTally = {
+function tally(connections: readonly Connection<ListenState>[], heads: Float64Array, droneFrames: number, payloadBytes: number): Omit<TelemetryTally, "streamFramesProduced"> {
+  const result: Omit<TelemetryTally, "streamFramesProduced"> = {
     subscribers: connections.length,
     droneFrames,
     payloadBytes,

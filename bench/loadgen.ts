@@ -22,13 +22,17 @@
  * usage: bun run bench/loadgen.ts --port N [--host 127.0.0.1] [--path /echo]
  *          [--mode echo|listen] [--connections 64] [--connect-concurrency 128] [--max-seconds 300]
  *          echo:   [--inflight 16] [--payload-bytes 32]
- *          listen: [--send TEXT]... [--replies N] [--grace-ms 500] [--stop-reading 0|1] [--deflate 1]
+ *          listen: [--send TEXT]... [--replies N] [--grace-ms 500] [--stop-reading 0|1] [--deflate 1] [--reader direct|bun]
  * --deflate 1 offers permessage-deflate; compressed messages are inflated
  * before they are read, and their bytes on the wire are what is counted.
+ * --reader: once the opening exchange is over, a listener reads its sockets
+ * with recv(2) into one reused buffer (direct-reader.ts; the default where
+ * it can run) or through Bun's `data` callback, which copies every chunk.
  */
 import type { Socket } from "bun";
 import type { HistogramSnapshot } from "./histogram.ts";
 import type { Connection, LoadBehaviour, TelemetryTally } from "./load-behaviour.ts";
+import { DirectReader } from "./direct-reader.ts";
 import { EchoLoad } from "./load-echo.ts";
 import { ListenLoad } from "./load-listen.ts";
 import { lines } from "./streams.ts";
@@ -48,6 +52,8 @@ export type LoadgenMessage =
   | { type: "error"; message: string };
 
 export type LoadMode = "echo" | "listen";
+/** How a listener reads once its opening exchange is over: recv(2) into one buffer (direct-reader.ts), or Bun's `data` callback. */
+export type ReaderKind = "direct" | "bun";
 
 export interface LoadgenOptions {
   host: string;
@@ -73,6 +79,8 @@ export interface LoadgenOptions {
   maxSeconds: number;
   /** listen: 1 to offer permessage-deflate (and inflate what arrives compressed), 0 not to. */
   deflate: number;
+  /** listen: how sockets are read after the opening exchange. */
+  reader: ReaderKind;
 }
 
 /** Upper bound on connecting and upgrading all connections, and separately on their opening exchange. */
@@ -110,6 +118,7 @@ export function parseLoadgenArgs(argv: string[]): LoadgenOptions {
     connectConcurrency: 128,
     maxSeconds: 300,
     deflate: 0,
+    reader: DirectReader.supported() ? "direct" : "bun",
   };
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i]!;
@@ -121,6 +130,10 @@ export function parseLoadgenArgs(argv: string[]): LoadgenOptions {
     else if (name === "--mode") {
       if (value !== "echo" && value !== "listen") throw new Error(`--mode must be echo or listen: got ${JSON.stringify(value)}`);
       options.mode = value;
+    } else if (name === "--reader") {
+      if (value !== "direct" && value !== "bun") throw new Error(`--reader must be direct or bun: got ${JSON.stringify(value)}`);
+      if (value === "direct" && !DirectReader.supported()) throw new Error(`--reader direct needs Linux on x86-64: this is ${process.platform} on ${process.arch}`);
+      options.reader = value;
     } else if (name in numericFlags) {
       const number = Number(value);
       if (!Number.isInteger(number) || number < 0) throw new Error(`${name} must be a non-negative integer: got ${JSON.stringify(value)}`);
@@ -238,6 +251,11 @@ async function main(options: LoadgenOptions): Promise<void> {
   }
   await behaviour.settled(connections, connectTimeoutMilliseconds);
   if (options.stopReading === 1) for (const c of connections) c.socket?.pause();
+  else if (options.mode === "listen" && options.reader === "direct") {
+    // A socket the server closed is terminated, so that Bun's close handler counts it as lost, once.
+    const reader = new DirectReader<Connection<unknown>>((c, bytes) => behaviour.data(c, bytes), (c) => c.socket?.terminate());
+    for (const c of connections) reader.add(c.socket!, c);
+  }
   const connectSeconds = (performance.now() - connectStarted) / 1000;
   await report({ type: "ready", connections: connections.length, connectSeconds });
 

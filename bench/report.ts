@@ -42,6 +42,11 @@ function formatPercent(share: number): string {
   return `${Math.round(share * 100)}%`;
 }
 
+/** A share that must be read closely (0.994 is not 0.99): a percentage to one decimal. */
+function formatShare(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
+}
+
 /** Lost frames: exactly 0 reads "0", anything else three significant digits. */
 function formatLoss(value: number): string {
   return value === 0 ? "0" : formatNumber(value);
@@ -54,6 +59,7 @@ const formatters: Record<Metric, (value: number) => string> = {
   cpuMicrosPerMessage: formatNumber,
   serverCoreShare: formatPercent,
   loadgenCoreShare: formatPercent,
+  loadgenCpuMicrosPerMessage: formatNumber,
   otherLoadServerCore: formatPercent,
   otherLoadLoadCore: formatPercent,
   rssBytesPerConnection: formatBytes,
@@ -64,6 +70,8 @@ const formatters: Record<Metric, (value: number) => string> = {
   subscribersWithLoss: formatLoss,
   messageBytes: formatBytes,
   droneFramesPerSecond: formatCount,
+  askedShare: formatShare,
+  producedShare: formatShare,
 };
 
 /** Short names for the ratio column. */
@@ -96,6 +104,7 @@ const columns: Array<{ title: string; metric?: Metric }> = [
   { title: "loadgen CPU", metric: "loadgenCoreShare" },
   { title: "RSS/conn", metric: "rssBytesPerConnection" },
   { title: "lost/sub", metric: "lostFramesPerSubscriber" },
+  { title: "of asked", metric: "askedShare" },
   { title: "msg size", metric: "messageBytes" },
   { title: "vs bare Bun" },
   { title: "rounds judged" },

@@ -19,7 +19,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import type { ChartInput } from "./chart.ts";
-import { killAllChildren } from "./children.ts";
+import { killAllChildren, pinSelfToCore } from "./children.ts";
 import { probeTelemetryBytes } from "./frame-probe.ts";
 import { describeMachine, type MachineInfo } from "./machine.ts";
 import { exclusionNotes, formatBytes, formatCount, formatNumber, loadgenWarnings, markdownTable, textTable, verdictLines, type TableLabels } from "./report.ts";
@@ -132,12 +132,6 @@ function parseOptions(argv: string[]): Options {
   return options;
 }
 
-/** Pins this process (all its threads) to the load core, away from the server's. */
-function pinSelf(): void {
-  const result = Bun.spawnSync(["taskset", "-a", "-p", "-c", String(loadCore), String(process.pid)], { stdout: "ignore", stderr: "pipe" });
-  if (result.exitCode !== 0) throw new Error(`taskset failed (is util-linux installed?): ${result.stderr.toString().trim()}`);
-}
-
 function progressLine(sample: Sample): string {
   const parts: string[] = [];
   if (sample.messagesPerSecond !== undefined) parts.push(`${formatCount(sample.messagesPerSecond)} msgs/s`);
@@ -146,9 +140,12 @@ function progressLine(sample: Sample): string {
   if (sample.cpuMicrosPerMessage !== undefined) parts.push(`${formatNumber(sample.cpuMicrosPerMessage)} CPU µs/msg`);
   if (sample.serverCoreShare !== undefined) parts.push(`server ${Math.round(sample.serverCoreShare * 100)}%`);
   if (sample.loadgenCoreShare !== undefined) parts.push(`loadgen ${Math.round(sample.loadgenCoreShare * 100)}%`);
+  if (sample.loadgenCpuMicrosPerMessage !== undefined) parts.push(`loadgen ${formatNumber(sample.loadgenCpuMicrosPerMessage)} CPU µs/msg`);
   if (sample.otherLoadServerCore !== undefined) parts.push(`others ${Math.round(contention(sample) * 100)}%`);
   if (sample.rssBytesPerConnection !== undefined) parts.push(`${formatBytes(sample.rssBytesPerConnection)}/conn`);
   if (sample.lostFrames !== undefined) parts.push(`${sample.lostFrames} frames lost (${sample.subscribersWithLoss} subscribers)`);
+  if (sample.askedShare !== undefined) parts.push(`${(sample.askedShare * 100).toFixed(1)}% of asked delivered`);
+  if (sample.producedShare !== undefined) parts.push(`${(sample.producedShare * 100).toFixed(1)}% of asked produced`);
   if (sample.messageBytes !== undefined) parts.push(`${Math.round(sample.messageBytes)} B/msg`);
   return parts.join(", ");
 }
@@ -222,11 +219,13 @@ async function main(): Promise<void> {
   const timing = options.quick ? quickTiming : fullTiming;
   // Before pinning: nproc counts the cores this process may use.
   const machine = describeMachine();
-  pinSelf();
+  pinSelfToCore(loadCore);
   const startedAt = new Date();
   const command = ["bun", "run", "bench", ...process.argv.slice(2)].join(" ");
 
-  const selectedScenarios = scenarios.filter((s) => (options.only ? options.only.includes(s.id) || options.only.includes(s.group) : s.optIn !== true));
+  const selectedScenarios = scenarios.filter((s) =>
+    options.only ? options.only.includes(s.id) || options.only.includes(s.group) : s.optIn !== true && !(options.quick && s.notQuick === true),
+  );
   const selectedSpecs = serverSpecs.filter((s) => (options.servers ? options.servers.includes(s.name) : s.optIn !== true));
   const workDir = mkdtempSync(join(tmpdir(), "skyport-bench-"));
   process.on("exit", () => rmSync(workDir, { recursive: true, force: true }));

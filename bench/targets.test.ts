@@ -35,3 +35,11 @@ test("telemetry-10k's latency and CPU are ratios to bare Bun (issue 18: the abso
 test("a target whose scenario did not run is not measured", () => {
   expect(judge([]).every((v) => v.measured === undefined && v.met === undefined)).toBe(true);
 });
+
+test("the tick at 20 drones × 100 Hz is judged on the share of the asked frames skyport delivered (issue 18)", () => {
+  const verdicts = judge([row("telemetry-tick", { askedShare: spread(0.985, 0.97, 0.999) })]);
+  const tick = verdicts.find((v) => v.target.scenario === "telemetry-tick")!;
+  expect(tick.target).toMatchObject({ metric: "askedShare", basis: "absolute", direction: "atLeast", limit: 0.99 });
+  expect(tick).toMatchObject({ judged: 0.985, met: false });
+  expect(judge([row("telemetry-tick", { askedShare: spread(0.995, 0.99, 1) })]).find((v) => v.target.scenario === "telemetry-tick")!.met).toBe(true);
+});

@@ -48,6 +48,8 @@ export const targets: readonly Target[] = [
   { scenario: "telemetry-10k", metric: "serverCoreShare", basis: "ratio", direction: "atMost", limit: 1.05, description: "server CPU, 10,000 subscribers at 10 Hz" },
   { scenario: "telemetry-max", metric: "messagesPerSecond", basis: "ratio", direction: "atLeast", limit: 0.95, description: "deliveries per second at the maximum rate" },
   { scenario: "telemetry-max", metric: "cpuMicrosPerMessage", basis: "ratio", direction: "atMost", limit: 1.05, description: "CPU per delivery at the maximum rate" },
+  // Issue 18: "the tick must not slip at 20 drones × 100 Hz with 1,000 viewers of all of them".
+  { scenario: "telemetry-tick", metric: "askedShare", basis: "absolute", direction: "atLeast", limit: 0.99, description: "asked frames delivered, 20 drones × 100 Hz × 1,000 viewers" },
   { scenario: "fleet", metric: "p99Micros", basis: "absolute", direction: "atMost", limit: 50_000, description: "delivery latency p99, 100 drones × 1,000 viewers" },
 ];
 

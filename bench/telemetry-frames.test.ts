@@ -128,3 +128,92 @@ test("DroneSlots gives each id one slot and compares bytes, not just hashes", ()
   expect(slots.slotOfName("alpha")).toBe(0);
   expect(slots.ids).toEqual(["alpha", "bravo"]);
 });
+
+test("DroneSlots keeps its own copy of an id, so a reader may reuse its buffer", () => {
+  const slots = new DroneSlots();
+  const chunk = Buffer.from("xalphax");
+  expect(slots.slotOf(chunk, 1, 6)).toBe(0);
+  // The direct reader (and the message reader's carry) overwrite the bytes a frame was read from.
+  chunk.write("xbravox");
+  expect(slots.slotOfName("alpha")).toBe(0);
+  expect(slots.slotOf(chunk, 1, 6)).toBe(1);
+  expect(slots.ids).toEqual(["alpha", "bravo"]);
+});
+
+describe("TelemetryScanner's check against JSON.parse", () => {
+  const frameText = (drone: string, seq: number, time: number) => JSON.stringify({ type: "telemetry", data: data(drone, seq, time) });
+
+  test("real frames, batches and Socket.IO events read the same as JSON.parse says", () => {
+    const scanner = new TelemetryScanner(undefined, 1);
+    const texts = [
+      frameText("alpha", 48, 1763712000123),
+      JSON.stringify({ type: "telemetry_batch", data: { time: 7, frames: [data("d00", 1, 7), data("d01", 9, 7)] } }),
+      `42${JSON.stringify(["telemetry", { drone: "t7", seq: 41, time: 1763712000999, pad: "  " }])}`,
+    ];
+    for (const text of texts) {
+      const bytes = Buffer.from(text);
+      expect(scanner.read(opcodes.text, bytes, 0, bytes.length)).not.toBe("other");
+    }
+  });
+
+  test("a frame that is not what it claims fails, whatever its first fields say", () => {
+    const scanner = new TelemetryScanner(undefined, 1);
+    const fails = (text: string, message: string) => {
+      const bytes = Buffer.from(text);
+      expect(() => scanner.read(opcodes.text, bytes, 0, bytes.length)).toThrow(message);
+    };
+    // Right fields first, then garbage: not JSON.
+    fails(`${frameText("alpha", 5, 1).slice(0, -2)} GARBAGE}}`, "telemetry that is not JSON");
+    // A second seq: JSON.parse keeps the last, the scan read the first.
+    fails('{"type":"telemetry","data":{"drone":"alpha","seq":5,"time":1,"seq":6}}', "telemetry whose JSON says");
+    // A batch whose frames are not an array of frames.
+    fails('{"type":"telemetry_batch","data":{"time":1,"frames":{"x":{"drone":"a","seq":1}}}}', "telemetry whose JSON says");
+  });
+
+  test("seeded mutations of real frames are read right or refused, never miscounted", () => {
+    let state = 0x2545f491;
+    const random = (n: number) => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) % n;
+    };
+    const original = Buffer.from(frameText("d07", 123456, 1763712000123));
+    const alphabet = Buffer.from('{}[]":,0123456789-.etaslrunxyz \\');
+    let accepted = 0;
+    for (let i = 0; i < 3000; i++) {
+      const bytes = Buffer.from(original);
+      for (let k = 1 + random(3); k > 0; k--) bytes[random(bytes.length)] = alphabet[random(alphabet.length)]!;
+      const scanner = new TelemetryScanner(undefined, 1);
+      let kind: string;
+      try {
+        kind = scanner.read(opcodes.text, bytes, 0, bytes.length);
+      } catch (error) {
+        expect(error).toBeInstanceOf(Error);
+        continue;
+      }
+      if (kind === "other") continue;
+      accepted++;
+      // Accepted: the bytes are JSON whose drone, seq and time are what the scan counted.
+      const parsed = JSON.parse(bytes.toString()) as { data: { drone: string; seq: number; time: number } };
+      const read: unknown[] = [scanner.drones.ids[scanner.scan.slots[0]!], scanner.scan.seqs[0], scanner.scan.timeMs];
+      expect([parsed.data.drone, parsed.data.seq, parsed.data.time] as unknown[]).toEqual(read);
+    }
+    expect(accepted).toBeGreaterThan(0);
+  });
+
+  test("by default one message in many is parsed whole; a bad setting is refused", () => {
+    const scanner = new TelemetryScanner();
+    const bad = Buffer.from(`${frameText("alpha", 5, 1).slice(0, -2)} GARBAGE}}`);
+    let thrown = 0;
+    for (let i = 0; i < 2048; i++) {
+      try {
+        scanner.read(opcodes.text, bad, 0, bad.length);
+      } catch {
+        thrown++;
+      }
+    }
+    expect(thrown).toBe(2);
+    expect(() => new TelemetryScanner(undefined, 0)).toThrow("'verifyEvery' must be a positive integer: received 0");
+  });
+});

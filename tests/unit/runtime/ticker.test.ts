@@ -1,4 +1,4 @@
-/** The deadline ticker on a fake clock and fake timers: periods do not stretch, overload does not pile up. */
+/** The deadline ticker on a fake clock and fake timers: periods do not stretch, a short stall is made up, overload does not pile up. */
 import { expect, test } from "bun:test";
 import { startTicker, type Timers } from "../../../src/runtime/ticker.ts";
 
@@ -43,7 +43,7 @@ test("ticks stay on a 100 ms grid although each tick takes 30 ms", () => {
   expect(starts).toEqual([100, 200, 300, 400, 500]);
 });
 
-test("a tick more than a period late restarts the schedule half a period out instead of running back to back", () => {
+test("a tick more than two periods late restarts the schedule half a period out instead of running back to back", () => {
   const time = fakeTime();
   const starts: number[] = [];
   startTicker(100, time.clocks, () => {
@@ -52,6 +52,32 @@ test("a tick more than a period late restarts the schedule half a period out ins
   }, time.timers);
   for (let i = 0; i < 4; i++) time.fire();
   expect(starts).toEqual([100, 200, 500, 600]);
+});
+
+test("a tick that ends up to two periods late keeps the schedule: the delayed tick runs at once, in the same turn, the next on time", () => {
+  const time = fakeTime();
+  const starts: number[] = [];
+  const turns: number[] = [];
+  startTicker(100, time.clocks, () => {
+    starts.push(time.clocks.monotonicMs());
+    time.advanceInTick(starts.length === 2 ? 150 : 0);
+  }, time.timers);
+  for (let i = 0; i < 4; i++) turns.push(time.fire());
+  // The tick due at 300 runs at 350, when the one due at 200 is done, in that timer's turn: no tick is skipped.
+  expect(starts).toEqual([100, 200, 350, 400, 500]);
+  expect(turns).toEqual([100, 200, 400, 500]);
+});
+
+test("a stall of up to two periods is made up by ticks back to back, then the grid holds", () => {
+  const time = fakeTime();
+  const starts: number[] = [];
+  startTicker(10, time.clocks, () => {
+    starts.push(time.clocks.monotonicMs());
+    time.advanceInTick(starts.length === 1 ? 20 : 2);
+  }, time.timers);
+  for (let i = 0; i < 4; i++) time.fire();
+  // Due at 10, 20, 30, 40, ...: the first tick ends at 30, the two it delayed follow back to back in its turn.
+  expect(starts).toEqual([10, 30, 32, 40, 50, 60]);
 });
 
 test("stop cancels the pending tick; a bad period is refused", () => {
