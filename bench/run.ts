@@ -35,8 +35,9 @@ const serverCore = 0;
 const loadCore = 1;
 /**
  * Rounds when --rounds is not given: the fewest that give a median and a
- * spread, interleaved A B A B. With the fan-out and /drone scenarios a round
- * takes about three minutes, and a full run must stay under ten.
+ * spread, interleaved A B A B. With the fan-out, /drone and Socket.IO
+ * scenarios a round takes three to four minutes: a full run took 10.8 on
+ * 2026-12-01 (docs/benchmarks.md), and should stay near that.
  */
 const defaultRounds = 3;
 /** Rounds with --quick (unless --rounds says otherwise): the fewest that give a median and a spread. */
