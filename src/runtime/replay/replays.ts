@@ -22,7 +22,6 @@ import {
   type ReplayStateData,
   type TelemetryData,
 } from "../../../protocol/index.ts";
-import type { FlightState } from "../../core/drone/types.ts";
 import { ReplayCursor } from "../../core/replay/cursor.ts";
 import type { Clocks } from "../clock.ts";
 import type { TickEntry } from "../cluster/broker.ts";
@@ -53,9 +52,7 @@ interface Replay {
   frames: RecordedFrames;
   /** Seq of the last frame this replay's stream published, -1 before the first. */
   seq: number;
-  /** The flight state of the last frame published (`landed` before the first). */
-  state: FlightState;
-  /** The last frame published, null before the first: what `status` answers. */
+  /** The last frame published, null before the first: what `status` answers, and the replay's flight state (`landed` before the first). */
   latest: TelemetryData | null;
   /** Show the next frame at once, due or not (after a start or a seek: where the vehicle is there). */
   showNext: boolean;
@@ -101,7 +98,7 @@ export class Replays {
   summaries(latestSeq: (id: string) => number | null, epoch: (id: string) => string): DroneSummary[] {
     return [...this.replays.values()].map((replay) => ({
       id: replay.id,
-      state: replay.state,
+      state: replay.latest?.state ?? "landed",
       pilot: null,
       seq: latestSeq(replay.id),
       epoch: epoch(replay.id),
@@ -147,7 +144,6 @@ export class Replays {
       cursor,
       frames,
       seq: -1,
-      state: "landed",
       latest: null,
       showNext: true,
       endAnnounced: false,
@@ -214,7 +210,6 @@ export class Replays {
       for (const row of due) {
         replay.seq++;
         const frame = replayFrame(replay.id, replay.seq, wallMs, row.data);
-        replay.state = frame.state;
         replay.latest = frame;
         entries.push({ drone: replay.id, seq: replay.seq, epoch, dataJson: JSON.stringify(frame) });
       }

@@ -183,7 +183,6 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
   private autopilot: Autopilot = arduCopter;
   private landedState: number = MavLandedState.UNDEFINED;
   private home: (LatLon & { altitudeMetres: number }) | null = null;
-  private lastPosition: LatLon | null = null;
   private speedLimit: number;
   private sequence: Sequence | null = null;
   /**
@@ -350,7 +349,6 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
         // position yet", not a point in the Gulf of Guinea. QGroundControl
         // reads it the same way. A position once known is kept.
         if (message.lat !== 0 || message.lon !== 0) {
-          this.lastPosition = { lat: message.lat / 1e7, lon: message.lon / 1e7 };
           this.current.geo = { lat: message.lat / 1e7, lon: message.lon / 1e7, altitudeMsl: message.alt / 1000 };
         }
         this.current.position.z = message.relativeAlt / 1000;
@@ -484,8 +482,9 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
 
   /** x/y from home once both home and a position are known; before home is known the vehicle is placed at home. */
   private placeFromHome(): void {
-    if (this.home === null || this.lastPosition === null) return;
-    const { x, y } = offsetFromHome(this.home, this.lastPosition);
+    const geo = this.current.geo;
+    if (this.home === null || geo === null) return;
+    const { x, y } = offsetFromHome(this.home, geo);
     this.current.position.x = x;
     this.current.position.y = y;
   }
