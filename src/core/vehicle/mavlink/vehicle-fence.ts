@@ -14,6 +14,7 @@
 import type { LatLon } from "../geodesy.ts";
 import type { VehicleEvent } from "../vehicle.ts";
 import { MissionTransfer, type TransferOutcome, type TransferTarget } from "./mission-transfer.ts";
+import { ParameterReads } from "./parameter-reads.ts";
 import { MavFrame, MavMissionType, type MavInbound, type MavMissionItem, type MavOutbound } from "./messages.ts";
 
 /** MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION: one corner of a polygon the vehicle must stay inside; param1 the polygon's corner count. */
@@ -48,8 +49,7 @@ export function fenceItems(polygon: readonly LatLon[]): MavMissionItem[] {
 export class VehicleFence {
   private readonly transfer: MissionTransfer;
   private upload: FenceUpload = "waiting";
-  private parameters = new Map<string, number>();
-  private ask = { at: -Infinity, attempts: 0 };
+  private readonly parameters = new ParameterReads([fenceEnableParameter, fenceTypeParameter], parameterRetrySeconds, parameterAttempts);
   private warned = false;
   private events: VehicleEvent[] = [];
   /** Parameter requests (the transfer queues its own messages). */
@@ -71,8 +71,7 @@ export class VehicleFence {
   /** The link came up: upload again (the autopilot may have rebooted or been given another fence) and read its fence parameters anew. */
   linkUp(): void {
     this.upload = "waiting";
-    this.parameters = new Map();
-    this.ask = { at: -Infinity, attempts: 0 };
+    this.parameters.reset();
     this.warned = false;
   }
 
@@ -84,9 +83,7 @@ export class VehicleFence {
   /** A fence-list message or a parameter from the autopilot. */
   receive(message: MavInbound, now: number): void {
     if (message.type === "param_value") {
-      if (message.paramId !== fenceEnableParameter && message.paramId !== fenceTypeParameter) return;
-      this.parameters.set(message.paramId, message.paramValue);
-      this.judgeEnforcement();
+      if (this.parameters.heard(message.paramId, message.paramValue)) this.judgeEnforcement();
       return;
     }
     this.settle(this.transfer.receive(message, now));
@@ -99,11 +96,8 @@ export class VehicleFence {
       this.transfer.upload(fenceItems(this.polygon), now);
     }
     this.settle(this.transfer.advance(now));
-    if (this.upload === "uploaded" && this.parameters.size < 2 && this.ask.attempts < parameterAttempts && now - this.ask.at >= parameterRetrySeconds) {
-      this.ask = { at: now, attempts: this.ask.attempts + 1 };
-      for (const paramId of [fenceEnableParameter, fenceTypeParameter]) {
-        if (!this.parameters.has(paramId)) this.parameterRequests.push({ type: "param_request_read", ...this.target(), paramId });
-      }
+    if (this.upload === "uploaded") {
+      for (const paramId of this.parameters.due(now)) this.parameterRequests.push({ type: "param_request_read", ...this.target(), paramId });
     }
   }
 
@@ -138,8 +132,8 @@ export class VehicleFence {
 
   /** Both parameters known: viewers are warned once when the autopilot holds the polygon but does not enforce it. */
   private judgeEnforcement(): void {
-    const enabled = this.parameters.get(fenceEnableParameter);
-    const type = this.parameters.get(fenceTypeParameter);
+    const enabled = this.parameters.value(fenceEnableParameter);
+    const type = this.parameters.value(fenceTypeParameter);
     if (enabled === undefined || type === undefined || this.warned) return;
     if (enabled !== 0 && (type & fenceTypePolygonBit) !== 0) return;
     this.warned = true;

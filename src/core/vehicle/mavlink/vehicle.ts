@@ -26,6 +26,7 @@ import { CommandTracker, defaultTolerances, planCommand, type PlanLimits, type T
 import { internalToken, restingAtHome, type VehicleCommand, type CommandPlan, type CommandReceipt, type Geofence, type MissionControl, type MissionReceipt, type Vehicle, type VehicleEvent, type VehicleState } from "../vehicle.ts";
 import type { MissionCommand, MissionItem, MissionProgress } from "../../mission/mission.ts";
 import { missionProblem } from "../../mission/plan.ts";
+import { ParameterReads } from "./parameter-reads.ts";
 import { VehicleFence, type FenceUpload } from "./vehicle-fence.ts";
 import { VehicleMission } from "./vehicle-mission.ts";
 import { offsetFromHome, pointFromHome, type LatLon } from "../geodesy.ts";
@@ -197,8 +198,8 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
   /** A chunked STATUSTEXT being assembled: its id and the chunks so far. */
   private textChunks: { id: number; severity: number; chunks: string[] } | null = null;
   private failsafeSetting: { state: GcsFailsafe; value: number | null } = { state: "unknown", value: null };
-  /** Asking FS_GCS_ENABLE on this link-up: when last asked and how often. */
-  private parameterAsk = { at: -Infinity, attempts: 0 };
+  /** Asking FS_GCS_ENABLE on this link-up. */
+  private readonly failsafeReads = new ParameterReads([gcsFailsafeParameter], parameterRetrySeconds, parameterAttempts);
   /** Since this link-up: when it came up, whether a position was heard, whether the legacy streams were asked for. */
   private streams = { upAt: -Infinity, positionHeard: false, legacyRequested: false };
   /** Its mission, the transfer in progress and how far it flew it. */
@@ -376,7 +377,7 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
         this.statusText(message, now);
         return;
       case "param_value":
-        if (message.paramId === gcsFailsafeParameter) this.gcsFailsafeReported(message.paramValue);
+        if (this.failsafeReads.heard(message.paramId, message.paramValue)) this.gcsFailsafeReported(message.paramValue);
         else this.withFence((fence) => fence.receive(message, now));
         return;
       case "extended_sys_state":
@@ -428,7 +429,7 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
       this.queue(this.commandLong(MavCmd.SET_MESSAGE_INTERVAL, [stream.messageId, stream.intervalMicroseconds, 0, 0, 0, 0, 0], 0));
     }
     this.streams = { upAt: now, positionHeard: false, legacyRequested: false };
-    this.parameterAsk = { at: -Infinity, attempts: 0 };
+    this.failsafeReads.reset();
     this.keepAsking(now);
     // What the vehicle already holds (flown by another ground station, or before a restart) is shown too.
     this.missionRecord.linkUp(now);
@@ -438,11 +439,8 @@ export class MavlinkVehicle implements Vehicle, MissionControl {
 
   /** While the link is up: ask FS_GCS_ENABLE until answered, and fall back to the legacy streams if no position comes. */
   private keepAsking(now: number): void {
-    const ask = this.parameterAsk;
-    if (this.failsafeSetting.state === "unknown" && ask.attempts < parameterAttempts && now - ask.at >= parameterRetrySeconds) {
-      ask.at = now;
-      ask.attempts += 1;
-      this.queue({ type: "param_request_read", targetSystem: this.options.systemId, targetComponent: this.component, paramId: gcsFailsafeParameter });
+    if (this.failsafeSetting.state === "unknown") {
+      for (const paramId of this.failsafeReads.due(now)) this.queue({ type: "param_request_read", targetSystem: this.options.systemId, targetComponent: this.component, paramId });
     }
     if (!this.streams.positionHeard && now - this.streams.upAt >= streamFallbackSeconds) this.requestLegacyStreams();
   }
