@@ -21,7 +21,7 @@ const saveDataRate = 1;
 export function parseTelemetryRate(stored: string | null): number | null | undefined {
   if (stored === "full") return null;
   const rate = Number(stored);
-  return telemetryRates.includes(rate) && rate !== 0 ? rate : undefined;
+  return telemetryRates.includes(rate) ? rate : undefined;
 }
 
 /** The rate to start at: the stored choice, else 1 a second when the browser saves data, else every frame. */
