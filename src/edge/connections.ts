@@ -126,21 +126,20 @@ export class ConnectionRegistry {
     return counts;
   }
 
-  /** Per endpoint path: the open sockets and their traffic so far, for a metrics scrape. */
+  /** Per endpoint path: the open sockets and their traffic so far, for a metrics scrape (one pass over each table). */
   openTraffic(): Map<string, OpenTraffic> {
-    const open = new Map<string, OpenTraffic>();
-    for (const { endpoint, path } of endpointRoutes) {
-      const traffic = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 };
-      for (const ws of this.sockets(endpoint)) {
+    const traffic = Object.fromEntries(endpointRoutes.map(({ endpoint }) => [endpoint, { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 }])) as Record<Endpoint, OpenTraffic["traffic"]>;
+    for (const table of [this.sessionless, this.sessionSockets()]) {
+      for (const ws of table) {
         const data = ws.data;
-        traffic.messagesIn += data.messagesIn;
-        traffic.messagesOut += data.messagesOut;
-        traffic.bytesIn += data.bytesIn;
-        traffic.bytesOut += data.bytesOut;
+        const sum = traffic[data.endpoint];
+        sum.messagesIn += data.messagesIn;
+        sum.messagesOut += data.messagesOut;
+        sum.bytesIn += data.bytesIn;
+        sum.bytesOut += data.bytesOut;
       }
-      open.set(path, { connections: this.openCounts[endpoint], traffic });
     }
-    return open;
+    return new Map(endpointRoutes.map(({ endpoint, path }) => [path, { connections: this.openCounts[endpoint], traffic: traffic[endpoint] }]));
   }
 
   get size(): number {
